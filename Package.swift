@@ -1,0 +1,42 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "FlexTCP",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "FlexWire", targets: ["FlexWire"]),
+        .library(name: "FlexPort", targets: ["FlexPort"]),
+        .executable(name: "flextcp", targets: ["flextcp"]),
+        .executable(name: "flexbench", targets: ["flexbench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Kernel structs/macros Swift cannot import directly, and the SSE4.2 CRC32C loop.
+        .target(name: "CFlexShim", cSettings: [.unsafeFlags(["-O2"])]),
+        // Wire formats: checked views and value representations, checksums, sequence arithmetic.
+        .target(name: "FlexWire", dependencies: ["CFlexShim"], swiftSettings: optimize),
+        // Frame I/O: the Port protocol, backends, and middleware.
+        .target(
+            name: "FlexPort",
+            dependencies: ["FlexWire", "CFlexShim", .product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: optimize),
+        // Network-namespace test hosts (198.18.0.0/15) for tests and tools.
+        .target(name: "FlexTestHosts", dependencies: []),
+        .executableTarget(
+            name: "flextcp",
+            dependencies: ["FlexWire", "FlexPort", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "flexbench",
+            dependencies: ["FlexWire", "FlexPort", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimize),
+        .testTarget(name: "FlexWireTests", dependencies: ["FlexWire"]),
+        .testTarget(name: "FlexPortTests", dependencies: ["FlexPort", "FlexWire"]),
+        .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts"]),
+    ]
+)

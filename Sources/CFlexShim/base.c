@@ -1,0 +1,1 @@
+#include "flexshim_base.h"

@@ -1,0 +1,74 @@
+import FlexWire
+
+/// Counters every port keeps. Drops are counted, never silent.
+public struct PortStatistics: Sendable, Equatable {
+    public var receivedFrames: UInt64 = 0
+    public var receivedBytes: UInt64 = 0
+    public var transmittedFrames: UInt64 = 0
+    public var transmittedBytes: UInt64 = 0
+    /// Frames that could not be sent (ring full, oversize, link error).
+    public var transmitDrops: UInt64 = 0
+    /// Frames lost on receive (kernel ring overflow, truncated frames).
+    public var receiveDrops: UInt64 = 0
+    public init() {}
+}
+
+/// A source and sink of Ethernet frames, moved in batches over preallocated memory.
+///
+/// Contract:
+/// - `receive(into:)` never blocks; it appends up to `batch.capacity - batch.count` frames and
+///   returns how many it appended. Their views stay valid until `releaseReceived(_:)` is called with
+///   the same batch, which must happen before the next `receive` on this port.
+/// - Transmit is zero-copy: `reserveTransmit(into:count:)` appends writable slots of
+///   `maximumFrameLength` bytes (length 0); the caller writes frames and sets each `length`;
+///   `commitTransmit(_:)` sends every slot with a non-zero length, gives back the rest, empties the
+///   batch and returns how many frames it sent. Frames it could not send are counted in `transmitDrops`.
+/// - `poll()` does time-driven work (a delaying middleware releasing frames that are due); cheap when idle.
+/// - `waitForFrames(timeoutNanoseconds:)` blocks up to the timeout until a frame may be ready to receive
+///   (spurious returns allowed; never misses a frame that arrived before or during the call).
+/// - No method allocates per frame.
+public protocol Port: AnyObject {
+    var macAddress: MACAddress { get }
+    /// Largest frame, Ethernet header included, this port sends or accepts on its transmit side.
+    var maximumFrameLength: Int { get }
+    var statistics: PortStatistics { get }
+
+    func receive(into batch: FrameBatch) -> Int
+    func releaseReceived(_ batch: FrameBatch)
+    func reserveTransmit(into batch: FrameBatch, count: Int) -> Int
+    func commitTransmit(_ batch: FrameBatch) -> Int
+    func poll()
+    func waitForFrames(timeoutNanoseconds: Int64) -> Bool
+}
+
+extension Port {
+    /// Sends one frame by copying `frame` into a transmit slot. Returns false if no slot was free
+    /// or the frame is larger than `maximumFrameLength`. For tests and slow paths; batch on hot paths.
+    public func transmit(copying frame: UnsafeRawBufferPointer, using batch: FrameBatch) -> Bool {
+        precondition(batch.isEmpty, "transmit(copying:) needs an empty batch")
+        guard frame.count <= maximumFrameLength, let base = frame.baseAddress,
+              reserveTransmit(into: batch, count: 1) == 1 else { return false }
+        var slot = batch[0]
+        slot.bytes.copyMemory(from: base, byteCount: frame.count)
+        slot.length = frame.count
+        batch[0] = slot
+        return commitTransmit(batch) == 1
+    }
+
+    /// Sends one frame given as bytes (allocates a temporary batch; for tests and tools only).
+    public func transmit(_ frame: [UInt8]) -> Bool {
+        let batch = FrameBatch(capacity: 1)
+        return frame.withUnsafeBytes { transmit(copying: $0, using: batch) }
+    }
+
+    /// Receives whatever is ready and returns copies of the frames (allocates; tests and tools only).
+    public func receiveCopies(maximum: Int = 64) -> [[UInt8]] {
+        let batch = FrameBatch(capacity: maximum)
+        let received = receive(into: batch)
+        var copies: [[UInt8]] = []
+        copies.reserveCapacity(received)
+        for index in 0..<batch.count { copies.append(Array(batch[index].buffer)) }
+        releaseReceived(batch)
+        return copies
+    }
+}

@@ -1,0 +1,67 @@
+/// The Internet checksum (RFC 1071): one's-complement sum of 16-bit big-endian words.
+///
+/// Contract: `partialSum` accumulates into a 32-bit (or wider) running sum that the caller may chain
+/// over several buffers, as long as every buffer but the last has an even length; `finish` folds it
+/// and complements. A buffer whose stored checksum is correct sums (with `finish`) to zero.
+public enum InternetChecksum {
+    /// Adds the bytes at `pointer` to `initial` (an unfolded running sum) and returns the new sum.
+    /// An odd trailing byte is padded with zero as the RFC says.
+    @inlinable
+    public static func partialSum(_ pointer: UnsafeRawPointer, count: Int, initial: UInt64 = 0) -> UInt64 {
+        var sum = initial
+        var offset = 0
+        // 32-bit big-endian words into a 64-bit accumulator: no carry handling inside the loop.
+        while offset &+ 4 <= count {
+            sum &+= UInt64(UInt32(bigEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            offset &+= 4
+        }
+        if offset &+ 2 <= count {
+            sum &+= UInt64(UInt16(bigEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+            offset &+= 2
+        }
+        if offset < count {
+            sum &+= UInt64(pointer.load(fromByteOffset: offset, as: UInt8.self)) << 8
+        }
+        return sum
+    }
+
+    /// Folds a running sum to 16 bits and returns its one's complement: the value to store.
+    @inlinable
+    public static func finish(_ sum: UInt64) -> UInt16 {
+        var folded = (sum & 0xffff_ffff) &+ (sum >> 32)
+        folded = (folded & 0xffff) &+ (folded >> 16)
+        folded = (folded & 0xffff) &+ (folded >> 16)
+        folded = (folded & 0xffff) &+ (folded >> 16)
+        return ~UInt16(truncatingIfNeeded: folded)
+    }
+
+    /// The checksum of one buffer.
+    @inlinable
+    public static func checksum(_ pointer: UnsafeRawPointer, count: Int) -> UInt16 {
+        finish(partialSum(pointer, count: count))
+    }
+
+    /// The running sum of the IPv4 pseudo-header used by TCP and UDP (RFC 793 / RFC 768).
+    @inlinable
+    public static func pseudoHeaderSum(source: IPv4Address, destination: IPv4Address, protocolNumber: UInt8, length: Int) -> UInt64 {
+        UInt64(source.value >> 16) &+ UInt64(source.value & 0xffff)
+            &+ UInt64(destination.value >> 16) &+ UInt64(destination.value & 0xffff)
+            &+ UInt64(protocolNumber) &+ UInt64(UInt32(truncatingIfNeeded: length))
+    }
+
+    /// RFC 1624 (eqn. 3) incremental update: the new checksum after one 16-bit field of the covered data
+    /// changed from `oldValue` to `newValue`. HC' = ~(~HC + ~m + m').
+    @inlinable
+    public static func updated(_ checksum: UInt16, oldValue: UInt16, newValue: UInt16) -> UInt16 {
+        let sum = UInt64(~checksum) &+ UInt64(~oldValue) &+ UInt64(newValue)
+        return finish(sum)
+    }
+
+    /// RFC 1624 update for a changed 32-bit field (e.g. an IPv4 address), as two 16-bit changes.
+    @inlinable
+    public static func updated(_ checksum: UInt16, oldValue: UInt32, newValue: UInt32) -> UInt16 {
+        let sum = UInt64(~checksum) &+ UInt64(~UInt16(truncatingIfNeeded: oldValue >> 16)) &+ UInt64(~UInt16(truncatingIfNeeded: oldValue))
+            &+ UInt64(newValue >> 16) &+ UInt64(newValue & 0xffff)
+        return finish(sum)
+    }
+}
