@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "FlexWire", targets: ["FlexWire"]),
         .library(name: "FlexPort", targets: ["FlexPort"]),
+        .library(name: "FlexTCPCore", targets: ["FlexTCPCore"]),
         .executable(name: "flextcp", targets: ["flextcp"]),
         .executable(name: "flexbench", targets: ["flexbench"]),
     ],
@@ -26,6 +27,11 @@ let package = Package(
             name: "FlexPort",
             dependencies: ["FlexWire", "CFlexShim", .product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: optimize),
+        // The TCP stack: fast path, slow path, queue manager, flow table, congestion control.
+        .target(
+            name: "FlexTCPCore",
+            dependencies: ["FlexWire", "FlexPort", .product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: optimize),
         // Network-namespace test hosts (198.18.0.0/15) for tests and tools.
         .target(name: "FlexTestHosts", dependencies: []),
         .executableTarget(
@@ -37,6 +43,7 @@ let package = Package(
             swiftSettings: optimize),
         .testTarget(name: "FlexWireTests", dependencies: ["FlexWire"]),
         .testTarget(name: "FlexPortTests", dependencies: ["FlexPort", "FlexWire"]),
+        .testTarget(name: "FlexTCPCoreTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts"]),
     ]
 )
