@@ -131,7 +131,7 @@ HARDWARE __attribute__((always_inline)) static inline uint32_t hardware_three_st
         length -= 3 * (size_t)(stream_length);                                                      \
     }
 
-HARDWARE static uint32_t flexshim_crc32c_update_hardware(uint32_t crc, const void *data, size_t length) {
+HARDWARE static uint32_t hardware_update(uint32_t crc, const void *data, size_t length) {
     const uint8_t *bytes = data;
     THREE_STREAMS_WHILE_FITS(4096, 0x54A86326u, 0x82F89C77u)
     THREE_STREAMS_WHILE_FITS(512, 0x170076FAu, 0xDD7E3B0Cu)
@@ -153,7 +153,7 @@ int flexshim_crc32c_hardware_available(void) {
 uint32_t flexshim_crc32c_update(uint32_t crc, const void *data, size_t length) {
 #if defined(__x86_64__)
     if (flexshim_crc32c_hardware_available()) {
-        return flexshim_crc32c_update_hardware(crc, data, length);
+        return hardware_update(crc, data, length);
     }
 #endif
     return flexshim_crc32c_update_software(crc, data, length);
