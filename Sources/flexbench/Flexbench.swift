@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `flexbench` command: one subcommand per benchmark suite. Benchmarks print figures and ratios;
+/// they never pass or fail on time.
+@main
+struct Flexbench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flexbench",
+        abstract: "FlexTCP benchmarks.",
+        subcommands: [WireCommand.self])
+}
