@@ -38,7 +38,7 @@ public struct CongestionFeedback: Hashable, Sendable {
         return Double(ackedBytes) * 1e9 / Double(intervalNanoseconds)
     }
 
-    /// The fraction of ACKed bytes that carried an ECN echo (DCTCP's F), or nil when nothing was ACKed.
+    /// The fraction of ACKed bytes that carried an ECN echo (DCTCP's F); nil when nothing was ACKed.
     public var ecnMarkedFraction: Double? {
         guard ackedBytes > 0 else { return nil }
         return min(1, Double(ecnMarkedBytes) / Double(ackedBytes))

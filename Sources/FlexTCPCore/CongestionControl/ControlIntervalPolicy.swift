@@ -8,7 +8,9 @@ public struct ControlIntervalPolicy: Hashable, Sendable {
     public let minimumNanoseconds: UInt64
 
     /// FlexTCP's default is two RTTs; 50 µs keeps a flow's loop from running absurdly often.
-    public init(roundTripTimes: UInt64 = 2, minimumNanoseconds: UInt64 = 50_000) throws(CongestionControlConfigurationError) {
+    public init(
+        roundTripTimes: UInt64 = 2, minimumNanoseconds: UInt64 = 50_000
+    ) throws(CongestionControlConfigurationError) {
         guard roundTripTimes >= 1, minimumNanoseconds > 0 else { throw .invalidControlInterval }
         self.roundTripTimes = roundTripTimes
         self.minimumNanoseconds = minimumNanoseconds

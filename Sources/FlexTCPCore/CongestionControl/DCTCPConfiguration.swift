@@ -34,8 +34,12 @@ public struct DCTCPConfiguration: Hashable, Sendable {
         rateBounds = try RateBounds(
             minimumBytesPerSecond: minimumRateBytesPerSecond, maximumBytesPerSecond: maximumRateBytesPerSecond)
         guard rateBounds.contains(initialRateBytesPerSecond) else { throw .initialRateOutOfBounds }
-        guard additiveIncreaseBytesPerSecond >= 0, additiveIncreaseBytesPerSecond.isFinite else { throw .invalidRateStep }
-        guard ecnWeight > 0, ecnWeight <= 1, initialECNFraction >= 0, initialECNFraction <= 1 else { throw .invalidWeight }
+        guard additiveIncreaseBytesPerSecond >= 0, additiveIncreaseBytesPerSecond.isFinite else {
+            throw .invalidRateStep
+        }
+        guard ecnWeight > 0, ecnWeight <= 1, (0...1).contains(initialECNFraction) else {
+            throw .invalidWeight
+        }
         guard ackRateHeadroom >= 1, ackRateHeadroom.isFinite else { throw .invalidAckRateHeadroom }
         self.initialRateBytesPerSecond = initialRateBytesPerSecond
         self.additiveIncreaseBytesPerSecond = additiveIncreaseBytesPerSecond

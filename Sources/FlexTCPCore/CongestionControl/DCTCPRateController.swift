@@ -1,4 +1,4 @@
-/// Rate-based DCTCP, the default congestion control of FlexTCP (Kaufmann's dissertation, §4.3.2 and
+/// Rate-based DCTCP, FlexTCP's default congestion control (Kaufmann's dissertation, §4.3.2 and
 /// appendix A.2): DCTCP's control law applied to a flow's transmit rate instead of a window.
 ///
 /// Each update, in order:

@@ -9,7 +9,9 @@ public struct RateBounds: Hashable, Sendable {
     public let minimumBytesPerSecond: Double
     public let maximumBytesPerSecond: Double
 
-    public init(minimumBytesPerSecond: Double, maximumBytesPerSecond: Double) throws(CongestionControlConfigurationError) {
+    public init(
+        minimumBytesPerSecond: Double, maximumBytesPerSecond: Double
+    ) throws(CongestionControlConfigurationError) {
         guard minimumBytesPerSecond > 0, minimumBytesPerSecond <= maximumBytesPerSecond,
               maximumBytesPerSecond <= Self.largestBytesPerSecond
         else { throw .invalidRateBounds }

@@ -2,7 +2,6 @@ import FlexWire
 
 extension SipHash24 {
     /// Absorbs a connection's 4-tuple as two words: the addresses, then the ports (local first).
-    @inlinable
     mutating func appendConnection(
         localAddress: IPv4Address, localPort: UInt16, remoteAddress: IPv4Address, remotePort: UInt16
     ) {

@@ -10,11 +10,11 @@ import FlexWire
 ///     bits 23...0   low 24 bits of SipHash-2-4 over the 4-tuple, the client ISN, the MSS index,
 ///                   the timestamp-encoded options (or "no timestamps") and the full counter
 ///
-/// Contract: `decode` succeeds for exactly the ACKs that answer a SYN-ACK from `encode` with the same
-/// key and 4-tuple, issued in the current or the previous counter period, and echoing the same
-/// timestamp options. It fails with `.expired` for authentic cookies 2...31 periods old and `.forged`
-/// for everything else (older cookies included: their counter field has wrapped). A blind guess
-/// passes with probability 2/32 · 2^-24 = 2^-28.
+/// Contract: `decode` succeeds for exactly the ACKs that answer a SYN-ACK from `encode` with the
+/// same key and 4-tuple, issued in the current or the previous counter period, and echoing the same
+/// timestamp options. It fails with `.expired` for authentic cookies 2...31 periods old and with
+/// `.forged` for everything else (older cookies included: their counter field has wrapped). A
+/// blind guess passes with probability 2/32 · 2^-24 = 2^-28.
 public struct SYNCookieCodec: Sendable {
     /// The MSS values a cookie can carry, ascending; the encoder picks the largest one not above
     /// the peer's offer (the smallest one if the offer is below all of them).
@@ -22,9 +22,11 @@ public struct SYNCookieCodec: Sendable {
     /// The time counter ticks once per this many nanoseconds.
     public static let counterPeriodNanoseconds: UInt64 = 64_000_000_000
 
-    private static let counterBits: UInt32 = 5
-    private static let macBits: UInt32 = 24
-    private static let macMask: UInt32 = 1 << macBits - 1
+    private static let counterShift: UInt32 = 27
+    private static let counterMask: UInt32 = 0x1f
+    private static let mssIndexShift: UInt32 = 24
+    private static let mssIndexMask: UInt32 = 0x07
+    private static let macMask: UInt32 = 0x00ff_ffff
     /// Stands for "no timestamps" in the hash input, outside the six bits options can take.
     private static let withoutTimestamps: UInt64 = 1 << SYNCookieOptions.encodedBitCount
 
@@ -51,11 +53,10 @@ public struct SYNCookieCodec: Sendable {
         let mssIndex = Self.maximumSegmentSizes.lastIndex { $0 <= maximumSegmentSize } ?? 0
         let mac = authenticator(
             localAddress: localAddress, localPort: localPort, remoteAddress: remoteAddress, remotePort: remotePort,
-            clientSequenceNumber: clientSequenceNumber, mssIndex: UInt32(mssIndex),
-            encodedOptions: options.map { UInt64($0.encoded) } ?? Self.withoutTimestamps, counter: counter)
-        let counterField = UInt32(truncatingIfNeeded: counter) & (1 << Self.counterBits - 1)
+            clientSequenceNumber: clientSequenceNumber, mssIndex: UInt32(mssIndex), options: options, counter: counter)
+        let counterField = UInt32(truncatingIfNeeded: counter) & Self.counterMask
         return SYNCookie(
-            sequenceNumber: counterField << (32 - Self.counterBits) | UInt32(mssIndex) << Self.macBits | mac,
+            sequenceNumber: counterField << Self.counterShift | UInt32(mssIndex) << Self.mssIndexShift | mac,
             maximumSegmentSize: Self.maximumSegmentSizes[mssIndex],
             timestampValue: options?.timestampValue(clock: timestampClock))
     }
@@ -72,17 +73,16 @@ public struct SYNCookieCodec: Sendable {
     ) -> Result<SYNCookieContents, SYNCookieRejection> {
         let cookie = acknowledgmentNumber &- 1
         let clientSequenceNumber = sequenceNumber &- 1
-        let counterField = UInt64(cookie >> (32 - Self.counterBits))
-        let mssIndex = cookie >> Self.macBits & (1 << (32 - Self.counterBits - Self.macBits) - 1)
-        // The latest counter value not after now whose low bits match the cookie's.
+        let counterField = UInt64(cookie >> Self.counterShift & Self.counterMask)
+        let mssIndex = cookie >> Self.mssIndexShift & Self.mssIndexMask
+        // The cookie's counter is the latest one not after now whose low bits match the field.
         let currentCounter = nowNanoseconds / Self.counterPeriodNanoseconds
-        let age = (currentCounter &- counterField) & (1 << UInt64(Self.counterBits) - 1)
+        let age = (currentCounter &- counterField) & UInt64(Self.counterMask)
         guard age <= currentCounter else { return .failure(.forged) }
         let options = echoedTimestamp.map { SYNCookieOptions(encoded: $0) }
         let mac = authenticator(
             localAddress: localAddress, localPort: localPort, remoteAddress: remoteAddress, remotePort: remotePort,
-            clientSequenceNumber: clientSequenceNumber, mssIndex: mssIndex,
-            encodedOptions: options.map { UInt64($0.encoded) } ?? Self.withoutTimestamps,
+            clientSequenceNumber: clientSequenceNumber, mssIndex: mssIndex, options: options,
             counter: currentCounter - age)
         guard mac == cookie & Self.macMask else { return .failure(.forged) }
         guard age <= 1 else { return .failure(.expired) }
@@ -93,8 +93,9 @@ public struct SYNCookieCodec: Sendable {
 
     private func authenticator(
         localAddress: IPv4Address, localPort: UInt16, remoteAddress: IPv4Address, remotePort: UInt16,
-        clientSequenceNumber: UInt32, mssIndex: UInt32, encodedOptions: UInt64, counter: UInt64
+        clientSequenceNumber: UInt32, mssIndex: UInt32, options: SYNCookieOptions?, counter: UInt64
     ) -> UInt32 {
+        let encodedOptions = options.map { UInt64($0.encoded) } ?? Self.withoutTimestamps
         var hash = SipHash24(key: key)
         hash.appendConnection(
             localAddress: localAddress, localPort: localPort, remoteAddress: remoteAddress, remotePort: remotePort)

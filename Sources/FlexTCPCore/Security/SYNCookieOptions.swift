@@ -1,5 +1,5 @@
-/// The SYN options a SYN cookie can keep when the peer uses TCP timestamps: the server hides them in
-/// the low six bits of its timestamp value, which the peer echoes in the ACK (as Linux does).
+/// The SYN options a SYN cookie can keep when the peer uses TCP timestamps: the server hides them
+/// in the low six bits of its timestamp value, which the peer echoes in the ACK (as Linux does).
 ///
 /// Contract: `encoded` packs the window scale in bits 0...3 (15 for none), SACK-permitted in bit 4
 /// and ECN in bit 5; `init(encoded:)` reads back any six-bit value. A window scale above 14 is kept
