@@ -1,0 +1,17 @@
+/// A congestion control algorithm's state for one flow, driven by the slow path's control loop.
+///
+/// Contract: one value per flow. Every control interval (about `controlIntervalNanoseconds` after
+/// the previous call) the slow path passes the flow's feedback for that interval to
+/// `update(with:)` and programs the returned rate into the queue manager. Rates are in bytes per
+/// second. Updates are deterministic: the same feedback sequence gives the same rates.
+/// `rateBytesPerSecond` is the rate to enforce now, the initial rate before the first update.
+public protocol CongestionController: Sendable {
+    /// The rate the flow may send at, in bytes per second.
+    var rateBytesPerSecond: UInt64 { get }
+
+    /// How long the slow path should wait before this flow's next update.
+    var controlIntervalNanoseconds: UInt64 { get }
+
+    /// Consumes one interval's feedback; returns the new `rateBytesPerSecond`.
+    mutating func update(with feedback: CongestionFeedback) -> UInt64
+}

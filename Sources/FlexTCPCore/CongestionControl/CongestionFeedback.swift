@@ -1,0 +1,46 @@
+/// What the slow path learned about one flow during one control interval: the fast path's
+/// counters since the previous reading (bytes ACKed, bytes ACKed with an ECN echo, fast
+/// retransmits, its current RTT estimate) and the retransmission timeouts the slow path counted.
+///
+/// Contract: the counters are per-interval deltas. An RTT estimate of 0 means "none yet". Any
+/// values are tolerated: an empty interval measures no rate, and more ECN-marked than ACKed bytes
+/// counts as a marked fraction of 1.
+public struct CongestionFeedback: Hashable, Sendable {
+    public var ackedBytes: UInt64
+    public var ecnMarkedBytes: UInt64
+    public var fastRetransmits: UInt32
+    public var retransmissionTimeouts: UInt32
+    public var rttEstimateNanoseconds: UInt64
+    /// The time since the previous update of this flow.
+    public var intervalNanoseconds: UInt64
+
+    public init(
+        ackedBytes: UInt64 = 0, ecnMarkedBytes: UInt64 = 0, fastRetransmits: UInt32 = 0,
+        retransmissionTimeouts: UInt32 = 0, rttEstimateNanoseconds: UInt64 = 0, intervalNanoseconds: UInt64
+    ) {
+        self.ackedBytes = ackedBytes
+        self.ecnMarkedBytes = ecnMarkedBytes
+        self.fastRetransmits = fastRetransmits
+        self.retransmissionTimeouts = retransmissionTimeouts
+        self.rttEstimateNanoseconds = rttEstimateNanoseconds
+        self.intervalNanoseconds = intervalNanoseconds
+    }
+
+    /// True when a segment was lost: a fast retransmit or a retransmission timeout.
+    public var indicatesLoss: Bool { fastRetransmits > 0 || retransmissionTimeouts > 0 }
+
+    /// True on loss or on any ECN echo.
+    public var indicatesCongestion: Bool { indicatesLoss || ecnMarkedBytes > 0 }
+
+    /// The rate at which data was ACKed, or nil when the interval ACKed nothing (or had no length).
+    public var ackRateBytesPerSecond: Double? {
+        guard ackedBytes > 0, intervalNanoseconds > 0 else { return nil }
+        return Double(ackedBytes) * 1e9 / Double(intervalNanoseconds)
+    }
+
+    /// The fraction of ACKed bytes that carried an ECN echo (DCTCP's F); nil when nothing was ACKed.
+    public var ecnMarkedFraction: Double? {
+        guard ackedBytes > 0 else { return nil }
+        return min(1, Double(ecnMarkedBytes) / Double(ackedBytes))
+    }
+}

@@ -1,0 +1,55 @@
+/// The parameters of `DCTCPRateController`. Rates are in bytes per second.
+///
+/// Contract: the initializer refuses inconsistent values with a typed error, so every stored
+/// configuration is usable. Defaults follow FlexTCP (10 Mbit/s initial rate, additive step and
+/// minimum rate; ECN weight g = 1/16; a 1.2× headroom over the measured ACK rate; a control
+/// interval of 2 RTTs), except the initial ECN fraction (see `initialECNFraction`).
+public struct DCTCPConfiguration: Hashable, Sendable {
+    public let rateBounds: RateBounds
+    public let initialRateBytesPerSecond: Double
+    /// Added to the rate per congestion-free interval outside slow start.
+    public let additiveIncreaseBytesPerSecond: Double
+    /// DCTCP's g: the weight of one interval's marked fraction in the ECN fraction (alpha).
+    public let ecnWeight: Double
+    /// Alpha before any feedback. 1 (as Linux's DCTCP starts) makes the first ECN reaction after
+    /// slow start strong; FlexTCP's pseudocode starts at 0, which barely reacts to the overshoot.
+    public let initialECNFraction: Double
+    /// The rate is kept at most this factor above the measured ACK rate.
+    public let ackRateHeadroom: Double
+    public let controlInterval: ControlIntervalPolicy
+
+    /// - Parameters:
+    ///   - maximumRateBytesPerSecond: the cap, normally the line rate of the port.
+    ///   - controlInterval: nil for the default `ControlIntervalPolicy()`.
+    public init(
+        maximumRateBytesPerSecond: Double,
+        minimumRateBytesPerSecond: Double = RateUnit.bytesPerSecond(megabitsPerSecond: 10),
+        initialRateBytesPerSecond: Double = RateUnit.bytesPerSecond(megabitsPerSecond: 10),
+        additiveIncreaseBytesPerSecond: Double = RateUnit.bytesPerSecond(megabitsPerSecond: 10),
+        ecnWeight: Double = 1.0 / 16,
+        initialECNFraction: Double = 1,
+        ackRateHeadroom: Double = 1.2,
+        controlInterval: ControlIntervalPolicy? = nil
+    ) throws(CongestionControlConfigurationError) {
+        rateBounds = try RateBounds(
+            minimumBytesPerSecond: minimumRateBytesPerSecond, maximumBytesPerSecond: maximumRateBytesPerSecond)
+        guard rateBounds.contains(initialRateBytesPerSecond) else { throw .initialRateOutOfBounds }
+        guard additiveIncreaseBytesPerSecond >= 0, additiveIncreaseBytesPerSecond.isFinite else {
+            throw .invalidRateStep
+        }
+        guard ecnWeight > 0, ecnWeight <= 1, (0...1).contains(initialECNFraction) else {
+            throw .invalidWeight
+        }
+        guard ackRateHeadroom >= 1, ackRateHeadroom.isFinite else { throw .invalidAckRateHeadroom }
+        self.initialRateBytesPerSecond = initialRateBytesPerSecond
+        self.additiveIncreaseBytesPerSecond = additiveIncreaseBytesPerSecond
+        self.ecnWeight = ecnWeight
+        self.initialECNFraction = initialECNFraction
+        self.ackRateHeadroom = ackRateHeadroom
+        if let controlInterval {
+            self.controlInterval = controlInterval
+        } else {
+            self.controlInterval = try ControlIntervalPolicy()
+        }
+    }
+}
