@@ -3,7 +3,7 @@ import FlexWire
 import Testing
 
 /// SplitMix64: a small deterministic generator so that randomized tests repeat exactly.
-struct SeededRandom: RandomNumberGenerator {
+struct FlowTestRandom: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }
@@ -20,7 +20,7 @@ struct SeededRandom: RandomNumberGenerator {
 // `FlowTable` is non-copyable, which `#expect` cannot capture: results are bound to locals first.
 
 /// The error `insert` throws, or nil when it succeeds.
-func insertionError(_ table: inout FlowTable, _ flow: FlowIndex, for key: FlowKey) -> FlowTableError? {
+private func insertionError(_ table: inout FlowTable, _ flow: FlowIndex, for key: FlowKey) -> FlowTableError? {
     do {
         try table.insert(flow, for: key)
         return nil
@@ -31,7 +31,7 @@ func insertionError(_ table: inout FlowTable, _ flow: FlowIndex, for key: FlowKe
 
 /// Distinct keys a peer could choose: one server port, one local address, consecutive peer ports
 /// on consecutive peer addresses, like a load generator opening connections.
-func sequentialKeys(count: Int) -> [FlowKey] {
+private func sequentialKeys(count: Int) -> [FlowKey] {
     (0..<count).map { index in
         FlowKey(
             localAddress: IPv4Address(198, 18, 0, 1), localPort: 80,
@@ -39,7 +39,7 @@ func sequentialKeys(count: Int) -> [FlowKey] {
     }
 }
 
-func randomKey(using random: inout SeededRandom) -> FlowKey {
+private func randomKey(using random: inout FlowTestRandom) -> FlowKey {
     FlowKey(
         localAddress: IPv4Address(UInt32.random(in: 0...UInt32.max, using: &random)),
         localPort: UInt16.random(in: 0...UInt16.max, using: &random),
@@ -47,7 +47,7 @@ func randomKey(using random: inout SeededRandom) -> FlowKey {
         remotePort: UInt16.random(in: 0...UInt16.max, using: &random))
 }
 
-let fixedHasher = FlowKeyHasher(key0: 0x0123_4567_89AB_CDEF, key1: 0xFEDC_BA98_7654_3210)
+private let fixedHasher = FlowKeyHasher(key0: 0x0123_4567_89AB_CDEF, key1: 0xFEDC_BA98_7654_3210)
 
 @Suite struct FlowTableTests {
     @Test func insertLookupAndRemove() {
@@ -115,7 +115,7 @@ let fixedHasher = FlowKeyHasher(key0: 0x0123_4567_89AB_CDEF, key1: 0xFEDC_BA98_7
 
     @Test func churnAgreesWithADictionary() {
         let capacity = 4096
-        var random = SeededRandom(seed: 0xF10_7AB1E)
+        var random = FlowTestRandom(seed: 0xF10_7AB1E)
         var table = FlowTable(capacity: capacity)
         var model: [FlowKey: FlowIndex] = [:]
         let pool = (0..<2 * capacity).map { _ in randomKey(using: &random) }
@@ -193,7 +193,7 @@ let fixedHasher = FlowKeyHasher(key0: 0x0123_4567_89AB_CDEF, key1: 0xFEDC_BA98_7
     }
 
     @Test func theHashDependsOnTheKeyAndOnEveryBitOfTheTuple() {
-        var random = SeededRandom(seed: 0xA5A5)
+        var random = FlowTestRandom(seed: 0xA5A5)
         let otherHasher = FlowKeyHasher(key0: 0x0123_4567_89AB_CDEF, key1: 0xFEDC_BA98_7654_3211)
         var changedBits = 0
         var samples = 0
@@ -219,7 +219,7 @@ let fixedHasher = FlowKeyHasher(key0: 0x0123_4567_89AB_CDEF, key1: 0xFEDC_BA98_7
 }
 
 /// The first `count` sequential keys whose home slot in `table` is `slot`.
-func keys(homedAt slot: Int, count: Int, in table: borrowing FlowTable) -> [FlowKey] {
+private func keys(homedAt slot: Int, count: Int, in table: borrowing FlowTable) -> [FlowKey] {
     var found: [FlowKey] = []
     for key in sequentialKeys(count: 200_000) where found.count < count && table.homeSlot(of: key) == slot {
         found.append(key)

@@ -49,7 +49,7 @@ struct VirtualTransmitLoop {
 }
 
 /// Expects `sent` bytes to be within `tolerance` (relative) of `bytesPerSecond` sustained for `nanoseconds`.
-func expectRate(
+func expectSentBytes(
     _ sent: UInt64, bytesPerSecond: UInt64, over nanoseconds: UInt64, tolerance: Double = 0.02,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
@@ -58,20 +58,23 @@ func expectRate(
     #expect(error <= tolerance, "sent \(sent) bytes, expected \(expected)", sourceLocation: sourceLocation)
 }
 
-/// A start time far from zero, like a monotonic clock some days after boot.
-let virtualStart: UInt64 = 7_000_000_000_000
-let oneSecond: UInt64 = 1_000_000_000
-let oneMillisecond: UInt64 = 1_000_000
+/// Virtual times for the queue manager tests, in nanoseconds.
+enum PacingClock {
+    /// A start far from zero, like a monotonic clock some days after boot.
+    static let start: UInt64 = 7_000_000_000_000
+    static let second: UInt64 = 1_000_000_000
+    static let millisecond: UInt64 = 1_000_000
+}
 
 @Suite struct QueueManagerPacingTests {
     @Test(arguments: [10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000, 40_000_000_000] as [UInt64])
     func singleFlowIsPacedAtItsRate(bitsPerSecond: UInt64) {
         var queueManager = QueueManager(capacity: 4)
-        queueManager.setRate(flow: 2, bytesPerSecond: bitsPerSecond / 8, now: virtualStart)
-        queueManager.add(flow: 2, bytes: VirtualTransmitLoop.backlogRefill, now: virtualStart)
-        var loop = VirtualTransmitLoop(flowCount: 4, start: virtualStart)
-        loop.run(&queueManager, until: virtualStart + oneSecond)
-        expectRate(loop.sentBytes[2], bytesPerSecond: bitsPerSecond / 8, over: oneSecond)
+        queueManager.setRate(flow: 2, bytesPerSecond: bitsPerSecond / 8, now: PacingClock.start)
+        queueManager.add(flow: 2, bytes: VirtualTransmitLoop.backlogRefill, now: PacingClock.start)
+        var loop = VirtualTransmitLoop(flowCount: 4, start: PacingClock.start)
+        loop.run(&queueManager, until: PacingClock.start + PacingClock.second)
+        expectSentBytes(loop.sentBytes[2], bytesPerSecond: bitsPerSecond / 8, over: PacingClock.second)
         #expect(loop.sentBytes[0] + loop.sentBytes[1] + loop.sentBytes[3] == 0)
     }
 
@@ -79,31 +82,31 @@ let oneMillisecond: UInt64 = 1_000_000
         var queueManager = QueueManager(capacity: 2)
         let rates: [UInt64] = [125_000_000, 375_000_000]  // 1 and 3 Gbit/s
         for flow in 0..<2 {
-            queueManager.setRate(flow: FlowIndex(flow), bytesPerSecond: rates[flow], now: virtualStart)
-            queueManager.add(flow: FlowIndex(flow), bytes: VirtualTransmitLoop.backlogRefill, now: virtualStart)
+            queueManager.setRate(flow: FlowIndex(flow), bytesPerSecond: rates[flow], now: PacingClock.start)
+            queueManager.add(flow: FlowIndex(flow), bytes: VirtualTransmitLoop.backlogRefill, now: PacingClock.start)
         }
-        var loop = VirtualTransmitLoop(flowCount: 2, start: virtualStart)
-        loop.run(&queueManager, until: virtualStart + 100 * oneMillisecond)
+        var loop = VirtualTransmitLoop(flowCount: 2, start: PacingClock.start)
+        loop.run(&queueManager, until: PacingClock.start + 100 * PacingClock.millisecond)
         for flow in 0..<2 {
-            expectRate(loop.sentBytes[flow], bytesPerSecond: rates[flow], over: 100 * oneMillisecond)
+            expectSentBytes(loop.sentBytes[flow], bytesPerSecond: rates[flow], over: 100 * PacingClock.millisecond)
         }
     }
 
     @Test func tenThousandFlowsWithRandomRatesStayWithinTolerance() {
         let flowCount = 10_000
-        var random = SeededRandom(seed: 0x5EED_0001)
+        var random = FlowTestRandom(seed: 0x5EED_0001)
         var queueManager = QueueManager(capacity: flowCount)
         var rates: [UInt64] = []
         for flow in 0..<flowCount {
             let bitsPerSecond = UInt64.random(in: 10_000_000...50_000_000, using: &random)
             rates.append(bitsPerSecond / 8)
-            queueManager.setRate(flow: FlowIndex(flow), bytesPerSecond: bitsPerSecond / 8, now: virtualStart)
-            queueManager.add(flow: FlowIndex(flow), bytes: VirtualTransmitLoop.backlogRefill, now: virtualStart)
+            queueManager.setRate(flow: FlowIndex(flow), bytesPerSecond: bitsPerSecond / 8, now: PacingClock.start)
+            queueManager.add(flow: FlowIndex(flow), bytes: VirtualTransmitLoop.backlogRefill, now: PacingClock.start)
         }
-        var loop = VirtualTransmitLoop(flowCount: flowCount, start: virtualStart)
-        loop.run(&queueManager, until: virtualStart + 100 * oneMillisecond)
+        var loop = VirtualTransmitLoop(flowCount: flowCount, start: PacingClock.start)
+        loop.run(&queueManager, until: PacingClock.start + 100 * PacingClock.millisecond)
         for flow in 0..<flowCount {
-            expectRate(loop.sentBytes[flow], bytesPerSecond: rates[flow], over: 100 * oneMillisecond)
+            expectSentBytes(loop.sentBytes[flow], bytesPerSecond: rates[flow], over: 100 * PacingClock.millisecond)
         }
     }
 
@@ -112,14 +115,14 @@ let oneMillisecond: UInt64 = 1_000_000
     @Test func flowsBeyondTheHorizonWaitForTheirTime() throws {
         var queueManager = QueueManager(capacity: 2)
         let slowRate: UInt64 = 1000
-        queueManager.setRate(flow: 1, bytesPerSecond: slowRate, now: virtualStart)
-        queueManager.add(flow: 1, bytes: VirtualTransmitLoop.backlogRefill, now: virtualStart)
-        var loop = VirtualTransmitLoop(flowCount: 2, start: virtualStart, recordsGrantTimes: true)
-        let duration = 20 * oneSecond
-        loop.run(&queueManager, until: virtualStart + duration)
+        queueManager.setRate(flow: 1, bytesPerSecond: slowRate, now: PacingClock.start)
+        queueManager.add(flow: 1, bytes: VirtualTransmitLoop.backlogRefill, now: PacingClock.start)
+        var loop = VirtualTransmitLoop(flowCount: 2, start: PacingClock.start, recordsGrantTimes: true)
+        let duration = 20 * PacingClock.second
+        loop.run(&queueManager, until: PacingClock.start + duration)
 
         let times = try #require(loop.grantTimes?[1])
-        let interval = UInt64(VirtualTransmitLoop.chunk) * oneSecond / slowRate
+        let interval = UInt64(VirtualTransmitLoop.chunk) * PacingClock.second / slowRate
         #expect(times.count == Int(duration / interval) + 1)
         for (earlier, later) in zip(times, times.dropFirst()) {
             #expect(later - earlier >= interval - 1024)
@@ -132,14 +135,14 @@ let oneMillisecond: UInt64 = 1_000_000
     @Test func aLongPauseOfTheTransmitLoopEarnsAtMostOneExtraChunk() {
         var queueManager = QueueManager(capacity: 2)
         let rate: UInt64 = 10_000  // 144.8 ms per chunk: beyond the horizon
-        queueManager.setRate(flow: 0, bytesPerSecond: rate, now: virtualStart)
-        queueManager.add(flow: 0, bytes: VirtualTransmitLoop.backlogRefill, now: virtualStart)
-        var loop = VirtualTransmitLoop(flowCount: 2, start: virtualStart)
-        loop.run(&queueManager, until: virtualStart + 1)  // one grant at the start
+        queueManager.setRate(flow: 0, bytesPerSecond: rate, now: PacingClock.start)
+        queueManager.add(flow: 0, bytes: VirtualTransmitLoop.backlogRefill, now: PacingClock.start)
+        var loop = VirtualTransmitLoop(flowCount: 2, start: PacingClock.start)
+        loop.run(&queueManager, until: PacingClock.start + 1)  // one grant at the start
         #expect(loop.sentBytes[0] == UInt64(VirtualTransmitLoop.chunk))
 
         // The loop sleeps for ten seconds instead of waking at the reported times.
-        let late = virtualStart + 10 * oneSecond
+        let late = PacingClock.start + 10 * PacingClock.second
         var grantsWhenLate = 0
         while let grant = queueManager.nextTransmission(now: late, maximumBytes: VirtualTransmitLoop.chunk) {
             grantsWhenLate += 1
@@ -147,6 +150,6 @@ let oneMillisecond: UInt64 = 1_000_000
         }
         #expect(grantsWhenLate == 2)  // the overdue chunk and one made up, not ten seconds' worth
         let due = queueManager.earliestDueTime ?? 0
-        #expect(due > late && due <= late + 145 * oneMillisecond)
+        #expect(due > late && due <= late + 145 * PacingClock.millisecond)
     }
 }

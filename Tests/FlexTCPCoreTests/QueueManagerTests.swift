@@ -20,9 +20,9 @@ func drainGrants(
     @Test func unlimitedFlowsAreServedRoundRobin() {
         var queueManager = QueueManager(capacity: 8)
         for flow: FlowIndex in [3, 1, 4, 0, 6] {
-            queueManager.add(flow: flow, bytes: 10_000_000, now: virtualStart)
+            queueManager.add(flow: flow, bytes: 10_000_000, now: PacingClock.start)
         }
-        let grants = drainGrants(&queueManager, now: virtualStart, limit: 5_003)
+        let grants = drainGrants(&queueManager, now: PacingClock.start, limit: 5_003)
         #expect(grants.prefix(7).map(\.flow) == [3, 1, 4, 0, 6, 3, 1])
         var sent: [FlowIndex: UInt64] = [:]
         for grant in grants { sent[grant.flow, default: 0] += UInt64(grant.bytes) }
@@ -33,9 +33,9 @@ func drainGrants(
 
     @Test func aFlowWithoutDataIsNotScheduled() {
         var queueManager = QueueManager(capacity: 4)
-        queueManager.setRate(flow: 1, bytesPerSecond: 1_000_000, now: virtualStart)
-        queueManager.add(flow: 2, bytes: 0, now: virtualStart)
-        let grant = queueManager.nextTransmission(now: virtualStart + oneSecond, maximumBytes: 1448)
+        queueManager.setRate(flow: 1, bytesPerSecond: 1_000_000, now: PacingClock.start)
+        queueManager.add(flow: 2, bytes: 0, now: PacingClock.start)
+        let grant = queueManager.nextTransmission(now: PacingClock.start + PacingClock.second, maximumBytes: 1448)
         let due = queueManager.earliestDueTime
         #expect(grant == nil)
         #expect(due == nil)
@@ -43,9 +43,9 @@ func drainGrants(
 
     @Test func grantsAreAtMostOneChunkAndNeverMoreThanAvailable() {
         var queueManager = QueueManager(capacity: 2)
-        queueManager.add(flow: 1, bytes: 3000, now: virtualStart)
-        let emptyGrant = queueManager.nextTransmission(now: virtualStart, maximumBytes: 0)
-        let grants = drainGrants(&queueManager, now: virtualStart)
+        queueManager.add(flow: 1, bytes: 3000, now: PacingClock.start)
+        let emptyGrant = queueManager.nextTransmission(now: PacingClock.start, maximumBytes: 0)
+        let grants = drainGrants(&queueManager, now: PacingClock.start)
         let available = queueManager.availableBytes(of: 1)
         #expect(emptyGrant == nil)
         #expect(grants == [TransmitGrant(flow: 1, bytes: 1448), TransmitGrant(flow: 1, bytes: 1448), TransmitGrant(flow: 1, bytes: 104)])
@@ -55,13 +55,13 @@ func drainGrants(
     @Test(arguments: [QueueManager.unlimitedRate, 125_000_000])
     func aBlockedFlowWaitsUntilReAdded(bytesPerSecond: UInt64) {
         var queueManager = QueueManager(capacity: 2)
-        queueManager.setRate(flow: 0, bytesPerSecond: bytesPerSecond, now: virtualStart)
-        queueManager.add(flow: 0, bytes: 100_000, now: virtualStart)
-        let grant = queueManager.nextTransmission(now: virtualStart, maximumBytes: 1448)
-        let completed = queueManager.completeTransmission(flow: 0, sentBytes: 500, isBlocked: true, now: virtualStart)
+        queueManager.setRate(flow: 0, bytesPerSecond: bytesPerSecond, now: PacingClock.start)
+        queueManager.add(flow: 0, bytes: 100_000, now: PacingClock.start)
+        let grant = queueManager.nextTransmission(now: PacingClock.start, maximumBytes: 1448)
+        let completed = queueManager.completeTransmission(flow: 0, sentBytes: 500, isBlocked: true, now: PacingClock.start)
         let availableWhenBlocked = queueManager.availableBytes(of: 0)
         let dueWhenBlocked = queueManager.earliestDueTime
-        let grantWhenBlocked = queueManager.nextTransmission(now: virtualStart + oneSecond, maximumBytes: 1448)
+        let grantWhenBlocked = queueManager.nextTransmission(now: PacingClock.start + PacingClock.second, maximumBytes: 1448)
         #expect(grant == TransmitGrant(flow: 0, bytes: 1448))
         #expect(completed)
         #expect(availableWhenBlocked == 0)
@@ -69,7 +69,7 @@ func drainGrants(
         #expect(grantWhenBlocked == nil)
 
         // An ACK opens the window two seconds later: the flow is due at once, with only the new bytes.
-        let reopened = virtualStart + 2 * oneSecond
+        let reopened = PacingClock.start + 2 * PacingClock.second
         queueManager.add(flow: 0, bytes: 2000, now: reopened)
         let grantsWhenReopened = drainGrants(&queueManager, now: reopened, limit: 1)
         #expect(grantsWhenReopened == [TransmitGrant(flow: 0, bytes: 1448)])
@@ -77,19 +77,19 @@ func drainGrants(
 
     @Test func anUnusedGrantIsDueAgainAtOnce() {
         var queueManager = QueueManager(capacity: 2)
-        queueManager.setRate(flow: 1, bytesPerSecond: 1_000_000, now: virtualStart)
-        queueManager.add(flow: 1, bytes: 5000, now: virtualStart)
-        let first = queueManager.nextTransmission(now: virtualStart, maximumBytes: 1448)
-        queueManager.completeTransmission(flow: 1, sentBytes: 0, isBlocked: false, now: virtualStart)
-        let second = queueManager.nextTransmission(now: virtualStart, maximumBytes: 1448)
+        queueManager.setRate(flow: 1, bytesPerSecond: 1_000_000, now: PacingClock.start)
+        queueManager.add(flow: 1, bytes: 5000, now: PacingClock.start)
+        let first = queueManager.nextTransmission(now: PacingClock.start, maximumBytes: 1448)
+        queueManager.completeTransmission(flow: 1, sentBytes: 0, isBlocked: false, now: PacingClock.start)
+        let second = queueManager.nextTransmission(now: PacingClock.start, maximumBytes: 1448)
         #expect(first != nil)
         #expect(second == first)
     }
 
     @Test func completingWithoutAGrantIsRejected() {
         var queueManager = QueueManager(capacity: 2)
-        queueManager.add(flow: 1, bytes: 5000, now: virtualStart)
-        let completed = queueManager.completeTransmission(flow: 1, sentBytes: 1448, isBlocked: false, now: virtualStart)
+        queueManager.add(flow: 1, bytes: 5000, now: PacingClock.start)
+        let completed = queueManager.completeTransmission(flow: 1, sentBytes: 1448, isBlocked: false, now: PacingClock.start)
         let available = queueManager.availableBytes(of: 1)
         #expect(!completed)
         #expect(available == 5000)
@@ -97,17 +97,17 @@ func drainGrants(
 
     @Test func removedFlowsLeaveEveryQueue() {
         var queueManager = QueueManager(capacity: 4)
-        queueManager.add(flow: 0, bytes: 10_000, now: virtualStart)
-        queueManager.add(flow: 1, bytes: 10_000, now: virtualStart)
-        queueManager.setRate(flow: 2, bytesPerSecond: 1000, now: virtualStart)
-        queueManager.add(flow: 2, bytes: 10_000, now: virtualStart)
-        let granted = queueManager.nextTransmission(now: virtualStart, maximumBytes: 1448)
+        queueManager.add(flow: 0, bytes: 10_000, now: PacingClock.start)
+        queueManager.add(flow: 1, bytes: 10_000, now: PacingClock.start)
+        queueManager.setRate(flow: 2, bytesPerSecond: 1000, now: PacingClock.start)
+        queueManager.add(flow: 2, bytes: 10_000, now: PacingClock.start)
+        let granted = queueManager.nextTransmission(now: PacingClock.start, maximumBytes: 1448)
         #expect(granted?.flow == 2)
 
         let removedQueued = queueManager.remove(flow: 0)
         let removedGranted = queueManager.remove(flow: 2)
-        let completedAfterRemoval = queueManager.completeTransmission(flow: 2, sentBytes: 1448, isBlocked: false, now: virtualStart)
-        let later = drainGrants(&queueManager, now: virtualStart + oneSecond)
+        let completedAfterRemoval = queueManager.completeTransmission(flow: 2, sentBytes: 1448, isBlocked: false, now: PacingClock.start)
+        let later = drainGrants(&queueManager, now: PacingClock.start + PacingClock.second)
         let due = queueManager.earliestDueTime
         let rate = queueManager.rate(of: 2)
         let available = queueManager.availableBytes(of: 2)
@@ -119,25 +119,25 @@ func drainGrants(
         #expect(available == 0)
 
         // A reused index starts fresh.
-        queueManager.add(flow: 2, bytes: 1448, now: virtualStart + oneSecond)
-        let reused = drainGrants(&queueManager, now: virtualStart + oneSecond)
+        queueManager.add(flow: 2, bytes: 1448, now: PacingClock.start + PacingClock.second)
+        let reused = drainGrants(&queueManager, now: PacingClock.start + PacingClock.second)
         #expect(reused == [TransmitGrant(flow: 2, bytes: 1448)])
     }
 
     @Test func flowIndicesBeyondCapacityAreRejected() {
         var queueManager = QueueManager(capacity: 16)
         for flow: FlowIndex in [16, 17, FlowIndex.max] {
-            let added = queueManager.add(flow: flow, bytes: 1, now: virtualStart)
-            let rateSet = queueManager.setRate(flow: flow, bytesPerSecond: 1000, now: virtualStart)
+            let added = queueManager.add(flow: flow, bytes: 1, now: PacingClock.start)
+            let rateSet = queueManager.setRate(flow: flow, bytesPerSecond: 1000, now: PacingClock.start)
             let removed = queueManager.remove(flow: flow)
-            let completed = queueManager.completeTransmission(flow: flow, sentBytes: 1, isBlocked: false, now: virtualStart)
+            let completed = queueManager.completeTransmission(flow: flow, sentBytes: 1, isBlocked: false, now: PacingClock.start)
             let available = queueManager.availableBytes(of: flow)
             #expect(!added && !rateSet && !removed && !completed)
             #expect(available == 0)
         }
         let due = queueManager.earliestDueTime
-        let lastAdded = queueManager.add(flow: 15, bytes: 1, now: virtualStart)
-        let grants = drainGrants(&queueManager, now: virtualStart)
+        let lastAdded = queueManager.add(flow: 15, bytes: 1, now: PacingClock.start)
+        let grants = drainGrants(&queueManager, now: PacingClock.start)
         #expect(due == nil)
         #expect(lastAdded)
         #expect(grants == [TransmitGrant(flow: 15, bytes: 1)])
@@ -146,41 +146,41 @@ func drainGrants(
     @Test func anIdleFlowDoesNotBurst() {
         var queueManager = QueueManager(capacity: 2)
         let rate: UInt64 = 125_000_000  // 1 Gbit/s: 11.6 µs per chunk
-        queueManager.setRate(flow: 1, bytesPerSecond: rate, now: virtualStart)
-        queueManager.add(flow: 1, bytes: 10 * 1448, now: virtualStart)
-        var loop = VirtualTransmitLoop(flowCount: 2, start: virtualStart)
-        loop.run(&queueManager, until: virtualStart + oneMillisecond, keepBacklogged: false)
+        queueManager.setRate(flow: 1, bytesPerSecond: rate, now: PacingClock.start)
+        queueManager.add(flow: 1, bytes: 10 * 1448, now: PacingClock.start)
+        var loop = VirtualTransmitLoop(flowCount: 2, start: PacingClock.start)
+        loop.run(&queueManager, until: PacingClock.start + PacingClock.millisecond, keepBacklogged: false)
         #expect(loop.sentBytes[1] == 10 * 1448)
 
         // Idle for a second, then a large write.
-        let resumed = virtualStart + oneSecond
+        let resumed = PacingClock.start + PacingClock.second
         queueManager.add(flow: 1, bytes: VirtualTransmitLoop.backlogRefill, now: resumed)
         let grantsAtOnce = drainGrants(&queueManager, now: resumed)
         #expect(grantsAtOnce.count == 1)
         loop = VirtualTransmitLoop(flowCount: 2, start: resumed)
-        loop.run(&queueManager, until: resumed + oneMillisecond)
+        loop.run(&queueManager, until: resumed + PacingClock.millisecond)
         #expect(loop.sentBytes[1] <= rate / 1000 + 1448)
-        expectRate(loop.sentBytes[1], bytesPerSecond: rate, over: oneMillisecond)
+        expectSentBytes(loop.sentBytes[1], bytesPerSecond: rate, over: PacingClock.millisecond)
     }
 
     @Test(arguments: [(1_250_000, 125_000_000), (125_000_000, 1_250_000)] as [(UInt64, UInt64)])
     func rateChangesTakeEffect(from oldRate: UInt64, to newRate: UInt64) throws {
         var queueManager = QueueManager(capacity: 1)
-        queueManager.setRate(flow: 0, bytesPerSecond: oldRate, now: virtualStart)
-        queueManager.add(flow: 0, bytes: VirtualTransmitLoop.backlogRefill, now: virtualStart)
-        var loop = VirtualTransmitLoop(flowCount: 1, start: virtualStart, recordsGrantTimes: true)
-        let phase = 100 * oneMillisecond
-        loop.run(&queueManager, until: virtualStart + phase)
-        expectRate(loop.sentBytes[0], bytesPerSecond: oldRate, over: phase)
+        queueManager.setRate(flow: 0, bytesPerSecond: oldRate, now: PacingClock.start)
+        queueManager.add(flow: 0, bytes: VirtualTransmitLoop.backlogRefill, now: PacingClock.start)
+        var loop = VirtualTransmitLoop(flowCount: 1, start: PacingClock.start, recordsGrantTimes: true)
+        let phase = 100 * PacingClock.millisecond
+        loop.run(&queueManager, until: PacingClock.start + phase)
+        expectSentBytes(loop.sentBytes[0], bytesPerSecond: oldRate, over: phase)
 
         // Change the rate halfway through a wait.
         let lastGrant = try #require(loop.grantTimes?[0].last)
-        let oldInterval = 1448 * oneSecond / oldRate
+        let oldInterval = 1448 * PacingClock.second / oldRate
         let change = lastGrant + oldInterval / 2
         queueManager.setRate(flow: 0, bytesPerSecond: newRate, now: change)
         loop = VirtualTransmitLoop(flowCount: 1, start: change, recordsGrantTimes: true)
         loop.run(&queueManager, until: change + phase)
-        expectRate(loop.sentBytes[0], bytesPerSecond: newRate, over: phase)
+        expectSentBytes(loop.sentBytes[0], bytesPerSecond: newRate, over: phase)
         // The rest of the wait was rescaled to the new rate. The wait began up to one slot (1024 ns)
         // after the last grant, which may have been served that much early.
         let nextGrant = try #require(loop.grantTimes?[0].first)
@@ -191,17 +191,17 @@ func drainGrants(
 
     @Test func switchingBetweenLimitedAndUnlimitedMovesTheFlow() {
         var queueManager = QueueManager(capacity: 2)
-        queueManager.setRate(flow: 0, bytesPerSecond: 1000, now: virtualStart)
-        queueManager.add(flow: 0, bytes: 100_000, now: virtualStart)
-        let limitedGrants = drainGrants(&queueManager, now: virtualStart)
+        queueManager.setRate(flow: 0, bytesPerSecond: 1000, now: PacingClock.start)
+        queueManager.add(flow: 0, bytes: 100_000, now: PacingClock.start)
+        let limitedGrants = drainGrants(&queueManager, now: PacingClock.start)
 
-        queueManager.setRate(flow: 0, bytesPerSecond: QueueManager.unlimitedRate, now: virtualStart)
+        queueManager.setRate(flow: 0, bytesPerSecond: QueueManager.unlimitedRate, now: PacingClock.start)
         let dueWhenUnlimited = queueManager.earliestDueTime
-        let unlimitedGrants = drainGrants(&queueManager, now: virtualStart, limit: 10)
+        let unlimitedGrants = drainGrants(&queueManager, now: PacingClock.start, limit: 10)
 
-        queueManager.setRate(flow: 0, bytesPerSecond: 1_448_000, now: virtualStart)  // 1 ms per chunk
-        let grantsAtSwitch = drainGrants(&queueManager, now: virtualStart)
-        let grantsOneIntervalLater = drainGrants(&queueManager, now: virtualStart + oneMillisecond)
+        queueManager.setRate(flow: 0, bytesPerSecond: 1_448_000, now: PacingClock.start)  // 1 ms per chunk
+        let grantsAtSwitch = drainGrants(&queueManager, now: PacingClock.start)
+        let grantsOneIntervalLater = drainGrants(&queueManager, now: PacingClock.start + PacingClock.millisecond)
         let rate = queueManager.rate(of: 0)
         #expect(limitedGrants.count == 1)
         #expect(dueWhenUnlimited == 0)
@@ -214,18 +214,18 @@ func drainGrants(
     @Test func dueRateLimitedFlowsAreNotStarvedByUnlimitedOnes() {
         var queueManager = QueueManager(capacity: 4)
         let rate: UInt64 = 125_000_000
-        queueManager.setRate(flow: 0, bytesPerSecond: rate, now: virtualStart)
+        queueManager.setRate(flow: 0, bytesPerSecond: rate, now: PacingClock.start)
         for flow: FlowIndex in 0..<4 {
-            queueManager.add(flow: flow, bytes: VirtualTransmitLoop.backlogRefill, now: virtualStart)
+            queueManager.add(flow: flow, bytes: VirtualTransmitLoop.backlogRefill, now: PacingClock.start)
         }
         // A transmit loop with a budget of four chunks per microsecond.
         var sent = [UInt64](repeating: 0, count: 4)
-        let duration = 10 * oneMillisecond
+        let duration = 10 * PacingClock.millisecond
         for microsecond in 0..<(duration / 1000) {
-            let now = virtualStart + microsecond * 1000
+            let now = PacingClock.start + microsecond * 1000
             for grant in drainGrants(&queueManager, now: now, limit: 4) { sent[Int(grant.flow)] += UInt64(grant.bytes) }
         }
-        expectRate(sent[0], bytesPerSecond: rate, over: duration)
+        expectSentBytes(sent[0], bytesPerSecond: rate, over: duration)
         let unlimited = sent[1...]
         #expect(unlimited.max()! - unlimited.min()! <= UInt64(VirtualTransmitLoop.chunk))
     }
