@@ -186,7 +186,7 @@ public final class LinkEmulator: Port {
     private func schedule(_ index: UInt32, now: UInt64, holdBack: Bool) {
         var departure = now
         if settings.rateBitsPerSecond > 0 {
-            if linkFreeAt <= now {
+            if linkFreeAt < now {
                 linkFreeAt = now
                 serializationRemainder = 0
             }

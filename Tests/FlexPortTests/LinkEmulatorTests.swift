@@ -43,7 +43,8 @@ import Testing
         settings.propagationDelayNanoseconds = 50_000
         let (emulator, wire, clock) = try makeEmulatedLink(settings)
         sendSequenced(0..<3, through: emulator, length: 1000)
-        // Serialization ends at 2666.67, 5333.33 and 8000 ns; delivery is due at the next whole nanosecond.
+        // Serialization ends at 2666.67, 5333.33 and 8000 ns: whole nanoseconds, rounded down, with the
+        // fraction carried to the next frame so that no time is lost.
         var expectedArrivals: [UInt64] = [52_666, 55_333, 58_000]
         // A frame sent once the link is idle again starts its own serialization.
         clock.set(to: 10_000)
