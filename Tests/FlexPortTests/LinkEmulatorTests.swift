@@ -254,4 +254,23 @@ import Testing
         emulator.poll()
         #expect(drainFrames(wire.b) == [sequencedFrame(0), foreign])
     }
+
+    /// On real time, a thread sleeping in `waitForFrames` wakes when a delayed frame is due and
+    /// delivers it, instead of sleeping out its long timeout.
+    @Test func waitingDeliversDelayedFramesWhenTheyAreDue() throws {
+        var settings = LinkEmulatorSettings()
+        settings.propagationDelayNanoseconds = 2_000_000
+        let wire = try MemoryWire(capacity: 16)
+        let emulator = LinkEmulator(wrapping: wire.a, settings: settings, timeSource: MonotonicTimeSource())
+        #expect(emulator.transmit(sequencedFrame(7)))
+        #expect(drainFrames(wire.b).isEmpty)
+        var waits = 0
+        var received: [[UInt8]] = []
+        while received.isEmpty && waits < 3 {
+            _ = emulator.waitForFrames(timeoutNanoseconds: 10_000_000_000)
+            waits += 1
+            received = drainFrames(wire.b)
+        }
+        #expect(received == [sequencedFrame(7)])
+    }
 }
