@@ -17,6 +17,18 @@ func sendSequenced(_ sequences: Range<UInt32>, through port: any Port, length: I
     return entered
 }
 
+/// Sends sequences 0 ..< `total` through `port` in chunks of 1000, draining `receiver` after each
+/// chunk so that its ring never overflows. Returns how many frames entered and what arrived.
+func sendInChunks(_ total: UInt32, through port: any Port, receivedBy receiver: any Port) -> (entered: Int, received: [[UInt8]]) {
+    var entered = 0
+    var received: [[UInt8]] = []
+    for start in stride(from: UInt32(0), to: total, by: 1000) {
+        entered += sendSequenced(start..<min(start + 1000, total), through: port)
+        received += drainFrames(receiver)
+    }
+    return (entered, received)
+}
+
 /// Receives everything ready on `port` and returns copies of the frames.
 func drainFrames(_ port: any Port) -> [[UInt8]] {
     var frames: [[UInt8]] = []

@@ -22,12 +22,8 @@ import Testing
         settings.seed = 2024
         let (emulator, wire, _) = try makeEmulatedLink(settings)
         let total: UInt32 = 200_000
-        var received: [UInt32] = []
-        var entered = 0
-        for start in stride(from: UInt32(0), to: total, by: 1000) {
-            entered += sendSequenced(start..<start + 1000, through: emulator)
-            received += sequences(of: drainFrames(wire.b))
-        }
+        let (entered, frames) = sendInChunks(total, through: emulator, receivedBy: wire.b)
+        let received = sequences(of: frames)
         let lost = emulator.emulatorStatistics.droppedByLoss
         let lossRate = Double(lost) / Double(total)
         #expect(lossRate >= 0.045 && lossRate <= 0.055)
@@ -165,11 +161,7 @@ import Testing
         settings.seed = 5
         let (emulator, wire, _) = try makeEmulatedLink(settings)
         let total: UInt32 = 100_000
-        var received: [[UInt8]] = []
-        for start in stride(from: UInt32(0), to: total, by: 1000) {
-            sendSequenced(start..<start + 1000, through: emulator)
-            received += drainFrames(wire.b)
-        }
+        let received = sendInChunks(total, through: emulator, receivedBy: wire.b).received
         let duplicated = emulator.emulatorStatistics.duplicated
         #expect(received.count == Int(total) + Int(duplicated))
         let repeats = zip(received.dropFirst(), received).filter { $0 == $1 }.count
@@ -185,15 +177,12 @@ import Testing
         settings.seed = 11
         let (emulator, wire, _) = try makeEmulatedLink(settings)
         let total: UInt32 = 100_000
-        var flippedBits: [Int] = []
-        for start in stride(from: UInt32(0), to: total, by: 1000) {
-            sendSequenced(start..<start + 1000, through: emulator)
-            for (offset, frame) in drainFrames(wire.b).enumerated() {
-                let expected = sequencedFrame(start + UInt32(offset))
-                let bits = zip(frame, expected).reduce(0) { $0 + ($1.0 ^ $1.1).nonzeroBitCount }
-                if bits > 0 { flippedBits.append(bits) }
-            }
-        }
+        let received = sendInChunks(total, through: emulator, receivedBy: wire.b).received
+        #expect(received.count == Int(total))
+        // Nothing else is impaired, so frame i arrives as the i-th.
+        let flippedBits = received.enumerated().map { position, frame in
+            zip(frame, sequencedFrame(UInt32(position))).reduce(0) { $0 + ($1.0 ^ $1.1).nonzeroBitCount }
+        }.filter { $0 > 0 }
         #expect(flippedBits.allSatisfy { $0 == 1 })
         #expect(UInt64(flippedBits.count) == emulator.emulatorStatistics.corrupted)
         let rate = Double(flippedBits.count) / Double(total)
