@@ -1,0 +1,91 @@
+import Atomics
+
+/// The consuming side of a frame ring: lends out published frames in place and gives their slots back.
+///
+/// Contract: one consumer per ring, used by one thread at a time (it may run concurrently with the
+/// ring's producer on another thread).
+/// - `receive(into:)` appends views of published frames directly in the ring slots, without copying.
+///   A slot whose length is outside 1 ... `frameCapacity` (a misbehaving producer) is skipped and
+///   counted as a receive drop.
+/// - `release(_:)` gives back every slot handed out so far and empties the batch.
+/// - `waitForFrames(timeoutNanoseconds:)` follows the armed-flag protocol of `FrameRingLayout`:
+///   it never sleeps through a frame published before or during the call.
+public final class FrameRingConsumer {
+    public let ring: FrameRing
+    private let wakeup: WakeupSignal
+    /// The next slot to hand out.
+    private var cursor: UInt64
+    /// The consumer index as last published; we are its only writer.
+    private var released: UInt64
+
+    /// Consumes from `ring`, continuing from its current consumer index; `wakeup` is the signal its producer uses.
+    public init(ring: FrameRing, wakeup: WakeupSignal) {
+        self.ring = ring
+        self.wakeup = wakeup
+        released = ring.consumerIndex.load(ordering: .relaxed)
+        cursor = released
+    }
+
+    /// Published slots not yet handed out. A producer index outside the ring's capacity is corrupt and
+    /// is clamped to what the ring can hold.
+    private func pendingSlots(producerIndex: UInt64) -> Int {
+        let handedOut = Int(truncatingIfNeeded: cursor &- released)
+        return Int(truncatingIfNeeded: min(producerIndex &- cursor, UInt64(ring.slotCount &- handedOut)))
+    }
+
+    public func receive(into batch: FrameBatch) -> Int {
+        var pending = pendingSlots(producerIndex: ring.producerIndex.load(ordering: .acquiring))
+        var appended = 0
+        var bytes: UInt64 = 0
+        var dropped: UInt64 = 0
+        while pending > 0 && !batch.isFull {
+            let slot = ring.slot(cursor)
+            cursor &+= 1
+            pending &-= 1
+            let length = Int(slot.load(fromByteOffset: FrameRingLayout.slotLengthOffset, as: UInt32.self))
+            guard length >= 1 && length <= ring.frameCapacity else {
+                dropped &+= 1
+                continue
+            }
+            let flags = FrameFlags(rawValue: slot.load(fromByteOffset: FrameRingLayout.slotFlagsOffset, as: UInt8.self))
+            let segmentSize = slot.load(fromByteOffset: FrameRingLayout.slotSegmentSizeOffset, as: UInt16.self)
+            batch.append(Frame(bytes: slot + FrameRingLayout.slotHeaderSize, length: length, capacity: ring.frameCapacity,
+                               flags: flags, segmentSize: segmentSize))
+            appended &+= 1
+            bytes &+= UInt64(length)
+        }
+        if appended > 0 {
+            ring.add(UInt64(appended), toCounterAt: FrameRingLayout.receivedFramesOffset)
+            ring.add(bytes, toCounterAt: FrameRingLayout.receivedBytesOffset)
+        }
+        if dropped > 0 { ring.add(dropped, toCounterAt: FrameRingLayout.receiveDropsOffset) }
+        return appended
+    }
+
+    public func release(_ batch: FrameBatch) {
+        batch.removeAll()
+        guard cursor != released else { return }
+        released = cursor
+        ring.consumerIndex.store(released, ordering: .releasing)
+    }
+
+    /// True when published frames are waiting to be handed out.
+    public var hasPendingFrames: Bool {
+        pendingSlots(producerIndex: ring.producerIndex.load(ordering: .acquiring)) > 0
+    }
+
+    public func waitForFrames(timeoutNanoseconds: Int64) -> Bool {
+        if hasPendingFrames { return true }
+        guard timeoutNanoseconds > 0 else { return false }
+        let armed = ring.armed
+        armed.store(1, ordering: .sequentiallyConsistent)
+        // Re-check after arming: a producer that published before seeing `armed` is caught here.
+        if pendingSlots(producerIndex: ring.producerIndex.load(ordering: .sequentiallyConsistent)) > 0 {
+            armed.store(0, ordering: .relaxed)
+            return true
+        }
+        let signalled = wakeup.wait(timeoutNanoseconds: timeoutNanoseconds)
+        armed.store(0, ordering: .relaxed)
+        return signalled || hasPendingFrames
+    }
+}

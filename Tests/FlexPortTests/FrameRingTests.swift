@@ -1,0 +1,78 @@
+import FlexPort
+import Testing
+
+/// 64-byte-aligned scratch memory for one ring, freed by `body`'s end.
+func withRingMemory<Result>(slotCount: Int, frameCapacity: Int, _ body: (UnsafeMutableRawPointer, Int) throws -> Result) rethrows -> Result {
+    let length = FrameRingLayout.ringSize(slotCount: slotCount, frameCapacity: frameCapacity)
+    let memory = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: FrameRingLayout.alignment)
+    defer { memory.deallocate() }
+    return try body(memory, length)
+}
+
+@Suite struct FrameRingTests {
+    @Test func attachReadsTheGeometryFormatWrote() throws {
+        try withRingMemory(slotCount: 32, frameCapacity: 1514) { memory, length in
+            let formatted = try FrameRing.format(at: memory, regionLength: length, slotCount: 32, frameCapacity: 1514)
+            let attached = try FrameRing(attachingTo: memory, regionLength: length)
+            #expect(attached.slotCount == 32)
+            #expect(attached.frameCapacity == 1514)
+            #expect(attached.slotStride == formatted.slotStride)
+            #expect(attached.slotStride % 64 == 0 && attached.slotStride >= 1514 + FrameRingLayout.slotHeaderSize)
+            #expect(attached.frameBytes(33) == formatted.frameBytes(1))
+        }
+    }
+
+    @Test func attachRejectsBadRegions() throws {
+        try withRingMemory(slotCount: 8, frameCapacity: 256) { memory, length in
+            _ = try FrameRing.format(at: memory, regionLength: length, slotCount: 8, frameCapacity: 256)
+            #expect(throws: FrameRingError.regionTooSmall(needed: length, available: length - 1)) {
+                try FrameRing(attachingTo: memory, regionLength: length - 1)
+            }
+            #expect(throws: FrameRingError.misalignedBase) {
+                try FrameRing.format(at: memory + 8, regionLength: length - 8, slotCount: 4, frameCapacity: 64)
+            }
+            #expect(throws: FrameRingError.self) {
+                try FrameRing.format(at: memory, regionLength: length, slotCount: 6, frameCapacity: 64)
+            }
+            memory.storeBytes(of: 3, toByteOffset: FrameRingLayout.slotCountOffset, as: UInt32.self)
+            #expect(throws: FrameRingError.badGeometry(slotCount: 3, slotStride: FrameRingLayout.slotStride(frameCapacity: 256), frameCapacity: 256)) {
+                try FrameRing(attachingTo: memory, regionLength: length)
+            }
+            memory.storeBytes(of: 2, toByteOffset: FrameRingLayout.versionOffset, as: UInt32.self)
+            #expect(throws: FrameRingError.unsupportedVersion(2)) { try FrameRing(attachingTo: memory, regionLength: length) }
+            memory.storeBytes(of: 0, toByteOffset: FrameRingLayout.magicOffset, as: UInt32.self)
+            #expect(throws: FrameRingError.badMagic(0)) { try FrameRing(attachingTo: memory, regionLength: length) }
+        }
+    }
+
+    /// A misbehaving producer (another process, in shared memory) writes a bad length and an index
+    /// far beyond the ring: the consumer skips and counts, and never reads outside the ring.
+    @Test func consumerSurvivesAHostileProducer() throws {
+        try withRingMemory(slotCount: 4, frameCapacity: 128) { memory, length in
+            let ring = try FrameRing.format(at: memory, regionLength: length, slotCount: 4, frameCapacity: 128)
+            let consumer = FrameRingConsumer(ring: ring, wakeup: try WakeupSignal())
+            for index: UInt64 in 0..<4 {
+                ring.slot(index).storeBytes(of: index == 1 ? 129 : 60, toByteOffset: FrameRingLayout.slotLengthOffset, as: UInt32.self)
+            }
+            ring.producerIndex.store(1_000_000, ordering: .releasing)
+            let batch = FrameBatch(capacity: 16)
+            #expect(consumer.receive(into: batch) == 3)
+            #expect(consumer.receive(into: batch) == 0, "nothing beyond one ring's worth of slots")
+            consumer.release(batch)
+            #expect(ring.consumerIndex.load(ordering: .relaxed) == 4)
+            #expect(ring.counter(at: FrameRingLayout.receiveDropsOffset) == 1)
+            #expect(ring.counter(at: FrameRingLayout.receivedFramesOffset) == 3)
+        }
+    }
+
+    /// A consumer index ahead of the producer's is corrupt: the producer treats the ring as full.
+    @Test func producerSurvivesAHostileConsumer() throws {
+        try withRingMemory(slotCount: 4, frameCapacity: 128) { memory, length in
+            let ring = try FrameRing.format(at: memory, regionLength: length, slotCount: 4, frameCapacity: 128)
+            ring.consumerIndex.store(7, ordering: .releasing)
+            let producer = FrameRingProducer(ring: ring, wakeup: try WakeupSignal(), overflowCapacity: 0)
+            let batch = FrameBatch(capacity: 4)
+            #expect(producer.reserve(into: batch, count: 4) == 0)
+        }
+    }
+}
