@@ -18,6 +18,12 @@ public enum KernelPortError: Error, Equatable, CustomStringConvertible {
         .systemCall(operation: operation, interface: interface, code: code, message: String(cString: strerror(code)))
     }
 
+    /// The errno of a `.systemCall` error; nil for other errors.
+    public var errorNumber: Int32? {
+        if case let .systemCall(_, _, code, _) = self { return code }
+        return nil
+    }
+
     public var description: String {
         switch self {
         case let .systemCall(operation, interface, code, message):

@@ -127,11 +127,4 @@ struct PacketSocket {
     }
 }
 
-extension KernelPortError {
-    /// The errno of a `.systemCall` error, 0 otherwise.
-    var errorNumber: Int32 {
-        if case let .systemCall(_, _, code, _) = self { return code }
-        return 0
-    }
-}
 #endif

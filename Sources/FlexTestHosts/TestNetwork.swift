@@ -32,13 +32,15 @@ public final class TestNetwork: Sendable {
         return try body(network)
     }
 
-    /// A new, empty namespace with its loopback interface up.
+    /// A new, empty namespace with its loopback interface up and IPv6 off (so the kernel sends no
+    /// router solicitations or multicast reports that tests would have to filter out).
     public func makeNamespace() throws(TestHostError) -> TestNamespace {
         let name = makeName(kind: "n")
         registry.record(namespace: name)
         try RootNamespace.ipChecked(["netns", "add", name])
         let namespace = TestNamespace(name: name, registry: registry)
         try namespace.bringUp("lo")
+        try namespace.runChecked(["sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"])
         return namespace
     }
 
