@@ -76,7 +76,7 @@ struct AFPacketPortTests {
         }
     }
 
-    @Test("UDP from the kernel arrives checksum-partial with offload on, complete with tx checksumming off")
+    @Test("UDP from the kernel: checksum-partial with offload on; complete with tx checksumming off; verified after GRO")
     func checksumOffloadFlags() throws {
         try TestNetwork.with { network in
             let hosts = try VethHosts(network)
@@ -100,6 +100,14 @@ struct AFPacketPortTests {
                 InternetChecksum.partialSum($0.baseAddress!, count: $0.count, initial: complete.pseudoHeaderSum)
             }
             #expect(InternetChecksum.finish(sum) == 0, "the kernel computed the whole checksum")
+            #expect(!computed.flags.contains(.checksumVerified), "plain veth delivery verifies nothing")
+
+            // With GRO on the port's end, veth receives through NAPI and GRO validates the checksum.
+            try hosts.portSide.runChecked(["ethtool", "-K", hosts.portInterface, "gro", "on"])
+            try hosts.sendUDP(size: 100)
+            let validated = try #require(receiveFrames(from: port, until: isUDP).last.flatMap { isUDP($0) ? $0 : nil })
+            #expect(validated.flags.contains(.checksumVerified))
+            #expect(!validated.flags.contains(.checksumPartial))
         }
     }
 
