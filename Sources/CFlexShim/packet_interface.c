@@ -1,3 +1,4 @@
+#if defined(__linux__)
 #include "flexshim_packet.h"
 #include <errno.h>
 #include <string.h>
@@ -37,3 +38,4 @@ int flexshim_interface_hardware_address(int fd, const char *name, uint8_t addres
     memcpy(address, request.ifr_hwaddr.sa_data, 6);
     return 0;
 }
+#endif

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#if defined(__linux__)
 #include "flexshim_packet.h"
 #include <errno.h>
 #include <poll.h>
@@ -14,3 +15,4 @@ int flexshim_wait_readable(int fd, int64_t timeout_nanoseconds) {
     if (ready < 0) return -errno;
     return ready;
 }
+#endif

@@ -1,3 +1,4 @@
+#if defined(__linux__)
 #include "flexshim_tun.h"
 #include <errno.h>
 #include <string.h>
@@ -19,3 +20,4 @@ int flexshim_tun_attach_tap(int fd, const char *requested_name, char *actual_nam
     actual_name[IFNAMSIZ - 1] = 0;
     return 0;
 }
+#endif

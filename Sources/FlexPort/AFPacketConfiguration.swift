@@ -1,3 +1,4 @@
+#if os(Linux)
 import CFlexShim
 
 /// How an `AFPacketPort` sets up its socket and rings.
@@ -47,3 +48,4 @@ struct PacketRingGeometry: Equatable {
         self.blockCount = (minimumFrameCount + framesPerBlock - 1) / framesPerBlock
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if os(Linux)
 /// One TPACKET_V2 ring inside the port's mapping: the address of every frame, in ring order.
 ///
 /// Contract: the table is allocated once at setup; `deallocate()` frees it (not the mapping).
@@ -31,3 +32,4 @@ struct PacketRing {
 
     func deallocate() { frames.deallocate() }
 }
+#endif

@@ -1,3 +1,4 @@
+#if os(Linux)
 import FlexWire
 
 /// How a `TAPPort` opens its device and sizes its buffers.
@@ -15,3 +16,4 @@ public struct TAPConfiguration: Sendable {
 
     public init(macAddress: MACAddress? = nil) { self.macAddress = macAddress }
 }
+#endif

@@ -1,3 +1,4 @@
+#if os(Linux)
 import Testing
 import Glibc
 import FlexPort
@@ -41,3 +42,4 @@ struct TAPPortTests {
         #expect(error.errorNumber == ENAMETOOLONG)
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if os(Linux)
 import Testing
 import Glibc
 import FlexTestHosts
@@ -111,3 +112,4 @@ struct TestNetworkTests {
         #expect(!TestNetwork.namespaceExists(leftover))
     }
 }
+#endif

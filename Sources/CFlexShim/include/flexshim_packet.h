@@ -1,5 +1,6 @@
 #ifndef FLEXSHIM_PACKET_H
 #define FLEXSHIM_PACKET_H
+#if defined(__linux__)
 // AF_PACKET TPACKET_V2 rings, virtio-net headers and interface ioctls for FlexPort's AFPacketPort
 // (and the interface queries TAPPort shares). Swift cannot import these macros or call ioctl(2).
 #include <stddef.h>
@@ -74,4 +75,5 @@ int flexshim_interface_hardware_address(int fd, const char *name, uint8_t addres
 /// limit). Returns 1 if readable, 0 on timeout, -errno on failure (EINTR included).
 int flexshim_wait_readable(int fd, int64_t timeout_nanoseconds);
 
+#endif  // __linux__
 #endif

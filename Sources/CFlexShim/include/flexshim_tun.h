@@ -1,5 +1,6 @@
 #ifndef FLEXSHIM_TUN_H
 #define FLEXSHIM_TUN_H
+#if defined(__linux__)
 // /dev/net/tun in TAP mode for FlexPort's TAPPort: the TUNSETIFF ioctl.
 
 enum { FLEXSHIM_INTERFACE_NAME_CAPACITY = 16 };  // IFNAMSIZ, terminating NUL included
@@ -10,4 +11,5 @@ enum { FLEXSHIM_INTERFACE_NAME_CAPACITY = 16 };  // IFNAMSIZ, terminating NUL in
 /// (FLEXSHIM_INTERFACE_NAME_CAPACITY bytes). Returns 0 or -errno.
 int flexshim_tun_attach_tap(int fd, const char *requested_name, char *actual_name);
 
+#endif  // __linux__
 #endif
