@@ -9,9 +9,13 @@ import FlexWire
 /// Contract (beyond `Port`):
 /// - Opened in the calling thread's network namespace; the socket stays there.
 /// - Received frames are views into receive ring slots, handed back by `releaseReceived` (a new
-///   `receive` first hands back anything still held). Each carries the kernel's checksum and
-///   GSO facts: `.checksumPartial`, `.checksumVerified`, `.superSegment` with `segmentSize`
-///   (from the virtio-net header when `usesVirtioNetHeader`, else 0).
+///   `receive` first hands back anything still held). Each carries the kernel's facts:
+///   `.checksumPartial`: the L4 checksum field holds only the pseudo-header sum (a local sender
+///   left it to offload, or GRO merged the frame; the payload is trusted either way);
+///   `.checksumVerified`: the kernel checked the L4 checksum (e.g. GRO on the interface);
+///   `.superSegment`: a GSO/GRO frame longer than the MTU, with `segmentSize` = the GSO size from
+///   the virtio-net header (without `usesVirtioNetHeader`: recognised by TP_STATUS_GSO_TCP or its
+///   length, and `segmentSize` is 0).
 /// - Frames this host sent on the interface (PACKET_OUTGOING) are never delivered.
 /// - Frames the ring truncated, and VLAN-tagged frames whose tag the kernel stripped, are counted
 ///   in `receiveDrops`, as are frames the kernel dropped for want of a free slot.
@@ -56,11 +60,16 @@ public final class AFPacketPort: Port {
         transmitRing = socket.transmitRing
         virtioHeaderLength = configuration.usesVirtioNetHeader ? Int(FLEXSHIM_VIRTIO_NET_HDR_LENGTH) : 0
         transmitDataOffset = PacketSocket.transmitDataOffset(configuration)
+        // Transmit slots carry an all-zero virtio-net header: no checksum offload, no GSO.
+        for index in 0..<transmitRing.count {
+            (transmitRing.frame(index) + transmitDataOffset - virtioHeaderLength).initializeMemory(
+                as: UInt8.self, repeating: 0, count: virtioHeaderLength)
+        }
     }
 
     deinit { socket.close() }
 
-    /// Counters, with the kernel's ring-overflow drops collected at each read.
+    /// Counters, with the kernel's ring-overflow drops collected at each read (one getsockopt call).
     public var statistics: PortStatistics {
         counters.receiveDrops &+= socket.takeKernelDrops()
         return counters
