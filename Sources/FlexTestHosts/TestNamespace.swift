@@ -33,7 +33,8 @@ public struct TestNamespace: Sendable, Hashable {
     }
 
     /// Runs `body` on a thread inside the namespace and returns its result. Sockets and devices
-    /// `body` opens (an `AFPacketPort`, a `TAPPort`) belong to this namespace.
+    /// `body` opens (an `AFPacketPort`, a `TAPPort`) belong to this namespace. Only the network
+    /// namespace changes: files such as /sys/class/net still show the test process's view.
     public func perform<Result>(_ body: () throws -> Result) throws -> Result {
         try NamespaceThread.run(inNamespaceAt: "/run/netns/" + name, body)
     }
