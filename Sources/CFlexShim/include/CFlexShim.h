@@ -1,0 +1,11 @@
+#ifndef CFLEXSHIM_H
+#define CFLEXSHIM_H
+// Umbrella header of the CFlexShim module: list every header of this folder here (one concern per
+// header). An explicit list, rather than an umbrella directory, makes a new header a visible change
+// that invalidates clang's module cache.
+#include "flexshim_base.h"
+#include "flexshim_crc32c.h"
+#include "flexshim_eventfd.h"
+#include "flexshim_packet.h"
+#include "flexshim_tun.h"
+#endif
