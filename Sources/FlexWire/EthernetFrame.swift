@@ -4,7 +4,7 @@
 /// hold the whole header (14 bytes, 18 when the outer EtherType is 802.1Q); afterwards no accessor can
 /// trap or reach outside those bytes. The header layout (`headerLength`) is fixed when checked;
 /// setters only write bytes. The frame check sequence is not part of the bytes.
-public struct EthernetFrame<Pointer: RawBytePointer> {
+public struct EthernetFrame<Pointer: RawBytePointer>: WireView {
     public let base: Pointer
     /// Bytes in the frame, header included.
     public let length: Int
@@ -40,9 +40,6 @@ public struct EthernetFrame<Pointer: RawBytePointer> {
 
     @inlinable public var payloadBase: Pointer { base.advanced(by: headerLength) }
     @inlinable public var payloadLength: Int { length &- headerLength }
-    @inlinable public var payload: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: payloadBase.readOnly, count: payloadLength)
-    }
 }
 
 extension EthernetFrame where Pointer == UnsafeMutableRawPointer {

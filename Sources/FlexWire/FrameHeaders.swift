@@ -25,6 +25,16 @@ public struct FrameHeaders: Hashable, Sendable {
         /// A protocol FlexWire does not parse.
         case other
 
+        /// The IPv4 protocol number this layer implies (nil for `.fragment` and `.other`).
+        public var protocolNumber: IPProtocol? {
+            switch self {
+            case .tcp: .tcp
+            case .udp: .udp
+            case .icmp: .icmp
+            case .fragment, .other: nil
+            }
+        }
+
         /// Header bytes this layer writes before the payload.
         public var headerLength: Int {
             switch self {
@@ -74,12 +84,7 @@ public struct FrameHeaders: Hashable, Sendable {
             base.advanced(by: offset).copyPayload(payload)
             return offset + payload.count
         case .ipv4(var ip, let transport):
-            switch transport {
-            case .tcp: ip.protocolNumber = .tcp
-            case .udp: ip.protocolNumber = .udp
-            case .icmp: ip.protocolNumber = .icmp
-            case .fragment, .other: break
-            }
+            if let protocolNumber = transport.protocolNumber { ip.protocolNumber = protocolNumber }
             ip.payloadLength = transport.headerLength + payload.count
             offset += try ip.emit(into: rest())
             switch transport {

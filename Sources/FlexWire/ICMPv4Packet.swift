@@ -3,7 +3,7 @@
 /// Contract: `init(checking:length:)` throws `.truncated(.icmp)` for fewer than 8 bytes (type, code,
 /// checksum and the 4-byte rest of header); the message spans all `length` bytes (the IPv4 payload).
 /// No accessor can trap. The checksum is not verified here (`isChecksumValid`).
-public struct ICMPv4Packet<Pointer: RawBytePointer> {
+public struct ICMPv4Packet<Pointer: RawBytePointer>: WireView {
     public let base: Pointer
     public let length: Int
 
@@ -27,12 +27,9 @@ public struct ICMPv4Packet<Pointer: RawBytePointer> {
     /// True when the whole message sums to zero with its stored checksum.
     @inlinable public var isChecksumValid: Bool { InternetChecksum.checksum(base.readOnly, count: length) == 0 }
 
+    /// The bytes after the 8-byte header: echo data, or e.g. the quoted datagram of an error.
     @inlinable public var payloadBase: Pointer { base.advanced(by: ICMPv4Repr.headerLength) }
     @inlinable public var payloadLength: Int { length &- ICMPv4Repr.headerLength }
-    /// The bytes after the 8-byte header: echo data, or e.g. the quoted datagram of an error.
-    @inlinable public var payload: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: payloadBase.readOnly, count: payloadLength)
-    }
 }
 
 extension ICMPv4Packet where Pointer == UnsafeMutableRawPointer {

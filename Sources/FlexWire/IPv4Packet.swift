@@ -7,7 +7,7 @@
 /// The checksum is not verified here (`isHeaderChecksumValid`). After the check no accessor can trap or
 /// reach outside `length` bytes; the layout (`headerLength`, `length`) is fixed when checked and setters
 /// only write bytes. Setters do not touch the checksum, except `updateECN`; call `fillHeaderChecksum`.
-public struct IPv4Packet<Pointer: RawBytePointer> {
+public struct IPv4Packet<Pointer: RawBytePointer>: WireView {
     public let base: Pointer
     /// The packet's length: its total-length field when checked.
     public let length: Int
@@ -61,9 +61,6 @@ public struct IPv4Packet<Pointer: RawBytePointer> {
 
     @inlinable public var payloadBase: Pointer { base.advanced(by: headerLength) }
     @inlinable public var payloadLength: Int { length &- headerLength }
-    @inlinable public var payload: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: payloadBase.readOnly, count: payloadLength)
-    }
 }
 
 extension IPv4Packet where Pointer == UnsafeMutableRawPointer {

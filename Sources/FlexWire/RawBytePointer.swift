@@ -57,3 +57,23 @@ extension UnsafeMutableRawBufferPointer {
         return base
     }
 }
+
+/// A checked view whose payload follows its header: `payload` (read) and `mutablePayload` (for
+/// views over mutable bytes) cover exactly `payloadLength` bytes from `payloadBase`.
+public protocol WireView {
+    associatedtype Pointer: RawBytePointer
+    var payloadBase: Pointer { get }
+    var payloadLength: Int { get }
+}
+
+extension WireView {
+    @inlinable public var payload: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: payloadBase.readOnly, count: payloadLength)
+    }
+}
+
+extension WireView where Pointer == UnsafeMutableRawPointer {
+    @inlinable public var mutablePayload: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: payloadBase, count: payloadLength)
+    }
+}

@@ -5,7 +5,7 @@
 /// spans all `length` bytes (the IPv4 payload). Options are not checked here: walk them with
 /// `optionIterator`. The checksum is not verified here (`isChecksumValid`). After the check no accessor
 /// can trap; the layout (`headerLength`) is fixed when checked and setters only write bytes.
-public struct TCPSegment<Pointer: RawBytePointer> {
+public struct TCPSegment<Pointer: RawBytePointer>: WireView {
     public let base: Pointer
     public let length: Int
     /// Header bytes, options included (20...60).
@@ -56,9 +56,6 @@ public struct TCPSegment<Pointer: RawBytePointer> {
 
     @inlinable public var payloadBase: Pointer { base.advanced(by: headerLength) }
     @inlinable public var payloadLength: Int { length &- headerLength }
-    @inlinable public var payload: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: payloadBase.readOnly, count: payloadLength)
-    }
 }
 
 extension TCPSegment where Pointer == UnsafeMutableRawPointer {

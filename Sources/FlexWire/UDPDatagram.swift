@@ -3,7 +3,7 @@
 /// Contract: `init(checking:length:)` throws `.truncated(.udp)` for fewer than 8 bytes and
 /// `.badLength(.udp)` when the length field is below 8 or beyond the buffer; `length` is the length
 /// field (trailing bytes are ignored). No accessor can trap. A stored checksum of 0 means "none".
-public struct UDPDatagram<Pointer: RawBytePointer> {
+public struct UDPDatagram<Pointer: RawBytePointer>: WireView {
     public let base: Pointer
     /// The datagram's length: its length field when checked.
     public let length: Int
@@ -31,9 +31,6 @@ public struct UDPDatagram<Pointer: RawBytePointer> {
 
     @inlinable public var payloadBase: Pointer { base.advanced(by: UDPRepr.headerLength) }
     @inlinable public var payloadLength: Int { length &- UDPRepr.headerLength }
-    @inlinable public var payload: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: payloadBase.readOnly, count: payloadLength)
-    }
 }
 
 extension UDPDatagram where Pointer == UnsafeMutableRawPointer {

@@ -23,13 +23,7 @@ struct FrameTests {
           arguments: transports, [nil, VLANTag(identifier: 100, priority: 3)])
     func roundTrip(transport: FrameHeaders.Transport, vlan: VLANTag?) throws {
         let payload: [UInt8] = Array("some payload bytes".utf8)
-        var ip = Sample.ipv4(.init(rawValue: 47))
-        switch transport {
-        case .tcp: ip.protocolNumber = .tcp
-        case .udp: ip.protocolNumber = .udp
-        case .icmp: ip.protocolNumber = .icmp
-        case .fragment, .other: break
-        }
+        var ip = Sample.ipv4(transport.protocolNumber ?? IPProtocol(rawValue: 47))
         ip.payloadLength = transport.headerLength + payload.count
         let headers = FrameHeaders(ethernet: Sample.ethernet(vlan: vlan), network: .ipv4(ip, transport))
         let bytes = try buildFrame(headers, payload: payload)
@@ -41,6 +35,7 @@ struct FrameTests {
 
     @Test("the builder derives the EtherType, the IP protocol and the IP payload length")
     func derivedFields() throws {
+        #expect(FrameTests.transports.map(\.protocolNumber) == [.tcp, .tcp, .udp, .icmp, .icmp, nil])
         var ethernet = Sample.ethernet()
         ethernet.etherType = .ipv6
         let udp = FrameHeaders.Transport.udp(UDPRepr(sourcePort: 7, destinationPort: 7))
