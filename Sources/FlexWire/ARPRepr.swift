@@ -3,6 +3,7 @@
 /// Contract: `init(parsing:)` throws `.unsupportedARPOperation` for operations other than 1 and 2;
 /// `emit(into:)` writes exactly `packetLength` (28) bytes and returns that count.
 public struct ARPRepr: Hashable, Sendable {
+    /// The ARP operation code.
     public enum Operation: UInt16, Sendable {
         case request = 1
         case reply = 2

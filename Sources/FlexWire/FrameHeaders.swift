@@ -81,7 +81,7 @@ public struct FrameHeaders: Hashable, Sendable {
             (base + offset).copyPayload(payload)
             return offset + payload.count
         case .other:
-            base.advanced(by: offset).copyPayload(payload)
+            (base + offset).copyPayload(payload)
             return offset + payload.count
         case .ipv4(var ip, let transport):
             if let protocolNumber = transport.protocolNumber { ip.protocolNumber = protocolNumber }

@@ -3,12 +3,12 @@ public struct TCPFlags: OptionSet, Hashable, Sendable {
     public var rawValue: UInt8
     @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let fin = TCPFlags(rawValue: 1 << 0)
-    public static let syn = TCPFlags(rawValue: 1 << 1)
-    public static let rst = TCPFlags(rawValue: 1 << 2)
-    public static let psh = TCPFlags(rawValue: 1 << 3)
-    public static let ack = TCPFlags(rawValue: 1 << 4)
-    public static let urg = TCPFlags(rawValue: 1 << 5)
-    public static let ece = TCPFlags(rawValue: 1 << 6)
-    public static let cwr = TCPFlags(rawValue: 1 << 7)
+    @inlinable public static var fin: TCPFlags { TCPFlags(rawValue: 1 << 0) }
+    @inlinable public static var syn: TCPFlags { TCPFlags(rawValue: 1 << 1) }
+    @inlinable public static var rst: TCPFlags { TCPFlags(rawValue: 1 << 2) }
+    @inlinable public static var psh: TCPFlags { TCPFlags(rawValue: 1 << 3) }
+    @inlinable public static var ack: TCPFlags { TCPFlags(rawValue: 1 << 4) }
+    @inlinable public static var urg: TCPFlags { TCPFlags(rawValue: 1 << 5) }
+    @inlinable public static var ece: TCPFlags { TCPFlags(rawValue: 1 << 6) }
+    @inlinable public static var cwr: TCPFlags { TCPFlags(rawValue: 1 << 7) }
 }
