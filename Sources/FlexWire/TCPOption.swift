@@ -55,7 +55,8 @@ public struct TCPOptionIterator {
         offset = 0
     }
 
-    @inlinable
+    // Always inlined: a call per option doubled the cost of a walk (measured, -O, cross-module).
+    @inlinable @inline(__always)
     public mutating func next() throws(WireError) -> TCPOption? {
         guard offset < count else { return nil }
         let kind = bytes.byte(at: offset)

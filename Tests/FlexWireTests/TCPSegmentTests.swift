@@ -33,6 +33,22 @@ struct TCPSegmentTests {
         }
     }
 
+    @Test("aligned timestamps are read directly only for the exact NOP, NOP, timestamps layout")
+    func alignedTimestamps() throws {
+        func timestamps(_ options: TCPOptions) throws -> TCPTimestamps? {
+            var repr = Self.repr
+            repr.options = options
+            return try withBytes(Self.segment(repr)) { try TCPSegment(checking: $0, length: $1).alignedTimestamps }
+        }
+        let stamps = TCPTimestamps(value: 0x8410_e389, echoReply: 0xe31b_b046)
+        #expect(try timestamps(TCPOptions(timestamps: stamps)) == stamps)
+        #expect(try timestamps(TCPOptions(sackPermitted: true, timestamps: stamps)) == nil)
+        #expect(try timestamps(TCPOptions(timestamps: stamps, sackBlocks: [TCPSACKBlock(leftEdge: SequenceNumber(1), rightEdge: SequenceNumber(2))])) == nil)
+        #expect(try timestamps(TCPOptions()) == nil)
+        let captured = try withBytes(CapturedFrames.tcpAck) { try TCPSegment(checking: $0 + 34, length: $1 - 34).alignedTimestamps }
+        #expect(captured == stamps)
+    }
+
     @Test("flag bits sit where RFC 9293 and RFC 3168 put them")
     func flagBits() {
         let flags: [TCPFlags] = [.fin, .syn, .rst, .psh, .ack, .urg, .ece, .cwr]
