@@ -78,11 +78,8 @@ public struct FrameHeaders: Hashable, Sendable {
         switch network {
         case let .arp(arp):
             offset += try arp.emit(into: rest())
-            (base + offset).copyPayload(payload)
-            return offset + payload.count
         case .other:
-            (base + offset).copyPayload(payload)
-            return offset + payload.count
+            break
         case .ipv4(var ip, let transport):
             if let protocolNumber = transport.protocolNumber { ip.protocolNumber = protocolNumber }
             ip.payloadLength = transport.headerLength + payload.count
@@ -95,10 +92,12 @@ public struct FrameHeaders: Hashable, Sendable {
             case let .icmp(message):
                 return offset + (try message.emit(into: rest(), payload: payload))
             case .fragment, .other:
-                (base + offset).copyPayload(payload)
-                return offset + payload.count
+                break
             }
         }
+        // Layers without a header of their own for the payload: it follows as raw bytes.
+        (base + offset).copyPayload(payload)
+        return offset + payload.count
     }
 
     /// The frame as a new array (allocates; for tests and tools).
