@@ -42,7 +42,7 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
         guard parts.count == 6 else { return nil }
         var values: [UInt8] = []
         for part in parts {
-            guard part.count == 2, let value = UInt8(part, radix: 16) else { return nil }
+            guard part.count == 2, part.allSatisfy(\.isHexDigit), let value = UInt8(part, radix: 16) else { return nil }
             values.append(value)
         }
         self.init(values[0], values[1], values[2], values[3], values[4], values[5])
@@ -100,7 +100,8 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
         guard parts.count == 4 else { return nil }
         var result: UInt32 = 0
         for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let octet = UInt8(part) else { return nil }
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isWholeNumber }),
+                  let octet = UInt8(part) else { return nil }
             result = result << 8 | UInt32(octet)
         }
         value = result
