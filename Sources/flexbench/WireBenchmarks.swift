@@ -3,4 +3,5 @@
 func wireBenchmarks() -> [any MicroBenchmark] {
     CRC32CThroughputBenchmark.all as [any MicroBenchmark]
         + TCPFrameParseBenchmark.all as [any MicroBenchmark]
+        + ACKFrameBuildBenchmark.all as [any MicroBenchmark]
 }
