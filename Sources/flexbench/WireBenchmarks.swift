@@ -4,4 +4,5 @@ func wireBenchmarks() -> [any MicroBenchmark] {
     CRC32CThroughputBenchmark.all as [any MicroBenchmark]
         + TCPFrameParseBenchmark.all as [any MicroBenchmark]
         + ACKFrameBuildBenchmark.all as [any MicroBenchmark]
+        + [MemoryWireOneThreadBenchmark(), MemoryWireTwoThreadBenchmark()] as [any MicroBenchmark]
 }
