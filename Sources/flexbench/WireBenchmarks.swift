@@ -5,4 +5,5 @@ func wireBenchmarks() -> [any MicroBenchmark] {
         + TCPFrameParseBenchmark.all as [any MicroBenchmark]
         + ACKFrameBuildBenchmark.all as [any MicroBenchmark]
         + [MemoryWireOneThreadBenchmark(), MemoryWireTwoThreadBenchmark()] as [any MicroBenchmark]
+        + FastPathReceiveBenchmark.all as [any MicroBenchmark]
 }
