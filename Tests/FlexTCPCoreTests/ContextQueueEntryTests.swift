@@ -48,45 +48,28 @@ private let sampleConnection = OpenedConnection(opaque: 0xdead_beef_0000_0001, f
         .rejected(EntryRejection(reason: .unknownType, rejectedType: 0x99, rejectedWord: 1, rejectedDetail: 2)),
     ] + SlowPathStatus.allCases.map { .listenerOpened(opaque: 0, listener: 0, status: $0) }
 
-    @Test(arguments: receiveEntries)
-    func receiveEntryRoundTrips(_ entry: ReceiveQueueEntry) throws {
+    /// Encodes over a dirty buffer, decodes, and checks that the entry wrote exactly its `size` bytes.
+    private func expectRoundTrip<Entry: ContextQueueEntry & Equatable>(_ entry: Entry, size: Int) throws {
         try withEntryBuffer { buffer in
             entry.encode(to: buffer)
-            let decoded = try ReceiveQueueEntry(decoding: buffer, length: 32)
+            let decoded = try Entry(decoding: buffer, length: size)
             #expect(decoded == entry)
-            #expect(bytes(buffer + 32, 32) == [UInt8](repeating: 0xa5, count: 32), "an entry writes its 32 bytes only")
+            #expect(bytes(buffer + size, 64 - size) == [UInt8](repeating: 0xa5, count: 64 - size))
         }
     }
+
+    @Test(arguments: receiveEntries)
+    func receiveEntryRoundTrips(_ entry: ReceiveQueueEntry) throws { try expectRoundTrip(entry, size: 32) }
 
     @Test(arguments: [TransmitRequest(flow: 0, sendBytes: 1), TransmitRequest(flow: 5, freeBytes: 9),
                       TransmitRequest(flow: .max, sendBytes: .max, freeBytes: .max)])
-    func transmitRequestRoundTrips(_ request: TransmitRequest) throws {
-        try withEntryBuffer { buffer in
-            request.encode(to: buffer)
-            let decoded = try TransmitRequest(decoding: buffer, length: 32)
-            #expect(decoded == request)
-        }
-    }
+    func transmitRequestRoundTrips(_ request: TransmitRequest) throws { try expectRoundTrip(request, size: 32) }
 
     @Test(arguments: requests)
-    func requestRoundTrips(_ request: SlowPathRequest) throws {
-        try withEntryBuffer { buffer in
-            request.encode(to: buffer)
-            let decoded = try SlowPathRequest(decoding: buffer, length: 48)
-            #expect(decoded == request)
-            #expect(bytes(buffer + 48, 16) == [UInt8](repeating: 0xa5, count: 16))
-        }
-    }
+    func requestRoundTrips(_ request: SlowPathRequest) throws { try expectRoundTrip(request, size: 48) }
 
     @Test(arguments: events)
-    func eventRoundTrips(_ event: SlowPathEvent) throws {
-        try withEntryBuffer { buffer in
-            event.encode(to: buffer)
-            let decoded = try SlowPathEvent(decoding: buffer, length: 48)
-            #expect(decoded == event)
-            #expect(bytes(buffer + 48, 16) == [UInt8](repeating: 0xa5, count: 16))
-        }
-    }
+    func eventRoundTrips(_ event: SlowPathEvent) throws { try expectRoundTrip(event, size: 48) }
 
     /// The bytes match the layout documented in `ContextQueueLayout`, little-endian, addresses in
     /// network order: what a C program on the other side would read.

@@ -125,7 +125,8 @@ private func startThread(_ body: @escaping @Sendable () -> Void) -> () -> Void {
         #expect(fixture.fastPath.rejectedEntries == 0 && fixture.application.malformedEntries == 0)
         // Every event either arrived as an entry or was merged into one: none vanished.
         #expect(UInt64(receivedEntries) + fixture.fastPath.deferredEvents >= UInt64(entryCount))
-        print("context queues, 2 threads: \(entryCount) sends, \(receivedEntries) received entries, \(fixture.fastPath.deferredEvents) events deferred to the backlog, "
+        print("context queues, 2 threads: \(entryCount) sends, \(receivedEntries) received entries, "
+              + "\(fixture.fastPath.deferredEvents) events deferred to the backlog, "
               + "\(applicationWaits) application waits, \(fastPathWaits.value) fast path waits")
     }
 }

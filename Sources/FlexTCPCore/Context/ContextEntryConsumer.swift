@@ -62,19 +62,22 @@ final class ContextEntryConsumer {
     func disarm() { ring.armed.store(0, ordering: .relaxed) }
 }
 
-/// An entry type a consumer decodes from a queue slot.
-protocol DecodableQueueEntry {
+/// The entry type of one of the context queues: it writes all of a slot's entry bytes and reads
+/// them back, throwing for anything its encoder cannot produce.
+protocol ContextQueueEntry {
+    func encode(to entry: UnsafeMutableRawPointer)
     init(decoding entry: UnsafeRawPointer, length: Int) throws(ContextEntryError)
 }
 
-extension ReceiveQueueEntry: DecodableQueueEntry {}
-extension SlowPathEvent: DecodableQueueEntry {}
-extension SlowPathRequest: DecodableQueueEntry {}
+extension ReceiveQueueEntry: ContextQueueEntry {}
+extension TransmitRequest: ContextQueueEntry {}
+extension SlowPathRequest: ContextQueueEntry {}
+extension SlowPathEvent: ContextQueueEntry {}
 
 extension ContextEntryConsumer {
     /// Decodes entries into `entries` until it is full or the queue is empty, handing each entry
     /// that does not decode to `reject`; returns how many it stored. Gives back the slots it used up.
-    func take<Entry: DecodableQueueEntry>(into entries: UnsafeMutableBufferPointer<Entry>,
+    func take<Entry: ContextQueueEntry>(into entries: UnsafeMutableBufferPointer<Entry>,
                                           reject: (EntryBytes, ContextEntryError) -> Void) -> Int {
         var stored = 0
         while stored < entries.count, let entry = next() {

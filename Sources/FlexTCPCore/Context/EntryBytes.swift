@@ -19,12 +19,16 @@ struct EntryBytes {
     @inlinable func setWord(_ value: UInt32, at offset: Int) { base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self) }
     @inlinable func setDoubleWord(_ value: UInt64, at offset: Int) { base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self) }
 
-    /// Zeroes `size` bytes (all reserved fields), then writes the type and version.
+    /// Zeroes `size` bytes (all reserved fields), then writes the type, the version and the three
+    /// common fields (`ContextQueueLayout.shortFieldOffset`, `wordFieldOffset`, `opaqueOffset`).
     @inlinable
-    func begin(type: UInt8, size: Int) {
+    func begin(type: UInt8, size: Int, short: UInt16 = 0, word: UInt32 = 0, opaque: UInt64 = 0) {
         base.initializeMemory(as: UInt8.self, repeating: 0, count: size)
         setByte(type, at: ContextQueueLayout.entryTypeOffset)
         setByte(ContextQueueLayout.entryVersion, at: ContextQueueLayout.entryVersionOffset)
+        setShort(short, at: ContextQueueLayout.shortFieldOffset)
+        setWord(word, at: ContextQueueLayout.wordFieldOffset)
+        setDoubleWord(opaque, at: ContextQueueLayout.opaqueOffset)
     }
 
     /// Checks the length and version and returns the type byte.

@@ -36,10 +36,7 @@ public struct EntryRejection: Equatable, Sendable {
 
     /// Writes a rejected entry of type `type` in a queue of `size`-byte entries.
     func encode(to entry: EntryBytes, type: UInt8, size: Int) {
-        entry.begin(type: type, size: size)
-        entry.setShort(reason.rawValue, at: ContextQueueLayout.shortFieldOffset)
-        entry.setWord(rejectedWord, at: ContextQueueLayout.wordFieldOffset)
-        entry.setDoubleWord(rejectedDetail, at: ContextQueueLayout.opaqueOffset)
+        entry.begin(type: type, size: size, short: reason.rawValue, word: rejectedWord, opaque: rejectedDetail)
         entry.setByte(rejectedType, at: ContextQueueLayout.Rejected.rejectedTypeOffset)
         entry.setWord(repeats, at: ContextQueueLayout.Rejected.repeatsOffset)
     }

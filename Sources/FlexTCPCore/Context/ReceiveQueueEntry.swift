@@ -17,10 +17,8 @@ public enum ReceiveQueueEntry: Equatable, Sendable {
         case .received(let event):
             ReceiveQueueEntry.encodeReceived(event, to: bytes)
         case .closed(let opaque, let flow, let reason):
-            bytes.begin(type: ContextQueueLayout.EntryType.closed, size: ContextQueueLayout.dataEntrySize)
-            bytes.setShort(reason.rawValue, at: ContextQueueLayout.shortFieldOffset)
-            bytes.setWord(flow, at: ContextQueueLayout.wordFieldOffset)
-            bytes.setDoubleWord(opaque, at: ContextQueueLayout.opaqueOffset)
+            bytes.begin(type: ContextQueueLayout.EntryType.closed, size: ContextQueueLayout.dataEntrySize,
+                        short: reason.rawValue, word: flow, opaque: opaque)
         case .rejected(let rejection):
             rejection.encode(to: bytes, type: ContextQueueLayout.EntryType.transmitRejected, size: ContextQueueLayout.dataEntrySize)
         }
@@ -29,10 +27,8 @@ public enum ReceiveQueueEntry: Equatable, Sendable {
     /// The hot case, without building an enum value.
     @inlinable
     static func encodeReceived(_ event: FlowEvent, to entry: EntryBytes) {
-        entry.begin(type: ContextQueueLayout.EntryType.received, size: ContextQueueLayout.dataEntrySize)
-        entry.setShort(event.context, at: ContextQueueLayout.shortFieldOffset)
-        entry.setWord(event.flow, at: ContextQueueLayout.wordFieldOffset)
-        entry.setDoubleWord(event.opaque, at: ContextQueueLayout.opaqueOffset)
+        entry.begin(type: ContextQueueLayout.EntryType.received, size: ContextQueueLayout.dataEntrySize,
+                    short: event.context, word: event.flow, opaque: event.opaque)
         entry.setWord(event.receivedPosition, at: ContextQueueLayout.Received.positionOffset)
         entry.setWord(event.receivedBytes, at: ContextQueueLayout.Received.bytesOffset)
         entry.setWord(event.acknowledgedBytes, at: ContextQueueLayout.Received.acknowledgedOffset)

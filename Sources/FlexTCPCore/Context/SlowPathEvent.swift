@@ -26,30 +26,18 @@ public enum SlowPathEvent: Equatable, Sendable {
         let size = ContextQueueLayout.controlEntrySize
         switch self {
         case .listenerOpened(let opaque, let listener, let status):
-            bytes.begin(type: ContextQueueLayout.EntryType.listenerOpened, size: size)
-            bytes.setShort(status.rawValue, at: ContextQueueLayout.shortFieldOffset)
-            bytes.setWord(listener, at: ContextQueueLayout.wordFieldOffset)
-            bytes.setDoubleWord(opaque, at: ContextQueueLayout.opaqueOffset)
+            bytes.begin(type: ContextQueueLayout.EntryType.listenerOpened, size: size, short: status.rawValue, word: listener, opaque: opaque)
         case .newConnection(let listenerOpaque, let listener, let remoteAddress, let remotePort):
-            bytes.begin(type: ContextQueueLayout.EntryType.newConnection, size: size)
-            bytes.setShort(remotePort, at: ContextQueueLayout.shortFieldOffset)
-            bytes.setWord(listener, at: ContextQueueLayout.wordFieldOffset)
-            bytes.setDoubleWord(listenerOpaque, at: ContextQueueLayout.opaqueOffset)
+            bytes.begin(type: ContextQueueLayout.EntryType.newConnection, size: size, short: remotePort, word: listener, opaque: listenerOpaque)
             remoteAddress.store(to: bytes.base + ContextQueueLayout.NewConnection.remoteAddressOffset)
         case .accepted(let connection):
             connection.encode(to: bytes, type: ContextQueueLayout.EntryType.accepted)
         case .connected(let connection):
             connection.encode(to: bytes, type: ContextQueueLayout.EntryType.connected)
         case .closed(let opaque, let flow, let reason):
-            bytes.begin(type: ContextQueueLayout.EntryType.flowClosed, size: size)
-            bytes.setShort(reason.rawValue, at: ContextQueueLayout.shortFieldOffset)
-            bytes.setWord(flow, at: ContextQueueLayout.wordFieldOffset)
-            bytes.setDoubleWord(opaque, at: ContextQueueLayout.opaqueOffset)
+            bytes.begin(type: ContextQueueLayout.EntryType.flowClosed, size: size, short: reason.rawValue, word: flow, opaque: opaque)
         case .moved(let opaque, let flow, let context, let status):
-            bytes.begin(type: ContextQueueLayout.EntryType.moved, size: size)
-            bytes.setShort(status.rawValue, at: ContextQueueLayout.shortFieldOffset)
-            bytes.setWord(flow, at: ContextQueueLayout.wordFieldOffset)
-            bytes.setDoubleWord(opaque, at: ContextQueueLayout.opaqueOffset)
+            bytes.begin(type: ContextQueueLayout.EntryType.moved, size: size, short: status.rawValue, word: flow, opaque: opaque)
             bytes.setShort(context, at: ContextQueueLayout.Moved.contextOffset)
         case .rejected(let rejection):
             rejection.encode(to: bytes, type: ContextQueueLayout.EntryType.requestRejected, size: size)
@@ -123,10 +111,7 @@ public struct OpenedConnection: Equatable, Sendable {
     }
 
     func encode(to entry: EntryBytes, type: UInt8) {
-        entry.begin(type: type, size: ContextQueueLayout.controlEntrySize)
-        entry.setShort(status.rawValue, at: ContextQueueLayout.shortFieldOffset)
-        entry.setWord(flow, at: ContextQueueLayout.wordFieldOffset)
-        entry.setDoubleWord(opaque, at: ContextQueueLayout.opaqueOffset)
+        entry.begin(type: type, size: ContextQueueLayout.controlEntrySize, short: status.rawValue, word: flow, opaque: opaque)
         entry.setWord(receiveRingOffset, at: ContextQueueLayout.Opened.receiveRingOffsetOffset)
         entry.setWord(receiveRingSize, at: ContextQueueLayout.Opened.receiveRingSizeOffset)
         entry.setWord(transmitRingOffset, at: ContextQueueLayout.Opened.transmitRingOffsetOffset)

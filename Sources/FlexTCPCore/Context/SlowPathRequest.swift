@@ -23,26 +23,16 @@ public enum SlowPathRequest: Equatable, Sendable {
         let size = ContextQueueLayout.controlEntrySize
         switch self {
         case .openListener(let port, let backlog, let opaque):
-            bytes.begin(type: ContextQueueLayout.EntryType.openListener, size: size)
-            bytes.setShort(port, at: ContextQueueLayout.shortFieldOffset)
-            bytes.setWord(backlog, at: ContextQueueLayout.wordFieldOffset)
-            bytes.setDoubleWord(opaque, at: ContextQueueLayout.opaqueOffset)
+            bytes.begin(type: ContextQueueLayout.EntryType.openListener, size: size, short: port, word: backlog, opaque: opaque)
         case .accept(let listener, let opaque):
-            bytes.begin(type: ContextQueueLayout.EntryType.accept, size: size)
-            bytes.setWord(listener, at: ContextQueueLayout.wordFieldOffset)
-            bytes.setDoubleWord(opaque, at: ContextQueueLayout.opaqueOffset)
+            bytes.begin(type: ContextQueueLayout.EntryType.accept, size: size, word: listener, opaque: opaque)
         case .openConnection(let address, let port, let opaque):
-            bytes.begin(type: ContextQueueLayout.EntryType.openConnection, size: size)
-            bytes.setShort(port, at: ContextQueueLayout.shortFieldOffset)
+            bytes.begin(type: ContextQueueLayout.EntryType.openConnection, size: size, short: port, opaque: opaque)
             address.store(to: bytes.base + ContextQueueLayout.wordFieldOffset)
-            bytes.setDoubleWord(opaque, at: ContextQueueLayout.opaqueOffset)
         case .close(let flow):
-            bytes.begin(type: ContextQueueLayout.EntryType.close, size: size)
-            bytes.setWord(flow, at: ContextQueueLayout.wordFieldOffset)
+            bytes.begin(type: ContextQueueLayout.EntryType.close, size: size, word: flow)
         case .move(let flow, let context):
-            bytes.begin(type: ContextQueueLayout.EntryType.move, size: size)
-            bytes.setShort(context, at: ContextQueueLayout.shortFieldOffset)
-            bytes.setWord(flow, at: ContextQueueLayout.wordFieldOffset)
+            bytes.begin(type: ContextQueueLayout.EntryType.move, size: size, short: context, word: flow)
         }
     }
 

@@ -20,8 +20,7 @@ public struct TransmitRequest: Equatable, Sendable {
     @inlinable
     public func encode(to entry: UnsafeMutableRawPointer) {
         let bytes = EntryBytes(entry)
-        bytes.begin(type: ContextQueueLayout.EntryType.update, size: ContextQueueLayout.dataEntrySize)
-        bytes.setWord(flow, at: ContextQueueLayout.wordFieldOffset)
+        bytes.begin(type: ContextQueueLayout.EntryType.update, size: ContextQueueLayout.dataEntrySize, word: flow)
         bytes.setWord(sendBytes, at: ContextQueueLayout.Update.sendBytesOffset)
         bytes.setWord(freeBytes, at: ContextQueueLayout.Update.freeBytesOffset)
     }
