@@ -67,9 +67,10 @@ private func startThread(_ body: @escaping @Sendable () -> Void) -> () -> Void {
         let join = startThread {
             let target = target.value
             let endpoint = target.endpoint
-            while target.appliedEntries < entryCount || endpoint.hasBacklog {
+            while true {
                 let taken = endpoint.drainTransmitQueue(into: target, now: 0)
                 endpoint.flush()
+                if target.appliedEntries == entryCount && !endpoint.hasBacklog { return }
                 guard taken == 0 else { continue }
                 fastPathWaits.value += 1
                 if !endpoint.waitForWork(timeoutNanoseconds: timeout) {

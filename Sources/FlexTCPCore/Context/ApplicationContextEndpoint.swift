@@ -11,6 +11,13 @@ import FlexPort
 /// or a `wait` (which then also wakes when room appears). `wait` never sleeps through an entry
 /// published before or during it (armed flags, `ContextQueueLayout`). Entries that do not decode
 /// (the service never writes them) are skipped and counted in `malformedEntries`.
+///
+/// Per flow, the library keeps what the fast path does not tell it: the transmit tail (where its
+/// next outgoing byte goes) and how many bytes are unacknowledged. To send, it writes at the tail,
+/// at most the transmit ring size minus the unacknowledged bytes, then queues `send(flow:bytes:)`;
+/// each `received` event's acknowledged bytes make that much room again (this is A.4's
+/// sendbuf_avail). Received bytes are read at the event's ring position and handed back with
+/// `free(flow:bytes:)`, which reopens the window. The rings are where `OpenedConnection` says.
 public final class ApplicationContextEndpoint {
     public let context: UInt16
     private let receive: ContextEntryConsumer

@@ -6,6 +6,15 @@ import FlexWire
 /// Contract: `encode` writes all 48 bytes; `init(decoding:length:)` checks only the entry's form
 /// (type, version, reserved bytes). What the fields mean — a free port, a listener of this context,
 /// a flow this context owns — is for the slow path to check, answering with a status.
+///
+/// For the slow path: every request gets exactly one completion on the same context's event queue,
+/// carrying the request's opaque (a `rejected` event if it did not decode, which
+/// `SlowPathContextEndpoint.poll` sends itself). An `accept` completes with the oldest connection
+/// waiting on the listener, or later with the next one to arrive; accepts complete in order.
+/// `close` sends FIN after the data already queued and completes with `closed` once the flow is
+/// removed from the fast path. `move` changes `FlowState.context` (through the fast path's thread,
+/// so no event is posted to the old context after `moved`) and completes on the old context.
+/// A completion that finds the event queue full stays with the slow path until there is room.
 public enum SlowPathRequest: Equatable, Sendable {
     /// Listen on `port`; answered by `listenerOpened`, then `newConnection` per arriving connection.
     case openListener(port: UInt16, backlog: UInt32, opaque: UInt64)
