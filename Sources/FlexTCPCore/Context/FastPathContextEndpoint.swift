@@ -1,0 +1,119 @@
+import FlexPort
+
+/// The fast path's end of one context's queues: it posts flow events to the receive queue and
+/// drains, validates and applies the transmit queue.
+///
+/// Contract: used by the fast path's thread only. Nothing is lost when the receive queue is full:
+/// `post` then keeps the event in a per-flow backlog (`NotificationBacklog`) that merges later
+/// events of the same flow, and `flush` posts the backlog first, before anything newer, as room
+/// appears; if room is still missing, `flush` leaves the room-wanted flag set, so the application's
+/// next poll signals the fast path's wake-up. Entries become visible to the application at
+/// `flush()` (or when a batch fills): call it once after a round of `post` and
+/// `drainTransmitQueue`. Every transmit entry is checked before it is applied: form, flow index
+/// below the capacity, flow installed and owned by this context, byte counts that fit the rings.
+/// A failing entry is answered with a rejected entry on the receive queue and counted per reason.
+public final class FastPathContextEndpoint {
+    public let context: UInt16
+    private let receive: ContextEntryProducer
+    private let transmit: ContextEntryConsumer
+    private let backlog: NotificationBacklog
+    private var rejections = RejectionLedger(entryType: ContextQueueLayout.EntryType.transmitRejected)
+    /// Events that found the receive queue full (or a backlog ahead of them) and went to the backlog.
+    public private(set) var deferredEvents: UInt64 = 0
+
+    /// `flowCapacity` is the fast path's; `batchSize` bounds the entries handled per ring access.
+    public init(queues: ContextQueues, signals: ContextQueueSignals, flowCapacity: Int, batchSize: Int = 32) {
+        context = queues.context
+        receive = ContextEntryProducer(ring: queues.receive, consumerSignal: signals.application,
+                                       room: queues.roomRequest(.receive, producerSignal: signals.fastPath), batchSize: batchSize)
+        transmit = ContextEntryConsumer(ring: queues.transmit, signal: signals.fastPath,
+                                        room: queues.roomRequest(.transmit, producerSignal: signals.application), batchSize: batchSize)
+        backlog = NotificationBacklog(flowCapacity: flowCapacity)
+    }
+
+    /// Queues `event` (of a flow of this context) for the application.
+    public func post(_ event: FlowEvent) {
+        if backlog.isEmpty, let entry = receive.nextEntry() {
+            ReceiveQueueEntry.encodeReceived(event, to: EntryBytes(entry))
+        } else {
+            backlog.add(event)
+            deferredEvents &+= 1
+        }
+    }
+
+    /// Posts the end of a flow's byte stream, on the slow path's behalf. Returns false, posting
+    /// nothing, while the flow still has a pending notification or the queue is full: the caller
+    /// keeps the flow (and its index) and tries again after a later `flush`.
+    public func postClosed(opaque: UInt64, flow: FlowIndex, reason: CloseReason) -> Bool {
+        guard !backlog.isPending(flow), let entry = receive.nextEntry() else { return false }
+        ReceiveQueueEntry.closed(opaque: opaque, flow: flow, reason: reason).encode(to: entry)
+        return true
+    }
+
+    /// Publishes what was posted, the backlog first as far as room allows.
+    public func flush() {
+        postBacklog()
+        receive.publish()
+        while hasBacklog && receive.requestRoom() {
+            postBacklog()
+            receive.publish()
+        }
+    }
+
+    /// Events or a rejection report wait for room in the receive queue.
+    public var hasBacklog: Bool { !backlog.isEmpty || rejections.pending != nil }
+
+    /// Flows with a pending notification.
+    public var backlogCount: Int { backlog.count }
+
+    private func postBacklog() {
+        rejections.retryPending(through: receive)
+        while let event = backlog.first, let entry = receive.nextEntry() {
+            ReceiveQueueEntry.encodeReceived(event, to: EntryBytes(entry))
+            backlog.removeFirst()
+        }
+    }
+
+    /// Validates and applies up to `maximumEntries` transmit entries; returns how many it took.
+    public func drainTransmitQueue<Target: TransmitQueueTarget>(into target: Target, now: UInt64, maximumEntries: Int = .max) -> Int {
+        var taken = 0
+        while taken < maximumEntries, let entry = transmit.next() {
+            taken &+= 1
+            if let reason = apply(entry, to: target, now: now) {
+                rejections.reject(EntryRejection(reason: reason, rejecting: EntryBytes(entry.bytes)), through: receive)
+            }
+        }
+        transmit.releaseConsumed()
+        rejections.rejectSkippedSlots(transmit.takeSkippedSlots(), through: receive)
+        return taken
+    }
+
+    /// Applies one entry: free, then send. Returns why it failed, if it did.
+    private func apply<Target: TransmitQueueTarget>(_ entry: Frame, to target: Target, now: UInt64) -> RejectionReason? {
+        let request: TransmitRequest
+        do {
+            request = try TransmitRequest(decoding: entry.bytes, length: entry.length)
+        } catch {
+            return RejectionReason(error)
+        }
+        guard Int(request.flow) < target.flowCapacity else { return .flowOutOfRange }
+        guard target.context(ofInstalledFlow: request.flow) == context else { return .flowNotOwned }
+        if request.freeBytes > 0 && !target.applicationFreed(flow: request.flow, bytes: request.freeBytes, now: now) {
+            return .freeTooLarge
+        }
+        if request.sendBytes > 0 && !target.applicationQueued(flow: request.flow, bytes: request.sendBytes, now: now) {
+            return .sendTooLarge
+        }
+        return nil
+    }
+
+    /// Transmit entries rejected so far (including repeats folded into one report).
+    public var rejectedEntries: UInt64 { rejections.total }
+    public func rejectedEntries(for reason: RejectionReason) -> UInt64 { rejections.count(for: reason) }
+
+    /// Sleeps until transmit entries arrive, the application frees receive-queue room the fast path
+    /// asked for (see `flush`), or `timeoutNanoseconds` pass. Returns false on timeout.
+    public func waitForWork(timeoutNanoseconds: Int64) -> Bool {
+        transmit.waitForEntries(timeoutNanoseconds: timeoutNanoseconds)
+    }
+}

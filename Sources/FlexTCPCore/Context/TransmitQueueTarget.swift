@@ -1,0 +1,22 @@
+/// What the fast path offers the transmit-queue drain of a context endpoint: enough to validate an
+/// application's entry and to apply it. `FastPath` conforms; tests may supply stand-ins.
+///
+/// Contract: `context(ofInstalledFlow:)` is nil when no flow is installed at the index;
+/// `applicationFreed` and `applicationQueued` return false, changing nothing, when the bytes do not
+/// fit (more than the receive ring holds for the application, more than the transmit ring has free).
+public protocol TransmitQueueTarget {
+    var flowCapacity: Int { get }
+    func context(ofInstalledFlow flow: FlowIndex) -> UInt16?
+    func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool
+    func applicationQueued(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool
+}
+
+extension FastPath: TransmitQueueTarget {
+    public var flowCapacity: Int { configuration.flowCapacity }
+
+    public func context(ofInstalledFlow flow: FlowIndex) -> UInt16? {
+        let index = Int(flow)
+        guard index < configuration.flowCapacity, installed[index] else { return nil }
+        return flows[index].context
+    }
+}
