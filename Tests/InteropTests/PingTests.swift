@@ -69,25 +69,42 @@ private func expectKernelPingSucceeds(_ kernel: TestNamespace, address: String) 
     #expect(ping.standardOutput.contains("3 received"), "ping: \(ping)")
 }
 
+/// Namespace `hostSide` holds the NetworkHost's veth end (no kernel address); namespace `kernel`
+/// holds the other end with `kernelAddress` (a /24 of 198.18.0.0/15).
+private struct VethHosts {
+    let hostSide: TestNamespace
+    let kernel: TestNamespace
+    let pair: VethPair
+    var kernelInterface: String { pair.second.name }
+
+    init(_ network: TestNetwork, kernelAddress: String) throws {
+        hostSide = try network.makeNamespace()
+        kernel = try network.makeNamespace()
+        pair = try network.makeVethPair(between: hostSide, and: kernel)
+        try kernel.assign(TestAddress(kernelAddress), to: pair.second.name)
+    }
+
+    func openPort() throws -> AFPacketPort {
+        try hostSide.perform { try AFPacketPort(interfaceName: pair.first.name) }
+    }
+}
+
 @Suite("NetworkHost against the Linux kernel: ping", .enabled(if: runsAsRoot))
 struct PingTests {
     @Test("on a veth end (AF_PACKET): the kernel's ping is answered; the pcap shows ARP and echo both ways")
     func kernelPingsHostOverVeth() throws {
         try TestNetwork.with { network in
-            let hostSide = try network.makeNamespace()
-            let kernel = try network.makeNamespace()
-            let pair = try network.makeVethPair(between: hostSide, and: kernel)
-            try kernel.assign(TestAddress("198.18.2.1/24"), to: pair.second.name)
+            let hosts = try VethHosts(network, kernelAddress: "198.18.2.1/24")
             let path = temporaryPcapPath()
             defer { unlink(path) }
             let writer = try PcapWriter(path: path)
-            let port = try hostSide.perform { try AFPacketPort(interfaceName: pair.first.name) }
+            let port = try hosts.openPort()
             let host = try NetworkHost(port: PcapRecordingPort(wrapping: port, writer: writer),
                                        configuration: hostConfiguration("198.18.2.2/24"))
             let polled = try PolledHost(host)
             defer { polled.stop() }
 
-            try expectKernelPingSucceeds(kernel, address: "198.18.2.2")
+            try expectKernelPingSucceeds(hosts.kernel, address: "198.18.2.2")
             polled.stop()
             try writer.close()
             #expect(host.statistics.echoRequestsAnswered == 3)
@@ -123,12 +140,9 @@ struct PingTests {
     @Test("the NetworkHost resolves the kernel with ARP and pings it: three replies")
     func hostPingsKernel() throws {
         try TestNetwork.with { network in
-            let hostSide = try network.makeNamespace()
-            let kernel = try network.makeNamespace()
-            let pair = try network.makeVethPair(between: hostSide, and: kernel)
-            try kernel.assign(TestAddress("198.18.4.1/24"), to: pair.second.name)
+            let hosts = try VethHosts(network, kernelAddress: "198.18.4.1/24")
             let kernelAddress = IPv4Address(198, 18, 4, 1)
-            let port = try hostSide.perform { try AFPacketPort(interfaceName: pair.first.name) }
+            let port = try hosts.openPort()
             let host = try NetworkHost(port: port, configuration: hostConfiguration("198.18.4.2/24"))
 
             let clock = MonotonicTimeSource()
@@ -154,7 +168,7 @@ struct PingTests {
                 }
                 _ = port.waitForFrames(timeoutNanoseconds: 5_000_000)
             }
-            let kernelMAC = try kernelMAC(of: pair.second.name, in: kernel)
+            let kernelMAC = try kernelMAC(of: hosts.kernelInterface, in: hosts.kernel)
             guard case let .neighbourResolved(address, mac, _, _)? = events.first else {
                 Issue.record("no ARP resolution first: \(events)")
                 return
@@ -163,7 +177,7 @@ struct PingTests {
             let replies = events.compactMap { if case let .echoReplyReceived(reply) = $0 { reply } else { nil } }
             #expect(replies.map(\.sequenceNumber) == [1, 2, 3], "\(events)")
             #expect(replies.allSatisfy { $0.source == kernelAddress && $0.payloadLength == 56 })
-            let neighbours = try kernel.runChecked(["ip", "neigh", "show", "198.18.4.2", "dev", pair.second.name])
+            let neighbours = try hosts.kernel.runChecked(["ip", "neigh", "show", "198.18.4.2", "dev", hosts.kernelInterface])
             #expect(neighbours.contains("lladdr \(port.macAddress)"), "the kernel learned us from our request: \(neighbours)")
         }
     }
