@@ -39,7 +39,7 @@ let package = Package(
             dependencies: ["FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "flexbench",
-            dependencies: ["FlexWire", "FlexPort", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
         .testTarget(name: "FlexWireTests", dependencies: ["FlexWire"]),
         .testTarget(name: "FlexPortTests", dependencies: ["FlexPort", "FlexWire"]),

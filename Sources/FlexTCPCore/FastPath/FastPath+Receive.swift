@@ -1,0 +1,127 @@
+import FlexPort
+import FlexWire
+
+extension FastPath {
+    /// Processes a received batch: handles segments of established flows, records exceptions and
+    /// events, and transmits the ACKs they call for. The caller passes the exception frames to the
+    /// slow path and then releases the batch to the port.
+    public func processReceived(_ batch: FrameBatch, now: UInt64) {
+        precondition(batch.count <= FastPath.maximumReceiveBatch, "receive batch larger than the fast path accepts")
+        exceptionCount = 0
+        for index in 0..<batch.count {
+            let frame = batch[index]
+            let verdict = processSegment(frame, now: now)
+            count(verdict)
+            if verdict == .exception {
+                exceptionStorage[exceptionCount] = index
+                exceptionCount &+= 1
+            }
+        }
+        flushTransmitBatch()
+    }
+
+    /// One frame. Fast-path parsing reads fixed offsets after one length check per header.
+    func processSegment(_ frame: Frame, now: UInt64) -> FastPathVerdict {
+        let bytes = UnsafeRawPointer(frame.bytes)
+        let length = frame.length
+        guard length >= SegmentHeaders.ethernetLength &+ SegmentHeaders.ipv4Length &+ SegmentHeaders.tcpLength else {
+            return length >= SegmentHeaders.ethernetLength ? .exception : .malformed
+        }
+        // Only untagged IPv4 without options or fragmentation, carrying TCP, is fast-path material.
+        guard UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt16.self)) == 0x0800 else { return .exception }
+        let ip = bytes + SegmentHeaders.ethernetLength
+        guard ip.load(as: UInt8.self) == 0x45 else { return .exception }
+        guard ip.load(fromByteOffset: 9, as: UInt8.self) == IPProtocol.tcp.rawValue,
+              UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x3fff == 0 else { return .exception }
+        let ipTotal = Int(UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+        guard ipTotal >= SegmentHeaders.ipv4Length &+ SegmentHeaders.tcpLength,
+              ipTotal <= length &- SegmentHeaders.ethernetLength else { return .malformed }
+        let destination = IPv4Address(loadingFrom: ip + 16)
+        guard destination == configuration.localAddress else { return .notForUs }
+        let source = IPv4Address(loadingFrom: ip + 12)
+        let tcp = ip + SegmentHeaders.ipv4Length
+        let segmentLength = ipTotal &- SegmentHeaders.ipv4Length
+        let tcpHeaderLength = Int(tcp.load(fromByteOffset: 12, as: UInt8.self) >> 4) &* 4
+        guard tcpHeaderLength >= SegmentHeaders.tcpLength, tcpHeaderLength <= segmentLength else { return .malformed }
+
+        if configuration.verifiesChecksums && !frame.flags.contains(.checksumVerified) {
+            guard InternetChecksum.checksum(ip, count: SegmentHeaders.ipv4Length) == 0 else { return .badChecksum }
+            if !frame.flags.contains(.checksumPartial) {
+                guard InternetChecksum.transportChecksum(tcp, length: segmentLength, source: source, destination: destination,
+                                                         protocolNumber: .tcp) == 0 else { return .badChecksum }
+            }
+        }
+
+        let flags = TCPFlags(rawValue: tcp.load(fromByteOffset: 13, as: UInt8.self))
+        guard flags.isDisjoint(with: [.syn, .rst, .fin, .urg]), flags.contains(.ack) else { return .exception }
+        let key = FlowKey(localAddress: destination,
+                          localPort: UInt16(bigEndian: tcp.loadUnaligned(fromByteOffset: 2, as: UInt16.self)),
+                          remoteAddress: source,
+                          remotePort: UInt16(bigEndian: tcp.loadUnaligned(as: UInt16.self)))
+        guard let flow = flowTable.lookup(key) else { return .exception }
+        let state = flows + Int(flow)
+
+        var timestamps: TCPTimestamps?
+        if tcpHeaderLength > SegmentHeaders.tcpLength {
+            guard let found = FastPath.timestamps(inOptions: tcp + SegmentHeaders.tcpLength,
+                                                  count: tcpHeaderLength &- SegmentHeaders.tcpLength) else { return .malformed }
+            timestamps = found
+        }
+        let segment = ReceivedSegment(
+            sequence: SequenceNumber(UInt32(bigEndian: tcp.loadUnaligned(fromByteOffset: 4, as: UInt32.self))),
+            acknowledgment: SequenceNumber(UInt32(bigEndian: tcp.loadUnaligned(fromByteOffset: 8, as: UInt32.self))),
+            window: UInt16(bigEndian: tcp.loadUnaligned(fromByteOffset: 14, as: UInt16.self)),
+            flags: flags,
+            payload: tcp + tcpHeaderLength,
+            payloadLength: UInt32(truncatingIfNeeded: segmentLength &- tcpHeaderLength),
+            timestamps: timestamps,
+            congestionExperienced: ip.load(fromByteOffset: 1, as: UInt8.self) & 0x03 == 0x03)
+        return handle(segment, flow: flow, state: state, now: now)
+    }
+}
+
+extension FastPath {
+    /// The timestamps option among `count` option bytes: `.some(nil)` when absent, nil when the
+    /// options are malformed. The common NOP NOP TS layout is read directly.
+    static func timestamps(inOptions options: UnsafeRawPointer, count: Int) -> TCPTimestamps?? {
+        if count == 12, UInt32(bigEndian: options.loadUnaligned(as: UInt32.self)) == 0x0101_080a {
+            return .some(TCPTimestamps(value: UInt32(bigEndian: options.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
+                                       echoReply: UInt32(bigEndian: options.loadUnaligned(fromByteOffset: 8, as: UInt32.self))))
+        }
+        var iterator = TCPOptionIterator(bytes: options, count: count)
+        var found: TCPTimestamps?
+        do {
+            while let option = try iterator.next() {
+                if case .timestamps(let value) = option { found = value }
+            }
+        } catch {
+            return nil
+        }
+        return .some(found)
+    }
+}
+
+/// The fields of a received segment the fast path acts on.
+@usableFromInline
+struct ReceivedSegment {
+    @usableFromInline var sequence: SequenceNumber
+    @usableFromInline var acknowledgment: SequenceNumber
+    @usableFromInline var window: UInt16
+    @usableFromInline var flags: TCPFlags
+    @usableFromInline var payload: UnsafeRawPointer
+    @usableFromInline var payloadLength: UInt32
+    @usableFromInline var timestamps: TCPTimestamps?
+    @usableFromInline var congestionExperienced: Bool
+
+    init(sequence: SequenceNumber, acknowledgment: SequenceNumber, window: UInt16, flags: TCPFlags, payload: UnsafeRawPointer,
+         payloadLength: UInt32, timestamps: TCPTimestamps?, congestionExperienced: Bool) {
+        self.sequence = sequence
+        self.acknowledgment = acknowledgment
+        self.window = window
+        self.flags = flags
+        self.payload = payload
+        self.payloadLength = payloadLength
+        self.timestamps = timestamps
+        self.congestionExperienced = congestionExperienced
+    }
+}

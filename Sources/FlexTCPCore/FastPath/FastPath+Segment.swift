@@ -1,0 +1,151 @@
+import FlexWire
+
+extension FastPath {
+    /// The per-segment TCP work for an established flow (dissertation A.1 `Fast_path`, with
+    /// window scaling, optional timestamps and receive-window trimming added).
+    func handle(_ segment: ReceivedSegment, flow: FlowIndex, state: UnsafeMutablePointer<FlowState>, now: UInt64) -> FastPathVerdict {
+        var acknowledged: UInt32 = 0
+        var rewound: UInt32 = 0
+        let wasWindowBlocked = state.pointee.transmitPending > 0
+            && state.pointee.windowRemaining < min(state.pointee.transmitPending, UInt32(state.pointee.maximumSegmentSize))
+
+        // Acknowledgment: SND.UNA < ACK <= SND.UNA + bytes the ring holds (after a go-back-N rewind the
+        // peer may acknowledge data beyond what is currently counted as sent).
+        let advance = segment.acknowledgment - state.pointee.sendUnacknowledged
+        let outstanding = state.pointee.transmitSent &+ state.pointee.transmitPending
+        if advance > 0 && UInt32(advance) <= outstanding {
+            acknowledged = UInt32(advance)
+            state.pointee.sendUnacknowledged = segment.acknowledgment
+            let ring = state.pointee.transmitRingSize
+            state.pointee.transmitHead = PayloadRing.advance(state.pointee.transmitHead, by: acknowledged, size: ring)
+            if acknowledged <= state.pointee.transmitSent {
+                state.pointee.transmitSent &-= acknowledged
+            } else {
+                state.pointee.transmitPending &-= acknowledged &- state.pointee.transmitSent
+                state.pointee.transmitSent = 0
+            }
+            state.pointee.duplicateAcknowledgments = 0
+            state.pointee.ackedBytes &+= acknowledged
+            if segment.flags.contains(.ece) { state.pointee.ecnMarkedBytes &+= acknowledged }
+            if let echo = segment.timestamps?.echoReply, echo != 0 {
+                updateRoundTrip(state, sampleMicroseconds: FastPath.timestampClock(now) &- echo)
+            }
+        } else if advance == 0 && segment.payloadLength == 0 && state.pointee.transmitSent > 0
+                    && UInt32(segment.window) << UInt32(state.pointee.sendWindowShift) == state.pointee.peerWindow {
+            state.pointee.duplicateAcknowledgments &+= 1
+            if state.pointee.duplicateAcknowledgments == 3 {
+                rewound = rewindTransmission(state)
+                state.pointee.fastRetransmits &+= 1
+            }
+        }
+        if advance >= 0 {
+            state.pointee.peerWindow = UInt32(segment.window) << UInt32(state.pointee.sendWindowShift)
+        }
+
+        let (verdict, delivered, position) = placePayload(segment, state: state)
+
+        if delivered > 0 || acknowledged > 0 {
+            postEvent(FlowEvent(opaque: state.pointee.opaque, flow: flow, context: state.pointee.context,
+                                receivedPosition: position, receivedBytes: delivered, acknowledgedBytes: acknowledged))
+        }
+        // Data became sendable: a fast retransmit rewound the ring, or the window opened for a
+        // flow the queue manager dropped as blocked.
+        if rewound > 0 {
+            queueManager.add(flow: flow, bytes: rewound, now: now)
+        } else if wasWindowBlocked && state.pointee.windowRemaining > 0 {
+            queueManager.add(flow: flow, bytes: state.pointee.transmitPending, now: now)
+        }
+        if segment.payloadLength > 0 {
+            sendAcknowledgment(state, flags: segment.congestionExperienced ? [.ack, .ece] : .ack, now: now)
+        }
+        return verdict
+    }
+
+    /// Places a segment's payload: in order into the ring (absorbing the out-of-order interval when
+    /// the gap closes), or into the one out-of-order interval. Returns the verdict and the newly
+    /// deliverable bytes with their ring position.
+    func placePayload(_ segment: ReceivedSegment, state: UnsafeMutablePointer<FlowState>) -> (FastPathVerdict, UInt32, UInt32) {
+        var length = segment.payloadLength
+        guard length > 0 else { return (.handled, 0, 0) }
+        var payload = segment.payload
+        var offset = segment.sequence - state.pointee.receiveNext
+        if offset < 0 {
+            // Starts before RCV.NXT: a retransmission; keep only the new part.
+            let old = UInt32(truncatingIfNeeded: -Int64(offset))
+            guard old < length else { return (.handled, 0, 0) }
+            payload += Int(old)
+            length &-= old
+            offset = 0
+        }
+        let space = state.pointee.receiveSpace
+        guard UInt32(offset) < space else { return (.outOfWindow, 0, 0) }
+        length = min(length, space &- UInt32(offset))
+        // RFC 7323 §4.3: TS.Recent follows the segment that covers RCV.NXT.
+        if offset == 0, let timestamps = segment.timestamps { state.pointee.timestampRecent = timestamps.value }
+        let ring = PayloadRing(base: payloadRegion + Int(state.pointee.receiveRingOffset), size: state.pointee.receiveRingSize)
+        let writePosition = PayloadRing.advance(state.pointee.receiveHead, by: UInt32(offset), size: ring.size)
+
+        if offset > 0 {
+            return (placeOutOfOrder(payload, length: length, offset: UInt32(offset), at: writePosition, ring: ring, state: state), 0, 0)
+        }
+        ring.write(payload, count: length, at: writePosition)
+        var delivered = length
+        let end = state.pointee.receiveNext + length
+        if state.pointee.outOfOrderLength > 0 {
+            let intervalEnd = state.pointee.outOfOrderStart + state.pointee.outOfOrderLength
+            if !(end < state.pointee.outOfOrderStart) {
+                // The gap is closed: everything up to the interval's end is now in order.
+                if end < intervalEnd { delivered = UInt32(intervalEnd - state.pointee.receiveNext) }
+                state.pointee.outOfOrderLength = 0
+            }
+        }
+        let position = state.pointee.receiveHead
+        state.pointee.receiveHead = PayloadRing.advance(position, by: delivered, size: ring.size)
+        state.pointee.receiveSpace &-= delivered
+        state.pointee.receiveNext += delivered
+        return (.handled, delivered, position)
+    }
+
+    /// Accepts data beyond RCV.NXT only into the single out-of-order interval: starting one, or
+    /// touching or overlapping the existing one (which then grows to cover both).
+    func placeOutOfOrder(_ payload: UnsafeRawPointer, length: UInt32, offset: UInt32, at position: UInt32,
+                         ring: PayloadRing, state: UnsafeMutablePointer<FlowState>) -> FastPathVerdict {
+        let start = state.pointee.receiveNext + offset
+        let end = start + length
+        if state.pointee.outOfOrderLength == 0 {
+            state.pointee.outOfOrderStart = start
+            state.pointee.outOfOrderLength = length
+        } else {
+            let intervalStart = state.pointee.outOfOrderStart
+            let intervalEnd = intervalStart + state.pointee.outOfOrderLength
+            guard !(end < intervalStart), !(intervalEnd < start) else { return .outOfWindow }
+            let newStart = start < intervalStart ? start : intervalStart
+            let newEnd = intervalEnd < end ? end : intervalEnd
+            state.pointee.outOfOrderStart = newStart
+            state.pointee.outOfOrderLength = UInt32(newEnd - newStart)
+        }
+        ring.write(payload, count: length, at: position)
+        return .handled
+    }
+
+    func updateRoundTrip(_ state: UnsafeMutablePointer<FlowState>, sampleMicroseconds: UInt32) {
+        // Ignore absurd samples (a peer echoing garbage): more than ~1 minute.
+        guard sampleMicroseconds < 60_000_000 else { return }
+        let previous = state.pointee.roundTripMicroseconds
+        state.pointee.roundTripMicroseconds = previous == 0
+            ? max(sampleMicroseconds, 1)
+            : UInt32((UInt64(previous) &* 7 &+ UInt64(sampleMicroseconds)) / 8)
+    }
+
+    func postEvent(_ event: FlowEvent) {
+        guard eventCount < events.count else {
+            eventOverflows &+= 1
+            return
+        }
+        events[eventCount] = event
+        eventCount &+= 1
+    }
+
+    /// The timestamp clock of our TSval: microseconds, wrapping.
+    static func timestampClock(_ now: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: now / 1000) }
+}

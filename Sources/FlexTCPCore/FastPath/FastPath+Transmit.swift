@@ -1,0 +1,91 @@
+import FlexPort
+import FlexWire
+
+extension FastPath {
+    /// Sends data segments for flows the queue manager grants at `now`, at most `maximumSegments`.
+    /// Returns how many segments were sent. Each segment is at most one MSS, within the peer's window.
+    @discardableResult
+    public func transmit(now: UInt64, maximumSegments: Int = 64) -> Int {
+        var sent = 0
+        while sent < maximumSegments, let grant = queueManager.nextTransmission(now: now, maximumBytes: UInt32.max) {
+            let flow = grant.flow
+            guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else {
+                queueManager.completeTransmission(flow: flow, sentBytes: 0, isBlocked: true, now: now)
+                continue
+            }
+            let state = flows + Int(flow)
+            let allowed = min(grant.bytes, state.pointee.transmitPending, state.pointee.windowRemaining,
+                              UInt32(state.pointee.maximumSegmentSize))
+            guard allowed > 0 else {
+                queueManager.completeTransmission(flow: flow, sentBytes: 0, isBlocked: true, now: now)
+                continue
+            }
+            guard let slot = nextTransmitSlot() else {
+                queueManager.completeTransmission(flow: flow, sentBytes: 0, isBlocked: false, now: now)
+                break
+            }
+            let length = writeDataSegment(into: slot, state: state, payloadLength: allowed, now: now)
+            commitTransmitSlot(length: length)
+            state.pointee.transmitSent &+= allowed
+            state.pointee.transmitPending &-= allowed
+            segmentsSent &+= 1
+            sent &+= 1
+            let blocked = state.pointee.transmitPending == 0 || state.pointee.windowRemaining == 0
+            queueManager.completeTransmission(flow: flow, sentBytes: allowed, isBlocked: blocked, now: now)
+        }
+        flushTransmitBatch()
+        return sent
+    }
+
+    /// When the queue manager next has something due (0: now; nil: nothing queued).
+    public var nextTransmitTime: UInt64? { queueManager.earliestDueTime }
+
+    /// Writes a data segment of `payloadLength` bytes taken from the flow's transmit ring at SND.NXT.
+    func writeDataSegment(into frame: UnsafeMutableRawPointer, state: UnsafeMutablePointer<FlowState>,
+                          payloadLength: UInt32, now: UInt64) -> Int {
+        let headerLength = SegmentHeaders.headerLength(options: state.pointee.options)
+        let ring = PayloadRing(base: payloadRegion + Int(state.pointee.transmitRingOffset), size: state.pointee.transmitRingSize)
+        let position = PayloadRing.advance(state.pointee.transmitHead, by: state.pointee.transmitSent, size: ring.size)
+        ring.read(into: frame + headerLength, count: payloadLength, at: position)
+        return SegmentHeaders.write(into: frame, flow: UnsafePointer(state), localAddress: configuration.localAddress,
+                                    localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
+                                    flags: [.ack, .psh], payloadLength: Int(payloadLength),
+                                    timestampValue: FastPath.timestampClock(now))
+    }
+
+    /// Queues a pure ACK (or window update) for the flow into the current transmit batch.
+    func sendAcknowledgment(_ state: UnsafeMutablePointer<FlowState>, flags: TCPFlags, now: UInt64) {
+        guard let slot = nextTransmitSlot() else { return }
+        let length = SegmentHeaders.write(into: slot, flow: UnsafePointer(state), localAddress: configuration.localAddress,
+                                          localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
+                                          flags: flags, payloadLength: 0, timestampValue: FastPath.timestampClock(now))
+        commitTransmitSlot(length: length)
+        acknowledgmentsSent &+= 1
+    }
+
+    /// A free transmit slot large enough for a full segment, reserving more from the port (and
+    /// flushing a full batch) as needed; nil when the port has none.
+    func nextTransmitSlot() -> UnsafeMutableRawPointer? {
+        if transmitSlotsUsed == transmitBatch.count {
+            if transmitBatch.isFull { flushTransmitBatch() }
+            let wanted = transmitBatch.capacity &- transmitBatch.count
+            guard port.reserveTransmit(into: transmitBatch, count: wanted) > 0 else { return nil }
+        }
+        return transmitBatch[transmitSlotsUsed].bytes
+    }
+
+    func commitTransmitSlot(length: Int) {
+        var frame = transmitBatch[transmitSlotsUsed]
+        frame.length = length
+        transmitBatch[transmitSlotsUsed] = frame
+        transmitSlotsUsed &+= 1
+    }
+
+    /// Sends the frames written so far and gives back unused slots.
+    public func flushTransmitBatch() {
+        guard !transmitBatch.isEmpty else { return }
+        port.commitTransmit(transmitBatch)
+        transmitBatch.removeAll()
+        transmitSlotsUsed = 0
+    }
+}

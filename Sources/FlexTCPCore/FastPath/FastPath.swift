@@ -1,0 +1,88 @@
+import FlexPort
+import FlexWire
+
+/// The constant-time TCP fast path (the "NIC" of FlexTCP): established flows only.
+///
+/// Per received segment it verifies checksums, finds the flow by its 4-tuple, processes the ACK
+/// (frees transmit-ring space, counts duplicates and fast-retransmits after three, samples RTT from
+/// timestamp echoes), places payload into the flow's receive ring (in order, or into the single
+/// out-of-order interval), and answers with an ACK echoing CE as ECE. It transmits from per-flow
+/// transmit rings when the queue manager grants a flow its turn, under min(peer window, rate).
+/// Everything else is an exception for the slow path.
+///
+/// Contract: one thread drives an instance (the slow path's calls — `install`, `remove`,
+/// `setRate`, `retransmit` — come through that thread). No method allocates, loops over flows or
+/// blocks; per-segment work is constant. Exceptions are reported as indices into the receive batch
+/// (`exceptionIndices`), valid until the caller releases that batch; events (`events`) until the
+/// next `processReceived`, `transmit` or `clearEvents`.
+public final class FastPath {
+    public let configuration: FastPathConfiguration
+    public let port: any Port
+    /// Base of the payload region that holds every flow's receive and transmit rings.
+    public let payloadRegion: UnsafeMutableRawPointer
+    public let payloadRegionSize: Int
+
+    let flows: UnsafeMutablePointer<FlowState>
+    let installed: UnsafeMutablePointer<Bool>
+    var flowTable: FlowTable
+    var queueManager: QueueManager
+    let transmitBatch: FrameBatch
+    var transmitSlotsUsed = 0
+
+    public internal(set) var events: UnsafeMutableBufferPointer<FlowEvent>
+    public internal(set) var eventCount = 0
+    public internal(set) var eventOverflows: UInt64 = 0
+    let exceptionStorage: UnsafeMutablePointer<Int>
+    public internal(set) var exceptionCount = 0
+    let verdictCounts: UnsafeMutablePointer<UInt64>
+    public internal(set) var acknowledgmentsSent: UInt64 = 0
+    public internal(set) var segmentsSent: UInt64 = 0
+
+    public init(configuration: FastPathConfiguration, port: any Port, payloadRegion: UnsafeMutableRawPointer, payloadRegionSize: Int) {
+        precondition(configuration.flowCapacity > 0 && configuration.eventCapacity > 0 && configuration.transmitBatchSize > 0,
+                     "fast path capacities must be positive")
+        self.configuration = configuration
+        self.port = port
+        self.payloadRegion = payloadRegion
+        self.payloadRegionSize = payloadRegionSize
+        flows = .allocate(capacity: configuration.flowCapacity)
+        flows.initialize(repeating: FlowState(), count: configuration.flowCapacity)
+        installed = .allocate(capacity: configuration.flowCapacity)
+        installed.initialize(repeating: false, count: configuration.flowCapacity)
+        flowTable = FlowTable(capacity: configuration.flowCapacity)
+        queueManager = QueueManager(capacity: configuration.flowCapacity)
+        transmitBatch = FrameBatch(capacity: configuration.transmitBatchSize)
+        events = .allocate(capacity: configuration.eventCapacity)
+        exceptionStorage = .allocate(capacity: FastPath.maximumReceiveBatch)
+        verdictCounts = .allocate(capacity: FastPathVerdict.allCases.count)
+        verdictCounts.initialize(repeating: 0, count: FastPathVerdict.allCases.count)
+    }
+
+    deinit {
+        flows.deinitialize(count: configuration.flowCapacity)
+        flows.deallocate()
+        installed.deallocate()
+        events.deallocate()
+        exceptionStorage.deallocate()
+        verdictCounts.deallocate()
+    }
+
+    /// The largest receive batch `processReceived` accepts.
+    public static let maximumReceiveBatch = 4096
+
+    /// How many frames got `verdict` so far.
+    public func frames(withVerdict verdict: FastPathVerdict) -> UInt64 { verdictCounts[verdict.rawValue] }
+
+    /// The indices (into the last receive batch) of frames the slow path must handle.
+    public var exceptionIndices: UnsafeBufferPointer<Int> { UnsafeBufferPointer(start: exceptionStorage, count: exceptionCount) }
+
+    public func clearEvents() { eventCount = 0 }
+
+    /// A copy of a flow's state (for the slow path and tests); nil when no flow is installed there.
+    public func state(of flow: FlowIndex) -> FlowState? {
+        guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return nil }
+        return flows[Int(flow)]
+    }
+
+    func count(_ verdict: FastPathVerdict) { verdictCounts[verdict.rawValue] &+= 1 }
+}

@@ -1,0 +1,27 @@
+import FlexWire
+
+/// Fixed parameters of one fast path instance.
+///
+/// Contract: `flowCapacity` bounds every per-flow table; `eventCapacity` bounds the events one
+/// receive batch or transmit step can produce (extra events are counted as `eventOverflows`, and
+/// the bytes they would announce stay visible through the next event of the same flow).
+public struct FastPathConfiguration: Sendable {
+    public var localAddress: IPv4Address
+    public var localMAC: MACAddress
+    public var flowCapacity: Int
+    public var eventCapacity: Int
+    /// Frames reserved from the port per transmit batch (ACKs and data segments).
+    public var transmitBatchSize: Int
+    /// Verify IPv4 and TCP checksums unless the port says the kernel already did (or left them to offload).
+    public var verifiesChecksums: Bool
+
+    public init(localAddress: IPv4Address, localMAC: MACAddress, flowCapacity: Int = 1024, eventCapacity: Int = 256,
+                transmitBatchSize: Int = 32, verifiesChecksums: Bool = true) {
+        self.localAddress = localAddress
+        self.localMAC = localMAC
+        self.flowCapacity = flowCapacity
+        self.eventCapacity = eventCapacity
+        self.transmitBatchSize = transmitBatchSize
+        self.verifiesChecksums = verifiesChecksums
+    }
+}

@@ -1,0 +1,42 @@
+/// What the fast path tells an application context about one flow after one segment or transmit
+/// step: new in-order bytes in the receive ring and/or bytes the peer acknowledged (freed in the
+/// transmit ring). This is the payload of an RX context-queue entry (dissertation A.3:
+/// `data(opaque, n, ntx)`), extended with the ring position of the new bytes.
+///
+/// Contract: `receivedBytes` bytes starting at ring position `receivedPosition` are readable by the
+/// application until it frees them; `acknowledgedBytes` bytes at the head of the transmit ring may
+/// be reused. `peerClosed` is never set by the fast path itself (FIN is a slow-path exception).
+public struct FlowEvent: Sendable, Equatable {
+    public var opaque: UInt64
+    public var flow: FlowIndex
+    public var context: UInt16
+    public var receivedPosition: UInt32
+    public var receivedBytes: UInt32
+    public var acknowledgedBytes: UInt32
+
+    @inlinable
+    public init(opaque: UInt64, flow: FlowIndex, context: UInt16, receivedPosition: UInt32, receivedBytes: UInt32, acknowledgedBytes: UInt32) {
+        self.opaque = opaque
+        self.flow = flow
+        self.context = context
+        self.receivedPosition = receivedPosition
+        self.receivedBytes = receivedBytes
+        self.acknowledgedBytes = acknowledgedBytes
+    }
+}
+
+/// Why the fast path drops a frame or hands it to the slow path; counted per reason.
+public enum FastPathVerdict: Int, CaseIterable, Sendable {
+    /// Common case: handled entirely by the fast path.
+    case handled
+    /// Not for the fast path (ARP, ICMP, SYN/FIN/RST, unknown flow, IP options or fragments): slow path.
+    case exception
+    /// Malformed: truncated headers, bad lengths.
+    case malformed
+    /// A bad IPv4 header or TCP checksum.
+    case badChecksum
+    /// Addressed to another host.
+    case notForUs
+    /// Payload outside the receive window or beyond the single out-of-order interval.
+    case outOfWindow
+}

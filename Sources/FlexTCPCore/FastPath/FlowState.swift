@@ -1,0 +1,90 @@
+import FlexWire
+
+/// Options negotiated at connection setup that change how the fast path builds and reads segments.
+public struct FlowOptions: OptionSet, Sendable {
+    public var rawValue: UInt8
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// Both sides agreed on RFC 7323 timestamps: every segment carries TSval/TSecr.
+    public static let timestamps = FlowOptions(rawValue: 1 << 0)
+    /// The peer negotiated ECN: CE marks are echoed as ECE on our ACKs.
+    public static let explicitCongestionNotification = FlowOptions(rawValue: 1 << 1)
+}
+
+/// The fast path's state for one established flow: the FlexTCP per-flow NIC state (dissertation
+/// Table 4.2), widened where the original was too narrow (window scaling, 32-bit counters).
+///
+/// Contract: at most 128 bytes (two cache lines; a test checks it). The slow path fills it when the
+/// handshake completes (`FastPath.install`) and the fast path's single thread owns it afterwards.
+/// Ring positions are offsets `0..<size` into the flow's payload rings; byte counts never exceed the
+/// ring size. Counters only grow (wrapping); readers take differences.
+public struct FlowState: Sendable {
+    // Identity and delivery.
+    /// The application's identifier for this connection, returned in every event.
+    public var opaque: UInt64 = 0
+    /// The context whose receive queue gets this flow's events.
+    public var context: UInt16 = 0
+    public var localPort: UInt16 = 0
+    public var remotePort: UInt16 = 0
+    public var options: FlowOptions = []
+    /// Window-scale shifts: what the peer's window field is shifted by, and what ours is.
+    public var sendWindowShift: UInt8 = 0
+    public var receiveWindowShift: UInt8 = 0
+    public var duplicateAcknowledgments: UInt8 = 0
+    public var maximumSegmentSize: UInt16 = 536
+    public var remoteAddress: IPv4Address = .any
+    public var remoteMAC: MACAddress = .zero
+
+    // Receive side.
+    /// Offset of the receive payload ring in the payload region, and its size in bytes.
+    public var receiveRingOffset: UInt32 = 0
+    public var receiveRingSize: UInt32 = 0
+    /// Ring position where the next in-order byte goes.
+    public var receiveHead: UInt32 = 0
+    /// Ring bytes free for new data: the advertised window.
+    public var receiveSpace: UInt32 = 0
+    /// RCV.NXT: the next sequence number expected from the peer.
+    public var receiveNext: SequenceNumber = SequenceNumber(0)
+    /// The one out-of-order interval held in the ring beyond `receiveNext` (length 0: none).
+    public var outOfOrderStart: SequenceNumber = SequenceNumber(0)
+    public var outOfOrderLength: UInt32 = 0
+    /// TS.Recent: the peer's timestamp value to echo.
+    public var timestampRecent: UInt32 = 0
+
+    // Transmit side.
+    public var transmitRingOffset: UInt32 = 0
+    public var transmitRingSize: UInt32 = 0
+    /// Ring position of the oldest unacknowledged byte; its sequence number is `sendUnacknowledged`.
+    public var transmitHead: UInt32 = 0
+    /// Bytes sent from `transmitHead` and not yet acknowledged.
+    public var transmitSent: UInt32 = 0
+    /// Bytes queued by the application after the sent ones, not yet sent.
+    public var transmitPending: UInt32 = 0
+    /// SND.UNA.
+    public var sendUnacknowledged: SequenceNumber = SequenceNumber(0)
+    /// The peer's receive window in bytes (already scaled).
+    public var peerWindow: UInt32 = 0
+
+    // Congestion feedback for the slow path (monotonic, wrapping).
+    public var ackedBytes: UInt32 = 0
+    public var ecnMarkedBytes: UInt32 = 0
+    public var fastRetransmits: UInt32 = 0
+    /// Smoothed round-trip time in microseconds from timestamp echoes (0 until the first sample).
+    public var roundTripMicroseconds: UInt32 = 0
+
+    public init() {}
+
+    /// SND.NXT: the sequence number of the next new byte to send.
+    @inlinable public var sendNext: SequenceNumber { sendUnacknowledged + transmitSent }
+
+    /// The window to advertise in our segments (scaled down, saturated at 16 bits).
+    @inlinable
+    public var advertisedWindow: UInt16 {
+        let scaled = receiveSpace >> UInt32(receiveWindowShift)
+        return scaled > 0xffff ? 0xffff : UInt16(truncatingIfNeeded: scaled)
+    }
+
+    /// Bytes the peer's window still allows beyond what is in flight.
+    @inlinable
+    public var windowRemaining: UInt32 { peerWindow > transmitSent ? peerWindow &- transmitSent : 0 }
+}
