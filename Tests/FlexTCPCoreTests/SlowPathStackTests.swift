@@ -121,6 +121,13 @@ final class StackPair {
         return done()
     }
 
+    /// Lets each side learn the other's MAC address (so black-hole tests lose TCP, not ARP).
+    func resolveNeighbours() throws {
+        _ = try a.network.resolveNeighbour(for: Self.addressB, now: now)
+        _ = try b.network.resolveNeighbour(for: Self.addressA, now: now)
+        run(maximumRounds: 10)
+    }
+
     /// B listens on `port`, A connects; returns (A's flow, B's accepted flow) once both are established.
     func connect(port: UInt16 = 80) throws -> (FlowIndex, FlowIndex) {
         try b.slowPath.listen(port: port, backlog: 4, opaque: 7)
