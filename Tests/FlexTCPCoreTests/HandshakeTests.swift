@@ -75,10 +75,7 @@ struct HandshakeTests {
     @Test("Lost SYNs are retransmitted with back-off until one gets through")
     func synRetransmission() throws {
         let pair = try StackPair()
-        try pair.resolveNeighbours()
-        try pair.b.slowPath.listen(port: 80, backlog: 4)
-        pair.b.discardsReceived = true
-        let flow = try pair.a.slowPath.connect(to: StackPair.addressB, port: 80, now: pair.now)
+        let flow = try pair.connectWhileDiscarding(at: pair.b)
         // 10 ms, then 20 ms: the third SYN is due 30 ms after the first.
         pair.run(maximumRounds: 250)
         #expect(pair.a.slowPath.counters.synRetransmissions == 1)
@@ -92,10 +89,7 @@ struct HandshakeTests {
     @Test("Lost SYN-ACKs are retransmitted; a half-open entry is dropped after its retries")
     func synAckRetransmission() throws {
         let pair = try StackPair()
-        try pair.resolveNeighbours()
-        try pair.b.slowPath.listen(port: 80, backlog: 4)
-        pair.a.discardsReceived = true
-        let flow = try pair.a.slowPath.connect(to: StackPair.addressB, port: 80, now: pair.now)
+        let flow = try pair.connectWhileDiscarding(at: pair.a)
         pair.run(maximumRounds: 50)
         #expect(pair.b.slowPath.halfOpenCount == 1)
         pair.a.discardsReceived = false

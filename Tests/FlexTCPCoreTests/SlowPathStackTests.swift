@@ -128,6 +128,15 @@ final class StackPair {
         run(maximumRounds: 10)
     }
 
+    /// B listens on port 80 and A connects to it while `stack` discards what it receives; ARP is
+    /// resolved first. Returns A's flow.
+    func connectWhileDiscarding(at stack: TestStack) throws -> FlowIndex {
+        try resolveNeighbours()
+        try b.slowPath.listen(port: 80, backlog: 4)
+        stack.discardsReceived = true
+        return try a.slowPath.connect(to: Self.addressB, port: 80, now: now)
+    }
+
     /// B listens on `port`, A connects; returns (A's flow, B's accepted flow) once both are established.
     func connect(port: UInt16 = 80) throws -> (FlowIndex, FlowIndex) {
         try b.slowPath.listen(port: port, backlog: 4, opaque: 7)

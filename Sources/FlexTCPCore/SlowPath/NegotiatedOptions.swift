@@ -26,30 +26,27 @@ struct NegotiatedOptions: Hashable {
         self.peerMaximumSegmentSize = max(peerMaximumSegmentSize ?? Self.defaultPeerSegmentSize, Self.minimumPeerSegmentSize)
     }
 
-    /// What a passive open agrees to for `syn`.
+    /// What a passive open agrees to for `syn` (ECN: the SYN carries ECE and CWR).
     init(answering syn: TCPSegmentRepr, configuration: SlowPathConfiguration) {
-        self.init(peerMaximumSegmentSize: syn.options.maximumSegmentSize)
-        if configuration.offersWindowScale, let shift = syn.options.windowScale {
-            enableWindowScaling(peerShift: shift, configuration: configuration)
-        }
-        if configuration.offersTimestamps, let timestamps = syn.options.timestamps {
-            self.timestamps = true
-            timestampRecent = timestamps.value
-        }
-        explicitCongestionNotification = configuration.offersECN && syn.flags.isSuperset(of: [.ece, .cwr])
+        self.init(agreeingWith: syn, configuration: configuration, peerAsksForECN: syn.flags.isSuperset(of: [.ece, .cwr]))
     }
 
-    /// What an active open ends up with, given the SYN-ACK answering the SYN we sent.
+    /// What an active open ends up with, given the SYN-ACK answering our SYN (ECN: ECE without CWR).
     init(completing synAck: TCPSegmentRepr, configuration: SlowPathConfiguration) {
-        self.init(peerMaximumSegmentSize: synAck.options.maximumSegmentSize)
-        if configuration.offersWindowScale, let shift = synAck.options.windowScale {
+        self.init(agreeingWith: synAck, configuration: configuration,
+                  peerAsksForECN: synAck.flags.contains(.ece) && !synAck.flags.contains(.cwr))
+    }
+
+    private init(agreeingWith segment: TCPSegmentRepr, configuration: SlowPathConfiguration, peerAsksForECN: Bool) {
+        self.init(peerMaximumSegmentSize: segment.options.maximumSegmentSize)
+        if configuration.offersWindowScale, let shift = segment.options.windowScale {
             enableWindowScaling(peerShift: shift, configuration: configuration)
         }
-        if configuration.offersTimestamps, let timestamps = synAck.options.timestamps {
+        if configuration.offersTimestamps, let timestamps = segment.options.timestamps {
             self.timestamps = true
             timestampRecent = timestamps.value
         }
-        explicitCongestionNotification = configuration.offersECN && synAck.flags.contains(.ece) && !synAck.flags.contains(.cwr)
+        explicitCongestionNotification = configuration.offersECN && peerAsksForECN
     }
 
     /// What a valid SYN cookie restores (window scale, ECN and timestamps only when the peer used timestamps).
