@@ -75,6 +75,21 @@ struct SlowPathResetTests {
         #expect(pair.a.events.last == .aborted(flow: flowA, opaque: 42, reason: .resetByPeer))
     }
 
+    @Test("A connection reset before it is accepted leaves the backlog")
+    func resetBeforeAccept() throws {
+        let pair = try StackPair()
+        try pair.a.slowPath.listen(port: 8080, backlog: 2)
+        let flowB = try pair.b.slowPath.connect(to: StackPair.addressA, port: 8080, now: pair.now)
+        #expect(pair.run { pair.b.slowPath.state(of: flowB) == .established && !pair.a.established().isEmpty })
+        let flowA = try #require(pair.a.established().first)
+        let stateA = try #require(pair.a.fastPath.state(of: flowA))
+        try RawPeer(pair: pair).send(sourcePort: stateA.remotePort, destinationPort: 8080, sequence: stateA.receiveNext.rawValue,
+                                     flags: .rst)
+        pair.run(maximumRounds: 2)
+        #expect(pair.a.events.last == .aborted(flow: flowA, opaque: 0, reason: .resetByPeer))
+        #expect(pair.a.slowPath.accept(port: 8080) == nil)
+    }
+
     @Test("Garbage and truncated frames are counted, never trap, and leave an established flow working")
     func garbage() throws {
         let pair = try StackPair()

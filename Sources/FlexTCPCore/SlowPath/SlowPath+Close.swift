@@ -40,7 +40,7 @@ extension SlowPath {
             guard let state = fastPath.state(of: flow) else { return }
             if state.sendUnacknowledged == connection.sequence + 1 { return finAcknowledged(flow, connection, now: now) }
             guard now >= connection.deadline else { return }
-            guard connection.retries < configuration.finRetries else { return abort(flow, reason: .timedOut, sendingReset: true) }
+            guard connection.retries < configuration.finRetries else { return abort(flow, reason: .timedOut, resetSentAt: now) }
             retryLater(flow, connection, now: now)
             counters.finRetransmissions &+= 1
             sendFlowSegment(state, sequence: connection.sequence, flags: [.fin, .ack], now: now)
@@ -99,11 +99,11 @@ extension SlowPath {
         events.append(.closed(flow: flow, opaque: connection.opaque))
     }
 
-    /// Tears the connection down at once (optionally telling the peer with an RST) and reports it.
-    func abort(_ flow: FlowIndex, reason: ConnectionAbortReason, sendingReset: Bool = false) {
+    /// Tears the connection down at once (telling the peer with an RST when `now` is given) and reports it.
+    func abort(_ flow: FlowIndex, reason: ConnectionAbortReason, resetSentAt now: UInt64? = nil) {
         guard let connection = connections[Int(flow)] else { return }
-        if sendingReset, let state = fastPath.state(of: flow) {
-            sendFlowSegment(state, sequence: state.sendNext, flags: .rst, now: 0)
+        if let now, let state = fastPath.state(of: flow) {
+            sendFlowSegment(state, sequence: state.sendNext, flags: .rst, now: now)
             counters.resetsSent &+= 1
         }
         release(flow)

@@ -108,10 +108,12 @@ public final class SlowPath {
         return FlowIndex(index)
     }
 
-    /// Removes the flow from the fast path and forgets it, freeing its index and rings.
+    /// Removes the flow from the fast path and forgets it (also from an accept backlog), freeing
+    /// its index and rings.
     func release(_ flow: FlowIndex) {
         guard let connection = connections[Int(flow)] else { return }
         fastPath.remove(flow: flow)
+        listeners[connection.key.localPort]?.ready.removeAll { $0 == flow }
         if let rings = connection.rings { ringAllocator.free(rings) }
         flowsByKey[connection.key] = nil
         connections[Int(flow)] = nil
