@@ -100,3 +100,30 @@ struct ConnectionTeardownTests {
         #expect(pair.a.slowPath.counters.finRetransmissions - retransmittedBefore == 2)
     }
 }
+
+@Suite("Slow path over a lossy link")
+struct ConnectionLossTests {
+    @Test("Open, small exchange and close complete under 15% loss and duplication", arguments: [UInt64(11), 12, 13, 14])
+    func lossyLifecycle(seed: UInt64) throws {
+        var impairment = LinkEmulatorSettings()
+        impairment.dropProbability = 0.15
+        impairment.duplicateProbability = 0.05
+        impairment.propagationDelayNanoseconds = 50_000
+        impairment.seed = seed
+        let pair = try StackPair(impairment: impairment)
+        try pair.b.slowPath.listen(port: 80, backlog: 4)
+        let flowA = try pair.a.slowPath.connect(to: StackPair.addressB, port: 80, opaque: 1, now: pair.now)
+        var flowB: FlowIndex?
+        #expect(pair.run {
+            if flowB == nil { flowB = pair.b.slowPath.accept(port: 80) }
+            return flowB != nil && pair.a.slowPath.state(of: flowA) == .established
+        })
+        let accepted = try #require(flowB)
+        pair.a.slowPath.close(flow: flowA, now: pair.now)
+        #expect(pair.run { pair.b.events.contains(.peerClosed(flow: accepted, opaque: 0)) })
+        pair.b.slowPath.close(flow: accepted, now: pair.now)
+        #expect(pair.run { pair.a.slowPath.state(of: flowA) == nil && pair.b.slowPath.state(of: accepted) == nil })
+        #expect(pair.a.events.contains(.closed(flow: flowA, opaque: 1)))
+        #expect(pair.b.events.contains(.closed(flow: accepted, opaque: 0)))
+    }
+}
