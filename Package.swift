@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "FlexTestHosts", dependencies: []),
         .executableTarget(
             name: "flextcp",
-            dependencies: ["FlexWire", "FlexPort", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "flexbench",
             dependencies: ["FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -44,6 +44,6 @@ let package = Package(
         .testTarget(name: "FlexWireTests", dependencies: ["FlexWire"]),
         .testTarget(name: "FlexPortTests", dependencies: ["FlexPort", "FlexWire"]),
         .testTarget(name: "FlexTCPCoreTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire"]),
-        .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts"]),
+        .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCPCore"]),
     ]
 )

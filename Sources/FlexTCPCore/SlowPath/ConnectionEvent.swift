@@ -1,0 +1,31 @@
+import FlexWire
+
+/// Why a connection ended without an orderly close.
+public enum ConnectionAbortReason: Hashable, Sendable {
+    /// The peer reset it (an RST exactly at RCV.NXT, RFC 5961 §3).
+    case resetByPeer
+    /// Our SYN or FIN was retransmitted `SlowPathConfiguration` retries times without an answer.
+    case timedOut
+    /// `connect` found no route to the destination.
+    case noRoute
+    /// No flow slot or payload rings were free.
+    case outOfResources
+}
+
+/// What the slow path tells the application about its connections (the "kernel context queue").
+///
+/// Contract: every flow index reported in `established` stays valid until `closed` or `aborted`
+/// names it; after those the index may be reused. For passive connections `opaque` is the
+/// listener's and the flow also waits in the listener's backlog for `accept`.
+public enum ConnectionEvent: Hashable, Sendable {
+    /// The handshake completed and the flow is installed in the fast path.
+    case established(flow: FlowIndex, opaque: UInt64, remoteAddress: IPv4Address, remotePort: UInt16)
+    /// `connect` gave up; the flow index it returned is free again.
+    case connectFailed(flow: FlowIndex, opaque: UInt64, reason: ConnectionAbortReason)
+    /// The peer sent FIN: no more bytes will arrive (end of stream); we may still send.
+    case peerClosed(flow: FlowIndex, opaque: UInt64)
+    /// Both directions are closed and acknowledged; nothing more happens on this flow for the app.
+    case closed(flow: FlowIndex, opaque: UInt64)
+    /// The connection was torn down abruptly.
+    case aborted(flow: FlowIndex, opaque: UInt64, reason: ConnectionAbortReason)
+}

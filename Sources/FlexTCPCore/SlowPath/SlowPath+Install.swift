@@ -1,0 +1,67 @@
+import FlexWire
+
+// Turning a completed handshake into an installed fast-path flow.
+extension SlowPath {
+    /// The numbers a completed handshake hands to the fast path.
+    struct Handshake {
+        var remoteMAC: MACAddress
+        var options: NegotiatedOptions
+        var initialSendSequence: SequenceNumber
+        var initialReceiveSequence: SequenceNumber
+        /// The peer's window in bytes (already scaled where the segment's window was scaled).
+        var peerWindow: UInt32
+    }
+
+    /// Allocates the flow's rings, fills its `FlowState` and installs it; the connection becomes
+    /// ESTABLISHED. Returns false (changing nothing) when no ring pair is free or the fast path refuses.
+    func establish(_ flow: FlowIndex, _ handshake: Handshake, now: UInt64) -> Bool {
+        guard var connection = connections[Int(flow)], let rings = ringAllocator.allocate() else { return false }
+        var state = FlowState()
+        state.opaque = connection.opaque
+        state.context = connection.context
+        state.localPort = connection.key.localPort
+        state.remotePort = connection.key.remotePort
+        state.remoteAddress = connection.key.remoteAddress
+        state.remoteMAC = handshake.remoteMAC
+        state.options = handshake.options.flowOptions
+        state.sendWindowShift = handshake.options.sendWindowShift
+        state.receiveWindowShift = handshake.options.receiveWindowShift
+        state.maximumSegmentSize = handshake.options.segmentSize(localMaximumSegmentSize: localMaximumSegmentSize)
+        state.receiveRingOffset = rings.receiveOffset
+        state.receiveRingSize = ringAllocator.receiveRingSize
+        state.receiveSpace = ringAllocator.receiveRingSize
+        state.transmitRingOffset = rings.transmitOffset
+        state.transmitRingSize = ringAllocator.transmitRingSize
+        state.receiveNext = handshake.initialReceiveSequence + 1
+        state.sendUnacknowledged = handshake.initialSendSequence + 1
+        state.peerWindow = handshake.peerWindow
+        state.timestampRecent = handshake.options.timestampRecent
+        do {
+            try fastPath.install(flow: flow, state: state, now: now)
+        } catch {
+            ringAllocator.free(rings)
+            return false
+        }
+        connection.rings = rings
+        connection.phase = .established
+        connection.deadline = .max
+        connection.retries = 0
+        connections[Int(flow)] = connection
+        events.append(.established(flow: flow, opaque: connection.opaque, remoteAddress: connection.key.remoteAddress,
+                                   remotePort: connection.key.remotePort))
+        return true
+    }
+
+    /// Changes an installed flow's fast-path state. The fast path has no update call yet, so this
+    /// removes and reinstalls the flow (its queue-manager rate returns to the default).
+    func updateInstalledFlow(_ flow: FlowIndex, now: UInt64, _ change: (inout FlowState) -> Void) -> FlowState? {
+        guard var state = fastPath.remove(flow: flow) else { return nil }
+        change(&state)
+        do {
+            try fastPath.install(flow: flow, state: state, now: now)
+        } catch {
+            return nil
+        }
+        return state
+    }
+}

@@ -1,0 +1,169 @@
+import FlexWire
+
+// Passive open: listeners, the SYN queue, SYN cookies and the accept backlog.
+extension SlowPath {
+    /// Accepts connections to `port`; at most `backlog` completed ones wait for `accept`.
+    /// Connections get `opaque` and `context` (their events go there even before `accept`).
+    public func listen(port: UInt16, backlog: Int, opaque: UInt64 = 0, context: UInt16 = 0) throws(SlowPathError) {
+        guard backlog > 0 else { throw .invalidBacklog(backlog) }
+        guard port != 0, listeners[port] == nil else { throw .portInUse(port) }
+        listeners[port] = Listener(backlog: backlog, opaque: opaque, context: context)
+    }
+
+    /// The oldest completed connection to `port` not yet accepted, or nil.
+    public func accept(port: UInt16) -> FlowIndex? {
+        guard var listener = listeners[port], !listener.ready.isEmpty else { return nil }
+        let flow = listener.ready.removeFirst()
+        listeners[port] = listener
+        return flow
+    }
+
+    func handleListenerSegment(_ inbound: InboundSegment, key: FlowKey, now: UInt64) {
+        let flags = inbound.segment.flags
+        if flags.contains(.rst) {
+            counters.resetsIgnored &+= 1
+        } else if flags.contains(.syn) && !flags.contains(.ack) {
+            acceptSYN(inbound, key: key, now: now)
+        } else if flags.contains(.ack) && !flags.contains(.syn) {
+            acceptCookie(inbound, key: key, now: now)
+        } else {
+            counters.unacceptableSegments &+= 1
+            sendReset(answering: inbound.segment, payloadLength: inbound.payloadLength, from: inbound.source,
+                      remoteMAC: inbound.sourceMAC, now: now)
+        }
+    }
+
+    private func acceptSYN(_ inbound: InboundSegment, key: FlowKey, now: UInt64) {
+        counters.synsReceived &+= 1
+        guard let listener = listeners[key.localPort], listener.ready.count < listener.backlog else {
+            counters.synsDroppedBacklogFull &+= 1
+            return
+        }
+        guard synQueue.count < configuration.synQueueCapacity else { return answerWithCookie(inbound, key: key, now: now) }
+        let syn = inbound.segment
+        let initialSendSequence = SequenceNumber(sequenceNumbers.initialSequenceNumber(
+            localAddress: key.localAddress, localPort: key.localPort, remoteAddress: key.remoteAddress, remotePort: key.remotePort,
+            nowNanoseconds: now))
+        let entry = HalfOpenConnection(key: key, remoteMAC: inbound.sourceMAC, listenerPort: key.localPort,
+                                       options: NegotiatedOptions(answering: syn, configuration: configuration),
+                                       initialSendSequence: initialSendSequence, initialReceiveSequence: syn.sequenceNumber,
+                                       deadline: retransmissionDeadline(now: now, retries: 0))
+        synQueue[key] = entry
+        sendSYNACK(for: entry, now: now)
+    }
+
+    func sendSYNACK(for entry: HalfOpenConnection, now: UInt64) {
+        let options = handshakeOptions(windowScale: entry.options.windowScaling, timestamps: entry.options.timestamps,
+                                       timestampEcho: entry.options.timestampRecent, now: now)
+        let segment = TCPSegmentRepr(sourcePort: entry.key.localPort, destinationPort: entry.key.remotePort,
+                                     sequenceNumber: entry.initialSendSequence, acknowledgmentNumber: entry.initialReceiveSequence + 1,
+                                     flags: entry.options.explicitCongestionNotification ? [.syn, .ack, .ece] : [.syn, .ack],
+                                     window: handshakeWindow, options: options)
+        send(segment, to: entry.key.remoteAddress, remoteMAC: entry.remoteMAC, now: now)
+        counters.synAcksSent &+= 1
+    }
+
+    /// The SYN queue is full: answer statelessly (RFC 4987 §3.6).
+    private func answerWithCookie(_ inbound: InboundSegment, key: FlowKey, now: UInt64) {
+        let syn = inbound.segment
+        let negotiated = NegotiatedOptions(answering: syn, configuration: configuration)
+        let cookieOptions = negotiated.timestamps
+            ? SYNCookieOptions(windowScale: negotiated.windowScaling ? negotiated.sendWindowShift : nil, sackPermitted: false,
+                               explicitCongestionNotification: negotiated.explicitCongestionNotification)
+            : nil
+        let cookie = cookies.encode(localAddress: key.localAddress, localPort: key.localPort, remoteAddress: key.remoteAddress,
+                                    remotePort: key.remotePort, clientSequenceNumber: syn.sequenceNumber.rawValue,
+                                    maximumSegmentSize: min(negotiated.peerMaximumSegmentSize, localMaximumSegmentSize),
+                                    options: cookieOptions, timestampClock: FastPath.timestampClock(now), nowNanoseconds: now)
+        var options = TCPOptions(maximumSegmentSize: cookie.maximumSegmentSize,
+                                 windowScale: cookieOptions?.windowScale == nil ? nil : configuration.receiveWindowShift)
+        if let value = cookie.timestampValue { options.timestamps = TCPTimestamps(value: value, echoReply: negotiated.timestampRecent) }
+        let ecn = cookieOptions?.explicitCongestionNotification ?? false
+        let segment = TCPSegmentRepr(sourcePort: key.localPort, destinationPort: key.remotePort,
+                                     sequenceNumber: SequenceNumber(cookie.sequenceNumber), acknowledgmentNumber: syn.sequenceNumber + 1,
+                                     flags: ecn ? [.syn, .ack, .ece] : [.syn, .ack], window: handshakeWindow, options: options)
+        send(segment, to: key.remoteAddress, remoteMAC: inbound.sourceMAC, now: now)
+        counters.cookiesSent &+= 1
+    }
+
+    /// An ACK to a listening port without a SYN-queue entry: a cookie handshake's ACK, or forged.
+    private func acceptCookie(_ inbound: InboundSegment, key: FlowKey, now: UInt64) {
+        let segment = inbound.segment
+        let result = cookies.decode(localAddress: key.localAddress, localPort: key.localPort, remoteAddress: key.remoteAddress,
+                                    remotePort: key.remotePort, sequenceNumber: segment.sequenceNumber.rawValue,
+                                    acknowledgmentNumber: segment.acknowledgmentNumber.rawValue,
+                                    echoedTimestamp: segment.options.timestamps?.echoReply, nowNanoseconds: now)
+        switch result {
+        case let .success(contents):
+            let options = NegotiatedOptions(cookie: contents, timestampRecent: segment.options.timestamps?.value ?? 0,
+                                            configuration: configuration)
+            let handshake = Handshake(remoteMAC: inbound.sourceMAC, options: options,
+                                      initialSendSequence: SequenceNumber(contents.serverInitialSequenceNumber),
+                                      initialReceiveSequence: SequenceNumber(contents.clientInitialSequenceNumber),
+                                      peerWindow: UInt32(segment.window) << UInt32(options.sendWindowShift))
+            if completePassiveOpen(key: key, handshake, completing: inbound, now: now) { counters.cookiesAccepted &+= 1 }
+        case .failure(let rejection):
+            if rejection == .expired { counters.cookiesExpired &+= 1 } else { counters.cookiesForged &+= 1 }
+            sendReset(answering: segment, payloadLength: inbound.payloadLength, from: inbound.source,
+                      remoteMAC: inbound.sourceMAC, now: now)
+        }
+    }
+
+    func handleHalfOpenSegment(_ inbound: InboundSegment, entry: HalfOpenConnection, now: UInt64) {
+        let segment = inbound.segment
+        if segment.flags.contains(.rst) {
+            if segment.sequenceNumber == entry.initialReceiveSequence + 1 {
+                synQueue[entry.key] = nil
+                counters.resetsAccepted &+= 1
+            } else {
+                counters.resetsIgnored &+= 1
+            }
+        } else if segment.flags.contains(.syn) {
+            // A retransmitted SYN: our SYN-ACK was lost.
+            guard segment.sequenceNumber == entry.initialReceiveSequence, !segment.flags.contains(.ack) else {
+                counters.unacceptableSegments &+= 1
+                return
+            }
+            sendSYNACK(for: entry, now: now)
+        } else if segment.flags.contains(.ack) {
+            guard segment.acknowledgmentNumber == entry.initialSendSequence + 1 else {
+                counters.unacceptableSegments &+= 1
+                return sendReset(answering: segment, payloadLength: inbound.payloadLength, from: inbound.source,
+                                 remoteMAC: inbound.sourceMAC, now: now)
+            }
+            var options = entry.options
+            if let timestamps = segment.options.timestamps, options.timestamps { options.timestampRecent = timestamps.value }
+            let handshake = Handshake(remoteMAC: entry.remoteMAC, options: options, initialSendSequence: entry.initialSendSequence,
+                                      initialReceiveSequence: entry.initialReceiveSequence,
+                                      peerWindow: UInt32(segment.window) << UInt32(options.sendWindowShift))
+            if completePassiveOpen(key: entry.key, handshake, completing: inbound, now: now) { synQueue[entry.key] = nil }
+        } else {
+            counters.unacceptableSegments &+= 1
+        }
+    }
+
+    /// Installs the connection and queues it for `accept`. When the backlog is full or nothing is
+    /// free, the ACK is dropped (counted) and the handshake may complete on a later ACK.
+    private func completePassiveOpen(key: FlowKey, _ handshake: Handshake, completing inbound: InboundSegment, now: UInt64) -> Bool {
+        guard var listener = listeners[key.localPort], listener.ready.count < listener.backlog else {
+            counters.acknowledgmentsDroppedBacklogFull &+= 1
+            return false
+        }
+        guard let flow = register(Connection(phase: .synSent, key: key, opaque: listener.opaque, context: listener.context,
+                                             sequence: handshake.initialSendSequence)) else {
+            counters.acknowledgmentsDroppedNoResources &+= 1
+            return false
+        }
+        guard establish(flow, handshake, now: now) else {
+            release(flow)
+            counters.acknowledgmentsDroppedNoResources &+= 1
+            return false
+        }
+        listener.ready.append(flow)
+        listeners[key.localPort] = listener
+        counters.passiveOpens &+= 1
+        // Data (or a FIN) riding on the completing ACK goes where it would have gone on an established flow.
+        if inbound.payloadLength > 0 || inbound.segment.flags.contains(.fin) { handleConnectionSegment(inbound, flow: flow, now: now) }
+        return true
+    }
+}

@@ -1,0 +1,83 @@
+import FlexPort
+import FlexWire
+
+// Dispatching the fast path's exceptions.
+extension SlowPath {
+    /// Handles the exception frames of `batch` (as `fastPath.exceptionIndices` names them right after
+    /// `fastPath.processReceived(batch)`); call before releasing the batch to the port.
+    public func handleExceptions(in batch: FrameBatch, now: UInt64) {
+        exceptionIndices.removeAll(keepingCapacity: true)
+        exceptionIndices.append(contentsOf: fastPath.exceptionIndices)
+        for index in exceptionIndices where index < batch.count { handleFrame(batch[index], now: now) }
+        network.flushTransmits()
+    }
+
+    /// Handles one frame the fast path did not: TCP for this host here, everything else in the network layer.
+    public func handleFrame(_ frame: Frame, now: UInt64) {
+        guard Self.carriesTCP(frame) else { return network.handleFrame(frame, now: now) }
+        let parsed: ParsedFrame
+        do {
+            parsed = try ParsedFrame(parsing: frame.buffer,
+                                     verifyChecksums: frame.flags.isDisjoint(with: [.checksumVerified, .checksumPartial]))
+        } catch {
+            counters.malformedSegments &+= 1
+            return
+        }
+        guard case let .ipv4(ip, .tcp(segment)) = parsed.headers.network, ip.destination == network.address,
+              parsed.headers.ethernet.destination == network.macAddress, !parsed.headers.ethernet.source.isMulticast,
+              network.configuration.interface.isUnicast(ip.source) else {
+            counters.unsupportedSegments &+= 1
+            return
+        }
+        let inbound = InboundSegment(frame: frame, segment: segment, source: ip.source, sourceMAC: parsed.headers.ethernet.source,
+                                     payloadLength: parsed.payloadRange.count,
+                                     tcpOffset: parsed.payloadRange.lowerBound - segment.headerLength)
+        dispatch(inbound, now: now)
+    }
+
+    func dispatch(_ inbound: InboundSegment, now: UInt64) {
+        let segment = inbound.segment
+        let key = key(localPort: segment.destinationPort, remoteAddress: inbound.source, remotePort: segment.sourcePort)
+        if let flow = flowsByKey[key] {
+            handleConnectionSegment(inbound, flow: flow, now: now)
+        } else if let entry = synQueue[key] {
+            handleHalfOpenSegment(inbound, entry: entry, now: now)
+        } else if listeners[segment.destinationPort] != nil {
+            handleListenerSegment(inbound, key: key, now: now)
+        } else {
+            counters.segmentsToUnknownFlows &+= 1
+            sendReset(answering: segment, payloadLength: inbound.payloadLength, from: inbound.source,
+                      remoteMAC: inbound.sourceMAC, now: now)
+        }
+    }
+
+    /// Untagged IPv4 carrying TCP (whatever else may be wrong with it).
+    static func carriesTCP(_ frame: Frame) -> Bool {
+        frame.length >= SegmentHeaders.ethernetLength + SegmentHeaders.ipv4Length
+            && UInt16(bigEndian: UnsafeRawPointer(frame.bytes).loadUnaligned(fromByteOffset: 12, as: UInt16.self)) == 0x0800
+            && frame.bytes.load(fromByteOffset: SegmentHeaders.ethernetLength + 9, as: UInt8.self) == IPProtocol.tcp.rawValue
+    }
+
+    /// Lets the fast path process the segment's ACK and payload, with FIN and URG cleared (the
+    /// slow path handles FIN itself; urgent data is plain data). Returns false when the fast path
+    /// could not take it either (e.g. IP options).
+    @discardableResult
+    func deliverThroughFastPath(_ inbound: InboundSegment, now: UInt64) -> Bool {
+        let frame = inbound.frame
+        guard let base = reinjectionBuffer.baseAddress, frame.length <= reinjectionBuffer.count else { return false }
+        base.copyMemory(from: frame.bytes, byteCount: frame.length)
+        let flagsOffset = inbound.tcpOffset + 13
+        let flags = base.load(fromByteOffset: flagsOffset, as: UInt8.self)
+        base.storeBytes(of: flags & ~(TCPFlags.fin.rawValue | TCPFlags.urg.rawValue), toByteOffset: flagsOffset, as: UInt8.self)
+        reinjection.removeAll()
+        // The checksums were verified when the slow path parsed the frame; the flag edit voids the TCP one.
+        reinjection.append(Frame(bytes: base, length: frame.length, capacity: reinjectionBuffer.count, flags: .checksumVerified))
+        fastPath.processReceived(reinjection, now: now)
+        reinjection.removeAll()
+        guard fastPath.exceptionCount == 0 else {
+            counters.unsupportedSegments &+= 1
+            return false
+        }
+        return true
+    }
+}

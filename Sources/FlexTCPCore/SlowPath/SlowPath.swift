@@ -1,0 +1,137 @@
+import FlexPort
+import FlexWire
+
+/// The slow path's TCP connection management (the FlexTCP "kernel", dissertation §4.3.2):
+/// listen/accept, active open, option negotiation, SYN cookies, teardown with TIME_WAIT, resets and
+/// RFC 5961 challenge ACKs. Established flows are installed in the fast path and run there.
+///
+/// Contract:
+/// - Driven by its caller with explicit time (nanoseconds, never decreasing): feed it each receive
+///   batch's exceptions after `FastPath.processReceived` (`handleExceptions`), and call `advance`
+///   by `nextDeadline` (and after application sends/frees, so closing flows progress). No threads.
+/// - Exception frames that are not TCP to this host (ARP, ICMP, ...) go to the `NetworkHost`.
+/// - Memory is bounded by the configuration: hostile input (SYN floods, forged RSTs and ACKs,
+///   garbage) is counted in `counters` and never traps or touches other flows.
+/// - Frames are sent through the network host's port; the fast path's transmit batch is not used.
+public final class SlowPath {
+    public let fastPath: FastPath
+    public let network: NetworkHost
+    public let configuration: SlowPathConfiguration
+    public internal(set) var counters = SlowPathCounters()
+    /// Our MSS: what an untagged frame of the port's maximum length holds after IPv4 and TCP headers.
+    public let localMaximumSegmentSize: UInt16
+
+    var connections: [Connection?]
+    var flowIndices: IndexPool
+    var ringAllocator: PayloadRingAllocator
+    var flowsByKey: [FlowKey: FlowIndex] = [:]
+    var synQueue: [FlowKey: HalfOpenConnection] = [:]
+    var listeners: [UInt16: Listener] = [:]
+    var events: [ConnectionEvent] = []
+    let sequenceNumbers: InitialSequenceNumberGenerator
+    let cookies: SYNCookieCodec
+    var nextEphemeralPort: UInt16
+    var challengeWindowStart: UInt64 = 0
+    var challengesInWindow = 0
+    /// Where outgoing frames are built, and where a segment is rewritten for the fast path.
+    let scratch: UnsafeMutableRawBufferPointer
+    let reinjectionBuffer: UnsafeMutableRawBufferPointer
+    let reinjection: FrameBatch
+    /// The exception indices of the batch being handled (the fast path reuses its own storage).
+    var exceptionIndices: [Int] = []
+
+    public init(fastPath: FastPath, network: NetworkHost, configuration: SlowPathConfiguration) {
+        precondition(fastPath.configuration.localAddress == network.address, "fast path and network host disagree on the address")
+        self.fastPath = fastPath
+        self.network = network
+        self.configuration = configuration
+        let frameLength = network.port.maximumFrameLength
+        localMaximumSegmentSize = UInt16(clamping: frameLength - SegmentHeaders.ethernetLength - SegmentHeaders.ipv4Length
+                                         - SegmentHeaders.tcpLength)
+        connections = Array(repeating: nil, count: fastPath.configuration.flowCapacity)
+        flowIndices = IndexPool(capacity: fastPath.configuration.flowCapacity)
+        ringAllocator = PayloadRingAllocator(regionSize: fastPath.payloadRegionSize, receiveRingSize: configuration.receiveRingSize,
+                                             transmitRingSize: configuration.transmitRingSize)
+        sequenceNumbers = InitialSequenceNumberGenerator(key: configuration.sequenceNumberKey)
+        cookies = SYNCookieCodec(key: configuration.cookieKey)
+        nextEphemeralPort = configuration.ephemeralPorts.lowerBound
+        scratch = .allocate(byteCount: frameLength, alignment: 16)
+        reinjectionBuffer = .allocate(byteCount: frameLength, alignment: 16)
+        reinjection = FrameBatch(capacity: 1)
+        exceptionIndices.reserveCapacity(FastPath.maximumReceiveBatch)
+    }
+
+    deinit {
+        scratch.deallocate()
+        reinjectionBuffer.deallocate()
+    }
+
+    // MARK: Observing
+
+    /// The state of the connection on `flow`, or nil when the slow path has none there.
+    public func state(of flow: FlowIndex) -> TCPConnectionState? {
+        Int(flow) < connections.count ? connections[Int(flow)]?.phase : nil
+    }
+
+    /// Half-open connections held in the SYN queue.
+    public var halfOpenCount: Int { synQueue.count }
+
+    /// Ring pairs still free in the payload region.
+    public var availableRingPairs: Int { ringAllocator.availablePairs }
+
+    /// Hands every event since the last call to `body`, oldest first, and forgets them.
+    public func drainEvents(_ body: (ConnectionEvent) -> Void) {
+        let drained = events
+        events.removeAll(keepingCapacity: true)
+        for event in drained { body(event) }
+    }
+
+    /// The earliest time a retransmission, SYN-ACK, TIME_WAIT or ARP timer is due (`.max`: none).
+    public var nextDeadline: UInt64 {
+        var earliest = network.nextDeadline
+        for connection in connections { if let connection { earliest = min(earliest, connection.deadline) } }
+        for entry in synQueue.values { earliest = min(earliest, entry.deadline) }
+        return earliest
+    }
+
+    // MARK: Bookkeeping
+
+    func key(localPort: UInt16, remoteAddress: IPv4Address, remotePort: UInt16) -> FlowKey {
+        FlowKey(localAddress: network.address, localPort: localPort, remoteAddress: remoteAddress, remotePort: remotePort)
+    }
+
+    /// Takes a flow index and records `connection` under it.
+    func register(_ connection: Connection) -> FlowIndex? {
+        guard let index = flowIndices.take() else { return nil }
+        connections[index] = connection
+        flowsByKey[connection.key] = FlowIndex(index)
+        return FlowIndex(index)
+    }
+
+    /// Removes the flow from the fast path and forgets it (also from an accept backlog), freeing
+    /// its index and rings.
+    func release(_ flow: FlowIndex) {
+        guard let connection = connections[Int(flow)] else { return }
+        fastPath.remove(flow: flow)
+        listeners[connection.key.localPort]?.ready.removeAll { $0 == flow }
+        if let rings = connection.rings { ringAllocator.free(rings) }
+        flowsByKey[connection.key] = nil
+        connections[Int(flow)] = nil
+        flowIndices.give(Int(flow))
+    }
+
+    /// The retransmission deadline after `retries` retries (exponential back-off).
+    func retransmissionDeadline(now: UInt64, retries: Int) -> UInt64 {
+        now &+ configuration.initialRetransmissionTimeout << UInt64(min(retries, 20))
+    }
+}
+
+/// A listening port: the accept backlog of completed connections.
+struct Listener {
+    let backlog: Int
+    let opaque: UInt64
+    let context: UInt16
+    var ready: [FlowIndex] = []
+    /// Half-open entries of this listener in the SYN queue.
+    var halfOpen = 0
+}

@@ -1,0 +1,46 @@
+/// Counters of every drop, answer and state transition of the slow path's connection management.
+///
+/// Contract: counters only grow (wrapping); readers take differences.
+public struct SlowPathCounters: Hashable, Sendable {
+    // Handshakes.
+    public var synsReceived: UInt64 = 0
+    public var synAcksSent: UInt64 = 0
+    public var synAckRetransmissions: UInt64 = 0
+    public var synAckTimeouts: UInt64 = 0
+    public var synsSent: UInt64 = 0
+    public var synRetransmissions: UInt64 = 0
+    public var cookiesSent: UInt64 = 0
+    public var cookiesAccepted: UInt64 = 0
+    public var cookiesForged: UInt64 = 0
+    public var cookiesExpired: UInt64 = 0
+    public var passiveOpens: UInt64 = 0
+    public var activeOpens: UInt64 = 0
+    public var connectFailures: UInt64 = 0
+    // Teardown.
+    public var finsSent: UInt64 = 0
+    public var finRetransmissions: UInt64 = 0
+    public var finsReceived: UInt64 = 0
+    public var timeWaitEntered: UInt64 = 0
+    public var timeWaitExpired: UInt64 = 0
+    public var connectionsClosed: UInt64 = 0
+    public var connectionsAborted: UInt64 = 0
+    // Resets and challenges.
+    public var resetsSent: UInt64 = 0
+    public var resetsAccepted: UInt64 = 0
+    public var challengeAcknowledgmentsSent: UInt64 = 0
+    public var challengeAcknowledgmentsSuppressed: UInt64 = 0
+    // Drops.
+    public var malformedSegments: UInt64 = 0
+    public var segmentsToUnknownFlows: UInt64 = 0
+    public var resetsIgnored: UInt64 = 0
+    public var synsDroppedBacklogFull: UInt64 = 0
+    public var acknowledgmentsDroppedBacklogFull: UInt64 = 0
+    public var acknowledgmentsDroppedNoResources: UInt64 = 0
+    public var unacceptableSegments: UInt64 = 0
+    public var finsOutOfOrder: UInt64 = 0
+    public var finPayloadsLost: UInt64 = 0
+    public var unsupportedSegments: UInt64 = 0
+    public var transmitFailures: UInt64 = 0
+
+    public init() {}
+}

@@ -1,0 +1,10 @@
+import FlexWire
+
+/// Why a listen or connect request was refused (nothing changed).
+public enum SlowPathError: Error, Hashable, Sendable {
+    case portInUse(UInt16)
+    case invalidBacklog(Int)
+    case noFreeFlow
+    case noEphemeralPort
+    case noRoute(IPv4Address)
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import FlexTCPCore
+
+/// `flextcp demo`: two network hosts on an in-memory wire; A resolves B with ARP and pings it.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Two hosts on an in-memory wire: 198.18.0.1 resolves 198.18.0.2 with ARP and pings it.",
+        discussion: "Exits with status 0 only if every echo request was answered.")
+
+    @Option(help: "Echo requests to send.")
+    var count = 3
+
+    @Option(help: "Record host A's frames to this pcap file.")
+    var pcap: String?
+
+    @Option(name: .customLong("interval-ms"), help: "Milliseconds between echo requests.")
+    var intervalMilliseconds: UInt64 = 100
+
+    @Option(name: .customLong("size"), help: "Echo data bytes per request.")
+    var payloadLength = 56
+
+    @Option(name: .customLong("delay-us"), help: "One-way delay of the emulated link, in microseconds.")
+    var delayMicroseconds: UInt64 = 0
+
+    @Option(help: "Probability (0...1) that the emulated link loses a frame, each way.")
+    var loss = 0.0
+
+    @Option(help: "Seed of the emulated link's random loss.")
+    var seed: UInt64 = 1
+
+    @Flag(name: .customLong("virtual-time"), help: "Run on a virtual clock: exact, repeatable round trips.")
+    var virtualTime = false
+
+    func validate() throws {
+        guard (1...65_535).contains(count) else { throw ValidationError("--count must be 1...65535") }
+        guard intervalMilliseconds <= 3_600_000 else { throw ValidationError("--interval-ms must be at most one hour") }
+        guard delayMicroseconds <= 3_600_000_000 else { throw ValidationError("--delay-us must be at most one hour") }
+    }
+
+    func run() throws {
+        var options = PingDemoOptions()
+        options.count = count
+        options.interval = intervalMilliseconds * 1_000_000
+        options.payloadLength = payloadLength
+        options.oneWayDelay = delayMicroseconds * 1_000
+        options.lossProbability = loss
+        options.seed = seed
+        options.clock = virtualTime ? .virtual : .monotonic
+        options.pcapPath = pcap
+
+        print("flextcp demo: host A \(PingDemo.addressA)/\(PingDemo.prefixLength) pings host B "
+            + "\(PingDemo.addressB)/\(PingDemo.prefixLength) over an in-memory wire (\(virtualTime ? "virtual" : "real") time)")
+        if delayMicroseconds > 0 || loss > 0 {
+            print("link: \(Microseconds(options.oneWayDelay)) one-way delay, \(percent(loss)) loss each way")
+        }
+        let report: PingDemoReport
+        do {
+            report = try PingDemo.run(options) { print($0) }
+        } catch {
+            printError("flextcp demo: \(error)")
+            throw ExitCode.failure
+        }
+        print("--- \(counted(report.requestsSent, "echo request")) sent, \(report.replies.count) received, "
+            + "\(report.lost) lost (\(percent(Double(report.lost) / Double(max(report.requestsSent, 1)))) loss)")
+        print("host B answered \(counted(report.statisticsB.arpRequestsAnswered, "ARP request")) and "
+            + "\(counted(report.statisticsB.echoRequestsAnswered, "echo request"))")
+        if let pcap, let recorded = report.recordedFrames { print("recorded \(counted(recorded, "frame")) to \(pcap)") }
+        guard report.everyRequestAnswered else { throw ExitCode.failure }
+    }
+
+    private func percent(_ fraction: Double) -> String { "\(Int((fraction * 100).rounded()))%" }
+}

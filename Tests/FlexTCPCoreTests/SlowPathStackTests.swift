@@ -1,0 +1,180 @@
+import FlexPort
+import FlexWire
+import Testing
+@testable import FlexTCPCore
+
+/// One TCP stack for tests: fast path + slow path + network host on one port, with a tiny
+/// application that reads every received byte out of the rings.
+final class TestStack {
+    let port: any Port
+    let network: NetworkHost
+    let fastPath: FastPath
+    let slowPath: SlowPath
+    let region: UnsafeMutableRawPointer
+    let batch = FrameBatch(capacity: 64)
+    var received: [FlowIndex: [UInt8]] = [:]
+    var events: [ConnectionEvent] = []
+    /// While true, every received frame is discarded unread (a black hole).
+    var discardsReceived = false
+
+    init(port: any Port, address: IPv4Address, configuration: SlowPathConfiguration, ringPairs: Int = 8) throws {
+        self.port = port
+        network = try NetworkHost(port: port, configuration: NetworkHostConfiguration(
+            interface: try InterfaceAddress(address: address, prefixLength: 24)))
+        let regionSize = ringPairs * Int(configuration.receiveRingSize + configuration.transmitRingSize)
+        region = .allocate(byteCount: regionSize, alignment: 64)
+        fastPath = FastPath(configuration: FastPathConfiguration(localAddress: address, localMAC: port.macAddress, flowCapacity: 64),
+                            port: port, payloadRegion: region, payloadRegionSize: regionSize)
+        slowPath = SlowPath(fastPath: fastPath, network: network, configuration: configuration)
+    }
+
+    deinit { region.deallocate() }
+
+    func step(now: UInt64) {
+        port.poll()
+        _ = port.receive(into: batch)
+        if !discardsReceived {
+            fastPath.processReceived(batch, now: now)
+            slowPath.handleExceptions(in: batch, now: now)
+        }
+        port.releaseReceived(batch)
+        batch.removeAll()
+        for event in fastPath.events.prefix(fastPath.eventCount) where event.receivedBytes > 0 {
+            guard let state = fastPath.state(of: event.flow) else { continue }
+            var chunk = [UInt8](repeating: 0, count: Int(event.receivedBytes))
+            let ring = PayloadRing(base: fastPath.payloadRegion + Int(state.receiveRingOffset), size: state.receiveRingSize)
+            chunk.withUnsafeMutableBytes { ring.read(into: $0.baseAddress!, count: event.receivedBytes, at: event.receivedPosition) }
+            received[event.flow, default: []] += chunk
+            _ = fastPath.applicationFreed(flow: event.flow, bytes: event.receivedBytes, now: now)
+        }
+        fastPath.clearEvents()
+        slowPath.advance(now: now)
+        fastPath.transmit(now: now)
+        slowPath.drainEvents { events.append($0) }
+    }
+
+    /// Appends as much of `bytes` as fits to the flow's transmit ring; returns how many.
+    func send(_ bytes: ArraySlice<UInt8>, on flow: FlowIndex, now: UInt64) -> Int {
+        guard let state = fastPath.state(of: flow) else { return 0 }
+        let used = state.transmitSent + state.transmitPending
+        let count = min(UInt32(bytes.count), state.transmitRingSize - used)
+        guard count > 0 else { return 0 }
+        let ring = PayloadRing(base: fastPath.payloadRegion + Int(state.transmitRingOffset), size: state.transmitRingSize)
+        let tail = PayloadRing.advance(state.transmitHead, by: used, size: state.transmitRingSize)
+        bytes.prefix(Int(count)).withUnsafeBytes { ring.write($0.baseAddress!, count: count, at: tail) }
+        return fastPath.applicationQueued(flow: flow, bytes: count, now: now) ? Int(count) : 0
+    }
+
+    func established() -> [FlowIndex] {
+        events.compactMap { if case let .established(flow, _, _, _) = $0 { flow } else { nil } }
+    }
+}
+
+/// Two test stacks on one in-memory wire (optionally impaired), on virtual time.
+final class StackPair {
+    static let addressA = IPv4Address(198, 18, 0, 1)
+    static let addressB = IPv4Address(198, 18, 0, 2)
+    static let millisecond: UInt64 = 1_000_000
+
+    let clock = VirtualTimeSource(start: 1_000_000_000)
+    let wire: MemoryWire
+    let a: TestStack
+    let b: TestStack
+
+    /// Test defaults: 10 ms initial retransmission timeout, 50 ms TIME_WAIT.
+    static func configuration(_ adjust: (inout SlowPathConfiguration) -> Void = { _ in }) -> SlowPathConfiguration {
+        var configuration = SlowPathConfiguration()
+        configuration.initialRetransmissionTimeout = 10 * millisecond
+        configuration.timeWaitDuration = 50 * millisecond
+        configuration.sequenceNumberKey = SipHashKey(k0: 1, k1: 2)
+        configuration.cookieKey = SipHashKey(k0: 3, k1: 4)
+        adjust(&configuration)
+        return configuration
+    }
+
+    init(a configurationA: SlowPathConfiguration = StackPair.configuration(),
+         b configurationB: SlowPathConfiguration = StackPair.configuration(), impairment: LinkEmulatorSettings? = nil) throws {
+        wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
+        var portA: any Port = wire.a
+        var portB: any Port = wire.b
+        if let impairment {
+            portA = LinkEmulator(wrapping: wire.a, settings: impairment, timeSource: clock)
+            var settingsB = impairment
+            settingsB.seed &+= 1
+            portB = LinkEmulator(wrapping: wire.b, settings: settingsB, timeSource: clock)
+        }
+        a = try TestStack(port: portA, address: Self.addressA, configuration: configurationA)
+        b = try TestStack(port: portB, address: Self.addressB, configuration: configurationB)
+    }
+
+    var now: UInt64 { clock.now() }
+
+    /// Steps both stacks, advancing virtual time by `step` per round, until `done` or `maximumRounds`.
+    @discardableResult
+    func run(step: UInt64 = 100_000, maximumRounds: Int = 100_000, until done: () -> Bool = { false }) -> Bool {
+        for _ in 0..<maximumRounds {
+            if done() { return true }
+            clock.advance(by: step)
+            a.step(now: now)
+            b.step(now: now)
+        }
+        return done()
+    }
+
+    /// Lets each side learn the other's MAC address (so black-hole tests lose TCP, not ARP).
+    func resolveNeighbours() throws {
+        _ = try a.network.resolveNeighbour(for: Self.addressB, now: now)
+        _ = try b.network.resolveNeighbour(for: Self.addressA, now: now)
+        run(maximumRounds: 10)
+    }
+
+    /// B listens on port 80 and A connects to it while `stack` discards what it receives; ARP is
+    /// resolved first. Returns A's flow.
+    func connectWhileDiscarding(at stack: TestStack) throws -> FlowIndex {
+        try resolveNeighbours()
+        try b.slowPath.listen(port: 80, backlog: 4)
+        stack.discardsReceived = true
+        return try a.slowPath.connect(to: Self.addressB, port: 80, now: now)
+    }
+
+    /// B listens on `port`, A connects; returns (A's flow, B's accepted flow) once both are established.
+    func connect(port: UInt16 = 80) throws -> (FlowIndex, FlowIndex) {
+        try b.slowPath.listen(port: port, backlog: 4, opaque: 7)
+        let flowA = try a.slowPath.connect(to: Self.addressB, port: port, opaque: 42, now: now)
+        var accepted: FlowIndex?
+        run {
+            if accepted == nil { accepted = b.slowPath.accept(port: port) }
+            return accepted != nil && a.slowPath.state(of: flowA) == .established
+        }
+        return (flowA, try #require(accepted))
+    }
+
+    /// Sends `data` from `sender`'s flow and runs until the other side has all of it on `receiverFlow`.
+    func transfer(_ data: [UInt8], from sender: TestStack, flow: FlowIndex, to receiver: TestStack, receiverFlow: FlowIndex) -> Bool {
+        var offset = 0
+        return run {
+            if offset < data.count { offset += sender.send(data[offset...], on: flow, now: now) }
+            return receiver.received[receiverFlow, default: []].count >= data.count
+        }
+    }
+
+    static func pattern(count: Int, seed: UInt64) -> [UInt8] {
+        var random = SeededRandom(seed: seed)
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
+    }
+}
+
+@Suite("Slow path test stacks")
+struct SlowPathStackTests {
+    @Test("A connection set up by the slow paths carries data both ways through the fast paths")
+    func dataThroughFastPaths() throws {
+        let pair = try StackPair()
+        let (flowA, flowB) = try pair.connect()
+        let toB = StackPair.pattern(count: 300_000, seed: 1)
+        let toA = StackPair.pattern(count: 100_000, seed: 2)
+        #expect(pair.transfer(toB, from: pair.a, flow: flowA, to: pair.b, receiverFlow: flowB))
+        #expect(pair.transfer(toA, from: pair.b, flow: flowB, to: pair.a, receiverFlow: flowA))
+        #expect(pair.b.received[flowB] == toB)
+        #expect(pair.a.received[flowA] == toA)
+    }
+}
