@@ -110,28 +110,39 @@ struct PingTests {
             #expect(host.statistics.echoRequestsAnswered == 3)
             #expect(host.statistics.arpRequestsAnswered >= 1)
 
-            let frames = try tsharkFields(path)
-            #expect(frames.contains { $0.arp == "1" }, "an ARP request (the kernel's, and our announcement)")
-            #expect(frames.contains { $0.arp == "2" }, "our ARP reply")
-            #expect(frames.filter { $0.icmp == "8" }.count == 3, "\(frames)")
-            #expect(frames.filter { $0.icmp == "0" }.count == 3, "\(frames)")
+            try expectPcapShowsARPAndThreeEchoExchanges(path)
         }
     }
 
-    @Test("on a TAP device in the kernel's namespace: the kernel's ping is answered")
+    /// tshark reads the recording back: ARP request and reply, three echo requests and three replies.
+    private func expectPcapShowsARPAndThreeEchoExchanges(_ path: String) throws {
+        let frames = try tsharkFields(path)
+        #expect(frames.contains { $0.arp == "1" }, "an ARP request (the kernel's, and our announcement)")
+        #expect(frames.contains { $0.arp == "2" }, "our ARP reply")
+        #expect(frames.filter { $0.icmp == "8" }.count == 3, "\(frames)")
+        #expect(frames.filter { $0.icmp == "0" }.count == 3, "\(frames)")
+    }
+
+    @Test("on a TAP device in the kernel's namespace: the kernel's ping is answered; the pcap shows ARP and echo")
     func kernelPingsHostOverTAP() throws {
         try TestNetwork.with { network in
             let kernel = try network.makeNamespace()
             let port = try TAPPort(interfaceName: network.makeInterfaceName())
             try network.moveInterface(port.interfaceName, into: kernel)
             try kernel.assign(TestAddress("198.18.3.1/24"), to: port.interfaceName)
-            let host = try NetworkHost(port: port, configuration: hostConfiguration("198.18.3.2/24"))
+            let path = temporaryPcapPath()
+            defer { unlink(path) }
+            let writer = try PcapWriter(path: path)
+            let host = try NetworkHost(port: PcapRecordingPort(wrapping: port, writer: writer),
+                                       configuration: hostConfiguration("198.18.3.2/24"))
             let polled = try PolledHost(host)
             defer { polled.stop() }
 
             try expectKernelPingSucceeds(kernel, address: "198.18.3.2")
             polled.stop()
+            try writer.close()
             #expect(host.statistics.echoRequestsAnswered == 3)
+            try expectPcapShowsARPAndThreeEchoExchanges(path)
             let neighbours = try kernel.runChecked(["ip", "neigh", "show", "198.18.3.2", "dev", port.interfaceName])
             #expect(neighbours.contains("lladdr \(port.macAddress)"), "ip neigh: \(neighbours)")
         }
