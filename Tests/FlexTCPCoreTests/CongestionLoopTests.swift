@@ -14,6 +14,14 @@ struct CongestionLoopTests {
         return (pair, flowA, pair.transfer(data, from: pair.a, flow: flowA, to: pair.b, receiverFlow: flowB) && pair.b.received[flowB] == data)
     }
 
+    /// The loop left slow start and the queue manager paces at its rate; returns the controller.
+    static func loopLeftSlowStart(_ pair: StackPair, flow: FlowIndex) throws -> DCTCPRateController {
+        let controller = try #require(pair.a.slowPath.congestionController(of: flow) as? DCTCPRateController)
+        #expect(!controller.isInSlowStart)
+        #expect(pair.a.fastPath.queueManager.rate(of: flow) == controller.rateBytesPerSecond)
+        return controller
+    }
+
     @Test("ECN marks above K on a 100 Mbit/s bottleneck end slow start and hold the rate within 1.5× the bottleneck; the queue manager paces at the loop's rate")
     func ecnConvergence() throws {
         var impairment = LinkEmulatorSettings()
@@ -24,11 +32,8 @@ struct CongestionLoopTests {
         #expect(complete)
         let state = try #require(pair.a.fastPath.state(of: flowA))
         #expect(state.ecnMarkedBytes > 0)
-        let controller = try #require(pair.a.slowPath.congestionController(of: flowA) as? DCTCPRateController)
-        #expect(!controller.isInSlowStart)
+        let controller = try Self.loopLeftSlowStart(pair, flow: flowA)
         #expect(controller.rateBytesPerSecond < 100_000_000 / 8 * 3 / 2)
-        // The loop's rate is what the queue manager paces with.
-        #expect(pair.a.fastPath.queueManager.rate(of: flowA) == controller.rateBytesPerSecond)
     }
 
     @Test("Random loss: the loop sees fast retransmits, leaves slow start and its rate is the queue manager's")
@@ -41,9 +46,7 @@ struct CongestionLoopTests {
         #expect(complete)
         let state = try #require(pair.a.fastPath.state(of: flowA))
         #expect(state.fastRetransmits > 0)
-        let controller = try #require(pair.a.slowPath.congestionController(of: flowA) as? DCTCPRateController)
-        #expect(!controller.isInSlowStart)
-        #expect(pair.a.fastPath.queueManager.rate(of: flowA) == controller.rateBytesPerSecond)
+        _ = try Self.loopLeftSlowStart(pair, flow: flowA)
     }
 
     @Test("The programmed rate paces the sender in virtual time")
