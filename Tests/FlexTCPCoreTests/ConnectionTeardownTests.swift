@@ -11,13 +11,16 @@ struct ConnectionTeardownTests {
         let freePairs = pair.a.slowPath.availableRingPairs
         let (flowA, flowB) = try pair.connect()
         let data = StackPair.pattern(count: 150_000, seed: 4)
-        var offset = pair.a.send(data[...], on: flowA, now: pair.now)
+        var offset = 0
+        #expect(pair.run {
+            offset += pair.a.send(data[offset...], on: flowA, now: pair.now)
+            return offset == data.count
+        })
+        // The FIN goes right after the last queued byte; nothing can be queued after it.
         #expect(pair.a.slowPath.close(flow: flowA, now: pair.now))
         #expect(!pair.a.slowPath.close(flow: flowA, now: pair.now))
-        #expect(pair.run {
-            if offset < data.count { offset += pair.a.send(data[offset...], on: flowA, now: pair.now) }
-            return pair.b.events.contains(.peerClosed(flow: flowB, opaque: 7))
-        })
+        #expect(pair.a.send([1], on: flowA, now: pair.now) == 0)
+        #expect(pair.run { pair.b.events.contains(.peerClosed(flow: flowB, opaque: 7)) })
         // Every byte arrived before the end of stream.
         #expect(pair.b.received[flowB] == data)
         #expect(pair.run { pair.a.slowPath.state(of: flowA) == .finWait2 })

@@ -42,6 +42,31 @@ extension FastPath {
         return state
     }
 
+    /// Changes an installed flow's state in place (its queue-manager bucket and rate stay); returns
+    /// the new state, or nil when no flow is installed there. For slow-path bookkeeping only: the
+    /// change must keep the ring invariants; new sendable bytes go through `applicationQueued`.
+    @discardableResult
+    public func update(flow: FlowIndex, _ change: (inout FlowState) -> Void) -> FlowState? {
+        guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return nil }
+        change(&flows[Int(flow)])
+        return flows[Int(flow)]
+    }
+
+    /// The application closed the flow's sending direction: the fast path sends a FIN right after the
+    /// last byte of the transmit ring (on that segment when it can), retransmits it when rewound, and
+    /// reports its acknowledgment (`FlowCloseFlags.finAcknowledged`). Returns false for an unknown
+    /// flow or a second call.
+    @discardableResult
+    public func closeTransmission(flow: FlowIndex, now: UInt64) -> Bool {
+        guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return false }
+        let state = flows + Int(flow)
+        guard !state.pointee.closeFlags.contains(.finQueued) else { return false }
+        state.pointee.closeFlags.insert(.finQueued)
+        // The FIN takes one unit of the queue manager's budget (or rides on the last data segment).
+        queueManager.add(flow: flow, bytes: 1, now: now)
+        return true
+    }
+
     /// Sets a flow's transmit rate (bytes per second; `QueueManager.unlimitedRate` for none).
     public func setRate(flow: FlowIndex, bytesPerSecond: UInt64, now: UInt64) {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return }
@@ -49,11 +74,13 @@ extension FastPath {
     }
 
     /// The application appended `bytes` to the flow's transmit ring (txSend). Returns false when
-    /// the flow does not exist or the bytes do not fit in the ring (an untrusted app's error).
+    /// the flow does not exist, its sending direction is closed, or the bytes do not fit in the ring
+    /// (an untrusted app's error).
     @discardableResult
     public func applicationQueued(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return false }
         let state = flows + Int(flow)
+        guard !state.pointee.closeFlags.contains(.finQueued) else { return false }
         let used = UInt64(state.pointee.transmitSent) + UInt64(state.pointee.transmitPending) + UInt64(bytes)
         guard used <= UInt64(state.pointee.transmitRingSize) else { return false }
         state.pointee.transmitPending &+= bytes
@@ -78,20 +105,26 @@ extension FastPath {
         return true
     }
 
-    /// Retransmission from the oldest unacknowledged byte (go-back-N), as the slow path's RTO asks.
+    /// Retransmission from the oldest unacknowledged byte (go-back-N), as the slow path's RTO asks;
+    /// a FIN in flight is sent again after the data.
     public func retransmit(flow: FlowIndex, now: UInt64) {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return }
         let rewound = rewindTransmission(flows + Int(flow))
         if rewound > 0 { queueManager.add(flow: flow, bytes: rewound, now: now) }
     }
 
-    /// Moves every sent-but-unacknowledged byte back to pending; returns how many.
+    /// Moves every sent-but-unacknowledged byte (and a FIN in flight) back to pending; returns how
+    /// many sequence numbers that were, the FIN counting one.
     @discardableResult
     func rewindTransmission(_ state: UnsafeMutablePointer<FlowState>) -> UInt32 {
-        let rewound = state.pointee.transmitSent
+        var rewound = state.pointee.transmitSent
         state.pointee.transmitPending &+= rewound
         state.pointee.transmitSent = 0
         state.pointee.duplicateAcknowledgments = 0
+        if state.pointee.closeFlags.contains(.finInFlight) {
+            state.pointee.closeFlags.remove(.finInFlight)
+            rewound &+= 1
+        }
         return rewound
     }
 

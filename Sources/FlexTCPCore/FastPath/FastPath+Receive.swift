@@ -20,6 +20,16 @@ extension FastPath {
         flushTransmitBatch()
     }
 
+    /// Processes one frame the slow path holds (e.g. data on the ACK that completed a handshake, now
+    /// that the flow is installed) as if it had arrived; leaves `exceptionIndices` alone.
+    @discardableResult
+    public func processFrame(_ frame: Frame, now: UInt64) -> FastPathVerdict {
+        let verdict = processSegment(frame, now: now)
+        count(verdict)
+        flushTransmitBatch()
+        return verdict
+    }
+
     /// One frame. Fast-path parsing reads fixed offsets after one length check per header.
     func processSegment(_ frame: Frame, now: UInt64) -> FastPathVerdict {
         let bytes = UnsafeRawPointer(frame.bytes)
@@ -53,7 +63,8 @@ extension FastPath {
         }
 
         let flags = TCPFlags(rawValue: tcp.load(fromByteOffset: 13, as: UInt8.self))
-        guard flags.isDisjoint(with: [.syn, .rst, .fin, .urg]), flags.contains(.ack) else { return .exception }
+        // FIN is handled per flow (`handle`); URG is plain data (RFC 6093).
+        guard flags.isDisjoint(with: [.syn, .rst]), flags.contains(.ack) else { return .exception }
         let key = FlowKey(localAddress: destination,
                           localPort: UInt16(bigEndian: tcp.loadUnaligned(fromByteOffset: 2, as: UInt16.self)),
                           remoteAddress: source,

@@ -3,8 +3,12 @@ import FlexWire
 extension FastPath {
     /// The per-segment TCP work for an established flow (dissertation A.1 `Fast_path`, with
     /// window scaling, optional timestamps and receive-window trimming added).
+    /// A FIN that is in order is taken here (RCV.NXT moves past it, it is ACKed and reported);
+    /// a FIN after the peer's FIN was taken (a retransmission) goes to the slow path.
     func handle(_ segment: ReceivedSegment, flow: FlowIndex, state: UnsafeMutablePointer<FlowState>, now: UInt64) -> FastPathVerdict {
+        if segment.flags.contains(.fin) && state.pointee.closeFlags.contains(.peerFinished) { return .exception }
         var acknowledged: UInt32 = 0
+        var reported: FlowCloseFlags = []
         var rewound: UInt32 = 0
         let wasWindowBlocked = state.pointee.transmitPending > 0
             && state.pointee.windowRemaining < min(state.pointee.transmitPending, UInt32(state.pointee.maximumSegmentSize))
@@ -13,8 +17,16 @@ extension FastPath {
         // peer may acknowledge data beyond what is currently counted as sent).
         let advance = segment.acknowledgment - state.pointee.sendUnacknowledged
         let outstanding = state.pointee.transmitSent &+ state.pointee.transmitPending
-        if advance > 0 && UInt32(advance) <= outstanding {
-            acknowledged = UInt32(advance)
+        // Our FIN follows the last ring byte: an ACK one past it acknowledges the FIN too.
+        let coversFIN = advance > 0 && UInt32(advance) == outstanding &+ 1
+            && state.pointee.closeFlags.contains(.finQueued) && !state.pointee.closeFlags.contains(.finAcknowledged)
+        if advance > 0 && (UInt32(advance) <= outstanding || coversFIN) {
+            acknowledged = coversFIN ? outstanding : UInt32(advance)
+            if coversFIN {
+                state.pointee.closeFlags.remove(.finInFlight)
+                state.pointee.closeFlags.insert(.finAcknowledged)
+                reported.insert(.finAcknowledged)
+            }
             state.pointee.sendUnacknowledged = segment.acknowledgment
             let ring = state.pointee.transmitRingSize
             state.pointee.transmitHead = PayloadRing.advance(state.pointee.transmitHead, by: acknowledged, size: ring)
@@ -30,7 +42,7 @@ extension FastPath {
             if let echo = segment.timestamps?.echoReply, echo != 0 {
                 updateRoundTrip(state, sampleMicroseconds: FastPath.timestampClock(now) &- echo)
             }
-        } else if advance == 0 && segment.payloadLength == 0 && state.pointee.transmitSent > 0
+        } else if advance == 0 && segment.payloadLength == 0 && !segment.flags.contains(.fin) && state.pointee.transmitSent > 0
                     && UInt32(segment.window) << UInt32(state.pointee.sendWindowShift) == state.pointee.peerWindow {
             state.pointee.duplicateAcknowledgments &+= 1
             if state.pointee.duplicateAcknowledgments == 3 {
@@ -43,10 +55,17 @@ extension FastPath {
         }
 
         let (verdict, delivered, position) = placePayload(segment, state: state)
+        let finishes = segment.flags.contains(.fin) && segment.sequence + segment.payloadLength == state.pointee.receiveNext
+        if finishes {
+            state.pointee.receiveNext += 1
+            state.pointee.closeFlags.insert(.peerFinished)
+            reported.insert(.peerFinished)
+        }
 
-        if delivered > 0 || acknowledged > 0 {
+        if delivered > 0 || acknowledged > 0 || !reported.isEmpty {
             postEvent(FlowEvent(opaque: state.pointee.opaque, flow: flow, context: state.pointee.context,
-                                receivedPosition: position, receivedBytes: delivered, acknowledgedBytes: acknowledged))
+                                receivedPosition: position, receivedBytes: delivered, acknowledgedBytes: acknowledged,
+                                closeFlags: reported))
         }
         // Data became sendable: a fast retransmit rewound the ring, or the window opened for a
         // flow the queue manager dropped as blocked.
@@ -55,7 +74,8 @@ extension FastPath {
         } else if wasWindowBlocked && state.pointee.windowRemaining > 0 {
             queueManager.add(flow: flow, bytes: state.pointee.transmitPending, now: now)
         }
-        if segment.payloadLength > 0 {
+        // Data and FINs are ACKed; so is an empty segment below RCV.NXT (a zero-window or keep-alive probe).
+        if segment.payloadLength > 0 || segment.flags.contains(.fin) || segment.sequence - state.pointee.receiveNext < 0 {
             sendAcknowledgment(state, flags: segment.congestionExperienced ? [.ack, .ece] : .ack, now: now)
         }
         return verdict

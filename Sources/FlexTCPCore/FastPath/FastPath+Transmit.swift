@@ -16,7 +16,9 @@ extension FastPath {
             let state = flows + Int(flow)
             let allowed = min(grant.bytes, state.pointee.transmitPending, state.pointee.windowRemaining,
                               UInt32(state.pointee.maximumSegmentSize))
-            guard allowed > 0 else {
+            // The FIN goes on the segment that empties the ring, or alone when nothing is pending.
+            let carriesFIN = state.pointee.finDue && allowed == state.pointee.transmitPending
+            guard allowed > 0 || carriesFIN else {
                 queueManager.completeTransmission(flow: flow, sentBytes: 0, isBlocked: true, now: now)
                 continue
             }
@@ -24,14 +26,16 @@ extension FastPath {
                 queueManager.completeTransmission(flow: flow, sentBytes: 0, isBlocked: false, now: now)
                 break
             }
-            let length = writeDataSegment(into: slot, state: state, payloadLength: allowed, now: now)
+            let length = writeDataSegment(into: slot, state: state, payloadLength: allowed,
+                                          flags: carriesFIN ? [.ack, .psh, .fin] : [.ack, .psh], now: now)
             commitTransmitSlot(length: length)
             state.pointee.transmitSent &+= allowed
             state.pointee.transmitPending &-= allowed
+            if carriesFIN { state.pointee.closeFlags.insert(.finInFlight) }
             segmentsSent &+= 1
             sent &+= 1
-            let blocked = state.pointee.transmitPending == 0 || state.pointee.windowRemaining == 0
-            queueManager.completeTransmission(flow: flow, sentBytes: allowed, isBlocked: blocked, now: now)
+            let blocked = carriesFIN || state.pointee.transmitPending == 0 || state.pointee.windowRemaining == 0
+            queueManager.completeTransmission(flow: flow, sentBytes: carriesFIN ? allowed &+ 1 : allowed, isBlocked: blocked, now: now)
         }
         flushTransmitBatch()
         return sent
@@ -42,14 +46,14 @@ extension FastPath {
 
     /// Writes a data segment of `payloadLength` bytes taken from the flow's transmit ring at SND.NXT.
     func writeDataSegment(into frame: UnsafeMutableRawPointer, state: UnsafeMutablePointer<FlowState>,
-                          payloadLength: UInt32, now: UInt64) -> Int {
+                          payloadLength: UInt32, flags: TCPFlags, now: UInt64) -> Int {
         let headerLength = SegmentHeaders.headerLength(options: state.pointee.options)
         let ring = PayloadRing(base: payloadRegion + Int(state.pointee.transmitRingOffset), size: state.pointee.transmitRingSize)
         let position = PayloadRing.advance(state.pointee.transmitHead, by: state.pointee.transmitSent, size: ring.size)
         ring.read(into: frame + headerLength, count: payloadLength, at: position)
         return SegmentHeaders.write(into: frame, flow: UnsafePointer(state), localAddress: configuration.localAddress,
                                     localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
-                                    flags: [.ack, .psh], payloadLength: Int(payloadLength),
+                                    flags: flags, payloadLength: Int(payloadLength),
                                     timestampValue: FastPath.timestampClock(now))
     }
 

@@ -5,7 +5,9 @@
 ///
 /// Contract: `receivedBytes` bytes starting at ring position `receivedPosition` are readable by the
 /// application until it frees them; `acknowledgedBytes` bytes at the head of the transmit ring may
-/// be reused. `peerClosed` is never set by the fast path itself (FIN is a slow-path exception).
+/// be reused. `closeFlags` reports a FIN: `.peerFinished` when the peer's FIN arrived with (or
+/// after) these bytes (end of stream), `.finAcknowledged` when the peer acknowledged ours (the FIN
+/// is never counted in `acknowledgedBytes`).
 public struct FlowEvent: Sendable, Equatable {
     public var opaque: UInt64
     public var flow: FlowIndex
@@ -13,15 +15,18 @@ public struct FlowEvent: Sendable, Equatable {
     public var receivedPosition: UInt32
     public var receivedBytes: UInt32
     public var acknowledgedBytes: UInt32
+    public var closeFlags: FlowCloseFlags
 
     @inlinable
-    public init(opaque: UInt64, flow: FlowIndex, context: UInt16, receivedPosition: UInt32, receivedBytes: UInt32, acknowledgedBytes: UInt32) {
+    public init(opaque: UInt64, flow: FlowIndex, context: UInt16, receivedPosition: UInt32, receivedBytes: UInt32, acknowledgedBytes: UInt32,
+                closeFlags: FlowCloseFlags = []) {
         self.opaque = opaque
         self.flow = flow
         self.context = context
         self.receivedPosition = receivedPosition
         self.receivedBytes = receivedBytes
         self.acknowledgedBytes = acknowledgedBytes
+        self.closeFlags = closeFlags
     }
 }
 

@@ -11,6 +11,21 @@ public struct FlowOptions: OptionSet, Sendable {
     public static let explicitCongestionNotification = FlowOptions(rawValue: 1 << 1)
 }
 
+/// Where a flow's FINs stand, as the fast path tracks them.
+public struct FlowCloseFlags: OptionSet, Sendable {
+    public var rawValue: UInt8
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// The application closed its direction: a FIN follows the last byte of the transmit ring.
+    public static let finQueued = FlowCloseFlags(rawValue: 1 << 0)
+    /// Our FIN is sent and unacknowledged: it occupies sequence number SND.NXT - 1.
+    public static let finInFlight = FlowCloseFlags(rawValue: 1 << 1)
+    /// The peer acknowledged our FIN (SND.UNA is past it).
+    public static let finAcknowledged = FlowCloseFlags(rawValue: 1 << 2)
+    /// The peer's FIN arrived in order: RCV.NXT is past it, no more bytes will arrive.
+    public static let peerFinished = FlowCloseFlags(rawValue: 1 << 3)
+}
+
 /// The fast path's state for one established flow: the FlexTCP per-flow NIC state (dissertation
 /// Table 4.2), widened where the original was too narrow (window scaling, 32-bit counters).
 ///
@@ -31,6 +46,7 @@ public struct FlowState: Sendable {
     public var sendWindowShift: UInt8 = 0
     public var receiveWindowShift: UInt8 = 0
     public var duplicateAcknowledgments: UInt8 = 0
+    public var closeFlags: FlowCloseFlags = []
     public var maximumSegmentSize: UInt16 = 536
     public var remoteAddress: IPv4Address = .any
     public var remoteMAC: MACAddress = .zero
@@ -74,8 +90,15 @@ public struct FlowState: Sendable {
 
     public init() {}
 
-    /// SND.NXT: the sequence number of the next new byte to send.
-    @inlinable public var sendNext: SequenceNumber { sendUnacknowledged + transmitSent }
+    /// SND.NXT: the sequence number of the next new byte to send (past our FIN while it is in flight).
+    @inlinable
+    public var sendNext: SequenceNumber {
+        sendUnacknowledged + (closeFlags.contains(.finInFlight) ? transmitSent &+ 1 : transmitSent)
+    }
+
+    /// True when our FIN still has to be sent once the pending bytes are.
+    @inlinable
+    public var finDue: Bool { closeFlags.contains(.finQueued) && closeFlags.isDisjoint(with: [.finInFlight, .finAcknowledged]) }
 
     /// The window to advertise in our segments (scaled down, saturated at 16 bits).
     @inlinable

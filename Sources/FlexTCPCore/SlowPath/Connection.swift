@@ -14,7 +14,7 @@ public enum TCPConnectionState: Hashable, Sendable {
 /// The slow path's record of one connection that owns a flow index.
 ///
 /// Contract: `rings` is set from installation in the fast path until the record is dropped;
-/// `sequence` is the ISS in SYN-SENT and our FIN's sequence number once the FIN is sent.
+/// `sequence` is the ISS in SYN-SENT.
 struct Connection {
     var phase: TCPConnectionState
     let key: FlowKey
@@ -22,11 +22,28 @@ struct Connection {
     let context: UInt16
     var rings: PayloadRingAllocator.RingPair?
     var sequence: SequenceNumber
-    /// `close` was called: send FIN once the transmit ring has drained.
-    var finRequested = false
-    /// When the SYN/FIN retransmission or TIME_WAIT ends (`.max`: no timer).
+    /// When the SYN retransmission, data/FIN retransmission, zero-window probe or TIME_WAIT is due
+    /// (`.max`: no timer).
     var deadline: UInt64 = .max
+    /// SYN retransmissions; once installed, retransmission timeouts (or probes) since SND.UNA last moved.
     var retries = 0
+    /// SND.UNA when the slow path last saw it move (the retransmission timer restarts when it does).
+    var watchedUnacknowledged = SequenceNumber(0)
+    /// The retransmission timer is running for data or FIN in flight, or for zero-window probes.
+    var timer: RetransmissionTimerKind = .idle
+    /// Retransmission timeouts over the connection's life (wrapping), for congestion control.
+    var retransmissionTimeouts: UInt32 = 0
+    /// The congestion-control loop's state (nil when congestion control is off or not yet installed).
+    var congestion: CongestionLoopState?
+}
+
+/// What the slow path's per-connection retransmission timer watches.
+enum RetransmissionTimerKind {
+    case idle
+    /// Data or our FIN is unacknowledged: on expiry, go back to SND.UNA.
+    case retransmission
+    /// The peer's window is closed while data waits: on expiry, send a window probe.
+    case windowProbe
 }
 
 /// A SYN-RECEIVED entry of the SYN queue: what the SYN-ACK said and what completing needs.

@@ -2,9 +2,9 @@ import FlexWire
 
 // Teardown: close, FIN, TIME_WAIT, abort.
 extension SlowPath {
-    /// Closes our direction of `flow`: a FIN follows once everything queued has been acknowledged;
-    /// we still receive until the peer's FIN. In SYN-SENT the attempt is dropped quietly. Returns
-    /// false when the flow is unknown or already closing.
+    /// Closes our direction of `flow`: the fast path sends a FIN after the bytes already queued (the
+    /// application queues no more); we still receive until the peer's FIN. In SYN-SENT the attempt
+    /// is dropped quietly. Returns false when the flow is unknown or already closing.
     @discardableResult
     public func close(flow: FlowIndex, now: UInt64) -> Bool {
         guard Int(flow) < connections.count, let connection = connections[Int(flow)] else { return false }
@@ -13,8 +13,9 @@ extension SlowPath {
             release(flow)
             return true
         case .established, .closeWait:
-            guard !connection.finRequested else { return false }
-            connections[Int(flow)]?.finRequested = true
+            guard fastPath.closeTransmission(flow: flow, now: now) else { return false }
+            connections[Int(flow)]?.phase = connection.phase == .closeWait ? .lastAck : .finWait1
+            counters.finsSent &+= 1
             progress(flow, now: now)
             return true
         default:
@@ -22,62 +23,52 @@ extension SlowPath {
         }
     }
 
-    /// Moves one connection on as far as its fast-path state and timers allow: sends a requested FIN
-    /// once the transmit ring has drained, notices our FIN's acknowledgment, retransmits SYN and FIN,
-    /// ends TIME_WAIT.
+    /// Moves one connection on as far as its fast-path state and timers allow: takes the FINs the
+    /// fast path reports, runs the retransmission timer, retransmits SYN, ends TIME_WAIT.
     func progress(_ flow: FlowIndex, now: UInt64) {
         guard let connection = connections[Int(flow)] else { return }
         switch connection.phase {
         case .synSent:
             guard now >= connection.deadline else { return }
             guard connection.retries < configuration.synRetries else { return failConnect(flow, reason: .timedOut) }
-            retryLater(flow, connection, now: now)
+            connections[Int(flow)]?.retries = connection.retries + 1
+            connections[Int(flow)]?.deadline = retransmissionDeadline(now: now, retries: connection.retries + 1)
             counters.synRetransmissions &+= 1
             sendSYN(connection, now: now)
-        case .established, .closeWait:
-            if connection.finRequested { sendFINWhenDrained(flow, connection, now: now) }
-        case .finWait1, .closing, .lastAck:
-            guard let state = fastPath.state(of: flow) else { return }
-            if state.sendUnacknowledged == connection.sequence + 1 { return finAcknowledged(flow, connection, now: now) }
-            guard now >= connection.deadline else { return }
-            guard connection.retries < configuration.finRetries else { return abort(flow, reason: .timedOut, resetSentAt: now) }
-            retryLater(flow, connection, now: now)
-            counters.finRetransmissions &+= 1
-            sendFlowSegment(state, sequence: connection.sequence, flags: [.fin, .ack], now: now)
         case .timeWait:
             guard now >= connection.deadline else { return }
             counters.timeWaitExpired &+= 1
             release(flow)
-        case .finWait2:
-            break
+        case .established, .closeWait, .finWait1, .finWait2, .closing, .lastAck:
+            guard let state = fastPath.state(of: flow) else { return }
+            takeFINs(flow, state: state, now: now)
+            guard let current = connections[Int(flow)], current.phase != .timeWait else { return }
+            runRetransmissionTimer(flow, current, state: state, now: now)
         }
     }
 
-    private func retryLater(_ flow: FlowIndex, _ connection: Connection, now: UInt64) {
-        connections[Int(flow)]?.retries = connection.retries + 1
-        connections[Int(flow)]?.deadline = retransmissionDeadline(now: now, retries: connection.retries + 1)
-    }
-
-    /// Sends the FIN at SND.NXT when nothing is left to send or acknowledge. The fast path counts
-    /// the FIN as one sent byte, so its ACKs carry SND.NXT = FIN + 1 and the peer's ACK of the FIN
-    /// shows as SND.UNA reaching FIN + 1.
-    private func sendFINWhenDrained(_ flow: FlowIndex, _ connection: Connection, now: UInt64) {
-        guard let state = fastPath.state(of: flow), state.transmitSent == 0, state.transmitPending == 0 else { return }
-        let finSequence = state.sendUnacknowledged
-        guard let updated = updateInstalledFlow(flow, now: now, { $0.transmitSent = 1 }) else { return }
-        connections[Int(flow)]?.sequence = finSequence
-        connections[Int(flow)]?.phase = connection.phase == .closeWait ? .lastAck : .finWait1
-        connections[Int(flow)]?.retries = 0
-        connections[Int(flow)]?.deadline = retransmissionDeadline(now: now, retries: 0)
-        counters.finsSent &+= 1
-        sendFlowSegment(updated, sequence: finSequence, flags: [.fin, .ack], now: now)
+    /// Follows the FINs the fast path took or had acknowledged through the RFC 9293 states.
+    private func takeFINs(_ flow: FlowIndex, state: FlowState, now: UInt64) {
+        guard let connection = connections[Int(flow)] else { return }
+        if state.closeFlags.contains(.peerFinished) && !connection.phase.peerFinished {
+            counters.finsReceived &+= 1
+            events.append(.peerClosed(flow: flow, opaque: connection.opaque))
+            switch connection.phase {
+            case .established: connections[Int(flow)]?.phase = .closeWait
+            case .finWait1: connections[Int(flow)]?.phase = .closing
+            case .finWait2: enterTimeWait(flow, now: now)
+            default: break
+            }
+        }
+        if state.closeFlags.contains(.finAcknowledged), let current = connections[Int(flow)] {
+            finAcknowledged(flow, current, now: now)
+        }
     }
 
     private func finAcknowledged(_ flow: FlowIndex, _ connection: Connection, now: UInt64) {
         switch connection.phase {
         case .finWait1:
             connections[Int(flow)]?.phase = .finWait2
-            connections[Int(flow)]?.deadline = .max
         case .closing:
             enterTimeWait(flow, now: now)
         case .lastAck:
@@ -111,10 +102,12 @@ extension SlowPath {
         events.append(.aborted(flow: flow, opaque: connection.opaque, reason: reason))
     }
 
-    /// Runs every timer due by `now` and lets closing flows progress; commits what it sends.
+    /// Runs every timer due by `now`, lets connections progress and runs the congestion-control
+    /// steps due; commits what it sends.
     public func advance(now: UInt64) {
         network.advance(now: now)
         for index in connections.indices where connections[index] != nil { progress(FlowIndex(index), now: now) }
+        runCongestionLoop(now: now)
         for entry in synQueue.values where now >= entry.deadline {
             guard entry.retries < configuration.synAckRetries else {
                 synQueue[entry.key] = nil

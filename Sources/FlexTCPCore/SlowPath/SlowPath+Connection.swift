@@ -16,10 +16,11 @@ extension SlowPath {
             sendChallengeAcknowledgment(state, now: now)
         } else if !segment.flags.contains(.ack) {
             counters.unacceptableSegments &+= 1
-        } else if segment.flags.contains(.fin) {
-            handleFIN(inbound, flow: flow, connection: connection, state: state, now: now)
-        } else {
-            deliverThroughFastPath(inbound, now: now)
+        } else if segment.flags.contains(.fin) && state.closeFlags.contains(.peerFinished) {
+            handleRetransmittedFIN(inbound, flow: flow, connection: connection, state: state, now: now)
+        } else if fastPath.processFrame(inbound.frame, now: now) == .exception {
+            // Data on a handshake's last ACK reaches the fast path here; other segments it refused already.
+            counters.unsupportedSegments &+= 1
         }
         progress(flow, now: now)
     }
@@ -54,30 +55,12 @@ extension SlowPath {
         sendFlowSegment(state, sequence: state.sendNext, flags: .ack, now: now)
     }
 
-    /// The peer's FIN: the fast path takes the segment's ACK and payload first; the FIN is accepted
-    /// when everything before it has arrived (RCV.NXT reaches it), acknowledged, and reported.
-    private func handleFIN(_ inbound: InboundSegment, flow: FlowIndex, connection: Connection, state: FlowState, now: UInt64) {
-        counters.finsReceived &+= 1
-        guard !connection.phase.peerFinished else {
-            // A retransmitted FIN: our ACK was lost. Acknowledge again (and restart TIME_WAIT).
-            guard inbound.payloadEnd + 1 == state.receiveNext else { return counters.unacceptableSegments &+= 1 }
-            if connection.phase == .timeWait { connections[Int(flow)]?.deadline = now &+ configuration.timeWaitDuration }
-            return sendFlowSegment(state, sequence: state.sendNext, flags: .ack, now: now)
-        }
-        guard deliverThroughFastPath(inbound, now: now), let delivered = fastPath.state(of: flow) else { return }
-        guard inbound.payloadEnd == delivered.receiveNext else { return counters.finsOutOfOrder &+= 1 }
-        guard let updated = updateInstalledFlow(flow, now: now, { $0.receiveNext += 1 }) else { return }
-        sendFlowSegment(updated, sequence: updated.sendNext, flags: .ack, now: now)
-        events.append(.peerClosed(flow: flow, opaque: connection.opaque))
-        switch connection.phase {
-        case .established:
-            connections[Int(flow)]?.phase = .closeWait
-        case .finWait1:
-            connections[Int(flow)]?.phase = .closing
-        case .finWait2:
-            enterTimeWait(flow, now: now)
-        default:
-            break
-        }
+    /// The peer's FIN again (the fast path took it the first time): our ACK was lost. Acknowledge
+    /// again (and restart TIME_WAIT).
+    private func handleRetransmittedFIN(_ inbound: InboundSegment, flow: FlowIndex, connection: Connection, state: FlowState,
+                                        now: UInt64) {
+        guard inbound.payloadEnd + 1 == state.receiveNext else { return counters.unacceptableSegments &+= 1 }
+        if connection.phase == .timeWait { connections[Int(flow)]?.deadline = now &+ configuration.timeWaitDuration }
+        sendFlowSegment(state, sequence: state.sendNext, flags: .ack, now: now)
     }
 }

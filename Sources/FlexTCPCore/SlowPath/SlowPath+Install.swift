@@ -46,22 +46,11 @@ extension SlowPath {
         connection.phase = .established
         connection.deadline = .max
         connection.retries = 0
+        connection.watchedUnacknowledged = state.sendUnacknowledged
         connections[Int(flow)] = connection
+        startCongestionLoop(flow, state: state, now: now)
         events.append(.established(flow: flow, opaque: connection.opaque, remoteAddress: connection.key.remoteAddress,
                                    remotePort: connection.key.remotePort))
         return true
-    }
-
-    /// Changes an installed flow's fast-path state. The fast path has no update call yet, so this
-    /// removes and reinstalls the flow (its queue-manager rate returns to the default).
-    func updateInstalledFlow(_ flow: FlowIndex, now: UInt64, _ change: (inout FlowState) -> Void) -> FlowState? {
-        guard var state = fastPath.remove(flow: flow) else { return nil }
-        change(&state)
-        do {
-            try fastPath.install(flow: flow, state: state, now: now)
-        } catch {
-            return nil
-        }
-        return state
     }
 }

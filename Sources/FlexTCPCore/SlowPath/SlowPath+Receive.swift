@@ -57,27 +57,4 @@ extension SlowPath {
             && UInt16(bigEndian: UnsafeRawPointer(frame.bytes).loadUnaligned(fromByteOffset: 12, as: UInt16.self)) == 0x0800
             && frame.bytes.load(fromByteOffset: SegmentHeaders.ethernetLength + 9, as: UInt8.self) == IPProtocol.tcp.rawValue
     }
-
-    /// Lets the fast path process the segment's ACK and payload, with FIN and URG cleared (the
-    /// slow path handles FIN itself; urgent data is plain data). Returns false when the fast path
-    /// could not take it either (e.g. IP options).
-    @discardableResult
-    func deliverThroughFastPath(_ inbound: InboundSegment, now: UInt64) -> Bool {
-        let frame = inbound.frame
-        guard let base = reinjectionBuffer.baseAddress, frame.length <= reinjectionBuffer.count else { return false }
-        base.copyMemory(from: frame.bytes, byteCount: frame.length)
-        let flagsOffset = inbound.tcpOffset + 13
-        let flags = base.load(fromByteOffset: flagsOffset, as: UInt8.self)
-        base.storeBytes(of: flags & ~(TCPFlags.fin.rawValue | TCPFlags.urg.rawValue), toByteOffset: flagsOffset, as: UInt8.self)
-        reinjection.removeAll()
-        // The checksums were verified when the slow path parsed the frame; the flag edit voids the TCP one.
-        reinjection.append(Frame(bytes: base, length: frame.length, capacity: reinjectionBuffer.count, flags: .checksumVerified))
-        fastPath.processReceived(reinjection, now: now)
-        reinjection.removeAll()
-        guard fastPath.exceptionCount == 0 else {
-            counters.unsupportedSegments &+= 1
-            return false
-        }
-        return true
-    }
 }

@@ -33,10 +33,10 @@ public final class SlowPath {
     var nextEphemeralPort: UInt16
     var challengeWindowStart: UInt64 = 0
     var challengesInWindow = 0
-    /// Where outgoing frames are built, and where a segment is rewritten for the fast path.
+    /// Where outgoing frames are built.
     let scratch: UnsafeMutableRawBufferPointer
-    let reinjectionBuffer: UnsafeMutableRawBufferPointer
-    let reinjection: FrameBatch
+    /// When each flow's congestion-control step is due (see `CongestionLoopState.due`).
+    var controlSchedule = DeadlineHeap()
     /// The exception indices of the batch being handled (the fast path reuses its own storage).
     var exceptionIndices: [Int] = []
 
@@ -56,14 +56,11 @@ public final class SlowPath {
         cookies = SYNCookieCodec(key: configuration.cookieKey)
         nextEphemeralPort = configuration.ephemeralPorts.lowerBound
         scratch = .allocate(byteCount: frameLength, alignment: 16)
-        reinjectionBuffer = .allocate(byteCount: frameLength, alignment: 16)
-        reinjection = FrameBatch(capacity: 1)
         exceptionIndices.reserveCapacity(FastPath.maximumReceiveBatch)
     }
 
     deinit {
         scratch.deallocate()
-        reinjectionBuffer.deallocate()
     }
 
     // MARK: Observing
@@ -86,9 +83,10 @@ public final class SlowPath {
         for event in drained { body(event) }
     }
 
-    /// The earliest time a retransmission, SYN-ACK, TIME_WAIT or ARP timer is due (`.max`: none).
+    /// The earliest time a retransmission, probe, SYN-ACK, TIME_WAIT, ARP timer or congestion-control
+    /// step is due (`.max`: none).
     public var nextDeadline: UInt64 {
-        var earliest = network.nextDeadline
+        var earliest = min(network.nextDeadline, controlSchedule.earliest ?? .max)
         for connection in connections { if let connection { earliest = min(earliest, connection.deadline) } }
         for entry in synQueue.values { earliest = min(earliest, entry.deadline) }
         return earliest

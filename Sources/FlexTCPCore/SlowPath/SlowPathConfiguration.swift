@@ -13,8 +13,23 @@ public struct SlowPathConfiguration: Sendable {
     public var transmitRingSize: UInt32 = 64 * 1024
     /// Half-open (SYN-RECEIVED) connections remembered over all listeners; more SYNs get cookies.
     public var synQueueCapacity = 128
-    /// First retransmission timeout of SYN, SYN-ACK and FIN; doubled after every retry (Linux: 1 s).
+    /// First retransmission timeout of SYN and SYN-ACK, and of data or FIN before the fast path has
+    /// an RTT estimate; doubled after every retry (RFC 6298 and Linux: 1 s).
     public var initialRetransmissionTimeout: UInt64 = 1_000_000_000
+    /// The data/FIN retransmission timeout is `retransmissionTimeoutRoundTrips` × the fast path's
+    /// RTT estimate (FlexTCP: SND.UNA unmoved for 2 control intervals of 2 RTTs), never below
+    /// `minimumRetransmissionTimeout` (Linux's 200 ms: a data-center RTT is tiny, but a receiver's
+    /// delayed ACK or a scheduling hiccup must not cause spurious go-back-N), and after back-off
+    /// never above `maximumRetransmissionTimeout` (Linux: 120 s).
+    public var retransmissionTimeoutRoundTrips: UInt64 = 4
+    public var minimumRetransmissionTimeout: UInt64 = 200_000_000
+    public var maximumRetransmissionTimeout: UInt64 = 120_000_000_000
+    /// Consecutive retransmission timeouts without progress before the connection is reset
+    /// (Linux's tcp_retries2 is 15). Zero-window probes answered by the peer never count.
+    public var dataRetries = 15
+    /// Congestion control for every established flow: DCTCP with these parameters (their maximum
+    /// rate is the line-rate cap); nil leaves flows unpaced (only the peer's window limits them).
+    public var congestionControl: DCTCPConfiguration? = SlowPathConfiguration.defaultCongestionControl
     /// Retransmissions of a SYN before `connect` fails, of a SYN-ACK before the half-open entry is
     /// dropped, and of a FIN before the connection is aborted.
     public var synRetries = 6
@@ -35,6 +50,10 @@ public struct SlowPathConfiguration: Sendable {
     public var cookieKey: SipHashKey = .random()
 
     public init() {}
+
+    /// FlexTCP's DCTCP defaults capped at 10 Gbit/s.
+    public static let defaultCongestionControl = try? DCTCPConfiguration(
+        maximumRateBytesPerSecond: RateUnit.bytesPerSecond(megabitsPerSecond: 10_000))
 
     /// The window-scale shift for our receive ring: the smallest that fits it in 16 bits (at most 14).
     public var receiveWindowShift: UInt8 {

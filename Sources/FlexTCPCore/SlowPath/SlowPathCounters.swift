@@ -20,6 +20,11 @@ public struct SlowPathCounters: Hashable, Sendable {
     public var finsSent: UInt64 = 0
     public var finRetransmissions: UInt64 = 0
     public var finsReceived: UInt64 = 0
+    /// Retransmission timeouts of data or FIN (each one goes back to SND.UNA), and zero-window probes.
+    public var retransmissionTimeouts: UInt64 = 0
+    public var windowProbesSent: UInt64 = 0
+    /// Connections reset after `dataRetries` (or `finRetries`) timeouts without progress.
+    public var retransmissionFailures: UInt64 = 0
     public var timeWaitEntered: UInt64 = 0
     public var timeWaitExpired: UInt64 = 0
     public var connectionsClosed: UInt64 = 0

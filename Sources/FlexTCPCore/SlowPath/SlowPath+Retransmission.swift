@@ -1,0 +1,60 @@
+import FlexWire
+
+// The retransmission timeout and zero-window probing of installed flows (dissertation §4.3.2:
+// the kernel watches for unacknowledged data whose SND.UNA does not move).
+extension SlowPath {
+    /// Restarts the timer when SND.UNA moved; arms it for data or FIN in flight (retransmission) or
+    /// for data held back by a zero window (probe); on expiry goes back to SND.UNA — resetting the
+    /// connection after too many timeouts without progress — or sends a window probe.
+    func runRetransmissionTimer(_ flow: FlowIndex, _ connection: Connection, state: FlowState, now: UInt64) {
+        var connection = connection
+        if state.sendUnacknowledged != connection.watchedUnacknowledged {
+            connection.watchedUnacknowledged = state.sendUnacknowledged
+            connection.retries = 0
+            connection.timer = .idle
+        }
+        let inFlight = state.transmitSent > 0 || state.closeFlags.contains(.finInFlight)
+        let wanted: RetransmissionTimerKind = inFlight ? .retransmission
+            : (state.peerWindow == 0 && state.transmitPending > 0 ? .windowProbe : .idle)
+        if wanted != connection.timer {
+            connection.timer = wanted
+            connection.deadline = wanted == .idle ? .max : now &+ retransmissionTimeout(state, retries: connection.retries)
+        }
+        guard connection.timer != .idle, now >= connection.deadline else {
+            connections[Int(flow)] = connection
+            return
+        }
+        switch connection.timer {
+        case .retransmission:
+            let limit = state.closeFlags.contains(.finQueued) ? configuration.finRetries : configuration.dataRetries
+            guard connection.retries < limit else {
+                counters.retransmissionFailures &+= 1
+                return abort(flow, reason: .timedOut, resetSentAt: now)
+            }
+            connection.retransmissionTimeouts &+= 1
+            counters.retransmissionTimeouts &+= 1
+            if state.closeFlags.contains(.finInFlight) { counters.finRetransmissions &+= 1 }
+            fastPath.retransmit(flow: flow, now: now)
+        case .windowProbe:
+            // SEG.SEQ = SND.NXT − 1 is below the peer's RCV.NXT: it must answer with an ACK and its window.
+            counters.windowProbesSent &+= 1
+            sendFlowSegment(state, sequence: state.sendNext - 1, flags: .ack, now: now)
+        case .idle:
+            break
+        }
+        connection.retries += 1
+        connection.deadline = now &+ retransmissionTimeout(state, retries: connection.retries)
+        connections[Int(flow)] = connection
+    }
+
+    /// The flow's timeout after `retries` back-offs: `retransmissionTimeoutRoundTrips` × RTT (at
+    /// least the minimum; the initial timeout before any RTT sample), doubled per retry, capped.
+    func retransmissionTimeout(_ state: FlowState, retries: Int) -> UInt64 {
+        let roundTrip = UInt64(state.roundTripMicroseconds) * 1000
+        let base = roundTrip == 0 ? configuration.initialRetransmissionTimeout
+            : max(configuration.minimumRetransmissionTimeout, roundTrip.multipliedReportingOverflow(by: configuration.retransmissionTimeoutRoundTrips).partialValue)
+        let shift = UInt64(min(retries, 40))
+        let backedOff = base <= configuration.maximumRetransmissionTimeout >> shift ? base << shift : configuration.maximumRetransmissionTimeout
+        return min(backedOff, configuration.maximumRetransmissionTimeout)
+    }
+}

@@ -1,0 +1,67 @@
+import FlexPort
+import FlexWire
+import Testing
+@testable import FlexTCPCore
+
+@Suite("Congestion-control loop")
+struct CongestionLoopTests {
+    /// A sends `count` bytes to B; returns A's flow and the pair when B has them all.
+    static func bulkTransfer(impairment: LinkEmulatorSettings, count: Int) throws -> (StackPair, FlowIndex, Bool) {
+        let configuration = StackPair.configuration { $0.offersECN = true; $0.minimumRetransmissionTimeout = 5 * StackPair.millisecond }
+        let pair = try StackPair(a: configuration, b: configuration, impairment: impairment)
+        let (flowA, flowB) = try pair.connect()
+        let data = StackPair.pattern(count: count, seed: 31)
+        return (pair, flowA, pair.transfer(data, from: pair.a, flow: flowA, to: pair.b, receiverFlow: flowB) && pair.b.received[flowB] == data)
+    }
+
+    /// The loop left slow start and the queue manager paces at its rate; returns the controller.
+    static func loopLeftSlowStart(_ pair: StackPair, flow: FlowIndex) throws -> DCTCPRateController {
+        let controller = try #require(pair.a.slowPath.congestionController(of: flow) as? DCTCPRateController)
+        #expect(!controller.isInSlowStart)
+        #expect(pair.a.fastPath.queueManager.rate(of: flow) == controller.rateBytesPerSecond)
+        return controller
+    }
+
+    @Test("ECN marks above K on a 100 Mbit/s bottleneck end slow start and hold the rate within 1.5× the bottleneck; the queue manager paces at the loop's rate")
+    func ecnConvergence() throws {
+        var impairment = LinkEmulatorSettings()
+        impairment.rateBitsPerSecond = 100_000_000
+        impairment.propagationDelayNanoseconds = 20_000
+        impairment.ecnMarkingThreshold = 10
+        let (pair, flowA, complete) = try Self.bulkTransfer(impairment: impairment, count: 3_000_000)
+        #expect(complete)
+        let state = try #require(pair.a.fastPath.state(of: flowA))
+        #expect(state.ecnMarkedBytes > 0)
+        let controller = try Self.loopLeftSlowStart(pair, flow: flowA)
+        #expect(controller.rateBytesPerSecond < 100_000_000 / 8 * 3 / 2)
+    }
+
+    @Test("Random loss: the loop sees fast retransmits, leaves slow start and its rate is the queue manager's")
+    func lossHalvesRate() throws {
+        var impairment = LinkEmulatorSettings()
+        impairment.dropProbability = 0.01
+        impairment.propagationDelayNanoseconds = 20_000
+        impairment.seed = 5
+        let (pair, flowA, complete) = try Self.bulkTransfer(impairment: impairment, count: 2_000_000)
+        #expect(complete)
+        let state = try #require(pair.a.fastPath.state(of: flowA))
+        #expect(state.fastRetransmits > 0)
+        _ = try Self.loopLeftSlowStart(pair, flow: flowA)
+    }
+
+    @Test("The programmed rate paces the sender in virtual time")
+    func pacingObservable() throws {
+        let configuration = StackPair.configuration {
+            $0.congestionControl = try? DCTCPConfiguration(maximumRateBytesPerSecond: 1_250_000, minimumRateBytesPerSecond: 1_250_000,
+                                                           initialRateBytesPerSecond: 1_250_000)
+        }
+        let pair = try StackPair(a: configuration)
+        let (flowA, flowB) = try pair.connect()
+        let start = pair.now
+        let data = StackPair.pattern(count: 250_000, seed: 32)
+        #expect(pair.transfer(data, from: pair.a, flow: flowA, to: pair.b, receiverFlow: flowB))
+        // 250 kB at 1.25 MB/s take 200 ms of virtual time; unpaced they take a few milliseconds.
+        let elapsed = pair.now - start
+        #expect(elapsed >= 190 * StackPair.millisecond && elapsed <= 230 * StackPair.millisecond)
+    }
+}
