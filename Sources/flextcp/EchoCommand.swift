@@ -1,0 +1,27 @@
+import ArgumentParser
+import FlexTCPCore
+
+/// `flextcp echo`: an echo server for any number of connections, until stopped.
+struct EchoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "echo", abstract: "Echo every byte each connection sends, until stopped (Ctrl-C).")
+
+    @OptionGroup var stack: StackOptions
+
+    @Option(help: "The TCP port to listen on.")
+    var port: UInt16
+
+    func run() throws {
+        let stack = try stack.makeStack(command: "echo")
+        let echo: EchoService
+        do {
+            echo = try EchoService(stack: stack, port: port)
+        } catch {
+            printError("flextcp echo: cannot listen on port \(port): \(error)")
+            throw ExitCode.failure
+        }
+        print("flextcp echo: listening on \(stack.network.address):\(port); stop with Ctrl-C")
+        _ = StackLoop.run(stack, step: { echo.step(now: $0) }, until: { false })
+        print("flextcp echo: served \(counted(echo.connectionsServed, "connection")), echoed \(counted(echo.bytesEchoed, "byte"))")
+    }
+}

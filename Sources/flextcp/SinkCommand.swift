@@ -1,0 +1,34 @@
+import ArgumentParser
+import FlexTCPCore
+
+/// `flextcp sink`: reads every connection to its end and prints its byte count and SHA-256.
+struct SinkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sink",
+        abstract: "Read each connection to EOF and print `conn REMOTE_IP:PORT bytes=N sha256=HEX`, until stopped (Ctrl-C).")
+
+    @OptionGroup var stack: StackOptions
+
+    @Option(help: "The TCP port to listen on.")
+    var port: UInt16
+
+    func run() throws {
+        let stack = try stack.makeStack(command: "sink")
+        let sink: SinkService
+        do {
+            sink = try SinkService(stack: stack, port: port)
+        } catch {
+            printError("flextcp sink: cannot listen on port \(port): \(error)")
+            throw ExitCode.failure
+        }
+        printError("flextcp sink: listening on \(stack.network.address):\(port); stop with Ctrl-C")
+        _ = StackLoop.run(stack, step: { now in
+            sink.step(now: now)
+            sink.drainReports { print($0.line) }
+        }, until: { false })
+        if sink.failedConnections > 0 {
+            printError("flextcp sink: \(counted(sink.failedConnections, "connection")) failed before the end of the stream")
+            throw ExitCode.failure
+        }
+    }
+}
