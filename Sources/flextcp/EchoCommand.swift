@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlexPort
 import FlexTCPCore
 
 /// `flextcp echo`: an echo server for any number of connections, until stopped.
@@ -21,7 +22,8 @@ struct EchoCommand: ParsableCommand {
             throw ExitCode.failure
         }
         print("flextcp echo: listening on \(stack.network.address):\(port); stop with Ctrl-C")
-        _ = StackLoop.run(stack, step: { echo.step(now: $0) }, until: { false })
+        StopSignal.install()
+        stack.run(clock: MonotonicTimeSource(), step: { echo.step(now: $0) }, until: { StopSignal.isRequested })
         print("flextcp echo: served \(counted(echo.connectionsServed, "connection")), echoed \(counted(echo.bytesEchoed, "byte"))")
     }
 }

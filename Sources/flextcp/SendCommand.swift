@@ -58,7 +58,9 @@ struct SendCommand: ParsableCommand {
             printError("flextcp send: cannot connect to \(to): \(error)")
             throw ExitCode.failure
         }
-        let finished = StackLoop.run(stack, clock: clock, step: { client.step(now: $0) }, until: { client.isFinished })
+        StopSignal.install()
+        stack.run(clock: clock, step: { client.step(now: $0) }, until: { client.isFinished || StopSignal.isRequested })
+        let finished = client.isFinished
         let seconds = Double(clock.now() - start) / 1e9
         var failures = 0
         for (index, outcome) in client.outcomes.enumerated() {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlexPort
 import FlexTCPCore
 
 /// `flextcp sink`: reads every connection to its end and prints its byte count and SHA-256.
@@ -22,10 +23,11 @@ struct SinkCommand: ParsableCommand {
             throw ExitCode.failure
         }
         printError("flextcp sink: listening on \(stack.network.address):\(port); stop with Ctrl-C")
-        _ = StackLoop.run(stack, step: { now in
+        StopSignal.install()
+        stack.run(clock: MonotonicTimeSource(), step: { now in
             sink.step(now: now)
             sink.drainReports { print($0.line) }
-        }, until: { false })
+        }, until: { StopSignal.isRequested })
         if sink.failedConnections > 0 {
             printError("flextcp sink: \(counted(sink.failedConnections, "connection")) failed before the end of the stream")
             throw ExitCode.failure
