@@ -13,13 +13,8 @@ struct EchoCommand: ParsableCommand {
     var port: UInt16
 
     func run() throws {
-        let stack = try stack.makeStack(command: "echo")
-        let echo: EchoService
-        do {
-            echo = try EchoService(stack: stack, port: port)
-        } catch {
-            printError("flextcp echo: cannot listen on port \(port): \(error)")
-            throw ExitCode.failure
+        let (stack, echo) = try stack.makeService(command: "echo", port: port) { stack throws(StackError) in
+            try EchoService(stack: stack, port: port)
         }
         print("flextcp echo: listening on \(stack.network.address):\(port); stop with Ctrl-C")
         StopSignal.install()

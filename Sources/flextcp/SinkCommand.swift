@@ -14,13 +14,8 @@ struct SinkCommand: ParsableCommand {
     var port: UInt16
 
     func run() throws {
-        let stack = try stack.makeStack(command: "sink")
-        let sink: SinkService
-        do {
-            sink = try SinkService(stack: stack, port: port)
-        } catch {
-            printError("flextcp sink: cannot listen on port \(port): \(error)")
-            throw ExitCode.failure
+        let (stack, sink) = try stack.makeService(command: "sink", port: port) { stack throws(StackError) in
+            try SinkService(stack: stack, port: port)
         }
         printError("flextcp sink: listening on \(stack.network.address):\(port); stop with Ctrl-C")
         StopSignal.install()

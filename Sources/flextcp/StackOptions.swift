@@ -68,4 +68,16 @@ struct StackOptions: ParsableArguments {
             throw ExitCode.failure
         }
     }
+
+    /// Builds the stack and a service listening on `port` on it; on failure prints why and exits non-zero.
+    func makeService<Service>(command: String, port: UInt16,
+                              _ make: (Stack) throws(StackError) -> Service) throws -> (Stack, Service) {
+        let stack = try makeStack(command: command)
+        do {
+            return (stack, try make(stack))
+        } catch {
+            printError("flextcp \(command): cannot listen on port \(port): \(error)")
+            throw ExitCode.failure
+        }
+    }
 }

@@ -77,7 +77,7 @@ private func linuxServer(connections: Int, port: UInt16) -> [String] {
                 b = c.recv(262144)
                 if not b: break
                 h.update(b); n += len(b)
-            c.close(); print(n, h.hexdigest(), flush=True)
+            c.close(); print(f"{n} {h.hexdigest()}", flush=True)
         ts = []
         for i in range(\(connections)):
             c, a = ls.accept(); t = threading.Thread(target=serve, args=(c,)); t.start(); ts.append(t)
