@@ -6,5 +6,5 @@ struct FlexTCPTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flextcp",
         abstract: "The FlexTCP stack on raw frames.",
-        subcommands: [DemoCommand.self, HostCommand.self])
+        subcommands: [DemoCommand.self, HostCommand.self, EchoCommand.self, SinkCommand.self, SendCommand.self])
 }

@@ -1,0 +1,85 @@
+import FlexPort
+import FlexWire
+
+/// A whole TCP stack embedded in the application's process: one port, its fast path, slow path and
+/// network host, and the payload region with every connection's rings.
+///
+/// Contract: one thread drives it (run-to-completion): it calls `poll(now:)` repeatedly — each call
+/// moves one receive batch through fast and slow path, runs due timers and transmits — and uses the
+/// application API (`Stack+Application.swift`) between polls. Times are nanoseconds, never
+/// decreasing. When `poll` reports no work, the caller may sleep until `nextDeadline` or until the
+/// port has frames (`port.waitForFrames`). All memory is allocated in `init`, bounded by the
+/// configuration.
+public final class Stack {
+    public let configuration: StackConfiguration
+    public let port: any Port
+    public let network: NetworkHost
+    public let fastPath: FastPath
+    public let slowPath: SlowPath
+    let region: UnsafeMutableRawPointer
+    let batch: FrameBatch
+    var phases: [StackConnectionPhase]
+    var events: [ConnectionEvent] = []
+
+    public init(port: any Port, configuration: StackConfiguration) throws(NetworkConfigurationError) {
+        self.configuration = configuration
+        self.port = port
+        network = try NetworkHost(port: port, configuration: configuration.network)
+        let regionSize = configuration.payloadRegionSize
+        region = .allocate(byteCount: regionSize, alignment: 64)
+        region.initializeMemory(as: UInt8.self, repeating: 0, count: regionSize)
+        fastPath = FastPath(configuration: FastPathConfiguration(localAddress: configuration.network.interface.address,
+                                                                 localMAC: port.macAddress,
+                                                                 flowCapacity: configuration.flowCapacity),
+                            port: port, payloadRegion: region, payloadRegionSize: regionSize)
+        slowPath = SlowPath(fastPath: fastPath, network: network, configuration: configuration.slowPath)
+        batch = FrameBatch(capacity: min(configuration.receiveBatchSize, FastPath.maximumReceiveBatch))
+        phases = Array(repeating: .unused, count: configuration.flowCapacity)
+    }
+
+    deinit { region.deallocate() }
+
+    /// One run-to-completion step: receive a batch, let the fast path and then the slow path handle
+    /// it, release it, take the slow path's connection events, run due timers, transmit what the
+    /// queue manager allows. Returns true if any frame was received or sent.
+    @discardableResult
+    public func poll(now: UInt64) -> Bool {
+        port.poll()
+        let received = port.receive(into: batch)
+        if received > 0 {
+            fastPath.processReceived(batch, now: now)
+            slowPath.handleExceptions(in: batch, now: now)
+        }
+        port.releaseReceived(batch)
+        // Received bytes are read from each flow's ring state (`read`), which also covers bytes
+        // whose event overflowed; the events themselves carry nothing else the application needs.
+        fastPath.clearEvents()
+        slowPath.drainEvents { record($0) }
+        slowPath.advance(now: now)
+        let sent = fastPath.transmit(now: now)
+        fastPath.clearEvents()
+        slowPath.drainEvents { record($0) }
+        return received > 0 || sent > 0
+    }
+
+    /// The earliest time `poll` has timer or pacing work to do (`.max`: none until a frame arrives
+    /// or the application acts).
+    public var nextDeadline: UInt64 { min(slowPath.nextDeadline, fastPath.nextTransmitTime ?? .max) }
+
+    /// Hands every connection event since the last call to `body`, oldest first, and forgets them.
+    public func drainEvents(_ body: (ConnectionEvent) -> Void) {
+        let drained = events
+        events.removeAll(keepingCapacity: true)
+        for event in drained { body(event) }
+    }
+
+    private func record(_ event: ConnectionEvent) {
+        switch event {
+        case .established(let flow, _, _, _): phases[Int(flow)] = .open
+        case .peerClosed(let flow, _): phases[Int(flow)] = .peerClosed
+        case .closed(let flow, _): phases[Int(flow)] = .closed
+        case .connectFailed(let flow, _, let reason), .aborted(let flow, _, let reason): phases[Int(flow)] = .failed(reason)
+        }
+        events.append(event)
+    }
+}

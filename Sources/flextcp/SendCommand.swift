@@ -1,0 +1,89 @@
+import ArgumentParser
+import FlexPort
+import FlexTCPCore
+import FlexWire
+
+/// `flextcp send`: opens connections, sends a seeded stream on each, closes, optionally verifies the echo.
+struct SendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Send N bytes of a seeded pseudo-random stream on each of C connections, then close.",
+        discussion: """
+            Connection I sends the stream of seed S + I. Prints `conn I bytes=N sha256=HEX` per connection \
+            and exits 0 only if every connection completed (and, with --echo, its echo matched byte for byte).
+            """)
+
+    @OptionGroup var stack: StackOptions
+
+    @Option(help: "The server, IP:PORT.")
+    var to: String
+
+    @Option(help: "Bytes to send on each connection.")
+    var bytes: UInt64
+
+    @Option(help: "Connections to open at once.")
+    var connections = 1
+
+    @Option(help: "The stream's seed.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Read the echo back and verify it.")
+    var echo = false
+
+    func validate() throws {
+        _ = try destination()
+        guard connections > 0, connections <= stack.connectionCapacity else {
+            throw ValidationError("--connections must lie in 1...\(stack.connectionCapacity) (see --connection-capacity)")
+        }
+    }
+
+    private func destination() throws -> (IPv4Address, UInt16) {
+        let parts = to.split(separator: ":")
+        guard parts.count == 2, let address = IPv4Address(String(parts[0])), let port = UInt16(parts[1]), port > 0 else {
+            throw ValidationError("--to \"\(to)\" is not IP:PORT")
+        }
+        return (address, port)
+    }
+
+    func run() throws {
+        let (address, port) = try destination()
+        let stack = try stack.makeStack(command: "send")
+        let clock = MonotonicTimeSource()
+        let start = clock.now()
+        let client: SendClient
+        do {
+            client = try SendClient(stack: stack, to: address, port: port, bytesPerConnection: bytes, connections: connections,
+                                    seed: seed, verifiesEcho: echo, now: start)
+        } catch {
+            printError("flextcp send: cannot connect to \(to): \(error)")
+            throw ExitCode.failure
+        }
+        StopSignal.install()
+        stack.run(clock: clock, step: { client.step(now: $0) }, until: { client.isFinished || StopSignal.isRequested })
+        let finished = client.isFinished
+        let seconds = Double(clock.now() - start) / 1e9
+        var failures = 0
+        for (index, outcome) in client.outcomes.enumerated() {
+            switch outcome {
+            case .success(let report): print(report.line)
+            case .failure(let failure):
+                failures += 1
+                printError("flextcp send: connection \(index) failed: \(failure)")
+            case nil:
+                failures += 1
+                printError("flextcp send: connection \(index) did not finish")
+            }
+        }
+        let megabytes = Double(client.bytesSent) / 1e6
+        let rate = megabytes / max(seconds, 1e-9)
+        let stopped = finished ? "" : "; stopped by a signal"
+        printError("flextcp send: \(oneDecimal(megabytes)) MB in \(oneDecimal(seconds)) s (\(oneDecimal(rate)) MB/s)\(stopped)")
+        if failures > 0 { throw ExitCode.failure }
+    }
+}
+
+/// `value` rounded to one decimal, as text ("12.3").
+private func oneDecimal(_ value: Double) -> String {
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import FlexPort
+import FlexTCPCore
+
+/// `flextcp sink`: reads every connection to its end and prints its byte count and SHA-256.
+struct SinkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sink",
+        abstract: "Read each connection to EOF and print `conn REMOTE_IP:PORT bytes=N sha256=HEX`, until stopped (Ctrl-C).")
+
+    @OptionGroup var stack: StackOptions
+
+    @Option(help: "The TCP port to listen on.")
+    var port: UInt16
+
+    func run() throws {
+        let (stack, sink) = try stack.makeService(command: "sink", port: port) { stack throws(StackError) in
+            try SinkService(stack: stack, port: port)
+        }
+        printError("flextcp sink: listening on \(stack.network.address):\(port); stop with Ctrl-C")
+        StopSignal.install()
+        stack.run(clock: MonotonicTimeSource(), step: { now in
+            sink.step(now: now)
+            sink.drainReports { print($0.line) }
+        }, until: { StopSignal.isRequested })
+        if sink.failedConnections > 0 {
+            printError("flextcp sink: \(counted(sink.failedConnections, "connection")) failed before the end of the stream")
+            throw ExitCode.failure
+        }
+    }
+}

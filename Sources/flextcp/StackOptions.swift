@@ -1,0 +1,83 @@
+import ArgumentParser
+import FlexPort
+import FlexTCPCore
+import FlexWire
+
+/// The options every stack subcommand shares: which interface, which address, which gateway.
+struct StackOptions: ParsableArguments {
+    @Option(help: "The interface to open with AF_PACKET (it must carry no kernel IPv4 address).")
+    var interface: String
+
+    @Option(help: "This stack's address and prefix length, A.B.C.D/P, inside 198.18.0.0/15.")
+    var ip: String
+
+    @Option(help: "The default gateway, inside the subnet.")
+    var gateway: String?
+
+    @Option(help: "Bytes of each connection's receive and transmit ring.")
+    var ringSize: UInt32 = 256 * 1024
+
+    @Option(help: "Connections held at once (TIME_WAIT included).")
+    var connectionCapacity = 256
+
+    /// The only addresses FlexTCP's tools may use: 198.18.0.0/15.
+    private static let benchmarkingRange = try! InterfaceAddress("198.18.0.1/15")
+
+    func validate() throws {
+        let configuration = try makeConfiguration()
+        let interface = configuration.network.interface
+        guard Self.benchmarkingRange.contains(interface.address), interface.prefixLength >= 15 else {
+            throw ValidationError("--ip must lie in 198.18.0.0/15 with a prefix of at least /15")
+        }
+        guard ringSize >= 4096, ringSize <= 16 << 20 else { throw ValidationError("--ring-size must lie in 4096...16777216") }
+        guard connectionCapacity > 0, connectionCapacity <= 65536 else {
+            throw ValidationError("--connection-capacity must lie in 1...65536")
+        }
+    }
+
+    func makeConfiguration() throws -> StackConfiguration {
+        do {
+            var configuration = StackConfiguration(interface: try InterfaceAddress(ip))
+            if let gateway {
+                guard let address = IPv4Address(gateway) else { throw ValidationError("--gateway \"\(gateway)\" is not an IPv4 address") }
+                configuration.network.gateway = address
+            }
+            try configuration.network.validate()
+            configuration.receiveRingSize = ringSize
+            configuration.transmitRingSize = ringSize
+            configuration.flowCapacity = connectionCapacity
+            return configuration
+        } catch let error as NetworkConfigurationError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// Opens the interface and builds the stack on it; on failure prints why (as `command`) and exits non-zero.
+    func makeStack(command: String) throws -> Stack {
+        let configuration = try makeConfiguration()
+        var portConfiguration = AFPacketConfiguration()
+        portConfiguration.receiveFrameCount = 256
+        portConfiguration.transmitFrameCount = 512
+        do {
+            let port = try AFPacketPort(interfaceName: interface, configuration: portConfiguration)
+            let stack = try Stack(port: port, configuration: configuration)
+            stack.network.announce()
+            return stack
+        } catch {
+            printError("flextcp \(command): cannot open \(interface): \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// Builds the stack and a service listening on `port` on it; on failure prints why and exits non-zero.
+    func makeService<Service>(command: String, port: UInt16,
+                              _ make: (Stack) throws(StackError) -> Service) throws -> (Stack, Service) {
+        let stack = try makeStack(command: command)
+        do {
+            return (stack, try make(stack))
+        } catch {
+            printError("flextcp \(command): cannot listen on port \(port): \(error)")
+            throw ExitCode.failure
+        }
+    }
+}

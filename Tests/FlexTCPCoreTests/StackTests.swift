@@ -1,0 +1,143 @@
+import FlexPort
+import FlexWire
+import Testing
+@testable import FlexTCPCore
+
+/// Two embedded stacks on one in-memory wire, driven run-to-completion on a virtual clock.
+final class StackTestPair {
+    static let serverAddress = IPv4Address(198, 18, 0, 2)
+    let clock = VirtualTimeSource(start: 1_000_000_000)
+    let wire: MemoryWire
+    let client: Stack
+    let server: Stack
+
+    init() throws {
+        wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
+        client = try Stack(port: wire.a, configuration: Self.configuration("198.18.0.1/24"))
+        server = try Stack(port: wire.b, configuration: Self.configuration("198.18.0.2/24"))
+    }
+
+    static func configuration(_ interface: String) throws -> StackConfiguration {
+        var configuration = StackConfiguration(interface: try InterfaceAddress(interface))
+        configuration.flowCapacity = 32
+        configuration.slowPath.initialRetransmissionTimeout = 10_000_000
+        configuration.timeWaitDuration = 50_000_000
+        return configuration
+    }
+
+    /// Polls both stacks and runs `step` after each round, advancing 100 µs per round, until `done`.
+    func run(maximumRounds: Int = 200_000, step: (UInt64) -> Void, until done: () -> Bool) -> Bool {
+        for _ in 0..<maximumRounds {
+            if done() { return true }
+            clock.advance(by: 100_000)
+            client.poll(now: clock.now())
+            server.poll(now: clock.now())
+            step(clock.now())
+        }
+        return done()
+    }
+}
+
+@Suite("Embedded stack")
+struct StackTests {
+    @Test("Ten connections echo 1 MB each through two stacks, verified byte for byte")
+    func echoTenConnections() throws {
+        let pair = try StackTestPair()
+        let echo = try EchoService(stack: pair.server, port: 7)
+        let sender = try SendClient(stack: pair.client, to: StackTestPair.serverAddress, port: 7, bytesPerConnection: 1_000_000,
+                                    connections: 10, seed: 5, verifiesEcho: true, now: pair.clock.now())
+        let finished = pair.run(step: { now in
+            echo.step(now: now)
+            sender.step(now: now)
+        }, until: { sender.isFinished })
+        #expect(finished)
+        let reports = try sender.outcomes.map { try #require($0).get() }
+        #expect(reports.count == 10)
+        #expect(reports.allSatisfy { $0.bytes == 1_000_000 })
+        #expect(Set(reports.map(\.sha256)).count == 10, "each connection carries its own seeded stream")
+        #expect(echo.bytesEchoed == 10_000_000)
+        #expect(echo.connectionsServed == 10)
+    }
+
+    @Test("A sink reports each connection's bytes and the same SHA-256 the sender computed")
+    func sinkMatchesSender() throws {
+        let pair = try StackTestPair()
+        let sink = try SinkService(stack: pair.server, port: 9)
+        let sender = try SendClient(stack: pair.client, to: StackTestPair.serverAddress, port: 9, bytesPerConnection: 300_001,
+                                    connections: 3, seed: 11, verifiesEcho: false, now: pair.clock.now())
+        var received: [StreamReport] = []
+        let finished = pair.run(step: { now in
+            sink.step(now: now)
+            sender.step(now: now)
+            sink.drainReports { received.append($0) }
+        }, until: { sender.isFinished && received.count == 3 })
+        #expect(finished)
+        let sent = try sender.outcomes.map { try #require($0).get() }
+        #expect(Set(received.map(\.sha256)) == Set(sent.map(\.sha256)))
+        #expect(received.allSatisfy { $0.bytes == 300_001 && $0.label.hasPrefix("198.18.0.1:") })
+        #expect(sink.failedConnections == 0)
+    }
+
+    @Test("Reads and writes wrap around the rings: odd chunk sizes, many laps of a 64 KiB ring")
+    func ringWrapAround() throws {
+        let pair = try StackTestPair()
+        let echo = try EchoService(stack: pair.server, port: 7, scratchSize: 1000)
+        let sender = try SendClient(stack: pair.client, to: StackTestPair.serverAddress, port: 7, bytesPerConnection: 250_007,
+                                    connections: 2, seed: 1, verifiesEcho: true, now: pair.clock.now(), scratchSize: 777)
+        #expect(pair.run(step: { now in
+            echo.step(now: now)
+            sender.step(now: now)
+        }, until: { sender.isFinished }))
+        for outcome in sender.outcomes { #expect(try #require(outcome).get().bytes == 250_007) }
+    }
+
+    @Test("Connecting to a port nobody listens on fails with a reset")
+    func refusedConnection() throws {
+        let pair = try StackTestPair()
+        let sender = try SendClient(stack: pair.client, to: StackTestPair.serverAddress, port: 99, bytesPerConnection: 10,
+                                    connections: 1, seed: 1, verifiesEcho: false, now: pair.clock.now())
+        #expect(pair.run(step: { sender.step(now: $0) }, until: { sender.isFinished }))
+        #expect(sender.outcomes.first??.failureValue != nil)
+    }
+}
+
+@Suite("SHA-256 and the seeded stream")
+struct StackHashTests {
+    @Test("FIPS 180-4 examples: empty, abc, two blocks, a million a's")
+    func knownDigests() {
+        var empty = SHA256()
+        #expect(empty.hexDigest() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        var abc = SHA256()
+        abc.update(Array("abc".utf8))
+        #expect(abc.hexDigest() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        var twoBlocks = SHA256()
+        twoBlocks.update(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+        #expect(twoBlocks.hexDigest() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        var million = SHA256()
+        let chunk = [UInt8](repeating: 0x61, count: 1000)
+        for _ in 0..<1000 { million.update(chunk) }
+        #expect(million.hexDigest() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("The seeded stream is the same however it is cut into chunks")
+    func streamChunking() {
+        var whole = SeededByteStream(seed: 3)
+        var pieces = SeededByteStream(seed: 3)
+        var a = [UInt8](repeating: 0, count: 1000)
+        var b = [UInt8](repeating: 0, count: 1000)
+        a.withUnsafeMutableBytes { whole.fill($0) }
+        b.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            for size in [1, 7, 8, 13, 200, 771] {
+                pieces.fill(UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + size]))
+                offset += size
+            }
+        }
+        #expect(a == b)
+        #expect(Set(a).count > 200)
+    }
+}
+
+extension Result {
+    var failureValue: Failure? { if case .failure(let failure) = self { failure } else { nil } }
+}
