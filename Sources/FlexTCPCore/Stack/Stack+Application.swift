@@ -91,7 +91,7 @@ extension Stack {
     /// Whether `flow` can take new bytes: established (or peer-closed) and not closed by us.
     private func canSend(on flow: FlowIndex) -> Bool {
         switch slowPath.state(of: flow) {
-        case .established, .closeWait: slowPath.connections[Int(flow)]?.finRequested == false
+        case .established, .closeWait: fastPath.state(of: flow)?.closeFlags.contains(.finQueued) == false
         default: false
         }
     }
