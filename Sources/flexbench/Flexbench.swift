@@ -7,5 +7,5 @@ struct Flexbench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flexbench",
         abstract: "FlexTCP benchmarks.",
-        subcommands: [WireCommand.self])
+        subcommands: [WireCommand.self, BulkCommand.self])
 }
