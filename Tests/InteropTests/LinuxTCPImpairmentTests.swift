@@ -1,0 +1,228 @@
+#if os(Linux)
+import Testing
+import FlexPort
+import FlexTCPCore
+import FlexWire
+import FlexTestHosts
+
+/// FlexTCP (namespace A, AF_PACKET, 198.18.`subnet`.2) and the Linux kernel (namespace B,
+/// 198.18.`subnet`.1/24, offloads off so each impairment hits one segment) joined through an
+/// `ImpairedBridge` in namespace R.
+private struct ImpairedLinuxPeer {
+    let stackSide: TestNamespace
+    let kernel: TestNamespace
+    let bridge: ImpairedBridge
+    let stackInterface: String
+    let subnet: UInt8
+
+    var kernelAddress: IPv4Address { IPv4Address(198, 18, subnet, 1) }
+    var stackAddress: IPv4Address { IPv4Address(198, 18, subnet, 2) }
+
+    init(_ network: TestNetwork, subnet: UInt8, rules: [ImpairmentRule], kernelOffersECN: Bool) throws {
+        self.subnet = subnet
+        stackSide = try network.makeNamespace()
+        let middle = try network.makeNamespace()
+        kernel = try network.makeNamespace()
+        let stackPair = try network.makeVethPair(between: stackSide, and: middle)
+        let kernelPair = try network.makeVethPair(between: middle, and: kernel)
+        stackInterface = stackPair.first.name
+        bridge = try ImpairedBridge(in: middle, ports: [stackPair.second.name, kernelPair.first.name], rules: rules)
+        try kernel.assign(TestAddress("198.18.\(subnet).1/24"), to: kernelPair.second.name)
+        _ = try kernel.runChecked(["ethtool", "-K", kernelPair.second.name, "tso", "off", "gso", "off", "tx", "off"])
+        if kernelOffersECN { _ = try kernel.runChecked(["sysctl", "-w", "net.ipv4.tcp_ecn=1"]) }
+    }
+
+    func makeStack(offersECN: Bool) throws -> Stack {
+        var portConfiguration = AFPacketConfiguration()
+        portConfiguration.receiveFrameCount = 256
+        let port = try stackSide.perform { try AFPacketPort(interfaceName: stackInterface, configuration: portConfiguration) }
+        var configuration = StackConfiguration(interface: try InterfaceAddress("198.18.\(subnet).2/24"))
+        configuration.flowCapacity = 8
+        configuration.receiveRingSize = 256 * 1024
+        configuration.transmitRingSize = 256 * 1024
+        configuration.slowPath.offersECN = offersECN
+        return try Stack(port: port, configuration: configuration)
+    }
+
+    /// Python in B: connects to FlexTCP's `port`, sends `bytes` random bytes, closes, waits for
+    /// FlexTCP's close and prints the data's SHA-256.
+    func client(bytes: Int, port: UInt16) -> [String] {
+        let script = """
+            import socket, hashlib, os
+            data = os.urandom(\(bytes))
+            s = socket.create_connection(("\(stackAddress)", \(port)), timeout=60)
+            s.sendall(data); s.shutdown(socket.SHUT_WR)
+            while s.recv(65536): pass
+            print(hashlib.sha256(data).hexdigest(), flush=True)
+            """
+        return ["timeout", "90", "python3", "-c", script]
+    }
+
+    /// Python in B: accepts one connection on `port`, reads it to EOF, prints `bytes sha256`.
+    func server(port: UInt16) -> [String] {
+        let script = """
+            import socket, hashlib
+            ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind(("\(kernelAddress)", \(port))); ls.listen(1); ls.settimeout(60)
+            c, a = ls.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
+            while True:
+                b = c.recv(262144)
+                if not b: break
+                h.update(b); n += len(b)
+            c.close(); print(f"{n} {h.hexdigest()}", flush=True)
+            """
+        return ["timeout", "90", "python3", "-c", script]
+    }
+
+    /// Waits (at most 10 s) until something in B listens on TCP `port`.
+    func waitUntilListening(port: UInt16) throws {
+        for _ in 0..<100 {
+            if try kernel.runChecked(["ss", "-Hltn", "sport = :\(port)"]).contains(":\(port)") { return }
+            _ = try kernel.run(["sleep", "0.1"])
+        }
+        Issue.record("nothing listens on port \(port) in the Linux namespace")
+    }
+}
+
+/// The last state the fast path held for each flow, sampled while the stack runs (a flow's state
+/// goes when the flow does), and the extremes of its DCTCP controller.
+private final class FlowWatch {
+    private let stack: Stack
+    private var nextSample: UInt64 = 0
+    private(set) var latest: [FlowIndex: FlowState] = [:]
+    private(set) var highestECNFraction = 0.0
+    private(set) var lowestRate = UInt64.max
+
+    init(_ stack: Stack) { self.stack = stack }
+
+    /// Samples every flow slot, at most once per millisecond of `now`.
+    func sample(now: UInt64) {
+        guard now >= nextSample else { return }
+        nextSample = now &+ 1_000_000
+        for flow in 0..<FlowIndex(stack.configuration.flowCapacity) {
+            guard let state = stack.fastPath.state(of: flow) else { continue }
+            latest[flow] = state
+            guard let dctcp = stack.slowPath.congestionController(of: flow) as? DCTCPRateController else { continue }
+            highestECNFraction = max(highestECNFraction, dctcp.ecnFraction)
+            lowestRate = min(lowestRate, dctcp.rateBytesPerSecond)
+        }
+    }
+
+    var fastRetransmits: UInt32 { latest.values.reduce(0) { $0 &+ $1.fastRetransmits } }
+    var ecnMarkedBytes: UInt32 { latest.values.reduce(0) { $0 &+ $1.ecnMarkedBytes } }
+    var allNegotiatedECN: Bool { !latest.isEmpty && latest.values.allSatisfy { $0.options.contains(.explicitCongestionNotification) } }
+}
+
+/// Runs the stack until `isDone` or 60 s of the monotonic clock; returns elapsed seconds, or nil
+/// when the time ran out.
+private func drive(_ stack: Stack, step: (UInt64) -> Void, until isDone: () -> Bool) -> Double? {
+    let clock = MonotonicTimeSource()
+    let start = clock.now()
+    let limit = start + 60_000_000_000
+    stack.run(clock: clock, step: step, until: { isDone() || clock.now() > limit })
+    return isDone() ? Double(clock.now() - start) / 1e9 : nil
+}
+
+@Suite("FlexTCP against Linux over an impaired wire (nftables loss and CE marks)", .enabled(if: runsAsRoot), .serialized)
+struct LinuxTCPImpairmentTests {
+    static let bytes = 10_000_000
+    static let lossSubnet: UInt8 = 11
+    static let ecnSubnet: UInt8 = 12
+
+    static func lossRules(subnet: UInt8) -> [ImpairmentRule] {
+        [ImpairmentRule(name: "toLinux", destination: "198.18.\(subnet).1", percent: 1, action: .drop),
+         ImpairmentRule(name: "toFlexTCP", destination: "198.18.\(subnet).2", percent: 1, action: .drop)]
+    }
+
+    @Test("1% loss both ways: a Linux client sends 10 MB to a FlexTCP sink; SHA-256 matches")
+    func sinkUnderLoss() throws {
+        try TestNetwork.with { network in
+            let peer = try ImpairedLinuxPeer(network, subnet: Self.lossSubnet, rules: Self.lossRules(subnet: Self.lossSubnet),
+                                             kernelOffersECN: false)
+            let outcome = try receiveFromLinux(peer, offersECN: false)
+            let dropped = (try peer.bridge.count(of: "toFlexTCP"), try peer.bridge.count(of: "toLinux"))
+            let linuxRetransmissions = try kernelTCPCounter("TcpRetransSegs", in: peer.kernel)
+            #expect(dropped.0 > 0 && dropped.1 > 0, "the wire dropped nothing")
+            #expect(linuxRetransmissions > 0, "Linux never retransmitted")
+            print("1% loss, Linux → FlexTCP sink, 10 MB: \(outcome.rate); dropped \(dropped.0) to FlexTCP, \(dropped.1) to Linux; "
+                  + "Linux retransmitted \(linuxRetransmissions) segments; FlexTCP: \(outcome.stack.fastPath.frames(withVerdict: .outOfWindow)) "
+                  + "out-of-window frames, \(outcome.stack.fastPath.acknowledgmentsSent) ACKs")
+        }
+    }
+
+    @Test("1% loss both ways: FlexTCP sends 10 MB to a Linux server; SHA-256 matches, recovery counted")
+    func sendUnderLoss() throws {
+        try TestNetwork.with { network in
+            let peer = try ImpairedLinuxPeer(network, subnet: Self.lossSubnet, rules: Self.lossRules(subnet: Self.lossSubnet),
+                                             kernelOffersECN: false)
+            let outcome = try sendToLinux(peer, offersECN: false)
+            let dropped = (try peer.bridge.count(of: "toLinux"), try peer.bridge.count(of: "toFlexTCP"))
+            let timeouts = outcome.stack.slowPath.counters.retransmissionTimeouts
+            #expect(dropped.0 > 0 && dropped.1 > 0, "the wire dropped nothing")
+            #expect(UInt64(outcome.watch.fastRetransmits) + timeouts > 0, "FlexTCP recovered without retransmitting")
+            print("1% loss, FlexTCP send → Linux, 10 MB: \(outcome.rate); dropped \(dropped.0) to Linux, \(dropped.1) to FlexTCP; "
+                  + "FlexTCP: \(outcome.watch.fastRetransmits) fast retransmits, \(timeouts) RTO timeouts, "
+                  + "\(outcome.stack.fastPath.segmentsSent) segments sent, lowest DCTCP rate \(outcome.watch.lowestRate) B/s")
+        }
+    }
+
+    /// The outcome of one transfer: the stack (for its counters), its flows' sampled states, the rate.
+    struct Transfer {
+        fileprivate let stack: Stack
+        fileprivate let watch: FlowWatch
+        let rate: String
+    }
+
+    /// A Linux client sends `bytes` to a FlexTCP sink; expects the SHA-256 to match.
+    private func receiveFromLinux(_ peer: ImpairedLinuxPeer, offersECN: Bool) throws -> Transfer {
+        let stack = try peer.makeStack(offersECN: offersECN)
+        let sink = try SinkService(stack: stack, port: 5001)
+        let watch = FlowWatch(stack)
+        stack.network.announce()
+        let client = try peer.kernel.start(peer.client(bytes: Self.bytes, port: 5001))
+        var reports: [StreamReport] = []
+        let seconds = drive(stack, step: { now in
+            sink.step(now: now)
+            sink.drainReports { reports.append($0) }
+            watch.sample(now: now)
+        }, until: { !reports.isEmpty })
+        // Let the last FIN and ACKs out while the client finishes.
+        _ = drive(stack, step: { sink.step(now: $0) }, until: { stack.slowPath.availableRingPairs == stack.configuration.flowCapacity })
+        let result = client.wait(timeout: .seconds(30))
+        let elapsed = try #require(seconds, "transfer stuck: the sink reported nothing within 60 s; client: \(result)")
+        #expect(result.succeeded, "client: \(result)")
+        #expect(reports.map(\.sha256) == result.standardOutput.split(separator: "\n").map(String.init))
+        #expect(reports.first?.bytes == UInt64(Self.bytes))
+        return Transfer(stack: stack, watch: watch, rate: Self.rate(elapsed))
+    }
+
+    /// FlexTCP sends `bytes` to a Linux server; expects the server's count and SHA-256 to match.
+    private func sendToLinux(_ peer: ImpairedLinuxPeer, offersECN: Bool) throws -> Transfer {
+        let stack = try peer.makeStack(offersECN: offersECN)
+        let server = try peer.kernel.start(peer.server(port: 5002))
+        try peer.waitUntilListening(port: 5002)
+        stack.network.announce()
+        let watch = FlowWatch(stack)
+        let client = try SendClient(stack: stack, to: peer.kernelAddress, port: 5002, bytesPerConnection: UInt64(Self.bytes),
+                                    connections: 1, seed: 7, verifiesEcho: false, now: MonotonicTimeSource().now())
+        let seconds = drive(stack, step: { now in
+            client.step(now: now)
+            watch.sample(now: now)
+        }, until: { client.isFinished })
+        let result = server.wait(timeout: .seconds(30))
+        let elapsed = try #require(seconds, "transfer stuck: \(client.bytesSent) of \(Self.bytes) bytes sent after 60 s; server: \(result)")
+        #expect(result.succeeded, "server: \(result)")
+        guard case .success(let report)?? = client.outcomes.first else {
+            Issue.record("send failed: \(client.outcomes)")
+            return Transfer(stack: stack, watch: watch, rate: Self.rate(elapsed))
+        }
+        #expect(result.standardOutput.split(separator: "\n") == ["\(report.bytes) \(report.sha256)"])
+        #expect(report.bytes == UInt64(Self.bytes))
+        return Transfer(stack: stack, watch: watch, rate: Self.rate(elapsed))
+    }
+
+    private static func rate(_ seconds: Double) -> String {
+        "\(Int(Double(bytes) / 1e6 / seconds)) MB/s over \(Int(seconds * 1000)) ms"
+    }
+}
+#endif
