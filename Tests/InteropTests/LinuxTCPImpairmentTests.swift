@@ -129,41 +129,42 @@ struct LinuxTCPImpairmentTests {
     static let lossSubnet: UInt8 = 11
     static let ecnSubnet: UInt8 = 12
 
-    static func lossRules(subnet: UInt8) -> [ImpairmentRule] {
-        [ImpairmentRule(name: "toLinux", destination: "198.18.\(subnet).1", percent: 1, action: .drop),
-         ImpairmentRule(name: "toFlexTCP", destination: "198.18.\(subnet).2", percent: 1, action: .drop)]
-    }
-
     @Test("1% loss both ways: a Linux client sends 10 MB to a FlexTCP sink; SHA-256 matches")
     func sinkUnderLoss() throws {
-        try TestNetwork.with { network in
-            let peer = try ImpairedLinuxPeer(network, subnet: Self.lossSubnet, rules: Self.lossRules(subnet: Self.lossSubnet),
-                                             kernelOffersECN: false)
+        try withLossyPeer { peer, dropped in
             let outcome = try receiveFromLinux(peer, offersECN: false)
-            let dropped = (try peer.bridge.count(of: "toFlexTCP"), try peer.bridge.count(of: "toLinux"))
             let linuxRetransmissions = try kernelTCPCounter("TcpRetransSegs", in: peer.kernel)
             let linuxTimeouts = try kernelTCPCounter("TcpExtTCPTimeouts", in: peer.kernel)
-            #expect(dropped.0 > 0 && dropped.1 > 0, "the wire dropped nothing")
             #expect(linuxRetransmissions > 0, "Linux never retransmitted")
-            print("1% loss, Linux → FlexTCP sink, 10 MB: \(outcome.rate); dropped \(dropped.0) to FlexTCP, \(dropped.1) to Linux; "
-                  + "Linux retransmitted \(linuxRetransmissions) segments after \(linuxTimeouts) RTO timeouts; FlexTCP: \(outcome.stack.fastPath.frames(withVerdict: .outOfWindow)) "
-                  + "out-of-window frames, \(outcome.stack.fastPath.acknowledgmentsSent) ACKs")
+            print("1% loss, Linux → FlexTCP sink, 10 MB: \(outcome.rate); \(try dropped()); Linux retransmitted "
+                  + "\(linuxRetransmissions) segments after \(linuxTimeouts) RTO timeouts; FlexTCP: "
+                  + "\(outcome.stack.fastPath.frames(withVerdict: .outOfWindow)) out-of-window frames, \(outcome.stack.fastPath.acknowledgmentsSent) ACKs")
         }
     }
 
     @Test("1% loss both ways: FlexTCP sends 10 MB to a Linux server; SHA-256 matches, recovery counted")
     func sendUnderLoss() throws {
-        try TestNetwork.with { network in
-            let peer = try ImpairedLinuxPeer(network, subnet: Self.lossSubnet, rules: Self.lossRules(subnet: Self.lossSubnet),
-                                             kernelOffersECN: false)
+        try withLossyPeer { peer, dropped in
             let outcome = try sendToLinux(peer, offersECN: false)
-            let dropped = (try peer.bridge.count(of: "toLinux"), try peer.bridge.count(of: "toFlexTCP"))
             let timeouts = outcome.stack.slowPath.counters.retransmissionTimeouts
-            #expect(dropped.0 > 0 && dropped.1 > 0, "the wire dropped nothing")
             #expect(UInt64(outcome.watch.fastRetransmits) + timeouts > 0, "FlexTCP recovered without retransmitting")
-            print("1% loss, FlexTCP send → Linux, 10 MB: \(outcome.rate); dropped \(dropped.0) to Linux, \(dropped.1) to FlexTCP; "
+            print("1% loss, FlexTCP send → Linux, 10 MB: \(outcome.rate); \(try dropped()); "
                   + "FlexTCP: \(outcome.watch.fastRetransmits) fast retransmits, \(timeouts) RTO timeouts, "
                   + "\(outcome.stack.fastPath.segmentsSent) segments sent, lowest DCTCP rate \(outcome.watch.lowestRate) B/s")
+        }
+    }
+
+    /// Runs `body` with a Linux peer behind a wire dropping 1% of TCP packets each way, and a
+    /// description of the drops so far; expects drops in both directions by the end.
+    private func withLossyPeer(_ body: (ImpairedLinuxPeer, () throws -> String) throws -> Void) throws {
+        let rules = [ImpairmentRule(name: "toLinux", destination: "198.18.\(Self.lossSubnet).1", percent: 1, action: .drop),
+                     ImpairmentRule(name: "toFlexTCP", destination: "198.18.\(Self.lossSubnet).2", percent: 1, action: .drop)]
+        try TestNetwork.with { network in
+            let peer = try ImpairedLinuxPeer(network, subnet: Self.lossSubnet, rules: rules, kernelOffersECN: false)
+            let dropped = { (toLinux: try peer.bridge.count(of: "toLinux"), toFlexTCP: try peer.bridge.count(of: "toFlexTCP")) }
+            try body(peer) { "dropped \(try dropped().toFlexTCP) to FlexTCP, \(try dropped().toLinux) to Linux" }
+            let total = try dropped()
+            #expect(total.toLinux > 0 && total.toFlexTCP > 0, "the wire did not drop both ways: \(total)")
         }
     }
 
@@ -264,7 +265,7 @@ struct LinuxTCPImpairmentTests {
     }
 
     private static func rate(_ seconds: Double) -> String {
-        "\(Int(Double(bytes) / 1e6 / seconds)) MB/s over \(Int(seconds * 1000)) ms"
+        "\(Double(Int(Double(bytes) / 1e5 / seconds)) / 10) MB/s over \(Int(seconds * 1000)) ms"
     }
 }
 #endif
