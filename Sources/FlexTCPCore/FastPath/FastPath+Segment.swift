@@ -7,6 +7,9 @@ extension FastPath {
     /// a FIN after the peer's FIN was taken (a retransmission) goes to the slow path.
     func handle(_ segment: ReceivedSegment, flow: FlowIndex, state: UnsafeMutablePointer<FlowState>, now: UInt64) -> FastPathVerdict {
         if segment.flags.contains(.fin) && state.pointee.closeFlags.contains(.peerFinished) { return .exception }
+        if segment.flags.contains(.ece) && state.pointee.options.contains(.explicitCongestionNotification) {
+            state.pointee.congestionWindowReducedDue = true
+        }
         var acknowledged: UInt32 = 0
         var reported: FlowCloseFlags = []
         var rewound: UInt32 = 0

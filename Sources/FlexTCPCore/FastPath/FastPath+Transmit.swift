@@ -51,6 +51,11 @@ extension FastPath {
         let ring = PayloadRing(base: payloadRegion + Int(state.pointee.transmitRingOffset), size: state.pointee.transmitRingSize)
         let position = PayloadRing.advance(state.pointee.transmitHead, by: state.pointee.transmitSent, size: ring.size)
         ring.read(into: frame + headerLength, count: payloadLength, at: position)
+        var flags = flags
+        if payloadLength > 0 && state.pointee.congestionWindowReducedDue {
+            flags.insert(.cwr)
+            state.pointee.congestionWindowReducedDue = false
+        }
         return SegmentHeaders.write(into: frame, flow: UnsafePointer(state), localAddress: configuration.localAddress,
                                     localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
                                     flags: flags, payloadLength: Int(payloadLength),

@@ -47,6 +47,9 @@ public struct FlowState: Sendable {
     public var receiveWindowShift: UInt8 = 0
     public var duplicateAcknowledgments: UInt8 = 0
     public var closeFlags: FlowCloseFlags = []
+    /// An ACK with ECE arrived: the next new data segment carries CWR (RFC 3168 §6.1.2), which tells
+    /// a classic-ECN receiver to stop repeating ECE.
+    public var congestionWindowReducedDue = false
     public var maximumSegmentSize: UInt16 = 536
     public var remoteAddress: IPv4Address = .any
     public var remoteMAC: MACAddress = .zero
