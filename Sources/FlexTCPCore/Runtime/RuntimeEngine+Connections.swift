@@ -1,7 +1,10 @@
 // The slow path's connection events, turned into completions and stream ends for the contexts.
 extension RuntimeEngine {
+    /// Handles the slow path's events, then gives waiting accepts the connections that arrived
+    /// (only after every `established` is seen, since `SlowPath.accept` may return any of them).
     func takeConnectionEvents() {
         slowPath.drainEvents { handle($0) }
+        for index in listeners.indices where !listeners[index].accepts.isEmpty { matchAccepts(listener: index) }
     }
 
     private func handle(_ event: ConnectionEvent) {
@@ -18,7 +21,6 @@ extension RuntimeEngine {
                     complete(.newConnection(listenerOpaque: listener.opaque, listener: UInt32(opaque),
                                             remoteAddress: state.remoteAddress, remotePort: state.remotePort), to: listener.context)
                 }
-                matchAccepts(listener: Int(opaque))
             }
         case .connectFailed(let flow, _, let reason):
             let record = flows[Int(flow)]

@@ -75,6 +75,7 @@ public final class StackRuntime: @unchecked Sendable {
         do {
             thread = try JoinableThread { [self] in run() }
         } catch {
+            lifecycle.store(0, ordering: .sequentiallyConsistent)
             throw .thread(error.code)
         }
     }
@@ -85,6 +86,9 @@ public final class StackRuntime: @unchecked Sendable {
         region.service.signal()
         thread?.join()
     }
+
+    /// True from `start()` until the thread has ended.
+    public var isRunning: Bool { lifecycle.load(ordering: .sequentiallyConsistent) == 1 }
 
     /// Counters of the runtime; read after `stop()`.
     public var statistics: RuntimeStatistics { engine.statistics }
@@ -103,6 +107,7 @@ public final class StackRuntime: @unchecked Sendable {
             _ = engine.stack.port.waitForFrames(timeoutNanoseconds: Int64(min(deadline &- now, slice)))
             slice = min(slice &* 2, maximumIdleSlice)
         }
+        lifecycle.store(2, ordering: .sequentiallyConsistent)
     }
 }
 
