@@ -24,10 +24,11 @@ public struct RingSpan {
 
     public var count: Int { first.count + second.count }
 
-    /// Copies the span's bytes to `destination` (at least `count` bytes).
-    public func copyBytes(to destination: UnsafeMutableRawPointer) {
-        if let source = first.baseAddress { destination.copyMemory(from: source, byteCount: first.count) }
-        if let source = second.baseAddress { (destination + first.count).copyMemory(from: source, byteCount: second.count) }
+    /// Copies the span's first `count` bytes (`count <= self.count`) to `destination`.
+    public func copyBytes(to destination: UnsafeMutableRawPointer, count: Int) {
+        let head = min(count, first.count)
+        if head > 0, let source = first.baseAddress { destination.copyMemory(from: source, byteCount: head) }
+        if head < count, let source = second.baseAddress { (destination + head).copyMemory(from: source, byteCount: count - head) }
     }
 
     /// Copies `count` bytes of `source` into the span, starting `offset` bytes into it

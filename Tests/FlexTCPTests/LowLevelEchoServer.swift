@@ -9,6 +9,8 @@ final class LowLevelEchoServer {
     let context: Context
     let port: UInt16
     let served: Int
+    /// Raised once the listener is open (clients connect after that).
+    let isListening = SharedFlag()
     private(set) var closedConnections = 0
     private(set) var echoedBytes = 0
     private(set) var failures: [String] = []
@@ -34,6 +36,7 @@ final class LowLevelEchoServer {
         case .listenerOpened(_, let status):
             guard status == .success else { return failures.append("listen: \(status)") }
             for _ in 0..<served { _ = context.accept(on: listener) }
+            isListening.raise()
         case .accepted(let connection, let status):
             guard status == .success else { return failures.append("accept: \(status)") }
             open.append(connection)

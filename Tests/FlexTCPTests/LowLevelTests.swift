@@ -40,7 +40,7 @@ final class LowLevelEchoClient {
         case .received(let connection, let span):
             guard let index = connections.firstIndex(where: { $0 === connection }) else { return }
             var chunk = [UInt8](repeating: 0, count: span.count)
-            chunk.withUnsafeMutableBytes { span.copyBytes(to: $0.baseAddress!) }
+            chunk.withUnsafeMutableBytes { span.copyBytes(to: $0.baseAddress!, count: span.count) }
             for (offset, byte) in chunk.enumerated() where byte != patternByte(connection: index, offset: verified[index] + offset) {
                 mismatches += 1
             }
@@ -81,6 +81,7 @@ struct LowLevelTests {
         let deadline = Deadline(seconds: 60)
         let server = HandOff(try LowLevelEchoServer(attachment: pair.server.attachment(for: 0), port: 7, served: 4))
         let serverThread = try JoinableThread { server.value.run(until: deadline) }
+        #expect(deadline.wait(for: server.value.isListening))
         let client = try LowLevelEchoClient(attachment: pair.client.attachment(for: 0), count: 4, bytes: 1 << 18)
         client.run(port: 7, until: deadline)
         serverThread.join()

@@ -2,6 +2,7 @@ import FlexPort
 import FlexTCP
 import FlexTCPCore
 import FlexWire
+import Foundation
 import Synchronization
 
 /// Two stack runtimes on one in-memory wire, each on its own thread in real time: a client at
@@ -35,7 +36,7 @@ final class RuntimePair {
 }
 
 /// A flag one thread raises and others read.
-final class StopFlag: Sendable {
+final class SharedFlag: Sendable {
     private let raised = Atomic(false)
     func raise() { raised.store(true, ordering: .sequentiallyConsistent) }
     var isRaised: Bool { raised.load(ordering: .sequentiallyConsistent) }
@@ -48,6 +49,12 @@ struct Deadline {
 
     init(seconds: UInt64) { end = Deadline.clock.now() + seconds * 1_000_000_000 }
     var hasPassed: Bool { Deadline.clock.now() >= end }
+
+    /// Sleeps in 1 ms steps until `flag` is raised or the deadline passes; returns whether it was raised.
+    func wait(for flag: SharedFlag) -> Bool {
+        while !flag.isRaised && !hasPassed { usleep(1000) }
+        return flag.isRaised
+    }
 }
 
 /// The test stream of connection `index`: byte `offset` of it.
