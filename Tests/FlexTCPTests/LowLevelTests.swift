@@ -23,8 +23,9 @@ final class LowLevelEchoClient {
         sent = Array(repeating: 0, count: count)
     }
 
-    func run(port: UInt16, until deadline: Deadline) {
-        connections = verified.indices.map { _ in context.connect(to: RuntimePair.serverAddress, port: port) }
+    /// Connects connection `i` to `ports[i]` and runs until all are closed or the deadline passes.
+    func run(ports: [UInt16], until deadline: Deadline) {
+        connections = ports.map { context.connect(to: RuntimePair.serverAddress, port: $0) }
         while closed < connections.count && !deadline.hasPassed {
             let events = context.poll(handle)
             var moved = 0
@@ -74,24 +75,24 @@ final class HandOff<Value>: @unchecked Sendable {
 
 @Suite("Low-level API on stack runtimes")
 struct LowLevelTests {
-    @Test("Low-level echo server and client move 1 MB over 4 connections between two runtimes")
+    @Test("Two low-level echo servers in two contexts of one runtime; a client moves 1 MB over 4 connections")
     func echoOverFourConnections() throws {
-        let pair = try RuntimePair()
+        let pair = try RuntimePair(serverContexts: 2)
         defer { pair.stop() }
         let deadline = Deadline(seconds: 60)
-        let server = HandOff(try LowLevelEchoServer(attachment: pair.server.attachment(for: 0), port: 7, served: 4))
-        let serverThread = try JoinableThread { server.value.run(until: deadline) }
-        #expect(deadline.wait(for: server.value.isListening))
+        let servers = try (0..<2).map { HandOff(try LowLevelEchoServer(attachment: pair.server.attachment(for: $0), port: UInt16(7 + $0), served: 2)) }
+        let threads = try servers.map { server in try JoinableThread { server.value.run(until: deadline) } }
+        #expect(servers.allSatisfy { deadline.wait(for: $0.value.isListening) })
         let client = try LowLevelEchoClient(attachment: pair.client.attachment(for: 0), count: 4, bytes: 1 << 18)
-        client.run(port: 7, until: deadline)
-        serverThread.join()
+        client.run(ports: [7, 8, 7, 8], until: deadline)
+        for thread in threads { thread.join() }
         pair.stop()
 
-        #expect(client.failures.isEmpty && server.value.failures.isEmpty, "\(client.failures) \(server.value.failures)")
+        #expect(client.failures.isEmpty && servers.allSatisfy { $0.value.failures.isEmpty }, "\(client.failures)")
         #expect(client.verified == Array(repeating: 1 << 18, count: 4))
         #expect(client.mismatches == 0)
-        #expect(client.closed == 4 && server.value.closedConnections == 4)
-        #expect(server.value.echoedBytes == 1 << 20)
+        #expect(client.closed == 4 && servers.allSatisfy { $0.value.closedConnections == 2 })
+        #expect(servers.map(\.value.echoedBytes) == [1 << 19, 1 << 19], "each context echoed its own two connections")
         #expect(!pair.client.isRunning && !pair.server.isRunning)
     }
 }
