@@ -64,4 +64,59 @@ struct AsyncTests {
         #expect(!pair.client.isRunning && !pair.server.isRunning)
         await #expect(throws: TCPError.stopped) { try await driver.connect(to: RuntimePair.serverAddress, port: 7) }
     }
+
+    @Test("Async echo server in the polling form against the async client: 1 MB over 4 connections", .timeLimit(.minutes(1)))
+    func asyncServerInPollingForm() async throws {
+        let pair = try RuntimePair()
+        defer { pair.stop() }
+        let deadline = Deadline(seconds: 50)
+        let server = try ContextDriver(attachment: pair.server.attachment(for: 0))
+        let serverDone = SharedFlag()
+        // The polling form: this thread's own run-to-completion loop drives the server's context.
+        let serverLoop = try JoinableThread {
+            while !serverDone.isRaised && !deadline.hasPassed { server.runOnce(waitingUpTo: 10_000_000) }
+            server.stop()
+        }
+        let client = try ContextDriver(attachment: pair.client.attachment(for: 0))
+        try client.start()
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(50))
+            client.stop()
+            serverDone.raise()
+        }
+
+        let listener = try await server.listen(port: 7)
+        let bytes = 1 << 18
+        async let echoed = withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 {
+                let connection = try await listener.accept()
+                group.addTask {
+                    var echoed = 0
+                    while true {
+                        let chunk = try await connection.read()
+                        if chunk.isEmpty { break }
+                        try await connection.write(chunk)
+                        echoed += chunk.count
+                    }
+                    try await connection.close()
+                    return echoed
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let verified = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<4 { group.addTask { try await echoThroughConnection(client, index: index, bytes: bytes, port: 7) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let echoedBytes = try await echoed
+        watchdog.cancel()
+        serverDone.raise()
+        serverLoop.join()
+        client.stop()
+        pair.stop()
+
+        #expect(verified == Array(repeating: bytes, count: 4))
+        #expect(echoedBytes == Array(repeating: bytes, count: 4))
+        await #expect(throws: TCPError.stopped) { try await listener.accept() }
+    }
 }
