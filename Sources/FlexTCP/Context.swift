@@ -56,8 +56,10 @@ public final class Context {
         return listener
     }
 
-    /// A.4 accept: takes the listener's next connection; `accepted` reports it.
-    public func accept(on listener: Listener) -> Connection {
+    /// A.4 accept: takes the listener's next connection; `accepted` reports it. Nil until the
+    /// listener's `listenerOpened` reported success.
+    public func accept(on listener: Listener) -> Connection? {
+        guard listener.status == .success else { return nil }
         let connection = Connection(opaque: takeOpaque())
         opening[connection.opaque] = connection
         request(.accept(listener: listener.identifier, opaque: connection.opaque))

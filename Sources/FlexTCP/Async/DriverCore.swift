@@ -49,8 +49,10 @@ final class DriverCore {
             listeners[key] = ListenerState(handle: listener, opened: continuation)
             listenerKeys[ObjectIdentifier(listener)] = key
         case .accept(let key, let continuation):
-            guard let listener = listeners[key]?.handle, listener.status == .success else { return continuation.resume(throwing: TCPError.unknownHandle) }
-            opening[ObjectIdentifier(context.accept(on: listener))] = continuation
+            guard let listener = listeners[key]?.handle, let connection = context.accept(on: listener) else {
+                return continuation.resume(throwing: TCPError.unknownHandle)
+            }
+            opening[ObjectIdentifier(connection)] = continuation
         case .connect(let address, let port, let continuation):
             opening[ObjectIdentifier(context.connect(to: address, port: port))] = continuation
         case .read(let key, let maximumCount, let continuation):

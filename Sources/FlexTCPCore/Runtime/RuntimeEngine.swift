@@ -57,7 +57,9 @@ final class RuntimeEngine {
     /// One round over every context and the port. Returns true if anything was taken or sent.
     func step(now: UInt64) -> Bool {
         var busy = takeRequests()
-        for endpoint in flowEndpoints where endpoint.drainTransmitQueue(into: fastPath, now: now) > 0 { busy = true }
+        for endpoint in flowEndpoints {
+            if endpoint.drainTransmitQueue(into: fastPath, now: now) > 0 { busy = true }
+        }
         routeFlowEvents()
         applyRequests(now: now)
         busy = runNetwork(now: now) || busy
@@ -107,11 +109,10 @@ final class RuntimeEngine {
 
     /// True when a context has published requests or transmit entries the runtime has not taken.
     var hasQueuedWork: Bool {
-        queues.contains { context in
-            [context.transmit, context.requests].contains {
-                $0.producerIndex.load(ordering: .acquiring) != $0.consumerIndex.load(ordering: .relaxed)
-            }
+        func hasEntries(_ ring: FrameRing) -> Bool {
+            ring.producerIndex.load(ordering: .acquiring) != ring.consumerIndex.load(ordering: .relaxed)
         }
+        return queues.contains { hasEntries($0.transmit) || hasEntries($0.requests) }
     }
 }
 

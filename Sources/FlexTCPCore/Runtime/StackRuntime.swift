@@ -8,7 +8,16 @@ import FlexPort
 /// round it applies the contexts' transmit queues to the fast path (validated per entry), answers
 /// their requests (listen, accept, connect, close, move) with events, moves a receive batch through
 /// fast and slow path, runs timers and transmits, and posts flow events to the receive queue of the
-/// context that owns the flow.
+/// context that owns the flow. Any context may accept on any listener of the runtime (they belong
+/// to one application in embedded mode); the accepted flow belongs to the accepting context.
+///
+/// What the application hears, per flow: the completion that opens it (`accepted`/`connected`) is
+/// published before any receive-queue entry of the flow, and bytes that arrived before it are
+/// announced in one `received` entry right after. The receive queue's `closed` entry marks the end
+/// of the byte stream (`peerFinished`, or `reset`/`timedOut`); entries that only acknowledge sent
+/// bytes may still follow a `peerFinished` one (the peer finished, we may still send). The event
+/// queue's `closed` completion says the runtime is done with the flow; the application may forget
+/// the flow once it has seen both.
 ///
 /// Idle: the thread sleeps on the port until a frame arrives or the next timer is due, in slices
 /// of at most `maximumIdleSlice` ns (doubling from `minimumIdleSlice` while it stays idle), and
