@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "FlexWire", targets: ["FlexWire"]),
         .library(name: "FlexPort", targets: ["FlexPort"]),
         .library(name: "FlexTCPCore", targets: ["FlexTCPCore"]),
+        .library(name: "FlexTCP", targets: ["FlexTCP"]),
         .executable(name: "flextcp", targets: ["flextcp"]),
         .executable(name: "flexbench", targets: ["flexbench"]),
     ],
@@ -32,6 +33,8 @@ let package = Package(
             name: "FlexTCPCore",
             dependencies: ["FlexWire", "FlexPort", .product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: optimize),
+        // What applications import: contexts, the low-level API and the async API.
+        .target(name: "FlexTCP", dependencies: ["FlexTCPCore", "FlexWire", "FlexPort"], swiftSettings: optimize),
         // Network-namespace test hosts (198.18.0.0/15) for tests and tools.
         .target(name: "FlexTestHosts", dependencies: []),
         .executableTarget(
@@ -44,6 +47,7 @@ let package = Package(
         .testTarget(name: "FlexWireTests", dependencies: ["FlexWire"]),
         .testTarget(name: "FlexPortTests", dependencies: ["FlexPort", "FlexWire"]),
         .testTarget(name: "FlexTCPCoreTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire"]),
+        .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCPCore"]),
     ]
 )

@@ -1,0 +1,133 @@
+import FlexTCPCore
+
+// Polling: the queues' entries turned into `ContextEvent`s.
+extension Context {
+    /// Hands over what waits, then reports every available event to `body`, completions first
+    /// (so a connection's bytes never come before its `accepted` or `connected`). Returns how many
+    /// events it reported.
+    @discardableResult
+    public func poll(_ body: (ContextEvent) -> Void) -> Int {
+        submitWaiting()
+        // Flow entries first, completions second: the runtime publishes a connection's completion
+        // before its first flow entry, so every flow entry taken here has its completion visible.
+        let flowCount = endpoint.poll(into: flowEntries)
+        var reported = 0
+        while true {
+            let eventCount = endpoint.pollEvents(into: eventEntries)
+            if eventCount == 0 { break }
+            for index in 0..<eventCount { reported += handle(eventEntries[index], body) }
+        }
+        for index in 0..<flowCount { reported += handle(flowEntries[index], body) }
+        return reported
+    }
+
+    private func handle(_ event: SlowPathEvent, _ body: (ContextEvent) -> Void) -> Int {
+        switch event {
+        case .listenerOpened(let opaque, let identifier, let status):
+            guard let listener = listeners[opaque] else { return 0 }
+            listener.identifier = identifier
+            listener.status = status
+            if status != .success { listeners[opaque] = nil }
+            body(.listenerOpened(listener, status))
+        case .newConnection(let opaque, _, let remoteAddress, let remotePort):
+            guard let listener = listeners[opaque] else { return 0 }
+            body(.newConnection(listener, remoteAddress: remoteAddress, remotePort: remotePort))
+        case .accepted(let opened):
+            guard let connection = open(opened) else { return 0 }
+            body(.accepted(connection, opened.status))
+        case .connected(let opened):
+            guard let connection = open(opened) else { return 0 }
+            body(.connected(connection, opened.status))
+        case .closed(let opaque, let flow, let reason):
+            guard let connection = connection(flow: flow, opaque: opaque) else { return 0 }
+            connection.finishReason = reason
+            return finishIfDone(connection, body)
+        case .moved:
+            // This library does not request moves.
+            return 0
+        case .rejected(let rejection):
+            body(.rejected(rejection))
+        }
+        return 1
+    }
+
+    private func handle(_ entry: ReceiveQueueEntry, _ body: (ContextEvent) -> Void) -> Int {
+        switch entry {
+        case .received(let event):
+            guard let connection = connection(flow: event.flow, opaque: event.opaque) else { return 0 }
+            var reported = 0
+            let received = Int(event.receivedBytes)
+            if received > 0, let base = connection.receiveBase, Int(event.receivedPosition) < connection.receiveSize,
+               received <= connection.receiveSize - connection.unfreedBytes {
+                if connection.unfreedBytes == 0 { connection.readPosition = Int(event.receivedPosition) }
+                connection.unfreedBytes += received
+                body(.received(connection, RingSpan(base: base, size: connection.receiveSize, position: Int(event.receivedPosition),
+                                                    count: received)))
+                reported += 1
+            }
+            let acknowledged = min(Int(event.acknowledgedBytes), connection.unacknowledgedBytes)
+            connection.unacknowledgedBytes -= acknowledged
+            if acknowledged > 0 && connection.wantsSendSpace {
+                connection.wantsSendSpace = false
+                body(.sendSpaceAvailable(connection))
+                reported += 1
+            }
+            return reported
+        case .closed(let opaque, let flow, let reason):
+            guard let connection = connection(flow: flow, opaque: opaque), !connection.streamEnded else { return 0 }
+            connection.streamEnded = true
+            var reported = 0
+            if reason == .peerFinished {
+                body(.endOfStream(connection))
+                reported = 1
+            }
+            return reported + finishIfDone(connection, body)
+        case .rejected(let rejection):
+            body(.rejected(rejection))
+            return 1
+        }
+    }
+
+    /// Takes an accept or connect completion: on success the connection opens on its flow and rings.
+    private func open(_ opened: OpenedConnection) -> Connection? {
+        guard let connection = opening.removeValue(forKey: opened.opaque) else { return nil }
+        guard opened.status == .success else { return connection }
+        let region = attachment.payloadRegion
+        let regionSize = UInt64(attachment.payloadRegionSize)
+        guard Int(opened.flow) < connections.count, connections[Int(opened.flow)] == nil, opened.receiveRingSize > 0,
+              opened.transmitRingSize > 0,
+              UInt64(opened.receiveRingOffset) + UInt64(opened.receiveRingSize) <= regionSize,
+              UInt64(opened.transmitRingOffset) + UInt64(opened.transmitRingSize) <= regionSize else {
+            staleEntries &+= 1
+            return nil
+        }
+        connection.flow = opened.flow
+        connection.remoteAddress = opened.remoteAddress
+        connection.remotePort = opened.remotePort
+        connection.localPort = opened.localPort
+        connection.receiveBase = region + Int(opened.receiveRingOffset)
+        connection.receiveSize = Int(opened.receiveRingSize)
+        connection.transmitBase = region + Int(opened.transmitRingOffset)
+        connection.transmitSize = Int(opened.transmitRingSize)
+        connection.isOpen = true
+        connections[Int(opened.flow)] = connection
+        return connection
+    }
+
+    private func connection(flow: FlowIndex, opaque: UInt64) -> Connection? {
+        guard Int(flow) < connections.count, let connection = connections[Int(flow)], connection.opaque == opaque else {
+            staleEntries &+= 1
+            return nil
+        }
+        return connection
+    }
+
+    /// A connection is gone once both its stream end and the runtime's completion have arrived.
+    private func finishIfDone(_ connection: Connection, _ body: (ContextEvent) -> Void) -> Int {
+        guard connection.streamEnded, let reason = connection.finishReason else { return 0 }
+        connection.isOpen = false
+        connections[Int(connection.flow)] = nil
+        body(.closed(connection, reason))
+        return 1
+    }
+}

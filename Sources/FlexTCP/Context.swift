@@ -1,0 +1,177 @@
+import FlexPort
+import FlexTCPCore
+import FlexWire
+
+/// An application context (dissertation A.4 "context"): one per thread, attached to one queue set
+/// of a `StackRuntime`. It opens listeners and connections, reports their events from `poll`, and
+/// moves bytes through each connection's rings: `rxFree` hands received bytes back, `txAlloc` +
+/// `txSend` append bytes to send.
+///
+/// Contract: used by one thread at a time; never blocks except in `wait`. Operations never fail
+/// for a full queue: what does not fit is kept and handed over at the next `poll` or `wait`, in
+/// order (send/free counts before the close that follows them). Every handle's outcome arrives as
+/// an event from `poll`.
+public final class Context {
+    public let attachment: ContextAttachment
+    let endpoint: ApplicationContextEndpoint
+    var nextOpaque: UInt64 = 1
+    var listeners: [UInt64: Listener] = [:]
+    /// Connections whose accept or connect has not completed, by opaque.
+    var opening: [UInt64: Connection] = [:]
+    /// Open connections by flow index.
+    var connections: [Connection?]
+    /// Connections with send/free counts that did not fit in the transmit queue.
+    var updates: [Connection] = []
+    /// Requests that did not fit in the request queue, oldest first; a close waits for its
+    /// connection's counts to be in the transmit queue.
+    var requests: [(request: SlowPathRequest, connection: Connection?)] = []
+    let flowEntries: UnsafeMutableBufferPointer<ReceiveQueueEntry>
+    let eventEntries: UnsafeMutableBufferPointer<SlowPathEvent>
+    /// Receive-queue entries for flows this context does not (or no longer) hold.
+    public internal(set) var staleEntries: UInt64 = 0
+
+    public init(attachment: ContextAttachment, batchSize: Int = 64) throws(ContextQueueError) {
+        self.attachment = attachment
+        let queues = try attachment.region.queues(attachment.index)
+        endpoint = ApplicationContextEndpoint(queues: queues, signals: attachment.region.signals(attachment.index))
+        connections = Array(repeating: nil, count: attachment.flowCapacity)
+        flowEntries = .allocate(capacity: batchSize)
+        flowEntries.initialize(repeating: .closed(opaque: 0, flow: 0, reason: .reset))
+        eventEntries = .allocate(capacity: batchSize)
+        eventEntries.initialize(repeating: .closed(opaque: 0, flow: 0, reason: .reset))
+    }
+
+    deinit {
+        flowEntries.deallocate()
+        eventEntries.deallocate()
+    }
+
+    // MARK: Listener and connection operations
+
+    /// A.4 listener open: listen on `port`; `listenerOpened` reports the outcome.
+    public func openListener(port: UInt16, backlog: UInt32 = 128) -> Listener {
+        let listener = Listener(port: port, opaque: takeOpaque())
+        listeners[listener.opaque] = listener
+        request(.openListener(port: port, backlog: backlog, opaque: listener.opaque))
+        return listener
+    }
+
+    /// A.4 accept: takes the listener's next connection; `accepted` reports it. Nil until the
+    /// listener's `listenerOpened` reported success.
+    public func accept(on listener: Listener) -> Connection? {
+        guard listener.status == .success else { return nil }
+        let connection = Connection(opaque: takeOpaque())
+        opening[connection.opaque] = connection
+        request(.accept(listener: listener.identifier, opaque: connection.opaque))
+        return connection
+    }
+
+    /// A.4 connection open: connects to `address:port`; `connected` reports the outcome.
+    public func connect(to address: IPv4Address, port: UInt16) -> Connection {
+        let connection = Connection(opaque: takeOpaque(), remoteAddress: address, remotePort: port)
+        opening[connection.opaque] = connection
+        request(.openConnection(address: address, port: port, opaque: connection.opaque))
+        return connection
+    }
+
+    /// Closes our direction after the bytes already sent (FIN); `closed` follows once both sides are done.
+    public func close(_ connection: Connection) {
+        guard connection.isOpen, !connection.closeRequested else { return }
+        connection.closeRequested = true
+        request(.close(flow: connection.flow), for: connection)
+    }
+
+    // MARK: Ring operations
+
+    /// A.4 rx_free: the oldest `bytes` received bytes are processed (at most those not yet freed).
+    /// Returns how many were freed.
+    @discardableResult
+    public func rxFree(_ connection: Connection, bytes: Int) -> Int {
+        let count = max(0, min(bytes, connection.unfreedBytes))
+        guard connection.isOpen, count > 0 else { return 0 }
+        connection.unfreedBytes -= count
+        connection.readPosition = (connection.readPosition + count) % connection.receiveSize
+        connection.pendingFree &+= UInt32(count)
+        handOver(connection)
+        return count
+    }
+
+    /// A.4 tx_alloc: up to `bytes` of free transmit ring at the connection's tail, in at most two
+    /// pieces across the wrap. Fewer (or none) when the ring holds unacknowledged bytes; then
+    /// `sendSpaceAvailable` follows when acknowledgments free space.
+    public func txAlloc(_ connection: Connection, bytes: Int) -> RingSpan {
+        let count = max(0, min(bytes, connection.transmitSpace))
+        if count < bytes { connection.wantsSendSpace = true }
+        guard let base = connection.transmitBase else { return .empty }
+        return RingSpan(base: base, size: connection.transmitSize, position: connection.transmitTail, count: count)
+    }
+
+    /// A.4 tx_send: the first `bytes` of the last `txAlloc` span are ready to send (at most the
+    /// free space). Returns how many were queued.
+    @discardableResult
+    public func txSend(_ connection: Connection, bytes: Int) -> Int {
+        let count = max(0, min(bytes, connection.transmitSpace))
+        guard count > 0 else { return 0 }
+        connection.transmitTail = (connection.transmitTail + count) % connection.transmitSize
+        connection.unacknowledgedBytes += count
+        connection.pendingSend &+= UInt32(count)
+        handOver(connection)
+        return count
+    }
+
+    // MARK: Waiting
+
+    /// Hands over what waits, then sleeps until an event may be ready, queue room appears, or
+    /// `timeoutNanoseconds` pass. Returns false on timeout.
+    public func wait(timeoutNanoseconds: Int64) -> Bool {
+        submitWaiting()
+        return endpoint.wait(timeoutNanoseconds: timeoutNanoseconds)
+    }
+
+    /// Wakes this context's `wait` from any thread (e.g. to hand it new work).
+    public var wakeup: WakeupSignal { attachment.region.signals(attachment.index).application }
+
+    // MARK: Handing over
+
+    private func takeOpaque() -> UInt64 {
+        defer { nextOpaque &+= 1 }
+        return nextOpaque
+    }
+
+    private func request(_ request: SlowPathRequest, for connection: Connection? = nil) {
+        requests.append((request, connection))
+        submitWaiting()
+    }
+
+    /// Puts the connection's send/free counts into the transmit queue, or keeps them for later.
+    private func handOver(_ connection: Connection) {
+        if updates.isEmpty && submitUpdate(connection) { return }
+        if !connection.isQueuedForUpdate {
+            connection.isQueuedForUpdate = true
+            updates.append(connection)
+        }
+    }
+
+    private func submitUpdate(_ connection: Connection) -> Bool {
+        guard connection.pendingSend > 0 || connection.pendingFree > 0 else { return true }
+        guard endpoint.submit(TransmitRequest(flow: connection.flow, sendBytes: connection.pendingSend,
+                                              freeBytes: connection.pendingFree)) else { return false }
+        connection.pendingSend = 0
+        connection.pendingFree = 0
+        return true
+    }
+
+    /// Submits waiting counts, then waiting requests in order (publishing the counts first).
+    func submitWaiting() {
+        while let connection = updates.first, submitUpdate(connection) {
+            connection.isQueuedForUpdate = false
+            updates.removeFirst()
+        }
+        endpoint.flush()
+        while let (request, connection) = requests.first {
+            if let connection, connection.isQueuedForUpdate { break }
+            guard endpoint.submit(request) else { break }
+            requests.removeFirst()
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import FlexPort
+
+/// One memory region holding the queue sets of `count` application contexts, back to back (each
+/// `ContextQueues.regionSize` bytes, 64-byte aligned), formatted for contexts 0 ..< count, and
+/// each context's wake-up signals: its own application signal, and one `service` signal that every
+/// context's fast-path and slow-path side shares (the runtime's thread sleeps on that one).
+///
+/// Contract: owns the memory and frees it on deinit; every view and endpoint built on it must be
+/// gone by then (holders keep a reference to the region).
+public final class ContextRegion: @unchecked Sendable {
+    // Sendable: the fields never change after init; the bytes are shared only under the queue protocol.
+    public let base: UnsafeMutableRawPointer
+    public let length: Int
+    public let count: Int
+    /// Bytes from one context's queue set to the next.
+    public let stride: Int
+    public let capacities: ContextQueueCapacities
+    public let service: WakeupSignal
+    private let applicationSignals: [WakeupSignal]
+
+    /// Why a region could not be set up.
+    public enum SetupError: Error, Equatable {
+        /// No context, more than 65,536, or a capacity that is not a power of two in 2 ... 2^20.
+        case invalidConfiguration
+        case queues(ContextQueueError)
+        case signal(WakeupSignalError)
+    }
+
+    public init(count: Int, capacities: ContextQueueCapacities) throws(SetupError) {
+        guard count > 0, count <= Int(UInt16.max) + 1, let size = ContextQueues.regionSize(for: capacities) else {
+            throw .invalidConfiguration
+        }
+        self.count = count
+        self.capacities = capacities
+        stride = size
+        length = size * count
+        base = .allocate(byteCount: length, alignment: FrameRingLayout.alignment)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: length)
+        do {
+            service = try WakeupSignal()
+            applicationSignals = try (0..<count).map { _ throws(WakeupSignalError) in try WakeupSignal() }
+        } catch {
+            base.deallocate()
+            throw .signal(error)
+        }
+        for context in 0..<count {
+            do {
+                _ = try ContextQueues.format(at: base + context * stride, regionLength: stride, context: UInt16(context),
+                                             capacities: capacities)
+            } catch {
+                // Every stored property is set, so deinit frees the memory.
+                throw .queues(error)
+            }
+        }
+    }
+
+    deinit { base.deallocate() }
+
+    /// A checked view of context `index`'s queue set (as an application attaches to it).
+    public func queues(_ index: Int) throws(ContextQueueError) -> ContextQueues {
+        try ContextQueues(attachingTo: base + index * stride, regionLength: stride)
+    }
+
+    public func signals(_ index: Int) -> ContextQueueSignals {
+        ContextQueueSignals(application: applicationSignals[index], fastPath: service, slowPath: service)
+    }
+}

@@ -1,0 +1,120 @@
+// The slow path's connection events, turned into completions and stream ends for the contexts.
+extension RuntimeEngine {
+    /// Handles the slow path's events, then gives waiting accepts the connections that arrived
+    /// (only after every `established` is seen, since `SlowPath.accept` may return any of them).
+    func takeConnectionEvents() {
+        slowPath.drainEvents { handle($0) }
+        for index in listeners.indices where !listeners[index].accepts.isEmpty { matchAccepts(listener: index) }
+    }
+
+    private func handle(_ event: ConnectionEvent) {
+        switch event {
+        case .established(let flow, let opaque, _, _):
+            if flows[Int(flow)].phase == .connecting {
+                announce(flow, as: SlowPathEvent.connected)
+            } else if Int(opaque) < listeners.count {
+                // Passive: the slow path carries the listener's index as the flow's opaque.
+                let listener = listeners[Int(opaque)]
+                flows[Int(flow)] = RuntimeFlow(phase: .awaitingAccept(listener: Int(opaque)), context: listener.context,
+                                               opaque: listener.opaque)
+                if let state = fastPath.state(of: flow) {
+                    complete(.newConnection(listenerOpaque: listener.opaque, listener: UInt32(opaque),
+                                            remoteAddress: state.remoteAddress, remotePort: state.remotePort), to: listener.context)
+                }
+            }
+        case .connectFailed(let flow, _, let reason):
+            let record = flows[Int(flow)]
+            flows[Int(flow)] = RuntimeFlow()
+            guard record.phase == .connecting else { return }
+            complete(.connected(OpenedConnection(opaque: record.opaque, flow: flow, status: Self.status(for: reason))), to: record.context)
+        case .peerClosed(let flow, _):
+            switch flows[Int(flow)].phase {
+            case .open: endStream(of: flow, reason: .peerFinished)
+            case .awaitingAccept, .announcing: flows[Int(flow)].peerFinished = true
+            case .unused, .connecting: break
+            }
+        case .closed(let flow, _):
+            finish(flow, reason: nil)
+        case .aborted(let flow, _, let reason):
+            finish(flow, reason: reason == .timedOut ? .timedOut : .reset)
+        }
+    }
+
+    /// The slow path is done with the flow: an aborted stream ends (`reason`), and the application
+    /// hears that the flow is gone. Flows it never knew just go.
+    private func finish(_ flow: FlowIndex, reason: CloseReason?) {
+        let record = flows[Int(flow)]
+        flows[Int(flow)] = RuntimeFlow()
+        guard record.isKnownToApplication else { return }
+        if let reason, !record.peerFinished { streamEnds.append(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason)) }
+        complete(.closed(opaque: record.opaque, flow: flow, reason: reason ?? .closedByApplication), to: record.context)
+    }
+
+    /// Reports the open of an installed flow (accepted or connected) to its context; once the
+    /// completion is in the event queue the flow opens and the bytes already received are announced.
+    func announce(_ flow: FlowIndex, as completion: (OpenedConnection) -> SlowPathEvent) {
+        guard let state = fastPath.state(of: flow) else { return }
+        let record = flows[Int(flow)]
+        flows[Int(flow)].phase = .announcing
+        let opened = OpenedConnection(opaque: record.opaque, flow: flow, status: .success,
+                                      receiveRingOffset: state.receiveRingOffset, receiveRingSize: state.receiveRingSize,
+                                      transmitRingOffset: state.transmitRingOffset, transmitRingSize: state.transmitRingSize,
+                                      remoteAddress: state.remoteAddress, remotePort: state.remotePort, localPort: state.localPort)
+        complete(completion(opened), to: record.context, announcing: flow)
+    }
+
+    /// The open completion of `flow` is in its context's event queue: publish it, then tell the
+    /// context about the bytes (and the end of stream) that arrived before.
+    private func opened(_ flow: FlowIndex) {
+        guard flows[Int(flow)].phase == .announcing, let state = fastPath.state(of: flow) else { return }
+        let record = flows[Int(flow)]
+        flows[Int(flow)].phase = .open
+        requestEndpoints[Int(record.context)].flush()
+        let held = state.receiveRingSize &- state.receiveSpace
+        if held > 0 {
+            let start = state.receiveHead >= held ? state.receiveHead &- held : state.receiveHead &+ (state.receiveRingSize &- held)
+            flowEndpoints[Int(record.context)].post(FlowEvent(opaque: record.opaque, flow: flow, context: record.context,
+                                                              receivedPosition: start, receivedBytes: held, acknowledgedBytes: 0))
+        }
+        if record.peerFinished { endStream(of: flow, reason: .peerFinished) }
+    }
+
+    private func endStream(of flow: FlowIndex, reason: CloseReason) {
+        let record = flows[Int(flow)]
+        flows[Int(flow)].peerFinished = true
+        streamEnds.append(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason))
+    }
+
+    /// Posts a completion to `context`'s event queue, behind any that wait for room.
+    func complete(_ event: SlowPathEvent, to context: UInt16, announcing flow: FlowIndex? = nil) {
+        if outboxes[Int(context)].isEmpty && requestEndpoints[Int(context)].post(event) {
+            if let flow { opened(flow) }
+        } else {
+            statistics.deferredCompletions &+= 1
+            outboxes[Int(context)].append(OutboxEntry(event: event, announces: flow))
+        }
+    }
+
+    /// Posts what waited for room: completions, stream ends, moves.
+    func retryPending() {
+        for context in outboxes.indices where !outboxes[context].isEmpty {
+            while let entry = outboxes[context].first, requestEndpoints[context].post(entry.event) {
+                outboxes[context].removeFirst()
+                if let flow = entry.announces { opened(flow) }
+            }
+        }
+        streamEnds.removeAll { end in
+            flowEndpoints[Int(end.context)].postClosed(opaque: end.opaque, flow: end.flow, reason: end.reason)
+        }
+        performMoves()
+    }
+
+    static func status(for reason: ConnectionAbortReason) -> SlowPathStatus {
+        switch reason {
+        case .resetByPeer: .connectionRefused
+        case .timedOut: .timedOut
+        case .noRoute: .unreachable
+        case .outOfResources: .resourcesExhausted
+        }
+    }
+}

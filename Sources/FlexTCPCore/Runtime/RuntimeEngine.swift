@@ -1,0 +1,128 @@
+import FlexPort
+
+/// The work of a `StackRuntime`, confined to the runtime's thread: it serves every context's
+/// queues from one `Stack` (fast path, slow path, network host and port).
+///
+/// Contract: one thread calls `step` and `idleWait`, nothing else touches the stack meanwhile.
+/// Each `step` takes the contexts' requests, then applies their transmit queues (so send/free
+/// entries published before a request are applied before it), then the requests, then moves one
+/// receive batch through fast and slow path, runs timers and transmits, routes flow events to the
+/// owning context's receive queue (`FlowState.context`) and connection events to event queues,
+/// and publishes: event queues first, then receive queues, so an application never sees bytes of
+/// a flow before the completion that introduces it.
+final class RuntimeEngine {
+    let stack: Stack
+    let region: ContextRegion
+    var fastPath: FastPath { stack.fastPath }
+    var slowPath: SlowPath { stack.slowPath }
+    let queues: [ContextQueues]
+    let flowEndpoints: [FastPathContextEndpoint]
+    let requestEndpoints: [SlowPathContextEndpoint]
+    let requestsPerContext: Int
+    let requestBuffer: UnsafeMutableBufferPointer<SlowPathRequest>
+    var requestCounts: [Int]
+    let batch: FrameBatch
+    var flows: [RuntimeFlow]
+    var listeners: [RuntimeListener] = []
+    var outboxes: [[OutboxEntry]]
+    var streamEnds: [StreamEnd] = []
+    var moves: [PendingMove] = []
+    var statistics = RuntimeStatistics()
+    /// Accept requests a listener holds at most (an application cannot grow the runtime's memory).
+    let acceptQueueLimit: Int
+
+    init(stack: Stack, region: ContextRegion, requestsPerContext: Int = 16) throws(ContextQueueError) {
+        self.stack = stack
+        self.region = region
+        let flowCapacity = stack.fastPath.configuration.flowCapacity
+        var views: [ContextQueues] = []
+        for index in 0..<region.count { views.append(try region.queues(index)) }
+        queues = views
+        flowEndpoints = views.indices.map {
+            FastPathContextEndpoint(queues: views[$0], signals: region.signals($0), flowCapacity: flowCapacity)
+        }
+        requestEndpoints = views.indices.map { SlowPathContextEndpoint(queues: views[$0], signals: region.signals($0)) }
+        self.requestsPerContext = requestsPerContext
+        requestBuffer = .allocate(capacity: requestsPerContext * region.count)
+        requestBuffer.initialize(repeating: .close(flow: 0))
+        requestCounts = Array(repeating: 0, count: region.count)
+        batch = FrameBatch(capacity: min(stack.configuration.receiveBatchSize, FastPath.maximumReceiveBatch))
+        flows = Array(repeating: RuntimeFlow(), count: flowCapacity)
+        outboxes = Array(repeating: [], count: region.count)
+        acceptQueueLimit = flowCapacity
+    }
+
+    deinit { requestBuffer.deallocate() }
+
+    /// One round over every context and the port. Returns true if anything was taken or sent.
+    func step(now: UInt64) -> Bool {
+        var busy = takeRequests()
+        for endpoint in flowEndpoints {
+            if endpoint.drainTransmitQueue(into: fastPath, now: now) > 0 { busy = true }
+        }
+        routeFlowEvents()
+        applyRequests(now: now)
+        busy = runNetwork(now: now) || busy
+        retryPending()
+        for endpoint in requestEndpoints { endpoint.flush() }
+        for endpoint in flowEndpoints { endpoint.flush() }
+        return busy
+    }
+
+    /// Receive, fast path, slow path, timers, transmit; flow and connection events routed after each.
+    private func runNetwork(now: UInt64) -> Bool {
+        let port = stack.port
+        port.poll()
+        let received = port.receive(into: batch)
+        if received > 0 {
+            fastPath.processReceived(batch, now: now)
+            routeFlowEvents()
+            slowPath.handleExceptions(in: batch, now: now)
+            routeFlowEvents()
+        }
+        port.releaseReceived(batch)
+        takeConnectionEvents()
+        slowPath.advance(now: now)
+        routeFlowEvents()
+        takeConnectionEvents()
+        let sent = fastPath.transmit(now: now)
+        routeFlowEvents()
+        takeConnectionEvents()
+        return received > 0 || sent > 0
+    }
+
+    /// Posts the fast path's events of open flows to their contexts; the others wait in the rings.
+    func routeFlowEvents() {
+        for index in 0..<fastPath.eventCount {
+            let event = fastPath.events[index]
+            guard flows[Int(event.flow)].phase == .open, Int(event.context) < flowEndpoints.count else {
+                statistics.heldFlowEvents &+= 1
+                continue
+            }
+            flowEndpoints[Int(event.context)].post(event)
+        }
+        fastPath.clearEvents()
+    }
+
+    /// The earliest time the stack has timer or pacing work.
+    var nextDeadline: UInt64 { min(slowPath.nextDeadline, fastPath.nextTransmitTime ?? .max) }
+
+    /// True when a context has published requests or transmit entries the runtime has not taken.
+    var hasQueuedWork: Bool {
+        func hasEntries(_ ring: FrameRing) -> Bool {
+            ring.producerIndex.load(ordering: .acquiring) != ring.consumerIndex.load(ordering: .relaxed)
+        }
+        return queues.contains { hasEntries($0.transmit) || hasEntries($0.requests) }
+    }
+}
+
+/// What a `StackRuntime` counted while serving its contexts.
+public struct RuntimeStatistics: Sendable, Equatable {
+    /// Flow events not posted because the flow was not open to an application (yet, or any more).
+    public var heldFlowEvents: UInt64 = 0
+    /// Completions that found an event queue full and waited in the outbox.
+    public var deferredCompletions: UInt64 = 0
+    /// Idle waits on the port.
+    public var idleWaits: UInt64 = 0
+    public init() {}
+}

@@ -1,0 +1,60 @@
+/// What a `StackRuntime` knows about one flow index: whose it is and how far the application has
+/// been told about it.
+///
+/// Contract: `phase` decides whether the fast path's events for the flow reach an application
+/// (`open` only); before that the bytes wait in the receive ring and are announced in one event
+/// when the flow opens (`StackRuntime` "announce").
+struct RuntimeFlow {
+    enum Phase: Equatable {
+        case unused
+        /// An open-connection request is under way (SYN sent).
+        case connecting
+        /// Established on a listener; waiting in its backlog for an accept.
+        case awaitingAccept(listener: Int)
+        /// Accepted or connected; the completion waits in the context's outbox for room.
+        case announcing
+        /// The application knows the flow: its events go to `context`'s receive queue.
+        case open
+    }
+
+    var phase = Phase.unused
+    var context: UInt16 = 0
+    var opaque: UInt64 = 0
+    /// The peer's FIN arrived before the flow opened: the end of stream follows the announcement.
+    var peerFinished = false
+
+    /// The application knows the flow (or is about to): it may close it and will hear it closed.
+    var isKnownToApplication: Bool { phase == .open || phase == .announcing }
+}
+
+/// A listener opened by an application: where its connections wait and who waits for them.
+struct RuntimeListener {
+    let port: UInt16
+    let context: UInt16
+    let opaque: UInt64
+    /// Accept requests not yet matched with a connection, oldest first.
+    var accepts: [(context: UInt16, opaque: UInt64)] = []
+}
+
+/// A completion waiting for room in a context's event queue; `announces` names the flow whose
+/// open it reports (its bytes are announced once the completion is in the queue).
+struct OutboxEntry {
+    var event: SlowPathEvent
+    var announces: FlowIndex?
+}
+
+/// The end of a flow's byte stream, to post on its receive queue once no event of the flow is
+/// pending there.
+struct StreamEnd {
+    var context: UInt16
+    var opaque: UInt64
+    var flow: FlowIndex
+    var reason: CloseReason
+}
+
+/// A move request waiting until the old context's receive queue has no backlog.
+struct PendingMove {
+    var context: UInt16
+    var flow: FlowIndex
+    var newContext: UInt16
+}

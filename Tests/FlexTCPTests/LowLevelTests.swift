@@ -1,0 +1,98 @@
+import FlexPort
+import FlexTCP
+import FlexTCPCore
+import Foundation
+import Testing
+
+/// A client written against the low-level API: `count` connections, each sending `bytes` of its
+/// pattern, checking the echo byte for byte, and closing once all of it came back.
+final class LowLevelEchoClient {
+    let context: Context
+    let bytes: Int
+    private(set) var verified: [Int]
+    private(set) var mismatches = 0
+    private(set) var closed = 0
+    private(set) var failures: [String] = []
+    private var connections: [Connection] = []
+    private var sent: [Int]
+
+    init(attachment: ContextAttachment, count: Int, bytes: Int) throws {
+        context = try Context(attachment: attachment)
+        self.bytes = bytes
+        verified = Array(repeating: 0, count: count)
+        sent = Array(repeating: 0, count: count)
+    }
+
+    /// Connects connection `i` to `ports[i]` and runs until all are closed or the deadline passes.
+    func run(ports: [UInt16], until deadline: Deadline) {
+        connections = ports.map { context.connect(to: RuntimePair.serverAddress, port: $0) }
+        while closed < connections.count && !deadline.hasPassed {
+            let events = context.poll(handle)
+            var moved = 0
+            for (index, connection) in connections.enumerated() where connection.isOpen { moved += send(index, connection) }
+            if events == 0 && moved == 0 { _ = context.wait(timeoutNanoseconds: 50_000_000) }
+        }
+    }
+
+    private func handle(_ event: ContextEvent) {
+        switch event {
+        case .connected(_, let status):
+            if status != .success { failures.append("connect: \(status)") }
+        case .received(let connection, let span):
+            guard let index = connections.firstIndex(where: { $0 === connection }) else { return }
+            var chunk = [UInt8](repeating: 0, count: span.count)
+            chunk.withUnsafeMutableBytes { span.copyBytes(to: $0.baseAddress!, count: span.count) }
+            for (offset, byte) in chunk.enumerated() where byte != patternByte(connection: index, offset: verified[index] + offset) {
+                mismatches += 1
+            }
+            verified[index] += span.count
+            context.rxFree(connection, bytes: span.count)
+            if verified[index] == bytes { context.close(connection) }
+        case .closed:
+            closed += 1
+        case .rejected(let rejection):
+            failures.append("rejected: \(rejection)")
+        case .listenerOpened, .newConnection, .accepted, .sendSpaceAvailable, .endOfStream:
+            break
+        }
+    }
+
+    private func send(_ index: Int, _ connection: Connection) -> Int {
+        let space = context.txAlloc(connection, bytes: bytes - sent[index])
+        guard space.count > 0 else { return 0 }
+        let chunk = (0..<space.count).map { patternByte(connection: index, offset: sent[index] + $0) }
+        chunk.withUnsafeBytes { space.copyBytes(from: $0.baseAddress!, count: space.count) }
+        sent[index] += context.txSend(connection, bytes: space.count)
+        return space.count
+    }
+}
+
+/// Hands a non-Sendable value to exactly one other thread; the test reads it after joining.
+final class HandOff<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+@Suite("Low-level API on stack runtimes")
+struct LowLevelTests {
+    @Test("Two low-level echo servers in two contexts of one runtime; a client moves 1 MB over 4 connections")
+    func echoOverFourConnections() throws {
+        let pair = try RuntimePair(serverContexts: 2)
+        defer { pair.stop() }
+        let deadline = Deadline(seconds: 60)
+        let servers = try (0..<2).map { HandOff(try LowLevelEchoServer(attachment: pair.server.attachment(for: $0), port: UInt16(7 + $0), served: 2)) }
+        let threads = try servers.map { server in try JoinableThread { server.value.run(until: deadline) } }
+        #expect(servers.allSatisfy { deadline.wait(for: $0.value.isListening) })
+        let client = try LowLevelEchoClient(attachment: pair.client.attachment(for: 0), count: 4, bytes: 1 << 18)
+        client.run(ports: [7, 8, 7, 8], until: deadline)
+        for thread in threads { thread.join() }
+        pair.stop()
+
+        #expect(client.failures.isEmpty && servers.allSatisfy { $0.value.failures.isEmpty }, "\(client.failures)")
+        #expect(client.verified == Array(repeating: 1 << 18, count: 4))
+        #expect(client.mismatches == 0)
+        #expect(client.closed == 4 && servers.allSatisfy { $0.value.closedConnections == 2 })
+        #expect(servers.map(\.value.echoedBytes) == [1 << 19, 1 << 19], "each context echoed its own two connections")
+        #expect(!pair.client.isRunning && !pair.server.isRunning)
+    }
+}
