@@ -21,7 +21,6 @@ final class RuntimeEngine {
     let requestsPerContext: Int
     let requestBuffer: UnsafeMutableBufferPointer<SlowPathRequest>
     var requestCounts: [Int]
-    let batch: FrameBatch
     var flows: [RuntimeFlow]
     var listeners: [RuntimeListener] = []
     var outboxes: [[OutboxEntry]]
@@ -46,7 +45,6 @@ final class RuntimeEngine {
         requestBuffer = .allocate(capacity: requestsPerContext * region.count)
         requestBuffer.initialize(repeating: .close(flow: 0))
         requestCounts = Array(repeating: 0, count: region.count)
-        batch = FrameBatch(capacity: min(stack.configuration.receiveBatchSize, FastPath.maximumReceiveBatch))
         flows = Array(repeating: RuntimeFlow(), count: flowCapacity)
         outboxes = Array(repeating: [], count: region.count)
         acceptQueueLimit = flowCapacity
@@ -71,24 +69,10 @@ final class RuntimeEngine {
 
     /// Receive, fast path, slow path, timers, transmit; flow and connection events routed after each.
     private func runNetwork(now: UInt64) -> Bool {
-        let port = stack.port
-        port.poll()
-        let received = port.receive(into: batch)
-        if received > 0 {
-            fastPath.processReceived(batch, now: now)
+        stack.poll(now: now) {
             routeFlowEvents()
-            slowPath.handleExceptions(in: batch, now: now)
-            routeFlowEvents()
+            takeConnectionEvents()
         }
-        port.releaseReceived(batch)
-        takeConnectionEvents()
-        slowPath.advance(now: now)
-        routeFlowEvents()
-        takeConnectionEvents()
-        let sent = fastPath.transmit(now: now)
-        routeFlowEvents()
-        takeConnectionEvents()
-        return received > 0 || sent > 0
     }
 
     /// Posts the fast path's events of open flows to their contexts; the others wait in the rings.

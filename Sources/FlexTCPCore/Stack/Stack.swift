@@ -40,25 +40,38 @@ public final class Stack {
     deinit { region.deallocate() }
 
     /// One run-to-completion step: receive a batch, let the fast path and then the slow path handle
-    /// it, release it, take the slow path's connection events, run due timers, transmit what the
-    /// queue manager allows. Returns true if any frame was received or sent.
+    /// it, release it, run due timers, transmit what the queue manager allows. After each stage the
+    /// fast path's flow events and the slow path's connection events are settled: by default the
+    /// flow events are dropped (received bytes are read from each flow's ring state by `read`, which
+    /// also covers events that overflowed) and connection events are recorded for `drainEvents`.
+    /// Returns true if any frame was received or sent.
     @discardableResult
     public func poll(now: UInt64) -> Bool {
+        poll(now: now) {
+            fastPath.clearEvents()
+            slowPath.drainEvents { record($0) }
+        }
+    }
+
+    /// The same step with the caller settling events after each stage (an embedding runtime routes
+    /// flow events to application contexts and takes connection events itself); `settle` must leave
+    /// the fast path's event list empty.
+    @discardableResult
+    public func poll(now: UInt64, settlingEventsWith settle: () -> Void) -> Bool {
         port.poll()
         let received = port.receive(into: batch)
         if received > 0 {
             fastPath.processReceived(batch, now: now)
+            settle()
             slowPath.handleExceptions(in: batch, now: now)
+            settle()
         }
         port.releaseReceived(batch)
-        // Received bytes are read from each flow's ring state (`read`), which also covers bytes
-        // whose event overflowed; the events themselves carry nothing else the application needs.
-        fastPath.clearEvents()
-        slowPath.drainEvents { record($0) }
+        settle()
         slowPath.advance(now: now)
+        settle()
         let sent = fastPath.transmit(now: now)
-        fastPath.clearEvents()
-        slowPath.drainEvents { record($0) }
+        settle()
         return received > 0 || sent > 0
     }
 
