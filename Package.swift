@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Kernel structs/macros Swift cannot import directly, and the SSE4.2 CRC32C loop.
@@ -40,14 +41,22 @@ let package = Package(
         .executableTarget(
             name: "flextcp",
             dependencies: ["FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The benchmark workloads, systems under test (FlexTCP, Linux sockets) and their reports.
+        .target(
+            name: "FlexBench",
+            dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTestHosts",
+                           .product(name: "Atomics", package: "swift-atomics"),
+                           .product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: optimize),
         .executableTarget(
             name: "flexbench",
-            dependencies: ["FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["FlexBench", "FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
         .testTarget(name: "FlexWireTests", dependencies: ["FlexWire"]),
         .testTarget(name: "FlexPortTests", dependencies: ["FlexPort", "FlexWire"]),
         .testTarget(name: "FlexTCPCoreTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire"]),
         .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire"]),
+        .testTarget(name: "FlexBenchTests", dependencies: ["FlexBench"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCPCore"]),
     ]
 )

@@ -7,5 +7,5 @@ struct Flexbench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flexbench",
         abstract: "FlexTCP benchmarks.",
-        subcommands: [WireCommand.self, BulkCommand.self])
+        subcommands: [RPCCommand.self, BulkCommand.self, ChurnCommand.self, SystemsCommand.self, WireCommand.self])
 }

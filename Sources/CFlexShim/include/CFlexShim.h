@@ -4,6 +4,7 @@
 // header). An explicit list, rather than an umbrella directory, makes a new header a visible change
 // that invalidates clang's module cache.
 #include "flexshim_base.h"
+#include "flexshim_cpu.h"
 #include "flexshim_crc32c.h"
 #include "flexshim_eventfd.h"
 #include "flexshim_packet.h"

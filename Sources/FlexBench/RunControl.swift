@@ -1,0 +1,129 @@
+import Atomics
+import FlexPort
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The shared timeline of one benchmark run: every worker thread arrives at a start barrier after
+/// its setup, then all run `warmup` ns (connecting, filling pipes) and count during the following
+/// `duration` ns. A worker that fails stops the others.
+///
+/// Contract: exactly `workerCount` workers call `arrive(now:)` once each; it returns when all have
+/// arrived (or the run failed, or `setupTimeout` ns passed: then it fails the run). Times come from
+/// the monotonic clock.
+public final class RunControl: Sendable {
+    public let warmup: UInt64
+    public let duration: UInt64
+    public let workerCount: Int
+    public let setupTimeout: UInt64
+    private let arrived = ManagedAtomic(0)
+    private let startTime = ManagedAtomic<UInt64>(0)
+    private let failedFlag = ManagedAtomic(false)
+    private let failureMessage = Mutex<String?>(nil)
+
+    public init(warmup: UInt64, duration: UInt64, workerCount: Int, setupTimeout: UInt64 = 30_000_000_000) {
+        self.warmup = warmup
+        self.duration = max(duration, 1)
+        self.workerCount = workerCount
+        self.setupTimeout = setupTimeout
+    }
+
+    /// Waits at the start barrier; returns the measured window, or nil if the run failed.
+    public func arrive(clock: MonotonicTimeSource = MonotonicTimeSource()) -> MeasurementWindow? {
+        let entered = clock.now()
+        if arrived.wrappingIncrementThenLoad(ordering: .acquiringAndReleasing) == workerCount {
+            startTime.store(clock.now(), ordering: .releasing)
+        }
+        while true {
+            let start = startTime.load(ordering: .acquiring)
+            if start != 0 {
+                let measureStart = start &+ warmup
+                return MeasurementWindow(start: measureStart, end: measureStart &+ duration)
+            }
+            if hasFailed { return nil }
+            if clock.now() &- entered > setupTimeout {
+                fail("workers did not get ready within \(setupTimeout / 1_000_000_000) s")
+                return nil
+            }
+            usleep(200)
+        }
+    }
+
+    /// Stops the run; the first message is the one reported.
+    public func fail(_ message: String) {
+        failureMessage.withLock { if $0 == nil { $0 = message } }
+        failedFlag.store(true, ordering: .releasing)
+    }
+
+    public var hasFailed: Bool { failedFlag.load(ordering: .relaxed) }
+
+    public var failure: String? { failureMessage.withLock { $0 } }
+}
+
+/// The measured interval of a run on the monotonic clock, in ns.
+public struct MeasurementWindow: Sendable, Equatable {
+    public let start: UInt64
+    public let end: UInt64
+}
+
+/// A worker's view of the run's phases: call `advance(now:endpoint:)` every loop iteration; it resets
+/// the endpoint's counts and starts the CPU clock when measuring begins and returns false when the
+/// run is over (or failed), after which `report` holds the worker's figures.
+public struct WorkerTimeline {
+    public let window: MeasurementWindow
+    private let control: RunControl
+    private var measuring = false
+    private var cpuAtStart: UInt64 = 0
+    private var observedStart: UInt64 = 0
+    private var finished: (cpu: UInt64, time: UInt64)?
+
+    public init(window: MeasurementWindow, control: RunControl) {
+        self.window = window
+        self.control = control
+    }
+
+    /// The earliest time the worker must look at the timeline again (for blocking waits).
+    public var nextBoundary: UInt64 { measuring ? window.end : window.start }
+
+    @inline(__always)
+    public mutating func advance(now: UInt64, endpoint: WorkloadEndpoint) -> Bool {
+        if now >= window.start && !measuring {
+            measuring = true
+            endpoint.metrics.reset()
+            cpuAtStart = threadCPUNanoseconds()
+            observedStart = now
+        }
+        if now >= window.end || control.hasFailed {
+            if finished == nil { finished = (threadCPUNanoseconds() &- cpuAtStart, now &- observedStart) }
+            return false
+        }
+        return true
+    }
+
+    /// The worker's figures for the measured interval (zeros if it never got there).
+    public func report(endpoint: WorkloadEndpoint, cpu: Int?) -> WorkerReport {
+        let measured = measuring ? finished : nil
+        return WorkerReport(role: endpoint.role, cpu: cpu, cpuSeconds: Double(measured?.cpu ?? 0) / 1e9,
+                            measuredSeconds: Double(measured?.time ?? 0) / 1e9,
+                            metrics: measuring ? endpoint.metrics : EndpointMetrics())
+    }
+}
+
+/// One worker thread's figures for the measured interval.
+public struct WorkerReport: Sendable {
+    public let role: WorkerRole
+    /// The CPU the worker was pinned to, if pinning succeeded.
+    public let cpu: Int?
+    public let cpuSeconds: Double
+    public let measuredSeconds: Double
+    public let metrics: EndpointMetrics
+
+    public init(role: WorkerRole, cpu: Int?, cpuSeconds: Double, measuredSeconds: Double, metrics: EndpointMetrics) {
+        self.role = role
+        self.cpu = cpu
+        self.cpuSeconds = cpuSeconds
+        self.measuredSeconds = measuredSeconds
+        self.metrics = metrics
+    }
+}
