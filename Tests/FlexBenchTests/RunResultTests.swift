@@ -1,0 +1,82 @@
+@testable import FlexBench
+import Foundation
+import Testing
+
+@Suite struct RunResultTests {
+    private func report(_ role: WorkerRole, messages: UInt64, bytes: UInt64 = 0, cpu: Double, seconds: Double,
+                        latencies: [UInt64] = [], errors: UInt64 = 0) -> WorkerReport {
+        var metrics = EndpointMetrics()
+        metrics.messages = messages
+        metrics.bytes = bytes
+        metrics.errors = errors
+        for latency in latencies { metrics.latency.record(nanoseconds: latency) }
+        return WorkerReport(role: role, cpu: role == .server ? 0 : 1, cpuSeconds: cpu, measuredSeconds: seconds, metrics: metrics)
+    }
+
+    @Test func ratesComeFromTheCountingSideAndCoresFromAllThreads() {
+        let spec = WorkloadSpec(workload: .echo, connections: 4)
+        let result = RunResult(system: "s", spec: spec, repetition: 0, reports: [
+            report(.server, messages: 999_999, cpu: 1.0, seconds: 2),
+            report(.client, messages: 200_000, bytes: 12_800_000, cpu: 1.5, seconds: 2, latencies: [10_000, 20_000, 30_000]),
+        ])
+        #expect(result.rpcsPerSecond == 100_000)
+        #expect(abs(result.gigabitsPerSecond - 0.0512) < 1e-9)
+        #expect(result.cpuSeconds == 2.5)
+        #expect(result.cores == 1.25)
+        #expect(result.rpcsPerSecondPerCore == 80_000)
+        #expect(result.cpuSecondsPerMillion == 12.5)
+        #expect(result.pinnedCPUs == [0, 1])
+        #expect(abs((result.latency?.p50 ?? 0) - 20) < 0.05)
+    }
+
+    @Test func oneWayWorkloadsCountTheServerAndHaveNoLatency() {
+        let result = RunResult(system: "s", spec: WorkloadSpec(workload: .serverReceive), repetition: 1, reports: [
+            report(.server, messages: 3000, cpu: 1, seconds: 1, errors: 2),
+            report(.client, messages: 0, cpu: 1, seconds: 1),
+        ])
+        #expect(result.rpcsPerSecond == 3000)
+        #expect(result.latency == nil)
+        #expect(result.errors == 2)
+    }
+
+    @Test func jsonHasTheContractKeysAndRoundTrips() throws {
+        let echo = RunResult(system: "flextcp-memory", spec: WorkloadSpec(workload: .echo), repetition: 0, reports: [
+            report(.server, messages: 10, cpu: 0.5, seconds: 1), report(.client, messages: 10, cpu: 0.5, seconds: 1, latencies: [5000]),
+        ])
+        let bulk = RunResult(system: "linux-loopback", spec: WorkloadSpec(workload: .bulk), repetition: 0, reports: [
+            report(.server, messages: 10, bytes: 640, cpu: 0.5, seconds: 1), report(.client, messages: 0, cpu: 0.5, seconds: 1),
+        ])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flexbench-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ResultsFile.write([echo, bulk], to: path)
+        let objects = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [[String: Any]])
+        #expect(objects.count == 2)
+        for key in ["system", "workload", "connections", "size", "rpcs_per_sec", "cores", "cpu_seconds", "p50_us", "p99_us"] {
+            #expect(objects.allSatisfy { $0[key] != nil }, "missing \(key)")
+        }
+        #expect(objects[0]["p50_us"] as? Double == echo.latency?.p50)
+        #expect(objects[1]["p50_us"] is NSNull)
+        #expect(try ResultsFile.read(from: path) == [echo, bulk])
+    }
+
+    @Test func comparisonTableTakesMediansAndRatiosAgainstTheBaseline() {
+        func run(_ system: String, _ rate: UInt64, _ latency: UInt64, repetition: Int) -> RunResult {
+            RunResult(system: system, spec: WorkloadSpec(workload: .echo), repetition: repetition, reports: [
+                report(.server, messages: rate, cpu: 1, seconds: 1),
+                report(.client, messages: rate, cpu: 1, seconds: 1, latencies: [latency]),
+            ])
+        }
+        let results = [run("fast", 1000, 10_000, repetition: 0), run("slow", 100, 50_000, repetition: 0),
+                       run("fast", 3000, 10_000, repetition: 1), run("slow", 300, 50_000, repetition: 1),
+                       run("fast", 2000, 10_000, repetition: 2), run("slow", 200, 50_000, repetition: 2)]
+        let table = ComparisonTable(results: results, baselines: ["fast": "slow"])
+        #expect(table.rows.map(\.system) == ["fast", "slow"])
+        #expect(table.rows[0].rpcsPerSecond == 2000)
+        #expect(table.rows[0].runs == 3)
+        #expect(abs((table.rows[0].perCoreRatio ?? 0) - 10) < 1e-9)
+        #expect(abs((table.rows[0].latencyRatio ?? 0) - 0.2) < 0.01)
+        #expect(table.rows[1].perCoreRatio == nil)
+        #expect(table.text.contains("10.00x"))
+        #expect(ComparisonTable.median([4, 1, 3, 2]) == 2.5)
+    }
+}
