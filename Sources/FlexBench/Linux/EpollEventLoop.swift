@@ -16,11 +16,12 @@ import Glibc
 ///   input.
 /// - A server accepts every waiting connection; a client keeps `connections` connections, opened
 ///   with non-blocking connects, and opens a new one when a session closes if its endpoint
-///   `reconnects`. Connects that fail within `connectRetryNanoseconds` of the first are retried;
-///   a connect that finds no free local port waits for one (that limits the churn rate, as it
-///   does for any Linux client).
-/// - A connection that fails mid-run (reset, refused, unexpected end) counts one error on the
-///   endpoint and is closed; a failure to get resources (descriptors, memory) throws a
+///   `reconnects`. Connects that fail within `connectRetry` ns of the first are retried; later a
+///   failed connect throws, or for a reconnecting client counts an error and is retried. A
+///   connect that finds no free local port waits for one (that limits the churn rate, as it does
+///   for any Linux client).
+/// - A connection that fails mid-run (reset, unexpected end) counts one error on the endpoint and
+///   is closed; a failure to get resources (descriptors, memory) throws a
 ///   `BenchmarkFailure` in words.
 /// - Nothing that happens at or after the measured window's end reaches a session: the peer
 ///   closing its sockets when the run ends is not an error.
@@ -33,8 +34,6 @@ final class EpollEventLoop {
         var interest: UInt32 = 0
     }
 
-    /// How long connects may be refused before that counts (a server still coming up).
-    static let connectRetryNanoseconds: UInt64 = 1_000_000_000
     /// The longest single wait in epoll_wait, so that phases and failures are noticed promptly.
     static let longestWaitMilliseconds: UInt64 = 2
     static let scratchSize = 256 * 1024
@@ -42,6 +41,8 @@ final class EpollEventLoop {
     static let eventCapacity = 512
 
     let endpoint: WorkloadEndpoint
+    /// How long connects may be refused before that counts (a server still coming up).
+    let connectRetry: UInt64
     private let epoll: Int32
     private let events: UnsafeMutablePointer<epoll_event>
     private let scratch: UnsafeMutableRawPointer
@@ -55,8 +56,9 @@ final class EpollEventLoop {
     private var windowEnd: UInt64 = .max
     private var stopping = false
 
-    init(endpoint: WorkloadEndpoint) throws(BenchmarkFailure) {
+    init(endpoint: WorkloadEndpoint, connectRetry: UInt64 = 1_000_000_000) throws(BenchmarkFailure) {
         self.endpoint = endpoint
+        self.connectRetry = connectRetry
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw LinuxSocket.failure("epoll_create1") }
         events = .allocate(capacity: Self.eventCapacity)
@@ -81,7 +83,7 @@ final class EpollEventLoop {
     func connect(to server: IPv4Endpoint, count: Int) throws(BenchmarkFailure) {
         target = server
         connectionsWanted = count
-        connectDeadline = clock.now() &+ Self.connectRetryNanoseconds
+        connectDeadline = clock.now() &+ connectRetry
         try openMissingConnections()
     }
 
