@@ -8,5 +8,6 @@
 #include "flexshim_crc32c.h"
 #include "flexshim_eventfd.h"
 #include "flexshim_packet.h"
+#include "flexshim_socket.h"
 #include "flexshim_tun.h"
 #endif
