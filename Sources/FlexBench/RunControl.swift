@@ -76,7 +76,7 @@ public struct WorkerTimeline {
     private var measuring = false
     private var cpuAtStart: UInt64 = 0
     private var observedStart: UInt64 = 0
-    private var finished: (cpu: UInt64, time: UInt64)?
+    private var finished: (cpu: UInt64, time: UInt64, metrics: EndpointMetrics)?
 
     public init(window: MeasurementWindow, control: RunControl) {
         self.window = window
@@ -95,18 +95,20 @@ public struct WorkerTimeline {
             observedStart = now
         }
         if now >= window.end || control.hasFailed {
-            if finished == nil { finished = (threadCPUNanoseconds() &- cpuAtStart, now &- observedStart) }
+            if finished == nil && measuring {
+                finished = (threadCPUNanoseconds() &- cpuAtStart, now &- observedStart, endpoint.metrics)
+            }
             return false
         }
         return true
     }
 
-    /// The worker's figures for the measured interval (zeros if it never got there).
+    /// The worker's figures for the measured interval, as they stood when `advance` saw its end —
+    /// what happens afterwards (teardown, the peer closing) is not counted. Zeros if the worker
+    /// never reached the interval.
     public func report(endpoint: WorkloadEndpoint, cpu: Int?) -> WorkerReport {
-        let measured = measuring ? finished : nil
-        return WorkerReport(role: endpoint.role, cpu: cpu, cpuSeconds: Double(measured?.cpu ?? 0) / 1e9,
-                            measuredSeconds: Double(measured?.time ?? 0) / 1e9,
-                            metrics: measuring ? endpoint.metrics : EndpointMetrics())
+        WorkerReport(role: endpoint.role, cpu: cpu, cpuSeconds: Double(finished?.cpu ?? 0) / 1e9,
+                     measuredSeconds: Double(finished?.time ?? 0) / 1e9, metrics: finished?.metrics ?? EndpointMetrics())
     }
 }
 

@@ -48,8 +48,10 @@ import Testing
         endpoint.metrics.messages = 7
         let afterEnd = timeline.advance(now: 210, endpoint: endpoint)
         #expect(!afterEnd)
+        endpoint.metrics.errors = 1
         let report = timeline.report(endpoint: endpoint, cpu: 1)
         #expect(report.metrics.messages == 7)
+        #expect(report.metrics.errors == 0, "counted after the window ended")
         #expect(report.measuredSeconds == 110e-9)
         #expect(report.cpu == 1)
     }
