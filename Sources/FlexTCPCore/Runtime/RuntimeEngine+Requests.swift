@@ -90,10 +90,7 @@ extension RuntimeEngine {
     func matchAccepts(listener index: Int) {
         while !listeners[index].accepts.isEmpty, let flow = slowPath.accept(port: listeners[index].port) {
             let (context, opaque) = listeners[index].accepts.removeFirst()
-            fastPath.update(flow: flow) {
-                $0.context = context
-                $0.opaque = opaque
-            }
+            fastPath.setDelivery(flow: flow, context: context, opaque: opaque)
             flows[Int(flow)].context = context
             flows[Int(flow)].opaque = opaque
             announce(flow, as: SlowPathEvent.accepted)
@@ -122,7 +119,7 @@ extension RuntimeEngine {
             guard !flowEndpoints[Int(move.context)].hasBacklog, !streamEnds.contains(where: { $0.flow == move.flow }) else { return false }
             let flow = Int(move.flow)
             if flows[flow].isKnownToApplication && flows[flow].context == move.context && flows[flow].opaque == move.opaque {
-                fastPath.update(flow: move.flow) { $0.context = move.newContext }
+                fastPath.setDelivery(flow: move.flow, context: move.newContext, opaque: move.opaque)
                 flows[flow].context = move.newContext
                 flowEndpoints[Int(move.context)].flush()
                 complete(.moved(opaque: move.opaque, flow: move.flow, context: move.newContext, status: .success), to: move.context)

@@ -115,10 +115,9 @@ public final class StackRuntime: @unchecked Sendable {
             }
             let deadline = engine.nextDeadline
             guard deadline > now else { continue }
-            if let descriptor = port.readinessDescriptor {
+            if IdleSleep.sleep(ports: [port], signal: region.service, timeoutNanoseconds: deadline &- now, arm: engine.armContextQueues,
+                               hasWork: { engine.hasQueuedWork || stopRequested.load(ordering: .relaxed) }) {
                 engine.statistics.idleWaits &+= 1
-                IdleSleep.sleep(port: port, descriptor: descriptor, signal: region.service, timeoutNanoseconds: deadline &- now,
-                                arm: engine.armContextQueues, hasWork: { engine.hasQueuedWork || stopRequested.load(ordering: .relaxed) })
             } else {
                 engine.statistics.idleSliceWaits &+= 1
                 _ = port.waitForFrames(timeoutNanoseconds: Int64(min(deadline &- now, slice)))
