@@ -29,3 +29,13 @@ int flexshim_eventfd_wait(int fd, int64_t timeout_ns) {
     if (read(fd, &counter, sizeof counter) < 0 && errno != EAGAIN) return -1;
     return 1;
 }
+
+int flexshim_wait_any_readable(const int *fds, int count, int64_t timeout_ns) {
+    if (count < 0 || count > 8) { errno = EINVAL; return -1; }
+    struct pollfd entries[8];
+    for (int index = 0; index < count; index++) entries[index] = (struct pollfd){ .fd = fds[index], .events = POLLIN, .revents = 0 };
+    struct timespec timeout = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
+    int ready = ppoll(entries, (nfds_t)count, timeout_ns < 0 ? NULL : &timeout, NULL);
+    if (ready < 0) return errno == EINTR ? 0 : -1;
+    return ready;
+}

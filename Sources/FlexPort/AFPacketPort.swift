@@ -211,9 +211,17 @@ public final class AFPacketPort: Port {
     }
 
     public func waitForFrames(timeoutNanoseconds: Int64) -> Bool {
+        nextFrameIsReady || waitUntilReadable(socket.descriptor, timeoutNanoseconds: timeoutNanoseconds)
+    }
+
+    /// The packet socket: it polls readable while the receive ring holds a frame for us.
+    public var readinessDescriptor: Int32? { socket.descriptor }
+    public func armReadiness() -> Bool { !nextFrameIsReady }
+
+    /// The kernel handed over the ring slot after the ones we hold.
+    private var nextFrameIsReady: Bool {
         let next = receiveRing.frame(receiveRing.position(receiveHead, advancedBy: receiveHeld))
-        if flexshim_tpacket2_status(next) & UInt32(FLEXSHIM_TP_STATUS_USER) != 0 { return true }
-        return waitUntilReadable(socket.descriptor, timeoutNanoseconds: timeoutNanoseconds)
+        return flexshim_tpacket2_status(next) & UInt32(FLEXSHIM_TP_STATUS_USER) != 0
     }
 }
 #endif

@@ -77,15 +77,30 @@ public final class FrameRingConsumer {
     public func waitForFrames(timeoutNanoseconds: Int64) -> Bool {
         if hasPendingFrames { return true }
         guard timeoutNanoseconds > 0 else { return false }
-        let armed = ring.armed
-        armed.store(1, ordering: .sequentiallyConsistent)
-        // Re-check after arming: a producer that published before seeing `armed` is caught here.
-        if pendingSlots(producerIndex: ring.producerIndex.load(ordering: .sequentiallyConsistent)) > 0 {
-            armed.store(0, ordering: .relaxed)
-            return true
-        }
+        guard arm() else { return true }
         let signalled = wakeup.wait(timeoutNanoseconds: timeoutNanoseconds)
-        armed.store(0, ordering: .relaxed)
+        ring.armed.store(0, ordering: .relaxed)
         return signalled || hasPendingFrames
     }
+
+    /// Sets the ring's armed flag for a sleep on `wakeup`'s descriptor; false (flag cleared again)
+    /// when frames are already published. A producer that publishes later sees the flag and signals.
+    public func arm() -> Bool {
+        ring.armed.store(1, ordering: .sequentiallyConsistent)
+        // Re-check after arming: a producer that published before seeing `armed` is caught here.
+        guard pendingSlots(producerIndex: ring.producerIndex.load(ordering: .sequentiallyConsistent)) == 0 else {
+            ring.armed.store(0, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    /// Ends a sleep begun with `arm()`: clears the flag and resets the signal's counter.
+    public func disarm() {
+        ring.armed.store(0, ordering: .relaxed)
+        _ = wakeup.wait(timeoutNanoseconds: 0)
+    }
+
+    /// The descriptor of the signal producers use (readable after a signal).
+    public var wakeupDescriptor: Int32 { wakeup.fileDescriptor }
 }

@@ -116,6 +116,12 @@ public final class LinkEmulator: Port {
         return ready
     }
 
+    /// The wrapped port's, while the link holds no frame; nil while it does (they are released
+    /// by `poll` at their due time, which a sleep on the descriptor would miss).
+    public var readinessDescriptor: Int32? { nextArrival() == nil ? inner.readinessDescriptor : nil }
+    public func armReadiness() -> Bool { inner.armReadiness() }
+    public func disarmReadiness() { inner.disarmReadiness() }
+
     /// The pool buffer holding `frame`, with its length and flags recorded: the lent buffer itself, or
     /// a free one the frame is copied into when it came from elsewhere. nil when none is free.
     private func adopt(_ frame: Frame) -> UInt32? {

@@ -50,7 +50,7 @@ final class MemoryWireRegion: Sendable {
 /// One end of a `MemoryWire`: transmits into the peer's receive ring, receives from its own.
 ///
 /// Contract: the `Port` contract, with `releaseReceived` also emptying the batch. Receive-side calls
-/// (`receive`, `releaseReceived`, `waitForFrames`) and transmit-side calls (`reserveTransmit`,
+/// (`receive`, `releaseReceived`, `waitForFrames`, readiness) and transmit-side calls (`reserveTransmit`,
 /// `commitTransmit`) may run on two different threads; `statistics` on any thread. `poll()` has
 /// nothing to do.
 public final class MemoryWireEndpoint: Port, @unchecked Sendable {
@@ -89,4 +89,8 @@ public final class MemoryWireEndpoint: Port, @unchecked Sendable {
     public func commitTransmit(_ batch: FrameBatch) -> Int { producer.commit(batch) }
     public func poll() {}
     public func waitForFrames(timeoutNanoseconds: Int64) -> Bool { consumer.waitForFrames(timeoutNanoseconds: timeoutNanoseconds) }
+    /// The receive side's wake-up eventfd, signalled by the peer when the ring is armed.
+    public var readinessDescriptor: Int32? { consumer.wakeupDescriptor }
+    public func armReadiness() -> Bool { consumer.arm() }
+    public func disarmReadiness() { consumer.disarm() }
 }

@@ -42,6 +42,10 @@ public final class PcapRecordingPort: Port {
         inner.waitForFrames(timeoutNanoseconds: timeoutNanoseconds)
     }
 
+    public var readinessDescriptor: Int32? { inner.readinessDescriptor }
+    public func armReadiness() -> Bool { inner.armReadiness() }
+    public func disarmReadiness() { inner.disarmReadiness() }
+
     /// Writes the frames of `batch` from position `first` on that have a valid length.
     private func record(_ batch: FrameBatch, from first: Int) {
         let timestamp = writer.timestamp()

@@ -26,6 +26,14 @@ public struct PortStatistics: Sendable, Equatable {
 /// - `poll()` does time-driven work (a delaying middleware releasing frames that are due); cheap when idle.
 /// - `waitForFrames(timeoutNanoseconds:)` blocks up to the timeout until a frame may be ready to receive
 ///   (spurious returns allowed; never misses a frame that arrived before or during the call).
+/// - Readiness, for sleeping on the port together with other descriptors (poll(2)): when
+///   `readinessDescriptor` is not nil, a thread that receives from the port may call
+///   `armReadiness()`; if it returns true, the descriptor polls readable once a frame arrives that
+///   was not waiting at that call, and the thread may sleep on it; it then calls
+///   `disarmReadiness()` (which also resets a wake-up counter behind the descriptor). false means a
+///   frame is already waiting: do not sleep (and do not disarm). A nil descriptor (the default)
+///   means the port cannot say (virtual time, frames a middleware holds until a due time):
+///   sleep with `waitForFrames` instead.
 /// - No method allocates per frame.
 public protocol Port: AnyObject {
     var macAddress: MACAddress { get }
@@ -39,6 +47,16 @@ public protocol Port: AnyObject {
     func commitTransmit(_ batch: FrameBatch) -> Int
     func poll()
     func waitForFrames(timeoutNanoseconds: Int64) -> Bool
+    var readinessDescriptor: Int32? { get }
+    func armReadiness() -> Bool
+    func disarmReadiness()
+}
+
+extension Port {
+    /// No descriptor: sleep with `waitForFrames`.
+    public var readinessDescriptor: Int32? { nil }
+    public func armReadiness() -> Bool { true }
+    public func disarmReadiness() {}
 }
 
 extension Port {

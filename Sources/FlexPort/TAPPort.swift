@@ -125,6 +125,9 @@ public final class TAPPort: Port {
         waitUntilReadable(descriptor, timeoutNanoseconds: timeoutNanoseconds)
     }
 
+    /// The TAP descriptor: readable while the kernel holds a frame for us.
+    public var readinessDescriptor: Int32? { descriptor }
+
     private static func attach(_ descriptor: Int32, requestedName: String) throws(KernelPortError) -> String {
         var actual = [CChar](repeating: 0, count: Int(FLEXSHIM_INTERFACE_NAME_CAPACITY))
         let status = flexshim_tun_attach_tap(descriptor, requestedName, &actual)

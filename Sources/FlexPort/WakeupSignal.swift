@@ -38,4 +38,10 @@ public final class WakeupSignal: @unchecked Sendable {
     public func wait(timeoutNanoseconds: Int64) -> Bool {
         flexshim_eventfd_wait(fileDescriptor, timeoutNanoseconds) == 1
     }
+
+    /// Sleeps until one of `descriptors` (at most 8: signals, port readiness descriptors) polls
+    /// readable or `timeoutNanoseconds` pass (< 0: no limit); consumes nothing. Returns whether one was.
+    public static func waitUntilReadable(anyOf descriptors: [Int32], timeoutNanoseconds: Int64) -> Bool {
+        descriptors.withUnsafeBufferPointer { flexshim_wait_any_readable($0.baseAddress, Int32($0.count), timeoutNanoseconds) } > 0
+    }
 }

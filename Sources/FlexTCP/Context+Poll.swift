@@ -7,17 +7,44 @@ extension Context {
     /// events it reported.
     @discardableResult
     public func poll(_ body: (ContextEvent) -> Void) -> Int {
+        var reported = localEvents.count
+        for event in localEvents { body(event) }
+        localEvents.removeAll()
+        reported += adoptArrivals(body)
         submitWaiting()
         // Flow entries first, completions second: the runtime publishes a connection's completion
         // before its first flow entry, so every flow entry taken here has its completion visible.
         let flowCount = endpoint.poll(into: flowEntries)
-        var reported = 0
         while true {
             let eventCount = endpoint.pollEvents(into: eventEntries)
             if eventCount == 0 { break }
             for index in 0..<eventCount { reported += handle(eventEntries[index], body) }
         }
         for index in 0..<flowCount { reported += handle(flowEntries[index], body) }
+        return reported + settleCompletions(body)
+    }
+
+    /// Finishes connections whose `closed` completion came and hands over those whose move
+    /// completed — after the receive entries the runtime published before those completions (the
+    /// last acknowledgments of a flow, the bytes before a move), which are handled first.
+    private func settleCompletions(_ body: (ContextEvent) -> Void) -> Int {
+        guard !finishing.isEmpty || !completedMoves.isEmpty else { return 0 }
+        var reported = drainReceiveQueue(body)
+        for connection in finishing { reported += finishIfDone(connection, body) }
+        finishing.removeAll()
+        return reported + handOverCompletedMoves(body)
+    }
+
+    /// Handles receive entries until the queue was found empty (at most one queue's worth).
+    private func drainReceiveQueue(_ body: (ContextEvent) -> Void) -> Int {
+        var reported = 0
+        var remaining = attachment.region.capacities.receiveEntries + flowEntries.count
+        while remaining > 0 {
+            let count = endpoint.poll(into: flowEntries)
+            for index in 0..<count { reported += handle(flowEntries[index], body) }
+            if count < flowEntries.count { break }
+            remaining -= count
+        }
         return reported
     }
 
@@ -39,22 +66,27 @@ extension Context {
             guard let connection = open(opened) else { return 0 }
             body(.connected(connection, opened.status))
         case .closed(let opaque, let flow, let reason):
-            guard let connection = connection(flow: flow, opaque: opaque) else { return 0 }
-            connection.finishReason = reason
-            return finishIfDone(connection, body)
-        case .moved:
-            // This library does not request moves.
+            guard let connection = connection(flow: flow, opaque: opaque, heldBy: { $0.finish = reason }) else { return 0 }
+            finish(connection, reason: reason)
             return 0
+        case .moved(let opaque, let flow, _, let status):
+            return moveCompleted(flow: flow, opaque: opaque, status: status, body)
         case .rejected(let rejection):
+            // A move the runtime refused because the flow was gone (closed meanwhile).
+            if rejection.rejectedType == ContextQueueLayout.EntryType.move, Int(rejection.rejectedWord) < connections.count,
+               let connection = connections[Int(rejection.rejectedWord)], connection.moveTarget != nil {
+                moveFailed(connection, status: .noSuchFlow, body)
+                return 1
+            }
             body(.rejected(rejection))
         }
         return 1
     }
 
-    private func handle(_ entry: ReceiveQueueEntry, _ body: (ContextEvent) -> Void) -> Int {
+    func handle(_ entry: ReceiveQueueEntry, _ body: (ContextEvent) -> Void) -> Int {
         switch entry {
         case .received(let event):
-            guard let connection = connection(flow: event.flow, opaque: event.opaque) else { return 0 }
+            guard let connection = connection(flow: event.flow, opaque: event.opaque, heldBy: { $0.hold(event) }) else { return 0 }
             var reported = 0
             let received = Int(event.receivedBytes)
             if received > 0, let base = connection.receiveBase, Int(event.receivedPosition) < connection.receiveSize,
@@ -74,7 +106,8 @@ extension Context {
             }
             return reported
         case .closed(let opaque, let flow, let reason):
-            guard let connection = connection(flow: flow, opaque: opaque), !connection.streamEnded else { return 0 }
+            guard let connection = connection(flow: flow, opaque: opaque, heldBy: { $0.streamEnd = reason }),
+                  !connection.streamEnded else { return 0 }
             connection.streamEnded = true
             var reported = 0
             if reason == .peerFinished {
@@ -114,17 +147,28 @@ extension Context {
         return connection
     }
 
-    private func connection(flow: FlowIndex, opaque: UInt64) -> Connection? {
+    /// The connection an entry is for; nil when this context does not hold it — then the entry is
+    /// kept for a connection moving here (`hold`), or counted as stale.
+    private func connection(flow: FlowIndex, opaque: UInt64, heldBy hold: (inout HeldArrival) -> Void) -> Connection? {
         guard Int(flow) < connections.count, let connection = connections[Int(flow)], connection.opaque == opaque else {
-            staleEntries &+= 1
+            if !holdIfArriving(flow: flow, opaque: opaque, hold) { staleEntries &+= 1 }
             return nil
         }
         return connection
     }
 
+    /// The runtime is done with the connection's flow (`closed` completion); it finishes at the
+    /// end of the poll (`settleCompletions`).
+    func finish(_ connection: Connection, reason: CloseReason) {
+        connection.finishReason = reason
+        finishing.append(connection)
+    }
+
     /// A connection is gone once both its stream end and the runtime's completion have arrived.
     private func finishIfDone(_ connection: Connection, _ body: (ContextEvent) -> Void) -> Int {
-        guard connection.streamEnded, let reason = connection.finishReason else { return 0 }
+        guard connection.isOpen, connection.streamEnded, let reason = connection.finishReason else { return 0 }
+        connection.moveTarget?.inbox.withdraw(flow: connection.flow)
+        connection.moveTarget = nil
         connection.isOpen = false
         connections[Int(connection.flow)] = nil
         body(.closed(connection, reason))

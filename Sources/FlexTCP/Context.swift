@@ -29,6 +29,16 @@ public final class Context {
     let eventEntries: UnsafeMutableBufferPointer<SlowPathEvent>
     /// Receive-queue entries for flows this context does not (or no longer) hold.
     public internal(set) var staleEntries: UInt64 = 0
+    /// Connections other contexts move here (`move`).
+    let inbox = ConnectionInbox()
+    /// What arrived for flows moving here before their connection did, by flow index.
+    var held: [FlowIndex: HeldArrival] = [:]
+    /// Moves the runtime completed and connections it is done with, settled once every receive
+    /// entry published before those completions is handled.
+    var completedMoves: [Connection] = []
+    var finishing: [Connection] = []
+    /// Events this library decided itself (moves it refused), reported at the next `poll`.
+    var localEvents: [ContextEvent] = []
 
     public init(attachment: ContextAttachment, batchSize: Int = 64) throws(ContextQueueError) {
         self.attachment = attachment
@@ -78,6 +88,8 @@ public final class Context {
     public func close(_ connection: Connection) {
         guard connection.isOpen, !connection.closeRequested else { return }
         connection.closeRequested = true
+        // A moving connection is closed by the context that holds it when the move is over.
+        guard connection.moveTarget == nil else { return connection.closeAwaitsMove = true }
         request(.close(flow: connection.flow), for: connection)
     }
 
@@ -138,13 +150,15 @@ public final class Context {
         return nextOpaque
     }
 
-    private func request(_ request: SlowPathRequest, for connection: Connection? = nil) {
+    func request(_ request: SlowPathRequest, for connection: Connection? = nil) {
         requests.append((request, connection))
         submitWaiting()
     }
 
-    /// Puts the connection's send/free counts into the transmit queue, or keeps them for later.
-    private func handOver(_ connection: Connection) {
+    /// Puts the connection's send/free counts into the transmit queue, or keeps them for later
+    /// (while it moves, for the context that holds it afterwards).
+    func handOver(_ connection: Connection) {
+        guard connection.moveTarget == nil else { return }
         if updates.isEmpty && submitUpdate(connection) { return }
         if !connection.isQueuedForUpdate {
             connection.isQueuedForUpdate = true

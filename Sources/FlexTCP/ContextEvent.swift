@@ -20,6 +20,11 @@ public enum ContextEvent {
     case sendSpaceAvailable(Connection)
     /// The peer finished sending: every byte it sent has been reported. We may still send.
     case endOfStream(Connection)
+    /// A.4 move_done, on the context that asked: on success the connection belongs to the other
+    /// context from now on (its events arrive there; use it only on that context's thread).
+    case moved(Connection, SlowPathStatus)
+    /// A connection another context moved here; its events arrive on this context from now on.
+    case movedIn(Connection)
     /// The connection is gone (after both sides closed, a reset or a timeout); its handle is dead.
     case closed(Connection, CloseReason)
     /// The runtime refused an entry of this context (a programming error of the library or the

@@ -56,6 +56,10 @@ public final class Connection {
     var isQueuedForUpdate = false
     /// `txAlloc` found less room than asked: report `sendSpaceAvailable` when acknowledgments come.
     var wantsSendSpace = false
+    /// The context this connection is moving to, from `move` until the move completes.
+    var moveTarget: Context?
+    /// `close` was called while the connection moved.
+    var closeAwaitsMove = false
 
     init(opaque: UInt64, remoteAddress: IPv4Address = .any, remotePort: UInt16 = 0) {
         self.opaque = opaque

@@ -52,7 +52,7 @@ final class LowLevelEchoClient {
             closed += 1
         case .rejected(let rejection):
             failures.append("rejected: \(rejection)")
-        case .listenerOpened, .newConnection, .accepted, .sendSpaceAvailable, .endOfStream:
+        case .listenerOpened, .newConnection, .accepted, .sendSpaceAvailable, .endOfStream, .moved, .movedIn:
             break
         }
     }
@@ -93,6 +93,8 @@ struct LowLevelTests {
         #expect(client.mismatches == 0)
         #expect(client.closed == 4 && servers.allSatisfy { $0.value.closedConnections == 2 })
         #expect(servers.map(\.value.echoedBytes) == [1 << 19, 1 << 19], "each context echoed its own two connections")
+        #expect(client.context.staleEntries == 0 && servers.allSatisfy { $0.value.context.staleEntries == 0 },
+                "no entry trails the completion that ends its connection")
         #expect(!pair.client.isRunning && !pair.server.isRunning)
     }
 }

@@ -13,4 +13,9 @@ int flexshim_eventfd_signal(int fd);
 /// counter. Returns 1 if it was signalled, 0 on timeout or interruption, -1 with errno set on error.
 int flexshim_eventfd_wait(int fd, int64_t timeout_ns);
 
+/// Waits until one of `count` descriptors (at most 8) is readable or `timeout_ns` elapses (< 0:
+/// no limit). Consumes nothing. Returns how many are readable, 0 on timeout or interruption, or
+/// -1 with errno set on error.
+int flexshim_wait_any_readable(const int *fds, int count, int64_t timeout_ns);
+
 #endif

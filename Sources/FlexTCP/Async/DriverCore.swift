@@ -109,7 +109,7 @@ final class DriverCore {
             }
             fail(state, with: .connectionClosed(reason))
             connections[key] = ConnectionState(handle: connection, finished: reason)
-        case .newConnection, .received, .sendSpaceAvailable, .endOfStream, .rejected:
+        case .newConnection, .received, .sendSpaceAvailable, .endOfStream, .rejected, .moved, .movedIn:
             // Bytes, space and stream ends are served from the connection's state after the poll.
             break
         }

@@ -51,8 +51,10 @@ import FlexPort
 ///     16 u32 received position     ring position (0 ..< receive ring size) of the first new byte
 ///     20 u32 received bytes        new bytes, contiguous from that position (wrapping at the end)
 ///     24 u32 acknowledged bytes    bytes at the head of the transmit ring the peer acknowledged
-///   0x02 closed: the flow's byte stream ended; follows its last received entry, and no entry for
-///        the flow follows it (the fast path posts it on the slow path's behalf)
+///   0x02 closed: the flow's byte stream ended; follows its last entry with received bytes (the
+///        fast path posts it on the slow path's behalf). After reason peerFinished the flow may
+///        still send, so 0x01 entries with received bytes 0 that only acknowledge sent bytes may
+///        follow it; after reset or timedOut no entry for the flow follows.
 ///     2  u16 reason (CloseReason)   4  u32 flow   8  u64 opaque
 ///   0x03 rejected: a transmit-queue entry was not applied (see "rejected" below)
 /// transmit queue (application → fast path), 32 bytes
@@ -88,6 +90,21 @@ import FlexPort
 ///     20 u32 repeats: further rejections folded into this one while the queue was full
 /// ```
 /// Status codes are `SlowPathStatus` (0: success), reason codes `CloseReason` and `RejectionReason`.
+///
+/// Order between the queues of one context: the completion that opens a flow (0x33/0x34) is
+/// published before the flow's first receive entry; every receive entry of a flow is published
+/// before the completion that ends it (0x35 closed) or moves it away (0x36 moved). After `moved`
+/// the flow's entries go to the new context's receive queue; the new context hears of the move
+/// from the application library that asked (embedded mode: the same process), not from an entry.
+///
+/// FIN facts. The fast path tracks each flow's FINs (`FlowEvent.closeFlags`: peer finished, ours
+/// acknowledged), and these deliberately have no field in the entries: the application needs
+/// exactly two facts and gets each once, in order. The peer's FIN becomes the receive queue's
+/// 0x02 closed (peerFinished), placed after the last received byte (the slow path learns it from
+/// the same flags and posts it); the acknowledgment of our FIN, and the rest of the teardown
+/// (LAST-ACK, TIME-WAIT, a reset), becomes the event queue's 0x35 closed once the slow path is done
+/// with the flow. A flag on 0x01 would only duplicate the first, and tell the second before the
+/// teardown is over.
 public enum ContextQueueLayout {
     public static let magic: UInt32 = 0x5143_5846
     public static let version: UInt32 = 1

@@ -13,7 +13,8 @@ import FlexWire
 /// waiting on the listener, or later with the next one to arrive; accepts complete in order.
 /// `close` sends FIN after the data already queued and completes with `closed` once the flow is
 /// removed from the fast path. `move` changes `FlowState.context` (through the fast path's thread,
-/// so no event is posted to the old context after `moved`) and completes on the old context.
+/// so no event is posted to the old context after `moved`, and every one posted before is
+/// published before it) and completes on the old context.
 /// A completion that finds the event queue full stays with the slow path until there is room.
 public enum SlowPathRequest: Equatable, Sendable {
     /// Listen on `port`; answered by `listenerOpened`, then `newConnection` per arriving connection.

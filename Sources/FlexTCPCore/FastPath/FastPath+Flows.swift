@@ -27,6 +27,7 @@ extension FastPath {
         }
         flows[index] = state
         installed[index] = true
+        publishSnapshot(flow)
         if state.transmitPending > 0 { queueManager.add(flow: flow, bytes: state.transmitPending, now: now) }
     }
 
@@ -39,6 +40,7 @@ extension FastPath {
         flowTable.remove(key(of: state))
         queueManager.remove(flow: flow)
         installed[index] = false
+        publishSnapshot(flow)
         return state
     }
 
@@ -49,6 +51,7 @@ extension FastPath {
     public func update(flow: FlowIndex, _ change: (inout FlowState) -> Void) -> FlowState? {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return nil }
         change(&flows[Int(flow)])
+        publishSnapshot(flow)
         return flows[Int(flow)]
     }
 
@@ -62,6 +65,7 @@ extension FastPath {
         let state = flows + Int(flow)
         guard !state.pointee.closeFlags.contains(.finQueued) else { return false }
         state.pointee.closeFlags.insert(.finQueued)
+        publishSnapshot(flow)
         // The FIN takes one unit of the queue manager's budget (or rides on the last data segment).
         queueManager.add(flow: flow, bytes: 1, now: now)
         return true
@@ -84,6 +88,7 @@ extension FastPath {
         let used = UInt64(state.pointee.transmitSent) + UInt64(state.pointee.transmitPending) + UInt64(bytes)
         guard used <= UInt64(state.pointee.transmitRingSize) else { return false }
         state.pointee.transmitPending &+= bytes
+        publishSnapshot(flow)
         queueManager.add(flow: flow, bytes: bytes, now: now)
         return true
     }
@@ -98,6 +103,7 @@ extension FastPath {
         guard bytes <= held else { return false }
         let wasClosed = state.pointee.advertisedWindow == 0
         state.pointee.receiveSpace &+= bytes
+        publishSnapshot(flow)
         if wasClosed && state.pointee.advertisedWindow > 0 {
             sendAcknowledgment(state, flags: .ack, now: now)
             flushTransmitBatch()
@@ -110,6 +116,7 @@ extension FastPath {
     public func retransmit(flow: FlowIndex, now: UInt64) {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return }
         let rewound = rewindTransmission(flows + Int(flow))
+        publishSnapshot(flow)
         if rewound > 0 { queueManager.add(flow: flow, bytes: rewound, now: now) }
     }
 

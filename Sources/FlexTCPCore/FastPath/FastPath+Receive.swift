@@ -87,7 +87,9 @@ extension FastPath {
             payloadLength: UInt32(truncatingIfNeeded: segmentLength &- tcpHeaderLength),
             timestamps: timestamps,
             congestionExperienced: ip.load(fromByteOffset: 1, as: UInt8.self) & 0x03 == 0x03)
-        return handle(segment, flow: flow, state: state, now: now)
+        let verdict = handle(segment, flow: flow, state: state, now: now)
+        publishSnapshot(flow)
+        return verdict
     }
 }
 

@@ -34,6 +34,7 @@ extension FastPath {
             if carriesFIN { state.pointee.closeFlags.insert(.finInFlight) }
             segmentsSent &+= 1
             sent &+= 1
+            publishSnapshot(flow)
             let blocked = carriesFIN || state.pointee.transmitPending == 0 || state.pointee.windowRemaining == 0
             queueManager.completeTransmission(flow: flow, sentBytes: carriesFIN ? allowed &+ 1 : allowed, isBlocked: blocked, now: now)
         }

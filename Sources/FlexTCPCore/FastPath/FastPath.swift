@@ -35,6 +35,8 @@ public final class FastPath {
     let exceptionStorage: UnsafeMutablePointer<Int>
     public internal(set) var exceptionCount = 0
     let verdictCounts: UnsafeMutablePointer<UInt64>
+    /// Where the flows' states are published for a slow path on another thread (nil: none is).
+    var snapshots: FlowSnapshots?
     public internal(set) var acknowledgmentsSent: UInt64 = 0
     public internal(set) var segmentsSent: UInt64 = 0
 
@@ -85,4 +87,11 @@ public final class FastPath {
     }
 
     func count(_ verdict: FastPathVerdict) { verdictCounts[verdict.rawValue] &+= 1 }
+
+    /// Publishes the flow's state for a slow path on another thread, if there is one.
+    @inline(__always)
+    func publishSnapshot(_ flow: FlowIndex) {
+        guard let snapshots else { return }
+        snapshots.publish(Int(flow), state: flows[Int(flow)], installed: installed[Int(flow)])
+    }
 }

@@ -41,12 +41,14 @@ extension RuntimeEngine {
     }
 
     /// The slow path is done with the flow: an aborted stream ends (`reason`), and the application
-    /// hears that the flow is gone. Flows it never knew just go.
+    /// hears that the flow is gone — after the receive entries already routed for it (its last
+    /// acknowledgments), so none of them trails the completion. Flows it never knew just go.
     private func finish(_ flow: FlowIndex, reason: CloseReason?) {
         let record = flows[Int(flow)]
         flows[Int(flow)] = RuntimeFlow()
         guard record.isKnownToApplication else { return }
         if let reason, !record.peerFinished { streamEnds.append(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason)) }
+        flowEndpoints[Int(record.context)].flush()
         complete(.closed(opaque: record.opaque, flow: flow, reason: reason ?? .closedByApplication), to: record.context)
     }
 

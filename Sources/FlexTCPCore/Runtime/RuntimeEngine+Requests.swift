@@ -40,7 +40,7 @@ extension RuntimeEngine {
                 let status: SlowPathStatus = newContext == context ? .invalidArgument : .noSuchContext
                 return complete(.moved(opaque: flows[Int(flow)].opaque, flow: flow, context: newContext, status: status), to: context)
             }
-            moves.append(PendingMove(context: context, flow: flow, newContext: newContext))
+            moves.append(PendingMove(context: context, flow: flow, opaque: flows[Int(flow)].opaque, newContext: newContext))
         }
     }
 
@@ -90,10 +90,7 @@ extension RuntimeEngine {
     func matchAccepts(listener index: Int) {
         while !listeners[index].accepts.isEmpty, let flow = slowPath.accept(port: listeners[index].port) {
             let (context, opaque) = listeners[index].accepts.removeFirst()
-            fastPath.update(flow: flow) {
-                $0.context = context
-                $0.opaque = opaque
-            }
+            fastPath.setDelivery(flow: flow, context: context, opaque: opaque)
             flows[Int(flow)].context = context
             flows[Int(flow)].opaque = opaque
             announce(flow, as: SlowPathEvent.accepted)
@@ -114,18 +111,20 @@ extension RuntimeEngine {
         complete(.rejected(EntryRejection(reason: .flowNotOwned, rejectedType: type, rejectedWord: flow, rejectedDetail: 0)), to: context)
     }
 
-    /// Carries out the moves whose old context has no receive-queue backlog (so nothing of the flow
-    /// reaches the old context after its `moved` completion).
+    /// Carries out the moves whose old context has no receive-queue backlog and no stream end of
+    /// the flow waiting: the old context's receive entries are published before its `moved`
+    /// completion, and nothing of the flow reaches the old context after it.
     func performMoves() {
         moves.removeAll { move in
-            guard !flowEndpoints[Int(move.context)].hasBacklog else { return false }
+            guard !flowEndpoints[Int(move.context)].hasBacklog, !streamEnds.contains(where: { $0.flow == move.flow }) else { return false }
             let flow = Int(move.flow)
-            if flows[flow].isKnownToApplication && flows[flow].context == move.context {
-                fastPath.update(flow: move.flow) { $0.context = move.newContext }
+            if flows[flow].isKnownToApplication && flows[flow].context == move.context && flows[flow].opaque == move.opaque {
+                fastPath.setDelivery(flow: move.flow, context: move.newContext, opaque: move.opaque)
                 flows[flow].context = move.newContext
-                complete(.moved(opaque: flows[flow].opaque, flow: move.flow, context: move.newContext, status: .success), to: move.context)
+                flowEndpoints[Int(move.context)].flush()
+                complete(.moved(opaque: move.opaque, flow: move.flow, context: move.newContext, status: .success), to: move.context)
             } else {
-                complete(.moved(opaque: 0, flow: move.flow, context: move.newContext, status: .noSuchFlow), to: move.context)
+                complete(.moved(opaque: move.opaque, flow: move.flow, context: move.newContext, status: .noSuchFlow), to: move.context)
             }
             return true
         }

@@ -94,9 +94,19 @@ final class RuntimeEngine {
     /// True when a context has published requests or transmit entries the runtime has not taken.
     var hasQueuedWork: Bool {
         func hasEntries(_ ring: FrameRing) -> Bool {
-            ring.producerIndex.load(ordering: .acquiring) != ring.consumerIndex.load(ordering: .relaxed)
+            ring.producerIndex.load(ordering: .sequentiallyConsistent) != ring.consumerIndex.load(ordering: .relaxed)
         }
         return queues.contains { hasEntries($0.transmit) || hasEntries($0.requests) }
+    }
+
+    /// Sets (or clears) the armed flag of every context's transmit and request queue, so that an
+    /// application publishing into one signals `ContextRegion.service` (`FrameRingLayout`).
+    func armContextQueues(_ armed: Bool) {
+        let value: UInt64 = armed ? 1 : 0
+        for view in queues {
+            view.transmit.armed.store(value, ordering: .sequentiallyConsistent)
+            view.requests.armed.store(value, ordering: .sequentiallyConsistent)
+        }
     }
 }
 
@@ -106,7 +116,11 @@ public struct RuntimeStatistics: Sendable, Equatable {
     public var heldFlowEvents: UInt64 = 0
     /// Completions that found an event queue full and waited in the outbox.
     public var deferredCompletions: UInt64 = 0
-    /// Idle waits on the port.
+    /// Idle sleeps: on the port's readiness descriptor and the contexts' service signal together,
+    /// or (a port without descriptor) in slices on the port.
     public var idleWaits: UInt64 = 0
+    public var idleSliceWaits: UInt64 = 0
+    /// CPU time the runtime's thread used from its start to its end (CLOCK_THREAD_CPUTIME_ID).
+    public var threadCPUNanoseconds: UInt64 = 0
     public init() {}
 }

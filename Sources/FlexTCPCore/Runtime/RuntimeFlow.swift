@@ -56,5 +56,7 @@ struct StreamEnd {
 struct PendingMove {
     var context: UInt16
     var flow: FlowIndex
+    /// The flow's opaque when the move was asked for (a reused index is not moved).
+    var opaque: UInt64
     var newContext: UInt16
 }

@@ -19,11 +19,13 @@ import FlexPort
 /// queue's `closed` completion says the runtime is done with the flow; the application may forget
 /// the flow once it has seen both.
 ///
-/// Idle: the thread sleeps on the port until a frame arrives or the next timer is due, in slices
-/// of at most `maximumIdleSlice` ns (doubling from `minimumIdleSlice` while it stays idle), and
-/// looks at the contexts' queues between slices. Nothing is lost while it sleeps — entries wait in
-/// their rings — but an application's entry may wait up to one slice: the `Port` protocol offers no
-/// descriptor to sleep on together with the contexts' wake-up signal (`ContextRegion.service`).
+/// Idle: the thread sleeps until a frame arrives, an application publishes an entry or frees room
+/// the runtime waits for, or the next timer is due — in one poll(2) on the port's readiness
+/// descriptor and the contexts' service signal (`ContextRegion.service`), after arming the port
+/// and every context's transmit and request queue and looking at all of them once more, so no
+/// wake-up is lost (`IdleSleep`). A port without a readiness descriptor (virtual-time middleware)
+/// is slept on in slices instead, of at most `maximumIdleSlice` ns (doubling from
+/// `minimumIdleSlice` while idle), with the contexts' queues looked at between slices.
 ///
 /// Contract: after `init` the runtime owns the stack; nothing else may touch it. Applications
 /// attach with `attachment(for:)` at any time; their requests are served once `start()` has been
@@ -103,6 +105,7 @@ public final class StackRuntime: @unchecked Sendable {
     public var statistics: RuntimeStatistics { engine.statistics }
 
     private func run() {
+        let port = engine.stack.port
         var slice = minimumIdleSlice
         while !stopRequested.load(ordering: .relaxed) {
             let now = clock.now()
@@ -112,10 +115,16 @@ public final class StackRuntime: @unchecked Sendable {
             }
             let deadline = engine.nextDeadline
             guard deadline > now else { continue }
-            engine.statistics.idleWaits &+= 1
-            _ = engine.stack.port.waitForFrames(timeoutNanoseconds: Int64(min(deadline &- now, slice)))
-            slice = min(slice &* 2, maximumIdleSlice)
+            if IdleSleep.sleep(ports: [port], signal: region.service, timeoutNanoseconds: deadline &- now, arm: engine.armContextQueues,
+                               hasWork: { engine.hasQueuedWork || stopRequested.load(ordering: .relaxed) }) {
+                engine.statistics.idleWaits &+= 1
+            } else {
+                engine.statistics.idleSliceWaits &+= 1
+                _ = port.waitForFrames(timeoutNanoseconds: Int64(min(deadline &- now, slice)))
+                slice = min(slice &* 2, maximumIdleSlice)
+            }
         }
+        engine.statistics.threadCPUNanoseconds = IdleSleep.threadCPUTime()
         lifecycle.store(2, ordering: .sequentiallyConsistent)
     }
 }

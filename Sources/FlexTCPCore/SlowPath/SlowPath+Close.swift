@@ -13,7 +13,7 @@ extension SlowPath {
             release(flow)
             return true
         case .established, .closeWait:
-            guard fastPath.closeTransmission(flow: flow, now: now) else { return false }
+            guard flows.closeTransmission(flow: flow, now: now) else { return false }
             connections[Int(flow)]?.phase = connection.phase == .closeWait ? .lastAck : .finWait1
             counters.finsSent &+= 1
             progress(flow, now: now)
@@ -40,7 +40,7 @@ extension SlowPath {
             counters.timeWaitExpired &+= 1
             release(flow)
         case .established, .closeWait, .finWait1, .finWait2, .closing, .lastAck:
-            guard let state = fastPath.state(of: flow) else { return }
+            guard let state = flows.state(of: flow) else { return }
             takeFINs(flow, state: state, now: now)
             guard let current = connections[Int(flow)], current.phase != .timeWait else { return }
             runRetransmissionTimer(flow, current, state: state, now: now)
@@ -93,7 +93,7 @@ extension SlowPath {
     /// Tears the connection down at once (telling the peer with an RST when `now` is given) and reports it.
     func abort(_ flow: FlowIndex, reason: ConnectionAbortReason, resetSentAt now: UInt64? = nil) {
         guard let connection = connections[Int(flow)] else { return }
-        if let now, let state = fastPath.state(of: flow) {
+        if let now, let state = flows.state(of: flow) {
             sendFlowSegment(state, sequence: state.sendNext, flags: .rst, now: now)
             counters.resetsSent &+= 1
         }

@@ -9,7 +9,7 @@ extension SlowPath {
         guard let dctcp = configuration.congestionControl else { return }
         let loop = CongestionLoopState(controller: DCTCPRateController(configuration: dctcp), flow: state, timeouts: 0, now: now)
         connections[Int(flow)]?.congestion = loop
-        fastPath.setRate(flow: flow, bytesPerSecond: loop.controller.rateBytesPerSecond, now: now)
+        flows.setRate(flow: flow, bytesPerSecond: loop.controller.rateBytesPerSecond, now: now)
         controlSchedule.push(loop.due, flow: flow)
     }
 
@@ -23,10 +23,10 @@ extension SlowPath {
         while let entry = controlSchedule.popDue(now: now) {
             let flow = entry.flow
             guard let connection = connections[Int(flow)], var loop = connection.congestion, loop.due == entry.time,
-                  let state = fastPath.state(of: flow) else { continue }
+                  let state = flows.state(of: flow) else { continue }
             let feedback = loop.takeFeedback(flow: state, timeouts: connection.retransmissionTimeouts, now: now)
             let rate = loop.controller.update(with: feedback)
-            fastPath.setRate(flow: flow, bytesPerSecond: rate, now: now)
+            flows.setRate(flow: flow, bytesPerSecond: rate, now: now)
             loop.due = now &+ loop.controller.controlIntervalNanoseconds
             connections[Int(flow)]?.congestion = loop
             controlSchedule.push(loop.due, flow: flow)

@@ -65,7 +65,7 @@ extension SlowPath {
         let options = NegotiatedOptions(completing: segment, configuration: configuration)
         let handshake = Handshake(remoteMAC: inbound.sourceMAC, options: options, initialSendSequence: connection.sequence,
                                   initialReceiveSequence: segment.sequenceNumber, peerWindow: UInt32(segment.window))
-        guard establish(flow, handshake, now: now), let state = fastPath.state(of: flow) else {
+        guard establish(flow, handshake, now: now), let state = flows.state(of: flow) else {
             sendReset(answering: segment, payloadLength: inbound.payloadLength, from: inbound.source,
                       remoteMAC: inbound.sourceMAC, now: now)
             return failConnect(flow, reason: .outOfResources)

@@ -7,7 +7,7 @@ extension SlowPath {
         guard connection.phase != .synSent else {
             return handleSynSentSegment(inbound, flow: flow, connection: connection, now: now)
         }
-        guard let state = fastPath.state(of: flow) else { return }
+        guard let state = flows.state(of: flow) else { return }
         let segment = inbound.segment
         if segment.flags.contains(.rst) {
             handleReset(inbound, flow: flow, connection: connection, state: state, now: now)
@@ -18,7 +18,7 @@ extension SlowPath {
             counters.unacceptableSegments &+= 1
         } else if segment.flags.contains(.fin) && state.closeFlags.contains(.peerFinished) {
             handleRetransmittedFIN(inbound, flow: flow, connection: connection, state: state, now: now)
-        } else if fastPath.processFrame(inbound.frame, now: now) == .exception {
+        } else if !flows.reprocess(inbound.frame, now: now) {
             // Data on a handshake's last ACK reaches the fast path here; other segments it refused already.
             counters.unsupportedSegments &+= 1
         }

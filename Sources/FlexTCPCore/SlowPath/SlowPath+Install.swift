@@ -37,7 +37,7 @@ extension SlowPath {
         state.peerWindow = handshake.peerWindow
         state.timestampRecent = handshake.options.timestampRecent
         do {
-            try fastPath.install(flow: flow, state: state, now: now)
+            try flows.install(flow: flow, state: state, now: now)
         } catch {
             ringAllocator.free(rings)
             return false

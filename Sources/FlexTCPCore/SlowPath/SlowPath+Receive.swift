@@ -4,8 +4,10 @@ import FlexWire
 // Dispatching the fast path's exceptions.
 extension SlowPath {
     /// Handles the exception frames of `batch` (as `fastPath.exceptionIndices` names them right after
-    /// `fastPath.processReceived(batch)`); call before releasing the batch to the port.
+    /// `fastPath.processReceived(batch)`); call before releasing the batch to the port. Only for a
+    /// slow path built on a fast path of its own thread (`init(fastPath:...)`).
     public func handleExceptions(in batch: FrameBatch, now: UInt64) {
+        guard let fastPath = flows as? FastPath else { preconditionFailure("handleExceptions needs the fast path on this thread") }
         exceptionIndices.removeAll(keepingCapacity: true)
         exceptionIndices.append(contentsOf: fastPath.exceptionIndices)
         for index in exceptionIndices where index < batch.count { handleFrame(batch[index], now: now) }

@@ -34,7 +34,7 @@ extension SlowPath {
             connection.retransmissionTimeouts &+= 1
             counters.retransmissionTimeouts &+= 1
             if state.closeFlags.contains(.finInFlight) { counters.finRetransmissions &+= 1 }
-            fastPath.retransmit(flow: flow, now: now)
+            flows.retransmit(flow: flow, now: now)
         case .windowProbe:
             // SEG.SEQ = SND.NXT − 1 is below the peer's RCV.NXT: it must answer with an ACK and its window.
             counters.windowProbesSent &+= 1

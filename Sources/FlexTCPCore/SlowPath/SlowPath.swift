@@ -14,7 +14,8 @@ import FlexWire
 ///   garbage) is counted in `counters` and never traps or touches other flows.
 /// - Frames are sent through the network host's port; the fast path's transmit batch is not used.
 public final class SlowPath {
-    public let fastPath: FastPath
+    /// The fast path, on this thread or behind messages (`FlowControl`).
+    public let flows: any FlowControl
     public let network: NetworkHost
     public let configuration: SlowPathConfiguration
     public internal(set) var counters = SlowPathCounters()
@@ -40,17 +41,22 @@ public final class SlowPath {
     /// The exception indices of the batch being handled (the fast path reuses its own storage).
     var exceptionIndices: [Int] = []
 
-    public init(fastPath: FastPath, network: NetworkHost, configuration: SlowPathConfiguration) {
-        precondition(fastPath.configuration.localAddress == network.address, "fast path and network host disagree on the address")
-        self.fastPath = fastPath
+    /// A slow path that shares its thread with `fastPath`.
+    public convenience init(fastPath: FastPath, network: NetworkHost, configuration: SlowPathConfiguration) {
+        self.init(flows: fastPath, network: network, configuration: configuration)
+    }
+
+    public init(flows: any FlowControl, network: NetworkHost, configuration: SlowPathConfiguration) {
+        precondition(flows.localAddress == network.address, "fast path and network host disagree on the address")
+        self.flows = flows
         self.network = network
         self.configuration = configuration
         let frameLength = network.port.maximumFrameLength
         localMaximumSegmentSize = UInt16(clamping: frameLength - SegmentHeaders.ethernetLength - SegmentHeaders.ipv4Length
                                          - SegmentHeaders.tcpLength)
-        connections = Array(repeating: nil, count: fastPath.configuration.flowCapacity)
-        flowIndices = IndexPool(capacity: fastPath.configuration.flowCapacity)
-        ringAllocator = PayloadRingAllocator(regionSize: fastPath.payloadRegionSize, receiveRingSize: configuration.receiveRingSize,
+        connections = Array(repeating: nil, count: flows.flowCapacity)
+        flowIndices = IndexPool(capacity: flows.flowCapacity)
+        ringAllocator = PayloadRingAllocator(regionSize: flows.payloadRegionSize, receiveRingSize: configuration.receiveRingSize,
                                              transmitRingSize: configuration.transmitRingSize)
         sequenceNumbers = InitialSequenceNumberGenerator(key: configuration.sequenceNumberKey)
         cookies = SYNCookieCodec(key: configuration.cookieKey)
@@ -110,7 +116,7 @@ public final class SlowPath {
     /// its index and rings.
     func release(_ flow: FlowIndex) {
         guard let connection = connections[Int(flow)] else { return }
-        fastPath.remove(flow: flow)
+        flows.remove(flow: flow)
         listeners[connection.key.localPort]?.ready.removeAll { $0 == flow }
         if let rings = connection.rings { ringAllocator.free(rings) }
         flowsByKey[connection.key] = nil

@@ -1,0 +1,131 @@
+import FlexTCPCore
+
+/// What arrived on a context for a flow moving into it before the `Connection` itself: the flow's
+/// receive entries merged into one (they are additive: contiguous bytes, summed acknowledgments),
+/// the end of its stream and the runtime's closed completion.
+struct HeldArrival {
+    var opaque: UInt64
+    var received: FlowEvent?
+    var streamEnd: CloseReason?
+    var finish: CloseReason?
+
+    mutating func hold(_ event: FlowEvent) {
+        guard var merged = received else { return received = event }
+        if merged.receivedBytes == 0 { merged.receivedPosition = event.receivedPosition }
+        merged.receivedBytes &+= event.receivedBytes
+        merged.acknowledgedBytes &+= event.acknowledgedBytes
+        received = merged
+    }
+}
+
+// A.4 move: a connection changes contexts (threads) of the same runtime.
+extension Context {
+    /// A.4 move: from now on `connection`'s events go to `target`, another context of the same
+    /// runtime. This context reports `moved` when the runtime has moved it; `target` then reports
+    /// `movedIn` and serves it (the same `Connection` object, to be used on `target`'s thread from
+    /// then on). Until `moved`, events of the connection still arrive here; sends, frees and a close
+    /// made meanwhile are carried out by whichever context holds the connection after the move.
+    /// A connection this context does not hold, a target of another runtime, or this context itself
+    /// is answered with a `moved` event carrying the error status, at the next `poll`.
+    public func move(_ connection: Connection, to target: Context) {
+        let status: SlowPathStatus
+        if !holds(connection) || connection.moveTarget != nil {
+            status = .noSuchFlow
+        } else if target === self {
+            status = .invalidArgument
+        } else if target.attachment.region !== attachment.region {
+            status = .noSuchContext
+        } else {
+            connection.moveTarget = target
+            target.inbox.expect(flow: connection.flow, opaque: connection.opaque)
+            request(.move(flow: connection.flow, context: UInt16(target.attachment.index)), for: connection)
+            return
+        }
+        localEvents.append(.moved(connection, status))
+    }
+
+    func holds(_ connection: Connection) -> Bool {
+        connection.isOpen && Int(connection.flow) < connections.count && connections[Int(connection.flow)] === connection
+    }
+
+    /// The runtime's answer to a move this context asked for: success waits in `completedMoves`
+    /// for the receive entries published before it; a failure gives the connection back.
+    func moveCompleted(flow: FlowIndex, opaque: UInt64, status: SlowPathStatus, _ body: (ContextEvent) -> Void) -> Int {
+        guard Int(flow) < connections.count, let connection = connections[Int(flow)], connection.opaque == opaque,
+              connection.moveTarget != nil else {
+            staleEntries &+= 1
+            return 0
+        }
+        guard status == .success else {
+            moveFailed(connection, status: status, body)
+            return 1
+        }
+        completedMoves.append(connection)
+        return 0
+    }
+
+    /// The move of `connection` did not happen: it stays here, with what was held back for it.
+    func moveFailed(_ connection: Connection, status: SlowPathStatus, _ body: (ContextEvent) -> Void) {
+        connection.moveTarget?.inbox.withdraw(flow: connection.flow)
+        connection.moveTarget = nil
+        resume(connection)
+        body(.moved(connection, status))
+    }
+
+    /// Hands the connections of completed moves to their new contexts (once the receive entries
+    /// published before their `moved` are handled).
+    func handOverCompletedMoves(_ body: (ContextEvent) -> Void) -> Int {
+        var reported = 0
+        for connection in completedMoves {
+            guard let target = connection.moveTarget else { continue }
+            connections[Int(connection.flow)] = nil
+            connection.moveTarget = nil
+            target.inbox.deliver(connection)
+            target.wakeup.signal()
+            body(.moved(connection, .success))
+            reported += 1
+        }
+        completedMoves.removeAll()
+        return reported
+    }
+
+    /// Takes the connections other contexts delivered, then replays what arrived for them.
+    func adoptArrivals(_ body: (ContextEvent) -> Void) -> Int {
+        var reported = 0
+        for connection in inbox.takeDelivered() {
+            let arrival = held.removeValue(forKey: connection.flow)
+            guard connections[Int(connection.flow)] == nil else {
+                staleEntries &+= 1
+                continue
+            }
+            connections[Int(connection.flow)] = connection
+            body(.movedIn(connection))
+            reported += 1
+            resume(connection)
+            if let event = arrival?.received { reported += handle(.received(event), body) }
+            if let reason = arrival?.streamEnd { reported += handle(.closed(opaque: connection.opaque, flow: connection.flow, reason: reason), body) }
+            if let reason = arrival?.finish { finish(connection, reason: reason) }
+        }
+        return reported
+    }
+
+    /// Keeps a receive entry or completion of a flow that is moving here; false when the flow is
+    /// not expected (the entry is stale).
+    func holdIfArriving(flow: FlowIndex, opaque: UInt64, _ update: (inout HeldArrival) -> Void) -> Bool {
+        if held[flow]?.opaque != opaque {
+            guard inbox.isExpected(flow: flow, opaque: opaque) else { return false }
+            held[flow] = HeldArrival(opaque: opaque)
+        }
+        update(&held[flow]!)
+        return true
+    }
+
+    /// Hands over what the connection held back while it moved: counts, then a close.
+    private func resume(_ connection: Connection) {
+        handOver(connection)
+        if connection.closeAwaitsMove {
+            connection.closeAwaitsMove = false
+            request(.close(flow: connection.flow), for: connection)
+        }
+    }
+}

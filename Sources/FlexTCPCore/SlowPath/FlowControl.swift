@@ -1,0 +1,44 @@
+import FlexPort
+import FlexWire
+
+/// What the slow path asks of the fast path (dissertation §4.3.2: the kernel installs and removes
+/// flow state in the NIC, reads its counters, and never blocks it): the narrow interface between
+/// the two. `FastPath` implements it directly when both share a thread; `FastPathLink` turns each
+/// call into a message for a fast path on another thread.
+///
+/// Contract: `state(of:)` is the flow's fast-path state as last known to the caller — exact when
+/// the fast path runs on the caller's thread, a snapshot at most one fast-path step old otherwise,
+/// and right after `install` the installed state. Changes take effect in call order.
+public protocol FlowControl: AnyObject {
+    var localAddress: IPv4Address { get }
+    var flowCapacity: Int { get }
+    var payloadRegionSize: Int { get }
+    func state(of flow: FlowIndex) -> FlowState?
+    func install(flow: FlowIndex, state: FlowState, now: UInt64) throws(FlowInstallError)
+    @discardableResult
+    func remove(flow: FlowIndex) -> FlowState?
+    func setRate(flow: FlowIndex, bytesPerSecond: UInt64, now: UInt64)
+    func retransmit(flow: FlowIndex, now: UInt64)
+    /// Queues our FIN after the flow's queued bytes; false for an unknown flow or a second call.
+    @discardableResult
+    func closeTransmission(flow: FlowIndex, now: UInt64) -> Bool
+    /// Who hears of the flow from now on: its context and opaque (accept, move).
+    func setDelivery(flow: FlowIndex, context: UInt16, opaque: UInt64)
+    /// Hands the fast path a frame the slow path held (data on a handshake's last ACK) to process
+    /// as received, now that its flow is installed. False when the fast path refused it (known
+    /// only when it runs on the caller's thread).
+    func reprocess(_ frame: Frame, now: UInt64) -> Bool
+}
+
+extension FastPath: FlowControl {
+    public var localAddress: IPv4Address { configuration.localAddress }
+
+    public func setDelivery(flow: FlowIndex, context: UInt16, opaque: UInt64) {
+        update(flow: flow) {
+            $0.context = context
+            $0.opaque = opaque
+        }
+    }
+
+    public func reprocess(_ frame: Frame, now: UInt64) -> Bool { processFrame(frame, now: now) != .exception }
+}

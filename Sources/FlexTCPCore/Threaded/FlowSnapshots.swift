@@ -1,0 +1,68 @@
+import Atomics
+
+/// The fast path's per-flow state, published for a slow path on another thread.
+///
+/// Why snapshots with a sequence counter (seqlock) rather than a lock or a request/answer queue:
+/// the fast path must never wait for the slow path. Publishing is two relaxed/release stores and a
+/// 128-byte copy per touched flow — constant time, no waiting — and the slow path, which reads
+/// counters only every control interval or timer, pays the rare retry instead: it reads the
+/// counter, copies the record, and keeps the copy only if the counter was even and unchanged.
+///
+/// Contract: one writer thread (the fast path's) calls `publish` and `setGeneration`; any number
+/// of reader threads call `read`. A read returns a state that the writer published at some point
+/// (never a torn mix), at most one fast-path step old.
+public final class FlowSnapshots: @unchecked Sendable {
+    // Sendable: records are written by one thread under the sequence protocol above.
+    struct Record {
+        var state = FlowState()
+        var installed = false
+        /// Which installation of the flow index this is (`FastPathLink` counts them).
+        var generation: UInt32 = 0
+    }
+
+    let capacity: Int
+    private let sequences: [UnsafeAtomic<UInt64>]
+    private let records: UnsafeMutablePointer<Record>
+    private let generations: UnsafeMutablePointer<UInt32>
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        sequences = (0..<capacity).map { _ in UnsafeAtomic<UInt64>.create(0) }
+        records = .allocate(capacity: capacity)
+        records.initialize(repeating: Record(), count: capacity)
+        generations = .allocate(capacity: capacity)
+        generations.initialize(repeating: 0, count: capacity)
+    }
+
+    deinit {
+        for sequence in sequences { sequence.destroy() }
+        records.deallocate()
+        generations.deallocate()
+    }
+
+    /// The next publications of `flow` belong to installation `generation` (writer only).
+    func setGeneration(_ generation: UInt32, of flow: FlowIndex) { generations[Int(flow)] = generation }
+
+    /// Publishes the flow's current state (writer only).
+    @inline(__always)
+    func publish(_ flow: Int, state: FlowState, installed: Bool) {
+        let sequence = sequences[flow]
+        let value = sequence.load(ordering: .relaxed)
+        sequence.store(value &+ 1, ordering: .relaxed)
+        atomicMemoryFence(ordering: .releasing)
+        records[flow] = Record(state: state, installed: installed, generation: generations[flow])
+        sequence.store(value &+ 2, ordering: .releasing)
+    }
+
+    /// A consistent copy of the flow's last published record.
+    func read(_ flow: FlowIndex) -> Record {
+        let sequence = sequences[Int(flow)]
+        while true {
+            let before = sequence.load(ordering: .acquiring)
+            guard before & 1 == 0 else { continue }
+            let copy = records[Int(flow)]
+            atomicMemoryFence(ordering: .acquiring)
+            if sequence.load(ordering: .relaxed) == before { return copy }
+        }
+    }
+}
