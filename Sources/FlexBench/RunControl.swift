@@ -88,6 +88,10 @@ public struct WorkerTimeline {
 
     @inline(__always)
     public mutating func advance(now: UInt64, endpoint: WorkloadEndpoint) -> Bool {
+        if now >= window.end && !measuring {
+            control.fail("a worker first ran after the measured window had ended (machine overloaded? try a longer --warmup)")
+            return false
+        }
         if now >= window.start && !measuring {
             measuring = true
             endpoint.metrics.reset()

@@ -55,4 +55,13 @@ import Testing
         #expect(report.measuredSeconds == 110e-9)
         #expect(report.cpu == 1)
     }
+
+    @Test func aWorkerThatMissesTheWholeWindowFailsTheRun() {
+        let control = RunControl(warmup: 0, duration: 1, workerCount: 1)
+        let endpoint = WorkloadEndpoint(spec: WorkloadSpec(workload: .echo), role: .client)
+        var timeline = WorkerTimeline(window: MeasurementWindow(start: 100, end: 200), control: control)
+        let running = timeline.advance(now: 300, endpoint: endpoint)
+        #expect(!running)
+        #expect(control.failure?.contains("after the measured window") == true)
+    }
 }
