@@ -57,6 +57,7 @@ extension FastPath {
             state.pointee.peerWindow = UInt32(segment.window) << UInt32(state.pointee.sendWindowShift)
         }
 
+        let duplicate = duplicateBlock(segment, state: state)
         let (verdict, delivered, position) = placePayload(segment, state: state)
         let finishes = segment.flags.contains(.fin) && segment.sequence + segment.payloadLength == state.pointee.receiveNext
         if finishes {
@@ -79,9 +80,20 @@ extension FastPath {
         }
         // Data and FINs are ACKed; so is an empty segment below RCV.NXT (a zero-window or keep-alive probe).
         if segment.payloadLength > 0 || segment.flags.contains(.fin) || segment.sequence - state.pointee.receiveNext < 0 {
-            sendAcknowledgment(state, flags: segment.congestionExperienced ? [.ack, .ece] : .ack, now: now)
+            sendAcknowledgment(state, flags: segment.congestionExperienced ? [.ack, .ece] : .ack, now: now, duplicate: duplicate)
         }
         return verdict
+    }
+
+    /// The D-SACK block (RFC 2883 §4) for payload below RCV.NXT, which we already hold: nil without
+    /// SACK or when the segment brings nothing old. Duplicates inside the out-of-order interval are
+    /// not reported (only one interval is kept, so they are rare and finding them costs more).
+    func duplicateBlock(_ segment: ReceivedSegment, state: UnsafeMutablePointer<FlowState>) -> TCPSACKBlock? {
+        let receiveNext = state.pointee.receiveNext
+        guard segment.payloadLength > 0, segment.sequence < receiveNext,
+              state.pointee.options.contains(.selectiveAcknowledgment) else { return nil }
+        let end = segment.sequence + segment.payloadLength
+        return TCPSACKBlock(leftEdge: segment.sequence, rightEdge: end < receiveNext ? end : receiveNext)
     }
 
     /// Places a segment's payload: in order into the ring (absorbing the out-of-order interval when

@@ -9,6 +9,9 @@ public struct FlowOptions: OptionSet, Sendable {
     public static let timestamps = FlowOptions(rawValue: 1 << 0)
     /// The peer negotiated ECN: CE marks are echoed as ECE on our ACKs.
     public static let explicitCongestionNotification = FlowOptions(rawValue: 1 << 1)
+    /// Both sides sent SACK-permitted (RFC 2018): while the flow holds an out-of-order interval,
+    /// every ACK we send reports it as one SACK block.
+    public static let selectiveAcknowledgment = FlowOptions(rawValue: 1 << 2)
 }
 
 /// Where a flow's FINs stand, as the fast path tracks them.

@@ -47,11 +47,12 @@ extension SlowPath {
         network.flushTransmits()
     }
 
-    /// The options of a SYN or SYN-ACK: our MSS, window scale and timestamps as `negotiated` allows
-    /// (for a SYN: as configured). SACK-permitted is never sent (see `NegotiatedOptions`).
-    func handshakeOptions(windowScale: Bool, timestamps: Bool, timestampEcho: UInt32, now: UInt64) -> TCPOptions {
+    /// The options of a SYN or SYN-ACK: our MSS, window scale, SACK-permitted and timestamps as the
+    /// negotiation allows (for a SYN: as configured).
+    func handshakeOptions(windowScale: Bool, sackPermitted: Bool, timestamps: Bool, timestampEcho: UInt32, now: UInt64) -> TCPOptions {
         TCPOptions(maximumSegmentSize: localMaximumSegmentSize,
                    windowScale: windowScale ? configuration.receiveWindowShift : nil,
+                   sackPermitted: sackPermitted,
                    timestamps: timestamps ? TCPTimestamps(value: FastPath.timestampClock(now), echoReply: timestampEcho) : nil)
     }
 
