@@ -59,11 +59,17 @@ extension FastPath {
 
         let duplicate = duplicateBlock(segment, state: state)
         let (verdict, delivered, position) = placePayload(segment, state: state)
-        let finishes = segment.flags.contains(.fin) && segment.sequence + segment.payloadLength == state.pointee.receiveNext
-        if finishes {
+        let segmentEnd = segment.sequence + segment.payloadLength
+        let finishes = segment.flags.contains(.fin) && segmentEnd == state.pointee.receiveNext
+        if finishes || (state.pointee.closeFlags.contains(.peerFinAfterInterval) && state.pointee.outOfOrderLength == 0) {
+            // In order, or held after the interval that this segment just joined to the stream.
             state.pointee.receiveNext += 1
+            state.pointee.closeFlags.remove(.peerFinAfterInterval)
             state.pointee.closeFlags.insert(.peerFinished)
             reported.insert(.peerFinished)
+        } else if segment.flags.contains(.fin) && state.pointee.outOfOrderLength > 0
+                    && segmentEnd == state.pointee.outOfOrderStart + state.pointee.outOfOrderLength {
+            state.pointee.closeFlags.insert(.peerFinAfterInterval)
         }
 
         if delivered > 0 || acknowledged > 0 || !reported.isEmpty {
@@ -131,6 +137,7 @@ extension FastPath {
             if !(end < state.pointee.outOfOrderStart) {
                 // The gap is closed: everything up to the interval's end is now in order.
                 if end < intervalEnd { delivered = UInt32(intervalEnd - state.pointee.receiveNext) }
+                if intervalEnd < end { state.pointee.closeFlags.remove(.peerFinAfterInterval) }
                 state.pointee.outOfOrderLength = 0
             }
         }
@@ -156,6 +163,7 @@ extension FastPath {
             guard !(end < intervalStart), !(intervalEnd < start) else { return .outOfWindow }
             let newStart = start < intervalStart ? start : intervalStart
             let newEnd = intervalEnd < end ? end : intervalEnd
+            if newEnd != intervalEnd { state.pointee.closeFlags.remove(.peerFinAfterInterval) }
             state.pointee.outOfOrderStart = newStart
             state.pointee.outOfOrderLength = UInt32(newEnd - newStart)
         }

@@ -27,6 +27,9 @@ public struct FlowCloseFlags: OptionSet, Sendable {
     public static let finAcknowledged = FlowCloseFlags(rawValue: 1 << 2)
     /// The peer's FIN arrived in order: RCV.NXT is past it, no more bytes will arrive.
     public static let peerFinished = FlowCloseFlags(rawValue: 1 << 3)
+    /// The peer's FIN came right after the out-of-order interval's last byte: it is taken when the
+    /// gap before the interval fills (and forgotten if data past it turns up).
+    public static let peerFinAfterInterval = FlowCloseFlags(rawValue: 1 << 4)
 }
 
 /// The fast path's state for one established flow: the FlexTCP per-flow NIC state (dissertation
