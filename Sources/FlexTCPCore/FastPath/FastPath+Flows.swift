@@ -27,6 +27,7 @@ extension FastPath {
         }
         flows[index] = state
         installed[index] = true
+        if !state.closeFlags.contains(.peerFinished) { receivingFlowsChanged(by: 1) }
         if state.transmitPending > 0 { queueManager.add(flow: flow, bytes: state.transmitPending, now: now) }
     }
 
@@ -39,6 +40,7 @@ extension FastPath {
         flowTable.remove(key(of: state))
         queueManager.remove(flow: flow)
         installed[index] = false
+        if !state.closeFlags.contains(.peerFinished) { receivingFlowsChanged(by: -1) }
         return state
     }
 
@@ -96,9 +98,9 @@ extension FastPath {
         let state = flows + Int(flow)
         let held = state.pointee.receiveRingSize &- state.pointee.receiveSpace
         guard bytes <= held else { return false }
-        let wasClosed = state.pointee.advertisedWindow == 0
+        let wasClosed = state.pointee.advertisedWindow(limitedTo: receiveWindowLimit) == 0
         state.pointee.receiveSpace &+= bytes
-        if wasClosed && state.pointee.advertisedWindow > 0 {
+        if wasClosed && state.pointee.advertisedWindow(limitedTo: receiveWindowLimit) > 0 {
             sendAcknowledgment(state, flags: .ack, now: now)
             flushTransmitBatch()
         }

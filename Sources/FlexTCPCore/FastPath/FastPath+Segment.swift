@@ -67,6 +67,7 @@ extension FastPath {
             state.pointee.closeFlags.remove(.peerFinAfterInterval)
             state.pointee.closeFlags.insert(.peerFinished)
             reported.insert(.peerFinished)
+            receivingFlowsChanged(by: -1)
         } else if segment.flags.contains(.fin) && state.pointee.outOfOrderLength > 0
                     && segmentEnd == state.pointee.outOfOrderStart + state.pointee.outOfOrderLength {
             state.pointee.closeFlags.insert(.peerFinAfterInterval)

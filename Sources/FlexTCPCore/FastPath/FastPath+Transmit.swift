@@ -62,7 +62,7 @@ extension FastPath {
         return SegmentHeaders.write(into: frame, flow: UnsafePointer(state), localAddress: configuration.localAddress,
                                     localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
                                     flags: flags, payloadLength: Int(payloadLength),
-                                    timestampValue: FastPath.timestampClock(now))
+                                    timestampValue: FastPath.timestampClock(now), windowLimit: receiveWindowLimit)
     }
 
     /// Queues a pure ACK (or window update) for the flow into the current transmit batch; with SACK
@@ -73,7 +73,7 @@ extension FastPath {
         let length = SegmentHeaders.write(into: slot, flow: UnsafePointer(state), localAddress: configuration.localAddress,
                                           localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
                                           flags: flags, payloadLength: 0, timestampValue: FastPath.timestampClock(now),
-                                          duplicate: duplicate)
+                                          windowLimit: receiveWindowLimit, duplicate: duplicate)
         commitTransmitSlot(length: length)
         acknowledgmentsSent &+= 1
     }

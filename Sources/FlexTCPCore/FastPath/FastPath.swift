@@ -37,6 +37,10 @@ public final class FastPath {
     let verdictCounts: UnsafeMutablePointer<UInt64>
     public internal(set) var acknowledgmentsSent: UInt64 = 0
     public internal(set) var segmentsSent: UInt64 = 0
+    /// Installed flows whose peer has not finished: the ones that share `receiveWindowBudget`.
+    public internal(set) var receivingFlows = 0
+    /// The most window any flow advertises now (see `FastPath+ReceiveWindow.swift`).
+    public internal(set) var receiveWindowLimit: UInt32 = .max
 
     public init(configuration: FastPathConfiguration, port: any Port, payloadRegion: UnsafeMutableRawPointer, payloadRegionSize: Int) {
         precondition(configuration.flowCapacity > 0 && configuration.eventCapacity > 0 && configuration.transmitBatchSize > 0,
@@ -56,6 +60,7 @@ public final class FastPath {
         exceptionStorage = .allocate(capacity: FastPath.maximumReceiveBatch)
         verdictCounts = .allocate(capacity: FastPathVerdict.allCases.count)
         verdictCounts.initialize(repeating: 0, count: FastPathVerdict.allCases.count)
+        receivingFlowsChanged(by: 0)
     }
 
     deinit {

@@ -111,8 +111,12 @@ public struct FlowState: Sendable {
 
     /// The window to advertise in our segments (scaled down, saturated at 16 bits).
     @inlinable
-    public var advertisedWindow: UInt16 {
-        let scaled = receiveSpace >> UInt32(receiveWindowShift)
+    public var advertisedWindow: UInt16 { advertisedWindow(limitedTo: .max) }
+
+    /// The window field for at most `limit` bytes of window (the fast path's `receiveWindowLimit`).
+    @inlinable
+    public func advertisedWindow(limitedTo limit: UInt32) -> UInt16 {
+        let scaled = min(receiveSpace, limit) >> UInt32(receiveWindowShift)
         return scaled > 0xffff ? 0xffff : UInt16(truncatingIfNeeded: scaled)
     }
 

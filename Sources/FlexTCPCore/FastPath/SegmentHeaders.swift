@@ -9,7 +9,8 @@ import FlexWire
 /// out-of-order interval (RFC 2018). At most 12 + 4 + 2 × 8 = 32 of the 40 option bytes.
 ///
 /// Contract: `frame` has room for `headerLength(of:flags:duplicate:) + payloadLength` bytes; the
-/// payload must already sit at `frame + headerLength`. Both checksums are filled.
+/// payload must already sit at `frame + headerLength`. Both checksums are filled. The window field
+/// offers at most `windowLimit` bytes.
 @usableFromInline
 enum SegmentHeaders {
     @usableFromInline static let ethernetLength = 14
@@ -49,7 +50,7 @@ enum SegmentHeaders {
     @inlinable
     static func write(into frame: UnsafeMutableRawPointer, flow: UnsafePointer<FlowState>, localAddress: IPv4Address,
                       localMAC: MACAddress, sequence: SequenceNumber, flags: TCPFlags, payloadLength: Int,
-                      timestampValue: UInt32, duplicate: TCPSACKBlock? = nil) -> Int {
+                      timestampValue: UInt32, windowLimit: UInt32, duplicate: TCPSACKBlock? = nil) -> Int {
         let state = flow.pointee
         let withTimestamps = state.options.contains(.timestamps)
         let sackBlocks = sackBlockCount(of: state, flags: flags, duplicate: duplicate)
@@ -82,7 +83,7 @@ enum SegmentHeaders {
         tcp.storeBytes(of: state.receiveNext.rawValue.bigEndian, toByteOffset: 8, as: UInt32.self)
         tcp.storeBytes(of: UInt8(tcpHeaderLength << 2), toByteOffset: 12, as: UInt8.self)
         tcp.storeBytes(of: flags.rawValue, toByteOffset: 13, as: UInt8.self)
-        tcp.storeBytes(of: state.advertisedWindow.bigEndian, toByteOffset: 14, as: UInt16.self)
+        tcp.storeBytes(of: state.advertisedWindow(limitedTo: windowLimit).bigEndian, toByteOffset: 14, as: UInt16.self)
         tcp.storeBytes(of: UInt32(0), toByteOffset: 16, as: UInt32.self)
         var option = tcp + tcpLength
         if withTimestamps {
