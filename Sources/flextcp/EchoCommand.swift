@@ -19,6 +19,7 @@ struct EchoCommand: ParsableCommand {
         print("flextcp echo: listening on \(stack.network.address):\(port); stop with Ctrl-C")
         StopSignal.install()
         stack.run(clock: MonotonicTimeSource(), step: { echo.step(now: $0) }, until: { StopSignal.isRequested })
+        StackOptions.reportPort(of: stack, command: "echo")
         print("flextcp echo: served \(counted(echo.connectionsServed, "connection")), echoed \(counted(echo.bytesEchoed, "byte"))")
     }
 }

@@ -78,6 +78,7 @@ struct SendCommand: ParsableCommand {
         let rate = megabytes / max(seconds, 1e-9)
         let stopped = finished ? "" : "; stopped by a signal"
         printError("flextcp send: \(oneDecimal(megabytes)) MB in \(oneDecimal(seconds)) s (\(oneDecimal(rate)) MB/s)\(stopped)")
+        StackOptions.reportPort(of: stack, command: "send")
         if failures > 0 { throw ExitCode.failure }
     }
 }

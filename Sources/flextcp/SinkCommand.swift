@@ -23,6 +23,7 @@ struct SinkCommand: ParsableCommand {
             sink.step(now: now)
             sink.drainReports { print($0.line) }
         }, until: { StopSignal.isRequested })
+        StackOptions.reportPort(of: stack, command: "sink")
         if sink.failedConnections > 0 {
             printError("flextcp sink: \(counted(sink.failedConnections, "connection")) failed before the end of the stream")
             throw ExitCode.failure

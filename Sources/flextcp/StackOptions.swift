@@ -20,6 +20,15 @@ struct StackOptions: ParsableArguments {
     @Option(help: "Connections held at once (TIME_WAIT included).")
     var connectionCapacity = 256
 
+    @Option(help: ArgumentHelp(
+        "MiB the AF_PACKET receive ring may take.",
+        discussion: "The ring gets a slot per segment of every connection's window, up to this memory; when that is not "
+            + "enough, the connections receiving at once share the window the ring holds."))
+    var receiveRingMemory = 64
+
+    /// The segment size a slot is counted for: a 1500-byte MTU less IPv4, TCP and timestamp headers.
+    private static let plannedSegmentSize = 1448
+
     /// The only addresses FlexTCP's tools may use: 198.18.0.0/15.
     private static let benchmarkingRange = try! InterfaceAddress("198.18.0.1/15")
 
@@ -33,6 +42,15 @@ struct StackOptions: ParsableArguments {
         guard connectionCapacity > 0, connectionCapacity <= 65536 else {
             throw ValidationError("--connection-capacity must lie in 1...65536")
         }
+        guard receiveRingMemory >= 8, receiveRingMemory <= 65536 else {
+            throw ValidationError("--receive-ring-memory must lie in 8...65536 (MiB)")
+        }
+    }
+
+    /// The receive ring for `connectionCapacity` windows of `ringSize` within `receiveRingMemory`.
+    func receiveRingPlan(slotBytes: Int) -> ReceiveRingPlan {
+        ReceiveRingPlan(flowCapacity: connectionCapacity, receiveWindow: ringSize, segmentSize: Self.plannedSegmentSize,
+                        slotBytes: slotBytes, memoryLimit: receiveRingMemory << 20)
     }
 
     func makeConfiguration() throws -> StackConfiguration {
@@ -54,14 +72,20 @@ struct StackOptions: ParsableArguments {
 
     /// Opens the interface and builds the stack on it; on failure prints why (as `command`) and exits non-zero.
     func makeStack(command: String) throws -> Stack {
-        let configuration = try makeConfiguration()
+        var configuration = try makeConfiguration()
         var portConfiguration = AFPacketConfiguration()
-        portConfiguration.receiveFrameCount = 256
+        let plan = receiveRingPlan(slotBytes: portConfiguration.receiveFrameSize)
+        portConfiguration.receiveFrameCount = plan.frameCount
         portConfiguration.transmitFrameCount = 512
+        configuration.receiveWindowBudget = plan.windowBudget
         do {
             let port = try AFPacketPort(interfaceName: interface, configuration: portConfiguration)
             let stack = try Stack(port: port, configuration: configuration)
             stack.network.announce()
+            let sharing = plan.windowBudget.map { "receiving connections share \($0 / 1024) KiB of window" }
+                ?? "every connection's whole window fits"
+            printError("flextcp \(command): receive ring of \(port.ringFrameCounts.receive) frames "
+                       + "(\((port.ringFrameCounts.receive * portConfiguration.receiveFrameSize) >> 20) MiB); \(sharing)")
             return stack
         } catch {
             printError("flextcp \(command): cannot open \(interface): \(error)")
@@ -79,5 +103,12 @@ struct StackOptions: ParsableArguments {
             printError("flextcp \(command): cannot listen on port \(port): \(error)")
             throw ExitCode.failure
         }
+    }
+
+    /// Prints the port's receive counters, drops (ring full or frame truncated) included.
+    static func reportPort(of stack: Stack, command: String) {
+        let statistics = stack.port.statistics
+        printError("flextcp \(command): port received \(counted(statistics.receivedFrames, "frame")), "
+                   + "dropped \(statistics.receiveDrops) on receive (ring full or frame truncated), \(statistics.transmitDrops) on transmit")
     }
 }

@@ -29,7 +29,8 @@ final class FastPathPair {
     var timeouts = 0
 
     init(options: FlowOptions = [.timestamps], windowShift: UInt8 = 0, initialSequenceA: UInt32 = 1000,
-         initialSequenceB: UInt32 = 5000, impairment: LinkEmulatorSettings? = nil, ringSize: UInt32 = FastPathPair.ringSize) throws {
+         initialSequenceB: UInt32 = 5000, impairment: LinkEmulatorSettings? = nil, ringSize: UInt32 = FastPathPair.ringSize,
+         receiveWindowBudget: UInt64? = nil) throws {
         wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
         if let impairment {
             portA = LinkEmulator(wrapping: wire.a, settings: impairment, timeSource: clock)
@@ -42,9 +43,11 @@ final class FastPathPair {
         }
         regionA = .allocate(byteCount: Int(ringSize) * 2, alignment: 64)
         regionB = .allocate(byteCount: Int(ringSize) * 2, alignment: 64)
-        a = FastPath(configuration: FastPathConfiguration(localAddress: Self.addressA, localMAC: wire.a.macAddress),
+        a = FastPath(configuration: FastPathConfiguration(localAddress: Self.addressA, localMAC: wire.a.macAddress,
+                                                          receiveWindowBudget: receiveWindowBudget),
                      port: portA, payloadRegion: regionA, payloadRegionSize: Int(ringSize) * 2)
-        b = FastPath(configuration: FastPathConfiguration(localAddress: Self.addressB, localMAC: wire.b.macAddress),
+        b = FastPath(configuration: FastPathConfiguration(localAddress: Self.addressB, localMAC: wire.b.macAddress,
+                                                          receiveWindowBudget: receiveWindowBudget),
                      port: portB, payloadRegion: regionB, payloadRegionSize: Int(ringSize) * 2)
         func flow(localPort: UInt16, remotePort: UInt16, remote: IPv4Address, remoteMAC: MACAddress,
                   send: UInt32, receive: UInt32) -> FlowState {

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Slow path handshakes")
 struct HandshakeTests {
-    @Test("Both sides offer everything: timestamps, window scaling from the ring size, MSS less the timestamp option")
+    @Test("Both sides offer everything: timestamps, SACK, window scaling from the ring size, MSS less the timestamp option")
     func fullOptions() throws {
         let pair = try StackPair()
         let (flowA, flowB) = try pair.connect()
@@ -14,7 +14,7 @@ struct HandshakeTests {
         // A 64 KiB ring needs shift 1 to fit the 16-bit window field.
         #expect(pair.a.slowPath.configuration.receiveWindowShift == 1)
         for state in [stateA, stateB] {
-            #expect(state.options == [.timestamps])
+            #expect(state.options == [.timestamps, .selectiveAcknowledgment])
             #expect(state.sendWindowShift == 1 && state.receiveWindowShift == 1)
             #expect(state.maximumSegmentSize == 1460 - 12)
         }
@@ -30,9 +30,11 @@ struct HandshakeTests {
         #expect(pair.b.slowPath.halfOpenCount == 0)
     }
 
-    @Test("A peer refusing timestamps and window scaling gets a plain connection that still moves data")
+    @Test("A peer refusing timestamps, window scaling and SACK gets a plain connection that still moves data")
     func peerRefusesOptions() throws {
-        let pair = try StackPair(b: StackPair.configuration { $0.offersTimestamps = false; $0.offersWindowScale = false })
+        let pair = try StackPair(b: StackPair.configuration {
+            $0.offersTimestamps = false; $0.offersWindowScale = false; $0.offersSelectiveAcknowledgment = false
+        })
         let (flowA, flowB) = try pair.connect()
         let stateA = try #require(pair.a.fastPath.state(of: flowA))
         #expect(stateA.options == [])
@@ -49,13 +51,13 @@ struct HandshakeTests {
         let noScaling = try StackPair(a: StackPair.configuration { $0.offersWindowScale = false })
         let (flowA, _) = try noScaling.connect()
         let stateA = try #require(noScaling.a.fastPath.state(of: flowA))
-        #expect(stateA.options == [.timestamps] && stateA.sendWindowShift == 0 && stateA.receiveWindowShift == 0)
+        #expect(stateA.options == [.timestamps, .selectiveAcknowledgment] && stateA.sendWindowShift == 0 && stateA.receiveWindowShift == 0)
 
         let noTimestamps = try StackPair(a: StackPair.configuration { $0.offersTimestamps = false })
         let (flowC, flowD) = try noTimestamps.connect()
         let stateC = try #require(noTimestamps.a.fastPath.state(of: flowC))
         let stateD = try #require(noTimestamps.b.fastPath.state(of: flowD))
-        #expect(stateC.options == [] && stateD.options == [])
+        #expect(stateC.options == [.selectiveAcknowledgment] && stateD.options == [.selectiveAcknowledgment])
         #expect(stateC.sendWindowShift == 1 && stateD.receiveWindowShift == 1)
     }
 

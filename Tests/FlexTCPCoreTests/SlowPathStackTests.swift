@@ -92,13 +92,16 @@ final class StackPair {
         return configuration
     }
 
+    /// With `superSegmentsUpTo`, the wire carries frames that long and A's port is a
+    /// `SuperSegmentPort`: A sends 1514-byte frames but receives longer ones, as over AF_PACKET.
     init(a configurationA: SlowPathConfiguration = StackPair.configuration(),
-         b configurationB: SlowPathConfiguration = StackPair.configuration(), impairment: LinkEmulatorSettings? = nil) throws {
-        wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
-        var portA: any Port = wire.a
+         b configurationB: SlowPathConfiguration = StackPair.configuration(), impairment: LinkEmulatorSettings? = nil,
+         superSegmentsUpTo superSegmentLength: Int? = nil) throws {
+        wire = try MemoryWire(capacity: superSegmentLength == nil ? 4096 : 256, maximumFrameLength: superSegmentLength ?? 1514)
+        var portA: any Port = superSegmentLength == nil ? wire.a : SuperSegmentPort(wrapping: wire.a)
         var portB: any Port = wire.b
         if let impairment {
-            portA = LinkEmulator(wrapping: wire.a, settings: impairment, timeSource: clock)
+            portA = LinkEmulator(wrapping: portA, settings: impairment, timeSource: clock)
             var settingsB = impairment
             settingsB.seed &+= 1
             portB = LinkEmulator(wrapping: wire.b, settings: settingsB, timeSource: clock)

@@ -32,7 +32,7 @@ private struct ImpairedLinuxPeer {
         if kernelOffersECN { _ = try kernel.runChecked(["sysctl", "-w", "net.ipv4.tcp_ecn=1"]) }
     }
 
-    func makeStack(offersECN: Bool) throws -> Stack {
+    func makeStack(offersECN: Bool, offersSACK: Bool = true) throws -> Stack {
         var portConfiguration = AFPacketConfiguration()
         portConfiguration.receiveFrameCount = 256
         let port = try stackSide.perform { try AFPacketPort(interfaceName: stackInterface, configuration: portConfiguration) }
@@ -41,6 +41,7 @@ private struct ImpairedLinuxPeer {
         configuration.receiveRingSize = 256 * 1024
         configuration.transmitRingSize = 256 * 1024
         configuration.slowPath.offersECN = offersECN
+        configuration.slowPath.offersSelectiveAcknowledgment = offersSACK
         return try Stack(port: port, configuration: configuration)
     }
 
@@ -110,7 +111,9 @@ private final class FlowWatch {
 
     var fastRetransmits: UInt32 { latest.values.reduce(0) { $0 &+ $1.fastRetransmits } }
     var ecnMarkedBytes: UInt32 { latest.values.reduce(0) { $0 &+ $1.ecnMarkedBytes } }
-    var allNegotiatedECN: Bool { !latest.isEmpty && latest.values.allSatisfy { $0.options.contains(.explicitCongestionNotification) } }
+    var allNegotiatedECN: Bool { allNegotiated(.explicitCongestionNotification) }
+
+    func allNegotiated(_ option: FlowOptions) -> Bool { !latest.isEmpty && latest.values.allSatisfy { $0.options.contains(option) } }
 }
 
 /// Runs the stack until `isDone` or 60 s of the monotonic clock; returns elapsed seconds, or nil
@@ -129,15 +132,20 @@ struct LinuxTCPImpairmentTests {
     static let lossSubnet: UInt8 = 11
     static let ecnSubnet: UInt8 = 12
 
-    @Test("1% loss both ways: a Linux client sends 10 MB to a FlexTCP sink; SHA-256 matches")
-    func sinkUnderLoss() throws {
+    /// With SACK (the default) Linux repairs losses in SACK recovery from the blocks our ACKs carry;
+    /// declining it (as FlexTCP did before) leaves Linux to NewReno recovery and timeouts.
+    @Test("1% loss both ways: a Linux client sends 10 MB to a FlexTCP sink; SHA-256 matches", arguments: [true, false])
+    func sinkUnderLoss(offersSACK: Bool) throws {
         try withLossyPeer { peer, dropped in
-            let outcome = try receiveFromLinux(peer, offersECN: false)
-            let linuxRetransmissions = try kernelTCPCounter("TcpRetransSegs", in: peer.kernel)
-            let linuxTimeouts = try kernelTCPCounter("TcpExtTCPTimeouts", in: peer.kernel)
-            #expect(linuxRetransmissions > 0, "Linux never retransmitted")
-            print("1% loss, Linux → FlexTCP sink, 10 MB: \(outcome.rate); \(try dropped()); Linux retransmitted "
-                  + "\(linuxRetransmissions) segments after \(linuxTimeouts) RTO timeouts; FlexTCP: "
+            let outcome = try receiveFromLinux(peer, offersECN: false, offersSACK: offersSACK)
+            let linux = try ["TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPSackRecovery", "TcpExtTCPRenoRecovery",
+                             "TcpExtTCPLossProbes", "TcpExtTCPDSACKRecv"].map { try kernelTCPCounter($0, in: peer.kernel) }
+            #expect(linux[0] > 0, "Linux never retransmitted")
+            #expect(outcome.watch.allNegotiated(.selectiveAcknowledgment) == offersSACK)
+            if offersSACK { #expect(linux[2] > 0, "Linux never recovered from SACK blocks") }
+            print("1% loss, Linux → FlexTCP sink, SACK \(offersSACK ? "on" : "off"), 10 MB: \(outcome.rate); \(try dropped()); "
+                  + "Linux retransmitted \(linux[0]) segments after \(linux[1]) RTO timeouts, \(linux[2]) SACK and \(linux[3]) "
+                  + "NewReno recoveries, \(linux[4]) loss probes, \(linux[5]) D-SACKs received; FlexTCP: "
                   + "\(outcome.stack.fastPath.frames(withVerdict: .outOfWindow)) out-of-window frames, \(outcome.stack.fastPath.acknowledgmentsSent) ACKs")
         }
     }
@@ -215,8 +223,8 @@ struct LinuxTCPImpairmentTests {
     }
 
     /// A Linux client sends `bytes` to a FlexTCP sink; expects the SHA-256 to match.
-    private func receiveFromLinux(_ peer: ImpairedLinuxPeer, offersECN: Bool) throws -> Transfer {
-        let stack = try peer.makeStack(offersECN: offersECN)
+    private func receiveFromLinux(_ peer: ImpairedLinuxPeer, offersECN: Bool, offersSACK: Bool = true) throws -> Transfer {
+        let stack = try peer.makeStack(offersECN: offersECN, offersSACK: offersSACK)
         let sink = try SinkService(stack: stack, port: 5001)
         let watch = FlowWatch(stack)
         stack.network.announce()

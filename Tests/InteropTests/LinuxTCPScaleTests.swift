@@ -29,14 +29,16 @@ private struct ScalePeer {
         try kernel.assign(TestAddress("198.18.40.1/24"), to: pair.second.name)
     }
 
-    func makeStack() throws -> Stack {
+    func makeStack(receiveRingSize: UInt32 = Self.receiveRingSize, receiveFrameCount: Int = Self.receiveFrameCount,
+                   receiveWindowBudget: UInt64? = nil) throws -> Stack {
         var portConfiguration = AFPacketConfiguration()
-        portConfiguration.receiveFrameCount = Self.receiveFrameCount
+        portConfiguration.receiveFrameCount = receiveFrameCount
         let port = try stackSide.perform { try AFPacketPort(interfaceName: pair.first.name, configuration: portConfiguration) }
         var configuration = StackConfiguration(interface: try InterfaceAddress("198.18.40.2/24"))
         configuration.flowCapacity = Self.flowCapacity
-        configuration.receiveRingSize = Self.receiveRingSize
+        configuration.receiveRingSize = receiveRingSize
         configuration.transmitRingSize = 256 * 1024
+        configuration.receiveWindowBudget = receiveWindowBudget
         return try Stack(port: port, configuration: configuration)
     }
 
@@ -137,31 +139,56 @@ struct LinuxTCPScaleTests {
     func linuxClientsToSink() throws {
         try TestNetwork.with { network in
             let peer = try ScalePeer(network)
-            let stack = try peer.makeStack()
-            let sink = try SinkService(stack: stack, port: 5001)
-            stack.network.announce()
-            let clients = try peer.kernel.start(linuxClients(connections: Self.connections, bytes: Self.bytesPerConnection,
-                                                             port: 5001, timeLimit: Self.linuxLimit))
-            var reports: [StreamReport] = []
-            let seconds = drive(stack, limit: Self.transferLimit, step: { now in
-                sink.step(now: now)
-                sink.drainReports { reports.append($0) }
-            }, until: { reports.count + sink.failedConnections == Self.connections })
-            // Let the last FINs and ACKs out while the clients finish.
-            _ = drive(stack, limit: 10, step: { sink.step(now: $0) },
-                      until: { stack.slowPath.availableRingPairs == ScalePeer.flowCapacity })
-            let result = clients.wait(timeout: .seconds(seconds == nil ? 1 : 30))
-            let summary = try summary(stack, peer, seconds)
-            #expect(seconds != nil, "not every stream ended within \(Self.transferLimit) s: \(reports.count) reported, \(summary)")
-            #expect(sink.failedConnections == 0, "\(summary)")
-            #expect(result.succeeded, "clients (status \(result.status), timed out \(result.timedOut)): \(result.standardError)")
-            let sent = hashesByPort(result.standardOutput)
-            let mismatched = reports.filter { sent[String($0.label.split(separator: ":").last ?? "")] != $0.sha256 }
-            #expect(sent.count == Self.connections, "clients that completed")
-            #expect(reports.count == Self.connections, "streams the sink reported")
-            #expect(mismatched.isEmpty, "SHA-256 differs from the client's: \(mismatched.map { "\($0.label) (\($0.bytes) bytes)" })")
+            let summary = try receive(Self.bytesPerConnection, from: peer, into: try peer.makeStack())
             print("Linux → FlexTCP sink, \(Self.connections) × 10 MB: \(summary)")
         }
+    }
+
+    /// 256 KiB windows for 100 connections want ~18,000 slots (1.2 GB of ring); 64 MiB buys ~1,000.
+    /// With the plan's window budget the connections share what those slots hold; without it,
+    /// their windows add up to over 20 times that, and Linux's bursts overflow the ring.
+    @Test("100 Linux clients × 2 MB with 256 KiB windows and a 64 MiB receive ring, with and without the window budget",
+          arguments: [true, false])
+    func windowBudget(applied: Bool) throws {
+        let window: UInt32 = 256 * 1024
+        let plan = ReceiveRingPlan(flowCapacity: ScalePeer.flowCapacity, receiveWindow: window, segmentSize: 1448,
+                                   slotBytes: AFPacketConfiguration().receiveFrameSize, memoryLimit: 64 << 20)
+        try TestNetwork.with { network in
+            let peer = try ScalePeer(network)
+            let stack = try peer.makeStack(receiveRingSize: window, receiveFrameCount: plan.frameCount,
+                                           receiveWindowBudget: applied ? plan.windowBudget : nil)
+            #expect(plan.windowBudget != nil)
+            let summary = try receive(2_000_000, from: peer, into: stack)
+            print("Linux → FlexTCP sink, \(Self.connections) × 2 MB, 256 KiB windows, \(plan.frameCount) slots, "
+                  + "budget \(applied ? "\(plan.windowBudget ?? 0) B" : "none"): \(summary)")
+        }
+    }
+
+    /// Linux clients send `bytes` each to a sink on `stack`; expects every stream intact; returns the summary.
+    private func receive(_ bytes: Int, from peer: ScalePeer, into stack: Stack) throws -> String {
+        let sink = try SinkService(stack: stack, port: 5001)
+        stack.network.announce()
+        let clients = try peer.kernel.start(linuxClients(connections: Self.connections, bytes: bytes,
+                                                         port: 5001, timeLimit: Self.linuxLimit))
+        var reports: [StreamReport] = []
+        let seconds = drive(stack, limit: Self.transferLimit, step: { now in
+            sink.step(now: now)
+            sink.drainReports { reports.append($0) }
+        }, until: { reports.count + sink.failedConnections == Self.connections })
+        // Let the last FINs and ACKs out while the clients finish.
+        _ = drive(stack, limit: 10, step: { sink.step(now: $0) },
+                  until: { stack.slowPath.availableRingPairs == ScalePeer.flowCapacity })
+        let result = clients.wait(timeout: .seconds(seconds == nil ? 1 : 30))
+        let summary = try summary(stack, peer, seconds)
+        #expect(seconds != nil, "not every stream ended within \(Self.transferLimit) s: \(reports.count) reported, \(summary)")
+        #expect(sink.failedConnections == 0, "\(summary)")
+        #expect(result.succeeded, "clients (status \(result.status), timed out \(result.timedOut)): \(result.standardError)")
+        let sent = hashesByPort(result.standardOutput)
+        let mismatched = reports.filter { sent[String($0.label.split(separator: ":").last ?? "")] != $0.sha256 }
+        #expect(sent.count == Self.connections, "clients that completed")
+        #expect(reports.count == Self.connections, "streams the sink reported")
+        #expect(mismatched.isEmpty, "SHA-256 differs from the client's: \(mismatched.map { "\($0.label) (\($0.bytes) bytes)" })")
+        return summary
     }
 
     @Test("FlexTCP sends 10 MB on each of 100 connections to a Linux server; SHA-256 matches per connection")

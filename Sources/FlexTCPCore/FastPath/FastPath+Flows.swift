@@ -28,6 +28,7 @@ extension FastPath {
         flows[index] = state
         installed[index] = true
         publishSnapshot(flow)
+        if !state.closeFlags.contains(.peerFinished) { receivingFlowsChanged(by: 1) }
         if state.transmitPending > 0 { queueManager.add(flow: flow, bytes: state.transmitPending, now: now) }
     }
 
@@ -41,6 +42,7 @@ extension FastPath {
         queueManager.remove(flow: flow)
         installed[index] = false
         publishSnapshot(flow)
+        if !state.closeFlags.contains(.peerFinished) { receivingFlowsChanged(by: -1) }
         return state
     }
 
@@ -101,10 +103,10 @@ extension FastPath {
         let state = flows + Int(flow)
         let held = state.pointee.receiveRingSize &- state.pointee.receiveSpace
         guard bytes <= held else { return false }
-        let wasClosed = state.pointee.advertisedWindow == 0
+        let wasClosed = state.pointee.advertisedWindow(limitedTo: receiveWindowLimit) == 0
         state.pointee.receiveSpace &+= bytes
         publishSnapshot(flow)
-        if wasClosed && state.pointee.advertisedWindow > 0 {
+        if wasClosed && state.pointee.advertisedWindow(limitedTo: receiveWindowLimit) > 0 {
             sendAcknowledgment(state, flags: .ack, now: now)
             flushTransmitBatch()
         }

@@ -57,12 +57,20 @@ extension FastPath {
             state.pointee.peerWindow = UInt32(segment.window) << UInt32(state.pointee.sendWindowShift)
         }
 
+        let duplicate = duplicateBlock(segment, state: state)
         let (verdict, delivered, position) = placePayload(segment, state: state)
-        let finishes = segment.flags.contains(.fin) && segment.sequence + segment.payloadLength == state.pointee.receiveNext
-        if finishes {
+        let segmentEnd = segment.sequence + segment.payloadLength
+        let finishes = segment.flags.contains(.fin) && segmentEnd == state.pointee.receiveNext
+        if finishes || (state.pointee.closeFlags.contains(.peerFinAfterInterval) && state.pointee.outOfOrderLength == 0) {
+            // In order, or held after the interval that this segment just joined to the stream.
             state.pointee.receiveNext += 1
+            state.pointee.closeFlags.remove(.peerFinAfterInterval)
             state.pointee.closeFlags.insert(.peerFinished)
             reported.insert(.peerFinished)
+            receivingFlowsChanged(by: -1)
+        } else if segment.flags.contains(.fin) && state.pointee.outOfOrderLength > 0
+                    && segmentEnd == state.pointee.outOfOrderStart + state.pointee.outOfOrderLength {
+            state.pointee.closeFlags.insert(.peerFinAfterInterval)
         }
 
         if delivered > 0 || acknowledged > 0 || !reported.isEmpty {
@@ -79,9 +87,20 @@ extension FastPath {
         }
         // Data and FINs are ACKed; so is an empty segment below RCV.NXT (a zero-window or keep-alive probe).
         if segment.payloadLength > 0 || segment.flags.contains(.fin) || segment.sequence - state.pointee.receiveNext < 0 {
-            sendAcknowledgment(state, flags: segment.congestionExperienced ? [.ack, .ece] : .ack, now: now)
+            sendAcknowledgment(state, flags: segment.congestionExperienced ? [.ack, .ece] : .ack, now: now, duplicate: duplicate)
         }
         return verdict
+    }
+
+    /// The D-SACK block (RFC 2883 §4) for payload below RCV.NXT, which we already hold: nil without
+    /// SACK or when the segment brings nothing old. Duplicates inside the out-of-order interval are
+    /// not reported (only one interval is kept, so they are rare and finding them costs more).
+    func duplicateBlock(_ segment: ReceivedSegment, state: UnsafeMutablePointer<FlowState>) -> TCPSACKBlock? {
+        let receiveNext = state.pointee.receiveNext
+        guard segment.payloadLength > 0, segment.sequence < receiveNext,
+              state.pointee.options.contains(.selectiveAcknowledgment) else { return nil }
+        let end = segment.sequence + segment.payloadLength
+        return TCPSACKBlock(leftEdge: segment.sequence, rightEdge: end < receiveNext ? end : receiveNext)
     }
 
     /// Places a segment's payload: in order into the ring (absorbing the out-of-order interval when
@@ -119,6 +138,7 @@ extension FastPath {
             if !(end < state.pointee.outOfOrderStart) {
                 // The gap is closed: everything up to the interval's end is now in order.
                 if end < intervalEnd { delivered = UInt32(intervalEnd - state.pointee.receiveNext) }
+                if intervalEnd < end { state.pointee.closeFlags.remove(.peerFinAfterInterval) }
                 state.pointee.outOfOrderLength = 0
             }
         }
@@ -144,6 +164,7 @@ extension FastPath {
             guard !(end < intervalStart), !(intervalEnd < start) else { return .outOfWindow }
             let newStart = start < intervalStart ? start : intervalStart
             let newEnd = intervalEnd < end ? end : intervalEnd
+            if newEnd != intervalEnd { state.pointee.closeFlags.remove(.peerFinAfterInterval) }
             state.pointee.outOfOrderStart = newStart
             state.pointee.outOfOrderLength = UInt32(newEnd - newStart)
         }

@@ -14,8 +14,11 @@ extension FastPath {
                 continue
             }
             let state = flows + Int(flow)
-            let allowed = min(grant.bytes, state.pointee.transmitPending, state.pointee.windowRemaining,
-                              UInt32(state.pointee.maximumSegmentSize))
+            // A SACK block riding on the segment takes its bytes from the payload (RFC 6691), so the
+            // frame never outgrows the MSS both sides agreed on.
+            let segmentLimit = UInt32(state.pointee.maximumSegmentSize)
+                &- UInt32(SegmentHeaders.sackLength(of: state.pointee, flags: .ack))
+            let allowed = min(grant.bytes, state.pointee.transmitPending, state.pointee.windowRemaining, segmentLimit)
             // The FIN goes on the segment that empties the ring, or alone when nothing is pending.
             let carriesFIN = state.pointee.finDue && allowed == state.pointee.transmitPending
             guard allowed > 0 || carriesFIN else {
@@ -48,7 +51,7 @@ extension FastPath {
     /// Writes a data segment of `payloadLength` bytes taken from the flow's transmit ring at SND.NXT.
     func writeDataSegment(into frame: UnsafeMutableRawPointer, state: UnsafeMutablePointer<FlowState>,
                           payloadLength: UInt32, flags: TCPFlags, now: UInt64) -> Int {
-        let headerLength = SegmentHeaders.headerLength(options: state.pointee.options)
+        let headerLength = SegmentHeaders.headerLength(of: state.pointee, flags: flags)
         let ring = PayloadRing(base: payloadRegion + Int(state.pointee.transmitRingOffset), size: state.pointee.transmitRingSize)
         let position = PayloadRing.advance(state.pointee.transmitHead, by: state.pointee.transmitSent, size: ring.size)
         ring.read(into: frame + headerLength, count: payloadLength, at: position)
@@ -60,15 +63,18 @@ extension FastPath {
         return SegmentHeaders.write(into: frame, flow: UnsafePointer(state), localAddress: configuration.localAddress,
                                     localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
                                     flags: flags, payloadLength: Int(payloadLength),
-                                    timestampValue: FastPath.timestampClock(now))
+                                    timestampValue: FastPath.timestampClock(now), windowLimit: receiveWindowLimit)
     }
 
-    /// Queues a pure ACK (or window update) for the flow into the current transmit batch.
-    func sendAcknowledgment(_ state: UnsafeMutablePointer<FlowState>, flags: TCPFlags, now: UInt64) {
+    /// Queues a pure ACK (or window update) for the flow into the current transmit batch; with SACK
+    /// negotiated it reports `duplicate` (a D-SACK block) and the out-of-order interval.
+    func sendAcknowledgment(_ state: UnsafeMutablePointer<FlowState>, flags: TCPFlags, now: UInt64,
+                            duplicate: TCPSACKBlock? = nil) {
         guard let slot = nextTransmitSlot() else { return }
         let length = SegmentHeaders.write(into: slot, flow: UnsafePointer(state), localAddress: configuration.localAddress,
                                           localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
-                                          flags: flags, payloadLength: 0, timestampValue: FastPath.timestampClock(now))
+                                          flags: flags, payloadLength: 0, timestampValue: FastPath.timestampClock(now),
+                                          windowLimit: receiveWindowLimit, duplicate: duplicate)
         commitTransmitSlot(length: length)
         acknowledgmentsSent &+= 1
     }

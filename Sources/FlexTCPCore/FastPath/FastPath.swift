@@ -1,3 +1,4 @@
+import Atomics
 import FlexPort
 import FlexWire
 
@@ -39,6 +40,12 @@ public final class FastPath {
     var snapshots: FlowSnapshots?
     public internal(set) var acknowledgmentsSent: UInt64 = 0
     public internal(set) var segmentsSent: UInt64 = 0
+    /// Installed flows whose peer has not finished: the ones that share `receiveWindowBudget`.
+    public internal(set) var receivingFlows = 0
+    /// The most window any flow advertises now (see `FastPath+ReceiveWindow.swift`).
+    public internal(set) var receiveWindowLimit: UInt32 = .max
+    /// `receiveWindowLimit` for a slow path on another thread (written only when it changes).
+    let publishedReceiveWindowLimit = ManagedAtomic<UInt32>(.max)
 
     public init(configuration: FastPathConfiguration, port: any Port, payloadRegion: UnsafeMutableRawPointer, payloadRegionSize: Int) {
         precondition(configuration.flowCapacity > 0 && configuration.eventCapacity > 0 && configuration.transmitBatchSize > 0,
@@ -58,6 +65,7 @@ public final class FastPath {
         exceptionStorage = .allocate(capacity: FastPath.maximumReceiveBatch)
         verdictCounts = .allocate(capacity: FastPathVerdict.allCases.count)
         verdictCounts.initialize(repeating: 0, count: FastPathVerdict.allCases.count)
+        receivingFlowsChanged(by: 0)
     }
 
     deinit {

@@ -5,6 +5,8 @@ import FlexWire
 /// Contract: `flowCapacity` bounds every per-flow table; `eventCapacity` bounds the events one
 /// receive batch or transmit step can produce (extra events are counted as `eventOverflows`, and
 /// the bytes they would announce stay visible through the next event of the same flow).
+/// `receiveWindowBudget` (nil: none) bounds the windows advertised over all flows; see
+/// `FastPath.receiveWindowLimit`.
 public struct FastPathConfiguration: Sendable {
     public var localAddress: IPv4Address
     public var localMAC: MACAddress
@@ -14,14 +16,17 @@ public struct FastPathConfiguration: Sendable {
     public var transmitBatchSize: Int
     /// Verify IPv4 and TCP checksums unless the port says the kernel already did (or left them to offload).
     public var verifiesChecksums: Bool
+    /// Bytes all flows together may be told they can send: what the port can hold unread.
+    public var receiveWindowBudget: UInt64?
 
     public init(localAddress: IPv4Address, localMAC: MACAddress, flowCapacity: Int = 1024, eventCapacity: Int = 256,
-                transmitBatchSize: Int = 32, verifiesChecksums: Bool = true) {
+                transmitBatchSize: Int = 32, verifiesChecksums: Bool = true, receiveWindowBudget: UInt64? = nil) {
         self.localAddress = localAddress
         self.localMAC = localMAC
         self.flowCapacity = flowCapacity
         self.eventCapacity = eventCapacity
         self.transmitBatchSize = transmitBatchSize
         self.verifiesChecksums = verifiesChecksums
+        self.receiveWindowBudget = receiveWindowBudget
     }
 }

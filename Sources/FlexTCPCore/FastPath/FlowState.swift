@@ -9,6 +9,9 @@ public struct FlowOptions: OptionSet, Sendable {
     public static let timestamps = FlowOptions(rawValue: 1 << 0)
     /// The peer negotiated ECN: CE marks are echoed as ECE on our ACKs.
     public static let explicitCongestionNotification = FlowOptions(rawValue: 1 << 1)
+    /// Both sides sent SACK-permitted (RFC 2018): while the flow holds an out-of-order interval,
+    /// every ACK we send reports it as one SACK block.
+    public static let selectiveAcknowledgment = FlowOptions(rawValue: 1 << 2)
 }
 
 /// Where a flow's FINs stand, as the fast path tracks them.
@@ -24,6 +27,9 @@ public struct FlowCloseFlags: OptionSet, Sendable {
     public static let finAcknowledged = FlowCloseFlags(rawValue: 1 << 2)
     /// The peer's FIN arrived in order: RCV.NXT is past it, no more bytes will arrive.
     public static let peerFinished = FlowCloseFlags(rawValue: 1 << 3)
+    /// The peer's FIN came right after the out-of-order interval's last byte: it is taken when the
+    /// gap before the interval fills (and forgotten if data past it turns up).
+    public static let peerFinAfterInterval = FlowCloseFlags(rawValue: 1 << 4)
 }
 
 /// The fast path's state for one established flow: the FlexTCP per-flow NIC state (dissertation
@@ -105,8 +111,12 @@ public struct FlowState: Sendable {
 
     /// The window to advertise in our segments (scaled down, saturated at 16 bits).
     @inlinable
-    public var advertisedWindow: UInt16 {
-        let scaled = receiveSpace >> UInt32(receiveWindowShift)
+    public var advertisedWindow: UInt16 { advertisedWindow(limitedTo: .max) }
+
+    /// The window field for at most `limit` bytes of window (the fast path's `receiveWindowLimit`).
+    @inlinable
+    public func advertisedWindow(limitedTo limit: UInt32) -> UInt16 {
+        let scaled = min(receiveSpace, limit) >> UInt32(receiveWindowShift)
         return scaled > 0xffff ? 0xffff : UInt16(truncatingIfNeeded: scaled)
     }
 

@@ -13,6 +13,8 @@ public protocol FlowControl: AnyObject {
     var localAddress: IPv4Address { get }
     var flowCapacity: Int { get }
     var payloadRegionSize: Int { get }
+    /// The most window any flow may advertise now (the fast path's share of its receive budget).
+    var receiveWindowLimit: UInt32 { get }
     func state(of flow: FlowIndex) -> FlowState?
     func install(flow: FlowIndex, state: FlowState, now: UInt64) throws(FlowInstallError)
     @discardableResult

@@ -3,9 +3,10 @@ import FlexWire
 /// The outcome of option negotiation in a handshake: what the flow's segments carry and how
 /// windows are scaled.
 ///
-/// Contract: window scaling, timestamps and ECN are on only when both sides asked for them (RFC 7323
-/// §1.3, RFC 3168 §6.1.1). SACK is never negotiated: the fast path keeps one out-of-order interval
-/// and sends no SACK blocks, so we never send SACK-permitted. A missing MSS option means 536
+/// Contract: window scaling, timestamps, SACK and ECN are on only when both sides asked for them
+/// (RFC 7323 §1.3, RFC 2018 §2, RFC 3168 §6.1.1). SACK here means the receiver side: our ACKs report
+/// the one out-of-order interval the fast path keeps; SACK blocks the peer sends us are ignored (our
+/// sender stays go-back-N, which RFC 2018 §3 allows). A missing MSS option means 536
 /// (RFC 9293 §3.7.1); tiny MSS offers are raised to `minimumPeerSegmentSize`.
 struct NegotiatedOptions: Hashable {
     static let defaultPeerSegmentSize: UInt16 = 536
@@ -18,6 +19,7 @@ struct NegotiatedOptions: Hashable {
     /// Both sides sent the window-scale option (the shifts may still be 0).
     var windowScaling = false
     var timestamps = false
+    var selectiveAcknowledgment = false
     var explicitCongestionNotification = false
     /// The peer's last TSval (TS.Recent).
     var timestampRecent: UInt32 = 0
@@ -46,10 +48,11 @@ struct NegotiatedOptions: Hashable {
             self.timestamps = true
             timestampRecent = timestamps.value
         }
+        selectiveAcknowledgment = configuration.offersSelectiveAcknowledgment && segment.options.sackPermitted
         explicitCongestionNotification = configuration.offersECN && peerAsksForECN
     }
 
-    /// What a valid SYN cookie restores (window scale, ECN and timestamps only when the peer used timestamps).
+    /// What a valid SYN cookie restores (window scale, SACK, ECN and timestamps only when the peer used timestamps).
     init(cookie: SYNCookieContents, timestampRecent: UInt32, configuration: SlowPathConfiguration) {
         self.init(peerMaximumSegmentSize: cookie.maximumSegmentSize)
         guard let options = cookie.options else { return }
@@ -58,6 +61,7 @@ struct NegotiatedOptions: Hashable {
         if let shift = options.windowScale {
             enableWindowScaling(peerShift: shift, configuration: configuration)
         }
+        selectiveAcknowledgment = options.sackPermitted
         explicitCongestionNotification = options.explicitCongestionNotification
     }
 
@@ -70,6 +74,7 @@ struct NegotiatedOptions: Hashable {
     var flowOptions: FlowOptions {
         var options: FlowOptions = []
         if timestamps { options.insert(.timestamps) }
+        if selectiveAcknowledgment { options.insert(.selectiveAcknowledgment) }
         if explicitCongestionNotification { options.insert(.explicitCongestionNotification) }
         return options
     }

@@ -26,6 +26,7 @@ extension SlowPath {
                                      sequenceNumber: connection.sequence,
                                      flags: configuration.offersECN ? [.syn, .ece, .cwr] : .syn, window: handshakeWindow,
                                      options: handshakeOptions(windowScale: configuration.offersWindowScale,
+                                                               sackPermitted: configuration.offersSelectiveAcknowledgment,
                                                                timestamps: configuration.offersTimestamps, timestampEcho: 0, now: now))
         send(segment, to: connection.key.remoteAddress, remoteMAC: nil, now: now)
         counters.synsSent &+= 1

@@ -53,8 +53,8 @@ extension SlowPath {
     }
 
     func sendSYNACK(for entry: HalfOpenConnection, now: UInt64) {
-        let options = handshakeOptions(windowScale: entry.options.windowScaling, timestamps: entry.options.timestamps,
-                                       timestampEcho: entry.options.timestampRecent, now: now)
+        let options = handshakeOptions(windowScale: entry.options.windowScaling, sackPermitted: entry.options.selectiveAcknowledgment,
+                                       timestamps: entry.options.timestamps, timestampEcho: entry.options.timestampRecent, now: now)
         let segment = TCPSegmentRepr(sourcePort: entry.key.localPort, destinationPort: entry.key.remotePort,
                                      sequenceNumber: entry.initialSendSequence, acknowledgmentNumber: entry.initialReceiveSequence + 1,
                                      flags: entry.options.explicitCongestionNotification ? [.syn, .ack, .ece] : [.syn, .ack],
@@ -68,7 +68,8 @@ extension SlowPath {
         let syn = inbound.segment
         let negotiated = NegotiatedOptions(answering: syn, configuration: configuration)
         let cookieOptions = negotiated.timestamps
-            ? SYNCookieOptions(windowScale: negotiated.windowScaling ? negotiated.sendWindowShift : nil, sackPermitted: false,
+            ? SYNCookieOptions(windowScale: negotiated.windowScaling ? negotiated.sendWindowShift : nil,
+                               sackPermitted: negotiated.selectiveAcknowledgment,
                                explicitCongestionNotification: negotiated.explicitCongestionNotification)
             : nil
         let cookie = cookies.encode(localAddress: key.localAddress, localPort: key.localPort, remoteAddress: key.remoteAddress,
@@ -76,7 +77,8 @@ extension SlowPath {
                                     maximumSegmentSize: min(negotiated.peerMaximumSegmentSize, localMaximumSegmentSize),
                                     options: cookieOptions, timestampClock: FastPath.timestampClock(now), nowNanoseconds: now)
         var options = TCPOptions(maximumSegmentSize: cookie.maximumSegmentSize,
-                                 windowScale: cookieOptions?.windowScale == nil ? nil : configuration.receiveWindowShift)
+                                 windowScale: cookieOptions?.windowScale == nil ? nil : configuration.receiveWindowShift,
+                                 sackPermitted: cookieOptions?.sackPermitted ?? false)
         if let value = cookie.timestampValue { options.timestamps = TCPTimestamps(value: value, echoReply: negotiated.timestampRecent) }
         let ecn = cookieOptions?.explicitCongestionNotification ?? false
         let segment = TCPSegmentRepr(sourcePort: key.localPort, destinationPort: key.remotePort,

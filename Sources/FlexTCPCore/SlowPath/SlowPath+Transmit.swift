@@ -39,7 +39,7 @@ extension SlowPath {
         let length = withUnsafePointer(to: &state) { flow in
             SegmentHeaders.write(into: base, flow: flow, localAddress: network.address, localMAC: network.macAddress,
                                  sequence: sequence, flags: flags, payloadLength: 0,
-                                 timestampValue: FastPath.timestampClock(now))
+                                 timestampValue: FastPath.timestampClock(now), windowLimit: flows.receiveWindowLimit)
         }
         if case .dropped = network.transmitFrame(copying: UnsafeRawBufferPointer(rebasing: scratch[0..<length]), to: state.remoteMAC) {
             counters.transmitFailures &+= 1
@@ -47,16 +47,17 @@ extension SlowPath {
         network.flushTransmits()
     }
 
-    /// The options of a SYN or SYN-ACK: our MSS, window scale and timestamps as `negotiated` allows
-    /// (for a SYN: as configured). SACK-permitted is never sent (see `NegotiatedOptions`).
-    func handshakeOptions(windowScale: Bool, timestamps: Bool, timestampEcho: UInt32, now: UInt64) -> TCPOptions {
+    /// The options of a SYN or SYN-ACK: our MSS, window scale, SACK-permitted and timestamps as the
+    /// negotiation allows (for a SYN: as configured).
+    func handshakeOptions(windowScale: Bool, sackPermitted: Bool, timestamps: Bool, timestampEcho: UInt32, now: UInt64) -> TCPOptions {
         TCPOptions(maximumSegmentSize: localMaximumSegmentSize,
                    windowScale: windowScale ? configuration.receiveWindowShift : nil,
+                   sackPermitted: sackPermitted,
                    timestamps: timestamps ? TCPTimestamps(value: FastPath.timestampClock(now), echoReply: timestampEcho) : nil)
     }
 
-    /// The window field of a SYN or SYN-ACK (never scaled, RFC 7323 §2.2).
-    var handshakeWindow: UInt16 { UInt16(clamping: configuration.receiveRingSize) }
+    /// The window field of a SYN or SYN-ACK (never scaled, RFC 7323 §2.2), within the fast path's limit.
+    var handshakeWindow: UInt16 { UInt16(clamping: min(configuration.receiveRingSize, flows.receiveWindowLimit)) }
 
     /// RFC 9293 §3.10.7.1 reset for a segment that belongs to no connection; never for a RST.
     func sendReset(answering segment: TCPSegmentRepr, payloadLength: Int, from remoteAddress: IPv4Address,

@@ -42,6 +42,10 @@ public struct SlowPathConfiguration: Sendable {
     /// Options this side offers on active opens (and accepts on passive ones when the peer offers).
     public var offersTimestamps = true
     public var offersWindowScale = true
+    /// SACK-permitted (RFC 2018): our ACKs then carry a SACK block for the fast path's out-of-order
+    /// interval, so a SACK sender (Linux) repairs a loss without waiting for a timeout. False
+    /// declines it (SYN and SYN-ACK without SACK-permitted).
+    public var offersSelectiveAcknowledgment = true
     /// RFC 3168 ECN setup: SYN with ECE+CWR, SYN-ACK with ECE.
     public var offersECN = false
     /// Challenge ACKs sent per second at most (RFC 5961 §7; Linux's default is 1000).

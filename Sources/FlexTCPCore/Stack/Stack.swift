@@ -30,7 +30,8 @@ public final class Stack {
         region.initializeMemory(as: UInt8.self, repeating: 0, count: regionSize)
         fastPath = FastPath(configuration: FastPathConfiguration(localAddress: configuration.network.interface.address,
                                                                  localMAC: port.macAddress,
-                                                                 flowCapacity: configuration.flowCapacity),
+                                                                 flowCapacity: configuration.flowCapacity,
+                                                                 receiveWindowBudget: configuration.receiveWindowBudget),
                             port: port, payloadRegion: region, payloadRegionSize: regionSize)
         slowPath = SlowPath(fastPath: fastPath, network: network, configuration: configuration.slowPath)
         batch = FrameBatch(capacity: min(configuration.receiveBatchSize, FastPath.maximumReceiveBatch))

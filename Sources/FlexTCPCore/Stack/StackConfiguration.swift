@@ -16,6 +16,10 @@ public struct StackConfiguration: Sendable {
     public var receiveBatchSize = 64
     /// Ring sizes, SYN queue, retransmission and TIME_WAIT timers, offered options.
     public var slowPath = SlowPathConfiguration()
+    /// Bytes the windows of all receiving connections may add up to (nil: each advertises its whole
+    /// receive ring). Set it to what the port can hold unread (`ReceiveRingPlan`); connections share
+    /// it evenly, never below `FastPath.minimumReceiveWindow` each.
+    public var receiveWindowBudget: UInt64?
 
     public init(interface: InterfaceAddress, gateway: IPv4Address? = nil) {
         network = NetworkHostConfiguration(interface: interface, gateway: gateway)

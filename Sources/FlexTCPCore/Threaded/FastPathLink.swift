@@ -18,6 +18,7 @@ final class FastPathLink: FlowControl {
     private let commands: MemoryWireEndpoint
     private let frames: MemoryWireEndpoint
     private let snapshots: FlowSnapshots
+    private let fastPath: FastPath
     private let slot = FrameBatch(capacity: 1)
     private var waiting: [FlowCommand] = []
     /// Per flow index: installed as far as we know, the state we installed, which installation.
@@ -34,10 +35,14 @@ final class FastPathLink: FlowControl {
         self.commands = commands
         self.frames = frames
         self.snapshots = snapshots
+        self.fastPath = fastPath
         installed = Array(repeating: false, count: flowCapacity)
         shadows = Array(repeating: FlowState(), count: flowCapacity)
         generations = Array(repeating: 0, count: flowCapacity)
     }
+
+    /// Read from the fast path's atomic copy; at most one fast-path step old.
+    var receiveWindowLimit: UInt32 { fastPath.publishedReceiveWindowLimit.load(ordering: .relaxed) }
 
     func state(of flow: FlowIndex) -> FlowState? {
         guard Int(flow) < flowCapacity, installed[Int(flow)] else { return nil }
