@@ -89,7 +89,8 @@ public struct WorkerTimeline {
     @inline(__always)
     public mutating func advance(now: UInt64, endpoint: WorkloadEndpoint) -> Bool {
         if now >= window.end && !measuring {
-            control.fail("a worker first ran after the measured window had ended (machine overloaded? try a longer --warmup)")
+            control.fail("the \(endpoint.role.rawValue) worker first ran \((now &- window.start) / 1_000_000) ms after the measured "
+                         + "window had started, when it had already ended (machine overloaded? try a longer --warmup)")
             return false
         }
         if now >= window.start && !measuring {

@@ -5,7 +5,9 @@ import Testing
 /// Short runs of the Linux kernel TCP baselines: each workload must complete messages without
 /// errors, charge CPU time and report both workers. Nothing here depends on how fast it runs.
 @Suite(.serialized) struct LinuxSystemTests {
-    static let shortPlan = (warmup: UInt64(200_000_000), duration: UInt64(300_000_000))
+    // Long enough that a worker descheduled for a few hundred ms on a loaded machine still sees the
+    // window (a worker that misses it fails the run).
+    static let shortPlan = (warmup: UInt64(200_000_000), duration: UInt64(1_500_000_000))
 
     static func run(_ system: any BenchmarkSystem, _ spec: WorkloadSpec) throws -> RunResult {
         let control = RunControl(warmup: shortPlan.warmup, duration: shortPlan.duration, workerCount: 2)
