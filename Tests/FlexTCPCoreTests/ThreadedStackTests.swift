@@ -88,7 +88,8 @@ struct ThreadedStackTests {
                 + "ooo=\(state.outOfOrderLength) close=\(state.closeFlags.rawValue) rtt=\(state.roundTripMicroseconds)"
         }
         var text = "server: exceptionDrops=\(server.exceptionDrops) reprocessDrops=\(server.link.reprocessDrops) "
-            + "failedCommands=\(server.failedCommands) waiting=\(server.link.waitingCommands)\n"
+            + "failedCommands=\(server.failedCommands) waiting=\(server.link.waitingCommands) forwardDrops=\(server.forwardDrops) "
+            + "reprocessExceptions=\(server.reprocessExceptions)\n"
             + "server counters: \(server.slowPath.counters)\nclient counters: \(client.slowPath.counters)\n"
         for flow in 0..<FlowIndex(server.configuration.flowCapacity) {
             let phase = server.slowPath.state(of: flow)
