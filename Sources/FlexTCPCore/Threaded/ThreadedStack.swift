@@ -18,7 +18,9 @@ import FlexWire
 /// returned for reprocessing); `commands` — slow → fast `FlowCommand`s, and fast → slow one-byte
 /// notices when a FIN arrived or was acknowledged (the slow path then reads the snapshot). An
 /// exception frame that finds the ring full, or exceeds the port's frame length, is dropped and
-/// counted (`exceptionDrops`); the peer's retransmission brings it again.
+/// counted (`exceptionDrops`); the peer's retransmission brings it again. So is a frame of the slow
+/// path that finds the port full (`forwardDrops`), and a frame handed back that the fast path
+/// still cannot handle (`reprocessExceptions`).
 ///
 /// Idle: each thread sleeps in one poll(2) on the readiness descriptors of what it receives from
 /// (`IdleSleep`), the fast path until its next transmit time, the slow path until its next timer —
@@ -52,6 +54,10 @@ final class ThreadedStack: @unchecked Sendable {
     var slowPathApplication: ((SlowPath, UInt64) -> Void)?
     private(set) var exceptionDrops: UInt64 = 0
     private(set) var failedCommands: UInt64 = 0
+    /// The slow path's frames that found the port's transmit ring full or were too long (dropped).
+    private(set) var forwardDrops: UInt64 = 0
+    /// Frames handed back for reprocessing that the fast path still could not handle (dropped).
+    private(set) var reprocessExceptions: UInt64 = 0
 
     init(port: any Port, configuration: StackConfiguration, clock: any TimeSource = MonotonicTimeSource(),
          slowPathTick: UInt64 = 10_000_000, queueSlots: Int = 1024) throws {
@@ -149,12 +155,14 @@ final class ThreadedStack: @unchecked Sendable {
             if MACAddress(loadingFrom: frame.bytes) == port.macAddress {
                 // The slow path installed the frame's flow before handing it back: apply that first.
                 _ = applyCommands(into: commandBatch, now: now)
-                fastPath.processFrame(frame, now: now)
+                if fastPath.processFrame(frame, now: now) == .exception { reprocessExceptions &+= 1 }
             } else if frame.length <= port.maximumFrameLength, port.reserveTransmit(into: forward, count: 1) == 1 {
                 var slot = forward[forward.count - 1]
                 slot.bytes.copyMemory(from: frame.bytes, byteCount: frame.length)
                 slot.length = frame.length
                 forward[forward.count - 1] = slot
+            } else {
+                forwardDrops &+= 1
             }
         }
         frames.b.releaseReceived(batch)
