@@ -28,6 +28,10 @@ public final class Session {
     unowned let endpoint: WorkloadEndpoint
     let output: OutputBuffer
     private var assembler: MessageAssembler
+    /// The assembler's size and stamp, kept apart: `assembler.consume` is a modifying access for the
+    /// whole call, so its callbacks must not read `assembler`.
+    private let messageSize: Int
+    private let stamp: MessageStamp
     private let startTime: UInt64
     private let sendTimes: UnsafeMutablePointer<UInt64>
     private let pipeline: Int
@@ -46,6 +50,8 @@ public final class Session {
         pipeline = spec.pipeline
         delayCycles = endpoint.role == .server ? spec.delayCycles : 0
         assembler = MessageAssembler(messageSize: spec.size)
+        messageSize = spec.size
+        stamp = MessageStamp(messageSize: spec.size)
         streamBacklog = max(spec.pipeline * spec.size, 64 * 1024 / spec.size * spec.size, spec.size)
         let outputCapacity: Int
         switch behaviour {
@@ -128,9 +134,9 @@ public final class Session {
     public var shouldClose: Bool { done || peerDone }
 
     private func issueRequest(now: UInt64) {
-        let destination = output.reserve(assembler.size)
-        assembler.stamp.write(nextSequence, to: destination)
-        output.commit(assembler.size)
+        let destination = output.reserve(messageSize)
+        stamp.write(nextSequence, to: destination)
+        output.commit(messageSize)
         if behaviour == .echoClient { sendTimes[Int(nextSequence % UInt64(pipeline))] = now }
         nextSequence &+= 1
     }
@@ -138,9 +144,9 @@ public final class Session {
     private func refillStream() {
         while output.count < streamBacklog {
             CycleDelay.spin(delayCycles)
-            let destination = output.reserve(assembler.size)
-            assembler.stamp.write(nextSequence, to: destination)
-            output.commit(assembler.size)
+            let destination = output.reserve(messageSize)
+            stamp.write(nextSequence, to: destination)
+            output.commit(messageSize)
             nextSequence &+= 1
         }
     }
@@ -151,7 +157,7 @@ public final class Session {
     }
 
     private func checkStamp(_ stamp: UInt64) {
-        if !assembler.stamp.matches(stamp, sequence: expectedSequence) { endpoint.metrics.errors &+= 1 }
+        if !self.stamp.matches(stamp, sequence: expectedSequence) { endpoint.metrics.errors &+= 1 }
         expectedSequence &+= 1
     }
 }
