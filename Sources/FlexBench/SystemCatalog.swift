@@ -1,7 +1,7 @@
 /// Every system `flexbench` can run, by name, and the default pairs for `--compare`.
 public enum SystemCatalog {
     /// All systems, baselines after the systems compared with them.
-    public static let all: [any BenchmarkSystem] = []
+    public static let all: [any BenchmarkSystem] = [FlexTCPMemorySystem(), FlexTCPVethSystem()]
 
     /// The system called `name`, if any.
     public static func system(named name: String) -> (any BenchmarkSystem)? { all.first { $0.name == name } }
