@@ -19,6 +19,9 @@ struct FlexTCPBenchmarkStack: Sendable {
     /// TIME_WAIT of the benchmark stacks (the default is 60 s): only the client closes first, and a
     /// churning client would otherwise hold one flow slot per connection for a minute.
     static let timeWaitDuration: UInt64 = 5_000_000
+    /// The slow path walks its connections for timers once per millisecond, not on every poll of
+    /// the busy-polling loop (FlexTCP's slow path is periodic; FINs are still taken at once).
+    static let connectionScanInterval: UInt64 = 1_000_000
     static let churnFlowReserve = 4096
     /// Flow slots beyond the workload's connections (stragglers, setup).
     static let flowSlack = 16
@@ -29,7 +32,8 @@ struct FlexTCPBenchmarkStack: Sendable {
 
     /// Congestion control and limits in words, for the systems' summaries.
     var congestionControlDescription: String { congestionControl == nil ? "no congestion control (unpaced)" : "DCTCP (the default)" }
-    static let limitsDescription = "TIME_WAIT \(timeWaitDuration / 1_000_000) ms (not 60 s), "
+    static let limitsDescription = "slow-path timer scan every \(connectionScanInterval / 1_000_000) ms; "
+        + "TIME_WAIT \(timeWaitDuration / 1_000_000) ms (not 60 s), "
         + "flow slots = connections + \(flowSlack) (churn: + \(churnFlowReserve) for TIME_WAIT, i.e. up to "
         + "\(churnFlowReserve * 1_000 / Int(timeWaitDuration / 1_000_000)) connections/s)"
 
@@ -40,6 +44,7 @@ struct FlexTCPBenchmarkStack: Sendable {
         configuration.backlog = max(128, spec.connections)
         configuration.slowPath.synQueueCapacity = max(128, spec.connections)
         configuration.timeWaitDuration = Self.timeWaitDuration
+        configuration.slowPath.connectionScanInterval = Self.connectionScanInterval
         configuration.slowPath.congestionControl = congestionControl
         let ringSize = Self.ringSize(for: spec)
         configuration.receiveRingSize = ringSize

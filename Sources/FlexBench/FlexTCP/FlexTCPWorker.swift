@@ -15,6 +15,9 @@ import FlexWire
 final class FlexTCPWorker {
     let stack: Stack
     let endpoint: WorkloadEndpoint
+    /// The stack's parts the loop touches several times per poll (kept to avoid reference counting).
+    private let fastPath: FastPath
+    private let slowPath: SlowPath
     private let sessions: FlowSessions
     private let scratch: UnsafeMutableRawBufferPointer
     private let clock = MonotonicTimeSource()
@@ -29,6 +32,8 @@ final class FlexTCPWorker {
     init(stack: Stack, endpoint: WorkloadEndpoint) {
         self.stack = stack
         self.endpoint = endpoint
+        fastPath = stack.fastPath
+        slowPath = stack.slowPath
         sessions = FlowSessions(capacity: stack.configuration.flowCapacity)
         scratch = .allocate(byteCount: Self.scratchSize, alignment: 64)
     }
@@ -72,7 +77,6 @@ final class FlexTCPWorker {
     /// Flow events mark their flows ready; connection events open, finish and forget sessions.
     @inline(__always)
     private func settleEvents(now: UInt64) {
-        let fastPath = stack.fastPath
         let events = fastPath.events
         for index in 0..<fastPath.eventCount { sessions.markReady(events[index].flow) }
         fastPath.clearEvents()
@@ -80,7 +84,7 @@ final class FlexTCPWorker {
             seenEventOverflows = fastPath.eventOverflows
             sessions.markAllReady()
         }
-        stack.slowPath.drainEvents { event in handle(event, now: now) }
+        slowPath.drainEvents { event in handle(event, now: now) }
     }
 
     private func handle(_ event: ConnectionEvent, now: UInt64) {
@@ -113,7 +117,7 @@ final class FlexTCPWorker {
             session.opened(now: now)
             sessions.markReady(flow)
             // Bytes and a FIN may have arrived before the accept.
-            if stack.slowPath.state(of: flow)?.peerFinished == true {
+            if slowPath.state(of: flow)?.peerFinished == true {
                 sessions.slot(flow).pointee.peerClosed = true
             }
         }

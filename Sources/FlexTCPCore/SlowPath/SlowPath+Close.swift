@@ -23,6 +23,15 @@ extension SlowPath {
         }
     }
 
+    /// Moves on at once every connection whose FIN state the fast path's current events report (the
+    /// peer's FIN taken, ours acknowledged), so teardown never waits for the next connection scan.
+    /// Call after `FastPath.processReceived`, before its events are cleared.
+    public func progressReportedFINs(now: UInt64) {
+        for index in 0..<fastPath.eventCount where !fastPath.events[index].closeFlags.isEmpty {
+            progress(fastPath.events[index].flow, now: now)
+        }
+    }
+
     /// Moves one connection on as far as its fast-path state and timers allow: takes the FINs the
     /// fast path reports, runs the retransmission timer, retransmits SYN, ends TIME_WAIT.
     func progress(_ flow: FlowIndex, now: UInt64) {
@@ -106,7 +115,10 @@ extension SlowPath {
     /// steps due; commits what it sends.
     public func advance(now: UInt64) {
         network.advance(now: now)
-        for index in connections.indices where connections[index] != nil { progress(FlowIndex(index), now: now) }
+        if now >= nextConnectionScan {
+            nextConnectionScan = now &+ configuration.connectionScanInterval
+            for index in connections.indices where connections[index] != nil { progress(FlowIndex(index), now: now) }
+        }
         runCongestionLoop(now: now)
         for entry in synQueue.values where now >= entry.deadline {
             guard entry.retries < configuration.synAckRetries else {

@@ -62,6 +62,7 @@ public final class Stack {
         let received = port.receive(into: batch)
         if received > 0 {
             fastPath.processReceived(batch, now: now)
+            slowPath.progressReportedFINs(now: now)
             settle()
             slowPath.handleExceptions(in: batch, now: now)
             settle()
@@ -81,6 +82,7 @@ public final class Stack {
 
     /// Hands every connection event since the last call to `body`, oldest first, and forgets them.
     public func drainEvents(_ body: (ConnectionEvent) -> Void) {
+        guard !events.isEmpty else { return }
         let drained = events
         events.removeAll(keepingCapacity: true)
         for event in drained { body(event) }
