@@ -25,7 +25,9 @@ struct FlexTCPBenchmarkStack: Sendable {
     static let churnFlowReserve = 4096
     /// Flow slots beyond the workload's connections (stragglers, setup).
     static let flowSlack = 16
-    static let regionLimit = 512 << 20
+    static let regionLimit = 128 << 20
+    /// At most this many frame slots per wire direction or port ring (all windows full at once is rare).
+    static let frameSlotLimit = 1 << 16
 
     /// DCTCP as the stack's default, or nil for unpaced flows.
     var congestionControl: DCTCPConfiguration? = SlowPathConfiguration.defaultCongestionControl
@@ -80,7 +82,7 @@ struct FlexTCPBenchmarkStack: Sendable {
         case .churn: 8 + 2 * ((spec.size + maximumSegment - 1) / maximumSegment)
         case .serverReceive, .serverSend, .bulk: Int(ringSize(for: spec)) / maximumSegment + 4
         }
-        return spec.connections * perConnection + 512
+        return min(spec.connections * perConnection + 512, frameSlotLimit)
     }
 
     /// Builds this side's stack on `port` and runs the worker loop on the calling thread.

@@ -62,7 +62,7 @@ extension FlexTCPBenchmarkStack {
     /// not fit), each big enough for one MTU-sized frame: FlexTCP sends no super-segments.
     static func portConfiguration(for spec: WorkloadSpec) -> AFPacketConfiguration {
         var configuration = AFPacketConfiguration()
-        configuration.receiveFrameCount = min(framesInFlight(for: spec), 1 << 17)
+        configuration.receiveFrameCount = framesInFlight(for: spec)
         configuration.receiveFrameSize = 2048
         configuration.transmitFrameCount = 1024
         return configuration

@@ -56,6 +56,26 @@ extension SlowPath {
         }
     }
 
+    /// Whether `progress` has anything to do for the connection at `index` (false: no connection):
+    /// a timer due or, once installed, a FIN to take, SND.UNA moved, or the retransmission timer to
+    /// start or stop. Reads fields in place: copying a connection copies its boxed congestion controller.
+    func needsProgress(_ index: Int, now: UInt64) -> Bool {
+        guard let phase = connections[index]?.phase, let deadline = connections[index]?.deadline else { return false }
+        if now >= deadline { return true }
+        switch phase {
+        case .synSent, .timeWait:
+            return false
+        case .established, .closeWait, .finWait1, .finWait2, .closing, .lastAck:
+            guard index < fastPath.configuration.flowCapacity, fastPath.installed[index] else { return true }
+            let state = fastPath.flows + index
+            let flags = state.pointee.closeFlags
+            if flags.contains(.peerFinished) && !phase.peerFinished { return true }
+            if flags.contains(.finAcknowledged) && (phase == .finWait1 || phase == .closing || phase == .lastAck) { return true }
+            return state.pointee.sendUnacknowledged != connections[index]?.watchedUnacknowledged
+                || wantedTimer(state.pointee) != connections[index]?.timer
+        }
+    }
+
     /// Follows the FINs the fast path took or had acknowledged through the RFC 9293 states.
     private func takeFINs(_ flow: FlowIndex, state: FlowState, now: UInt64) {
         guard let connection = connections[Int(flow)] else { return }
@@ -117,7 +137,7 @@ extension SlowPath {
         network.advance(now: now)
         if now >= nextConnectionScan {
             nextConnectionScan = now &+ configuration.connectionScanInterval
-            for index in connections.indices where connections[index] != nil { progress(FlowIndex(index), now: now) }
+            for index in connections.indices where needsProgress(index, now: now) { progress(FlowIndex(index), now: now) }
         }
         runCongestionLoop(now: now)
         for entry in synQueue.values where now >= entry.deadline {

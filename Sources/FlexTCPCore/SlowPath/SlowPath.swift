@@ -22,6 +22,8 @@ public final class SlowPath {
     public let localMaximumSegmentSize: UInt16
 
     var connections: [Connection?]
+    /// Each installed connection's congestion-control loop, by flow (nil when congestion control is off).
+    var congestionLoops: [CongestionLoopState?]
     var flowIndices: IndexPool
     var ringAllocator: PayloadRingAllocator
     var flowsByKey: [FlowKey: FlowIndex] = [:]
@@ -51,6 +53,7 @@ public final class SlowPath {
         localMaximumSegmentSize = UInt16(clamping: frameLength - SegmentHeaders.ethernetLength - SegmentHeaders.ipv4Length
                                          - SegmentHeaders.tcpLength)
         connections = Array(repeating: nil, count: fastPath.configuration.flowCapacity)
+        congestionLoops = Array(repeating: nil, count: fastPath.configuration.flowCapacity)
         flowIndices = IndexPool(capacity: fastPath.configuration.flowCapacity)
         ringAllocator = PayloadRingAllocator(regionSize: fastPath.payloadRegionSize, receiveRingSize: configuration.receiveRingSize,
                                              transmitRingSize: configuration.transmitRingSize)
@@ -129,6 +132,7 @@ public final class SlowPath {
         if let rings = connection.rings { ringAllocator.free(rings) }
         flowsByKey[connection.key] = nil
         connections[Int(flow)] = nil
+        congestionLoops[Int(flow)] = nil
         flowIndices.give(Int(flow))
     }
 
