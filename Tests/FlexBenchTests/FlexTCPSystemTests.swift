@@ -8,10 +8,17 @@ import Testing
 @Suite(.serialized) struct FlexTCPSystemTests {
     static let plan = RunPlan(warmup: 0.2, duration: 0.3)
 
+    /// Runs `spec` on the system called `name`. A run in which a worker was off its CPU for most
+    /// of the measured interval is repeated (at most twice): on this shared machine a pinned
+    /// thread can stall for longer than the 0.3 s measured, and then its peer counts nothing.
     static func run(_ spec: WorkloadSpec, on name: String) throws -> RunResult {
         let system = try #require(SystemCatalog.system(named: name))
-        let control = RunControl(warmup: UInt64(plan.warmup * 1e9), duration: UInt64(plan.duration * 1e9), workerCount: 2)
-        let reports = try system.run(spec, control: control)
+        var reports: [WorkerReport] = []
+        for _ in 0..<3 {
+            let control = RunControl(warmup: UInt64(plan.warmup * 1e9), duration: UInt64(plan.duration * 1e9), workerCount: 2)
+            reports = try system.run(spec, control: control)
+            if reports.allSatisfy({ $0.measuredSeconds >= plan.duration / 2 }) { break }
+        }
         #expect(reports.map(\.role).sorted { $0.rawValue > $1.rawValue } == [.server, .client])
         #expect(reports.allSatisfy { $0.cpuSeconds > 0 && $0.measuredSeconds > 0 })
         return RunResult(system: name, spec: spec, repetition: 0, reports: reports)

@@ -24,8 +24,11 @@ final class FlexTCPWorker {
     private var seenEventOverflows: UInt64 = 0
     /// Established connections wait in the listener's backlog (server).
     private var acceptsDue = false
-    /// Churn connections to open once a flow slot or port is free again (client).
+    /// Connections to open once a flow slot or port is free (client: churn replacements, and the
+    /// initial connections after the first).
     private var connectsDue = 0
+    /// Initial connections still to open when the first is established (client).
+    private var connectionsAfterFirst = 0
 
     static let scratchSize = 64 * 1024
 
@@ -51,10 +54,10 @@ final class FlexTCPWorker {
         guard let window = control.arrive(clock: clock) else { throw BenchmarkFailure("the run stopped before it started") }
         var timeline = WorkerTimeline(window: window, control: control)
         if endpoint.role == .client {
-            let now = clock.now()
-            for _ in 0..<endpoint.spec.connections {
-                guard open(now: now) else { throw BenchmarkFailure("cannot open \(endpoint.spec.connections) connections") }
-            }
+            // One connection resolves the server's address first; the others follow once it is
+            // established (SYNs sent while ARP is pending would wait in a small queue or be dropped).
+            guard open(now: clock.now()) else { throw BenchmarkFailure("cannot open a connection") }
+            connectionsAfterFirst = endpoint.spec.connections - 1
         }
         while true {
             let now = clock.now()
@@ -95,6 +98,8 @@ final class FlexTCPWorker {
             } else if let session = sessions.session(of: flow) {
                 session.opened(now: now)
                 sessions.markReady(flow)
+                connectsDue += connectionsAfterFirst
+                connectionsAfterFirst = 0
             }
         case .peerClosed(let flow, _):
             guard Int(flow) < sessions.capacity else { return }

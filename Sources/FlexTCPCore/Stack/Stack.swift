@@ -40,7 +40,8 @@ public final class Stack {
     deinit { region.deallocate() }
 
     /// One run-to-completion step: receive a batch, let the fast path and then the slow path handle
-    /// it, release it, run due timers, transmit what the queue manager allows. After each stage the
+    /// it (connections whose FINs the fast path reported move on at once), release it, run due
+    /// timers, transmit what the queue manager allows. After each stage the
     /// fast path's flow events and the slow path's connection events are settled: by default the
     /// flow events are dropped (received bytes are read from each flow's ring state by `read`, which
     /// also covers events that overflowed) and connection events are recorded for `drainEvents`.
