@@ -2,6 +2,7 @@
 public enum SystemCatalog {
     /// All systems, baselines after the systems compared with them.
     public static let all: [any BenchmarkSystem] = [
+        FlexTCPMemorySystem(), FlexTCPVethSystem(),
         LinuxLoopbackSystem(), LinuxVethSystem(),
     ]
 

@@ -5,32 +5,8 @@ import Testing
 /// Short runs of the Linux kernel TCP baselines: each workload must complete messages without
 /// errors, charge CPU time and report both workers. Nothing here depends on how fast it runs.
 @Suite(.serialized) struct LinuxSystemTests {
-    // Long enough that a worker descheduled for a few hundred ms on a loaded machine still sees the
-    // window (a worker that misses it fails the run).
-    static let shortPlan = (warmup: UInt64(200_000_000), duration: UInt64(1_500_000_000))
-
-    static func run(_ system: any BenchmarkSystem, _ spec: WorkloadSpec) throws -> RunResult {
-        let control = RunControl(warmup: shortPlan.warmup, duration: shortPlan.duration, workerCount: 2)
-        let reports = try system.run(spec, control: control)
-        #expect(reports.map(\.role).sorted { $0.rawValue > $1.rawValue } == [.server, .client])
-        return RunResult(system: system.name, spec: spec, repetition: 0, reports: reports)
-    }
-
-    static func expectHealthy(_ result: RunResult) throws {
-        #expect(result.messages > 0)
-        #expect(result.errors == 0)
-        #expect(result.cores > 0)
-        #expect(result.seconds > 0)
-        if result.workload.measuresLatency {
-            let latency = try #require(result.latency)
-            #expect(latency.p50 > 0)
-            #expect(latency.p50 <= latency.p90)
-            #expect(latency.p90 <= latency.p99)
-            #expect(latency.p99 <= latency.p999)
-        } else {
-            #expect(result.latency == nil)
-        }
-    }
+    static func run(_ system: any BenchmarkSystem, _ spec: WorkloadSpec) throws -> RunResult { try SystemRuns.run(system, spec) }
+    static func expectHealthy(_ result: RunResult) throws { try SystemRuns.expectHealthy(result) }
 
     @Test(arguments: [
         WorkloadSpec(workload: .echo, connections: 2, size: 100, pipeline: 2),
@@ -65,7 +41,7 @@ import Testing
     @Test func failedServerStopsTheRunWithWords() throws {
         // A server worker that cannot listen (address not on this host) fails the run; the client
         // must not hang at the barrier, and the failure must say what went wrong.
-        let control = RunControl(warmup: Self.shortPlan.warmup, duration: Self.shortPlan.duration, workerCount: 2)
+        let control = SystemRuns.control()
         let spec = WorkloadSpec(workload: .echo)
         #expect {
             _ = try LinuxWorkers.run(spec, control: control, listenAddress: IPv4Endpoint("198.18.61.1")!) { _, cpu, body in try body(cpu) }

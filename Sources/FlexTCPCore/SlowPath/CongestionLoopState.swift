@@ -22,8 +22,16 @@ struct CongestionLoopState {
         retransmissionTimeouts = timeouts
     }
 
+    /// One control step: the controller takes the feedback since the previous step, the next step
+    /// is due one control interval from `now`. Returns the rate to program.
+    mutating func step(flow state: FlowState, timeouts: UInt32, now: UInt64) -> UInt64 {
+        let rate = controller.update(with: takeFeedback(flow: state, timeouts: timeouts, now: now))
+        due = now &+ controller.controlIntervalNanoseconds
+        return rate
+    }
+
     /// The feedback since the previous step, and the counters remembered for the next one.
-    mutating func takeFeedback(flow state: FlowState, timeouts: UInt32, now: UInt64) -> CongestionFeedback {
+    private mutating func takeFeedback(flow state: FlowState, timeouts: UInt32, now: UInt64) -> CongestionFeedback {
         let feedback = CongestionFeedback(
             ackedBytes: UInt64(state.ackedBytes &- ackedBytes), ecnMarkedBytes: UInt64(state.ecnMarkedBytes &- ecnMarkedBytes),
             fastRetransmits: state.fastRetransmits &- fastRetransmits, retransmissionTimeouts: timeouts &- retransmissionTimeouts,

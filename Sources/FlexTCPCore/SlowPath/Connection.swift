@@ -14,7 +14,8 @@ public enum TCPConnectionState: Hashable, Sendable {
 /// The slow path's record of one connection that owns a flow index.
 ///
 /// Contract: `rings` is set from installation in the fast path until the record is dropped;
-/// `sequence` is the ISS in SYN-SENT.
+/// `sequence` is the ISS in SYN-SENT. A plain value without references (its congestion-control loop
+/// lives in `SlowPath.congestionLoops`), so the per-connection timer scan copies it cheaply.
 struct Connection {
     var phase: TCPConnectionState
     let key: FlowKey
@@ -33,8 +34,6 @@ struct Connection {
     var timer: RetransmissionTimerKind = .idle
     /// Retransmission timeouts over the connection's life (wrapping), for congestion control.
     var retransmissionTimeouts: UInt32 = 0
-    /// The congestion-control loop's state (nil when congestion control is off or not yet installed).
-    var congestion: CongestionLoopState?
 }
 
 /// What the slow path's per-connection retransmission timer watches.

@@ -23,6 +23,16 @@ extension SlowPath {
         }
     }
 
+    /// Moves on at once every connection whose FIN state the fast path's current events report (the
+    /// peer's FIN taken, ours acknowledged), so teardown never waits for the next connection scan.
+    /// Call after `FastPath.processReceived` on the same thread (run-to-completion), before its
+    /// events are cleared.
+    public func progressReportedFINs(in fastPath: FastPath, now: UInt64) {
+        for index in 0..<fastPath.eventCount where !fastPath.events[index].closeFlags.isEmpty {
+            progress(fastPath.events[index].flow, now: now)
+        }
+    }
+
     /// Moves one connection on as far as its fast-path state and timers allow: takes the FINs the
     /// fast path reports, runs the retransmission timer, retransmits SYN, ends TIME_WAIT.
     func progress(_ flow: FlowIndex, now: UInt64) {
@@ -44,6 +54,25 @@ extension SlowPath {
             takeFINs(flow, state: state, now: now)
             guard let current = connections[Int(flow)], current.phase != .timeWait else { return }
             runRetransmissionTimer(flow, current, state: state, now: now)
+        }
+    }
+
+    /// Whether `progress` has anything to do for the connection at `index` (false: no connection):
+    /// a timer due or, once installed, a FIN to take, SND.UNA moved, or the retransmission timer to
+    /// start or stop. Reads fields in place: copying a connection copies its boxed congestion controller.
+    func needsProgress(_ index: Int, now: UInt64) -> Bool {
+        guard let phase = connections[index]?.phase, let deadline = connections[index]?.deadline else { return false }
+        if now >= deadline { return true }
+        switch phase {
+        case .synSent, .timeWait:
+            return false
+        case .established, .closeWait, .finWait1, .finWait2, .closing, .lastAck:
+            guard let state = flows.state(of: FlowIndex(index)) else { return true }
+            let flags = state.closeFlags
+            if flags.contains(.peerFinished) && !phase.peerFinished { return true }
+            if flags.contains(.finAcknowledged) && (phase == .finWait1 || phase == .closing || phase == .lastAck) { return true }
+            return state.sendUnacknowledged != connections[index]?.watchedUnacknowledged
+                || wantedTimer(state) != connections[index]?.timer
         }
     }
 
@@ -106,7 +135,10 @@ extension SlowPath {
     /// steps due; commits what it sends.
     public func advance(now: UInt64) {
         network.advance(now: now)
-        for index in connections.indices where connections[index] != nil { progress(FlowIndex(index), now: now) }
+        if now >= nextConnectionScan {
+            nextConnectionScan = now &+ configuration.connectionScanInterval
+            for index in connections.indices where needsProgress(index, now: now) { progress(FlowIndex(index), now: now) }
+        }
         runCongestionLoop(now: now)
         for entry in synQueue.values where now >= entry.deadline {
             guard entry.retries < configuration.synAckRetries else {

@@ -8,28 +8,27 @@ extension SlowPath {
     func startCongestionLoop(_ flow: FlowIndex, state: FlowState, now: UInt64) {
         guard let dctcp = configuration.congestionControl else { return }
         let loop = CongestionLoopState(controller: DCTCPRateController(configuration: dctcp), flow: state, timeouts: 0, now: now)
-        connections[Int(flow)]?.congestion = loop
+        congestionLoops[Int(flow)] = loop
         flows.setRate(flow: flow, bytesPerSecond: loop.controller.rateBytesPerSecond, now: now)
         controlSchedule.push(loop.due, flow: flow)
     }
 
     /// The flow's current congestion controller (nil without congestion control or connection).
     public func congestionController(of flow: FlowIndex) -> (any CongestionController)? {
-        Int(flow) < connections.count ? connections[Int(flow)]?.congestion?.controller : nil
+        Int(flow) < congestionLoops.count ? congestionLoops[Int(flow)]?.controller : nil
     }
 
     /// Runs every control step due by `now`.
     func runCongestionLoop(now: UInt64) {
         while let entry = controlSchedule.popDue(now: now) {
-            let flow = entry.flow
-            guard let connection = connections[Int(flow)], var loop = connection.congestion, loop.due == entry.time,
-                  let state = flows.state(of: flow) else { continue }
-            let feedback = loop.takeFeedback(flow: state, timeouts: connection.retransmissionTimeouts, now: now)
-            let rate = loop.controller.update(with: feedback)
-            flows.setRate(flow: flow, bytesPerSecond: rate, now: now)
-            loop.due = now &+ loop.controller.controlIntervalNanoseconds
-            connections[Int(flow)]?.congestion = loop
-            controlSchedule.push(loop.due, flow: flow)
+            let flow = Int(entry.flow)
+            guard let timeouts = connections[flow]?.retransmissionTimeouts, congestionLoops[flow]?.due == entry.time,
+                  let state = flows.state(of: entry.flow),
+                  // In place: a copy of the loop would share its boxed controller, and updating it would copy the box.
+                  let rate = congestionLoops[flow]?.step(flow: state, timeouts: timeouts, now: now),
+                  let due = congestionLoops[flow]?.due else { continue }
+            flows.setRate(flow: entry.flow, bytesPerSecond: rate, now: now)
+            controlSchedule.push(due, flow: entry.flow)
         }
     }
 }

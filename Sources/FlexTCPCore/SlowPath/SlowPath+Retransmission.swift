@@ -3,6 +3,13 @@ import FlexWire
 // The retransmission timeout and zero-window probing of installed flows (dissertation §4.3.2:
 // the kernel watches for unacknowledged data whose SND.UNA does not move).
 extension SlowPath {
+    /// The timer a flow needs: retransmission while data or our FIN is in flight, window probes
+    /// while the peer's window is closed and data waits, else none.
+    func wantedTimer(_ state: FlowState) -> RetransmissionTimerKind {
+        let inFlight = state.transmitSent > 0 || state.closeFlags.contains(.finInFlight)
+        return inFlight ? .retransmission : (state.peerWindow == 0 && state.transmitPending > 0 ? .windowProbe : .idle)
+    }
+
     /// Restarts the timer when SND.UNA moved; arms it for data or FIN in flight (retransmission) or
     /// for data held back by a zero window (probe); on expiry goes back to SND.UNA — resetting the
     /// connection after too many timeouts without progress — or sends a window probe.
@@ -13,9 +20,7 @@ extension SlowPath {
             connection.retries = 0
             connection.timer = .idle
         }
-        let inFlight = state.transmitSent > 0 || state.closeFlags.contains(.finInFlight)
-        let wanted: RetransmissionTimerKind = inFlight ? .retransmission
-            : (state.peerWindow == 0 && state.transmitPending > 0 ? .windowProbe : .idle)
+        let wanted = wantedTimer(state)
         if wanted != connection.timer {
             connection.timer = wanted
             connection.deadline = wanted == .idle ? .max : now &+ retransmissionTimeout(state, retries: connection.retries)

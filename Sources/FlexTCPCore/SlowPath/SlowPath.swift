@@ -23,6 +23,8 @@ public final class SlowPath {
     public let localMaximumSegmentSize: UInt16
 
     var connections: [Connection?]
+    /// Each installed connection's congestion-control loop, by flow (nil when congestion control is off).
+    var congestionLoops: [CongestionLoopState?]
     var flowIndices: IndexPool
     var ringAllocator: PayloadRingAllocator
     var flowsByKey: [FlowKey: FlowIndex] = [:]
@@ -36,6 +38,8 @@ public final class SlowPath {
     var challengesInWindow = 0
     /// Where outgoing frames are built.
     let scratch: UnsafeMutableRawBufferPointer
+    /// When `advance` next walks every connection for its timers (see `connectionScanInterval`).
+    var nextConnectionScan: UInt64 = 0
     /// When each flow's congestion-control step is due (see `CongestionLoopState.due`).
     var controlSchedule = DeadlineHeap()
     /// The exception indices of the batch being handled (the fast path reuses its own storage).
@@ -55,6 +59,7 @@ public final class SlowPath {
         localMaximumSegmentSize = UInt16(clamping: frameLength - SegmentHeaders.ethernetLength - SegmentHeaders.ipv4Length
                                          - SegmentHeaders.tcpLength)
         connections = Array(repeating: nil, count: flows.flowCapacity)
+        congestionLoops = Array(repeating: nil, count: flows.flowCapacity)
         flowIndices = IndexPool(capacity: flows.flowCapacity)
         ringAllocator = PayloadRingAllocator(regionSize: flows.payloadRegionSize, receiveRingSize: configuration.receiveRingSize,
                                              transmitRingSize: configuration.transmitRingSize)
@@ -84,6 +89,8 @@ public final class SlowPath {
 
     /// Hands every event since the last call to `body`, oldest first, and forgets them.
     public func drainEvents(_ body: (ConnectionEvent) -> Void) {
+        // Copying an array and then emptying it reallocates it: not on every poll when there is nothing.
+        guard !events.isEmpty else { return }
         let drained = events
         events.removeAll(keepingCapacity: true)
         for event in drained { body(event) }
@@ -93,7 +100,17 @@ public final class SlowPath {
     /// step is due (`.max`: none).
     public var nextDeadline: UInt64 {
         var earliest = min(network.nextDeadline, controlSchedule.earliest ?? .max)
-        for connection in connections { if let connection { earliest = min(earliest, connection.deadline) } }
+        var connectionDeadline = UInt64.max
+        var anyConnection = false
+        for connection in connections {
+            if let connection {
+                anyConnection = true
+                connectionDeadline = min(connectionDeadline, connection.deadline)
+            }
+        }
+        // Connection timers run at the next connection scan; with a scan interval, scans are periodic.
+        if connectionDeadline != .max { earliest = min(earliest, max(connectionDeadline, nextConnectionScan)) }
+        if anyConnection && configuration.connectionScanInterval > 0 { earliest = min(earliest, nextConnectionScan) }
         for entry in synQueue.values { earliest = min(earliest, entry.deadline) }
         return earliest
     }
@@ -121,6 +138,7 @@ public final class SlowPath {
         if let rings = connection.rings { ringAllocator.free(rings) }
         flowsByKey[connection.key] = nil
         connections[Int(flow)] = nil
+        congestionLoops[Int(flow)] = nil
         flowIndices.give(Int(flow))
     }
 

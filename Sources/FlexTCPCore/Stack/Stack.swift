@@ -41,7 +41,8 @@ public final class Stack {
     deinit { region.deallocate() }
 
     /// One run-to-completion step: receive a batch, let the fast path and then the slow path handle
-    /// it, release it, run due timers, transmit what the queue manager allows. After each stage the
+    /// it (connections whose FINs the fast path reported move on at once), release it, run due
+    /// timers, transmit what the queue manager allows. After each stage the
     /// fast path's flow events and the slow path's connection events are settled: by default the
     /// flow events are dropped (received bytes are read from each flow's ring state by `read`, which
     /// also covers events that overflowed) and connection events are recorded for `drainEvents`.
@@ -63,6 +64,7 @@ public final class Stack {
         let received = port.receive(into: batch)
         if received > 0 {
             fastPath.processReceived(batch, now: now)
+            slowPath.progressReportedFINs(in: fastPath, now: now)
             settle()
             slowPath.handleExceptions(in: batch, now: now)
             settle()
@@ -82,6 +84,7 @@ public final class Stack {
 
     /// Hands every connection event since the last call to `body`, oldest first, and forgets them.
     public func drainEvents(_ body: (ConnectionEvent) -> Void) {
+        guard !events.isEmpty else { return }
         let drained = events
         events.removeAll(keepingCapacity: true)
         for event in drained { body(event) }

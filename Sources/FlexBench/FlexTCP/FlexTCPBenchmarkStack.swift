@@ -1,0 +1,106 @@
+import FlexPort
+import FlexTCPCore
+import FlexWire
+
+/// How the FlexTCP systems build their two embedded stacks for a workload: addresses in
+/// 198.18.61.0/24 (a subnet no test uses), the server's port, ring sizes and flow slots sized for
+/// the workload, a short TIME_WAIT, and the congestion control.
+///
+/// Contract: `configuration(for:role:)` is a pure function of the specification; the payload
+/// region it implies (`flowCapacity` × both rings) stays below `regionLimit` bytes per stack.
+/// Churn gets `churnFlowReserve` extra flow slots for connections in TIME_WAIT: enough for
+/// `churnFlowReserve / (timeWaitDuration + connectionScanInterval)` connections per second
+/// (~680,000/s; TIME_WAIT ends at the first timer scan after it expires); above that rate
+/// `connect` runs out of slots and the client waits for TIME_WAIT to free some.
+struct FlexTCPBenchmarkStack: Sendable {
+    static let clientInterface = "198.18.61.1/24"
+    static let serverInterface = "198.18.61.2/24"
+    static let serverAddress = IPv4Address(198, 18, 61, 2)
+    static let serverPort: UInt16 = 5201
+    /// TIME_WAIT of the benchmark stacks (the default is 60 s): only the client closes first, and a
+    /// churning client would otherwise hold one flow slot per connection for a minute.
+    static let timeWaitDuration: UInt64 = 5_000_000
+    /// The slow path walks its connections for timers once per millisecond, not on every poll of
+    /// the busy-polling loop (FlexTCP's slow path is periodic; FINs are still taken at once).
+    static let connectionScanInterval: UInt64 = 1_000_000
+    static let churnFlowReserve = 4096
+    /// Flow slots beyond the workload's connections (stragglers, setup).
+    static let flowSlack = 16
+    static let regionLimit = 128 << 20
+    /// At most this many frame slots per wire direction or port ring (all windows full at once is rare).
+    static let frameSlotLimit = 1 << 16
+
+    /// No congestion control (nil: flows are limited by the peer's window only), unlike the stack's
+    /// default (DCTCP). Both wires are lossless and nothing marks ECN, so DCTCP has nothing to react
+    /// to, yet its pacing at 1.2 × the measured ACK rate cost RPC echo up to 45 % of median latency
+    /// (none at 1 connection; 64 and 256 connections, pipeline 1 and 8, measured side by side) and
+    /// bulk transfer 2–7× its rate.
+    var congestionControl: DCTCPConfiguration? = nil
+
+    /// Congestion control and limits in words, for the systems' summaries.
+    var congestionControlDescription: String {
+        congestionControl == nil ? "no congestion control (unpaced: lossless wire, no ECN marks)" : "DCTCP"
+    }
+    static let limitsDescription = "slow-path timer scan every \(connectionScanInterval / 1_000_000) ms; "
+        + "TIME_WAIT \(timeWaitDuration / 1_000_000) ms (not 60 s), "
+        + "flow slots = connections + \(flowSlack) (churn: + \(churnFlowReserve) for TIME_WAIT, i.e. up to "
+        + "\(churnFlowReserve * 1_000 / Int((timeWaitDuration + connectionScanInterval) / 1_000_000)) connections/s)"
+
+    /// The stack configuration for one side of `spec`.
+    func configuration(for spec: WorkloadSpec, role: WorkerRole) throws(NetworkConfigurationError) -> StackConfiguration {
+        var configuration = StackConfiguration(interface: try InterfaceAddress(role == .server ? Self.serverInterface : Self.clientInterface))
+        configuration.flowCapacity = Self.flowCapacity(for: spec)
+        configuration.backlog = max(128, spec.connections)
+        configuration.slowPath.synQueueCapacity = max(128, spec.connections)
+        configuration.timeWaitDuration = Self.timeWaitDuration
+        configuration.slowPath.connectionScanInterval = Self.connectionScanInterval
+        configuration.slowPath.congestionControl = congestionControl
+        let ringSize = Self.ringSize(for: spec)
+        configuration.receiveRingSize = ringSize
+        configuration.transmitRingSize = ringSize
+        return configuration
+    }
+
+    static func flowCapacity(for spec: WorkloadSpec) -> Int {
+        spec.connections + (spec.workload == .churn ? churnFlowReserve : flowSlack)
+    }
+
+    /// Room for twice what a connection keeps in flight (64 KiB at least, 256 KiB for streams, 4 KiB
+    /// for churn's one request), a multiple of 4 KiB, shrunk until the region fits `regionLimit`.
+    static func ringSize(for spec: WorkloadSpec) -> UInt32 {
+        let page = 4096
+        let wanted: Int = switch spec.workload {
+        case .churn: max(page, 2 * spec.size)
+        case .echo: max(64 << 10, 2 * spec.pipeline * spec.size)
+        case .serverReceive, .serverSend, .bulk: max(256 << 10, 2 * spec.pipeline * spec.size)
+        }
+        let fitting = regionLimit / (2 * flowCapacity(for: spec))
+        let size = max(page, min(wanted, fitting, 16 << 20))
+        return UInt32((size + page - 1) / page * page)
+    }
+
+    /// Frames that can be on their way to one side at once: every window in flight in MSS-sized
+    /// segments (one per message for small messages), plus ACKs and setup — the wire or port rings
+    /// must hold them, as neither gives the sender back-pressure.
+    static func framesInFlight(for spec: WorkloadSpec) -> Int {
+        let maximumSegment = 1448
+        let perConnection = switch spec.workload {
+        case .echo: 2 * spec.pipeline * max(1, (spec.size + maximumSegment - 1) / maximumSegment)
+        case .churn: 8 + 2 * ((spec.size + maximumSegment - 1) / maximumSegment)
+        case .serverReceive, .serverSend, .bulk: Int(ringSize(for: spec)) / maximumSegment + 4
+        }
+        return min(spec.connections * perConnection + 512, frameSlotLimit)
+    }
+
+    /// Builds this side's stack on `port` and runs the worker loop on the calling thread.
+    func runWorker(_ spec: WorkloadSpec, role: WorkerRole, port: any Port, control: RunControl,
+                   cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
+        let stack: Stack
+        do {
+            stack = try Stack(port: port, configuration: configuration(for: spec, role: role))
+        } catch {
+            throw BenchmarkFailure("cannot build the \(role.rawValue) stack: \(error)")
+        }
+        return try FlexTCPWorker(stack: stack, endpoint: WorkloadEndpoint(spec: spec, role: role)).run(control: control, cpu: cpu)
+    }
+}
