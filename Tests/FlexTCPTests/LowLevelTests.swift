@@ -75,9 +75,9 @@ final class HandOff<Value>: @unchecked Sendable {
 
 @Suite("Low-level API on stack runtimes")
 struct LowLevelTests {
-    @Test("Two low-level echo servers in two contexts of one runtime; a client moves 1 MB over 4 connections")
-    func echoOverFourConnections() throws {
-        let pair = try RuntimePair(serverContexts: 2)
+    @Test("Two low-level echo servers in two contexts of one runtime; a client moves 1 MB over 4 connections", arguments: StackRuntime.Threading.allCases)
+    func echoOverFourConnections(threading: StackRuntime.Threading) throws {
+        let pair = try RuntimePair(serverContexts: 2, threading: threading)
         defer { pair.stop() }
         let deadline = Deadline(seconds: 60)
         let servers = try (0..<2).map { HandOff(try LowLevelEchoServer(attachment: pair.server.attachment(for: $0), port: UInt16(7 + $0), served: 2)) }
