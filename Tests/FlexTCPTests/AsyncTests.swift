@@ -30,7 +30,7 @@ private func echoThroughConnection(_ driver: ContextDriver, index: Int, bytes: I
     return verified
 }
 
-@Suite("Async API on stack runtimes")
+@Suite("Async API on stack runtimes", .serialized)
 struct AsyncTests {
     @Test("Async client against a low-level echo server: 1 MB over 4 connections, verified", .timeLimit(.minutes(1)), arguments: StackRuntime.Threading.allCases)
     func asyncClientAgainstLowLevelServer(threading: StackRuntime.Threading) async throws {
