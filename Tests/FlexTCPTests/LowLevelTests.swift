@@ -73,21 +73,39 @@ final class HandOff<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-@Suite("Low-level API on stack runtimes")
-struct LowLevelTests {
-    @Test("Two low-level echo servers in two contexts of one runtime; a client moves 1 MB over 4 connections")
-    func echoOverFourConnections() throws {
-        let pair = try RuntimePair(serverContexts: 2)
+/// One run of two low-level echo servers in two contexts of a server runtime and a client moving
+/// 1 MB over 4 connections (256 KiB each, two per server), finished or out of time.
+struct FourConnectionEcho {
+    let pair: RuntimePair
+    let client: LowLevelEchoClient
+    let servers: [HandOff<LowLevelEchoServer>]
+
+    init(threading: StackRuntime.Threading) throws {
+        let pair = try RuntimePair(serverContexts: 2, threading: threading)
         defer { pair.stop() }
         let deadline = Deadline(seconds: 60)
         let servers = try (0..<2).map { HandOff(try LowLevelEchoServer(attachment: pair.server.attachment(for: $0), port: UInt16(7 + $0), served: 2)) }
         let threads = try servers.map { server in try JoinableThread { server.value.run(until: deadline) } }
-        #expect(servers.allSatisfy { deadline.wait(for: $0.value.isListening) })
+        _ = servers.allSatisfy { deadline.wait(for: $0.value.isListening) }
         let client = try LowLevelEchoClient(attachment: pair.client.attachment(for: 0), count: 4, bytes: 1 << 18)
         client.run(ports: [7, 8, 7, 8], until: deadline)
         for thread in threads { thread.join() }
-        pair.stop()
+        (self.pair, self.client, self.servers) = (pair, client, servers)
+    }
 
+    /// Every connection's bytes came back once, in order, and every connection closed.
+    var succeeded: Bool { client.verified == Array(repeating: 1 << 18, count: 4) && client.mismatches == 0 && client.closed == 4 }
+}
+
+@Suite("Low-level API on stack runtimes")
+struct LowLevelTests {
+    @Test("Two low-level echo servers in two contexts of one runtime; a client moves 1 MB over 4 connections",
+          arguments: StackRuntime.Threading.allCases)
+    func echoOverFourConnections(threading: StackRuntime.Threading) throws {
+        let run = try FourConnectionEcho(threading: threading)
+        let (client, servers, pair) = (run.client, run.servers, run.pair)
+
+        #expect(servers.allSatisfy { $0.value.isListening.isRaised })
         #expect(client.failures.isEmpty && servers.allSatisfy { $0.value.failures.isEmpty }, "\(client.failures)")
         #expect(client.verified == Array(repeating: 1 << 18, count: 4))
         #expect(client.mismatches == 0)

@@ -6,17 +6,20 @@ import Foundation
 import Synchronization
 
 /// Two stack runtimes on one in-memory wire, each on its own thread in real time: a client at
-/// 198.18.0.1 and a server at 198.18.0.2, with the given numbers of application contexts.
+/// 198.18.0.1 and a server at 198.18.0.2, with the given numbers of application contexts, both
+/// with the given threading.
 final class RuntimePair {
     static let serverAddress = IPv4Address(198, 18, 0, 2)
     let wire: MemoryWire
     let client: StackRuntime
     let server: StackRuntime
 
-    init(clientContexts: Int = 1, serverContexts: Int = 1) throws {
+    init(clientContexts: Int = 1, serverContexts: Int = 1, threading: StackRuntime.Threading = .single) throws {
         wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
-        client = try StackRuntime(stack: Stack(port: wire.a, configuration: Self.configuration("198.18.0.1/24")), contextCount: clientContexts)
-        server = try StackRuntime(stack: Stack(port: wire.b, configuration: Self.configuration("198.18.0.2/24")), contextCount: serverContexts)
+        client = try StackRuntime(stack: Stack(port: wire.a, configuration: Self.configuration("198.18.0.1/24")), contextCount: clientContexts,
+                                  threading: threading)
+        server = try StackRuntime(stack: Stack(port: wire.b, configuration: Self.configuration("198.18.0.2/24")), contextCount: serverContexts,
+                                  threading: threading)
         try client.start()
         try server.start()
     }

@@ -2,8 +2,11 @@ import FlexPort
 
 /// One memory region holding the queue sets of `count` application contexts, back to back (each
 /// `ContextQueues.regionSize` bytes, 64-byte aligned), formatted for contexts 0 ..< count, and
-/// each context's wake-up signals: its own application signal, and one `service` signal that every
-/// context's fast-path and slow-path side shares (the runtime's thread sleeps on that one).
+/// each context's wake-up signals: its own application signal, one `service` signal that every
+/// context's fast-path side shares, and one `slowPathService` signal that every context's
+/// slow-path side shares — the same signal as `service` unless the region was made for a runtime
+/// whose slow path runs on a thread of its own (`separateSlowPathSignal`); each runtime thread
+/// sleeps on its own.
 ///
 /// Contract: owns the memory and frees it on deinit; every view and endpoint built on it must be
 /// gone by then (holders keep a reference to the region).
@@ -15,7 +18,10 @@ public final class ContextRegion: @unchecked Sendable {
     /// Bytes from one context's queue set to the next.
     public let stride: Int
     public let capacities: ContextQueueCapacities
+    /// Signalled for the fast-path side: transmit entries, receive-queue room.
     public let service: WakeupSignal
+    /// Signalled for the slow-path side: requests, event-queue room.
+    public let slowPathService: WakeupSignal
     private let applicationSignals: [WakeupSignal]
 
     /// Why a region could not be set up.
@@ -26,7 +32,7 @@ public final class ContextRegion: @unchecked Sendable {
         case signal(WakeupSignalError)
     }
 
-    public init(count: Int, capacities: ContextQueueCapacities) throws(SetupError) {
+    public init(count: Int, capacities: ContextQueueCapacities, separateSlowPathSignal: Bool = false) throws(SetupError) {
         guard count > 0, count <= Int(UInt16.max) + 1, let size = ContextQueues.regionSize(for: capacities) else {
             throw .invalidConfiguration
         }
@@ -38,6 +44,7 @@ public final class ContextRegion: @unchecked Sendable {
         base.initializeMemory(as: UInt8.self, repeating: 0, count: length)
         do {
             service = try WakeupSignal()
+            slowPathService = separateSlowPathSignal ? try WakeupSignal() : service
             applicationSignals = try (0..<count).map { _ throws(WakeupSignalError) in try WakeupSignal() }
         } catch {
             base.deallocate()
@@ -62,6 +69,6 @@ public final class ContextRegion: @unchecked Sendable {
     }
 
     public func signals(_ index: Int) -> ContextQueueSignals {
-        ContextQueueSignals(application: applicationSignals[index], fastPath: service, slowPath: service)
+        ContextQueueSignals(application: applicationSignals[index], fastPath: service, slowPath: slowPathService)
     }
 }

@@ -17,7 +17,7 @@ extension RuntimeEngine {
                 let listener = listeners[Int(opaque)]
                 flows[Int(flow)] = RuntimeFlow(phase: .awaitingAccept(listener: Int(opaque)), context: listener.context,
                                                opaque: listener.opaque)
-                if let state = fastPath.state(of: flow) {
+                if let state = slowPath.flows.state(of: flow) {
                     complete(.newConnection(listenerOpaque: listener.opaque, listener: UInt32(opaque),
                                             remoteAddress: state.remoteAddress, remotePort: state.remotePort), to: listener.context)
                 }
@@ -47,15 +47,21 @@ extension RuntimeEngine {
         let record = flows[Int(flow)]
         flows[Int(flow)] = RuntimeFlow()
         guard record.isKnownToApplication else { return }
-        if let reason, !record.peerFinished { streamEnds.append(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason)) }
+        if let reason, !record.peerFinished { postStreamEnd(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason)) }
+        let completion = SlowPathEvent.closed(opaque: record.opaque, flow: flow, reason: reason ?? .closedByApplication)
+        if let link {
+            // The fast path's thread stops delivering the flow and confirms once its entries are published.
+            let ticket = awaitConfirmation(.completion(completion, to: record.context))
+            return link.deliver(.release(flow, context: record.context, ticket: ticket))
+        }
         flowEndpoints[Int(record.context)].flush()
-        complete(.closed(opaque: record.opaque, flow: flow, reason: reason ?? .closedByApplication), to: record.context)
+        complete(completion, to: record.context)
     }
 
     /// Reports the open of an installed flow (accepted or connected) to its context; once the
     /// completion is in the event queue the flow opens and the bytes already received are announced.
     func announce(_ flow: FlowIndex, as completion: (OpenedConnection) -> SlowPathEvent) {
-        guard let state = fastPath.state(of: flow) else { return }
+        guard let state = slowPath.flows.state(of: flow) else { return }
         let record = flows[Int(flow)]
         flows[Int(flow)].phase = .announcing
         let opened = OpenedConnection(opaque: record.opaque, flow: flow, status: .success,
@@ -66,17 +72,17 @@ extension RuntimeEngine {
     }
 
     /// The open completion of `flow` is in its context's event queue: publish it, then tell the
-    /// context about the bytes (and the end of stream) that arrived before.
+    /// context about the bytes (and the end of stream) that arrived before — here, or on the
+    /// fast path's thread when it runs apart (`FlowCommand.open`, which announces from its state).
     private func opened(_ flow: FlowIndex) {
-        guard flows[Int(flow)].phase == .announcing, let state = fastPath.state(of: flow) else { return }
+        guard flows[Int(flow)].phase == .announcing, let state = slowPath.flows.state(of: flow) else { return }
         let record = flows[Int(flow)]
         flows[Int(flow)].phase = .open
         requestEndpoints[Int(record.context)].flush()
-        let held = state.receiveRingSize &- state.receiveSpace
-        if held > 0 {
-            let start = state.receiveHead >= held ? state.receiveHead &- held : state.receiveHead &+ (state.receiveRingSize &- held)
-            flowEndpoints[Int(record.context)].post(FlowEvent(opaque: record.opaque, flow: flow, context: record.context,
-                                                              receivedPosition: start, receivedBytes: held, acknowledgedBytes: 0))
+        if let link {
+            link.deliver(.open(flow, context: record.context, opaque: record.opaque))
+        } else if let held = FlowEvent.announcingHeldBytes(of: state, flow: flow, context: record.context, opaque: record.opaque) {
+            flowEndpoints[Int(record.context)].post(held)
         }
         if record.peerFinished { endStream(of: flow, reason: .peerFinished) }
     }
@@ -84,7 +90,17 @@ extension RuntimeEngine {
     private func endStream(of flow: FlowIndex, reason: CloseReason) {
         let record = flows[Int(flow)]
         flows[Int(flow)].peerFinished = true
-        streamEnds.append(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason))
+        postStreamEnd(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason))
+    }
+
+    /// Queues the end of a flow's byte stream for its receive queue (on the fast path's thread when
+    /// it runs apart).
+    private func postStreamEnd(_ end: StreamEnd) {
+        if let link {
+            link.deliver(.endStream(end.flow, context: end.context, opaque: end.opaque, reason: end.reason))
+        } else {
+            streamEnds.append(end)
+        }
     }
 
     /// Posts a completion to `context`'s event queue, behind any that wait for room.

@@ -40,7 +40,13 @@ extension RuntimeEngine {
                 let status: SlowPathStatus = newContext == context ? .invalidArgument : .noSuchContext
                 return complete(.moved(opaque: flows[Int(flow)].opaque, flow: flow, context: newContext, status: status), to: context)
             }
-            moves.append(PendingMove(context: context, flow: flow, opaque: flows[Int(flow)].opaque, newContext: newContext))
+            let move = PendingMove(context: context, flow: flow, opaque: flows[Int(flow)].opaque, newContext: newContext)
+            if let link {
+                let ticket = awaitConfirmation(.move(move))
+                link.deliver(.move(flow, from: context, to: newContext, opaque: move.opaque, ticket: ticket))
+            } else {
+                moves.append(move)
+            }
         }
     }
 
@@ -90,7 +96,7 @@ extension RuntimeEngine {
     func matchAccepts(listener index: Int) {
         while !listeners[index].accepts.isEmpty, let flow = slowPath.accept(port: listeners[index].port) {
             let (context, opaque) = listeners[index].accepts.removeFirst()
-            fastPath.setDelivery(flow: flow, context: context, opaque: opaque)
+            slowPath.flows.setDelivery(flow: flow, context: context, opaque: opaque)
             flows[Int(flow)].context = context
             flows[Int(flow)].opaque = opaque
             announce(flow, as: SlowPathEvent.accepted)

@@ -3,6 +3,12 @@ import FlexPort
 /// The work of a `StackRuntime`, confined to the runtime's thread: it serves every context's
 /// queues from one `Stack` (fast path, slow path, network host and port).
 ///
+/// With a `link` (the slow path of a `ThreadedStack`, whose fast path runs on another thread) it
+/// does only the slow path's share, in `serveSlowPath`: requests, completions and connection
+/// events; what touches receive queues goes to the fast path's thread as `FlowCommand`s
+/// (`ThreadedContextService` carries them out), and completions that must follow the flow's
+/// receive entries wait for its confirmation (`fastPathConfirmed`).
+///
 /// Contract: one thread calls `step` and `idleWait`, nothing else touches the stack meanwhile.
 /// Each `step` takes the contexts' requests, then applies their transmit queues (so send/free
 /// entries published before a request are applied before it), then the requests, then moves one
@@ -14,7 +20,9 @@ final class RuntimeEngine {
     let stack: Stack
     let region: ContextRegion
     var fastPath: FastPath { stack.fastPath }
-    var slowPath: SlowPath { stack.slowPath }
+    let slowPath: SlowPath
+    /// The fast path on another thread, if it runs apart.
+    let link: FastPathLink?
     let queues: [ContextQueues]
     let flowEndpoints: [FastPathContextEndpoint]
     let requestEndpoints: [SlowPathContextEndpoint]
@@ -26,13 +34,19 @@ final class RuntimeEngine {
     var outboxes: [[OutboxEntry]]
     var streamEnds: [StreamEnd] = []
     var moves: [PendingMove] = []
+    var confirmations: [UInt32: PendingConfirmation] = [:]
+    var nextTicket: UInt32 = 0
     var statistics = RuntimeStatistics()
     /// Accept requests a listener holds at most (an application cannot grow the runtime's memory).
     let acceptQueueLimit: Int
 
-    init(stack: Stack, region: ContextRegion, requestsPerContext: Int = 16) throws(ContextQueueError) {
+    /// `separate`: the threaded stack whose slow path to serve from (the `stack` then only supplies
+    /// its configuration).
+    init(stack: Stack, region: ContextRegion, separate: ThreadedStack? = nil, requestsPerContext: Int = 16) throws(ContextQueueError) {
         self.stack = stack
         self.region = region
+        slowPath = separate?.slowPath ?? stack.slowPath
+        link = separate?.link
         let flowCapacity = stack.fastPath.configuration.flowCapacity
         var views: [ContextQueues] = []
         for index in 0..<region.count { views.append(try region.queues(index)) }
@@ -67,6 +81,18 @@ final class RuntimeEngine {
         return busy
     }
 
+    /// The slow path's share of a round when the fast path runs apart: requests, connection
+    /// events, what waited for room. Returns true if a request was taken.
+    func serveSlowPath(now: UInt64) -> Bool {
+        let busy = takeRequests()
+        applyRequests(now: now)
+        takeConnectionEvents()
+        retryPending()
+        for endpoint in requestEndpoints { endpoint.flush() }
+        link?.flush()
+        return busy
+    }
+
     /// Receive, fast path, slow path, timers, transmit; flow and connection events routed after each.
     private func runNetwork(now: UInt64) -> Bool {
         stack.poll(now: now) {
@@ -92,21 +118,29 @@ final class RuntimeEngine {
     var nextDeadline: UInt64 { min(slowPath.nextDeadline, fastPath.nextTransmitTime ?? .max) }
 
     /// True when a context has published requests or transmit entries the runtime has not taken.
-    var hasQueuedWork: Bool {
-        func hasEntries(_ ring: FrameRing) -> Bool {
-            ring.producerIndex.load(ordering: .sequentiallyConsistent) != ring.consumerIndex.load(ordering: .relaxed)
-        }
-        return queues.contains { hasEntries($0.transmit) || hasEntries($0.requests) }
+    var hasQueuedWork: Bool { hasQueuedTransmits || hasQueuedRequests }
+    var hasQueuedTransmits: Bool { queues.contains { Self.hasEntries($0.transmit) } }
+    var hasQueuedRequests: Bool { queues.contains { Self.hasEntries($0.requests) } }
+
+    private static func hasEntries(_ ring: FrameRing) -> Bool {
+        ring.producerIndex.load(ordering: .sequentiallyConsistent) != ring.consumerIndex.load(ordering: .relaxed)
     }
 
     /// Sets (or clears) the armed flag of every context's transmit and request queue, so that an
     /// application publishing into one signals `ContextRegion.service` (`FrameRingLayout`).
     func armContextQueues(_ armed: Bool) {
-        let value: UInt64 = armed ? 1 : 0
-        for view in queues {
-            view.transmit.armed.store(value, ordering: .sequentiallyConsistent)
-            view.requests.armed.store(value, ordering: .sequentiallyConsistent)
-        }
+        armTransmitQueues(armed)
+        armRequestQueues(armed)
+    }
+
+    /// The fast path's share when it sleeps apart: applications signal `ContextRegion.service`.
+    func armTransmitQueues(_ armed: Bool) {
+        for view in queues { view.transmit.armed.store(armed ? 1 : 0, ordering: .sequentiallyConsistent) }
+    }
+
+    /// The slow path's share when it sleeps apart: applications signal `ContextRegion.slowPathService`.
+    func armRequestQueues(_ armed: Bool) {
+        for view in queues { view.requests.armed.store(armed ? 1 : 0, ordering: .sequentiallyConsistent) }
     }
 }
 
@@ -120,7 +154,8 @@ public struct RuntimeStatistics: Sendable, Equatable {
     /// or (a port without descriptor) in slices on the port.
     public var idleWaits: UInt64 = 0
     public var idleSliceWaits: UInt64 = 0
-    /// CPU time the runtime's thread used from its start to its end (CLOCK_THREAD_CPUTIME_ID).
+    /// CPU time the runtime's thread used from its start to its end (CLOCK_THREAD_CPUTIME_ID); with
+    /// a separate slow path, both threads' sum (and `idleWaits` counts both threads' sleeps).
     public var threadCPUNanoseconds: UInt64 = 0
     public init() {}
 }

@@ -4,8 +4,18 @@ import FlexPort
 /// Embedded threaded mode: a `Stack` run on a thread of its own, serving `contextCount`
 /// application contexts through their context queues (`ContextQueueLayout`) in one `ContextRegion`.
 ///
-/// The thread drives both the fast path and the slow path (one thread for both, for now). Each
-/// round it applies the contexts' transmit queues to the fast path (validated per entry), answers
+/// Threads (`threading`): `.single` (the default) — one thread drives both the fast path and the
+/// slow path, as described here; `.separateSlowPath` — the fast path and the slow path run on
+/// threads of their own (`ThreadedStack`, built on the given stack's port and configuration, whose
+/// own fast and slow path then stay unused): the fast-path thread drains transmit queues, posts
+/// flow events, announcements and stream ends to receive queues (`ThreadedContextService`); the
+/// slow-path thread answers requests and posts completions, and the two agree on opens, closes
+/// and moves by `FlowCommand`s and confirmations, so what the application hears below holds in
+/// both modes. Each thread then sleeps on its own signal: the fast path on
+/// `ContextRegion.service` with the transmit queues armed, the slow path on
+/// `ContextRegion.slowPathService` with the request queues armed.
+///
+/// Each round (single thread) it applies the contexts' transmit queues to the fast path (validated per entry), answers
 /// their requests (listen, accept, connect, close, move) with events, moves a receive batch through
 /// fast and slow path, runs timers and transmits, and posts flow events to the receive queue of the
 /// context that owns the flow. Any context may accept on any listener of the runtime (they belong
@@ -42,6 +52,15 @@ public final class StackRuntime: @unchecked Sendable {
     private let stopRequested = ManagedAtomic(false)
     private let lifecycle = ManagedAtomic(0)
     private var thread: JoinableThread?
+    private let threaded: ThreadedStack?
+
+    /// Which threads run the stack.
+    public enum Threading: Sendable, CaseIterable {
+        /// One thread for fast path and slow path.
+        case single
+        /// The fast path and the slow path on a thread each.
+        case separateSlowPath
+    }
 
     /// Why a runtime could not be built or started.
     public enum SetupError: Error, Equatable {
@@ -49,20 +68,32 @@ public final class StackRuntime: @unchecked Sendable {
         case queues(ContextQueueError)
         case thread(Int32)
         case alreadyStarted
+        /// The two-thread stack could not be built (the error, described).
+        case separateSlowPath(String)
     }
 
     public init(stack: Stack, contextCount: Int, capacities: ContextQueueCapacities = ContextQueueCapacities(),
                 clock: any TimeSource = MonotonicTimeSource(), minimumIdleSlice: UInt64 = 20_000,
-                maximumIdleSlice: UInt64 = 1_000_000) throws(SetupError) {
+                maximumIdleSlice: UInt64 = 1_000_000, threading: Threading = .single) throws(SetupError) {
         do {
-            region = try ContextRegion(count: contextCount, capacities: capacities)
+            region = try ContextRegion(count: contextCount, capacities: capacities, separateSlowPathSignal: threading == .separateSlowPath)
         } catch {
             throw .region(error)
         }
         do {
-            engine = try RuntimeEngine(stack: stack, region: region)
+            threaded = threading == .single ? nil : try ThreadedStack(port: stack.port, configuration: stack.configuration, clock: clock,
+                                                                      signals: (region.service, region.slowPathService))
+        } catch {
+            throw .separateSlowPath(String(describing: error))
+        }
+        do {
+            engine = try RuntimeEngine(stack: stack, region: region, separate: threaded)
         } catch {
             throw .queues(error)
+        }
+        if let threaded {
+            threaded.runtime = engine
+            threaded.contexts = ThreadedContextService(endpoints: engine.flowEndpoints, flowCapacity: stack.configuration.flowCapacity)
         }
         self.clock = clock
         self.minimumIdleSlice = max(1, minimumIdleSlice)
@@ -72,7 +103,7 @@ public final class StackRuntime: @unchecked Sendable {
     /// What an application needs to build a context on queue set `index` (0 ..< `region.count`).
     public func attachment(for index: Int) -> ContextAttachment {
         precondition(index >= 0 && index < region.count, "no such context")
-        let fastPath = engine.stack.fastPath
+        let fastPath = threaded?.fastPath ?? engine.stack.fastPath
         return ContextAttachment(region: region, index: index, payloadRegion: fastPath.payloadRegion,
                                  payloadRegionSize: fastPath.payloadRegionSize, flowCapacity: fastPath.configuration.flowCapacity,
                                  owner: self)
@@ -84,7 +115,7 @@ public final class StackRuntime: @unchecked Sendable {
             throw .alreadyStarted
         }
         do {
-            thread = try JoinableThread { [self] in run() }
+            if let threaded { try threaded.start() } else { thread = try JoinableThread { [self] in run() } }
         } catch {
             lifecycle.store(0, ordering: .sequentiallyConsistent)
             throw .thread(error.code)
@@ -96,13 +127,24 @@ public final class StackRuntime: @unchecked Sendable {
         stopRequested.store(true, ordering: .sequentiallyConsistent)
         region.service.signal()
         thread?.join()
+        if let threaded {
+            threaded.stop()
+            lifecycle.store(2, ordering: .sequentiallyConsistent)
+        }
     }
 
     /// True from `start()` until the thread has ended.
     public var isRunning: Bool { lifecycle.load(ordering: .sequentiallyConsistent) == 1 }
 
     /// Counters of the runtime; read after `stop()`.
-    public var statistics: RuntimeStatistics { engine.statistics }
+    public var statistics: RuntimeStatistics {
+        guard let threaded, let contexts = threaded.contexts else { return engine.statistics }
+        var statistics = engine.statistics
+        statistics.heldFlowEvents &+= contexts.heldFlowEvents
+        statistics.idleWaits = threaded.fastPathIdleWaits &+ threaded.slowPathIdleWaits
+        statistics.threadCPUNanoseconds = threaded.fastPathCPUNanoseconds &+ threaded.slowPathCPUNanoseconds
+        return statistics
+    }
 
     private func run() {
         let port = engine.stack.port

@@ -99,6 +99,17 @@ final class FastPathLink: FlowControl {
         return true
     }
 
+    /// Sends a command about the contexts' queues (`FlowCommand.open` and the others a
+    /// `ThreadedContextService` carries out), in order with the flow commands.
+    func deliver(_ command: FlowCommand) { send(command) }
+
+    /// The fast path moved the flow to `context` itself (`FlowCommand.move`): keep our copy in step.
+    func noteDelivery(flow: FlowIndex, context: UInt16, opaque: UInt64) {
+        guard Int(flow) < flowCapacity, installed[Int(flow)] else { return }
+        shadows[Int(flow)].context = context
+        shadows[Int(flow)].opaque = opaque
+    }
+
     /// Sends the commands that waited for room, in order.
     func flush() {
         while let command = waiting.first, put(command) { waiting.removeFirst() }

@@ -28,10 +28,17 @@ import FlexWire
 /// told when a flow starts sending. A port without readiness descriptor is slept on in slices of
 /// at most 1 ms.
 ///
+/// Application contexts (`StackRuntime.Threading.separateSlowPath`): with `runtime` and `contexts`
+/// set before `start()`, the fast-path thread drains the contexts' transmit queues and posts flow
+/// events and the slow path's context commands (`ThreadedContextService`), arming the transmit
+/// queues when it sleeps on `signals.fastPath`; the slow-path thread serves their requests
+/// (`RuntimeEngine.serveSlowPath`) and takes the fast path's confirmations, arming the request
+/// queues when it sleeps on `signals.slowPath`.
+///
 /// Contract: after `init` the stack owns the port; `start()` starts both threads, `stop()` ends
 /// and joins them and must be called before the stack is dropped. The application hooks run on
-/// the named thread each round (tests and embedders use them in place of context queues, which
-/// this mode does not serve yet). Counters are for after `stop()`.
+/// the named thread each round (tests use them in place of context queues). Counters are for
+/// after `stop()`.
 final class ThreadedStack: @unchecked Sendable {
     // Sendable: after `start` the fast-path objects are touched by the fast-path thread only and the
     // slow-path objects by the slow-path thread only; they share nothing but the rings and snapshots.
@@ -49,9 +56,20 @@ final class ThreadedStack: @unchecked Sendable {
     private let stopRequested = ManagedAtomic(false)
     private let fastPathStop: WakeupSignal
     private let slowPathStop: WakeupSignal
+    /// The fast path's slot for notices to the slow path.
+    private let noticeSlot = FrameBatch(capacity: 1)
     private var threads: [JoinableThread] = []
     var fastPathApplication: ((FastPath, UInt64) -> Void)?
     var slowPathApplication: ((SlowPath, UInt64) -> Void)?
+    /// The contexts' slow-path side (and the queues both threads arm), if contexts are served.
+    var runtime: RuntimeEngine?
+    /// The contexts' fast-path side, if contexts are served.
+    var contexts: ThreadedContextService?
+    /// Idle sleeps and thread CPU time of each thread.
+    private(set) var fastPathIdleWaits: UInt64 = 0
+    private(set) var slowPathIdleWaits: UInt64 = 0
+    private(set) var fastPathCPUNanoseconds: UInt64 = 0
+    private(set) var slowPathCPUNanoseconds: UInt64 = 0
     private(set) var exceptionDrops: UInt64 = 0
     private(set) var failedCommands: UInt64 = 0
     /// The slow path's frames that found the port's transmit ring full or were too long (dropped).
@@ -60,13 +78,14 @@ final class ThreadedStack: @unchecked Sendable {
     private(set) var reprocessExceptions: UInt64 = 0
 
     init(port: any Port, configuration: StackConfiguration, clock: any TimeSource = MonotonicTimeSource(),
-         slowPathTick: UInt64 = 10_000_000, queueSlots: Int = 1024) throws {
+         slowPathTick: UInt64 = 10_000_000, queueSlots: Int = 1024,
+         signals: (fastPath: WakeupSignal, slowPath: WakeupSignal)? = nil) throws {
         self.configuration = configuration
         self.port = port
         self.clock = clock
         self.slowPathTick = slowPathTick
-        fastPathStop = try WakeupSignal()
-        slowPathStop = try WakeupSignal()
+        fastPathStop = try signals?.fastPath ?? WakeupSignal()
+        slowPathStop = try signals?.slowPath ?? WakeupSignal()
         let regionSize = configuration.payloadRegionSize
         payloadRegion = .allocate(byteCount: regionSize, alignment: 64)
         payloadRegion.initializeMemory(as: UInt8.self, repeating: 0, count: regionSize)
@@ -75,7 +94,8 @@ final class ThreadedStack: @unchecked Sendable {
         commands = try MemoryWire(capacity: queueSlots, maximumFrameLength: FlowCommand.size, overflowCapacity: 0)
         snapshots = FlowSnapshots(capacity: configuration.flowCapacity)
         fastPath = FastPath(configuration: FastPathConfiguration(localAddress: configuration.network.interface.address,
-                                                                 localMAC: port.macAddress, flowCapacity: configuration.flowCapacity),
+                                                                 localMAC: port.macAddress, flowCapacity: configuration.flowCapacity,
+                                                                 receiveWindowBudget: configuration.receiveWindowBudget),
                             port: port, payloadRegion: payloadRegion, payloadRegionSize: regionSize)
         fastPath.snapshots = snapshots
         link = FastPathLink(fastPath: fastPath, commands: commands.a, frames: frames.a, snapshots: snapshots)
@@ -111,6 +131,7 @@ final class ThreadedStack: @unchecked Sendable {
             port.poll()
             var busy = applyCommands(into: commandBatch, now: now) > 0
             busy = forwardSlowPathFrames(fromSlowPath, through: forward, commandBatch: commandBatch, now: now) > 0 || busy
+            busy = contexts?.drainTransmitQueues(into: fastPath, now: now) ?? false || busy
             if port.receive(into: received) > 0 {
                 busy = true
                 fastPath.processReceived(received, now: now)
@@ -124,15 +145,40 @@ final class ThreadedStack: @unchecked Sendable {
             settleEvents()
             busy = fastPath.transmit(now: now) > 0 || busy
             settleEvents()
+            settleContexts()
             guard !busy else { continue }
             let next = fastPath.nextTransmitTime ?? .max
-            let timeout = next > now ? next &- now : 0
+            // Entries waiting for receive-queue room, or notices for ring room, are retried every 1 ms at least.
+            let waiting = contexts.map { $0.hasPending || !$0.notices.isEmpty } ?? false
+            let timeout = min(next > now ? next &- now : 0, waiting ? 1_000_000 : .max)
             guard timeout > 0 else { continue }
-            if !IdleSleep.sleep(ports: [port, frames.b, commands.b], signal: fastPathStop, timeoutNanoseconds: timeout, arm: { _ in },
-                                hasWork: { stopRequested.load(ordering: .relaxed) }) {
+            if IdleSleep.sleep(ports: [port, frames.b, commands.b], signal: fastPathStop, timeoutNanoseconds: timeout,
+                               arm: { runtime?.armTransmitQueues($0) },
+                               hasWork: { runtime?.hasQueuedTransmits ?? false || stopRequested.load(ordering: .relaxed) }) {
+                fastPathIdleWaits &+= 1
+            } else {
                 _ = port.waitForFrames(timeoutNanoseconds: Int64(min(timeout, 1_000_000)))
             }
         }
+        fastPathCPUNanoseconds = IdleSleep.threadCPUTime()
+    }
+
+    /// Posts the contexts' waiting entries, publishes their receive queues, and sends the slow path
+    /// the confirmations that find room (the rest wait, in order).
+    private func settleContexts() {
+        guard let contexts else { return }
+        contexts.settle(fastPath: fastPath)
+        var sent = 0
+        while sent < contexts.notices.count && send(contexts.notices[sent]) { sent += 1 }
+        contexts.notices.removeFirst(sent)
+    }
+
+    private func send(_ notice: FastPathNotice) -> Bool {
+        guard commands.b.reserveTransmit(into: noticeSlot, count: 1) == 1 else { return false }
+        var frame = noticeSlot[0]
+        notice.store(to: &frame)
+        noticeSlot[0] = frame
+        return commands.b.commitTransmit(noticeSlot) == 1
     }
 
     /// Applies the slow path's commands; returns how many.
@@ -140,7 +186,7 @@ final class ThreadedStack: @unchecked Sendable {
         let count = commands.b.receive(into: batch)
         for index in 0..<batch.count {
             guard let command = FlowCommand(loading: batch[index]) else { continue }
-            if !command.apply(to: fastPath, snapshots: snapshots, now: now) { failedCommands &+= 1 }
+            if !command.apply(to: fastPath, snapshots: snapshots, contexts: contexts, now: now) { failedCommands &+= 1 }
         }
         commands.b.releaseReceived(batch)
         return count
@@ -170,12 +216,14 @@ final class ThreadedStack: @unchecked Sendable {
         return count
     }
 
-    /// Clears the fast path's events, telling the slow path when one reports a FIN.
+    /// Routes the fast path's events to the contexts (if served) and clears them, telling the slow
+    /// path when one reports a FIN.
     private func settleEvents() {
         var finReported = false
         for index in 0..<fastPath.eventCount where !fastPath.events[index].closeFlags.isEmpty { finReported = true }
+        contexts?.routeFlowEvents(of: fastPath)
         fastPath.clearEvents()
-        if finReported { _ = commands.b.transmit([1]) }
+        if finReported { _ = send(.finReported) }
     }
 
     // MARK: Slow-path thread
@@ -191,15 +239,26 @@ final class ThreadedStack: @unchecked Sendable {
             frames.a.releaseReceived(exceptions)
             slowPath.network.flushTransmits()
             _ = commands.a.receive(into: notices)
+            for index in 0..<notices.count {
+                if case .confirmed(let ticket, let succeeded) = FastPathNotice(loading: notices[index]) {
+                    runtime?.fastPathConfirmed(ticket: ticket, succeeded: succeeded)
+                }
+            }
             commands.a.releaseReceived(notices)
             slowPath.advance(now: now)
+            let served = runtime?.serveSlowPath(now: now) ?? false
             slowPathApplication?(slowPath, now)
             link.flush()
-            guard received == 0 else { continue }
+            guard received == 0 && !served else { continue }
             let deadline = min(slowPath.nextDeadline, now &+ slowPathTick)
             guard deadline > now else { continue }
-            _ = IdleSleep.sleep(ports: [frames.a, commands.a], signal: slowPathStop, timeoutNanoseconds: deadline &- now, arm: { _ in },
-                                hasWork: { link.waitingCommands > 0 || stopRequested.load(ordering: .relaxed) })
+            if IdleSleep.sleep(ports: [frames.a, commands.a], signal: slowPathStop, timeoutNanoseconds: deadline &- now,
+                               arm: { runtime?.armRequestQueues($0) },
+                               hasWork: { link.waitingCommands > 0 || runtime?.hasQueuedRequests ?? false
+                                   || stopRequested.load(ordering: .relaxed) }) {
+                slowPathIdleWaits &+= 1
+            }
         }
+        slowPathCPUNanoseconds = IdleSleep.threadCPUTime()
     }
 }
