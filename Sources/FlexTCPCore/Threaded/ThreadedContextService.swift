@@ -36,6 +36,7 @@ final class ThreadedContextService {
                 endpoints[Int(context)].post(held)
             }
         case .endStream(let flow, let context, let opaque, let reason):
+            guard Int(context) < endpoints.count else { return }
             streamEnds.append(StreamEnd(context: context, opaque: opaque, flow: flow, reason: reason))
         case .release(let flow, let context, let ticket):
             if Int(flow) < delivering.count { delivering[Int(flow)] = false }

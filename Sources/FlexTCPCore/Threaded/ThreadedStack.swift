@@ -15,8 +15,9 @@ import FlexWire
 /// `MemoryWire`, whose two endpoints carry our port's MAC so the slow path's frames are ready to
 /// send): `frames` — a: the slow path's port (receives exception frames, sends its own frames),
 /// b: the fast path's end (a frame addressed to our MAC coming back on it is an exception frame
-/// returned for reprocessing); `commands` — slow → fast `FlowCommand`s, and fast → slow one-byte
-/// notices when a FIN arrived or was acknowledged (the slow path then reads the snapshot). An
+/// returned for reprocessing); `commands` — slow → fast `FlowCommand`s, and fast → slow
+/// `FastPathNotice`s (a FIN arrived or was acknowledged: the slow path then reads the snapshot; a
+/// context command was carried out). An
 /// exception frame that finds the ring full, or exceeds the port's frame length, is dropped and
 /// counted (`exceptionDrops`); the peer's retransmission brings it again. So is a frame of the slow
 /// path that finds the port full (`forwardDrops`), and a frame handed back that the fast path
@@ -86,12 +87,14 @@ final class ThreadedStack: @unchecked Sendable {
         self.slowPathTick = slowPathTick
         fastPathStop = try signals?.fastPath ?? WakeupSignal()
         slowPathStop = try signals?.slowPath ?? WakeupSignal()
-        let regionSize = configuration.payloadRegionSize
-        payloadRegion = .allocate(byteCount: regionSize, alignment: 64)
-        payloadRegion.initializeMemory(as: UInt8.self, repeating: 0, count: regionSize)
         frames = try MemoryWire(capacity: queueSlots, maximumFrameLength: port.maximumFrameLength,
                                 macAddresses: (port.macAddress, port.macAddress), overflowCapacity: 0)
         commands = try MemoryWire(capacity: queueSlots, maximumFrameLength: FlowCommand.size, overflowCapacity: 0)
+        let network = try NetworkHost(port: frames.a, configuration: configuration.network)
+        // Allocated after the last `try`: a throwing init runs no `deinit`, which would leak it.
+        let regionSize = configuration.payloadRegionSize
+        payloadRegion = .allocate(byteCount: regionSize, alignment: 64)
+        payloadRegion.initializeMemory(as: UInt8.self, repeating: 0, count: regionSize)
         snapshots = FlowSnapshots(capacity: configuration.flowCapacity)
         fastPath = FastPath(configuration: FastPathConfiguration(localAddress: configuration.network.interface.address,
                                                                  localMAC: port.macAddress, flowCapacity: configuration.flowCapacity,
@@ -99,15 +102,22 @@ final class ThreadedStack: @unchecked Sendable {
                             port: port, payloadRegion: payloadRegion, payloadRegionSize: regionSize)
         fastPath.snapshots = snapshots
         link = FastPathLink(fastPath: fastPath, commands: commands.a, frames: frames.a, snapshots: snapshots)
-        let network = try NetworkHost(port: frames.a, configuration: configuration.network)
         slowPath = SlowPath(flows: link, network: network, configuration: configuration.slowPath)
     }
 
     deinit { payloadRegion.deallocate() }
 
+    /// Starts both threads; if the second cannot start, the first is stopped and joined before the
+    /// error is thrown, so a failed start leaves no thread behind (and may be retried).
     func start() throws(JoinableThread.StartError) {
         threads.append(try JoinableThread { [self] in runFastPath() })
-        threads.append(try JoinableThread { [self] in runSlowPath() })
+        do {
+            threads.append(try JoinableThread { [self] in runSlowPath() })
+        } catch {
+            stop()
+            stopRequested.store(false, ordering: .sequentiallyConsistent)
+            throw error
+        }
     }
 
     func stop() {
