@@ -20,13 +20,11 @@ public final class FlowSnapshots: @unchecked Sendable {
         var generation: UInt32 = 0
     }
 
-    let capacity: Int
     private let sequences: [UnsafeAtomic<UInt64>]
     private let records: UnsafeMutablePointer<Record>
     private let generations: UnsafeMutablePointer<UInt32>
 
     init(capacity: Int) {
-        self.capacity = capacity
         sequences = (0..<capacity).map { _ in UnsafeAtomic<UInt64>.create(0) }
         records = .allocate(capacity: capacity)
         records.initialize(repeating: Record(), count: capacity)
