@@ -13,9 +13,13 @@ import Glibc
 /// arrived (or the run failed, or `setupTimeout` ns passed: then it fails the run). Times come from
 /// the monotonic clock.
 public final class RunControl: Sendable {
+    /// Nanoseconds from the start barrier to the measured window.
     public let warmup: UInt64
+    /// Nanoseconds of the measured window.
     public let duration: UInt64
+    /// Workers that must arrive at the barrier.
     public let workerCount: Int
+    /// Nanoseconds a worker waits at the barrier before the run fails.
     public let setupTimeout: UInt64
     private let arrived = ManagedAtomic(0)
     private let startTime = ManagedAtomic<UInt64>(0)

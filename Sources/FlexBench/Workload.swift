@@ -56,6 +56,7 @@ public struct WorkloadSpec: Sendable, Equatable {
         self.delayCycles = delayCycles
     }
 
+    /// The largest values `validate()` accepts.
     public static let connectionLimit = 4096
     public static let sizeLimit = 1 << 20
     public static let pipelineLimit = 1024

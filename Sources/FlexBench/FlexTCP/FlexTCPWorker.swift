@@ -116,7 +116,6 @@ final class FlexTCPWorker {
     private func acceptConnections(now: UInt64) {
         acceptsDue = false
         while let flow = stack.accept(port: FlexTCPBenchmarkStack.serverPort) {
-            guard Int(flow) < sessions.capacity else { continue }
             let session = endpoint.makeSession(now: now)
             sessions.attach(session, to: flow)
             session.opened(now: now)
