@@ -32,7 +32,7 @@ let package = Package(
         // The TCP stack: fast path, slow path, queue manager, flow table, congestion control.
         .target(
             name: "FlexTCPCore",
-            dependencies: ["FlexWire", "FlexPort", .product(name: "Atomics", package: "swift-atomics")],
+            dependencies: ["CFlexShim", "FlexWire", "FlexPort", .product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: optimize),
         // What applications import: contexts, the low-level API and the async API.
         .target(name: "FlexTCP", dependencies: ["FlexTCPCore", "FlexWire", "FlexPort"], swiftSettings: optimize),

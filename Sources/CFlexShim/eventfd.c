@@ -18,12 +18,8 @@ int flexshim_eventfd_signal(int fd) {
 }
 
 int flexshim_eventfd_wait(int fd, int64_t timeout_ns) {
-    if (timeout_ns < 0) timeout_ns = 0;
-    struct timespec timeout = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
-    struct pollfd entry = { .fd = fd, .events = POLLIN, .revents = 0 };
-    int ready = ppoll(&entry, 1, &timeout, NULL);
-    if (ready < 0) return errno == EINTR ? 0 : -1;
-    if (ready == 0) return 0;
+    int ready = flexshim_wait_any_readable(&fd, 1, timeout_ns < 0 ? 0 : timeout_ns);
+    if (ready <= 0) return ready;
     uint64_t counter;
     // Resets the counter; EAGAIN means another reader reset it first, which still counts as a wake-up.
     if (read(fd, &counter, sizeof counter) < 0 && errno != EAGAIN) return -1;

@@ -60,6 +60,6 @@ struct InterfaceFacts {
 /// Blocks until `descriptor` is readable or `timeoutNanoseconds` passed (negative: no limit).
 /// Returns true if it became readable; signals and errors count as spurious wake-ups (false).
 func waitUntilReadable(_ descriptor: Int32, timeoutNanoseconds: Int64) -> Bool {
-    flexshim_wait_readable(descriptor, timeoutNanoseconds) > 0
+    withUnsafePointer(to: descriptor) { flexshim_wait_any_readable($0, 1, timeoutNanoseconds) } > 0
 }
 #endif

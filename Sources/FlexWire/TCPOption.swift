@@ -8,6 +8,15 @@ public struct TCPTimestamps: Hashable, Sendable {
         self.value = value
         self.echoReply = echoReply
     }
+
+    /// The timestamps when `count` option bytes at `options` are exactly NOP, NOP, timestamps — the
+    /// RFC 7323 appendix A layout most stacks send on every segment after the handshake — and nil
+    /// otherwise (walk the options). A fast-path shortcut like Linux's aligned-timestamp check.
+    @inlinable
+    public init?(alignedIn options: UnsafeRawPointer, count: Int) {
+        guard count == 12, options.bigEndianUInt32(at: 0) == 0x0101_080a else { return nil }
+        self.init(value: options.bigEndianUInt32(at: 4), echoReply: options.bigEndianUInt32(at: 8))
+    }
 }
 
 /// One TCP option as read from a header.

@@ -47,15 +47,10 @@ public struct TCPSegment<Pointer: RawBytePointer>: WireView {
                           count: headerLength &- TCPSegmentRepr.fixedHeaderLength)
     }
 
-    /// The timestamps when the options are exactly NOP, NOP, timestamps — the RFC 7323 appendix A layout
-    /// most stacks send on every segment after the handshake — and nil otherwise (walk `optionIterator`).
-    /// A fast-path shortcut like Linux's aligned-timestamp check.
+    /// The timestamps when the options are exactly NOP, NOP, timestamps, nil otherwise (walk
+    /// `optionIterator`); see `TCPTimestamps(alignedIn:count:)`.
     @inlinable public var alignedTimestamps: TCPTimestamps? {
-        let bytes = base.readOnly
-        guard headerLength == TCPSegmentRepr.fixedHeaderLength &+ 12, bytes.bigEndianUInt32(at: 20) == 0x0101_080a else {
-            return nil
-        }
-        return TCPTimestamps(value: bytes.bigEndianUInt32(at: 24), echoReply: bytes.bigEndianUInt32(at: 28))
+        TCPTimestamps(alignedIn: base.readOnly + TCPSegmentRepr.fixedHeaderLength, count: headerLength &- TCPSegmentRepr.fixedHeaderLength)
     }
 
     /// True when the segment sums to zero with the pseudo-header and its stored checksum.

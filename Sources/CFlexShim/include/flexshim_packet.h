@@ -71,9 +71,5 @@ int flexshim_interface_mtu(int fd, const char *name);
 /// Copies the 6-byte hardware address of `name` (SIOCGIFHWADDR) to `address`; 0 or -errno.
 int flexshim_interface_hardware_address(int fd, const char *name, uint8_t address[6]);
 
-/// Waits until `fd` is readable (ppoll with nanosecond resolution; a negative timeout waits without
-/// limit). Returns 1 if readable, 0 on timeout, -errno on failure (EINTR included).
-int flexshim_wait_readable(int fd, int64_t timeout_nanoseconds);
-
 #endif  // __linux__
 #endif

@@ -97,10 +97,7 @@ extension FastPath {
     /// The timestamps option among `count` option bytes: `.some(nil)` when absent, nil when the
     /// options are malformed. The common NOP NOP TS layout is read directly.
     static func timestamps(inOptions options: UnsafeRawPointer, count: Int) -> TCPTimestamps?? {
-        if count == 12, UInt32(bigEndian: options.loadUnaligned(as: UInt32.self)) == 0x0101_080a {
-            return .some(TCPTimestamps(value: UInt32(bigEndian: options.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
-                                       echoReply: UInt32(bigEndian: options.loadUnaligned(fromByteOffset: 8, as: UInt32.self))))
-        }
+        if let aligned = TCPTimestamps(alignedIn: options, count: count) { return .some(aligned) }
         var iterator = TCPOptionIterator(bytes: options, count: count)
         var found: TCPTimestamps?
         do {

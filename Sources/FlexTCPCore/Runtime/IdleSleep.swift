@@ -31,11 +31,4 @@ enum IdleSleep {
         if let signal { _ = signal.wait(timeoutNanoseconds: 0) }
         return true
     }
-
-    /// CPU time the calling thread has used (CLOCK_THREAD_CPUTIME_ID), in nanoseconds.
-    static func threadCPUTime() -> UInt64 {
-        var time = timespec()
-        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return 0 }
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
 }

@@ -1,4 +1,5 @@
 import Atomics
+import CFlexShim
 import FlexPort
 
 /// Embedded threaded mode: a `Stack` run on a thread of its own, serving `contextCount`
@@ -166,7 +167,7 @@ public final class StackRuntime: @unchecked Sendable {
                 slice = min(slice &* 2, maximumIdleSlice)
             }
         }
-        engine.statistics.threadCPUNanoseconds = IdleSleep.threadCPUTime()
+        engine.statistics.threadCPUNanoseconds = flexshim_thread_cpu_ns()
         lifecycle.store(2, ordering: .sequentiallyConsistent)
     }
 }

@@ -1,4 +1,5 @@
 import Atomics
+import CFlexShim
 import FlexPort
 import FlexWire
 
@@ -170,7 +171,7 @@ final class ThreadedStack: @unchecked Sendable {
                 _ = port.waitForFrames(timeoutNanoseconds: Int64(min(timeout, 1_000_000)))
             }
         }
-        fastPathCPUNanoseconds = IdleSleep.threadCPUTime()
+        fastPathCPUNanoseconds = flexshim_thread_cpu_ns()
     }
 
     /// Posts the contexts' waiting entries, publishes their receive queues, and sends the slow path
@@ -269,6 +270,6 @@ final class ThreadedStack: @unchecked Sendable {
                 slowPathIdleWaits &+= 1
             }
         }
-        slowPathCPUNanoseconds = IdleSleep.threadCPUTime()
+        slowPathCPUNanoseconds = flexshim_thread_cpu_ns()
     }
 }
