@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "FlexTestHosts", dependencies: []),
         .executableTarget(
             name: "flextcp",
-            dependencies: ["FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The benchmark workloads, systems under test (FlexTCP, Linux sockets) and their reports.
         .target(
             name: "FlexBench",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlexTCPCore
 
 /// The `flexbench` command: one subcommand per benchmark suite. Benchmarks print figures and ratios;
 /// they never pass or fail on time.
@@ -7,5 +8,6 @@ struct Flexbench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flexbench",
         abstract: "FlexTCP benchmarks.",
+        version: FlexTCPVersion.string,
         subcommands: [RPCCommand.self, BulkCommand.self, ChurnCommand.self, SystemsCommand.self, WireCommand.self])
 }

@@ -9,8 +9,7 @@ struct HostCommand: ParsableCommand {
         commandName: "host",
         abstract: "Answer ARP and ping on an interface until stopped (Ctrl-C) or --seconds pass.",
         discussion: """
-            The interface should carry no kernel IPv4 address of its own, or the kernel answers too. \
-            Addresses are limited to 198.18.0.0/15, the range reserved for benchmarking.
+            The interface must carry no kernel IPv4 address of its own, or the kernel answers too.
             """)
 
     @Option(help: "The interface to open with AF_PACKET.")
@@ -28,14 +27,8 @@ struct HostCommand: ParsableCommand {
     @Option(help: "Record every frame received and sent to this pcap file.")
     var pcap: String?
 
-    /// The only addresses FlexTCP's tools may use: 198.18.0.0/15.
-    private static let benchmarkingRange = try! InterfaceAddress("198.18.0.1/15")
-
     func validate() throws {
-        let configuration = try makeConfiguration()
-        guard Self.benchmarkingRange.contains(configuration.interface.address), configuration.interface.prefixLength >= 15 else {
-            throw ValidationError("--ip must lie in 198.18.0.0/15 with a prefix of at least /15")
-        }
+        _ = try makeConfiguration()
         if let seconds { guard seconds.isFinite, seconds > 0 else { throw ValidationError("--seconds must be positive") } }
     }
 
@@ -55,11 +48,12 @@ struct HostCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try makeConfiguration()
+        try InterfaceCheck.requireNoKernelAddress(on: interface, command: "host")
         let port: AFPacketPort
         do {
             port = try AFPacketPort(interfaceName: interface)
         } catch {
-            printError("flextcp host: cannot open \(interface): \(error)")
+            printError(InterfaceCheck.refusal(opening: interface, command: "host", error: error))
             throw ExitCode.failure
         }
         let writer: PcapWriter?

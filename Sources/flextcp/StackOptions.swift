@@ -8,7 +8,7 @@ struct StackOptions: ParsableArguments {
     @Option(help: "The interface to open with AF_PACKET (it must carry no kernel IPv4 address).")
     var interface: String
 
-    @Option(help: "This stack's address and prefix length, A.B.C.D/P, inside 198.18.0.0/15.")
+    @Option(help: "This stack's address and prefix length, A.B.C.D/P.")
     var ip: String
 
     @Option(help: "The default gateway, inside the subnet.")
@@ -29,15 +29,8 @@ struct StackOptions: ParsableArguments {
     /// The segment size a slot is counted for: a 1500-byte MTU less IPv4, TCP and timestamp headers.
     private static let plannedSegmentSize = 1448
 
-    /// The only addresses FlexTCP's tools may use: 198.18.0.0/15.
-    private static let benchmarkingRange = try! InterfaceAddress("198.18.0.1/15")
-
     func validate() throws {
-        let configuration = try makeConfiguration()
-        let interface = configuration.network.interface
-        guard Self.benchmarkingRange.contains(interface.address), interface.prefixLength >= 15 else {
-            throw ValidationError("--ip must lie in 198.18.0.0/15 with a prefix of at least /15")
-        }
+        _ = try makeConfiguration()
         guard ringSize >= 4096, ringSize <= 16 << 20 else { throw ValidationError("--ring-size must lie in 4096...16777216") }
         guard connectionCapacity > 0, connectionCapacity <= 65536 else {
             throw ValidationError("--connection-capacity must lie in 1...65536")
@@ -78,6 +71,7 @@ struct StackOptions: ParsableArguments {
         portConfiguration.receiveFrameCount = plan.frameCount
         portConfiguration.transmitFrameCount = 512
         configuration.receiveWindowBudget = plan.windowBudget
+        try InterfaceCheck.requireNoKernelAddress(on: interface, command: command)
         do {
             let port = try AFPacketPort(interfaceName: interface, configuration: portConfiguration)
             let stack = try Stack(port: port, configuration: configuration)
@@ -88,7 +82,7 @@ struct StackOptions: ParsableArguments {
                        + "(\((port.ringFrameCounts.receive * portConfiguration.receiveFrameSize) >> 20) MiB); \(sharing)")
             return stack
         } catch {
-            printError("flextcp \(command): cannot open \(interface): \(error)")
+            printError(InterfaceCheck.refusal(opening: interface, command: command, error: error))
             throw ExitCode.failure
         }
     }

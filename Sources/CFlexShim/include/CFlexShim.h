@@ -9,5 +9,6 @@
 #include "flexshim_eventfd.h"
 #include "flexshim_packet.h"
 #include "flexshim_socket.h"
+#include "flexshim_stdio.h"
 #include "flexshim_tun.h"
 #endif
