@@ -59,9 +59,11 @@ extension SlowPath {
             counters.resetsAccepted &+= 1
             return failConnect(flow, reason: .resetByPeer)
         }
-        guard segment.flags.isSuperset(of: [.syn, .ack]) else {
-            // A SYN alone would be a simultaneous open, which this slow path does not support.
-            return counters.unsupportedSegments &+= 1
+        guard segment.flags.contains(.syn) else { return counters.unacceptableSegments &+= 1 }
+        guard segment.flags.contains(.ack) else {
+            // A SYN alone is a simultaneous open, which this slow path does not support: dropped, so
+            // our SYN's retransmission (or the peer's) decides.
+            return counters.simultaneousOpensRefused &+= 1
         }
         let options = NegotiatedOptions(completing: segment, configuration: configuration)
         let handshake = Handshake(remoteMAC: inbound.sourceMAC, options: options, initialSendSequence: connection.sequence,
