@@ -357,6 +357,8 @@ struct HandshakeConformanceTests {
         Self.stepA(pair)
         let synAck = try #require(peer.receivedSegments().first)
         #expect(synAck.flags == [.syn, .ack] && synAck.acknowledgmentNumber.rawValue == sequence &+ 1)
+        // RFC 1122 4.2.2.13: the new ISS is beyond every sequence number the old incarnation used.
+        #expect(synAck.sequenceNumber == state.sendNext + SlowPath.timeWaitReopenSequenceGap)
         #expect(pair.a.slowPath.counters.timeWaitReopenedBySYN == 1 && pair.a.slowPath.state(of: flowA) == nil)
         try peer.send(sourcePort: state.remotePort, destinationPort: 80, sequence: sequence &+ 1,
                       acknowledgment: synAck.sequenceNumber.rawValue &+ 1, flags: .ack)
@@ -431,7 +433,7 @@ struct HandshakeConformanceTests {
         #expect(pair.a.events.last == .connectFailed(flow: flow, opaque: 0, reason: .resetByPeer))
     }
 
-    @Test("SYN-RECEIVED (RFC 5961 §3.2): wrong ACK → RST; in-window RST → challenge ACK; outside → ignored; exact → removed")
+    @Test("SYN-RECEIVED (RFC 5961 §3.2, §4.2): wrong ACK → RST; in-window RST or another SYN → challenge ACK; RST outside → ignored; exact → removed")
     func synReceivedSegmentArrival() throws {
         let pair = try StackPair()
         let peer = RawPeer(pair: pair)
@@ -444,9 +446,10 @@ struct HandshakeConformanceTests {
         try peer.send(destinationPort: 80, sequence: 1001, acknowledgment: iss &+ 7, flags: .ack)
         try peer.send(destinationPort: 80, sequence: 1101, flags: .rst)
         try peer.send(destinationPort: 80, sequence: 990, flags: .rst)
+        try peer.send(destinationPort: 80, sequence: 77_000, flags: .syn)
         Self.stepA(pair)
         let replies = peer.receivedSegments()
-        #expect(replies.map(\.flags) == [.rst, .ack])
+        #expect(replies.map(\.flags) == [.rst, .ack, .ack])
         #expect(replies.first?.sequenceNumber.rawValue == iss &+ 7)
         #expect(replies.last?.sequenceNumber.rawValue == iss &+ 1 && replies.last?.acknowledgmentNumber.rawValue == 1001)
         #expect(pair.a.slowPath.halfOpenCount == 1 && pair.a.slowPath.counters.resetsIgnored == 1)

@@ -16,7 +16,9 @@ extension SlowPath {
                listeners[connection.key.localPort] != nil {
                 counters.timeWaitReopenedBySYN &+= 1
                 release(flow)
-                return handleListenerSegment(inbound, key: connection.key, now: now)
+                // RFC 1122 4.2.2.13: the new ISS lies beyond every sequence number of the old incarnation.
+                return handleListenerSegment(inbound, key: connection.key, now: now,
+                                             initialSendSequence: state.sendNext + Self.timeWaitReopenSequenceGap)
             }
             // RFC 5961 §4.2: any SYN on a synchronized connection gets a challenge ACK.
             sendChallengeAcknowledgment(state, now: now)
@@ -30,6 +32,10 @@ extension SlowPath {
         }
         progress(flow, now: now)
     }
+
+    /// How far beyond the old incarnation's SND.NXT the ISS of a TIME_WAIT reopen lies: more than a
+    /// maximal unscaled window (65,535) past it.
+    static let timeWaitReopenSequenceGap: UInt32 = 65_537
 
     /// RFC 9293 §3.10.7.4 / RFC 6191 / RFC 1122 4.2.2.13: a SYN (without ACK) may end TIME_WAIT and
     /// open a new incarnation when it cannot be an old duplicate: with timestamps on the old connection

@@ -21,8 +21,9 @@ extension SlowPath {
     /// RFC 9293 §3.10.7.2 (LISTEN): an RST is ignored; an ACK (also a SYN-ACK) is a SYN cookie's
     /// ACK or gets an RST; a SYN starts a handshake — unless it also carries FIN (dropped, counted in
     /// `synsDroppedBadFlags`, as Linux does); anything else (no flags, FIN alone, ...) is dropped
-    /// (counted in `segmentsDroppedInListen`).
-    func handleListenerSegment(_ inbound: InboundSegment, key: FlowKey, now: UInt64) {
+    /// (counted in `segmentsDroppedInListen`). `initialSendSequence` overrides the ISN generator (a
+    /// SYN that ends TIME_WAIT); a SYN cookie still chooses its own.
+    func handleListenerSegment(_ inbound: InboundSegment, key: FlowKey, now: UInt64, initialSendSequence: SequenceNumber? = nil) {
         let flags = inbound.segment.flags
         if flags.contains(.rst) {
             counters.resetsIgnored &+= 1
@@ -33,7 +34,7 @@ extension SlowPath {
                       remoteMAC: inbound.sourceMAC, now: now)
         } else if flags.contains(.syn) {
             guard !flags.contains(.fin) else { return counters.synsDroppedBadFlags &+= 1 }
-            acceptSYN(inbound, key: key, now: now)
+            acceptSYN(inbound, key: key, now: now, initialSendSequence: initialSendSequence)
         } else {
             counters.segmentsDroppedInListen &+= 1
         }
@@ -56,7 +57,7 @@ extension SlowPath {
     /// forged and never complete, and a SYN flood must not lock real clients out. Whenever the final
     /// ACK (queued or cookie) finds no slot after all, it is answered with an RST
     /// (`acknowledgmentsResetNoResources`): the peer never believes in a connection we do not have.
-    private func acceptSYN(_ inbound: InboundSegment, key: FlowKey, now: UInt64) {
+    private func acceptSYN(_ inbound: InboundSegment, key: FlowKey, now: UInt64, initialSendSequence: SequenceNumber?) {
         counters.synsReceived &+= 1
         guard let listener = listeners[key.localPort], listener.ready.count < listener.backlog else {
             counters.synsDroppedBacklogFull &+= 1
@@ -67,7 +68,7 @@ extension SlowPath {
             return answerWithCookie(inbound, key: key, now: now)
         }
         let syn = inbound.segment
-        let initialSendSequence = SequenceNumber(sequenceNumbers.initialSequenceNumber(
+        let initialSendSequence = initialSendSequence ?? SequenceNumber(sequenceNumbers.initialSequenceNumber(
             localAddress: key.localAddress, localPort: key.localPort, remoteAddress: key.remoteAddress, remotePort: key.remotePort,
             nowNanoseconds: now))
         let entry = HalfOpenConnection(key: key, remoteMAC: inbound.sourceMAC, listenerPort: key.localPort,
@@ -163,10 +164,9 @@ extension SlowPath {
                 counters.resetsIgnored &+= 1
             }
         } else if segment.flags.contains(.syn) {
-            // A retransmitted SYN: our SYN-ACK was lost.
+            // The same SYN again: our SYN-ACK was lost. Any other SYN gets a challenge ACK (RFC 5961 §4.2).
             guard segment.sequenceNumber == entry.initialReceiveSequence, !segment.flags.contains(.ack) else {
-                counters.unacceptableSegments &+= 1
-                return
+                return sendHalfOpenChallengeAcknowledgment(entry, now: now)
             }
             sendSYNACK(for: entry, now: now)
         } else if segment.flags.contains(.ack) {
