@@ -410,7 +410,7 @@ struct HandshakeConformanceTests {
         return (flow, try #require(RawPeer(pair: pair).receivedSegments().first { $0.flags.contains(.syn) }))
     }
 
-    @Test("RFC 9293 §3.10.7.3 SYN-SENT: unacceptable ACK → RST SEQ=SEG.ACK (none for RST); RST only with our ACK; lone SYN counted")
+    @Test("RFC 9293 §3.10.7.3 SYN-SENT: unacceptable ACK → RST SEQ=SEG.ACK (none for RST); RST only with our ACK; no SYN or RST → dropped")
     func synSentSegmentArrival() throws {
         let pair = try StackPair()
         let peer = RawPeer(pair: pair)
@@ -420,12 +420,12 @@ struct HandshakeConformanceTests {
         try peer.send(sourcePort: 80, destinationPort: port, sequence: 500, acknowledgment: iss &+ 5, flags: [.syn, .ack])
         try peer.send(sourcePort: 80, destinationPort: port, sequence: 500, acknowledgment: iss &+ 5, flags: [.rst, .ack])
         try peer.send(sourcePort: 80, destinationPort: port, sequence: 500, flags: .rst)
-        try peer.send(sourcePort: 80, destinationPort: port, sequence: 500, flags: .syn)
+        try peer.send(sourcePort: 80, destinationPort: port, sequence: 500, flags: .fin)
         Self.stepA(pair)
         let replies = peer.receivedSegments()
         #expect(replies.map(\.flags) == [.rst] && replies.first?.sequenceNumber.rawValue == iss &+ 5)
         #expect(pair.a.slowPath.state(of: flow) == .synSent)
-        #expect(pair.a.slowPath.counters.simultaneousOpensRefused == 1 && pair.a.slowPath.counters.resetsIgnored == 1)
+        #expect(pair.a.slowPath.counters.resetsIgnored == 1)
 
         try peer.send(sourcePort: 80, destinationPort: port, sequence: 0, acknowledgment: iss &+ 1, flags: [.rst, .ack])
         Self.stepA(pair)
@@ -457,5 +457,46 @@ struct HandshakeConformanceTests {
         try peer.send(destinationPort: 80, sequence: 1001, flags: .rst)
         Self.stepA(pair)
         #expect(pair.a.slowPath.halfOpenCount == 0 && pair.a.slowPath.counters.resetsAccepted == 1)
+    }
+
+    @Test("SYN-SENT, simultaneous open: a crossing SYN gets SYN-ACK <SEQ=ISS><ACK=IRS+1>; the peer's SYN-ACK completes it")
+    func simultaneousOpenWithRawPeer() throws {
+        let pair = try StackPair()
+        let peer = RawPeer(pair: pair)
+        let (flow, syn) = try Self.synSentOnA(pair)
+        let iss = syn.sequenceNumber.rawValue
+        try peer.send(sourcePort: 80, destinationPort: syn.sourcePort, sequence: 9000, flags: .syn,
+                      options: TCPOptions(maximumSegmentSize: 1000))
+        Self.stepA(pair)
+        let synAck = try #require(peer.receivedSegments().first)
+        #expect(synAck.flags == [.syn, .ack] && synAck.sequenceNumber.rawValue == iss && synAck.acknowledgmentNumber.rawValue == 9001)
+        #expect(pair.a.slowPath.state(of: flow) == .synSent && pair.a.slowPath.counters.simultaneousOpens == 1)
+
+        // A lost SYN-ACK is retransmitted by the SYN timer (not the SYN).
+        Self.stepA(pair, after: 10)
+        #expect(peer.receivedSegments().map(\.flags) == [[.syn, .ack]])
+
+        try peer.send(sourcePort: 80, destinationPort: syn.sourcePort, sequence: 9000, acknowledgment: iss &+ 1, flags: [.syn, .ack])
+        Self.stepA(pair)
+        #expect(pair.a.slowPath.state(of: flow) == .established)
+        let state = try #require(pair.a.fastPath.state(of: flow))
+        #expect(state.receiveNext.rawValue == 9001 && state.sendUnacknowledged.rawValue == iss &+ 1 && state.maximumSegmentSize == 1000)
+        #expect(peer.receivedSegments().last?.flags == .ack)
+    }
+
+    @Test("Simultaneous open between two stacks: both SYNs cross, both sides establish and data flows")
+    func simultaneousOpenBetweenStacks() throws {
+        let pair = try StackPair(a: StackPair.configuration { $0.ephemeralPorts = 50000...50000 },
+                                 b: StackPair.configuration { $0.ephemeralPorts = 60000...60000 })
+        try pair.resolveNeighbours()
+        let flowA = try pair.a.slowPath.connect(to: StackPair.addressB, port: 60000, now: pair.now)
+        let flowB = try pair.b.slowPath.connect(to: StackPair.addressA, port: 50000, now: pair.now)
+        #expect(pair.run {
+            pair.a.slowPath.state(of: flowA) == .established && pair.b.slowPath.state(of: flowB) == .established
+        })
+        #expect(pair.a.slowPath.counters.simultaneousOpens == 1 && pair.b.slowPath.counters.simultaneousOpens == 1)
+        let data = StackPair.pattern(count: 100_000, seed: 21)
+        #expect(pair.transfer(data, from: pair.a, flow: flowA, to: pair.b, receiverFlow: flowB))
+        #expect(pair.b.received[flowB] == data)
     }
 }

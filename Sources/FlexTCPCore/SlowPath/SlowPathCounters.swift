@@ -15,6 +15,8 @@ public struct SlowPathCounters: Hashable, Sendable {
     public var cookiesExpired: UInt64 = 0
     public var passiveOpens: UInt64 = 0
     public var activeOpens: UInt64 = 0
+    /// SYNs without ACK received in SYN-SENT: simultaneous opens (each answered with a SYN-ACK).
+    public var simultaneousOpens: UInt64 = 0
     public var connectFailures: UInt64 = 0
     /// SYNs (or SYN-ACKs) whose malformed options were read leniently (the bad option as absent).
     public var synsWithMalformedOptions: UInt64 = 0
@@ -52,8 +54,6 @@ public struct SlowPathCounters: Hashable, Sendable {
     public var synsDroppedBadFlags: UInt64 = 0
     /// Segments to a listener with neither RST, ACK nor SYN (RFC 9293 §3.10.7.2: dropped).
     public var segmentsDroppedInListen: UInt64 = 0
-    /// SYNs without ACK in SYN-SENT (a simultaneous open, which this slow path does not support).
-    public var simultaneousOpensRefused: UInt64 = 0
     public var unacceptableSegments: UInt64 = 0
     public var finsOutOfOrder: UInt64 = 0
     public var finPayloadsLost: UInt64 = 0
