@@ -13,7 +13,7 @@ extension SlowPath {
             handleReset(inbound, flow: flow, connection: connection, state: state, now: now)
         } else if segment.flags.contains(.syn) {
             if connection.phase == .timeWait, reopensTimeWait(segment, state: state),
-               listeners[connection.key.localPort] != nil {
+               let listener = listeners[connection.key.localPort], listener.ready.count < listener.backlog {
                 counters.timeWaitReopenedBySYN &+= 1
                 release(flow)
                 // RFC 1122 4.2.2.13: the new ISS lies beyond every sequence number of the old incarnation.
@@ -37,12 +37,12 @@ extension SlowPath {
     /// maximal unscaled window (65,535) past it.
     static let timeWaitReopenSequenceGap: UInt32 = 65_537
 
-    /// RFC 9293 §3.10.7.4 / RFC 6191 / RFC 1122 4.2.2.13: a SYN (without ACK) may end TIME_WAIT and
+    /// RFC 9293 §3.10.7.4 / RFC 6191 / RFC 1122 4.2.2.13: a SYN (without ACK or FIN) may end TIME_WAIT and
     /// open a new incarnation when it cannot be an old duplicate: with timestamps on the old connection
     /// and on the SYN, its TSval is newer than TS.Recent (or equal with a higher sequence number);
     /// otherwise its sequence number is beyond the old RCV.NXT.
     private func reopensTimeWait(_ syn: TCPSegmentRepr, state: FlowState) -> Bool {
-        guard !syn.flags.contains(.ack) else { return false }
+        guard syn.flags.isDisjoint(with: [.ack, .fin]) else { return false }
         let sequenceBeyond = syn.sequenceNumber - state.receiveNext > 0
         if state.options.contains(.timestamps), let timestamps = syn.options.timestamps {
             let age = Int32(bitPattern: timestamps.value &- state.timestampRecent)
