@@ -7,11 +7,11 @@ import Testing
 extension RawPeer {
     /// Sends a segment whose TCP options are exactly `optionBytes` (padded with end-of-list to a
     /// multiple of 4), followed by `payload`.
-    func send(sourcePort: UInt16 = 4000, destinationPort: UInt16, sequence: UInt32, flags: TCPFlags, optionBytes: [UInt8],
-              payload: [UInt8] = []) throws {
+    func send(sourcePort: UInt16 = 4000, destinationPort: UInt16, sequence: UInt32, acknowledgment: UInt32 = 0, flags: TCPFlags,
+              optionBytes: [UInt8], payload: [UInt8] = []) throws {
         let options = optionBytes + Array(repeating: 0, count: (4 - optionBytes.count % 4) % 4)
         let segment = TCPSegmentRepr(sourcePort: sourcePort, destinationPort: destinationPort, sequenceNumber: SequenceNumber(sequence),
-                                     flags: flags, window: 1000)
+                                     acknowledgmentNumber: SequenceNumber(acknowledgment), flags: flags, window: 1000)
         let headers = FrameHeaders(ethernet: EthernetRepr(destination: pair.wire.a.macAddress, source: pair.wire.b.macAddress,
                                                           etherType: .ipv4),
                                    network: .ipv4(IPv4Repr(source: StackPair.addressB, destination: StackPair.addressA,
@@ -108,6 +108,20 @@ struct HandshakeConformanceTests {
         let expectedMSS = min(testCase.mss ?? NegotiatedOptions.defaultPeerSegmentSize, 1460) - (testCase.timestamps ? 12 : 0)
         #expect(state.maximumSegmentSize == expectedMSS)
         #expect(state.sendWindowShift == testCase.windowScale ?? 0)
+    }
+
+    @Test("SYN-SENT: a SYN-ACK with a malformed option (MSS of length 3) completes the connect, the option as absent")
+    func malformedSYNACKOptions() throws {
+        let pair = try StackPair()
+        let peer = RawPeer(pair: pair)
+        let (flow, syn) = try Self.synSentOnA(pair)
+        try peer.send(sourcePort: 80, destinationPort: syn.sourcePort, sequence: 3000, acknowledgment: syn.sequenceNumber.rawValue &+ 1,
+                      flags: [.syn, .ack], optionBytes: [2, 3, 5, 1, 3, 3, 2])
+        Self.stepA(pair)
+        #expect(pair.a.slowPath.state(of: flow) == .established)
+        let state = try #require(pair.a.fastPath.state(of: flow))
+        #expect(state.maximumSegmentSize == NegotiatedOptions.defaultPeerSegmentSize && state.sendWindowShift == 2)
+        #expect(peer.receivedSegments().last?.acknowledgmentNumber.rawValue == 3001)
     }
 
     @Test("FlexWire: lenient option parsing skips a bad-length option and stops at an overrun; strict parsing throws")
@@ -275,6 +289,11 @@ struct HandshakeConformanceTests {
         Self.stepA(pair)
         #expect(peer.receivedSegments().isEmpty)
         #expect(pair.a.slowPath.counters.synsDroppedBadFlags == 2 && pair.a.slowPath.halfOpenCount == 0)
+
+        // Without FIN, PSH and URG on a SYN do not matter.
+        try peer.send(sourcePort: 4002, destinationPort: 80, sequence: 3000, flags: [.syn, .urg, .psh])
+        Self.stepA(pair)
+        #expect(peer.receivedSegments().map(\.flags) == [[.syn, .ack]])
     }
 
     @Test("RFC 9293 §3.10.7.2 LISTEN: no flags or FIN alone are dropped, RST ignored, ACK and SYN-ACK get RST (SEQ=SEG.ACK)")
