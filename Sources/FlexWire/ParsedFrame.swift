@@ -4,6 +4,7 @@
 /// it never traps on any input. Unknown EtherTypes and IP protocols end the walk as `.other`;
 /// fragments end it as `.fragment` (their transport header is not parsed, nothing is reassembled).
 /// With `verifyChecksums` false (frames whose checksums were offloaded) no checksum is checked.
+/// `tcpOptionParsing` says how malformed TCP options are treated (`TCPSegmentRepr(parsing:...)`).
 /// `payloadRange` locates, within the parsed bytes, what follows the innermost header: the TCP/UDP/ICMP
 /// payload, the IP payload of a fragment or other protocol, or the bytes after ARP or an unknown EtherType.
 /// Ethernet padding after an IP packet is outside it. `headers.emit` with that payload rebuilds the frame.
@@ -11,7 +12,8 @@ public struct ParsedFrame: Hashable, Sendable {
     public var headers: FrameHeaders
     public var payloadRange: Range<Int>
 
-    public init(parsing frame: UnsafeRawBufferPointer, verifyChecksums: Bool = true) throws(WireError) {
+    public init(parsing frame: UnsafeRawBufferPointer, verifyChecksums: Bool = true,
+                tcpOptionParsing: TCPOptionParsing = .strict) throws(WireError) {
         guard let base = frame.baseAddress else { throw .truncated(.ethernet) }
         let ethernetFrame = try EthernetFrame(checking: base, length: frame.count)
         let ethernet = EthernetRepr(parsing: ethernetFrame)
@@ -25,7 +27,8 @@ public struct ParsedFrame: Hashable, Sendable {
             let packet = try IPv4Packet(checking: ethernetFrame.payloadBase, length: ethernetFrame.payloadLength)
             let ip = try IPv4Repr(parsing: packet, verifyChecksum: verifyChecksums)
             let transportStart = networkStart + packet.headerLength
-            let (transport, payloadStart, payloadLength) = try Self.parseTransport(of: packet, verifyChecksums: verifyChecksums)
+            let (transport, payloadStart, payloadLength) = try Self.parseTransport(of: packet, verifyChecksums: verifyChecksums,
+                                                                                         tcpOptionParsing: tcpOptionParsing)
             headers = FrameHeaders(ethernet: ethernet, network: .ipv4(ip, transport))
             payloadRange = transportStart + payloadStart ..< transportStart + payloadStart + payloadLength
         default:
@@ -35,14 +38,16 @@ public struct ParsedFrame: Hashable, Sendable {
     }
 
     /// The transport layer of `packet`, and where its payload lies within the IP payload.
-    private static func parseTransport(of packet: IPv4Packet<UnsafeRawPointer>, verifyChecksums: Bool)
+    private static func parseTransport(of packet: IPv4Packet<UnsafeRawPointer>, verifyChecksums: Bool,
+                                       tcpOptionParsing: TCPOptionParsing)
         throws(WireError) -> (FrameHeaders.Transport, payloadStart: Int, payloadLength: Int) {
         if packet.isFragment { return (.fragment, 0, packet.payloadLength) }
         let source = packet.source, destination = packet.destination
         switch packet.protocolNumber {
         case .tcp:
             let segment = try TCPSegment(checking: packet.payloadBase, length: packet.payloadLength)
-            let repr = try TCPSegmentRepr(parsing: segment, source: source, destination: destination, verifyChecksum: verifyChecksums)
+            let repr = try TCPSegmentRepr(parsing: segment, source: source, destination: destination, verifyChecksum: verifyChecksums,
+                                              optionParsing: tcpOptionParsing)
             return (.tcp(repr), segment.headerLength, segment.payloadLength)
         case .udp:
             let datagram = try UDPDatagram(checking: packet.payloadBase, length: packet.payloadLength)

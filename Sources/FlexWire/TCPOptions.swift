@@ -1,3 +1,11 @@
+/// How a parser treats malformed TCP options.
+public enum TCPOptionParsing: Sendable {
+    /// Any malformed option is an error (`TCPOptions(parsing:)`).
+    case strict
+    /// Malformed options are skipped or end the walk as Linux does (`TCPOptions(lenientlyParsing:)`).
+    case lenient
+}
+
 /// The TCP options FlexWire understands, as a value (at most 40 bytes on the wire).
 ///
 /// Contract: `init(parsing:)` walks the option bytes with `TCPOptionIterator` (no allocation), skips
@@ -29,15 +37,40 @@ public struct TCPOptions: Hashable, Sendable {
     public init(parsing iterator: TCPOptionIterator) throws(WireError) {
         self.init()
         var iterator = iterator
-        while let option = try iterator.next() {
-            switch option {
-            case .endOfList, .noOperation, .unknown: break
-            case let .maximumSegmentSize(value): maximumSegmentSize = value
-            case let .windowScale(shift): windowScale = shift
-            case .sackPermitted: sackPermitted = true
-            case let .timestamps(value): timestamps = value
-            case let .sackBlocks(blocks): sackBlocks = blocks
+        while let option = try iterator.next() { record(option) }
+    }
+
+    /// The options as Linux's `tcp_parse_options` reads them, for handshake segments: a known option
+    /// of the wrong length is ignored (treated as absent) and the walk goes on after it; an option whose
+    /// length byte is below 2 or that runs past the end ends the walk, keeping what was read before it.
+    /// Never throws. `init(parsing:)` stays the strict reading.
+    public init(lenientlyParsing iterator: TCPOptionIterator) {
+        self.init()
+        var iterator = iterator
+        while true {
+            let start = iterator.offset
+            do throws(WireError) {
+                guard let option = try iterator.next() else { return }
+                record(option)
+            } catch .badOptionLength {
+                // The iterator checked that the length byte (at start + 1) is at least 2 and within the options.
+                iterator.offset = start &+ Int(iterator.bytes.byte(at: start &+ 1))
+            } catch {
+                return
             }
+        }
+    }
+
+    /// Takes `option` into these options (a repeated option overwrites the earlier one).
+    @inlinable
+    mutating func record(_ option: TCPOption) {
+        switch option {
+        case .endOfList, .noOperation, .unknown: break
+        case let .maximumSegmentSize(value): maximumSegmentSize = value
+        case let .windowScale(shift): windowScale = shift
+        case .sackPermitted: sackPermitted = true
+        case let .timestamps(value): timestamps = value
+        case let .sackBlocks(blocks): sackBlocks = blocks
         }
     }
 

@@ -1,7 +1,8 @@
 /// A TCP header, options included, as a value. The payload travels separately.
 ///
 /// Contract: `init(parsing:source:destination:verifyChecksum:)` throws `.badChecksum(.tcp)` for a bad
-/// checksum when asked to verify, and any option error (`TCPOptions.init(parsing:)`).
+/// checksum when asked to verify, and (with `.strict` option parsing, the default) any option error
+/// (`TCPOptions.init(parsing:)`); with `.lenient` malformed options are read as `TCPOptions(lenientlyParsing:)` does.
 /// `emit(into:payload:source:destination:)` writes header (options as `TCPOptions.emit` lays them out),
 /// then the payload, computes the checksum, and returns `headerLength + payload.count`.
 public struct TCPSegmentRepr: Hashable, Sendable {
@@ -33,14 +34,15 @@ public struct TCPSegmentRepr: Hashable, Sendable {
 
     @inlinable
     public init<P>(parsing segment: TCPSegment<P>, source: IPv4Address, destination: IPv4Address,
-                   verifyChecksum: Bool = true) throws(WireError) {
+                   verifyChecksum: Bool = true, optionParsing: TCPOptionParsing = .strict) throws(WireError) {
         if verifyChecksum, !segment.isChecksumValid(source: source, destination: destination) {
             throw .badChecksum(.tcp)
         }
         self.init(sourcePort: segment.sourcePort, destinationPort: segment.destinationPort,
                   sequenceNumber: segment.sequenceNumber, acknowledgmentNumber: segment.acknowledgmentNumber,
                   flags: segment.flags, window: segment.window, urgentPointer: segment.urgentPointer,
-                  options: try TCPOptions(parsing: segment.optionIterator))
+                  options: optionParsing == .strict ? try TCPOptions(parsing: segment.optionIterator)
+                      : TCPOptions(lenientlyParsing: segment.optionIterator))
     }
 
     /// Header bytes `emit` writes: 20 plus the encoded options.

@@ -30,11 +30,13 @@ struct SlowPathFloodTests {
         }
         #expect(finished)
         pair.run(maximumRounds: 3)
-        #expect(largestHalfOpen == 16)
+        // The queue holds at most one entry per free connection slot; cookies answer the rest.
+        let queued = min(16, freePairs)
+        #expect(largestHalfOpen == queued)
         #expect(pair.b.received[flowB] == data)
         let counters = pair.a.slowPath.counters
         #expect(counters.synsReceived == UInt64(total))
-        #expect(counters.cookiesSent == UInt64(total - 16))
+        #expect(counters.cookiesSent == UInt64(total - queued))
         #expect(pair.a.slowPath.availableRingPairs == freePairs)
         // The half-open entries time out after their SYN-ACK retries.
         #expect(pair.run(step: StackPair.millisecond) { pair.a.slowPath.halfOpenCount == 0 })

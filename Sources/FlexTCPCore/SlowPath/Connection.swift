@@ -34,6 +34,9 @@ struct Connection {
     var timer: RetransmissionTimerKind = .idle
     /// Retransmission timeouts over the connection's life (wrapping), for congestion control.
     var retransmissionTimeouts: UInt32 = 0
+    /// Set in SYN-SENT when the peer's SYN crossed ours (simultaneous open): the connection is in
+    /// SYN-RECEIVED and this is what its SYN-ACK says.
+    var crossedSYN: HalfOpenConnection?
 }
 
 /// What the slow path's per-connection retransmission timer watches.

@@ -44,7 +44,7 @@ extension SlowPath {
             connections[Int(flow)]?.retries = connection.retries + 1
             connections[Int(flow)]?.deadline = retransmissionDeadline(now: now, retries: connection.retries + 1)
             counters.synRetransmissions &+= 1
-            sendSYN(connection, now: now)
+            if let crossed = connection.crossedSYN { sendSYNACK(for: crossed, now: now) } else { sendSYN(connection, now: now) }
         case .timeWait:
             guard now >= connection.deadline else { return }
             counters.timeWaitExpired &+= 1

@@ -45,29 +45,36 @@ extension SlowPath {
         throw .noEphemeralPort
     }
 
-    /// A segment for a connection in SYN-SENT (RFC 9293 §3.10.7.3).
+    /// A segment for a connection in SYN-SENT (RFC 9293 §3.10.7.3), or in the SYN-RECEIVED of a
+    /// simultaneous open (`Connection.crossedSYN`).
     func handleSynSentSegment(_ inbound: InboundSegment, flow: FlowIndex, connection: Connection, now: UInt64) {
         let segment = inbound.segment
-        let acknowledgesSYN = segment.acknowledgmentNumber == connection.sequence + 1
-        if segment.flags.contains(.ack) && !acknowledgesSYN {
+        if segment.flags.contains(.ack) && segment.acknowledgmentNumber != connection.sequence + 1 {
             counters.unacceptableSegments &+= 1
             return sendReset(answering: segment, payloadLength: inbound.payloadLength, from: inbound.source,
                              remoteMAC: inbound.sourceMAC, now: now)
+        }
+        if let crossed = connection.crossedSYN {
+            return handleSimultaneousOpenSegment(inbound, flow: flow, crossed: crossed, now: now)
         }
         if segment.flags.contains(.rst) {
             guard segment.flags.contains(.ack) else { return counters.resetsIgnored &+= 1 }
             counters.resetsAccepted &+= 1
             return failConnect(flow, reason: .resetByPeer)
         }
-        guard segment.flags.isSuperset(of: [.syn, .ack]) else {
-            // A SYN alone would be a simultaneous open, which this slow path does not support.
-            return counters.unsupportedSegments &+= 1
-        }
+        guard segment.flags.contains(.syn) else { return counters.unacceptableSegments &+= 1 }
+        guard segment.flags.contains(.ack) else { return answerCrossedSYN(inbound, flow: flow, connection: connection, now: now) }
         let options = NegotiatedOptions(completing: segment, configuration: configuration)
         let handshake = Handshake(remoteMAC: inbound.sourceMAC, options: options, initialSendSequence: connection.sequence,
                                   initialReceiveSequence: segment.sequenceNumber, peerWindow: UInt32(segment.window))
+        finishActiveOpen(flow, handshake, answering: inbound, now: now)
+    }
+
+    /// Installs an actively opened connection and acknowledges the segment that completed it; when
+    /// nothing is free, answers that segment with an RST and reports the failure.
+    func finishActiveOpen(_ flow: FlowIndex, _ handshake: Handshake, answering inbound: InboundSegment, now: UInt64) {
         guard establish(flow, handshake, now: now), let state = flows.state(of: flow) else {
-            sendReset(answering: segment, payloadLength: inbound.payloadLength, from: inbound.source,
+            sendReset(answering: inbound.segment, payloadLength: inbound.payloadLength, from: inbound.source,
                       remoteMAC: inbound.sourceMAC, now: now)
             return failConnect(flow, reason: .outOfResources)
         }

@@ -12,6 +12,14 @@ extension SlowPath {
         if segment.flags.contains(.rst) {
             handleReset(inbound, flow: flow, connection: connection, state: state, now: now)
         } else if segment.flags.contains(.syn) {
+            if connection.phase == .timeWait, reopensTimeWait(segment, state: state),
+               let listener = listeners[connection.key.localPort], listener.ready.count < listener.backlog {
+                counters.timeWaitReopenedBySYN &+= 1
+                release(flow)
+                // RFC 1122 4.2.2.13: the new ISS lies beyond every sequence number of the old incarnation.
+                return handleListenerSegment(inbound, key: connection.key, now: now,
+                                             initialSendSequence: state.sendNext + Self.timeWaitReopenSequenceGap)
+            }
             // RFC 5961 §4.2: any SYN on a synchronized connection gets a challenge ACK.
             sendChallengeAcknowledgment(state, now: now)
         } else if !segment.flags.contains(.ack) {
@@ -23,6 +31,24 @@ extension SlowPath {
             counters.unsupportedSegments &+= 1
         }
         progress(flow, now: now)
+    }
+
+    /// How far beyond the old incarnation's SND.NXT the ISS of a TIME_WAIT reopen lies: more than a
+    /// maximal unscaled window (65,535) past it.
+    static let timeWaitReopenSequenceGap: UInt32 = 65_537
+
+    /// RFC 9293 §3.10.7.4 / RFC 6191 / RFC 1122 4.2.2.13: a SYN (without ACK or FIN) may end TIME_WAIT and
+    /// open a new incarnation when it cannot be an old duplicate: with timestamps on the old connection
+    /// and on the SYN, its TSval is newer than TS.Recent (or equal with a higher sequence number);
+    /// otherwise its sequence number is beyond the old RCV.NXT.
+    private func reopensTimeWait(_ syn: TCPSegmentRepr, state: FlowState) -> Bool {
+        guard syn.flags.isDisjoint(with: [.ack, .fin]) else { return false }
+        let sequenceBeyond = syn.sequenceNumber - state.receiveNext > 0
+        if state.options.contains(.timestamps), let timestamps = syn.options.timestamps {
+            let age = Int32(bitPattern: timestamps.value &- state.timestampRecent)
+            return age > 0 || (age == 0 && sequenceBeyond)
+        }
+        return sequenceBeyond
     }
 
     /// RFC 5961 §3.2: an RST exactly at RCV.NXT aborts; one elsewhere in the window is challenged;
@@ -43,16 +69,24 @@ extension SlowPath {
 
     /// An ACK with our current numbers, at most `challengeAcknowledgmentsPerSecond` per second.
     func sendChallengeAcknowledgment(_ state: FlowState, now: UInt64) {
+        guard takeChallengeAcknowledgment(now: now) else { return }
+        sendFlowSegment(state, sequence: state.sendNext, flags: .ack, now: now)
+    }
+
+    /// True (counted as sent) when one more challenge ACK fits in this second's budget
+    /// (`challengeAcknowledgmentsPerSecond`, shared by all connections); false (counted as suppressed) otherwise.
+    func takeChallengeAcknowledgment(now: UInt64) -> Bool {
         if now &- challengeWindowStart >= 1_000_000_000 {
             challengeWindowStart = now
             challengesInWindow = 0
         }
         guard challengesInWindow < configuration.challengeAcknowledgmentsPerSecond else {
-            return counters.challengeAcknowledgmentsSuppressed &+= 1
+            counters.challengeAcknowledgmentsSuppressed &+= 1
+            return false
         }
         challengesInWindow += 1
         counters.challengeAcknowledgmentsSent &+= 1
-        sendFlowSegment(state, sequence: state.sendNext, flags: .ack, now: now)
+        return true
     }
 
     /// The peer's FIN again (the fast path took it the first time): our ACK was lost. Acknowledge

@@ -44,6 +44,7 @@ extension SlowPath {
         }
         connection.rings = rings
         connection.phase = .established
+        connection.crossedSYN = nil
         connection.deadline = .max
         connection.retries = 0
         connection.watchedUnacknowledged = state.sendUnacknowledged

@@ -18,30 +18,57 @@ extension SlowPath {
         return flow
     }
 
-    func handleListenerSegment(_ inbound: InboundSegment, key: FlowKey, now: UInt64) {
+    /// RFC 9293 §3.10.7.2 (LISTEN): an RST is ignored; an ACK (also a SYN-ACK) is a SYN cookie's
+    /// ACK or gets an RST; a SYN starts a handshake — unless it also carries FIN (dropped, counted in
+    /// `synsDroppedBadFlags`, as Linux does); anything else (no flags, FIN alone, ...) is dropped
+    /// (counted in `segmentsDroppedInListen`). `initialSendSequence` overrides the ISN generator (a
+    /// SYN that ends TIME_WAIT); a SYN cookie still chooses its own.
+    func handleListenerSegment(_ inbound: InboundSegment, key: FlowKey, now: UInt64, initialSendSequence: SequenceNumber? = nil) {
         let flags = inbound.segment.flags
         if flags.contains(.rst) {
             counters.resetsIgnored &+= 1
-        } else if flags.contains(.syn) && !flags.contains(.ack) {
-            acceptSYN(inbound, key: key, now: now)
-        } else if flags.contains(.ack) && !flags.contains(.syn) {
-            acceptCookie(inbound, key: key, now: now)
-        } else {
+        } else if flags.contains(.ack) {
+            guard flags.contains(.syn) else { return acceptCookie(inbound, key: key, now: now) }
             counters.unacceptableSegments &+= 1
             sendReset(answering: inbound.segment, payloadLength: inbound.payloadLength, from: inbound.source,
                       remoteMAC: inbound.sourceMAC, now: now)
+        } else if flags.contains(.syn) {
+            guard !flags.contains(.fin) else { return counters.synsDroppedBadFlags &+= 1 }
+            acceptSYN(inbound, key: key, now: now, initialSendSequence: initialSendSequence)
+        } else {
+            counters.segmentsDroppedInListen &+= 1
         }
     }
 
-    private func acceptSYN(_ inbound: InboundSegment, key: FlowKey, now: UInt64) {
+    /// Connections that could still be installed: free flow indices and ring pairs, whichever are fewer.
+    var freeConnectionSlots: Int { min(flowIndices.availableCount, ringAllocator.availablePairs) }
+
+    /// Free slots no SYN-queue entry has been promised yet (each entry's SYN-ACK promised one).
+    var unclaimedConnectionSlots: Int { freeConnectionSlots - synQueue.count }
+
+    /// A SYN to a listener: answered with a SYN-ACK from the SYN queue, or with a SYN cookie.
+    ///
+    /// Capacity decision (issue 8 item 6): a SYN-ACK promises that the final ACK will find a
+    /// connection. With no free flow index or ring pair the SYN is dropped unanswered (counted in
+    /// `synsDroppedNoResources`); the client retransmits it with back-off and connects once a slot
+    /// frees. A SYN-queue entry is made only while a free slot is left unclaimed by the entries already
+    /// there (`unclaimedConnectionSlots`), so the queue never promises more than is free; beyond that
+    /// (or beyond `synQueueCapacity`) the answer is a stateless SYN cookie — queued entries may be
+    /// forged and never complete, and a SYN flood must not lock real clients out. Whenever the final
+    /// ACK (queued or cookie) finds no slot after all, it is answered with an RST
+    /// (`acknowledgmentsResetNoResources`): the peer never believes in a connection we do not have.
+    private func acceptSYN(_ inbound: InboundSegment, key: FlowKey, now: UInt64, initialSendSequence: SequenceNumber?) {
         counters.synsReceived &+= 1
         guard let listener = listeners[key.localPort], listener.ready.count < listener.backlog else {
             counters.synsDroppedBacklogFull &+= 1
             return
         }
-        guard synQueue.count < configuration.synQueueCapacity else { return answerWithCookie(inbound, key: key, now: now) }
+        guard freeConnectionSlots > 0 else { return counters.synsDroppedNoResources &+= 1 }
+        guard synQueue.count < configuration.synQueueCapacity, unclaimedConnectionSlots > 0 else {
+            return answerWithCookie(inbound, key: key, now: now)
+        }
         let syn = inbound.segment
-        let initialSendSequence = SequenceNumber(sequenceNumbers.initialSequenceNumber(
+        let initialSendSequence = initialSendSequence ?? SequenceNumber(sequenceNumbers.initialSequenceNumber(
             localAddress: key.localAddress, localPort: key.localPort, remoteAddress: key.remoteAddress, remotePort: key.remotePort,
             nowNanoseconds: now))
         let entry = HalfOpenConnection(key: key, remoteMAC: inbound.sourceMAC, listenerPort: key.localPort,
@@ -63,7 +90,7 @@ extension SlowPath {
         counters.synAcksSent &+= 1
     }
 
-    /// The SYN queue is full: answer statelessly (RFC 4987 §3.6).
+    /// The SYN queue is full, or its entries claim every free slot: answer statelessly (RFC 4987 §3.6).
     private func answerWithCookie(_ inbound: InboundSegment, key: FlowKey, now: UInt64) {
         let syn = inbound.segment
         let negotiated = NegotiatedOptions(answering: syn, configuration: configuration)
@@ -103,7 +130,7 @@ extension SlowPath {
                                       initialSendSequence: SequenceNumber(contents.serverInitialSequenceNumber),
                                       initialReceiveSequence: SequenceNumber(contents.clientInitialSequenceNumber),
                                       peerWindow: UInt32(segment.window) << UInt32(options.sendWindowShift))
-            if completePassiveOpen(key: key, handshake, completing: inbound, now: now) { counters.cookiesAccepted &+= 1 }
+            if completePassiveOpen(key: key, handshake, completing: inbound, now: now) == .established { counters.cookiesAccepted &+= 1 }
         case .failure(let rejection):
             if rejection == .expired { counters.cookiesExpired &+= 1 } else { counters.cookiesForged &+= 1 }
             sendReset(answering: segment, payloadLength: inbound.payloadLength, from: inbound.source,
@@ -111,22 +138,13 @@ extension SlowPath {
         }
     }
 
+    /// A segment for a SYN-RECEIVED entry (RFC 9293 §3.10.7.4 with RFC 5961 §3.2 for RSTs).
     func handleHalfOpenSegment(_ inbound: InboundSegment, entry: HalfOpenConnection, now: UInt64) {
         let segment = inbound.segment
         if segment.flags.contains(.rst) {
-            if segment.sequenceNumber == entry.initialReceiveSequence + 1 {
-                synQueue[entry.key] = nil
-                counters.resetsAccepted &+= 1
-            } else {
-                counters.resetsIgnored &+= 1
-            }
+            if acceptsSynReceivedReset(segment, entry: entry, now: now) { synQueue[entry.key] = nil }
         } else if segment.flags.contains(.syn) {
-            // A retransmitted SYN: our SYN-ACK was lost.
-            guard segment.sequenceNumber == entry.initialReceiveSequence, !segment.flags.contains(.ack) else {
-                counters.unacceptableSegments &+= 1
-                return
-            }
-            sendSYNACK(for: entry, now: now)
+            answerSynReceivedSYN(segment, entry: entry, now: now)
         } else if segment.flags.contains(.ack) {
             guard segment.acknowledgmentNumber == entry.initialSendSequence + 1 else {
                 counters.unacceptableSegments &+= 1
@@ -138,34 +156,44 @@ extension SlowPath {
             let handshake = Handshake(remoteMAC: entry.remoteMAC, options: options, initialSendSequence: entry.initialSendSequence,
                                       initialReceiveSequence: entry.initialReceiveSequence,
                                       peerWindow: UInt32(segment.window) << UInt32(options.sendWindowShift))
-            if completePassiveOpen(key: entry.key, handshake, completing: inbound, now: now) { synQueue[entry.key] = nil }
+            if completePassiveOpen(key: entry.key, handshake, completing: inbound, now: now) != .deferred { synQueue[entry.key] = nil }
         } else {
             counters.unacceptableSegments &+= 1
         }
     }
 
-    /// Installs the connection and queues it for `accept`. When the backlog is full or nothing is
-    /// free, the ACK is dropped (counted) and the handshake may complete on a later ACK.
-    private func completePassiveOpen(key: FlowKey, _ handshake: Handshake, completing inbound: InboundSegment, now: UInt64) -> Bool {
+    /// What became of a handshake's final ACK.
+    private enum PassiveOpenOutcome {
+        case established
+        /// The backlog is full: the ACK was dropped; a later ACK may complete the handshake.
+        case deferred
+        /// No flow index or ring pair was free: the ACK was answered with an RST.
+        case refused
+    }
+
+    /// Installs the connection and queues it for `accept`. When the backlog is full the ACK is dropped
+    /// (counted) and the handshake may complete on a later ACK; when no flow index or ring pair is
+    /// free, the ACK gets an RST (counted; see `acceptSYN`).
+    private func completePassiveOpen(key: FlowKey, _ handshake: Handshake, completing inbound: InboundSegment,
+                                     now: UInt64) -> PassiveOpenOutcome {
         guard var listener = listeners[key.localPort], listener.ready.count < listener.backlog else {
             counters.acknowledgmentsDroppedBacklogFull &+= 1
-            return false
+            return .deferred
         }
-        guard let flow = register(Connection(phase: .synSent, key: key, opaque: listener.opaque, context: listener.context,
-                                             sequence: handshake.initialSendSequence)) else {
-            counters.acknowledgmentsDroppedNoResources &+= 1
-            return false
-        }
-        guard establish(flow, handshake, now: now) else {
-            release(flow)
-            counters.acknowledgmentsDroppedNoResources &+= 1
-            return false
+        let flow = register(Connection(phase: .synSent, key: key, opaque: listener.opaque, context: listener.context,
+                                       sequence: handshake.initialSendSequence))
+        guard let flow, establish(flow, handshake, now: now) else {
+            if let flow { release(flow) }
+            counters.acknowledgmentsResetNoResources &+= 1
+            sendReset(answering: inbound.segment, payloadLength: inbound.payloadLength, from: inbound.source,
+                      remoteMAC: inbound.sourceMAC, now: now)
+            return .refused
         }
         listener.ready.append(flow)
         listeners[key.localPort] = listener
         counters.passiveOpens &+= 1
         // Data (or a FIN) riding on the completing ACK goes where it would have gone on an established flow.
         if inbound.payloadLength > 0 || inbound.segment.flags.contains(.fin) { handleConnectionSegment(inbound, flow: flow, now: now) }
-        return true
+        return .established
     }
 }

@@ -17,11 +17,7 @@ extension SlowPath {
     /// Handles one frame the fast path did not: TCP for this host here, everything else in the network layer.
     public func handleFrame(_ frame: Frame, now: UInt64) {
         guard Self.carriesTCP(frame) else { return network.handleFrame(frame, now: now) }
-        let parsed: ParsedFrame
-        do {
-            parsed = try ParsedFrame(parsing: frame.buffer,
-                                     verifyChecksums: frame.flags.isDisjoint(with: [.checksumVerified, .checksumPartial]))
-        } catch {
+        guard let parsed = parseTCPFrame(frame) else {
             counters.malformedSegments &+= 1
             return
         }
@@ -35,6 +31,24 @@ extension SlowPath {
                                      payloadLength: parsed.payloadRange.count,
                                      tcpOffset: parsed.payloadRange.lowerBound - segment.headerLength)
         dispatch(inbound, now: now)
+    }
+
+    /// The frame parsed strictly, or nil when it is malformed. A SYN (or SYN-ACK) whose only fault is a
+    /// malformed option is read as Linux's `tcp_parse_options` reads it (`TCPOptions(lenientlyParsing:)`:
+    /// the bad option counts as absent) and counted in `synsWithMalformedOptions`, so the handshake goes
+    /// on; any other segment with malformed options is dropped.
+    private func parseTCPFrame(_ frame: Frame) -> ParsedFrame? {
+        let verifyChecksums = frame.flags.isDisjoint(with: [.checksumVerified, .checksumPartial])
+        do {
+            return try ParsedFrame(parsing: frame.buffer, verifyChecksums: verifyChecksums)
+        } catch .optionOverrun, .optionLengthTooSmall, .badOptionLength {
+            guard let lenient = try? ParsedFrame(parsing: frame.buffer, verifyChecksums: verifyChecksums, tcpOptionParsing: .lenient),
+                  case let .ipv4(_, .tcp(segment)) = lenient.headers.network, segment.flags.contains(.syn) else { return nil }
+            counters.synsWithMalformedOptions &+= 1
+            return lenient
+        } catch {
+            return nil
+        }
     }
 
     func dispatch(_ inbound: InboundSegment, now: UInt64) {

@@ -15,7 +15,11 @@ public struct SlowPathCounters: Hashable, Sendable {
     public var cookiesExpired: UInt64 = 0
     public var passiveOpens: UInt64 = 0
     public var activeOpens: UInt64 = 0
+    /// SYNs without ACK received in SYN-SENT: simultaneous opens (each answered with a SYN-ACK).
+    public var simultaneousOpens: UInt64 = 0
     public var connectFailures: UInt64 = 0
+    /// SYNs (or SYN-ACKs) whose malformed options were read leniently (the bad option as absent).
+    public var synsWithMalformedOptions: UInt64 = 0
     // Teardown.
     public var finsSent: UInt64 = 0
     public var finRetransmissions: UInt64 = 0
@@ -27,6 +31,8 @@ public struct SlowPathCounters: Hashable, Sendable {
     public var retransmissionFailures: UInt64 = 0
     public var timeWaitEntered: UInt64 = 0
     public var timeWaitExpired: UInt64 = 0
+    /// TIME_WAIT connections ended by a new SYN for the same 4-tuple that a listener took (RFC 6191).
+    public var timeWaitReopenedBySYN: UInt64 = 0
     public var connectionsClosed: UInt64 = 0
     public var connectionsAborted: UInt64 = 0
     // Resets and challenges.
@@ -40,7 +46,14 @@ public struct SlowPathCounters: Hashable, Sendable {
     public var resetsIgnored: UInt64 = 0
     public var synsDroppedBacklogFull: UInt64 = 0
     public var acknowledgmentsDroppedBacklogFull: UInt64 = 0
-    public var acknowledgmentsDroppedNoResources: UInt64 = 0
+    /// SYNs left unanswered because no flow index or ring pair was left unclaimed.
+    public var synsDroppedNoResources: UInt64 = 0
+    /// Final handshake ACKs answered with an RST because no flow index or ring pair was free.
+    public var acknowledgmentsResetNoResources: UInt64 = 0
+    /// SYNs to a listener that also carry FIN.
+    public var synsDroppedBadFlags: UInt64 = 0
+    /// Segments to a listener with neither RST, ACK nor SYN (RFC 9293 §3.10.7.2: dropped).
+    public var segmentsDroppedInListen: UInt64 = 0
     public var unacceptableSegments: UInt64 = 0
     public var finsOutOfOrder: UInt64 = 0
     public var finPayloadsLost: UInt64 = 0

@@ -1,0 +1,41 @@
+import FlexWire
+
+// Rules shared by both kinds of SYN-RECEIVED: a SYN-queue entry (passive open) and a simultaneous open.
+extension SlowPath {
+    /// RFC 5961 §3.2 for an RST in SYN-RECEIVED: true (counted) when it sits exactly at RCV.NXT (IRS+1)
+    /// and ends the handshake; one elsewhere in our window gets a challenge ACK, others are ignored.
+    func acceptsSynReceivedReset(_ segment: TCPSegmentRepr, entry: HalfOpenConnection, now: UInt64) -> Bool {
+        let offset = segment.sequenceNumber - (entry.initialReceiveSequence + 1)
+        if offset == 0 {
+            counters.resetsAccepted &+= 1
+            return true
+        }
+        if offset > 0 && UInt32(offset) < UInt32(handshakeWindow) {
+            sendHalfOpenChallengeAcknowledgment(entry, now: now)
+        } else {
+            counters.resetsIgnored &+= 1
+        }
+        return false
+    }
+
+    /// A SYN in SYN-RECEIVED: the peer's SYN again (our SYN-ACK was lost) gets the SYN-ACK again; any
+    /// other SYN gets a challenge ACK (RFC 5961 §4.2).
+    func answerSynReceivedSYN(_ segment: TCPSegmentRepr, entry: HalfOpenConnection, now: UInt64) {
+        guard segment.sequenceNumber == entry.initialReceiveSequence, !segment.flags.contains(.ack) else {
+            return sendHalfOpenChallengeAcknowledgment(entry, now: now)
+        }
+        sendSYNACK(for: entry, now: now)
+    }
+
+    /// RFC 5961 §3.2 challenge ACK from SYN-RECEIVED: <SEQ=ISS+1><ACK=IRS+1><CTL=ACK>, within the
+    /// challenge-ACK budget.
+    func sendHalfOpenChallengeAcknowledgment(_ entry: HalfOpenConnection, now: UInt64) {
+        guard takeChallengeAcknowledgment(now: now) else { return }
+        let timestamps = entry.options.timestamps
+            ? TCPTimestamps(value: FastPath.timestampClock(now), echoReply: entry.options.timestampRecent) : nil
+        let segment = TCPSegmentRepr(sourcePort: entry.key.localPort, destinationPort: entry.key.remotePort,
+                                     sequenceNumber: entry.initialSendSequence + 1, acknowledgmentNumber: entry.initialReceiveSequence + 1,
+                                     flags: .ack, window: handshakeWindow, options: TCPOptions(timestamps: timestamps))
+        send(segment, to: entry.key.remoteAddress, remoteMAC: entry.remoteMAC, now: now)
+    }
+}
