@@ -65,6 +65,12 @@ final class TestStack {
         return fastPath.applicationQueued(flow: flow, bytes: count, now: now) ? Int(count) : 0
     }
 
+    /// The first installed flow that breaks the sender liveness invariant, described; nil: none.
+    func senderStall(now: UInt64) -> String? {
+        (0..<fastPath.configuration.flowCapacity).lazy
+            .compactMap { self.slowPath.senderStall(of: FlowIndex($0), in: self.fastPath, now: now) }.first
+    }
+
     func established() -> [FlowIndex] {
         events.compactMap { if case let .established(flow, _, _, _) = $0 { flow } else { nil } }
     }
@@ -112,7 +118,8 @@ final class StackPair {
 
     var now: UInt64 { clock.now() }
 
-    /// Steps both stacks, advancing virtual time by `step` per round, until `done` or `maximumRounds`.
+    /// Steps both stacks, advancing virtual time by `step` per round, until `done` or `maximumRounds`;
+    /// records an issue when a round leaves a sender stuck (`SlowPath.senderStall`).
     @discardableResult
     func run(step: UInt64 = 100_000, maximumRounds: Int = 100_000, until done: () -> Bool = { false }) -> Bool {
         for _ in 0..<maximumRounds {
@@ -120,6 +127,10 @@ final class StackPair {
             clock.advance(by: step)
             a.step(now: now)
             b.step(now: now)
+            if let stall = a.senderStall(now: now) ?? b.senderStall(now: now) {
+                Issue.record("sender stuck: \(stall)")
+                return false
+            }
         }
         return done()
     }

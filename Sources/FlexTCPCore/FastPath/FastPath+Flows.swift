@@ -117,24 +117,30 @@ extension FastPath {
     /// a FIN in flight is sent again after the data.
     public func retransmit(flow: FlowIndex, now: UInt64) {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return }
-        let rewound = rewindTransmission(flows + Int(flow))
+        rewindTransmission(flows + Int(flow))
         publishSnapshot(flow)
-        if rewound > 0 { queueManager.add(flow: flow, bytes: rewound, now: now) }
+        queueSendable(flow, flows + Int(flow), now: now)
     }
 
-    /// Moves every sent-but-unacknowledged byte (and a FIN in flight) back to pending; returns how
-    /// many sequence numbers that were, the FIN counting one.
-    @discardableResult
-    func rewindTransmission(_ state: UnsafeMutablePointer<FlowState>) -> UInt32 {
-        var rewound = state.pointee.transmitSent
-        state.pointee.transmitPending &+= rewound
+    /// Moves every sent-but-unacknowledged byte (and a FIN in flight) back to pending.
+    func rewindTransmission(_ state: UnsafeMutablePointer<FlowState>) {
+        state.pointee.transmitPending &+= state.pointee.transmitSent
         state.pointee.transmitSent = 0
         state.pointee.duplicateAcknowledgments = 0
-        if state.pointee.closeFlags.contains(.finInFlight) {
-            state.pointee.closeFlags.remove(.finInFlight)
-            rewound &+= 1
-        }
-        return rewound
+        state.pointee.closeFlags.remove(.finInFlight)
+    }
+
+    /// Keeps the queue manager's count of what the flow may send at least its pending bytes (plus
+    /// a FIN due) whenever it can send now, which queues it if it was not. The count is a copy of
+    /// `transmitPending` that a blocked flow gives up (the queue manager drops it to 0) and that an
+    /// ACK for bytes a rewind made pending leaves too high; re-deriving it from the flow's state
+    /// wherever sending may become possible without the application (a window opens, a rewind)
+    /// means no drift can strand a flow with bytes to send. Constant time.
+    func queueSendable(_ flow: FlowIndex, _ state: UnsafeMutablePointer<FlowState>, now: UInt64) {
+        guard state.pointee.canTransmitNow else { return }
+        let owed = UInt64(state.pointee.transmitPending) &+ (state.pointee.finDue ? 1 : 0)
+        let counted = queueManager.availableBytes(of: flow)
+        if counted < owed { queueManager.add(flow: flow, bytes: UInt32(truncatingIfNeeded: owed &- counted), now: now) }
     }
 
     func key(of state: FlowState) -> FlowKey {

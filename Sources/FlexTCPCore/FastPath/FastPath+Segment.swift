@@ -12,9 +12,6 @@ extension FastPath {
         }
         var acknowledged: UInt32 = 0
         var reported: FlowCloseFlags = []
-        var rewound: UInt32 = 0
-        let wasWindowBlocked = state.pointee.transmitPending > 0
-            && state.pointee.windowRemaining < min(state.pointee.transmitPending, UInt32(state.pointee.maximumSegmentSize))
 
         // Acknowledgment: SND.UNA < ACK <= SND.UNA + bytes the ring holds (after a go-back-N rewind the
         // peer may acknowledge data beyond what is currently counted as sent).
@@ -49,7 +46,7 @@ extension FastPath {
                     && UInt32(segment.window) << UInt32(state.pointee.sendWindowShift) == state.pointee.peerWindow {
             state.pointee.duplicateAcknowledgments &+= 1
             if state.pointee.duplicateAcknowledgments == 3 {
-                rewound = rewindTransmission(state)
+                rewindTransmission(state)
                 state.pointee.fastRetransmits &+= 1
             }
         }
@@ -78,13 +75,9 @@ extension FastPath {
                                 receivedPosition: position, receivedBytes: delivered, acknowledgedBytes: acknowledged,
                                 closeFlags: reported))
         }
-        // Data became sendable: a fast retransmit rewound the ring, or the window opened for a
-        // flow the queue manager dropped as blocked.
-        if rewound > 0 {
-            queueManager.add(flow: flow, bytes: rewound, now: now)
-        } else if wasWindowBlocked && state.pointee.windowRemaining > 0 {
-            queueManager.add(flow: flow, bytes: state.pointee.transmitPending, now: now)
-        }
+        // A fast retransmit rewound the ring, or the window opened for a flow the queue manager
+        // dropped as blocked: whatever may be sent now must be queued.
+        queueSendable(flow, state, now: now)
         // Data and FINs are ACKed; so is an empty segment below RCV.NXT (a zero-window or keep-alive probe).
         if segment.payloadLength > 0 || segment.flags.contains(.fin) || segment.sequence - state.pointee.receiveNext < 0 {
             sendAcknowledgment(state, flags: segment.congestionExperienced ? [.ack, .ece] : .ack, now: now, duplicate: duplicate)

@@ -48,6 +48,9 @@ extension FastPath {
     /// When the queue manager next has something due (0: now; nil: nothing queued).
     public var nextTransmitTime: UInt64? { queueManager.earliestDueTime }
 
+    /// True when the queue manager will hand the flow a transmit turn without another event.
+    package func isQueuedForTransmission(_ flow: FlowIndex) -> Bool { queueManager.isQueued(flow: flow) }
+
     /// Writes a data segment of `payloadLength` bytes taken from the flow's transmit ring at SND.NXT.
     func writeDataSegment(into frame: UnsafeMutableRawPointer, state: UnsafeMutablePointer<FlowState>,
                           payloadLength: UInt32, flags: TCPFlags, now: UInt64) -> Int {

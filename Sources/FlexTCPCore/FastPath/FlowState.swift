@@ -123,4 +123,12 @@ public struct FlowState: Sendable {
     /// Bytes the peer's window still allows beyond what is in flight.
     @inlinable
     public var windowRemaining: UInt32 { peerWindow > transmitSent ? peerWindow &- transmitSent : 0 }
+
+    /// True when the fast path could send something right now: pending bytes the peer's window
+    /// admits (any amount, even below one MSS: there is no sender-side silly-window delay), or our
+    /// FIN with no byte before it.
+    @inlinable
+    public var canTransmitNow: Bool {
+        transmitPending > 0 ? windowRemaining > 0 : finDue
+    }
 }

@@ -169,6 +169,12 @@ public struct QueueManager: ~Copyable, @unchecked Sendable {
         Int(flow) < capacity ? buckets[Int(flow)].availableBytes : 0
     }
 
+    /// True when the flow waits in a queue (FIFO or wheel) or holds a grant: it will be served
+    /// without another `add` (false for an invalid index).
+    public func isQueued(flow: FlowIndex) -> Bool {
+        Int(flow) < capacity && (buckets[Int(flow)].list != FlowList.unlinked || buckets[Int(flow)].isGranted)
+    }
+
     /// The flow's rate in bytes per second, `unlimitedRate` when unlimited (or an invalid index).
     public func rate(of flow: FlowIndex) -> UInt64 {
         Int(flow) < capacity ? buckets[Int(flow)].bytesPerSecond : Self.unlimitedRate
