@@ -7,14 +7,25 @@ import Testing
 enum Fragmenter {
     static let ethernetLength = 14
 
-    /// A whole datagram from `source` to `destination` (DF clear, so its reassembly is byte-identical).
-    static func datagram(payload: [UInt8], protocolNumber: IPProtocol = .udp, identification: UInt16 = 0x4242,
-                         source: IPv4Address = Peer.address, destination: IPv4Address = Peer.hostAddress) -> [UInt8] {
-        let ip = IPv4Repr(source: source, destination: destination, protocolNumber: protocolNumber, payloadLength: 0,
+    /// A whole datagram (DF clear, so that its reassembly is byte-identical) carrying `transport` and
+    /// `payload`; with `.other`, `payload` is the whole IP payload of protocol `protocolNumber`.
+    static func datagram(_ transport: FrameHeaders.Transport = .other, payload: [UInt8], protocolNumber: IPProtocol = .udp,
+                         identification: UInt16 = 0x4242, from source: (MACAddress, IPv4Address) = (Peer.mac, Peer.address),
+                         to destination: (MACAddress, IPv4Address) = (Peer.hostMAC, Peer.hostAddress)) -> [UInt8] {
+        let ip = IPv4Repr(source: source.1, destination: destination.1, protocolNumber: protocolNumber, payloadLength: 0,
                           identification: identification, dontFragment: false)
-        let headers = FrameHeaders(ethernet: EthernetRepr(destination: Peer.hostMAC, source: Peer.mac, etherType: .ipv4),
-                                   network: .ipv4(ip, .other))
+        let headers = FrameHeaders(ethernet: EthernetRepr(destination: destination.0, source: source.0, etherType: .ipv4),
+                                   network: .ipv4(ip, transport))
         return try! headers.frame(payload: payload)
+    }
+
+    /// The echo replies among `frames`, with their payloads.
+    static func echoReplies(in frames: [[UInt8]]) -> [(identifier: UInt16, sequenceNumber: UInt16, payload: [UInt8])] {
+        frames.compactMap { frame in
+            guard let parsed = frame.withUnsafeBytes({ try? ParsedFrame(parsing: $0) }),
+                  case let .ipv4(_, .icmp(.echoReply(identifier, sequenceNumber))) = parsed.headers.network else { return nil }
+            return (identifier, sequenceNumber, Array(frame[parsed.payloadRange]))
+        }
     }
 
     /// The IP payload of a whole (or fragment) frame.
@@ -345,5 +356,90 @@ struct FragmentReassemblyTests {
         #expect(violations == 0)
         #expect(completed > 0)
         for reason in ReassemblyDropReason.allCases { #expect(harness.statistics[reason] > 0, "\(reason)") }
+    }
+}
+
+@Suite("Fragmented datagrams through the stack, processed as if they had arrived whole")
+struct FragmentedDatagramStackTests {
+    @Test("a data segment of an established flow in 3 fragments, out of order, reaches the application")
+    func fragmentedDataSegment() throws {
+        let pair = try StackPair()
+        let (flowA, _) = try pair.connect()
+        pair.b.discardsReceived = true
+        let state = try #require(pair.a.fastPath.state(of: flowA))
+        let data = StackPair.pattern(count: 3000, seed: 40)
+        let segment = TCPSegmentRepr(sourcePort: state.remotePort, destinationPort: state.localPort, sequenceNumber: state.receiveNext,
+                                     acknowledgmentNumber: state.sendNext, flags: [.ack, .psh], window: 1000)
+        let whole = Fragmenter.datagram(.tcp(segment), payload: data, identification: 7,
+                                        from: (pair.wire.b.macAddress, StackPair.addressB), to: (pair.wire.a.macAddress, StackPair.addressA))
+        let fragments = Fragmenter.split(whole, at: [1480, 2960])
+        for index in [2, 0, 1] { #expect(pair.wire.b.transmit(fragments[index])) }
+        pair.run(maximumRounds: 5)
+        #expect(pair.a.received[flowA] == data)
+        #expect(pair.a.network.reassemblyStatistics.datagramsReassembled == 1)
+    }
+
+    @Test("a fragmented SYN reaches the listener and gets its SYN-ACK")
+    func fragmentedSYN() throws {
+        let pair = try StackPair()
+        try pair.a.slowPath.listen(port: 8080, backlog: 4)
+        let syn = TCPSegmentRepr(sourcePort: 4000, destinationPort: 8080, sequenceNumber: SequenceNumber(1000), flags: .syn,
+                                 window: 1000, options: TCPOptions(maximumSegmentSize: 1000))
+        let whole = Fragmenter.datagram(.tcp(syn), payload: [], identification: 8,
+                                        from: (pair.wire.b.macAddress, StackPair.addressB), to: (pair.wire.a.macAddress, StackPair.addressA))
+        for fragment in Fragmenter.split(whole, at: [8, 16]).reversed() { #expect(pair.wire.b.transmit(fragment)) }
+        pair.a.step(now: pair.now)
+        let replies = RawPeer(pair: pair).receivedSegments()
+        #expect(replies.map(\.flags) == [[.syn, .ack]])
+        #expect(replies.first?.acknowledgmentNumber.rawValue == 1001)
+    }
+
+    @Test("a fragmented echo request is answered (through the slow path)")
+    func fragmentedEchoThroughStack() throws {
+        let pair = try StackPair()
+        let data = StackPair.pattern(count: 1400, seed: 41)
+        let whole = Fragmenter.datagram(.icmp(.echoRequest(identifier: 0x99, sequenceNumber: 5)), payload: data, identification: 9,
+                                        from: (pair.wire.b.macAddress, StackPair.addressB), to: (pair.wire.a.macAddress, StackPair.addressA))
+        let fragments = Fragmenter.split(whole, at: [504, 1000])
+        for index in [1, 2, 0] { #expect(pair.wire.b.transmit(fragments[index])) }
+        pair.a.step(now: pair.now)
+        pair.wire.b.poll()
+        let replies = Fragmenter.echoReplies(in: pair.wire.b.receiveCopies(maximum: 64))
+        #expect(replies.count == 1)
+        #expect(replies.first?.identifier == 0x99 && replies.first?.sequenceNumber == 5 && replies.first?.payload == data)
+    }
+
+    @Test("the network host alone answers a fragmented echo request, and times out an incomplete one on its deadline")
+    func fragmentedEchoNetworkHost() throws {
+        let harness = try WireHarness()
+        let data = StackPair.pattern(count: 1400, seed: 42)
+        let whole = Fragmenter.datagram(.icmp(.echoRequest(identifier: 0x98, sequenceNumber: 6)), payload: data, identification: 10)
+        let fragments = Fragmenter.split(whole, at: [504, 1000])
+        harness.deliver(fragments[2], fragments[0], fragments[1])
+        let replies = Fragmenter.echoReplies(in: harness.sentFrames())
+        #expect(replies.count == 1 && replies.first?.payload == data)
+
+        let start = harness.now
+        let incomplete = Fragmenter.split(Fragmenter.datagram(.icmp(.echoRequest(identifier: 0x98, sequenceNumber: 7)), payload: data,
+                                                              identification: 11), at: [504, 1000])
+        harness.deliver(incomplete[0], incomplete[2])
+        let timeout = harness.host.configuration.reassembly.timeout
+        #expect(harness.host.nextDeadline == start + timeout)
+        #expect(harness.host.reassemblyUsage.datagrams == 1 && harness.host.reassemblyUsage.bytes > 504)
+        harness.advance(to: start + timeout)
+        #expect(harness.host.reassemblyStatistics[.timeout] == 1 && harness.host.nextDeadline == .max)
+        #expect(harness.host.reassemblyUsage == (0, 0))
+        harness.deliver(incomplete[1])
+        #expect(harness.sentFrames().isEmpty)
+        #expect(harness.drops.total == 0)
+    }
+
+    @Test("a fragment that overlaps is a counted drop of the host, never answered")
+    func overlapCountedByHost() throws {
+        let harness = try WireHarness()
+        let whole = Fragmenter.datagram(.icmp(.echoRequest(identifier: 0x97, sequenceNumber: 8)), payload: Array(repeating: 1, count: 1400))
+        harness.deliver(Fragmenter.fragment(of: whole, 0..<512), Fragmenter.fragment(of: whole, 504..<1408))
+        #expect(harness.sentFrames().isEmpty)
+        #expect(harness.drops[.ipFragment] == 1 && harness.host.reassemblyStatistics[.overlap] == 1)
     }
 }
