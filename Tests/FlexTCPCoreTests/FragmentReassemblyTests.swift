@@ -376,7 +376,7 @@ struct FragmentedDatagramStackTests {
         for index in [2, 0, 1] { #expect(pair.wire.b.transmit(fragments[index])) }
         pair.run(maximumRounds: 5)
         #expect(pair.a.received[flowA] == data)
-        #expect(pair.a.network.reassemblyStatistics.datagramsReassembled == 1)
+        #expect(pair.a.network.statistics.reassembly.datagramsReassembled == 1)
     }
 
     @Test("a fragmented SYN reaches the listener and gets its SYN-ACK")
@@ -427,7 +427,7 @@ struct FragmentedDatagramStackTests {
         #expect(harness.host.nextDeadline == start + timeout)
         #expect(harness.host.reassemblyUsage.datagrams == 1 && harness.host.reassemblyUsage.bytes > 504)
         harness.advance(to: start + timeout)
-        #expect(harness.host.reassemblyStatistics[.timeout] == 1 && harness.host.nextDeadline == .max)
+        #expect(harness.host.statistics.reassembly[.timeout] == 1 && harness.host.nextDeadline == .max)
         #expect(harness.host.reassemblyUsage == (0, 0))
         harness.deliver(incomplete[1])
         #expect(harness.sentFrames().isEmpty)
@@ -440,6 +440,6 @@ struct FragmentedDatagramStackTests {
         let whole = Fragmenter.datagram(.icmp(.echoRequest(identifier: 0x97, sequenceNumber: 8)), payload: Array(repeating: 1, count: 1400))
         harness.deliver(Fragmenter.fragment(of: whole, 0..<512), Fragmenter.fragment(of: whole, 504..<1408))
         #expect(harness.sentFrames().isEmpty)
-        #expect(harness.drops[.ipFragment] == 1 && harness.host.reassemblyStatistics[.overlap] == 1)
+        #expect(harness.drops[.ipFragment] == 1 && harness.host.statistics.reassembly[.overlap] == 1)
     }
 }

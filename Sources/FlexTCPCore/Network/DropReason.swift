@@ -22,7 +22,7 @@ public enum DropReason: Int, CaseIterable, Hashable, Sendable, CustomStringConve
     /// ARP for another host's address, from a sender not in the table.
     case arpForOtherHost
     case badIPv4Checksum
-    /// A fragment for this host that reassembly did not keep (`reassemblyStatistics` says why).
+    /// A fragment for this host that reassembly did not keep (`NetworkHostStatistics.reassembly` says why).
     case ipFragment
     /// A transport this host does not handle here (TCP and UDP belong to the transport).
     case unsupportedProtocol

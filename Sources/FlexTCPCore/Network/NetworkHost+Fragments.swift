@@ -40,9 +40,6 @@ extension NetworkHost {
         }
     }
 
-    /// What reassembly received, completed and dropped, by reason.
-    public var reassemblyStatistics: ReassemblyStatistics { reassembler.statistics }
-
     /// Datagrams in progress (or remembered as dropped until their timeout) and the bytes they hold.
     public var reassemblyUsage: (datagrams: Int, bytes: Int) { (reassembler.datagramCount, reassembler.heldBytes) }
 

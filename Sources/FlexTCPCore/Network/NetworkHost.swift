@@ -121,6 +121,7 @@ public final class NetworkHost {
     public var statistics: NetworkHostStatistics {
         var statistics = counters
         statistics.drops = DropCounts(counts: Array(UnsafeBufferPointer(start: dropCounts, count: DropReason.allCases.count)))
+        statistics.reassembly = reassembler.statistics
         return statistics
     }
 

@@ -52,11 +52,16 @@ public struct ReassemblyStatistics: Hashable, Sendable {
     public init() {}
 
     /// The drops counted under `reason`.
-    public subscript(reason: ReassemblyDropReason) -> UInt64 {
+    public internal(set) subscript(reason: ReassemblyDropReason) -> UInt64 {
         get { drops[reason.rawValue] }
         set { drops[reason.rawValue] = newValue }
     }
 
     /// All drops together.
     public var totalDrops: UInt64 { drops.reduce(0, &+) }
+
+    /// The reasons with a non-zero count, in declaration order.
+    public var nonZeroDrops: [(reason: ReassemblyDropReason, count: UInt64)] {
+        ReassemblyDropReason.allCases.compactMap { drops[$0.rawValue] > 0 ? ($0, drops[$0.rawValue]) : nil }
+    }
 }
