@@ -82,5 +82,11 @@ struct HostCommand: ParsableCommand {
             + "and \(counted(statistics.echoRequestsAnswered, "echo request"))")
         let drops = statistics.drops.nonZero.map { "\($0.reason): \($0.count)" }
         print("dropped \(counted(statistics.drops.total, "frame"))" + (drops.isEmpty ? "" : " (" + drops.joined(separator: ", ") + ")"))
+        let reassembly = statistics.reassembly
+        if reassembly.fragmentsReceived > 0 {
+            let reasons = reassembly.nonZeroDrops.map { "\($0.reason): \($0.count)" }
+            print("reassembled \(counted(reassembly.datagramsReassembled, "datagram")) from \(counted(reassembly.fragmentsReceived, "fragment"))"
+                + (reasons.isEmpty ? "" : "; dropped " + reasons.joined(separator: ", ")))
+        }
     }
 }

@@ -148,6 +148,28 @@ struct PingTests {
         }
     }
 
+    @Test("the kernel's echo requests, fragmented by a 1500-byte route, are reassembled and answered (RFC 1122 §3.3.2)")
+    func kernelFragmentedPing() throws {
+        try TestNetwork.with { network in
+            let hosts = try VethHosts(network, kernelAddress: "198.18.5.1/24")
+            // Both links take 9000 bytes, so our 3028-byte replies go out whole; the kernel's route to us
+            // is locked at 1500, so its 3028-byte requests arrive in three fragments.
+            _ = try hosts.hostSide.runChecked(["ip", "link", "set", "dev", hosts.pair.first.name, "mtu", "9000"])
+            _ = try hosts.kernel.runChecked(["ip", "link", "set", "dev", hosts.kernelInterface, "mtu", "9000"])
+            _ = try hosts.kernel.runChecked(["ip", "route", "add", "198.18.5.2/32", "dev", hosts.kernelInterface, "mtu", "lock", "1500"])
+            let host = try NetworkHost(port: try hosts.openPort(), configuration: hostConfiguration("198.18.5.2/24"))
+            let polled = try PolledHost(host)
+            defer { polled.stop() }
+
+            let ping = try hosts.kernel.run(["ping", "-c", "3", "-W", "1", "-s", "3000", "198.18.5.2"], timeout: .seconds(20))
+            polled.stop()
+            #expect(ping.standardOutput.contains("3 received"), "ping: \(ping)")
+            #expect(host.statistics.reassembly.datagramsReassembled == 3)
+            #expect(host.statistics.reassembly.fragmentsReceived == 9)
+            #expect(host.statistics.echoRequestsAnswered == 3)
+        }
+    }
+
     @Test("the NetworkHost resolves the kernel with ARP and pings it: three replies")
     func hostPingsKernel() throws {
         try TestNetwork.with { network in

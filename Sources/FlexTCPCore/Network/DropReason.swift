@@ -22,7 +22,7 @@ public enum DropReason: Int, CaseIterable, Hashable, Sendable, CustomStringConve
     /// ARP for another host's address, from a sender not in the table.
     case arpForOtherHost
     case badIPv4Checksum
-    /// A fragment: this host does not reassemble.
+    /// A fragment for this host that reassembly did not keep (`NetworkHostStatistics.reassembly` says why).
     case ipFragment
     /// A transport this host does not handle here (TCP and UDP belong to the transport).
     case unsupportedProtocol
@@ -59,7 +59,7 @@ public enum DropReason: Int, CaseIterable, Hashable, Sendable, CustomStringConve
         case .arpSenderOffSubnet: "ARP sender outside the subnet"
         case .arpForOtherHost: "ARP for another host"
         case .badIPv4Checksum: "bad IPv4 checksum"
-        case .ipFragment: "IPv4 fragment"
+        case .ipFragment: "IPv4 fragment not reassembled"
         case .unsupportedProtocol: "unsupported IP protocol"
         case .badICMPChecksum: "bad ICMP checksum"
         case .icmpError: "ICMP error"

@@ -1,30 +1,60 @@
 import FlexPort
 import FlexWire
 
-// Handling received frames: ARP (RFC 826) and ICMP echo (RFC 792).
+// Handling received frames: ARP (RFC 826), ICMP echo (RFC 792), IPv4 fragments (NetworkHost+Fragments).
 extension NetworkHost {
     /// Handles one received frame; replies it causes are committed by `flushTransmits()` (or `poll`).
+    /// IPv4 fragments are reassembled first (see `reassemble`); a datagram they complete is handled here.
     public func handleFrame(_ frame: Frame, now: UInt64) {
         counters.receivedFrames &+= 1
-        let ethernet: EthernetFrame<UnsafeRawPointer>
-        do {
-            ethernet = try EthernetFrame(checking: UnsafeRawPointer(frame.bytes), length: frame.length)
-        } catch {
-            return count(.malformed)
-        }
-        guard !ethernet.source.isMulticast else { return count(.invalidSource) }
-        let destination = ethernet.destination
-        guard destination == macAddress || destination.isMulticast else { return count(.notForThisHost) }
-        guard !ethernet.isTagged else { return count(.unsupportedEtherType) }
+        guard let ethernet = acceptedEthernet(frame) else { return }
         switch ethernet.etherType {
         case .arp:
             handleARP(ethernet, now: now)
         case .ipv4:
-            guard destination == macAddress else { return count(.broadcastOrMulticast) }
-            handleIPv4(ethernet, flags: frame.flags, now: now)
+            guard let packet = acceptedIPv4(ethernet) else { return }
+            guard !packet.isFragment else {
+                if case let .reassembled(datagram) = reassemble(packet, in: ethernet, now: now) { handleFrame(datagram, now: now) }
+                return
+            }
+            handleIPv4(ethernet, packet, flags: frame.flags, now: now)
         default:
             count(.unsupportedEtherType)
         }
+    }
+
+    /// The frame's Ethernet header when it is untagged, from a unicast source, to this host's MAC or
+    /// a group address; otherwise nil, with the drop counted.
+    func acceptedEthernet(_ frame: Frame) -> EthernetFrame<UnsafeRawPointer>? {
+        guard let ethernet = try? EthernetFrame(checking: UnsafeRawPointer(frame.bytes), length: frame.length) else {
+            return dropped(.malformed)
+        }
+        guard !ethernet.source.isMulticast else { return dropped(.invalidSource) }
+        let destination = ethernet.destination
+        guard destination == macAddress || destination.isMulticast else { return dropped(.notForThisHost) }
+        guard !ethernet.isTagged else { return dropped(.unsupportedEtherType) }
+        return ethernet
+    }
+
+    /// The IPv4 packet in `ethernet` when it is well formed, unicast to this host (link and IP) with
+    /// a valid header checksum; otherwise nil, with the drop counted.
+    func acceptedIPv4(_ ethernet: EthernetFrame<UnsafeRawPointer>) -> IPv4Packet<UnsafeRawPointer>? {
+        guard ethernet.destination == macAddress else { return dropped(.broadcastOrMulticast) }
+        guard let packet = try? IPv4Packet(checking: ethernet.payloadBase, length: ethernet.payloadLength) else {
+            return dropped(.malformed)
+        }
+        guard packet.isHeaderChecksumValid else { return dropped(.badIPv4Checksum) }
+        let destination = packet.destination
+        guard destination == address else {
+            return dropped(configuration.interface.isUnicast(destination) ? .notForThisHost : .broadcastOrMulticast)
+        }
+        return packet
+    }
+
+    /// Counts a drop; nil for the caller to return.
+    private func dropped<Value>(_ reason: DropReason) -> Value? {
+        count(reason)
+        return nil
     }
 
     private func handleARP(_ ethernet: EthernetFrame<UnsafeRawPointer>, now: UInt64) {
@@ -81,19 +111,8 @@ extension NetworkHost {
         record(.neighbourResolved(neighbour, hardwareAddress, requestsSent: requestsSent, elapsed: elapsed))
     }
 
-    private func handleIPv4(_ ethernet: EthernetFrame<UnsafeRawPointer>, flags: FrameFlags, now: UInt64) {
-        let packet: IPv4Packet<UnsafeRawPointer>
-        do {
-            packet = try IPv4Packet(checking: ethernet.payloadBase, length: ethernet.payloadLength)
-        } catch {
-            return count(.malformed)
-        }
-        guard packet.isHeaderChecksumValid else { return count(.badIPv4Checksum) }
-        let destination = packet.destination
-        guard destination == address else {
-            return count(configuration.interface.isUnicast(destination) ? .notForThisHost : .broadcastOrMulticast)
-        }
-        guard !packet.isFragment else { return count(.ipFragment) }
+    private func handleIPv4(_ ethernet: EthernetFrame<UnsafeRawPointer>, _ packet: IPv4Packet<UnsafeRawPointer>, flags: FrameFlags,
+                            now: UInt64) {
         guard packet.protocolNumber == .icmp else { return count(.unsupportedProtocol) }
         let message: ICMPv4Packet<UnsafeRawPointer>
         let header: ICMPv4Repr

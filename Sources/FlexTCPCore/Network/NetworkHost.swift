@@ -2,7 +2,8 @@ import FlexPort
 import FlexWire
 
 /// The network layer of the slow path on one port: answers ARP and ICMP echo for its address,
-/// keeps the neighbour table, resolves next hops for what it sends, and pings.
+/// keeps the neighbour table, resolves next hops for what it sends, pings, and reassembles IPv4
+/// fragments addressed to it.
 ///
 /// Contract:
 /// - Driven by its caller, with time passed in: `poll(now:)` receives one batch from the port,
@@ -17,7 +18,8 @@ import FlexWire
 /// - Every received frame is consumed (learned from, answered, or matched) or counted under one
 ///   `DropReason`; malformed and hostile frames never trap and never grow memory.
 /// - Replies are written straight into the port's transmit slots; receiving and answering ARP
-///   and echo requests allocates nothing.
+///   and echo requests allocates nothing. Fragments are copied while held, within the bounds of
+///   `configuration.reassembly` (`reassemble`, `reassemblyStatistics`).
 /// - One thread at a time.
 public final class NetworkHost {
     public let port: any Port
@@ -30,6 +32,7 @@ public final class NetworkHost {
     let resolver: ARPResolver
     var echoRequests: EchoRequestTracker
     let transmitter: FrameTransmitter
+    let reassembler: FragmentReassembler
     /// Statistics other than drops (whose `drops` field is unused: see `dropCounts`).
     var counters = NetworkHostStatistics()
     /// One counter per `DropReason`, in memory that is never shared, so counting never copies.
@@ -52,6 +55,7 @@ public final class NetworkHost {
         resolver = ARPResolver(configuration: configuration.arp, frameCapacity: port.maximumFrameLength)
         echoRequests = EchoRequestTracker(capacity: configuration.echoRequestLimit)
         transmitter = FrameTransmitter(port: port, batchCapacity: 32)
+        reassembler = FragmentReassembler(configuration: configuration.reassembly)
         receiveBatch = FrameBatch(capacity: configuration.receiveBatchSize)
         dropCounts = .allocate(capacity: DropReason.allCases.count)
         dropCounts.initialize(repeating: 0, count: DropReason.allCases.count)
@@ -84,7 +88,8 @@ public final class NetworkHost {
         return received
     }
 
-    /// Sends the ARP retries and reports the failures and echo timeouts due by `now` (commit with `flushTransmits`).
+    /// Sends the ARP retries and reports the failures, echo timeouts and reassembly timeouts due by
+    /// `now` (commit with `flushTransmits`).
     public func advance(now: UInt64) {
         while let action = resolver.nextDueAction(now: now) {
             switch action {
@@ -100,6 +105,7 @@ public final class NetworkHost {
             counters.echoRequestsTimedOut &+= 1
             record(.echoRequestTimedOut(destination: request.destination, sequenceNumber: request.sequenceNumber))
         }
+        reassembler.expire(now: now)
     }
 
     /// Commits every frame written since the last commit to the port.
@@ -107,14 +113,15 @@ public final class NetworkHost {
         transmitter.flush()
     }
 
-    /// The earliest time a retry or timeout may be due (`UInt64.max` when none is pending).
-    public var nextDeadline: UInt64 { min(resolver.nextDeadline, echoRequests.nextDeadline) }
+    /// The earliest time a retry or timeout (ARP, echo, reassembly) may be due (`UInt64.max` when none is pending).
+    public var nextDeadline: UInt64 { min(resolver.nextDeadline, echoRequests.nextDeadline, reassembler.nextDeadline) }
 
     // MARK: Observing
 
     public var statistics: NetworkHostStatistics {
         var statistics = counters
         statistics.drops = DropCounts(counts: Array(UnsafeBufferPointer(start: dropCounts, count: DropReason.allCases.count)))
+        statistics.reassembly = reassembler.statistics
         return statistics
     }
 

@@ -9,6 +9,8 @@ public struct NetworkHostConfiguration: Hashable, Sendable {
     /// The default gateway (inside the subnet), or nil for a host that reaches only its subnet.
     public var gateway: IPv4Address?
     public var arp = ARPConfiguration()
+    /// Bounds on reassembling IPv4 fragments.
+    public var reassembly = ReassemblyConfiguration()
     /// TTL of the IPv4 packets this host sends.
     public var timeToLive: UInt8 = 64
     /// The ICMP echo identifier of this host's echo requests; replies with another are not ours.
@@ -29,6 +31,7 @@ public struct NetworkHostConfiguration: Hashable, Sendable {
     public func validate() throws(NetworkConfigurationError) {
         _ = try RoutingTable(interface: interface, gateway: gateway)
         try arp.validate()
+        try reassembly.validate()
         guard timeToLive > 0 else { throw .invalidSetting("time to live must be positive") }
         guard (1...65_536).contains(echoRequestLimit) else { throw .invalidSetting("echo request limit must be 1...65536") }
         guard (1...65_536).contains(eventCapacity) else { throw .invalidSetting("event capacity must be 1...65536") }

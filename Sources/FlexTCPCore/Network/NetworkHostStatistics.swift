@@ -39,6 +39,8 @@ public struct NetworkHostStatistics: Hashable, Sendable {
     /// Events not recorded because the event log was full (see `drainEvents`).
     public var eventsLost: UInt64 = 0
     public var drops = DropCounts(counts: Array(repeating: 0, count: DropReason.allCases.count))
+    /// IPv4 fragments received and datagrams reassembled, dropped datagrams by reason.
+    public var reassembly = ReassemblyStatistics()
 
     public init() {}
 }

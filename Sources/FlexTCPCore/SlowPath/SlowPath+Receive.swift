@@ -15,7 +15,13 @@ extension SlowPath {
     }
 
     /// Handles one frame the fast path did not: TCP for this host here, everything else in the network layer.
+    /// IPv4 fragments go to the network layer's reassembly; a datagram they complete is handled as received.
     public func handleFrame(_ frame: Frame, now: UInt64) {
+        switch network.reassemble(frame, now: now) {
+        case .whole: break
+        case .consumed: return
+        case let .reassembled(datagram): return handleFrame(datagram, now: now)
+        }
         guard Self.carriesTCP(frame) else { return network.handleFrame(frame, now: now) }
         guard let parsed = parseTCPFrame(frame) else {
             counters.malformedSegments &+= 1
