@@ -42,7 +42,8 @@ let package = Package(
         // The fuzz driver: a stack with one established connection fed forged frames, invariants
         // checked after each (shared by the test-suite loop and the libFuzzer entry point).
         .target(name: "FlexTCPFuzz", dependencies: ["FlexTCPCore", "FlexWire", "FlexPort"]),
-        // libFuzzer entry point: swift build -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library --product flextcp-fuzz
+        // Seeded loop when built normally; libFuzzer with: swift build -c release --scratch-path .build-fuzz
+        //   -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DFLEXTCP_LIBFUZZER --product flextcp-fuzz
         .executableTarget(name: "flextcp-fuzz", dependencies: ["FlexTCPFuzz"]),
         .executableTarget(
             name: "flextcp",

@@ -17,7 +17,22 @@ public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     return 0
 }
 
-#if !FLEXTCP_LIBFUZZER
+#if FLEXTCP_LIBFUZZER
+/// libFuzzer's driver (compiler-rt): parses libFuzzer's flags from argv and fuzzes `callback`.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runLibFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
+                        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                        _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+/// SwiftPM links an executable's `main` to `<module>_main`, so libFuzzer's own `main` is not
+/// used: this entry point hands argv to libFuzzer's driver instead.
+@_cdecl("flextcp_fuzz_main")
+public func libFuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var count = argc
+    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+    return runLibFuzzerDriver(&count, &arguments) { data, size in fuzzTestOneInput(data, size) }
+}
+#else
 /// Without libFuzzer (built normally): the seeded loop, FLEXTCP_FUZZ_ITERATIONS sessions from
 /// FLEXTCP_FUZZ_SEED; exits 1 if any session violated an invariant.
 @main

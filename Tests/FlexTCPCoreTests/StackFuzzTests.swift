@@ -7,7 +7,7 @@ import Testing
 struct StackFuzzTests {
     @Test("Every invariant holds after every frame of seeded fuzz sessions")
     func seededSessions() throws {
-        let (iterations, seed) = FuzzCampaign.settings(defaultIterations: 50, defaultSeed: 1)
+        let (iterations, seed) = FuzzCampaign.settings(defaultIterations: 80, defaultSeed: 1)
         let failures = try FuzzCampaign.run(iterations: iterations, firstSeed: seed)
         for failure in failures {
             Issue.record("seed \(failure.seed) (replay: FLEXTCP_FUZZ_SEED=\(failure.seed) FLEXTCP_FUZZ_ITERATIONS=1): \(failure.outcome)")
