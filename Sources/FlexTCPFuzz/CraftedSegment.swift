@@ -3,8 +3,8 @@ import FlexWire
 /// One TCP/IPv4/Ethernet frame described field by field, for a hostile or scripted peer: any flag
 /// combination, raw option bytes (malformed ones included), and checksums that can be broken on purpose.
 ///
-/// Contract: `frame()` lays out Ethernet (14 bytes), an IPv4 header without options (20 bytes, DF set,
-/// correct header checksum) and a TCP header whose data offset covers `optionBytes` padded with
+/// Contract: `frame()` lays out Ethernet (14 bytes), an IPv4 header (20 bytes plus `ipOptionBytes`,
+/// DF set, correct header checksum) and a TCP header whose data offset covers `optionBytes` padded with
 /// zeros (end of options) to a multiple of 4 and capped at 40 bytes, then `payload`. The TCP checksum
 /// is correct unless `checksumError` is non-zero, in which case that value is XORed into it.
 public struct CraftedSegment: Sendable {
@@ -23,6 +23,9 @@ public struct CraftedSegment: Sendable {
     public var optionBytes: [UInt8] = []
     public var payload: [UInt8] = []
     public var timeToLive: UInt8 = 64
+    public var identification: UInt16 = 0
+    /// IPv4 options, as raw bytes (padded to a multiple of 4 with End of Options, at most 40).
+    public var ipOptionBytes: [UInt8] = []
     public var checksumError: UInt16 = 0
 
     public init(sourceMAC: MACAddress, destinationMAC: MACAddress, source: IPv4Address, destination: IPv4Address,
@@ -42,18 +45,49 @@ public struct CraftedSegment: Sendable {
 
     /// The frame's bytes (see the type's contract).
     public func frame() -> [UInt8] {
+        let segment = tcpSegment()
+        return ethernetHeader + ipHeader(payloadLength: segment.count, fragmentField: Self.dontFragment) + segment
+    }
+
+    /// The frame as IPv4 fragments: the TCP segment split after each multiple of 8 bytes in
+    /// `offsets` (ascending, inside the segment); every fragment but the last has More Fragments set.
+    public func fragments(splittingAt offsets: [Int]) -> [[UInt8]] {
+        let segment = tcpSegment()
+        let bounds = [0] + offsets + [segment.count]
+        return (0..<bounds.count - 1).map { index in
+            let piece = Array(segment[bounds[index]..<bounds[index + 1]])
+            let moreFragments: UInt16 = index < bounds.count - 2 ? 0x2000 : 0
+            return ethernetHeader + ipHeader(payloadLength: piece.count, fragmentField: moreFragments | UInt16(bounds[index] / 8)) + piece
+        }
+    }
+
+    private static let dontFragment: UInt16 = 0x4000
+
+    private var ethernetHeader: [UInt8] { destinationMAC.bytes + sourceMAC.bytes + [0x08, 0x00] }
+
+    /// The IPv4 header with `ipOptionBytes` (padded to a multiple of 4, at most 40) and a correct checksum.
+    private func ipHeader(payloadLength: Int, fragmentField: UInt16) -> [UInt8] {
+        var options = Array(ipOptionBytes.prefix(40))
+        while options.count % 4 != 0 { options.append(0) }
+        let headerLength = 20 + options.count
+        var header: [UInt8] = [0x40 | UInt8(headerLength / 4), 0x00]
+        header += Self.big(UInt16(headerLength + payloadLength))
+        header += Self.big(identification)
+        header += Self.big(fragmentField)
+        header += [timeToLive, IPProtocol.tcp.rawValue, 0, 0]
+        header += Self.big(source.value)
+        header += Self.big(destination.value)
+        header += options
+        let checksum = header.withUnsafeBytes { InternetChecksum.checksum($0.baseAddress!, count: headerLength) }
+        header.replaceSubrange(10..<12, with: Self.big(checksum))
+        return header
+    }
+
+    /// The TCP header (options padded with zeros to a multiple of 4, at most 40) and payload.
+    private func tcpSegment() -> [UInt8] {
         var options = Array(optionBytes.prefix(TCPOptions.maximumLength))
         while options.count % 4 != 0 { options.append(0) }
-        let tcpLength = TCPSegmentRepr.fixedHeaderLength + options.count + payload.count
-        let ipLength = 20 + tcpLength
-        var bytes: [UInt8] = destinationMAC.bytes + sourceMAC.bytes
-        bytes += [0x08, 0x00, 0x45, 0x00]
-        bytes += Self.big(UInt16(ipLength))
-        bytes += [0x00, 0x00, 0x40, 0x00, timeToLive, IPProtocol.tcp.rawValue, 0, 0]
-        bytes += Self.big(source.value)
-        bytes += Self.big(destination.value)
-        let ipChecksum = bytes.withUnsafeBytes { InternetChecksum.checksum($0.baseAddress! + 14, count: 20) }
-        bytes.replaceSubrange(24..<26, with: Self.big(ipChecksum))
+        var bytes: [UInt8] = []
         for field in [sourcePort, destinationPort] { bytes += Self.big(field) }
         for field in [sequence, acknowledgment] { bytes += Self.big(field) }
         bytes += [UInt8((TCPSegmentRepr.fixedHeaderLength + options.count) / 4) << 4, flags]
@@ -61,11 +95,11 @@ public struct CraftedSegment: Sendable {
         bytes += options
         bytes += payload
         let pseudo = InternetChecksum.pseudoHeaderSum(source: source, destination: destination,
-                                                      protocolNumber: IPProtocol.tcp.rawValue, length: tcpLength)
-        let tcpChecksum = bytes.withUnsafeBytes {
-            InternetChecksum.finish(InternetChecksum.partialSum($0.baseAddress! + 34, count: tcpLength, initial: pseudo))
+                                                      protocolNumber: IPProtocol.tcp.rawValue, length: bytes.count)
+        let checksum = bytes.withUnsafeBytes {
+            InternetChecksum.finish(InternetChecksum.partialSum($0.baseAddress!, count: $0.count, initial: pseudo))
         }
-        bytes.replaceSubrange(50..<52, with: Self.big(tcpChecksum ^ checksumError))
+        bytes.replaceSubrange(16..<18, with: Self.big(checksum ^ checksumError))
         return bytes
     }
 

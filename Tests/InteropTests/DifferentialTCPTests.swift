@@ -69,6 +69,17 @@ struct DifferentialTCPTests {
                 flags: .syn, options: [2, 3, 0x05, 1]),
         attempt("RFC 7323 3.2: SYN with a timestamps option of length 8 connects, the option ignored", expected: "SYN|ACK seq=0 ack=1 len=0",
                 flags: .syn, options: [8, 8, 1, 2, 3, 4, 5, 6]),
+        attempt("RFC 7323 3.2: SYN with a timestamps option of length 255 connects, the option ignored", expected: "SYN|ACK seq=0 ack=1 len=0",
+                flags: .syn, options: [8, 255, 0, 0]),
+        attempt("RFC 2018 2: SYN with a SACK-permitted option of length 10 connects, the option ignored", expected: "SYN|ACK seq=0 ack=1 len=0",
+                flags: .syn, options: [4, 10, 0, 0, 0, 0, 0, 0, 0, 0]),
+        attempt("RFC 7323 2.2: SYN with a window scale option of length 2 connects, the option ignored", expected: "SYN|ACK seq=0 ack=1 len=0",
+                flags: .syn, options: [3, 2, 1, 1]),
+        // An experimental option (RFC 4727, type 0x9e) a host does not know.
+        attempt("RFC 1122 3.2.1.8: a SYN with IP options it does not know connects, the options ignored",
+                expected: "SYN|ACK seq=0 ack=1 len=0", flags: .syn, ipOptions: [0x9e, 4, 0, 0]),
+        attempt("RFC 1122 3.3.2: a SYN in three IP fragments is reassembled and answered", expected: "SYN|ACK seq=0 ack=1 len=0",
+                flags: .syn, fragmentedAt: [8, 16]),
         // Linux drops data whose ACK is above SND.NXT without an ACK (tcp_ack: ACK of unsent data);
         // RFC 9293 3.10.7.4 asks for an ACK. Shared part: the data is not taken (the probe's ACK).
         established("RFC 9293 3.10.7.4 / RFC 5961 5.2: data with an ACK above SND.NXT is dropped",
@@ -119,6 +130,16 @@ struct DifferentialTCPTests {
             return ["new TSval: \(fresh.joined(separator: ", "))", "old TSval: \(old.joined(separator: ", "))",
                     "probe: \(peer.probe(connection).joined(separator: ", "))"]
         },
+        established("RFC 1122 3.2.1.8: data with IP options it does not know is accepted on an established connection",
+                    expected: ["data: ACK seq=1 ack=15 len=0", "probe: ACK seq=1 ack=15 len=0"]) { peer, connection in
+            var connection = connection
+            var segment = peer.segment(connection, flags: [.ack, .psh], payload: ping)
+            segment.ipOptionBytes = [0x9e, 4, 0, 0]
+            let replies = peer.exchange(connection, segment)
+            connection.sendNext &+= UInt32(ping.count)
+            connection.dataEnd = connection.sendNext
+            return ["data: \(replies.joined(separator: ", "))", "probe: \(peer.probe(connection).joined(separator: ", "))"]
+        },
         established("RFC 1122 / RFC 894: data sent to the broadcast MAC is not ours", expected: ["broadcast: ", "probe: ACK seq=1 ack=5 len=0"]) {
             peer, connection in
             var segment = peer.segment(connection, flags: [.ack, .psh], payload: ping)
@@ -129,10 +150,19 @@ struct DifferentialTCPTests {
 
     /// A case sending one segment with `flags` to the listener; `expected` is the one reply (nil: none).
     /// A SYN-ACK is answered with an exact RST so the listener forgets the attempt.
-    static func attempt(_ name: String, expected: String?, flags: TCPFlags, payload: [UInt8] = [], options: [UInt8] = []) -> DifferentialCase {
+    /// With `fragmentedAt`, the segment goes out as IPv4 fragments split at those offsets.
+    static func attempt(_ name: String, expected: String?, flags: TCPFlags, payload: [UInt8] = [], options: [UInt8] = [],
+                        ipOptions: [UInt8] = [], fragmentedAt offsets: [Int]? = nil) -> DifferentialCase {
         DifferentialCase(name: name, expected: ["segment: \(expected ?? "")"]) { peer in
             var connection = peer.newConnection()
-            peer.rig.send(peer.segment(connection, flags: flags, payload: payload, options: RawTCPOption.maximumSegmentSize(1460) + options))
+            var segment = peer.segment(connection, flags: flags, payload: payload, options: RawTCPOption.maximumSegmentSize(1460) + options)
+            segment.ipOptionBytes = ipOptions
+            segment.identification = connection.sourcePort
+            if let offsets {
+                for fragment in segment.fragments(splittingAt: offsets) { #expect(peer.rig.peerPort.transmit(fragment)) }
+            } else {
+                peer.rig.send(segment)
+            }
             let replies = peer.rig.collect(port: connection.sourcePort)
             if let synAcknowledgment = replies.first(where: { $0.flags == [.syn, .ack] }) {
                 connection.targetInitialSequence = synAcknowledgment.sequence
