@@ -35,14 +35,18 @@ public enum FrameForger {
         harness.peerSegment(at: harness.peerSent, length: 0, flags: .ack).frame()
     }
 
-    /// A valid segment with one to three header fields mutated; its payload stays consistent.
-    public static func consistent(_ harness: FuzzHarness, _ choices: inout some FuzzChoices) -> [UInt8] {
+    /// A valid segment with one to three header fields mutated (TCP fields, IP options, or sent as
+    /// IPv4 fragments); its payload stays consistent. Returns the frames to send.
+    public static func consistent(_ harness: FuzzHarness, _ choices: inout some FuzzChoices) -> [[UInt8]] {
         let streamEnd = FuzzStreams.peerStreamLength
         var start = harness.peerSent - 2000 + choices.number(below: 6000)
         var length = choices.number(in: 0...FuzzHarness.peerSegmentSize)
         var segment = harness.peerSegment(at: 0, length: 0)
+        var fragmentOffsets: [Int]?
         for _ in 0...choices.number(below: 3) {
-            switch choices.number(below: 8) {
+            switch choices.number(below: 10) {
+            case 8: segment.ipOptionBytes = choices.oneIn(2) ? [0x9e, 4, 0, 0] : choices.bytes(choices.number(below: 41))
+            case 9: fragmentOffsets = [8 * choices.number(in: 1...4)]
             case 0: segment.flags = UInt8(truncatingIfNeeded: choices.word())
             case 1: segment.acknowledgment = choices.oneIn(2) ? choices.word() : segment.acknowledgment &+ UInt32(bitPattern: Int32(choices.number(below: 140_000) - 70_000))
             case 2: segment.window = UInt16(truncatingIfNeeded: choices.word())
@@ -59,7 +63,9 @@ public enum FrameForger {
         if segment.flags & TCPFlags.fin.rawValue != 0 && start + length != streamEnd { segment.flags &= ~TCPFlags.fin.rawValue }
         segment.sequence = harness.peerSequence(at: start)
         segment.payload = FuzzStreams.peerBytes(start..<start + length)
-        return segment.frame()
+        segment.identification = UInt16(truncatingIfNeeded: choices.word())
+        guard let fragmentOffsets, fragmentOffsets[0] < TCPSegmentRepr.fixedHeaderLength + length else { return [segment.frame()] }
+        return segment.fragments(splittingAt: fragmentOffsets)
     }
 
     /// A segment near the receive window carrying bytes the peer never sent, made unacceptable in

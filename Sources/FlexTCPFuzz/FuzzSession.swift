@@ -49,7 +49,7 @@ public enum FuzzSession {
             harness.inject(FrameForger.acknowledgment(harness))
             return "legitimate ACK"
         case 5..<8:
-            harness.inject(FrameForger.consistent(harness, &choices))
+            FrameForger.consistent(harness, &choices).forEach(harness.inject)
             return "mutated segment"
         case 8..<10:
             let (kind, frame) = FrameForger.hostile(harness, &choices)
