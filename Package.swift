@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "FlexTCP", targets: ["FlexTCP"]),
         .executable(name: "flextcp", targets: ["flextcp"]),
         .executable(name: "flexbench", targets: ["flexbench"]),
+        .executable(name: "flextcp-fuzz", targets: ["flextcp-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
@@ -38,6 +39,12 @@ let package = Package(
         .target(name: "FlexTCP", dependencies: ["FlexTCPCore", "FlexWire", "FlexPort"], swiftSettings: optimize),
         // Network-namespace test hosts (198.18.0.0/15) for tests and tools.
         .target(name: "FlexTestHosts", dependencies: []),
+        // The fuzz driver: a stack with one established connection fed forged frames, invariants
+        // checked after each (shared by the test-suite loop and the libFuzzer entry point).
+        .target(name: "FlexTCPFuzz", dependencies: ["FlexTCPCore", "FlexWire", "FlexPort"]),
+        // Seeded loop when built normally; libFuzzer with: swift build -c release --scratch-path .build-fuzz
+        //   -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DFLEXTCP_LIBFUZZER --product flextcp-fuzz
+        .executableTarget(name: "flextcp-fuzz", dependencies: ["FlexTCPFuzz"]),
         .executableTarget(
             name: "flextcp",
             dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -54,9 +61,9 @@ let package = Package(
             swiftSettings: optimize),
         .testTarget(name: "FlexWireTests", dependencies: ["FlexWire"]),
         .testTarget(name: "FlexPortTests", dependencies: ["FlexPort", "FlexWire"]),
-        .testTarget(name: "FlexTCPCoreTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire"]),
+        .testTarget(name: "FlexTCPCoreTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPFuzz"]),
         .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire"]),
         .testTarget(name: "FlexBenchTests", dependencies: ["FlexBench"]),
-        .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCPCore"]),
+        .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCPCore", "FlexTCPFuzz"]),
     ]
 )
