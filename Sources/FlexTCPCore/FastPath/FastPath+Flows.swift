@@ -123,9 +123,11 @@ extension FastPath {
     }
 
     /// Moves every sent-but-unacknowledged byte (and a FIN in flight) back to pending; returns how
-    /// many sequence numbers that were, the FIN counting one.
+    /// many sequence numbers that were, the FIN counting one. SND.MAX stays where it was
+    /// (`rewoundExtent`): the peer may still acknowledge what it got before the rewind.
     @discardableResult
     func rewindTransmission(_ state: UnsafeMutablePointer<FlowState>) -> UInt32 {
+        state.pointee.rewoundExtent = state.pointee.sentExtent
         var rewound = state.pointee.transmitSent
         state.pointee.transmitPending &+= rewound
         state.pointee.transmitSent = 0
