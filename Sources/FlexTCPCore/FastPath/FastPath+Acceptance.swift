@@ -19,7 +19,7 @@ extension FastPath {
     static let answerInterval: UInt16 = 30
 
     /// The clock TS.Recent's age is kept in (`FlowState.timestampRecentTime`): 2^30 ns (≈ 1.07 s) units.
-    public static func timestampAgeClock(_ now: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: now >> 30) }
+    static func timestampAgeClock(_ now: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: now >> 30) }
 
     /// RFC 7323 §5.5: a TS.Recent set more than 24 days ago is no longer valid, in `timestampAgeClock` units.
     static let timestampRecentLifetime = UInt32((24 * 86_400 * 1_000_000_000 as UInt64) >> 30)

@@ -101,7 +101,8 @@ extension FastPath {
     /// Takes the segment's window as the peer's when its ACK is not old (SND.UNA ≤ SEG.ACK) and it is
     /// not older than the segment that last set it (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal
     /// and SND.WL2 ≤ SEG.ACK — which always holds here, as SND.WL2 ≤ SND.UNA ≤ SEG.ACK, so SND.WL2 is
-    /// not kept). An ACK that moves SND.UNA is newer than anything before and always counts (as in Linux).
+    /// not kept). A segment whose ACK moves SND.UNA was sent after every segment seen so far, so its
+    /// window always counts, whatever its sequence number (as in Linux's tcp_may_update_window).
     func updatePeerWindow(_ segment: ReceivedSegment, advance: Int32, state: UnsafeMutablePointer<FlowState>) {
         guard advance > 0 || (advance == 0 && !(segment.sequence < state.pointee.windowUpdateSequence)) else { return }
         let window = UInt32(segment.window) << UInt32(state.pointee.sendWindowShift)

@@ -39,6 +39,7 @@ extension SlowPath {
         state.windowUpdateSequence = handshake.initialReceiveSequence
         state.timestampRecent = handshake.options.timestampRecent
         state.timestampRecentTime = FastPath.timestampAgeClock(now)
+        state.lastAnswerTime = FastPath.answerClock(now) &- FastPath.answerInterval
         do {
             try flows.install(flow: flow, state: state, now: now)
         } catch {
