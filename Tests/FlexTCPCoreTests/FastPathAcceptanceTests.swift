@@ -293,6 +293,40 @@ struct FastPathAcceptanceTests {
         #expect(peer.verdicts(.dataAfterFIN) == 1)
     }
 
+    @Test("seeded segments around a FIN, overlapping it and beyond it, never extend the stream past the FIN",
+          arguments: [1, 2, 3] as [UInt64])
+    func seededSegmentsAroundFIN(seed: UInt64) throws {
+        let peer = try ScriptedPeer()
+        let finOffset = 12_000
+        let stream = StackPair.pattern(count: finOffset + 4_000, seed: seed)
+        var random = SeededRandom(seed: seed)
+        func send(_ range: Range<Int>, fin: Bool) throws {
+            try peer.send(sequence: peer.initial.receiveNext + UInt32(range.lowerBound), flags: fin ? [.ack, .fin] : .ack,
+                          payload: Array(stream[range]))
+        }
+        for round in 1...400 {
+            let length = Int.random(in: 1...1_200, using: &random)
+            if round % 5 == 0 {
+                try send(finOffset - length..<finOffset, fin: true)
+            } else {
+                let start = Int.random(in: 0..<stream.count - 1, using: &random)
+                try send(start..<min(start + length, stream.count), fin: false)
+            }
+            if round % 10 == 0 {
+                peer.step()
+                _ = peer.replies()
+                let received = peer.received
+                #expect(received.count <= finOffset && received == Array(stream[..<received.count]))
+                #expect(try #require(peer.state).receiveNext - peer.initial.receiveNext <= Int32(finOffset + 1))
+            }
+        }
+        for start in stride(from: 0, to: finOffset, by: 1_000) { try send(start..<start + 1_000, fin: start + 1_000 == finOffset) }
+        peer.step()
+        #expect(peer.received == Array(stream[..<finOffset]))
+        #expect(try #require(peer.state).receiveNext == peer.initial.receiveNext + UInt32(finOffset + 1))
+        #expect(peer.pair.a.events.contains(.peerClosed(flow: peer.flow, opaque: 42)))
+    }
+
     // MARK: RFC 7323 timestamps
 
     @Test("RFC 7323 §5.3: a segment whose TSval is older than TS.Recent is dropped and answered with an ACK")
