@@ -69,6 +69,8 @@ final class FastPathPair {
             state.receiveNext = SequenceNumber(receive)
             state.sendUnacknowledged = SequenceNumber(send)
             state.peerWindow = windowShift > 0 ? ringSize : min(ringSize, 65535)
+            state.maximumPeerWindow = state.peerWindow
+            state.windowUpdateSequence = SequenceNumber(receive)
             return state
         }
         try a.install(flow: 0, state: flow(localPort: 40000, remotePort: 80, remote: Self.addressB, remoteMAC: wire.b.macAddress,

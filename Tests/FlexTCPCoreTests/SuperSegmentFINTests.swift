@@ -62,19 +62,6 @@ struct SuperSegmentFINTests {
         #expect(pair.a.slowPath.state(of: flow) == .closeWait)
     }
 
-    @Test("data past a FIN held beyond a gap cancels it; the FIN must come again")
-    func dataPastHeldFIN() throws {
-        let (pair, peer, flow, state) = try Self.quietPeer()
-        let data = StackPair.pattern(count: 6000, seed: 35)
-        try Self.send(peer, state, offset: 2000, payload: data[2000..<4000], flags: [.ack, .fin])
-        try Self.send(peer, state, offset: 4000, payload: data[4000...], flags: .ack)
-        try Self.send(peer, state, offset: 0, payload: data[..<2000], flags: .ack)
-        pair.a.step(now: pair.now)
-        #expect(peer.receivedSegments().last?.acknowledgmentNumber == state.receiveNext + 6000)
-        #expect(pair.a.slowPath.state(of: flow) == .established)
-        #expect(try #require(pair.a.fastPath.state(of: flow)).closeFlags.isEmpty)
-    }
-
     @Test("a retransmitted super-segment with FIN is acknowledged again by the slow path")
     func retransmission() throws {
         let (pair, peer, flow, state) = try Self.quietPeer()

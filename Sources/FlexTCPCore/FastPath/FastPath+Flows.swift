@@ -122,8 +122,10 @@ extension FastPath {
         queueSendable(flow, flows + Int(flow), now: now)
     }
 
-    /// Moves every sent-but-unacknowledged byte (and a FIN in flight) back to pending.
+    /// Moves every sent-but-unacknowledged byte (and a FIN in flight) back to pending. SND.MAX stays
+    /// where it was (`rewoundExtent`): the peer may still acknowledge what it got before the rewind.
     func rewindTransmission(_ state: UnsafeMutablePointer<FlowState>) {
+        state.pointee.rewoundExtent = state.pointee.sentExtent
         state.pointee.transmitPending &+= state.pointee.transmitSent
         state.pointee.transmitSent = 0
         state.pointee.duplicateAcknowledgments = 0

@@ -37,25 +37,28 @@ extension FastPath {
         guard length >= SegmentHeaders.ethernetLength &+ SegmentHeaders.ipv4Length &+ SegmentHeaders.tcpLength else {
             return length >= SegmentHeaders.ethernetLength ? .exception : .malformed
         }
-        // Only untagged IPv4 without options or fragmentation, carrying TCP, is fast-path material.
+        // Only untagged IPv4 without fragmentation, carrying TCP, is fast-path material. IP options
+        // are skipped unread (RFC 1122 §3.2.1.8: a host ignores the options it does not implement).
         guard UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt16.self)) == 0x0800 else { return .exception }
         let ip = bytes + SegmentHeaders.ethernetLength
-        guard ip.load(as: UInt8.self) == 0x45 else { return .exception }
+        let versionAndLength = ip.load(as: UInt8.self)
+        let ipHeaderLength = Int(versionAndLength & 0x0f) &* 4
+        guard versionAndLength >> 4 == 4, ipHeaderLength >= SegmentHeaders.ipv4Length else { return .exception }
         guard ip.load(fromByteOffset: 9, as: UInt8.self) == IPProtocol.tcp.rawValue,
               UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x3fff == 0 else { return .exception }
         let ipTotal = Int(UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
-        guard ipTotal >= SegmentHeaders.ipv4Length &+ SegmentHeaders.tcpLength,
+        guard ipTotal >= ipHeaderLength &+ SegmentHeaders.tcpLength,
               ipTotal <= length &- SegmentHeaders.ethernetLength else { return .malformed }
         let destination = IPv4Address(loadingFrom: ip + 16)
         guard destination == configuration.localAddress else { return .notForUs }
         let source = IPv4Address(loadingFrom: ip + 12)
-        let tcp = ip + SegmentHeaders.ipv4Length
-        let segmentLength = ipTotal &- SegmentHeaders.ipv4Length
+        let tcp = ip + ipHeaderLength
+        let segmentLength = ipTotal &- ipHeaderLength
         let tcpHeaderLength = Int(tcp.load(fromByteOffset: 12, as: UInt8.self) >> 4) &* 4
         guard tcpHeaderLength >= SegmentHeaders.tcpLength, tcpHeaderLength <= segmentLength else { return .malformed }
 
         if configuration.verifiesChecksums && !frame.flags.contains(.checksumVerified) {
-            guard InternetChecksum.checksum(ip, count: SegmentHeaders.ipv4Length) == 0 else { return .badChecksum }
+            guard InternetChecksum.checksum(ip, count: ipHeaderLength) == 0 else { return .badChecksum }
             if !frame.flags.contains(.checksumPartial) {
                 guard InternetChecksum.transportChecksum(tcp, length: segmentLength, source: source, destination: destination,
                                                          protocolNumber: .tcp) == 0 else { return .badChecksum }
@@ -70,6 +73,9 @@ extension FastPath {
                           remoteAddress: source,
                           remotePort: UInt16(bigEndian: tcp.loadUnaligned(as: UInt16.self)))
         guard let flow = flowTable.lookup(key) else { return .exception }
+        // Frames to a group or another host's MAC are not ours, whatever their IP header says.
+        guard bytes.loadUnaligned(as: UInt32.self) == localMACHead,
+              bytes.loadUnaligned(fromByteOffset: 4, as: UInt16.self) == localMACTail else { return .foreignDestinationMAC }
         let state = flows + Int(flow)
 
         var timestamps: TCPTimestamps?

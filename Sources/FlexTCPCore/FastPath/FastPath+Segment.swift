@@ -3,31 +3,36 @@ import FlexWire
 extension FastPath {
     /// The per-segment TCP work for an established flow (dissertation A.1 `Fast_path`, with
     /// window scaling, optional timestamps and receive-window trimming added).
-    /// A FIN that is in order is taken here (RCV.NXT moves past it, it is ACKed and reported);
-    /// a FIN after the peer's FIN was taken (a retransmission) goes to the slow path.
+    /// A segment PAWS or its ACK field makes unacceptable is dropped and answered
+    /// (`FastPath+Acceptance.swift`). A FIN that is in order is taken here (RCV.NXT moves past it, it
+    /// is ACKed and reported); a FIN after the peer's FIN was taken (a retransmission) goes to the slow path.
     func handle(_ segment: ReceivedSegment, flow: FlowIndex, state: UnsafeMutablePointer<FlowState>, now: UInt64) -> FastPathVerdict {
         if segment.flags.contains(.fin) && state.pointee.closeFlags.contains(.peerFinished) { return .exception }
+        if let rejected = rejection(of: segment, state: UnsafePointer(state), now: now) {
+            answerUnacceptable(segment, state: state, now: now)
+            return rejected
+        }
         if segment.flags.contains(.ece) && state.pointee.options.contains(.explicitCongestionNotification) {
             state.pointee.congestionWindowReducedDue = true
         }
+        updateTimestampRecent(segment, state: state, now: now)
         var acknowledged: UInt32 = 0
         var reported: FlowCloseFlags = []
 
-        // Acknowledgment: SND.UNA < ACK <= SND.UNA + bytes the ring holds (after a go-back-N rewind the
-        // peer may acknowledge data beyond what is currently counted as sent).
+        // Acknowledgment: SND.UNA < ACK <= SND.MAX (`rejection` checked the upper bound; after a
+        // go-back-N rewind SND.MAX is beyond SND.NXT, and the peer may acknowledge pending ring bytes).
         let advance = segment.acknowledgment - state.pointee.sendUnacknowledged
-        let outstanding = state.pointee.transmitSent &+ state.pointee.transmitPending
-        // Our FIN follows the last ring byte: an ACK one past it acknowledges the FIN too.
-        let coversFIN = advance > 0 && UInt32(advance) == outstanding &+ 1
-            && state.pointee.closeFlags.contains(.finQueued) && !state.pointee.closeFlags.contains(.finAcknowledged)
-        if advance > 0 && (UInt32(advance) <= outstanding || coversFIN) {
-            acknowledged = coversFIN ? outstanding : UInt32(advance)
-            if coversFIN {
+        if advance > 0 {
+            let outstanding = state.pointee.transmitSent &+ state.pointee.transmitPending
+            acknowledged = min(advance.magnitude, outstanding)
+            // Our FIN follows the last ring byte: an ACK one past it acknowledges the FIN too.
+            if advance.magnitude > outstanding {
                 state.pointee.closeFlags.remove(.finInFlight)
                 state.pointee.closeFlags.insert(.finAcknowledged)
                 reported.insert(.finAcknowledged)
             }
             state.pointee.sendUnacknowledged = segment.acknowledgment
+            state.pointee.rewoundExtent = state.pointee.rewoundExtent > advance.magnitude ? state.pointee.rewoundExtent &- advance.magnitude : 0
             let ring = state.pointee.transmitRingSize
             state.pointee.transmitHead = PayloadRing.advance(state.pointee.transmitHead, by: acknowledged, size: ring)
             if acknowledged <= state.pointee.transmitSent {
@@ -50,14 +55,13 @@ extension FastPath {
                 state.pointee.fastRetransmits &+= 1
             }
         }
-        if advance >= 0 {
-            state.pointee.peerWindow = UInt32(segment.window) << UInt32(state.pointee.sendWindowShift)
-        }
+        updatePeerWindow(segment, advance: advance, state: state)
 
         let duplicate = duplicateBlock(segment, state: state)
         let (verdict, delivered, position) = placePayload(segment, state: state)
         let segmentEnd = segment.sequence + segment.payloadLength
         let finishes = segment.flags.contains(.fin) && segmentEnd == state.pointee.receiveNext
+            && !state.pointee.closeFlags.contains(.peerFinAfterInterval)
         if finishes || (state.pointee.closeFlags.contains(.peerFinAfterInterval) && state.pointee.outOfOrderLength == 0) {
             // In order, or held after the interval that this segment just joined to the stream.
             state.pointee.receiveNext += 1
@@ -78,11 +82,26 @@ extension FastPath {
         // A fast retransmit rewound the ring, or the window opened for a flow the queue manager
         // dropped as blocked: whatever may be sent now must be queued.
         queueSendable(flow, state, now: now)
-        // Data and FINs are ACKed; so is an empty segment below RCV.NXT (a zero-window or keep-alive probe).
-        if segment.payloadLength > 0 || segment.flags.contains(.fin) || segment.sequence - state.pointee.receiveNext < 0 {
+        // Data and FINs are ACKed; so is an empty segment below RCV.NXT (a zero-window or keep-alive
+        // probe). Text after the peer's FIN is not: see `placePayload`.
+        if verdict != .dataAfterFIN
+            && (segment.payloadLength > 0 || segment.flags.contains(.fin) || segment.sequence - state.pointee.receiveNext < 0) {
             sendAcknowledgment(state, flags: segment.congestionExperienced ? [.ack, .ece] : .ack, now: now, duplicate: duplicate)
         }
         return verdict
+    }
+
+    /// Takes the segment's window as the peer's when its ACK is not old (SND.UNA ≤ SEG.ACK) and it is
+    /// not older than the segment that last set it (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal
+    /// and SND.WL2 ≤ SEG.ACK — which always holds here, as SND.WL2 ≤ SND.UNA ≤ SEG.ACK, so SND.WL2 is
+    /// not kept). A segment whose ACK moves SND.UNA was sent after every segment seen so far, so its
+    /// window always counts, whatever its sequence number (as in Linux's tcp_may_update_window).
+    func updatePeerWindow(_ segment: ReceivedSegment, advance: Int32, state: UnsafeMutablePointer<FlowState>) {
+        guard advance > 0 || (advance == 0 && !(segment.sequence < state.pointee.windowUpdateSequence)) else { return }
+        let window = UInt32(segment.window) << UInt32(state.pointee.sendWindowShift)
+        state.pointee.peerWindow = window
+        state.pointee.windowUpdateSequence = segment.sequence
+        if window > state.pointee.maximumPeerWindow { state.pointee.maximumPeerWindow = window }
     }
 
     /// The D-SACK block (RFC 2883 §4) for payload below RCV.NXT, which we already hold: nil without
@@ -115,8 +134,15 @@ extension FastPath {
         let space = state.pointee.receiveSpace
         guard UInt32(offset) < space else { return (.outOfWindow, 0, 0) }
         length = min(length, space &- UInt32(offset))
-        // RFC 7323 §4.3: TS.Recent follows the segment that covers RCV.NXT.
-        if offset == 0, let timestamps = segment.timestamps { state.pointee.timestampRecent = timestamps.value }
+        // No byte of the stream lies at or beyond the peer's FIN (RFC 9293: text after a FIN is
+        // ignored). Such text is dropped without an ACK, as Linux does in CLOSE-WAIT, CLOSING and
+        // LAST-ACK (tcp_rcv_state_process) and as RFC 9293 says for acceptable segments; in TIME-WAIT
+        // Linux answers with a rate-limited ACK, which the fast path, not knowing that state, does not.
+        if let fin = peerFINSequence(state) {
+            let beforeFIN = fin - (state.pointee.receiveNext + UInt32(offset))
+            guard beforeFIN > 0 else { return (.dataAfterFIN, 0, 0) }
+            length = min(length, beforeFIN.magnitude)
+        }
         let ring = PayloadRing(base: payloadRegion + Int(state.pointee.receiveRingOffset), size: state.pointee.receiveRingSize)
         let writePosition = PayloadRing.advance(state.pointee.receiveHead, by: UInt32(offset), size: ring.size)
 
@@ -131,7 +157,6 @@ extension FastPath {
             if !(end < state.pointee.outOfOrderStart) {
                 // The gap is closed: everything up to the interval's end is now in order.
                 if end < intervalEnd { delivered = UInt32(intervalEnd - state.pointee.receiveNext) }
-                if intervalEnd < end { state.pointee.closeFlags.remove(.peerFinAfterInterval) }
                 state.pointee.outOfOrderLength = 0
             }
         }
@@ -157,7 +182,6 @@ extension FastPath {
             guard !(end < intervalStart), !(intervalEnd < start) else { return .outOfWindow }
             let newStart = start < intervalStart ? start : intervalStart
             let newEnd = intervalEnd < end ? end : intervalEnd
-            if newEnd != intervalEnd { state.pointee.closeFlags.remove(.peerFinAfterInterval) }
             state.pointee.outOfOrderStart = newStart
             state.pointee.outOfOrderLength = UInt32(newEnd - newStart)
         }

@@ -22,6 +22,9 @@ public final class FastPath {
     /// Base of the payload region that holds every flow's receive and transmit rings.
     public let payloadRegion: UnsafeMutableRawPointer
     public let payloadRegionSize: Int
+    /// Our MAC as the first four and last two bytes of a frame's destination load (memory order).
+    let localMACHead: UInt32
+    let localMACTail: UInt16
 
     let flows: UnsafeMutablePointer<FlowState>
     let installed: UnsafeMutablePointer<Bool>
@@ -40,6 +43,8 @@ public final class FastPath {
     var snapshots: FlowSnapshots?
     public internal(set) var acknowledgmentsSent: UInt64 = 0
     public internal(set) var segmentsSent: UInt64 = 0
+    /// Answers to dataless unacceptable segments left out by the per-flow rate limit (`FastPath+Acceptance.swift`).
+    public internal(set) var answersSuppressed: UInt64 = 0
     /// Installed flows whose peer has not finished: the ones that share `receiveWindowBudget`.
     public internal(set) var receivingFlows = 0
     /// The most window any flow advertises now (see `FastPath+ReceiveWindow.swift`).
@@ -54,6 +59,9 @@ public final class FastPath {
         self.port = port
         self.payloadRegion = payloadRegion
         self.payloadRegionSize = payloadRegionSize
+        var localMACBytes: (UInt32, UInt16) = (0, 0)
+        withUnsafeMutableBytes(of: &localMACBytes) { configuration.localMAC.store(to: $0.baseAddress!) }
+        (localMACHead, localMACTail) = localMACBytes
         flows = .allocate(capacity: configuration.flowCapacity)
         flows.initialize(repeating: FlowState(), count: configuration.flowCapacity)
         installed = .allocate(capacity: configuration.flowCapacity)

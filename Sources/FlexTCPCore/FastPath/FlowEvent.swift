@@ -34,7 +34,7 @@ public struct FlowEvent: Sendable, Equatable {
 public enum FastPathVerdict: Int, CaseIterable, Sendable {
     /// Common case: handled entirely by the fast path.
     case handled
-    /// Not for the fast path (ARP, ICMP, SYN/FIN/RST, unknown flow, IP options or fragments): slow path.
+    /// Not for the fast path (ARP, ICMP, SYN/FIN/RST, unknown flow, IP fragments): slow path.
     case exception
     /// Malformed: truncated headers, bad lengths.
     case malformed
@@ -44,4 +44,16 @@ public enum FastPathVerdict: Int, CaseIterable, Sendable {
     case notForUs
     /// Payload outside the receive window or beyond the single out-of-order interval.
     case outOfWindow
+    /// For an established flow, but the Ethernet destination is not our MAC (broadcast, multicast,
+    /// another host's): dropped.
+    case foreignDestinationMAC
+    /// The ACK field acknowledges something we never sent (above SND.MAX): dropped and answered
+    /// with an ACK (RFC 9293 §3.10.7.4, RFC 5961 §5.2).
+    case acknowledgesUnsent
+    /// The ACK field is older than SND.UNA − MAX.SND.WND: dropped and answered with an ACK (RFC 5961 §5.2).
+    case acknowledgmentTooOld
+    /// PAWS: the timestamp is older than TS.Recent: dropped and answered with an ACK (RFC 7323 §5.3).
+    case timestampTooOld
+    /// Segment text at or beyond the peer's FIN: ignored (the ACK field is still processed).
+    case dataAfterFIN
 }

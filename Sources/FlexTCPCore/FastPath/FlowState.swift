@@ -28,7 +28,7 @@ public struct FlowCloseFlags: OptionSet, Sendable {
     /// The peer's FIN arrived in order: RCV.NXT is past it, no more bytes will arrive.
     public static let peerFinished = FlowCloseFlags(rawValue: 1 << 3)
     /// The peer's FIN came right after the out-of-order interval's last byte: it is taken when the
-    /// gap before the interval fills (and forgotten if data past it turns up).
+    /// gap before the interval fills; data past it is ignored.
     public static let peerFinAfterInterval = FlowCloseFlags(rawValue: 1 << 4)
 }
 
@@ -59,6 +59,10 @@ public struct FlowState: Sendable {
     public var maximumSegmentSize: UInt16 = 536
     public var remoteAddress: IPv4Address = .any
     public var remoteMAC: MACAddress = .zero
+    /// When we last answered a dataless unacceptable segment with an ACK (`FastPath.answerClock`
+    /// units, wrapping): such answers are rate limited per flow so two confused ends cannot start
+    /// an ACK war (RFC 5961 §7).
+    public var lastAnswerTime: UInt16 = 0
 
     // Receive side.
     /// Offset of the receive payload ring in the payload region, and its size in bytes.
@@ -75,6 +79,9 @@ public struct FlowState: Sendable {
     public var outOfOrderLength: UInt32 = 0
     /// TS.Recent: the peer's timestamp value to echo.
     public var timestampRecent: UInt32 = 0
+    /// When TS.Recent was last set (`FastPath.timestampAgeClock` units): after 24 days idle it is
+    /// no longer valid for PAWS (RFC 7323 §5.5).
+    public var timestampRecentTime: UInt32 = 0
 
     // Transmit side.
     public var transmitRingOffset: UInt32 = 0
@@ -89,6 +96,13 @@ public struct FlowState: Sendable {
     public var sendUnacknowledged: SequenceNumber = SequenceNumber(0)
     /// The peer's receive window in bytes (already scaled).
     public var peerWindow: UInt32 = 0
+    /// MAX.SND.WND (RFC 5961 §5.2): the largest window the peer has advertised (scaled).
+    public var maximumPeerWindow: UInt32 = 0
+    /// SND.WL1: the sequence number of the segment that last updated `peerWindow` (RFC 9293 §3.10.7.4).
+    public var windowUpdateSequence: SequenceNumber = SequenceNumber(0)
+    /// How far past SND.UNA we had sent when the flow was last rewound (go-back-N), less what has
+    /// been acknowledged since: after a rewind the peer may acknowledge up to there, beyond SND.NXT.
+    public var rewoundExtent: UInt32 = 0
 
     // Congestion feedback for the slow path (monotonic, wrapping).
     public var ackedBytes: UInt32 = 0
@@ -101,9 +115,16 @@ public struct FlowState: Sendable {
 
     /// SND.NXT: the sequence number of the next new byte to send (past our FIN while it is in flight).
     @inlinable
-    public var sendNext: SequenceNumber {
-        sendUnacknowledged + (closeFlags.contains(.finInFlight) ? transmitSent &+ 1 : transmitSent)
-    }
+    public var sendNext: SequenceNumber { sendUnacknowledged + sequenceNumbersInFlight }
+
+    /// SND.NXT − SND.UNA: the bytes sent and unacknowledged, plus our FIN while it is in flight.
+    @inlinable
+    public var sequenceNumbersInFlight: UInt32 { closeFlags.contains(.finInFlight) ? transmitSent &+ 1 : transmitSent }
+
+    /// SND.MAX − SND.UNA: how far past SND.UNA the peer may acknowledge (SND.MAX − 1 being the highest
+    /// sequence number ever sent, our FIN included); above `sequenceNumbersInFlight` after a rewind.
+    @inlinable
+    public var sentExtent: UInt32 { max(sequenceNumbersInFlight, rewoundExtent) }
 
     /// True when our FIN still has to be sent once the pending bytes are.
     @inlinable

@@ -35,7 +35,11 @@ extension SlowPath {
         state.receiveNext = handshake.initialReceiveSequence + 1
         state.sendUnacknowledged = handshake.initialSendSequence + 1
         state.peerWindow = handshake.peerWindow
+        state.maximumPeerWindow = handshake.peerWindow
+        state.windowUpdateSequence = handshake.initialReceiveSequence
         state.timestampRecent = handshake.options.timestampRecent
+        state.timestampRecentTime = FastPath.timestampAgeClock(now)
+        state.lastAnswerTime = FastPath.answerClock(now) &- FastPath.answerInterval
         do {
             try flows.install(flow: flow, state: state, now: now)
         } catch {
