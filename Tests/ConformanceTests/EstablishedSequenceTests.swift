@@ -93,6 +93,16 @@ struct EstablishedSequenceTests {
         try script.expect(.segment(flags: .ack, seq: our, ack: peer))
     }
 
+    @Test("RFC 9293 3.10.7.4 (Linux tcp_validate_incoming): an unacceptable segment's ACK field is not processed")
+    func outOfWindowAckIgnored() throws {
+        try script.applicationSends(data)
+        try script.expect(.segment(flags: [.ack, .psh], seq: our, ack: peer, payload: data))
+        try script.send(.ack, seq: peer + 100_000, ack: our + 14)
+        _ = script.takeSent()
+        script.advance(by: 1100 * ConformanceScript.millisecond, step: 50 * ConformanceScript.millisecond)
+        try script.expect(.segment(flags: [.ack, .psh], seq: our, ack: peer, payload: data))
+    }
+
     @Test("RFC 9293 3.10.7.4: zero window: data at RCV.NXT is not acceptable: ACK with window 0, not delivered")
     func zeroWindowData() throws {
         try fillWindow()

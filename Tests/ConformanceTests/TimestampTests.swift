@@ -51,12 +51,15 @@ struct TimestampTests {
         try script.expect(.segment(flags: .ack, seq: our, ack: peer, timestampEcho: 1000))
     }
 
-    @Test("RFC 7323 5.2: PAWS compares TSvals modulo 2^32: a TSval past the wrap is newer")
+    @Test("RFC 7323 5.2: PAWS compares TSvals modulo 2^32: with TS.Recent just below 2^32, a wrapped TSval is newer")
     func pawsWrap() throws {
-        try script.send(.ack, seq: peer, ack: our, options: timestamps(0xFFFF_FF00), payload: Array(data[..<7]))
-        try script.expect(.segment(flags: .ack, ack: peer + 7, timestampEcho: 0xFFFF_FF00))
-        try script.send(.ack, seq: peer + 7, ack: our, options: timestamps(0x10), payload: Array(data[7...]))
-        try script.expect(.segment(flags: .ack, ack: peer + 14, timestampEcho: 0x10))
+        let script = try ConformanceScript.listening()
+        script.peerTimestamp = 0xFFFF_FF00
+        try script.peerSendsSYN(offer: .init(timestamps: true))
+        try script.peerCompletesHandshake()
+        script.peerTimestamp = 0x10
+        try script.send(.ack, seq: script.irs + 1, ack: script.iss + 1, payload: data)
+        try script.expect(.segment(flags: .ack, ack: script.irs + 15, timestampEcho: 0x10))
         #expect(script.delivered == data)
     }
 
