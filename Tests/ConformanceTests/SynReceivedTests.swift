@@ -146,6 +146,17 @@ struct SynSentTests {
         #expect(script.state == .synSent)
     }
 
+    @Test("RFC 9293 3.10.7.3 SYN-SENT: a SYN alone (simultaneous open) gets SYN-ACK SEQ=ISS ACK=SEG.SEQ+1; the ACK establishes")
+    func simultaneousOpen() throws {
+        try script.send(.syn, seq: 7000, options: TCPOptions(maximumSegmentSize: 1460))
+        try script.expect(.segment(flags: [.syn, .ack], seq: script.iss, ack: 7001))
+        try script.send(.ack, seq: 7001, ack: script.iss + 1)
+        // Nothing is owed here; a redundant ACK with the right numbers is harmless.
+        #expect(script.takeSent().allSatisfy { $0.segment.flags == .ack && $0.segment.acknowledgmentNumber == 7001 })
+        #expect(script.state == .established)
+        #expect(script.flowEvents.count == 1)
+    }
+
     @Test("RFC 6298 / RFC 9293 3.8.1: our SYN is retransmitted after 1 s with the same ISS")
     func synRetransmitted() throws {
         script.advance(by: 990 * ConformanceScript.millisecond)
