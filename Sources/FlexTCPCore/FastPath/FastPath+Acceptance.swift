@@ -24,22 +24,33 @@ extension FastPath {
     /// RFC 7323 §5.5: a TS.Recent set more than 24 days ago is no longer valid, in `timestampAgeClock` units.
     static let timestampRecentLifetime = UInt32((24 * 86_400 * 1_000_000_000 as UInt64) >> 30)
 
-    /// Why `segment` must be dropped unused (nil: it is acceptable): its timestamp is older than a
-    /// valid TS.Recent, or its ACK field lies outside SND.UNA − MAX.SND.WND ... SND.MAX.
+    /// Why `segment` must be dropped unused (nil: it is acceptable), in RFC 7323's order: its
+    /// timestamp is older than a valid TS.Recent (R1); it lies outside the receive window (RFC 9293
+    /// "first, check sequence number"); or its ACK field lies outside SND.UNA − MAX.SND.WND ... SND.MAX.
+    ///
+    /// The window test is Linux's (tcp_sequence): a segment is unacceptable when it ends before
+    /// RCV.NXT (SEG.SEQ + SEG.LEN, a FIN counting one) or starts beyond RCV.NXT + RCV.WND. So a
+    /// keep-alive or zero-window probe at RCV.NXT − 1 is answered without its ACK field being used,
+    /// while data at RCV.NXT into a zero window is acceptable (its ACK is processed, the text
+    /// dropped), which is RFC 9293's "special allowance" for valid ACKs when RCV.WND is zero.
     func rejection(of segment: ReceivedSegment, state: UnsafePointer<FlowState>, now: UInt64) -> FastPathVerdict? {
         if let timestamps = segment.timestamps, state.pointee.options.contains(.timestamps),
            Int32(bitPattern: timestamps.value &- state.pointee.timestampRecent) < 0,
            FastPath.timestampAgeClock(now) &- state.pointee.timestampRecentTime <= FastPath.timestampRecentLifetime {
             return .timestampTooOld
         }
+        let offset = Int64(segment.sequence - state.pointee.receiveNext)
+        let end = offset &+ Int64(segment.payloadLength) &+ (segment.flags.contains(.fin) ? 1 : 0)
+        if end < 0 || offset > Int64(state.pointee.receiveSpace) { return .outOfWindow }
         let advance = segment.acknowledgment - state.pointee.sendUnacknowledged
         if advance > 0 && advance.magnitude > state.pointee.sentExtent { return .acknowledgesUnsent }
         if advance < 0 && advance.magnitude > state.pointee.maximumPeerWindow { return .acknowledgmentTooOld }
         return nil
     }
 
-    /// Answers a dropped segment with an ACK of our current SND.NXT and RCV.NXT; for a dataless
-    /// segment at most once per `answerInterval` per flow (see above). Returns whether it answered.
+    /// Answers a dropped segment with an ACK of our current SND.NXT and RCV.NXT (with SACK, a D-SACK
+    /// block for text we already hold); for a dataless segment at most once per `answerInterval` per
+    /// flow (see above). Returns whether it answered.
     @discardableResult
     func answerUnacceptable(_ segment: ReceivedSegment, state: UnsafeMutablePointer<FlowState>, now: UInt64) -> Bool {
         if segment.payloadLength == 0 {
@@ -50,7 +61,7 @@ extension FastPath {
             }
             state.pointee.lastAnswerTime = time
         }
-        sendAcknowledgment(state, flags: .ack, now: now)
+        sendAcknowledgment(state, flags: .ack, now: now, duplicate: duplicateBlock(segment, state: state))
         return true
     }
 

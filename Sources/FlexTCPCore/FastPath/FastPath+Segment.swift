@@ -82,10 +82,14 @@ extension FastPath {
         // A fast retransmit rewound the ring, or the window opened for a flow the queue manager
         // dropped as blocked: whatever may be sent now must be queued.
         queueSendable(flow, state, now: now)
-        // Data and FINs are ACKed; so is an empty segment below RCV.NXT (a zero-window or keep-alive
-        // probe). Text after the peer's FIN is not: see `placePayload`.
-        if verdict != .dataAfterFIN
-            && (segment.payloadLength > 0 || segment.flags.contains(.fin) || segment.sequence - state.pointee.receiveNext < 0) {
+        // Data and FINs are ACKed (empty segments below RCV.NXT, such as keep-alives, were answered by
+        // `rejection`). Text after the peer's FIN is not (see `placePayload`), except in TIME-WAIT —
+        // both FINs done — where Linux answers it with an ACK of RCV.NXT (tcp_timewait_state_process).
+        if verdict == .dataAfterFIN {
+            if state.pointee.closeFlags.isSuperset(of: [.peerFinished, .finAcknowledged]) {
+                answerUnacceptable(segment, state: state, now: now)
+            }
+        } else if segment.payloadLength > 0 || segment.flags.contains(.fin) {
             sendAcknowledgment(state, flags: segment.congestionExperienced ? [.ack, .ece] : .ack, now: now, duplicate: duplicate)
         }
         return verdict
@@ -136,8 +140,8 @@ extension FastPath {
         length = min(length, space &- UInt32(offset))
         // No byte of the stream lies at or beyond the peer's FIN (RFC 9293: text after a FIN is
         // ignored). Such text is dropped without an ACK, as Linux does in CLOSE-WAIT, CLOSING and
-        // LAST-ACK (tcp_rcv_state_process) and as RFC 9293 says for acceptable segments; in TIME-WAIT
-        // Linux answers with a rate-limited ACK, which the fast path, not knowing that state, does not.
+        // LAST-ACK (tcp_rcv_state_process) and as RFC 9293 says for acceptable segments; `handle`
+        // answers it in TIME-WAIT, as Linux does.
         if let fin = peerFINSequence(state) {
             let beforeFIN = fin - (state.pointee.receiveNext + UInt32(offset))
             guard beforeFIN > 0 else { return (.dataAfterFIN, 0, 0) }
