@@ -20,6 +20,7 @@ public struct FlowInvariant: Sendable {
     public static let standard: [FlowInvariant] = [
         streamPrefix, stackStreamPrefix, receiveNextBeforeFIN, endOfStreamAtFIN,
         ringPositions, receiveSpace, transmitBytes, receiveAccounting, transmitAccounting, outOfOrderInWindow,
+        senderLiveness,
     ]
 
     /// The application's byte stream (read, and still waiting in the ring) is a prefix of what the
@@ -33,6 +34,12 @@ public struct FlowInvariant: Sendable {
         if let position = harness.stackStreamMismatch { return "byte at position \(position) differs from what the application wrote" }
         return harness.peerReceived > harness.applicationWritten
             ? "peer received \(harness.peerReceived) bytes, application wrote \(harness.applicationWritten)" : nil
+    }
+
+    /// A flow with bytes (or a FIN) to send is queued to send, in flight under the retransmission
+    /// timer, or probing a closed window (`SlowPath.senderStall`).
+    public static let senderLiveness = FlowInvariant("a sender with queued bytes always has a reason to act") { harness in
+        harness.stack.slowPath.senderStall(of: harness.flow, in: harness.stack.fastPath, now: harness.now)
     }
 
     /// RCV.NXT never passes the peer's FIN (at position `peerStreamLength`, occupying one number).
