@@ -79,7 +79,7 @@ public struct FlowInvariant: Sendable {
     public static let receiveAccounting = FlowInvariant("read + unread = RCV.NXT − IRS − 1 (− FIN)") { harness in
         guard let state = harness.flowState else { return nil }
         let inOrder = harness.peerPosition(of: state.receiveNext.rawValue) - (state.closeFlags.contains(.peerFinished) ? 1 : 0)
-        let held = Int(state.receiveRingSize) - Int(state.receiveSpace)
+        let held = Int(state.unreadByteCount)
         return harness.applicationRead + held == inOrder ? nil : "read \(harness.applicationRead) + unread \(held) ≠ \(inOrder) in order"
     }
 
@@ -88,7 +88,7 @@ public struct FlowInvariant: Sendable {
         guard let state = harness.flowState else { return nil }
         var acknowledged = Int(Int32(bitPattern: state.sendUnacknowledged.rawValue &- harness.stackInitialSequence &- 1))
         if state.closeFlags.contains(.finAcknowledged) { acknowledged -= 1 }
-        let total = acknowledged + Int(state.transmitSent) + Int(state.transmitPending)
+        let total = acknowledged + Int(state.transmitByteCount)
         return total == harness.applicationWritten ? nil : "acknowledged \(acknowledged) + in ring = \(total) ≠ written \(harness.applicationWritten)"
     }
 

@@ -138,9 +138,8 @@ public final class FuzzHarness {
     /// differs from the peer's stream, or nil: catches a corruption at the frame that causes it.
     public func firstUnreadMismatch() -> Int? {
         guard let state = flowState, state.receiveSpace <= state.receiveRingSize, state.receiveHead < state.receiveRingSize else { return nil }
-        let held = Int(state.receiveRingSize - state.receiveSpace), size = Int(state.receiveRingSize)
+        let held = Int(state.unreadByteCount), size = Int(state.receiveRingSize), start = Int(state.unreadStart)
         let ring = stack.fastPath.payloadRegion + Int(state.receiveRingOffset)
-        let start = (Int(state.receiveHead) + size - held) % size
         for index in 0..<held where ring.load(fromByteOffset: (start + index) % size, as: UInt8.self) != FuzzStreams.peerByte(at: applicationRead + index) {
             return applicationRead + index
         }

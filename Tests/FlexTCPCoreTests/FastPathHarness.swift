@@ -87,12 +87,10 @@ final class FastPathPair {
     /// The application on `side` appends as much of `bytes` as fits in its transmit ring; returns how many.
     func send(_ bytes: ArraySlice<UInt8>, from side: FastPath) -> Int {
         guard let state = side.state(of: 0) else { return 0 }
-        let used = state.transmitSent + state.transmitPending
-        let count = min(UInt32(bytes.count), state.transmitRingSize - used)
+        let count = min(UInt32(bytes.count), state.transmitSpace)
         guard count > 0 else { return 0 }
         let ring = PayloadRing(base: side.payloadRegion + Int(state.transmitRingOffset), size: state.transmitRingSize)
-        let tail = PayloadRing.advance(state.transmitHead, by: used, size: state.transmitRingSize)
-        bytes.prefix(Int(count)).withUnsafeBytes { ring.write($0.baseAddress!, count: count, at: tail) }
+        bytes.prefix(Int(count)).withUnsafeBytes { ring.write($0.baseAddress!, count: count, at: state.transmitTail) }
         _ = side.applicationQueued(flow: 0, bytes: count, now: clock.now())
         return Int(count)
     }

@@ -91,11 +91,11 @@ struct RetransmissionTests {
         #expect(pair.b.fastPath.state(of: flowB)?.receiveSpace == 0)
 
         // The receiver reads what it held; the rest follows.
-        let held = pair.b.fastPath.state(of: flowB)!.receiveRingSize
-        var receivedHeld = [UInt8](repeating: 0, count: Int(held))
         let state = pair.b.fastPath.state(of: flowB)!
+        let held = state.unreadByteCount
+        var receivedHeld = [UInt8](repeating: 0, count: Int(held))
         let ring = PayloadRing(base: pair.b.fastPath.payloadRegion + Int(state.receiveRingOffset), size: state.receiveRingSize)
-        receivedHeld.withUnsafeMutableBytes { ring.read(into: $0.baseAddress!, count: held, at: PayloadRing.advance(state.receiveHead, by: 0, size: held)) }
+        receivedHeld.withUnsafeMutableBytes { ring.read(into: $0.baseAddress!, count: held, at: state.unreadStart) }
         pair.b.received[flowB] = receivedHeld
         #expect(pair.b.fastPath.applicationFreed(flow: flowB, bytes: held, now: pair.now))
         #expect(pair.run {

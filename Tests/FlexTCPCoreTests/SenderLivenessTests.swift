@@ -126,7 +126,7 @@ struct SenderLivenessScenario {
             client.slowPath.close(flow: flow, now: now)
         }
         for (flow, reader) in readers where peer.slowPath.state(of: flow) == .closeWait && reader.backlog.isEmpty {
-            if let state = peer.fastPath.state(of: flow), state.receiveSpace == state.receiveRingSize {
+            if let state = peer.fastPath.state(of: flow), state.unreadByteCount == 0 {
                 peer.slowPath.close(flow: flow, now: now)
             }
         }
@@ -150,7 +150,7 @@ struct SlowEchoReader {
             pausedUntil = now + UInt64.random(in: 1...30, using: &random) * StackPair.millisecond
             return
         }
-        let held = state.receiveRingSize - state.receiveSpace
+        let held = state.unreadByteCount
         guard held > 0, Bool.random(using: &random) else { return }
         backlog = stack.readHeld(on: flow, upTo: UInt32.random(in: 1...held, using: &random), now: now)
         let written = stack.sendMessages(backlog[...], on: flow, upTo: backlog.count, now: now)
@@ -163,12 +163,10 @@ extension TestStack {
     /// flow, oldest first.
     func readHeld(on flow: FlowIndex, upTo limit: UInt32, now: UInt64) -> [UInt8] {
         guard let state = fastPath.state(of: flow) else { return [] }
-        let held = state.receiveRingSize - state.receiveSpace
-        let count = min(held, limit)
+        let count = min(state.unreadByteCount, limit)
         var bytes = [UInt8](repeating: 0, count: Int(count))
         let ring = PayloadRing(base: fastPath.payloadRegion + Int(state.receiveRingOffset), size: state.receiveRingSize)
-        let start = PayloadRing.advance(state.receiveHead, by: state.receiveRingSize - held, size: state.receiveRingSize)
-        bytes.withUnsafeMutableBytes { ring.read(into: $0.baseAddress!, count: count, at: start) }
+        bytes.withUnsafeMutableBytes { ring.read(into: $0.baseAddress!, count: count, at: state.unreadStart) }
         _ = fastPath.applicationFreed(flow: flow, bytes: count, now: now)
         return bytes
     }

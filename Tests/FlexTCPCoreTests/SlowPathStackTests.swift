@@ -56,12 +56,10 @@ final class TestStack {
     /// Appends as much of `bytes` as fits to the flow's transmit ring; returns how many.
     func send(_ bytes: ArraySlice<UInt8>, on flow: FlowIndex, now: UInt64) -> Int {
         guard let state = fastPath.state(of: flow) else { return 0 }
-        let used = state.transmitSent + state.transmitPending
-        let count = min(UInt32(bytes.count), state.transmitRingSize - used)
+        let count = min(UInt32(bytes.count), state.transmitSpace)
         guard count > 0 else { return 0 }
         let ring = PayloadRing(base: fastPath.payloadRegion + Int(state.transmitRingOffset), size: state.transmitRingSize)
-        let tail = PayloadRing.advance(state.transmitHead, by: used, size: state.transmitRingSize)
-        bytes.prefix(Int(count)).withUnsafeBytes { ring.write($0.baseAddress!, count: count, at: tail) }
+        bytes.prefix(Int(count)).withUnsafeBytes { ring.write($0.baseAddress!, count: count, at: state.transmitTail) }
         return fastPath.applicationQueued(flow: flow, bytes: count, now: now) ? Int(count) : 0
     }
 

@@ -24,7 +24,7 @@ final class ThreadedEchoServer {
             }
             finished.removeAll { flow in
                 guard let state = slowPath.flows.state(of: flow) else { return true }
-                guard state.receiveSpace == state.receiveRingSize else { return false }
+                guard state.unreadByteCount == 0 else { return false }
                 slowPath.close(flow: flow, now: now)
                 return true
             }
@@ -38,18 +38,14 @@ final class ThreadedEchoServer {
     /// Copies what the flow received and fits into its transmit ring (nothing for a free index).
     private static func echo(_ flow: FlowIndex, on fastPath: FastPath, now: UInt64) {
         guard let state = fastPath.state(of: flow) else { return }
-        let held = state.receiveRingSize - state.receiveSpace
-        let room = state.transmitRingSize - state.transmitSent - state.transmitPending
-        let count = min(held, room)
+        let count = min(state.unreadByteCount, state.transmitSpace)
         guard count > 0, !state.closeFlags.contains(.finQueued) else { return }
-        let start = PayloadRing.advance(state.receiveHead, by: state.receiveRingSize - held, size: state.receiveRingSize)
-        let tail = PayloadRing.advance(state.transmitHead, by: state.transmitSent + state.transmitPending, size: state.transmitRingSize)
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: Int(count), alignment: 16)
         defer { scratch.deallocate() }
         PayloadRing(base: fastPath.payloadRegion + Int(state.receiveRingOffset), size: state.receiveRingSize)
-            .read(into: scratch, count: count, at: start)
+            .read(into: scratch, count: count, at: state.unreadStart)
         PayloadRing(base: fastPath.payloadRegion + Int(state.transmitRingOffset), size: state.transmitRingSize)
-            .write(UnsafeRawPointer(scratch), count: count, at: tail)
+            .write(UnsafeRawPointer(scratch), count: count, at: state.transmitTail)
         fastPath.applicationQueued(flow: flow, bytes: count, now: now)
         fastPath.applicationFreed(flow: flow, bytes: count, now: now)
     }

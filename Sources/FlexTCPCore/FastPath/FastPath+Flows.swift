@@ -87,8 +87,7 @@ extension FastPath {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return false }
         let state = flows + Int(flow)
         guard !state.pointee.closeFlags.contains(.finQueued) else { return false }
-        let used = UInt64(state.pointee.transmitSent) + UInt64(state.pointee.transmitPending) + UInt64(bytes)
-        guard used <= UInt64(state.pointee.transmitRingSize) else { return false }
+        guard bytes <= state.pointee.transmitSpace else { return false }
         state.pointee.transmitPending &+= bytes
         publishSnapshot(flow)
         queueManager.add(flow: flow, bytes: bytes, now: now)
@@ -101,8 +100,7 @@ extension FastPath {
     public func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return false }
         let state = flows + Int(flow)
-        let held = state.pointee.receiveRingSize &- state.pointee.receiveSpace
-        guard bytes <= held else { return false }
+        guard bytes <= state.pointee.unreadByteCount else { return false }
         let wasClosed = state.pointee.advertisedWindow(limitedTo: receiveWindowLimit) == 0
         state.pointee.receiveSpace &+= bytes
         publishSnapshot(flow)

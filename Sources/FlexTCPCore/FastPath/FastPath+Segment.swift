@@ -23,7 +23,7 @@ extension FastPath {
         // go-back-N rewind SND.MAX is beyond SND.NXT, and the peer may acknowledge pending ring bytes).
         let advance = segment.acknowledgment - state.pointee.sendUnacknowledged
         if advance > 0 {
-            let outstanding = state.pointee.transmitSent &+ state.pointee.transmitPending
+            let outstanding = state.pointee.transmitByteCount
             acknowledged = min(advance.magnitude, outstanding)
             // Our FIN follows the last ring byte: an ACK one past it acknowledges the FIN too.
             if advance.magnitude > outstanding {
@@ -33,8 +33,7 @@ extension FastPath {
             }
             state.pointee.sendUnacknowledged = segment.acknowledgment
             state.pointee.rewoundExtent = state.pointee.rewoundExtent > advance.magnitude ? state.pointee.rewoundExtent &- advance.magnitude : 0
-            let ring = state.pointee.transmitRingSize
-            state.pointee.transmitHead = PayloadRing.advance(state.pointee.transmitHead, by: acknowledged, size: ring)
+            state.pointee.transmitHead = state.pointee.transmitRingPosition(fromHead: acknowledged)
             if acknowledged <= state.pointee.transmitSent {
                 state.pointee.transmitSent &-= acknowledged
             } else {
@@ -148,7 +147,7 @@ extension FastPath {
             length = min(length, beforeFIN.magnitude)
         }
         let ring = PayloadRing(base: payloadRegion + Int(state.pointee.receiveRingOffset), size: state.pointee.receiveRingSize)
-        let writePosition = PayloadRing.advance(state.pointee.receiveHead, by: UInt32(offset), size: ring.size)
+        let writePosition = state.pointee.receiveRingPosition(fromHead: UInt32(offset))
 
         if offset > 0 {
             return (placeOutOfOrder(payload, length: length, offset: UInt32(offset), at: writePosition, ring: ring, state: state), 0, 0)
@@ -165,7 +164,7 @@ extension FastPath {
             }
         }
         let position = state.pointee.receiveHead
-        state.pointee.receiveHead = PayloadRing.advance(position, by: delivered, size: ring.size)
+        state.pointee.receiveHead = state.pointee.receiveRingPosition(fromHead: delivered)
         state.pointee.receiveSpace &-= delivered
         state.pointee.receiveNext += delivered
         return (.handled, delivered, position)

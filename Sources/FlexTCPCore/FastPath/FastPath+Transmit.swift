@@ -56,8 +56,7 @@ extension FastPath {
                           payloadLength: UInt32, flags: TCPFlags, now: UInt64) -> Int {
         let headerLength = SegmentHeaders.headerLength(of: state.pointee, flags: flags)
         let ring = PayloadRing(base: payloadRegion + Int(state.pointee.transmitRingOffset), size: state.pointee.transmitRingSize)
-        let position = PayloadRing.advance(state.pointee.transmitHead, by: state.pointee.transmitSent, size: ring.size)
-        ring.read(into: frame + headerLength, count: payloadLength, at: position)
+        ring.read(into: frame + headerLength, count: payloadLength, at: state.pointee.unsentStart)
         var flags = flags
         if payloadLength > 0 && state.pointee.congestionWindowReducedDue {
             flags.insert(.cwr)

@@ -40,7 +40,7 @@ extension Stack {
     /// Received bytes waiting to be read.
     public func readableBytes(on flow: FlowIndex) -> Int {
         guard let state = fastPath.state(of: flow) else { return 0 }
-        return Int(state.receiveRingSize &- state.receiveSpace)
+        return Int(state.unreadByteCount)
     }
 
     /// True when the peer has finished and every byte it sent has been read.
@@ -52,12 +52,9 @@ extension Stack {
     /// reopening the window). Returns how many; 0 when nothing is waiting (see `isEndOfStream`).
     public func read(from flow: FlowIndex, into buffer: UnsafeMutableRawBufferPointer, now: UInt64) -> Int {
         guard let state = fastPath.state(of: flow), let destination = buffer.baseAddress else { return 0 }
-        let held = state.receiveRingSize &- state.receiveSpace
-        let count = min(held, UInt32(clamping: buffer.count))
+        let count = min(state.unreadByteCount, UInt32(clamping: buffer.count))
         guard count > 0 else { return 0 }
-        // The unread bytes end at the receive head.
-        let start = PayloadRing.advance(state.receiveHead, by: state.receiveRingSize &- held, size: state.receiveRingSize)
-        ring(at: state.receiveRingOffset, size: state.receiveRingSize).read(into: destination, count: count, at: start)
+        ring(at: state.receiveRingOffset, size: state.receiveRingSize).read(into: destination, count: count, at: state.unreadStart)
         fastPath.applicationFreed(flow: flow, bytes: count, now: now)
         return Int(count)
     }
@@ -65,7 +62,7 @@ extension Stack {
     /// Bytes `write` would take now.
     public func writableBytes(on flow: FlowIndex) -> Int {
         guard canSend(on: flow), let state = fastPath.state(of: flow) else { return 0 }
-        return Int(state.transmitRingSize &- state.transmitSent &- state.transmitPending)
+        return Int(state.transmitSpace)
     }
 
     /// Copies as much of `bytes` as the transmit ring has room for after the queued bytes and
@@ -73,11 +70,9 @@ extension Stack {
     /// cannot send (not open, or closed by us).
     public func write(to flow: FlowIndex, from bytes: UnsafeRawBufferPointer, now: UInt64) -> Int {
         guard canSend(on: flow), let state = fastPath.state(of: flow), let source = bytes.baseAddress else { return 0 }
-        let used = state.transmitSent &+ state.transmitPending
-        let count = min(UInt32(clamping: bytes.count), state.transmitRingSize &- used)
+        let count = min(UInt32(clamping: bytes.count), state.transmitSpace)
         guard count > 0 else { return 0 }
-        let tail = PayloadRing.advance(state.transmitHead, by: used, size: state.transmitRingSize)
-        ring(at: state.transmitRingOffset, size: state.transmitRingSize).write(source, count: count, at: tail)
+        ring(at: state.transmitRingOffset, size: state.transmitRingSize).write(source, count: count, at: state.transmitTail)
         return fastPath.applicationQueued(flow: flow, bytes: count, now: now) ? Int(count) : 0
     }
 

@@ -166,11 +166,9 @@ final class ConformanceScript {
     func applicationSends(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) throws {
         let flow = try #require(flow, sourceLocation: sourceLocation)
         let state = try #require(fastPath.state(of: flow), sourceLocation: sourceLocation)
-        let used = state.transmitSent + state.transmitPending
-        try #require(UInt32(bytes.count) <= state.transmitRingSize - used, sourceLocation: sourceLocation)
+        try #require(UInt32(bytes.count) <= state.transmitSpace, sourceLocation: sourceLocation)
         let ring = PayloadRing(base: fastPath.payloadRegion + Int(state.transmitRingOffset), size: state.transmitRingSize)
-        let tail = PayloadRing.advance(state.transmitHead, by: used, size: state.transmitRingSize)
-        bytes.withUnsafeBytes { ring.write($0.baseAddress!, count: UInt32(bytes.count), at: tail) }
+        bytes.withUnsafeBytes { ring.write($0.baseAddress!, count: UInt32(bytes.count), at: state.transmitTail) }
         #expect(fastPath.applicationQueued(flow: flow, bytes: UInt32(bytes.count), now: now), sourceLocation: sourceLocation)
         step()
     }
