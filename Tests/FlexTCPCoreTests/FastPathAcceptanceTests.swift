@@ -294,6 +294,22 @@ struct FastPathAcceptanceTests {
         #expect(peer.verdicts(.dataAfterFIN) == 1)
     }
 
+    @Test("an in-order FIN purges an out-of-order interval beyond it: nothing past the FIN is delivered or SACKed",
+          arguments: [(intervalOffset: 50, intervalLength: 50, finSegmentLength: 60), (intervalOffset: 50, intervalLength: 10,
+                                                                                     finSegmentLength: 10)])
+    func inOrderFINPurgesIntervalBeyond(intervalOffset: Int32, intervalLength: Int, finSegmentLength: Int) throws {
+        let peer = try ScriptedPeer()
+        let data = StackPair.pattern(count: 200, seed: 36)
+        try peer.send(offset: intervalOffset, payload: Array(data[Int(intervalOffset)..<Int(intervalOffset) + intervalLength]))
+        try peer.send(offset: 0, flags: [.ack, .fin], payload: Array(data[..<finSegmentLength]))
+        peer.step()
+        let state = try #require(peer.state)
+        #expect(peer.received == Array(data[..<finSegmentLength]))
+        #expect(state.receiveNext == peer.initial.receiveNext + UInt32(finSegmentLength + 1))
+        #expect(state.closeFlags.contains(.peerFinished) && state.outOfOrderLength == 0)
+        #expect(peer.replies().last?.acknowledgmentNumber == peer.initial.receiveNext + UInt32(finSegmentLength + 1))
+    }
+
     @Test("seeded segments around a FIN, overlapping it and beyond it, never extend the stream past the FIN",
           arguments: [1, 2, 3] as [UInt64])
     func seededSegmentsAroundFIN(seed: UInt64) throws {

@@ -62,7 +62,9 @@ extension FastPath {
         let finishes = segment.flags.contains(.fin) && segmentEnd == state.pointee.receiveNext
             && !state.pointee.closeFlags.contains(.peerFinAfterInterval)
         if finishes || (state.pointee.closeFlags.contains(.peerFinAfterInterval) && state.pointee.outOfOrderLength == 0) {
-            // In order, or held after the interval that this segment just joined to the stream.
+            // In order, or held after the interval that this segment just joined to the stream; an
+            // interval left beyond a FIN that carried no text holds no byte of the stream either.
+            state.pointee.outOfOrderLength = 0
             state.pointee.receiveNext += 1
             state.pointee.closeFlags.remove(.peerFinAfterInterval)
             state.pointee.closeFlags.insert(.peerFinished)
@@ -155,7 +157,12 @@ extension FastPath {
         ring.write(payload, count: length, at: writePosition)
         var delivered = length
         let end = state.pointee.receiveNext + length
-        if state.pointee.outOfOrderLength > 0 {
+        if segment.flags.contains(.fin) && end == segment.sequence + segment.payloadLength
+            && !state.pointee.closeFlags.contains(.peerFinAfterInterval) {
+            // The stream ends here: an out-of-order interval beyond the FIN holds no byte of it
+            // (Linux's tcp_fin purges its out-of-order queue the same way).
+            state.pointee.outOfOrderLength = 0
+        } else if state.pointee.outOfOrderLength > 0 {
             let intervalEnd = state.pointee.outOfOrderStart + state.pointee.outOfOrderLength
             if !(end < state.pointee.outOfOrderStart) {
                 // The gap is closed: everything up to the interval's end is now in order.
