@@ -157,6 +157,16 @@ struct SynSentTests {
         #expect(script.flowEvents.count == 1)
     }
 
+    @Test("RFC 9293 3.10.7.3 SYN-SENT: text on the ACK that completes a simultaneous open is delivered and acknowledged")
+    func simultaneousOpenWithText() throws {
+        try script.send(.syn, seq: 7000, options: TCPOptions(maximumSegmentSize: 1460))
+        try script.expect(.segment(flags: [.syn, .ack], seq: script.iss, ack: 7001))
+        try script.send(.ack, seq: 7001, ack: script.iss + 1, payload: ConformanceScript.bytes(5))
+        try script.expect(.segment(flags: .ack, seq: script.iss + 1, ack: 7006))
+        #expect(script.delivered == ConformanceScript.bytes(5))
+        #expect(script.state == .established)
+    }
+
     @Test("RFC 6298 / RFC 9293 3.8.1: our SYN is retransmitted after 1 s with the same ISS")
     func synRetransmitted() throws {
         script.advance(by: 990 * ConformanceScript.millisecond)

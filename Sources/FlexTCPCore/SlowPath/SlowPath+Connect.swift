@@ -79,7 +79,12 @@ extension SlowPath {
             return failConnect(flow, reason: .outOfResources)
         }
         counters.activeOpens &+= 1
-        sendFlowSegment(state, sequence: state.sendNext, flags: .ack, now: now)
+        guard !inbound.segment.flags.contains(.syn) else {
+            return sendFlowSegment(state, sequence: state.sendNext, flags: .ack, now: now)
+        }
+        // The ACK that completes a simultaneous open owes no answer; text or a FIN riding on it goes
+        // where it would on an established flow (and is acknowledged there).
+        if inbound.payloadLength > 0 || inbound.segment.flags.contains(.fin) { handleConnectionSegment(inbound, flow: flow, now: now) }
     }
 
     func failConnect(_ flow: FlowIndex, reason: ConnectionAbortReason) {
