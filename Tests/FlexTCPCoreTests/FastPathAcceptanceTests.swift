@@ -294,6 +294,24 @@ struct FastPathAcceptanceTests {
         #expect(peer.verdicts(.dataAfterFIN) == 1)
     }
 
+    @Test("window updates with the same SEQ and ACK: a smaller one may be stale (reordered) and is ignored; a larger or zero one is taken")
+    func reorderedWindowUpdates() throws {
+        let peer = try ScriptedPeer()
+        let shift = UInt32(peer.initial.sendWindowShift)
+        try peer.send(window: 30_000)
+        peer.step()
+        #expect(try #require(peer.state).peerWindow == 30_000 << shift)
+        try peer.send(window: 2_000)
+        peer.step()
+        #expect(try #require(peer.state).peerWindow == 30_000 << shift)
+        try peer.send(window: 40_000)
+        peer.step()
+        #expect(try #require(peer.state).peerWindow == 40_000 << shift)
+        try peer.send(window: 0)
+        peer.step()
+        #expect(try #require(peer.state).peerWindow == 0)
+    }
+
     @Test("an in-order FIN purges an out-of-order interval beyond it: nothing past the FIN is delivered or SACKed",
           arguments: [(intervalOffset: 50, intervalLength: 50, finSegmentLength: 60), (intervalOffset: 50, intervalLength: 10,
                                                                                      finSegmentLength: 10)])

@@ -100,10 +100,16 @@ extension FastPath {
     /// not older than the segment that last set it (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal
     /// and SND.WL2 ≤ SEG.ACK — which always holds here, as SND.WL2 ≤ SND.UNA ≤ SEG.ACK, so SND.WL2 is
     /// not kept). A segment whose ACK moves SND.UNA was sent after every segment seen so far, so its
-    /// window always counts, whatever its sequence number (as in Linux's tcp_may_update_window).
+    /// window always counts, whatever its sequence number. With SEG.SEQ = SND.WL1 and SND.UNA unmoved,
+    /// two window updates may have been reordered, so only a larger window or a zero one is taken
+    /// (Linux's tcp_may_update_window).
     func updatePeerWindow(_ segment: ReceivedSegment, advance: Int32, state: UnsafeMutablePointer<FlowState>) {
-        guard advance > 0 || (advance == 0 && !(segment.sequence < state.pointee.windowUpdateSequence)) else { return }
         let window = UInt32(segment.window) << UInt32(state.pointee.sendWindowShift)
+        let lastUpdate = state.pointee.windowUpdateSequence
+        guard advance > 0
+            || (advance == 0 && (lastUpdate < segment.sequence
+                                 || (segment.sequence == lastUpdate && (window > state.pointee.peerWindow || window == 0))))
+        else { return }
         state.pointee.peerWindow = window
         state.pointee.windowUpdateSequence = segment.sequence
         if window > state.pointee.maximumPeerWindow { state.pointee.maximumPeerWindow = window }
