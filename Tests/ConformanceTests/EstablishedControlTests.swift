@@ -68,12 +68,26 @@ struct EstablishedControlTests {
         #expect(script.state == .established)
     }
 
-    @Test("RFC 5961 7: challenge ACKs are rate-limited per second")
-    func challengeRateLimit() throws {
-        let script = try ConformanceScript.established { $0.challengeAcknowledgmentsPerSecond = 2 }
+    @Test("RFC 5961 7 / CVE-2016-5696: the per-second challenge-ACK budget is not a fixed count")
+    func challengeBudgetVaries() throws {
+        let script = try ConformanceScript.established { $0.challengeAcknowledgmentsPerSecond = 4 }
         let peer = script.irs + 1
-        for offset in 1...4 { try script.send(.rst, seq: peer + UInt32(offset)) }
-        #expect(script.takeSent().count == 2)
+        var budgets: Set<Int> = []
+        for _ in 0..<12 {
+            for offset in 1...12 { try script.send(.rst, seq: peer + UInt32(offset)) }
+            budgets.insert(script.takeSent().count)
+            script.advance(by: ConformanceScript.second, step: ConformanceScript.second)
+        }
+        #expect(budgets.count > 1 && budgets.allSatisfy { (2..<6).contains($0) }, "\(budgets)")
+        #expect(script.state == .established)
+    }
+
+    @Test("RFC 5961 7: challenge ACKs are rate-limited per second, to a budget drawn at random (Linux, CVE-2016-5696)")
+    func challengeRateLimit() throws {
+        let script = try ConformanceScript.established { $0.challengeAcknowledgmentsPerSecond = 4 }
+        let peer = script.irs + 1
+        for offset in 1...12 { try script.send(.rst, seq: peer + UInt32(offset)) }
+        #expect((2..<6).contains(script.takeSent().count))
         script.advance(by: ConformanceScript.second, step: ConformanceScript.second)
         try script.send(.syn, seq: peer)
         try script.expect(.segment(flags: .ack, seq: script.iss + 1, ack: peer))

@@ -73,18 +73,22 @@ extension SlowPath {
         sendFlowSegment(state, sequence: state.sendNext, flags: .ack, now: now)
     }
 
-    /// True (counted as sent) when one more challenge ACK fits in this second's budget
-    /// (`challengeAcknowledgmentsPerSecond`, shared by all connections); false (counted as suppressed) otherwise.
+    /// Takes one challenge ACK from this second's budget; false (counted as suppressed) when it is
+    /// spent. The budget is drawn anew each second from [limit/2, limit/2 + limit) with a secret-seeded
+    /// generator, as Linux does since CVE-2016-5696: a fixed, host-wide count would let an off-path
+    /// attacker spend it on a connection of its own and learn, by counting its own challenge ACKs,
+    /// whether a guessed 4-tuple exists and where its window lies.
     func takeChallengeAcknowledgment(now: UInt64) -> Bool {
-        if now &- challengeWindowStart >= 1_000_000_000 {
+        if challengeWindowStart.map({ now &- $0 >= 1_000_000_000 }) ?? true {
             challengeWindowStart = now
-            challengesInWindow = 0
+            let limit = max(configuration.challengeAcknowledgmentsPerSecond, 1)
+            challengeBudget = (limit + 1) / 2 + Int.random(in: 0..<limit, using: &challengeRandom)
         }
-        guard challengesInWindow < configuration.challengeAcknowledgmentsPerSecond else {
+        guard challengeBudget > 0 else {
             counters.challengeAcknowledgmentsSuppressed &+= 1
             return false
         }
-        challengesInWindow += 1
+        challengeBudget -= 1
         counters.challengeAcknowledgmentsSent &+= 1
         return true
     }

@@ -34,8 +34,12 @@ public final class SlowPath {
     let sequenceNumbers: InitialSequenceNumberGenerator
     let cookies: SYNCookieCodec
     var nextEphemeralPort: UInt16
-    var challengeWindowStart: UInt64 = 0
-    var challengesInWindow = 0
+    /// When the current second of the challenge-ACK budget began (nil: none yet).
+    var challengeWindowStart: UInt64?
+    /// Challenge ACKs left in the second that began at `challengeWindowStart` (see `takeChallengeAcknowledgment`).
+    var challengeBudget = 0
+    /// Draws each second's challenge-ACK budget; seeded from the stack's secrets, so not predictable from outside.
+    var challengeRandom: SeededRandom
     /// Where outgoing frames are built.
     let scratch: UnsafeMutableRawBufferPointer
     /// When `advance` next walks every connection for its timers (see `connectionScanInterval`).
@@ -65,6 +69,7 @@ public final class SlowPath {
                                              transmitRingSize: configuration.transmitRingSize)
         sequenceNumbers = InitialSequenceNumberGenerator(key: configuration.sequenceNumberKey)
         cookies = SYNCookieCodec(key: configuration.cookieKey)
+        challengeRandom = SeededRandom(seed: configuration.cookieKey.k1 ^ configuration.sequenceNumberKey.k0)
         nextEphemeralPort = configuration.ephemeralPorts.lowerBound
         scratch = .allocate(byteCount: frameLength, alignment: 16)
         exceptionIndices.reserveCapacity(FastPath.maximumReceiveBatch)

@@ -53,7 +53,8 @@ public struct SlowPathConfiguration: Sendable {
     public var offersSelectiveAcknowledgment = true
     /// RFC 3168 ECN setup: SYN with ECE+CWR, SYN-ACK with ECE.
     public var offersECN = false
-    /// Challenge ACKs sent per second at most (RFC 5961 §7; Linux's default is 1000).
+    /// Challenge ACKs per second, on average (RFC 5961 §7; Linux's default was 1000): each second's
+    /// budget is drawn at random from [limit/2, limit/2 + limit) so that it cannot be counted from outside.
     public var challengeAcknowledgmentsPerSecond = 1000
     public var sequenceNumberKey: SipHashKey = .random()
     public var cookieKey: SipHashKey = .random()
