@@ -386,6 +386,22 @@ struct HandshakeConformanceTests {
         #expect(pair.a.slowPath.state(of: reopened) == .established)
     }
 
+    @Test("TIME-WAIT: with the SYN queue full, a SYN that could reopen gets an ACK and TIME-WAIT stays (no cookie ISS)")
+    func timeWaitReopenNeedsQueueRoom() throws {
+        let pair = try StackPair(a: StackPair.configuration { $0.offersTimestamps = false; $0.synQueueCapacity = 1 })
+        let peer = RawPeer(pair: pair)
+        let (flowA, state) = try Self.timeWaitOnA(pair)
+        try peer.send(sourcePort: 4321, destinationPort: 80, sequence: 777, flags: .syn)
+        Self.stepA(pair)
+        #expect(pair.a.slowPath.halfOpenCount == 1)
+        _ = peer.receivedSegments()
+        try peer.send(sourcePort: state.remotePort, destinationPort: 80, sequence: state.receiveNext.rawValue &+ 100_000, flags: .syn)
+        Self.stepA(pair)
+        let ack = try #require(peer.receivedSegments().first)
+        #expect(ack.flags == .ack && ack.acknowledgmentNumber == state.receiveNext)
+        #expect(pair.a.slowPath.state(of: flowA) == .timeWait && pair.a.slowPath.counters.timeWaitReopenedBySYN == 0)
+    }
+
     @Test("TIME-WAIT (no timestamps): a SYN at or below RCV.NXT gets an ACK and TIME-WAIT stays")
     func timeWaitOldSYNGetsAcknowledgment() throws {
         let pair = try StackPair(a: StackPair.configuration { $0.offersTimestamps = false })

@@ -12,8 +12,11 @@ extension SlowPath {
         if segment.flags.contains(.rst) {
             handleReset(inbound, flow: flow, connection: connection, state: state, now: now)
         } else if segment.flags.contains(.syn) {
+            // The reopen must get a SYN-queue entry (a cookie would pick its own ISS, not one past the old
+            // incarnation): room in the queue, and a slot for it once this flow's is freed.
             if connection.phase == .timeWait, reopensTimeWait(segment, state: state),
-               let listener = listeners[connection.key.localPort], listener.ready.count < listener.backlog {
+               let listener = listeners[connection.key.localPort], listener.ready.count < listener.backlog,
+               synQueue.count < configuration.synQueueCapacity, unclaimedConnectionSlots >= 0 {
                 counters.timeWaitReopenedBySYN &+= 1
                 release(flow)
                 // RFC 1122 4.2.2.13: the new ISS lies beyond every sequence number of the old incarnation.
