@@ -53,7 +53,8 @@ extension ConformanceScript {
     /// Passive open, second half: the peer's ACK completes the handshake; the connection is accepted.
     func peerCompletesHandshake(window: UInt16 = 65535, sourceLocation: SourceLocation = #_sourceLocation) throws {
         try send(.ack, seq: irs + 1, ack: iss + 1, window: window, sourceLocation: sourceLocation)
-        flow = try #require(slowPath.accept(port: localPort), "the handshake completed", sourceLocation: sourceLocation)
+        let accepted: FlowIndex = try #require(slowPath.accept(port: localPort), "the handshake completed", sourceLocation: sourceLocation)
+        flow = accepted
         expectNothing(sourceLocation: sourceLocation)
     }
 
