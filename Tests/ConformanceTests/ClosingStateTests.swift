@@ -112,6 +112,14 @@ struct ClosingStateTests {
         try script.expect(.segment(flags: .ack, seq: script.iss + 2, ack: script.irs + 2))
     }
 
+    @Test("RFC 9293 3.10.7.4 CLOSING: a retransmitted FIN that acknowledges our FIN is ACKed and gives TIME-WAIT at once")
+    func closingRetransmittedFinAcknowledgesOurs() throws {
+        let script = try ConformanceScript.closing()
+        try script.send([.fin, .ack], seq: script.irs + 1, ack: script.iss + 2)
+        try script.expect(.segment(flags: .ack, seq: script.iss + 2, ack: script.irs + 2))
+        #expect(script.state == .timeWait)
+    }
+
     // MARK: CLOSE-WAIT
 
     @Test("Issue 8 item 3 (Linux: dropped, no ACK) CLOSE-WAIT: text after the peer's FIN is ignored, RCV.NXT stays")

@@ -5,9 +5,10 @@ extension FastPath {
     /// window scaling, optional timestamps and receive-window trimming added).
     /// A segment PAWS or its ACK field makes unacceptable is dropped and answered
     /// (`FastPath+Acceptance.swift`). A FIN that is in order is taken here (RCV.NXT moves past it, it
-    /// is ACKed and reported); a FIN after the peer's FIN was taken (a retransmission) goes to the slow path.
+    /// is ACKed and reported); a FIN after the peer's FIN was taken (a retransmission) has its ACK field
+    /// processed here and then goes to the slow path, which answers it and restarts TIME-WAIT.
     func handle(_ segment: ReceivedSegment, flow: FlowIndex, state: UnsafeMutablePointer<FlowState>, now: UInt64) -> FastPathVerdict {
-        if segment.flags.contains(.fin) && state.pointee.closeFlags.contains(.peerFinished) { return .exception }
+        let repeatsFIN = segment.flags.contains(.fin) && state.pointee.closeFlags.contains(.peerFinished)
         if let rejected = rejection(of: segment, state: UnsafePointer(state), now: now) {
             answerUnacceptable(segment, state: state, now: now)
             return rejected
@@ -83,6 +84,7 @@ extension FastPath {
         // A fast retransmit rewound the ring, or the window opened for a flow the queue manager
         // dropped as blocked: whatever may be sent now must be queued.
         queueSendable(flow, state, now: now)
+        if repeatsFIN && verdict != .dataAfterFIN { return .exception }
         // Data and FINs are ACKed (empty segments below RCV.NXT, such as keep-alives, were answered by
         // `rejection`). Text after the peer's FIN is not (see `placePayload`), except in TIME-WAIT —
         // both FINs done — where Linux answers it with an ACK of RCV.NXT (tcp_timewait_state_process).
