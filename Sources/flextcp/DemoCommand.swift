@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlexTCPCore
+import FlexTCPTools
 
 /// `flextcp demo`: two network hosts on an in-memory wire; A resolves B with ARP and pings it, then
 /// two TCP stacks on a fresh wire move seeded streams from A to B and compare SHA-256 on both ends.

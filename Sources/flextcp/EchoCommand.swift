@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlexPort
 import FlexTCPCore
+import FlexTCPTools
 
 /// `flextcp echo`: an echo server for any number of connections, until stopped.
 struct EchoCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlexPort
 import FlexTCPCore
+import FlexTCPTools
 import FlexWire
 
 /// `flextcp send`: opens connections, sends a seeded stream on each, closes, optionally verifies the echo.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlexPort
 import FlexTCPCore
+import FlexTCPTools
 
 /// `flextcp sink`: reads every connection to its end and prints its byte count and SHA-256.
 struct SinkCommand: ParsableCommand {

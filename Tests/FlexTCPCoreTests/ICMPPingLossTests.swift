@@ -1,4 +1,5 @@
 import FlexTCPCore
+import FlexTCPTools
 import Testing
 
 private func lossyOptions(seed: UInt64) -> PingDemoOptions {

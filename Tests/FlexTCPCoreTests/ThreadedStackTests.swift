@@ -1,5 +1,6 @@
 import FlexPort
 @testable import FlexTCPCore
+import FlexTCPTools
 import FlexWire
 import Testing
 

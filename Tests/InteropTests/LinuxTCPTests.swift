@@ -2,6 +2,7 @@
 import Testing
 import FlexPort
 import FlexTCPCore
+import FlexTCPTools
 import FlexWire
 import FlexTestHosts
 

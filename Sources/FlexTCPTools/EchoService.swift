@@ -1,3 +1,4 @@
+import FlexTCPCore
 import FlexWire
 
 /// An echo server on a `Stack`: every connection to its port gets back each byte it sends; when

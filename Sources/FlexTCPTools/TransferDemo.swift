@@ -1,4 +1,5 @@
 import FlexPort
+import FlexTCPCore
 import FlexWire
 
 /// The TCP half of `flextcp demo`: two stacks on an in-memory wire in one process; A opens

@@ -1,4 +1,5 @@
 import FlexTCPCore
+import FlexTCPTools
 import FlexPort
 import FlexWire
 import Testing

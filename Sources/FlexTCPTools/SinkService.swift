@@ -1,3 +1,4 @@
+import FlexTCPCore
 import FlexWire
 
 /// A sink on a `Stack`: reads every connection to its port to the end, hashing what arrives, then

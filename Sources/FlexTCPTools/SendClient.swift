@@ -1,3 +1,4 @@
+import FlexTCPCore
 import FlexWire
 
 /// Why a `SendClient` connection did not complete.

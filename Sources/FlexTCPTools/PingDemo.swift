@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import FlexPort
+import FlexTCPCore
 import FlexWire
 
 /// How `PingDemo.run` sets up its two hosts. Times are nanoseconds.

@@ -1,5 +1,5 @@
 import Testing
-@testable import FlexTCPCore
+@testable import FlexTCPTools
 
 @Suite("The demo's TCP transfer")
 struct TransferDemoTests {
