@@ -138,7 +138,7 @@ private let sampleConnection = OpenedConnection(opaque: 0xdead_beef_0000_0001, f
     /// one the checking order (length, version, type, reserved bytes) predicts.
     @Test func randomBytesNeverTrap() throws {
         var random = SeededRandom(seed: 0x5eed_c0de)
-        try withEntryBuffer { buffer in
+        withEntryBuffer { buffer in
             for round in 0..<5_000 {
                 for offset in 0..<64 { buffer.storeBytes(of: UInt8.random(in: 0...255, using: &random), toByteOffset: offset, as: UInt8.self) }
                 // Bias toward plausible headers so the later checks are reached too.

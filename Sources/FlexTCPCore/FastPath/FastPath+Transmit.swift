@@ -102,7 +102,7 @@ extension FastPath {
     /// Sends the frames written so far and gives back unused slots.
     public func flushTransmitBatch() {
         guard !transmitBatch.isEmpty else { return }
-        port.commitTransmit(transmitBatch)
+        _ = port.commitTransmit(transmitBatch)  // frames the port could not send count in its transmitDrops
         transmitBatch.removeAll()
         transmitSlotsUsed = 0
     }
