@@ -51,8 +51,7 @@ extension SlowPath {
         let segment = inbound.segment
         if segment.flags.contains(.ack) && segment.acknowledgmentNumber != connection.sequence + 1 {
             counters.unacceptableSegments &+= 1
-            return sendReset(answering: segment, payloadLength: inbound.payloadLength, from: inbound.source,
-                             remoteMAC: inbound.sourceMAC, now: now)
+            return sendReset(answering: inbound, now: now)
         }
         if let crossed = connection.crossedSYN {
             return handleSimultaneousOpenSegment(inbound, flow: flow, crossed: crossed, now: now)
@@ -74,8 +73,7 @@ extension SlowPath {
     /// nothing is free, answers that segment with an RST and reports the failure.
     func finishActiveOpen(_ flow: FlowIndex, _ handshake: Handshake, answering inbound: InboundSegment, now: UInt64) {
         guard establish(flow, handshake, now: now), let state = flows.state(of: flow) else {
-            sendReset(answering: inbound.segment, payloadLength: inbound.payloadLength, from: inbound.source,
-                      remoteMAC: inbound.sourceMAC, now: now)
+            sendReset(answering: inbound, now: now)
             return failConnect(flow, reason: .outOfResources)
         }
         counters.activeOpens &+= 1

@@ -30,8 +30,7 @@ extension SlowPath {
         } else if flags.contains(.ack) {
             guard flags.contains(.syn) else { return acceptCookie(inbound, key: key, now: now) }
             counters.unacceptableSegments &+= 1
-            sendReset(answering: inbound.segment, payloadLength: inbound.payloadLength, from: inbound.source,
-                      remoteMAC: inbound.sourceMAC, now: now)
+            sendReset(answering: inbound, now: now)
         } else if flags.contains(.syn) {
             guard !flags.contains(.fin) else { return counters.synsDroppedBadFlags &+= 1 }
             acceptSYN(inbound, key: key, now: now, initialSendSequence: initialSendSequence)
@@ -133,8 +132,7 @@ extension SlowPath {
             if completePassiveOpen(key: key, handshake, completing: inbound, now: now) == .established { counters.cookiesAccepted &+= 1 }
         case .failure(let rejection):
             if rejection == .expired { counters.cookiesExpired &+= 1 } else { counters.cookiesForged &+= 1 }
-            sendReset(answering: segment, payloadLength: inbound.payloadLength, from: inbound.source,
-                      remoteMAC: inbound.sourceMAC, now: now)
+            sendReset(answering: inbound, now: now)
         }
     }
 
@@ -148,14 +146,9 @@ extension SlowPath {
         } else if segment.flags.contains(.ack) {
             guard segment.acknowledgmentNumber == entry.initialSendSequence + 1 else {
                 counters.unacceptableSegments &+= 1
-                return sendReset(answering: segment, payloadLength: inbound.payloadLength, from: inbound.source,
-                                 remoteMAC: inbound.sourceMAC, now: now)
+                return sendReset(answering: inbound, now: now)
             }
-            var options = entry.options
-            if let timestamps = segment.options.timestamps, options.timestamps { options.timestampRecent = timestamps.value }
-            let handshake = Handshake(remoteMAC: entry.remoteMAC, options: options, initialSendSequence: entry.initialSendSequence,
-                                      initialReceiveSequence: entry.initialReceiveSequence,
-                                      peerWindow: UInt32(segment.window) << UInt32(options.sendWindowShift))
+            let handshake = handshake(completing: entry, with: segment)
             if completePassiveOpen(key: entry.key, handshake, completing: inbound, now: now) != .deferred { synQueue[entry.key] = nil }
         } else {
             counters.unacceptableSegments &+= 1
@@ -185,8 +178,7 @@ extension SlowPath {
         guard let flow, establish(flow, handshake, now: now) else {
             if let flow { release(flow) }
             counters.acknowledgmentsResetNoResources &+= 1
-            sendReset(answering: inbound.segment, payloadLength: inbound.payloadLength, from: inbound.source,
-                      remoteMAC: inbound.sourceMAC, now: now)
+            sendReset(answering: inbound, now: now)
             return .refused
         }
         listener.ready.append(flow)

@@ -68,8 +68,7 @@ extension SlowPath {
             handleListenerSegment(inbound, key: key, now: now)
         } else {
             counters.segmentsToUnknownFlows &+= 1
-            sendReset(answering: segment, payloadLength: inbound.payloadLength, from: inbound.source,
-                      remoteMAC: inbound.sourceMAC, now: now)
+            sendReset(answering: inbound, now: now)
         }
     }
 

@@ -6,8 +6,7 @@ extension SlowPath {
     /// The timer a flow needs: retransmission while data or our FIN is in flight, window probes
     /// while the peer's window is closed and data waits, else none.
     func wantedTimer(_ state: FlowState) -> RetransmissionTimerKind {
-        let inFlight = state.transmitSent > 0 || state.closeFlags.contains(.finInFlight)
-        return inFlight ? .retransmission : (state.peerWindow == 0 && state.transmitPending > 0 ? .windowProbe : .idle)
+        state.sequenceNumbersInFlight > 0 ? .retransmission : (state.peerWindow == 0 && state.transmitPending > 0 ? .windowProbe : .idle)
     }
 
     /// Restarts the timer when SND.UNA moved; arms it for data or FIN in flight (retransmission) or

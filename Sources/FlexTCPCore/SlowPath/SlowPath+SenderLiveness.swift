@@ -17,8 +17,7 @@ extension SlowPath {
             return fastPath.isQueuedForTransmission(flow) ? nil : "\(described): may send now but is not queued"
         }
         guard let connection = connections[Int(flow)] else { return "\(described): no connection watches it" }
-        let inFlight = state.transmitSent > 0 || state.closeFlags.contains(.finInFlight)
-        let needed: RetransmissionTimerKind = inFlight ? .retransmission : .windowProbe
+        let needed: RetransmissionTimerKind = state.sequenceNumbersInFlight > 0 ? .retransmission : .windowProbe
         switch connection.phase {
         case .established, .closeWait, .finWait1, .finWait2, .closing, .lastAck:
             break

@@ -34,12 +34,6 @@ extension SlowPath {
         guard segment.sequenceNumber == crossed.initialReceiveSequence + (carriesSYN ? 0 : 1) else {
             return sendHalfOpenChallengeAcknowledgment(crossed, now: now)
         }
-        var options = crossed.options
-        if let timestamps = segment.options.timestamps, options.timestamps { options.timestampRecent = timestamps.value }
-        // The window of a segment carrying SYN is never scaled (RFC 7323 §2.2).
-        let shift = carriesSYN ? 0 : UInt32(options.sendWindowShift)
-        let handshake = Handshake(remoteMAC: crossed.remoteMAC, options: options, initialSendSequence: crossed.initialSendSequence,
-                                  initialReceiveSequence: crossed.initialReceiveSequence, peerWindow: UInt32(segment.window) << shift)
-        finishActiveOpen(flow, handshake, answering: inbound, now: now)
+        finishActiveOpen(flow, handshake(completing: crossed, with: segment), answering: inbound, now: now)
     }
 }

@@ -27,6 +27,17 @@ extension SlowPath {
         sendSYNACK(for: entry, now: now)
     }
 
+    /// The handshake `segment` completes for a SYN-RECEIVED entry (the final ACK, or the peer's SYN-ACK
+    /// in a simultaneous open): the entry's options with TS.Recent from the segment, and its window —
+    /// never scaled on a segment that carries SYN (RFC 7323 §2.2).
+    func handshake(completing entry: HalfOpenConnection, with segment: TCPSegmentRepr) -> Handshake {
+        var options = entry.options
+        if let timestamps = segment.options.timestamps, options.timestamps { options.timestampRecent = timestamps.value }
+        let shift = segment.flags.contains(.syn) ? 0 : UInt32(options.sendWindowShift)
+        return Handshake(remoteMAC: entry.remoteMAC, options: options, initialSendSequence: entry.initialSendSequence,
+                         initialReceiveSequence: entry.initialReceiveSequence, peerWindow: UInt32(segment.window) << shift)
+    }
+
     /// RFC 5961 §3.2 challenge ACK from SYN-RECEIVED: <SEQ=ISS+1><ACK=IRS+1><CTL=ACK>, within the
     /// challenge-ACK budget.
     func sendHalfOpenChallengeAcknowledgment(_ entry: HalfOpenConnection, now: UInt64) {

@@ -60,20 +60,20 @@ extension SlowPath {
     var handshakeWindow: UInt16 { UInt16(clamping: min(configuration.receiveRingSize, flows.receiveWindowLimit)) }
 
     /// RFC 9293 §3.10.7.1 reset for a segment that belongs to no connection; never for a RST.
-    func sendReset(answering segment: TCPSegmentRepr, payloadLength: Int, from remoteAddress: IPv4Address,
-                   remoteMAC: MACAddress, now: UInt64) {
-        guard !segment.flags.contains(.rst), network.configuration.interface.isUnicast(remoteAddress) else { return }
+    func sendReset(answering inbound: InboundSegment, now: UInt64) {
+        let segment = inbound.segment
+        guard !segment.flags.contains(.rst), network.configuration.interface.isUnicast(inbound.source) else { return }
         let reset: TCPSegmentRepr
         if segment.flags.contains(.ack) {
             reset = TCPSegmentRepr(sourcePort: segment.destinationPort, destinationPort: segment.sourcePort,
                                    sequenceNumber: segment.acknowledgmentNumber, flags: .rst, window: 0)
         } else {
-            let length = UInt32(payloadLength) + (segment.flags.contains(.syn) ? 1 : 0) + (segment.flags.contains(.fin) ? 1 : 0)
+            let length = UInt32(inbound.payloadLength) + (segment.flags.contains(.syn) ? 1 : 0) + (segment.flags.contains(.fin) ? 1 : 0)
             reset = TCPSegmentRepr(sourcePort: segment.destinationPort, destinationPort: segment.sourcePort,
                                    sequenceNumber: SequenceNumber(0), acknowledgmentNumber: segment.sequenceNumber + length,
                                    flags: [.rst, .ack], window: 0)
         }
-        send(reset, to: remoteAddress, remoteMAC: remoteMAC, now: now)
+        send(reset, to: inbound.source, remoteMAC: inbound.sourceMAC, now: now)
         counters.resetsSent &+= 1
     }
 }
