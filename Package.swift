@@ -62,7 +62,7 @@ let package = Package(
             name: "flexbench",
             dependencies: ["FlexBench", "FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
-        .testTarget(name: "FlexWireTests", dependencies: ["FlexWire"]),
+        .testTarget(name: "FlexWireTests", dependencies: ["FlexWire", "FlexPort"]),
         .testTarget(name: "FlexPortTests", dependencies: ["FlexPort", "FlexWire"]),
         .testTarget(name: "FlexTCPCoreTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPFuzz", "FlexTCPTools"]),
         .testTarget(name: "FlexTCPToolsTests", dependencies: ["FlexTCPTools", "FlexTCPCore", "FlexPort", "FlexWire"]),

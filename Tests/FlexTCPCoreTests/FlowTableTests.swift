@@ -1,21 +1,7 @@
+import FlexPort
 @testable import FlexTCPCore
 import FlexWire
 import Testing
-
-/// SplitMix64: a small deterministic generator so that randomized tests repeat exactly.
-struct FlowTestRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
 
 // `FlowTable` is non-copyable, which `#expect` cannot capture: results are bound to locals first.
 
@@ -39,7 +25,7 @@ private func sequentialKeys(count: Int) -> [FlowKey] {
     }
 }
 
-private func randomKey(using random: inout FlowTestRandom) -> FlowKey {
+private func randomKey(using random: inout SeededRandom) -> FlowKey {
     FlowKey(
         localAddress: IPv4Address(UInt32.random(in: 0...UInt32.max, using: &random)),
         localPort: UInt16.random(in: 0...UInt16.max, using: &random),
@@ -115,7 +101,7 @@ private let fixedHasher = FlowKeyHasher(key0: 0x0123_4567_89AB_CDEF, key1: 0xFED
 
     @Test func churnAgreesWithADictionary() {
         let capacity = 4096
-        var random = FlowTestRandom(seed: 0xF10_7AB1E)
+        var random = SeededRandom(seed: 0xF10_7AB1E)
         var table = FlowTable(capacity: capacity)
         var model: [FlowKey: FlowIndex] = [:]
         let pool = (0..<2 * capacity).map { _ in randomKey(using: &random) }
@@ -193,7 +179,7 @@ private let fixedHasher = FlowKeyHasher(key0: 0x0123_4567_89AB_CDEF, key1: 0xFED
     }
 
     @Test func theHashDependsOnTheKeyAndOnEveryBitOfTheTuple() {
-        var random = FlowTestRandom(seed: 0xA5A5)
+        var random = SeededRandom(seed: 0xA5A5)
         let otherHasher = FlowKeyHasher(key0: 0x0123_4567_89AB_CDEF, key1: 0xFEDC_BA98_7654_3211)
         var changedBits = 0
         var samples = 0

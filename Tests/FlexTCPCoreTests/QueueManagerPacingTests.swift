@@ -1,3 +1,4 @@
+import FlexPort
 import FlexTCPCore
 import Testing
 
@@ -94,7 +95,7 @@ enum PacingClock {
 
     @Test func tenThousandFlowsWithRandomRatesStayWithinTolerance() {
         let flowCount = 10_000
-        var random = FlowTestRandom(seed: 0x5EED_0001)
+        var random = SeededRandom(seed: 0x5EED_0001)
         var queueManager = QueueManager(capacity: flowCount)
         var rates: [UInt64] = []
         for flow in 0..<flowCount {

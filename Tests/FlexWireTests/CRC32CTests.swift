@@ -1,20 +1,9 @@
+import FlexPort
 import Foundation
 import Testing
 import FlexWire
 
-/// A small seeded generator so every run checks the same lengths, offsets and splits.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
-
-private func randomBytes(_ count: Int, using generator: inout SplitMix64) -> [UInt8] {
+private func randomBytes(_ count: Int, using generator: inout SeededRandom) -> [UInt8] {
     (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
 }
 
@@ -40,7 +29,7 @@ struct CRC32CTests {
 
     @Test("data followed by its little-endian checksum always checks to the same constant", arguments: bothImplementations)
     func appendedChecksumGivesConstant(implementation: CRC32C.Implementation) {
-        var generator = SplitMix64(state: 7)
+        var generator = SeededRandom(seed: 7)
         for _ in 0..<200 {
             var bytes = randomBytes(Int.random(in: 0...3000, using: &generator), using: &generator)
             let checksum = CRC32C.checksum(bytes, using: implementation)
@@ -51,7 +40,7 @@ struct CRC32CTests {
 
     @Test("every input form gives the same checksum")
     func inputFormsAgree() {
-        var generator = SplitMix64(state: 11)
+        var generator = SeededRandom(seed: 11)
         let bytes = randomBytes(1000, using: &generator)
         let expected = CRC32C.checksum(bytes)
         #expect(CRC32C.checksum(bytes[...]) == expected)
@@ -69,7 +58,7 @@ struct CRC32CTests {
     /// start offset within 16 bytes.
     @Test("hardware and software agree on every short length and around block boundaries")
     func implementationsAgreeOnBoundaries() {
-        var generator = SplitMix64(state: 3)
+        var generator = SeededRandom(seed: 3)
         let buffer = randomBytes(3 * 4096 * 2 + 64, using: &generator)
         var lengths = Array(0...1024)
         for blockBytes in [3 * 64, 3 * 512, 3 * 4096, 2 * 3 * 4096] {
@@ -89,7 +78,7 @@ struct CRC32CTests {
 
     @Test("hardware and software agree on random lengths up to 70 KiB at random offsets")
     func implementationsAgreeOnRandomLengths() {
-        var generator = SplitMix64(state: 5)
+        var generator = SeededRandom(seed: 5)
         let buffer = randomBytes(70 * 1024 + 64, using: &generator)
         buffer.withUnsafeBytes { buffer in
             for _ in 0..<2000 {
@@ -106,7 +95,7 @@ struct CRC32CTests {
 
     @Test("streaming in random chunks equals one shot", arguments: bothImplementations)
     func streamingEqualsOneShot(implementation: CRC32C.Implementation) {
-        var generator = SplitMix64(state: 9)
+        var generator = SeededRandom(seed: 9)
         let bytes = randomBytes(70 * 1024, using: &generator)
         bytes.withUnsafeBytes { buffer in
             for _ in 0..<200 {

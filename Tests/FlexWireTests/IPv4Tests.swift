@@ -1,3 +1,4 @@
+import FlexPort
 import FlexWire
 import Testing
 
@@ -132,7 +133,7 @@ struct IPv4Tests {
 
     @Test("updateECN keeps the header checksum valid (RFC 1624) for every transition on random headers")
     func ecnIncrementalUpdate() throws {
-        var random = SeededGenerator(seed: 3168)
+        var random = SeededRandom(seed: 3168)
         for _ in 0..<2_000 {
             let repr = IPv4Repr(source: IPv4Address(UInt32.random(in: 0...UInt32.max, using: &random)),
                                 destination: IPv4Address(UInt32.random(in: 0...UInt32.max, using: &random)),

@@ -1,3 +1,4 @@
+import FlexPort
 import FlexWire
 import Testing
 
@@ -34,7 +35,7 @@ struct InternetChecksumTests {
 
     @Test("incremental updates of 16- and 32-bit fields equal full recomputation over random headers")
     func incrementalMatchesRecomputation() {
-        var random = SeededGenerator(seed: 1624)
+        var random = SeededRandom(seed: 1624)
         for _ in 0..<20_000 {
             var header = (0..<20).map { _ in UInt8.random(in: 0...255, using: &random) }
             header[0] = 0x45

@@ -1,3 +1,4 @@
+import FlexPort
 import FlexWire
 import Testing
 
@@ -101,7 +102,7 @@ struct Outcomes {
 /// runs the parser and the option iterator over it. Deterministic for a given seed.
 struct FrameFuzzer {
     private let seeds: [[UInt8]]
-    private var random: SeededGenerator
+    private var random: SeededRandom
     private var frame: [UInt8] = []
     private let guarded = GuardedBuffer(capacity: 4096)
     private var placed = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -110,7 +111,7 @@ struct FrameFuzzer {
 
     init(seeds: [[UInt8]], seed: UInt64) {
         self.seeds = seeds
-        random = SeededGenerator(seed: seed)
+        random = SeededRandom(seed: seed)
         frame.reserveCapacity(4096)
     }
 

@@ -1,3 +1,4 @@
+import FlexPort
 import FlexWire
 import Testing
 
@@ -40,7 +41,7 @@ struct SequenceNumberTests {
 
     @Test("for random pairs within 2^31, order agrees with the distance and is antisymmetric")
     func randomPairs() {
-        var random = SeededGenerator(seed: 793)
+        var random = SeededRandom(seed: 793)
         for _ in 0..<10_000 {
             let a = SequenceNumber(UInt32.random(in: 0...UInt32.max, using: &random))
             let offset = UInt32.random(in: 1...0x7fff_ffff, using: &random)

@@ -12,20 +12,6 @@ extension Array where Element == UInt8 {
     }
 }
 
-/// SplitMix64: a small seeded generator, so random tests repeat exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Memory whose usable bytes end right before an inaccessible page, so any read or write past
 /// the bytes handed to the code under test faults instead of passing silently.
 final class GuardedBuffer {
