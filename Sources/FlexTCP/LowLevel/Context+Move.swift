@@ -45,6 +45,7 @@ extension Context {
         localEvents.append(.moveFailed(connection, error))
     }
 
+    /// True if the connection is open and this context serves it (operations on others are ignored).
     func holds(_ connection: Connection) -> Bool {
         connection.isOpen && Int(connection.flow) < connections.count && connections[Int(connection.flow)] === connection
     }

@@ -96,7 +96,7 @@ public final class Context {
     /// Closes our direction after the bytes already sent (FIN); `closed` follows once both sides are
     /// done. Ignored for a connection that is not open or already closing.
     public func close(_ connection: Connection) {
-        guard connection.isOpen, !connection.isClosing else { return }
+        guard holds(connection), !connection.isClosing else { return }
         connection.isClosing = true
         // A moving connection is closed by the context that holds it when the move is over.
         guard connection.moveTarget == nil else { return connection.closeAwaitsMove = true }
@@ -110,7 +110,7 @@ public final class Context {
     @discardableResult
     public func freeReceivedBytes(_ byteCount: Int, of connection: Connection) -> Int {
         let count = max(0, min(byteCount, connection.unfreedByteCount))
-        guard connection.isOpen, count > 0 else { return 0 }
+        guard holds(connection), count > 0 else { return 0 }
         connection.unfreedByteCount -= count
         connection.readPosition = (connection.readPosition + count) % connection.receiveSize
         connection.pendingFree &+= UInt32(count)
@@ -123,6 +123,7 @@ public final class Context {
     /// `sendSpaceAvailable` follows when acknowledgments free space. Writing into it sends nothing
     /// until `sendReserved`.
     public func reserveSendSpace(_ byteCount: Int, on connection: Connection) -> RingSpan {
+        guard holds(connection) else { return .empty }
         let count = max(0, min(byteCount, connection.sendSpace))
         if count < byteCount { connection.wantsSendSpace = true }
         guard let base = connection.transmitBase else { return .empty }
@@ -134,7 +135,7 @@ public final class Context {
     @discardableResult
     public func sendReserved(_ byteCount: Int, on connection: Connection) -> Int {
         let count = max(0, min(byteCount, connection.sendSpace))
-        guard count > 0 else { return 0 }
+        guard holds(connection), count > 0 else { return 0 }
         connection.transmitTail = (connection.transmitTail + count) % connection.transmitSize
         connection.unacknowledgedByteCount += count
         connection.pendingSend &+= UInt32(count)
