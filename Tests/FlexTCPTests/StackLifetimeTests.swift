@@ -112,9 +112,14 @@ struct StackLifetimeTests {
                 try await FlexTCPStack.run(on: wire.first, configuration: .testing(TestAddresses.server)) { _ in }
             }
         }
+        let tooManyContexts = FlexTCPStack.Configuration.testing(TestAddresses.client, contextCount: 256)
+        var tinyBuffers = FlexTCPStack.Configuration.testing(TestAddresses.client)
+        tinyBuffers.receiveBufferSize = 100
         var ran = false
-        #expect(throws: StackSetupError.self) {
-            try FlexTCPStack.withStack(on: wire.first, configuration: .init(address: "198.18.0.0/24")) { _ in ran = true }
+        for configuration in [.init(address: "198.18.0.0/24"), .init(address: "198.18.0.1"), tooManyContexts, tinyBuffers] {
+            #expect(throws: StackSetupError.self) {
+                try FlexTCPStack.withStack(on: wire.first, configuration: configuration) { _ in ran = true }
+            }
         }
         #expect(!ran)
     }

@@ -64,10 +64,12 @@ public final class TCPConnection: Sendable {
         public struct Iterator: AsyncIteratorProtocol {
             let connection: TCPConnection
 
+            /// The next chunk; nil at the orderly end of the stream.
             public mutating func next() async throws(TCPError) -> Chunk? {
                 try await connection.receive()
             }
 
+            /// The next chunk, waiting in the caller's isolation; nil at the orderly end of the stream.
             public mutating func next(isolation actor: isolated (any Actor)?) async throws(TCPError) -> Chunk? {
                 try await connection.receive()
             }
@@ -90,6 +92,7 @@ public final class TCPConnection: Sendable {
         public var startIndex: Int { 0 }
         public var endIndex: Int { bytes.count }
 
+        /// The byte at `position` (`0 ..< count`).
         public subscript(position: Int) -> UInt8 {
             precondition(position >= 0 && position < bytes.count, "Chunk index out of range")
             return bytes[position]
@@ -100,6 +103,7 @@ public final class TCPConnection: Sendable {
             try body(bytes)
         }
 
+        /// Calls `body` with the chunk's bytes (always contiguous), so that copies from a chunk are one move.
         public func withContiguousStorageIfAvailable<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result? {
             try body(bytes.assumingMemoryBound(to: UInt8.self))
         }

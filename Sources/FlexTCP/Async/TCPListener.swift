@@ -34,6 +34,7 @@ public final class TCPListener: AsyncSequence, Sendable {
             try await listener.accept()
         }
 
+        /// The next connection to the port (never nil), waiting in the caller's isolation.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(TCPError) -> TCPConnection? {
             try await listener.accept()
         }

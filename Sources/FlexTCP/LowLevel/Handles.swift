@@ -32,6 +32,7 @@ public final class Connection {
     package internal(set) var flow: FlowIndex = 0
     /// The peer's address (for `connect`, the one asked for until the connection opens).
     public internal(set) var remoteAddress: IPv4Address
+    /// The peer's port.
     public internal(set) var remotePort: UInt16
     /// This side's port (0 until the connection opens).
     public internal(set) var localPort: UInt16 = 0

@@ -34,7 +34,7 @@ extension FlexTCPStack {
         /// The core's configuration for these values.
         func coreConfiguration() throws(StackSetupError) -> StackConfiguration {
             guard (1...65_536).contains(connectionCapacity) else { throw .invalidConfiguration("connectionCapacity must lie in 1...65536") }
-            guard (1...64).contains(contextCount + 1) else { throw .invalidConfiguration("contextCount must lie in 0...63") }
+            guard (0...255).contains(contextCount) else { throw .invalidConfiguration("contextCount must lie in 0...255") }
             for (name, size) in [("receiveBufferSize", receiveBufferSize), ("sendBufferSize", sendBufferSize)]
             where !(4096...(16 << 20)).contains(size) {
                 throw .invalidConfiguration("\(name) must lie in 4096...16777216")

@@ -96,7 +96,8 @@ public final class FlexTCPStack: Sendable {
         return try await driver.perform { .connect(address: address, port: port, $0) }
     }
 
-    /// A low-level context (A.4) of this stack, for one thread at a time. Throws
+    /// A low-level context (A.4) of this stack, for one thread at a time (make it on the thread that
+    /// polls it: the stack may be shared across threads, a context may not). Throws
     /// `noContextAvailable` once `Configuration.contextCount` contexts were made, `stopped` after
     /// the scope.
     public func makeContext() throws(TCPError) -> Context {
