@@ -94,6 +94,20 @@ struct StackLifetimeTests {
         }
     }
 
+    @Test("A task cancelled before it asks gets cancelled at once, whatever it asks")
+    func alreadyCancelled() async throws {
+        let wire = try InMemoryWire()
+        try await FlexTCPStack.run(on: wire.first, configuration: .testing(TestAddresses.client)) { stack in
+            let task = Task { () async throws(TCPError) -> TCPListener in
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await stack.listen(on: 80)
+            }
+            await #expect(throws: TCPError.cancelled) { try await task.value }
+            let listener = try await stack.listen(on: 80)
+            #expect(listener.port == 80, "the cancelled listen never reached the stack")
+        }
+    }
+
     @Test("Contexts come from the scope: as many as configured, then noContextAvailable")
     func contextsFromTheScope() throws {
         let wire = try InMemoryWire()

@@ -66,6 +66,8 @@ final class ContextDriver: Sendable {
     /// Submits the command `make` builds and waits for its outcome; a cancelled task ends the wait
     /// with `cancelled`.
     func perform<Value>(_ make: (PendingOperation<Value>) -> DriverCommand) async throws(TCPError) -> Value {
+        // An already cancelled task asks the stack for nothing (a connect would open and be closed).
+        guard !Task.isCancelled else { throw .cancelled }
         let id = nextOperation.wrappingAdd(1, ordering: .relaxed).oldValue
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in

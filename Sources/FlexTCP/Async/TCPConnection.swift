@@ -28,7 +28,9 @@ public final class TCPConnection: Sendable {
     deinit { driver.submit(.releaseConnection(key)) }
 
     /// The received bytes, as chunks lent from the receive buffer (no copy, no allocation per
-    /// chunk). Iterate it from one task at a time.
+    /// chunk). Iterate it from one task at a time. The last chunk stays lent (its bytes count
+    /// against the receive window) until the next iteration, from this or a later iterator, or
+    /// until the connection is dropped.
     public var inbound: Inbound { Inbound(connection: self) }
 
     /// Copies `bytes` into the send buffer (the only copy: contiguous collections in one or two
