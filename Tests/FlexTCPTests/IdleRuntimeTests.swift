@@ -48,9 +48,9 @@ struct IdleRuntimeTests {
         let context = try Context(attachment: idle.runtime.attachment(for: 0))
         var opened = 0
         for index in 0..<20 where !deadline.hasPassed {
-            let listener = context.openListener(port: UInt16(1000 + index))
+            let listener = context.listen(on: UInt16(1000 + index))
             while listener.status == nil && !deadline.hasPassed {
-                if context.poll({ _ in }) == 0 { _ = context.wait(timeoutNanoseconds: 100_000_000) }
+                if context.poll({ _ in }) == 0 { context.wait(timeout: .milliseconds(100)) }
             }
             if listener.status == .success { opened += 1 }
         }

@@ -15,8 +15,8 @@ final class LowLevelEchoServer {
     /// that must be refused (to its own context and to `foreign`, a context of another runtime),
     /// and after the move one of the connection it no longer holds.
     var moveAway: (target: Context, foreign: Context, afterBytes: Int)?
-    /// Every `moved` status, in order.
-    private(set) var moveStatuses: [SlowPathStatus] = []
+    /// Every move's outcome, in order (nil: moved).
+    private(set) var moveOutcomes: [TCPError?] = []
     private(set) var movedIn = 0
     /// Raised once the listener is open (clients connect after that).
     let isListening = SharedFlag()
@@ -25,15 +25,19 @@ final class LowLevelEchoServer {
     private(set) var failures: [String] = []
     private var open: [Connection] = []
 
-    init(attachment: ContextAttachment, port: UInt16?, served: Int) throws {
-        context = try Context(attachment: attachment)
+    init(context: Context, port: UInt16?, served: Int) {
+        self.context = context
         self.port = port
         self.served = served
     }
 
+    convenience init(attachment: ContextAttachment, port: UInt16?, served: Int) throws {
+        self.init(context: try Context(attachment: attachment), port: port, served: served)
+    }
+
     func run(until deadline: Deadline) {
-        let listener = port.map { context.openListener(port: $0, backlog: 16) }
-        while closedConnections + moveStatuses.count(where: { $0 == .success }) < served && !deadline.hasPassed {
+        let listener = port.map { context.listen(on: $0, backlog: 16) }
+        while closedConnections + moveOutcomes.count(where: { $0 == nil }) < served && !deadline.hasPassed {
             let events = context.poll { handle($0, listener: listener) }
             let moved = open.reduce(0) { $0 + echo($1) }
             if let (target, foreign, afterBytes) = moveAway, echoedBytes >= afterBytes, let connection = open.first {
@@ -42,50 +46,52 @@ final class LowLevelEchoServer {
                 context.move(connection, to: foreign)
                 context.move(connection, to: target)
             }
-            if events == 0 && moved == 0 { _ = context.wait(timeoutNanoseconds: 50_000_000) }
+            if events == 0 && moved == 0 { context.wait(timeout: .milliseconds(50)) }
         }
         // Events the library decided itself are reported at the next poll.
         context.poll { handle($0, listener: listener) }
+        if context.rejectedEntries > 0 { failures.append("rejected: \(context.rejectedEntries) entries") }
     }
 
     private func handle(_ event: ContextEvent, listener: Listener?) {
         switch event {
-        case .listenerOpened(_, let status):
-            guard status == .success, let listener else { return failures.append("listen: \(status)") }
+        case .listening:
+            guard let listener else { return failures.append("listening without a listener") }
             for _ in 0..<served { _ = context.accept(on: listener) }
             isListening.raise()
-        case .accepted(let connection, let status):
-            guard status == .success else { return failures.append("accept: \(status)") }
+        case .listenFailed(_, let error):
+            failures.append("listen: \(error)")
+        case .accepted(let connection):
             open.append(connection)
+        case .acceptFailed(_, let error):
+            failures.append("accept: \(error)")
         case .closed(let connection, _):
             open.removeAll { $0 === connection }
             closedConnections += 1
-        case .rejected(let rejection):
-            failures.append("rejected: \(rejection)")
-        case .moved(let connection, let status):
-            moveStatuses.append(status)
-            guard status == .success else { return }
+        case .moved(let connection):
+            moveOutcomes.append(nil)
             open.removeAll { $0 === connection }
             context.move(connection, to: context)
+        case .moveFailed(_, let error):
+            moveOutcomes.append(error)
         case .movedIn(let connection):
             movedIn += 1
             open.append(connection)
-        case .newConnection, .connected, .received, .sendSpaceAvailable, .endOfStream:
+        case .incomingConnection, .connected, .connectFailed, .received, .sendSpaceAvailable, .endOfStream:
             break
         }
     }
 
     /// Echoes what fits; closes when the stream ended and nothing is left. Returns bytes moved.
     private func echo(_ connection: Connection) -> Int {
-        let space = context.txAlloc(connection, bytes: connection.unfreedBytes)
-        let count = space.count
+        let space = context.reserveSendSpace(connection.unfreedByteCount, on: connection)
+        let count = connection.unfreedBytes.copyBytes(to: space)
         if count > 0 {
-            connection.unfreedSpan.copyBytes(to: space, count: count)
-            context.txSend(connection, bytes: count)
-            context.rxFree(connection, bytes: count)
+            context.sendReserved(count, on: connection)
+            context.freeReceivedBytes(count, of: connection)
             echoedBytes += count
         }
-        if connection.streamEnded && connection.unfreedBytes == 0 && !connection.closeRequested { context.close(connection) }
+        if connection.hasStreamEnded && connection.unfreedByteCount == 0 && !connection.isClosing { context.close(connection) }
         return count
     }
 }

@@ -30,39 +30,39 @@ final class LowLevelEchoClient {
             let events = context.poll(handle)
             var moved = 0
             for (index, connection) in connections.enumerated() where connection.isOpen { moved += send(index, connection) }
-            if events == 0 && moved == 0 { _ = context.wait(timeoutNanoseconds: 50_000_000) }
+            if events == 0 && moved == 0 { context.wait(timeout: .milliseconds(50)) }
         }
+        if context.rejectedEntries > 0 { failures.append("rejected: \(context.rejectedEntries) entries") }
     }
 
     private func handle(_ event: ContextEvent) {
         switch event {
-        case .connected(_, let status):
-            if status != .success { failures.append("connect: \(status)") }
+        case .connectFailed(_, let error):
+            failures.append("connect: \(error)")
         case .received(let connection, let span):
             guard let index = connections.firstIndex(where: { $0 === connection }) else { return }
             var chunk = [UInt8](repeating: 0, count: span.count)
-            chunk.withUnsafeMutableBytes { span.copyBytes(to: $0.baseAddress!, count: span.count) }
+            chunk.withUnsafeMutableBytes { span.copyBytes(to: $0) }
             for (offset, byte) in chunk.enumerated() where byte != patternByte(connection: index, offset: verified[index] + offset) {
                 mismatches += 1
             }
             verified[index] += span.count
-            context.rxFree(connection, bytes: span.count)
+            context.freeReceivedBytes(span.count, of: connection)
             if verified[index] == bytes { context.close(connection) }
         case .closed:
             closed += 1
-        case .rejected(let rejection):
-            failures.append("rejected: \(rejection)")
-        case .listenerOpened, .newConnection, .accepted, .sendSpaceAvailable, .endOfStream, .moved, .movedIn:
+        case .listening, .listenFailed, .incomingConnection, .accepted, .acceptFailed, .connected, .sendSpaceAvailable, .endOfStream,
+             .moved, .moveFailed, .movedIn:
             break
         }
     }
 
     private func send(_ index: Int, _ connection: Connection) -> Int {
-        let space = context.txAlloc(connection, bytes: bytes - sent[index])
+        let space = context.reserveSendSpace(bytes - sent[index], on: connection)
         guard space.count > 0 else { return 0 }
         let chunk = (0..<space.count).map { patternByte(connection: index, offset: sent[index] + $0) }
-        chunk.withUnsafeBytes { space.copyBytes(from: $0.baseAddress!, count: space.count) }
-        sent[index] += context.txSend(connection, bytes: space.count)
+        space.copyBytes(from: chunk)
+        sent[index] += context.sendReserved(space.count, on: connection)
         return space.count
     }
 }

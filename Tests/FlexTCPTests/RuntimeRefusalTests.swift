@@ -22,7 +22,7 @@ private final class LoneRuntime {
     func events(from context: Context, count: Int, deadline: Deadline) -> [ContextEvent] {
         var events: [ContextEvent] = []
         while events.count < count && !deadline.hasPassed {
-            if context.poll({ events.append($0) }) == 0 { _ = context.wait(timeoutNanoseconds: 10_000_000) }
+            if context.poll({ events.append($0) }) == 0 { context.wait(timeout: .milliseconds(10)) }
         }
         return events
     }
@@ -51,20 +51,23 @@ struct RuntimeRefusalTests {
         defer { lone.runtime.stop() }
         let deadline = Deadline(seconds: 20)
         let context = try Context(attachment: lone.runtime.attachment(for: 0))
-        let first = context.openListener(port: 9)
-        let duplicate = context.openListener(port: 9)
-        let portZero = context.openListener(port: 0)
+        let first = context.listen(on: 9)
+        let duplicate = context.listen(on: 9)
+        let portZero = context.listen(on: 0)
         // 198.18.5.5 is outside the interface's /24 and there is no gateway.
         let unreachable = context.connect(to: IPv4Address(198, 18, 5, 5), port: 9)
-        var outcomes: [ObjectIdentifier: SlowPathStatus] = [:]
+        // Each handle's outcome: nil for success, else the error.
+        var outcomes: [ObjectIdentifier: TCPError?] = [:]
         for event in lone.events(from: context, count: 4, deadline: deadline) {
             switch event {
-            case .listenerOpened(let listener, let status): outcomes[ObjectIdentifier(listener)] = status
-            case .connected(let connection, let status): outcomes[ObjectIdentifier(connection)] = status
+            case .listening(let listener): outcomes[ObjectIdentifier(listener)] = .some(nil)
+            case .listenFailed(let listener, let error): outcomes[ObjectIdentifier(listener)] = error
+            case .connected(let connection): outcomes[ObjectIdentifier(connection)] = .some(nil)
+            case .connectFailed(let connection, let error): outcomes[ObjectIdentifier(connection)] = error
             default: Issue.record("unexpected event \(event)")
             }
         }
-        #expect(outcomes[ObjectIdentifier(first)] == .success)
+        #expect(outcomes[ObjectIdentifier(first)] == .some(nil))
         #expect(outcomes[ObjectIdentifier(duplicate)] == .addressInUse)
         #expect(outcomes[ObjectIdentifier(portZero)] == .invalidArgument)
         #expect(outcomes[ObjectIdentifier(unreachable)] == .unreachable)

@@ -1,85 +1,87 @@
 import FlexPort
 import FlexTCPCore
-import FlexWire
 import Synchronization
 
-/// Serves async callers (`TCPListener`, `TCPConnection`) from one `Context`: either on a thread of
-/// its own (`start`/`stop`), or from the caller's run-to-completion loop (`runOnce`).
+/// Serves the async API (`TCPListener`, `TCPConnection`) of one `FlexTCPStack` from one `Context`
+/// on a thread of its own.
 ///
-/// Contract: any task or thread may call `listen`, `connect` and the handles' operations; they
-/// reach the driving thread through a locked inbox and wake the context's `wait`. Exactly one
-/// thread drives: the driver's own after `start`, or the caller of `runOnce` (never both, and in
-/// that form `stop` is called from the same thread). `stop` ends every pending operation with
-/// `TCPError.stopped`, as it does every operation submitted afterwards.
-public final class ContextDriver: Sendable {
+/// Contract: any task may `perform` operations; they reach the driver's thread through a locked
+/// inbox that wakes the context's `wait`. A waiting operation whose task is cancelled ends with
+/// `TCPError.cancelled`. `stop` ends every pending operation with `TCPError.stopped`, as it does
+/// every operation submitted afterwards, and joins the thread; the owner must call it (the
+/// thread keeps the driver alive until then).
+final class ContextDriver: Sendable {
     private let inbox = Mutex(Inbox())
-    // Only the driving thread touches the core (see the contract).
+    // Only the driver's thread touches the core.
     nonisolated(unsafe) private let core: DriverCore
-    private let thread = Mutex<JoinableThread?>(nil)
     private let wakeup: WakeupSignal
+    private let nextOperation = Atomic<UInt64>(1)
+    private let thread = Mutex<JoinableThread?>(nil)
 
     private struct Inbox {
         var commands: [DriverCommand] = []
         var stopped = false
     }
 
-    public init(attachment: ContextAttachment) throws(ContextQueueError) {
-        let context = try Context(attachment: attachment)
+    /// Idle waits end after this long even without a wake-up (a safety net, not a poll interval).
+    private static let idleWait = Duration.milliseconds(100)
+
+    init(context: Context) throws(TCPError) {
         core = DriverCore(context: context)
         wakeup = context.wakeup
         core.driver = self
-    }
-
-    /// Starts the driver's own thread (once).
-    public func start() throws(JoinableThread.StartError) {
-        try thread.withLock { thread throws(JoinableThread.StartError) in
-            guard thread == nil else { return }
-            thread = try JoinableThread { [self] in
-                while runOnce(waitingUpTo: 100_000_000) {}
+        do {
+            let started = try JoinableThread { [self] in
+                while runOnce() {}
             }
+            thread.withLock { $0 = started }
+        } catch {
+            throw .resourcesExhausted
         }
     }
 
-    /// Stops driving: the own thread ends and is joined; pending operations fail with `stopped`.
-    public func stop() {
+    /// Stops driving: pending operations fail with `stopped`; the thread ends and is joined.
+    func stop() {
         inbox.withLock { $0.stopped = true }
         wakeup.signal()
-        if let running = thread.withLock({ $0 }) {
-            running.join()
-        } else {
-            core.failAll()
-        }
+        thread.withLock { $0 }?.join()
     }
 
-    /// One round of the polling form: carries out submitted operations, polls the context and
-    /// moves bytes; sleeps up to `timeoutNanoseconds` when there was nothing to do. Returns false
-    /// once the driver is stopped.
-    @discardableResult
-    public func runOnce(waitingUpTo timeoutNanoseconds: Int64 = 0) -> Bool {
+    /// Carries out submitted operations, polls the context and moves bytes; sleeps when there was
+    /// nothing to do. Returns false once the driver is stopped.
+    private func runOnce() -> Bool {
         let (commands, stopped) = inbox.withLock { inbox in
             defer { inbox.commands.removeAll() }
             return (inbox.commands, inbox.stopped)
         }
         guard !stopped else {
             for command in commands { command.fail(.stopped) }
-            core.failAll()
+            core.failAll(with: .stopped)
             return false
         }
-        let busy = core.round(commands)
-        if !busy && commands.isEmpty && timeoutNanoseconds > 0 { _ = core.context.wait(timeoutNanoseconds: timeoutNanoseconds) }
+        if !core.round(commands) && commands.isEmpty { core.context.wait(timeout: Self.idleWait) }
         return true
     }
 
-    /// Listens on `port`.
-    public func listen(port: UInt16, backlog: UInt32 = 128) async throws -> TCPListener {
-        try await withCheckedThrowingContinuation { submit(.listen(port: port, backlog: backlog, $0)) }
+    /// Submits the command `make` builds and waits for its outcome; a cancelled task ends the wait
+    /// with `cancelled`.
+    func perform<Value>(_ make: (PendingOperation<Value>) -> DriverCommand) async throws(TCPError) -> Value {
+        // An already cancelled task asks the stack for nothing (a connect would open and be closed).
+        guard !Task.isCancelled else { throw .cancelled }
+        let id = nextOperation.wrappingAdd(1, ordering: .relaxed).oldValue
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                submit(make(PendingOperation(id: id, continuation: continuation)))
+                // A cancellation that came before the command was submitted found nothing to cancel.
+                if Task.isCancelled { submit(.cancel(id)) }
+            }
+        } onCancel: {
+            submit(.cancel(id))
+        }
+        return try result.get()
     }
 
-    /// Connects to `address:port`.
-    public func connect(to address: IPv4Address, port: UInt16) async throws -> TCPConnection {
-        try await withCheckedThrowingContinuation { submit(.connect(address: address, port: port, $0)) }
-    }
-
+    /// Hands a command to the driver's thread (or fails it with `stopped`).
     func submit(_ command: DriverCommand) {
         let accepted = inbox.withLock { inbox in
             guard !inbox.stopped else { return false }

@@ -1,33 +1,55 @@
 import FlexTCPCore
 
-/// The state of a `ContextDriver` that only its driving thread touches: the context, the async
-/// callers' pending operations, and which handle is which.
+/// The state of a `ContextDriver` that only its thread touches: the context, the async callers'
+/// pending operations, and which handle is which.
 ///
 /// Contract: `round` carries out commands, polls the context, and serves every connection's
-/// waiting reads, writes and close as far as its rings allow. Each continuation is resumed exactly
-/// once: by its outcome, or by `failAll` when the driver stops.
+/// waiting receives, writes and close as far as its rings allow. Each operation is ended exactly
+/// once: by its outcome, by a cancellation, or by `failAll` when the driver stops. A connection
+/// lends at most one chunk at a time; the next `receive` frees it.
 final class DriverCore {
     let context: Context
     weak var driver: ContextDriver?
+    /// The driver, alive while its thread runs this core (the thread holds it).
+    private var owner: ContextDriver { driver! }
     private var nextKey: UInt64 = 1
     private var listeners: [UInt64: ListenerState] = [:]
     private var listenerKeys: [ObjectIdentifier: UInt64] = [:]
     private var connections: [UInt64: ConnectionState] = [:]
     private var connectionKeys: [ObjectIdentifier: UInt64] = [:]
-    private var opening: [ObjectIdentifier: CheckedContinuation<TCPConnection, any Error>] = [:]
+    /// Connections whose accept or connect has not completed.
+    private var opening: [ObjectIdentifier: Opening] = [:]
 
     private struct ListenerState {
         let handle: Listener
-        var opened: CheckedContinuation<TCPListener, any Error>?
+        var opened: PendingOperation<TCPListener>?
+        var accepts: [PendingOperation<TCPConnection>] = []
+        /// Accepted connections no accept waited for (its task was cancelled), for the next accept.
+        var ready: [Connection] = []
+        /// Accepts asked of the context and not yet completed.
+        var requested = 0
+    }
+
+    private enum Opening {
+        case accept(listener: UInt64)
+        /// nil: the connecting task was cancelled; the connection is closed once it opens.
+        case connect(PendingOperation<TCPConnection>?)
     }
 
     private struct ConnectionState {
         let handle: Connection
-        var reads: [(maximumCount: Int, continuation: CheckedContinuation<[UInt8], any Error>)] = []
-        var writes: [(bytes: [UInt8], written: Int, continuation: CheckedContinuation<Void, any Error>)] = []
-        var close: CheckedContinuation<Void, any Error>?
-        /// The connection ended, with this reason (`closedByApplication`: orderly).
-        var finished: CloseReason?
+        var receives: [PendingOperation<TCPConnection.Chunk?>] = []
+        /// Bytes of the chunk handed out last, freed at the next receive.
+        var lentBytes = 0
+        var writes: [(source: any ByteSource, operation: PendingOperation<Void>)] = []
+        var close: PendingOperation<Void>?
+        /// `close` was called: no more writes.
+        var isClosing = false
+        /// The connection ended: orderly (nil failure) or with `failure`.
+        var hasEnded = false
+        var failure: TCPError?
+
+        init(handle: Connection) { self.handle = handle }
     }
 
     init(context: Context) { self.context = context }
@@ -41,133 +63,229 @@ final class DriverCore {
         return events > 0 || moved || !commands.isEmpty
     }
 
+    // MARK: Commands
+
     private func carryOut(_ command: DriverCommand) {
         switch command {
-        case .listen(let port, let backlog, let continuation):
-            let listener = context.openListener(port: port, backlog: backlog)
+        case .listen(let port, let backlog, let operation):
+            let listener = context.listen(on: port, backlog: backlog)
             let key = takeKey()
-            listeners[key] = ListenerState(handle: listener, opened: continuation)
+            listeners[key] = ListenerState(handle: listener, opened: operation)
             listenerKeys[ObjectIdentifier(listener)] = key
-        case .accept(let key, let continuation):
-            guard let listener = listeners[key]?.handle, let connection = context.accept(on: listener) else {
-                return continuation.resume(throwing: TCPError.unknownHandle)
+        case .accept(let key, let operation):
+            accept(on: key, operation)
+        case .connect(let address, let port, let operation):
+            opening[ObjectIdentifier(context.connect(to: address, port: port))] = .connect(operation)
+        case .receive(let key, let operation):
+            guard var state = connections[key] else { return operation.fail(.unknownConnection) }
+            freeLentBytes(&state)
+            if state.hasEnded {
+                finish(operation, failure: state.failure)
+            } else {
+                state.receives.append(operation)
             }
-            opening[ObjectIdentifier(connection)] = continuation
-        case .connect(let address, let port, let continuation):
-            opening[ObjectIdentifier(context.connect(to: address, port: port))] = continuation
-        case .read(let key, let maximumCount, let continuation):
-            guard let state = connections[key] else { return continuation.resume(throwing: TCPError.unknownHandle) }
-            switch state.finished {
-            case nil: connections[key]?.reads.append((maximumCount, continuation))
-            case .closedByApplication: continuation.resume(returning: [])
-            case let reason?: continuation.resume(throwing: TCPError.connectionClosed(reason))
-            }
-        case .write(let key, let bytes, let continuation):
-            guard let state = connections[key] else { return continuation.resume(throwing: TCPError.unknownHandle) }
-            guard let reason = state.finished else { return connections[key]!.writes.append((bytes, 0, continuation)) }
-            continuation.resume(throwing: TCPError.connectionClosed(reason))
-        case .close(let key, let continuation):
-            guard let state = connections[key], state.close == nil else { return continuation.resume(throwing: TCPError.unknownHandle) }
-            switch state.finished {
-            case nil: connections[key]?.close = continuation
-            case .closedByApplication: continuation.resume()
-            case let reason?: continuation.resume(throwing: TCPError.connectionClosed(reason))
-            }
-        case .release(let key):
-            guard let state = connections.removeValue(forKey: key) else { return }
+            connections[key] = state
+        case .write(let key, let source, let operation):
+            guard let state = connections[key] else { return operation.fail(.unknownConnection) }
+            guard !state.hasEnded && !state.isClosing else { return operation.fail(state.failure ?? .closed) }
+            connections[key]?.writes.append((source, operation))
+        case .close(let key, let operation):
+            guard let state = connections[key] else { return operation.fail(.unknownConnection) }
+            guard !state.hasEnded && !state.isClosing else { return operation.fail(state.failure ?? .closed) }
+            connections[key]?.isClosing = true
+            connections[key]?.close = operation
+        case .releaseConnection(let key):
+            guard var state = connections.removeValue(forKey: key) else { return }
             connectionKeys[ObjectIdentifier(state.handle)] = nil
-            if state.finished == nil { context.close(state.handle) }
+            freeLentBytes(&state)
+            if !state.hasEnded { context.close(state.handle) }
+        case .releaseListener(let key):
+            guard let state = listeners.removeValue(forKey: key) else { return }
+            listenerKeys[ObjectIdentifier(state.handle)] = nil
+            for connection in state.ready { context.close(connection) }
+        case .cancel(let id):
+            cancel(id)
         }
     }
 
+    private func accept(on key: UInt64, _ operation: PendingOperation<TCPConnection>) {
+        guard var state = listeners[key], state.opened == nil else { return operation.fail(.unknownConnection) }
+        if !state.ready.isEmpty {
+            let connection = state.ready.removeFirst()
+            listeners[key] = state
+            return operation.succeed(register(connection))
+        }
+        state.accepts.append(operation)
+        if state.requested < state.accepts.count, let connection = context.accept(on: state.handle) {
+            opening[ObjectIdentifier(connection)] = .accept(listener: key)
+            state.requested += 1
+        }
+        listeners[key] = state
+    }
+
+    /// Ends the operation `id` with `cancelled` if it still waits (the stack may still complete the
+    /// request behind it: a listener stays open, an accepted connection waits for the next accept,
+    /// a connection that opens is closed).
+    private func cancel(_ id: UInt64) {
+        for (key, state) in listeners {
+            if let operation = state.opened, operation.id == id {
+                listeners[key]?.opened = nil
+                return operation.fail(.cancelled)
+            }
+            if let index = state.accepts.firstIndex(where: { $0.id == id }) {
+                return listeners[key]!.accepts.remove(at: index).fail(.cancelled)
+            }
+        }
+        for (handle, entry) in opening {
+            if case .connect(let operation?) = entry, operation.id == id {
+                opening[handle] = .connect(nil)
+                return operation.fail(.cancelled)
+            }
+        }
+        for (key, state) in connections {
+            if let index = state.receives.firstIndex(where: { $0.id == id }) {
+                return connections[key]!.receives.remove(at: index).fail(.cancelled)
+            }
+            if let index = state.writes.firstIndex(where: { $0.operation.id == id }) {
+                return connections[key]!.writes.remove(at: index).operation.fail(.cancelled)
+            }
+            if let operation = state.close, operation.id == id {
+                connections[key]?.close = nil
+                connections[key]?.isClosing = false
+                return operation.fail(.cancelled)
+            }
+        }
+    }
+
+    // MARK: Events
+
     private func handle(_ event: ContextEvent) {
         switch event {
-        case .listenerOpened(let listener, let status):
-            guard let key = listenerKeys[ObjectIdentifier(listener)], let continuation = listeners[key]?.opened, let driver else { return }
+        case .listening(let listener):
+            guard let key = listenerKeys[ObjectIdentifier(listener)], let operation = listeners[key]?.opened else { return }
             listeners[key]?.opened = nil
-            if status == .success {
-                continuation.resume(returning: TCPListener(driver: driver, key: key, port: listener.port))
+            operation.succeed(TCPListener(driver: owner, key: key, port: listener.port))
+        case .listenFailed(let listener, let error):
+            guard let key = listenerKeys.removeValue(forKey: ObjectIdentifier(listener)),
+                  let state = listeners.removeValue(forKey: key) else { return }
+            state.opened?.fail(error)
+        case .accepted(let connection):
+            guard case .accept(let key)? = opening.removeValue(forKey: ObjectIdentifier(connection)) else { return }
+            guard var state = listeners[key] else { return context.close(connection) }
+            state.requested -= 1
+            if state.accepts.isEmpty {
+                state.ready.append(connection)
             } else {
-                listeners[key] = nil
-                listenerKeys[ObjectIdentifier(listener)] = nil
-                continuation.resume(throwing: TCPError.refused(status))
+                state.accepts.removeFirst().succeed(register(connection))
             }
-        case .accepted(let connection, let status), .connected(let connection, let status):
-            guard let continuation = opening.removeValue(forKey: ObjectIdentifier(connection)), let driver else { return }
-            guard status == .success else { return continuation.resume(throwing: TCPError.refused(status)) }
-            let key = takeKey()
-            connections[key] = ConnectionState(handle: connection)
-            connectionKeys[ObjectIdentifier(connection)] = key
-            continuation.resume(returning: TCPConnection(driver: driver, key: key, remoteAddress: connection.remoteAddress,
-                                                         remotePort: connection.remotePort, localPort: connection.localPort))
-        case .closed(let connection, let reason):
+            listeners[key] = state
+        case .acceptFailed(let connection, let error):
+            guard case .accept(let key)? = opening.removeValue(forKey: ObjectIdentifier(connection)) else { return }
+            listeners[key]?.requested -= 1
+            if listeners[key]?.accepts.isEmpty == false { listeners[key]!.accepts.removeFirst().fail(error) }
+        case .connected(let connection):
+            guard case .connect(let operation)? = opening.removeValue(forKey: ObjectIdentifier(connection)) else { return }
+            guard let operation else { return context.close(connection) }
+            operation.succeed(register(connection))
+        case .connectFailed(let connection, let error):
+            guard case .connect(let operation)? = opening.removeValue(forKey: ObjectIdentifier(connection)) else { return }
+            operation?.fail(error)
+        case .closed(let connection, let error):
             guard let key = connectionKeys[ObjectIdentifier(connection)], var state = connections[key] else { return }
-            // After an orderly close, pending reads see the end of the stream.
-            if reason == .closedByApplication {
-                for read in state.reads { read.continuation.resume(returning: []) }
-                state.reads.removeAll()
+            state.hasEnded = true
+            state.failure = error
+            // The connection's rings are no longer its own: a lent chunk cannot be freed.
+            state.lentBytes = 0
+            for receive in state.receives { finish(receive, failure: error) }
+            for write in state.writes { write.operation.fail(error ?? .closed) }
+            if let close = state.close {
+                if let error { close.fail(error) } else { close.succeed(()) }
             }
-            fail(state, with: .connectionClosed(reason))
-            connections[key] = ConnectionState(handle: connection, finished: reason)
-        case .newConnection, .received, .sendSpaceAvailable, .endOfStream, .rejected, .moved, .movedIn:
-            // Bytes, space and stream ends are served from the connection's state after the poll.
+            state.receives.removeAll()
+            state.writes.removeAll()
+            state.close = nil
+            connections[key] = state
+        case .incomingConnection, .received, .sendSpaceAvailable, .endOfStream, .moved, .moveFailed, .movedIn:
+            // Bytes, space and stream ends are served from the connection's state after the poll;
+            // the async API never moves connections.
             break
         }
     }
 
-    /// Serves the connection's waiting reads, then writes, then its close. Returns true if any moved.
+    // MARK: Serving connections
+
+    /// Serves the connection's waiting receives, then writes, then its close. Returns true if any moved.
     private func serve(_ key: UInt64) -> Bool {
-        guard var state = connections[key], state.finished == nil else { return false }
+        guard var state = connections[key], !state.hasEnded else { return false }
         let connection = state.handle
         var moved = false
-        while let read = state.reads.first, connection.unfreedBytes > 0 || connection.streamEnded {
-            let count = min(read.maximumCount, connection.unfreedBytes)
-            var bytes = [UInt8](repeating: 0, count: count)
-            if count > 0 {
-                bytes.withUnsafeMutableBytes { connection.unfreedSpan.copyBytes(to: $0.baseAddress!, count: count) }
-                context.rxFree(connection, bytes: count)
+        if state.lentBytes == 0, !state.receives.isEmpty, connection.unfreedByteCount > 0 || connection.hasStreamEnded {
+            let operation = state.receives.removeFirst()
+            if connection.unfreedByteCount > 0 {
+                // The piece up to the ring's end: a chunk is always contiguous.
+                let piece = connection.unfreedBytes.leadingPiece
+                state.lentBytes = piece.count
+                operation.succeed(TCPConnection.Chunk(bytes: UnsafeRawBufferPointer(piece), owner: owner))
+            } else {
+                finish(operation, failure: connection.streamEndReason.flatMap { TCPError($0) })
             }
-            state.reads.removeFirst()
-            read.continuation.resume(returning: bytes)
             moved = true
         }
         while let write = state.writes.first {
-            let remaining = write.bytes.count - write.written
-            let space = context.txAlloc(connection, bytes: remaining)
-            if space.count > 0 {
-                write.bytes.withUnsafeBytes { space.copyBytes(from: $0.baseAddress! + write.written, count: space.count) }
-                context.txSend(connection, bytes: space.count)
-                state.writes[0].written += space.count
+            let space = context.reserveSendSpace(write.source.remaining, on: connection)
+            let copied = write.source.write(into: space)
+            if copied > 0 {
+                context.sendReserved(copied, on: connection)
                 moved = true
             }
-            guard space.count == remaining else { break }
+            guard write.source.remaining == 0 else { break }
             state.writes.removeFirst()
-            write.continuation.resume()
+            write.operation.succeed(())
         }
         if state.writes.isEmpty, let close = state.close {
             context.close(connection)
             state.close = nil
-            close.resume()
+            close.succeed(())
             moved = true
         }
         connections[key] = state
         return moved
     }
 
-    /// Ends every pending operation with `TCPError.stopped`.
-    func failAll() {
-        for continuation in opening.values { continuation.resume(throwing: TCPError.stopped) }
-        opening.removeAll()
-        for state in listeners.values { state.opened?.resume(throwing: TCPError.stopped) }
-        listeners.removeAll()
-        for state in connections.values { fail(state, with: .stopped) }
-        connections.removeAll()
+    /// Ends a receive at the end of the stream: nil after an orderly end, else the failure.
+    private func finish(_ receive: PendingOperation<TCPConnection.Chunk?>, failure: TCPError?) {
+        if let failure { receive.fail(failure) } else { receive.succeed(nil) }
     }
 
-    private func fail(_ state: ConnectionState, with error: TCPError) {
-        for read in state.reads { read.continuation.resume(throwing: error) }
-        for write in state.writes { write.continuation.resume(throwing: error) }
-        state.close?.resume(throwing: error)
+    private func freeLentBytes(_ state: inout ConnectionState) {
+        guard state.lentBytes > 0 else { return }
+        context.freeReceivedBytes(state.lentBytes, of: state.handle)
+        state.lentBytes = 0
+    }
+
+    private func register(_ connection: Connection) -> TCPConnection {
+        let key = takeKey()
+        connections[key] = ConnectionState(handle: connection)
+        connectionKeys[ObjectIdentifier(connection)] = key
+        return TCPConnection(driver: owner, key: key, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort,
+                             localPort: connection.localPort)
+    }
+
+    /// Ends every pending operation with `error`.
+    func failAll(with error: TCPError) {
+        for case .connect(let operation?) in opening.values { operation.fail(error) }
+        opening.removeAll()
+        for state in listeners.values {
+            state.opened?.fail(error)
+            for operation in state.accepts { operation.fail(error) }
+        }
+        listeners.removeAll()
+        for state in connections.values {
+            for receive in state.receives { receive.fail(error) }
+            for write in state.writes { write.operation.fail(error) }
+            state.close?.fail(error)
+        }
+        connections.removeAll()
     }
 
     private func takeKey() -> UInt64 {

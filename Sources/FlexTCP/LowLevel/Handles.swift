@@ -1,16 +1,18 @@
 import FlexTCPCore
 import FlexWire
 
-/// A listener of a `Context` (dissertation A.4 listener): returned by `openListener`, usable for
-/// `accept` once its `listenerOpened` event reports success.
+/// A listener of a `Context` (dissertation A.4 listener): returned by `listen(on:)`, usable for
+/// `accept` once its `listening` event came.
 ///
 /// Contract: belongs to the context that opened it; touched on that context's thread only.
 public final class Listener {
+    /// The local port it listens on.
     public let port: UInt16
     let opaque: UInt64
     /// The runtime's name for the listener (valid after a successful `listenerOpened`).
     var identifier: UInt32 = 0
-    public internal(set) var status: SlowPathStatus?
+    /// The runtime's answer to the listen request; nil until it came.
+    package internal(set) var status: SlowPathStatus?
 
     init(port: UInt16, opaque: UInt64) {
         self.port = port
@@ -19,22 +21,29 @@ public final class Listener {
 }
 
 /// A connection of a `Context` (dissertation A.4 connection): returned by `accept` or `connect`,
-/// open once its `accepted` or `connected` event reports success, gone after its `closed` event.
+/// open once its `accepted` or `connected` event came, gone after its `closed` event.
 ///
 /// Contract: belongs to one context and is touched on that context's thread only. The library
 /// tracks what the queues do not tell it: the transmit tail, the bytes not yet acknowledged, the
 /// received bytes not yet freed, and send/free counts not yet handed to the fast path.
 public final class Connection {
     let opaque: UInt64
-    public internal(set) var flow: FlowIndex = 0
+    /// The stack's flow slot (valid while open).
+    package internal(set) var flow: FlowIndex = 0
+    /// The peer's address (for `connect`, the one asked for until the connection opens).
     public internal(set) var remoteAddress: IPv4Address
+    /// The peer's port.
     public internal(set) var remotePort: UInt16
+    /// This side's port (0 until the connection opens).
     public internal(set) var localPort: UInt16 = 0
+    /// True from `accepted`/`connected` until `closed`.
     public internal(set) var isOpen = false
     /// The peer finished or the stream was torn down: no more bytes will be received.
-    public internal(set) var streamEnded = false
-    /// The application closed its direction.
-    public internal(set) var closeRequested = false
+    public internal(set) var hasStreamEnded = false
+    /// Why the stream ended (set with `hasStreamEnded`).
+    var streamEndReason: CloseReason?
+    /// The application closed its direction (`Context.close`).
+    public internal(set) var isClosing = false
     /// The runtime is done with the flow (its completion arrived), with this reason.
     var finishReason: CloseReason?
 
@@ -42,19 +51,19 @@ public final class Connection {
     var receiveSize = 0
     var transmitBase: UnsafeMutableRawPointer?
     var transmitSize = 0
-    /// Ring position where the next byte passed to `txSend` goes.
+    /// Ring position where the next byte passed to `sendReserved` goes.
     var transmitTail = 0
-    /// Bytes passed to `txSend` and not yet acknowledged by the peer.
-    public internal(set) var unacknowledgedBytes = 0
+    /// Bytes passed to `sendReserved` and not yet acknowledged by the peer.
+    public internal(set) var unacknowledgedByteCount = 0
     /// Received bytes announced to the application and not yet freed.
-    public internal(set) var unfreedBytes = 0
+    public internal(set) var unfreedByteCount = 0
     /// Ring position of the oldest byte not yet freed.
     var readPosition = 0
     /// Send and free counts not yet in the transmit queue.
     var pendingSend: UInt32 = 0
     var pendingFree: UInt32 = 0
     var isQueuedForUpdate = false
-    /// `txAlloc` found less room than asked: report `sendSpaceAvailable` when acknowledgments come.
+    /// `reserveSendSpace` found less room than asked: report `sendSpaceAvailable` when acknowledgments come.
     var wantsSendSpace = false
     /// The context this connection is moving to, from `move` until the move completes.
     var moveTarget: Context?
@@ -68,11 +77,11 @@ public final class Connection {
     }
 
     /// The received bytes not yet freed, oldest first (what `received` events reported, as one span).
-    public var unfreedSpan: RingSpan {
+    public var unfreedBytes: RingSpan {
         guard let base = receiveBase else { return .empty }
-        return RingSpan(base: base, size: receiveSize, position: readPosition, count: unfreedBytes)
+        return RingSpan(base: base, size: receiveSize, position: readPosition, count: unfreedByteCount)
     }
 
-    /// Bytes `txAlloc` can hand out now.
-    public var transmitSpace: Int { isOpen && !closeRequested ? transmitSize - unacknowledgedBytes : 0 }
+    /// Bytes `reserveSendSpace` can hand out now.
+    public var sendSpace: Int { isOpen && !isClosing ? transmitSize - unacknowledgedByteCount : 0 }
 }

@@ -20,30 +20,32 @@ struct HeldArrival {
 
 // A.4 move: a connection changes contexts (threads) of the same runtime.
 extension Context {
-    /// A.4 move: from now on `connection`'s events go to `target`, another context of the same
-    /// runtime. This context reports `moved` when the runtime has moved it; `target` then reports
-    /// `movedIn` and serves it (the same `Connection` object, to be used on `target`'s thread from
-    /// then on). Until `moved`, events of the connection still arrive here; sends, frees and a close
-    /// made meanwhile are carried out by whichever context holds the connection after the move.
-    /// A connection this context does not hold, a target of another runtime, or this context itself
-    /// is answered with a `moved` event carrying the error status, at the next `poll`.
+    /// Moves `connection` to `target`, another context of the same stack (A.4 move): from then on
+    /// its events go to `target`. This context reports `moved` when the stack has moved it; `target`
+    /// then reports `movedIn` and serves it (the same `Connection` object, to be used on `target`'s
+    /// thread from then on). Until `moved`, events of the connection still arrive here; sends, frees
+    /// and a close made meanwhile are carried out by whichever context holds the connection after
+    /// the move. A connection this context does not hold (`unknownConnection`), this context itself
+    /// (`invalidArgument`) or a context of another stack (`foreignContext`) is answered with a
+    /// `moveFailed` event at the next `poll`.
     public func move(_ connection: Connection, to target: Context) {
-        let status: SlowPathStatus
+        let error: TCPError
         if !holds(connection) || connection.moveTarget != nil {
-            status = .noSuchFlow
+            error = .unknownConnection
         } else if target === self {
-            status = .invalidArgument
+            error = .invalidArgument
         } else if target.attachment.region !== attachment.region {
-            status = .noSuchContext
+            error = .foreignContext
         } else {
             connection.moveTarget = target
             target.inbox.expect(flow: connection.flow, opaque: connection.opaque)
             request(.move(flow: connection.flow, context: UInt16(target.attachment.index)), for: connection)
             return
         }
-        localEvents.append(.moved(connection, status))
+        localEvents.append(.moveFailed(connection, error))
     }
 
+    /// True if the connection is open and this context serves it (operations on others are ignored).
     func holds(_ connection: Connection) -> Bool {
         connection.isOpen && Int(connection.flow) < connections.count && connections[Int(connection.flow)] === connection
     }
@@ -56,8 +58,8 @@ extension Context {
             staleEntries &+= 1
             return 0
         }
-        guard status == .success else {
-            moveFailed(connection, status: status, body)
+        if let error = TCPError(status) {
+            moveFailed(connection, error: error, body)
             return 1
         }
         completedMoves.append(connection)
@@ -65,11 +67,11 @@ extension Context {
     }
 
     /// The move of `connection` did not happen: it stays here, with what was held back for it.
-    func moveFailed(_ connection: Connection, status: SlowPathStatus, _ body: (ContextEvent) -> Void) {
+    func moveFailed(_ connection: Connection, error: TCPError, _ body: (ContextEvent) -> Void) {
         connection.moveTarget?.inbox.withdraw(flow: connection.flow)
         connection.moveTarget = nil
         resume(connection)
-        body(.moved(connection, status))
+        body(.moveFailed(connection, error))
     }
 
     /// Hands the connections of completed moves to their new contexts (once the receive entries
@@ -82,7 +84,7 @@ extension Context {
             connection.moveTarget = nil
             target.inbox.deliver(connection)
             target.wakeup.signal()
-            body(.moved(connection, .success))
+            body(.moved(connection))
             reported += 1
         }
         completedMoves.removeAll()

@@ -55,16 +55,16 @@ extension Context {
             listener.identifier = identifier
             listener.status = status
             if status != .success { listeners[opaque] = nil }
-            body(.listenerOpened(listener, status))
+            body(.outcome(status, success: .listening(listener), failure: { .listenFailed(listener, $0) }))
         case .newConnection(let opaque, _, let remoteAddress, let remotePort):
             guard let listener = listeners[opaque] else { return 0 }
-            body(.newConnection(listener, remoteAddress: remoteAddress, remotePort: remotePort))
+            body(.incomingConnection(listener, remoteAddress: remoteAddress, remotePort: remotePort))
         case .accepted(let opened):
             guard let connection = open(opened) else { return 0 }
-            body(.accepted(connection, opened.status))
+            body(.outcome(opened.status, success: .accepted(connection), failure: { .acceptFailed(connection, $0) }))
         case .connected(let opened):
             guard let connection = open(opened) else { return 0 }
-            body(.connected(connection, opened.status))
+            body(.outcome(opened.status, success: .connected(connection), failure: { .connectFailed(connection, $0) }))
         case .closed(let opaque, let flow, let reason):
             guard let connection = connection(flow: flow, opaque: opaque, heldBy: { $0.finish = reason }) else { return 0 }
             finish(connection, reason: reason)
@@ -75,10 +75,11 @@ extension Context {
             // A move the runtime refused because the flow was gone (closed meanwhile).
             if rejection.rejectedType == ContextQueueLayout.EntryType.move, Int(rejection.rejectedWord) < connections.count,
                let connection = connections[Int(rejection.rejectedWord)], connection.moveTarget != nil {
-                moveFailed(connection, status: .noSuchFlow, body)
+                moveFailed(connection, error: .unknownConnection, body)
                 return 1
             }
-            body(.rejected(rejection))
+            rejectedEntries &+= 1
+            return 0
         }
         return 1
     }
@@ -90,15 +91,15 @@ extension Context {
             var reported = 0
             let received = Int(event.receivedBytes)
             if received > 0, let base = connection.receiveBase, Int(event.receivedPosition) < connection.receiveSize,
-               received <= connection.receiveSize - connection.unfreedBytes {
-                if connection.unfreedBytes == 0 { connection.readPosition = Int(event.receivedPosition) }
-                connection.unfreedBytes += received
+               received <= connection.receiveSize - connection.unfreedByteCount {
+                if connection.unfreedByteCount == 0 { connection.readPosition = Int(event.receivedPosition) }
+                connection.unfreedByteCount += received
                 body(.received(connection, RingSpan(base: base, size: connection.receiveSize, position: Int(event.receivedPosition),
                                                     count: received)))
                 reported += 1
             }
-            let acknowledged = min(Int(event.acknowledgedBytes), connection.unacknowledgedBytes)
-            connection.unacknowledgedBytes -= acknowledged
+            let acknowledged = min(Int(event.acknowledgedBytes), connection.unacknowledgedByteCount)
+            connection.unacknowledgedByteCount -= acknowledged
             if acknowledged > 0 && connection.wantsSendSpace {
                 connection.wantsSendSpace = false
                 body(.sendSpaceAvailable(connection))
@@ -107,17 +108,18 @@ extension Context {
             return reported
         case .closed(let opaque, let flow, let reason):
             guard let connection = connection(flow: flow, opaque: opaque, heldBy: { $0.streamEnd = reason }),
-                  !connection.streamEnded else { return 0 }
-            connection.streamEnded = true
+                  !connection.hasStreamEnded else { return 0 }
+            connection.hasStreamEnded = true
+            connection.streamEndReason = reason
             var reported = 0
             if reason == .peerFinished {
                 body(.endOfStream(connection))
                 reported = 1
             }
             return reported + finishIfDone(connection, body)
-        case .rejected(let rejection):
-            body(.rejected(rejection))
-            return 1
+        case .rejected:
+            rejectedEntries &+= 1
+            return 0
         }
     }
 
@@ -166,12 +168,12 @@ extension Context {
 
     /// A connection is gone once both its stream end and the runtime's completion have arrived.
     private func finishIfDone(_ connection: Connection, _ body: (ContextEvent) -> Void) -> Int {
-        guard connection.isOpen, connection.streamEnded, let reason = connection.finishReason else { return 0 }
+        guard connection.isOpen, connection.hasStreamEnded, let reason = connection.finishReason else { return 0 }
         connection.moveTarget?.inbox.withdraw(flow: connection.flow)
         connection.moveTarget = nil
         connection.isOpen = false
         connections[Int(connection.flow)] = nil
-        body(.closed(connection, reason))
+        body(.closed(connection, TCPError(reason)))
         return 1
     }
 }

@@ -3,16 +3,18 @@ import FlexTCPCore
 import FlexWire
 
 /// An application context (dissertation A.4 "context"): one per thread, attached to one queue set
-/// of a `StackRuntime`. It opens listeners and connections, reports their events from `poll`, and
-/// moves bytes through each connection's rings: `rxFree` hands received bytes back, `txAlloc` +
-/// `txSend` append bytes to send.
+/// of a stack. It opens listeners and connections, reports their events from `poll`, and moves
+/// bytes through each connection's rings: `freeReceivedBytes` hands received bytes back (A.4
+/// rx_free), `reserveSendSpace` + `sendReserved` append bytes to send (A.4 tx_alloc, tx_send).
 ///
-/// Contract: used by one thread at a time; never blocks except in `wait`. Operations never fail
-/// for a full queue: what does not fit is kept and handed over at the next `poll` or `wait`, in
-/// order (send/free counts before the close that follows them). Every handle's outcome arrives as
-/// an event from `poll`.
+/// Get one from `FlexTCPStack.makeContext()`. Contract: used by one thread at a time (hand it to
+/// another thread only when the first is done with it); never blocks except in `wait`. Operations
+/// never fail for a full queue: what does not fit is kept and handed over at the next `poll` or
+/// `wait`, in order (send/free counts before the close that follows them). Every operation's outcome
+/// arrives as an event from `poll`; operations on handles this context does not hold are ignored
+/// or answered with a failure event, never a trap.
 public final class Context {
-    public let attachment: ContextAttachment
+    let attachment: ContextAttachment
     let endpoint: ApplicationContextEndpoint
     var nextOpaque: UInt64 = 1
     var listeners: [UInt64: Listener] = [:]
@@ -28,7 +30,9 @@ public final class Context {
     let flowEntries: UnsafeMutableBufferPointer<ReceiveQueueEntry>
     let eventEntries: UnsafeMutableBufferPointer<SlowPathEvent>
     /// Receive-queue entries for flows this context does not (or no longer) hold.
-    public internal(set) var staleEntries: UInt64 = 0
+    package internal(set) var staleEntries: UInt64 = 0
+    /// Entries of this context the runtime refused (a bug of this library: it never sends one on purpose).
+    package internal(set) var rejectedEntries: UInt64 = 0
     /// Connections other contexts move here (`move`).
     let inbox = ConnectionInbox()
     /// What arrived for flows moving here before their connection did, by flow index.
@@ -40,7 +44,9 @@ public final class Context {
     /// Events this library decided itself (moves it refused), reported at the next `poll`.
     var localEvents: [ContextEvent] = []
 
-    public init(attachment: ContextAttachment, batchSize: Int = 64) throws(ContextQueueError) {
+    /// A context on the attachment's queue set (for the library's own stack scope and in-package
+    /// runtime tests; applications use `FlexTCPStack.makeContext()`).
+    package init(attachment: ContextAttachment, batchSize: Int = 64) throws(ContextQueueError) {
         self.attachment = attachment
         let queues = try attachment.region.queues(attachment.index)
         endpoint = ApplicationContextEndpoint(queues: queues, signals: attachment.region.signals(attachment.index))
@@ -58,16 +64,18 @@ public final class Context {
 
     // MARK: Listener and connection operations
 
-    /// A.4 listener open: listen on `port`; `listenerOpened` reports the outcome.
-    public func openListener(port: UInt16, backlog: UInt32 = 128) -> Listener {
+    /// Listens on `port` (A.4 listener open) with room for `backlog` connections waiting for
+    /// `accept`; `listening` or `listenFailed` reports the outcome (`addressInUse`, and
+    /// `invalidArgument` for port 0 or a backlog outside 1 ... 65535).
+    public func listen(on port: UInt16, backlog: Int = 128) -> Listener {
         let listener = Listener(port: port, opaque: takeOpaque())
         listeners[listener.opaque] = listener
-        request(.openListener(port: port, backlog: backlog, opaque: listener.opaque))
+        request(.openListener(port: port, backlog: UInt32(clamping: max(0, min(backlog, 65535))), opaque: listener.opaque))
         return listener
     }
 
-    /// A.4 accept: takes the listener's next connection; `accepted` reports it. Nil until the
-    /// listener's `listenerOpened` reported success.
+    /// Takes the listener's next connection (A.4 accept); `accepted` or `acceptFailed` reports it.
+    /// Nil until the listener's `listening` event came.
     public func accept(on listener: Listener) -> Connection? {
         guard listener.status == .success else { return nil }
         let connection = Connection(opaque: takeOpaque())
@@ -76,7 +84,8 @@ public final class Context {
         return connection
     }
 
-    /// A.4 connection open: connects to `address:port`; `connected` reports the outcome.
+    /// Connects to `address:port` (A.4 connection open); `connected` or `connectFailed` reports the
+    /// outcome (`refused`, `unreachable`, `timedOut`, `resourcesExhausted`).
     public func connect(to address: IPv4Address, port: UInt16) -> Connection {
         let connection = Connection(opaque: takeOpaque(), remoteAddress: address, remotePort: port)
         opening[connection.opaque] = connection
@@ -84,10 +93,11 @@ public final class Context {
         return connection
     }
 
-    /// Closes our direction after the bytes already sent (FIN); `closed` follows once both sides are done.
+    /// Closes our direction after the bytes already sent (FIN); `closed` follows once both sides are
+    /// done. Ignored for a connection that is not open or already closing.
     public func close(_ connection: Connection) {
-        guard connection.isOpen, !connection.closeRequested else { return }
-        connection.closeRequested = true
+        guard holds(connection), !connection.isClosing else { return }
+        connection.isClosing = true
         // A moving connection is closed by the context that holds it when the move is over.
         guard connection.moveTarget == nil else { return connection.closeAwaitsMove = true }
         request(.close(flow: connection.flow), for: connection)
@@ -95,37 +105,39 @@ public final class Context {
 
     // MARK: Ring operations
 
-    /// A.4 rx_free: the oldest `bytes` received bytes are processed (at most those not yet freed).
-    /// Returns how many were freed.
+    /// Hands the oldest `byteCount` received bytes back to the receive ring (A.4 rx_free): the
+    /// application is done with them. Frees at most the bytes not yet freed; returns how many.
     @discardableResult
-    public func rxFree(_ connection: Connection, bytes: Int) -> Int {
-        let count = max(0, min(bytes, connection.unfreedBytes))
-        guard connection.isOpen, count > 0 else { return 0 }
-        connection.unfreedBytes -= count
+    public func freeReceivedBytes(_ byteCount: Int, of connection: Connection) -> Int {
+        let count = max(0, min(byteCount, connection.unfreedByteCount))
+        guard holds(connection), count > 0 else { return 0 }
+        connection.unfreedByteCount -= count
         connection.readPosition = (connection.readPosition + count) % connection.receiveSize
         connection.pendingFree &+= UInt32(count)
         handOver(connection)
         return count
     }
 
-    /// A.4 tx_alloc: up to `bytes` of free transmit ring at the connection's tail, in at most two
-    /// pieces across the wrap. Fewer (or none) when the ring holds unacknowledged bytes; then
-    /// `sendSpaceAvailable` follows when acknowledgments free space.
-    public func txAlloc(_ connection: Connection, bytes: Int) -> RingSpan {
-        let count = max(0, min(bytes, connection.transmitSpace))
-        if count < bytes { connection.wantsSendSpace = true }
+    /// Up to `byteCount` bytes of free transmit ring at the connection's tail, to write the bytes to
+    /// send into (A.4 tx_alloc). Fewer (or none) when the ring holds unacknowledged bytes; then
+    /// `sendSpaceAvailable` follows when acknowledgments free space. Writing into it sends nothing
+    /// until `sendReserved`.
+    public func reserveSendSpace(_ byteCount: Int, on connection: Connection) -> RingSpan {
+        guard holds(connection) else { return .empty }
+        let count = max(0, min(byteCount, connection.sendSpace))
+        if count < byteCount { connection.wantsSendSpace = true }
         guard let base = connection.transmitBase else { return .empty }
         return RingSpan(base: base, size: connection.transmitSize, position: connection.transmitTail, count: count)
     }
 
-    /// A.4 tx_send: the first `bytes` of the last `txAlloc` span are ready to send (at most the
-    /// free space). Returns how many were queued.
+    /// Sends the first `byteCount` bytes of the span `reserveSendSpace` returned last (A.4 tx_send),
+    /// at most the free space; returns how many were queued.
     @discardableResult
-    public func txSend(_ connection: Connection, bytes: Int) -> Int {
-        let count = max(0, min(bytes, connection.transmitSpace))
-        guard count > 0 else { return 0 }
+    public func sendReserved(_ byteCount: Int, on connection: Connection) -> Int {
+        let count = max(0, min(byteCount, connection.sendSpace))
+        guard holds(connection), count > 0 else { return 0 }
         connection.transmitTail = (connection.transmitTail + count) % connection.transmitSize
-        connection.unacknowledgedBytes += count
+        connection.unacknowledgedByteCount += count
         connection.pendingSend &+= UInt32(count)
         handOver(connection)
         return count
@@ -134,14 +146,17 @@ public final class Context {
     // MARK: Waiting
 
     /// Hands over what waits, then sleeps until an event may be ready, queue room appears, or
-    /// `timeoutNanoseconds` pass. Returns false on timeout.
-    public func wait(timeoutNanoseconds: Int64) -> Bool {
+    /// `timeout` passes (a negative one counts as zero). Returns false on timeout.
+    @discardableResult
+    public func wait(timeout: Duration) -> Bool {
         submitWaiting()
-        return endpoint.wait(timeoutNanoseconds: timeoutNanoseconds)
+        let (seconds, attoseconds) = max(timeout, .zero).components
+        let nanoseconds = seconds >= Int64.max / 1_000_000_000 ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        return endpoint.wait(timeoutNanoseconds: nanoseconds)
     }
 
     /// Wakes this context's `wait` from any thread (e.g. to hand it new work).
-    public var wakeup: WakeupSignal { attachment.region.signals(attachment.index).application }
+    var wakeup: WakeupSignal { attachment.region.signals(attachment.index).application }
 
     // MARK: Handing over
 

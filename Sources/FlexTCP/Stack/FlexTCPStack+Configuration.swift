@@ -1,0 +1,55 @@
+import FlexTCPCore
+import FlexWire
+
+extension FlexTCPStack {
+    /// What a stack needs besides its port: its address, and how much it holds.
+    ///
+    /// Contract: a plain value, checked when a stack starts (`StackSetupError.invalidConfiguration`
+    /// names the first bad value). Memory is fixed at start: every connection slot gets a receive and
+    /// a send buffer of the given sizes.
+    public struct Configuration: Sendable {
+        /// This stack's address and prefix length, "A.B.C.D/P" (any unicast host address of its subnet).
+        public var address: String
+        /// The default gateway (inside the subnet); nil: only the subnet is reachable.
+        public var gateway: IPv4Address?
+        /// Connections held at once, TIME_WAIT included.
+        public var connectionCapacity = 256
+        /// Bytes of each connection's receive buffer (the largest window advertised).
+        public var receiveBufferSize = 64 * 1024
+        /// Bytes of each connection's send buffer (the most kept unacknowledged).
+        public var sendBufferSize = 64 * 1024
+        /// Low-level contexts `makeContext()` may hand out, besides the async API's own.
+        public var contextCount = 1
+        /// Which threads run the stack (tests run both).
+        package var threading = StackRuntime.Threading.single
+        /// Changes to the core's configuration (timers), applied last; for tests.
+        package var adjustCore: (@Sendable (inout StackConfiguration) -> Void)?
+
+        /// A stack at `address` ("A.B.C.D/P"), with `gateway` as its default route.
+        public init(address: String, gateway: IPv4Address? = nil) {
+            self.address = address
+            self.gateway = gateway
+        }
+
+        /// The core's configuration for these values.
+        func coreConfiguration() throws(StackSetupError) -> StackConfiguration {
+            guard (1...65_536).contains(connectionCapacity) else { throw .invalidConfiguration("connectionCapacity must lie in 1...65536") }
+            guard (0...255).contains(contextCount) else { throw .invalidConfiguration("contextCount must lie in 0...255") }
+            for (name, size) in [("receiveBufferSize", receiveBufferSize), ("sendBufferSize", sendBufferSize)]
+            where !(4096...(16 << 20)).contains(size) {
+                throw .invalidConfiguration("\(name) must lie in 4096...16777216")
+            }
+            do {
+                var configuration = StackConfiguration(interface: try InterfaceAddress(address), gateway: gateway)
+                try configuration.network.validate()
+                configuration.flowCapacity = connectionCapacity
+                configuration.receiveRingSize = UInt32(receiveBufferSize)
+                configuration.transmitRingSize = UInt32(sendBufferSize)
+                adjustCore?(&configuration)
+                return configuration
+            } catch {
+                throw .invalidConfiguration(String(describing: error))
+            }
+        }
+    }
+}

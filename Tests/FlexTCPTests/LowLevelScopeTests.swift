@@ -1,0 +1,53 @@
+@testable import FlexTCP
+import Testing
+
+/// Polls `contexts` on this thread until `done` or 10 s pass; returns whether `done` held.
+private func pollUntil(_ contexts: [Context], _ done: () -> Bool, _ handle: (Context, ContextEvent) -> Void) -> Bool {
+    let deadline = Deadline(seconds: 10)
+    while !done() && !deadline.hasPassed {
+        var events = 0
+        for context in contexts { events += context.poll { handle(context, $0) } }
+        if events == 0 { contexts[0].wait(timeout: .milliseconds(1)) }
+    }
+    return done()
+}
+
+@Suite("Low-level contexts from a stack's scope")
+struct LowLevelScopeTests {
+    @Test("Operations on a connection another context holds are ignored: nothing freed, reserved, sent or closed")
+    func foreignHandles() throws {
+        let wire = try InMemoryWire()
+        try FlexTCPStack.withStack(on: wire.second, configuration: .testing(TestAddresses.server)) { serverStack in
+            try FlexTCPStack.withStack(on: wire.first, configuration: .testing(TestAddresses.client, contextCount: 2)) { clientStack in
+                let server = try serverStack.makeContext()
+                let owner = try clientStack.makeContext()
+                let stranger = try clientStack.makeContext()
+                let listener = server.listen(on: 7)
+                var connection: Connection?
+                var accepted: Connection?
+                #expect(pollUntil([server, owner], { connection?.isOpen == true && accepted != nil }) { context, event in
+                    switch event {
+                    case .listening: _ = server.accept(on: listener); connection = owner.connect(to: serverStack.address, port: 7)
+                    case .accepted(let opened): accepted = opened
+                    default: break
+                    }
+                })
+                let open = try #require(connection)
+                // The server sends 3 bytes: the owner sees them; the stranger can neither free nor send on the connection.
+                let served = try #require(accepted)
+                let space = server.reserveSendSpace(3, on: served)
+                server.sendReserved(space.copyBytes(from: [7, 8, 9] as [UInt8]), on: served)
+                #expect(pollUntil([server, owner], { open.unfreedByteCount == 3 }) { _, _ in })
+
+                #expect(stranger.freeReceivedBytes(3, of: open) == 0)
+                #expect(stranger.reserveSendSpace(100, on: open).isEmpty)
+                #expect(stranger.sendReserved(100, on: open) == 0)
+                stranger.close(open)
+                #expect(!open.isClosing && open.unfreedByteCount == 3 && open.unacknowledgedByteCount == 0)
+                #expect(stranger.poll { _ in } == 0 && stranger.rejectedEntries == 0, "nothing reached the stack")
+                #expect(Array(open.unfreedBytes) == [7, 8, 9])
+                #expect(owner.freeReceivedBytes(3, of: open) == 3)
+            }
+        }
+    }
+}
