@@ -17,7 +17,6 @@ enum SegmentHeaders {
     @inlinable static var fixedLength: Int {
         EthernetRepr.untaggedHeaderLength &+ IPv4Repr.headerLength &+ TCPSegmentRepr.fixedHeaderLength
     }
-    @usableFromInline static let timestampOptionLength = 12
     /// NOP NOP, kind and length of a SACK option; each block adds `sackBlockLength`.
     @usableFromInline static let sackOptionHeaderLength = 4
     @usableFromInline static let sackBlockLength = 8
@@ -39,7 +38,7 @@ enum SegmentHeaders {
     /// TCP option bytes of a segment with `flags` from this flow.
     @inlinable
     static func optionLength(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock? = nil) -> Int {
-        (state.options.contains(.timestamps) ? timestampOptionLength : 0) &+ sackLength(of: state, flags: flags, duplicate: duplicate)
+        (state.options.contains(.timestamps) ? TCPTimestamps.alignedLength : 0) &+ sackLength(of: state, flags: flags, duplicate: duplicate)
     }
 
     @inlinable
@@ -94,10 +93,8 @@ enum SegmentHeaders {
         tcp.storeBytes(of: UInt32(0), toByteOffset: TCPSegmentRepr.Offset.checksum, as: UInt32.self)
         var option = tcp + TCPSegmentRepr.fixedHeaderLength
         if withTimestamps {
-            option.storeBytes(of: UInt32(0x0101_080a).bigEndian, as: UInt32.self)
-            option.storeBytes(of: timestampValue.bigEndian, toByteOffset: 4, as: UInt32.self)
-            option.storeBytes(of: state.timestampRecent.bigEndian, toByteOffset: 8, as: UInt32.self)
-            option += timestampOptionLength
+            TCPTimestamps(value: timestampValue, echoReply: state.timestampRecent).storeAligned(to: option)
+            option += TCPTimestamps.alignedLength
         }
         if sackBlocks > 0 {
             let optionBytes = UInt32(2 &+ sackBlocks &* sackBlockLength)
