@@ -69,7 +69,7 @@ public struct CraftedSegment: Sendable {
     private func ipHeader(payloadLength: Int, fragmentField: UInt16) -> [UInt8] {
         var options = Array(ipOptionBytes.prefix(40))
         while options.count % 4 != 0 { options.append(0) }
-        let headerLength = 20 + options.count
+        let headerLength = IPv4Repr.headerLength + options.count
         var header: [UInt8] = [0x40 | UInt8(headerLength / 4), 0x00]
         header += Self.big(UInt16(headerLength + payloadLength))
         header += Self.big(identification)
@@ -79,7 +79,8 @@ public struct CraftedSegment: Sendable {
         header += Self.big(destination.value)
         header += options
         let checksum = header.withUnsafeBytes { InternetChecksum.checksum($0.baseAddress!, count: headerLength) }
-        header.replaceSubrange(10..<12, with: Self.big(checksum))
+        let checksumOffset = IPv4Repr.Offset.headerChecksum
+        header.replaceSubrange(checksumOffset..<checksumOffset + 2, with: Self.big(checksum))
         return header
     }
 

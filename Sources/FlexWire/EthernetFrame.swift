@@ -14,7 +14,7 @@ public struct EthernetFrame<Pointer: RawBytePointer>: WireView {
     @inlinable
     public init(checking base: Pointer, length: Int) throws(WireError) {
         guard length >= EthernetRepr.untaggedHeaderLength else { throw .truncated(.ethernet) }
-        if base.readOnly.bigEndianUInt16(at: 12) == EtherType.vlan.rawValue {
+        if base.readOnly.bigEndianUInt16(at: EthernetRepr.Offset.etherType) == EtherType.vlan.rawValue {
             guard length >= EthernetRepr.taggedHeaderLength else { throw .truncated(.ethernet) }
             headerLength = EthernetRepr.taggedHeaderLength
         } else {
@@ -24,18 +24,20 @@ public struct EthernetFrame<Pointer: RawBytePointer>: WireView {
         self.length = length
     }
 
-    @inlinable public var destination: MACAddress { MACAddress(loadingFrom: base.readOnly) }
-    @inlinable public var source: MACAddress { MACAddress(loadingFrom: base.readOnly + 6) }
+    @inlinable public var destination: MACAddress { MACAddress(loadingFrom: base.readOnly + EthernetRepr.Offset.destination) }
+    @inlinable public var source: MACAddress { MACAddress(loadingFrom: base.readOnly + EthernetRepr.Offset.source) }
     @inlinable public var isTagged: Bool { headerLength == EthernetRepr.taggedHeaderLength }
 
     /// The type of the payload: the inner EtherType when the frame is tagged.
     @inlinable
-    public var etherType: EtherType { EtherType(rawValue: base.readOnly.bigEndianUInt16(at: headerLength &- 2)) }
+    public var etherType: EtherType {
+        EtherType(rawValue: base.readOnly.bigEndianUInt16(at: EthernetRepr.Offset.payloadEtherType(headerLength: headerLength)))
+    }
 
     /// The 802.1Q tag, or nil for an untagged frame.
     @inlinable
     public var vlanTag: VLANTag? {
-        isTagged ? VLANTag(tagControl: base.readOnly.bigEndianUInt16(at: 14)) : nil
+        isTagged ? VLANTag(tagControl: base.readOnly.bigEndianUInt16(at: EthernetRepr.Offset.vlanTagControl)) : nil
     }
 
     @inlinable public var payloadBase: Pointer { base.advanced(by: headerLength) }
@@ -43,8 +45,10 @@ public struct EthernetFrame<Pointer: RawBytePointer>: WireView {
 }
 
 extension EthernetFrame where Pointer == UnsafeMutableRawPointer {
-    @inlinable public func setDestination(_ address: MACAddress) { address.store(to: base) }
-    @inlinable public func setSource(_ address: MACAddress) { address.store(to: base + 6) }
+    @inlinable public func setDestination(_ address: MACAddress) { address.store(to: base + EthernetRepr.Offset.destination) }
+    @inlinable public func setSource(_ address: MACAddress) { address.store(to: base + EthernetRepr.Offset.source) }
     /// Writes the payload's EtherType (the inner one when the frame is tagged).
-    @inlinable public func setEtherType(_ type: EtherType) { base.storeBigEndian(type.rawValue, at: headerLength &- 2) }
+    @inlinable public func setEtherType(_ type: EtherType) {
+        base.storeBigEndian(type.rawValue, at: EthernetRepr.Offset.payloadEtherType(headerLength: headerLength))
+    }
 }

@@ -34,13 +34,13 @@ public struct EthernetRepr: Hashable, Sendable {
     public func emit(into buffer: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
         let length = headerLength
         let base = try buffer.start(requiring: length)
-        destination.store(to: base)
-        source.store(to: base + 6)
+        destination.store(to: base + Offset.destination)
+        source.store(to: base + Offset.source)
         if let vlanTag {
-            base.storeBigEndian(EtherType.vlan.rawValue, at: 12)
-            base.storeBigEndian(vlanTag.tagControl, at: 14)
+            base.storeBigEndian(EtherType.vlan.rawValue, at: Offset.etherType)
+            base.storeBigEndian(vlanTag.tagControl, at: Offset.vlanTagControl)
         }
-        base.storeBigEndian(etherType.rawValue, at: length &- 2)
+        base.storeBigEndian(etherType.rawValue, at: Offset.payloadEtherType(headerLength: length))
         return length
     }
 }

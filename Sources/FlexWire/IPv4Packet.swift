@@ -18,35 +18,35 @@ public struct IPv4Packet<Pointer: RawBytePointer>: WireView {
     public init(checking base: Pointer, length bufferLength: Int) throws(WireError) {
         guard bufferLength >= IPv4Repr.headerLength else { throw .truncated(.ipv4) }
         let bytes = base.readOnly
-        let versionAndLength = bytes.byte(at: 0)
+        let versionAndLength = bytes.byte(at: IPv4Repr.Offset.versionAndHeaderLength)
         guard versionAndLength >> 4 == 4 else { throw .badVersion(versionAndLength >> 4) }
         let headerLength = Int(versionAndLength & 0x0f) &* 4
         guard headerLength >= IPv4Repr.headerLength else { throw .badHeaderLength(.ipv4) }
-        let totalLength = Int(bytes.bigEndianUInt16(at: 2))
+        let totalLength = Int(bytes.bigEndianUInt16(at: IPv4Repr.Offset.totalLength))
         guard totalLength >= headerLength, totalLength <= bufferLength else { throw .badLength(.ipv4) }
         self.base = base
         self.length = totalLength
         self.headerLength = headerLength
     }
 
-    @inlinable public var version: UInt8 { base.readOnly.byte(at: 0) >> 4 }
+    @inlinable public var version: UInt8 { base.readOnly.byte(at: IPv4Repr.Offset.versionAndHeaderLength) >> 4 }
     /// The DSCP: the upper six bits of the traffic-class byte.
-    @inlinable public var differentiatedServices: UInt8 { base.readOnly.byte(at: 1) >> 2 }
-    @inlinable public var ecn: ECNCodepoint { ECNCodepoint(lowBitsOf: base.readOnly.byte(at: 1)) }
-    @inlinable public var totalLength: UInt16 { base.readOnly.bigEndianUInt16(at: 2) }
-    @inlinable public var identification: UInt16 { base.readOnly.bigEndianUInt16(at: 4) }
-    @inlinable public var dontFragment: Bool { base.readOnly.byte(at: 6) & 0x40 != 0 }
-    @inlinable public var moreFragments: Bool { base.readOnly.byte(at: 6) & 0x20 != 0 }
+    @inlinable public var differentiatedServices: UInt8 { base.readOnly.byte(at: IPv4Repr.Offset.trafficClass) >> 2 }
+    @inlinable public var ecn: ECNCodepoint { ECNCodepoint(lowBitsOf: base.readOnly.byte(at: IPv4Repr.Offset.trafficClass)) }
+    @inlinable public var totalLength: UInt16 { base.readOnly.bigEndianUInt16(at: IPv4Repr.Offset.totalLength) }
+    @inlinable public var identification: UInt16 { base.readOnly.bigEndianUInt16(at: IPv4Repr.Offset.identification) }
+    @inlinable public var dontFragment: Bool { base.readOnly.byte(at: IPv4Repr.Offset.flagsAndFragmentOffset) & 0x40 != 0 }
+    @inlinable public var moreFragments: Bool { base.readOnly.byte(at: IPv4Repr.Offset.flagsAndFragmentOffset) & 0x20 != 0 }
     /// The fragment offset in bytes (the field counts 8-byte units).
-    @inlinable public var fragmentOffset: UInt16 { base.readOnly.bigEndianUInt16(at: 6) << 3 }
+    @inlinable public var fragmentOffset: UInt16 { base.readOnly.bigEndianUInt16(at: IPv4Repr.Offset.flagsAndFragmentOffset) << 3 }
     /// True for any fragment of a larger datagram (more fragments follow, or a non-zero offset).
     /// FlexWire does not reassemble.
-    @inlinable public var isFragment: Bool { base.readOnly.bigEndianUInt16(at: 6) & 0x3fff != 0 }
-    @inlinable public var timeToLive: UInt8 { base.readOnly.byte(at: 8) }
-    @inlinable public var protocolNumber: IPProtocol { IPProtocol(rawValue: base.readOnly.byte(at: 9)) }
-    @inlinable public var headerChecksum: UInt16 { base.readOnly.bigEndianUInt16(at: 10) }
-    @inlinable public var source: IPv4Address { IPv4Address(loadingFrom: base.readOnly + 12) }
-    @inlinable public var destination: IPv4Address { IPv4Address(loadingFrom: base.readOnly + 16) }
+    @inlinable public var isFragment: Bool { base.readOnly.bigEndianUInt16(at: IPv4Repr.Offset.flagsAndFragmentOffset) & 0x3fff != 0 }
+    @inlinable public var timeToLive: UInt8 { base.readOnly.byte(at: IPv4Repr.Offset.timeToLive) }
+    @inlinable public var protocolNumber: IPProtocol { IPProtocol(rawValue: base.readOnly.byte(at: IPv4Repr.Offset.protocolNumber)) }
+    @inlinable public var headerChecksum: UInt16 { base.readOnly.bigEndianUInt16(at: IPv4Repr.Offset.headerChecksum) }
+    @inlinable public var source: IPv4Address { IPv4Address(loadingFrom: base.readOnly + IPv4Repr.Offset.source) }
+    @inlinable public var destination: IPv4Address { IPv4Address(loadingFrom: base.readOnly + IPv4Repr.Offset.destination) }
 
     @inlinable public var hasOptions: Bool { headerLength > IPv4Repr.headerLength }
     /// The raw option bytes (empty without options). FlexWire does not interpret IPv4 options.
@@ -65,23 +65,28 @@ public struct IPv4Packet<Pointer: RawBytePointer>: WireView {
 
 extension IPv4Packet where Pointer == UnsafeMutableRawPointer {
     @inlinable public func setDifferentiatedServices(_ dscp: UInt8) {
-        base.storeByte(dscp << 2 | base.readOnly.byte(at: 1) & 0b11, at: 1)
+        let offset = IPv4Repr.Offset.trafficClass
+        base.storeByte(dscp << 2 | base.readOnly.byte(at: offset) & 0b11, at: offset)
     }
     /// Writes the ECN bits only; the checksum goes stale (see `updateECN`).
     @inlinable public func setECN(_ ecn: ECNCodepoint) {
-        base.storeByte(base.readOnly.byte(at: 1) & 0xfc | ecn.rawValue, at: 1)
+        let offset = IPv4Repr.Offset.trafficClass
+        base.storeByte(base.readOnly.byte(at: offset) & 0xfc | ecn.rawValue, at: offset)
     }
-    @inlinable public func setTotalLength(_ length: UInt16) { base.storeBigEndian(length, at: 2) }
-    @inlinable public func setIdentification(_ identification: UInt16) { base.storeBigEndian(identification, at: 4) }
+    @inlinable public func setTotalLength(_ length: UInt16) { base.storeBigEndian(length, at: IPv4Repr.Offset.totalLength) }
+    @inlinable public func setIdentification(_ identification: UInt16) {
+        base.storeBigEndian(identification, at: IPv4Repr.Offset.identification)
+    }
     /// Writes the flags and the fragment offset (in bytes, a multiple of 8) together.
     @inlinable public func setFragmentation(dontFragment: Bool, moreFragments: Bool, offset: UInt16) {
-        base.storeBigEndian(IPv4Repr.flagsAndOffset(dontFragment: dontFragment, moreFragments: moreFragments, offset: offset), at: 6)
+        base.storeBigEndian(IPv4Repr.flagsAndOffset(dontFragment: dontFragment, moreFragments: moreFragments, offset: offset),
+                            at: IPv4Repr.Offset.flagsAndFragmentOffset)
     }
-    @inlinable public func setTimeToLive(_ ttl: UInt8) { base.storeByte(ttl, at: 8) }
-    @inlinable public func setProtocolNumber(_ number: IPProtocol) { base.storeByte(number.rawValue, at: 9) }
-    @inlinable public func setHeaderChecksum(_ checksum: UInt16) { base.storeBigEndian(checksum, at: 10) }
-    @inlinable public func setSource(_ address: IPv4Address) { address.store(to: base + 12) }
-    @inlinable public func setDestination(_ address: IPv4Address) { address.store(to: base + 16) }
+    @inlinable public func setTimeToLive(_ ttl: UInt8) { base.storeByte(ttl, at: IPv4Repr.Offset.timeToLive) }
+    @inlinable public func setProtocolNumber(_ number: IPProtocol) { base.storeByte(number.rawValue, at: IPv4Repr.Offset.protocolNumber) }
+    @inlinable public func setHeaderChecksum(_ checksum: UInt16) { base.storeBigEndian(checksum, at: IPv4Repr.Offset.headerChecksum) }
+    @inlinable public func setSource(_ address: IPv4Address) { address.store(to: base + IPv4Repr.Offset.source) }
+    @inlinable public func setDestination(_ address: IPv4Address) { address.store(to: base + IPv4Repr.Offset.destination) }
 
     /// Computes the header checksum over the header (options included) and stores it.
     @inlinable public func fillHeaderChecksum() {
@@ -92,9 +97,9 @@ extension IPv4Packet where Pointer == UnsafeMutableRawPointer {
     /// Changes the ECN bits and adjusts the stored checksum incrementally (RFC 1624, eqn. 3), so a
     /// header that was valid stays valid. For a link emulator CE-marking packets in flight.
     @inlinable public func updateECN(_ ecn: ECNCodepoint) {
-        let oldWord = base.readOnly.bigEndianUInt16(at: 0)
+        let oldWord = base.readOnly.bigEndianUInt16(at: IPv4Repr.Offset.versionAndHeaderLength)
         setECN(ecn)
-        let newWord = base.readOnly.bigEndianUInt16(at: 0)
+        let newWord = base.readOnly.bigEndianUInt16(at: IPv4Repr.Offset.versionAndHeaderLength)
         setHeaderChecksum(InternetChecksum.updated(headerChecksum, oldValue: oldWord, newValue: newWord))
     }
 }

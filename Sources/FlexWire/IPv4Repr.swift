@@ -59,17 +59,18 @@ public struct IPv4Repr: Hashable, Sendable {
         guard payloadLength >= 0, payloadLength <= Self.maximumTotalLength &- Self.headerLength else {
             throw .badLength(.ipv4)
         }
-        base.storeByte(0x45, at: 0)
-        base.storeByte(differentiatedServices << 2 | ecn.rawValue, at: 1)
-        base.storeBigEndian(UInt16(truncatingIfNeeded: Self.headerLength &+ payloadLength), at: 2)
-        base.storeBigEndian(identification, at: 4)
-        base.storeBigEndian(Self.flagsAndOffset(dontFragment: dontFragment, moreFragments: moreFragments, offset: fragmentOffset), at: 6)
-        base.storeByte(timeToLive, at: 8)
-        base.storeByte(protocolNumber.rawValue, at: 9)
-        base.storeBigEndian(UInt16(0), at: 10)
-        source.store(to: base + 12)
-        destination.store(to: base + 16)
-        base.storeBigEndian(InternetChecksum.checksum(base, count: Self.headerLength), at: 10)
+        base.storeByte(0x45, at: Offset.versionAndHeaderLength)
+        base.storeByte(differentiatedServices << 2 | ecn.rawValue, at: Offset.trafficClass)
+        base.storeBigEndian(UInt16(truncatingIfNeeded: Self.headerLength &+ payloadLength), at: Offset.totalLength)
+        base.storeBigEndian(identification, at: Offset.identification)
+        base.storeBigEndian(Self.flagsAndOffset(dontFragment: dontFragment, moreFragments: moreFragments, offset: fragmentOffset),
+                            at: Offset.flagsAndFragmentOffset)
+        base.storeByte(timeToLive, at: Offset.timeToLive)
+        base.storeByte(protocolNumber.rawValue, at: Offset.protocolNumber)
+        base.storeBigEndian(UInt16(0), at: Offset.headerChecksum)
+        source.store(to: base + Offset.source)
+        destination.store(to: base + Offset.destination)
+        base.storeBigEndian(InternetChecksum.checksum(base, count: Self.headerLength), at: Offset.headerChecksum)
         return Self.headerLength
     }
 

@@ -9,13 +9,29 @@ public struct TCPTimestamps: Hashable, Sendable {
         self.echoReply = echoReply
     }
 
+    /// Bytes of the aligned layout: NOP, NOP, then the option (kind 8, length 10, value, echo reply).
+    @inlinable public static var alignedLength: Int { 12 }
+    /// The aligned layout's first word: NOP, NOP, kind 8, length 10.
+    @inlinable static var alignedPrefix: UInt32 { 0x0101_080a }
+    @inlinable static var alignedValueOffset: Int { 4 }
+    @inlinable static var alignedEchoReplyOffset: Int { 8 }
+
     /// The timestamps when `count` option bytes at `options` are exactly NOP, NOP, timestamps — the
     /// RFC 7323 appendix A layout most stacks send on every segment after the handshake — and nil
     /// otherwise (walk the options). A fast-path shortcut like Linux's aligned-timestamp check.
     @inlinable
     public init?(alignedIn options: UnsafeRawPointer, count: Int) {
-        guard count == 12, options.bigEndianUInt32(at: 0) == 0x0101_080a else { return nil }
-        self.init(value: options.bigEndianUInt32(at: 4), echoReply: options.bigEndianUInt32(at: 8))
+        guard count == Self.alignedLength, options.bigEndianUInt32(at: 0) == Self.alignedPrefix else { return nil }
+        self.init(value: options.bigEndianUInt32(at: Self.alignedValueOffset),
+                  echoReply: options.bigEndianUInt32(at: Self.alignedEchoReplyOffset))
+    }
+
+    /// Writes the aligned layout into the `alignedLength` bytes at `options` (which `init(alignedIn:count:)` reads).
+    @inlinable
+    public func storeAligned(to options: UnsafeMutableRawPointer) {
+        options.storeBigEndian(Self.alignedPrefix, at: 0)
+        options.storeBigEndian(value, at: Self.alignedValueOffset)
+        options.storeBigEndian(echoReply, at: Self.alignedEchoReplyOffset)
     }
 }
 

@@ -14,7 +14,7 @@ public struct TCPSegment<Pointer: RawBytePointer>: WireView {
     @inlinable
     public init(checking base: Pointer, length: Int) throws(WireError) {
         guard length >= TCPSegmentRepr.fixedHeaderLength else { throw .truncated(.tcp) }
-        let headerLength = Int(base.readOnly.byte(at: 12) >> 4) &* 4
+        let headerLength = Int(base.readOnly.byte(at: TCPSegmentRepr.Offset.dataOffset) >> 4) &* 4
         guard headerLength >= TCPSegmentRepr.fixedHeaderLength, headerLength <= length else {
             throw .badHeaderLength(.tcp)
         }
@@ -23,17 +23,21 @@ public struct TCPSegment<Pointer: RawBytePointer>: WireView {
         self.headerLength = headerLength
     }
 
-    @inlinable public var sourcePort: UInt16 { base.readOnly.bigEndianUInt16(at: 0) }
-    @inlinable public var destinationPort: UInt16 { base.readOnly.bigEndianUInt16(at: 2) }
-    @inlinable public var sequenceNumber: SequenceNumber { SequenceNumber(base.readOnly.bigEndianUInt32(at: 4)) }
-    @inlinable public var acknowledgmentNumber: SequenceNumber { SequenceNumber(base.readOnly.bigEndianUInt32(at: 8)) }
+    @inlinable public var sourcePort: UInt16 { base.readOnly.bigEndianUInt16(at: TCPSegmentRepr.Offset.sourcePort) }
+    @inlinable public var destinationPort: UInt16 { base.readOnly.bigEndianUInt16(at: TCPSegmentRepr.Offset.destinationPort) }
+    @inlinable public var sequenceNumber: SequenceNumber {
+        SequenceNumber(base.readOnly.bigEndianUInt32(at: TCPSegmentRepr.Offset.sequenceNumber))
+    }
+    @inlinable public var acknowledgmentNumber: SequenceNumber {
+        SequenceNumber(base.readOnly.bigEndianUInt32(at: TCPSegmentRepr.Offset.acknowledgmentNumber))
+    }
     /// The data offset field: header length in 32-bit words.
-    @inlinable public var dataOffset: UInt8 { base.readOnly.byte(at: 12) >> 4 }
-    @inlinable public var flags: TCPFlags { TCPFlags(rawValue: base.readOnly.byte(at: 13)) }
+    @inlinable public var dataOffset: UInt8 { base.readOnly.byte(at: TCPSegmentRepr.Offset.dataOffset) >> 4 }
+    @inlinable public var flags: TCPFlags { TCPFlags(rawValue: base.readOnly.byte(at: TCPSegmentRepr.Offset.flags)) }
     /// The window field as sent (unscaled).
-    @inlinable public var window: UInt16 { base.readOnly.bigEndianUInt16(at: 14) }
-    @inlinable public var checksum: UInt16 { base.readOnly.bigEndianUInt16(at: 16) }
-    @inlinable public var urgentPointer: UInt16 { base.readOnly.bigEndianUInt16(at: 18) }
+    @inlinable public var window: UInt16 { base.readOnly.bigEndianUInt16(at: TCPSegmentRepr.Offset.window) }
+    @inlinable public var checksum: UInt16 { base.readOnly.bigEndianUInt16(at: TCPSegmentRepr.Offset.checksum) }
+    @inlinable public var urgentPointer: UInt16 { base.readOnly.bigEndianUInt16(at: TCPSegmentRepr.Offset.urgentPointer) }
 
     /// The raw option bytes (empty when the data offset is 5).
     @inlinable public var options: UnsafeRawBufferPointer {
@@ -65,16 +69,20 @@ public struct TCPSegment<Pointer: RawBytePointer>: WireView {
 }
 
 extension TCPSegment where Pointer == UnsafeMutableRawPointer {
-    @inlinable public func setSourcePort(_ port: UInt16) { base.storeBigEndian(port, at: 0) }
-    @inlinable public func setDestinationPort(_ port: UInt16) { base.storeBigEndian(port, at: 2) }
-    @inlinable public func setSequenceNumber(_ number: SequenceNumber) { base.storeBigEndian(number.rawValue, at: 4) }
-    @inlinable public func setAcknowledgmentNumber(_ number: SequenceNumber) { base.storeBigEndian(number.rawValue, at: 8) }
+    @inlinable public func setSourcePort(_ port: UInt16) { base.storeBigEndian(port, at: TCPSegmentRepr.Offset.sourcePort) }
+    @inlinable public func setDestinationPort(_ port: UInt16) { base.storeBigEndian(port, at: TCPSegmentRepr.Offset.destinationPort) }
+    @inlinable public func setSequenceNumber(_ number: SequenceNumber) {
+        base.storeBigEndian(number.rawValue, at: TCPSegmentRepr.Offset.sequenceNumber)
+    }
+    @inlinable public func setAcknowledgmentNumber(_ number: SequenceNumber) {
+        base.storeBigEndian(number.rawValue, at: TCPSegmentRepr.Offset.acknowledgmentNumber)
+    }
     /// Writes the data offset (header length in words) and clears the reserved bits.
-    @inlinable public func setDataOffset(_ words: UInt8) { base.storeByte(words << 4, at: 12) }
-    @inlinable public func setFlags(_ flags: TCPFlags) { base.storeByte(flags.rawValue, at: 13) }
-    @inlinable public func setWindow(_ window: UInt16) { base.storeBigEndian(window, at: 14) }
-    @inlinable public func setChecksum(_ checksum: UInt16) { base.storeBigEndian(checksum, at: 16) }
-    @inlinable public func setUrgentPointer(_ pointer: UInt16) { base.storeBigEndian(pointer, at: 18) }
+    @inlinable public func setDataOffset(_ words: UInt8) { base.storeByte(words << 4, at: TCPSegmentRepr.Offset.dataOffset) }
+    @inlinable public func setFlags(_ flags: TCPFlags) { base.storeByte(flags.rawValue, at: TCPSegmentRepr.Offset.flags) }
+    @inlinable public func setWindow(_ window: UInt16) { base.storeBigEndian(window, at: TCPSegmentRepr.Offset.window) }
+    @inlinable public func setChecksum(_ checksum: UInt16) { base.storeBigEndian(checksum, at: TCPSegmentRepr.Offset.checksum) }
+    @inlinable public func setUrgentPointer(_ pointer: UInt16) { base.storeBigEndian(pointer, at: TCPSegmentRepr.Offset.urgentPointer) }
 
     /// Computes the checksum over the pseudo-header and all `length` bytes and stores it.
     @inlinable

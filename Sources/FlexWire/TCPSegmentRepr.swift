@@ -57,7 +57,7 @@ public struct TCPSegmentRepr: Hashable, Sendable {
         (base + headerLength).copyPayload(payload)
         _ = try options.emit(into: UnsafeMutableRawBufferPointer(start: base + Self.fixedHeaderLength,
                                                                  count: headerLength &- Self.fixedHeaderLength))
-        base.storeByte(UInt8(truncatingIfNeeded: headerLength >> 2) << 4, at: 12)
+        base.storeByte(UInt8(truncatingIfNeeded: headerLength >> 2) << 4, at: Offset.dataOffset)
         let segment = try TCPSegment(checking: base, length: length)
         segment.setSourcePort(sourcePort)
         segment.setDestinationPort(destinationPort)

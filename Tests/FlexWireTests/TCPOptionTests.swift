@@ -69,6 +69,15 @@ struct TCPOptionTests {
         #expect(try encoded(TCPOptions()).isEmpty)
     }
 
+    @Test("the aligned timestamps writer lays out what TCPOptions emits for timestamps alone, and the reader takes it back")
+    func alignedTimestampsWriter() throws {
+        let stamps = TCPTimestamps(value: 0x8410_e389, echoReply: 0xe31b_b046)
+        var written = [UInt8](repeating: 0xcc, count: TCPTimestamps.alignedLength)
+        written.withUnsafeMutableBytes { stamps.storeAligned(to: $0.baseAddress!) }
+        #expect(written == (try encoded(TCPOptions(timestamps: stamps))))
+        #expect(withBytes(written) { TCPTimestamps(alignedIn: $0, count: $1) } == stamps)
+    }
+
     @Test("the iterator reports NOPs, skips unknown options by length and stops at end-of-list")
     func iteration() {
         let bytes: [UInt8] = [1, 0x1e, 4, 0xaa, 0xbb, 2, 4, 0x05, 0xb4, 0, 3, 3, 7]

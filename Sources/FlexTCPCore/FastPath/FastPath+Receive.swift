@@ -30,32 +30,35 @@ extension FastPath {
         return verdict
     }
 
-    /// One frame. Fast-path parsing reads fixed offsets after one length check per header.
+    /// One frame. Fast-path parsing reads FlexWire's fixed field offsets after one length check per header.
     func processSegment(_ frame: Frame, now: UInt64) -> FastPathVerdict {
         let bytes = UnsafeRawPointer(frame.bytes)
         let length = frame.length
-        guard length >= SegmentHeaders.ethernetLength &+ SegmentHeaders.ipv4Length &+ SegmentHeaders.tcpLength else {
-            return length >= SegmentHeaders.ethernetLength ? .exception : .malformed
+        let ethernetLength = EthernetRepr.untaggedHeaderLength
+        guard length >= SegmentHeaders.fixedLength else {
+            return length >= ethernetLength ? .exception : .malformed
         }
         // Only untagged IPv4 without fragmentation, carrying TCP, is fast-path material. IP options
         // are skipped unread (RFC 1122 §3.2.1.8: a host ignores the options it does not implement).
-        guard UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt16.self)) == 0x0800 else { return .exception }
-        let ip = bytes + SegmentHeaders.ethernetLength
-        let versionAndLength = ip.load(as: UInt8.self)
+        guard UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: EthernetRepr.Offset.etherType, as: UInt16.self))
+                == EtherType.ipv4.rawValue else { return .exception }
+        let ip = bytes + ethernetLength
+        let versionAndLength = ip.load(fromByteOffset: IPv4Repr.Offset.versionAndHeaderLength, as: UInt8.self)
         let ipHeaderLength = Int(versionAndLength & 0x0f) &* 4
-        guard versionAndLength >> 4 == 4, ipHeaderLength >= SegmentHeaders.ipv4Length else { return .exception }
-        guard ip.load(fromByteOffset: 9, as: UInt8.self) == IPProtocol.tcp.rawValue,
-              UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x3fff == 0 else { return .exception }
-        let ipTotal = Int(UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
-        guard ipTotal >= ipHeaderLength &+ SegmentHeaders.tcpLength,
-              ipTotal <= length &- SegmentHeaders.ethernetLength else { return .malformed }
-        let destination = IPv4Address(loadingFrom: ip + 16)
+        guard versionAndLength >> 4 == 4, ipHeaderLength >= IPv4Repr.headerLength else { return .exception }
+        guard ip.load(fromByteOffset: IPv4Repr.Offset.protocolNumber, as: UInt8.self) == IPProtocol.tcp.rawValue,
+              UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: IPv4Repr.Offset.flagsAndFragmentOffset, as: UInt16.self))
+                & 0x3fff == 0 else { return .exception }
+        let ipTotal = Int(UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: IPv4Repr.Offset.totalLength, as: UInt16.self)))
+        guard ipTotal >= ipHeaderLength &+ TCPSegmentRepr.fixedHeaderLength,
+              ipTotal <= length &- ethernetLength else { return .malformed }
+        let destination = IPv4Address(loadingFrom: ip + IPv4Repr.Offset.destination)
         guard destination == configuration.localAddress else { return .notForUs }
-        let source = IPv4Address(loadingFrom: ip + 12)
+        let source = IPv4Address(loadingFrom: ip + IPv4Repr.Offset.source)
         let tcp = ip + ipHeaderLength
         let segmentLength = ipTotal &- ipHeaderLength
-        let tcpHeaderLength = Int(tcp.load(fromByteOffset: 12, as: UInt8.self) >> 4) &* 4
-        guard tcpHeaderLength >= SegmentHeaders.tcpLength, tcpHeaderLength <= segmentLength else { return .malformed }
+        let tcpHeaderLength = Int(tcp.load(fromByteOffset: TCPSegmentRepr.Offset.dataOffset, as: UInt8.self) >> 4) &* 4
+        guard tcpHeaderLength >= TCPSegmentRepr.fixedHeaderLength, tcpHeaderLength <= segmentLength else { return .malformed }
 
         if configuration.verifiesChecksums && !frame.flags.contains(.checksumVerified) {
             guard InternetChecksum.checksum(ip, count: ipHeaderLength) == 0 else { return .badChecksum }
@@ -65,34 +68,39 @@ extension FastPath {
             }
         }
 
-        let flags = TCPFlags(rawValue: tcp.load(fromByteOffset: 13, as: UInt8.self))
+        let flags = TCPFlags(rawValue: tcp.load(fromByteOffset: TCPSegmentRepr.Offset.flags, as: UInt8.self))
         // FIN is handled per flow (`handle`); URG is plain data (RFC 6093).
         guard flags.isDisjoint(with: [.syn, .rst]), flags.contains(.ack) else { return .exception }
         let key = FlowKey(localAddress: destination,
-                          localPort: UInt16(bigEndian: tcp.loadUnaligned(fromByteOffset: 2, as: UInt16.self)),
+                          localPort: UInt16(bigEndian: tcp.loadUnaligned(fromByteOffset: TCPSegmentRepr.Offset.destinationPort,
+                                                                         as: UInt16.self)),
                           remoteAddress: source,
-                          remotePort: UInt16(bigEndian: tcp.loadUnaligned(as: UInt16.self)))
+                          remotePort: UInt16(bigEndian: tcp.loadUnaligned(fromByteOffset: TCPSegmentRepr.Offset.sourcePort,
+                                                                          as: UInt16.self)))
         guard let flow = flowTable.lookup(key) else { return .exception }
         // Frames to a group or another host's MAC are not ours, whatever their IP header says.
-        guard bytes.loadUnaligned(as: UInt32.self) == localMACHead,
-              bytes.loadUnaligned(fromByteOffset: 4, as: UInt16.self) == localMACTail else { return .foreignDestinationMAC }
+        let destinationMAC = bytes + EthernetRepr.Offset.destination
+        guard destinationMAC.loadUnaligned(as: UInt32.self) == localMACHead,
+              destinationMAC.loadUnaligned(fromByteOffset: 4, as: UInt16.self) == localMACTail else { return .foreignDestinationMAC }
         let state = flows + Int(flow)
 
         var timestamps: TCPTimestamps?
-        if tcpHeaderLength > SegmentHeaders.tcpLength {
-            guard let found = FastPath.timestamps(inOptions: tcp + SegmentHeaders.tcpLength,
-                                                  count: tcpHeaderLength &- SegmentHeaders.tcpLength) else { return .malformed }
+        if tcpHeaderLength > TCPSegmentRepr.fixedHeaderLength {
+            guard let found = FastPath.timestamps(inOptions: tcp + TCPSegmentRepr.fixedHeaderLength,
+                                                  count: tcpHeaderLength &- TCPSegmentRepr.fixedHeaderLength) else { return .malformed }
             timestamps = found
         }
         let segment = ReceivedSegment(
-            sequence: SequenceNumber(UInt32(bigEndian: tcp.loadUnaligned(fromByteOffset: 4, as: UInt32.self))),
-            acknowledgment: SequenceNumber(UInt32(bigEndian: tcp.loadUnaligned(fromByteOffset: 8, as: UInt32.self))),
-            window: UInt16(bigEndian: tcp.loadUnaligned(fromByteOffset: 14, as: UInt16.self)),
+            sequence: SequenceNumber(UInt32(bigEndian: tcp.loadUnaligned(fromByteOffset: TCPSegmentRepr.Offset.sequenceNumber,
+                                                                         as: UInt32.self))),
+            acknowledgment: SequenceNumber(UInt32(bigEndian: tcp.loadUnaligned(fromByteOffset: TCPSegmentRepr.Offset.acknowledgmentNumber,
+                                                                               as: UInt32.self))),
+            window: UInt16(bigEndian: tcp.loadUnaligned(fromByteOffset: TCPSegmentRepr.Offset.window, as: UInt16.self)),
             flags: flags,
             payload: tcp + tcpHeaderLength,
             payloadLength: UInt32(truncatingIfNeeded: segmentLength &- tcpHeaderLength),
             timestamps: timestamps,
-            congestionExperienced: ip.load(fromByteOffset: 1, as: UInt8.self) & 0x03 == 0x03)
+            congestionExperienced: ip.load(fromByteOffset: IPv4Repr.Offset.trafficClass, as: UInt8.self) & 0x03 == 0x03)
         let verdict = handle(segment, flow: flow, state: state, now: now)
         publishSnapshot(flow)
         return verdict

@@ -13,10 +13,10 @@ import FlexWire
 /// offers at most `windowLimit` bytes.
 @usableFromInline
 enum SegmentHeaders {
-    @usableFromInline static let ethernetLength = 14
-    @usableFromInline static let ipv4Length = 20
-    @usableFromInline static let tcpLength = 20
-    @usableFromInline static let timestampOptionLength = 12
+    /// Bytes of the Ethernet (untagged), IPv4 and TCP headers without options.
+    @inlinable static var fixedLength: Int {
+        EthernetRepr.untaggedHeaderLength &+ IPv4Repr.headerLength &+ TCPSegmentRepr.fixedHeaderLength
+    }
     /// NOP NOP, kind and length of a SACK option; each block adds `sackBlockLength`.
     @usableFromInline static let sackOptionHeaderLength = 4
     @usableFromInline static let sackBlockLength = 8
@@ -38,12 +38,12 @@ enum SegmentHeaders {
     /// TCP option bytes of a segment with `flags` from this flow.
     @inlinable
     static func optionLength(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock? = nil) -> Int {
-        (state.options.contains(.timestamps) ? timestampOptionLength : 0) &+ sackLength(of: state, flags: flags, duplicate: duplicate)
+        (state.options.contains(.timestamps) ? TCPTimestamps.alignedLength : 0) &+ sackLength(of: state, flags: flags, duplicate: duplicate)
     }
 
     @inlinable
     static func headerLength(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock? = nil) -> Int {
-        ethernetLength &+ ipv4Length &+ tcpLength &+ optionLength(of: state, flags: flags, duplicate: duplicate)
+        fixedLength &+ optionLength(of: state, flags: flags, duplicate: duplicate)
     }
 
     /// Returns the total frame length.
@@ -54,43 +54,47 @@ enum SegmentHeaders {
         let state = flow.pointee
         let withTimestamps = state.options.contains(.timestamps)
         let sackBlocks = sackBlockCount(of: state, flags: flags, duplicate: duplicate)
-        let tcpHeaderLength = tcpLength &+ optionLength(of: state, flags: flags, duplicate: duplicate)
-        let ipTotal = ipv4Length &+ tcpHeaderLength &+ payloadLength
+        let tcpHeaderLength = TCPSegmentRepr.fixedHeaderLength &+ optionLength(of: state, flags: flags, duplicate: duplicate)
+        let ipTotal = IPv4Repr.headerLength &+ tcpHeaderLength &+ payloadLength
 
         // Ethernet II.
-        state.remoteMAC.store(to: frame)
-        localMAC.store(to: frame + 6)
-        frame.storeBytes(of: UInt16(0x0800).bigEndian, toByteOffset: 12, as: UInt16.self)
+        state.remoteMAC.store(to: frame + EthernetRepr.Offset.destination)
+        localMAC.store(to: frame + EthernetRepr.Offset.source)
+        frame.storeBytes(of: EtherType.ipv4.rawValue.bigEndian, toByteOffset: EthernetRepr.Offset.etherType, as: UInt16.self)
 
         // IPv4: version 4, IHL 5, ECT(0) when ECN was negotiated, DF, TTL 64.
-        let ip = frame + ethernetLength
-        ip.storeBytes(of: 0x45, as: UInt8.self)
+        let ip = frame + EthernetRepr.untaggedHeaderLength
+        ip.storeBytes(of: 0x45, toByteOffset: IPv4Repr.Offset.versionAndHeaderLength, as: UInt8.self)
         ip.storeBytes(of: state.options.contains(.explicitCongestionNotification) && payloadLength > 0 ? 0x02 : 0x00,
-                      toByteOffset: 1, as: UInt8.self)
-        ip.storeBytes(of: UInt16(truncatingIfNeeded: ipTotal).bigEndian, toByteOffset: 2, as: UInt16.self)
-        ip.storeBytes(of: UInt32(0x0000_4000).bigEndian, toByteOffset: 4, as: UInt32.self)
-        ip.storeBytes(of: UInt16(0x4006).bigEndian, toByteOffset: 8, as: UInt16.self)
-        ip.storeBytes(of: UInt16(0), toByteOffset: 10, as: UInt16.self)
-        localAddress.store(to: ip + 12)
-        state.remoteAddress.store(to: ip + 16)
-        ip.storeBytes(of: InternetChecksum.checksum(ip, count: ipv4Length).bigEndian, toByteOffset: 10, as: UInt16.self)
+                      toByteOffset: IPv4Repr.Offset.trafficClass, as: UInt8.self)
+        ip.storeBytes(of: UInt16(truncatingIfNeeded: ipTotal).bigEndian, toByteOffset: IPv4Repr.Offset.totalLength, as: UInt16.self)
+        // One store each for two adjacent fields: identification 0 and DF; TTL 64 and the protocol.
+        ip.storeBytes(of: UInt32(0x0000_4000).bigEndian, toByteOffset: IPv4Repr.Offset.identification, as: UInt32.self)
+        ip.storeBytes(of: (UInt16(64) << 8 | UInt16(IPProtocol.tcp.rawValue)).bigEndian,
+                      toByteOffset: IPv4Repr.Offset.timeToLive, as: UInt16.self)
+        ip.storeBytes(of: UInt16(0), toByteOffset: IPv4Repr.Offset.headerChecksum, as: UInt16.self)
+        localAddress.store(to: ip + IPv4Repr.Offset.source)
+        state.remoteAddress.store(to: ip + IPv4Repr.Offset.destination)
+        ip.storeBytes(of: InternetChecksum.checksum(ip, count: IPv4Repr.headerLength).bigEndian,
+                      toByteOffset: IPv4Repr.Offset.headerChecksum, as: UInt16.self)
 
         // TCP.
-        let tcp = ip + ipv4Length
-        tcp.storeBytes(of: state.localPort.bigEndian, as: UInt16.self)
-        tcp.storeBytes(of: state.remotePort.bigEndian, toByteOffset: 2, as: UInt16.self)
-        tcp.storeBytes(of: sequence.rawValue.bigEndian, toByteOffset: 4, as: UInt32.self)
-        tcp.storeBytes(of: state.receiveNext.rawValue.bigEndian, toByteOffset: 8, as: UInt32.self)
-        tcp.storeBytes(of: UInt8(tcpHeaderLength << 2), toByteOffset: 12, as: UInt8.self)
-        tcp.storeBytes(of: flags.rawValue, toByteOffset: 13, as: UInt8.self)
-        tcp.storeBytes(of: state.advertisedWindow(limitedTo: windowLimit).bigEndian, toByteOffset: 14, as: UInt16.self)
-        tcp.storeBytes(of: UInt32(0), toByteOffset: 16, as: UInt32.self)
-        var option = tcp + tcpLength
+        let tcp = ip + IPv4Repr.headerLength
+        tcp.storeBytes(of: state.localPort.bigEndian, toByteOffset: TCPSegmentRepr.Offset.sourcePort, as: UInt16.self)
+        tcp.storeBytes(of: state.remotePort.bigEndian, toByteOffset: TCPSegmentRepr.Offset.destinationPort, as: UInt16.self)
+        tcp.storeBytes(of: sequence.rawValue.bigEndian, toByteOffset: TCPSegmentRepr.Offset.sequenceNumber, as: UInt32.self)
+        tcp.storeBytes(of: state.receiveNext.rawValue.bigEndian, toByteOffset: TCPSegmentRepr.Offset.acknowledgmentNumber,
+                       as: UInt32.self)
+        tcp.storeBytes(of: UInt8(tcpHeaderLength << 2), toByteOffset: TCPSegmentRepr.Offset.dataOffset, as: UInt8.self)
+        tcp.storeBytes(of: flags.rawValue, toByteOffset: TCPSegmentRepr.Offset.flags, as: UInt8.self)
+        tcp.storeBytes(of: state.advertisedWindow(limitedTo: windowLimit).bigEndian, toByteOffset: TCPSegmentRepr.Offset.window,
+                       as: UInt16.self)
+        // One store for the checksum (filled below) and the urgent pointer, both 0.
+        tcp.storeBytes(of: UInt32(0), toByteOffset: TCPSegmentRepr.Offset.checksum, as: UInt32.self)
+        var option = tcp + TCPSegmentRepr.fixedHeaderLength
         if withTimestamps {
-            option.storeBytes(of: UInt32(0x0101_080a).bigEndian, as: UInt32.self)
-            option.storeBytes(of: timestampValue.bigEndian, toByteOffset: 4, as: UInt32.self)
-            option.storeBytes(of: state.timestampRecent.bigEndian, toByteOffset: 8, as: UInt32.self)
-            option += timestampOptionLength
+            TCPTimestamps(value: timestampValue, echoReply: state.timestampRecent).storeAligned(to: option)
+            option += TCPTimestamps.alignedLength
         }
         if sackBlocks > 0 {
             let optionBytes = UInt32(2 &+ sackBlocks &* sackBlockLength)
@@ -107,8 +111,8 @@ enum SegmentHeaders {
         let segmentLength = tcpHeaderLength &+ payloadLength
         let checksum = InternetChecksum.transportChecksum(tcp, length: segmentLength, source: localAddress,
                                                           destination: state.remoteAddress, protocolNumber: .tcp)
-        tcp.storeBytes(of: checksum.bigEndian, toByteOffset: 16, as: UInt16.self)
-        return ethernetLength &+ ipTotal
+        tcp.storeBytes(of: checksum.bigEndian, toByteOffset: TCPSegmentRepr.Offset.checksum, as: UInt16.self)
+        return EthernetRepr.untaggedHeaderLength &+ ipTotal
     }
 
     @inlinable

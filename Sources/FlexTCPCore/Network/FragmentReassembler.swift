@@ -294,7 +294,7 @@ final class FragmentReassembler {
             cursor += piece.bytes.count
         }
         let ip = base + datagram.linkHeaderLength
-        ip.storeBytes(of: UInt16(totalLength).bigEndian, toByteOffset: 2, as: UInt16.self)
+        ip.storeBytes(of: UInt16(totalLength).bigEndian, toByteOffset: IPv4Repr.Offset.totalLength, as: UInt16.self)
         // The first fragment's header passed this check with a shorter total length.
         guard let packet = try? IPv4Packet(checking: ip, length: totalLength) else { return refuse(.malformed) }
         packet.setFragmentation(dontFragment: false, moreFragments: false, offset: 0)

@@ -48,7 +48,9 @@ extension NetworkHost {
         let ethernetLength = EthernetRepr.untaggedHeaderLength
         let bytes = UnsafeRawPointer(frame.bytes)
         return frame.length >= ethernetLength + IPv4Repr.headerLength
-            && UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt16.self)) == EtherType.ipv4.rawValue
-            && UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: ethernetLength + 6, as: UInt16.self)) & 0x3fff != 0
+            && UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: EthernetRepr.Offset.etherType, as: UInt16.self))
+                == EtherType.ipv4.rawValue
+            && UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: ethernetLength + IPv4Repr.Offset.flagsAndFragmentOffset,
+                                                     as: UInt16.self)) & 0x3fff != 0
     }
 }

@@ -155,8 +155,8 @@ extension NetworkHost {
             return .dropped(.transmitUnavailable)
         }
         slotBase.copyMemory(from: frameBase, byteCount: frame.count)
-        destination.store(to: slotBase)
-        macAddress.store(to: slotBase + 6)
+        destination.store(to: slotBase + EthernetRepr.Offset.destination)
+        macAddress.store(to: slotBase + EthernetRepr.Offset.source)
         transmitter.complete(length: frame.count)
         counters.framesSent &+= 1
         return .sent

@@ -81,6 +81,6 @@ struct NegotiatedOptions: Hashable {
 
     /// Payload bytes per segment: the smaller MSS, less the timestamp option every segment carries.
     func segmentSize(localMaximumSegmentSize: UInt16) -> UInt16 {
-        min(peerMaximumSegmentSize, localMaximumSegmentSize) - (timestamps ? UInt16(SegmentHeaders.timestampOptionLength) : 0)
+        min(peerMaximumSegmentSize, localMaximumSegmentSize) - (timestamps ? UInt16(TCPTimestamps.alignedLength) : 0)
     }
 }

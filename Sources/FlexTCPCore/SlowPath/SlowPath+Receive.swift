@@ -74,8 +74,11 @@ extension SlowPath {
 
     /// Untagged IPv4 carrying TCP (whatever else may be wrong with it).
     static func carriesTCP(_ frame: Frame) -> Bool {
-        frame.length >= SegmentHeaders.ethernetLength + SegmentHeaders.ipv4Length
-            && UInt16(bigEndian: UnsafeRawPointer(frame.bytes).loadUnaligned(fromByteOffset: 12, as: UInt16.self)) == 0x0800
-            && frame.bytes.load(fromByteOffset: SegmentHeaders.ethernetLength + 9, as: UInt8.self) == IPProtocol.tcp.rawValue
+        let ethernetLength = EthernetRepr.untaggedHeaderLength
+        let bytes = UnsafeRawPointer(frame.bytes)
+        return frame.length >= ethernetLength + IPv4Repr.headerLength
+            && UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: EthernetRepr.Offset.etherType, as: UInt16.self))
+                == EtherType.ipv4.rawValue
+            && bytes.load(fromByteOffset: ethernetLength + IPv4Repr.Offset.protocolNumber, as: UInt8.self) == IPProtocol.tcp.rawValue
     }
 }

@@ -60,8 +60,7 @@ public final class SlowPath {
         self.network = network
         self.configuration = configuration
         let frameLength = network.port.maximumFrameLength
-        localMaximumSegmentSize = UInt16(clamping: frameLength - SegmentHeaders.ethernetLength - SegmentHeaders.ipv4Length
-                                         - SegmentHeaders.tcpLength)
+        localMaximumSegmentSize = UInt16(clamping: frameLength - SegmentHeaders.fixedLength)
         connections = Array(repeating: nil, count: flows.flowCapacity)
         congestionLoops = Array(repeating: nil, count: flows.flowCapacity)
         flowIndices = IndexPool(capacity: flows.flowCapacity)

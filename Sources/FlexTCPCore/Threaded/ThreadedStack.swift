@@ -208,7 +208,7 @@ final class ThreadedStack: @unchecked Sendable {
         let count = frames.b.receive(into: batch)
         for index in 0..<batch.count {
             let frame = batch[index]
-            guard frame.length >= SegmentHeaders.ethernetLength else { continue }
+            guard frame.length >= EthernetRepr.untaggedHeaderLength else { continue }
             if MACAddress(loadingFrom: frame.bytes) == port.macAddress {
                 // The slow path installed the frame's flow before handing it back: apply that first.
                 _ = applyCommands(into: commandBatch, now: now)
