@@ -32,9 +32,9 @@ private func echoThroughConnection(_ driver: ContextDriver, index: Int, bytes: I
 
 @Suite("Async API on stack runtimes", .serialized)
 struct AsyncTests {
-    @Test("Async client against a low-level echo server: 1 MB over 4 connections, verified", .timeLimit(.minutes(1)), arguments: StackRuntime.Threading.allCases)
-    func asyncClientAgainstLowLevelServer(threading: StackRuntime.Threading) async throws {
-        let pair = try RuntimePair(threading: threading)
+    @Test("Async client against a low-level echo server: 1 MB over 4 connections, verified", .timeLimit(.minutes(1)), arguments: StackRuntime.Schedule.threaded)
+    func asyncClientAgainstLowLevelServer(schedule: StackRuntime.Schedule) async throws {
+        let pair = try RuntimePair(schedule: schedule)
         defer { pair.stop() }
         let deadline = Deadline(seconds: 50)
         let server = HandOff(try LowLevelEchoServer(attachment: pair.server.attachment(for: 0), port: 7, served: 4))
@@ -65,9 +65,9 @@ struct AsyncTests {
         await #expect(throws: TCPError.stopped) { try await driver.connect(to: RuntimePair.serverAddress, port: 7) }
     }
 
-    @Test("Async echo server in the polling form against the async client: 1 MB over 4 connections", .timeLimit(.minutes(1)), arguments: StackRuntime.Threading.allCases)
-    func asyncServerInPollingForm(threading: StackRuntime.Threading) async throws {
-        let pair = try RuntimePair(threading: threading)
+    @Test("Async echo server in the polling form against the async client: 1 MB over 4 connections", .timeLimit(.minutes(1)), arguments: StackRuntime.Schedule.threaded)
+    func asyncServerInPollingForm(schedule: StackRuntime.Schedule) async throws {
+        let pair = try RuntimePair(schedule: schedule)
         defer { pair.stop() }
         let deadline = Deadline(seconds: 50)
         let server = try ContextDriver(attachment: pair.server.attachment(for: 0))

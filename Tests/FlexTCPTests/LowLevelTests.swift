@@ -80,8 +80,8 @@ struct FourConnectionEcho {
     let client: LowLevelEchoClient
     let servers: [HandOff<LowLevelEchoServer>]
 
-    init(threading: StackRuntime.Threading) throws {
-        let pair = try RuntimePair(serverContexts: 2, threading: threading)
+    init(schedule: StackRuntime.Schedule) throws {
+        let pair = try RuntimePair(serverContexts: 2, schedule: schedule)
         defer { pair.stop() }
         let deadline = Deadline(seconds: 60)
         let servers = try (0..<2).map { HandOff(try LowLevelEchoServer(attachment: pair.server.attachment(for: $0), port: UInt16(7 + $0), served: 2)) }
@@ -100,9 +100,9 @@ struct FourConnectionEcho {
 @Suite("Low-level API on stack runtimes")
 struct LowLevelTests {
     @Test("Two low-level echo servers in two contexts of one runtime; a client moves 1 MB over 4 connections",
-          arguments: StackRuntime.Threading.allCases)
-    func echoOverFourConnections(threading: StackRuntime.Threading) throws {
-        let run = try FourConnectionEcho(threading: threading)
+          arguments: StackRuntime.Schedule.threaded)
+    func echoOverFourConnections(schedule: StackRuntime.Schedule) throws {
+        let run = try FourConnectionEcho(schedule: schedule)
         let (client, servers, pair) = (run.client, run.servers, run.pair)
 
         #expect(servers.allSatisfy { $0.value.isListening.isRaised })
