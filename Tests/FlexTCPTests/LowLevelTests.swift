@@ -25,13 +25,24 @@ final class LowLevelEchoClient {
 
     /// Connects connection `i` to `ports[i]` and runs until all are closed or the deadline passes.
     func run(ports: [UInt16], until deadline: Deadline) {
-        connections = ports.map { context.connect(to: RuntimePair.serverAddress, port: $0) }
-        while closed < connections.count && !deadline.hasPassed {
-            let events = context.poll(handle)
-            var moved = 0
-            for (index, connection) in connections.enumerated() where connection.isOpen { moved += send(index, connection) }
-            if events == 0 && moved == 0 { _ = context.wait(timeoutNanoseconds: 50_000_000) }
+        connect(ports: ports)
+        while !isDone && !deadline.hasPassed {
+            if step() == 0 { _ = context.wait(timeoutNanoseconds: 50_000_000) }
         }
+    }
+
+    /// Opens connection `i` to `ports[i]`.
+    func connect(ports: [UInt16]) { connections = ports.map { context.connect(to: RuntimePair.serverAddress, port: $0) } }
+
+    /// Every connection has closed.
+    var isDone: Bool { closed == connections.count }
+
+    /// One iteration on the caller's thread: events, then sends. Returns events and bytes handled.
+    func step() -> Int {
+        let events = context.poll(handle)
+        var moved = 0
+        for (index, connection) in connections.enumerated() where connection.isOpen { moved += send(index, connection) }
+        return events + moved
     }
 
     private func handle(_ event: ContextEvent) {
