@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "FlexTCPCoreTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPFuzz", "FlexTCPTools"]),
         .testTarget(name: "FlexTCPToolsTests", dependencies: ["FlexTCPTools", "FlexTCPCore", "FlexPort", "FlexWire"]),
         .testTarget(name: "ConformanceTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire"]),
-        .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire"]),
+        .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPTools"]),
         .testTarget(name: "FlexBenchTests", dependencies: ["FlexBench"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),
     ]

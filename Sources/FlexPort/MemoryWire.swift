@@ -71,16 +71,7 @@ public final class MemoryWireEndpoint: Port, @unchecked Sendable {
     }
 
     public var statistics: PortStatistics {
-        var statistics = PortStatistics()
-        let transmit = producer.ring
-        let receive = consumer.ring
-        statistics.transmittedFrames = transmit.counter(at: FrameRingLayout.transmittedFramesOffset)
-        statistics.transmittedBytes = transmit.counter(at: FrameRingLayout.transmittedBytesOffset)
-        statistics.transmitDrops = transmit.counter(at: FrameRingLayout.transmitDropsOffset)
-        statistics.receivedFrames = receive.counter(at: FrameRingLayout.receivedFramesOffset)
-        statistics.receivedBytes = receive.counter(at: FrameRingLayout.receivedBytesOffset)
-        statistics.receiveDrops = receive.counter(at: FrameRingLayout.receiveDropsOffset)
-        return statistics
+        PortStatistics(transmittingOn: producer.ring, receivingFrom: consumer.ring)
     }
 
     public func receive(into batch: FrameBatch) -> Int { consumer.receive(into: batch) }

@@ -11,6 +11,16 @@ public struct PortStatistics: Sendable, Equatable {
     /// Frames lost on receive (kernel ring overflow, truncated frames).
     public var receiveDrops: UInt64 = 0
     public init() {}
+
+    /// The counters of a port that transmits onto one frame ring and receives from another.
+    public init(transmittingOn transmit: FrameRing, receivingFrom receive: FrameRing) {
+        transmittedFrames = transmit.counter(at: FrameRingLayout.transmittedFramesOffset)
+        transmittedBytes = transmit.counter(at: FrameRingLayout.transmittedBytesOffset)
+        transmitDrops = transmit.counter(at: FrameRingLayout.transmitDropsOffset)
+        receivedFrames = receive.counter(at: FrameRingLayout.receivedFramesOffset)
+        receivedBytes = receive.counter(at: FrameRingLayout.receivedBytesOffset)
+        receiveDrops = receive.counter(at: FrameRingLayout.receiveDropsOffset)
+    }
 }
 
 /// A source and sink of Ethernet frames, moved in batches over preallocated memory.

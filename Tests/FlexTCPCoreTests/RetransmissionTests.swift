@@ -9,7 +9,7 @@ extension TestStack {
         port.poll()
         _ = port.receive(into: batch)
         fastPath.processReceived(batch, now: now)
-        slowPath.handleExceptions(in: batch, now: now)
+        slowPath.handleExceptions(in: batch, at: fastPath.exceptionIndices, now: now)
         port.releaseReceived(batch)
         batch.removeAll()
         fastPath.clearEvents()

@@ -35,7 +35,7 @@ final class TestStack {
         _ = port.receive(into: batch)
         if !discardsReceived {
             fastPath.processReceived(batch, now: now)
-            slowPath.handleExceptions(in: batch, now: now)
+            slowPath.handleExceptions(in: batch, at: fastPath.exceptionIndices, now: now)
         }
         port.releaseReceived(batch)
         batch.removeAll()

@@ -40,18 +40,18 @@ private func echoFourConnections(_ stack: FlexTCPStack, bytes: Int, port: UInt16
 @Suite("Async API on stack runtimes", .serialized)
 struct AsyncTests {
     @Test("Async client against a low-level echo server: 1 MB over 4 connections, verified", .timeLimit(.minutes(1)),
-          arguments: StackRuntime.Threading.allCases)
-    func asyncClientAgainstLowLevelServer(threading: StackRuntime.Threading) async throws {
+          arguments: StackRuntime.Schedule.threaded)
+    func asyncClientAgainstLowLevelServer(schedule: StackRuntime.Schedule) async throws {
         let wire = try InMemoryWire(capacity: 4096)
         let bytes = 1 << 18
         let stacks = Escaped<[FlexTCPStack]>()
-        let (verified, server) = try await FlexTCPStack.run(on: wire.second, configuration: .testing(TestAddresses.server, threading: threading)) { serverStack in
+        let (verified, server) = try await FlexTCPStack.run(on: wire.second, configuration: .testing(TestAddresses.server, schedule: schedule)) { serverStack in
             let deadline = Deadline(seconds: 50)
             let server = HandOff(LowLevelEchoServer(context: try serverStack.makeContext(), port: 7, served: 4))
             let serverThread = try JoinableThread { server.value.run(until: deadline) }
             defer { serverThread.join() }
             #expect(deadline.wait(for: server.value.isListening))
-            let verified = try await FlexTCPStack.run(on: wire.first, configuration: .testing(TestAddresses.client, threading: threading)) { client in
+            let verified = try await FlexTCPStack.run(on: wire.first, configuration: .testing(TestAddresses.client, schedule: schedule)) { client in
                 stacks.set([client, serverStack])
                 return try await withWatchdog { try await echoFourConnections(client, bytes: bytes, port: 7) }
             }
@@ -67,11 +67,11 @@ struct AsyncTests {
     }
 
     @Test("Async echo server against the async client: 1 MB over 4 connections", .timeLimit(.minutes(1)),
-          arguments: StackRuntime.Threading.allCases)
-    func asyncServerAgainstAsyncClient(threading: StackRuntime.Threading) async throws {
+          arguments: StackRuntime.Schedule.threaded)
+    func asyncServerAgainstAsyncClient(schedule: StackRuntime.Schedule) async throws {
         let wire = try InMemoryWire(capacity: 4096)
         let bytes = 1 << 18
-        let (verified, echoed, listener) = try await FlexTCPStack.run(on: wire.second, configuration: .testing(TestAddresses.server, threading: threading)) { server in
+        let (verified, echoed, listener) = try await FlexTCPStack.run(on: wire.second, configuration: .testing(TestAddresses.server, schedule: schedule)) { server in
             let listener = try await server.listen(on: 7)
             async let echoed = withThrowingTaskGroup(of: Int.self) { group in
                 var accepted = 0
@@ -90,7 +90,7 @@ struct AsyncTests {
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            let verified = try await FlexTCPStack.run(on: wire.first, configuration: .testing(TestAddresses.client, threading: threading)) { client in
+            let verified = try await FlexTCPStack.run(on: wire.first, configuration: .testing(TestAddresses.client, schedule: schedule)) { client in
                 try await withWatchdog { try await echoFourConnections(client, bytes: bytes, port: 7) }
             }
             return (verified, try await echoed, listener)

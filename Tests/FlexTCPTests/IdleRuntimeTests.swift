@@ -10,12 +10,11 @@ private struct IdleRuntime {
     let wire: MemoryWire
     let runtime: StackRuntime
 
-    init(threading: StackRuntime.Threading) throws {
+    init(schedule: StackRuntime.Schedule) throws {
         wire = try MemoryWire(capacity: 256, maximumFrameLength: 1514)
         // Slices of a minute: a runtime that slept in slices would make no progress within the tests' deadlines.
-        runtime = try StackRuntime(stack: Stack(port: wire.a, configuration: RuntimePair.configuration("198.18.0.1/24")),
-                                   contextCount: 1, minimumIdleSlice: 60_000_000_000, maximumIdleSlice: 60_000_000_000,
-                                   threading: threading)
+        runtime = try StackRuntime(port: wire.a, configuration: RuntimePair.configuration("198.18.0.1/24"), contextCount: 1,
+                                   minimumIdleSlice: 60_000_000_000, maximumIdleSlice: 60_000_000_000, schedule: schedule)
         try runtime.start()
     }
 
@@ -30,9 +29,9 @@ private struct IdleRuntime {
 
 @Suite("Idle runtime", .serialized)
 struct IdleRuntimeTests {
-    @Test("An idle runtime sleeps on the port and the contexts together: it wakes for each frame and each request", arguments: StackRuntime.Threading.allCases)
-    func wakesForFramesAndEntries(threading: StackRuntime.Threading) throws {
-        let idle = try IdleRuntime(threading: threading)
+    @Test("An idle runtime sleeps on the port and the contexts together: it wakes for each frame and each request", arguments: StackRuntime.Schedule.threaded)
+    func wakesForFramesAndEntries(schedule: StackRuntime.Schedule) throws {
+        let idle = try IdleRuntime(schedule: schedule)
         defer { idle.runtime.stop() }
         let deadline = Deadline(seconds: 30)
         var replies = 0
@@ -62,9 +61,9 @@ struct IdleRuntimeTests {
         #expect(statistics.idleWaits > 0 && statistics.idleSliceWaits == 0, "\(statistics)")
     }
 
-    @Test("An idle runtime thread uses almost no CPU", arguments: StackRuntime.Threading.allCases)
-    func idleCPU(threading: StackRuntime.Threading) throws {
-        let idle = try IdleRuntime(threading: threading)
+    @Test("An idle runtime thread uses almost no CPU", arguments: StackRuntime.Schedule.threaded)
+    func idleCPU(schedule: StackRuntime.Schedule) throws {
+        let idle = try IdleRuntime(schedule: schedule)
         let clock = MonotonicTimeSource()
         let start = clock.now()
         let deadline = Deadline(seconds: 1)

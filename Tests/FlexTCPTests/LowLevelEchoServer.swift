@@ -24,6 +24,7 @@ final class LowLevelEchoServer {
     private(set) var echoedBytes = 0
     private(set) var failures: [String] = []
     private var open: [Connection] = []
+    private var listener: Listener?
 
     init(context: Context, port: UInt16?, served: Int) {
         self.context = context
@@ -36,21 +37,32 @@ final class LowLevelEchoServer {
     }
 
     func run(until deadline: Deadline) {
-        let listener = port.map { context.listen(on: $0, backlog: 16) }
-        while closedConnections + moveOutcomes.count(where: { $0 == nil }) < served && !deadline.hasPassed {
-            let events = context.poll { handle($0, listener: listener) }
-            let moved = open.reduce(0) { $0 + echo($1) }
-            if let (target, foreign, afterBytes) = moveAway, echoedBytes >= afterBytes, let connection = open.first {
-                moveAway = nil
-                context.move(connection, to: context)
-                context.move(connection, to: foreign)
-                context.move(connection, to: target)
-            }
-            if events == 0 && moved == 0 { context.wait(timeout: .milliseconds(50)) }
+        start()
+        while !isDone && !deadline.hasPassed {
+            if step() == 0 { context.wait(timeout: .milliseconds(50)) }
         }
         // Events the library decided itself are reported at the next poll.
         context.poll { handle($0, listener: listener) }
         if context.rejectedEntries > 0 { failures.append("rejected: \(context.rejectedEntries) entries") }
+    }
+
+    /// Opens the listener (if the server has a port).
+    func start() { listener = port.map { context.listen(on: $0, backlog: 16) } }
+
+    /// Every connection to serve has closed or moved away.
+    var isDone: Bool { closedConnections + moveOutcomes.count(where: { $0 == nil }) >= served }
+
+    /// One iteration on the caller's thread: events, echoes, the move if due. Returns events and bytes handled.
+    func step() -> Int {
+        let events = context.poll { handle($0, listener: listener) }
+        let moved = open.reduce(0) { $0 + echo($1) }
+        if let (target, foreign, afterBytes) = moveAway, echoedBytes >= afterBytes, let connection = open.first {
+            moveAway = nil
+            context.move(connection, to: context)
+            context.move(connection, to: foreign)
+            context.move(connection, to: target)
+        }
+        return events + moved
     }
 
     private func handle(_ event: ContextEvent, listener: Listener?) {

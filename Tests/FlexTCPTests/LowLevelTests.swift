@@ -25,14 +25,25 @@ final class LowLevelEchoClient {
 
     /// Connects connection `i` to `ports[i]` and runs until all are closed or the deadline passes.
     func run(ports: [UInt16], until deadline: Deadline) {
-        connections = ports.map { context.connect(to: RuntimePair.serverAddress, port: $0) }
-        while closed < connections.count && !deadline.hasPassed {
-            let events = context.poll(handle)
-            var moved = 0
-            for (index, connection) in connections.enumerated() where connection.isOpen { moved += send(index, connection) }
-            if events == 0 && moved == 0 { context.wait(timeout: .milliseconds(50)) }
+        connect(ports: ports)
+        while !isDone && !deadline.hasPassed {
+            if step() == 0 { context.wait(timeout: .milliseconds(50)) }
         }
         if context.rejectedEntries > 0 { failures.append("rejected: \(context.rejectedEntries) entries") }
+    }
+
+    /// Opens connection `i` to `ports[i]`.
+    func connect(ports: [UInt16]) { connections = ports.map { context.connect(to: RuntimePair.serverAddress, port: $0) } }
+
+    /// Every connection has closed.
+    var isDone: Bool { closed == connections.count }
+
+    /// One iteration on the caller's thread: events, then sends. Returns events and bytes handled.
+    func step() -> Int {
+        let events = context.poll(handle)
+        var moved = 0
+        for (index, connection) in connections.enumerated() where connection.isOpen { moved += send(index, connection) }
+        return events + moved
     }
 
     private func handle(_ event: ContextEvent) {
@@ -80,8 +91,8 @@ struct FourConnectionEcho {
     let client: LowLevelEchoClient
     let servers: [HandOff<LowLevelEchoServer>]
 
-    init(threading: StackRuntime.Threading) throws {
-        let pair = try RuntimePair(serverContexts: 2, threading: threading)
+    init(schedule: StackRuntime.Schedule) throws {
+        let pair = try RuntimePair(serverContexts: 2, schedule: schedule)
         defer { pair.stop() }
         let deadline = Deadline(seconds: 60)
         let servers = try (0..<2).map { HandOff(try LowLevelEchoServer(attachment: pair.server.attachment(for: $0), port: UInt16(7 + $0), served: 2)) }
@@ -100,9 +111,9 @@ struct FourConnectionEcho {
 @Suite("Low-level API on stack runtimes")
 struct LowLevelTests {
     @Test("Two low-level echo servers in two contexts of one runtime; a client moves 1 MB over 4 connections",
-          arguments: StackRuntime.Threading.allCases)
-    func echoOverFourConnections(threading: StackRuntime.Threading) throws {
-        let run = try FourConnectionEcho(threading: threading)
+          arguments: StackRuntime.Schedule.threaded)
+    func echoOverFourConnections(schedule: StackRuntime.Schedule) throws {
+        let run = try FourConnectionEcho(schedule: schedule)
         let (client, servers, pair) = (run.client, run.servers, run.pair)
 
         #expect(servers.allSatisfy { $0.value.isListening.isRaised })

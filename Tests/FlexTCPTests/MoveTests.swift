@@ -4,9 +4,9 @@ import Testing
 
 @Suite("Moving connections between contexts")
 struct MoveTests {
-    @Test("An echo connection moves between two server contexts mid-stream; every byte comes back once, in order", arguments: StackRuntime.Threading.allCases)
-    func moveMidStream(threading: StackRuntime.Threading) throws {
-        let pair = try RuntimePair(clientContexts: 2, serverContexts: 2, threading: threading)
+    @Test("An echo connection moves between two server contexts mid-stream; every byte comes back once, in order", arguments: StackRuntime.Schedule.threaded)
+    func moveMidStream(schedule: StackRuntime.Schedule) throws {
+        let pair = try RuntimePair(clientContexts: 2, serverContexts: 2, schedule: schedule)
         defer { pair.stop() }
         let deadline = Deadline(seconds: 60)
         let total = 1 << 19

@@ -7,19 +7,19 @@ import Synchronization
 
 /// Two stack runtimes on one in-memory wire, each on its own thread in real time: a client at
 /// 198.18.0.1 and a server at 198.18.0.2, with the given numbers of application contexts, both
-/// with the given threading.
+/// with the given schedule.
 final class RuntimePair {
     static let serverAddress = IPv4Address(198, 18, 0, 2)
     let wire: MemoryWire
     let client: StackRuntime
     let server: StackRuntime
 
-    init(clientContexts: Int = 1, serverContexts: Int = 1, threading: StackRuntime.Threading = .single) throws {
+    init(clientContexts: Int = 1, serverContexts: Int = 1, schedule: StackRuntime.Schedule = .runToCompletion) throws {
         wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
-        client = try StackRuntime(stack: Stack(port: wire.a, configuration: Self.configuration("198.18.0.1/24")), contextCount: clientContexts,
-                                  threading: threading)
-        server = try StackRuntime(stack: Stack(port: wire.b, configuration: Self.configuration("198.18.0.2/24")), contextCount: serverContexts,
-                                  threading: threading)
+        client = try StackRuntime(port: wire.a, configuration: Self.configuration("198.18.0.1/24"), contextCount: clientContexts,
+                                  schedule: schedule)
+        server = try StackRuntime(port: wire.b, configuration: Self.configuration("198.18.0.2/24"), contextCount: serverContexts,
+                                  schedule: schedule)
         try client.start()
         try server.start()
     }

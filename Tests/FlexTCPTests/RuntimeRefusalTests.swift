@@ -11,10 +11,10 @@ private final class LoneRuntime {
     let wire: MemoryWire
     let runtime: StackRuntime
 
-    init(threading: StackRuntime.Threading) throws {
+    init(schedule: StackRuntime.Schedule) throws {
         wire = try MemoryWire(capacity: 64, maximumFrameLength: 1514)
-        runtime = try StackRuntime(stack: Stack(port: wire.a, configuration: RuntimePair.configuration("198.18.0.1/24")), contextCount: 2,
-                                   threading: threading)
+        runtime = try StackRuntime(port: wire.a, configuration: RuntimePair.configuration("198.18.0.1/24"), contextCount: 2,
+                                   schedule: schedule)
         try runtime.start()
     }
 
@@ -45,9 +45,9 @@ private final class LoneRuntime {
 
 @Suite("Stack runtime refusals")
 struct RuntimeRefusalTests {
-    @Test("Listen, accept and connect requests the runtime cannot honour complete with a status", arguments: StackRuntime.Threading.allCases)
-    func refusedRequests(threading: StackRuntime.Threading) throws {
-        let lone = try LoneRuntime(threading: threading)
+    @Test("Listen, accept and connect requests the runtime cannot honour complete with a status", arguments: StackRuntime.Schedule.threaded)
+    func refusedRequests(schedule: StackRuntime.Schedule) throws {
+        let lone = try LoneRuntime(schedule: schedule)
         defer { lone.runtime.stop() }
         let deadline = Deadline(seconds: 20)
         let context = try Context(attachment: lone.runtime.attachment(for: 0))
@@ -73,9 +73,9 @@ struct RuntimeRefusalTests {
         #expect(outcomes[ObjectIdentifier(unreachable)] == .unreachable)
     }
 
-    @Test("Entries naming flows or listeners a context does not own are answered, never applied", arguments: StackRuntime.Threading.allCases)
-    func hostileEntries(threading: StackRuntime.Threading) throws {
-        let lone = try LoneRuntime(threading: threading)
+    @Test("Entries naming flows or listeners a context does not own are answered, never applied", arguments: StackRuntime.Schedule.threaded)
+    func hostileEntries(schedule: StackRuntime.Schedule) throws {
+        let lone = try LoneRuntime(schedule: schedule)
         defer { lone.runtime.stop() }
         let attachment = lone.runtime.attachment(for: 1)
         let endpoint = ApplicationContextEndpoint(queues: try attachment.region.queues(1), signals: attachment.region.signals(1))

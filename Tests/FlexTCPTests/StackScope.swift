@@ -5,11 +5,11 @@ import Synchronization
 extension FlexTCPStack.Configuration {
     /// A small stack for the tests: 32 connections, a 50 ms first retransmission timeout and a
     /// 100 ms TIME_WAIT (as `RuntimePair.configuration`).
-    static func testing(_ address: String, threading: StackRuntime.Threading = .single, contextCount: Int = 1) -> Self {
+    static func testing(_ address: String, schedule: StackRuntime.Schedule = .runToCompletion, contextCount: Int = 1) -> Self {
         var configuration = Self(address: address)
         configuration.connectionCapacity = 32
         configuration.contextCount = contextCount
-        configuration.threading = threading
+        configuration.schedule = schedule
         configuration.adjustCore = {
             $0.slowPath.initialRetransmissionTimeout = 50_000_000
             $0.timeWaitDuration = 100_000_000

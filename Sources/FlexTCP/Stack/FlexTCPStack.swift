@@ -35,7 +35,7 @@ public final class FlexTCPStack: Sendable {
         let (opened, release) = try port.open(for: &core)
         do {
             runtime = try Self.makeRuntime(port: opened, configuration: core, contextCount: configuration.contextCount + 1,
-                                           threading: configuration.threading)
+                                           schedule: configuration.schedule)
         } catch {
             release()
             throw error
@@ -47,10 +47,10 @@ public final class FlexTCPStack: Sendable {
 
     /// Builds and starts the runtime: the one place this library creates one.
     private static func makeRuntime(port: any Port, configuration: StackConfiguration, contextCount: Int,
-                                    threading: StackRuntime.Threading) throws(StackSetupError) -> StackRuntime {
+                                    schedule: StackRuntime.Schedule) throws(StackSetupError) -> StackRuntime {
         let runtime: StackRuntime
         do {
-            runtime = try StackRuntime(stack: Stack(port: port, configuration: configuration), contextCount: contextCount, threading: threading)
+            runtime = try StackRuntime(port: port, configuration: configuration, contextCount: contextCount, schedule: schedule)
         } catch {
             throw .resourcesUnavailable(String(describing: error))
         }

@@ -78,14 +78,7 @@ public final class NetworkHost {
     /// sent. Returns the number of frames received.
     @discardableResult
     public func poll(now: UInt64) -> Int {
-        port.poll()
-        let received = port.receive(into: receiveBatch)
-        for index in 0..<receiveBatch.count { handleFrame(receiveBatch[index], now: now) }
-        port.releaseReceived(receiveBatch)
-        receiveBatch.removeAll()
-        advance(now: now)
-        flushTransmits()
-        return received
+        PollSequence.poll(self, port: port, batch: receiveBatch, now: now) {}.received
     }
 
     /// Sends the ARP retries and reports the failures, echo timeouts and reassembly timeouts due by

@@ -5,7 +5,8 @@ import Glibc
 
 /// How a runtime thread sleeps when it has nothing to do: in one poll(2) on the readiness
 /// descriptors of the ports it receives from and a wake-up signal that its other producers
-/// (applications) use, until one is readable or the timeout (the next timer) passes.
+/// (applications' queues, and the rings from the other runtime thread) use, until one is readable
+/// or the timeout (the next timer) passes.
 ///
 /// Contract (no lost wake-up): `arm(true)` sets the armed flags of every queue whose producer
 /// signals `signal`, and each port is armed (`Port.armReadiness`); only then is `hasWork` asked

@@ -2,173 +2,258 @@ import Atomics
 import CFlexShim
 import FlexPort
 
-/// Embedded threaded mode: a `Stack` run on a thread of its own, serving `contextCount`
-/// application contexts through their context queues (`ContextQueueLayout`) in one `ContextRegion`.
+/// Embedded mode: one TCP stack — fast path, slow path, network host and payload region, built
+/// from `port` and `configuration` — serving `contextCount` application contexts through their
+/// context queues (`ContextQueueLayout`) in one `ContextRegion`, on the threads its `schedule` says.
 ///
-/// Threads (`threading`): `.single` (the default) — one thread drives both the fast path and the
-/// slow path, as described here; `.separateSlowPath` — the fast path and the slow path run on
-/// threads of their own (`ThreadedStack`, built on the given stack's port and configuration, whose
-/// own fast and slow path then stay unused): the fast-path thread drains transmit queues, posts
-/// flow events, announcements and stream ends to receive queues (`ThreadedContextService`); the
-/// slow-path thread answers requests and posts completions, and the two agree on opens, closes
-/// and moves by `FlowCommand`s and confirmations, so what the application hears below holds in
-/// both modes. Each thread then sleeps on its own signal: the fast path on
-/// `ContextRegion.service` with the transmit queues armed, the slow path on
-/// `ContextRegion.slowPathService` with the request queues armed.
-///
-/// Each round (single thread) it applies the contexts' transmit queues to the fast path (validated per entry), answers
-/// their requests (listen, accept, connect, close, move) with events, moves a receive batch through
-/// fast and slow path, runs timers and transmits, and posts flow events to the receive queue of the
-/// context that owns the flow. Any context may accept on any listener of the runtime (they belong
-/// to one application in embedded mode); the accepted flow belongs to the accepting context.
+/// One runtime in every schedule: the fast path's share of serving contexts (transmit queues, flow
+/// events, announcements, stream ends, releases and moves: `FastPathContextService`) and the slow
+/// path's share (requests, completions, listeners, accepts: `SlowPathContextService`) each exist
+/// once, the slow path reaches the fast path only through the `ContextFlowControl` seam, and the
+/// poll sequence (receive → fast path → slow path → timers → transmit) is `PollSequence`:
+/// - `.runToCompletion`: one runtime thread runs the fast path's round with the slow path on the
+///   same thread (`OneThreadRound`); the seam is direct calls (`FastPathControl`).
+/// - `.separateSlowPath`: the fast path (`FastPathThreadRound`) and the slow path
+///   (`SlowPathThreadRound`) run on a thread each; the seam is a typed command ring one way and a
+///   notice ring the other, with frame rings for exception frames, the slow path's own frames and
+///   frames handed back (`ThreadLinkRings`), and flow snapshots for the slow path's reads.
+/// - `.callerDriven`: no thread; the caller's thread calls `step(now:)` (the one-thread round) and
+///   may sleep until `nextDeadline` — for an application running runtime and context on one
+///   thread, and for deterministic tests on a virtual clock.
 ///
 /// What the application hears, per flow: the completion that opens it (`accepted`/`connected`) is
 /// published before any receive-queue entry of the flow, and bytes that arrived before it are
 /// announced in one `received` entry right after. The receive queue's `closed` entry marks the end
 /// of the byte stream (`peerFinished`, or `reset`/`timedOut`); entries that only acknowledge sent
 /// bytes may still follow a `peerFinished` one (the peer finished, we may still send). The event
-/// queue's `closed` completion says the runtime is done with the flow; the application may forget
-/// the flow once it has seen both.
+/// queue's `closed` completion says the runtime is done with the flow, after every receive entry
+/// of it; the application may forget the flow once it has seen both. Any context may accept on
+/// any listener of the runtime (they belong to one application in embedded mode); the accepted
+/// flow belongs to the accepting context.
 ///
-/// Idle: the thread sleeps until a frame arrives, an application publishes an entry or frees room
-/// the runtime waits for, or the next timer is due — in one poll(2) on the port's readiness
-/// descriptor and the contexts' service signal (`ContextRegion.service`), after arming the port
-/// and every context's transmit and request queue and looking at all of them once more, so no
-/// wake-up is lost (`IdleSleep`). A port without a readiness descriptor (virtual-time middleware)
-/// is slept on in slices instead, of at most `maximumIdleSlice` ns (doubling from
-/// `minimumIdleSlice` while idle), with the contexts' queues looked at between slices.
+/// Idle: each runtime thread sleeps until a frame arrives, an application (or the other runtime
+/// thread) publishes an entry or frees room the thread waits for, or its next timer is due — in
+/// one poll(2) on the port's readiness descriptor and the thread's signal (`ContextRegion.service`
+/// for the fast path, `slowPathService` for a slow path of its own), after arming the port and
+/// every queue whose producer signals it and looking at all of them once more, so no wake-up is
+/// lost (`IdleSleep`). A port without a readiness descriptor (virtual-time middleware) is slept
+/// on in slices instead, of at most `maximumIdleSlice` ns (doubling from `minimumIdleSlice` while
+/// idle), with the queues looked at between slices.
 ///
-/// Contract: after `init` the runtime owns the stack; nothing else may touch it. Applications
+/// Contract: after `init` the runtime owns the port; nothing else may touch it. Applications
 /// attach with `attachment(for:)` at any time; their requests are served once `start()` has been
-/// called. `stop()` ends the thread and joins it; it must be called before the runtime is dropped
-/// (the thread keeps the runtime alive). `statistics` is for after `stop()`.
+/// called (or, caller-driven, by `step`). `stop()` ends the threads and joins them; it must be
+/// called before the runtime is dropped (the threads keep the runtime alive). In the caller-driven
+/// schedule `start()` and `stop()` do nothing. `statistics` is for after `stop()`.
 public final class StackRuntime: @unchecked Sendable {
-    // Sendable: `engine` is touched by the runtime thread only while it runs, and by callers only
-    // before `start` or after `stop` has joined the thread; the rest is immutable or atomic.
+    // Sendable: each round is touched by its thread only while it runs, and by callers only before
+    // `start` or after `stop` has joined the threads (caller-driven: by the one calling thread);
+    // the rest is immutable or atomic.
     public let region: ContextRegion
+    public let schedule: Schedule
     public let minimumIdleSlice: UInt64
     public let maximumIdleSlice: UInt64
-    private let engine: RuntimeEngine
+    private let payloadRegion: PayloadRegion
+    private let fast: FastPathRound
+    private let slowPathContexts: SlowPathContextService
+    /// One round per runtime thread; for the caller-driven schedule the round `step` runs.
+    private let rounds: [any RuntimeThreadRound]
+    private let oneThread: OneThreadRound?
+    /// The two ends of the rings between the threads (separate slow path only).
+    private let links: (fast: SlowPathLink, slow: FastPathLink)?
     private let clock: any TimeSource
     private let stopRequested = ManagedAtomic(false)
     private let lifecycle = ManagedAtomic(0)
-    private var thread: JoinableThread?
-    private let threaded: ThreadedStack?
+    private var threads: [JoinableThread] = []
 
     /// Which threads run the stack.
-    public enum Threading: Sendable, CaseIterable {
-        /// One thread for fast path and slow path.
-        case single
-        /// The fast path and the slow path on a thread each.
+    public enum Schedule: Sendable, Hashable {
+        /// One runtime thread for fast path and slow path.
+        case runToCompletion
+        /// The fast path and the slow path on a runtime thread each.
         case separateSlowPath
+        /// No runtime thread: the caller's thread calls `step(now:)`.
+        case callerDriven
+
+        /// The schedules with runtime threads (`start()`/`stop()`).
+        public static let threaded: [Schedule] = [.runToCompletion, .separateSlowPath]
     }
 
     /// Why a runtime could not be built or started.
     public enum SetupError: Error, Equatable {
         case region(ContextRegion.SetupError)
         case queues(ContextQueueError)
+        case network(NetworkConfigurationError)
+        /// The rings between the fast path's and the slow path's thread could not be set up.
+        case rings(FrameRingError)
         case thread(Int32)
         case alreadyStarted
-        /// The two-thread stack could not be built (the error, described).
-        case separateSlowPath(String)
     }
 
-    public init(stack: Stack, contextCount: Int, capacities: ContextQueueCapacities = ContextQueueCapacities(),
-                clock: any TimeSource = MonotonicTimeSource(), minimumIdleSlice: UInt64 = 20_000,
-                maximumIdleSlice: UInt64 = 1_000_000, threading: Threading = .single) throws(SetupError) {
+    public init(port: any Port, configuration: StackConfiguration, contextCount: Int,
+                capacities: ContextQueueCapacities = ContextQueueCapacities(), clock: any TimeSource = MonotonicTimeSource(),
+                minimumIdleSlice: UInt64 = 20_000, maximumIdleSlice: UInt64 = 1_000_000,
+                schedule: Schedule = .runToCompletion) throws(SetupError) {
         do {
-            region = try ContextRegion(count: contextCount, capacities: capacities, separateSlowPathSignal: threading == .separateSlowPath)
+            region = try ContextRegion(count: contextCount, capacities: capacities, separateSlowPathSignal: schedule == .separateSlowPath)
         } catch {
             throw .region(error)
         }
+        payloadRegion = PayloadRegion(size: configuration.payloadRegionSize)
         do {
-            threaded = threading == .single ? nil : try ThreadedStack(port: stack.port, configuration: stack.configuration, clock: clock,
-                                                                      signals: (region.service, region.slowPathService))
-        } catch {
-            throw .separateSlowPath(String(describing: error))
-        }
-        do {
-            engine = try RuntimeEngine(stack: stack, region: region, separate: threaded)
+            fast = try FastPathRound(port: port, configuration: configuration, payloadRegion: payloadRegion, region: region)
         } catch {
             throw .queues(error)
         }
-        if let threaded {
-            threaded.runtime = engine
-            threaded.contexts = ThreadedContextService(endpoints: engine.flowEndpoints, flowCapacity: stack.configuration.flowCapacity)
+        let slowPath: SlowPath
+        let control: any ContextFlowControl
+        var link: (fast: SlowPathLink, slow: FastPathLink, rings: ThreadLinkRings, port: SlowPathPort)?
+        if schedule == .separateSlowPath {
+            let rings: ThreadLinkRings
+            do {
+                rings = try ThreadLinkRings(slots: 1024, maximumFrameLength: port.maximumFrameLength, flowCapacity: configuration.flowCapacity,
+                                            fastPathSignal: region.service, slowPathSignal: region.slowPathService)
+            } catch {
+                throw .rings(error)
+            }
+            let slowEnd = FastPathLink(fastPath: fast.fastPath, rings: rings)
+            let slowPathPort = SlowPathPort(macAddress: port.macAddress, maximumFrameLength: port.maximumFrameLength, rings: rings, link: slowEnd)
+            slowPath = SlowPath(flows: slowEnd, network: try Self.network(on: slowPathPort, configuration), configuration: configuration.slowPath)
+            control = slowEnd
+            link = (SlowPathLink(control: fast.control, port: port, rings: rings), slowEnd, rings, slowPathPort)
+        } else {
+            slowPath = SlowPath(flows: fast.control, network: try Self.network(on: port, configuration), configuration: configuration.slowPath)
+            control = fast.control
         }
+        do {
+            slowPathContexts = try SlowPathContextService(slowPath: slowPath, control: control, region: region)
+        } catch {
+            throw .queues(error)
+        }
+        if let link {
+            let stages = SlowPathThreadStages(slowPath: slowPath, link: link.slow, contexts: slowPathContexts)
+            rounds = [FastPathThreadRound(fast: fast, link: link.fast, signal: region.service),
+                      SlowPathThreadRound(stages: stages, port: link.port, rings: link.rings, signal: region.slowPathService,
+                                          batchSize: min(configuration.receiveBatchSize, FastPath.maximumReceiveBatch))]
+            oneThread = nil
+            links = (link.fast, link.slow)
+        } else {
+            let round = OneThreadRound(fast: fast, slowPath: slowPath, contexts: slowPathContexts, signal: region.service)
+            rounds = [round]
+            oneThread = round
+            links = nil
+        }
+        self.schedule = schedule
         self.clock = clock
         self.minimumIdleSlice = max(1, minimumIdleSlice)
         self.maximumIdleSlice = max(self.minimumIdleSlice, maximumIdleSlice)
     }
 
+    private static func network(on port: any Port, _ configuration: StackConfiguration) throws(SetupError) -> NetworkHost {
+        do {
+            return try NetworkHost(port: port, configuration: configuration.network)
+        } catch {
+            throw .network(error)
+        }
+    }
+
     /// What an application needs to build a context on queue set `index` (0 ..< `region.count`).
     public func attachment(for index: Int) -> ContextAttachment {
         precondition(index >= 0 && index < region.count, "no such context")
-        let fastPath = threaded?.fastPath ?? engine.stack.fastPath
-        return ContextAttachment(region: region, index: index, payloadRegion: fastPath.payloadRegion,
-                                 payloadRegionSize: fastPath.payloadRegionSize, flowCapacity: fastPath.configuration.flowCapacity,
-                                 owner: self)
+        return ContextAttachment(region: region, index: index, payloadRegion: payloadRegion.base, payloadRegionSize: payloadRegion.size,
+                                 flowCapacity: fast.fastPath.configuration.flowCapacity, owner: self)
     }
 
-    /// Starts the runtime's thread (once).
+    /// Starts the runtime's threads (once); does nothing in the caller-driven schedule. If a thread
+    /// cannot start, those started are stopped and joined before the error is thrown.
     public func start() throws(SetupError) {
+        guard schedule != .callerDriven else { return }
         guard lifecycle.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged else {
             throw .alreadyStarted
         }
         do {
-            if let threaded { try threaded.start() } else { thread = try JoinableThread { [self] in run() } }
+            for index in rounds.indices { threads.append(try JoinableThread { [self] in run(rounds[index]) }) }
         } catch {
+            stop()
+            stopRequested.store(false, ordering: .sequentiallyConsistent)
             lifecycle.store(0, ordering: .sequentiallyConsistent)
             throw .thread(error.code)
         }
     }
 
-    /// Asks the thread to stop after its current round and waits until it has ended.
+    /// Asks the threads to stop after their current round and waits until they have ended.
     public func stop() {
+        guard schedule != .callerDriven else { return }
         stopRequested.store(true, ordering: .sequentiallyConsistent)
         region.service.signal()
-        thread?.join()
-        if let threaded {
-            threaded.stop()
-            lifecycle.store(2, ordering: .sequentiallyConsistent)
-        }
+        region.slowPathService.signal()
+        for thread in threads { thread.join() }
+        threads.removeAll()
+        lifecycle.store(2, ordering: .sequentiallyConsistent)
     }
 
-    /// True from `start()` until the thread has ended.
+    /// True from `start()` until the threads have ended.
     public var isRunning: Bool { lifecycle.load(ordering: .sequentiallyConsistent) == 1 }
+
+    /// Caller-driven schedule only: one round on the caller's thread at time `now` (nanoseconds,
+    /// never decreasing) — the contexts' requests and transmit queues, one receive batch through
+    /// fast and slow path, due timers, transmit, and the contexts' receive and event queues
+    /// published. Returns true if anything was taken, received or sent; when false, the caller may
+    /// sleep until `nextDeadline` (or until a frame or an application's entry arrives).
+    public func step(now: UInt64) -> Bool {
+        guard let oneThread, schedule == .callerDriven else { preconditionFailure("step(now:) is for the caller-driven schedule") }
+        return oneThread.step(now: now)
+    }
+
+    /// Caller-driven schedule: the earliest time `step` has timer or pacing work (`.max`: none until
+    /// a frame arrives or an application acts). Other schedules: `.max`.
+    public var nextDeadline: UInt64 { schedule == .callerDriven ? oneThread?.nextDeadline ?? .max : .max }
 
     /// Counters of the runtime; read after `stop()`.
     public var statistics: RuntimeStatistics {
-        guard let threaded, let contexts = threaded.contexts else { return engine.statistics }
-        var statistics = engine.statistics
-        statistics.heldFlowEvents &+= contexts.heldFlowEvents
-        statistics.idleWaits = threaded.fastPathIdleWaits &+ threaded.slowPathIdleWaits
-        statistics.threadCPUNanoseconds = threaded.fastPathCPUNanoseconds &+ threaded.slowPathCPUNanoseconds
+        var statistics = RuntimeStatistics()
+        statistics.heldFlowEvents = fast.contexts.heldFlowEvents
+        statistics.deferredCompletions = slowPathContexts.deferredCompletions
+        for round in rounds {
+            statistics.idleWaits &+= round.counters.idleWaits
+            statistics.idleSliceWaits &+= round.counters.idleSliceWaits
+            statistics.threadCPUNanoseconds &+= round.counters.cpuNanoseconds
+        }
+        if let links {
+            statistics.failedCommands = links.fast.failedCommands
+            statistics.waitingCommands = UInt64(links.slow.waitingCommands)
+            statistics.exceptionDrops = links.fast.exceptionDrops
+            statistics.forwardDrops = links.fast.forwardDrops
+            statistics.reprocessDrops = links.slow.reprocessDrops
+            statistics.reprocessExceptions = links.fast.reprocessExceptions
+        }
         return statistics
     }
 
-    private func run() {
-        let port = engine.stack.port
+    /// The slow path's counters (handshakes, resets, drops by reason); read after `stop()`.
+    public var slowPathCounters: SlowPathCounters { slowPathContexts.slowPath.counters }
+
+    /// The one loop of every runtime thread: rounds while there is work, then an idle sleep.
+    private func run(_ round: any RuntimeThreadRound) {
         var slice = minimumIdleSlice
         while !stopRequested.load(ordering: .relaxed) {
             let now = clock.now()
-            if engine.step(now: now) || engine.hasQueuedWork {
+            if round.step(now: now) || round.hasQueuedWork {
                 slice = minimumIdleSlice
                 continue
             }
-            let deadline = engine.nextDeadline
+            let deadline = round.nextDeadline(now: now)
             guard deadline > now else { continue }
-            if IdleSleep.sleep(ports: [port], signal: region.service, timeoutNanoseconds: deadline &- now, arm: engine.armContextQueues,
-                               hasWork: { engine.hasQueuedWork || stopRequested.load(ordering: .relaxed) }) {
-                engine.statistics.idleWaits &+= 1
+            if IdleSleep.sleep(ports: round.ports, signal: round.signal, timeoutNanoseconds: deadline &- now, arm: round.arm,
+                               hasWork: { round.hasQueuedWork || stopRequested.load(ordering: .relaxed) }) {
+                round.counters.idleWaits &+= 1
             } else {
-                engine.statistics.idleSliceWaits &+= 1
-                _ = port.waitForFrames(timeoutNanoseconds: Int64(min(deadline &- now, slice)))
+                round.counters.idleSliceWaits &+= 1
+                _ = round.ports.first?.waitForFrames(timeoutNanoseconds: Int64(min(deadline &- now, slice)))
                 slice = min(slice &* 2, maximumIdleSlice)
             }
         }
-        engine.statistics.threadCPUNanoseconds = flexshim_thread_cpu_ns()
-        lifecycle.store(2, ordering: .sequentiallyConsistent)
+        round.counters.cpuNanoseconds = flexshim_thread_cpu_ns()
     }
 }
 

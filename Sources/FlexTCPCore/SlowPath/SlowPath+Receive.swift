@@ -3,13 +3,13 @@ import FlexWire
 
 // Dispatching the fast path's exceptions.
 extension SlowPath {
-    /// Handles the exception frames of `batch` (as `fastPath.exceptionIndices` names them right after
-    /// `fastPath.processReceived(batch)`); call before releasing the batch to the port. Only for a
-    /// slow path built on a fast path of its own thread (`init(fastPath:...)`).
-    public func handleExceptions(in batch: FrameBatch, now: UInt64) {
-        guard let fastPath = flows as? FastPath else { preconditionFailure("handleExceptions needs the fast path on this thread") }
+    /// Handles the exception frames of `batch` at `indices` (the fast path's `exceptionIndices` right
+    /// after `fastPath.processReceived(batch)`, on the same thread); call before releasing the batch
+    /// to the port. The indices are copied first: handling a frame may reprocess another through
+    /// the fast path.
+    public func handleExceptions(in batch: FrameBatch, at indices: UnsafeBufferPointer<Int>, now: UInt64) {
         exceptionIndices.removeAll(keepingCapacity: true)
-        exceptionIndices.append(contentsOf: fastPath.exceptionIndices)
+        exceptionIndices.append(contentsOf: indices)
         for index in exceptionIndices where index < batch.count { handleFrame(batch[index], now: now) }
         network.flushTransmits()
     }

@@ -16,8 +16,10 @@ public final class Stack {
     public let network: NetworkHost
     public let fastPath: FastPath
     public let slowPath: SlowPath
-    let region: UnsafeMutableRawPointer
+    let region: PayloadRegion
     let batch: FrameBatch
+    /// The poll sequence's stages: this fast path, with this slow path on the same thread.
+    let stages: FastPathStages<SlowPath>
     var phases: [StackConnectionPhase]
     var events: [ConnectionEvent] = []
 
@@ -25,20 +27,13 @@ public final class Stack {
         self.configuration = configuration
         self.port = port
         network = try NetworkHost(port: port, configuration: configuration.network)
-        let regionSize = configuration.payloadRegionSize
-        region = .allocate(byteCount: regionSize, alignment: 64)
-        region.initializeMemory(as: UInt8.self, repeating: 0, count: regionSize)
-        fastPath = FastPath(configuration: FastPathConfiguration(localAddress: configuration.network.interface.address,
-                                                                 localMAC: port.macAddress,
-                                                                 flowCapacity: configuration.flowCapacity,
-                                                                 receiveWindowBudget: configuration.receiveWindowBudget),
-                            port: port, payloadRegion: region, payloadRegionSize: regionSize)
+        region = PayloadRegion(size: configuration.payloadRegionSize)
+        fastPath = FastPath(stack: configuration, port: port, payloadRegion: region)
         slowPath = SlowPath(fastPath: fastPath, network: network, configuration: configuration.slowPath)
         batch = FrameBatch(capacity: min(configuration.receiveBatchSize, FastPath.maximumReceiveBatch))
+        stages = FastPathStages(fastPath: fastPath, slowPath: slowPath)
         phases = Array(repeating: .unused, count: configuration.flowCapacity)
     }
-
-    deinit { region.deallocate() }
 
     /// One run-to-completion step: receive a batch, let the fast path and then the slow path handle
     /// it (connections whose FINs the fast path reported move on at once), release it, run due
@@ -60,21 +55,7 @@ public final class Stack {
     /// the fast path's event list empty.
     @discardableResult
     public func poll(now: UInt64, settlingEventsWith settle: () -> Void) -> Bool {
-        port.poll()
-        let received = port.receive(into: batch)
-        if received > 0 {
-            fastPath.processReceived(batch, now: now)
-            slowPath.progressReportedFINs(in: fastPath, now: now)
-            settle()
-            slowPath.handleExceptions(in: batch, now: now)
-            settle()
-        }
-        port.releaseReceived(batch)
-        settle()
-        slowPath.advance(now: now)
-        settle()
-        let sent = fastPath.transmit(now: now)
-        settle()
+        let (received, sent) = PollSequence.poll(stages, port: port, batch: batch, now: now, settle: settle)
         return received > 0 || sent > 0
     }
 

@@ -1,40 +1,42 @@
 import FlexPort
 import FlexWire
 
-/// The slow path's `FlowControl` for a fast path on another thread: every change becomes a
-/// `FlowCommand` on a single-producer/single-consumer frame ring (`commands`, applied by the fast
-/// path's thread in order), states are read from the fast path's published `FlowSnapshots`, and a
-/// frame to reprocess is handed over on the slow path's frame ring (`frames`) addressed to our own
-/// MAC, which the fast path's thread recognizes.
+/// The slow path's `ContextFlowControl` for a fast path on another thread: every change becomes a
+/// `FlowCommand` on the `commands` ring (applied by the fast path's thread in order, by
+/// `SlowPathLink`), states are read from the fast path's published `FlowSnapshots`, a frame to
+/// reprocess goes on the `handedBack` frame ring named by a `reprocessFrame` command, and the fast
+/// path's notices come back on the `notices` ring (`takeNotices`).
 ///
 /// Contract: used on the slow path's thread only. Commands never get lost: one that finds the ring
 /// full waits here, in order, until `flush()` finds room. Until the fast path has applied an
 /// install and published the flow, `state(of:)` returns the installed state as given (updated by
 /// the commands sent since), so the slow path sees its own changes at once.
-final class FastPathLink: FlowControl {
+final class FastPathLink: ContextFlowControl {
     let localAddress: IPv4Address
     let flowCapacity: Int
     let payloadRegionSize: Int
-    private let commands: MemoryWireEndpoint
-    private let frames: MemoryWireEndpoint
+    private let rings: ThreadLinkRings
     private let snapshots: FlowSnapshots
     private let fastPath: FastPath
     private let slot = FrameBatch(capacity: 1)
     private var waiting: [FlowCommand] = []
+    /// Moves sent and not confirmed yet, by ticket (a confirmed move changes the flow's delivery).
+    private var moves: [UInt32: PendingMove] = [:]
     /// Per flow index: installed as far as we know, the state we installed, which installation.
     private var installed: [Bool]
     private var shadows: [FlowState]
     private var generations: [UInt32]
-    /// Exception frames we could not hand back for reprocessing (the frame ring was full).
+    /// Exception frames we could not hand back for reprocessing (the frame ring was full, or the
+    /// frame — a reassembled datagram — longer than the port's frames).
     private(set) var reprocessDrops: UInt64 = 0
 
-    init(fastPath: FastPath, commands: MemoryWireEndpoint, frames: MemoryWireEndpoint, snapshots: FlowSnapshots) {
+    /// `fastPath` runs on the other thread: only its configuration and published window limit are read.
+    init(fastPath: FastPath, rings: ThreadLinkRings) {
         localAddress = fastPath.configuration.localAddress
         flowCapacity = fastPath.configuration.flowCapacity
         payloadRegionSize = fastPath.payloadRegionSize
-        self.commands = commands
-        self.frames = frames
-        self.snapshots = snapshots
+        self.rings = rings
+        snapshots = rings.snapshots
         self.fastPath = fastPath
         installed = Array(repeating: false, count: flowCapacity)
         shadows = Array(repeating: FlowState(), count: flowCapacity)
@@ -95,19 +97,62 @@ final class FastPathLink: FlowControl {
     }
 
     func reprocess(_ frame: Frame, now: UInt64) -> Bool {
-        if !frames.transmit(copying: frame.buffer, using: slot) { reprocessDrops &+= 1 }
+        let producer = rings.handedBack.producer
+        if frame.length <= rings.handedBack.ring.frameCapacity, producer.reserve(into: slot, count: 1) == 1 {
+            var copy = slot[0]
+            copy.bytes.copyMemory(from: frame.bytes, byteCount: frame.length)
+            copy.length = frame.length
+            copy.flags = frame.flags
+            slot[0] = copy
+            if producer.commit(slot) == 1 {
+                send(.reprocessFrame)
+                return true
+            }
+        }
+        slot.removeAll()
+        reprocessDrops &+= 1
         return true
     }
 
-    /// Sends a command about the contexts' queues (`FlowCommand.open` and the others a
-    /// `ThreadedContextService` carries out), in order with the flow commands.
-    func deliver(_ command: FlowCommand) { send(command) }
+    func open(flow: FlowIndex, context: UInt16, opaque: UInt64) { send(.open(flow, context: context, opaque: opaque)) }
 
-    /// The fast path moved the flow to `context` itself (`FlowCommand.move`): keep our copy in step.
-    func noteDelivery(flow: FlowIndex, context: UInt16, opaque: UInt64) {
-        guard Int(flow) < flowCapacity, installed[Int(flow)] else { return }
-        shadows[Int(flow)].context = context
-        shadows[Int(flow)].opaque = opaque
+    func endStream(flow: FlowIndex, context: UInt16, opaque: UInt64, reason: CloseReason) {
+        send(.endStream(flow, context: context, opaque: opaque, reason: reason))
+    }
+
+    func release(flow: FlowIndex, context: UInt16, ticket: UInt32) { send(.release(flow, context: context, ticket: ticket)) }
+
+    func move(flow: FlowIndex, from: UInt16, to: UInt16, opaque: UInt64, ticket: UInt32) {
+        moves[ticket] = PendingMove(context: from, flow: flow, opaque: opaque, newContext: to)
+        send(.move(flow, from: from, to: to, opaque: opaque, ticket: ticket))
+    }
+
+    func fence(ticket: UInt32) { send(.fence(ticket: ticket)) }
+
+    /// The slow path's port published `count` frames on the frame ring: the fast path sends them.
+    func transmitted(frames count: Int) {
+        guard count > 0 else { return }
+        send(.transmitFrames(count: UInt32(count)))
+    }
+
+    /// Hands the fast path's notices to `body`, in order; a confirmed move first updates our copy
+    /// of the flow's delivery. Returns how many.
+    func takeNotices(_ body: (FastPathNotice) -> Void) -> Int {
+        var total = 0
+        while case let count = rings.notices.take(), count > 0 {
+            for index in 0..<count {
+                let notice = rings.notices[index]
+                if case .confirmed(let ticket, let succeeded) = notice, let move = moves.removeValue(forKey: ticket), succeeded,
+                   Int(move.flow) < flowCapacity, installed[Int(move.flow)] {
+                    shadows[Int(move.flow)].context = move.newContext
+                    shadows[Int(move.flow)].opaque = move.opaque
+                }
+                body(notice)
+            }
+            rings.notices.release()
+            total &+= count
+        }
+        return total
     }
 
     /// Sends the commands that waited for room, in order.
@@ -123,11 +168,5 @@ final class FastPathLink: FlowControl {
         if !waiting.isEmpty || !put(command) { waiting.append(command) }
     }
 
-    private func put(_ command: FlowCommand) -> Bool {
-        guard commands.reserveTransmit(into: slot, count: 1) == 1 else { return false }
-        var frame = slot[0]
-        command.store(to: &frame)
-        slot[0] = frame
-        return commands.commitTransmit(slot) == 1
-    }
+    private func put(_ command: FlowCommand) -> Bool { rings.commands.send(command) }
 }

@@ -211,7 +211,7 @@ final class ConformanceScript {
         let now = now
         _ = wire.a.receive(into: batch)
         fastPath.processReceived(batch, now: now)
-        slowPath.handleExceptions(in: batch, now: now)
+        slowPath.handleExceptions(in: batch, at: fastPath.exceptionIndices, now: now)
         wire.a.releaseReceived(batch)
         batch.removeAll()
         for event in fastPath.events.prefix(fastPath.eventCount) where event.receivedBytes > 0 {

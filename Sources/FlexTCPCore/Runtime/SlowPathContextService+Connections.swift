@@ -1,5 +1,5 @@
 // The slow path's connection events, turned into completions and stream ends for the contexts.
-extension RuntimeEngine {
+extension SlowPathContextService {
     /// Handles the slow path's events, then gives waiting accepts the connections that arrived
     /// (only after every `established` is seen, since `SlowPath.accept` may return any of them).
     func takeConnectionEvents() {
@@ -49,17 +49,16 @@ extension RuntimeEngine {
         guard record.isKnownToApplication else { return }
         if let reason, !record.peerFinished { postStreamEnd(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason)) }
         let completion = SlowPathEvent.closed(opaque: record.opaque, flow: flow, reason: reason ?? .closedByApplication)
-        if let link {
-            // The fast path's thread stops delivering the flow and confirms once its entries are published.
-            let ticket = awaitConfirmation(.completion(completion, to: record.context))
-            return link.deliver(.release(flow, context: record.context, ticket: ticket))
-        }
-        flowEndpoints[Int(record.context)].flush()
-        complete(completion, to: record.context)
+        // The fast path stops delivering the flow and confirms once its entries are published.
+        let ticket = awaitConfirmation(.completion(completion, to: record.context))
+        control.release(flow: flow, context: record.context, ticket: ticket)
     }
 
-    /// Reports the open of an installed flow (accepted or connected) to its context; once the
-    /// completion is in the event queue the flow opens and the bytes already received are announced.
+    /// Reports the open of an installed flow (accepted or connected) to its context once the fast
+    /// path has carried out every command before (`fence`: the application may write to the flow
+    /// as soon as it sees the completion, so the fast path must know the flow and its context by
+    /// then); once the completion is in the event queue the flow opens and the bytes already
+    /// received are announced.
     func announce(_ flow: FlowIndex, as completion: (OpenedConnection) -> SlowPathEvent) {
         guard let state = slowPath.flows.state(of: flow) else { return }
         let record = flows[Int(flow)]
@@ -68,22 +67,18 @@ extension RuntimeEngine {
                                       receiveRingOffset: state.receiveRingOffset, receiveRingSize: state.receiveRingSize,
                                       transmitRingOffset: state.transmitRingOffset, transmitRingSize: state.transmitRingSize,
                                       remoteAddress: state.remoteAddress, remotePort: state.remotePort, localPort: state.localPort)
-        complete(completion(opened), to: record.context, announcing: flow)
+        let ticket = awaitConfirmation(.announcement(completion(opened), to: record.context, flow: flow))
+        control.fence(ticket: ticket)
     }
 
-    /// The open completion of `flow` is in its context's event queue: publish it, then tell the
-    /// context about the bytes (and the end of stream) that arrived before — here, or on the
-    /// fast path's thread when it runs apart (`FlowCommand.open`, which announces from its state).
+    /// The open completion of `flow` is in its context's event queue: publish it, then let the fast
+    /// path tell the context about the bytes (and the end of stream) that arrived before.
     private func opened(_ flow: FlowIndex) {
-        guard flows[Int(flow)].phase == .announcing, let state = slowPath.flows.state(of: flow) else { return }
+        guard flows[Int(flow)].phase == .announcing, slowPath.flows.state(of: flow) != nil else { return }
         let record = flows[Int(flow)]
         flows[Int(flow)].phase = .open
         requestEndpoints[Int(record.context)].flush()
-        if let link {
-            link.deliver(.open(flow, context: record.context, opaque: record.opaque))
-        } else if let held = FlowEvent.announcingHeldBytes(of: state, flow: flow, context: record.context, opaque: record.opaque) {
-            flowEndpoints[Int(record.context)].post(held)
-        }
+        control.open(flow: flow, context: record.context, opaque: record.opaque)
         if record.peerFinished { endStream(of: flow, reason: .peerFinished) }
     }
 
@@ -93,14 +88,9 @@ extension RuntimeEngine {
         postStreamEnd(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason))
     }
 
-    /// Queues the end of a flow's byte stream for its receive queue (on the fast path's thread when
-    /// it runs apart).
+    /// Queues the end of a flow's byte stream for its receive queue (the fast path posts it).
     private func postStreamEnd(_ end: StreamEnd) {
-        if let link {
-            link.deliver(.endStream(end.flow, context: end.context, opaque: end.opaque, reason: end.reason))
-        } else {
-            streamEnds.append(end)
-        }
+        control.endStream(flow: end.flow, context: end.context, opaque: end.opaque, reason: end.reason)
     }
 
     /// Posts a completion to `context`'s event queue, behind any that wait for room.
@@ -108,12 +98,12 @@ extension RuntimeEngine {
         if outboxes[Int(context)].isEmpty && requestEndpoints[Int(context)].post(event) {
             if let flow { opened(flow) }
         } else {
-            statistics.deferredCompletions &+= 1
+            deferredCompletions &+= 1
             outboxes[Int(context)].append(OutboxEntry(event: event, announces: flow))
         }
     }
 
-    /// Posts what waited for room: completions, stream ends, moves.
+    /// Posts the completions that waited for room.
     func retryPending() {
         for context in outboxes.indices where !outboxes[context].isEmpty {
             while let entry = outboxes[context].first, requestEndpoints[context].post(entry.event) {
@@ -121,10 +111,6 @@ extension RuntimeEngine {
                 if let flow = entry.announces { opened(flow) }
             }
         }
-        streamEnds.removeAll { end in
-            flowEndpoints[Int(end.context)].postClosed(opaque: end.opaque, flow: end.flow, reason: end.reason)
-        }
-        performMoves()
     }
 
     static func status(for reason: ConnectionAbortReason) -> SlowPathStatus {

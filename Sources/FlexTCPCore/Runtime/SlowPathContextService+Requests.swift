@@ -1,7 +1,7 @@
 import FlexWire
 
 // The contexts' requests to the slow path (dissertation A.4 listener and connection operations).
-extension RuntimeEngine {
+extension SlowPathContextService {
     /// Moves every context's published requests (up to `requestsPerContext` each) into the buffer.
     func takeRequests() -> Bool {
         var taken = false
@@ -41,12 +41,8 @@ extension RuntimeEngine {
                 return complete(.moved(opaque: flows[Int(flow)].opaque, flow: flow, context: newContext, status: status), to: context)
             }
             let move = PendingMove(context: context, flow: flow, opaque: flows[Int(flow)].opaque, newContext: newContext)
-            if let link {
-                let ticket = awaitConfirmation(.move(move))
-                link.deliver(.move(flow, from: context, to: newContext, opaque: move.opaque, ticket: ticket))
-            } else {
-                moves.append(move)
-            }
+            let ticket = awaitConfirmation(.move(move))
+            control.move(flow: flow, from: context, to: newContext, opaque: move.opaque, ticket: ticket)
         }
     }
 
@@ -96,7 +92,7 @@ extension RuntimeEngine {
     func matchAccepts(listener index: Int) {
         while !listeners[index].accepts.isEmpty, let flow = slowPath.accept(port: listeners[index].port) {
             let (context, opaque) = listeners[index].accepts.removeFirst()
-            slowPath.flows.setDelivery(flow: flow, context: context, opaque: opaque)
+            control.setDelivery(flow: flow, context: context, opaque: opaque)
             flows[Int(flow)].context = context
             flows[Int(flow)].opaque = opaque
             announce(flow, as: SlowPathEvent.accepted)
@@ -115,24 +111,5 @@ extension RuntimeEngine {
         default: (0, 0)
         }
         complete(.rejected(EntryRejection(reason: .flowNotOwned, rejectedType: type, rejectedWord: flow, rejectedDetail: 0)), to: context)
-    }
-
-    /// Carries out the moves whose old context has no receive-queue backlog and no stream end of
-    /// the flow waiting: the old context's receive entries are published before its `moved`
-    /// completion, and nothing of the flow reaches the old context after it.
-    func performMoves() {
-        moves.removeAll { move in
-            guard !flowEndpoints[Int(move.context)].hasBacklog, !streamEnds.contains(where: { $0.flow == move.flow }) else { return false }
-            let flow = Int(move.flow)
-            if flows[flow].isKnownToApplication && flows[flow].context == move.context && flows[flow].opaque == move.opaque {
-                fastPath.setDelivery(flow: move.flow, context: move.newContext, opaque: move.opaque)
-                flows[flow].context = move.newContext
-                flowEndpoints[Int(move.context)].flush()
-                complete(.moved(opaque: move.opaque, flow: move.flow, context: move.newContext, status: .success), to: move.context)
-            } else {
-                complete(.moved(opaque: move.opaque, flow: move.flow, context: move.newContext, status: .noSuchFlow), to: move.context)
-            }
-            return true
-        }
     }
 }

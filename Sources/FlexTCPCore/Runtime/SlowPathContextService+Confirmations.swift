@@ -1,5 +1,5 @@
-// Completions that wait for the fast path's thread when it runs apart (`StackRuntime.Threading`).
-extension RuntimeEngine {
+// Completions that wait for the fast path's confirmation (`ContextFlowControl`).
+extension SlowPathContextService {
     /// Remembers what to complete when the fast path confirms; returns the ticket to send along.
     func awaitConfirmation(_ pending: PendingConfirmation) -> UInt32 {
         nextTicket &+= 1
@@ -13,6 +13,7 @@ extension RuntimeEngine {
         switch confirmations.removeValue(forKey: ticket) {
         case .completion(let event, let context): complete(event, to: context)
         case .move(let move): moved(move, succeeded: succeeded)
+        case .announcement(let event, let context, let flow): complete(event, to: context, announcing: flow)
         case nil: break
         }
     }
@@ -20,17 +21,17 @@ extension RuntimeEngine {
     private func moved(_ move: PendingMove, succeeded: Bool) {
         let flow = Int(move.flow)
         let moved = succeeded && flows[flow].isKnownToApplication && flows[flow].context == move.context && flows[flow].opaque == move.opaque
-        if moved {
-            flows[flow].context = move.newContext
-            link?.noteDelivery(flow: move.flow, context: move.newContext, opaque: move.opaque)
-        }
+        if moved { flows[flow].context = move.newContext }
         complete(.moved(opaque: move.opaque, flow: move.flow, context: move.newContext, status: moved ? .success : .noSuchFlow), to: move.context)
     }
 }
 
-/// A completion that waits until the fast path's thread confirms a command: a flow's `closed`
-/// (after its receive entries are published) or a move's `moved`.
+/// A completion that waits until the fast path confirms a command: a flow's `closed`
+/// (after its receive entries are published), a move's `moved`, or the completion that opens a
+/// flow (after the fast path has carried out the commands that install it and set its context).
 enum PendingConfirmation {
     case completion(SlowPathEvent, to: UInt16)
     case move(PendingMove)
+    /// The `accepted`/`connected` completion that opens `flow`, once the fast path knows the flow.
+    case announcement(SlowPathEvent, to: UInt16, flow: FlowIndex)
 }

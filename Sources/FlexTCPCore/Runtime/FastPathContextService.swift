@@ -1,0 +1,137 @@
+import Atomics
+import FlexPort
+
+/// The fast path's share of serving application contexts, the same in every schedule: it drains
+/// each context's transmit queue into the fast path, routes flow events to the receive queue of
+/// the flow's context, and carries out the slow path's context commands (`ContextFlowControl`:
+/// open with the announcement of held bytes, stream ends, releases, moves) in command order, so an
+/// announcement or a stream end stays in order with the flow's events.
+///
+/// Its own per-flow table says which flows are open to an application; the events of the others
+/// wait in the rings (counted as `heldFlowEvents`). A release or a move waits until the old
+/// context's receive entries (and the flow's stream end) are published, then its confirmation is
+/// queued in `confirmations` for the slow path (directly on one thread, through the notice ring
+/// across threads).
+///
+/// Contract: used on the fast path's thread only. Bounded: one pending entry per command.
+/// Several fast-path threads would each own one service over the contexts they serve.
+final class FastPathContextService {
+    let queues: [ContextQueues]
+    let endpoints: [FastPathContextEndpoint]
+    private var delivering: [Bool]
+    private var streamEnds: [StreamEnd] = []
+    private var releases: [(context: UInt16, flow: FlowIndex, ticket: UInt32)] = []
+    private var moves: [(move: PendingMove, ticket: UInt32)] = []
+    /// Confirmations for the slow path, oldest first (the caller hands them on and removes them).
+    var confirmations: [FastPathNotice] = []
+    private(set) var heldFlowEvents: UInt64 = 0
+
+    init(region: ContextRegion, flowCapacity: Int) throws(ContextQueueError) {
+        var views: [ContextQueues] = []
+        for index in 0..<region.count { views.append(try region.queues(index)) }
+        queues = views
+        endpoints = views.indices.map {
+            FastPathContextEndpoint(queues: views[$0], signals: region.signals($0), flowCapacity: flowCapacity)
+        }
+        delivering = Array(repeating: false, count: flowCapacity)
+    }
+
+    // MARK: Context commands
+
+    func open(flow: FlowIndex, context: UInt16, opaque: UInt64, fastPath: FastPath) {
+        guard Int(flow) < delivering.count, Int(context) < endpoints.count else { return }
+        delivering[Int(flow)] = true
+        if let state = fastPath.state(of: flow),
+           let held = FlowEvent.announcingHeldBytes(of: state, flow: flow, context: context, opaque: opaque) {
+            endpoints[Int(context)].post(held)
+        }
+    }
+
+    func endStream(_ end: StreamEnd) {
+        guard Int(end.context) < endpoints.count else { return }
+        streamEnds.append(end)
+    }
+
+    func release(flow: FlowIndex, context: UInt16, ticket: UInt32) {
+        if Int(flow) < delivering.count { delivering[Int(flow)] = false }
+        releases.append((context, flow, ticket))
+    }
+
+    func move(_ move: PendingMove, ticket: UInt32) { moves.append((move, ticket)) }
+
+    // MARK: Rounds
+
+    /// Applies every context's transmit entries; returns true if any were taken.
+    func drainTransmitQueues(into fastPath: FastPath, now: UInt64) -> Bool {
+        var taken = false
+        for endpoint in endpoints where endpoint.drainTransmitQueue(into: fastPath, now: now) > 0 { taken = true }
+        return taken
+    }
+
+    /// Posts the fast path's events of open flows to their contexts (the caller clears them).
+    func routeFlowEvents(of fastPath: FastPath) {
+        for index in 0..<fastPath.eventCount {
+            let event = fastPath.events[index]
+            guard Int(event.flow) < delivering.count, delivering[Int(event.flow)], Int(event.context) < endpoints.count else {
+                heldFlowEvents &+= 1
+                continue
+            }
+            endpoints[Int(event.context)].post(event)
+        }
+    }
+
+    /// Posts what waited (stream ends), publishes every receive queue, then carries out the releases
+    /// and moves whose old context is flushed and queues their confirmations.
+    func settle(fastPath: FastPath) {
+        streamEnds.removeAll { end in
+            endpoints[Int(end.context)].postClosed(opaque: end.opaque, flow: end.flow, reason: end.reason)
+        }
+        flushReceiveQueues()
+        releases.removeAll { release in
+            guard isFlushed(release.context, flow: release.flow) else { return false }
+            confirmations.append(.confirmed(ticket: release.ticket, succeeded: true))
+            return true
+        }
+        moves.removeAll { pending in
+            let move = pending.move
+            guard isFlushed(move.context, flow: move.flow) else { return false }
+            let state = fastPath.state(of: move.flow)
+            let found = state?.context == move.context && state?.opaque == move.opaque && delivering[Int(move.flow)]
+            if found { fastPath.setDelivery(flow: move.flow, context: move.newContext, opaque: move.opaque) }
+            confirmations.append(.confirmed(ticket: pending.ticket, succeeded: found))
+            return true
+        }
+    }
+
+    /// Publishes every receive queue (what was posted since `settle`).
+    func flushReceiveQueues() {
+        for endpoint in endpoints { endpoint.flush() }
+    }
+
+    /// Stream ends, releases or moves wait (for receive-queue room).
+    var hasPending: Bool { !streamEnds.isEmpty || !releases.isEmpty || !moves.isEmpty }
+
+    /// `context`'s receive entries are published and no stream end of `flow` waits.
+    private func isFlushed(_ context: UInt16, flow: FlowIndex) -> Bool {
+        guard Int(context) < endpoints.count else { return true }
+        return !endpoints[Int(context)].hasBacklog && !streamEnds.contains { $0.flow == flow }
+    }
+
+    // MARK: Idle
+
+    /// True when a context has published transmit entries not taken yet.
+    var hasQueuedTransmits: Bool { queues.contains { $0.transmit.hasUnconsumedEntries } }
+
+    /// Sets (or clears) the armed flag of every context's transmit queue, so that an application
+    /// publishing into one signals the fast path's `ContextRegion.service` (`FrameRingLayout`).
+    func armTransmitQueues(_ armed: Bool) {
+        for view in queues { view.transmit.armed.store(armed ? 1 : 0, ordering: .sequentiallyConsistent) }
+    }
+}
+
+extension FrameRing {
+    /// The producer has published entries the consumer has not taken (as far as this thread sees).
+    var hasUnconsumedEntries: Bool {
+        producerIndex.load(ordering: .sequentiallyConsistent) != consumerIndex.load(ordering: .relaxed)
+    }
+}

@@ -1,0 +1,58 @@
+import FlexPort
+
+/// The fast path's share of a runtime, one object per fast-path thread: it owns the port (its
+/// receive queue), the fast path, the receive batch and the fast-path ends of the contexts' queues
+/// (`FastPathContextService`), and runs the fast path's part of a round — drain the transmit
+/// queues, the poll sequence with whichever slow path side the schedule gives it, settle the
+/// contexts. The one-thread schedules compose it with the slow path on the same thread
+/// (`OneThreadRound`); the two-thread schedule runs it on its own thread with the slow path
+/// behind rings (`FastPathThreadRound`).
+///
+/// Several fast-path threads (not used today) would each own one round: a receive queue of a
+/// multi-queue port (flows steered to it by their hash), the contexts it serves (their transmit
+/// and receive queues) and rings of its own to the slow path; the slow path's link would send each
+/// flow's commands to the round that owns the flow and read that round's snapshots.
+///
+/// Contract: used on one thread only. `control` is how that thread's slow path (or the commands
+/// of a slow path on another thread) reaches this fast path and its context service.
+final class FastPathRound {
+    let port: any Port
+    let fastPath: FastPath
+    let contexts: FastPathContextService
+    let control: FastPathControl
+    private let batch: FrameBatch
+
+    init(port: any Port, configuration: StackConfiguration, payloadRegion: PayloadRegion, region: ContextRegion) throws(ContextQueueError) {
+        self.port = port
+        fastPath = FastPath(stack: configuration, port: port, payloadRegion: payloadRegion)
+        contexts = try FastPathContextService(region: region, flowCapacity: configuration.flowCapacity)
+        control = FastPathControl(fastPath: fastPath, contexts: contexts)
+        batch = FrameBatch(capacity: min(configuration.receiveBatchSize, FastPath.maximumReceiveBatch))
+    }
+
+    /// Applies the contexts' transmit entries and routes the events they caused; true if any were taken.
+    func drainTransmitQueues(now: UInt64) -> Bool {
+        let taken = contexts.drainTransmitQueues(into: fastPath, now: now)
+        settleEvents {}
+        return taken
+    }
+
+    /// One pass of the poll sequence with `slowPath` taking the exceptions; after each stage the
+    /// flow events are routed to the contexts, `settle` runs, and the events are cleared. Returns
+    /// true if any frame was received or sent.
+    func poll<SlowPathSide: ExceptionHandling>(now: UInt64, slowPath: SlowPathSide, settle: () -> Void) -> Bool {
+        let (received, sent) = PollSequence.poll(FastPathStages(fastPath: fastPath, slowPath: slowPath), port: port, batch: batch,
+                                                 now: now) { settleEvents(settle) }
+        return received > 0 || sent > 0
+    }
+
+    private func settleEvents(_ settle: () -> Void) {
+        contexts.routeFlowEvents(of: fastPath)
+        settle()
+        fastPath.clearEvents()
+    }
+
+    /// Posts the stream ends that waited, publishes the receive queues, and queues the
+    /// confirmations of the releases and moves that are due (`contexts.confirmations`).
+    func settleContexts() { contexts.settle(fastPath: fastPath) }
+}

@@ -1,0 +1,209 @@
+import FlexPort
+
+/// What one thread of a `StackRuntime` does each round and how it sleeps, for the runtime's one
+/// loop (`StackRuntime.run`): one round for the one-thread schedules, one each for the fast-path
+/// and the slow-path thread.
+///
+/// Contract: every member is used on the round's thread only (`counters` is read after the
+/// thread has been joined). `step` returns true if it did anything; `hasQueuedWork` says whether
+/// a producer published something since; `nextDeadline(now:)` is when the round has timer or
+/// pacing work; `arm` sets (clears) the armed flags of every queue whose producer signals `signal`,
+/// for an idle sleep on `ports` and `signal` (`IdleSleep`).
+protocol RuntimeThreadRound: AnyObject {
+    func step(now: UInt64) -> Bool
+    var hasQueuedWork: Bool { get }
+    func nextDeadline(now: UInt64) -> UInt64
+    var ports: [any Port] { get }
+    var signal: WakeupSignal { get }
+    func arm(_ armed: Bool)
+    var counters: RuntimeThreadCounters { get set }
+}
+
+/// Idle sleeps and CPU time of one runtime thread.
+struct RuntimeThreadCounters {
+    var idleWaits: UInt64 = 0
+    var idleSliceWaits: UInt64 = 0
+    var cpuNanoseconds: UInt64 = 0
+}
+
+/// The round of the one-thread schedules (run to completion on the runtime's thread, or driven by
+/// the caller): the fast path's round with the slow path on the same thread, reached by direct
+/// calls (`FastPathControl`), confirmations handed over at the end of the round.
+///
+/// Order per round: take the contexts' requests, apply their transmit queues (so send/free
+/// entries published before a request are applied before it), apply the requests, one pass of the
+/// poll sequence (flow events routed, connection events taken after each stage), settle the fast
+/// path's contexts (receive queues published, releases and moves confirmed), complete what the
+/// confirmations waited for, retry what waited for room, publish the event queues and then the
+/// receive queues once more.
+final class OneThreadRound: RuntimeThreadRound {
+    let fast: FastPathRound
+    let slowPath: SlowPath
+    let contexts: SlowPathContextService
+    let ports: [any Port]
+    let signal: WakeupSignal
+    var counters = RuntimeThreadCounters()
+
+    init(fast: FastPathRound, slowPath: SlowPath, contexts: SlowPathContextService, signal: WakeupSignal) {
+        self.fast = fast
+        self.slowPath = slowPath
+        self.contexts = contexts
+        ports = [fast.port]
+        self.signal = signal
+    }
+
+    func step(now: UInt64) -> Bool {
+        var busy = contexts.takeRequests()
+        busy = fast.drainTransmitQueues(now: now) || busy
+        contexts.applyRequests(now: now)
+        busy = fast.poll(now: now, slowPath: slowPath, settle: contexts.takeConnectionEvents) || busy
+        fast.settleContexts()
+        for case .confirmed(let ticket, let succeeded) in fast.contexts.confirmations {
+            contexts.fastPathConfirmed(ticket: ticket, succeeded: succeeded)
+        }
+        fast.contexts.confirmations.removeAll(keepingCapacity: true)
+        contexts.retryPending()
+        contexts.flush()
+        fast.contexts.flushReceiveQueues()
+        return busy
+    }
+
+    /// The earliest time the stack has timer or pacing work.
+    var nextDeadline: UInt64 { min(slowPath.nextDeadline, fast.fastPath.nextTransmitTime ?? .max) }
+
+    func nextDeadline(now: UInt64) -> UInt64 { nextDeadline }
+
+    var hasQueuedWork: Bool { fast.contexts.hasQueuedTransmits || contexts.hasQueuedRequests }
+
+    func arm(_ armed: Bool) {
+        fast.contexts.armTransmitQueues(armed)
+        contexts.armRequestQueues(armed)
+    }
+}
+
+/// The fast-path thread's round when the slow path runs on a thread of its own: the fast path's
+/// round with the slow path behind rings (`SlowPathLink`). Order per round: take the slow path's
+/// commands, apply the contexts' transmit queues, apply the commands (its frames included), one
+/// pass of the poll sequence (FINs noted for the slow path after each stage), settle the contexts,
+/// send the notices.
+///
+/// Idle: until the next transmit time, but at most 1 ms while context commands or notices wait
+/// (for receive-queue or ring room).
+final class FastPathThreadRound: RuntimeThreadRound {
+    let fast: FastPathRound
+    let link: SlowPathLink
+    let ports: [any Port]
+    let signal: WakeupSignal
+    var counters = RuntimeThreadCounters()
+
+    init(fast: FastPathRound, link: SlowPathLink, signal: WakeupSignal) {
+        self.fast = fast
+        self.link = link
+        ports = [fast.port]
+        self.signal = signal
+    }
+
+    func step(now: UInt64) -> Bool {
+        link.takeCommands()
+        var busy = fast.drainTransmitQueues(now: now)
+        busy = link.applyCommands(now: now) > 0 || busy
+        busy = fast.poll(now: now, slowPath: link) { link.noteFINs(in: fast.fastPath) } || busy
+        fast.settleContexts()
+        link.sendNotices(confirming: fast.contexts)
+        return busy
+    }
+
+    func nextDeadline(now: UInt64) -> UInt64 {
+        let waiting = fast.contexts.hasPending || link.hasWaitingNotices
+        return min(fast.fastPath.nextTransmitTime ?? .max, waiting ? now &+ 1_000_000 : .max)
+    }
+
+    var hasQueuedWork: Bool { fast.contexts.hasQueuedTransmits || link.hasQueuedCommands }
+
+    func arm(_ armed: Bool) {
+        fast.contexts.armTransmitQueues(armed)
+        link.armCommands(armed)
+    }
+}
+
+/// The slow-path thread's round: the contexts' requests, then the poll sequence on the slow path's
+/// own port (`SlowPathPort`: the exception frames the fast path copied; the stages handle them,
+/// take the fast path's notices and run the timers, and flush the frames sent), then what waited
+/// for room, the event queues, and the commands that waited for ring room.
+///
+/// Idle: until the next timer, but at most `tick` ns, since retransmission timers are armed from
+/// snapshots and the slow path is not told when a flow starts sending.
+final class SlowPathThreadRound: RuntimeThreadRound {
+    let stages: SlowPathThreadStages
+    let port: SlowPathPort
+    let rings: ThreadLinkRings
+    let ports: [any Port] = []
+    let signal: WakeupSignal
+    let tick: UInt64
+    var counters = RuntimeThreadCounters()
+    private let batch: FrameBatch
+
+    init(stages: SlowPathThreadStages, port: SlowPathPort, rings: ThreadLinkRings, signal: WakeupSignal, batchSize: Int,
+         tick: UInt64 = 10_000_000) {
+        self.stages = stages
+        self.port = port
+        self.rings = rings
+        self.signal = signal
+        self.tick = tick
+        batch = FrameBatch(capacity: batchSize)
+    }
+
+    func step(now: UInt64) -> Bool {
+        let contexts = stages.contexts
+        stages.link.flush()
+        let taken = contexts.takeRequests()
+        contexts.applyRequests(now: now)
+        let (received, _) = PollSequence.poll(stages, port: port, batch: batch, now: now, settle: contexts.takeConnectionEvents)
+        contexts.retryPending()
+        contexts.flush()
+        stages.link.flush()
+        return taken || received > 0
+    }
+
+    func nextDeadline(now: UInt64) -> UInt64 { min(stages.slowPath.nextDeadline, now &+ tick) }
+
+    var hasQueuedWork: Bool {
+        stages.contexts.hasQueuedRequests || rings.exceptions.hasPending || rings.notices.channel.hasPending
+            || stages.link.waitingCommands > 0
+    }
+
+    func arm(_ armed: Bool) {
+        stages.contexts.armRequestQueues(armed)
+        rings.exceptions.arm(armed)
+        rings.notices.channel.arm(armed)
+    }
+}
+
+/// The poll stages of a slow path on its own thread: the exception frames it receives are handled
+/// as the same-thread slow path handles them; between release and transmit it takes the fast
+/// path's notices (a reported FIN moves the connection on, a confirmation completes what waited)
+/// and runs its timers; transmit flushes the network host's frames onto the slow path's port.
+struct SlowPathThreadStages: PollStages {
+    let slowPath: SlowPath
+    let link: FastPathLink
+    let contexts: SlowPathContextService
+
+    func handleReceived(_ batch: FrameBatch, now: UInt64, settle: () -> Void) {
+        for index in 0..<batch.count { slowPath.handleFrame(batch[index], now: now) }
+    }
+
+    func advance(now: UInt64) {
+        _ = link.takeNotices { notice in
+            switch notice {
+            case .finReported(let flow): slowPath.progress(flow, now: now)
+            case .confirmed(let ticket, let succeeded): contexts.fastPathConfirmed(ticket: ticket, succeeded: succeeded)
+            }
+        }
+        slowPath.advance(now: now)
+    }
+
+    func transmit(now: UInt64) -> Int {
+        slowPath.network.flushTransmits()
+        return 0
+    }
+}

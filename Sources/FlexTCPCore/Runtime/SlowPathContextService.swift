@@ -1,0 +1,71 @@
+import Atomics
+import FlexPort
+
+/// The slow path's share of serving application contexts, the same in every schedule: it takes
+/// each context's requests (listen, accept, connect, close, move), answers them with completions
+/// on the context's event queue, turns the slow path's connection events into completions, and
+/// matches accepts with established connections. It reaches the fast path only through `control`
+/// (the slow path's `ContextFlowControl`): what touches receive queues (announcing a flow's held
+/// bytes when it opens, stream ends, releases, moves) is a context command, and completions that
+/// must follow the flow's receive entries (`closed`, `moved`) wait for the fast path's
+/// confirmation (`fastPathConfirmed`).
+///
+/// Contract: used on the slow path's thread only (the runtime's thread in a one-thread schedule).
+/// A round calls `takeRequests` before the fast path drains the transmit queues (so send/free
+/// entries published before a request are applied before it), `applyRequests` after, then
+/// `takeConnectionEvents` after each stage of the poll sequence, `retryPending` and `flush`.
+/// Event queues are published before the fast path's `open` of a flow, so an application never
+/// sees bytes of a flow before the completion that introduces it.
+final class SlowPathContextService {
+    let slowPath: SlowPath
+    let control: any ContextFlowControl
+    let queues: [ContextQueues]
+    let requestEndpoints: [SlowPathContextEndpoint]
+    let requestsPerContext: Int
+    let requestBuffer: UnsafeMutableBufferPointer<SlowPathRequest>
+    var requestCounts: [Int]
+    var flows: [RuntimeFlow]
+    var listeners: [RuntimeListener] = []
+    var outboxes: [[OutboxEntry]]
+    var confirmations: [UInt32: PendingConfirmation] = [:]
+    var nextTicket: UInt32 = 0
+    /// Completions that found an event queue full and waited in the outbox.
+    var deferredCompletions: UInt64 = 0
+    /// Accept requests a listener holds at most (an application cannot grow the runtime's memory).
+    let acceptQueueLimit: Int
+
+    /// `slowPath` must have been built on `control` (its `flows`).
+    init(slowPath: SlowPath, control: any ContextFlowControl, region: ContextRegion, requestsPerContext: Int = 16) throws(ContextQueueError) {
+        precondition(slowPath.flows === control, "the slow path reaches the fast path through the service's control")
+        self.slowPath = slowPath
+        self.control = control
+        let flowCapacity = control.flowCapacity
+        var views: [ContextQueues] = []
+        for index in 0..<region.count { views.append(try region.queues(index)) }
+        queues = views
+        requestEndpoints = views.indices.map { SlowPathContextEndpoint(queues: views[$0], signals: region.signals($0)) }
+        self.requestsPerContext = requestsPerContext
+        requestBuffer = .allocate(capacity: requestsPerContext * region.count)
+        requestBuffer.initialize(repeating: .close(flow: 0))
+        requestCounts = Array(repeating: 0, count: region.count)
+        flows = Array(repeating: RuntimeFlow(), count: flowCapacity)
+        outboxes = Array(repeating: [], count: region.count)
+        acceptQueueLimit = flowCapacity
+    }
+
+    deinit { requestBuffer.deallocate() }
+
+    /// Publishes every context's event queue.
+    func flush() {
+        for endpoint in requestEndpoints { endpoint.flush() }
+    }
+
+    /// True when a context has published requests not taken yet.
+    var hasQueuedRequests: Bool { queues.contains { $0.requests.hasUnconsumedEntries } }
+
+    /// Sets (or clears) the armed flag of every context's request queue, so that an application
+    /// publishing into one signals the slow path's `ContextRegion.slowPathService`.
+    func armRequestQueues(_ armed: Bool) {
+        for view in queues { view.requests.armed.store(armed ? 1 : 0, ordering: .sequentiallyConsistent) }
+    }
+}

@@ -1,0 +1,28 @@
+import FlexPort
+
+/// The memory holding every connection's receive and transmit rings of one stack, zeroed.
+///
+/// Contract: owns `configuration.payloadRegionSize` bytes (64-byte aligned) and frees them on
+/// deinit; the fast path built on it (`FastPath(stack:port:payloadRegion:)`) must not outlive it.
+final class PayloadRegion {
+    let base: UnsafeMutableRawPointer
+    let size: Int
+
+    init(size: Int) {
+        self.size = size
+        base = .allocate(byteCount: size, alignment: 64)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+    }
+
+    deinit { base.deallocate() }
+}
+
+extension FastPath {
+    /// The fast path a stack with `configuration` runs on `port`, over `payloadRegion`.
+    convenience init(stack configuration: StackConfiguration, port: any Port, payloadRegion: PayloadRegion) {
+        self.init(configuration: FastPathConfiguration(localAddress: configuration.network.interface.address, localMAC: port.macAddress,
+                                                       flowCapacity: configuration.flowCapacity,
+                                                       receiveWindowBudget: configuration.receiveWindowBudget),
+                  port: port, payloadRegion: payloadRegion.base, payloadRegionSize: payloadRegion.size)
+    }
+}
