@@ -109,6 +109,7 @@ extension Context {
             guard let connection = connection(flow: flow, opaque: opaque, heldBy: { $0.streamEnd = reason }),
                   !connection.streamEnded else { return 0 }
             connection.streamEnded = true
+            connection.peerFinished = reason == .peerFinished
             var reported = 0
             if reason == .peerFinished {
                 body(.endOfStream(connection))

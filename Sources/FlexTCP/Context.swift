@@ -140,6 +140,11 @@ public final class Context {
         return endpoint.wait(timeoutNanoseconds: timeoutNanoseconds)
     }
 
+    /// Hands over what waits (send/free counts, then requests) without waiting: what `poll` and
+    /// `wait` do first. A loop that drives its runtime itself calls it before the runtime's next
+    /// round, so that round sees the counts of this one.
+    public func flush() { submitWaiting() }
+
     /// Wakes this context's `wait` from any thread (e.g. to hand it new work).
     public var wakeup: WakeupSignal { attachment.region.signals(attachment.index).application }
 

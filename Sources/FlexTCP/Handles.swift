@@ -33,6 +33,8 @@ public final class Connection {
     public internal(set) var isOpen = false
     /// The peer finished or the stream was torn down: no more bytes will be received.
     public internal(set) var streamEnded = false
+    /// The stream ended with the peer's FIN (not a reset or timeout): every byte it sent has arrived.
+    public internal(set) var peerFinished = false
     /// The application closed its direction.
     public internal(set) var closeRequested = false
     /// The runtime is done with the flow (its completion arrived), with this reason.

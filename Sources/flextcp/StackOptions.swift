@@ -1,6 +1,8 @@
 import ArgumentParser
 import FlexPort
+import FlexTCP
 import FlexTCPCore
+import FlexTCPTools
 import FlexWire
 
 /// The options every stack subcommand shares: which interface, which address, which gateway.
@@ -87,21 +89,46 @@ struct StackOptions: ParsableArguments {
         }
     }
 
-    /// Builds the stack and a service listening on `port` on it; on failure prints why and exits non-zero.
-    func makeService<Service>(command: String, port: UInt16,
-                              _ make: (Stack) throws(StackError) -> Service) throws -> (Stack, Service) {
+    /// Builds the stack, its runtime (driven by this thread) and a service on the runtime's context
+    /// listening on `port`, and waits for the listen's answer; on failure prints why (as `command`)
+    /// and exits non-zero.
+    func makeService<Service: ListeningService>(command: String, port: UInt16,
+                                                _ make: (Context) -> Service) throws -> (RuntimeLoop, Service) {
+        let loop = try makeLoop(command: command)
+        let context: Context
+        do {
+            context = try loop.makeContext()
+        } catch {
+            printError("flextcp \(command): cannot attach a context to the runtime: \(error)")
+            throw ExitCode.failure
+        }
+        let service = make(context)
+        loop.run(clock: MonotonicTimeSource(), step: { _ in service.step() }, until: { service.listenerStatus != nil })
+        guard let status = service.listenerStatus, status == .success else {
+            printError("flextcp \(command): cannot listen on port \(port): \(service.listenerStatus.map { "\($0)" } ?? "no answer")"
+                       + (service.listenerStatus == .addressInUse ? " (another flextcp on this interface uses it; choose another --port)" : ""))
+            throw ExitCode.failure
+        }
+        return (loop, service)
+    }
+
+    /// Builds the stack and the runtime this thread drives; on failure prints why and exits non-zero.
+    func makeLoop(command: String) throws -> RuntimeLoop {
         let stack = try makeStack(command: command)
         do {
-            return (stack, try make(stack))
+            return try RuntimeLoop(stack: stack)
         } catch {
-            printError("flextcp \(command): cannot listen on port \(port): \(error)")
+            printError("flextcp \(command): cannot start the runtime: \(error)")
             throw ExitCode.failure
         }
     }
 
+    /// This stack's address (from `--ip`, already validated).
+    var address: IPv4Address { (try? InterfaceAddress(ip).address) ?? .any }
+
     /// Prints the port's receive counters, drops (ring full or frame truncated) included.
-    static func reportPort(of stack: Stack, command: String) {
-        let statistics = stack.port.statistics
+    static func reportPort(of loop: RuntimeLoop, command: String) {
+        let statistics = loop.port.statistics
         printError("flextcp \(command): port received \(counted(statistics.receivedFrames, "frame")), "
                    + "dropped \(statistics.receiveDrops) on receive (ring full or frame truncated), \(statistics.transmitDrops) on transmit")
     }

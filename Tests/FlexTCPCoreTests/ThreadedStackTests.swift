@@ -65,7 +65,7 @@ struct ThreadedStackTests {
         let client = try Stack(port: clientPort, configuration: StackTestPair.configuration("198.18.0.1/24"))
         let clock = MonotonicTimeSource()
         let deadline = clock.now() + 60_000_000_000
-        let sender = try SendClient(stack: client, to: IPv4Address(198, 18, 0, 2), port: 7, bytesPerConnection: bytes,
+        let sender = try StackSendClient(stack: client, to: IPv4Address(198, 18, 0, 2), port: 7, bytesPerConnection: bytes,
                                     connections: connections, seed: 11, verifiesEcho: true, now: clock.now())
         let refused = try client.connect(to: IPv4Address(198, 18, 0, 2), port: 9, now: clock.now())
         client.run(clock: clock, maximumWait: 1_000_000, step: { sender.step(now: $0) }) {

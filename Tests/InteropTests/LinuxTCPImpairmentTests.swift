@@ -117,19 +117,11 @@ private final class FlowWatch {
     func allNegotiated(_ option: FlowOptions) -> Bool { !latest.isEmpty && latest.values.allSatisfy { $0.options.contains(option) } }
 }
 
-/// Runs the stack until `isDone` or 60 s of the monotonic clock; returns elapsed seconds, or nil
-/// when the time ran out.
-private func drive(_ stack: Stack, step: (UInt64) -> Void, until isDone: () -> Bool) -> Double? {
-    let clock = MonotonicTimeSource()
-    let start = clock.now()
-    let limit = start + 60_000_000_000
-    stack.run(clock: clock, step: step, until: { isDone() || clock.now() > limit })
-    return isDone() ? Double(clock.now() - start) / 1e9 : nil
-}
-
 @Suite("FlexTCP against Linux over an impaired wire (nftables loss and CE marks)", .enabled(if: runsAsRoot), .serialized)
 struct LinuxTCPImpairmentTests {
     static let bytes = 10_000_000
+    /// Seconds of the monotonic clock a transfer may take.
+    static let limit: UInt64 = 60
     static let lossSubnet: UInt8 = 11
     static let ecnSubnet: UInt8 = 12
 
@@ -226,18 +218,22 @@ struct LinuxTCPImpairmentTests {
     /// A Linux client sends `bytes` to a FlexTCP sink; expects the SHA-256 to match.
     private func receiveFromLinux(_ peer: ImpairedLinuxPeer, offersECN: Bool, offersSACK: Bool = true) throws -> Transfer {
         let stack = try peer.makeStack(offersECN: offersECN, offersSACK: offersSACK)
-        let sink = try SinkService(stack: stack, port: 5001)
+        let loop = try RuntimeLoop(stack: stack)
+        let sink = SinkService(context: try loop.makeContext(), port: 5001)
         let watch = FlowWatch(stack)
         stack.network.announce()
+        try openListener(of: sink, on: loop)
         let client = try peer.kernel.start(peer.client(bytes: Self.bytes, port: 5001))
         var reports: [StreamReport] = []
-        let seconds = drive(stack, step: { now in
-            sink.step(now: now)
+        let seconds = drive(loop, limit: Self.limit, step: { now in
+            let busy = sink.step()
             sink.drainReports { reports.append($0) }
             watch.sample(now: now)
+            return busy
         }, until: { !reports.isEmpty })
         // Let the last FIN and ACKs out while the client finishes.
-        _ = drive(stack, step: { sink.step(now: $0) }, until: { stack.slowPath.availableRingPairs == stack.configuration.flowCapacity })
+        _ = drive(loop, limit: Self.limit, step: { _ in sink.step() },
+                  until: { stack.slowPath.availableRingPairs == stack.configuration.flowCapacity })
         let result = client.wait(timeout: .seconds(30))
         let elapsed = try #require(seconds, "transfer stuck: the sink reported nothing within 60 s; client: \(result)")
         #expect(result.succeeded, "client: \(result)")
@@ -253,11 +249,13 @@ struct LinuxTCPImpairmentTests {
         try peer.waitUntilListening(port: 5002)
         stack.network.announce()
         let watch = FlowWatch(stack)
-        let client = try SendClient(stack: stack, to: peer.kernelAddress, port: 5002, bytesPerConnection: UInt64(Self.bytes),
-                                    connections: 1, seed: 7, verifiesEcho: false, now: MonotonicTimeSource().now())
-        let seconds = drive(stack, step: { now in
-            client.step(now: now)
+        let loop = try RuntimeLoop(stack: stack)
+        let client = SendClient(context: try loop.makeContext(), to: peer.kernelAddress, port: 5002, bytesPerConnection: UInt64(Self.bytes),
+                                connections: 1, seed: 7, verifiesEcho: false)
+        let seconds = drive(loop, limit: Self.limit, step: { now in
+            let busy = client.step()
             watch.sample(now: now)
+            return busy
         }, until: { client.isFinished })
         let result = server.wait(timeout: .seconds(30))
         let elapsed = try #require(seconds, "transfer stuck: \(client.bytesSent) of \(Self.bytes) bytes sent after 60 s; server: \(result)")

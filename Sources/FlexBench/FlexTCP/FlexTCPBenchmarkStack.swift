@@ -92,15 +92,60 @@ struct FlexTCPBenchmarkStack: Sendable {
         return min(spec.connections * perConnection + 512, frameSlotLimit)
     }
 
-    /// Builds this side's stack on `port` and runs the worker loop on the calling thread.
-    func runWorker(_ spec: WorkloadSpec, role: WorkerRole, port: any Port, control: RunControl,
+    /// Context queue slots for `spec`: room for an event per connection in each round (the
+    /// library keeps what does not fit, so this is for speed, not correctness).
+    static func contextCapacities(for spec: WorkloadSpec) -> ContextQueueCapacities {
+        func slots(_ minimum: Int, _ wanted: Int) -> Int { 1 << (Int.bitWidth - (max(minimum, wanted) - 1).leadingZeroBitCount) }
+        return ContextQueueCapacities(receiveEntries: slots(256, 2 * spec.connections), transmitEntries: slots(256, 2 * spec.connections),
+                                      requestEntries: slots(64, spec.connections + flowSlack),
+                                      eventEntries: slots(64, spec.connections + flowSlack))
+    }
+
+    /// Builds this side's stack on `port` and runs the worker loop of `path` on the calling thread.
+    func runWorker(_ spec: WorkloadSpec, role: WorkerRole, port: any Port, path: FlexTCPApplicationPath, control: RunControl,
                    cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
         let stack: Stack
+        let configuration: StackConfiguration
         do {
-            stack = try Stack(port: port, configuration: configuration(for: spec, role: role))
+            configuration = try self.configuration(for: spec, role: role)
+            stack = try Stack(port: port, configuration: configuration)
         } catch {
             throw BenchmarkFailure("cannot build the \(role.rawValue) stack: \(error)")
         }
-        return try FlexTCPWorker(stack: stack, endpoint: WorkloadEndpoint(spec: spec, role: role)).run(control: control, cpu: cpu)
+        let endpoint = WorkloadEndpoint(spec: spec, role: role)
+        switch path {
+        case .runToCompletion:
+            return try FlexTCPWorker(stack: stack, endpoint: endpoint).run(control: control, cpu: cpu)
+        case .contexts:
+            let worker: FlexTCPContextWorker
+            do {
+                let runtime = try StackRuntime(stack: stack, contextCount: 1, capacities: Self.contextCapacities(for: spec))
+                worker = try FlexTCPContextWorker(runtime: runtime, endpoint: endpoint, flowCapacity: configuration.flowCapacity)
+            } catch {
+                throw BenchmarkFailure("cannot attach a context to the \(role.rawValue) runtime: \(error)")
+            }
+            return try worker.run(control: control, cpu: cpu)
+        }
+    }
+}
+
+/// How a FlexTCP benchmark system's workload reaches its stack.
+public enum FlexTCPApplicationPath: String, Sendable, CaseIterable {
+    /// Through the `FlexTCP` library: a `StackRuntime` stepped by the worker's thread and one
+    /// `Context` (context queues, ring spans), as applications use it.
+    case contexts
+    /// The embedded `Stack` driven directly (flow indexes, bytes copied in and out of the rings),
+    /// run to completion in one loop: the floor the library path is measured against.
+    case runToCompletion
+
+    /// The system name's infix: `flextcp-memory`, `flextcp-rtc-memory`.
+    var nameInfix: String { self == .contexts ? "" : "rtc-" }
+
+    /// How the workload reaches the stack, in words, for the systems' summaries.
+    var summary: String {
+        switch self {
+        case .contexts: "the workload uses the FlexTCP library (one context; the runtime stepped by the same thread)"
+        case .runToCompletion: "the workload drives the embedded stack directly (run to completion, no context queues)"
+        }
     }
 }

@@ -18,7 +18,7 @@ final class FlexTCPWorker {
     /// The stack's parts the loop touches several times per poll (kept to avoid reference counting).
     private let fastPath: FastPath
     private let slowPath: SlowPath
-    private let sessions: FlowSessions
+    private let sessions: FlowSessions<Never>
     private let scratch: UnsafeMutableRawBufferPointer
     private let clock = MonotonicTimeSource()
     private var seenEventOverflows: UInt64 = 0
@@ -74,7 +74,7 @@ final class FlexTCPWorker {
         stack.poll(now: now) { settleEvents(now: now) }
         if acceptsDue { acceptConnections(now: now) }
         if connectsDue > 0 { reopenConnections(now: now) }
-        sessions.withReadyFlows { flow, session in serve(flow, session, now: now) }
+        sessions.withReadySlots { flow, slot in serve(flow, slot.pointee.session!, now: now) }
     }
 
     /// Flow events mark their flows ready; connection events open, finish and forget sessions.

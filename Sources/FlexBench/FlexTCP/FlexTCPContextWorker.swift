@@ -1,0 +1,184 @@
+import FlexPort
+import FlexTCP
+import FlexTCPCore
+
+/// One side of a workload through the FlexTCP library: a caller-driven `StackRuntime` on one
+/// embedded `Stack` and one `Context` of it, both driven by the calling thread (the one core of
+/// this side: runtime, library and application busy-poll together, as on the run-to-completion path).
+///
+/// Contract: `run` opens the listener (server) or `spec.connections` connections after the start
+/// barrier (client), then loops — step the runtime, poll the context, serve the connections that
+/// reported work, hand their counts over — until the timeline ends, and returns the worker's
+/// report. Only connections named by the context's events since the last iteration are served;
+/// received bytes go to the session straight from the receive ring and its output straight into
+/// the transmit ring. Per iteration nothing is allocated (a session is allocated per connection).
+final class FlexTCPContextWorker {
+    let runtime: StackRuntime
+    let context: Context
+    let endpoint: WorkloadEndpoint
+    private let sessions: FlowSessions<Connection>
+    private let clock = MonotonicTimeSource()
+    /// Client connections whose `connected` has not arrived, with the sessions made when they were started.
+    private var opening: [ObjectIdentifier: Session] = [:]
+    /// Accepts to keep outstanding on the listener (server), and how many are.
+    private let acceptsWanted: Int
+    private var acceptsOutstanding = 0
+    private var listener: Listener?
+    /// Connections to open (client: churn replacements, and the initial connections after the first).
+    private var connectsDue = 0
+    /// Initial connections still to open when the first is established (client).
+    private var connectionsAfterFirst = 0
+
+    init(runtime: StackRuntime, endpoint: WorkloadEndpoint, flowCapacity: Int) throws(ContextQueueError) {
+        self.runtime = runtime
+        self.endpoint = endpoint
+        context = try Context(attachment: runtime.attachment(for: 0))
+        sessions = FlowSessions(capacity: flowCapacity)
+        acceptsWanted = endpoint.spec.connections + FlexTCPBenchmarkStack.flowSlack
+    }
+
+    func run(control: RunControl, cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
+        if endpoint.role == .server {
+            listener = context.openListener(port: FlexTCPBenchmarkStack.serverPort, backlog: UInt32(max(128, endpoint.spec.connections)))
+        }
+        guard let window = control.arrive(clock: clock) else { throw BenchmarkFailure("the run stopped before it started") }
+        var timeline = WorkerTimeline(window: window, control: control)
+        if endpoint.role == .client {
+            // One connection resolves the server's address first; the others follow once it is established.
+            open(now: clock.now())
+            connectionsAfterFirst = endpoint.spec.connections - 1
+        }
+        var failure: String?
+        while failure == nil {
+            let now = clock.now()
+            guard timeline.advance(now: now, endpoint: endpoint) else { break }
+            failure = step(now: now)
+        }
+        if let failure { throw BenchmarkFailure(failure) }
+        return timeline.report(endpoint: endpoint, cpu: cpu)
+    }
+
+    /// One iteration: the runtime's round, the context's events, the connections with work, and
+    /// the counts they produced handed to the runtime for its next round. Returns a fatal failure.
+    @inline(__always)
+    private func step(now: UInt64) -> String? {
+        _ = runtime.step(now: now)
+        var failure: String?
+        context.poll { event in
+            if let problem = handle(event, now: now) { failure = problem }
+        }
+        if connectsDue > 0 { reopenConnections(now: now) }
+        sessions.withReadySlots { flow, slot in serve(flow, slot, now: now) }
+        context.flush()
+        return failure
+    }
+
+    /// Marks connections with work ready; opens, finishes and forgets sessions. Returns a failure
+    /// that ends the run (the listener could not be opened).
+    private func handle(_ event: ContextEvent, now: UInt64) -> String? {
+        switch event {
+        case .received(let connection, _), .sendSpaceAvailable(let connection):
+            sessions.markReady(connection.flow)
+        case .endOfStream(let connection):
+            guard sessions.session(of: connection.flow) != nil else { break }
+            sessions.slot(connection.flow).pointee.peerClosed = true
+            sessions.markReady(connection.flow)
+        case .listenerOpened(_, let status):
+            guard status == .success else { return "cannot listen on port \(FlexTCPBenchmarkStack.serverPort): \(status)" }
+            refillAccepts()
+        case .accepted(let connection, let status):
+            acceptsOutstanding -= 1
+            refillAccepts()
+            guard status == .success else { break }
+            start(endpoint.makeSession(now: now), on: connection, now: now)
+        case .connected(let connection, let status):
+            guard let session = opening.removeValue(forKey: ObjectIdentifier(connection)) else { break }
+            guard status == .success else {
+                // No flow slot or port free (churn, TIME_WAIT): try again later, as the run-to-completion path does.
+                if status != .resourcesExhausted { session.peerFinished() }
+                if status == .resourcesExhausted || endpoint.reconnects { connectsDue += 1 }
+                break
+            }
+            start(session, on: connection, now: now)
+            connectsDue += connectionsAfterFirst
+            connectionsAfterFirst = 0
+        case .closed(let connection, _):
+            // Sessions we closed are already forgotten; any other ends before its time.
+            guard let session = sessions.session(of: connection.flow), sessions.slot(connection.flow).pointee.handle === connection else { break }
+            if !sessions.slot(connection.flow).pointee.finishReported { session.peerFinished() }
+            forget(connection.flow)
+        case .rejected(let rejection):
+            return "the runtime rejected an entry: \(rejection)"
+        case .newConnection, .moved, .movedIn:
+            break
+        }
+        return nil
+    }
+
+    private func start(_ session: Session, on connection: Connection, now: UInt64) {
+        sessions.attach(session, handle: connection, to: connection.flow)
+        session.opened(now: now)
+        sessions.markReady(connection.flow)
+    }
+
+    private func refillAccepts() {
+        guard let listener else { return }
+        while acceptsOutstanding < acceptsWanted, context.accept(on: listener) != nil { acceptsOutstanding += 1 }
+    }
+
+    /// Starts one client connection; its session is timed from now.
+    private func open(now: UInt64) {
+        let connection = context.connect(to: FlexTCPBenchmarkStack.serverAddress, port: FlexTCPBenchmarkStack.serverPort)
+        opening[ObjectIdentifier(connection)] = endpoint.makeSession(now: now)
+    }
+
+    private func reopenConnections(now: UInt64) {
+        while connectsDue > 0 {
+            connectsDue -= 1
+            open(now: now)
+        }
+    }
+
+    /// Hands the session the received bytes it takes (from the ring, no copy) and frees them,
+    /// moves its output into the transmit ring, until neither can go on; then reports the end of
+    /// stream and closes when the session asks for it.
+    @inline(__always)
+    private func serve(_ flow: FlowIndex, _ slot: UnsafeMutablePointer<FlowSessions<Connection>.Slot>, now: UInt64) {
+        guard let session = slot.pointee.session, let connection = slot.pointee.handle else { return }
+        while true {
+            let unfreed = connection.unfreedSpan
+            let taken = min(unfreed.count, session.receiveLimit)
+            if taken > 0 {
+                let head = min(taken, unfreed.first.count)
+                session.received(UnsafeRawBufferPointer(rebasing: unfreed.first[0..<head]), now: now)
+                if taken > head { session.received(UnsafeRawBufferPointer(rebasing: unfreed.second[0..<(taken - head)]), now: now) }
+                context.rxFree(connection, bytes: taken)
+            }
+            let pending = session.pending
+            if let source = pending.baseAddress, !pending.isEmpty {
+                let space = context.txAlloc(connection, bytes: pending.count)
+                if space.count > 0 {
+                    space.copyBytes(from: source, count: space.count)
+                    context.txSend(connection, bytes: space.count)
+                    session.sent(space.count, now: now)
+                }
+            }
+            // Bytes left behind because the session's output was full can go now that it drained.
+            guard taken > 0 && connection.unfreedBytes > 0 else { break }
+        }
+        if slot.pointee.peerClosed && !slot.pointee.finishReported && connection.unfreedBytes == 0 {
+            slot.pointee.finishReported = true
+            session.peerFinished()
+        }
+        if session.shouldClose && session.pending.isEmpty {
+            context.close(connection)
+            forget(flow)
+        }
+    }
+
+    /// Drops the flow's session; a churning client replaces the connection.
+    private func forget(_ flow: FlowIndex) {
+        sessions.detach(flow)
+        if endpoint.reconnects { connectsDue += 1 }
+    }
+}
