@@ -20,6 +20,9 @@ public final class Context {
     var opening: [UInt64: Connection] = [:]
     /// Open connections by flow index.
     var connections: [Connection?]
+    /// Connections whose `closed` completion arrived but not yet their last receive entries, moved
+    /// out of `connections` because the runtime reopened their flow index (by flow index).
+    var retiring: [FlowIndex: Connection] = [:]
     /// Connections with send/free counts that did not fit in the transmit queue.
     var updates: [Connection] = []
     /// Requests that did not fit in the request queue, oldest first; a close waits for its

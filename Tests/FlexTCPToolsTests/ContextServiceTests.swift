@@ -5,7 +5,7 @@ import FlexTCPTools
 import FlexWire
 import Testing
 
-/// Two stacks on one in-memory wire, each served by a runtime with one context, stepped on the
+/// Two stacks on one in-memory wire, each served by a runtime (the server's with two contexts), stepped on the
 /// test's thread on a virtual clock (100 µs per round): the tools' services end to end, repeatably.
 final class ServicePair {
     static let serverAddress = IPv4Address(198, 18, 0, 2)
@@ -17,7 +17,7 @@ final class ServicePair {
     init() throws {
         wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
         client = try RuntimeLoop(stack: Stack(port: wire.a, configuration: Self.configuration("198.18.0.1/24")))
-        server = try RuntimeLoop(stack: Stack(port: wire.b, configuration: Self.configuration("198.18.0.2/24")))
+        server = try RuntimeLoop(stack: Stack(port: wire.b, configuration: Self.configuration("198.18.0.2/24")), contextCount: 2)
     }
 
     static func configuration(_ interface: String) throws -> StackConfiguration {
@@ -95,7 +95,7 @@ struct ContextServiceTests {
     func portInUse() throws {
         let pair = try ServicePair()
         let first = EchoService(context: try pair.server.makeContext(), port: 7)
-        let second = SinkService(context: try pair.server.makeContext(), port: 7)
+        let second = SinkService(context: try pair.server.makeContext(1), port: 7)
         #expect(pair.run(step: {
             first.step()
             second.step()

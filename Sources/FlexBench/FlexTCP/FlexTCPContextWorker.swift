@@ -155,16 +155,22 @@ final class FlexTCPContextWorker {
                 context.rxFree(connection, bytes: taken)
             }
             let pending = session.pending
+            var sent = 0
             if let source = pending.baseAddress, !pending.isEmpty {
                 let space = context.txAlloc(connection, bytes: pending.count)
-                if space.count > 0 {
-                    space.copyBytes(from: source, count: space.count)
-                    context.txSend(connection, bytes: space.count)
-                    session.sent(space.count, now: now)
+                sent = space.count
+                if sent > 0 {
+                    space.copyBytes(from: source, count: sent)
+                    context.txSend(connection, bytes: sent)
+                    session.sent(sent, now: now)
                 }
             }
-            // Bytes left behind because the session's output was full can go now that it drained.
-            guard taken > 0 && connection.unfreedBytes > 0 else { break }
+            // Go on while bytes were left behind because the session's output was full (it drained),
+            // or the session refilled its output after a send that took everything (a stream); a
+            // send that found too little room resumes at `sendSpaceAvailable`.
+            let receiveMore = taken > 0 && connection.unfreedBytes > 0
+            let sendMore = sent > 0 && sent == pending.count && !session.pending.isEmpty
+            guard receiveMore || sendMore else { break }
         }
         if slot.pointee.peerClosed && !slot.pointee.finishReported && connection.unfreedBytes == 0 {
             slot.pointee.finishReported = true
