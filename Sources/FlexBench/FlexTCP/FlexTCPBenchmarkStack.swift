@@ -104,6 +104,15 @@ struct FlexTCPBenchmarkStack: Sendable {
     /// Builds this side's stack on `port` and runs the worker loop of `path` on the calling thread.
     func runWorker(_ spec: WorkloadSpec, role: WorkerRole, port: any Port, path: FlexTCPApplicationPath, control: RunControl,
                    cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
+        switch try makeWorker(spec, role: role, port: port, path: path) {
+        case .runToCompletion(let worker): try worker.run(control: control, cpu: cpu)
+        case .contexts(let worker): try worker.run(control: control, cpu: cpu)
+        }
+    }
+
+    /// This side's stack on `port` and its worker for `path`.
+    func makeWorker(_ spec: WorkloadSpec, role: WorkerRole, port: any Port,
+                    path: FlexTCPApplicationPath) throws(BenchmarkFailure) -> FlexTCPWorkerKind {
         let stack: Stack
         let configuration: StackConfiguration
         do {
@@ -115,16 +124,27 @@ struct FlexTCPBenchmarkStack: Sendable {
         let endpoint = WorkloadEndpoint(spec: spec, role: role)
         switch path {
         case .runToCompletion:
-            return try FlexTCPWorker(stack: stack, endpoint: endpoint).run(control: control, cpu: cpu)
+            return .runToCompletion(FlexTCPWorker(stack: stack, endpoint: endpoint))
         case .contexts:
-            let worker: FlexTCPContextWorker
             do {
                 let runtime = try StackRuntime(stack: stack, contextCount: 1, capacities: Self.contextCapacities(for: spec))
-                worker = try FlexTCPContextWorker(runtime: runtime, endpoint: endpoint, flowCapacity: configuration.flowCapacity)
+                return .contexts(try FlexTCPContextWorker(runtime: runtime, endpoint: endpoint, flowCapacity: configuration.flowCapacity))
             } catch {
                 throw BenchmarkFailure("cannot attach a context to the \(role.rawValue) runtime: \(error)")
             }
-            return try worker.run(control: control, cpu: cpu)
+        }
+    }
+}
+
+/// A worker of either path, by its concrete type (so each loop is specialised, not dispatched).
+enum FlexTCPWorkerKind {
+    case runToCompletion(FlexTCPWorker)
+    case contexts(FlexTCPContextWorker)
+
+    var worker: any SteppedWorker {
+        switch self {
+        case .runToCompletion(let worker): worker
+        case .contexts(let worker): worker
         }
     }
 }

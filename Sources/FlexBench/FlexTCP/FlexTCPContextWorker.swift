@@ -6,18 +6,16 @@ import FlexTCPCore
 /// embedded `Stack` and one `Context` of it, both driven by the calling thread (the one core of
 /// this side: runtime, library and application busy-poll together, as on the run-to-completion path).
 ///
-/// Contract: `run` opens the listener (server) or `spec.connections` connections after the start
-/// barrier (client), then loops — step the runtime, poll the context, serve the connections that
-/// reported work, hand their counts over — until the timeline ends, and returns the worker's
-/// report. Only connections named by the context's events since the last iteration are served;
+/// Contract (`SteppedWorker`): `prepare` opens the listener (server), `begin` the connections after
+/// the start barrier (client, `spec.connections`), each `step` steps the runtime, polls the
+/// context, serves the connections that reported work and hands their counts over. Only connections named by the context's events since the last iteration are served;
 /// received bytes go to the session straight from the receive ring and its output straight into
 /// the transmit ring. Per iteration nothing is allocated (a session is allocated per connection).
-final class FlexTCPContextWorker {
+final class FlexTCPContextWorker: SteppedWorker {
     let runtime: StackRuntime
     let context: Context
     let endpoint: WorkloadEndpoint
     private let sessions: FlowSessions<Connection>
-    private let clock = MonotonicTimeSource()
     /// Client connections whose `connected` has not arrived, with the sessions made when they were started.
     private var opening: [ObjectIdentifier: Session] = [:]
     /// Accepts to keep outstanding on the listener (server), and how many are.
@@ -37,31 +35,25 @@ final class FlexTCPContextWorker {
         acceptsWanted = endpoint.spec.connections + FlexTCPBenchmarkStack.flowSlack
     }
 
-    func run(control: RunControl, cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
-        if endpoint.role == .server {
-            listener = context.openListener(port: FlexTCPBenchmarkStack.serverPort, backlog: UInt32(max(128, endpoint.spec.connections)))
-        }
-        guard let window = control.arrive(clock: clock) else { throw BenchmarkFailure("the run stopped before it started") }
-        var timeline = WorkerTimeline(window: window, control: control)
-        if endpoint.role == .client {
-            // One connection resolves the server's address first; the others follow once it is established.
-            open(now: clock.now())
-            connectionsAfterFirst = endpoint.spec.connections - 1
-        }
-        var failure: String?
-        while failure == nil {
-            let now = clock.now()
-            guard timeline.advance(now: now, endpoint: endpoint) else { break }
-            failure = step(now: now)
-        }
-        if let failure { throw BenchmarkFailure(failure) }
-        return timeline.report(endpoint: endpoint, cpu: cpu)
+    /// Before the start barrier: the server asks for its listener.
+    func prepare() throws(BenchmarkFailure) {
+        guard endpoint.role == .server else { return }
+        listener = context.openListener(port: FlexTCPBenchmarkStack.serverPort, backlog: UInt32(max(128, endpoint.spec.connections)))
+        context.flush()
+    }
+
+    /// After the start barrier: the client opens its first connection.
+    func begin(now: UInt64) throws(BenchmarkFailure) {
+        guard endpoint.role == .client else { return }
+        // One connection resolves the server's address first; the others follow once it is established.
+        open(now: now)
+        connectionsAfterFirst = endpoint.spec.connections - 1
     }
 
     /// One iteration: the runtime's round, the context's events, the connections with work, and
     /// the counts they produced handed to the runtime for its next round. Returns a fatal failure.
     @inline(__always)
-    private func step(now: UInt64) -> String? {
+    func step(now: UInt64) -> String? {
         _ = runtime.step(now: now)
         var failure: String?
         context.poll { event in
