@@ -8,8 +8,10 @@ extension Context {
     @discardableResult
     public func poll(_ body: (ContextEvent) -> Void) -> Int {
         var reported = localEvents.count
-        for event in localEvents { body(event) }
-        localEvents.removeAll()
+        if reported > 0 {
+            for event in localEvents { body(event) }
+            localEvents.removeAll()
+        }
         reported += adoptArrivals(body)
         submitWaiting()
         // Flow entries first, completions second: the runtime publishes a connection's completion

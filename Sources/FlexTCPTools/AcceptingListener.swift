@@ -1,24 +1,21 @@
 import FlexTCP
 import FlexTCPCore
 
-/// A listener of a `Context` that keeps `acceptsAhead` accepts outstanding, so connections are
-/// taken as they arrive (the servers of `flextcp echo` and `flextcp sink`).
+/// A listener of a `Context` that accepts each connection the runtime announces (A.4 new_conn →
+/// accept), for the servers of `flextcp echo` and `flextcp sink`.
 ///
-/// Contract: hand it every `listenerOpened` and `accepted` event of its context (`handle`); it
-/// returns the accepted connections. `status` is nil until the runtime answered the listen.
+/// Contract: hand it every event of its context (`handle`); it returns the connections accepted.
+/// `status` is nil until the runtime answered the listen.
 final class AcceptingListener {
     let port: UInt16
     private let context: Context
     private let listener: Listener
-    private let acceptsAhead: Int
-    private var outstanding = 0
     private(set) var status: SlowPathStatus?
 
-    init(context: Context, port: UInt16, acceptsAhead: Int) {
+    init(context: Context, port: UInt16, backlog: UInt32 = 128) {
         self.context = context
         self.port = port
-        self.acceptsAhead = max(1, acceptsAhead)
-        listener = context.openListener(port: port, backlog: UInt32(max(128, acceptsAhead)))
+        listener = context.openListener(port: port, backlog: backlog)
     }
 
     /// Takes the listener's events; returns the connection an `accepted` event opened.
@@ -26,19 +23,14 @@ final class AcceptingListener {
         switch event {
         case .listenerOpened(let opened, let status) where opened === listener:
             self.status = status
-            refill()
-        case .accepted(let connection, let status):
-            outstanding -= 1
-            refill()
-            if status == .success { return connection }
+        case .newConnection(let waiting, _, _) where waiting === listener:
+            _ = context.accept(on: listener)
+        case .accepted(let connection, .success):
+            return connection
         default:
             break
         }
         return nil
-    }
-
-    private func refill() {
-        while outstanding < acceptsAhead, context.accept(on: listener) != nil { outstanding += 1 }
     }
 }
 

@@ -15,9 +15,9 @@ public final class EchoService {
     public private(set) var bytesEchoed: UInt64 = 0
     public private(set) var connectionsServed = 0
 
-    public init(context: Context, port: UInt16, acceptsAhead: Int = 16) {
+    public init(context: Context, port: UInt16, backlog: UInt32 = 128) {
         self.context = context
-        listener = AcceptingListener(context: context, port: port, acceptsAhead: acceptsAhead)
+        listener = AcceptingListener(context: context, port: port, backlog: backlog)
     }
 
     public var port: UInt16 { listener.port }

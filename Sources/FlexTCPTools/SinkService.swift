@@ -20,9 +20,9 @@ public final class SinkService {
     private var reports: [StreamReport] = []
     public private(set) var failedConnections = 0
 
-    public init(context: Context, port: UInt16, acceptsAhead: Int = 16) {
+    public init(context: Context, port: UInt16, backlog: UInt32 = 128) {
         self.context = context
-        listener = AcceptingListener(context: context, port: port, acceptsAhead: acceptsAhead)
+        listener = AcceptingListener(context: context, port: port, backlog: backlog)
     }
 
     public var port: UInt16 { listener.port }

@@ -38,7 +38,7 @@ public enum TransferDemo {
         let wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
         let sender = try RuntimeLoop(stack: Stack(port: wire.a, configuration: configuration(addressA, connections: connections)))
         let receiver = try RuntimeLoop(stack: Stack(port: wire.b, configuration: configuration(addressB, connections: connections)))
-        let sink = SinkService(context: try receiver.makeContext(), port: port, acceptsAhead: connections)
+        let sink = SinkService(context: try receiver.makeContext(), port: port)
         let client = SendClient(context: try sender.makeContext(), to: addressB, port: port, bytesPerConnection: bytesPerConnection,
                                 connections: connections, seed: seed, verifiesEcho: false)
         let clock = MonotonicTimeSource()

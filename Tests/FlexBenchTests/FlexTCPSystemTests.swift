@@ -60,6 +60,17 @@ import Testing
         try SystemRuns.expectHealthy(result)
     }
 
+    @Test("Both sides stepped in turn on one thread complete a fixed number of messages, on either path, in the same rounds",
+          arguments: FlexTCPApplicationPath.allCases)
+    func interleavedEcho(path: FlexTCPApplicationPath) throws {
+        let outcome = try InterleavedRun.run(WorkloadSpec(workload: .echo, connections: 4, size: 64, pipeline: 2), path: path,
+                                             messages: 1_000, maximumSteps: 100_000)
+        #expect(outcome.messages >= 1_000 && outcome.messages < 1_000 + 8)
+        #expect(outcome.errors == 0)
+        // Request and answer each take one round to cross the wire and one to be served.
+        #expect(outcome.rounds < 1_000)
+    }
+
     @Test(.enabled(if: geteuid() == 0, "needs root for network namespaces"), arguments: ["flextcp-veth", "flextcp-rtc-veth"])
     func echoOverVeth(system: String) throws {
         let result = try Self.run(WorkloadSpec(workload: .echo, connections: 2, size: 100, pipeline: 2), on: system)

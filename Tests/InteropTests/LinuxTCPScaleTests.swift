@@ -158,7 +158,7 @@ struct LinuxTCPScaleTests {
     /// Linux clients send `bytes` each to a sink on `stack`; expects every stream intact; returns the summary.
     private func receive(_ bytes: Int, from peer: ScalePeer, into stack: Stack) throws -> String {
         let loop = try RuntimeLoop(stack: stack)
-        let sink = SinkService(context: try loop.makeContext(), port: 5001, acceptsAhead: Self.connections)
+        let sink = SinkService(context: try loop.makeContext(), port: 5001)
         stack.network.announce()
         try openListener(of: sink, on: loop)
         let clients = try peer.kernel.start(linuxClients(connections: Self.connections, bytes: bytes,

@@ -18,10 +18,6 @@ final class FlexTCPContextWorker: SteppedWorker {
     private let sessions: FlowSessions<Connection>
     /// Client connections whose `connected` has not arrived, with the sessions made when they were started.
     private var opening: [ObjectIdentifier: Session] = [:]
-    /// Accepts to keep outstanding on the listener (server), and how many are.
-    private let acceptsWanted: Int
-    private var acceptsOutstanding = 0
-    private var listener: Listener?
     /// Connections to open (client: churn replacements, and the initial connections after the first).
     private var connectsDue = 0
     /// Initial connections still to open when the first is established (client).
@@ -32,13 +28,12 @@ final class FlexTCPContextWorker: SteppedWorker {
         self.endpoint = endpoint
         context = try Context(attachment: runtime.attachment(for: 0))
         sessions = FlowSessions(capacity: flowCapacity)
-        acceptsWanted = endpoint.spec.connections + FlexTCPBenchmarkStack.flowSlack
     }
 
     /// Before the start barrier: the server asks for its listener.
     func prepare() throws(BenchmarkFailure) {
         guard endpoint.role == .server else { return }
-        listener = context.openListener(port: FlexTCPBenchmarkStack.serverPort, backlog: UInt32(max(128, endpoint.spec.connections)))
+        _ = context.openListener(port: FlexTCPBenchmarkStack.serverPort, backlog: UInt32(max(128, endpoint.spec.connections)))
         context.flush()
     }
 
@@ -77,10 +72,11 @@ final class FlexTCPContextWorker: SteppedWorker {
             sessions.markReady(connection.flow)
         case .listenerOpened(_, let status):
             guard status == .success else { return "cannot listen on port \(FlexTCPBenchmarkStack.serverPort): \(status)" }
-            refillAccepts()
+        case .newConnection(let listener, _, _):
+            // One accept per announced connection: accepts kept waiting would make the runtime
+            // look for connections to match on every round.
+            _ = context.accept(on: listener)
         case .accepted(let connection, let status):
-            acceptsOutstanding -= 1
-            refillAccepts()
             guard status == .success else { break }
             start(endpoint.makeSession(now: now), on: connection, now: now)
         case .connected(let connection, let status):
@@ -101,7 +97,7 @@ final class FlexTCPContextWorker: SteppedWorker {
             forget(connection.flow)
         case .rejected(let rejection):
             return "the runtime rejected an entry: \(rejection)"
-        case .newConnection, .moved, .movedIn:
+        case .moved, .movedIn:
             break
         }
         return nil
@@ -111,11 +107,6 @@ final class FlexTCPContextWorker: SteppedWorker {
         sessions.attach(session, handle: connection, to: connection.flow)
         session.opened(now: now)
         sessions.markReady(connection.flow)
-    }
-
-    private func refillAccepts() {
-        guard let listener else { return }
-        while acceptsOutstanding < acceptsWanted, context.accept(on: listener) != nil { acceptsOutstanding += 1 }
     }
 
     /// Starts one client connection; its session is timed from now.
