@@ -14,6 +14,22 @@ public enum SendFailure: Error, Equatable, Sendable {
     case echoTruncated(received: UInt64)
 }
 
+extension SendFailure: CustomStringConvertible {
+    /// What happened, in words that point at the fix where there is one.
+    public var description: String {
+        switch self {
+        case .connectFailed(.connectionRefused): "connection refused (nothing listens on that address and port?)"
+        case .connectFailed(.unreachable): "destination unreachable (no ARP answer: check the address, --gateway and the cable)"
+        case .connectFailed(.timedOut): "connect timed out (no answer to our SYNs)"
+        case .connectFailed(.resourcesExhausted): "no free connection slot (raise --connection-capacity)"
+        case .connectFailed(let status): "could not connect: \(status)"
+        case .connectionLost(let reason): "connection lost before the end: \(reason == .reset ? "reset by the peer" : "\(reason)")"
+        case .echoMismatch(let offset): "the echo differs from what was sent at byte \(offset)"
+        case .echoTruncated(let received): "the peer closed after echoing only \(received) bytes"
+        }
+    }
+}
+
 /// The client of `flextcp send` on a `Context`: opens connections, writes `bytesPerConnection`
 /// bytes of a seeded stream on each straight into its transmit ring (connection `i` uses seed
 /// `seed + i`), then closes; with `verifiesEcho` it reads the echo back from the receive ring and

@@ -89,6 +89,7 @@ struct ContextServiceTests {
                                 bytesPerConnection: 10, connections: 1, seed: 1, verifiesEcho: false)
         #expect(pair.run(step: { sender.step() }, until: { sender.isFinished }))
         #expect(sender.outcomes.first??.failureValue == .connectFailed(.connectionRefused))
+        #expect(sender.outcomes.first??.failureValue?.description == "connection refused (nothing listens on that address and port?)")
     }
 
     @Test("A second service on a port in use learns it from the listener's status")
