@@ -37,8 +37,8 @@ let package = Package(
             swiftSettings: optimize),
         // What applications import: contexts, the low-level API and the async API.
         .target(name: "FlexTCP", dependencies: ["FlexTCPCore", "FlexWire", "FlexPort"], swiftSettings: optimize),
-        // The services and demos behind the `flextcp` tool (echo, sink, send, demo), used by it and by the interop tests.
-        .target(name: "FlexTCPTools", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire"], swiftSettings: optimize),
+        // The services and demos behind the `flextcp` tool (echo, sink, send, demo) on the FlexTCP library, used by it and by the interop tests.
+        .target(name: "FlexTCPTools", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire"], swiftSettings: optimize),
         // Network-namespace test hosts (198.18.0.0/15) for tests and tools.
         .target(name: "FlexTestHosts", dependencies: []),
         // The fuzz driver: a stack with one established connection fed forged frames, invariants
@@ -49,12 +49,12 @@ let package = Package(
         .executableTarget(name: "flextcp-fuzz", dependencies: ["FlexTCPFuzz"]),
         .executableTarget(
             name: "flextcp",
-            dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTCPTools",
+            dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCP", "FlexTCPCore", "FlexTCPTools",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The benchmark workloads, systems under test (FlexTCP, Linux sockets) and their reports.
         .target(
             name: "FlexBench",
-            dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTestHosts",
+            dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTCP", "FlexTestHosts",
                            .product(name: "Atomics", package: "swift-atomics"),
                            .product(name: "Histogram", package: "hdrhistogram-swift")],
             swiftSettings: optimize),
@@ -65,10 +65,10 @@ let package = Package(
         .testTarget(name: "FlexWireTests", dependencies: ["FlexWire", "FlexPort"]),
         .testTarget(name: "FlexPortTests", dependencies: ["FlexPort", "FlexWire"]),
         .testTarget(name: "FlexTCPCoreTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPFuzz", "FlexTCPTools"]),
-        .testTarget(name: "FlexTCPToolsTests", dependencies: ["FlexTCPTools", "FlexTCPCore", "FlexPort", "FlexWire"]),
+        .testTarget(name: "FlexTCPToolsTests", dependencies: ["FlexTCPTools", "FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire"]),
         .testTarget(name: "ConformanceTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire"]),
         .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPTools"]),
         .testTarget(name: "FlexBenchTests", dependencies: ["FlexBench"]),
-        .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),
+        .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCP", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),
     ]
 )

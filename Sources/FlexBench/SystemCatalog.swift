@@ -2,15 +2,16 @@
 public enum SystemCatalog {
     /// All systems, baselines after the systems compared with them.
     public static let all: [any BenchmarkSystem] = [
-        FlexTCPMemorySystem(), FlexTCPVethSystem(),
+        FlexTCPMemorySystem(), FlexTCPMemorySystem(path: .runToCompletion),
+        FlexTCPVethSystem(), FlexTCPVethSystem(path: .runToCompletion),
         LinuxLoopbackSystem(), LinuxVethSystem(),
     ]
 
     /// The system called `name`, if any.
     public static func system(named name: String) -> (any BenchmarkSystem)? { all.first { $0.name == name } }
 
-    /// Systems `--compare` runs: the embedded pair (FlexTCP on the in-memory wire, Linux on loopback),
-    /// plus the veth pair when `includeTestHosts` (needs root).
+    /// Systems `--compare` runs: the embedded ones (FlexTCP on the in-memory wire through the library
+    /// and run to completion, Linux on loopback), plus the veth ones when `includeTestHosts` (needs root).
     public static func comparison(includeTestHosts: Bool) -> [any BenchmarkSystem] {
         all.filter { includeTestHosts || !$0.needsRoot }
     }

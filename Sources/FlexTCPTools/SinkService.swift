@@ -1,61 +1,67 @@
+import FlexTCP
 import FlexTCPCore
-import FlexWire
 
-/// A sink on a `Stack`: reads every connection to its port to the end, hashing what arrives, then
-/// closes it and reports `conn REMOTE_IP:PORT bytes=N sha256=HEX`.
+/// A sink on a `Context`: reads every connection to its port to the end, hashing what arrives
+/// straight from the receive ring, then closes it and reports `conn REMOTE_IP:PORT bytes=N sha256=HEX`.
 ///
-/// Contract: call `step(now:)` after each `Stack.poll`; it never blocks. A connection that fails
-/// before its end is counted in `failedConnections`, not reported.
+/// Contract: call `step()` after each round of the context's runtime, on the context's thread; it
+/// never blocks. `listenerStatus` tells whether the port could be opened. A connection whose stream
+/// ends without the peer's FIN (reset, timeout) is counted in `failedConnections`, not reported.
 public final class SinkService {
     private struct Stream {
-        let flow: FlowIndex
-        let label: String
+        let connection: Connection
         var bytes: UInt64 = 0
         var hash = SHA256()
     }
 
-    public let stack: Stack
-    public let port: UInt16
+    public let context: Context
+    private let listener: AcceptingListener
     private var streams: [Stream] = []
     private var reports: [StreamReport] = []
-    private let scratch: UnsafeMutableRawBufferPointer
     public private(set) var failedConnections = 0
 
-    public init(stack: Stack, port: UInt16, scratchSize: Int = 64 * 1024) throws(StackError) {
-        self.stack = stack
-        self.port = port
-        scratch = .allocate(byteCount: scratchSize, alignment: 16)
-        try stack.listen(port: port)
+    public init(context: Context, port: UInt16, backlog: UInt32 = 128) {
+        self.context = context
+        listener = AcceptingListener(context: context, port: port, backlog: backlog)
     }
 
-    deinit { scratch.deallocate() }
+    public var port: UInt16 { listener.port }
+    /// The listen's outcome (nil: not answered yet).
+    public var listenerStatus: SlowPathStatus? { listener.status }
 
-    public func step(now: UInt64) {
-        while let flow = stack.accept(port: port) {
-            let remote = stack.fastPath.state(of: flow).map { "\($0.remoteAddress):\($0.remotePort)" } ?? "?"
-            streams.append(Stream(flow: flow, label: remote))
-        }
+    /// Polls the context, hashes what arrived, closes and reports finished streams; returns true if
+    /// anything happened.
+    @discardableResult
+    public func step() -> Bool {
+        let busy = context.poll { event in
+            if let connection = listener.handle(event) { streams.append(Stream(connection: connection)) }
+        } > 0
         var index = 0
         while index < streams.count {
-            if serve(&streams[index], now: now) { streams.remove(at: index) } else { index += 1 }
+            if serve(&streams[index]) { streams.remove(at: index) } else { index += 1 }
         }
+        context.flush()
+        return busy
     }
 
-    /// Reads what arrived; at the end of the stream closes and reports it. Returns true when done with it.
-    private func serve(_ stream: inout Stream, now: UInt64) -> Bool {
-        if case .failed = stack.phase(of: stream.flow) {
+    /// Hashes and frees what arrived; at the end of the stream closes and reports it. Returns true when done with it.
+    private func serve(_ stream: inout Stream) -> Bool {
+        let connection = stream.connection
+        let unfreed = connection.unfreedBytes
+        if unfreed.count > 0 {
+            stream.hash.update(UnsafeRawBufferPointer(unfreed.leadingPiece))
+            stream.hash.update(UnsafeRawBufferPointer(unfreed.trailingPiece))
+            stream.bytes &+= UInt64(unfreed.count)
+            context.freeReceivedBytes(unfreed.count, of: connection)
+        }
+        guard connection.hasStreamEnded || !connection.isOpen else { return false }
+        guard connection.hasPeerFinished else {
             failedConnections += 1
             return true
         }
-        while true {
-            let count = stack.read(from: stream.flow, into: scratch, now: now)
-            guard count > 0 else { break }
-            stream.hash.update(UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
-            stream.bytes &+= UInt64(count)
-        }
-        guard stack.isEndOfStream(stream.flow) else { return false }
-        stack.close(stream.flow, now: now)
-        reports.append(StreamReport(label: stream.label, bytes: stream.bytes, sha256: stream.hash.hexDigest()))
+        context.close(connection)
+        reports.append(StreamReport(label: "\(connection.remoteAddress):\(connection.remotePort)", bytes: stream.bytes,
+                                    sha256: stream.hash.hexDigest()))
         return true
     }
 

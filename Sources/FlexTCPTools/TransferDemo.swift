@@ -2,9 +2,10 @@ import FlexPort
 import FlexTCPCore
 import FlexWire
 
-/// The TCP half of `flextcp demo`: two stacks on an in-memory wire in one process; A opens
-/// `connections` connections to B's sink and sends `bytesPerConnection` seeded bytes on each; B
-/// hashes what it reads. Both stacks are polled by the calling thread in real time.
+/// The TCP half of `flextcp demo`: two stacks on an in-memory wire in one process, each served by a
+/// runtime with one context (the `FlexTCP` library); A opens `connections` connections to B's sink
+/// and sends `bytesPerConnection` seeded bytes on each; B hashes what it reads. Both runtimes and
+/// both applications are stepped by the calling thread in real time.
 ///
 /// Contract: returns when every connection finished on both sides or `deadline` nanoseconds passed;
 /// `everyStreamVerified` is true only if each sent stream's length and SHA-256 equal one received
@@ -35,20 +36,20 @@ public enum TransferDemo {
 
     public static func run(connections: Int, bytesPerConnection: UInt64, seed: UInt64, deadline: UInt64 = 60_000_000_000) throws -> Report {
         let wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
-        let sender = try Stack(port: wire.a, configuration: configuration(addressA, connections: connections))
-        let receiver = try Stack(port: wire.b, configuration: configuration(addressB, connections: connections))
-        let sink = try SinkService(stack: receiver, port: port)
+        let sender = try RuntimeLoop(port: wire.a, configuration: configuration(addressA, connections: connections))
+        let receiver = try RuntimeLoop(port: wire.b, configuration: configuration(addressB, connections: connections))
+        let sink = SinkService(context: try receiver.makeContext(), port: port)
+        let client = SendClient(context: try sender.makeContext(), to: addressB, port: port, bytesPerConnection: bytesPerConnection,
+                                connections: connections, seed: seed, verifiesEcho: false)
         let clock = MonotonicTimeSource()
         let start = clock.now()
-        let client = try SendClient(stack: sender, to: addressB, port: port, bytesPerConnection: bytesPerConnection,
-                                    connections: connections, seed: seed, verifiesEcho: false, now: start)
         var report = Report()
         while clock.now() - start < deadline {
             let now = clock.now()
-            _ = sender.poll(now: now)
-            _ = receiver.poll(now: now)
-            client.step(now: now)
-            sink.step(now: now)
+            _ = sender.runtime.step(now: now)
+            _ = receiver.runtime.step(now: now)
+            client.step()
+            sink.step()
             sink.drainReports { report.received.append($0) }
             if client.isFinished && report.received.count + sink.failedConnections >= connections { break }
         }

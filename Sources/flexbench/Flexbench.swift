@@ -9,5 +9,5 @@ struct Flexbench: ParsableCommand {
         commandName: "flexbench",
         abstract: "FlexTCP benchmarks.",
         version: FlexTCPVersion.string,
-        subcommands: [RPCCommand.self, BulkCommand.self, ChurnCommand.self, SystemsCommand.self, WireCommand.self])
+        subcommands: [RPCCommand.self, BulkCommand.self, ChurnCommand.self, InterleavedCommand.self, SystemsCommand.self, WireCommand.self])
 }

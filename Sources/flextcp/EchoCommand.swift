@@ -1,6 +1,5 @@
 import ArgumentParser
 import FlexPort
-import FlexTCPCore
 import FlexTCPTools
 
 /// `flextcp echo`: an echo server for any number of connections, until stopped.
@@ -14,13 +13,11 @@ struct EchoCommand: ParsableCommand {
     var port: UInt16
 
     func run() throws {
-        let (stack, echo) = try stack.makeService(command: "echo", port: port) { stack throws(StackError) in
-            try EchoService(stack: stack, port: port)
-        }
-        print("flextcp echo: listening on \(stack.network.address):\(port); stop with Ctrl-C")
+        let (loop, echo) = try stack.makeService(command: "echo", port: port) { EchoService(context: $0, port: port) }
+        print("flextcp echo: listening on \(stack.address):\(port); stop with Ctrl-C")
         StopSignal.install()
-        stack.run(clock: MonotonicTimeSource(), step: { echo.step(now: $0) }, until: { StopSignal.isRequested })
-        StackOptions.reportPort(of: stack, command: "echo")
+        loop.run(clock: MonotonicTimeSource(), step: { _ in echo.step() }, until: { StopSignal.isRequested })
+        StackOptions.reportPort(of: loop, command: "echo")
         print("flextcp echo: served \(counted(echo.connectionsServed, "connection")), echoed \(counted(echo.bytesEchoed, "byte"))")
     }
 }

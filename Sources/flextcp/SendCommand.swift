@@ -1,6 +1,6 @@
 import ArgumentParser
 import FlexPort
-import FlexTCPCore
+import FlexTCP
 import FlexTCPTools
 import FlexWire
 
@@ -46,23 +46,30 @@ struct SendCommand: ParsableCommand {
         return (address, port)
     }
 
+    /// How long a finished run still serves its connections so that our FINs reach the peer and
+    /// are acknowledged (each connection completes once its bytes are acknowledged).
+    static let closingLinger: UInt64 = 2_000_000_000
+
     func run() throws {
         let (address, port) = try destination()
-        let stack = try stack.makeStack(command: "send")
-        let clock = MonotonicTimeSource()
-        let start = clock.now()
-        let client: SendClient
+        let loop = try stack.makeLoop(command: "send")
+        let context: Context
         do {
-            client = try SendClient(stack: stack, to: address, port: port, bytesPerConnection: bytes, connections: connections,
-                                    seed: seed, verifiesEcho: echo, now: start)
+            context = try loop.makeContext()
         } catch {
-            printError("flextcp send: cannot connect to \(to): \(error)")
+            printError("flextcp send: cannot attach a context to the runtime: \(error)")
             throw ExitCode.failure
         }
+        let clock = MonotonicTimeSource()
+        let start = clock.now()
+        let client = SendClient(context: context, to: address, port: port, bytesPerConnection: bytes, connections: connections,
+                                seed: seed, verifiesEcho: echo)
         StopSignal.install()
-        stack.run(clock: clock, step: { client.step(now: $0) }, until: { client.isFinished || StopSignal.isRequested })
+        loop.run(clock: clock, step: { _ in client.step() }, until: { client.isFinished || StopSignal.isRequested })
         let finished = client.isFinished
         let seconds = Double(clock.now() - start) / 1e9
+        let lingerEnd = clock.now() + Self.closingLinger
+        loop.run(clock: clock, step: { _ in client.step() }, until: { client.isClosed || StopSignal.isRequested || clock.now() > lingerEnd })
         var failures = 0
         for (index, outcome) in client.outcomes.enumerated() {
             switch outcome {
@@ -79,7 +86,7 @@ struct SendCommand: ParsableCommand {
         let rate = megabytes / max(seconds, 1e-9)
         let stopped = finished ? "" : "; stopped by a signal"
         printError("flextcp send: \(oneDecimal(megabytes)) MB in \(oneDecimal(seconds)) s (\(oneDecimal(rate)) MB/s)\(stopped)")
-        StackOptions.reportPort(of: stack, command: "send")
+        StackOptions.reportPort(of: loop, command: "send")
         if failures > 0 { throw ExitCode.failure }
     }
 }

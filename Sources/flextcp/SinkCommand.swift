@@ -1,6 +1,5 @@
 import ArgumentParser
 import FlexPort
-import FlexTCPCore
 import FlexTCPTools
 
 /// `flextcp sink`: reads every connection to its end and prints its byte count and SHA-256.
@@ -15,16 +14,15 @@ struct SinkCommand: ParsableCommand {
     var port: UInt16
 
     func run() throws {
-        let (stack, sink) = try stack.makeService(command: "sink", port: port) { stack throws(StackError) in
-            try SinkService(stack: stack, port: port)
-        }
-        printError("flextcp sink: listening on \(stack.network.address):\(port); stop with Ctrl-C")
+        let (loop, sink) = try stack.makeService(command: "sink", port: port) { SinkService(context: $0, port: port) }
+        printError("flextcp sink: listening on \(stack.address):\(port); stop with Ctrl-C")
         StopSignal.install()
-        stack.run(clock: MonotonicTimeSource(), step: { now in
-            sink.step(now: now)
+        loop.run(clock: MonotonicTimeSource(), step: { _ in
+            let busy = sink.step()
             sink.drainReports { print($0.line) }
+            return busy
         }, until: { StopSignal.isRequested })
-        StackOptions.reportPort(of: stack, command: "sink")
+        StackOptions.reportPort(of: loop, command: "sink")
         if sink.failedConnections > 0 {
             printError("flextcp sink: \(counted(sink.failedConnections, "connection")) failed before the end of the stream")
             throw ExitCode.failure

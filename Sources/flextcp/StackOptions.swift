@@ -1,6 +1,8 @@
 import ArgumentParser
 import FlexPort
+import FlexTCP
 import FlexTCPCore
+import FlexTCPTools
 import FlexWire
 
 /// The options every stack subcommand shares: which interface, which address, which gateway.
@@ -64,7 +66,7 @@ struct StackOptions: ParsableArguments {
     }
 
     /// Opens the interface and builds the stack on it; on failure prints why (as `command`) and exits non-zero.
-    func makeStack(command: String) throws -> Stack {
+    func makeLoop(command: String) throws -> RuntimeLoop {
         var configuration = try makeConfiguration()
         var portConfiguration = AFPacketConfiguration()
         let plan = receiveRingPlan(slotBytes: portConfiguration.receiveFrameSize)
@@ -74,34 +76,48 @@ struct StackOptions: ParsableArguments {
         try InterfaceCheck.requireNoKernelAddress(on: interface, command: command)
         do {
             let port = try AFPacketPort(interfaceName: interface, configuration: portConfiguration)
-            let stack = try Stack(port: port, configuration: configuration)
-            stack.network.announce()
+            let loop = try RuntimeLoop(port: port, configuration: configuration)
+            loop.network.announce()
             let sharing = plan.windowBudget.map { "receiving connections share \($0 / 1024) KiB of window" }
                 ?? "every connection's whole window fits"
             printError("flextcp \(command): receive ring of \(port.ringFrameCounts.receive) frames "
                        + "(\((port.ringFrameCounts.receive * portConfiguration.receiveFrameSize) >> 20) MiB); \(sharing)")
-            return stack
+            return loop
         } catch {
             printError(InterfaceCheck.refusal(opening: interface, command: command, error: error))
             throw ExitCode.failure
         }
     }
 
-    /// Builds the stack and a service listening on `port` on it; on failure prints why and exits non-zero.
-    func makeService<Service>(command: String, port: UInt16,
-                              _ make: (Stack) throws(StackError) -> Service) throws -> (Stack, Service) {
-        let stack = try makeStack(command: command)
+    /// Builds the stack, its runtime (driven by this thread) and a service on the runtime's context
+    /// listening on `port`, and waits for the listen's answer; on failure prints why (as `command`)
+    /// and exits non-zero.
+    func makeService<Service: ListeningService>(command: String, port: UInt16,
+                                                _ make: (Context) -> Service) throws -> (RuntimeLoop, Service) {
+        let loop = try makeLoop(command: command)
+        let context: Context
         do {
-            return (stack, try make(stack))
+            context = try loop.makeContext()
         } catch {
-            printError("flextcp \(command): cannot listen on port \(port): \(error)")
+            printError("flextcp \(command): cannot attach a context to the runtime: \(error)")
             throw ExitCode.failure
         }
+        let service = make(context)
+        loop.run(clock: MonotonicTimeSource(), step: { _ in service.step() }, until: { service.listenerStatus != nil })
+        guard let status = service.listenerStatus, status == .success else {
+            printError("flextcp \(command): cannot listen on port \(port): \(service.listenerStatus.map { "\($0)" } ?? "no answer")"
+                       + (service.listenerStatus == .addressInUse ? " (another flextcp on this interface uses it; choose another --port)" : ""))
+            throw ExitCode.failure
+        }
+        return (loop, service)
     }
 
+    /// This stack's address (from `--ip`, already validated).
+    var address: IPv4Address { (try? InterfaceAddress(ip).address) ?? .any }
+
     /// Prints the port's receive counters, drops (ring full or frame truncated) included.
-    static func reportPort(of stack: Stack, command: String) {
-        let statistics = stack.port.statistics
+    static func reportPort(of loop: RuntimeLoop, command: String) {
+        let statistics = loop.port.statistics
         printError("flextcp \(command): port received \(counted(statistics.receivedFrames, "frame")), "
                    + "dropped \(statistics.receiveDrops) on receive (ring full or frame truncated), \(statistics.transmitDrops) on transmit")
     }

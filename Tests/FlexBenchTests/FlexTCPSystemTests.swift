@@ -10,40 +10,70 @@ import Testing
         try SystemRuns.run(try #require(SystemCatalog.system(named: name)), spec)
     }
 
+    /// Both ways the workload can reach the stack: through the library's contexts and run to completion.
+    static let memorySystems = ["flextcp-memory", "flextcp-rtc-memory"]
+
     @Test func systemsAreListedBeforeTheirBaselines() throws {
         let names = SystemCatalog.all.map(\.name)
-        let memory = try #require(SystemCatalog.system(named: "flextcp-memory"))
-        let veth = try #require(SystemCatalog.system(named: "flextcp-veth"))
-        #expect(memory.baselineName == "linux-loopback" && !memory.needsRoot)
-        #expect(veth.baselineName == "linux-veth" && veth.needsRoot)
-        for system in [memory, veth] {
+        for name in Self.memorySystems + ["flextcp-veth", "flextcp-rtc-veth"] {
+            let system = try #require(SystemCatalog.system(named: name))
+            let onVeth = name.hasSuffix("-veth")
+            #expect(system.baselineName == (onVeth ? "linux-veth" : "linux-loopback") && system.needsRoot == onVeth)
             if let baseline = system.baselineName, let at = names.firstIndex(of: baseline) {
                 #expect(names.firstIndex(of: system.name)! < at)
             }
         }
     }
 
-    @Test func echoOnTheMemoryWire() throws {
-        let result = try Self.run(WorkloadSpec(workload: .echo, connections: 2, size: 100, pipeline: 2), on: "flextcp-memory")
+    @Test func theDefaultSystemsUseTheLibraryAndCompareWithRunToCompletion() throws {
+        let memory = try #require(SystemCatalog.system(named: "flextcp-memory"))
+        let runToCompletion = try #require(SystemCatalog.system(named: "flextcp-rtc-memory"))
+        #expect(memory.summary.contains("FlexTCP library") && runToCompletion.summary.contains("run to completion"))
+        let compared = SystemCatalog.comparison(includeTestHosts: false).map(\.name)
+        #expect(compared == ["flextcp-memory", "flextcp-rtc-memory", "linux-loopback"])
+        #expect(SystemCatalog.comparison(includeTestHosts: true).map(\.name).contains("flextcp-rtc-veth"))
+    }
+
+    @Test(arguments: memorySystems)
+    func echoOnTheMemoryWire(system: String) throws {
+        let result = try Self.run(WorkloadSpec(workload: .echo, connections: 2, size: 100, pipeline: 2), on: system)
         try SystemRuns.expectHealthy(result)
         #expect(result.gigabitsPerSecond > 0)
     }
 
-    @Test(arguments: [Workload.serverReceive, .serverSend, .bulk])
-    func oneWayWorkloadsOnTheMemoryWire(workload: Workload) throws {
+    @Test(arguments: memorySystems, [Workload.serverReceive, .serverSend, .bulk])
+    func oneWayWorkloadsOnTheMemoryWire(system: String, workload: Workload) throws {
         let size = workload == .bulk ? 65536 : 64
-        let result = try Self.run(WorkloadSpec(workload: workload, connections: 2, size: size, pipeline: 4), on: "flextcp-memory")
+        let result = try Self.run(WorkloadSpec(workload: workload, connections: 2, size: size, pipeline: 4), on: system)
         try SystemRuns.expectHealthy(result)
     }
 
-    @Test func churnOnTheMemoryWire() throws {
-        let result = try Self.run(WorkloadSpec(workload: .churn, connections: 4, size: 64), on: "flextcp-memory")
+    @Test(arguments: memorySystems)
+    func churnOnTheMemoryWire(system: String) throws {
+        let result = try Self.run(WorkloadSpec(workload: .churn, connections: 4, size: 64), on: system)
         try SystemRuns.expectHealthy(result)
     }
 
-    @Test(.enabled(if: geteuid() == 0, "needs root for network namespaces"))
-    func echoOverVeth() throws {
-        let result = try Self.run(WorkloadSpec(workload: .echo, connections: 2, size: 100, pipeline: 2), on: "flextcp-veth")
+    @Test("Echo with messages larger than a segment and more connections than the context queues' minimum slots")
+    func echoManyConnectionsThroughContexts() throws {
+        let result = try Self.run(WorkloadSpec(workload: .echo, connections: 300, size: 3000, pipeline: 2), on: "flextcp-memory")
+        try SystemRuns.expectHealthy(result)
+    }
+
+    @Test("Both sides stepped in turn on one thread complete a fixed number of messages, on either path, in the same rounds",
+          arguments: FlexTCPApplicationPath.allCases)
+    func interleavedEcho(path: FlexTCPApplicationPath) throws {
+        let outcome = try InterleavedRun.run(WorkloadSpec(workload: .echo, connections: 4, size: 64, pipeline: 2), path: path,
+                                             messages: 1_000, maximumSteps: 100_000)
+        #expect(outcome.messages >= 1_000 && outcome.messages < 1_000 + 8)
+        #expect(outcome.errors == 0)
+        // Request and answer each take one round to cross the wire and one to be served.
+        #expect(outcome.rounds < 1_000)
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "needs root for network namespaces"), arguments: ["flextcp-veth", "flextcp-rtc-veth"])
+    func echoOverVeth(system: String) throws {
+        let result = try Self.run(WorkloadSpec(workload: .echo, connections: 2, size: 100, pipeline: 2), on: system)
         try SystemRuns.expectHealthy(result)
     }
 }

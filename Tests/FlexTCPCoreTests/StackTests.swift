@@ -44,8 +44,8 @@ struct StackTests {
     @Test("Ten connections echo 1 MB each through two stacks, verified byte for byte")
     func echoTenConnections() throws {
         let pair = try StackTestPair()
-        let echo = try EchoService(stack: pair.server, port: 7)
-        let sender = try SendClient(stack: pair.client, to: StackTestPair.serverAddress, port: 7, bytesPerConnection: 1_000_000,
+        let echo = try StackEchoServer(stack: pair.server, port: 7)
+        let sender = try StackSendClient(stack: pair.client, to: StackTestPair.serverAddress, port: 7, bytesPerConnection: 1_000_000,
                                     connections: 10, seed: 5, verifiesEcho: true, now: pair.clock.now())
         let finished = pair.run(step: { now in
             echo.step(now: now)
@@ -63,15 +63,14 @@ struct StackTests {
     @Test("A sink reports each connection's bytes and the same SHA-256 the sender computed")
     func sinkMatchesSender() throws {
         let pair = try StackTestPair()
-        let sink = try SinkService(stack: pair.server, port: 9)
-        let sender = try SendClient(stack: pair.client, to: StackTestPair.serverAddress, port: 9, bytesPerConnection: 300_001,
+        let sink = try StackSink(stack: pair.server, port: 9)
+        let sender = try StackSendClient(stack: pair.client, to: StackTestPair.serverAddress, port: 9, bytesPerConnection: 300_001,
                                     connections: 3, seed: 11, verifiesEcho: false, now: pair.clock.now())
-        var received: [StreamReport] = []
         let finished = pair.run(step: { now in
             sink.step(now: now)
             sender.step(now: now)
-            sink.drainReports { received.append($0) }
-        }, until: { sender.isFinished && received.count == 3 })
+        }, until: { sender.isFinished && sink.reports.count == 3 })
+        let received = sink.reports
         #expect(finished)
         let sent = try sender.outcomes.map { try #require($0).get() }
         #expect(Set(received.map(\.sha256)) == Set(sent.map(\.sha256)))
@@ -82,8 +81,8 @@ struct StackTests {
     @Test("Reads and writes wrap around the rings: odd chunk sizes, many laps of a 64 KiB ring")
     func ringWrapAround() throws {
         let pair = try StackTestPair()
-        let echo = try EchoService(stack: pair.server, port: 7, scratchSize: 1000)
-        let sender = try SendClient(stack: pair.client, to: StackTestPair.serverAddress, port: 7, bytesPerConnection: 250_007,
+        let echo = try StackEchoServer(stack: pair.server, port: 7, scratchSize: 1000)
+        let sender = try StackSendClient(stack: pair.client, to: StackTestPair.serverAddress, port: 7, bytesPerConnection: 250_007,
                                     connections: 2, seed: 1, verifiesEcho: true, now: pair.clock.now(), scratchSize: 777)
         #expect(pair.run(step: { now in
             echo.step(now: now)
@@ -95,7 +94,7 @@ struct StackTests {
     @Test("Connecting to a port nobody listens on fails with a reset")
     func refusedConnection() throws {
         let pair = try StackTestPair()
-        let sender = try SendClient(stack: pair.client, to: StackTestPair.serverAddress, port: 99, bytesPerConnection: 10,
+        let sender = try StackSendClient(stack: pair.client, to: StackTestPair.serverAddress, port: 99, bytesPerConnection: 10,
                                     connections: 1, seed: 1, verifiesEcho: false, now: pair.clock.now())
         #expect(pair.run(step: { sender.step(now: $0) }, until: { sender.isFinished }))
         #expect(sender.outcomes.first??.failureValue != nil)

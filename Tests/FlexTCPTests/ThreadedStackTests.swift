@@ -5,12 +5,12 @@ import FlexTCPTools
 import FlexWire
 import Testing
 
-/// A run-to-completion client `Stack` (`SendClient`: streams verified by SHA-256) against a
-/// low-level echo server in one context of a runtime whose fast path and slow path run on a thread
-/// each, plus one connection to a closed port of the server.
+/// A client runtime stepped by the test's thread (`SendClient`: streams verified by SHA-256, on a
+/// context) against a low-level echo server in one context of a runtime whose fast path and slow
+/// path run on a thread each, plus one connection to a closed port of the server.
 private struct SeparateSlowPathEcho {
     let outcomes: [Result<StreamReport, SendFailure>?]
-    let refused: StackConnectionPhase
+    let refused: Result<StreamReport, SendFailure>?
     let server: StackRuntime
     let failures: [String]
 
@@ -24,17 +24,17 @@ private struct SeparateSlowPathEcho {
         let thread = try JoinableThread { echo.value.run(until: deadline) }
         defer { thread.join() }
         _ = deadline.wait(for: echo.value.isListening)
-        let client = try Stack(port: clientPort, configuration: RuntimePair.configuration("198.18.0.1/24"))
-        let clock = MonotonicTimeSource()
-        let sender = try SendClient(stack: client, to: IPv4Address(198, 18, 0, 2), port: 7, bytesPerConnection: bytes,
-                                    connections: connections, seed: 11, verifiesEcho: true, now: clock.now())
-        let refused = try client.connect(to: IPv4Address(198, 18, 0, 2), port: 9, now: clock.now())
-        client.run(clock: clock, maximumWait: 1_000_000, step: { sender.step(now: $0) }) {
-            (sender.isFinished && client.phase(of: refused) != .connecting) || deadline.hasPassed
+        let client = try RuntimeLoop(port: clientPort, configuration: RuntimePair.configuration("198.18.0.1/24"), contextCount: 2)
+        let sender = SendClient(context: try client.makeContext(0), to: IPv4Address(198, 18, 0, 2), port: 7, bytesPerConnection: bytes,
+                                connections: connections, seed: 11, verifiesEcho: true)
+        let refusal = SendClient(context: try client.makeContext(1), to: IPv4Address(198, 18, 0, 2), port: 9, bytesPerConnection: 1,
+                                 connections: 1, seed: 1, verifiesEcho: false)
+        client.run(clock: MonotonicTimeSource(), step: { _ in [sender.step(), refusal.step()].contains(true) }) {
+            (sender.isFinished && refusal.isFinished) || deadline.hasPassed
         }
         thread.join()
         server.stop()
-        (outcomes, self.refused, self.server, failures) = (sender.outcomes, client.phase(of: refused), server, echo.value.failures)
+        (outcomes, refused, self.server, failures) = (sender.outcomes, refusal.outcomes.first ?? nil, server, echo.value.failures)
     }
 }
 
@@ -49,7 +49,11 @@ struct ThreadedStackTests {
             #expect(report.bytes == 1 << 18)
         }
         #expect(result.failures.isEmpty, "\(result.failures)")
-        #expect(result.refused == .failed(.resetByPeer))
+        if case .failure(let refusal) = result.refused {
+            #expect(refusal == .connectFailed(.refused))
+        } else {
+            Issue.record("closed port: \(String(describing: result.refused))")
+        }
         let statistics = result.server.statistics
         #expect(statistics.failedCommands == 0 && statistics.waitingCommands == 0, "\(statistics)")
         #expect(result.server.slowPathCounters.resetsSent >= 1)

@@ -1,14 +1,16 @@
 #if os(Linux)
 import Testing
 import FlexPort
+import FlexTCP
 import FlexTCPCore
+import FlexTCPTools
 import FlexTCPFuzz
 import FlexTestHosts
 import FlexWire
 
 /// The TCP under test in a differential run: the Linux kernel (a Python listener in its namespace)
-/// or FlexTCP (a `Stack` on AF_PACKET in its namespace, whose application accepts and reads everything
-/// and never closes, like the Python listener).
+/// or FlexTCP (a `Stack` on AF_PACKET in its namespace, served by a caller-driven runtime whose
+/// application — one context — accepts and reads everything and never closes, like the Python listener).
 enum DifferentialTarget: String, CustomStringConvertible {
     case linux, flextcp
     var description: String { rawValue }
@@ -32,9 +34,10 @@ final class DifferentialRig {
     let peerPort: AFPacketPort
     let targetMAC: MACAddress
     private let arp: ARPResponder
-    private let stack: Stack?
+    private let runtime: RuntimeLoop?
+    private let context: Context?
     private let listener: RunningCommand?
-    private var flows: [FlowIndex] = []
+    private var connections: [Connection] = []
     private let clock = MonotonicTimeSource()
     private var pending: [ObservedSegment] = []
 
@@ -50,16 +53,21 @@ final class DifferentialRig {
         case .linux:
             try targetSide.assign(TestAddress("198.18.20.1/24"), to: pair.second.name)
             listener = try targetSide.start(Self.linuxListener)
-            stack = nil
+            runtime = nil
+            context = nil
             try Self.waitUntilListening(targetSide)
         case .flextcp:
             listener = nil
             let port = try targetSide.perform { try AFPacketPort(interfaceName: pair.second.name) }
             var configuration = StackConfiguration(interface: try InterfaceAddress(address: Self.targetAddress, prefixLength: 24))
             configuration.flowCapacity = 32
-            let stack = try Stack(port: port, configuration: configuration)
-            try stack.listen(port: Self.listenPort)
-            self.stack = stack
+            let runtime = try RuntimeLoop(port: port, configuration: configuration)
+            let context = try runtime.makeContext()
+            let listening = context.listen(on: Self.listenPort)
+            self.runtime = runtime
+            self.context = context
+            for _ in 0..<1_000 where listening.status == nil { stepTarget() }
+            try #require(listening.status == .success)
         }
     }
 
@@ -77,7 +85,7 @@ final class DifferentialRig {
         var found = take(port: port)
         while clock.now() < deadline && !isEnough(found) {
             stepTarget()
-            _ = peerPort.waitForFrames(timeoutNanoseconds: stack == nil ? 5_000_000 : 200_000)
+            _ = peerPort.waitForFrames(timeoutNanoseconds: runtime == nil ? 5_000_000 : 200_000)
             for frame in peerPort.receiveCopies(maximum: 64) {
                 if let reply = arp.reply(to: frame) { _ = peerPort.transmit(reply); continue }
                 guard let segment = ObservedSegment(frame: frame), segment.source == Self.targetAddress else { continue }
@@ -94,17 +102,21 @@ final class DifferentialRig {
         return mine
     }
 
-    /// FlexTCP: one poll, then the application accepts new connections and reads everything.
+    /// FlexTCP: one round of the runtime, then the application accepts new connections and frees
+    /// everything received.
     private func stepTarget() {
-        guard let stack else { return }
-        let now = clock.now()
-        stack.poll(now: now)
-        stack.drainEvents { _ in }
-        while let flow = stack.accept(port: Self.listenPort) { flows.append(flow) }
-        var scratch = [UInt8](repeating: 0, count: 64 * 1024)
-        for flow in flows {
-            _ = scratch.withUnsafeMutableBytes { stack.read(from: flow, into: $0, now: now) }
+        guard let runtime, let context else { return }
+        _ = runtime.runtime.step(now: clock.now())
+        context.poll { event in
+            switch event {
+            case .incomingConnection(let listener, _, _): _ = context.accept(on: listener)
+            case .accepted(let connection): connections.append(connection)
+            case .closed(let connection, _): connections.removeAll { $0 === connection }
+            default: break
+            }
         }
+        for connection in connections { context.freeReceivedBytes(connection.unfreedByteCount, of: connection) }
+        context.flush()
     }
 
     /// The Linux listener: accepts every connection, reads everything, never closes.

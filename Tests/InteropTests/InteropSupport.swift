@@ -130,3 +130,24 @@ func checkARPExchange(port: some Port, kernel: TestNamespace, kernelInterface: S
     #expect(["REACHABLE", "STALE", "DELAY", "PROBE"].contains { neighbours.contains($0) }, "ip neigh: \(neighbours)")
 }
 #endif
+
+#if os(Linux)
+import FlexTCPTools
+
+/// Runs the runtime loop with `step` (the services on its contexts) until `isDone` or `limit`
+/// seconds of the monotonic clock; returns elapsed seconds, or nil when the time ran out.
+func drive(_ loop: RuntimeLoop, limit seconds: UInt64, step: (UInt64) -> Bool, until isDone: () -> Bool) -> Double? {
+    let clock = MonotonicTimeSource()
+    let start = clock.now()
+    let limit = start + seconds * 1_000_000_000
+    loop.run(clock: clock, step: step, until: { isDone() || clock.now() > limit })
+    return isDone() ? Double(clock.now() - start) / 1e9 : nil
+}
+
+/// Steps the loop until `service`'s listener is open (peers may connect from then on); records an
+/// issue and throws when the runtime refused it.
+func openListener(of service: some ListeningService, on loop: RuntimeLoop) throws {
+    _ = drive(loop, limit: 10, step: { _ in service.step() }, until: { service.listenerStatus != nil })
+    try #require(service.listenerStatus == .success, "listen: \(String(describing: service.listenerStatus))")
+}
+#endif

@@ -33,7 +33,7 @@ private struct ImpairedLinuxPeer {
         if kernelOffersECN { _ = try kernel.runChecked(["sysctl", "-w", "net.ipv4.tcp_ecn=1"]) }
     }
 
-    func makeStack(offersECN: Bool, offersSACK: Bool = true) throws -> Stack {
+    func makeStack(offersECN: Bool, offersSACK: Bool = true) throws -> RuntimeLoop {
         var portConfiguration = AFPacketConfiguration()
         portConfiguration.receiveFrameCount = 256
         let port = try stackSide.perform { try AFPacketPort(interfaceName: stackInterface, configuration: portConfiguration) }
@@ -43,7 +43,7 @@ private struct ImpairedLinuxPeer {
         configuration.transmitRingSize = 256 * 1024
         configuration.slowPath.offersECN = offersECN
         configuration.slowPath.offersSelectiveAcknowledgment = offersSACK
-        return try Stack(port: port, configuration: configuration)
+        return try RuntimeLoop(port: port, configuration: configuration)
     }
 
     /// Python in B: connects to FlexTCP's `port`, sends `bytes` random bytes, closes, waits for
@@ -89,13 +89,13 @@ private struct ImpairedLinuxPeer {
 /// The last state the fast path held for each flow, sampled while the stack runs (a flow's state
 /// goes when the flow does), and the extremes of its DCTCP controller.
 private final class FlowWatch {
-    private let stack: Stack
+    private let stack: RuntimeLoop
     private var nextSample: UInt64 = 0
     private(set) var latest: [FlowIndex: FlowState] = [:]
     private(set) var highestECNFraction = 0.0
     private(set) var lowestRate = UInt64.max
 
-    init(_ stack: Stack) { self.stack = stack }
+    init(_ stack: RuntimeLoop) { self.stack = stack }
 
     /// Samples every flow slot, at most once per millisecond of `now`.
     func sample(now: UInt64) {
@@ -117,19 +117,11 @@ private final class FlowWatch {
     func allNegotiated(_ option: FlowOptions) -> Bool { !latest.isEmpty && latest.values.allSatisfy { $0.options.contains(option) } }
 }
 
-/// Runs the stack until `isDone` or 60 s of the monotonic clock; returns elapsed seconds, or nil
-/// when the time ran out.
-private func drive(_ stack: Stack, step: (UInt64) -> Void, until isDone: () -> Bool) -> Double? {
-    let clock = MonotonicTimeSource()
-    let start = clock.now()
-    let limit = start + 60_000_000_000
-    stack.run(clock: clock, step: step, until: { isDone() || clock.now() > limit })
-    return isDone() ? Double(clock.now() - start) / 1e9 : nil
-}
-
 @Suite("FlexTCP against Linux over an impaired wire (nftables loss and CE marks)", .enabled(if: runsAsRoot), .serialized)
 struct LinuxTCPImpairmentTests {
     static let bytes = 10_000_000
+    /// Seconds of the monotonic clock a transfer may take.
+    static let limit: UInt64 = 60
     static let lossSubnet: UInt8 = 11
     static let ecnSubnet: UInt8 = 12
 
@@ -218,7 +210,7 @@ struct LinuxTCPImpairmentTests {
 
     /// The outcome of one transfer: the stack (for its counters), its flows' sampled states, the rate.
     struct Transfer {
-        fileprivate let stack: Stack
+        fileprivate let stack: RuntimeLoop
         fileprivate let watch: FlowWatch
         let rate: String
     }
@@ -226,18 +218,22 @@ struct LinuxTCPImpairmentTests {
     /// A Linux client sends `bytes` to a FlexTCP sink; expects the SHA-256 to match.
     private func receiveFromLinux(_ peer: ImpairedLinuxPeer, offersECN: Bool, offersSACK: Bool = true) throws -> Transfer {
         let stack = try peer.makeStack(offersECN: offersECN, offersSACK: offersSACK)
-        let sink = try SinkService(stack: stack, port: 5001)
+        let loop = stack
+        let sink = SinkService(context: try loop.makeContext(), port: 5001)
         let watch = FlowWatch(stack)
         stack.network.announce()
+        try openListener(of: sink, on: loop)
         let client = try peer.kernel.start(peer.client(bytes: Self.bytes, port: 5001))
         var reports: [StreamReport] = []
-        let seconds = drive(stack, step: { now in
-            sink.step(now: now)
+        let seconds = drive(loop, limit: Self.limit, step: { now in
+            let busy = sink.step()
             sink.drainReports { reports.append($0) }
             watch.sample(now: now)
+            return busy
         }, until: { !reports.isEmpty })
         // Let the last FIN and ACKs out while the client finishes.
-        _ = drive(stack, step: { sink.step(now: $0) }, until: { stack.slowPath.availableRingPairs == stack.configuration.flowCapacity })
+        _ = drive(loop, limit: Self.limit, step: { _ in sink.step() },
+                  until: { stack.slowPath.availableRingPairs == stack.configuration.flowCapacity })
         let result = client.wait(timeout: .seconds(30))
         let elapsed = try #require(seconds, "transfer stuck: the sink reported nothing within 60 s; client: \(result)")
         #expect(result.succeeded, "client: \(result)")
@@ -253,11 +249,13 @@ struct LinuxTCPImpairmentTests {
         try peer.waitUntilListening(port: 5002)
         stack.network.announce()
         let watch = FlowWatch(stack)
-        let client = try SendClient(stack: stack, to: peer.kernelAddress, port: 5002, bytesPerConnection: UInt64(Self.bytes),
-                                    connections: 1, seed: 7, verifiesEcho: false, now: MonotonicTimeSource().now())
-        let seconds = drive(stack, step: { now in
-            client.step(now: now)
+        let loop = stack
+        let client = SendClient(context: try loop.makeContext(), to: peer.kernelAddress, port: 5002, bytesPerConnection: UInt64(Self.bytes),
+                                connections: 1, seed: 7, verifiesEcho: false)
+        let seconds = drive(loop, limit: Self.limit, step: { now in
+            let busy = client.step()
             watch.sample(now: now)
+            return busy
         }, until: { client.isFinished })
         let result = server.wait(timeout: .seconds(30))
         let elapsed = try #require(seconds, "transfer stuck: \(client.bytesSent) of \(Self.bytes) bytes sent after 60 s; server: \(result)")

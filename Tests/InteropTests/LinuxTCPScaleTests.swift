@@ -31,7 +31,7 @@ private struct ScalePeer {
     }
 
     func makeStack(receiveRingSize: UInt32 = Self.receiveRingSize, receiveFrameCount: Int = Self.receiveFrameCount,
-                   receiveWindowBudget: UInt64? = nil) throws -> Stack {
+                   receiveWindowBudget: UInt64? = nil) throws -> RuntimeLoop {
         var portConfiguration = AFPacketConfiguration()
         portConfiguration.receiveFrameCount = receiveFrameCount
         let port = try stackSide.perform { try AFPacketPort(interfaceName: pair.first.name, configuration: portConfiguration) }
@@ -40,7 +40,7 @@ private struct ScalePeer {
         configuration.receiveRingSize = receiveRingSize
         configuration.transmitRingSize = 256 * 1024
         configuration.receiveWindowBudget = receiveWindowBudget
-        return try Stack(port: port, configuration: configuration)
+        return try RuntimeLoop(port: port, configuration: configuration)
     }
 
     /// Linux's TCP retransmission counters in B (`nstat`, absolute values).
@@ -118,16 +118,6 @@ private func linuxServer(connections: Int, port: UInt16, timeLimit: Int) -> [Str
     return ["timeout", String(timeLimit), "python3", "-c", script]
 }
 
-/// Runs the stack until `isDone` or `limit` seconds of the monotonic clock; returns elapsed seconds,
-/// or nil when the time ran out.
-private func drive(_ stack: Stack, limit seconds: UInt64, step: (UInt64) -> Void, until isDone: () -> Bool) -> Double? {
-    let clock = MonotonicTimeSource()
-    let start = clock.now()
-    let limit = start + seconds * 1_000_000_000
-    stack.run(clock: clock, step: step, until: { isDone() || clock.now() > limit })
-    return isDone() ? Double(clock.now() - start) / 1e9 : nil
-}
-
 @Suite("FlexTCP against the Linux kernel's TCP at scale", .enabled(if: runsAsRoot), .serialized)
 struct LinuxTCPScaleTests {
     static let connections = 100
@@ -166,18 +156,21 @@ struct LinuxTCPScaleTests {
     }
 
     /// Linux clients send `bytes` each to a sink on `stack`; expects every stream intact; returns the summary.
-    private func receive(_ bytes: Int, from peer: ScalePeer, into stack: Stack) throws -> String {
-        let sink = try SinkService(stack: stack, port: 5001)
+    private func receive(_ bytes: Int, from peer: ScalePeer, into stack: RuntimeLoop) throws -> String {
+        let loop = stack
+        let sink = SinkService(context: try loop.makeContext(), port: 5001)
         stack.network.announce()
+        try openListener(of: sink, on: loop)
         let clients = try peer.kernel.start(linuxClients(connections: Self.connections, bytes: bytes,
                                                          port: 5001, timeLimit: Self.linuxLimit))
         var reports: [StreamReport] = []
-        let seconds = drive(stack, limit: Self.transferLimit, step: { now in
-            sink.step(now: now)
+        let seconds = drive(loop, limit: Self.transferLimit, step: { _ in
+            let busy = sink.step()
             sink.drainReports { reports.append($0) }
+            return busy
         }, until: { reports.count + sink.failedConnections == Self.connections })
         // Let the last FINs and ACKs out while the clients finish.
-        _ = drive(stack, limit: 10, step: { sink.step(now: $0) },
+        _ = drive(loop, limit: 10, step: { _ in sink.step() },
                   until: { stack.slowPath.availableRingPairs == ScalePeer.flowCapacity })
         let result = clients.wait(timeout: .seconds(seconds == nil ? 1 : 30))
         let summary = try summary(stack, peer, seconds)
@@ -200,10 +193,11 @@ struct LinuxTCPScaleTests {
             let server = try peer.kernel.start(linuxServer(connections: Self.connections, port: 5002, timeLimit: Self.linuxLimit))
             try peer.waitUntilListening(port: 5002)
             stack.network.announce()
-            let client = try SendClient(stack: stack, to: ScalePeer.kernelAddress, port: 5002,
-                                        bytesPerConnection: UInt64(Self.bytesPerConnection), connections: Self.connections,
-                                        seed: 42, verifiesEcho: false, now: MonotonicTimeSource().now())
-            let seconds = drive(stack, limit: Self.transferLimit, step: { client.step(now: $0) }, until: { client.isFinished })
+            let loop = stack
+            let client = SendClient(context: try loop.makeContext(), to: ScalePeer.kernelAddress, port: 5002,
+                                    bytesPerConnection: UInt64(Self.bytesPerConnection), connections: Self.connections,
+                                    seed: 42, verifiesEcho: false)
+            let seconds = drive(loop, limit: Self.transferLimit, step: { _ in client.step() }, until: { client.isFinished })
             let result = server.wait(timeout: .seconds(seconds == nil ? 1 : 30))
             let summary = try summary(stack, peer, seconds)
             #expect(seconds != nil, "not every connection finished within \(Self.transferLimit) s: \(client.bytesSent) bytes sent, \(summary)")
@@ -233,7 +227,7 @@ struct LinuxTCPScaleTests {
     }
 
     /// Throughput and the loss-recovery counters of both sides.
-    private func summary(_ stack: Stack, _ peer: ScalePeer, _ seconds: Double?) throws -> String {
+    private func summary(_ stack: RuntimeLoop, _ peer: ScalePeer, _ seconds: Double?) throws -> String {
         let throughput = seconds.map { "\(Int(Double(Self.connections * Self.bytesPerConnection) / 1e6 / $0)) MB/s over \(Int($0 * 1000)) ms" }
             ?? "timed out"
         let port = stack.port.statistics

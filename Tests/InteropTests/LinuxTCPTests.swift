@@ -36,7 +36,7 @@ private struct LinuxPeer {
         }
     }
 
-    func makeStack() throws -> Stack {
+    func makeStack() throws -> RuntimeLoop {
         var portConfiguration = AFPacketConfiguration()
         portConfiguration.receiveFrameCount = 256
         let port = try stackSide.perform { try AFPacketPort(interfaceName: pair.first.name, configuration: portConfiguration) }
@@ -44,7 +44,7 @@ private struct LinuxPeer {
         configuration.flowCapacity = 128
         configuration.receiveRingSize = 256 * 1024
         configuration.transmitRingSize = 256 * 1024
-        return try Stack(port: port, configuration: configuration)
+        return try RuntimeLoop(port: port, configuration: configuration)
     }
 }
 
@@ -87,18 +87,11 @@ private func linuxServer(connections: Int, port: UInt16) -> [String] {
     return ["timeout", "120", "python3", "-c", script]
 }
 
-/// Runs the stack until `isDone`, or 90 s of the monotonic clock as a safety bound; returns elapsed seconds.
-private func drive(_ stack: Stack, step: (UInt64) -> Void, until isDone: () -> Bool) -> Double {
-    let clock = MonotonicTimeSource()
-    let start = clock.now()
-    let limit = start + 90_000_000_000
-    stack.run(clock: clock, step: step, until: { isDone() || clock.now() > limit })
-    return Double(clock.now() - start) / 1e9
-}
-
 @Suite("FlexTCP against the Linux kernel's TCP", .enabled(if: runsAsRoot), .serialized)
 struct LinuxTCPTests {
     static let megabytes10 = 10_000_000
+    /// Seconds of the monotonic clock a transfer may take (a safety bound).
+    static let limit: UInt64 = 90
 
     @Test("Linux clients send 10 MB each to a FlexTCP sink; SHA-256 matches", arguments: LinuxPeerVariant.all)
     func linuxClientsToSink(variant: LinuxPeerVariant) throws {
@@ -121,16 +114,19 @@ struct LinuxTCPTests {
         try TestNetwork.with { network in
             let peer = try LinuxPeer(network, variant: variant)
             let stack = try peer.makeStack()
-            let sink = try SinkService(stack: stack, port: 5001)
+            let loop = stack
+            let sink = SinkService(context: try loop.makeContext(), port: 5001)
             stack.network.announce()
+            try openListener(of: sink, on: loop)
             let clients = try peer.kernel.start(linuxClients(connections: connections, bytes: Self.megabytes10, port: 5001))
             var reports: [StreamReport] = []
-            let seconds = drive(stack, step: { now in
-                sink.step(now: now)
+            let seconds = drive(loop, limit: Self.limit, step: { _ in
+                let busy = sink.step()
                 sink.drainReports { reports.append($0) }
-            }, until: { reports.count == connections })
+                return busy
+            }, until: { reports.count == connections }) ?? Double(Self.limit)
             // Let the last FINs and ACKs out while the clients finish.
-            _ = drive(stack, step: { sink.step(now: $0) }, until: { stack.slowPath.availableRingPairs == 128 })
+            _ = drive(loop, limit: Self.limit, step: { _ in sink.step() }, until: { stack.slowPath.availableRingPairs == 128 })
             let result = clients.wait(timeout: .seconds(30))
             #expect(result.succeeded, "clients: \(result)")
             let sent = result.standardOutput.split(separator: "\n").map(String.init)
@@ -148,9 +144,10 @@ struct LinuxTCPTests {
             let server = try peer.kernel.start(linuxServer(connections: connections, port: 5002))
             try waitUntilListening(peer.kernel, port: 5002)
             stack.network.announce()
-            let client = try SendClient(stack: stack, to: LinuxPeer.kernelAddress, port: 5002, bytesPerConnection: UInt64(Self.megabytes10),
-                                        connections: connections, seed: 42, verifiesEcho: false, now: MonotonicTimeSource().now())
-            let seconds = drive(stack, step: { client.step(now: $0) }, until: { client.isFinished })
+            let loop = stack
+            let client = SendClient(context: try loop.makeContext(), to: LinuxPeer.kernelAddress, port: 5002,
+                                    bytesPerConnection: UInt64(Self.megabytes10), connections: connections, seed: 42, verifiesEcho: false)
+            let seconds = drive(loop, limit: Self.limit, step: { _ in client.step() }, until: { client.isFinished }) ?? Double(Self.limit)
             let result = server.wait(timeout: .seconds(30))
             #expect(result.succeeded, "server: \(result)")
             let received = result.standardOutput.split(separator: "\n").filter { $0 != "listening" }.map(String.init)

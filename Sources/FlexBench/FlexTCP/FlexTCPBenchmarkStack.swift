@@ -92,15 +92,83 @@ struct FlexTCPBenchmarkStack: Sendable {
         return min(spec.connections * perConnection + 512, frameSlotLimit)
     }
 
-    /// Builds this side's stack on `port` and runs the worker loop on the calling thread.
-    func runWorker(_ spec: WorkloadSpec, role: WorkerRole, port: any Port, control: RunControl,
+    /// Context queue slots for `spec`: room for an event per connection in each round (the
+    /// library keeps what does not fit, so this is for speed, not correctness).
+    static func contextCapacities(for spec: WorkloadSpec) -> ContextQueueCapacities {
+        func slots(_ minimum: Int, _ wanted: Int) -> Int { 1 << (Int.bitWidth - (max(minimum, wanted) - 1).leadingZeroBitCount) }
+        return ContextQueueCapacities(receiveEntries: slots(256, 2 * spec.connections), transmitEntries: slots(256, 2 * spec.connections),
+                                      requestEntries: slots(64, spec.connections + flowSlack),
+                                      eventEntries: slots(64, spec.connections + flowSlack))
+    }
+
+    /// Builds this side's stack on `port` and runs the worker loop of `path` on the calling thread.
+    func runWorker(_ spec: WorkloadSpec, role: WorkerRole, port: any Port, path: FlexTCPApplicationPath, control: RunControl,
                    cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
-        let stack: Stack
-        do {
-            stack = try Stack(port: port, configuration: configuration(for: spec, role: role))
-        } catch {
-            throw BenchmarkFailure("cannot build the \(role.rawValue) stack: \(error)")
+        switch try makeWorker(spec, role: role, port: port, path: path) {
+        case .runToCompletion(let worker): try worker.run(control: control, cpu: cpu)
+        case .contexts(let worker): try worker.run(control: control, cpu: cpu)
         }
-        return try FlexTCPWorker(stack: stack, endpoint: WorkloadEndpoint(spec: spec, role: role)).run(control: control, cpu: cpu)
+    }
+
+    /// This side's stack on `port` and its worker for `path`.
+    func makeWorker(_ spec: WorkloadSpec, role: WorkerRole, port: any Port,
+                    path: FlexTCPApplicationPath) throws(BenchmarkFailure) -> FlexTCPWorkerKind {
+        let configuration: StackConfiguration
+        do {
+            configuration = try self.configuration(for: spec, role: role)
+        } catch {
+            throw BenchmarkFailure("cannot configure the \(role.rawValue) stack: \(error)")
+        }
+        let endpoint = WorkloadEndpoint(spec: spec, role: role)
+        switch path {
+        case .runToCompletion:
+            do {
+                return .runToCompletion(FlexTCPWorker(stack: try Stack(port: port, configuration: configuration), endpoint: endpoint))
+            } catch {
+                throw BenchmarkFailure("cannot build the \(role.rawValue) stack: \(error)")
+            }
+        case .contexts:
+            do {
+                let runtime = try StackRuntime(port: port, configuration: configuration, contextCount: 1,
+                                               capacities: Self.contextCapacities(for: spec), schedule: .callerDriven)
+                return .contexts(try FlexTCPContextWorker(runtime: runtime, endpoint: endpoint, flowCapacity: configuration.flowCapacity))
+            } catch {
+                throw BenchmarkFailure("cannot attach a context to the \(role.rawValue) runtime: \(error)")
+            }
+        }
+    }
+}
+
+/// A worker of either path, by its concrete type (so each loop is specialised, not dispatched).
+enum FlexTCPWorkerKind {
+    case runToCompletion(FlexTCPWorker)
+    case contexts(FlexTCPContextWorker)
+
+    var worker: any SteppedWorker {
+        switch self {
+        case .runToCompletion(let worker): worker
+        case .contexts(let worker): worker
+        }
+    }
+}
+
+/// How a FlexTCP benchmark system's workload reaches its stack.
+public enum FlexTCPApplicationPath: String, Sendable, CaseIterable {
+    /// Through the `FlexTCP` library: a `StackRuntime` stepped by the worker's thread and one
+    /// `Context` (context queues, ring spans), as applications use it.
+    case contexts
+    /// The embedded `Stack` driven directly (flow indexes, bytes copied in and out of the rings),
+    /// run to completion in one loop: the floor the library path is measured against.
+    case runToCompletion
+
+    /// The system name's infix: `flextcp-memory`, `flextcp-rtc-memory`.
+    var nameInfix: String { self == .contexts ? "" : "rtc-" }
+
+    /// How the workload reaches the stack, in words, for the systems' summaries.
+    var summary: String {
+        switch self {
+        case .contexts: "the workload uses the FlexTCP library (one context; the runtime stepped by the same thread)"
+        case .runToCompletion: "the workload drives the embedded stack directly (run to completion, no context queues)"
+        }
     }
 }

@@ -1,19 +1,26 @@
 import FlexPort
 
-/// FlexTCP in embedded run-to-completion mode on the in-memory wire: the server's stack and the
-/// client's stack each run on their worker's pinned core, busy-polling (fast path, slow path and
-/// workload in one loop, so the polling counts as used CPU). Compared with Linux TCP on loopback.
+/// FlexTCP in embedded mode on the in-memory wire: the server's stack and the client's stack each
+/// run on their worker's pinned core, busy-polling (runtime, library and workload in one loop on
+/// the `contexts` path; fast path, slow path and workload on the `runToCompletion` path, so the
+/// polling counts as used CPU). Compared with Linux TCP on loopback.
 public struct FlexTCPMemorySystem: BenchmarkSystem {
-    public let name = "flextcp-memory"
+    public let name: String
     public let baselineName: String? = "linux-loopback"
     public let needsRoot = false
+    let path: FlexTCPApplicationPath
     let stacks: FlexTCPBenchmarkStack
 
-    public init() { stacks = FlexTCPBenchmarkStack() }
+    /// `flextcp-memory` (through contexts) or `flextcp-rtc-memory` (run to completion).
+    public init(path: FlexTCPApplicationPath = .contexts) {
+        self.path = path
+        name = "flextcp-\(path.nameInfix)memory"
+        stacks = FlexTCPBenchmarkStack()
+    }
 
     public var summary: String {
-        "FlexTCP: two embedded stacks joined by an in-memory wire, each run to completion (fast path, slow path and workload "
-            + "busy-polling) on its worker's core; \(stacks.congestionControlDescription); " + FlexTCPBenchmarkStack.limitsDescription
+        "FlexTCP: two embedded stacks joined by an in-memory wire, each busy-polling on its worker's core; \(path.summary); "
+            + "\(stacks.congestionControlDescription); " + FlexTCPBenchmarkStack.limitsDescription
     }
 
     public func run(_ spec: WorkloadSpec, control: RunControl) throws(BenchmarkFailure) -> [WorkerReport] {
@@ -24,9 +31,10 @@ public struct FlexTCPMemorySystem: BenchmarkSystem {
             throw BenchmarkFailure("cannot make the in-memory wire: \(error)")
         }
         let stacks = stacks
+        let path = path
         return try WorkerThreads.run(
-            server: { cpu in try stacks.runWorker(spec, role: .server, port: wire.b, control: control, cpu: cpu) },
-            client: { cpu in try stacks.runWorker(spec, role: .client, port: wire.a, control: control, cpu: cpu) },
+            server: { cpu in try stacks.runWorker(spec, role: .server, port: wire.b, path: path, control: control, cpu: cpu) },
+            client: { cpu in try stacks.runWorker(spec, role: .client, port: wire.a, path: path, control: control, cpu: cpu) },
             control: control)
     }
 }

@@ -5,22 +5,21 @@ import FlexWire
 /// One side of a workload on one embedded FlexTCP `Stack`, run to completion on the calling thread
 /// (the one core of this side: fast path, slow path and application busy-poll together).
 ///
-/// Contract: `run` listens (server) or connects `spec.connections` flows after the start barrier
-/// (client), then loops — poll the stack, accept, serve the flows that have work — until the
-/// timeline ends, and returns the worker's report. Only flows named by the fast path's flow events
+/// Contract (`SteppedWorker`): `prepare` listens (server), `begin` connects after the start barrier
+/// (client, `spec.connections` flows), each `step` polls the stack, accepts and serves the flows
+/// that have work. Only flows named by the fast path's flow events
 /// or the slow path's connection events since the last iteration are served (never a scan of all
 /// flows); per iteration nothing is allocated (a session is allocated per connection). Each
 /// session is driven by the `Session` contract; a connection is closed once its session asks for
 /// it and everything it produced was written.
-final class FlexTCPWorker {
+final class FlexTCPWorker: SteppedWorker {
     let stack: Stack
     let endpoint: WorkloadEndpoint
     /// The stack's parts the loop touches several times per poll (kept to avoid reference counting).
     private let fastPath: FastPath
     private let slowPath: SlowPath
-    private let sessions: FlowSessions
+    private let sessions: FlowSessions<Never>
     private let scratch: UnsafeMutableRawBufferPointer
-    private let clock = MonotonicTimeSource()
     private var seenEventOverflows: UInt64 = 0
     /// Established connections wait in the listener's backlog (server).
     private var acceptsDue = false
@@ -43,38 +42,34 @@ final class FlexTCPWorker {
 
     deinit { scratch.deallocate() }
 
-    func run(control: RunControl, cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
-        if endpoint.role == .server {
-            do {
-                try stack.listen(port: FlexTCPBenchmarkStack.serverPort, backlog: stack.configuration.backlog)
-            } catch {
-                throw BenchmarkFailure("cannot listen on port \(FlexTCPBenchmarkStack.serverPort): \(error)")
-            }
+    /// Before the start barrier: the server listens.
+    func prepare() throws(BenchmarkFailure) {
+        guard endpoint.role == .server else { return }
+        do {
+            try stack.listen(port: FlexTCPBenchmarkStack.serverPort, backlog: stack.configuration.backlog)
+        } catch {
+            throw BenchmarkFailure("cannot listen on port \(FlexTCPBenchmarkStack.serverPort): \(error)")
         }
-        guard let window = control.arrive(clock: clock) else { throw BenchmarkFailure("the run stopped before it started") }
-        var timeline = WorkerTimeline(window: window, control: control)
-        if endpoint.role == .client {
-            // One connection resolves the server's address first; the others follow once it is
-            // established (SYNs sent while ARP is pending would wait in a small queue or be dropped).
-            guard open(now: clock.now()) else { throw BenchmarkFailure("cannot open a connection") }
-            connectionsAfterFirst = endpoint.spec.connections - 1
-        }
-        while true {
-            let now = clock.now()
-            guard timeline.advance(now: now, endpoint: endpoint) else { break }
-            step(now: now)
-        }
-        return timeline.report(endpoint: endpoint, cpu: cpu)
+    }
+
+    /// After the start barrier: the client opens its first connection.
+    func begin(now: UInt64) throws(BenchmarkFailure) {
+        guard endpoint.role == .client else { return }
+        // One connection resolves the server's address first; the others follow once it is
+        // established (SYNs sent while ARP is pending would wait in a small queue or be dropped).
+        guard open(now: now) else { throw BenchmarkFailure("cannot open a connection") }
+        connectionsAfterFirst = endpoint.spec.connections - 1
     }
 
     /// One iteration: the stack's poll (collecting the flows with work), new connections, then
-    /// every flow with work.
+    /// every flow with work. Never fails.
     @inline(__always)
-    private func step(now: UInt64) {
+    func step(now: UInt64) -> String? {
         stack.poll(now: now) { settleEvents(now: now) }
         if acceptsDue { acceptConnections(now: now) }
         if connectsDue > 0 { reopenConnections(now: now) }
-        sessions.withReadyFlows { flow, session in serve(flow, session, now: now) }
+        sessions.withReadySlots { flow, slot in serve(flow, slot.pointee.session!, now: now) }
+        return nil
     }
 
     /// Flow events mark their flows ready; connection events open, finish and forget sessions.

@@ -1,14 +1,17 @@
 import FlexTCPCore
 
-/// The sessions of one FlexTCP worker, indexed by flow, and the list of flows that have work.
+/// The sessions of one FlexTCP worker, indexed by flow, each with the worker's `Handle` for its
+/// connection (the library's `Connection`, or nothing on the run-to-completion path), and the list
+/// of flows that have work.
 ///
 /// Contract: holds `capacity` flows (the stack's flow capacity); all memory is allocated in `init`.
 /// `markReady` puts a flow that has a session on the ready list at most once until
 /// `withReadyFlows` hands the list out and empties it; nothing here allocates after `init`.
 /// A flow's per-connection flags are reset when a session is attached to it.
-final class FlowSessions {
+final class FlowSessions<Handle> {
     struct Slot {
         var session: Session?
+        var handle: Handle?
         /// On the ready list.
         var queued = false
         /// The peer's FIN arrived (the stream ends after the bytes in the ring).
@@ -45,14 +48,15 @@ final class FlowSessions {
     @inline(__always)
     func session(of flow: FlowIndex) -> Session? { Int(flow) < capacity ? slots[Int(flow)].session : nil }
 
-    /// Gives `flow` a new session with fresh flags.
-    func attach(_ session: Session, to flow: FlowIndex) {
-        slots[Int(flow)] = Slot(session: session)
+    /// Gives `flow` a new session (and its connection's handle) with fresh flags.
+    func attach(_ session: Session, handle: Handle? = nil, to flow: FlowIndex) {
+        slots[Int(flow)] = Slot(session: session, handle: handle)
     }
 
-    /// Forgets the flow's session (it stays on the ready list if queued; `withReadyFlows` skips it).
+    /// Forgets the flow's session and handle (it stays on the ready list if queued; `withReadyFlows` skips it).
     func detach(_ flow: FlowIndex) {
         slots[Int(flow)].session = nil
+        slots[Int(flow)].handle = nil
     }
 
     /// Queues a flow that has a session, once.
@@ -71,10 +75,10 @@ final class FlowSessions {
         for index in 0..<capacity { markReady(FlowIndex(index)) }
     }
 
-    /// Calls `body` for each queued flow (in the order queued) that still has a session; flows it
-    /// marks ready again are handed out on the next call.
+    /// Calls `body` with the slot of each queued flow (in the order queued) that still has a
+    /// session; flows it marks ready again are handed out on the next call.
     @inline(__always)
-    func withReadyFlows(_ body: (FlowIndex, Session) -> Void) {
+    func withReadySlots(_ body: (FlowIndex, UnsafeMutablePointer<Slot>) -> Void) {
         let count = readyCount
         guard count > 0 else { return }
         processing.update(from: ready, count: count)
@@ -82,7 +86,7 @@ final class FlowSessions {
         for index in 0..<count {
             let flow = processing[index]
             slots[Int(flow)].queued = false
-            if let session = slots[Int(flow)].session { body(flow, session) }
+            if slots[Int(flow)].session != nil { body(flow, slots + Int(flow)) }
         }
     }
 }

@@ -21,6 +21,9 @@ final class ConnectionInbox: Sendable {
     // A connection in here belongs to no context: the old one let go of it, the new one has not taken it.
     nonisolated(unsafe) private var arrivals = Arrivals()
     private let lock = Mutex(())
+    /// Raised after a delivery, lowered when they are taken: `takeDelivered` (every poll) takes the
+    /// lock only when something was delivered.
+    private let hasDeliveries = Atomic(false)
 
     func expect(flow: FlowIndex, opaque: UInt64) {
         lock.withLock { _ in arrivals.expected[flow] = opaque }
@@ -36,11 +39,14 @@ final class ConnectionInbox: Sendable {
 
     func deliver(_ connection: Connection) {
         lock.withLock { _ in arrivals.delivered.append(connection) }
+        hasDeliveries.store(true, ordering: .releasing)
     }
 
     /// The connections delivered since the last call, oldest first; they are no longer expected.
     func takeDelivered() -> [Connection] {
-        lock.withLock { _ in
+        guard hasDeliveries.load(ordering: .acquiring) else { return [] }
+        return lock.withLock { _ in
+            hasDeliveries.store(false, ordering: .relaxed)
             let delivered = arrivals.delivered
             guard !delivered.isEmpty else { return [] }
             arrivals.delivered.removeAll()

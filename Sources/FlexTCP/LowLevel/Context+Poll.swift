@@ -8,8 +8,10 @@ extension Context {
     @discardableResult
     public func poll(_ body: (ContextEvent) -> Void) -> Int {
         var reported = localEvents.count
-        for event in localEvents { body(event) }
-        localEvents.removeAll()
+        if reported > 0 {
+            for event in localEvents { body(event) }
+            localEvents.removeAll()
+        }
         reported += adoptArrivals(body)
         submitWaiting()
         // Flow entries first, completions second: the runtime publishes a connection's completion
@@ -129,6 +131,12 @@ extension Context {
         guard opened.status == .success else { return connection }
         let region = attachment.payloadRegion
         let regionSize = UInt64(attachment.payloadRegionSize)
+        // The runtime may hand a flow to a new connection as soon as it completed the old one's
+        // close; the old one waits in `retiring` for its last receive entries (told apart by opaque).
+        if Int(opened.flow) < connections.count, let old = connections[Int(opened.flow)], old.finishReason != nil, retiring[opened.flow] == nil {
+            retiring[opened.flow] = old
+            connections[Int(opened.flow)] = nil
+        }
         guard Int(opened.flow) < connections.count, connections[Int(opened.flow)] == nil, opened.receiveRingSize > 0,
               opened.transmitRingSize > 0,
               UInt64(opened.receiveRingOffset) + UInt64(opened.receiveRingSize) <= regionSize,
@@ -153,6 +161,7 @@ extension Context {
     /// kept for a connection moving here (`hold`), or counted as stale.
     private func connection(flow: FlowIndex, opaque: UInt64, heldBy hold: (inout HeldArrival) -> Void) -> Connection? {
         guard Int(flow) < connections.count, let connection = connections[Int(flow)], connection.opaque == opaque else {
+            if let retired = retiring[flow], retired.opaque == opaque { return retired }
             if !holdIfArriving(flow: flow, opaque: opaque, hold) { staleEntries &+= 1 }
             return nil
         }
@@ -172,7 +181,11 @@ extension Context {
         connection.moveTarget?.inbox.withdraw(flow: connection.flow)
         connection.moveTarget = nil
         connection.isOpen = false
-        connections[Int(connection.flow)] = nil
+        if connections[Int(connection.flow)] === connection {
+            connections[Int(connection.flow)] = nil
+        } else {
+            retiring[connection.flow] = nil
+        }
         body(.closed(connection, TCPError(reason)))
         return 1
     }

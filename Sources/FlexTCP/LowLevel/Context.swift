@@ -22,7 +22,10 @@ public final class Context {
     var opening: [UInt64: Connection] = [:]
     /// Open connections by flow index.
     var connections: [Connection?]
-    /// Connections with send/free counts that did not fit in the transmit queue.
+    /// Connections whose `closed` completion arrived but not yet their last receive entries, moved
+    /// out of `connections` because the runtime reopened their flow index (by flow index).
+    var retiring: [FlowIndex: Connection] = [:]
+    /// Connections with send/free counts not yet in the transmit queue, in the order they got them.
     var updates: [Connection] = []
     /// Requests that did not fit in the request queue, oldest first; a close waits for its
     /// connection's counts to be in the transmit queue.
@@ -155,6 +158,11 @@ public final class Context {
         return endpoint.wait(timeoutNanoseconds: nanoseconds)
     }
 
+    /// Hands over what waits (send/free counts, then requests) without waiting: what `poll` and
+    /// `wait` do first. A loop that drives its runtime itself calls it before the runtime's next
+    /// round, so that round sees the counts of this one.
+    public func flush() { submitWaiting() }
+
     /// Wakes this context's `wait` from any thread (e.g. to hand it new work).
     var wakeup: WakeupSignal { attachment.region.signals(attachment.index).application }
 
@@ -170,14 +178,27 @@ public final class Context {
         submitWaiting()
     }
 
-    /// Puts the connection's send/free counts into the transmit queue, or keeps them for later
-    /// (while it moves, for the context that holds it afterwards).
+    /// Queues the connection's send/free counts for the transmit queue at the next hand-over
+    /// (`flush`, `poll`, `wait`), so that every `rxFree` and `txSend` of a connection between two
+    /// hand-overs travels in one entry; while it moves, they wait for the context that holds it afterwards.
     func handOver(_ connection: Connection) {
-        guard connection.moveTarget == nil else { return }
-        if updates.isEmpty && submitUpdate(connection) { return }
-        if !connection.isQueuedForUpdate {
-            connection.isQueuedForUpdate = true
-            updates.append(connection)
+        guard connection.moveTarget == nil, !connection.isQueuedForUpdate else { return }
+        connection.isQueuedForUpdate = true
+        updates.append(connection)
+    }
+
+    /// Puts the waiting counts into the transmit queue, oldest first, as far as there is room.
+    private func submitUpdates() {
+        var submitted = 0
+        while submitted < updates.count, submitUpdate(updates[submitted]) {
+            updates[submitted].isQueuedForUpdate = false
+            submitted += 1
+        }
+        if submitted == updates.count {
+            // One removeLast per entry is far cheaper than removeAll(keepingCapacity:) for a few.
+            while !updates.isEmpty { updates.removeLast() }
+        } else if submitted > 0 {
+            updates.removeFirst(submitted)
         }
     }
 
@@ -192,11 +213,10 @@ public final class Context {
 
     /// Submits waiting counts, then waiting requests in order (publishing the counts first).
     func submitWaiting() {
-        while let connection = updates.first, submitUpdate(connection) {
-            connection.isQueuedForUpdate = false
-            updates.removeFirst()
-        }
+        // Emptying an array costs hundreds of instructions even when it is empty: only touch what holds something.
+        if !updates.isEmpty { submitUpdates() }
         endpoint.flush()
+        guard !requests.isEmpty else { return }
         while let (request, connection) = requests.first {
             if let connection, connection.isQueuedForUpdate { break }
             guard endpoint.submit(request) else { break }

@@ -42,6 +42,8 @@ public final class Connection {
     public internal(set) var hasStreamEnded = false
     /// Why the stream ended (set with `hasStreamEnded`).
     var streamEndReason: CloseReason?
+    /// The stream ended with the peer's FIN (not a reset or timeout): every byte it sent has arrived.
+    public var hasPeerFinished: Bool { streamEndReason == .peerFinished }
     /// The application closed its direction (`Context.close`).
     public internal(set) var isClosing = false
     /// The runtime is done with the flow (its completion arrived), with this reason.

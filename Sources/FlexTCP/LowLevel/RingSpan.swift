@@ -9,9 +9,9 @@
 /// outside either side.
 public struct RingSpan: RandomAccessCollection {
     /// From the span's start to at most the ring's end.
-    let leadingPiece: UnsafeMutableRawBufferPointer
+    package let leadingPiece: UnsafeMutableRawBufferPointer
     /// From the ring's start, when the span wraps (else empty).
-    let trailingPiece: UnsafeMutableRawBufferPointer
+    package let trailingPiece: UnsafeMutableRawBufferPointer
 
     /// `count` bytes from `position` in the ring of `size` bytes at `base` (`position < size`, `count <= size`).
     init(base: UnsafeMutableRawPointer, size: Int, position: Int, count: Int) {

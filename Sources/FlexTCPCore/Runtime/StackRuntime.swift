@@ -51,6 +51,8 @@ public final class StackRuntime: @unchecked Sendable {
     // the rest is immutable or atomic.
     public let region: ContextRegion
     public let schedule: Schedule
+    /// What the stack was built with.
+    package let configuration: StackConfiguration
     public let minimumIdleSlice: UInt64
     public let maximumIdleSlice: UInt64
     private let payloadRegion: PayloadRegion
@@ -144,6 +146,7 @@ public final class StackRuntime: @unchecked Sendable {
             links = nil
         }
         self.schedule = schedule
+        self.configuration = configuration
         self.clock = clock
         self.minimumIdleSlice = max(1, minimumIdleSlice)
         self.maximumIdleSlice = max(self.minimumIdleSlice, maximumIdleSlice)
@@ -232,6 +235,14 @@ public final class StackRuntime: @unchecked Sendable {
 
     /// The slow path's counters (handshakes, resets, drops by reason); read after `stop()`.
     public var slowPathCounters: SlowPathCounters { slowPathContexts.slowPath.counters }
+
+    /// The stack's parts, for the thread that steps a caller-driven runtime (between `step`s) or
+    /// for anyone after `stop()`: counters, flow states, the network host's announcements. Never
+    /// touched while a runtime thread runs.
+    package var port: any Port { fast.port }
+    package var fastPath: FastPath { fast.fastPath }
+    package var slowPath: SlowPath { slowPathContexts.slowPath }
+    package var network: NetworkHost { slowPathContexts.slowPath.network }
 
     /// The one loop of every runtime thread: rounds while there is work, then an idle sleep.
     private func run(_ round: any RuntimeThreadRound) {

@@ -1,0 +1,45 @@
+import ArgumentParser
+import FlexBench
+
+/// `flexbench interleaved`: both sides of an RPC echo on one thread for a fixed number of messages,
+/// to count instructions per message with callgrind.
+struct InterleavedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interleaved",
+        abstract: "RPC echo with both FlexTCP sides stepped in turn on one thread for a fixed number of messages.",
+        discussion: """
+            No second thread and no spinning while the other side runs: a fixed amount of work, for \
+            `valgrind --tool=callgrind` (instructions per message = the difference between two message counts, \
+            divided by the difference of the counts, cancels setup).
+            """)
+
+    @Option(help: "flextcp-memory (through the library's contexts) or flextcp-rtc-memory (run to completion).")
+    var system = "flextcp-memory"
+    @Option(help: "Concurrent connections.") var connections = 1
+    @Option(help: "Bytes per message.") var size = 64
+    @Option(help: "Requests in flight per connection.") var pipeline = 1
+    @Option(help: "Messages the client completes.") var messages: UInt64 = 100_000
+
+    func run() throws {
+        let paths: [String: FlexTCPApplicationPath] = ["flextcp-memory": .contexts, "flextcp-rtc-memory": .runToCompletion]
+        guard let path = paths[system] else { throw ValidationError("--system must be flextcp-memory or flextcp-rtc-memory") }
+        let spec = WorkloadSpec(workload: .echo, connections: connections, size: size, pipeline: pipeline)
+        do {
+            try spec.validate()
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let outcome: InterleavedRun.Outcome
+        do {
+            outcome = try InterleavedRun.run(spec, path: path, messages: messages)
+        } catch {
+            print("flexbench: \(error.description)")
+            throw ExitCode.failure
+        }
+        let perMessage = Double(outcome.nanoseconds) / Double(max(outcome.messages, 1))
+        print("\(system): \(outcome.messages) messages, \(connections) connection(s), \(size) B, pipeline \(pipeline), in "
+              + "\(outcome.rounds) rounds, \(outcome.nanoseconds / 1_000_000) ms: \(Int(perMessage)) ns per message (both sides on one thread)"
+              + (outcome.errors > 0 ? ", \(outcome.errors) ERRORS" : ""))
+        if outcome.errors > 0 || outcome.messages < messages { throw ExitCode.failure }
+    }
+}
