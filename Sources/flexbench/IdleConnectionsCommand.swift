@@ -23,7 +23,7 @@ struct IdleConnectionsCommand: ParsableCommand {
         guard !parsed.isEmpty, parsed.allSatisfy({ $0 > 0 }) else { throw ValidationError("--counts must list positive integers") }
         print("flexbench idle-connections: virtual time \(IdleConnectionPair.pollStep / 1000) µs per advance, "
               + "congestion control \(noCongestionControl ? "off" : "DCTCP")")
-        print("connections  advance calls  ns/advance")
+        print("connections  advance calls  CPU ns/advance")
         for count in parsed {
             let pair = try IdleConnectionPair(connections: count) {
                 if noCongestionControl { $0.slowPath.congestionControl = nil }
