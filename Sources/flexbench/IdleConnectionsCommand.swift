@@ -23,14 +23,17 @@ struct IdleConnectionsCommand: ParsableCommand {
         guard !parsed.isEmpty, parsed.allSatisfy({ $0 > 0 }) else { throw ValidationError("--counts must list positive integers") }
         print("flexbench idle-connections: virtual time \(IdleConnectionPair.pollStep / 1000) µs per advance, "
               + "congestion control \(noCongestionControl ? "off" : "DCTCP")")
-        print("connections  advance calls  CPU ns/advance")
+        print("connections  advance calls  CPU ns/advance  with 1 changed flow  with 16 changed flows")
         for count in parsed {
             let pair = try IdleConnectionPair(connections: count) {
                 if noCongestionControl { $0.slowPath.congestionControl = nil }
             }
             pair.run(for: 100_000_000)
             let timing = IdleAdvanceTiming.measure(pair, seconds: seconds)
-            print("\(pad(count, 11))  \(pad(timing.calls, 13))  \(pad(Int(timing.nanosecondsPerAdvance.rounded()), 10))")
+            let one = IdleAdvanceTiming.measure(pair, seconds: seconds, changedFlows: 1)
+            let sixteen = IdleAdvanceTiming.measure(pair, seconds: seconds, changedFlows: 16)
+            print("\(pad(count, 11))  \(pad(timing.calls, 13))  \(pad(Int(timing.nanosecondsPerAdvance.rounded()), 14))"
+                  + "  \(pad(Int(one.nanosecondsPerAdvance.rounded()), 19))  \(pad(Int(sixteen.nanosecondsPerAdvance.rounded()), 21))")
         }
     }
 
