@@ -20,6 +20,9 @@ struct FlexTCPBenchmarkStack: Sendable {
     /// TIME_WAIT of the benchmark stacks (the default is 60 s): only the client closes first, and a
     /// churning client would otherwise hold one flow slot per connection for a minute.
     static let timeWaitDuration: UInt64 = 5_000_000
+    /// The slow path examines the flows the fast path reports changed once per millisecond, not on
+    /// every poll of the busy-polling loop (timers start up to 1 ms late; idle connections cost nothing).
+    static let changeExaminationInterval: UInt64 = 1_000_000
     static let churnFlowReserve = 4096
     /// Flow slots beyond the workload's connections (stragglers, setup).
     static let flowSlack = 16
@@ -38,7 +41,8 @@ struct FlexTCPBenchmarkStack: Sendable {
     var congestionControlDescription: String {
         congestionControl == nil ? "no congestion control (unpaced: lossless wire, no ECN marks)" : "DCTCP"
     }
-    static let limitsDescription = "slow-path timers from deadline heaps (no connection scan); "
+    static let limitsDescription = "slow-path timers from deadline heaps, changed flows examined every "
+        + "\(changeExaminationInterval / 1_000_000) ms (no connection scan); "
         + "TIME_WAIT \(timeWaitDuration / 1_000_000) ms (not 60 s), "
         + "flow slots = connections + \(flowSlack) (churn: + \(churnFlowReserve) for TIME_WAIT, i.e. up to "
         + "\(churnFlowReserve * 1_000_000 / Int(timeWaitDuration / 1_000)) connections/s)"
@@ -50,6 +54,7 @@ struct FlexTCPBenchmarkStack: Sendable {
         configuration.backlog = max(128, spec.connections)
         configuration.slowPath.synQueueCapacity = max(128, spec.connections)
         configuration.timeWaitDuration = Self.timeWaitDuration
+        configuration.slowPath.changeExaminationInterval = Self.changeExaminationInterval
         configuration.slowPath.congestionControl = congestionControl
         let ringSize = Self.ringSize(for: spec)
         configuration.receiveRingSize = ringSize

@@ -31,9 +31,12 @@ extension SlowPath {
         connectionTimers.push(time, key: flow)
     }
 
-    /// Examines each flow the fast path reported changed: moves the connection on when its FINs,
-    /// SND.UNA or wanted timer changed, and resumes its congestion loop when it parked.
+    /// Examines each flow the fast path reported changed (at most every `changeExaminationInterval`):
+    /// moves the connection on when its FINs, SND.UNA or wanted timer changed, and resumes its
+    /// congestion loop when it parked.
     func examineChangedFlows(now: UInt64) {
+        guard now >= nextChangeExamination else { return }
+        nextChangeExamination = now &+ configuration.changeExaminationInterval
         changedFlows.removeAll(keepingCapacity: true)
         flows.takeChangedFlows { changedFlows.append($0) }
         for flow in changedFlows {

@@ -50,6 +50,8 @@ public final class SlowPath {
     var controlSchedule = DeadlineHeap<FlowIndex>()
     /// The flows the fast path reported changed, taken at the start of an `advance`.
     var changedFlows: [FlowIndex] = []
+    /// When `advance` next examines changed flows (see `changeExaminationInterval`).
+    var nextChangeExamination: UInt64 = 0
     /// The exception indices of the batch being handled (the fast path reuses its own storage).
     var exceptionIndices: [Int] = []
 
@@ -109,8 +111,11 @@ public final class SlowPath {
     /// step is due (`.max`: none): the minimum of the schedules, O(1). It may be early (a timer that
     /// was pushed back wakes `advance` at its old time, which schedules it anew), never late.
     public var nextDeadline: UInt64 {
-        min(network.nextDeadline, connectionTimers.earliest ?? .max, handshakeTimers.earliest ?? .max,
-            controlSchedule.earliest ?? .max)
+        let earliest = min(network.nextDeadline, connectionTimers.earliest ?? .max, handshakeTimers.earliest ?? .max,
+                           controlSchedule.earliest ?? .max)
+        // With an examination interval, changes wait for the next examination while connections exist.
+        let anyConnection = flowIndices.availableCount < connections.count
+        return configuration.changeExaminationInterval > 0 && anyConnection ? min(earliest, nextChangeExamination) : earliest
     }
 
     // MARK: Bookkeeping
