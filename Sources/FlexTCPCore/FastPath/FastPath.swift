@@ -41,6 +41,8 @@ public final class FastPath {
     let verdictCounts: UnsafeMutablePointer<UInt64>
     /// Where the flows' states are published for a slow path on another thread (nil: none is).
     var snapshots: FlowSnapshots?
+    /// Flows changed since a slow path on this thread last took them (`takeChangedFlows`).
+    let changes: FlowChangeLog
     public internal(set) var acknowledgmentsSent: UInt64 = 0
     public internal(set) var segmentsSent: UInt64 = 0
     /// Answers to dataless unacceptable segments left out by the per-flow rate limit (`FastPath+Acceptance.swift`).
@@ -70,6 +72,7 @@ public final class FastPath {
         queueManager = QueueManager(capacity: configuration.flowCapacity)
         transmitBatch = FrameBatch(capacity: configuration.transmitBatchSize)
         events = .allocate(capacity: configuration.eventCapacity)
+        changes = FlowChangeLog(capacity: configuration.flowCapacity)
         exceptionStorage = .allocate(capacity: FastPath.maximumReceiveBatch)
         verdictCounts = .allocate(capacity: FastPathVerdict.allCases.count)
         verdictCounts.initialize(repeating: 0, count: FastPathVerdict.allCases.count)
@@ -81,6 +84,7 @@ public final class FastPath {
         flows.deallocate()
         installed.deallocate()
         events.deallocate()
+        changes.deallocate()
         exceptionStorage.deallocate()
         verdictCounts.deallocate()
     }
@@ -104,10 +108,11 @@ public final class FastPath {
 
     func count(_ verdict: FastPathVerdict) { verdictCounts[verdict.rawValue] &+= 1 }
 
-    /// Publishes the flow's state for a slow path on another thread, if there is one.
+    /// Tells the slow path that the flow's state changed: publishes it for a slow path on another
+    /// thread (which learns of the change there), else lists the flow in `changes`.
     @inline(__always)
     func publishSnapshot(_ flow: FlowIndex) {
-        guard let snapshots else { return }
+        guard let snapshots else { return changes.mark(flow) }
         snapshots.publish(Int(flow), state: flows[Int(flow)], installed: installed[Int(flow)])
     }
 }

@@ -24,6 +24,8 @@ final class FastPathControl: ContextFlowControl {
 
     func state(of flow: FlowIndex) -> FlowState? { fastPath.state(of: flow) }
 
+    func takeChangedFlows(_ body: (FlowIndex) -> Void) { fastPath.takeChangedFlows(body) }
+
     func install(flow: FlowIndex, state: FlowState, now: UInt64) throws(FlowInstallError) {
         try fastPath.install(flow: flow, state: state, now: now)
     }

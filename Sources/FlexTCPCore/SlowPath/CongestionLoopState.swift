@@ -1,8 +1,8 @@
 /// One flow's congestion-control loop: its controller and the counter readings of the previous
 /// control step (the next feedback is the difference).
 ///
-/// Contract: `due` is the time of the flow's next control step; the schedule may hold stale entries
-/// for it, and only an entry whose time equals `due` runs.
+/// Contract: `due` is the time of the flow's next control step (`.max` while parked); the schedule
+/// may hold stale entries for it, and only an entry whose time equals `due` runs.
 struct CongestionLoopState {
     var controller: any CongestionController
     var due: UInt64
@@ -20,6 +20,25 @@ struct CongestionLoopState {
         ecnMarkedBytes = state.ecnMarkedBytes
         fastRetransmits = state.fastRetransmits
         retransmissionTimeouts = timeouts
+    }
+
+    var isParked: Bool { due == .max }
+
+    /// Parks the loop (true) when the flow is idle and no counter moved since the previous step: the
+    /// step would measure nothing. The readings stay, so the first step after `resume` sees all since.
+    mutating func parksIdle(flow state: FlowState, timeouts: UInt32) -> Bool {
+        guard state.isSendIdle, state.ackedBytes == ackedBytes, state.ecnMarkedBytes == ecnMarkedBytes,
+              state.fastRetransmits == fastRetransmits, timeouts == retransmissionTimeouts else { return false }
+        due = .max
+        return true
+    }
+
+    /// Schedules the next step one control interval from `now`, measured from `now` (as if a step
+    /// had run then); returns its time.
+    mutating func resume(now: UInt64) -> UInt64 {
+        lastStep = now
+        due = now &+ controller.controlIntervalNanoseconds
+        return due
     }
 
     /// One control step: the controller takes the feedback since the previous step, the next step
@@ -43,4 +62,9 @@ struct CongestionLoopState {
         lastStep = now
         return feedback
     }
+}
+
+extension FlowState {
+    /// Nothing to send and nothing in flight: no byte, no FIN waiting or unacknowledged.
+    var isSendIdle: Bool { sequenceNumbersInFlight == 0 && transmitPending == 0 && !finDue }
 }

@@ -14,8 +14,10 @@ public enum TCPConnectionState: Hashable, Sendable {
 /// The slow path's record of one connection that owns a flow index.
 ///
 /// Contract: `rings` is set from installation in the fast path until the record is dropped;
-/// `sequence` is the ISS in SYN-SENT. A plain value without references (its congestion-control loop
-/// lives in `SlowPath.congestionLoops`), so the per-connection timer scan copies it cheaply.
+/// `sequence` is the ISS in SYN-SENT; `scheduledWake` is at or before `deadline` whenever that is
+/// set and still ahead. A plain
+/// value without references (its congestion-control loop lives in `SlowPath.congestionLoops`), so
+/// copying it is cheap.
 struct Connection {
     var phase: TCPConnectionState
     let key: FlowKey
@@ -26,6 +28,10 @@ struct Connection {
     /// When the SYN retransmission, data/FIN retransmission, zero-window probe or TIME_WAIT is due
     /// (`.max`: no timer).
     var deadline: UInt64 = .max
+    /// The time of the connection's live entry in `SlowPath.connectionTimers` (`.max`: none). It may be
+    /// earlier than `deadline` (the timer was pushed back: the entry wakes the connection, which is
+    /// then scheduled anew), never later unless the deadline passed without anything to do then.
+    var scheduledWake: UInt64 = .max
     /// SYN retransmissions; once installed, retransmission timeouts (or probes) since SND.UNA last moved.
     var retries = 0
     /// SND.UNA when the slow path last saw it move (the retransmission timer restarts when it does).

@@ -1,14 +1,19 @@
-/// A binary min-heap of (time, flow) entries: the congestion loop's schedule.
+/// A binary min-heap of (time, key) entries: the slow path's schedules (connection timers by flow,
+/// SYN-ACK retransmissions by 4-tuple, congestion-control steps by flow).
 ///
 /// Contract: `push` and `popDue` cost O(log n); `popDue(now:)` returns the earliest entry due by
-/// `now`, or nil. Entries are never removed early: owners recognise stale ones by their time.
-struct DeadlineHeap {
-    private var entries: [(time: UInt64, flow: FlowIndex)] = []
+/// `now`, or nil. Entries are never removed early: owners recognise stale ones by their time (an
+/// entry is live only while its owner still expects a wake-up at exactly that time).
+struct DeadlineHeap<Key> {
+    private var entries: [(time: UInt64, key: Key)] = []
 
     var earliest: UInt64? { entries.first?.time }
 
-    mutating func push(_ time: UInt64, flow: FlowIndex) {
-        entries.append((time, flow))
+    /// Entries held, stale ones included.
+    var count: Int { entries.count }
+
+    mutating func push(_ time: UInt64, key: Key) {
+        entries.append((time, key))
         var child = entries.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
@@ -18,7 +23,7 @@ struct DeadlineHeap {
         }
     }
 
-    mutating func popDue(now: UInt64) -> (time: UInt64, flow: FlowIndex)? {
+    mutating func popDue(now: UInt64) -> (time: UInt64, key: Key)? {
         guard let first = entries.first, first.time <= now else { return nil }
         let last = entries.removeLast()
         guard !entries.isEmpty else { return first }

@@ -17,6 +17,11 @@ public protocol FlowControl: AnyObject {
     /// The most window any flow may advertise now (the fast path's share of its receive budget).
     var receiveWindowLimit: UInt32 { get }
     func state(of flow: FlowIndex) -> FlowState?
+    /// Hands `body` every flow whose state changed since the last call (each once, in no set order;
+    /// `body` must not call back into the fast path) and forgets them: sends, acknowledgments, window
+    /// changes and FINs of the fast path, and the slow path's own changes. With this the slow path's
+    /// cost per `advance` follows the flows that changed, never the number of idle ones.
+    func takeChangedFlows(_ body: (FlowIndex) -> Void)
     func install(flow: FlowIndex, state: FlowState, now: UInt64) throws(FlowInstallError)
     @discardableResult
     func remove(flow: FlowIndex) -> FlowState?
@@ -60,6 +65,8 @@ protocol ContextFlowControl: FlowControl {
 
 extension FastPath: FlowControl {
     public var localAddress: IPv4Address { configuration.localAddress }
+
+    public func takeChangedFlows(_ body: (FlowIndex) -> Void) { changes.take(body) }
 
     public func setDelivery(flow: FlowIndex, context: UInt16, opaque: UInt64) {
         update(flow: flow) {

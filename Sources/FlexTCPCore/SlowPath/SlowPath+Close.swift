@@ -24,7 +24,7 @@ extension SlowPath {
     }
 
     /// Moves on at once every connection whose FIN state the fast path's current events report (the
-    /// peer's FIN taken, ours acknowledged), so teardown never waits for the next connection scan.
+    /// peer's FIN taken, ours acknowledged), before the batch's exceptions and the next `advance`.
     /// Call after `FastPath.processReceived` on the same thread (run-to-completion), before its
     /// events are cleared.
     public func progressReportedFINs(in fastPath: FastPath, now: UInt64) {
@@ -34,8 +34,10 @@ extension SlowPath {
     }
 
     /// Moves one connection on as far as its fast-path state and timers allow: takes the FINs the
-    /// fast path reports, runs the retransmission timer, retransmits SYN, ends TIME_WAIT.
+    /// fast path reports, runs the retransmission timer, retransmits SYN, ends TIME_WAIT; then makes
+    /// sure its timer is scheduled.
     func progress(_ flow: FlowIndex, now: UInt64) {
+        defer { scheduleTimer(flow, now: now) }
         guard let connection = connections[Int(flow)] else { return }
         switch connection.phase {
         case .synSent:
@@ -131,26 +133,16 @@ extension SlowPath {
         events.append(.aborted(flow: flow, opaque: connection.opaque, reason: reason))
     }
 
-    /// Runs every timer due by `now`, lets connections progress and runs the congestion-control
-    /// steps due; commits what it sends.
+    /// Runs every timer due by `now`, lets the connections the fast path reported changed progress
+    /// and runs the congestion-control steps due; commits what it sends. Its cost follows the
+    /// connections that changed or have a timer due, not the number of connections
+    /// (`SlowPath+Timers.swift`).
     public func advance(now: UInt64) {
         network.advance(now: now)
-        if now >= nextConnectionScan {
-            nextConnectionScan = now &+ configuration.connectionScanInterval
-            for index in connections.indices where needsProgress(index, now: now) { progress(FlowIndex(index), now: now) }
-        }
+        examineChangedFlows(now: now)
+        runConnectionTimers(now: now)
         runCongestionLoop(now: now)
-        for entry in synQueue.values where now >= entry.deadline {
-            guard entry.retries < configuration.synAckRetries else {
-                synQueue[entry.key] = nil
-                counters.synAckTimeouts &+= 1
-                continue
-            }
-            synQueue[entry.key]?.retries = entry.retries + 1
-            synQueue[entry.key]?.deadline = retransmissionDeadline(now: now, retries: entry.retries + 1)
-            counters.synAckRetransmissions &+= 1
-            sendSYNACK(for: entry, now: now)
-        }
+        runHandshakeTimers(now: now)
         network.flushTransmits()
     }
 }

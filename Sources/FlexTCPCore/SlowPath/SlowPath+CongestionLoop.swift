@@ -2,7 +2,11 @@
 // fast path's counters and the timeouts, update the controller, program the rate.
 //
 // Cost: a binary heap of due times, so `advance` pops only the flows whose step is due — O(log n)
-// per step and O(1) when none is due — instead of scanning every flow slot.
+// per step and O(1) when none is due — instead of scanning every flow slot. A flow that is idle at
+// its step (nothing in flight or waiting, no counter moved since the previous step) parks its loop
+// instead: that step would measure nothing and leave the rate as it is (`DCTCPRateController`), and
+// an idle connection must cost `advance` nothing. The loop resumes, one control interval ahead, when
+// the fast path reports the flow changed (`resumeCongestionLoop`).
 extension SlowPath {
     /// Gives a newly installed flow its controller and programs the initial rate.
     func startCongestionLoop(_ flow: FlowIndex, state: FlowState, now: UInt64) {
@@ -10,7 +14,7 @@ extension SlowPath {
         let loop = CongestionLoopState(controller: DCTCPRateController(configuration: dctcp), flow: state, timeouts: 0, now: now)
         congestionLoops[Int(flow)] = loop
         flows.setRate(flow: flow, bytesPerSecond: loop.controller.rateBytesPerSecond, now: now)
-        controlSchedule.push(loop.due, flow: flow)
+        controlSchedule.push(loop.due, key: flow)
     }
 
     /// The flow's current congestion controller (nil without congestion control or connection).
@@ -21,14 +25,23 @@ extension SlowPath {
     /// Runs every control step due by `now`.
     func runCongestionLoop(now: UInt64) {
         while let entry = controlSchedule.popDue(now: now) {
-            let flow = Int(entry.flow)
+            let flow = Int(entry.key)
             guard let timeouts = connections[flow]?.retransmissionTimeouts, congestionLoops[flow]?.due == entry.time,
-                  let state = flows.state(of: entry.flow),
-                  // In place: a copy of the loop would share its boxed controller, and updating it would copy the box.
-                  let rate = congestionLoops[flow]?.step(flow: state, timeouts: timeouts, now: now),
+                  let state = flows.state(of: entry.key) else { continue }
+            counters.connectionVisits &+= 1
+            if congestionLoops[flow]?.parksIdle(flow: state, timeouts: timeouts) == true { continue }
+            // In place: a copy of the loop would share its boxed controller, and updating it would copy the box.
+            guard let rate = congestionLoops[flow]?.step(flow: state, timeouts: timeouts, now: now),
                   let due = congestionLoops[flow]?.due else { continue }
-            flows.setRate(flow: entry.flow, bytesPerSecond: rate, now: now)
-            controlSchedule.push(due, flow: entry.flow)
+            flows.setRate(flow: entry.key, bytesPerSecond: rate, now: now)
+            controlSchedule.push(due, key: entry.key)
         }
+    }
+
+    /// Schedules the parked loop of a flow that has something to send again, one control interval from `now`.
+    func resumeCongestionLoop(_ flow: FlowIndex, now: UInt64) {
+        guard congestionLoops[Int(flow)]?.isParked == true, let state = flows.state(of: flow), !state.isSendIdle,
+              let due = congestionLoops[Int(flow)]?.resume(now: now) else { return }
+        controlSchedule.push(due, key: flow)
     }
 }

@@ -17,6 +17,7 @@ extension SlowPath {
         var connection = Connection(phase: .synSent, key: key, opaque: opaque, context: context, sequence: initialSequence)
         connection.deadline = retransmissionDeadline(now: now, retries: 0)
         guard let flow = register(connection) else { throw .noFreeFlow }
+        scheduleTimer(flow, now: now)
         sendSYN(connection, now: now)
         return flow
     }

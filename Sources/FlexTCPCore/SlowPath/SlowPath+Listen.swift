@@ -75,6 +75,7 @@ extension SlowPath {
                                        initialSendSequence: initialSendSequence, initialReceiveSequence: syn.sequenceNumber,
                                        deadline: retransmissionDeadline(now: now, retries: 0))
         synQueue[key] = entry
+        handshakeTimers.push(entry.deadline, key: key)
         sendSYNACK(for: entry, now: now)
     }
 

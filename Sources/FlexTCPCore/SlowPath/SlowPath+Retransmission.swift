@@ -18,6 +18,7 @@ extension SlowPath {
             connection.watchedUnacknowledged = state.sendUnacknowledged
             connection.retries = 0
             connection.timer = .idle
+            connection.deadline = .max
         }
         let wanted = wantedTimer(state)
         if wanted != connection.timer {

@@ -5,7 +5,8 @@ extension SlowPath {
     /// a FIN due is queued in the queue manager whenever the peer's window lets it send
     /// (`FlowState.canTransmitNow`); otherwise it has data or its FIN in flight under a
     /// retransmission timer, or the peer's window is closed and a window-probe timer runs. A timer
-    /// counts as armed when it runs or the next connection scan starts it (`needsProgress`).
+    /// counts as armed when it runs with a wake-up scheduled by its deadline, or when the fast path
+    /// has listed the flow as changed, so that the next `advance` starts it (`needsProgress`).
     /// Returns a description of the stuck state, nil when the flow is live, has nothing to send or
     /// is not installed. `fastPath` must be the fast path behind `flows`, on the caller's thread.
     package func senderStall(of flow: FlowIndex, in fastPath: FastPath, now: UInt64) -> String? {
@@ -25,7 +26,11 @@ extension SlowPath {
             return "\(described): its connection (\(connection.phase)) runs no retransmission timer"
         }
         if wantedTimer(state) != needed { return "\(described): the slow path wants no \(needed) timer" }
-        if connection.timer == needed && connection.deadline == .max { return "\(described): \(needed) timer without deadline" }
+        guard connection.timer == needed else {
+            return fastPath.changes.isMarked(flow) ? nil : "\(described): \(needed) timer not started and the flow not listed as changed"
+        }
+        if connection.deadline == .max { return "\(described): \(needed) timer without deadline" }
+        if connection.scheduledWake > connection.deadline { return "\(described): \(needed) timer not scheduled by its deadline" }
         return nil
     }
 }

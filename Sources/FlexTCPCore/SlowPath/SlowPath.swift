@@ -42,10 +42,16 @@ public final class SlowPath {
     var challengeRandom: SeededRandom
     /// Where outgoing frames are built.
     let scratch: UnsafeMutableRawBufferPointer
-    /// When `advance` next walks every connection for its timers (see `connectionScanInterval`).
-    var nextConnectionScan: UInt64 = 0
+    /// When each connection's timer wakes it (see `Connection.scheduledWake`; `SlowPath+Timers.swift`).
+    var connectionTimers = DeadlineHeap<FlowIndex>()
+    /// When each SYN-queue entry's SYN-ACK retransmission is due (live while it equals the entry's deadline).
+    var handshakeTimers = DeadlineHeap<FlowKey>()
     /// When each flow's congestion-control step is due (see `CongestionLoopState.due`).
-    var controlSchedule = DeadlineHeap()
+    var controlSchedule = DeadlineHeap<FlowIndex>()
+    /// The flows the fast path reported changed, taken at the start of an `advance`.
+    var changedFlows: [FlowIndex] = []
+    /// When `advance` next examines changed flows (see `changeExaminationInterval`).
+    var nextChangeExamination: UInt64 = 0
     /// The exception indices of the batch being handled (the fast path reuses its own storage).
     var exceptionIndices: [Int] = []
 
@@ -101,22 +107,14 @@ public final class SlowPath {
     }
 
     /// The earliest time a retransmission, probe, SYN-ACK, TIME_WAIT, ARP timer or congestion-control
-    /// step is due (`.max`: none).
+    /// step is due (`.max`: none): the minimum of the schedules, O(1). It may be early (a timer that
+    /// was pushed back wakes `advance` at its old time, which schedules it anew), never late.
     public var nextDeadline: UInt64 {
-        var earliest = min(network.nextDeadline, controlSchedule.earliest ?? .max)
-        var connectionDeadline = UInt64.max
-        var anyConnection = false
-        for connection in connections {
-            if let connection {
-                anyConnection = true
-                connectionDeadline = min(connectionDeadline, connection.deadline)
-            }
-        }
-        // Connection timers run at the next connection scan; with a scan interval, scans are periodic.
-        if connectionDeadline != .max { earliest = min(earliest, max(connectionDeadline, nextConnectionScan)) }
-        if anyConnection && configuration.connectionScanInterval > 0 { earliest = min(earliest, nextConnectionScan) }
-        for entry in synQueue.values { earliest = min(earliest, entry.deadline) }
-        return earliest
+        let earliest = min(network.nextDeadline, connectionTimers.earliest ?? .max, handshakeTimers.earliest ?? .max,
+                           controlSchedule.earliest ?? .max)
+        // With an examination interval, changes wait for the next examination while connections exist.
+        let anyConnection = flowIndices.availableCount < connections.count
+        return configuration.changeExaminationInterval > 0 && anyConnection ? min(earliest, nextChangeExamination) : earliest
     }
 
     // MARK: Bookkeeping

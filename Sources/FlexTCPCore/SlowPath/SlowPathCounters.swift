@@ -59,6 +59,10 @@ public struct SlowPathCounters: Hashable, Sendable {
     public var finPayloadsLost: UInt64 = 0
     public var unsupportedSegments: UInt64 = 0
     public var transmitFailures: UInt64 = 0
+    // Work.
+    /// Connections `advance` looked at: flows the fast path reported changed, connection and SYN-ACK
+    /// timers taken from their schedules, congestion-control steps. Idle connections add nothing.
+    public var connectionVisits: UInt64 = 0
 
     public init() {}
 }

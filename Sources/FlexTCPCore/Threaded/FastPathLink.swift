@@ -52,6 +52,9 @@ final class FastPathLink: ContextFlowControl {
         return record.installed && record.generation == generations[Int(flow)] ? record.state : shadows[Int(flow)]
     }
 
+    /// The flows the fast path published since the last call (`FlowSnapshots.takeChanged`).
+    func takeChangedFlows(_ body: (FlowIndex) -> Void) { snapshots.takeChanged(body) }
+
     func install(flow: FlowIndex, state: FlowState, now: UInt64) throws(FlowInstallError) {
         guard Int(flow) < flowCapacity else { throw .flowIndexOutOfRange }
         guard !installed[Int(flow)] else { throw .flowIndexInUse }
