@@ -48,7 +48,7 @@ public final class StackRuntime: @unchecked Sendable {
     public let region: ContextRegion
     public let minimumIdleSlice: UInt64
     public let maximumIdleSlice: UInt64
-    private let engine: RuntimeEngine
+    internal let engine: RuntimeEngine
     private let clock: any TimeSource
     private let stopRequested = ManagedAtomic(false)
     private let lifecycle = ManagedAtomic(0)
