@@ -22,6 +22,9 @@ extension FlexTCPStack {
         public var contextCount = 1
         /// Which threads run the stack (tests run both).
         package var threading = StackRuntime.Threading.single
+        /// The stack starts no thread: its owner drives the runtime and the async API round by round
+        /// with `FlexTCPStack.step(now:)`, on its own clock (tests on virtual time). Only with `.single` threading.
+        package var isCallerDriven = false
         /// Changes to the core's configuration (timers), applied last; for tests.
         package var adjustCore: (@Sendable (inout StackConfiguration) -> Void)?
 
@@ -35,6 +38,7 @@ extension FlexTCPStack {
         func coreConfiguration() throws(StackSetupError) -> StackConfiguration {
             guard (1...65_536).contains(connectionCapacity) else { throw .invalidConfiguration("connectionCapacity must lie in 1...65536") }
             guard (0...255).contains(contextCount) else { throw .invalidConfiguration("contextCount must lie in 0...255") }
+            guard !isCallerDriven || threading == .single else { throw .invalidConfiguration("a caller-driven stack runs on one thread") }
             for (name, size) in [("receiveBufferSize", receiveBufferSize), ("sendBufferSize", sendBufferSize)]
             where !(4096...(16 << 20)).contains(size) {
                 throw .invalidConfiguration("\(name) must lie in 4096...16777216")
