@@ -12,6 +12,7 @@ public protocol PairEnd: AnyObject {
 public enum PairSide: Sendable {
     case a, b
 
+    /// The side's IPv4 address.
     public var address: IPv4Address { self == .a ? TestWire.addressA : TestWire.addressB }
     /// "A.B.C.D/24".
     public var interface: String { self == .a ? TestWire.interfaceA : TestWire.interfaceB }
@@ -20,7 +21,9 @@ public enum PairSide: Sendable {
 /// Two ends of one kind on a `TestWire`: A on `link.portA` at 198.18.0.1, B on `link.portB` at
 /// 198.18.0.2. Each round steps A, then B, then the test's own `after`.
 public final class WirePair<End: PairEnd> {
+    /// The wire, clock and round loop the ends share.
     public let link: TestWire
+    /// The end at 198.18.0.1 and the end at 198.18.0.2.
     public let a: End
     public let b: End
 
@@ -31,6 +34,7 @@ public final class WirePair<End: PairEnd> {
         b = try makeEnd(link.portB, .b)
     }
 
+    /// The link's clock, wire and current virtual time.
     public var clock: VirtualTimeSource { link.clock }
     public var wire: MemoryWire { link.wire }
     public var now: UInt64 { link.now }

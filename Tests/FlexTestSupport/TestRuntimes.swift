@@ -35,6 +35,7 @@ extension WirePair where End == StackRuntime {
         }
     }
 
+    /// End A's runtime (198.18.0.1) and end B's (198.18.0.2).
     public var client: StackRuntime { a }
     public var server: StackRuntime { b }
 

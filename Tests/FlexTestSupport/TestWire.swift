@@ -9,14 +9,18 @@ import FlexWire
 /// Contract: nothing here runs on its own: time moves only in `run` (or by the test through
 /// `clock`), so a test on it does the same thing on every run.
 public final class TestWire {
+    /// End A's and end B's IPv4 address.
     public static let addressA = IPv4Address(198, 18, 0, 1)
     public static let addressB = IPv4Address(198, 18, 0, 2)
     /// The two ends' interfaces, "A.B.C.D/P".
     public static let interfaceA = "198.18.0.1/24"
     public static let interfaceB = "198.18.0.2/24"
+    /// One millisecond in the clock's nanoseconds.
     public static let millisecond: UInt64 = 1_000_000
 
+    /// The virtual clock of the ends and of their link emulators.
     public let clock: VirtualTimeSource
+    /// The wire itself (end `a` is A's, end `b` B's), for tests that write or read frames by hand.
     public let wire: MemoryWire
     /// The ports the ends' stacks use: the wire's ends, wrapped as configured.
     public let portA: any Port
@@ -43,6 +47,7 @@ public final class TestWire {
         }
     }
 
+    /// The current virtual time.
     public var now: UInt64 { clock.now() }
 
     /// Runs `round` at the new virtual time after advancing it by `step`, round after round, until
