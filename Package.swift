@@ -62,12 +62,15 @@ let package = Package(
             name: "flexbench",
             dependencies: ["FlexBench", "FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
+        // What the stack tests share: the pair-of-stacks harness on an in-memory wire and virtual time.
+        .target(name: "FlexTestSupport", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire"], path: "Tests/FlexTestSupport"),
         .testTarget(name: "FlexWireTests", dependencies: ["FlexWire", "FlexPort"]),
         .testTarget(name: "FlexPortTests", dependencies: ["FlexPort", "FlexWire"]),
-        .testTarget(name: "FlexTCPCoreTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPFuzz", "FlexTCPTools"]),
+        .testTarget(name: "FlexTCPCoreTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPFuzz", "FlexTCPTools",
+                                                          "FlexTestSupport"]),
         .testTarget(name: "FlexTCPToolsTests", dependencies: ["FlexTCPTools", "FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire"]),
-        .testTarget(name: "ConformanceTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire"]),
-        .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPTools"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire", "FlexTestSupport"]),
+        .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPTools", "FlexTestSupport"]),
         .testTarget(name: "FlexBenchTests", dependencies: ["FlexBench"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCP", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),
     ]

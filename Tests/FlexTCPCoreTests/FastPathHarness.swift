@@ -1,19 +1,21 @@
 import FlexPort
+import FlexTestSupport
 import FlexWire
 @testable import FlexTCPCore
 
 /// Two fast paths joined by an in-memory wire (optionally impaired on both sides by a link
 /// emulator), each with one installed flow to the other, and a tiny application on each end that
-/// copies bytes in and out of the payload rings. Runs on virtual time.
+/// copies bytes in and out of the payload rings. Runs on a `TestWire`'s virtual time and round loop.
 final class FastPathPair {
-    static let addressA = IPv4Address(198, 18, 0, 1)
-    static let addressB = IPv4Address(198, 18, 0, 2)
+    static let addressA = TestWire.addressA
+    static let addressB = TestWire.addressB
     static let ringSize: UInt32 = 64 * 1024
 
-    let clock = VirtualTimeSource(start: 1_000_000_000)
-    let wire: MemoryWire
-    let portA: any Port
-    let portB: any Port
+    let link: TestWire
+    var clock: VirtualTimeSource { link.clock }
+    var wire: MemoryWire { link.wire }
+    var portA: any Port { link.portA }
+    var portB: any Port { link.portB }
     let a: FastPath
     let b: FastPath
     let regionA: UnsafeMutableRawPointer
@@ -31,24 +33,16 @@ final class FastPathPair {
     init(options: FlowOptions = [.timestamps], windowShift: UInt8 = 0, initialSequenceA: UInt32 = 1000,
          initialSequenceB: UInt32 = 5000, impairment: LinkEmulatorSettings? = nil, ringSize: UInt32 = FastPathPair.ringSize,
          receiveWindowBudget: UInt64? = nil) throws {
-        wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
-        if let impairment {
-            portA = LinkEmulator(wrapping: wire.a, settings: impairment, timeSource: clock)
-            var settingsB = impairment
-            settingsB.seed &+= 1
-            portB = LinkEmulator(wrapping: wire.b, settings: settingsB, timeSource: clock)
-        } else {
-            portA = wire.a
-            portB = wire.b
-        }
+        link = try TestWire(impairment: impairment)
+        let wire = link.wire
         regionA = .allocate(byteCount: Int(ringSize) * 2, alignment: 64)
         regionB = .allocate(byteCount: Int(ringSize) * 2, alignment: 64)
         a = FastPath(configuration: FastPathConfiguration(localAddress: Self.addressA, localMAC: wire.a.macAddress,
                                                           receiveWindowBudget: receiveWindowBudget),
-                     port: portA, payloadRegion: regionA, payloadRegionSize: Int(ringSize) * 2)
+                     port: link.portA, payloadRegion: regionA, payloadRegionSize: Int(ringSize) * 2)
         b = FastPath(configuration: FastPathConfiguration(localAddress: Self.addressB, localMAC: wire.b.macAddress,
                                                           receiveWindowBudget: receiveWindowBudget),
-                     port: portB, payloadRegion: regionB, payloadRegionSize: Int(ringSize) * 2)
+                     port: link.portB, payloadRegion: regionB, payloadRegionSize: Int(ringSize) * 2)
         func flow(localPort: UInt16, remotePort: UInt16, remote: IPv4Address, remoteMAC: MACAddress,
                   send: UInt32, receive: UInt32) -> FlowState {
             var state = FlowState()
@@ -100,12 +94,9 @@ final class FastPathPair {
     /// Stands in for the slow path's timeout: a flow whose SND.UNA has not moved for `stallRounds`
     /// rounds while data is outstanding is told to retransmit.
     func run(step: UInt64 = 10_000, maximumRounds: Int = 200_000, stallRounds: Int = 100, until done: () -> Bool) {
-        var round = 0
         var lastUnacknowledged = [a.state(of: 0)?.sendUnacknowledged, b.state(of: 0)?.sendUnacknowledged]
         var stalled = [0, 0]
-        while round < maximumRounds && !done() {
-            round += 1
-            clock.advance(by: step)
+        link.run(step: step, maximumRounds: maximumRounds, until: done) { _ in
             for (index, side) in [a, b].enumerated() {
                 guard let state = side.state(of: 0) else { continue }
                 if state.sendUnacknowledged != lastUnacknowledged[index] || state.transmitSent == 0 {
@@ -135,6 +126,7 @@ final class FastPathPair {
                 port.releaseReceived(receiveBatch)
                 deliverEvents(side)
             }
+            return true
         }
     }
 

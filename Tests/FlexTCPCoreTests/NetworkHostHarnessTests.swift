@@ -2,6 +2,7 @@
 // virtual time, and the test playing the peer on the other end with frames built by FlexWire.
 @testable import FlexTCPCore
 import FlexPort
+import FlexTestSupport
 import FlexWire
 import Testing
 
@@ -18,22 +19,24 @@ enum Peer {
     static let millisecond: UInt64 = 1_000_000
 }
 
-/// A NetworkHost at 198.18.0.1/24 on `wire.a`; the test sends and receives raw frames on `wire.b`.
+/// A NetworkHost at 198.18.0.1/24 on end A of a `TestWire` (virtual time from 0); the test sends
+/// and receives raw frames on `wire.b`.
 final class WireHarness {
-    let wire: MemoryWire
-    let clock = VirtualTimeSource()
+    let link: TestWire
+    var wire: MemoryWire { link.wire }
+    var clock: VirtualTimeSource { link.clock }
     let host: NetworkHost
     var peer: MemoryWireEndpoint { wire.b }
 
     init(arp: ARPConfiguration = ARPConfiguration(), gateway: IPv4Address? = nil,
          capacity: Int = 1024, overflowCapacity: Int = 64,
          configure: (inout NetworkHostConfiguration) -> Void = { _ in }) throws {
-        wire = try MemoryWire(capacity: capacity, overflowCapacity: overflowCapacity)
+        link = try TestWire(capacity: capacity, overflowCapacity: overflowCapacity, start: 0)
         var configuration = NetworkHostConfiguration(interface: try InterfaceAddress(address: Peer.hostAddress, prefixLength: 24),
                                                      gateway: gateway)
         configuration.arp = arp
         configure(&configuration)
-        host = try NetworkHost(port: wire.a, configuration: configuration)
+        host = try NetworkHost(port: link.portA, configuration: configuration)
     }
 
     var now: UInt64 { clock.now() }

@@ -1,4 +1,5 @@
 import FlexPort
+import FlexTestSupport
 import FlexWire
 import Testing
 @testable import FlexTCPCore
@@ -20,7 +21,6 @@ struct SenderLivenessScenario {
     /// DCTCP paces both sides (flows on the queue manager's timing wheel) instead of none.
     let paced: Bool
 
-    let clock = VirtualTimeSource(start: 1_000_000_000)
     var random: SeededRandom
 
     init(seed: UInt64, connections: Int = 4, bytesPerConnection: Int = 32 * 1024) {
@@ -48,7 +48,6 @@ struct SenderLivenessScenario {
     /// after every round) and, when the transfer did not finish, the state it stopped in. Nil: the
     /// invariant held and every connection echoed every byte, intact, and reached TIME_WAIT.
     mutating func run(virtualSeconds: UInt64 = 10) throws -> String? {
-        let wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
         var clientLink = LinkEmulatorSettings()
         clientLink.propagationDelayNanoseconds = 100_000
         clientLink.dropProbability = clientLoss
@@ -56,10 +55,10 @@ struct SenderLivenessScenario {
         var peerLink = clientLink
         peerLink.dropProbability = peerLoss
         peerLink.seed = seed &* 2 &+ 1
-        let client = try TestStack(port: LinkEmulator(wrapping: wire.a, settings: clientLink, timeSource: clock),
-                                   address: StackPair.addressA, configuration: configuration(receiveRing: 16 * 1024))
-        let peer = try TestStack(port: LinkEmulator(wrapping: wire.b, settings: peerLink, timeSource: clock),
-                                 address: StackPair.addressB, configuration: configuration(receiveRing: 8 * 1024))
+        let link = try TestWire(impairment: clientLink, impairmentOfB: peerLink)
+        let clock = link.clock
+        let client = try TestStack(port: link.portA, address: TestWire.addressA, configuration: configuration(receiveRing: 16 * 1024))
+        let peer = try TestStack(port: link.portB, address: TestWire.addressB, configuration: configuration(receiveRing: 8 * 1024))
         try peer.slowPath.listen(port: Self.port, backlog: connections)
         let payloads = (0..<connections).map { StackPair.pattern(count: bytesPerConnection, seed: seed &* 100 &+ UInt64($0)) }
         var clientFlows: [FlowIndex] = []

@@ -1,4 +1,5 @@
 import FlexPort
+import FlexTestSupport
 import FlexWire
 import Testing
 @testable import FlexTCPCore
@@ -74,16 +75,21 @@ final class TestStack {
     }
 }
 
-/// Two test stacks on one in-memory wire (optionally impaired), on virtual time.
-final class StackPair {
-    static let addressA = IPv4Address(198, 18, 0, 1)
-    static let addressB = IPv4Address(198, 18, 0, 2)
-    static let millisecond: UInt64 = 1_000_000
+extension TestStack: PairEnd {
+    func runRound(now: UInt64) -> Bool {
+        step(now: now)
+        return true
+    }
+}
 
-    let clock = VirtualTimeSource(start: 1_000_000_000)
-    let wire: MemoryWire
-    let a: TestStack
-    let b: TestStack
+/// Two test stacks on one in-memory wire (optionally impaired), on virtual time: a `WirePair` of
+/// `TestStack`s that checks the sender liveness invariant after every round.
+typealias StackPair = WirePair<TestStack>
+
+extension WirePair where End == TestStack {
+    static var addressA: IPv4Address { TestWire.addressA }
+    static var addressB: IPv4Address { TestWire.addressB }
+    static var millisecond: UInt64 { TestWire.millisecond }
 
     /// Test defaults: 10 ms initial retransmission timeout, 50 ms TIME_WAIT.
     static func configuration(_ adjust: (inout SlowPathConfiguration) -> Void = { _ in }) -> SlowPathConfiguration {
@@ -98,39 +104,24 @@ final class StackPair {
 
     /// With `superSegmentsUpTo`, the wire carries frames that long and A's port is a
     /// `SuperSegmentPort`: A sends 1514-byte frames but receives longer ones, as over AF_PACKET.
-    init(a configurationA: SlowPathConfiguration = StackPair.configuration(),
-         b configurationB: SlowPathConfiguration = StackPair.configuration(), impairment: LinkEmulatorSettings? = nil,
-         superSegmentsUpTo superSegmentLength: Int? = nil) throws {
-        wire = try MemoryWire(capacity: superSegmentLength == nil ? 4096 : 256, maximumFrameLength: superSegmentLength ?? 1514)
-        var portA: any Port = superSegmentLength == nil ? wire.a : SuperSegmentPort(wrapping: wire.a)
-        var portB: any Port = wire.b
-        if let impairment {
-            portA = LinkEmulator(wrapping: portA, settings: impairment, timeSource: clock)
-            var settingsB = impairment
-            settingsB.seed &+= 1
-            portB = LinkEmulator(wrapping: wire.b, settings: settingsB, timeSource: clock)
+    convenience init(a configurationA: SlowPathConfiguration = StackPair.configuration(),
+                     b configurationB: SlowPathConfiguration = StackPair.configuration(), impairment: LinkEmulatorSettings? = nil,
+                     superSegmentsUpTo superSegmentLength: Int? = nil) throws {
+        let link = try TestWire(capacity: superSegmentLength == nil ? 4096 : 256, impairment: impairment, superSegmentsUpTo: superSegmentLength)
+        try self.init(link: link) { port, side in
+            try TestStack(port: port, address: side.address, configuration: side == .a ? configurationA : configurationB)
         }
-        a = try TestStack(port: portA, address: Self.addressA, configuration: configurationA)
-        b = try TestStack(port: portB, address: Self.addressB, configuration: configurationB)
     }
-
-    var now: UInt64 { clock.now() }
 
     /// Steps both stacks, advancing virtual time by `step` per round, until `done` or `maximumRounds`;
     /// records an issue when a round leaves a sender stuck (`SlowPath.senderStall`).
     @discardableResult
     func run(step: UInt64 = 100_000, maximumRounds: Int = 100_000, until done: () -> Bool = { false }) -> Bool {
-        for _ in 0..<maximumRounds {
-            if done() { return true }
-            clock.advance(by: step)
-            a.step(now: now)
-            b.step(now: now)
-            if let stall = a.senderStall(now: now) ?? b.senderStall(now: now) {
-                Issue.record("sender stuck: \(stall)")
-                return false
-            }
-        }
-        return done()
+        run(step: step, maximumRounds: maximumRounds, after: { now in
+            guard let stall = a.senderStall(now: now) ?? b.senderStall(now: now) else { return true }
+            Issue.record("sender stuck: \(stall)")
+            return false
+        }, until: done)
     }
 
     /// Lets each side learn the other's MAC address (so black-hole tests lose TCP, not ARP).

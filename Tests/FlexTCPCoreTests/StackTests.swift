@@ -1,21 +1,21 @@
 import FlexPort
+import FlexTestSupport
 import FlexWire
 import Testing
 @testable import FlexTCPCore
 import FlexTCPTools
 
-/// Two embedded stacks on one in-memory wire, driven run-to-completion on a virtual clock.
-final class StackTestPair {
-    static let serverAddress = IPv4Address(198, 18, 0, 2)
-    let clock = VirtualTimeSource(start: 1_000_000_000)
-    let wire: MemoryWire
-    let client: Stack
-    let server: Stack
+/// Two embedded stacks on one in-memory wire, driven run-to-completion on a virtual clock: a
+/// `WirePair` of `Stack`s, the client at A (198.18.0.1), the server at B (198.18.0.2).
+typealias StackTestPair = WirePair<Stack>
 
-    init() throws {
-        wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
-        client = try Stack(port: wire.a, configuration: Self.configuration("198.18.0.1/24"))
-        server = try Stack(port: wire.b, configuration: Self.configuration("198.18.0.2/24"))
+extension WirePair where End == Stack {
+    static var serverAddress: IPv4Address { TestWire.addressB }
+    var client: Stack { a }
+    var server: Stack { b }
+
+    convenience init() throws {
+        try self.init(link: TestWire()) { port, side in try Stack(port: port, configuration: Self.configuration(side.interface)) }
     }
 
     static func configuration(_ interface: String) throws -> StackConfiguration {
@@ -28,14 +28,10 @@ final class StackTestPair {
 
     /// Polls both stacks and runs `step` after each round, advancing 100 µs per round, until `done`.
     func run(maximumRounds: Int = 200_000, step: (UInt64) -> Void, until done: () -> Bool) -> Bool {
-        for _ in 0..<maximumRounds {
-            if done() { return true }
-            clock.advance(by: 100_000)
-            client.poll(now: clock.now())
-            server.poll(now: clock.now())
-            step(clock.now())
-        }
-        return done()
+        run(maximumRounds: maximumRounds, after: { now in
+            step(now)
+            return true
+        }, until: done)
     }
 }
 

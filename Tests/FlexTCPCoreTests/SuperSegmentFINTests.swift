@@ -1,4 +1,5 @@
 import FlexPort
+import FlexTestSupport
 import FlexWire
 import Testing
 @testable import FlexTCPCore

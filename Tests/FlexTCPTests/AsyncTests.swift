@@ -37,25 +37,79 @@ private func echoFourConnections(_ stack: FlexTCPStack, bytes: Int, port: UInt16
     }
 }
 
+/// Yields until `flag` is raised (a stepped low-level server's progress); ends when the task is cancelled.
+private func waitUntil(_ flag: SharedFlag) async throws {
+    while !flag.isRaised {
+        try Task.checkCancellation()
+        await Task.yield()
+    }
+}
+
+/// The async echo server on one stack against the async client on another, 1 MB over 4
+/// connections, both driven as `driving` says; checks what came back and that the listener ends.
+private func asyncServerAgainstAsyncClient(_ driving: StackDriving) async throws {
+    let wire = try InMemoryWire(capacity: 4096)
+    let bytes = 1 << 18
+    let (verified, echoed, listener) = try await driving.run(on: wire.second, address: TestAddresses.server) { server in
+        let listener = try await server.listen(on: 7)
+        async let echoed = withThrowingTaskGroup(of: Int.self) { group in
+            var accepted = 0
+            for try await connection in listener {
+                group.addTask {
+                    var echoed = 0
+                    for try await chunk in connection.inbound {
+                        try await connection.write(chunk)
+                        echoed += chunk.count
+                    }
+                    try await connection.close()
+                    return echoed
+                }
+                accepted += 1
+                if accepted == 4 { break }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let verified = try await driving.run(on: wire.first, address: TestAddresses.client) { client in
+            try await driving.bounded { try await echoFourConnections(client, bytes: bytes, port: 7) }
+        }
+        return (verified, try await echoed, listener)
+    }
+
+    #expect(verified == Array(repeating: bytes, count: 4))
+    #expect(echoed == Array(repeating: bytes, count: 4))
+    var connections = listener.makeAsyncIterator()
+    await #expect(throws: TCPError.stopped) { try await connections.next() }
+}
+
 @Suite("Async API on stack runtimes", .serialized)
 struct AsyncTests {
-    @Test("Async client against a low-level echo server: 1 MB over 4 connections, verified", .timeLimit(.minutes(1)),
-          arguments: StackRuntime.Schedule.threaded)
-    func asyncClientAgainstLowLevelServer(schedule: StackRuntime.Schedule) async throws {
+    @Test("Async client against a low-level echo server: 1 MB over 4 connections, verified (stepped stacks, virtual time)",
+          .timeLimit(.minutes(1)))
+    func asyncClientAgainstLowLevelServer() async throws {
         let wire = try InMemoryWire(capacity: 4096)
         let bytes = 1 << 18
         let stacks = Escaped<[FlexTCPStack]>()
-        let (verified, server) = try await FlexTCPStack.run(on: wire.second, configuration: .testing(TestAddresses.server, schedule: schedule)) { serverStack in
-            let deadline = Deadline(seconds: 50)
-            let server = HandOff(LowLevelEchoServer(context: try serverStack.makeContext(), port: 7, served: 4))
-            let serverThread = try JoinableThread { server.value.run(until: deadline) }
-            defer { serverThread.join() }
-            #expect(deadline.wait(for: server.value.isListening))
-            let verified = try await FlexTCPStack.run(on: wire.first, configuration: .testing(TestAddresses.client, schedule: schedule)) { client in
-                stacks.set([client, serverStack])
-                return try await withWatchdog { try await echoFourConnections(client, bytes: bytes, port: 7) }
+        let (verified, server) = try await StackStepper.run { stepper in
+            try await FlexTCPStack.run(on: wire.second, configuration: .testing(TestAddresses.server), steppedBy: stepper) { serverStack in
+                let server = HandOff(LowLevelEchoServer(context: try serverStack.makeContext(), port: 7, served: 4))
+                let finished = SharedFlag()
+                server.value.start()
+                // The server takes its turn after the stacks in every round, until it is done.
+                stepper.everyRound {
+                    guard !finished.isRaised else { return }
+                    _ = server.value.runRound()
+                    guard server.value.isDone else { return }
+                    server.value.finish()
+                    finished.raise()
+                }
+                try await waitUntil(server.value.isListening)
+                let verified = try await FlexTCPStack.run(on: wire.first, configuration: .testing(TestAddresses.client), steppedBy: stepper) { client in
+                    stacks.set([client, serverStack])
+                    return try await echoFourConnections(client, bytes: bytes, port: 7)
+                }
+                try await waitUntil(finished)
+                return (verified, server)
             }
-            return (verified, server)
         }
 
         #expect(verified == Array(repeating: bytes, count: 4))
@@ -66,39 +120,14 @@ struct AsyncTests {
         await #expect(throws: TCPError.stopped) { try await client.connect(to: TestAddresses.serverAddress, port: 7) }
     }
 
-    @Test("Async echo server against the async client: 1 MB over 4 connections", .timeLimit(.minutes(1)),
-          arguments: StackRuntime.Schedule.threaded)
-    func asyncServerAgainstAsyncClient(schedule: StackRuntime.Schedule) async throws {
-        let wire = try InMemoryWire(capacity: 4096)
-        let bytes = 1 << 18
-        let (verified, echoed, listener) = try await FlexTCPStack.run(on: wire.second, configuration: .testing(TestAddresses.server, schedule: schedule)) { server in
-            let listener = try await server.listen(on: 7)
-            async let echoed = withThrowingTaskGroup(of: Int.self) { group in
-                var accepted = 0
-                for try await connection in listener {
-                    group.addTask {
-                        var echoed = 0
-                        for try await chunk in connection.inbound {
-                            try await connection.write(chunk)
-                            echoed += chunk.count
-                        }
-                        try await connection.close()
-                        return echoed
-                    }
-                    accepted += 1
-                    if accepted == 4 { break }
-                }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
-            let verified = try await FlexTCPStack.run(on: wire.first, configuration: .testing(TestAddresses.client, schedule: schedule)) { client in
-                try await withWatchdog { try await echoFourConnections(client, bytes: bytes, port: 7) }
-            }
-            return (verified, try await echoed, listener)
-        }
+    @Test("Async echo server against the async client: 1 MB over 4 connections (stepped stacks, virtual time)", .timeLimit(.minutes(1)))
+    func asyncServerAgainstAsyncClientStepped() async throws {
+        try await StackStepper.run { try await asyncServerAgainstAsyncClient(.stepped($0)) }
+    }
 
-        #expect(verified == Array(repeating: bytes, count: 4))
-        #expect(echoed == Array(repeating: bytes, count: 4))
-        var connections = listener.makeAsyncIterator()
-        await #expect(throws: TCPError.stopped) { try await connections.next() }
+    @Test("Async echo server against the async client: 1 MB over 4 connections (stack and driver threads, real time)",
+          .timeLimit(.minutes(1)), arguments: StackRuntime.Schedule.threaded)
+    func asyncServerAgainstAsyncClientOnThreads(schedule: StackRuntime.Schedule) async throws {
+        try await asyncServerAgainstAsyncClient(.threads(schedule))
     }
 }

@@ -1,6 +1,7 @@
 import FlexPort
 import FlexTCP
 import FlexTCPCore
+import FlexTestSupport
 import Testing
 
 /// Two caller-driven runtimes on one in-memory wire, a low-level echo server and client on their
@@ -15,7 +16,7 @@ private struct SteppedEcho {
         let wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
         let clock = VirtualTimeSource(start: 1_000_000_000)
         let runtimes = try [("198.18.0.1/24", wire.a), ("198.18.0.2/24", wire.b)].map { interface, port in
-            try StackRuntime(port: port, configuration: RuntimePair.configuration(interface), contextCount: 1, clock: clock,
+            try StackRuntime(port: port, configuration: TestRuntimes.configuration(interface), contextCount: 1, clock: clock,
                              schedule: .callerDriven)
         }
         for runtime in runtimes { try runtime.start() }
@@ -26,18 +27,20 @@ private struct SteppedEcho {
         var connecting = false
         while !(client.isDone && server.isDone) && rounds < 200_000 {
             for runtime in runtimes { _ = runtime.step(now: clock.now()) }
-            _ = server.step()
+            _ = server.runRound()
             if !connecting && server.isListening.isRaised {
-                client.connect(ports: [7, 7])
+                client.start(ports: [7, 7])
                 connecting = true
             }
-            if connecting { _ = client.step() }
+            if connecting { _ = client.runRound() }
             clock.advance(by: 100_000)
             rounds += 1
         }
+        server.finish()
+        client.finish()
         for runtime in runtimes { runtime.stop() }
         (self.rounds, self.client, self.server) = (rounds, client, server)
-        statistics = runtimes.map(\.statistics)
+        statistics = runtimes.map { $0.statistics }
     }
 }
 

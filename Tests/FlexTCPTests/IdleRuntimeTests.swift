@@ -1,6 +1,7 @@
 import FlexPort
 import FlexTCP
 import FlexTCPCore
+import FlexTestSupport
 import FlexWire
 import Foundation
 import Testing
@@ -13,8 +14,8 @@ private struct IdleRuntime {
     init(schedule: StackRuntime.Schedule) throws {
         wire = try MemoryWire(capacity: 256, maximumFrameLength: 1514)
         // Slices of a minute: a runtime that slept in slices would make no progress within the tests' deadlines.
-        runtime = try StackRuntime(port: wire.a, configuration: RuntimePair.configuration("198.18.0.1/24"), contextCount: 1,
-                                   minimumIdleSlice: 60_000_000_000, maximumIdleSlice: 60_000_000_000, schedule: schedule)
+        runtime = try TestRuntimes.make(port: wire.a, interface: TestWire.interfaceA, contextCount: 1,
+                                        schedule: schedule, minimumIdleSlice: 60_000_000_000, maximumIdleSlice: 60_000_000_000)
         try runtime.start()
     }
 
@@ -27,7 +28,7 @@ private struct IdleRuntime {
     }
 }
 
-@Suite("Idle runtime", .serialized)
+@Suite("Idle runtime threads (real time)", .serialized)
 struct IdleRuntimeTests {
     @Test("An idle runtime sleeps on the port and the contexts together: it wakes for each frame and each request", arguments: StackRuntime.Schedule.threaded)
     func wakesForFramesAndEntries(schedule: StackRuntime.Schedule) throws {

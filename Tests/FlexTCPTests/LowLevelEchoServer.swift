@@ -4,9 +4,10 @@ import FlexTCPCore
 /// An echo server written against the low-level API (dissertation A.4): it keeps `acceptsAhead`
 /// accepts outstanding, copies every received byte from the receive ring into the transmit ring
 /// as space allows, and closes a connection once the peer finished and everything is echoed.
-/// It runs on its own thread until `served` connections have closed or moved away, or the
-/// deadline passes. With `moveAway` set it moves each connection to another context once it has
-/// echoed that many bytes in all; without a port it serves only connections moved to it.
+/// It runs until `served` connections have closed or moved away: on a thread of its own (`run`,
+/// until a deadline) or round by round in a stepped runtime's loop (`start`, `runRound`,
+/// `finish`). With `moveAway` set it moves each connection to another context once it has echoed
+/// that many bytes in all; without a port it serves only connections moved to it.
 final class LowLevelEchoServer {
     let context: Context
     let port: UInt16?
@@ -36,24 +37,25 @@ final class LowLevelEchoServer {
         self.init(context: try Context(attachment: attachment), port: port, served: served)
     }
 
+    /// Runs on this thread until `isDone` or the deadline passes, waiting on the context when idle.
     func run(until deadline: Deadline) {
         start()
         while !isDone && !deadline.hasPassed {
-            if step() == 0 { context.wait(timeout: .milliseconds(50)) }
+            if !runRound() { context.wait(timeout: .milliseconds(50)) }
         }
-        // Events the library decided itself are reported at the next poll.
-        context.poll { handle($0, listener: listener) }
-        if context.rejectedEntries > 0 { failures.append("rejected: \(context.rejectedEntries) entries") }
+        finish()
     }
 
     /// Opens the listener (if the server has a port).
-    func start() { listener = port.map { context.listen(on: $0, backlog: 16) } }
+    func start() {
+        listener = port.map { context.listen(on: $0, backlog: 16) }
+    }
 
-    /// Every connection to serve has closed or moved away.
+    /// True once `served` connections have closed or moved away.
     var isDone: Bool { closedConnections + moveOutcomes.count(where: { $0 == nil }) >= served }
 
-    /// One iteration on the caller's thread: events, echoes, the move if due. Returns events and bytes handled.
-    func step() -> Int {
+    /// One pass: polls the context, echoes what fits, starts the moves; true if an event came or a byte moved.
+    func runRound() -> Bool {
         let events = context.poll { handle($0, listener: listener) }
         let moved = open.reduce(0) { $0 + echo($1) }
         if let (target, foreign, afterBytes) = moveAway, echoedBytes >= afterBytes, let connection = open.first {
@@ -62,7 +64,13 @@ final class LowLevelEchoServer {
             context.move(connection, to: foreign)
             context.move(connection, to: target)
         }
-        return events + moved
+        return events > 0 || moved > 0
+    }
+
+    /// After the last round: events the library decided itself are reported at the next poll; rejected entries are failures.
+    func finish() {
+        context.poll { handle($0, listener: listener) }
+        if context.rejectedEntries > 0 { failures.append("rejected: \(context.rejectedEntries) entries") }
     }
 
     private func handle(_ event: ContextEvent, listener: Listener?) {

@@ -1,6 +1,7 @@
 import FlexPort
 import FlexTCP
 import FlexTCPCore
+import FlexTestSupport
 import Foundation
 import Testing
 
@@ -23,27 +24,38 @@ final class LowLevelEchoClient {
         sent = Array(repeating: 0, count: count)
     }
 
-    /// Connects connection `i` to `ports[i]` and runs until all are closed or the deadline passes.
+    /// Connects connection `i` to `ports[i]` and runs on this thread until all are closed or the
+    /// deadline passes, waiting on the context when idle.
     func run(ports: [UInt16], until deadline: Deadline) {
-        connect(ports: ports)
+        start(ports: ports)
         while !isDone && !deadline.hasPassed {
-            if step() == 0 { context.wait(timeout: .milliseconds(50)) }
+            if !runRound() { context.wait(timeout: .milliseconds(50)) }
         }
-        if context.rejectedEntries > 0 { failures.append("rejected: \(context.rejectedEntries) entries") }
+        finish()
     }
 
-    /// Opens connection `i` to `ports[i]`.
-    func connect(ports: [UInt16]) { connections = ports.map { context.connect(to: RuntimePair.serverAddress, port: $0) } }
+    /// Connects connection `i` to `ports[i]`.
+    func start(ports: [UInt16]) {
+        connections = ports.map { context.connect(to: RuntimePair.serverAddress, port: $0) }
+    }
 
-    /// Every connection has closed.
-    var isDone: Bool { closed == connections.count }
+    /// True once `start` asked for the connections.
+    var isStarted: Bool { !connections.isEmpty }
 
-    /// One iteration on the caller's thread: events, then sends. Returns events and bytes handled.
-    func step() -> Int {
+    /// True once every connection has closed.
+    var isDone: Bool { isStarted && closed >= connections.count }
+
+    /// One pass: polls the context and sends what fits; true if an event came or a byte moved.
+    func runRound() -> Bool {
         let events = context.poll(handle)
         var moved = 0
         for (index, connection) in connections.enumerated() where connection.isOpen { moved += send(index, connection) }
-        return events + moved
+        return events > 0 || moved > 0
+    }
+
+    /// After the last round: rejected entries are failures.
+    func finish() {
+        if context.rejectedEntries > 0 { failures.append("rejected: \(context.rejectedEntries) entries") }
     }
 
     private func handle(_ event: ContextEvent) {
@@ -85,12 +97,32 @@ final class HandOff<Value>: @unchecked Sendable {
 }
 
 /// One run of two low-level echo servers in two contexts of a server runtime and a client moving
-/// 1 MB over 4 connections (256 KiB each, two per server), finished or out of time.
+/// 1 MB over 4 connections (256 KiB each, two per server), finished or out of rounds or time.
 struct FourConnectionEcho {
-    let pair: RuntimePair
     let client: LowLevelEchoClient
     let servers: [HandOff<LowLevelEchoServer>]
+    /// Whether both runtimes' threads had ended when the run was over (stepped runtimes have none).
+    let runtimesStopped: Bool
+    static let ports: [UInt16] = [7, 8, 7, 8]
 
+    /// On runtimes stepped on this thread at virtual time, the servers and the client taking their turns after each round.
+    init() throws {
+        let pair = try SteppedRuntimePair(serverContexts: 2)
+        let servers = try (0..<2).map { HandOff(try LowLevelEchoServer(attachment: pair.server.attachment(for: $0), port: UInt16(7 + $0), served: 2)) }
+        let client = try LowLevelEchoClient(attachment: pair.client.attachment(for: 0), count: 4, bytes: 1 << 18)
+        for server in servers { server.value.start() }
+        pair.run(round: {
+            for server in servers { _ = server.value.runRound() }
+            if !client.isStarted && servers.allSatisfy({ $0.value.isListening.isRaised }) { client.start(ports: Self.ports) }
+            if client.isStarted { _ = client.runRound() }
+        }, until: { client.isDone && servers.allSatisfy { $0.value.isDone } })
+        for server in servers { server.value.finish() }
+        client.finish()
+        (self.client, self.servers) = (client, servers)
+        runtimesStopped = !pair.client.isRunning && !pair.server.isRunning
+    }
+
+    /// On runtimes with threads of their own (`schedule`), each server on a thread of its own and the client on this one.
     init(schedule: StackRuntime.Schedule) throws {
         let pair = try RuntimePair(serverContexts: 2, schedule: schedule)
         defer { pair.stop() }
@@ -99,23 +131,18 @@ struct FourConnectionEcho {
         let threads = try servers.map { server in try JoinableThread { server.value.run(until: deadline) } }
         _ = servers.allSatisfy { deadline.wait(for: $0.value.isListening) }
         let client = try LowLevelEchoClient(attachment: pair.client.attachment(for: 0), count: 4, bytes: 1 << 18)
-        client.run(ports: [7, 8, 7, 8], until: deadline)
+        client.run(ports: Self.ports, until: deadline)
         for thread in threads { thread.join() }
-        (self.pair, self.client, self.servers) = (pair, client, servers)
+        pair.stop()
+        (self.client, self.servers) = (client, servers)
+        runtimesStopped = !pair.client.isRunning && !pair.server.isRunning
     }
 
     /// Every connection's bytes came back once, in order, and every connection closed.
     var succeeded: Bool { client.verified == Array(repeating: 1 << 18, count: 4) && client.mismatches == 0 && client.closed == 4 }
-}
 
-@Suite("Low-level API on stack runtimes")
-struct LowLevelTests {
-    @Test("Two low-level echo servers in two contexts of one runtime; a client moves 1 MB over 4 connections",
-          arguments: StackRuntime.Schedule.threaded)
-    func echoOverFourConnections(schedule: StackRuntime.Schedule) throws {
-        let run = try FourConnectionEcho(schedule: schedule)
-        let (client, servers, pair) = (run.client, run.servers, run.pair)
-
+    /// The tests' expectations of a run.
+    func check() {
         #expect(servers.allSatisfy { $0.value.isListening.isRaised })
         #expect(client.failures.isEmpty && servers.allSatisfy { $0.value.failures.isEmpty }, "\(client.failures)")
         #expect(client.verified == Array(repeating: 1 << 18, count: 4))
@@ -124,6 +151,20 @@ struct LowLevelTests {
         #expect(servers.map(\.value.echoedBytes) == [1 << 19, 1 << 19], "each context echoed its own two connections")
         #expect(client.context.staleEntries == 0 && servers.allSatisfy { $0.value.context.staleEntries == 0 },
                 "no entry trails the completion that ends its connection")
-        #expect(!pair.client.isRunning && !pair.server.isRunning)
+        #expect(runtimesStopped)
+    }
+}
+
+@Suite("Low-level API on stack runtimes")
+struct LowLevelTests {
+    @Test("Two low-level echo servers in two contexts of one runtime; a client moves 1 MB over 4 connections (stepped runtimes, virtual time)")
+    func echoOverFourConnections() throws {
+        try FourConnectionEcho().check()
+    }
+
+    @Test("Two low-level echo servers in two contexts of one runtime; a client moves 1 MB over 4 connections (runtime threads, real time)",
+          arguments: StackRuntime.Schedule.threaded)
+    func echoOverFourConnectionsOnThreads(schedule: StackRuntime.Schedule) throws {
+        try FourConnectionEcho(schedule: schedule).check()
     }
 }

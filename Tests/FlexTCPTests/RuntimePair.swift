@@ -1,35 +1,26 @@
 import FlexPort
 import FlexTCP
 import FlexTCPCore
+import FlexTestSupport
 import FlexWire
 import Foundation
 import Synchronization
 
-/// Two stack runtimes on one in-memory wire, each on its own thread in real time: a client at
-/// 198.18.0.1 and a server at 198.18.0.2, with the given numbers of application contexts, both
-/// with the given schedule.
+/// Two stack runtimes on one in-memory wire, each on its own threads in real time (for the tests
+/// of the threaded schedules): a client at 198.18.0.1 and a server at 198.18.0.2, with the given
+/// numbers of application contexts, both with the given threaded schedule.
 final class RuntimePair {
-    static let serverAddress = IPv4Address(198, 18, 0, 2)
-    let wire: MemoryWire
+    static let serverAddress = TestWire.addressB
+    let link: TestWire
     let client: StackRuntime
     let server: StackRuntime
 
     init(clientContexts: Int = 1, serverContexts: Int = 1, schedule: StackRuntime.Schedule = .runToCompletion) throws {
-        wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
-        client = try StackRuntime(port: wire.a, configuration: Self.configuration("198.18.0.1/24"), contextCount: clientContexts,
-                                  schedule: schedule)
-        server = try StackRuntime(port: wire.b, configuration: Self.configuration("198.18.0.2/24"), contextCount: serverContexts,
-                                  schedule: schedule)
+        link = try TestWire()
+        client = try TestRuntimes.make(port: link.portA, interface: TestWire.interfaceA, contextCount: clientContexts, schedule: schedule)
+        server = try TestRuntimes.make(port: link.portB, interface: TestWire.interfaceB, contextCount: serverContexts, schedule: schedule)
         try client.start()
         try server.start()
-    }
-
-    static func configuration(_ interface: String) throws -> StackConfiguration {
-        var configuration = StackConfiguration(interface: try InterfaceAddress(interface))
-        configuration.flowCapacity = 32
-        configuration.slowPath.initialRetransmissionTimeout = 50_000_000
-        configuration.timeWaitDuration = 100_000_000
-        return configuration
     }
 
     func stop() {
@@ -45,7 +36,7 @@ final class SharedFlag: Sendable {
     var isRaised: Bool { raised.load(ordering: .sequentiallyConsistent) }
 }
 
-/// Real-time bounds for a test's loops.
+/// Real-time bounds for the loops of the threaded tests.
 struct Deadline {
     let end: UInt64
     private static let clock = MonotonicTimeSource()

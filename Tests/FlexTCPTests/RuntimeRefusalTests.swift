@@ -1,55 +1,58 @@
 import FlexPort
 import FlexTCP
 import FlexTCPCore
+import FlexTestSupport
 import FlexWire
 import Testing
 
-/// One started runtime (the wire's other end stays silent) with two contexts: context 0 used
-/// through `Context`, context 1 through a raw `ApplicationContextEndpoint`, as a hostile or buggy
-/// library would write its queues.
+/// One runtime at 198.18.0.1 on end A of a `TestWire` (end B stays silent), stepped on the test's
+/// thread at virtual time, with two contexts: context 0 used through `Context`, context 1 through
+/// a raw `ApplicationContextEndpoint`, as a hostile or buggy library would write its queues.
 private final class LoneRuntime {
-    let wire: MemoryWire
+    let link: TestWire
     let runtime: StackRuntime
 
-    init(schedule: StackRuntime.Schedule) throws {
-        wire = try MemoryWire(capacity: 64, maximumFrameLength: 1514)
-        runtime = try StackRuntime(port: wire.a, configuration: RuntimePair.configuration("198.18.0.1/24"), contextCount: 2,
-                                   schedule: schedule)
-        try runtime.start()
+    init() throws {
+        link = try TestWire(capacity: 64)
+        runtime = try TestRuntimes.make(port: link.portA, interface: TestWire.interfaceA, contextCount: 2)
     }
 
-    /// Polls `context` until `count` events arrived or the deadline passes.
-    func events(from context: Context, count: Int, deadline: Deadline) -> [ContextEvent] {
-        var events: [ContextEvent] = []
-        while events.count < count && !deadline.hasPassed {
-            if context.poll({ events.append($0) }) == 0 { context.wait(timeout: .milliseconds(10)) }
+    /// Steps the runtime, then `poll`, 100 µs of virtual time per round, until `done` or 10,000 rounds.
+    private func run(poll: () -> Void, until done: () -> Bool) {
+        link.run(step: 100_000, maximumRounds: 10_000, until: done) { now in
+            _ = runtime.step(now: now)
+            poll()
+            return true
         }
+    }
+
+    /// Polls `context` until `count` events arrived or the rounds run out.
+    func events(from context: Context, count: Int) -> [ContextEvent] {
+        var events: [ContextEvent] = []
+        run(poll: { context.poll { events.append($0) } }, until: { events.count >= count })
         return events
     }
 
     /// Polls the raw endpoint's event queue and receive queue until `count` entries arrived.
-    func entries(from endpoint: ApplicationContextEndpoint, count: Int, deadline: Deadline) -> (events: [SlowPathEvent], flow: [ReceiveQueueEntry]) {
+    func entries(from endpoint: ApplicationContextEndpoint, count: Int) -> (events: [SlowPathEvent], flow: [ReceiveQueueEntry]) {
         var events = [SlowPathEvent](repeating: .closed(opaque: 0, flow: 0, reason: .reset), count: 8)
         var flow = [ReceiveQueueEntry](repeating: .closed(opaque: 0, flow: 0, reason: .reset), count: 8)
         var taken: (events: [SlowPathEvent], flow: [ReceiveQueueEntry]) = ([], [])
-        while taken.events.count + taken.flow.count < count && !deadline.hasPassed {
+        run(poll: {
             let eventCount = events.withUnsafeMutableBufferPointer { endpoint.pollEvents(into: $0) }
             let flowCount = flow.withUnsafeMutableBufferPointer { endpoint.poll(into: $0) }
             taken.events += events.prefix(eventCount)
             taken.flow += flow.prefix(flowCount)
-            if eventCount + flowCount == 0 { _ = endpoint.wait(timeoutNanoseconds: 10_000_000) }
-        }
+        }, until: { taken.events.count + taken.flow.count >= count })
         return taken
     }
 }
 
 @Suite("Stack runtime refusals")
 struct RuntimeRefusalTests {
-    @Test("Listen, accept and connect requests the runtime cannot honour complete with a status", arguments: StackRuntime.Schedule.threaded)
-    func refusedRequests(schedule: StackRuntime.Schedule) throws {
-        let lone = try LoneRuntime(schedule: schedule)
-        defer { lone.runtime.stop() }
-        let deadline = Deadline(seconds: 20)
+    @Test("Listen, accept and connect requests the runtime cannot honour complete with a status (stepped runtime)")
+    func refusedRequests() throws {
+        let lone = try LoneRuntime()
         let context = try Context(attachment: lone.runtime.attachment(for: 0))
         let first = context.listen(on: 9)
         let duplicate = context.listen(on: 9)
@@ -58,7 +61,7 @@ struct RuntimeRefusalTests {
         let unreachable = context.connect(to: IPv4Address(198, 18, 5, 5), port: 9)
         // Each handle's outcome: nil for success, else the error.
         var outcomes: [ObjectIdentifier: TCPError?] = [:]
-        for event in lone.events(from: context, count: 4, deadline: deadline) {
+        for event in lone.events(from: context, count: 4) {
             switch event {
             case .listening(let listener): outcomes[ObjectIdentifier(listener)] = .some(nil)
             case .listenFailed(let listener, let error): outcomes[ObjectIdentifier(listener)] = error
@@ -73,10 +76,9 @@ struct RuntimeRefusalTests {
         #expect(outcomes[ObjectIdentifier(unreachable)] == .unreachable)
     }
 
-    @Test("Entries naming flows or listeners a context does not own are answered, never applied", arguments: StackRuntime.Schedule.threaded)
-    func hostileEntries(schedule: StackRuntime.Schedule) throws {
-        let lone = try LoneRuntime(schedule: schedule)
-        defer { lone.runtime.stop() }
+    @Test("Entries naming flows or listeners a context does not own are answered, never applied (stepped runtime)")
+    func hostileEntries() throws {
+        let lone = try LoneRuntime()
         let attachment = lone.runtime.attachment(for: 1)
         let endpoint = ApplicationContextEndpoint(queues: try attachment.region.queues(1), signals: attachment.region.signals(1))
         #expect(endpoint.submit(.accept(listener: 99, opaque: 7)))
@@ -86,7 +88,7 @@ struct RuntimeRefusalTests {
         #expect(endpoint.free(flow: 1_000_000, bytes: 1))
         endpoint.flush()
 
-        let taken = lone.entries(from: endpoint, count: 5, deadline: Deadline(seconds: 20))
+        let taken = lone.entries(from: endpoint, count: 5)
         #expect(taken.events.count == 3 && taken.flow.count == 2)
         #expect(taken.events.contains(.accepted(OpenedConnection(opaque: 7, flow: 0, status: .noSuchListener))))
         let refusedRequests = taken.events.compactMap { if case .rejected(let rejection) = $0 { rejection } else { nil } }

@@ -2,7 +2,8 @@
 import FlexTCPCore
 
 /// Runs `body` with a server stack (198.18.0.2) and a client stack (198.18.0.1) on the two ends of
-/// a fresh in-memory wire, both stopped when it returns; cancelled after 50 s.
+/// a fresh in-memory wire, both stepped by a `StackStepper` on virtual time and stopped when it
+/// returns; cancelled after the stepper's rounds.
 func withStackPair<Result: Sendable>(_ body: @escaping @Sendable (_ server: FlexTCPStack, _ client: FlexTCPStack) async throws -> Result)
     async throws -> Result {
     let wire = try InMemoryWire()
@@ -13,9 +14,11 @@ func withStackPair<Result: Sendable>(_ body: @escaping @Sendable (_ server: Flex
 func withStackPair<Result: Sendable>(on wire: InMemoryWire,
                                      _ body: @escaping @Sendable (_ server: FlexTCPStack, _ client: FlexTCPStack) async throws -> Result)
     async throws -> Result {
-    try await FlexTCPStack.run(on: wire.second, configuration: .testing(TestAddresses.server)) { server in
-        try await FlexTCPStack.run(on: wire.first, configuration: .testing(TestAddresses.client)) { client in
-            try await withWatchdog { try await body(server, client) }
+    try await StackStepper.run { stepper in
+        try await FlexTCPStack.run(on: wire.second, configuration: .testing(TestAddresses.server), steppedBy: stepper) { server in
+            try await FlexTCPStack.run(on: wire.first, configuration: .testing(TestAddresses.client), steppedBy: stepper) { client in
+                try await body(server, client)
+            }
         }
     }
 }

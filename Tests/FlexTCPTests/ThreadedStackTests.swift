@@ -1,6 +1,7 @@
 import FlexPort
 import FlexTCP
 import FlexTCPCore
+import FlexTestSupport
 import FlexTCPTools
 import FlexWire
 import Testing
@@ -15,7 +16,7 @@ private struct SeparateSlowPathEcho {
     let failures: [String]
 
     init(clientPort: any FlexPort.Port, serverPort: any FlexPort.Port, connections: Int, bytes: UInt64) throws {
-        let server = try StackRuntime(port: serverPort, configuration: RuntimePair.configuration("198.18.0.2/24"), contextCount: 1,
+        let server = try StackRuntime(port: serverPort, configuration: TestRuntimes.configuration("198.18.0.2/24"), contextCount: 1,
                                       schedule: .separateSlowPath)
         try server.start()
         defer { server.stop() }
@@ -24,7 +25,7 @@ private struct SeparateSlowPathEcho {
         let thread = try JoinableThread { echo.value.run(until: deadline) }
         defer { thread.join() }
         _ = deadline.wait(for: echo.value.isListening)
-        let client = try RuntimeLoop(port: clientPort, configuration: RuntimePair.configuration("198.18.0.1/24"), contextCount: 2)
+        let client = try RuntimeLoop(port: clientPort, configuration: TestRuntimes.configuration("198.18.0.1/24"), contextCount: 2)
         let sender = SendClient(context: try client.makeContext(0), to: IPv4Address(198, 18, 0, 2), port: 7, bytesPerConnection: bytes,
                                 connections: connections, seed: 11, verifiesEcho: true)
         let refusal = SendClient(context: try client.makeContext(1), to: IPv4Address(198, 18, 0, 2), port: 9, bytesPerConnection: 1,

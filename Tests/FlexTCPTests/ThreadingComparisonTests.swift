@@ -2,7 +2,7 @@ import FlexPort
 import FlexTCPCore
 import Testing
 
-@Suite("Single thread against separate slow path", .serialized)
+@Suite("Runtime threads: single thread against separate slow path (real time)", .serialized)
 struct ThreadingComparisonTests {
     @Test("1 MB over 4 echo connections in both threading modes, side by side: both verified; the time ratio is printed")
     func sideBySide() throws {

@@ -2,18 +2,19 @@ import FlexPort
 import FlexTCPCore
 import Synchronization
 
-/// Serves the async API (`TCPListener`, `TCPConnection`) of one `FlexTCPStack` from one `Context`
-/// on a thread of its own.
+/// Serves the async API (`TCPListener`, `TCPConnection`) of one `FlexTCPStack` from one `Context`,
+/// on a thread of its own or (`startsThread` false) round by round on its owner's thread (`step`).
 ///
-/// Contract: any task may `perform` operations; they reach the driver's thread through a locked
+/// Contract: any task may `perform` operations; they reach the driver's rounds through a locked
 /// inbox that wakes the context's `wait`. A waiting operation whose task is cancelled ends with
 /// `TCPError.cancelled`. `stop` ends every pending operation with `TCPError.stopped`, as it does
 /// every operation submitted afterwards, and joins the thread; the owner must call it (the
-/// thread keeps the driver alive until then).
+/// thread keeps the driver alive until then). Rounds never overlap.
 final class ContextDriver: Sendable {
     private let inbox = Mutex(Inbox())
-    // Only the driver's thread touches the core.
+    // Only a round touches the core, one round at a time (`turn`).
     nonisolated(unsafe) private let core: DriverCore
+    private let turn = Mutex(())
     private let wakeup: WakeupSignal
     private let nextOperation = Atomic<UInt64>(1)
     private let thread = Mutex<JoinableThread?>(nil)
@@ -26,13 +27,26 @@ final class ContextDriver: Sendable {
     /// Idle waits end after this long even without a wake-up (a safety net, not a poll interval).
     private static let idleWait = Duration.milliseconds(100)
 
-    init(context: Context) throws(TCPError) {
+    /// Whether a round did something, found nothing to do, or found the driver stopped.
+    private enum RoundOutcome {
+        case busy, idle, stopped
+    }
+
+    /// A driver of `context`; with `startsThread` false the owner drives it by calling `step`.
+    init(context: Context, startsThread: Bool = true) throws(TCPError) {
         core = DriverCore(context: context)
         wakeup = context.wakeup
         core.driver = self
+        guard startsThread else { return }
         do {
             let started = try JoinableThread { [self] in
-                while runOnce() {}
+                while true {
+                    switch round() {
+                    case .busy: continue
+                    case .idle: core.context.wait(timeout: Self.idleWait)
+                    case .stopped: return
+                    }
+                }
             }
             thread.withLock { $0 = started }
         } catch {
@@ -40,27 +54,36 @@ final class ContextDriver: Sendable {
         }
     }
 
-    /// Stops driving: pending operations fail with `stopped`; the thread ends and is joined.
+    /// Stops driving: pending operations fail with `stopped`; the thread (if any) ends and is joined.
     func stop() {
         inbox.withLock { $0.stopped = true }
         wakeup.signal()
-        thread.withLock { $0 }?.join()
+        if let started = thread.withLock({ $0 }) {
+            started.join()
+        } else {
+            _ = round()
+        }
     }
 
-    /// Carries out submitted operations, polls the context and moves bytes; sleeps when there was
-    /// nothing to do. Returns false once the driver is stopped.
-    private func runOnce() -> Bool {
-        let (commands, stopped) = inbox.withLock { inbox in
-            defer { inbox.commands.removeAll() }
-            return (inbox.commands, inbox.stopped)
+    /// One round of a driver without a thread, on the caller's: carries out submitted operations,
+    /// polls the context and moves bytes. True if anything was done.
+    func step() -> Bool { round() == .busy }
+
+    /// Carries out submitted operations, polls the context and moves bytes; once the driver is
+    /// stopped, fails what was submitted and what waits instead.
+    private func round() -> RoundOutcome {
+        turn.withLock { _ in
+            let (commands, stopped) = inbox.withLock { inbox in
+                defer { inbox.commands.removeAll() }
+                return (inbox.commands, inbox.stopped)
+            }
+            guard !stopped else {
+                for command in commands { command.fail(.stopped) }
+                core.failAll(with: .stopped)
+                return .stopped
+            }
+            return core.round(commands) || !commands.isEmpty ? .busy : .idle
         }
-        guard !stopped else {
-            for command in commands { command.fail(.stopped) }
-            core.failAll(with: .stopped)
-            return false
-        }
-        if !core.round(commands) && commands.isEmpty { core.context.wait(timeout: Self.idleWait) }
-        return true
     }
 
     /// Submits the command `make` builds and waits for its outcome; a cancelled task ends the wait

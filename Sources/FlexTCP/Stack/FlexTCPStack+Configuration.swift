@@ -20,8 +20,9 @@ extension FlexTCPStack {
         public var sendBufferSize = 64 * 1024
         /// Low-level contexts `makeContext()` may hand out, besides the async API's own.
         public var contextCount = 1
-        /// Which threads run the stack (tests run both threaded schedules; caller-driven has no thread
-        /// and is not offered here).
+        /// Which threads run the stack (tests run both threaded schedules). `.callerDriven` starts no
+        /// thread: the stack's owner drives the runtime and the async API round by round with
+        /// `FlexTCPStack.step(now:)`, on its own clock (tests on virtual time).
         package var schedule = StackRuntime.Schedule.runToCompletion
         /// Changes to the core's configuration (timers), applied last; for tests.
         package var adjustCore: (@Sendable (inout StackConfiguration) -> Void)?

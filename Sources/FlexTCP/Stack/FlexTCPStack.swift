@@ -19,7 +19,11 @@ public final class FlexTCPStack: Sendable {
     /// This stack's IPv4 address.
     public let address: IPv4Address
     let runtime: StackRuntime
+    /// No thread of its own: driven by `step` (`Configuration.schedule` is `.callerDriven`).
+    private let isCallerDriven: Bool
     private let state: Mutex<State>
+    /// Held by a `step` and by `stop`, so that no step overlaps the end of the scope.
+    private let steps = Mutex(())
     private let releasePort: @Sendable () -> Void
 
     private struct State {
@@ -41,11 +45,12 @@ public final class FlexTCPStack: Sendable {
             throw error
         }
         address = core.network.interface.address
+        isCallerDriven = configuration.schedule == .callerDriven
         state = Mutex(State())
         releasePort = release
     }
 
-    /// Builds and starts the runtime: the one place this library creates one.
+    /// Builds the runtime and starts its threads (none when caller-driven): the one place this library creates one.
     private static func makeRuntime(port: any Port, configuration: StackConfiguration, contextCount: Int,
                                     schedule: StackRuntime.Schedule) throws(StackSetupError) -> StackRuntime {
         let runtime: StackRuntime
@@ -110,6 +115,24 @@ public final class FlexTCPStack: Sendable {
         return try Self.context(runtime.attachment(for: index))
     }
 
+    /// One round of a caller-driven stack (`Configuration.schedule` `.callerDriven`) on the caller's thread at
+    /// `now`: the async API's operations and context, then the runtime. True if anything was done;
+    /// once the scope has ended it does nothing and returns false. Rounds never overlap.
+    package func step(now: UInt64) -> Bool {
+        precondition(isCallerDriven, "step drives only a caller-driven stack")
+        return steps.withLock { _ in
+            guard let driver = state.withLock({ $0.isRunning ? .some($0.driver) : nil }) else { return false }
+            let driven = driver?.step() ?? false
+            return runtime.step(now: now) || driven
+        }
+    }
+
+    /// The earliest time a caller-driven stack's `step` has timer or pacing work (`.max`: none
+    /// until a frame arrives or an operation is asked for).
+    package var nextDeadline: UInt64 {
+        steps.withLock { _ in runtime.nextDeadline }
+    }
+
     /// True until the scope ended and every thread of the stack was joined.
     var isRunning: Bool { state.withLock { $0.isRunning } || runtime.isRunning }
 
@@ -118,7 +141,7 @@ public final class FlexTCPStack: Sendable {
         try state.withLock { state throws(TCPError) in
             guard state.isRunning else { throw .stopped }
             if let driver = state.driver { return driver }
-            let driver = try ContextDriver(context: Self.context(runtime.attachment(for: 0)))
+            let driver = try ContextDriver(context: Self.context(runtime.attachment(for: 0)), startsThread: !isCallerDriven)
             state.driver = driver
             return driver
         }
@@ -134,9 +157,11 @@ public final class FlexTCPStack: Sendable {
 
     /// Ends the scope: the async driver stops (failing what waits with `stopped`), then the runtime.
     private func stop() {
-        let driver = state.withLock { state in
-            state.isRunning = false
-            return state.driver
+        let driver = steps.withLock { _ in
+            state.withLock { state in
+                state.isRunning = false
+                return state.driver
+            }
         }
         driver?.stop()
         runtime.stop()

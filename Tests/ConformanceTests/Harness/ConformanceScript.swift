@@ -1,9 +1,10 @@
 import FlexPort
+import FlexTestSupport
 import FlexWire
 import Testing
 @testable import FlexTCPCore
 
-/// One FlexTCP stack (fast path, slow path and network host on end a of an in-memory wire, on
+/// One FlexTCP stack (fast path, slow path and network host on end A of a `TestWire`, on its
 /// virtual time) and a scripted peer on end b: the peer sends hand-built segments and the script
 /// checks, segment by segment, what the stack answers and what its application sees.
 ///
@@ -12,17 +13,18 @@ import Testing
 /// way. ARP requests from the stack are answered by the peer at once, so scripts deal with TCP only.
 /// The application reads every delivered byte at once unless `applicationReads` is false.
 final class ConformanceScript {
-    static let ourAddress = IPv4Address(198, 18, 0, 1)
-    static let peerAddress = IPv4Address(198, 18, 0, 2)
-    static let millisecond: UInt64 = 1_000_000
+    static let ourAddress = TestWire.addressA
+    static let peerAddress = TestWire.addressB
+    static let millisecond = TestWire.millisecond
     static let second: UInt64 = 1_000_000_000
     /// Receive and transmit ring size by default: 16 KiB, so our window needs no scaling (shift 0).
     static let ringSize: UInt32 = 16 * 1024
     /// Our MSS on a 1514-byte wire.
     static let ourMaximumSegmentSize: UInt16 = 1460
 
-    let clock = VirtualTimeSource(start: 1_000_000_000)
-    let wire: MemoryWire
+    let link: TestWire
+    var clock: VirtualTimeSource { link.clock }
+    var wire: MemoryWire { link.wire }
     let network: NetworkHost
     let fastPath: FastPath
     let slowPath: SlowPath
@@ -62,7 +64,8 @@ final class ConformanceScript {
         configuration.sequenceNumberKey = SipHashKey(k0: 1, k1: 2)
         configuration.cookieKey = SipHashKey(k0: 3, k1: 4)
         adjust(&configuration)
-        wire = try MemoryWire(capacity: 1024, maximumFrameLength: 1514)
+        link = try TestWire(capacity: 1024)
+        let wire = link.wire
         network = try NetworkHost(port: wire.a, configuration: NetworkHostConfiguration(
             interface: try InterfaceAddress(address: Self.ourAddress, prefixLength: 24)))
         let regionSize = ringPairs * Int(configuration.receiveRingSize + configuration.transmitRingSize)

@@ -5,17 +5,17 @@ import FlexWire
 /// 1514 bytes (MTU 1500, so the stack's MSS is 1460) but hands up whatever the wrapped port
 /// receives, frames longer than 1514 bytes flagged `.superSegment`. Counts the super-segments
 /// that carried a FIN.
-final class SuperSegmentPort: Port {
-    let inner: any Port
-    let maximumFrameLength = 1514
-    private(set) var superSegmentsWithFIN = 0
+public final class SuperSegmentPort: Port {
+    public let inner: any Port
+    public let maximumFrameLength = 1514
+    public private(set) var superSegmentsWithFIN = 0
 
-    init(wrapping inner: any Port) { self.inner = inner }
+    public init(wrapping inner: any Port) { self.inner = inner }
 
-    var macAddress: MACAddress { inner.macAddress }
-    var statistics: PortStatistics { inner.statistics }
+    public var macAddress: MACAddress { inner.macAddress }
+    public var statistics: PortStatistics { inner.statistics }
 
-    func receive(into batch: FrameBatch) -> Int {
+    public func receive(into batch: FrameBatch) -> Int {
         let first = batch.count
         let received = inner.receive(into: batch)
         for index in first..<batch.count where batch[index].length > maximumFrameLength {
@@ -28,9 +28,9 @@ final class SuperSegmentPort: Port {
         return received
     }
 
-    func releaseReceived(_ batch: FrameBatch) { inner.releaseReceived(batch) }
-    func reserveTransmit(into batch: FrameBatch, count: Int) -> Int { inner.reserveTransmit(into: batch, count: count) }
-    func commitTransmit(_ batch: FrameBatch) -> Int { inner.commitTransmit(batch) }
-    func poll() { inner.poll() }
-    func waitForFrames(timeoutNanoseconds: Int64) -> Bool { inner.waitForFrames(timeoutNanoseconds: timeoutNanoseconds) }
+    public func releaseReceived(_ batch: FrameBatch) { inner.releaseReceived(batch) }
+    public func reserveTransmit(into batch: FrameBatch, count: Int) -> Int { inner.reserveTransmit(into: batch, count: count) }
+    public func commitTransmit(_ batch: FrameBatch) -> Int { inner.commitTransmit(batch) }
+    public func poll() { inner.poll() }
+    public func waitForFrames(timeoutNanoseconds: Int64) -> Bool { inner.waitForFrames(timeoutNanoseconds: timeoutNanoseconds) }
 }
