@@ -131,10 +131,11 @@ extension Context {
         guard opened.status == .success else { return connection }
         let region = attachment.payloadRegion
         let regionSize = UInt64(attachment.payloadRegionSize)
-        // The runtime may hand a flow to a new connection as soon as it completed the old one's
-        // close; the old one waits in `retiring` for its last receive entries (told apart by opaque).
-        if Int(opened.flow) < connections.count, let old = connections[Int(opened.flow)], old.finishReason != nil, retiring[opened.flow] == nil {
-            retiring[opened.flow] = old
+        // The runtime hands a flow index to a new connection only once it is done with the old
+        // one, whose last completion or receive entries may still follow: the old one waits in
+        // `retiring` for them (told apart by opaque).
+        if Int(opened.flow) < connections.count, let old = connections[Int(opened.flow)] {
+            retiring[old.opaque] = old
             connections[Int(opened.flow)] = nil
         }
         guard Int(opened.flow) < connections.count, connections[Int(opened.flow)] == nil, opened.receiveRingSize > 0,
@@ -161,7 +162,7 @@ extension Context {
     /// kept for a connection moving here (`hold`), or counted as stale.
     private func connection(flow: FlowIndex, opaque: UInt64, heldBy hold: (inout HeldArrival) -> Void) -> Connection? {
         guard Int(flow) < connections.count, let connection = connections[Int(flow)], connection.opaque == opaque else {
-            if let retired = retiring[flow], retired.opaque == opaque { return retired }
+            if let retired = retiring[opaque], retired.flow == flow { return retired }
             if !holdIfArriving(flow: flow, opaque: opaque, hold) { staleEntries &+= 1 }
             return nil
         }
@@ -184,7 +185,7 @@ extension Context {
         if connections[Int(connection.flow)] === connection {
             connections[Int(connection.flow)] = nil
         } else {
-            retiring[connection.flow] = nil
+            retiring[connection.opaque] = nil
         }
         body(.closed(connection, TCPError(reason)))
         return 1

@@ -22,9 +22,10 @@ public final class Context {
     var opening: [UInt64: Connection] = [:]
     /// Open connections by flow index.
     var connections: [Connection?]
-    /// Connections whose `closed` completion arrived but not yet their last receive entries, moved
-    /// out of `connections` because the runtime reopened their flow index (by flow index).
-    var retiring: [FlowIndex: Connection] = [:]
+    /// Connections the runtime is done with (their flow index reopened for another connection)
+    /// whose last completion or receive entries have not all arrived, moved out of `connections`
+    /// (by opaque, so that one flow index reused twice keeps both).
+    var retiring: [UInt64: Connection] = [:]
     /// Connections with send/free counts not yet in the transmit queue, in the order they got them.
     var updates: [Connection] = []
     /// Requests that did not fit in the request queue, oldest first; a close waits for its

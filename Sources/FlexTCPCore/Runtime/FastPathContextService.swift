@@ -11,7 +11,9 @@ import FlexPort
 /// wait in the rings (counted as `heldFlowEvents`). A release or a move waits until the old
 /// context's receive entries (and the flow's stream end) are published, then its confirmation is
 /// queued in `confirmations` for the slow path (directly on one thread, through the notice ring
-/// across threads).
+/// across threads). A fence waits behind every release and move commanded before it, so the
+/// confirmations (and the completions they release) keep command order: a flow index the slow path
+/// released and reused is announced to its new connection only after the old one's `closed`.
 ///
 /// Contract: used on the fast path's thread only. Bounded: one pending entry per command.
 /// Several fast-path threads would each own one service over the contexts they serve.
@@ -20,8 +22,12 @@ final class FastPathContextService {
     let endpoints: [FastPathContextEndpoint]
     private var delivering: [Bool]
     private var streamEnds: [StreamEnd] = []
-    private var releases: [(context: UInt16, flow: FlowIndex, ticket: UInt32)] = []
-    private var moves: [(move: PendingMove, ticket: UInt32)] = []
+    private var releases: [(context: UInt16, flow: FlowIndex, ticket: UInt32, sequence: UInt64)] = []
+    private var moves: [(move: PendingMove, ticket: UInt32, sequence: UInt64)] = []
+    /// Fences waiting for the releases and moves numbered below `after` (in command order).
+    private var fences: [(ticket: UInt32, after: UInt64)] = []
+    /// The number the next release or move gets.
+    private var nextSequence: UInt64 = 0
     /// Confirmations for the slow path, oldest first (the caller hands them on and removes them).
     var confirmations: [FastPathNotice] = []
     private(set) var heldFlowEvents: UInt64 = 0
@@ -54,10 +60,24 @@ final class FastPathContextService {
 
     func release(flow: FlowIndex, context: UInt16, ticket: UInt32) {
         if Int(flow) < delivering.count { delivering[Int(flow)] = false }
-        releases.append((context, flow, ticket))
+        releases.append((context, flow, ticket, takeSequence()))
     }
 
-    func move(_ move: PendingMove, ticket: UInt32) { moves.append((move, ticket)) }
+    func move(_ move: PendingMove, ticket: UInt32) { moves.append((move, ticket, takeSequence())) }
+
+    /// Confirms `ticket` once every release and move commanded before it is confirmed.
+    func fence(ticket: UInt32) {
+        if releases.isEmpty && moves.isEmpty {
+            confirmations.append(.confirmed(ticket: ticket, succeeded: true))
+        } else {
+            fences.append((ticket, nextSequence))
+        }
+    }
+
+    private func takeSequence() -> UInt64 {
+        defer { nextSequence &+= 1 }
+        return nextSequence
+    }
 
     // MARK: Rounds
 
@@ -101,6 +121,18 @@ final class FastPathContextService {
             confirmations.append(.confirmed(ticket: pending.ticket, succeeded: found))
             return true
         }
+        if !fences.isEmpty { confirmPassedFences() }
+    }
+
+    /// Confirms the fences whose earlier releases and moves are all confirmed, oldest first.
+    private func confirmPassedFences() {
+        let oldestPending = min(releases.first?.sequence ?? .max, moves.first?.sequence ?? .max)
+        var passed = 0
+        while passed < fences.count, fences[passed].after <= oldestPending {
+            confirmations.append(.confirmed(ticket: fences[passed].ticket, succeeded: true))
+            passed += 1
+        }
+        fences.removeFirst(passed)
     }
 
     /// Publishes every receive queue (what was posted since `settle`).
@@ -108,8 +140,8 @@ final class FastPathContextService {
         for endpoint in endpoints { endpoint.flush() }
     }
 
-    /// Stream ends, releases or moves wait (for receive-queue room).
-    var hasPending: Bool { !streamEnds.isEmpty || !releases.isEmpty || !moves.isEmpty }
+    /// Stream ends, releases, moves or fences wait (for receive-queue room).
+    var hasPending: Bool { !streamEnds.isEmpty || !releases.isEmpty || !moves.isEmpty || !fences.isEmpty }
 
     /// `context`'s receive entries are published and no stream end of `flow` waits.
     private func isFlushed(_ context: UInt16, flow: FlowIndex) -> Bool {

@@ -58,5 +58,5 @@ final class FastPathControl: ContextFlowControl {
         contexts.move(PendingMove(context: from, flow: flow, opaque: opaque, newContext: to), ticket: ticket)
     }
 
-    func fence(ticket: UInt32) { contexts.confirmations.append(.confirmed(ticket: ticket, succeeded: true)) }
+    func fence(ticket: UInt32) { contexts.fence(ticket: ticket) }
 }
