@@ -40,11 +40,17 @@ private final class FlowReuseScenario {
         }
     }
 
-    /// Runs `rounds` rounds: both runtimes, the server, and (if `polling`) the client's poll.
-    func run(rounds: Int, polling: Bool, until done: () -> Bool = { false }) {
+    /// Runs `rounds` rounds: both runtimes, the server, and (if `polling`) the client's poll, whose
+    /// events go to `onClientEvent` too.
+    func run(rounds: Int, polling: Bool, onClientEvent: (ContextEvent) -> Void = { _ in }, until done: () -> Bool = { false }) {
         pair.run(maximumRounds: rounds, after: { _ in
             serve()
-            if polling { client.poll { clientEvents.append($0) } }
+            if polling {
+                client.poll { event in
+                    clientEvents.append(event)
+                    onClientEvent(event)
+                }
+            }
             return true
         }, until: done)
     }
@@ -59,7 +65,7 @@ struct FlowReuseTests {
         let scenario = try FlowReuseScenario()
         scenario.run(rounds: 200, polling: true)
         let first = scenario.client.connect(to: RuntimePair.serverAddress, port: 7)
-        scenario.run(rounds: 2_000, polling: true) { first.isOpen }
+        scenario.run(rounds: 2_000, polling: true, until: { first.isOpen })
         try #require(first.isOpen)
         let firstFlow = first.flow
         // The client stops polling: the server's bytes fill its 4-entry receive queue, the server
@@ -69,11 +75,35 @@ struct FlowReuseTests {
         scenario.run(rounds: 300, polling: false)
         let second = scenario.client.connect(to: RuntimePair.serverAddress, port: 7)
         scenario.run(rounds: 300, polling: false)
-        scenario.run(rounds: 2_000, polling: true) { second.isOpen && !first.isOpen }
+        scenario.run(rounds: 2_000, polling: true, until: { second.isOpen && !first.isOpen })
         #expect(second.flow == firstFlow, "the runtime reused the closed connection's flow index")
         #expect(scenario.clientSaw { if case .closed(let connection, _) = $0 { connection === first } else { false } })
         #expect(scenario.clientSaw { if case .connected(let connection) = $0 { connection === second } else { false } },
                 "the new connection's completion reached the application")
         #expect(scenario.client.staleEntries == 0)
+    }
+
+    @Test("Bytes freed on a connection after the runtime's closed completion are not handed to the runtime (whose flow index is no longer the connection's)")
+    func freeAfterClosedCompletionIsIgnored() throws {
+        let scenario = try FlowReuseScenario()
+        scenario.run(rounds: 200, polling: true)
+        let first = scenario.client.connect(to: RuntimePair.serverAddress, port: 7)
+        scenario.run(rounds: 2_000, polling: true, until: { first.isOpen })
+        try #require(first.isOpen)
+        // Unpolled, the bytes, the end of stream and (after the client's close) the runtime's
+        // closed completion all wait; one poll then sees the completion before the end of stream.
+        scenario.run(rounds: 300, polling: false)
+        scenario.client.close(first)
+        scenario.run(rounds: 300, polling: false)
+        var freedAtEndOfStream: Int?
+        scenario.run(rounds: 300, polling: true, onClientEvent: { event in
+            if case .endOfStream(let connection) = event, connection === first {
+                freedAtEndOfStream = scenario.client.freeReceivedBytes(connection.unfreedByteCount, of: connection)
+            }
+        }, until: { !first.isOpen })
+        scenario.run(rounds: 100, polling: true)
+        #expect(!first.isOpen)
+        #expect(freedAtEndOfStream == 0, "the connection was finished when its end of stream was reported")
+        #expect(scenario.client.rejectedEntries == 0, "no transmit entry for a flow the context no longer holds")
     }
 }

@@ -45,9 +45,11 @@ extension Context {
         localEvents.append(.moveFailed(connection, error))
     }
 
-    /// True if the connection is open and this context serves it (operations on others are ignored).
+    /// True if the connection is open, the runtime has not completed it (`closed`: its flow index
+    /// may already be another connection's) and this context serves it (operations on others are ignored).
     func holds(_ connection: Connection) -> Bool {
-        connection.isOpen && Int(connection.flow) < connections.count && connections[Int(connection.flow)] === connection
+        connection.isOpen && connection.finishReason == nil && Int(connection.flow) < connections.count
+            && connections[Int(connection.flow)] === connection
     }
 
     /// The runtime's answer to a move this context asked for: success waits in `completedMoves`

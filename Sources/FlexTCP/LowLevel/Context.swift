@@ -203,8 +203,15 @@ public final class Context {
         }
     }
 
+    /// Submits the connection's counts; those of a connection this context no longer holds are
+    /// dropped (its flow index may be another connection's by now). False when the queue is full.
     private func submitUpdate(_ connection: Connection) -> Bool {
         guard connection.pendingSend > 0 || connection.pendingFree > 0 else { return true }
+        guard holds(connection) else {
+            connection.pendingSend = 0
+            connection.pendingFree = 0
+            return true
+        }
         guard endpoint.submit(TransmitRequest(flow: connection.flow, sendBytes: connection.pendingSend,
                                               freeBytes: connection.pendingFree)) else { return false }
         connection.pendingSend = 0
@@ -212,14 +219,21 @@ public final class Context {
         return true
     }
 
-    /// Submits waiting counts, then waiting requests in order (publishing the counts first).
+    /// Submits waiting counts, then waiting requests in order (publishing the counts first); the
+    /// requests of connections this context no longer holds are dropped.
     func submitWaiting() {
         // Emptying an array costs hundreds of instructions even when it is empty: only touch what holds something.
         if !updates.isEmpty { submitUpdates() }
         endpoint.flush()
         guard !requests.isEmpty else { return }
         while let (request, connection) = requests.first {
-            if let connection, connection.isQueuedForUpdate { break }
+            if let connection {
+                if connection.isQueuedForUpdate { break }
+                if !holds(connection) {
+                    requests.removeFirst()
+                    continue
+                }
+            }
             guard endpoint.submit(request) else { break }
             requests.removeFirst()
         }
