@@ -60,6 +60,10 @@ public final class FastPathContextEndpoint {
         }
     }
 
+    /// Asks the application for a signal once it frees receive-queue room (for what waits for it:
+    /// the backlog, or a stream end `postClosed` could not post); true if there is room already.
+    public func requestRoom() -> Bool { receive.requestRoom() }
+
     /// Events or a rejection report wait for room in the receive queue.
     public var hasBacklog: Bool { !backlog.isEmpty || rejections.pending != nil }
 

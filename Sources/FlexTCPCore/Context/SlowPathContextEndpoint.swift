@@ -45,6 +45,10 @@ public final class SlowPathContextEndpoint {
         events.publish()
     }
 
+    /// Asks the application for a signal once it frees event-queue room (for completions that
+    /// wait for it); true if there is room already.
+    public func requestRoom() -> Bool { events.requestRoom() }
+
     /// Requests rejected so far (including repeats folded into one report).
     public var rejectedEntries: UInt64 { rejections.total }
     public func rejectedEntries(for reason: RejectionReason) -> UInt64 { rejections.count(for: reason) }

@@ -143,6 +143,17 @@ final class FastPathContextService {
     /// Stream ends, releases, moves or fences wait (for receive-queue room).
     var hasPending: Bool { !streamEnds.isEmpty || !releases.isEmpty || !moves.isEmpty || !fences.isEmpty }
 
+    /// Asks every context whose receive entries or stream ends wait for receive-queue room for a
+    /// signal once it has room, so an idle runtime thread wakes when the application polls; true
+    /// if one has room already (`settle` can post now).
+    func requestRoomForWaitingEntries() -> Bool {
+        var roomFound = false
+        for endpoint in endpoints where endpoint.hasBacklog || streamEnds.contains(where: { $0.context == endpoint.context }) {
+            if endpoint.requestRoom() { roomFound = true }
+        }
+        return roomFound
+    }
+
     /// `context`'s receive entries are published and no stream end of `flow` waits.
     private func isFlushed(_ context: UInt16, flow: FlowIndex) -> Bool {
         guard Int(context) < endpoints.count else { return true }

@@ -68,12 +68,20 @@ final class OneThreadRound: RuntimeThreadRound {
         return busy
     }
 
-    /// The earliest time the stack has timer or pacing work.
-    var nextDeadline: UInt64 { min(slowPath.nextDeadline, fast.fastPath.nextTransmitTime ?? .max) }
+    /// The earliest time the stack has timer or pacing work; 0 (now) when entries or completions
+    /// wait for queue room that is there.
+    var nextDeadline: UInt64 { canPostWaiting ? 0 : min(slowPath.nextDeadline, fast.fastPath.nextTransmitTime ?? .max) }
 
     func nextDeadline(now: UInt64) -> UInt64 { nextDeadline }
 
-    var hasQueuedWork: Bool { fast.contexts.hasQueuedTransmits || contexts.hasQueuedRequests }
+    var hasQueuedWork: Bool { fast.contexts.hasQueuedTransmits || contexts.hasQueuedRequests || canPostWaiting }
+
+    /// True when something waits for queue room that is there now; where it is not, the
+    /// application is asked to signal this thread when it makes room (no lost wake-up).
+    private var canPostWaiting: Bool {
+        let receiveRoom = fast.contexts.requestRoomForWaitingEntries()
+        return contexts.requestRoomForWaitingCompletions() || receiveRoom
+    }
 
     func arm(_ armed: Bool) {
         fast.contexts.armTransmitQueues(armed)
@@ -118,7 +126,7 @@ final class FastPathThreadRound: RuntimeThreadRound {
         return min(fast.fastPath.nextTransmitTime ?? .max, waiting ? now &+ 1_000_000 : .max)
     }
 
-    var hasQueuedWork: Bool { fast.contexts.hasQueuedTransmits || link.hasQueuedCommands }
+    var hasQueuedWork: Bool { fast.contexts.hasQueuedTransmits || link.hasQueuedCommands || fast.contexts.requestRoomForWaitingEntries() }
 
     func arm(_ armed: Bool) {
         fast.contexts.armTransmitQueues(armed)
@@ -169,7 +177,7 @@ final class SlowPathThreadRound: RuntimeThreadRound {
 
     var hasQueuedWork: Bool {
         stages.contexts.hasQueuedRequests || rings.exceptions.hasPending || rings.notices.channel.hasPending
-            || stages.link.waitingCommands > 0
+            || stages.link.waitingCommands > 0 || stages.contexts.requestRoomForWaitingCompletions()
     }
 
     func arm(_ armed: Bool) {

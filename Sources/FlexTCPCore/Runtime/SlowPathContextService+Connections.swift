@@ -113,6 +113,17 @@ extension SlowPathContextService {
         }
     }
 
+    /// Asks every context whose completions wait in the outbox for a signal once its event queue
+    /// has room, so an idle runtime thread wakes when the application polls; true if one has room
+    /// already (`retryPending` can post now).
+    func requestRoomForWaitingCompletions() -> Bool {
+        var roomFound = false
+        for context in outboxes.indices where !outboxes[context].isEmpty && requestEndpoints[context].requestRoom() {
+            roomFound = true
+        }
+        return roomFound
+    }
+
     static func status(for reason: ConnectionAbortReason) -> SlowPathStatus {
         switch reason {
         case .resetByPeer: .connectionRefused
