@@ -9,7 +9,6 @@ let package = Package(
     products: [
         .library(name: "FlexWire", targets: ["FlexWire"]),
         .library(name: "FlexPort", targets: ["FlexPort"]),
-        .library(name: "FlexTCPCore", targets: ["FlexTCPCore"]),
         .library(name: "FlexTCP", targets: ["FlexTCP"]),
         .executable(name: "flextcp", targets: ["flextcp"]),
         .executable(name: "flexbench", targets: ["flexbench"]),

@@ -2,4 +2,4 @@
 ///
 /// Contract: a plain index in `0..<capacity` of the table that issued it; it names the same flow
 /// until the slow path removes that flow, after which it may be reused for another.
-public typealias FlowIndex = UInt32
+@usableFromInline package typealias FlowIndex = UInt32

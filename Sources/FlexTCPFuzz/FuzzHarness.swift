@@ -28,11 +28,11 @@ public final class FuzzHarness {
     public static let peerSegmentSize = 1448
     public static let millisecond: UInt64 = 1_000_000
 
-    public let stack: Stack
+    package let stack: Stack
     let wire: MemoryWire
     let arp: ARPResponder
     public private(set) var now: UInt64 = 1_000_000_000
-    public private(set) var flow: FlowIndex = 0
+    package private(set) var flow: FlowIndex = 0
     /// The stack's ISS, learnt from its SYN-ACK.
     public private(set) var stackInitialSequence: UInt32 = 0
 
@@ -79,7 +79,7 @@ public final class FuzzHarness {
     }
 
     /// The flow's fast-path state (nil once the connection is gone).
-    public var flowState: FlowState? { stack.fastPath.state(of: flow) }
+    package var flowState: FlowState? { stack.fastPath.state(of: flow) }
 
     /// A segment from the peer with every field valid for the connection as the peer knows it:
     /// ACK of everything received in order, current timestamps, the peer's bytes at `position`.

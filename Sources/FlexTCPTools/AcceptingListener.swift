@@ -33,7 +33,7 @@ final class AcceptingListener {
 }
 
 /// A service that listens on a port of its context (`EchoService`, `SinkService`), as the tools drive it.
-public protocol ListeningService: AnyObject {
+package protocol ListeningService: AnyObject {
     /// The listen's outcome (nil: not answered yet).
     var listenerStatus: SlowPathStatus? { get }
     /// Polls the context and serves; returns true if anything happened.

@@ -22,7 +22,7 @@ public final class EchoService {
 
     public var port: UInt16 { listener.port }
     /// The listen's outcome (nil: not answered yet).
-    public var listenerStatus: SlowPathStatus? { listener.status }
+    package var listenerStatus: SlowPathStatus? { listener.status }
     /// Connections currently being served.
     public var activeConnections: Int { open.count }
 

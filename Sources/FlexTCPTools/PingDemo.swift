@@ -39,14 +39,14 @@ public struct PingDemoOptions: Sendable {
 /// What happened in a `PingDemo` run.
 public struct PingDemoReport: Sendable {
     /// Host A's events, in order: resolutions, echo replies, timeouts.
-    public var events: [NetworkEvent]
+    package var events: [NetworkEvent]
     public var requestsSent: Int
-    public var statisticsA: NetworkHostStatistics
-    public var statisticsB: NetworkHostStatistics
+    package var statisticsA: NetworkHostStatistics
+    package var statisticsB: NetworkHostStatistics
     /// Frames written to the pcap file (nil without one).
     public var recordedFrames: UInt64?
 
-    public var replies: [EchoReply] {
+    package var replies: [EchoReply] {
         events.compactMap { if case let .echoReplyReceived(reply) = $0 { reply } else { nil } }
     }
     public var lost: Int { requestsSent - replies.count }
@@ -77,7 +77,7 @@ public enum PingDemo {
     public static let addressB = IPv4Address(198, 18, 0, 2)
     public static let prefixLength = 24
 
-    public static func run(_ options: PingDemoOptions, onEvent: (NetworkEvent) -> Void = { _ in }) throws -> PingDemoReport {
+    package static func run(_ options: PingDemoOptions, onEvent: (NetworkEvent) -> Void = { _ in }) throws -> PingDemoReport {
         try validate(options)
         let virtualClock = options.clock == .virtual ? VirtualTimeSource() : nil
         let clock: any TimeSource = virtualClock ?? MonotonicTimeSource()

@@ -11,10 +11,10 @@ import FlexTCPCore
 /// their counts over), and when neither did anything sleeps on the port until a frame arrives, the
 /// runtime's next deadline or `maximumWait` ns — whichever comes first.
 public final class RuntimeLoop {
-    public let runtime: StackRuntime
+    package let runtime: StackRuntime
     public var port: any Port { runtime.port }
 
-    public init(port: any Port, configuration: StackConfiguration, contextCount: Int = 1) throws(StackRuntime.SetupError) {
+    package init(port: any Port, configuration: StackConfiguration, contextCount: Int = 1) throws(StackRuntime.SetupError) {
         runtime = try StackRuntime(port: port, configuration: configuration, contextCount: contextCount, schedule: .callerDriven)
     }
 
@@ -25,7 +25,7 @@ public final class RuntimeLoop {
     package var configuration: StackConfiguration { runtime.configuration }
 
     /// A new context on queue set `index` of the runtime.
-    public func makeContext(_ index: Int = 0) throws(ContextQueueError) -> Context {
+    package func makeContext(_ index: Int = 0) throws(ContextQueueError) -> Context {
         try Context(attachment: runtime.attachment(for: index))
     }
 

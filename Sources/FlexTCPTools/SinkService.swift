@@ -27,7 +27,7 @@ public final class SinkService {
 
     public var port: UInt16 { listener.port }
     /// The listen's outcome (nil: not answered yet).
-    public var listenerStatus: SlowPathStatus? { listener.status }
+    package var listenerStatus: SlowPathStatus? { listener.status }
 
     /// Polls the context, hashes what arrived, closes and reports finished streams; returns true if
     /// anything happened.

@@ -6,7 +6,7 @@ import FlexWire
 public enum TestRuntimes {
     /// The runtime tests' stack at `interface`: 32 connections, a 50 ms first retransmission
     /// timeout and a 100 ms TIME_WAIT.
-    public static func configuration(_ interface: String) throws -> StackConfiguration {
+    package static func configuration(_ interface: String) throws -> StackConfiguration {
         var configuration = StackConfiguration(interface: try InterfaceAddress(interface))
         configuration.flowCapacity = 32
         configuration.slowPath.initialRetransmissionTimeout = 50_000_000
@@ -16,7 +16,7 @@ public enum TestRuntimes {
 
     /// A runtime at `interface` on `port` with `contextCount` contexts; not started (caller-driven:
     /// step it; a threaded schedule: `start()` it).
-    public static func make(port: any Port, interface: String, contextCount: Int, schedule: StackRuntime.Schedule = .callerDriven,
+    package static func make(port: any Port, interface: String, contextCount: Int, schedule: StackRuntime.Schedule = .callerDriven,
                             minimumIdleSlice: UInt64 = 20_000, maximumIdleSlice: UInt64 = 1_000_000) throws -> StackRuntime {
         try StackRuntime(port: port, configuration: configuration(interface), contextCount: contextCount,
                          minimumIdleSlice: minimumIdleSlice, maximumIdleSlice: maximumIdleSlice, schedule: schedule)
@@ -25,24 +25,24 @@ public enum TestRuntimes {
 
 /// Two runtimes on one `TestWire`, stepped round by round on the test's thread at virtual time
 /// (no thread of their own): the client (A, 198.18.0.1) and the server (B, 198.18.0.2).
-public typealias SteppedRuntimePair = WirePair<StackRuntime>
+package typealias SteppedRuntimePair = WirePair<StackRuntime>
 
 extension WirePair where End == StackRuntime {
     /// A client runtime with `clientContexts` contexts and a server runtime with `serverContexts`.
-    public convenience init(clientContexts: Int = 1, serverContexts: Int = 1) throws {
+    package convenience init(clientContexts: Int = 1, serverContexts: Int = 1) throws {
         try self.init(link: TestWire()) { port, side in
             try TestRuntimes.make(port: port, interface: side.interface, contextCount: side == .a ? clientContexts : serverContexts)
         }
     }
 
     /// End A's runtime (198.18.0.1) and end B's (198.18.0.2).
-    public var client: StackRuntime { a }
-    public var server: StackRuntime { b }
+    package var client: StackRuntime { a }
+    package var server: StackRuntime { b }
 
     /// Steps both runtimes, then `round` (the contexts' turn), 100 µs of virtual time per round,
     /// until `done` or `maximumRounds` (200 s of virtual time by default); returns whether `done` held.
     @discardableResult
-    public func run(maximumRounds: Int = 2_000_000, round: () -> Void, until done: () -> Bool) -> Bool {
+    package func run(maximumRounds: Int = 2_000_000, round: () -> Void, until done: () -> Bool) -> Bool {
         run(maximumRounds: maximumRounds, after: { _ in round(); return true }, until: done)
     }
 }

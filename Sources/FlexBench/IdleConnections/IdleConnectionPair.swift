@@ -21,17 +21,17 @@ public final class IdleConnectionPair {
     static let handshakeBatch = 512
 
     public let clock = VirtualTimeSource(start: 1_000_000_000)
-    public let client: Stack
-    public let server: Stack
+    package let client: Stack
+    package let server: Stack
     /// The client's flow of each connection, in the order they were opened.
-    public private(set) var clientFlows: [FlowIndex] = []
+    package private(set) var clientFlows: [FlowIndex] = []
     /// Listening ports of the server, from `firstServerPort` on.
     let serverPorts: Int
     /// Time per poll round while handshaking and in `run(for:)`.
     public static let pollStep: UInt64 = 10_000
 
     /// Opens `count` connections; `adjust` changes both stacks' configuration (timers, congestion control).
-    public init(connections count: Int, adjust: (inout StackConfiguration) -> Void = { _ in }) throws {
+    package init(connections count: Int, adjust: (inout StackConfiguration) -> Void = { _ in }) throws {
         let wire = try MemoryWire(capacity: 4 * Self.handshakeBatch, maximumFrameLength: 1514)
         client = try Stack(port: wire.a, configuration: Self.configuration(address: Self.clientAddress, count: count, adjust: adjust))
         server = try Stack(port: wire.b, configuration: Self.configuration(address: Self.serverAddress, count: count, adjust: adjust))

@@ -1,5 +1,5 @@
 /// Why a congestion control configuration was refused.
-public enum CongestionControlConfigurationError: Error, Hashable, Sendable {
+package enum CongestionControlConfigurationError: Error, Hashable, Sendable {
     /// The minimum rate must be positive and no larger than the maximum, which must not exceed
     /// `RateBounds.largestBytesPerSecond`.
     case invalidRateBounds

@@ -5,7 +5,7 @@
 /// `update(with:)` and programs the returned rate into the queue manager. Rates are in bytes per
 /// second. Updates are deterministic: the same feedback sequence gives the same rates.
 /// `rateBytesPerSecond` is the rate to enforce now, the initial rate before the first update.
-public protocol CongestionController: Sendable {
+package protocol CongestionController: Sendable {
     /// The rate the flow may send at, in bytes per second.
     var rateBytesPerSecond: UInt64 { get }
 

@@ -5,16 +5,16 @@
 /// Contract: the counters are per-interval deltas. An RTT estimate of 0 means "none yet". Any
 /// values are tolerated: an empty interval measures no rate, and more ECN-marked than ACKed bytes
 /// counts as a marked fraction of 1.
-public struct CongestionFeedback: Hashable, Sendable {
-    public var ackedBytes: UInt64
-    public var ecnMarkedBytes: UInt64
-    public var fastRetransmits: UInt32
-    public var retransmissionTimeouts: UInt32
-    public var rttEstimateNanoseconds: UInt64
+package struct CongestionFeedback: Hashable, Sendable {
+    package var ackedBytes: UInt64
+    package var ecnMarkedBytes: UInt64
+    package var fastRetransmits: UInt32
+    package var retransmissionTimeouts: UInt32
+    package var rttEstimateNanoseconds: UInt64
     /// The time since the previous update of this flow.
-    public var intervalNanoseconds: UInt64
+    package var intervalNanoseconds: UInt64
 
-    public init(
+    package init(
         ackedBytes: UInt64 = 0, ecnMarkedBytes: UInt64 = 0, fastRetransmits: UInt32 = 0,
         retransmissionTimeouts: UInt32 = 0, rttEstimateNanoseconds: UInt64 = 0, intervalNanoseconds: UInt64
     ) {
@@ -27,19 +27,19 @@ public struct CongestionFeedback: Hashable, Sendable {
     }
 
     /// True when a segment was lost: a fast retransmit or a retransmission timeout.
-    public var indicatesLoss: Bool { fastRetransmits > 0 || retransmissionTimeouts > 0 }
+    package var indicatesLoss: Bool { fastRetransmits > 0 || retransmissionTimeouts > 0 }
 
     /// True on loss or on any ECN echo.
-    public var indicatesCongestion: Bool { indicatesLoss || ecnMarkedBytes > 0 }
+    package var indicatesCongestion: Bool { indicatesLoss || ecnMarkedBytes > 0 }
 
     /// The rate at which data was ACKed, or nil when the interval ACKed nothing (or had no length).
-    public var ackRateBytesPerSecond: Double? {
+    package var ackRateBytesPerSecond: Double? {
         guard ackedBytes > 0, intervalNanoseconds > 0 else { return nil }
         return Double(ackedBytes) * 1e9 / Double(intervalNanoseconds)
     }
 
     /// The fraction of ACKed bytes that carried an ECN echo (DCTCP's F); nil when nothing was ACKed.
-    public var ecnMarkedFraction: Double? {
+    package var ecnMarkedFraction: Double? {
         guard ackedBytes > 0 else { return nil }
         return min(1, Double(ecnMarkedBytes) / Double(ackedBytes))
     }

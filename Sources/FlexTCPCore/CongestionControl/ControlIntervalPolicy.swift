@@ -3,12 +3,12 @@
 ///
 /// Contract: `roundTripTimes ≥ 1` and `minimumNanoseconds > 0` (the initializer refuses anything
 /// else); `interval(forRoundTripTime:)` never overflows (it saturates).
-public struct ControlIntervalPolicy: Hashable, Sendable {
-    public let roundTripTimes: UInt64
-    public let minimumNanoseconds: UInt64
+package struct ControlIntervalPolicy: Hashable, Sendable {
+    package let roundTripTimes: UInt64
+    package let minimumNanoseconds: UInt64
 
     /// FlexTCP's default is two RTTs; 50 µs keeps a flow's loop from running absurdly often.
-    public init(
+    package init(
         roundTripTimes: UInt64 = 2, minimumNanoseconds: UInt64 = 50_000
     ) throws(CongestionControlConfigurationError) {
         guard roundTripTimes >= 1, minimumNanoseconds > 0 else { throw .invalidControlInterval }
@@ -17,7 +17,7 @@ public struct ControlIntervalPolicy: Hashable, Sendable {
     }
 
     /// The control interval for an RTT estimate (0 when there is none).
-    public func interval(forRoundTripTime rttNanoseconds: UInt64) -> UInt64 {
+    package func interval(forRoundTripTime rttNanoseconds: UInt64) -> UInt64 {
         let (product, overflow) = rttNanoseconds.multipliedReportingOverflow(by: roundTripTimes)
         return overflow ? .max : max(product, minimumNanoseconds)
     }

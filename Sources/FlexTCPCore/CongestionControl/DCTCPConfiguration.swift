@@ -4,24 +4,24 @@
 /// configuration is usable. Defaults follow FlexTCP (10 Mbit/s initial rate, additive step and
 /// minimum rate; ECN weight g = 1/16; a 1.2× headroom over the measured ACK rate; a control
 /// interval of 2 RTTs), except the initial ECN fraction (see `initialECNFraction`).
-public struct DCTCPConfiguration: Hashable, Sendable {
-    public let rateBounds: RateBounds
-    public let initialRateBytesPerSecond: Double
+package struct DCTCPConfiguration: Hashable, Sendable {
+    package let rateBounds: RateBounds
+    package let initialRateBytesPerSecond: Double
     /// Added to the rate per congestion-free interval outside slow start.
-    public let additiveIncreaseBytesPerSecond: Double
+    package let additiveIncreaseBytesPerSecond: Double
     /// DCTCP's g: the weight of one interval's marked fraction in the ECN fraction (alpha).
-    public let ecnWeight: Double
+    package let ecnWeight: Double
     /// Alpha before any feedback. 1 (as Linux's DCTCP starts) makes the first ECN reaction after
     /// slow start strong; FlexTCP's pseudocode starts at 0, which barely reacts to the overshoot.
-    public let initialECNFraction: Double
+    package let initialECNFraction: Double
     /// The rate is kept at most this factor above the measured ACK rate.
-    public let ackRateHeadroom: Double
-    public let controlInterval: ControlIntervalPolicy
+    package let ackRateHeadroom: Double
+    package let controlInterval: ControlIntervalPolicy
 
     /// - Parameters:
     ///   - maximumRateBytesPerSecond: the cap, normally the line rate of the port.
     ///   - controlInterval: nil for the default `ControlIntervalPolicy()`.
-    public init(
+    package init(
         maximumRateBytesPerSecond: Double,
         minimumRateBytesPerSecond: Double = RateUnit.bytesPerSecond(megabitsPerSecond: 10),
         initialRateBytesPerSecond: Double = RateUnit.bytesPerSecond(megabitsPerSecond: 10),

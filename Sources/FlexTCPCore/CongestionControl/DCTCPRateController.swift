@@ -18,32 +18,32 @@
 /// timeouts in such an interval still halve the rate.
 ///
 /// Contract: `rateBytesPerSecond` stays within the configured bounds; updates are deterministic.
-public struct DCTCPRateController: CongestionController {
+package struct DCTCPRateController: CongestionController {
     /// Weight of one interval's ACK rate in `smoothedAckRateBytesPerSecond` (A.2 uses 1/8).
-    public static let ackRateWeight = 1.0 / 8
+    package static let ackRateWeight = 1.0 / 8
 
-    public let configuration: DCTCPConfiguration
-    public private(set) var isInSlowStart = true
+    package let configuration: DCTCPConfiguration
+    package private(set) var isInSlowStart = true
     /// DCTCP's alpha: the EWMA of the fraction of ACKed bytes that carried ECN echoes.
-    public private(set) var ecnFraction: Double
+    package private(set) var ecnFraction: Double
     /// The EWMA of the ACK rate over intervals that ACKed data; 0 before the first.
-    public private(set) var smoothedAckRateBytesPerSecond: Double = 0
+    package private(set) var smoothedAckRateBytesPerSecond: Double = 0
     private var rate: Double
     private var rttEstimateNanoseconds: UInt64 = 0
 
-    public init(configuration: DCTCPConfiguration) {
+    package init(configuration: DCTCPConfiguration) {
         self.configuration = configuration
         ecnFraction = configuration.initialECNFraction
         rate = configuration.initialRateBytesPerSecond
     }
 
-    public var rateBytesPerSecond: UInt64 { UInt64(rate.rounded()) }
+    package var rateBytesPerSecond: UInt64 { UInt64(rate.rounded()) }
 
-    public var controlIntervalNanoseconds: UInt64 {
+    package var controlIntervalNanoseconds: UInt64 {
         configuration.controlInterval.interval(forRoundTripTime: rttEstimateNanoseconds)
     }
 
-    public mutating func update(with feedback: CongestionFeedback) -> UInt64 {
+    package mutating func update(with feedback: CongestionFeedback) -> UInt64 {
         if feedback.rttEstimateNanoseconds > 0 { rttEstimateNanoseconds = feedback.rttEstimateNanoseconds }
         let ackRate = feedback.ackRateBytesPerSecond
         if let ackRate { limitToAckRate(ackRate) }

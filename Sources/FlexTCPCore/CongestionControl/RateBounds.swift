@@ -2,14 +2,14 @@
 ///
 /// Contract: `0 < minimum ≤ maximum ≤ largestBytesPerSecond` (the initializer refuses anything
 /// else, NaN included); `clamp` maps every finite value into that range.
-public struct RateBounds: Hashable, Sendable {
+package struct RateBounds: Hashable, Sendable {
     /// 8 Pbit/s: far above any link, and small enough to convert to `UInt64` exactly enough.
-    public static let largestBytesPerSecond: Double = 1e15
+    package static let largestBytesPerSecond: Double = 1e15
 
-    public let minimumBytesPerSecond: Double
-    public let maximumBytesPerSecond: Double
+    package let minimumBytesPerSecond: Double
+    package let maximumBytesPerSecond: Double
 
-    public init(
+    package init(
         minimumBytesPerSecond: Double, maximumBytesPerSecond: Double
     ) throws(CongestionControlConfigurationError) {
         guard minimumBytesPerSecond > 0, minimumBytesPerSecond <= maximumBytesPerSecond,
@@ -19,19 +19,19 @@ public struct RateBounds: Hashable, Sendable {
         self.maximumBytesPerSecond = maximumBytesPerSecond
     }
 
-    public func contains(_ bytesPerSecond: Double) -> Bool {
+    package func contains(_ bytesPerSecond: Double) -> Bool {
         bytesPerSecond >= minimumBytesPerSecond && bytesPerSecond <= maximumBytesPerSecond
     }
 
-    public func clamp(_ bytesPerSecond: Double) -> Double {
+    package func clamp(_ bytesPerSecond: Double) -> Double {
         min(max(bytesPerSecond, minimumBytesPerSecond), maximumBytesPerSecond)
     }
 }
 
 /// Conversions into the bytes-per-second unit congestion control uses.
-public enum RateUnit {
+package enum RateUnit {
     /// `megabitsPerSecond` (10^6 bit/s) in bytes per second.
-    public static func bytesPerSecond(megabitsPerSecond: Double) -> Double {
+    package static func bytesPerSecond(megabitsPerSecond: Double) -> Double {
         megabitsPerSecond * 125_000
     }
 }

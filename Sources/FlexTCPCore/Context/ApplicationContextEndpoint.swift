@@ -18,16 +18,16 @@ import FlexPort
 /// each `received` event's acknowledged bytes make that much room again (this is A.4's
 /// sendbuf_avail). Received bytes are read at the event's ring position and handed back with
 /// `free(flow:bytes:)`, which reopens the window. The rings are where `OpenedConnection` says.
-public final class ApplicationContextEndpoint {
-    public let context: UInt16
+package final class ApplicationContextEndpoint {
+    package let context: UInt16
     private let receive: ContextEntryConsumer
     private let transmit: ContextEntryProducer
     private let requests: ContextEntryProducer
     private let events: ContextEntryConsumer
     private let signal: WakeupSignal
-    public private(set) var malformedEntries: UInt64 = 0
+    package private(set) var malformedEntries: UInt64 = 0
 
-    public init(queues: ContextQueues, signals: ContextQueueSignals, batchSize: Int = 32) {
+    package init(queues: ContextQueues, signals: ContextQueueSignals, batchSize: Int = 32) {
         context = queues.context
         signal = signals.application
         receive = ContextEntryConsumer(ring: queues.receive, signal: signals.application,
@@ -41,7 +41,7 @@ public final class ApplicationContextEndpoint {
     }
 
     /// Publishes queued send/free entries, then moves up to `entries.count` flow events into `entries`.
-    public func poll(into entries: UnsafeMutableBufferPointer<ReceiveQueueEntry>) -> Int {
+    package func poll(into entries: UnsafeMutableBufferPointer<ReceiveQueueEntry>) -> Int {
         transmit.publish()
         let stored = receive.take(into: entries) { _, _ in malformedEntries &+= 1 }
         malformedEntries &+= receive.takeSkippedSlots()
@@ -49,7 +49,7 @@ public final class ApplicationContextEndpoint {
     }
 
     /// Moves up to `entries.count` slow-path events into `entries`.
-    public func pollEvents(into entries: UnsafeMutableBufferPointer<SlowPathEvent>) -> Int {
+    package func pollEvents(into entries: UnsafeMutableBufferPointer<SlowPathEvent>) -> Int {
         let stored = events.take(into: entries) { _, _ in malformedEntries &+= 1 }
         malformedEntries &+= events.takeSkippedSlots()
         return stored
@@ -57,7 +57,7 @@ public final class ApplicationContextEndpoint {
 
     /// Queues a send/free entry for the fast path.
     @discardableResult
-    public func submit(_ request: TransmitRequest) -> Bool {
+    package func submit(_ request: TransmitRequest) -> Bool {
         guard let entry = transmit.nextEntry() else { return false }
         request.encode(to: entry)
         return true
@@ -65,15 +65,15 @@ public final class ApplicationContextEndpoint {
 
     /// txSend: `bytes` more bytes were written into the flow's transmit ring.
     @discardableResult
-    public func send(flow: FlowIndex, bytes: UInt32) -> Bool { submit(TransmitRequest(flow: flow, sendBytes: bytes)) }
+    package func send(flow: FlowIndex, bytes: UInt32) -> Bool { submit(TransmitRequest(flow: flow, sendBytes: bytes)) }
 
     /// rxFree: the application is done with `bytes` more received bytes of the flow.
     @discardableResult
-    public func free(flow: FlowIndex, bytes: UInt32) -> Bool { submit(TransmitRequest(flow: flow, freeBytes: bytes)) }
+    package func free(flow: FlowIndex, bytes: UInt32) -> Bool { submit(TransmitRequest(flow: flow, freeBytes: bytes)) }
 
     /// Sends a request to the slow path (published at once).
     @discardableResult
-    public func submit(_ request: SlowPathRequest) -> Bool {
+    package func submit(_ request: SlowPathRequest) -> Bool {
         guard let entry = requests.nextEntry() else { return false }
         request.encode(to: entry)
         requests.publish()
@@ -81,12 +81,12 @@ public final class ApplicationContextEndpoint {
     }
 
     /// Publishes queued send/free entries.
-    public func flush() { transmit.publish() }
+    package func flush() { transmit.publish() }
 
     /// Flushes, then sleeps until a flow or slow-path event is available, a queue that was full
     /// has room, or `timeoutNanoseconds` pass. Returns false on timeout; true means "poll now"
     /// (rarely, a signal left over from an earlier round wakes it with nothing new).
-    public func wait(timeoutNanoseconds: Int64) -> Bool {
+    package func wait(timeoutNanoseconds: Int64) -> Bool {
         flush()
         if isReady { return true }
         guard timeoutNanoseconds > 0 else { return false }

@@ -1,6 +1,6 @@
 /// Why a queue entry could not be decoded. Decoding never traps: whatever bytes another party
 /// wrote, the result is a value or one of these.
-public enum ContextEntryError: Error, Equatable, Sendable {
+@usableFromInline package enum ContextEntryError: Error, Equatable, Sendable {
     /// The slot's length is not the queue's entry size.
     case wrongLength(Int)
     /// Byte 0 is not a type this queue carries.
@@ -12,7 +12,7 @@ public enum ContextEntryError: Error, Equatable, Sendable {
 }
 
 /// Why a consumer rejected an entry (the reason field of a rejected entry; ABI values).
-public enum RejectionReason: UInt16, CaseIterable, Sendable {
+package enum RejectionReason: UInt16, CaseIterable, Sendable {
     case wrongLength = 1
     case unknownType = 2
     case unsupportedVersion = 3
@@ -27,7 +27,7 @@ public enum RejectionReason: UInt16, CaseIterable, Sendable {
     /// The free bytes exceed what the receive ring holds for the application.
     case freeTooLarge = 9
 
-    public init(_ error: ContextEntryError) {
+    package init(_ error: ContextEntryError) {
         switch error {
         case .wrongLength: self = .wrongLength
         case .unknownType: self = .unknownType
@@ -39,7 +39,7 @@ public enum RejectionReason: UInt16, CaseIterable, Sendable {
 }
 
 /// Why a flow's byte stream ended or the slow path let the flow go (ABI values).
-public enum CloseReason: UInt16, CaseIterable, Sendable {
+package enum CloseReason: UInt16, CaseIterable, Sendable {
     /// The peer sent FIN after its last byte.
     case peerFinished = 1
     /// The peer reset the connection.
@@ -51,7 +51,7 @@ public enum CloseReason: UInt16, CaseIterable, Sendable {
 }
 
 /// The outcome of a slow-path request (ABI values; 0 is success).
-public enum SlowPathStatus: UInt16, CaseIterable, Sendable {
+package enum SlowPathStatus: UInt16, CaseIterable, Sendable {
     case success = 0
     /// Well-formed but meaningless: port 0, backlog 0, moving to the same context.
     case invalidArgument = 1

@@ -105,100 +105,100 @@ import FlexPort
 /// (LAST-ACK, TIME-WAIT, a reset), becomes the event queue's 0x35 closed once the slow path is done
 /// with the flow. A flag on 0x01 would only duplicate the first, and tell the second before the
 /// teardown is over.
-public enum ContextQueueLayout {
-    public static let magic: UInt32 = 0x5143_5846
-    public static let version: UInt32 = 1
+@usableFromInline package enum ContextQueueLayout {
+    package static let magic: UInt32 = 0x5143_5846
+    package static let version: UInt32 = 1
 
-    public static let magicOffset = 0
-    public static let versionOffset = 4
-    public static let contextOffset = 8
+    package static let magicOffset = 0
+    package static let versionOffset = 4
+    package static let contextOffset = 8
     /// The four slot counts, then the four room-wanted flags, in `ContextQueueKind` order.
-    public static let slotCountsOffset = 12
-    public static let roomWantedFlagsOffset = 64
-    public static let headerSize = 128
+    @usableFromInline package static let slotCountsOffset = 12
+    @usableFromInline package static let roomWantedFlagsOffset = 64
+    package static let headerSize = 128
 
     /// Entries of the receive and transmit queues.
-    public static let dataEntrySize = 32
+    @usableFromInline package static let dataEntrySize = 32
     /// Entries of the request and event queues.
-    public static let controlEntrySize = 48
+    @usableFromInline package static let controlEntrySize = 48
 
-    public static let entryVersion: UInt8 = 1
-    public static let entryTypeOffset = 0
-    public static let entryVersionOffset = 1
+    @usableFromInline package static let entryVersion: UInt8 = 1
+    @usableFromInline package static let entryTypeOffset = 0
+    @usableFromInline package static let entryVersionOffset = 1
 
     /// Type codes (byte 0 of an entry).
-    public enum EntryType {
-        public static let received: UInt8 = 0x01
-        public static let closed: UInt8 = 0x02
-        public static let transmitRejected: UInt8 = 0x03
-        public static let update: UInt8 = 0x11
-        public static let openListener: UInt8 = 0x21
-        public static let accept: UInt8 = 0x22
-        public static let openConnection: UInt8 = 0x23
-        public static let close: UInt8 = 0x24
-        public static let move: UInt8 = 0x25
-        public static let listenerOpened: UInt8 = 0x31
-        public static let newConnection: UInt8 = 0x32
-        public static let accepted: UInt8 = 0x33
-        public static let connected: UInt8 = 0x34
-        public static let flowClosed: UInt8 = 0x35
-        public static let moved: UInt8 = 0x36
-        public static let requestRejected: UInt8 = 0x37
+    package enum EntryType {
+        package static let received: UInt8 = 0x01
+        package static let closed: UInt8 = 0x02
+        package static let transmitRejected: UInt8 = 0x03
+        package static let update: UInt8 = 0x11
+        package static let openListener: UInt8 = 0x21
+        package static let accept: UInt8 = 0x22
+        package static let openConnection: UInt8 = 0x23
+        package static let close: UInt8 = 0x24
+        package static let move: UInt8 = 0x25
+        package static let listenerOpened: UInt8 = 0x31
+        package static let newConnection: UInt8 = 0x32
+        package static let accepted: UInt8 = 0x33
+        package static let connected: UInt8 = 0x34
+        package static let flowClosed: UInt8 = 0x35
+        package static let moved: UInt8 = 0x36
+        package static let requestRejected: UInt8 = 0x37
     }
 
     /// Fields shared by many entries: a 16-bit field at 2 (context, port, status or reason), a
     /// 32-bit one at 4 (flow, listener, backlog or address) and a 64-bit one at 8 (the opaque).
-    public static let shortFieldOffset = 2
-    public static let wordFieldOffset = 4
-    public static let opaqueOffset = 8
+    @usableFromInline package static let shortFieldOffset = 2
+    @usableFromInline package static let wordFieldOffset = 4
+    @usableFromInline package static let opaqueOffset = 8
 
     /// 0x01 received.
-    public enum Received {
-        public static let positionOffset = 16
-        public static let bytesOffset = 20
-        public static let acknowledgedOffset = 24
+    package enum Received {
+        package static let positionOffset = 16
+        package static let bytesOffset = 20
+        package static let acknowledgedOffset = 24
     }
 
     /// 0x11 update.
-    public enum Update {
-        public static let sendBytesOffset = 8
-        public static let freeBytesOffset = 12
+    package enum Update {
+        package static let sendBytesOffset = 8
+        package static let freeBytesOffset = 12
     }
 
     /// 0x32 new connection.
-    public enum NewConnection {
-        public static let remoteAddressOffset = 16
+    package enum NewConnection {
+        package static let remoteAddressOffset = 16
     }
 
     /// 0x33 accepted and 0x34 connected.
-    public enum Opened {
-        public static let receiveRingOffsetOffset = 16
-        public static let receiveRingSizeOffset = 20
-        public static let transmitRingOffsetOffset = 24
-        public static let transmitRingSizeOffset = 28
-        public static let remoteAddressOffset = 32
-        public static let remotePortOffset = 36
-        public static let localPortOffset = 38
+    package enum Opened {
+        package static let receiveRingOffsetOffset = 16
+        package static let receiveRingSizeOffset = 20
+        package static let transmitRingOffsetOffset = 24
+        package static let transmitRingSizeOffset = 28
+        package static let remoteAddressOffset = 32
+        package static let remotePortOffset = 36
+        package static let localPortOffset = 38
     }
 
     /// 0x36 moved.
-    public enum Moved {
-        public static let contextOffset = 16
+    package enum Moved {
+        package static let contextOffset = 16
     }
 
     /// 0x03 and 0x37 rejected: the reason is the short field, the rejected entry's bytes 4 ..< 8
     /// the word field, its bytes 8 ..< 16 the opaque field.
-    public enum Rejected {
-        public static let rejectedTypeOffset = 16
-        public static let repeatsOffset = 20
+    package enum Rejected {
+        package static let rejectedTypeOffset = 16
+        package static let repeatsOffset = 20
     }
 
     /// The slot count field and room-wanted flag of `queue` in the context header.
-    @inlinable public static func slotCountOffset(of queue: ContextQueueKind) -> Int { slotCountsOffset + 4 * queue.rawValue }
-    @inlinable public static func roomWantedOffset(of queue: ContextQueueKind) -> Int { roomWantedFlagsOffset + 8 * queue.rawValue }
+    @inlinable package static func slotCountOffset(of queue: ContextQueueKind) -> Int { slotCountsOffset + 4 * queue.rawValue }
+    @inlinable package static func roomWantedOffset(of queue: ContextQueueKind) -> Int { roomWantedFlagsOffset + 8 * queue.rawValue }
 
     /// Where `queue`'s ring starts, given the four slot counts in `ContextQueueKind` order.
-    public static func ringOffset(of queue: ContextQueueKind, slotCounts: [Int]) -> Int {
+    package static func ringOffset(of queue: ContextQueueKind, slotCounts: [Int]) -> Int {
         var offset = headerSize
         for earlier in ContextQueueKind.allCases where earlier.rawValue < queue.rawValue {
             offset += FrameRingLayout.ringSize(slotCount: slotCounts[earlier.rawValue], frameCapacity: earlier.entrySize)
@@ -208,7 +208,7 @@ public enum ContextQueueLayout {
 }
 
 /// The four queues of a context, in header order.
-public enum ContextQueueKind: Int, CaseIterable, Sendable {
+@usableFromInline package enum ContextQueueKind: Int, CaseIterable, Sendable {
     /// Fast path → application: received, closed, rejected.
     case receive
     /// Application → fast path: update (send/free).
@@ -220,7 +220,7 @@ public enum ContextQueueKind: Int, CaseIterable, Sendable {
 
     /// Bytes per entry, which is also the queue ring's frame capacity.
     @inlinable
-    public var entrySize: Int {
+    package var entrySize: Int {
         self == .receive || self == .transmit ? ContextQueueLayout.dataEntrySize : ContextQueueLayout.controlEntrySize
     }
 }

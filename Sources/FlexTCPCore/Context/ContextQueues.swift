@@ -2,7 +2,7 @@ import Atomics
 import FlexPort
 
 /// Why a memory region does not hold a usable context queue set.
-public enum ContextQueueError: Error, Equatable {
+package enum ContextQueueError: Error, Equatable {
     case misalignedBase
     case regionTooSmall(needed: Int, available: Int)
     case badMagic(UInt32)
@@ -15,13 +15,13 @@ public enum ContextQueueError: Error, Equatable {
 }
 
 /// How many entries each queue of a context holds (each a power of two, 2 ... 2^20).
-public struct ContextQueueCapacities: Equatable, Sendable {
-    public var receiveEntries: Int
-    public var transmitEntries: Int
-    public var requestEntries: Int
-    public var eventEntries: Int
+package struct ContextQueueCapacities: Equatable, Sendable {
+    package var receiveEntries: Int
+    package var transmitEntries: Int
+    package var requestEntries: Int
+    package var eventEntries: Int
 
-    public init(receiveEntries: Int = 256, transmitEntries: Int = 256, requestEntries: Int = 64, eventEntries: Int = 64) {
+    package init(receiveEntries: Int = 256, transmitEntries: Int = 256, requestEntries: Int = 64, eventEntries: Int = 64) {
         self.receiveEntries = receiveEntries
         self.transmitEntries = transmitEntries
         self.requestEntries = requestEntries
@@ -41,23 +41,23 @@ public struct ContextQueueCapacities: Equatable, Sendable {
 /// `init(attachingTo:regionLength:)`, which checks everything it reads. Each party then builds
 /// its endpoint (`FastPathContextEndpoint`, `ApplicationContextEndpoint`, `SlowPathContextEndpoint`)
 /// on the view and the context's `ContextQueueSignals`.
-public struct ContextQueues {
-    public let base: UnsafeMutableRawPointer
-    public let context: UInt16
-    public let receive: FrameRing
-    public let transmit: FrameRing
-    public let requests: FrameRing
-    public let events: FrameRing
+package struct ContextQueues {
+    package let base: UnsafeMutableRawPointer
+    package let context: UInt16
+    package let receive: FrameRing
+    package let transmit: FrameRing
+    package let requests: FrameRing
+    package let events: FrameRing
 
     /// Bytes the region needs for `capacities` (a multiple of 64), or nil if a capacity is invalid.
-    public static func regionSize(for capacities: ContextQueueCapacities) -> Int? {
+    package static func regionSize(for capacities: ContextQueueCapacities) -> Int? {
         guard (try? validate(capacities.slotCounts)) != nil else { return nil }
         return ContextQueueLayout.ringOffset(of: .events, slotCounts: capacities.slotCounts)
             + FrameRingLayout.ringSize(slotCount: capacities.eventEntries, frameCapacity: ContextQueueKind.events.entrySize)
     }
 
     /// Lays out an empty queue set for `context` at `base` (64-byte aligned, `regionSize` bytes).
-    public static func format(at base: UnsafeMutableRawPointer, regionLength: Int, context: UInt16,
+    package static func format(at base: UnsafeMutableRawPointer, regionLength: Int, context: UInt16,
                               capacities: ContextQueueCapacities = ContextQueueCapacities()) throws(ContextQueueError) -> ContextQueues {
         let counts = capacities.slotCounts
         try validate(counts)
@@ -84,7 +84,7 @@ public struct ContextQueues {
     }
 
     /// Checks the queue set another party formatted at `base` and returns a view of it.
-    public init(attachingTo base: UnsafeMutableRawPointer, regionLength: Int) throws(ContextQueueError) {
+    package init(attachingTo base: UnsafeMutableRawPointer, regionLength: Int) throws(ContextQueueError) {
         guard Int(bitPattern: base) % FrameRingLayout.alignment == 0 else { throw .misalignedBase }
         guard regionLength >= ContextQueueLayout.headerSize else {
             throw .regionTooSmall(needed: ContextQueueLayout.headerSize, available: regionLength)
@@ -123,7 +123,7 @@ public struct ContextQueues {
         events = rings[ContextQueueKind.events.rawValue]
     }
 
-    public func ring(_ kind: ContextQueueKind) -> FrameRing {
+    package func ring(_ kind: ContextQueueKind) -> FrameRing {
         switch kind {
         case .receive: receive
         case .transmit: transmit
@@ -160,19 +160,19 @@ public struct ContextQueues {
 /// receive queue); `slowPath` wakes the slow path (new requests, room in the event queue). The fast
 /// path's and slow path's signals may be shared by all contexts they serve, so each sleeps on one
 /// descriptor. In service mode the descriptors are passed to the application with the region.
-public struct ContextQueueSignals: Sendable {
-    public let application: WakeupSignal
-    public let fastPath: WakeupSignal
-    public let slowPath: WakeupSignal
+package struct ContextQueueSignals: Sendable {
+    package let application: WakeupSignal
+    package let fastPath: WakeupSignal
+    package let slowPath: WakeupSignal
 
-    public init(application: WakeupSignal, fastPath: WakeupSignal, slowPath: WakeupSignal) {
+    package init(application: WakeupSignal, fastPath: WakeupSignal, slowPath: WakeupSignal) {
         self.application = application
         self.fastPath = fastPath
         self.slowPath = slowPath
     }
 
     /// Three new signals.
-    public init() throws(WakeupSignalError) {
+    package init() throws(WakeupSignalError) {
         self.init(application: try WakeupSignal(), fastPath: try WakeupSignal(), slowPath: try WakeupSignal())
     }
 }

@@ -5,16 +5,16 @@
 /// update entry; for a request-queue entry `rejectedWord` is its flow, listener or address and
 /// `opaque` its opaque. `repeats` counts further rejections folded into this report while the
 /// queue back to the producer was full (their details are not kept).
-public struct EntryRejection: Equatable, Sendable {
-    public var reason: RejectionReason
-    public var rejectedType: UInt8
+package struct EntryRejection: Equatable, Sendable {
+    package var reason: RejectionReason
+    package var rejectedType: UInt8
     /// Bytes 4 ..< 8 of the rejected entry.
-    public var rejectedWord: UInt32
+    package var rejectedWord: UInt32
     /// Bytes 8 ..< 16 of the rejected entry.
-    public var rejectedDetail: UInt64
-    public var repeats: UInt32
+    package var rejectedDetail: UInt64
+    package var repeats: UInt32
 
-    public init(reason: RejectionReason, rejectedType: UInt8, rejectedWord: UInt32, rejectedDetail: UInt64, repeats: UInt32 = 0) {
+    package init(reason: RejectionReason, rejectedType: UInt8, rejectedWord: UInt32, rejectedDetail: UInt64, repeats: UInt32 = 0) {
         self.reason = reason
         self.rejectedType = rejectedType
         self.rejectedWord = rejectedWord
@@ -29,10 +29,10 @@ public struct EntryRejection: Equatable, Sendable {
                   rejectedDetail: entry.doubleWord(at: ContextQueueLayout.opaqueOffset))
     }
 
-    public var flow: FlowIndex { rejectedWord }
-    public var sendBytes: UInt32 { UInt32(truncatingIfNeeded: rejectedDetail) }
-    public var freeBytes: UInt32 { UInt32(truncatingIfNeeded: rejectedDetail >> 32) }
-    public var opaque: UInt64 { rejectedDetail }
+    package var flow: FlowIndex { rejectedWord }
+    package var sendBytes: UInt32 { UInt32(truncatingIfNeeded: rejectedDetail) }
+    package var freeBytes: UInt32 { UInt32(truncatingIfNeeded: rejectedDetail >> 32) }
+    package var opaque: UInt64 { rejectedDetail }
 
     /// Writes a rejected entry of type `type` in a queue of `size`-byte entries.
     func encode(to entry: EntryBytes, type: UInt8, size: Int) {

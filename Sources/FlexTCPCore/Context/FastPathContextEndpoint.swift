@@ -12,17 +12,17 @@ import FlexPort
 /// `drainTransmitQueue`. Every transmit entry is checked before it is applied: form, flow index
 /// below the capacity, flow installed and owned by this context, byte counts that fit the rings.
 /// A failing entry is answered with a rejected entry on the receive queue and counted per reason.
-public final class FastPathContextEndpoint {
-    public let context: UInt16
+package final class FastPathContextEndpoint {
+    package let context: UInt16
     private let receive: ContextEntryProducer
     private let transmit: ContextEntryConsumer
     private let backlog: NotificationBacklog
     private var rejections = RejectionLedger(entryType: ContextQueueLayout.EntryType.transmitRejected)
     /// Events that found the receive queue full (or a backlog ahead of them) and went to the backlog.
-    public private(set) var deferredEvents: UInt64 = 0
+    package private(set) var deferredEvents: UInt64 = 0
 
     /// `flowCapacity` is the fast path's; `batchSize` bounds the entries handled per ring access.
-    public init(queues: ContextQueues, signals: ContextQueueSignals, flowCapacity: Int, batchSize: Int = 32) {
+    package init(queues: ContextQueues, signals: ContextQueueSignals, flowCapacity: Int, batchSize: Int = 32) {
         context = queues.context
         receive = ContextEntryProducer(ring: queues.receive, consumerSignal: signals.application,
                                        room: queues.roomRequest(.receive, producerSignal: signals.fastPath), batchSize: batchSize)
@@ -32,7 +32,7 @@ public final class FastPathContextEndpoint {
     }
 
     /// Queues `event` (of a flow of this context) for the application.
-    public func post(_ event: FlowEvent) {
+    package func post(_ event: FlowEvent) {
         if backlog.isEmpty, let entry = receive.nextEntry() {
             ReceiveQueueEntry.encodeReceived(event, to: EntryBytes(entry))
         } else {
@@ -44,14 +44,14 @@ public final class FastPathContextEndpoint {
     /// Posts the end of a flow's byte stream, on the slow path's behalf. Returns false, posting
     /// nothing, while the flow still has a pending notification or the queue is full: the caller
     /// keeps the flow (and its index) and tries again after a later `flush`.
-    public func postClosed(opaque: UInt64, flow: FlowIndex, reason: CloseReason) -> Bool {
+    package func postClosed(opaque: UInt64, flow: FlowIndex, reason: CloseReason) -> Bool {
         guard !backlog.isPending(flow), let entry = receive.nextEntry() else { return false }
         ReceiveQueueEntry.closed(opaque: opaque, flow: flow, reason: reason).encode(to: entry)
         return true
     }
 
     /// Publishes what was posted, the backlog first as far as room allows.
-    public func flush() {
+    package func flush() {
         postBacklog()
         receive.publish()
         while hasBacklog && receive.requestRoom() {
@@ -62,13 +62,13 @@ public final class FastPathContextEndpoint {
 
     /// Asks the application for a signal once it frees receive-queue room (for what waits for it:
     /// the backlog, or a stream end `postClosed` could not post); true if there is room already.
-    public func requestRoom() -> Bool { receive.requestRoom() }
+    package func requestRoom() -> Bool { receive.requestRoom() }
 
     /// Events or a rejection report wait for room in the receive queue.
-    public var hasBacklog: Bool { !backlog.isEmpty || rejections.pending != nil }
+    package var hasBacklog: Bool { !backlog.isEmpty || rejections.pending != nil }
 
     /// Flows with a pending notification.
-    public var backlogCount: Int { backlog.count }
+    package var backlogCount: Int { backlog.count }
 
     private func postBacklog() {
         rejections.retryPending(through: receive)
@@ -79,7 +79,7 @@ public final class FastPathContextEndpoint {
     }
 
     /// Validates and applies up to `maximumEntries` transmit entries; returns how many it took.
-    public func drainTransmitQueue<Target: TransmitQueueTarget>(into target: Target, now: UInt64, maximumEntries: Int = .max) -> Int {
+    package func drainTransmitQueue<Target: TransmitQueueTarget>(into target: Target, now: UInt64, maximumEntries: Int = .max) -> Int {
         var taken = 0
         while taken < maximumEntries, let entry = transmit.next() {
             taken &+= 1
@@ -112,12 +112,12 @@ public final class FastPathContextEndpoint {
     }
 
     /// Transmit entries rejected so far (including repeats folded into one report).
-    public var rejectedEntries: UInt64 { rejections.total }
-    public func rejectedEntries(for reason: RejectionReason) -> UInt64 { rejections.count(for: reason) }
+    package var rejectedEntries: UInt64 { rejections.total }
+    package func rejectedEntries(for reason: RejectionReason) -> UInt64 { rejections.count(for: reason) }
 
     /// Sleeps until transmit entries arrive, the application frees receive-queue room the fast path
     /// asked for (see `flush`), or `timeoutNanoseconds` pass. Returns false on timeout.
-    public func waitForWork(timeoutNanoseconds: Int64) -> Bool {
+    package func waitForWork(timeoutNanoseconds: Int64) -> Bool {
         transmit.waitForEntries(timeoutNanoseconds: timeoutNanoseconds)
     }
 }

@@ -3,7 +3,7 @@
 ///
 /// Contract: `encode` writes all 32 bytes; `init(decoding:length:)` accepts exactly what `encode`
 /// can produce and throws for anything else.
-public enum ReceiveQueueEntry: Equatable, Sendable {
+package enum ReceiveQueueEntry: Equatable, Sendable {
     /// New in-order bytes in the receive ring and/or bytes acknowledged in the transmit ring.
     case received(FlowEvent)
     /// The flow's byte stream ended; no further entry for the flow follows.
@@ -11,7 +11,7 @@ public enum ReceiveQueueEntry: Equatable, Sendable {
     /// A transmit-queue entry of this context was not applied.
     case rejected(EntryRejection)
 
-    public func encode(to entry: UnsafeMutableRawPointer) {
+    package func encode(to entry: UnsafeMutableRawPointer) {
         let bytes = EntryBytes(entry)
         switch self {
         case .received(let event):
@@ -34,7 +34,7 @@ public enum ReceiveQueueEntry: Equatable, Sendable {
         entry.setWord(event.acknowledgedBytes, at: ContextQueueLayout.Received.acknowledgedOffset)
     }
 
-    public init(decoding entry: UnsafeRawPointer, length: Int) throws(ContextEntryError) {
+    package init(decoding entry: UnsafeRawPointer, length: Int) throws(ContextEntryError) {
         let bytes = EntryBytes(UnsafeMutableRawPointer(mutating: entry))
         let size = ContextQueueLayout.dataEntrySize
         switch try bytes.header(length: length, size: size) {

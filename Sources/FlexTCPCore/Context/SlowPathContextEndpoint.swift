@@ -9,13 +9,13 @@ import FlexPort
 /// answering with a status. `post` returns false when the event queue is full: the slow path keeps
 /// the event and retries after `waitForRequests`, which then also wakes when room appears.
 /// Events become visible at `flush()` (or when a batch fills).
-public final class SlowPathContextEndpoint {
-    public let context: UInt16
+package final class SlowPathContextEndpoint {
+    package let context: UInt16
     private let requests: ContextEntryConsumer
     private let events: ContextEntryProducer
     private var rejections = RejectionLedger(entryType: ContextQueueLayout.EntryType.requestRejected)
 
-    public init(queues: ContextQueues, signals: ContextQueueSignals, batchSize: Int = 16) {
+    package init(queues: ContextQueues, signals: ContextQueueSignals, batchSize: Int = 16) {
         context = queues.context
         requests = ContextEntryConsumer(ring: queues.requests, signal: signals.slowPath,
                                         room: queues.roomRequest(.requests, producerSignal: signals.application), batchSize: batchSize)
@@ -24,7 +24,7 @@ public final class SlowPathContextEndpoint {
     }
 
     /// Moves up to `entries.count` well-formed requests into `entries`; rejects the others.
-    public func poll(into entries: UnsafeMutableBufferPointer<SlowPathRequest>) -> Int {
+    package func poll(into entries: UnsafeMutableBufferPointer<SlowPathRequest>) -> Int {
         rejections.retryPending(through: events)
         let stored = requests.take(into: entries) { entry, error in
             rejections.reject(EntryRejection(reason: RejectionReason(error), rejecting: entry), through: events)
@@ -34,28 +34,28 @@ public final class SlowPathContextEndpoint {
     }
 
     @discardableResult
-    public func post(_ event: SlowPathEvent) -> Bool {
+    package func post(_ event: SlowPathEvent) -> Bool {
         guard let entry = events.nextEntry() else { return false }
         event.encode(to: entry)
         return true
     }
 
-    public func flush() {
+    package func flush() {
         rejections.retryPending(through: events)
         events.publish()
     }
 
     /// Asks the application for a signal once it frees event-queue room (for completions that
     /// wait for it); true if there is room already.
-    public func requestRoom() -> Bool { events.requestRoom() }
+    package func requestRoom() -> Bool { events.requestRoom() }
 
     /// Requests rejected so far (including repeats folded into one report).
-    public var rejectedEntries: UInt64 { rejections.total }
-    public func rejectedEntries(for reason: RejectionReason) -> UInt64 { rejections.count(for: reason) }
+    package var rejectedEntries: UInt64 { rejections.total }
+    package func rejectedEntries(for reason: RejectionReason) -> UInt64 { rejections.count(for: reason) }
 
     /// Flushes, then sleeps until requests arrive, the event queue that was full has room, or
     /// `timeoutNanoseconds` pass. Returns false on timeout.
-    public func waitForRequests(timeoutNanoseconds: Int64) -> Bool {
+    package func waitForRequests(timeoutNanoseconds: Int64) -> Bool {
         flush()
         if events.isBlocked && events.requestRoom() { return true }
         return requests.waitForEntries(timeoutNanoseconds: timeoutNanoseconds)

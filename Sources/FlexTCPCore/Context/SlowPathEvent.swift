@@ -5,7 +5,7 @@ import FlexWire
 ///
 /// Contract: `encode` writes all 48 bytes; `init(decoding:length:)` accepts exactly what `encode`
 /// can produce and throws for anything else.
-public enum SlowPathEvent: Equatable, Sendable {
+package enum SlowPathEvent: Equatable, Sendable {
     /// Completion of `openListener`; `listener` names it in `accept` when `status` is success.
     case listenerOpened(opaque: UInt64, listener: UInt32, status: SlowPathStatus)
     /// A connection arrived on the listener and waits to be accepted.
@@ -21,7 +21,7 @@ public enum SlowPathEvent: Equatable, Sendable {
     /// A request-queue entry of this context was not understood.
     case rejected(EntryRejection)
 
-    public func encode(to entry: UnsafeMutableRawPointer) {
+    package func encode(to entry: UnsafeMutableRawPointer) {
         let bytes = EntryBytes(entry)
         let size = ContextQueueLayout.controlEntrySize
         switch self {
@@ -44,7 +44,7 @@ public enum SlowPathEvent: Equatable, Sendable {
         }
     }
 
-    public init(decoding entry: UnsafeRawPointer, length: Int) throws(ContextEntryError) {
+    package init(decoding entry: UnsafeRawPointer, length: Int) throws(ContextEntryError) {
         let bytes = EntryBytes(UnsafeMutableRawPointer(mutating: entry))
         let size = ContextQueueLayout.controlEntrySize
         let type = try bytes.header(length: length, size: size)
@@ -83,19 +83,19 @@ public enum SlowPathEvent: Equatable, Sendable {
 /// Contract: when `status` is not success only `opaque` and `status` carry meaning (the rest is zero).
 /// Ring offsets are into the payload region shared with the application; the receive ring holds
 /// the bytes that `received` events point into, the transmit ring the bytes `send` announces.
-public struct OpenedConnection: Equatable, Sendable {
-    public var opaque: UInt64
-    public var flow: FlowIndex
-    public var status: SlowPathStatus
-    public var receiveRingOffset: UInt32
-    public var receiveRingSize: UInt32
-    public var transmitRingOffset: UInt32
-    public var transmitRingSize: UInt32
-    public var remoteAddress: IPv4Address
-    public var remotePort: UInt16
-    public var localPort: UInt16
+package struct OpenedConnection: Equatable, Sendable {
+    package var opaque: UInt64
+    package var flow: FlowIndex
+    package var status: SlowPathStatus
+    package var receiveRingOffset: UInt32
+    package var receiveRingSize: UInt32
+    package var transmitRingOffset: UInt32
+    package var transmitRingSize: UInt32
+    package var remoteAddress: IPv4Address
+    package var remotePort: UInt16
+    package var localPort: UInt16
 
-    public init(opaque: UInt64, flow: FlowIndex, status: SlowPathStatus, receiveRingOffset: UInt32 = 0, receiveRingSize: UInt32 = 0,
+    package init(opaque: UInt64, flow: FlowIndex, status: SlowPathStatus, receiveRingOffset: UInt32 = 0, receiveRingSize: UInt32 = 0,
                 transmitRingOffset: UInt32 = 0, transmitRingSize: UInt32 = 0, remoteAddress: IPv4Address = .any,
                 remotePort: UInt16 = 0, localPort: UInt16 = 0) {
         self.opaque = opaque

@@ -16,7 +16,7 @@ import FlexWire
 /// so no event is posted to the old context after `moved`, and every one posted before is
 /// published before it) and completes on the old context.
 /// A completion that finds the event queue full stays with the slow path until there is room.
-public enum SlowPathRequest: Equatable, Sendable {
+package enum SlowPathRequest: Equatable, Sendable {
     /// Listen on `port`; answered by `listenerOpened`, then `newConnection` per arriving connection.
     case openListener(port: UInt16, backlog: UInt32, opaque: UInt64)
     /// Take the next pending connection of `listener`; answered by `accepted`.
@@ -28,7 +28,7 @@ public enum SlowPathRequest: Equatable, Sendable {
     /// Deliver the flow's events to another context from now on; answered by `moved` (on this context).
     case move(flow: FlowIndex, context: UInt16)
 
-    public func encode(to entry: UnsafeMutableRawPointer) {
+    package func encode(to entry: UnsafeMutableRawPointer) {
         let bytes = EntryBytes(entry)
         let size = ContextQueueLayout.controlEntrySize
         switch self {
@@ -46,7 +46,7 @@ public enum SlowPathRequest: Equatable, Sendable {
         }
     }
 
-    public init(decoding entry: UnsafeRawPointer, length: Int) throws(ContextEntryError) {
+    package init(decoding entry: UnsafeRawPointer, length: Int) throws(ContextEntryError) {
         let bytes = EntryBytes(UnsafeMutableRawPointer(mutating: entry))
         let size = ContextQueueLayout.controlEntrySize
         let type = try bytes.header(length: length, size: size)

@@ -4,7 +4,7 @@
 /// Contract: `context(ofInstalledFlow:)` is nil when no flow is installed at the index;
 /// `applicationFreed` and `applicationQueued` return false, changing nothing, when the bytes do not
 /// fit (more than the receive ring holds for the application, more than the transmit ring has free).
-public protocol TransmitQueueTarget {
+package protocol TransmitQueueTarget {
     var flowCapacity: Int { get }
     func context(ofInstalledFlow flow: FlowIndex) -> UInt16?
     func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool
@@ -12,9 +12,9 @@ public protocol TransmitQueueTarget {
 }
 
 extension FastPath: TransmitQueueTarget {
-    public var flowCapacity: Int { configuration.flowCapacity }
+    package var flowCapacity: Int { configuration.flowCapacity }
 
-    public func context(ofInstalledFlow flow: FlowIndex) -> UInt16? {
+    package func context(ofInstalledFlow flow: FlowIndex) -> UInt16? {
         let index = Int(flow)
         guard index < configuration.flowCapacity, installed[index] else { return nil }
         return flows[index].context

@@ -3,22 +3,22 @@
 ///
 /// Contract: the fast path applies `freeBytes` (rxFree) before `sendBytes` (txSend); it rejects the
 /// entry at the first part that fails, leaving the parts before it applied.
-public struct TransmitRequest: Equatable, Sendable {
-    public var flow: FlowIndex
+package struct TransmitRequest: Equatable, Sendable {
+    package var flow: FlowIndex
     /// Bytes appended to the flow's transmit ring after those queued before.
-    public var sendBytes: UInt32
+    package var sendBytes: UInt32
     /// Bytes at the head of the flow's receive ring the application no longer needs.
-    public var freeBytes: UInt32
+    package var freeBytes: UInt32
 
     @inlinable
-    public init(flow: FlowIndex, sendBytes: UInt32 = 0, freeBytes: UInt32 = 0) {
+    package init(flow: FlowIndex, sendBytes: UInt32 = 0, freeBytes: UInt32 = 0) {
         self.flow = flow
         self.sendBytes = sendBytes
         self.freeBytes = freeBytes
     }
 
     @inlinable
-    public func encode(to entry: UnsafeMutableRawPointer) {
+    package func encode(to entry: UnsafeMutableRawPointer) {
         let bytes = EntryBytes(entry)
         bytes.begin(type: ContextQueueLayout.EntryType.update, size: ContextQueueLayout.dataEntrySize, word: flow)
         bytes.setWord(sendBytes, at: ContextQueueLayout.Update.sendBytesOffset)
@@ -26,7 +26,7 @@ public struct TransmitRequest: Equatable, Sendable {
     }
 
     @inlinable
-    public init(decoding entry: UnsafeRawPointer, length: Int) throws(ContextEntryError) {
+    package init(decoding entry: UnsafeRawPointer, length: Int) throws(ContextEntryError) {
         let bytes = EntryBytes(UnsafeMutableRawPointer(mutating: entry))
         let type = try bytes.header(length: length, size: ContextQueueLayout.dataEntrySize)
         guard type == ContextQueueLayout.EntryType.update else { throw .unknownType(type) }

@@ -1,7 +1,7 @@
 import FlexWire
 
 /// Why the slow path could not install a flow.
-public enum FlowInstallError: Error, Equatable, Sendable {
+package enum FlowInstallError: Error, Equatable, Sendable {
     case flowIndexOutOfRange
     case flowIndexInUse
     case duplicateTuple
@@ -12,7 +12,7 @@ public enum FlowInstallError: Error, Equatable, Sendable {
 
 extension FastPath {
     /// Installs an established flow (the slow path calls this when a handshake completes).
-    public func install(flow: FlowIndex, state: FlowState, now: UInt64) throws(FlowInstallError) {
+    package func install(flow: FlowIndex, state: FlowState, now: UInt64) throws(FlowInstallError) {
         let index = Int(flow)
         guard index < configuration.flowCapacity else { throw .flowIndexOutOfRange }
         guard !installed[index] else { throw .flowIndexInUse }
@@ -34,7 +34,7 @@ extension FastPath {
 
     /// Removes a flow's state; returns its last state, or nil if none was installed.
     @discardableResult
-    public func remove(flow: FlowIndex) -> FlowState? {
+    package func remove(flow: FlowIndex) -> FlowState? {
         let index = Int(flow)
         guard index < configuration.flowCapacity, installed[index] else { return nil }
         let state = flows[index]
@@ -50,7 +50,7 @@ extension FastPath {
     /// the new state, or nil when no flow is installed there. For slow-path bookkeeping only: the
     /// change must keep the ring invariants; new sendable bytes go through `applicationQueued`.
     @discardableResult
-    public func update(flow: FlowIndex, _ change: (inout FlowState) -> Void) -> FlowState? {
+    package func update(flow: FlowIndex, _ change: (inout FlowState) -> Void) -> FlowState? {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return nil }
         change(&flows[Int(flow)])
         publishSnapshot(flow)
@@ -62,7 +62,7 @@ extension FastPath {
     /// reports its acknowledgment (`FlowCloseFlags.finAcknowledged`). Returns false for an unknown
     /// flow or a second call.
     @discardableResult
-    public func closeTransmission(flow: FlowIndex, now: UInt64) -> Bool {
+    package func closeTransmission(flow: FlowIndex, now: UInt64) -> Bool {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return false }
         let state = flows + Int(flow)
         guard !state.pointee.closeFlags.contains(.finQueued) else { return false }
@@ -74,7 +74,7 @@ extension FastPath {
     }
 
     /// Sets a flow's transmit rate (bytes per second; `QueueManager.unlimitedRate` for none).
-    public func setRate(flow: FlowIndex, bytesPerSecond: UInt64, now: UInt64) {
+    package func setRate(flow: FlowIndex, bytesPerSecond: UInt64, now: UInt64) {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return }
         queueManager.setRate(flow: flow, bytesPerSecond: bytesPerSecond, now: now)
     }
@@ -83,7 +83,7 @@ extension FastPath {
     /// the flow does not exist, its sending direction is closed, or the bytes do not fit in the ring
     /// (an untrusted app's error).
     @discardableResult
-    public func applicationQueued(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
+    package func applicationQueued(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return false }
         let state = flows + Int(flow)
         guard !state.pointee.closeFlags.contains(.finQueued) else { return false }
@@ -97,7 +97,7 @@ extension FastPath {
     /// The application consumed `bytes` of received data (rxFree). Returns false for an unknown
     /// flow or more bytes than it holds. Opening a closed window sends a window update at once.
     @discardableResult
-    public func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
+    package func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return false }
         let state = flows + Int(flow)
         guard bytes <= state.pointee.unreadByteCount else { return false }
@@ -113,7 +113,7 @@ extension FastPath {
 
     /// Retransmission from the oldest unacknowledged byte (go-back-N), as the slow path's RTO asks;
     /// a FIN in flight is sent again after the data.
-    public func retransmit(flow: FlowIndex, now: UInt64) {
+    package func retransmit(flow: FlowIndex, now: UInt64) {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return }
         rewindTransmission(flows + Int(flow))
         publishSnapshot(flow)

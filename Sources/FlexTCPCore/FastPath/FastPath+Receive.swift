@@ -5,7 +5,7 @@ extension FastPath {
     /// Processes a received batch: handles segments of established flows, records exceptions and
     /// events, and transmits the ACKs they call for. The caller passes the exception frames to the
     /// slow path and then releases the batch to the port.
-    public func processReceived(_ batch: FrameBatch, now: UInt64) {
+    package func processReceived(_ batch: FrameBatch, now: UInt64) {
         precondition(batch.count <= FastPath.maximumReceiveBatch, "receive batch larger than the fast path accepts")
         exceptionCount = 0
         for index in 0..<batch.count {
@@ -23,7 +23,7 @@ extension FastPath {
     /// Processes one frame the slow path holds (e.g. data on the ACK that completed a handshake, now
     /// that the flow is installed) as if it had arrived; leaves `exceptionIndices` alone.
     @discardableResult
-    public func processFrame(_ frame: Frame, now: UInt64) -> FastPathVerdict {
+    package func processFrame(_ frame: Frame, now: UInt64) -> FastPathVerdict {
         let verdict = processSegment(frame, now: now)
         count(verdict)
         flushTransmitBatch()

@@ -15,7 +15,7 @@
 extension FastPath {
     /// The smallest window a flow is offered whatever the budget: a few segments, so that every flow
     /// keeps moving (with more flows than the budget covers, the sum may then exceed it).
-    public static let minimumReceiveWindow: UInt32 = 8 * 1024
+    package static let minimumReceiveWindow: UInt32 = 8 * 1024
 
     /// Counts a flow starting (+1) or stopping (-1) to receive, and derives the new window limit.
     func receivingFlowsChanged(by change: Int) {

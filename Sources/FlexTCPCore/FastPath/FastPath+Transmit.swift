@@ -5,7 +5,7 @@ extension FastPath {
     /// Sends data segments for flows the queue manager grants at `now`, at most `maximumSegments`.
     /// Returns how many segments were sent. Each segment is at most one MSS, within the peer's window.
     @discardableResult
-    public func transmit(now: UInt64, maximumSegments: Int = 64) -> Int {
+    package func transmit(now: UInt64, maximumSegments: Int = 64) -> Int {
         var sent = 0
         while sent < maximumSegments, let grant = queueManager.nextTransmission(now: now, maximumBytes: UInt32.max) {
             let flow = grant.flow
@@ -46,7 +46,7 @@ extension FastPath {
     }
 
     /// When the queue manager next has something due (0: now; nil: nothing queued).
-    public var nextTransmitTime: UInt64? { queueManager.earliestDueTime }
+    package var nextTransmitTime: UInt64? { queueManager.earliestDueTime }
 
     /// True when the queue manager will hand the flow a transmit turn without another event.
     package func isQueuedForTransmission(_ flow: FlowIndex) -> Bool { queueManager.isQueued(flow: flow) }
@@ -100,7 +100,7 @@ extension FastPath {
     }
 
     /// Sends the frames written so far and gives back unused slots.
-    public func flushTransmitBatch() {
+    package func flushTransmitBatch() {
         guard !transmitBatch.isEmpty else { return }
         _ = port.commitTransmit(transmitBatch)  // frames the port could not send count in its transmitDrops
         transmitBatch.removeAll()

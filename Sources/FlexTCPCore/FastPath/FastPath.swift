@@ -16,12 +16,12 @@ import FlexWire
 /// blocks; per-segment work is constant. Exceptions are reported as indices into the receive batch
 /// (`exceptionIndices`), valid until the caller releases that batch; events (`events`) until the
 /// next `processReceived`, `transmit` or `clearEvents`.
-public final class FastPath {
-    public let configuration: FastPathConfiguration
-    public let port: any Port
+package final class FastPath {
+    package let configuration: FastPathConfiguration
+    package let port: any Port
     /// Base of the payload region that holds every flow's receive and transmit rings.
-    public let payloadRegion: UnsafeMutableRawPointer
-    public let payloadRegionSize: Int
+    package let payloadRegion: UnsafeMutableRawPointer
+    package let payloadRegionSize: Int
     /// Our MAC as the first four and last two bytes of a frame's destination load (memory order).
     let localMACHead: UInt32
     let localMACTail: UInt16
@@ -33,28 +33,28 @@ public final class FastPath {
     let transmitBatch: FrameBatch
     var transmitSlotsUsed = 0
 
-    public internal(set) var events: UnsafeMutableBufferPointer<FlowEvent>
-    public internal(set) var eventCount = 0
-    public internal(set) var eventOverflows: UInt64 = 0
+    package internal(set) var events: UnsafeMutableBufferPointer<FlowEvent>
+    package internal(set) var eventCount = 0
+    package internal(set) var eventOverflows: UInt64 = 0
     let exceptionStorage: UnsafeMutablePointer<Int>
-    public internal(set) var exceptionCount = 0
+    package internal(set) var exceptionCount = 0
     let verdictCounts: UnsafeMutablePointer<UInt64>
     /// Where the flows' states are published for a slow path on another thread (nil: none is).
     var snapshots: FlowSnapshots?
     /// Flows changed since a slow path on this thread last took them (`takeChangedFlows`).
     let changes: FlowChangeLog
-    public internal(set) var acknowledgmentsSent: UInt64 = 0
-    public internal(set) var segmentsSent: UInt64 = 0
+    package internal(set) var acknowledgmentsSent: UInt64 = 0
+    package internal(set) var segmentsSent: UInt64 = 0
     /// Answers to dataless unacceptable segments left out by the per-flow rate limit (`FastPath+Acceptance.swift`).
-    public internal(set) var answersSuppressed: UInt64 = 0
+    package internal(set) var answersSuppressed: UInt64 = 0
     /// Installed flows whose peer has not finished: the ones that share `receiveWindowBudget`.
-    public internal(set) var receivingFlows = 0
+    package internal(set) var receivingFlows = 0
     /// The most window any flow advertises now (see `FastPath+ReceiveWindow.swift`).
-    public internal(set) var receiveWindowLimit: UInt32 = .max
+    package internal(set) var receiveWindowLimit: UInt32 = .max
     /// `receiveWindowLimit` for a slow path on another thread (written only when it changes).
     let publishedReceiveWindowLimit = ManagedAtomic<UInt32>(.max)
 
-    public init(configuration: FastPathConfiguration, port: any Port, payloadRegion: UnsafeMutableRawPointer, payloadRegionSize: Int) {
+    package init(configuration: FastPathConfiguration, port: any Port, payloadRegion: UnsafeMutableRawPointer, payloadRegionSize: Int) {
         precondition(configuration.flowCapacity > 0 && configuration.eventCapacity > 0 && configuration.transmitBatchSize > 0,
                      "fast path capacities must be positive")
         self.configuration = configuration
@@ -90,18 +90,18 @@ public final class FastPath {
     }
 
     /// The largest receive batch `processReceived` accepts.
-    public static let maximumReceiveBatch = 4096
+    package static let maximumReceiveBatch = 4096
 
     /// How many frames got `verdict` so far.
-    public func frames(withVerdict verdict: FastPathVerdict) -> UInt64 { verdictCounts[verdict.rawValue] }
+    package func frames(withVerdict verdict: FastPathVerdict) -> UInt64 { verdictCounts[verdict.rawValue] }
 
     /// The indices (into the last receive batch) of frames the slow path must handle.
-    public var exceptionIndices: UnsafeBufferPointer<Int> { UnsafeBufferPointer(start: exceptionStorage, count: exceptionCount) }
+    package var exceptionIndices: UnsafeBufferPointer<Int> { UnsafeBufferPointer(start: exceptionStorage, count: exceptionCount) }
 
-    public func clearEvents() { eventCount = 0 }
+    package func clearEvents() { eventCount = 0 }
 
     /// A copy of a flow's state (for the slow path and tests); nil when no flow is installed there.
-    public func state(of flow: FlowIndex) -> FlowState? {
+    package func state(of flow: FlowIndex) -> FlowState? {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return nil }
         return flows[Int(flow)]
     }

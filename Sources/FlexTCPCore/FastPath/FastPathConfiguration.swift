@@ -7,19 +7,19 @@ import FlexWire
 /// the bytes they would announce stay visible through the next event of the same flow).
 /// `receiveWindowBudget` (nil: none) bounds the windows advertised over all flows; see
 /// `FastPath.receiveWindowLimit`.
-public struct FastPathConfiguration: Sendable {
-    public var localAddress: IPv4Address
-    public var localMAC: MACAddress
-    public var flowCapacity: Int
-    public var eventCapacity: Int
+package struct FastPathConfiguration: Sendable {
+    package var localAddress: IPv4Address
+    package var localMAC: MACAddress
+    package var flowCapacity: Int
+    package var eventCapacity: Int
     /// Frames reserved from the port per transmit batch (ACKs and data segments).
-    public var transmitBatchSize: Int
+    package var transmitBatchSize: Int
     /// Verify IPv4 and TCP checksums unless the port says the kernel already did (or left them to offload).
-    public var verifiesChecksums: Bool
+    package var verifiesChecksums: Bool
     /// Bytes all flows together may be told they can send: what the port can hold unread.
-    public var receiveWindowBudget: UInt64?
+    package var receiveWindowBudget: UInt64?
 
-    public init(localAddress: IPv4Address, localMAC: MACAddress, flowCapacity: Int = 1024, eventCapacity: Int = 256,
+    package init(localAddress: IPv4Address, localMAC: MACAddress, flowCapacity: Int = 1024, eventCapacity: Int = 256,
                 transmitBatchSize: Int = 32, verifiesChecksums: Bool = true, receiveWindowBudget: UInt64? = nil) {
         self.localAddress = localAddress
         self.localMAC = localMAC

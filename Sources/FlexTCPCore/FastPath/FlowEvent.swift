@@ -8,17 +8,17 @@
 /// be reused. `closeFlags` reports a FIN: `.peerFinished` when the peer's FIN arrived with (or
 /// after) these bytes (end of stream), `.finAcknowledged` when the peer acknowledged ours (the FIN
 /// is never counted in `acknowledgedBytes`).
-public struct FlowEvent: Sendable, Equatable {
-    public var opaque: UInt64
-    public var flow: FlowIndex
-    public var context: UInt16
-    public var receivedPosition: UInt32
-    public var receivedBytes: UInt32
-    public var acknowledgedBytes: UInt32
-    public var closeFlags: FlowCloseFlags
+package struct FlowEvent: Sendable, Equatable {
+    package var opaque: UInt64
+    package var flow: FlowIndex
+    package var context: UInt16
+    package var receivedPosition: UInt32
+    package var receivedBytes: UInt32
+    package var acknowledgedBytes: UInt32
+    package var closeFlags: FlowCloseFlags
 
     @inlinable
-    public init(opaque: UInt64, flow: FlowIndex, context: UInt16, receivedPosition: UInt32, receivedBytes: UInt32, acknowledgedBytes: UInt32,
+    package init(opaque: UInt64, flow: FlowIndex, context: UInt16, receivedPosition: UInt32, receivedBytes: UInt32, acknowledgedBytes: UInt32,
                 closeFlags: FlowCloseFlags = []) {
         self.opaque = opaque
         self.flow = flow
@@ -31,7 +31,7 @@ public struct FlowEvent: Sendable, Equatable {
 }
 
 /// Why the fast path drops a frame or hands it to the slow path; counted per reason.
-public enum FastPathVerdict: Int, CaseIterable, Sendable {
+package enum FastPathVerdict: Int, CaseIterable, Sendable {
     /// Common case: handled entirely by the fast path.
     case handled
     /// Not for the fast path (ARP, ICMP, SYN/FIN/RST, unknown flow, IP fragments): slow path.

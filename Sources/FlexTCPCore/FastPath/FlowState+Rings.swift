@@ -13,17 +13,17 @@ extension FlowState {
 
     /// In-order bytes the receive ring holds that the application has not freed yet (rxFree).
     @inlinable
-    public var unreadByteCount: UInt32 { receiveRingSize &- receiveSpace }
+    package var unreadByteCount: UInt32 { receiveRingSize &- receiveSpace }
 
     /// Ring position of the oldest unread byte. The free space follows `receiveHead` and wraps
     /// around to the unread bytes, so they start `receiveSpace` bytes past the head.
     @inlinable
-    public var unreadStart: UInt32 { receiveRingPosition(fromHead: receiveSpace) }
+    package var unreadStart: UInt32 { receiveRingPosition(fromHead: receiveSpace) }
 
     /// The receive ring position `distance` bytes past `receiveHead` (`distance <= receiveRingSize`):
     /// where the byte at RCV.NXT + `distance` goes.
     @inlinable
-    public func receiveRingPosition(fromHead distance: UInt32) -> UInt32 {
+    package func receiveRingPosition(fromHead distance: UInt32) -> UInt32 {
         PayloadRing.advance(receiveHead, by: distance, size: receiveRingSize)
     }
 
@@ -31,23 +31,23 @@ extension FlowState {
 
     /// Bytes the transmit ring holds: the sent and unacknowledged ones, then the pending ones.
     @inlinable
-    public var transmitByteCount: UInt32 { transmitSent &+ transmitPending }
+    package var transmitByteCount: UInt32 { transmitSent &+ transmitPending }
 
     /// Free bytes in the transmit ring: how many more the application may queue.
     @inlinable
-    public var transmitSpace: UInt32 { transmitRingSize &- transmitByteCount }
+    package var transmitSpace: UInt32 { transmitRingSize &- transmitByteCount }
 
     /// Ring position of the first pending byte: the next one to send.
     @inlinable
-    public var unsentStart: UInt32 { transmitRingPosition(fromHead: transmitSent) }
+    package var unsentStart: UInt32 { transmitRingPosition(fromHead: transmitSent) }
 
     /// Ring position just past the last byte the ring holds: where the application's next byte goes.
     @inlinable
-    public var transmitTail: UInt32 { transmitRingPosition(fromHead: transmitByteCount) }
+    package var transmitTail: UInt32 { transmitRingPosition(fromHead: transmitByteCount) }
 
     /// The transmit ring position `distance` bytes past `transmitHead` (`distance <= transmitRingSize`).
     @inlinable
-    public func transmitRingPosition(fromHead distance: UInt32) -> UInt32 {
+    package func transmitRingPosition(fromHead distance: UInt32) -> UInt32 {
         PayloadRing.advance(transmitHead, by: distance, size: transmitRingSize)
     }
 }

@@ -5,14 +5,14 @@ import FlexWire
 ///
 /// Contract: a plain value; `addressWord` and `portWord` pack it into the 12 bytes the flow table
 /// hashes and stores (local before remote in each).
-public struct FlowKey: Hashable, Sendable {
-    public var localAddress: IPv4Address
-    public var localPort: UInt16
-    public var remoteAddress: IPv4Address
-    public var remotePort: UInt16
+@usableFromInline package struct FlowKey: Hashable, Sendable {
+    @usableFromInline package var localAddress: IPv4Address
+    @usableFromInline package var localPort: UInt16
+    @usableFromInline package var remoteAddress: IPv4Address
+    @usableFromInline package var remotePort: UInt16
 
     @inlinable
-    public init(localAddress: IPv4Address, localPort: UInt16, remoteAddress: IPv4Address, remotePort: UInt16) {
+    package init(localAddress: IPv4Address, localPort: UInt16, remoteAddress: IPv4Address, remotePort: UInt16) {
         self.localAddress = localAddress
         self.localPort = localPort
         self.remoteAddress = remoteAddress

@@ -5,25 +5,25 @@
 /// fast (two 64×64→128-bit multiplications, each folded by XOR of its halves) but not a
 /// cryptographic PRF. SipHash-1-3 with the same 128-bit key would be a drop-in replacement where a
 /// proven bound is wanted.
-public struct FlowKeyHasher: Sendable {
+package struct FlowKeyHasher: Sendable {
     @usableFromInline let key0: UInt64
     @usableFromInline let key1: UInt64
 
     /// Uses the given key. The top bit of `key1` is forced on so that no port word can cancel it
     /// to zero (which would make the first product ignore the addresses).
-    public init(key0: UInt64, key1: UInt64) {
+    package init(key0: UInt64, key1: UInt64) {
         self.key0 = key0
         self.key1 = key1 | 1 << 63
     }
 
     /// A hasher with a key from the system's secure random source.
-    public static func random() -> FlowKeyHasher {
+    package static func random() -> FlowKeyHasher {
         var generator = SystemRandomNumberGenerator()
         return FlowKeyHasher(key0: generator.next(), key1: generator.next())
     }
 
     @inlinable
-    public func hash(_ key: FlowKey) -> UInt64 {
+    package func hash(_ key: FlowKey) -> UInt64 {
         let mixed = Self.foldedMultiply(key.addressWord ^ key0, UInt64(key.portWord) ^ key1)
         return Self.foldedMultiply(mixed ^ key0, 0x9E37_79B9_7F4A_7C15)
     }

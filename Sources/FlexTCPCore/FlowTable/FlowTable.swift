@@ -1,5 +1,5 @@
 /// Why `FlowTable.insert(_:for:)` refused an entry; the table is unchanged.
-public enum FlowTableError: Error, Equatable, Sendable {
+package enum FlowTableError: Error, Equatable, Sendable {
     /// The key is already in the table.
     case duplicateKey
     /// The table holds `capacity` entries.
@@ -20,14 +20,14 @@ public enum FlowTableError: Error, Equatable, Sendable {
 /// does not lengthen probes. Insert and remove rehash the entries they move (slow-path work).
 /// Storage is allocated in `init` and freed when the value is destroyed. Not thread-safe: the slow
 /// path's inserts and removes must reach the table on the fast path's thread (or while it is stopped).
-public struct FlowTable: ~Copyable, @unchecked Sendable {
+package struct FlowTable: ~Copyable, @unchecked Sendable {
     /// The most slots a lookup reads; no entry sits `probeLimit` or more slots past its home slot.
-    public static let probeLimit = 32
+    package static let probeLimit = 32
 
     /// The most entries the table accepts.
-    public let capacity: Int
+    package let capacity: Int
     /// Entries currently in the table.
-    public private(set) var count = 0
+    package private(set) var count = 0
 
     @usableFromInline let hasher: FlowKeyHasher
     @usableFromInline let entries: UnsafeMutablePointer<FlowTableEntry>
@@ -38,7 +38,7 @@ public struct FlowTable: ~Copyable, @unchecked Sendable {
     @usableFromInline private(set) var longestDisplacement = 0
 
     /// A table for up to `capacity` flows. `hasher` defaults to a fresh random key.
-    public init(capacity: Int, hasher: FlowKeyHasher = .random()) {
+    package init(capacity: Int, hasher: FlowKeyHasher = .random()) {
         precondition(capacity > 0 && capacity <= 1 << 30, "flow table capacity out of range")
         self.capacity = capacity
         self.hasher = hasher
@@ -52,13 +52,13 @@ public struct FlowTable: ~Copyable, @unchecked Sendable {
 
     /// The flow index stored for `key`, or nil.
     @inlinable
-    public func lookup(_ key: FlowKey) -> FlowIndex? {
+    package func lookup(_ key: FlowKey) -> FlowIndex? {
         guard let slot = slot(of: key) else { return nil }
         return entries[slot].flow
     }
 
     /// Maps `key` to `flow`, or throws (leaving the table unchanged).
-    public mutating func insert(_ flow: FlowIndex, for key: FlowKey) throws(FlowTableError) {
+    package mutating func insert(_ flow: FlowIndex, for key: FlowKey) throws(FlowTableError) {
         guard flow != FlowTableEntry.emptyFlow else { throw .reservedFlowIndex }
         guard slot(of: key) == nil else { throw .duplicateKey }
         guard count < capacity else { throw .tableFull }
@@ -93,7 +93,7 @@ public struct FlowTable: ~Copyable, @unchecked Sendable {
 
     /// Removes `key`; returns the flow index it mapped to, or nil when absent.
     @discardableResult
-    public mutating func remove(_ key: FlowKey) -> FlowIndex? {
+    package mutating func remove(_ key: FlowKey) -> FlowIndex? {
         guard var hole = slot(of: key) else { return nil }
         let flow = entries[hole].flow
         // Backward-shift: pull the rest of the run one slot closer to home until an empty slot or

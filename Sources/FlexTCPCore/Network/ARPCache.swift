@@ -12,15 +12,15 @@ import FlexWire
 /// - Lookups scan a dense array of addresses: tables are small, and without hashing there is no
 ///   input that makes a lookup slower than one scan.
 /// - `now` is nanoseconds of the caller's monotonic clock.
-public struct ARPCache {
-    public let capacity: Int
-    public let reachableTime: UInt64
-    public private(set) var count = 0
+package struct ARPCache {
+    package let capacity: Int
+    package let reachableTime: UInt64
+    package private(set) var count = 0
     /// The address of each slot; 0.0.0.0, which is never a neighbour, marks a free slot.
     private var addresses: [IPv4Address]
     private var slots: [NeighbourSlot]
 
-    public init(capacity: Int, reachableTime: UInt64) {
+    package init(capacity: Int, reachableTime: UInt64) {
         precondition(capacity > 0, "an ARP cache needs room for at least one neighbour")
         self.capacity = capacity
         self.reachableTime = reachableTime
@@ -29,12 +29,12 @@ public struct ARPCache {
     }
 
     /// The mapping for `address`, or nil.
-    public func neighbour(for address: IPv4Address, now: UInt64) -> Neighbour? {
+    package func neighbour(for address: IPv4Address, now: UInt64) -> Neighbour? {
         index(of: address).map { neighbour(at: $0, now: now) }
     }
 
     /// Every mapping, in slot order (allocates; for tools and tests).
-    public func neighbours(now: UInt64) -> [Neighbour] {
+    package func neighbours(now: UInt64) -> [Neighbour] {
         addresses.indices.filter { addresses[$0] != .any }.map { neighbour(at: $0, now: now) }
     }
 

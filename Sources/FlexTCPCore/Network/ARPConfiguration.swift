@@ -3,25 +3,25 @@
 ///
 /// Contract: a plain value; `NetworkHost.init` validates it (`validate()`) and throws
 /// `NetworkConfigurationError.invalidSetting` for a value out of its range.
-public struct ARPConfiguration: Hashable, Sendable {
+package struct ARPConfiguration: Hashable, Sendable {
     /// The most neighbours the table holds (1 ... 65 536); a full table evicts the oldest mapping.
-    public var cacheCapacity = 256
+    package var cacheCapacity = 256
     /// How long a confirmed mapping stays reachable; after that it is stale and is re-resolved when used.
-    public var reachableTime: UInt64 = 60_000_000_000
+    package var reachableTime: UInt64 = 60_000_000_000
     /// ARP requests sent for one resolution before it fails (1 ... 16).
-    public var requestAttempts = 3
+    package var requestAttempts = 3
     /// The wait after the first request; each further wait doubles (0 < interval <= 1 hour).
     /// With 3 attempts and 100 ms: requests at 0, 100 and 300 ms, failure at 700 ms.
-    public var firstRetryInterval: UInt64 = 100_000_000
+    package var firstRetryInterval: UInt64 = 100_000_000
     /// Frames kept per neighbour while its resolution is in progress; more are dropped (0 ... 1024).
-    public var waitingFramesPerNeighbour = 4
+    package var waitingFramesPerNeighbour = 4
     /// Frame buffers shared by all waiting queues (0 ... 65 536), allocated up front.
-    public var waitingFrameCapacity = 64
+    package var waitingFrameCapacity = 64
 
-    public init() {}
+    package init() {}
 
     /// Throws `NetworkConfigurationError.invalidSetting` naming the first setting out of range.
-    public func validate() throws(NetworkConfigurationError) {
+    package func validate() throws(NetworkConfigurationError) {
         guard (1...65_536).contains(cacheCapacity) else { throw .invalidSetting("ARP cache capacity must be 1...65536") }
         guard reachableTime > 0 else { throw .invalidSetting("ARP reachable time must be positive") }
         guard (1...16).contains(requestAttempts) else { throw .invalidSetting("ARP request attempts must be 1...16") }

@@ -1,6 +1,6 @@
 /// Why a network host dropped a frame (received, or meant for sending). Every frame a host does not
 /// consume, answer or send is counted under exactly one reason.
-public enum DropReason: Int, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+package enum DropReason: Int, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     /// A truncated or inconsistent header at any layer.
     case malformed
     /// A group (multicast) Ethernet source address.
@@ -46,7 +46,7 @@ public enum DropReason: Int, CaseIterable, Hashable, Sendable, CustomStringConve
     /// The frame waited for a resolution that failed.
     case neighbourUnreachable
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .malformed: "malformed"
         case .invalidSource: "group source address"

@@ -6,11 +6,11 @@ import FlexWire
 /// length is 1...32 and the address is a unicast host address of its subnet: not unspecified,
 /// loopback, multicast or 255.255.255.255, and (for prefixes up to /30) neither the subnet's
 /// network address nor its broadcast address. /31 (RFC 3021) and /32 have no broadcast address.
-public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
-    public let address: IPv4Address
-    public let prefixLength: Int
+package struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
+    package let address: IPv4Address
+    package let prefixLength: Int
 
-    public init(address: IPv4Address, prefixLength: Int) throws(NetworkConfigurationError) {
+    package init(address: IPv4Address, prefixLength: Int) throws(NetworkConfigurationError) {
         guard (1...32).contains(prefixLength) else {
             throw .malformedInterfaceAddress("\(address)/\(prefixLength)")
         }
@@ -24,7 +24,7 @@ public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses `A.B.C.D/P`.
-    public init(_ text: String) throws(NetworkConfigurationError) {
+    package init(_ text: String) throws(NetworkConfigurationError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let address = IPv4Address(String(parts[0])),
               parts[1].allSatisfy({ $0.isASCII && $0.isWholeNumber }), parts[1].count <= 2,
@@ -35,31 +35,31 @@ public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The subnet mask as a host-order value (a /24 gives 0xFFFF_FF00).
-    public var subnetMask: UInt32 { UInt32.max << UInt32(32 - prefixLength) }
+    package var subnetMask: UInt32 { UInt32.max << UInt32(32 - prefixLength) }
 
     /// The subnet's first address (host bits zero).
-    public var networkAddress: IPv4Address { IPv4Address(address.value & subnetMask) }
+    package var networkAddress: IPv4Address { IPv4Address(address.value & subnetMask) }
 
     /// The subnet's broadcast address (host bits one); nil for /31 and /32, which have none.
-    public var directedBroadcast: IPv4Address? {
+    package var directedBroadcast: IPv4Address? {
         prefixLength <= 30 ? IPv4Address(address.value | ~subnetMask) : nil
     }
 
     /// True when `other` lies inside this subnet.
-    public func contains(_ other: IPv4Address) -> Bool {
+    package func contains(_ other: IPv4Address) -> Bool {
         address.isInSameSubnet(as: other, prefixLength: prefixLength)
     }
 
     /// True for 255.255.255.255 and this subnet's broadcast address.
-    public func isBroadcast(_ other: IPv4Address) -> Bool {
+    package func isBroadcast(_ other: IPv4Address) -> Bool {
         other.isLimitedBroadcast || other == directedBroadcast
     }
 
     /// True when `other` could be a single host on the network: not unspecified, loopback,
     /// multicast or a broadcast address of this subnet.
-    public func isUnicast(_ other: IPv4Address) -> Bool {
+    package func isUnicast(_ other: IPv4Address) -> Bool {
         !other.isUnspecified && !other.isLoopback && !other.isMulticast && !isBroadcast(other)
     }
 
-    public var description: String { "\(address)/\(prefixLength)" }
+    package var description: String { "\(address)/\(prefixLength)" }
 }

@@ -1,7 +1,7 @@
 import FlexWire
 
 /// The state of one neighbour-table mapping.
-public enum NeighbourState: Hashable, Sendable {
+package enum NeighbourState: Hashable, Sendable {
     /// Being resolved: ARP requests are out, no Ethernet address yet; frames for it wait.
     case incomplete
     /// Confirmed less than the reachable time ago.
@@ -13,13 +13,13 @@ public enum NeighbourState: Hashable, Sendable {
 }
 
 /// One neighbour-table mapping, as the table reports it.
-public struct Neighbour: Hashable, Sendable {
-    public var address: IPv4Address
+package struct Neighbour: Hashable, Sendable {
+    package var address: IPv4Address
     /// nil while `.incomplete`.
-    public var hardwareAddress: MACAddress?
-    public var state: NeighbourState
+    package var hardwareAddress: MACAddress?
+    package var state: NeighbourState
     /// When the mapping was last confirmed, or, while `.incomplete`, when its resolution started.
-    public var updatedAt: UInt64
+    package var updatedAt: UInt64
 }
 
 /// The table's record of one neighbour, with the progress of a resolution in progress.

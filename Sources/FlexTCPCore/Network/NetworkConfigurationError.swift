@@ -1,7 +1,7 @@
 import FlexWire
 
 /// Why a network host's configuration cannot be used; thrown when it is set up, never later.
-public enum NetworkConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum NetworkConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The text is not of the form `A.B.C.D/P` with P in 1...32.
     case malformedInterfaceAddress(String)
     /// The address is not a unicast host address of its subnet (unspecified, loopback, multicast,
@@ -14,7 +14,7 @@ public enum NetworkConfigurationError: Error, Equatable, Sendable, CustomStringC
     /// A numeric setting is out of its range; the text names the setting and the range.
     case invalidSetting(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .malformedInterfaceAddress(text):
             "\"\(text)\" is not an interface address of the form A.B.C.D/P with P in 1...32"

@@ -1,7 +1,7 @@
 import FlexWire
 
 /// Why a network host refused to send something; nothing was sent or queued.
-public enum NetworkError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum NetworkError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The destination is outside the local subnet and there is no default gateway.
     case noRoute(IPv4Address)
     /// The destination is not a single host: unspecified, loopback, multicast or broadcast.
@@ -15,7 +15,7 @@ public enum NetworkError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An echo request with this sequence number to this destination is still waiting for a reply.
     case echoRequestOutstanding(IPv4Address, sequenceNumber: UInt16)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .noRoute(destination):
             "no route to \(destination): it is outside the local subnet and there is no default gateway"

@@ -1,18 +1,18 @@
 import FlexWire
 
 /// An echo reply that answered one of this host's echo requests.
-public struct EchoReply: Hashable, Sendable {
-    public var source: IPv4Address
-    public var sequenceNumber: UInt16
+package struct EchoReply: Hashable, Sendable {
+    package var source: IPv4Address
+    package var sequenceNumber: UInt16
     /// Echo data bytes (after the 8-byte ICMP header).
-    public var payloadLength: Int
-    public var timeToLive: UInt8
+    package var payloadLength: Int
+    package var timeToLive: UInt8
     /// From the request's transmission (or queueing, while its neighbour was resolved) to the reply's arrival.
-    public var roundTripTime: UInt64
+    package var roundTripTime: UInt64
 }
 
 /// Something a network host did that its driver may want to report; collected with `drainEvents`.
-public enum NetworkEvent: Hashable, Sendable, CustomStringConvertible {
+package enum NetworkEvent: Hashable, Sendable, CustomStringConvertible {
     /// A resolution this host started got its answer.
     case neighbourResolved(IPv4Address, MACAddress, requestsSent: Int, elapsed: UInt64)
     /// A resolution (or re-resolution) got no answer to its last request; its waiting frames were dropped.
@@ -21,7 +21,7 @@ public enum NetworkEvent: Hashable, Sendable, CustomStringConvertible {
     /// No reply to the echo request came before its deadline.
     case echoRequestTimedOut(destination: IPv4Address, sequenceNumber: UInt16)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .neighbourResolved(address, hardwareAddress, requestsSent, elapsed):
             "ARP: \(address) is at \(hardwareAddress) (\(requestsSent) \(requestsSent == 1 ? "request" : "requests"), "
@@ -39,10 +39,10 @@ public enum NetworkEvent: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A duration in nanoseconds printed in microseconds with one decimal ("12.3 µs").
-public struct Microseconds: CustomStringConvertible, Sendable {
-    public var nanoseconds: UInt64
-    public init(_ nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
-    public var description: String {
+package struct Microseconds: CustomStringConvertible, Sendable {
+    package var nanoseconds: UInt64
+    package init(_ nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+    package var description: String {
         let tenths = (nanoseconds + 50) / 100
         return "\(tenths / 10).\(tenths % 10) µs"
     }

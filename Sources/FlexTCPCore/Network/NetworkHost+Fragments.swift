@@ -2,7 +2,7 @@ import FlexPort
 import FlexWire
 
 /// What became of a received frame offered to `NetworkHost.reassemble`.
-public enum FragmentVerdict {
+package enum FragmentVerdict {
     /// Not an IPv4 fragment: handle the frame as it is.
     case whole
     /// A fragment, held for reassembly or dropped (counted): nothing more to do.
@@ -17,7 +17,7 @@ extension NetworkHost {
     /// Offers a received frame to reassembly before any other handling (a transport that takes frames
     /// itself calls this first). An untagged IPv4 fragment for this host is held until its datagram is
     /// complete; a fragment not for this host, or malformed, is dropped and counted like any frame.
-    public func reassemble(_ frame: Frame, now: UInt64) -> FragmentVerdict {
+    package func reassemble(_ frame: Frame, now: UInt64) -> FragmentVerdict {
         guard Self.isIPv4Fragment(frame) else { return .whole }
         counters.receivedFrames &+= 1
         guard let ethernet = acceptedEthernet(frame), let packet = acceptedIPv4(ethernet) else { return .consumed }
@@ -41,7 +41,7 @@ extension NetworkHost {
     }
 
     /// Datagrams in progress (or remembered as dropped until their timeout) and the bytes they hold.
-    public var reassemblyUsage: (datagrams: Int, bytes: Int) { (reassembler.datagramCount, reassembler.heldBytes) }
+    package var reassemblyUsage: (datagrams: Int, bytes: Int) { (reassembler.datagramCount, reassembler.heldBytes) }
 
     /// Untagged IPv4 with more fragments to follow or a non-zero offset (whatever else may be wrong with it).
     static func isIPv4Fragment(_ frame: Frame) -> Bool {

@@ -5,7 +5,7 @@ import FlexWire
 extension NetworkHost {
     /// Handles one received frame; replies it causes are committed by `flushTransmits()` (or `poll`).
     /// IPv4 fragments are reassembled first (see `reassemble`); a datagram they complete is handled here.
-    public func handleFrame(_ frame: Frame, now: UInt64) {
+    package func handleFrame(_ frame: Frame, now: UInt64) {
         counters.receivedFrames &+= 1
         guard let ethernet = acceptedEthernet(frame) else { return }
         switch ethernet.etherType {

@@ -5,7 +5,7 @@ extension NetworkHost {
     /// `deadline`, handing events to `onEvent` after each poll. Between polls it waits in the port's
     /// `waitForFrames` for at most `maximumWait` nanoseconds, and never past the next retry or timeout.
     /// For real clocks: a virtual clock does not move while this runs.
-    public func run(clock: any TimeSource, until deadline: UInt64 = .max, maximumWait: UInt64 = 10_000_000,
+    package func run(clock: any TimeSource, until deadline: UInt64 = .max, maximumWait: UInt64 = 10_000_000,
                     onEvent: (NetworkEvent) -> Void = { _ in }, shouldStop: () -> Bool) {
         while !shouldStop() {
             let now = clock.now()

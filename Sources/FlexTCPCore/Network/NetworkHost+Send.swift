@@ -2,7 +2,7 @@ import FlexPort
 import FlexWire
 
 /// What became of a frame handed to a network host for sending.
-public enum SendOutcome: Hashable, Sendable {
+package enum SendOutcome: Hashable, Sendable {
     /// Written to the port.
     case sent
     /// Kept until its next hop's address is resolved; sent then, or dropped if resolution fails.
@@ -12,7 +12,7 @@ public enum SendOutcome: Hashable, Sendable {
 }
 
 /// The Ethernet address to send to for a destination, as far as it is known yet.
-public enum NeighbourResolution: Hashable, Sendable {
+package enum NeighbourResolution: Hashable, Sendable {
     case resolved(MACAddress)
     /// ARP requests are out; the answer arrives as `NetworkEvent.neighbourResolved` (or `.neighbourUnreachable`).
     case pending
@@ -24,7 +24,7 @@ public enum NeighbourResolution: Hashable, Sendable {
 extension NetworkHost {
     /// The Ethernet address of the next hop for `destination`, starting (or refreshing) its
     /// resolution when needed. Throws when there is no route.
-    public func resolveNeighbour(for destination: IPv4Address, now: UInt64) throws(NetworkError) -> NeighbourResolution {
+    package func resolveNeighbour(for destination: IPv4Address, now: UInt64) throws(NetworkError) -> NeighbourResolution {
         let nextHop = try routingTable.nextHop(for: destination)
         defer { flushTransmits() }
         switch resolver.resolve(nextHop, now: now) {
@@ -48,7 +48,7 @@ extension NetworkHost {
     /// being resolved the frame waits (a bounded number per neighbour). Throws for no route or a
     /// frame length the port cannot send; other failures are counted drops.
     @discardableResult
-    public func send(_ frame: UnsafeRawBufferPointer, to destination: IPv4Address, now: UInt64) throws(NetworkError) -> SendOutcome {
+    package func send(_ frame: UnsafeRawBufferPointer, to destination: IPv4Address, now: UInt64) throws(NetworkError) -> SendOutcome {
         guard frame.count >= EthernetRepr.untaggedHeaderLength, frame.count <= port.maximumFrameLength else {
             throw .unsendableFrameLength(frame.count, maximum: port.maximumFrameLength)
         }
@@ -76,7 +76,7 @@ extension NetworkHost {
     /// `timeout` after `now`) is reported later. Throws, sending nothing, for no route, a payload
     /// too long for the port, too many outstanding requests or a request already outstanding.
     @discardableResult
-    public func sendEchoRequest(to destination: IPv4Address, sequenceNumber: UInt16, payloadLength: Int = 56,
+    package func sendEchoRequest(to destination: IPv4Address, sequenceNumber: UInt16, payloadLength: Int = 56,
                                 timeout: UInt64 = 1_000_000_000, now: UInt64) throws(NetworkError) -> SendOutcome {
         let headerLength = EthernetRepr.untaggedHeaderLength + IPv4Repr.headerLength + ICMPv4Repr.headerLength
         guard payloadLength >= 0, headerLength + payloadLength <= port.maximumFrameLength else {
@@ -107,7 +107,7 @@ extension NetworkHost {
     }
 
     /// Broadcasts a gratuitous ARP request announcing this host's address (RFC 5227 announcement).
-    public func announce() {
+    package func announce() {
         if transmitARPRequest(for: address) { counters.arpAnnouncementsSent &+= 1 }
         flushTransmits()
     }

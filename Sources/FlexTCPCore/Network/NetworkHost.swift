@@ -21,13 +21,13 @@ import FlexWire
 ///   and echo requests allocates nothing. Fragments are copied while held, within the bounds of
 ///   `configuration.reassembly` (`reassemble`, `reassemblyStatistics`).
 /// - One thread at a time.
-public final class NetworkHost {
-    public let port: any Port
-    public let configuration: NetworkHostConfiguration
-    public let routingTable: RoutingTable
-    public let macAddress: MACAddress
+package final class NetworkHost {
+    package let port: any Port
+    package let configuration: NetworkHostConfiguration
+    package let routingTable: RoutingTable
+    package let macAddress: MACAddress
     /// This host's IPv4 address.
-    public var address: IPv4Address { configuration.interface.address }
+    package var address: IPv4Address { configuration.interface.address }
 
     let resolver: ARPResolver
     var echoRequests: EchoRequestTracker
@@ -46,7 +46,7 @@ public final class NetworkHost {
     private var events: [NetworkEvent] = []
     private var drainedEvents: [NetworkEvent] = []
 
-    public init(port: any Port, configuration: NetworkHostConfiguration) throws(NetworkConfigurationError) {
+    package init(port: any Port, configuration: NetworkHostConfiguration) throws(NetworkConfigurationError) {
         try configuration.validate()
         self.port = port
         self.configuration = configuration
@@ -77,13 +77,13 @@ public final class NetworkHost {
     /// Receives one batch, handles every frame, runs due retries and timeouts, commits what was
     /// sent. Returns the number of frames received.
     @discardableResult
-    public func poll(now: UInt64) -> Int {
+    package func poll(now: UInt64) -> Int {
         PollSequence.poll(self, port: port, batch: receiveBatch, now: now) {}.received
     }
 
     /// Sends the ARP retries and reports the failures, echo timeouts and reassembly timeouts due by
     /// `now` (commit with `flushTransmits`).
-    public func advance(now: UInt64) {
+    package func advance(now: UInt64) {
         while let action = resolver.nextDueAction(now: now) {
             switch action {
             case let .sendRequest(target):
@@ -102,16 +102,16 @@ public final class NetworkHost {
     }
 
     /// Commits every frame written since the last commit to the port.
-    public func flushTransmits() {
+    package func flushTransmits() {
         transmitter.flush()
     }
 
     /// The earliest time a retry or timeout (ARP, echo, reassembly) may be due (`UInt64.max` when none is pending).
-    public var nextDeadline: UInt64 { min(resolver.nextDeadline, echoRequests.nextDeadline, reassembler.nextDeadline) }
+    package var nextDeadline: UInt64 { min(resolver.nextDeadline, echoRequests.nextDeadline, reassembler.nextDeadline) }
 
     // MARK: Observing
 
-    public var statistics: NetworkHostStatistics {
+    package var statistics: NetworkHostStatistics {
         var statistics = counters
         statistics.drops = DropCounts(counts: Array(UnsafeBufferPointer(start: dropCounts, count: DropReason.allCases.count)))
         statistics.reassembly = reassembler.statistics
@@ -119,18 +119,18 @@ public final class NetworkHost {
     }
 
     /// The neighbour-table entry for `address`, or nil.
-    public func neighbour(for address: IPv4Address, now: UInt64) -> Neighbour? {
+    package func neighbour(for address: IPv4Address, now: UInt64) -> Neighbour? {
         resolver.cache.neighbour(for: address, now: now)
     }
 
     /// Every neighbour-table entry (allocates; for tools and tests).
-    public func neighbours(now: UInt64) -> [Neighbour] { resolver.cache.neighbours(now: now) }
+    package func neighbours(now: UInt64) -> [Neighbour] { resolver.cache.neighbours(now: now) }
 
     /// Echo requests still waiting for a reply or their deadline.
-    public var outstandingEchoRequests: Int { echoRequests.count }
+    package var outstandingEchoRequests: Int { echoRequests.count }
 
     /// Hands every event recorded since the last call to `body`, oldest first, and forgets them.
-    public func drainEvents(_ body: (NetworkEvent) -> Void) {
+    package func drainEvents(_ body: (NetworkEvent) -> Void) {
         swap(&events, &drainedEvents)
         for event in drainedEvents { body(event) }
         drainedEvents.removeAll(keepingCapacity: true)

@@ -3,32 +3,32 @@ import FlexWire
 /// Everything a `NetworkHost` needs besides its port. Times are nanoseconds of the caller's clock.
 ///
 /// Contract: a plain value; `NetworkHost.init` validates it and throws `NetworkConfigurationError`.
-public struct NetworkHostConfiguration: Hashable, Sendable {
+package struct NetworkHostConfiguration: Hashable, Sendable {
     /// This host's address and subnet.
-    public var interface: InterfaceAddress
+    package var interface: InterfaceAddress
     /// The default gateway (inside the subnet), or nil for a host that reaches only its subnet.
-    public var gateway: IPv4Address?
-    public var arp = ARPConfiguration()
+    package var gateway: IPv4Address?
+    package var arp = ARPConfiguration()
     /// Bounds on reassembling IPv4 fragments.
-    public var reassembly = ReassemblyConfiguration()
+    package var reassembly = ReassemblyConfiguration()
     /// TTL of the IPv4 packets this host sends.
-    public var timeToLive: UInt8 = 64
+    package var timeToLive: UInt8 = 64
     /// The ICMP echo identifier of this host's echo requests; replies with another are not ours.
-    public var echoIdentifier: UInt16 = 0x4654
+    package var echoIdentifier: UInt16 = 0x4654
     /// Echo requests that may wait for replies at one time (1 ... 65 536).
-    public var echoRequestLimit = 64
+    package var echoRequestLimit = 64
     /// Events kept until `drainEvents` (1 ... 65 536); later ones are counted as lost.
-    public var eventCapacity = 256
+    package var eventCapacity = 256
     /// Frames received per `poll` (1 ... 4096).
-    public var receiveBatchSize = 64
+    package var receiveBatchSize = 64
 
-    public init(interface: InterfaceAddress, gateway: IPv4Address? = nil) {
+    package init(interface: InterfaceAddress, gateway: IPv4Address? = nil) {
         self.interface = interface
         self.gateway = gateway
     }
 
     /// Throws the first problem: an unusable gateway or a setting out of range.
-    public func validate() throws(NetworkConfigurationError) {
+    package func validate() throws(NetworkConfigurationError) {
         _ = try RoutingTable(interface: interface, gateway: gateway)
         try arp.validate()
         try reassembly.validate()

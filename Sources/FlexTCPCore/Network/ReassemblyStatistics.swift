@@ -1,5 +1,5 @@
 /// Why the reassembler dropped a datagram in progress or refused a fragment.
-public enum ReassemblyDropReason: Int, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+package enum ReassemblyDropReason: Int, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     /// A fragment that cannot be part of any datagram: no payload, or a payload that is not a
     /// multiple of 8 bytes with more fragments to follow (counted per fragment).
     case malformed
@@ -22,7 +22,7 @@ public enum ReassemblyDropReason: Int, CaseIterable, Hashable, Sendable, CustomS
     /// A datagram in more than `maximumFragmentsPerDatagram` pieces.
     case tooManyFragments
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .malformed: "malformed fragment"
         case .tooBig: "datagram too big"
@@ -38,30 +38,30 @@ public enum ReassemblyDropReason: Int, CaseIterable, Hashable, Sendable, CustomS
 
 /// What the IPv4 reassembler received, completed and dropped. Each drop reason counts drop
 /// decisions: a refused fragment (malformed, too big) or an abandoned datagram (the others).
-public struct ReassemblyStatistics: Hashable, Sendable {
+package struct ReassemblyStatistics: Hashable, Sendable {
     /// Fragments addressed to this host that reached the reassembler.
-    public var fragmentsReceived: UInt64 = 0
+    package var fragmentsReceived: UInt64 = 0
     /// Datagrams completed and handed on as if they had arrived whole.
-    public var datagramsReassembled: UInt64 = 0
+    package var datagramsReassembled: UInt64 = 0
     /// Fragments identical to one already held, ignored.
-    public var duplicateFragments: UInt64 = 0
+    package var duplicateFragments: UInt64 = 0
     /// Fragments of a datagram already dropped, ignored until it times out.
-    public var fragmentsOfDroppedDatagrams: UInt64 = 0
+    package var fragmentsOfDroppedDatagrams: UInt64 = 0
     private var drops = Array(repeating: UInt64(0), count: ReassemblyDropReason.allCases.count)
 
-    public init() {}
+    package init() {}
 
     /// The drops counted under `reason`.
-    public internal(set) subscript(reason: ReassemblyDropReason) -> UInt64 {
+    package internal(set) subscript(reason: ReassemblyDropReason) -> UInt64 {
         get { drops[reason.rawValue] }
         set { drops[reason.rawValue] = newValue }
     }
 
     /// All drops together.
-    public var totalDrops: UInt64 { drops.reduce(0, &+) }
+    package var totalDrops: UInt64 { drops.reduce(0, &+) }
 
     /// The reasons with a non-zero count, in declaration order.
-    public var nonZeroDrops: [(reason: ReassemblyDropReason, count: UInt64)] {
+    package var nonZeroDrops: [(reason: ReassemblyDropReason, count: UInt64)] {
         ReassemblyDropReason.allCases.compactMap { drops[$0.rawValue] > 0 ? ($0, drops[$0.rawValue]) : nil }
     }
 }

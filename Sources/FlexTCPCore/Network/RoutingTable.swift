@@ -6,11 +6,11 @@ import FlexWire
 /// Contract: `init` throws unless the gateway (if any) is another unicast host inside the subnet.
 /// `nextHop(for:)` returns the address whose Ethernet address a packet must be sent to, or throws
 /// `NetworkError` for destinations that are not single hosts, this host itself, or unreachable.
-public struct RoutingTable: Hashable, Sendable {
-    public let interface: InterfaceAddress
-    public let gateway: IPv4Address?
+package struct RoutingTable: Hashable, Sendable {
+    package let interface: InterfaceAddress
+    package let gateway: IPv4Address?
 
-    public init(interface: InterfaceAddress, gateway: IPv4Address? = nil) throws(NetworkConfigurationError) {
+    package init(interface: InterfaceAddress, gateway: IPv4Address? = nil) throws(NetworkConfigurationError) {
         if let gateway {
             guard interface.contains(gateway) else { throw .gatewayOutsideSubnet(gateway) }
             guard interface.isUnicast(gateway), gateway != interface.address else { throw .unusableGateway(gateway) }
@@ -20,7 +20,7 @@ public struct RoutingTable: Hashable, Sendable {
     }
 
     /// The destination itself when it is in the subnet, else the gateway.
-    public func nextHop(for destination: IPv4Address) throws(NetworkError) -> IPv4Address {
+    package func nextHop(for destination: IPv4Address) throws(NetworkError) -> IPv4Address {
         guard destination != interface.address else { throw .ownAddress(destination) }
         guard interface.isUnicast(destination) else { throw .notUnicast(destination) }
         if interface.contains(destination) { return destination }

@@ -3,11 +3,11 @@
 ///
 /// Contract: the receiver reports back with `QueueManager.completeTransmission(flow:sentBytes:isBlocked:now:)`;
 /// until then the flow is out of every queue.
-public struct TransmitGrant: Equatable, Sendable {
-    public let flow: FlowIndex
-    public let bytes: UInt32
+package struct TransmitGrant: Equatable, Sendable {
+    package let flow: FlowIndex
+    package let bytes: UInt32
 
-    public init(flow: FlowIndex, bytes: UInt32) {
+    package init(flow: FlowIndex, bytes: UInt32) {
         self.flow = flow
         self.bytes = bytes
     }
@@ -35,14 +35,14 @@ public struct TransmitGrant: Equatable, Sendable {
 /// `false` or `nil`, never a trap. Time is the caller's monotonic clock in nanoseconds. Not
 /// thread-safe: the fast path's single thread owns the value (it is `Sendable` only so ownership
 /// can move to that thread); the slow path's rate changes reach it through the fast path.
-public struct QueueManager: ~Copyable, @unchecked Sendable {
+package struct QueueManager: ~Copyable, @unchecked Sendable {
     /// The rate that means "not rate-limited": the flow is served round-robin with other unlimited flows.
-    public static let unlimitedRate: UInt64 = 0
+    package static let unlimitedRate: UInt64 = 0
 
     /// Number of flow buckets; valid flow indices are `0..<capacity`.
-    public let capacity: Int
+    package let capacity: Int
     /// log2 of the timing wheel's slot duration in nanoseconds.
-    public let slotDurationLog2: Int
+    package let slotDurationLog2: Int
 
     let buckets: UnsafeMutablePointer<QueueManagerBucket>
     /// Lists `0..<SlotOccupancy.slotCount` are the wheel's slots; the list after them is the FIFO.
@@ -57,7 +57,7 @@ public struct QueueManager: ~Copyable, @unchecked Sendable {
 
     /// Creates buckets for `capacity` flows, all empty and unlimited. `slotDurationLog2` sets the
     /// wheel granularity (default 1024 ns, a horizon of about 4.2 ms).
-    public init(capacity: Int, slotDurationLog2: Int = 10) {
+    package init(capacity: Int, slotDurationLog2: Int = 10) {
         precondition(capacity > 0 && capacity < Int(FlowList.end), "queue manager capacity out of range")
         precondition((0...32).contains(slotDurationLog2), "slot duration out of range")
         self.capacity = capacity
@@ -76,7 +76,7 @@ public struct QueueManager: ~Copyable, @unchecked Sendable {
     /// Adds `bytes` the flow may send (new application data, or window opened by an ACK) and
     /// queues the flow if it was idle. Returns false for an invalid flow index.
     @discardableResult
-    public mutating func add(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
+    package mutating func add(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
         guard Int(flow) < capacity else { return false }
         guard bytes > 0 else { return true }
         let wasIdle = buckets[Int(flow)].availableBytes == 0
@@ -92,7 +92,7 @@ public struct QueueManager: ~Copyable, @unchecked Sendable {
     /// stretched or shortened to the new rate; a flow that becomes limited is paced from `now`.
     /// Returns false for an invalid flow index.
     @discardableResult
-    public mutating func setRate(flow: FlowIndex, bytesPerSecond: UInt64, now: UInt64) -> Bool {
+    package mutating func setRate(flow: FlowIndex, bytesPerSecond: UInt64, now: UInt64) -> Bool {
         guard Int(flow) < capacity else { return false }
         let oldScaled = buckets[Int(flow)].scaledNanosecondsPerByte
         let newScaled = bytesPerSecond == Self.unlimitedRate
@@ -116,7 +116,7 @@ public struct QueueManager: ~Copyable, @unchecked Sendable {
     /// Forgets the flow (torn down): its bytes, rate and queue position; the index may be reused.
     /// Returns false for an invalid flow index.
     @discardableResult
-    public mutating func remove(flow: FlowIndex) -> Bool {
+    package mutating func remove(flow: FlowIndex) -> Bool {
         guard Int(flow) < capacity else { return false }
         if buckets[Int(flow)].list != FlowList.unlinked { unlink(flow) }
         buckets[Int(flow)] = QueueManagerBucket()
@@ -125,7 +125,7 @@ public struct QueueManager: ~Copyable, @unchecked Sendable {
 
     /// Hands out the next transmit opportunity due at `now`: a flow and up to `maximumBytes` of its
     /// available bytes. Nil when no flow is due (see `earliestDueTime`) or `maximumBytes` is 0.
-    public mutating func nextTransmission(now: UInt64, maximumBytes: UInt32) -> TransmitGrant? {
+    package mutating func nextTransmission(now: UInt64, maximumBytes: UInt32) -> TransmitGrant? {
         guard maximumBytes > 0 else { return nil }
         let nowSlot = now >> UInt64(slotDurationLog2)
         let chosen = servedWheelLast
@@ -144,7 +144,7 @@ public struct QueueManager: ~Copyable, @unchecked Sendable {
     /// A grant returned unused (`sentBytes` 0, not blocked, e.g. the port was full) is due again at
     /// once. Returns false when the flow holds no grant (or was removed meanwhile).
     @discardableResult
-    public mutating func completeTransmission(
+    package mutating func completeTransmission(
         flow: FlowIndex, sentBytes: UInt32, isBlocked: Bool, now: UInt64
     ) -> Bool {
         guard Int(flow) < capacity, buckets[Int(flow)].isGranted else { return false }
@@ -159,24 +159,24 @@ public struct QueueManager: ~Copyable, @unchecked Sendable {
     /// The earliest time at which `nextTransmission` may hand something out: 0 when an unlimited
     /// flow is waiting, the start of the first occupied wheel slot otherwise (for a flow beyond the
     /// horizon that is the horizon, earlier than its real time), nil when nothing is queued.
-    public var earliestDueTime: UInt64? {
+    package var earliestDueTime: UInt64? {
         if !lists[Self.fifoList].isEmpty { return 0 }
         return firstOccupiedSlot().map { $0 << UInt64(slotDurationLog2) }
     }
 
     /// Bytes the flow may still send as far as the QM knows (0 for an invalid index).
-    public func availableBytes(of flow: FlowIndex) -> UInt64 {
+    package func availableBytes(of flow: FlowIndex) -> UInt64 {
         Int(flow) < capacity ? buckets[Int(flow)].availableBytes : 0
     }
 
     /// True when the flow waits in a queue (FIFO or wheel) or holds a grant: it will be served
     /// without another `add` (false for an invalid index).
-    public func isQueued(flow: FlowIndex) -> Bool {
+    package func isQueued(flow: FlowIndex) -> Bool {
         Int(flow) < capacity && (buckets[Int(flow)].list != FlowList.unlinked || buckets[Int(flow)].isGranted)
     }
 
     /// The flow's rate in bytes per second, `unlimitedRate` when unlimited (or an invalid index).
-    public func rate(of flow: FlowIndex) -> UInt64 {
+    package func rate(of flow: FlowIndex) -> UInt64 {
         Int(flow) < capacity ? buckets[Int(flow)].bytesPerSecond : Self.unlimitedRate
     }
 }

@@ -10,29 +10,29 @@ import FlexPort
 ///
 /// Contract: owns the memory and frees it on deinit; every view and endpoint built on it must be
 /// gone by then (holders keep a reference to the region).
-public final class ContextRegion: @unchecked Sendable {
+package final class ContextRegion: @unchecked Sendable {
     // Sendable: the fields never change after init; the bytes are shared only under the queue protocol.
-    public let base: UnsafeMutableRawPointer
-    public let length: Int
-    public let count: Int
+    package let base: UnsafeMutableRawPointer
+    package let length: Int
+    package let count: Int
     /// Bytes from one context's queue set to the next.
-    public let stride: Int
-    public let capacities: ContextQueueCapacities
+    package let stride: Int
+    package let capacities: ContextQueueCapacities
     /// Signalled for the fast-path side: transmit entries, receive-queue room.
-    public let service: WakeupSignal
+    package let service: WakeupSignal
     /// Signalled for the slow-path side: requests, event-queue room.
-    public let slowPathService: WakeupSignal
+    package let slowPathService: WakeupSignal
     private let applicationSignals: [WakeupSignal]
 
     /// Why a region could not be set up.
-    public enum SetupError: Error, Equatable {
+    package enum SetupError: Error, Equatable {
         /// No context, more than 65,536, or a capacity that is not a power of two in 2 ... 2^20.
         case invalidConfiguration
         case queues(ContextQueueError)
         case signal(WakeupSignalError)
     }
 
-    public init(count: Int, capacities: ContextQueueCapacities, separateSlowPathSignal: Bool = false) throws(SetupError) {
+    package init(count: Int, capacities: ContextQueueCapacities, separateSlowPathSignal: Bool = false) throws(SetupError) {
         guard count > 0, count <= Int(UInt16.max) + 1, let size = ContextQueues.regionSize(for: capacities) else {
             throw .invalidConfiguration
         }
@@ -64,11 +64,11 @@ public final class ContextRegion: @unchecked Sendable {
     deinit { base.deallocate() }
 
     /// A checked view of context `index`'s queue set (as an application attaches to it).
-    public func queues(_ index: Int) throws(ContextQueueError) -> ContextQueues {
+    package func queues(_ index: Int) throws(ContextQueueError) -> ContextQueues {
         try ContextQueues(attachingTo: base + index * stride, regionLength: stride)
     }
 
-    public func signals(_ index: Int) -> ContextQueueSignals {
+    package func signals(_ index: Int) -> ContextQueueSignals {
         ContextQueueSignals(application: applicationSignals[index], fastPath: service, slowPath: slowPathService)
     }
 }

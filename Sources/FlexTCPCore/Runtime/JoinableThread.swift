@@ -6,18 +6,18 @@ import Glibc
 ///
 /// Contract: `init` starts the thread (throwing the `pthread_create` error code if it cannot);
 /// `join()` blocks until the closure has returned. The closure runs exactly once.
-public final class JoinableThread: @unchecked Sendable {
+package final class JoinableThread: @unchecked Sendable {
     // Sendable: `handle` is written once in `init` and only read by `join`; the joined flag is
     // guarded by the rule that one thread joins.
     private var handle = pthread_t()
     private var joined = false
 
     /// Why a thread could not be started: the `pthread_create` error code.
-    public struct StartError: Error, Equatable {
-        public let code: Int32
+    package struct StartError: Error, Equatable {
+        package let code: Int32
     }
 
-    public init(_ body: @escaping @Sendable () -> Void) throws(StartError) {
+    package init(_ body: @escaping @Sendable () -> Void) throws(StartError) {
         let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
         let result = pthread_create(&handle, nil, { argument in
             guard let argument else { return nil }
@@ -31,7 +31,7 @@ public final class JoinableThread: @unchecked Sendable {
     }
 
     /// Waits until the thread's closure has returned (returns at once after the first call).
-    public func join() {
+    package func join() {
         guard !joined else { return }
         joined = true
         pthread_join(handle, nil)

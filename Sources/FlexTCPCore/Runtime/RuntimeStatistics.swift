@@ -1,27 +1,27 @@
 /// What a `StackRuntime` counted while serving its contexts.
-public struct RuntimeStatistics: Sendable, Equatable {
+package struct RuntimeStatistics: Sendable, Equatable {
     /// Flow events not posted because the flow was not open to an application (yet, or any more).
-    public var heldFlowEvents: UInt64 = 0
+    package var heldFlowEvents: UInt64 = 0
     /// Completions that found an event queue full and waited in the outbox.
-    public var deferredCompletions: UInt64 = 0
+    package var deferredCompletions: UInt64 = 0
     /// Idle sleeps: on the port's readiness descriptor and the contexts' service signal together,
     /// or (a port without descriptor) in slices on the port.
-    public var idleWaits: UInt64 = 0
-    public var idleSliceWaits: UInt64 = 0
+    package var idleWaits: UInt64 = 0
+    package var idleSliceWaits: UInt64 = 0
     /// CPU time the runtime's threads used from their start to their end (CLOCK_THREAD_CPUTIME_ID),
     /// summed over the threads (as `idleWaits` counts every thread's sleeps); 0 when caller-driven.
-    public var threadCPUNanoseconds: UInt64 = 0
+    package var threadCPUNanoseconds: UInt64 = 0
     /// With a separate slow path: commands the fast path could not carry out (an install that
     /// failed), and commands still waiting for room in the command ring when read.
-    public var failedCommands: UInt64 = 0
-    public var waitingCommands: UInt64 = 0
+    package var failedCommands: UInt64 = 0
+    package var waitingCommands: UInt64 = 0
     /// With a separate slow path, frames dropped between the threads: exception frames that found
     /// their ring full (or were longer than its slots), slow-path frames that found the port full,
     /// frames handed back for reprocessing that found no room, and those the fast path still could
     /// not handle. The peers' retransmissions recover them.
-    public var exceptionDrops: UInt64 = 0
-    public var forwardDrops: UInt64 = 0
-    public var reprocessDrops: UInt64 = 0
-    public var reprocessExceptions: UInt64 = 0
-    public init() {}
+    package var exceptionDrops: UInt64 = 0
+    package var forwardDrops: UInt64 = 0
+    package var reprocessDrops: UInt64 = 0
+    package var reprocessExceptions: UInt64 = 0
+    package init() {}
 }

@@ -45,16 +45,16 @@ import FlexPort
 /// called (or, caller-driven, by `step`). `stop()` ends the threads and joins them; it must be
 /// called before the runtime is dropped (the threads keep the runtime alive). In the caller-driven
 /// schedule `start()` and `stop()` do nothing. `statistics` is for after `stop()`.
-public final class StackRuntime: @unchecked Sendable {
+package final class StackRuntime: @unchecked Sendable {
     // Sendable: each round is touched by its thread only while it runs, and by callers only before
     // `start` or after `stop` has joined the threads (caller-driven: by the one calling thread);
     // the rest is immutable or atomic.
-    public let region: ContextRegion
-    public let schedule: Schedule
+    package let region: ContextRegion
+    package let schedule: Schedule
     /// What the stack was built with.
     package let configuration: StackConfiguration
-    public let minimumIdleSlice: UInt64
-    public let maximumIdleSlice: UInt64
+    package let minimumIdleSlice: UInt64
+    package let maximumIdleSlice: UInt64
     private let payloadRegion: PayloadRegion
     private let fast: FastPathRound
     private let slowPathContexts: SlowPathContextService
@@ -69,7 +69,7 @@ public final class StackRuntime: @unchecked Sendable {
     private var threads: [JoinableThread] = []
 
     /// Which threads run the stack.
-    public enum Schedule: Sendable, Hashable {
+    package enum Schedule: Sendable, Hashable {
         /// One runtime thread for fast path and slow path.
         case runToCompletion
         /// The fast path and the slow path on a runtime thread each.
@@ -78,11 +78,11 @@ public final class StackRuntime: @unchecked Sendable {
         case callerDriven
 
         /// The schedules with runtime threads (`start()`/`stop()`).
-        public static let threaded: [Schedule] = [.runToCompletion, .separateSlowPath]
+        package static let threaded: [Schedule] = [.runToCompletion, .separateSlowPath]
     }
 
     /// Why a runtime could not be built or started.
-    public enum SetupError: Error, Equatable {
+    package enum SetupError: Error, Equatable {
         case region(ContextRegion.SetupError)
         case queues(ContextQueueError)
         case network(NetworkConfigurationError)
@@ -92,7 +92,7 @@ public final class StackRuntime: @unchecked Sendable {
         case alreadyStarted
     }
 
-    public init(port: any Port, configuration: StackConfiguration, contextCount: Int,
+    package init(port: any Port, configuration: StackConfiguration, contextCount: Int,
                 capacities: ContextQueueCapacities = ContextQueueCapacities(), clock: any TimeSource = MonotonicTimeSource(),
                 minimumIdleSlice: UInt64 = 20_000, maximumIdleSlice: UInt64 = 1_000_000,
                 schedule: Schedule = .runToCompletion) throws(SetupError) {
@@ -161,7 +161,7 @@ public final class StackRuntime: @unchecked Sendable {
     }
 
     /// What an application needs to build a context on queue set `index` (0 ..< `region.count`).
-    public func attachment(for index: Int) -> ContextAttachment {
+    package func attachment(for index: Int) -> ContextAttachment {
         precondition(index >= 0 && index < region.count, "no such context")
         return ContextAttachment(region: region, index: index, payloadRegion: payloadRegion.base, payloadRegionSize: payloadRegion.size,
                                  flowCapacity: fast.fastPath.configuration.flowCapacity, owner: self)
@@ -169,7 +169,7 @@ public final class StackRuntime: @unchecked Sendable {
 
     /// Starts the runtime's threads (once); does nothing in the caller-driven schedule. If a thread
     /// cannot start, those started are stopped and joined before the error is thrown.
-    public func start() throws(SetupError) {
+    package func start() throws(SetupError) {
         guard schedule != .callerDriven else { return }
         guard lifecycle.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged else {
             throw .alreadyStarted
@@ -185,7 +185,7 @@ public final class StackRuntime: @unchecked Sendable {
     }
 
     /// Asks the threads to stop after their current round and waits until they have ended.
-    public func stop() {
+    package func stop() {
         guard schedule != .callerDriven else { return }
         stopRequested.store(true, ordering: .sequentiallyConsistent)
         region.service.signal()
@@ -196,24 +196,24 @@ public final class StackRuntime: @unchecked Sendable {
     }
 
     /// True from `start()` until the threads have ended.
-    public var isRunning: Bool { lifecycle.load(ordering: .sequentiallyConsistent) == 1 }
+    package var isRunning: Bool { lifecycle.load(ordering: .sequentiallyConsistent) == 1 }
 
     /// Caller-driven schedule only: one round on the caller's thread at time `now` (nanoseconds,
     /// never decreasing) — the contexts' requests and transmit queues, one receive batch through
     /// fast and slow path, due timers, transmit, and the contexts' receive and event queues
     /// published. Returns true if anything was taken, received or sent; when false, the caller may
     /// sleep until `nextDeadline` (or until a frame or an application's entry arrives).
-    public func step(now: UInt64) -> Bool {
+    package func step(now: UInt64) -> Bool {
         guard let oneThread, schedule == .callerDriven else { preconditionFailure("step(now:) is for the caller-driven schedule") }
         return oneThread.step(now: now)
     }
 
     /// Caller-driven schedule: the earliest time `step` has timer or pacing work (`.max`: none until
     /// a frame arrives or an application acts). Other schedules: `.max`.
-    public var nextDeadline: UInt64 { schedule == .callerDriven ? oneThread?.nextDeadline ?? .max : .max }
+    package var nextDeadline: UInt64 { schedule == .callerDriven ? oneThread?.nextDeadline ?? .max : .max }
 
     /// Counters of the runtime; read after `stop()`.
-    public var statistics: RuntimeStatistics {
+    package var statistics: RuntimeStatistics {
         var statistics = RuntimeStatistics()
         statistics.heldFlowEvents = fast.contexts.heldFlowEvents
         statistics.deferredCompletions = slowPathContexts.deferredCompletions
@@ -234,7 +234,7 @@ public final class StackRuntime: @unchecked Sendable {
     }
 
     /// The slow path's counters (handshakes, resets, drops by reason); read after `stop()`.
-    public var slowPathCounters: SlowPathCounters { slowPathContexts.slowPath.counters }
+    package var slowPathCounters: SlowPathCounters { slowPathContexts.slowPath.counters }
 
     /// The stack's parts, for the thread that steps a caller-driven runtime (between `step`s) or
     /// for anyone after `stop()`: counters, flow states, the network host's announcements. Never
@@ -272,15 +272,15 @@ public final class StackRuntime: @unchecked Sendable {
 /// process: the context's queue set in `region`, and the payload region its rings are in.
 ///
 /// Contract: the pointers stay valid as long as the attachment (which keeps the runtime alive).
-public struct ContextAttachment: @unchecked Sendable {
+package struct ContextAttachment: @unchecked Sendable {
     // Sendable: the payload region is shared under the ring protocol (the application reads only
     // bytes announced to it and writes only its own transmit space).
-    public let region: ContextRegion
-    public let index: Int
-    public let payloadRegion: UnsafeMutableRawPointer
-    public let payloadRegionSize: Int
+    package let region: ContextRegion
+    package let index: Int
+    package let payloadRegion: UnsafeMutableRawPointer
+    package let payloadRegionSize: Int
     /// Flow indices are below this.
-    public let flowCapacity: Int
+    package let flowCapacity: Int
     private let owner: AnyObject
 
     init(region: ContextRegion, index: Int, payloadRegion: UnsafeMutableRawPointer, payloadRegionSize: Int, flowCapacity: Int,

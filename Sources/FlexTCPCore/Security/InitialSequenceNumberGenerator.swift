@@ -7,19 +7,19 @@ import FlexWire
 /// Contract: for one 4-tuple, successive ISNs advance with time like the RFC 793 clock (one per
 /// 4 µs, wrapping modulo 2^32); without the key, an observer of one connection's ISN learns
 /// nothing about the ISNs of other 4-tuples. The time is passed in, so tests are deterministic.
-public struct InitialSequenceNumberGenerator: Sendable {
+package struct InitialSequenceNumberGenerator: Sendable {
     /// The timer M ticks once per this many nanoseconds.
-    public static let timerTickNanoseconds: UInt64 = 4_000
+    package static let timerTickNanoseconds: UInt64 = 4_000
 
     private let key: SipHashKey
 
     /// A generator with a fresh random secret by default; inject a fixed key only in tests.
-    public init(key: SipHashKey = .random()) {
+    package init(key: SipHashKey = .random()) {
         self.key = key
     }
 
     /// The ISN for a new connection at monotonic time `nowNanoseconds`.
-    public func initialSequenceNumber(
+    package func initialSequenceNumber(
         localAddress: IPv4Address, localPort: UInt16, remoteAddress: IPv4Address, remotePort: UInt16,
         nowNanoseconds: UInt64
     ) -> UInt32 {

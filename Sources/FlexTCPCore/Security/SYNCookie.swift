@@ -4,25 +4,25 @@
 /// Contract: send `sequenceNumber` as the SYN-ACK's sequence number, advertise
 /// `maximumSegmentSize` (the table entry the cookie encodes, never above the peer's offer), and,
 /// when `timestampValue` is not nil, send it as TSval.
-public struct SYNCookie: Hashable, Sendable {
-    public var sequenceNumber: UInt32
-    public var maximumSegmentSize: UInt16
-    public var timestampValue: UInt32?
+package struct SYNCookie: Hashable, Sendable {
+    package var sequenceNumber: UInt32
+    package var maximumSegmentSize: UInt16
+    package var timestampValue: UInt32?
 }
 
 /// The connection parameters recovered from a valid cookie.
 ///
 /// Contract: `options` is nil when the handshake ran without timestamps; the connection then has
 /// no window scaling, SACK or ECN.
-public struct SYNCookieContents: Hashable, Sendable {
-    public var clientInitialSequenceNumber: UInt32
-    public var serverInitialSequenceNumber: UInt32
-    public var maximumSegmentSize: UInt16
-    public var options: SYNCookieOptions?
+package struct SYNCookieContents: Hashable, Sendable {
+    package var clientInitialSequenceNumber: UInt32
+    package var serverInitialSequenceNumber: UInt32
+    package var maximumSegmentSize: UInt16
+    package var options: SYNCookieOptions?
 }
 
 /// Why an ACK does not complete a cookie handshake.
-public enum SYNCookieRejection: Error, Hashable, Sendable {
+package enum SYNCookieRejection: Error, Hashable, Sendable {
     /// The cookie is authentic but older than the previous counter period.
     case expired
     /// The cookie was not issued by this codec for this 4-tuple, client ISN and options.

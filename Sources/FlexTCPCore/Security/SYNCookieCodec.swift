@@ -15,12 +15,12 @@ import FlexWire
 /// timestamp options. It fails with `.expired` for authentic cookies 2...31 periods old and with
 /// `.forged` for everything else (older cookies included: their counter field has wrapped). A
 /// blind guess passes with probability 2/32 · 2^-24 = 2^-28.
-public struct SYNCookieCodec: Sendable {
+package struct SYNCookieCodec: Sendable {
     /// The MSS values a cookie can carry, ascending; the encoder picks the largest one not above
     /// the peer's offer (the smallest one if the offer is below all of them).
-    public static let maximumSegmentSizes: [UInt16] = [64, 536, 1220, 1300, 1400, 1440, 1460, 8960]
+    package static let maximumSegmentSizes: [UInt16] = [64, 536, 1220, 1300, 1400, 1440, 1460, 8960]
     /// The time counter ticks once per this many nanoseconds.
-    public static let counterPeriodNanoseconds: UInt64 = 64_000_000_000
+    package static let counterPeriodNanoseconds: UInt64 = 64_000_000_000
 
     private static let counterShift: UInt32 = 27
     private static let counterMask: UInt32 = 0x1f
@@ -33,7 +33,7 @@ public struct SYNCookieCodec: Sendable {
     private let key: SipHashKey
 
     /// A codec with a fresh random secret by default; inject a fixed key only in tests.
-    public init(key: SipHashKey = .random()) {
+    package init(key: SipHashKey = .random()) {
         self.key = key
     }
 
@@ -44,7 +44,7 @@ public struct SYNCookieCodec: Sendable {
     ///     SACK and ECN are then dropped: there is nowhere to keep them).
     ///   - timestampClock: the server's timestamp clock now; its low six bits are replaced by the
     ///     options. Unused when `options` is nil.
-    public func encode(
+    package func encode(
         localAddress: IPv4Address, localPort: UInt16, remoteAddress: IPv4Address, remotePort: UInt16,
         clientSequenceNumber: UInt32, maximumSegmentSize: UInt16, options: SYNCookieOptions?,
         timestampClock: UInt32, nowNanoseconds: UInt64
@@ -67,7 +67,7 @@ public struct SYNCookieCodec: Sendable {
     /// - Parameters:
     ///   - sequenceNumber, acknowledgmentNumber: the ACK's numbers (client ISN + 1, cookie + 1).
     ///   - echoedTimestamp: the ACK's TSecr, or nil when it carries no timestamp option.
-    public func decode(
+    package func decode(
         localAddress: IPv4Address, localPort: UInt16, remoteAddress: IPv4Address, remotePort: UInt16,
         sequenceNumber: UInt32, acknowledgmentNumber: UInt32, echoedTimestamp: UInt32?, nowNanoseconds: UInt64
     ) -> Result<SYNCookieContents, SYNCookieRejection> {

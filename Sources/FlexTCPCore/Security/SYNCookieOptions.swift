@@ -4,26 +4,26 @@
 /// Contract: `encoded` packs the window scale in bits 0...3 (15 for none), SACK-permitted in bit 4
 /// and ECN in bit 5; `init(encoded:)` reads back any six-bit value. A window scale above 14 is kept
 /// as 14, the largest RFC 7323 allows.
-public struct SYNCookieOptions: Hashable, Sendable {
+package struct SYNCookieOptions: Hashable, Sendable {
     /// The largest shift RFC 7323 allows; larger offers are treated as this.
-    public static let maximumWindowScale: UInt8 = 14
+    package static let maximumWindowScale: UInt8 = 14
     /// The number of low timestamp bits the options occupy.
-    public static let encodedBitCount = 6
+    package static let encodedBitCount = 6
 
     /// The window scale shift the peer offered, or nil when it sent no window scale option.
-    public var windowScale: UInt8?
-    public var sackPermitted: Bool
+    package var windowScale: UInt8?
+    package var sackPermitted: Bool
     /// True when the SYN asked for ECN (ECE and CWR set).
-    public var explicitCongestionNotification: Bool
+    package var explicitCongestionNotification: Bool
 
-    public init(windowScale: UInt8?, sackPermitted: Bool, explicitCongestionNotification: Bool) {
+    package init(windowScale: UInt8?, sackPermitted: Bool, explicitCongestionNotification: Bool) {
         self.windowScale = windowScale.map { min($0, Self.maximumWindowScale) }
         self.sackPermitted = sackPermitted
         self.explicitCongestionNotification = explicitCongestionNotification
     }
 
     /// Reads the low six bits of `encoded`.
-    public init(encoded: UInt32) {
+    package init(encoded: UInt32) {
         let scale = UInt8(encoded & Self.noWindowScale)
         self.init(
             windowScale: scale == Self.noWindowScale ? nil : scale,
@@ -31,14 +31,14 @@ public struct SYNCookieOptions: Hashable, Sendable {
             explicitCongestionNotification: encoded & Self.ecnBit != 0)
     }
 
-    public var encoded: UInt32 {
+    package var encoded: UInt32 {
         UInt32(windowScale ?? UInt8(Self.noWindowScale))
             | (sackPermitted ? Self.sackBit : 0)
             | (explicitCongestionNotification ? Self.ecnBit : 0)
     }
 
     /// Replaces the low bits of the server's timestamp clock with the encoded options.
-    public func timestampValue(clock: UInt32) -> UInt32 {
+    package func timestampValue(clock: UInt32) -> UInt32 {
         clock & ~Self.encodedMask | encoded
     }
 

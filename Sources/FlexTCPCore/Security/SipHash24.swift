@@ -5,7 +5,7 @@
 /// key. Use the one-shot `hash(_:key:)` for raw bytes, or build the message from whole 64-bit words
 /// with `append(_:)` and `finalize()`: appending words `w0, w1, ...` hashes the same message as
 /// their little-endian bytes. Neither allocates.
-public struct SipHash24: Sendable {
+package struct SipHash24: Sendable {
     @usableFromInline var v0: UInt64
     @usableFromInline var v1: UInt64
     @usableFromInline var v2: UInt64
@@ -14,7 +14,7 @@ public struct SipHash24: Sendable {
     @usableFromInline var byteCount: UInt64
 
     @inlinable
-    public init(key: SipHashKey) {
+    package init(key: SipHashKey) {
         v0 = key.k0 ^ 0x736f_6d65_7073_6575
         v1 = key.k1 ^ 0x646f_7261_6e64_6f6d
         v2 = key.k0 ^ 0x6c79_6765_6e65_7261
@@ -24,20 +24,20 @@ public struct SipHash24: Sendable {
 
     /// Absorbs eight message bytes, given as a little-endian word.
     @inlinable
-    public mutating func append(_ word: UInt64) {
+    package mutating func append(_ word: UInt64) {
         compress(word)
         byteCount &+= 8
     }
 
     /// The hash of the words appended so far.
     @inlinable
-    public func finalize() -> UInt64 {
+    package func finalize() -> UInt64 {
         finalize(tail: 0)
     }
 
     /// The hash of `bytes` under `key`.
     @inlinable
-    public static func hash(_ bytes: UnsafeRawBufferPointer, key: SipHashKey) -> UInt64 {
+    package static func hash(_ bytes: UnsafeRawBufferPointer, key: SipHashKey) -> UInt64 {
         var state = SipHash24(key: key)
         guard let base = bytes.baseAddress else { return state.finalize() }
         let wholeWordBytes = bytes.count & ~7

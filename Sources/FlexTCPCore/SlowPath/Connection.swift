@@ -2,13 +2,13 @@ import FlexWire
 
 /// RFC 9293 states of a connection that holds a flow index (CLOSED and
 /// LISTEN need no record; SYN-RECEIVED lives in the SYN queue as `HalfOpenConnection`).
-public enum TCPConnectionState: Hashable, Sendable {
+package enum TCPConnectionState: Hashable, Sendable {
     case synSent, established, finWait1, finWait2, closing, timeWait, closeWait, lastAck
 
     /// True once the peer's FIN has been accepted.
-    public var peerFinished: Bool { self == .closing || self == .timeWait || self == .closeWait || self == .lastAck }
+    package var peerFinished: Bool { self == .closing || self == .timeWait || self == .closeWait || self == .lastAck }
     /// True once our FIN has been sent.
-    public var finSent: Bool { self == .finWait1 || self == .finWait2 || self == .closing || self == .timeWait || self == .lastAck }
+    package var finSent: Bool { self == .finWait1 || self == .finWait2 || self == .closing || self == .timeWait || self == .lastAck }
 }
 
 /// The slow path's record of one connection that owns a flow index.

@@ -1,7 +1,7 @@
 import FlexWire
 
 /// Why a connection ended without an orderly close.
-public enum ConnectionAbortReason: Hashable, Sendable {
+package enum ConnectionAbortReason: Hashable, Sendable {
     /// The peer reset it (an RST exactly at RCV.NXT, RFC 5961 §3).
     case resetByPeer
     /// Our SYN or FIN was retransmitted `SlowPathConfiguration` retries times without an answer.
@@ -17,7 +17,7 @@ public enum ConnectionAbortReason: Hashable, Sendable {
 /// Contract: every flow index reported in `established` stays valid until `closed` or `aborted`
 /// names it; after those the index may be reused. For passive connections `opaque` is the
 /// listener's and the flow also waits in the listener's backlog for `accept`.
-public enum ConnectionEvent: Hashable, Sendable {
+package enum ConnectionEvent: Hashable, Sendable {
     /// The handshake completed and the flow is installed in the fast path.
     case established(flow: FlowIndex, opaque: UInt64, remoteAddress: IPv4Address, remotePort: UInt16)
     /// `connect` gave up; the flow index it returned is free again.

@@ -10,7 +10,7 @@ import FlexWire
 /// Contract: `state(of:)` is the flow's fast-path state as last known to the caller — exact when
 /// the fast path runs on the caller's thread, a snapshot at most one fast-path step old otherwise,
 /// and right after `install` the installed state. Changes take effect in call order.
-public protocol FlowControl: AnyObject {
+package protocol FlowControl: AnyObject {
     var localAddress: IPv4Address { get }
     var flowCapacity: Int { get }
     var payloadRegionSize: Int { get }
@@ -64,16 +64,16 @@ protocol ContextFlowControl: FlowControl {
 }
 
 extension FastPath: FlowControl {
-    public var localAddress: IPv4Address { configuration.localAddress }
+    package var localAddress: IPv4Address { configuration.localAddress }
 
-    public func takeChangedFlows(_ body: (FlowIndex) -> Void) { changes.take(body) }
+    package func takeChangedFlows(_ body: (FlowIndex) -> Void) { changes.take(body) }
 
-    public func setDelivery(flow: FlowIndex, context: UInt16, opaque: UInt64) {
+    package func setDelivery(flow: FlowIndex, context: UInt16, opaque: UInt64) {
         update(flow: flow) {
             $0.context = context
             $0.opaque = opaque
         }
     }
 
-    public func reprocess(_ frame: Frame, now: UInt64) -> Bool { processFrame(frame, now: now) != .exception }
+    package func reprocess(_ frame: Frame, now: UInt64) -> Bool { processFrame(frame, now: now) != .exception }
 }

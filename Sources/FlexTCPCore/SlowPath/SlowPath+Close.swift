@@ -6,7 +6,7 @@ extension SlowPath {
     /// application queues no more); we still receive until the peer's FIN. In SYN-SENT the attempt
     /// is dropped quietly. Returns false when the flow is unknown or already closing.
     @discardableResult
-    public func close(flow: FlowIndex, now: UInt64) -> Bool {
+    package func close(flow: FlowIndex, now: UInt64) -> Bool {
         guard Int(flow) < connections.count, let connection = connections[Int(flow)] else { return false }
         switch connection.phase {
         case .synSent:
@@ -27,7 +27,7 @@ extension SlowPath {
     /// peer's FIN taken, ours acknowledged), before the batch's exceptions and the next `advance`.
     /// Call after `FastPath.processReceived` on the same thread (run-to-completion), before its
     /// events are cleared.
-    public func progressReportedFINs(in fastPath: FastPath, now: UInt64) {
+    package func progressReportedFINs(in fastPath: FastPath, now: UInt64) {
         for index in 0..<fastPath.eventCount where !fastPath.events[index].closeFlags.isEmpty {
             progress(fastPath.events[index].flow, now: now)
         }
@@ -137,7 +137,7 @@ extension SlowPath {
     /// and runs the congestion-control steps due; commits what it sends. Its cost follows the
     /// connections that changed or have a timer due, not the number of connections
     /// (`SlowPath+Timers.swift`).
-    public func advance(now: UInt64) {
+    package func advance(now: UInt64) {
         network.advance(now: now)
         examineChangedFlows(now: now)
         runConnectionTimers(now: now)

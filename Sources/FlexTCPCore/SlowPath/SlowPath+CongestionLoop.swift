@@ -18,7 +18,7 @@ extension SlowPath {
     }
 
     /// The flow's current congestion controller (nil without congestion control or connection).
-    public func congestionController(of flow: FlowIndex) -> (any CongestionController)? {
+    package func congestionController(of flow: FlowIndex) -> (any CongestionController)? {
         Int(flow) < congestionLoops.count ? congestionLoops[Int(flow)]?.controller : nil
     }
 

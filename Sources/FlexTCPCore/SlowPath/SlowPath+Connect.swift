@@ -5,7 +5,7 @@ extension SlowPath {
     /// Opens a connection to `remoteAddress:remotePort` from a free ephemeral port: sends a SYN
     /// (after ARP resolves the next hop) and retransmits it with exponential back-off. Returns the
     /// flow index that `established` or `connectFailed` will name.
-    public func connect(to remoteAddress: IPv4Address, port remotePort: UInt16, opaque: UInt64 = 0, context: UInt16 = 0,
+    package func connect(to remoteAddress: IPv4Address, port remotePort: UInt16, opaque: UInt64 = 0, context: UInt16 = 0,
                         now: UInt64) throws(SlowPathError) -> FlowIndex {
         guard network.configuration.interface.isUnicast(remoteAddress), remotePort != 0,
               (try? network.routingTable.nextHop(for: remoteAddress)) != nil else { throw .noRoute(remoteAddress) }

@@ -4,14 +4,14 @@ import FlexWire
 extension SlowPath {
     /// Accepts connections to `port`; at most `backlog` completed ones wait for `accept`.
     /// Connections get `opaque` and `context` (their events go there even before `accept`).
-    public func listen(port: UInt16, backlog: Int, opaque: UInt64 = 0, context: UInt16 = 0) throws(SlowPathError) {
+    package func listen(port: UInt16, backlog: Int, opaque: UInt64 = 0, context: UInt16 = 0) throws(SlowPathError) {
         guard backlog > 0 else { throw .invalidBacklog(backlog) }
         guard port != 0, listeners[port] == nil else { throw .portInUse(port) }
         listeners[port] = Listener(backlog: backlog, opaque: opaque, context: context)
     }
 
     /// The oldest completed connection to `port` not yet accepted, or nil.
-    public func accept(port: UInt16) -> FlowIndex? {
+    package func accept(port: UInt16) -> FlowIndex? {
         guard var listener = listeners[port], !listener.ready.isEmpty else { return nil }
         let flow = listener.ready.removeFirst()
         listeners[port] = listener

@@ -7,7 +7,7 @@ extension SlowPath {
     /// after `fastPath.processReceived(batch)`, on the same thread); call before releasing the batch
     /// to the port. The indices are copied first: handling a frame may reprocess another through
     /// the fast path.
-    public func handleExceptions(in batch: FrameBatch, at indices: UnsafeBufferPointer<Int>, now: UInt64) {
+    package func handleExceptions(in batch: FrameBatch, at indices: UnsafeBufferPointer<Int>, now: UInt64) {
         exceptionIndices.removeAll(keepingCapacity: true)
         exceptionIndices.append(contentsOf: indices)
         for index in exceptionIndices where index < batch.count { handleFrame(batch[index], now: now) }
@@ -16,7 +16,7 @@ extension SlowPath {
 
     /// Handles one frame the fast path did not: TCP for this host here, everything else in the network layer.
     /// IPv4 fragments go to the network layer's reassembly; a datagram they complete is handled as received.
-    public func handleFrame(_ frame: Frame, now: UInt64) {
+    package func handleFrame(_ frame: Frame, now: UInt64) {
         switch network.reassemble(frame, now: now) {
         case .whole: break
         case .consumed: return

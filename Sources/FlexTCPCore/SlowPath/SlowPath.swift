@@ -13,14 +13,14 @@ import FlexWire
 /// - Memory is bounded by the configuration: hostile input (SYN floods, forged RSTs and ACKs,
 ///   garbage) is counted in `counters` and never traps or touches other flows.
 /// - Frames are sent through the network host's port; the fast path's transmit batch is not used.
-public final class SlowPath {
+package final class SlowPath {
     /// The fast path, on this thread or behind messages (`FlowControl`).
-    public let flows: any FlowControl
-    public let network: NetworkHost
-    public let configuration: SlowPathConfiguration
-    public internal(set) var counters = SlowPathCounters()
+    package let flows: any FlowControl
+    package let network: NetworkHost
+    package let configuration: SlowPathConfiguration
+    package internal(set) var counters = SlowPathCounters()
     /// Our MSS: what an untagged frame of the port's maximum length holds after IPv4 and TCP headers.
-    public let localMaximumSegmentSize: UInt16
+    package let localMaximumSegmentSize: UInt16
 
     var connections: [Connection?]
     /// Each installed connection's congestion-control loop, by flow (nil when congestion control is off).
@@ -56,11 +56,11 @@ public final class SlowPath {
     var exceptionIndices: [Int] = []
 
     /// A slow path that shares its thread with `fastPath`.
-    public convenience init(fastPath: FastPath, network: NetworkHost, configuration: SlowPathConfiguration) {
+    package convenience init(fastPath: FastPath, network: NetworkHost, configuration: SlowPathConfiguration) {
         self.init(flows: fastPath, network: network, configuration: configuration)
     }
 
-    public init(flows: any FlowControl, network: NetworkHost, configuration: SlowPathConfiguration) {
+    package init(flows: any FlowControl, network: NetworkHost, configuration: SlowPathConfiguration) {
         precondition(flows.localAddress == network.address, "fast path and network host disagree on the address")
         self.flows = flows
         self.network = network
@@ -87,18 +87,18 @@ public final class SlowPath {
     // MARK: Observing
 
     /// The state of the connection on `flow`, or nil when the slow path has none there.
-    public func state(of flow: FlowIndex) -> TCPConnectionState? {
+    package func state(of flow: FlowIndex) -> TCPConnectionState? {
         Int(flow) < connections.count ? connections[Int(flow)]?.phase : nil
     }
 
     /// Half-open connections held in the SYN queue.
-    public var halfOpenCount: Int { synQueue.count }
+    package var halfOpenCount: Int { synQueue.count }
 
     /// Ring pairs still free in the payload region.
-    public var availableRingPairs: Int { ringAllocator.availablePairs }
+    package var availableRingPairs: Int { ringAllocator.availablePairs }
 
     /// Hands every event since the last call to `body`, oldest first, and forgets them.
-    public func drainEvents(_ body: (ConnectionEvent) -> Void) {
+    package func drainEvents(_ body: (ConnectionEvent) -> Void) {
         // Copying an array and then emptying it reallocates it: not on every poll when there is nothing.
         guard !events.isEmpty else { return }
         let drained = events
@@ -109,7 +109,7 @@ public final class SlowPath {
     /// The earliest time a retransmission, probe, SYN-ACK, TIME_WAIT, ARP timer or congestion-control
     /// step is due (`.max`: none): the minimum of the schedules, O(1). It may be early (a timer that
     /// was pushed back wakes `advance` at its old time, which schedules it anew), never late.
-    public var nextDeadline: UInt64 {
+    package var nextDeadline: UInt64 {
         let earliest = min(network.nextDeadline, connectionTimers.earliest ?? .max, handshakeTimers.earliest ?? .max,
                            controlSchedule.earliest ?? .max)
         // With an examination interval, changes wait for the next examination while connections exist.

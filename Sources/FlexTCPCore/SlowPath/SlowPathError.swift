@@ -1,7 +1,7 @@
 import FlexWire
 
 /// Why a listen or connect request was refused (nothing changed).
-public enum SlowPathError: Error, Hashable, Sendable {
+package enum SlowPathError: Error, Hashable, Sendable {
     case portInUse(UInt16)
     case invalidBacklog(Int)
     case noFreeFlow

@@ -17,13 +17,13 @@
 /// the ring covers every full window, else the data slots' bytes, `(frameCount - frameCount / 4) ×
 /// segmentSize`. Non-positive inputs count as 1. Segments smaller than `segmentSize` (a peer
 /// writing small pieces without coalescing) take more slots than the budget assumes.
-public struct ReceiveRingPlan: Hashable, Sendable {
-    public static let minimumFrameCount = 64
+package struct ReceiveRingPlan: Hashable, Sendable {
+    package static let minimumFrameCount = 64
 
-    public let frameCount: Int
-    public let windowBudget: UInt64?
+    package let frameCount: Int
+    package let windowBudget: UInt64?
 
-    public init(flowCapacity: Int, receiveWindow: UInt32, segmentSize: Int, slotBytes: Int, memoryLimit: Int) {
+    package init(flowCapacity: Int, receiveWindow: UInt32, segmentSize: Int, slotBytes: Int, memoryLimit: Int) {
         let segmentSize = max(segmentSize, 1)
         let window = max(Int(receiveWindow), 1)
         let dataSlots = (max(flowCapacity, 1) * window + segmentSize - 1) / segmentSize

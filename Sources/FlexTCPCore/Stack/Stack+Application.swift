@@ -1,7 +1,7 @@
 import FlexWire
 
 /// Why a `Stack` application call failed.
-public enum StackError: Error, Equatable, Sendable {
+package enum StackError: Error, Equatable, Sendable {
     case slowPath(SlowPathError)
     /// The flow index names no connection this stack holds.
     case unknownFlow(FlowIndex)
@@ -10,7 +10,7 @@ public enum StackError: Error, Equatable, Sendable {
 // The embedded application API: connections by flow index, bytes copied in and out of the rings.
 extension Stack {
     /// Accepts connections to `port`; `backlog` (default: the configuration's) completed ones wait.
-    public func listen(port: UInt16, backlog: Int? = nil) throws(StackError) {
+    package func listen(port: UInt16, backlog: Int? = nil) throws(StackError) {
         do {
             try slowPath.listen(port: port, backlog: backlog ?? configuration.backlog)
         } catch {
@@ -19,10 +19,10 @@ extension Stack {
     }
 
     /// The oldest completed connection to `port` not yet accepted, or nil.
-    public func accept(port: UInt16) -> FlowIndex? { slowPath.accept(port: port) }
+    package func accept(port: UInt16) -> FlowIndex? { slowPath.accept(port: port) }
 
     /// Starts a connection to `address:port`; its phase is `.connecting` until the handshake ends.
-    public func connect(to address: IPv4Address, port: UInt16, now: UInt64) throws(StackError) -> FlowIndex {
+    package func connect(to address: IPv4Address, port: UInt16, now: UInt64) throws(StackError) -> FlowIndex {
         do {
             let flow = try slowPath.connect(to: address, port: port, now: now)
             phases[Int(flow)] = .connecting
@@ -33,24 +33,24 @@ extension Stack {
     }
 
     /// The connection's phase (`.unused` for an index out of range).
-    public func phase(of flow: FlowIndex) -> StackConnectionPhase {
+    package func phase(of flow: FlowIndex) -> StackConnectionPhase {
         Int(flow) < phases.count ? phases[Int(flow)] : .unused
     }
 
     /// Received bytes waiting to be read.
-    public func readableBytes(on flow: FlowIndex) -> Int {
+    package func readableBytes(on flow: FlowIndex) -> Int {
         guard let state = fastPath.state(of: flow) else { return 0 }
         return Int(state.unreadByteCount)
     }
 
     /// True when the peer has finished and every byte it sent has been read.
-    public func isEndOfStream(_ flow: FlowIndex) -> Bool {
+    package func isEndOfStream(_ flow: FlowIndex) -> Bool {
         phase(of: flow).peerFinished && readableBytes(on: flow) == 0
     }
 
     /// Copies up to `buffer.count` received bytes into `buffer` and frees them in the ring (rxFree,
     /// reopening the window). Returns how many; 0 when nothing is waiting (see `isEndOfStream`).
-    public func read(from flow: FlowIndex, into buffer: UnsafeMutableRawBufferPointer, now: UInt64) -> Int {
+    package func read(from flow: FlowIndex, into buffer: UnsafeMutableRawBufferPointer, now: UInt64) -> Int {
         guard let state = fastPath.state(of: flow), let destination = buffer.baseAddress else { return 0 }
         let count = min(state.unreadByteCount, UInt32(clamping: buffer.count))
         guard count > 0 else { return 0 }
@@ -60,7 +60,7 @@ extension Stack {
     }
 
     /// Bytes `write` would take now.
-    public func writableBytes(on flow: FlowIndex) -> Int {
+    package func writableBytes(on flow: FlowIndex) -> Int {
         guard canSend(on: flow), let state = fastPath.state(of: flow) else { return 0 }
         return Int(state.transmitSpace)
     }
@@ -68,7 +68,7 @@ extension Stack {
     /// Copies as much of `bytes` as the transmit ring has room for after the queued bytes and
     /// queues it for sending (txSend). Returns how many; 0 when the ring is full or the connection
     /// cannot send (not open, or closed by us).
-    public func write(to flow: FlowIndex, from bytes: UnsafeRawBufferPointer, now: UInt64) -> Int {
+    package func write(to flow: FlowIndex, from bytes: UnsafeRawBufferPointer, now: UInt64) -> Int {
         guard canSend(on: flow), let state = fastPath.state(of: flow), let source = bytes.baseAddress else { return 0 }
         let count = min(UInt32(clamping: bytes.count), state.transmitSpace)
         guard count > 0 else { return 0 }
@@ -79,7 +79,7 @@ extension Stack {
     /// Closes our direction: a FIN follows the bytes already written. Returns false when the flow
     /// is unknown or already closing.
     @discardableResult
-    public func close(_ flow: FlowIndex, now: UInt64) -> Bool {
+    package func close(_ flow: FlowIndex, now: UInt64) -> Bool {
         slowPath.close(flow: flow, now: now)
     }
 

@@ -4,7 +4,7 @@ extension Stack {
     /// Drives the stack run-to-completion on `clock`: poll, let the application `step`, and when
     /// idle sleep on the port until a frame arrives or the next deadline (at most `maximumWait` ns).
     /// Returns when `isDone` returns true (checked after every step).
-    public func run(clock: any TimeSource, maximumWait: UInt64 = 10_000_000, step: (UInt64) -> Void, until isDone: () -> Bool) {
+    package func run(clock: any TimeSource, maximumWait: UInt64 = 10_000_000, step: (UInt64) -> Void, until isDone: () -> Bool) {
         while true {
             let now = clock.now()
             let busy = poll(now: now)

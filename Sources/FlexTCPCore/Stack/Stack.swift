@@ -10,12 +10,12 @@ import FlexWire
 /// decreasing. When `poll` reports no work, the caller may sleep until `nextDeadline` or until the
 /// port has frames (`port.waitForFrames`). All memory is allocated in `init`, bounded by the
 /// configuration.
-public final class Stack {
-    public let configuration: StackConfiguration
-    public let port: any Port
-    public let network: NetworkHost
-    public let fastPath: FastPath
-    public let slowPath: SlowPath
+package final class Stack {
+    package let configuration: StackConfiguration
+    package let port: any Port
+    package let network: NetworkHost
+    package let fastPath: FastPath
+    package let slowPath: SlowPath
     let region: PayloadRegion
     let batch: FrameBatch
     /// The poll sequence's stages: this fast path, with this slow path on the same thread.
@@ -23,7 +23,7 @@ public final class Stack {
     var phases: [StackConnectionPhase]
     var events: [ConnectionEvent] = []
 
-    public init(port: any Port, configuration: StackConfiguration) throws(NetworkConfigurationError) {
+    package init(port: any Port, configuration: StackConfiguration) throws(NetworkConfigurationError) {
         self.configuration = configuration
         self.port = port
         network = try NetworkHost(port: port, configuration: configuration.network)
@@ -43,7 +43,7 @@ public final class Stack {
     /// also covers events that overflowed) and connection events are recorded for `drainEvents`.
     /// Returns true if any frame was received or sent.
     @discardableResult
-    public func poll(now: UInt64) -> Bool {
+    package func poll(now: UInt64) -> Bool {
         poll(now: now) {
             fastPath.clearEvents()
             slowPath.drainEvents { record($0) }
@@ -54,17 +54,17 @@ public final class Stack {
     /// flow events to application contexts and takes connection events itself); `settle` must leave
     /// the fast path's event list empty.
     @discardableResult
-    public func poll(now: UInt64, settlingEventsWith settle: () -> Void) -> Bool {
+    package func poll(now: UInt64, settlingEventsWith settle: () -> Void) -> Bool {
         let (received, sent) = PollSequence.poll(stages, port: port, batch: batch, now: now, settle: settle)
         return received > 0 || sent > 0
     }
 
     /// The earliest time `poll` has timer or pacing work to do (`.max`: none until a frame arrives
     /// or the application acts).
-    public var nextDeadline: UInt64 { min(slowPath.nextDeadline, fastPath.nextTransmitTime ?? .max) }
+    package var nextDeadline: UInt64 { min(slowPath.nextDeadline, fastPath.nextTransmitTime ?? .max) }
 
     /// Hands every connection event since the last call to `body`, oldest first, and forgets them.
-    public func drainEvents(_ body: (ConnectionEvent) -> Void) {
+    package func drainEvents(_ body: (ConnectionEvent) -> Void) {
         guard !events.isEmpty else { return }
         let drained = events
         events.removeAll(keepingCapacity: true)

@@ -6,43 +6,43 @@ import FlexWire
 /// Contract: memory is fixed at `Stack.init` from these numbers — a payload region of
 /// `flowCapacity × (receiveRingSize + transmitRingSize)` bytes, `flowCapacity` flow slots and a
 /// receive batch of `receiveBatchSize` frames. Times are nanoseconds.
-public struct StackConfiguration: Sendable {
-    public var network: NetworkHostConfiguration
+package struct StackConfiguration: Sendable {
+    package var network: NetworkHostConfiguration
     /// Connections (in any state, TIME_WAIT included) the stack holds at once.
-    public var flowCapacity = 256
+    package var flowCapacity = 256
     /// Completed connections waiting for `accept`, per listener, unless `listen` is given another.
-    public var backlog = 128
+    package var backlog = 128
     /// Frames taken from the port per `poll`.
-    public var receiveBatchSize = 64
+    package var receiveBatchSize = 64
     /// Ring sizes, SYN queue, retransmission and TIME_WAIT timers, offered options.
-    public var slowPath = SlowPathConfiguration()
+    package var slowPath = SlowPathConfiguration()
     /// Bytes the windows of all receiving connections may add up to (nil: each advertises its whole
     /// receive ring). Set it to what the port can hold unread (`ReceiveRingPlan`); connections share
     /// it evenly, never below `FastPath.minimumReceiveWindow` each.
-    public var receiveWindowBudget: UInt64?
+    package var receiveWindowBudget: UInt64?
 
-    public init(interface: InterfaceAddress, gateway: IPv4Address? = nil) {
+    package init(interface: InterfaceAddress, gateway: IPv4Address? = nil) {
         network = NetworkHostConfiguration(interface: interface, gateway: gateway)
     }
 
     /// Bytes of each connection's receive ring (the largest window we advertise).
-    public var receiveRingSize: UInt32 {
+    package var receiveRingSize: UInt32 {
         get { slowPath.receiveRingSize }
         set { slowPath.receiveRingSize = newValue }
     }
 
     /// Bytes of each connection's transmit ring (the most we keep unacknowledged).
-    public var transmitRingSize: UInt32 {
+    package var transmitRingSize: UInt32 {
         get { slowPath.transmitRingSize }
         set { slowPath.transmitRingSize = newValue }
     }
 
     /// How long a connection we closed first holds its 4-tuple.
-    public var timeWaitDuration: UInt64 {
+    package var timeWaitDuration: UInt64 {
         get { slowPath.timeWaitDuration }
         set { slowPath.timeWaitDuration = newValue }
     }
 
     /// Bytes of the payload region holding every connection's rings.
-    public var payloadRegionSize: Int { flowCapacity * Int(receiveRingSize + transmitRingSize) }
+    package var payloadRegionSize: Int { flowCapacity * Int(receiveRingSize + transmitRingSize) }
 }

@@ -2,7 +2,7 @@
 ///
 /// Contract: set from the slow path's events during `Stack.poll`; after `closed` or `failed` the
 /// flow index may be handed to a new connection, which then starts a new phase.
-public enum StackConnectionPhase: Hashable, Sendable {
+package enum StackConnectionPhase: Hashable, Sendable {
     /// No connection has used this flow index yet.
     case unused
     /// `connect` sent a SYN; no answer yet.
@@ -17,7 +17,7 @@ public enum StackConnectionPhase: Hashable, Sendable {
     case failed(ConnectionAbortReason)
 
     /// True once the peer will send nothing more (the stream ends after what is in the ring).
-    public var peerFinished: Bool {
+    package var peerFinished: Bool {
         switch self {
         case .peerClosed, .closed, .failed: true
         case .unused, .connecting, .open: false

@@ -19,7 +19,7 @@ import Atomics
 /// Contract: one writer thread (the fast path's) calls `publish` and `setGeneration`; any number
 /// of reader threads call `read`, and one of them (the slow path's) `takeChanged`. A read returns a
 /// state that the writer published at some point (never a torn mix), at most one fast-path step old.
-public final class FlowSnapshots: @unchecked Sendable {
+package final class FlowSnapshots: @unchecked Sendable {
     // Sendable: records are written by one thread under the sequence protocol above.
     struct Record {
         var state = FlowState()
