@@ -20,7 +20,8 @@ public enum TCPError: Error, Hashable, Sendable {
     case invalidArgument
     /// The stack holds as many connections (or ring memory, or waiting connections) as it can.
     case resourcesExhausted
-    /// This side closed the connection: no more writes, and no second close.
+    /// This side closed the connection (no more writes, and no second close), or the listener
+    /// (its waiting accepts fail with this).
     case closed
     /// The connection or listener is not (or no longer) held here: it moved away or ended.
     case unknownConnection
@@ -45,6 +46,7 @@ public enum TCPError: Error, Hashable, Sendable {
         case .timedOut: self = .timedOut
         case .resourcesExhausted: self = .resourcesExhausted
         case .noSuchContext: self = .foreignContext
+        case .listenerClosed: self = .closed
         }
     }
 

@@ -35,6 +35,7 @@ private let sampleConnection = OpenedConnection(opaque: 0xdead_beef_0000_0001, f
         .openConnection(address: IPv4Address(198, 18, 0, 9), port: 11211, opaque: 3),
         .close(flow: 17),
         .move(flow: 17, context: 2),
+        .closeListener(listener: 4, opaque: 6),
     ]
 
     static let events: [SlowPathEvent] = [
@@ -46,6 +47,7 @@ private let sampleConnection = OpenedConnection(opaque: 0xdead_beef_0000_0001, f
         .closed(opaque: 2, flow: 42, reason: .closedByApplication),
         .moved(opaque: 2, flow: 42, context: 9, status: .success),
         .rejected(EntryRejection(reason: .unknownType, rejectedType: 0x99, rejectedWord: 1, rejectedDetail: 2)),
+        .listenerClosed(opaque: 6, listener: 4, status: .success),
     ] + SlowPathStatus.allCases.map { .listenerOpened(opaque: 0, listener: 0, status: $0) }
 
     /// Encodes over a dirty buffer, decodes, and checks that the entry wrote exactly its `size` bytes.
@@ -119,8 +121,8 @@ private let sampleConnection = OpenedConnection(opaque: 0xdead_beef_0000_0001, f
             #expect(throws: ContextEntryError.reservedBytesNotZero, "close carries no opaque") {
                 try SlowPathRequest(decoding: buffer, length: 48)
             }
-            buffer.storeBytes(of: 0x26, toByteOffset: 0, as: UInt8.self)
-            #expect(throws: ContextEntryError.unknownType(0x26)) { try SlowPathRequest(decoding: buffer, length: 48) }
+            buffer.storeBytes(of: 0x27, toByteOffset: 0, as: UInt8.self)
+            #expect(throws: ContextEntryError.unknownType(0x27)) { try SlowPathRequest(decoding: buffer, length: 48) }
             #expect(throws: ContextEntryError.wrongLength(32)) { try SlowPathRequest(decoding: buffer, length: 32) }
 
             SlowPathEvent.moved(opaque: 1, flow: 2, context: 3, status: .success).encode(to: buffer)
@@ -153,7 +155,7 @@ private let sampleConnection = OpenedConnection(opaque: 0xdead_beef_0000_0001, f
                 #expect(throws: transmitExpected) { try TransmitRequest(decoding: buffer, length: length) }
 
                 let requestExpected: ContextEntryError = length != 48 ? .wrongLength(length)
-                    : version != 1 ? .unsupportedVersion(version) : !(0x21...0x25).contains(type) ? .unknownType(type) : .reservedBytesNotZero
+                    : version != 1 ? .unsupportedVersion(version) : !(0x21...0x26).contains(type) ? .unknownType(type) : .reservedBytesNotZero
                 #expect(throws: requestExpected) { try SlowPathRequest(decoding: buffer, length: length) }
 
                 #expect(throws: ContextEntryError.self) { try ReceiveQueueEntry(decoding: buffer, length: length) }

@@ -78,10 +78,7 @@ struct SlowPathResetTests {
     @Test("A connection reset before it is accepted leaves the backlog")
     func resetBeforeAccept() throws {
         let pair = try StackPair()
-        try pair.a.slowPath.listen(port: 8080, backlog: 2)
-        let flowB = try pair.b.slowPath.connect(to: StackPair.addressA, port: 8080, now: pair.now)
-        #expect(pair.run { pair.b.slowPath.state(of: flowB) == .established && !pair.a.established().isEmpty })
-        let flowA = try #require(pair.a.established().first)
+        let flowA = try pair.connectUnaccepted(port: 8080)
         let stateA = try #require(pair.a.fastPath.state(of: flowA))
         try RawPeer(pair: pair).send(sourcePort: stateA.remotePort, destinationPort: 8080, sequence: stateA.receiveNext.rawValue,
                                      flags: .rst)

@@ -152,6 +152,15 @@ extension WirePair where End == TestStack {
         return (flowA, try #require(accepted))
     }
 
+    /// A listens on `port` (backlog 2), B connects; returns A's flow once both are established, left
+    /// in the backlog (not accepted).
+    func connectUnaccepted(port: UInt16) throws -> FlowIndex {
+        try a.slowPath.listen(port: port, backlog: 2)
+        let flowB = try b.slowPath.connect(to: Self.addressA, port: port, now: now)
+        #expect(run { b.slowPath.state(of: flowB) == .established && !a.established().isEmpty })
+        return try #require(a.established().first)
+    }
+
     /// Sends `data` from `sender`'s flow and runs until the other side has all of it on `receiverFlow`.
     func transfer(_ data: [UInt8], from sender: TestStack, flow: FlowIndex, to receiver: TestStack, receiverFlow: FlowIndex) -> Bool {
         var offset = 0

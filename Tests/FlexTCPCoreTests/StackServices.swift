@@ -145,6 +145,7 @@ final class StackSendClient {
         case .timedOut: .connectionLost(.timedOut)
         case .noRoute: .connectFailed(.unreachable)
         case .outOfResources: .connectFailed(.resourcesExhausted)
+        case .listenerClosed: .connectionLost(.reset)
         }
     }
 

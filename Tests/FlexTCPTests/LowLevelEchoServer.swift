@@ -97,7 +97,7 @@ final class LowLevelEchoServer {
         case .movedIn(let connection):
             movedIn += 1
             open.append(connection)
-        case .incomingConnection, .connected, .connectFailed, .received, .sendSpaceAvailable, .endOfStream:
+        case .listenerClosed, .incomingConnection, .connected, .connectFailed, .received, .sendSpaceAvailable, .endOfStream:
             break
         }
     }

@@ -74,8 +74,8 @@ final class LowLevelEchoClient {
             if verified[index] == bytes { context.close(connection) }
         case .closed:
             closed += 1
-        case .listening, .listenFailed, .incomingConnection, .accepted, .acceptFailed, .connected, .sendSpaceAvailable, .endOfStream,
-             .moved, .moveFailed, .movedIn:
+        case .listening, .listenFailed, .listenerClosed, .incomingConnection, .accepted, .acceptFailed, .connected, .sendSpaceAvailable,
+             .endOfStream, .moved, .moveFailed, .movedIn:
             break
         }
     }

@@ -96,7 +96,7 @@ final class FlexTCPContextWorker: SteppedWorker {
             guard let session = sessions.session(of: connection.flow), sessions.slot(connection.flow).pointee.handle === connection else { break }
             if !sessions.slot(connection.flow).pointee.finishReported { session.peerFinished() }
             forget(connection.flow)
-        case .acceptFailed, .moved, .moveFailed, .movedIn:
+        case .listenerClosed, .acceptFailed, .moved, .moveFailed, .movedIn:
             break
         }
         return nil

@@ -19,9 +19,11 @@ enum DriverCommand: Sendable {
     case receive(connection: UInt64, PendingOperation<TCPConnection.Chunk?>)
     case write(connection: UInt64, any ByteSource, PendingOperation<Void>)
     case close(connection: UInt64, PendingOperation<Void>)
+    /// Stop listening; done once the stack reports the listener closed.
+    case closeListener(listener: UInt64, PendingOperation<Void>)
     /// The connection's handle is gone: forget it (closing the connection if it is still open).
     case releaseConnection(UInt64)
-    /// The listener's handle is gone: connections accepted for it are closed.
+    /// The listener's handle is gone: it is closed (if it is not yet), and so are the connections accepted for it.
     case releaseListener(UInt64)
     /// The task waiting for operation `id` was cancelled: end it with `cancelled` if it still waits.
     case cancel(UInt64)
@@ -32,7 +34,7 @@ enum DriverCommand: Sendable {
         case .listen(_, _, let operation): operation.fail(error)
         case .accept(_, let operation), .connect(_, _, let operation): operation.fail(error)
         case .receive(_, let operation): operation.fail(error)
-        case .write(_, _, let operation), .close(_, let operation): operation.fail(error)
+        case .write(_, _, let operation), .close(_, let operation), .closeListener(_, let operation): operation.fail(error)
         case .releaseConnection, .releaseListener, .cancel: break
         }
     }

@@ -28,6 +28,10 @@ final class DriverCore {
         var ready: [Connection] = []
         /// Accepts asked of the context and not yet completed.
         var requested = 0
+        /// `close` was asked for: accepts fail with `closed` from now on.
+        var isClosing = false
+        /// The waiting `close`, done when the context reports the listener closed.
+        var close: PendingOperation<Void>?
     }
 
     private enum Opening {
@@ -99,10 +103,15 @@ final class DriverCore {
             connectionKeys[ObjectIdentifier(state.handle)] = nil
             freeLentBytes(&state)
             if !state.hasEnded { context.close(state.handle) }
+        case .closeListener(let key, let operation):
+            guard let state = listeners[key] else { return operation.fail(.unknownConnection) }
+            guard !state.isClosing else { return operation.fail(.closed) }
+            listeners[key]?.close = operation
+            closeListener(key)
         case .releaseListener(let key):
+            if listeners[key]?.isClosing == false { closeListener(key) }
             guard let state = listeners.removeValue(forKey: key) else { return }
             listenerKeys[ObjectIdentifier(state.handle)] = nil
-            for connection in state.ready { context.close(connection) }
         case .cancel(let id):
             cancel(id)
         }
@@ -110,6 +119,7 @@ final class DriverCore {
 
     private func accept(on key: UInt64, _ operation: PendingOperation<TCPConnection>) {
         guard var state = listeners[key], state.opened == nil else { return operation.fail(.unknownConnection) }
+        guard !state.isClosing else { return operation.fail(.closed) }
         if !state.ready.isEmpty {
             let connection = state.ready.removeFirst()
             listeners[key] = state
@@ -120,6 +130,17 @@ final class DriverCore {
             opening[ObjectIdentifier(connection)] = .accept(listener: key)
             state.requested += 1
         }
+        listeners[key] = state
+    }
+
+    /// Closes the listener and the connections accepted for it that no accept took; its waiting
+    /// accepts fail with `closed` when the context reports them failed.
+    private func closeListener(_ key: UInt64) {
+        guard var state = listeners[key] else { return }
+        state.isClosing = true
+        context.close(state.handle)
+        for connection in state.ready { context.close(connection) }
+        state.ready.removeAll()
         listeners[key] = state
     }
 
@@ -134,6 +155,10 @@ final class DriverCore {
             }
             if let index = state.accepts.firstIndex(where: { $0.id == id }) {
                 return listeners[key]!.accepts.remove(at: index).fail(.cancelled)
+            }
+            if let operation = state.close, operation.id == id {
+                listeners[key]?.close = nil
+                return operation.fail(.cancelled)
             }
         }
         for (handle, entry) in opening {
@@ -165,6 +190,10 @@ final class DriverCore {
             guard let key = listenerKeys[ObjectIdentifier(listener)], let operation = listeners[key]?.opened else { return }
             listeners[key]?.opened = nil
             operation.succeed(TCPListener(driver: owner, key: key, port: listener.port))
+        case .listenerClosed(let listener):
+            guard let key = listenerKeys[ObjectIdentifier(listener)], let state = listeners[key] else { return }
+            listeners[key]?.close = nil
+            state.close?.succeed(())
         case .listenFailed(let listener, let error):
             guard let key = listenerKeys.removeValue(forKey: ObjectIdentifier(listener)),
                   let state = listeners.removeValue(forKey: key) else { return }
@@ -173,7 +202,9 @@ final class DriverCore {
             guard case .accept(let key)? = opening.removeValue(forKey: ObjectIdentifier(connection)) else { return }
             guard var state = listeners[key] else { return context.close(connection) }
             state.requested -= 1
-            if state.accepts.isEmpty {
+            if state.accepts.isEmpty && state.isClosing {
+                context.close(connection)
+            } else if state.accepts.isEmpty {
                 state.ready.append(connection)
             } else {
                 state.accepts.removeFirst().succeed(register(connection))
@@ -277,6 +308,7 @@ final class DriverCore {
         opening.removeAll()
         for state in listeners.values {
             state.opened?.fail(error)
+            state.close?.fail(error)
             for operation in state.accepts { operation.fail(error) }
         }
         listeners.removeAll()

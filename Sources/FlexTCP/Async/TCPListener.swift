@@ -2,10 +2,10 @@
 /// (`for try await connection in listener`).
 ///
 /// Contract: any task may iterate; each connection is yielded once, in the order they were
-/// accepted. The sequence does not end by itself: iterating throws `stopped` once the stack's scope
-/// ended and `cancelled` when the iterating task is cancelled. Dropping the last reference stops
-/// handing out connections (those accepted meanwhile are closed); the port stays taken until the
-/// stack stops.
+/// accepted. The sequence does not end by itself: iterating throws `closed` after `close()`,
+/// `stopped` once the stack's scope ended and `cancelled` when the iterating task is cancelled.
+/// Dropping the last reference closes the listener as `close()` does (without waiting): the port
+/// is freed and connections not yet handed out are closed.
 public final class TCPListener: AsyncSequence, Sendable {
     public typealias Element = TCPConnection
     public typealias Failure = TCPError
@@ -38,6 +38,13 @@ public final class TCPListener: AsyncSequence, Sendable {
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(TCPError) -> TCPConnection? {
             try await listener.accept()
         }
+    }
+
+    /// Stops listening: once it returns, the port is free for another `listen`. Connections not
+    /// yet handed out are closed (those still waiting in the stack are reset) and waiting or later
+    /// iterations throw `closed`. Throws `closed` when called twice.
+    public func close() async throws(TCPError) {
+        try await driver.perform { .closeListener(listener: key, $0) }
     }
 
     /// The next connection to the port.

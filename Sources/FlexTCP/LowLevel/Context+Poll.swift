@@ -58,6 +58,13 @@ extension Context {
             listener.status = status
             if status != .success { listeners[opaque] = nil }
             body(.outcome(status, success: .listening(listener), failure: { .listenFailed(listener, $0) }))
+            // Closed before it opened: close it now.
+            if status == .success && listener.isClosing {
+                request(.closeListener(listener: identifier, opaque: opaque))
+            }
+        case .listenerClosed(let opaque, _, _):
+            guard let listener = listeners.removeValue(forKey: opaque) else { return 0 }
+            body(.listenerClosed(listener))
         case .newConnection(let opaque, _, let remoteAddress, let remotePort):
             guard let listener = listeners[opaque] else { return 0 }
             body(.incomingConnection(listener, remoteAddress: remoteAddress, remotePort: remotePort))

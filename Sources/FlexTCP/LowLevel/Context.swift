@@ -78,10 +78,11 @@ public final class Context {
         return listener
     }
 
-    /// Takes the listener's next connection (A.4 accept); `accepted` or `acceptFailed` reports it.
-    /// Nil until the listener's `listening` event came.
+    /// Takes the listener's next connection (A.4 accept); `accepted` or `acceptFailed` reports it
+    /// (`closed` when the listener is closed first). Nil until the listener's `listening` event
+    /// came, once it is closing, and for a listener this context does not hold (another context's).
     public func accept(on listener: Listener) -> Connection? {
-        guard listener.status == .success else { return nil }
+        guard holds(listener), listener.status == .success else { return nil }
         let connection = Connection(opaque: takeOpaque())
         opening[connection.opaque] = connection
         request(.accept(listener: listener.identifier, opaque: connection.opaque))
@@ -106,6 +107,22 @@ public final class Context {
         guard connection.moveTarget == nil else { return connection.closeAwaitsMove = true }
         request(.close(flow: connection.flow), for: connection)
     }
+
+    /// Stops listening (A.4 listener close): the port is free for another `listen`, SYNs to it are
+    /// answered with a reset, connections not yet accepted are reset, and the accepts waiting on it
+    /// fail with `closed`; `listenerClosed` follows once all that is done. A listener whose
+    /// `listening` event has not come yet closes right after it. Ignored for a listener this
+    /// context does not hold (another context's, one that failed to open, one already closing).
+    public func close(_ listener: Listener) {
+        guard holds(listener) else { return }
+        listener.isClosing = true
+        // Not open yet: closed when `listenerOpened` comes (see `handle`).
+        guard listener.status == .success else { return }
+        request(.closeListener(listener: listener.identifier, opaque: listener.opaque))
+    }
+
+    /// True if `listener` was opened by this context and is neither closing nor closed.
+    func holds(_ listener: Listener) -> Bool { listeners[listener.opaque] === listener && !listener.isClosing }
 
     // MARK: Ring operations
 

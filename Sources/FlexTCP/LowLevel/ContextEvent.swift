@@ -12,6 +12,9 @@ public enum ContextEvent {
     case listening(Listener)
     /// The listener could not open (`addressInUse`, `invalidArgument`, …).
     case listenFailed(Listener, TCPError)
+    /// The listener is closed (`Context.close(_:)` of a listener): its port is free for another
+    /// `listen`, and the handle is dead.
+    case listenerClosed(Listener)
     /// A connection waits on the listener for an `accept` (A.4 new_conn).
     case incomingConnection(Listener, remoteAddress: IPv4Address, remotePort: UInt16)
     /// The accepted connection is open (A.4 accept_done).

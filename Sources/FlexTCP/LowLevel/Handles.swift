@@ -2,7 +2,7 @@ import FlexTCPCore
 import FlexWire
 
 /// A listener of a `Context` (dissertation A.4 listener): returned by `listen(on:)`, usable for
-/// `accept` once its `listening` event came.
+/// `accept` once its `listening` event came, until `Context.close` (then dead after `listenerClosed`).
 ///
 /// Contract: belongs to the context that opened it; touched on that context's thread only.
 public final class Listener {
@@ -13,6 +13,8 @@ public final class Listener {
     var identifier: UInt32 = 0
     /// The runtime's answer to the listen request; nil until it came.
     package internal(set) var status: SlowPathStatus?
+    /// `Context.close` was called on it.
+    var isClosing = false
 
     init(port: UInt16, opaque: UInt64) {
         self.port = port

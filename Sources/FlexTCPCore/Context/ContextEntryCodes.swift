@@ -65,4 +65,6 @@ package enum SlowPathStatus: UInt16, CaseIterable, Sendable {
     /// No free flow slot, ring memory or backlog space.
     case resourcesExhausted = 8
     case noSuchContext = 9
+    /// The listener was closed: its pending accepts fail with this.
+    case listenerClosed = 10
 }

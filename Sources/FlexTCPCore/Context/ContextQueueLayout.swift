@@ -68,6 +68,7 @@ import FlexPort
 ///   0x23 open connection    2  u16 remote port   4  4B remote address   8  u64 opaque (names the connection)
 ///   0x24 close              4  u32 flow
 ///   0x25 move               2  u16 new context   4  u32 flow
+///   0x26 close listener     4  u32 listener   8  u64 opaque (names the completion)
 /// event queue (slow path → application), 48 bytes
 ///   0x31 listener opened    2  u16 status   4  u32 listener   8  u64 opaque (from open listener)
 ///   0x32 new connection     2  u16 remote port   4  u32 listener   8  u64 listener opaque
@@ -82,6 +83,8 @@ import FlexPort
 ///     2  u16 reason (CloseReason)   4  u32 flow   8  u64 opaque
 ///   0x36 moved              2  u16 status   4  u32 flow   8  u64 opaque   16 u16 new context
 ///   0x37 rejected: a request-queue entry was not understood (see "rejected")
+///   0x38 listener closed    2  u16 status   4  u32 listener   8  u64 opaque (from close listener);
+///        follows the failed accepts (status listenerClosed) of the listener's waiting accept requests
 /// rejected (0x03 on the receive queue, 0x37 on the event queue)
 ///     2  u16 reason (RejectionReason)
 ///     4  u32 bytes 4 ..< 8 of the rejected entry as written (the flow or listener)
@@ -137,6 +140,7 @@ import FlexPort
         package static let openConnection: UInt8 = 0x23
         package static let close: UInt8 = 0x24
         package static let move: UInt8 = 0x25
+        package static let closeListener: UInt8 = 0x26
         package static let listenerOpened: UInt8 = 0x31
         package static let newConnection: UInt8 = 0x32
         package static let accepted: UInt8 = 0x33
@@ -144,6 +148,7 @@ import FlexPort
         package static let flowClosed: UInt8 = 0x35
         package static let moved: UInt8 = 0x36
         package static let requestRejected: UInt8 = 0x37
+        package static let listenerClosed: UInt8 = 0x38
     }
 
     /// Fields shared by many entries: a 16-bit field at 2 (context, port, status or reason), a

@@ -20,6 +20,8 @@ package enum SlowPathEvent: Equatable, Sendable {
     case moved(opaque: UInt64, flow: FlowIndex, context: UInt16, status: SlowPathStatus)
     /// A request-queue entry of this context was not understood.
     case rejected(EntryRejection)
+    /// Completion of `closeListener` (after the failed completions of the listener's waiting accepts).
+    case listenerClosed(opaque: UInt64, listener: UInt32, status: SlowPathStatus)
 
     package func encode(to entry: UnsafeMutableRawPointer) {
         let bytes = EntryBytes(entry)
@@ -41,6 +43,8 @@ package enum SlowPathEvent: Equatable, Sendable {
             bytes.setShort(context, at: ContextQueueLayout.Moved.contextOffset)
         case .rejected(let rejection):
             rejection.encode(to: bytes, type: ContextQueueLayout.EntryType.requestRejected, size: size)
+        case .listenerClosed(let opaque, let listener, let status):
+            bytes.begin(type: ContextQueueLayout.EntryType.listenerClosed, size: size, short: status.rawValue, word: listener, opaque: opaque)
         }
     }
 
@@ -72,6 +76,9 @@ package enum SlowPathEvent: Equatable, Sendable {
                           status: try bytes.code(SlowPathStatus.self))
         case ContextQueueLayout.EntryType.requestRejected:
             self = .rejected(try EntryRejection(decoding: bytes, size: size))
+        case ContextQueueLayout.EntryType.listenerClosed:
+            try bytes.requireZero(from: ContextQueueLayout.opaqueOffset + 8, to: size)
+            self = .listenerClosed(opaque: opaque, listener: word, status: try bytes.code(SlowPathStatus.self))
         default:
             throw .unknownType(type)
         }

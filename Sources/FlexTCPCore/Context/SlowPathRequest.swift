@@ -14,7 +14,9 @@ import FlexWire
 /// `close` sends FIN after the data already queued and completes with `closed` once the flow is
 /// removed from the fast path. `move` changes `FlowState.context` (through the fast path's thread,
 /// so no event is posted to the old context after `moved`, and every one posted before is
-/// published before it) and completes on the old context.
+/// published before it) and completes on the old context. `closeListener` stops the listener
+/// (`SlowPath.closeListener`), fails its waiting accepts (`listenerClosed`) and completes with
+/// `listenerClosed`.
 /// A completion that finds the event queue full stays with the slow path until there is room.
 package enum SlowPathRequest: Equatable, Sendable {
     /// Listen on `port`; answered by `listenerOpened`, then `newConnection` per arriving connection.
@@ -27,6 +29,8 @@ package enum SlowPathRequest: Equatable, Sendable {
     case close(flow: FlowIndex)
     /// Deliver the flow's events to another context from now on; answered by `moved` (on this context).
     case move(flow: FlowIndex, context: UInt16)
+    /// Stop listening (the port is free again); answered by `listenerClosed`.
+    case closeListener(listener: UInt32, opaque: UInt64)
 
     package func encode(to entry: UnsafeMutableRawPointer) {
         let bytes = EntryBytes(entry)
@@ -43,6 +47,8 @@ package enum SlowPathRequest: Equatable, Sendable {
             bytes.begin(type: ContextQueueLayout.EntryType.close, size: size, word: flow)
         case .move(let flow, let context):
             bytes.begin(type: ContextQueueLayout.EntryType.move, size: size, short: context, word: flow)
+        case .closeListener(let listener, let opaque):
+            bytes.begin(type: ContextQueueLayout.EntryType.closeListener, size: size, word: listener, opaque: opaque)
         }
     }
 
@@ -50,7 +56,7 @@ package enum SlowPathRequest: Equatable, Sendable {
         let bytes = EntryBytes(UnsafeMutableRawPointer(mutating: entry))
         let size = ContextQueueLayout.controlEntrySize
         let type = try bytes.header(length: length, size: size)
-        guard ContextQueueLayout.EntryType.openListener...ContextQueueLayout.EntryType.move ~= type else { throw .unknownType(type) }
+        guard ContextQueueLayout.EntryType.openListener...ContextQueueLayout.EntryType.closeListener ~= type else { throw .unknownType(type) }
         let short = bytes.short(at: ContextQueueLayout.shortFieldOffset)
         let word = bytes.word(at: ContextQueueLayout.wordFieldOffset)
         let opaque = bytes.doubleWord(at: ContextQueueLayout.opaqueOffset)
@@ -70,6 +76,9 @@ package enum SlowPathRequest: Equatable, Sendable {
         case ContextQueueLayout.EntryType.move:
             guard opaque == 0 else { throw .reservedBytesNotZero }
             self = .move(flow: word, context: short)
+        case ContextQueueLayout.EntryType.closeListener:
+            guard short == 0 else { throw .reservedBytesNotZero }
+            self = .closeListener(listener: word, opaque: opaque)
         default:
             throw .unknownType(type)
         }

@@ -4,7 +4,7 @@ extension SlowPathContextService {
     /// (only after every `established` is seen, since `SlowPath.accept` may return any of them).
     func takeConnectionEvents() {
         slowPath.drainEvents { handle($0) }
-        for index in listeners.indices where !listeners[index].accepts.isEmpty { matchAccepts(listener: index) }
+        for index in listeners.indices where listeners[index]?.accepts.isEmpty == false { matchAccepts(listener: index) }
     }
 
     private func handle(_ event: ConnectionEvent) {
@@ -12,15 +12,14 @@ extension SlowPathContextService {
         case .established(let flow, let opaque, _, _):
             if flows[Int(flow)].phase == .connecting {
                 announce(flow, as: SlowPathEvent.connected)
-            } else if Int(opaque) < listeners.count {
-                // Passive: the slow path carries the listener's index as the flow's opaque.
-                let listener = listeners[Int(opaque)]
+            } else if Int(opaque) < listeners.count, let listener = listeners[Int(opaque)], let state = slowPath.flows.state(of: flow),
+                      state.localPort == listener.port {
+                // Passive: the slow path carries the listener's slot as the flow's opaque (the port
+                // tells a closed listener's connection from one of a listener that took its slot).
                 flows[Int(flow)] = RuntimeFlow(phase: .awaitingAccept(listener: Int(opaque)), context: listener.context,
                                                opaque: listener.opaque)
-                if let state = slowPath.flows.state(of: flow) {
-                    complete(.newConnection(listenerOpaque: listener.opaque, listener: UInt32(opaque),
-                                            remoteAddress: state.remoteAddress, remotePort: state.remotePort), to: listener.context)
-                }
+                complete(.newConnection(listenerOpaque: listener.opaque, listener: UInt32(opaque),
+                                        remoteAddress: state.remoteAddress, remotePort: state.remotePort), to: listener.context)
             }
         case .connectFailed(let flow, _, let reason):
             let record = flows[Int(flow)]
@@ -130,6 +129,7 @@ extension SlowPathContextService {
         case .timedOut: .timedOut
         case .noRoute: .unreachable
         case .outOfResources: .resourcesExhausted
+        case .listenerClosed: .listenerClosed
         }
     }
 }

@@ -43,11 +43,14 @@ extension SlowPathContextService {
             let move = PendingMove(context: context, flow: flow, opaque: flows[Int(flow)].opaque, newContext: newContext)
             let ticket = awaitConfirmation(.move(move))
             control.move(flow: flow, from: context, to: newContext, opaque: move.opaque, ticket: ticket)
+        case .closeListener(let listener, let opaque):
+            closeListener(listener, opaque: opaque, context: context, now: now)
         }
     }
 
     private func openListener(port: UInt16, backlog: UInt32, opaque: UInt64, context: UInt16) {
-        let listener = UInt32(listeners.count)
+        // The first free slot: the listeners open at once, at most one per port.
+        let listener = listeners.firstIndex { $0 == nil } ?? listeners.count
         var status = SlowPathStatus.success
         if port == 0 || backlog == 0 {
             status = .invalidArgument
@@ -55,23 +58,44 @@ extension SlowPathContextService {
             do {
                 try slowPath.listen(port: port, backlog: Int(min(backlog, UInt32(acceptQueueLimit))), opaque: UInt64(listener),
                                     context: context)
-                listeners.append(RuntimeListener(port: port, context: context, opaque: opaque))
+                if listener == listeners.count { listeners.append(nil) }
+                listeners[listener] = RuntimeListener(port: port, context: context, opaque: opaque)
             } catch {
                 status = .addressInUse
             }
         }
-        complete(.listenerOpened(opaque: opaque, listener: status == .success ? listener : 0, status: status), to: context)
+        complete(.listenerOpened(opaque: opaque, listener: status == .success ? UInt32(listener) : 0, status: status), to: context)
     }
 
     private func accept(listener: UInt32, opaque: UInt64, context: UInt16) {
-        guard Int(listener) < listeners.count else {
+        guard let index = openListener(listener, of: context) else {
             return complete(.accepted(OpenedConnection(opaque: opaque, flow: 0, status: .noSuchListener)), to: context)
         }
-        guard listeners[Int(listener)].accepts.count < acceptQueueLimit else {
+        guard listeners[index]!.accepts.count < acceptQueueLimit else {
             return complete(.accepted(OpenedConnection(opaque: opaque, flow: 0, status: .resourcesExhausted)), to: context)
         }
-        listeners[Int(listener)].accepts.append((context, opaque))
-        matchAccepts(listener: Int(listener))
+        listeners[index]!.accepts.append((context, opaque))
+        matchAccepts(listener: index)
+    }
+
+    /// Stops the listener (`SlowPath.closeListener`: its port is free, its half-open and
+    /// not-yet-accepted connections are reset), fails its waiting accepts, then completes.
+    private func closeListener(_ listener: UInt32, opaque: UInt64, context: UInt16, now: UInt64) {
+        guard let index = openListener(listener, of: context), let closed = listeners[index] else {
+            return complete(.listenerClosed(opaque: opaque, listener: listener, status: .noSuchListener), to: context)
+        }
+        listeners[index] = nil
+        slowPath.closeListener(port: closed.port, now: now)
+        for accept in closed.accepts {
+            complete(.accepted(OpenedConnection(opaque: accept.opaque, flow: 0, status: .listenerClosed)), to: accept.context)
+        }
+        complete(.listenerClosed(opaque: opaque, listener: listener, status: .success), to: context)
+    }
+
+    /// The slot of `listener` when it is open and was opened by `context` (a context never touches another's listeners).
+    private func openListener(_ listener: UInt32, of context: UInt16) -> Int? {
+        guard Int(listener) < listeners.count, listeners[Int(listener)]?.context == context else { return nil }
+        return Int(listener)
     }
 
     private func openConnection(to address: IPv4Address, port: UInt16, opaque: UInt64, context: UInt16, now: UInt64) {
@@ -90,8 +114,8 @@ extension SlowPathContextService {
 
     /// Hands waiting connections of `listener` to its waiting accepts, oldest to oldest.
     func matchAccepts(listener index: Int) {
-        while !listeners[index].accepts.isEmpty, let flow = slowPath.accept(port: listeners[index].port) {
-            let (context, opaque) = listeners[index].accepts.removeFirst()
+        while let listener = listeners[index], !listener.accepts.isEmpty, let flow = slowPath.accept(port: listener.port) {
+            let (context, opaque) = listeners[index]!.accepts.removeFirst()
             control.setDelivery(flow: flow, context: context, opaque: opaque)
             flows[Int(flow)].context = context
             flows[Int(flow)].opaque = opaque

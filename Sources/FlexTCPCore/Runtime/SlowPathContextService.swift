@@ -25,7 +25,8 @@ final class SlowPathContextService {
     let requestBuffer: UnsafeMutableBufferPointer<SlowPathRequest>
     var requestCounts: [Int]
     var flows: [RuntimeFlow]
-    var listeners: [RuntimeListener] = []
+    /// Open listeners by identifier (the slot; a closed listener's slot is reused by a later one).
+    var listeners: [RuntimeListener?] = []
     var outboxes: [[OutboxEntry]]
     var confirmations: [UInt32: PendingConfirmation] = [:]
     var nextTicket: UInt32 = 0

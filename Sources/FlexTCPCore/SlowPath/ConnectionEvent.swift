@@ -10,6 +10,8 @@ package enum ConnectionAbortReason: Hashable, Sendable {
     case noRoute
     /// No flow slot or payload rings were free.
     case outOfResources
+    /// It waited for an accept on a listener that was closed (`SlowPath.closeListener`).
+    case listenerClosed
 }
 
 /// What the slow path tells the application about its connections (the "kernel context queue").

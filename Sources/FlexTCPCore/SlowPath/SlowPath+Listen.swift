@@ -10,6 +10,26 @@ extension SlowPath {
         listeners[port] = Listener(backlog: backlog, opaque: opaque, context: context)
     }
 
+    /// Stops listening on `port` (RFC 9293 §3.10.4, CLOSE in LISTEN): the port is free for `listen`
+    /// again, and later segments to it are answered as for a closed port (an RST, §3.10.7.1). Its
+    /// half-open connections leave the SYN queue with an RST (ABORT in SYN-RECEIVED, §3.10.5: SEQ =
+    /// SND.NXT), and the connections established but not yet accepted are aborted with an RST
+    /// (reported `aborted(…, .listenerClosed)`). Returns false when nothing listens on `port`.
+    @discardableResult
+    package func closeListener(port: UInt16, now: UInt64) -> Bool {
+        guard let listener = listeners.removeValue(forKey: port) else { return false }
+        for (key, entry) in synQueue where entry.listenerPort == port {
+            synQueue[key] = nil
+            let reset = TCPSegmentRepr(sourcePort: key.localPort, destinationPort: key.remotePort,
+                                       sequenceNumber: entry.initialSendSequence + 1, flags: .rst, window: 0)
+            send(reset, to: key.remoteAddress, remoteMAC: entry.remoteMAC, now: now)
+            counters.resetsSent &+= 1
+        }
+        for flow in listener.ready { abort(flow, reason: .listenerClosed, resetSentAt: now) }
+        counters.listenersClosed &+= 1
+        return true
+    }
+
     /// The oldest completed connection to `port` not yet accepted, or nil.
     package func accept(port: UInt16) -> FlowIndex? {
         guard var listener = listeners[port], !listener.ready.isEmpty else { return nil }

@@ -156,6 +156,4 @@ struct Listener {
     let opaque: UInt64
     let context: UInt16
     var ready: [FlowIndex] = []
-    /// Half-open entries of this listener in the SYN queue.
-    var halfOpen = 0
 }

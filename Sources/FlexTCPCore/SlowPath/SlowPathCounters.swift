@@ -14,6 +14,8 @@ package struct SlowPathCounters: Hashable, Sendable {
     package var cookiesForged: UInt64 = 0
     package var cookiesExpired: UInt64 = 0
     package var passiveOpens: UInt64 = 0
+    /// Listeners closed (`closeListener`).
+    package var listenersClosed: UInt64 = 0
     package var activeOpens: UInt64 = 0
     /// SYNs without ACK received in SYN-SENT: simultaneous opens (each answered with a SYN-ACK).
     package var simultaneousOpens: UInt64 = 0
