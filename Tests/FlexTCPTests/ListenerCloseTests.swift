@@ -28,6 +28,13 @@ final class SteppedContextPair {
         }, until: done)
     }
 
+    /// Listens on `port` with the server context and runs until it is listening.
+    func serverListening(on port: UInt16) -> Listener {
+        let listener = server.listen(on: port)
+        #expect(runUntilServer { $0.isListening(listener) })
+        return listener
+    }
+
     /// Runs until the server reported an event `matching`.
     @discardableResult
     func runUntilServer(_ matching: (ContextEvent) -> Bool) -> Bool { run { serverEvents.contains(where: matching) } }
@@ -58,8 +65,7 @@ struct ListenerCloseTests {
     @Test("Listen, close, listen again on the same port; a SYN after close is refused; a close before listening waits for it (stepped)")
     func closeFreesThePort() throws {
         let rig = try SteppedContextPair()
-        let first = rig.server.listen(on: 7)
-        #expect(rig.runUntilServer { $0.isListening(first) })
+        let first = rig.serverListening(on: 7)
         rig.server.close(first)
         #expect(rig.runUntilServer { $0.isListenerClosed(first) })
         #expect(rig.server.accept(on: first) == nil, "a closed listener accepts nothing")
@@ -72,16 +78,14 @@ struct ListenerCloseTests {
         rig.server.close(second)
         #expect(rig.runUntilServer { $0.isListenerClosed(second) })
         #expect(rig.serverEvents.contains { $0.isListening(second) }, "opened, then closed: the port was free again")
-        let third = rig.server.listen(on: 7)
-        #expect(rig.runUntilServer { $0.isListening(third) })
+        let third = rig.serverListening(on: 7)
     }
 
     @Test("Closing a listener resets the connection waiting for an accept; an accept pending at close fails with closed (stepped)")
     func closeResetsWaitingConnectionsAndFailsAccepts() throws {
         let rig = try SteppedContextPair()
         let withConnection = rig.server.listen(on: 7)
-        let withAccept = rig.server.listen(on: 8)
-        #expect(rig.runUntilServer { $0.isListening(withAccept) })
+        let withAccept = rig.serverListening(on: 8)
         let waiting = rig.client.connect(to: TestWire.addressB, port: 7)
         #expect(rig.runUntilClient { $0.isConnected(waiting) })
         #expect(rig.runUntilServer { if case .incomingConnection = $0 { true } else { false } })

@@ -4,6 +4,9 @@ package struct RuntimeStatistics: Sendable, Equatable {
     package var heldFlowEvents: UInt64 = 0
     /// Completions that found an event queue full and waited in the outbox.
     package var deferredCompletions: UInt64 = 0
+    /// The most completions that waited for room for one context at once (bounded: a context's
+    /// requests are not taken while its completions wait, `SlowPathContextService.outboxLimit`).
+    package var largestOutbox = 0
     /// Idle sleeps: on the port's readiness descriptor and the contexts' service signal together,
     /// or (a port without descriptor) in slices on the port.
     package var idleWaits: UInt64 = 0
@@ -15,6 +18,8 @@ package struct RuntimeStatistics: Sendable, Equatable {
     /// failed), and commands still waiting for room in the command ring when read.
     package var failedCommands: UInt64 = 0
     package var waitingCommands: UInt64 = 0
+    /// With a separate slow path: notices of the fast path still waiting for room when read.
+    package var waitingNotices: UInt64 = 0
     /// With a separate slow path, frames dropped between the threads: exception frames that found
     /// their ring full (or were longer than its slots), slow-path frames that found the port full,
     /// frames handed back for reprocessing that found no room, and those the fast path still could

@@ -139,6 +139,10 @@ final class FastPathThreadRound: RuntimeThreadRound {
 /// take the fast path's notices and run the timers, and flush the frames sent), then what waited
 /// for room, the event queues, and the commands that waited for ring room.
 ///
+/// Back-pressure: while commands still wait for room in the command ring the round takes nothing
+/// new (no requests, frames, notices or timers), so `FastPathLink` holds at most the commands of
+/// one round; the thread sleeps until the fast path signals that it took commands.
+///
 /// Idle: until the next timer, but at most `tick` ns, since retransmission timers are armed from
 /// snapshots and the slow path is not told when a flow starts sending.
 final class SlowPathThreadRound: RuntimeThreadRound {
@@ -164,6 +168,7 @@ final class SlowPathThreadRound: RuntimeThreadRound {
     func step(now: UInt64) -> Bool {
         let contexts = stages.contexts
         stages.link.flush()
+        guard stages.link.waitingCommands == 0 else { return false }
         let taken = contexts.takeRequests()
         contexts.applyRequests(now: now)
         let (received, _) = PollSequence.poll(stages, port: port, batch: batch, now: now, settle: contexts.takeConnectionEvents)
@@ -176,8 +181,10 @@ final class SlowPathThreadRound: RuntimeThreadRound {
     func nextDeadline(now: UInt64) -> UInt64 { min(stages.slowPath.nextDeadline, now &+ tick) }
 
     var hasQueuedWork: Bool {
-        stages.contexts.hasQueuedRequests || rings.exceptions.hasPending || rings.notices.channel.hasPending
-            || stages.link.waitingCommands > 0 || stages.contexts.requestRoomForWaitingCompletions()
+        // While commands wait, only ring room lets the round go on (see "Back-pressure").
+        guard stages.link.waitingCommands == 0 else { return stages.link.requestRoomForWaitingCommands() }
+        return stages.contexts.hasQueuedRequests || rings.exceptions.hasPending || rings.notices.channel.hasPending
+            || stages.contexts.requestRoomForWaitingCompletions()
     }
 
     func arm(_ armed: Bool) {

@@ -99,6 +99,7 @@ extension SlowPathContextService {
         } else {
             deferredCompletions &+= 1
             outboxes[Int(context)].append(OutboxEntry(event: event, announces: flow))
+            largestOutbox = max(largestOutbox, outboxes[Int(context)].count)
         }
     }
 

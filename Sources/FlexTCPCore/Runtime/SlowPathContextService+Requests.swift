@@ -2,10 +2,11 @@ import FlexWire
 
 // The contexts' requests to the slow path (dissertation A.4 listener and connection operations).
 extension SlowPathContextService {
-    /// Moves every context's published requests (up to `requestsPerContext` each) into the buffer.
+    /// Moves every context's published requests (up to `requestsPerContext` each) into the buffer,
+    /// except those of contexts whose completions wait for room (`takesRequests`).
     func takeRequests() -> Bool {
         var taken = false
-        for context in requestEndpoints.indices {
+        for context in requestEndpoints.indices where takesRequests(of: context) {
             let slice = UnsafeMutableBufferPointer(rebasing: requestBuffer[context * requestsPerContext ..< (context + 1) * requestsPerContext])
             requestCounts[context] = requestEndpoints[context].poll(into: slice)
             if requestCounts[context] > 0 { taken = true }

@@ -32,6 +32,14 @@ final class SlowPathContextService {
     var nextTicket: UInt32 = 0
     /// Completions that found an event queue full and waited in the outbox.
     var deferredCompletions: UInt64 = 0
+    /// The most completions one context's outbox held at once.
+    var largestOutbox = 0
+    /// A context whose outbox holds this many completions has no more requests taken until it
+    /// polls (back-pressure: they wait in its request queue and in its library, not here). So an
+    /// outbox holds at most this, plus the completions of one batch of requests (each request
+    /// completes once; a closed listener's waiting accepts, at most `acceptQueueLimit`, with it),
+    /// plus those of connection events (at most a few per flow index).
+    let outboxLimit: Int
     /// Accept requests a listener holds at most (an application cannot grow the runtime's memory).
     let acceptQueueLimit: Int
 
@@ -52,6 +60,7 @@ final class SlowPathContextService {
         flows = Array(repeating: RuntimeFlow(), count: flowCapacity)
         outboxes = Array(repeating: [], count: region.count)
         acceptQueueLimit = flowCapacity
+        outboxLimit = requestsPerContext
     }
 
     deinit { requestBuffer.deallocate() }
@@ -61,8 +70,11 @@ final class SlowPathContextService {
         for endpoint in requestEndpoints { endpoint.flush() }
     }
 
-    /// True when a context has published requests not taken yet.
-    var hasQueuedRequests: Bool { queues.contains { $0.requests.hasUnconsumedEntries } }
+    /// True when a context whose requests are taken (`takesRequests`) has published some not taken yet.
+    var hasQueuedRequests: Bool { queues.indices.contains { takesRequests(of: $0) && queues[$0].requests.hasUnconsumedEntries } }
+
+    /// False while the context's outbox holds `outboxLimit` completions or more.
+    func takesRequests(of context: Int) -> Bool { outboxes[context].count < outboxLimit }
 
     /// Sets (or clears) the armed flag of every context's request queue, so that an application
     /// publishing into one signals the slow path's `ContextRegion.slowPathService`.

@@ -217,6 +217,7 @@ package final class StackRuntime: @unchecked Sendable {
         var statistics = RuntimeStatistics()
         statistics.heldFlowEvents = fast.contexts.heldFlowEvents
         statistics.deferredCompletions = slowPathContexts.deferredCompletions
+        statistics.largestOutbox = slowPathContexts.largestOutbox
         for round in rounds {
             statistics.idleWaits &+= round.counters.idleWaits
             statistics.idleSliceWaits &+= round.counters.idleSliceWaits
@@ -225,6 +226,7 @@ package final class StackRuntime: @unchecked Sendable {
         if let links {
             statistics.failedCommands = links.fast.failedCommands
             statistics.waitingCommands = UInt64(links.slow.waitingCommands)
+            statistics.waitingNotices = UInt64(links.fast.waitingNotices)
             statistics.exceptionDrops = links.fast.exceptionDrops
             statistics.forwardDrops = links.fast.forwardDrops
             statistics.reprocessDrops = links.slow.reprocessDrops

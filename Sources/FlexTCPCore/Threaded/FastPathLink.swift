@@ -8,7 +8,8 @@ import FlexWire
 /// path's notices come back on the `notices` ring (`takeNotices`).
 ///
 /// Contract: used on the slow path's thread only. Commands never get lost: one that finds the ring
-/// full waits here, in order, until `flush()` finds room. Until the fast path has applied an
+/// full waits here, in order, until `flush()` finds room. The slow-path thread takes no new work
+/// while commands wait (`SlowPathThreadRound`), so at most one round's commands wait here. Until the fast path has applied an
 /// install and published the flow, `state(of:)` returns the installed state as given (updated by
 /// the commands sent since), so the slow path sees its own changes at once.
 final class FastPathLink: ContextFlowControl {
@@ -165,6 +166,17 @@ final class FastPathLink: ContextFlowControl {
 
     /// Commands still waiting for room in the ring.
     var waitingCommands: Int { waiting.count }
+
+    /// With commands waiting: asks the fast path to signal the slow path's thread once it takes
+    /// commands (`ThreadLinkRings.commandRoom`), then sends what fits; true when none waits any more.
+    func requestRoomForWaitingCommands() -> Bool {
+        guard !waiting.isEmpty else { return true }
+        rings.commandRoom.announce()
+        flush()
+        guard waiting.isEmpty else { return false }
+        rings.commandRoom.withdraw()
+        return true
+    }
 
     private func send(_ command: FlowCommand) {
         flush()

@@ -12,7 +12,10 @@ import FlexPort
 /// finds the ring full, or is longer than its slots, is dropped and counted (`exceptionDrops`); the
 /// peer's retransmission brings it again. So is a frame of the slow path that finds the port full
 /// (`forwardDrops`), and a frame handed back that the fast path still cannot handle
-/// (`reprocessExceptions`). Notices that find the ring full wait here, in order.
+/// (`reprocessExceptions`). Notices that find the ring full wait here, in order, and are bounded
+/// by construction: at most one FIN report per flow index (a second one for the same flow adds
+/// nothing: the slow path reads the flow's state when it takes the report), and one confirmation
+/// per command with a ticket, each of which the slow path awaits (it holds them anyway).
 final class SlowPathLink: ExceptionHandling {
     let control: FastPathControl
     let port: any Port
@@ -21,6 +24,8 @@ final class SlowPathLink: ExceptionHandling {
     private let forward = FrameBatch(capacity: 1)
     private var takenCommands = 0
     private var outbox: [FastPathNotice] = []
+    /// Per flow index: a FIN report for it waits in `outbox`.
+    private var finReportWaiting: [Bool]
     private(set) var exceptionDrops: UInt64 = 0
     private(set) var failedCommands: UInt64 = 0
     private(set) var forwardDrops: UInt64 = 0
@@ -30,6 +35,7 @@ final class SlowPathLink: ExceptionHandling {
         self.control = control
         self.port = port
         self.rings = rings
+        finReportWaiting = Array(repeating: false, count: control.fastPath.configuration.flowCapacity)
         control.fastPath.snapshots = rings.snapshots
     }
 
@@ -47,6 +53,8 @@ final class SlowPathLink: ExceptionHandling {
             }
         }
         rings.commands.release()
+        // The slow path may wait for the room just made.
+        if count > 0 { rings.commandRoom.notifyProducer() }
         takenCommands = 0
         return count
     }
@@ -101,7 +109,10 @@ final class SlowPathLink: ExceptionHandling {
     /// Tells the slow path of every FIN the fast path's current events report.
     func noteFINs(in fastPath: FastPath) {
         for index in 0..<fastPath.eventCount where !fastPath.events[index].closeFlags.isEmpty {
-            outbox.append(.finReported(fastPath.events[index].flow))
+            let flow = fastPath.events[index].flow
+            guard Int(flow) < finReportWaiting.count, !finReportWaiting[Int(flow)] else { continue }
+            finReportWaiting[Int(flow)] = true
+            outbox.append(.finReported(flow))
         }
     }
 
@@ -110,12 +121,18 @@ final class SlowPathLink: ExceptionHandling {
         outbox.append(contentsOf: contexts.confirmations)
         contexts.confirmations.removeAll(keepingCapacity: true)
         var sent = 0
-        while sent < outbox.count && rings.notices.send(outbox[sent]) { sent += 1 }
+        while sent < outbox.count && rings.notices.send(outbox[sent]) {
+            if case .finReported(let flow) = outbox[sent] { finReportWaiting[Int(flow)] = false }
+            sent += 1
+        }
         if sent > 0 { outbox.removeFirst(sent) }
     }
 
     /// Notices wait for room in the ring.
     var hasWaitingNotices: Bool { !outbox.isEmpty }
+
+    /// Notices waiting for room in the ring now.
+    var waitingNotices: Int { outbox.count }
 
     /// The slow path has published commands not taken yet.
     var hasQueuedCommands: Bool { rings.commands.channel.hasPending }

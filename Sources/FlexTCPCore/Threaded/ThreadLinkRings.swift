@@ -1,3 +1,4 @@
+import Atomics
 import FlexPort
 
 /// The queues between a fast path and a slow path on threads of their own, all single-producer/
@@ -10,7 +11,9 @@ import FlexPort
 ///   by a `reprocessFrame` command, so it follows the install it needs;
 /// - `exceptions`, fast → slow: the exception frames of each receive batch;
 /// - `notices`, fast → slow: `FastPathNotice`s (FINs reported, context commands confirmed);
-/// - `snapshots`: the fast path's flow states, published for the slow path (seqlock).
+/// - `snapshots`: the fast path's flow states, published for the slow path (seqlock);
+/// - `commandRoom`: the slow path, with commands waiting for room in `commands`, asks the fast
+///   path for a signal once it has taken some (`RoomRequest`), so it sleeps instead of spinning.
 ///
 /// Contract: `FastPathLink` (slow-path thread) and `SlowPathLink` (fast-path thread) are the two
 /// ends; frames are at most the port's `maximumFrameLength` long.
@@ -21,6 +24,7 @@ final class ThreadLinkRings {
     let exceptions: FrameChannel
     let notices: ValueRing<FastPathNotice>
     let snapshots: FlowSnapshots
+    let commandRoom: RoomRequest
 
     init(slots: Int, maximumFrameLength: Int, flowCapacity: Int, fastPathSignal: WakeupSignal,
          slowPathSignal: WakeupSignal) throws(FrameRingError) {
@@ -30,5 +34,8 @@ final class ThreadLinkRings {
         exceptions = try FrameChannel(slotCount: slots, frameCapacity: maximumFrameLength, consumerSignal: slowPathSignal)
         notices = try ValueRing(slotCount: slots, consumerSignal: slowPathSignal)
         snapshots = FlowSnapshots(capacity: flowCapacity)
+        commandRoom = RoomRequest(flag: .create(0), producerSignal: slowPathSignal)
     }
+
+    deinit { commandRoom.flag.destroy() }
 }
