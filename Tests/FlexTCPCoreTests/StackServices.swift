@@ -6,15 +6,12 @@ import FlexWire
 // of the rings, run to completion) exercised the way the tools use the library: an echo server, a
 // sink and a seeded sender on a `Stack`. Call `step(now:)` after each `Stack.poll`; never blocks.
 
-/// Echoes every byte of every connection to `port`; closes a connection once the peer finished and
-/// everything is echoed. Connections that fail are forgotten.
-final class StackEchoServer {
+/// What the services on a listening port share: the stack, the port (listened on from `init`), a
+/// scratch buffer to copy bytes through, and taking the connections that wait on the port.
+class StackListeningService {
     let stack: Stack
     let port: UInt16
-    private var flows: [FlowIndex] = []
-    private let scratch: UnsafeMutableRawBufferPointer
-    private(set) var bytesEchoed: UInt64 = 0
-    private(set) var connectionsServed = 0
+    let scratch: UnsafeMutableRawBufferPointer
 
     init(stack: Stack, port: UInt16, scratchSize: Int = 64 * 1024) throws(StackError) {
         self.stack = stack
@@ -25,8 +22,21 @@ final class StackEchoServer {
 
     deinit { scratch.deallocate() }
 
+    /// Hands every connection waiting on the port to `body`, oldest first.
+    func acceptWaiting(_ body: (FlowIndex) -> Void) {
+        while let flow = stack.accept(port: port) { body(flow) }
+    }
+}
+
+/// Echoes every byte of every connection to `port`; closes a connection once the peer finished and
+/// everything is echoed. Connections that fail are forgotten.
+final class StackEchoServer: StackListeningService {
+    private var flows: [FlowIndex] = []
+    private(set) var bytesEchoed: UInt64 = 0
+    private(set) var connectionsServed = 0
+
     func step(now: UInt64) {
-        while let flow = stack.accept(port: port) { flows.append(flow) }
+        acceptWaiting { flows.append($0) }
         flows.removeAll { flow in
             if case .failed = stack.phase(of: flow) { return true }
             let count = min(stack.readableBytes(on: flow), stack.writableBytes(on: flow), scratch.count)
@@ -46,7 +56,7 @@ final class StackEchoServer {
 
 /// Reads every connection to `port` to its end, hashing it; then closes it and reports it
 /// (`REMOTE_IP:PORT`, bytes, SHA-256). Connections that fail before their end are counted.
-final class StackSink {
+final class StackSink: StackListeningService {
     private struct Stream {
         let flow: FlowIndex
         let label: String
@@ -54,24 +64,12 @@ final class StackSink {
         var hash = SHA256()
     }
 
-    let stack: Stack
-    let port: UInt16
     private var streams: [Stream] = []
     private(set) var reports: [StreamReport] = []
-    private let scratch: UnsafeMutableRawBufferPointer
     private(set) var failedConnections = 0
 
-    init(stack: Stack, port: UInt16, scratchSize: Int = 64 * 1024) throws(StackError) {
-        self.stack = stack
-        self.port = port
-        scratch = .allocate(byteCount: scratchSize, alignment: 16)
-        try stack.listen(port: port)
-    }
-
-    deinit { scratch.deallocate() }
-
     func step(now: UInt64) {
-        while let flow = stack.accept(port: port) {
+        acceptWaiting { flow in
             let remote = stack.fastPath.state(of: flow).map { "\($0.remoteAddress):\($0.remotePort)" } ?? "?"
             streams.append(Stream(flow: flow, label: remote))
         }

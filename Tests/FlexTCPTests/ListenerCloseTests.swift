@@ -78,7 +78,7 @@ struct ListenerCloseTests {
         rig.server.close(second)
         #expect(rig.runUntilServer { $0.isListenerClosed(second) })
         #expect(rig.serverEvents.contains { $0.isListening(second) }, "opened, then closed: the port was free again")
-        let third = rig.serverListening(on: 7)
+        #expect(rig.serverListening(on: 7).status == .success)
     }
 
     @Test("Closing a listener resets the connection waiting for an accept; an accept pending at close fails with closed (stepped)")

@@ -2,42 +2,19 @@ import FlexPort
 import FlexTCP
 import FlexTCPCore
 import FlexTCPTools
+import FlexTestSupport
 import FlexWire
 import Testing
 
-/// Two stacks on one in-memory wire, each served by a runtime (the server's with two contexts), stepped on the
-/// test's thread on a virtual clock (100 µs per round): the tools' services end to end, repeatably.
-final class ServicePair {
-    static let serverAddress = IPv4Address(198, 18, 0, 2)
-    let clock = VirtualTimeSource(start: 1_000_000_000)
-    let wire: MemoryWire
-    let client: RuntimeLoop
-    let server: RuntimeLoop
+/// The tools' services end to end, repeatably: two `RuntimeLoop`s on a `TestWire` (the server's
+/// with two contexts), stepped on the test's thread at virtual time.
+typealias ServiceLoops = WirePair<RuntimeLoop>
 
-    init() throws {
-        wire = try MemoryWire(capacity: 4096, maximumFrameLength: 1514)
-        client = try RuntimeLoop(port: wire.a, configuration: Self.configuration("198.18.0.1/24"))
-        server = try RuntimeLoop(port: wire.b, configuration: Self.configuration("198.18.0.2/24"), contextCount: 2)
-    }
-
-    static func configuration(_ interface: String) throws -> StackConfiguration {
-        var configuration = StackConfiguration(interface: try InterfaceAddress(interface))
-        configuration.flowCapacity = 32
-        configuration.slowPath.initialRetransmissionTimeout = 10_000_000
-        configuration.timeWaitDuration = 50_000_000
-        return configuration
-    }
-
-    /// Steps both runtimes, then `step` (the services), advancing the clock each round, until `done`.
-    func run(maximumRounds: Int = 200_000, step: () -> Void, until done: () -> Bool) -> Bool {
-        for _ in 0..<maximumRounds {
-            if done() { return true }
-            clock.advance(by: 100_000)
-            _ = client.runtime.step(now: clock.now())
-            _ = server.runtime.step(now: clock.now())
-            step()
+extension WirePair where End == RuntimeLoop {
+    convenience init() throws {
+        try self.init(link: TestWire()) { port, side in
+            try RuntimeLoop(port: port, configuration: TestRuntimes.configuration(side.interface), contextCount: side == .b ? 2 : 1)
         }
-        return done()
     }
 }
 
@@ -45,13 +22,13 @@ final class ServicePair {
 struct ContextServiceTests {
     @Test("Ten connections echo 1 MB each through two runtimes, verified byte for byte")
     func echoTenConnections() throws {
-        let pair = try ServicePair()
+        let pair = try ServiceLoops()
         let echo = EchoService(context: try pair.server.makeContext(), port: 7)
-        #expect(pair.run(step: { echo.step() }, until: { echo.listenerStatus != nil }))
+        #expect(pair.run(round: { echo.step() }, until: { echo.listenerStatus != nil }))
         #expect(echo.listenerStatus == .success)
-        let sender = SendClient(context: try pair.client.makeContext(), to: ServicePair.serverAddress, port: 7,
+        let sender = SendClient(context: try pair.client.makeContext(), to: TestWire.addressB, port: 7,
                                 bytesPerConnection: 1_000_000, connections: 10, seed: 5, verifiesEcho: true)
-        #expect(pair.run(step: {
+        #expect(pair.run(round: {
             echo.step()
             sender.step()
         }, until: { sender.isFinished && sender.isClosed }))
@@ -66,12 +43,12 @@ struct ContextServiceTests {
 
     @Test("A sink reports each connection's bytes and the same SHA-256 the sender computed")
     func sinkMatchesSender() throws {
-        let pair = try ServicePair()
+        let pair = try ServiceLoops()
         let sink = SinkService(context: try pair.server.makeContext(), port: 9)
-        let sender = SendClient(context: try pair.client.makeContext(), to: ServicePair.serverAddress, port: 9,
+        let sender = SendClient(context: try pair.client.makeContext(), to: TestWire.addressB, port: 9,
                                 bytesPerConnection: 300_001, connections: 3, seed: 11, verifiesEcho: false)
         var received: [StreamReport] = []
-        #expect(pair.run(step: {
+        #expect(pair.run(round: {
             sink.step()
             sender.step()
             sink.drainReports { received.append($0) }
@@ -84,20 +61,20 @@ struct ContextServiceTests {
 
     @Test("Connecting to a port nobody listens on fails as refused")
     func refusedConnection() throws {
-        let pair = try ServicePair()
-        let sender = SendClient(context: try pair.client.makeContext(), to: ServicePair.serverAddress, port: 99,
+        let pair = try ServiceLoops()
+        let sender = SendClient(context: try pair.client.makeContext(), to: TestWire.addressB, port: 99,
                                 bytesPerConnection: 10, connections: 1, seed: 1, verifiesEcho: false)
-        #expect(pair.run(step: { sender.step() }, until: { sender.isFinished }))
+        #expect(pair.run(round: { sender.step() }, until: { sender.isFinished }))
         #expect(sender.outcomes.first??.failureValue == .connectFailed(.refused))
         #expect(sender.outcomes.first??.failureValue?.description == "connection refused (nothing listens on that address and port?)")
     }
 
     @Test("A second service on a port in use learns it from the listener's status")
     func portInUse() throws {
-        let pair = try ServicePair()
+        let pair = try ServiceLoops()
         let first = EchoService(context: try pair.server.makeContext(), port: 7)
         let second = SinkService(context: try pair.server.makeContext(1), port: 7)
-        #expect(pair.run(step: {
+        #expect(pair.run(round: {
             first.step()
             second.step()
         }, until: { first.listenerStatus != nil && second.listenerStatus != nil }))

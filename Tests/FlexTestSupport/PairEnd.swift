@@ -1,5 +1,6 @@
 import FlexPort
 import FlexTCPCore
+import FlexTCPTools
 import FlexWire
 
 /// One end of a `StackPair`-style test: a stack stepped once per round at the round's virtual time.
@@ -34,6 +35,10 @@ public final class WirePair<End: PairEnd> {
         b = try makeEnd(link.portB, .b)
     }
 
+    /// End A (198.18.0.1), the client of most tests, and end B (198.18.0.2), the server.
+    package var client: End { a }
+    package var server: End { b }
+
     /// The link's clock, wire and current virtual time.
     public var clock: VirtualTimeSource { link.clock }
     public var wire: MemoryWire { link.wire }
@@ -50,6 +55,13 @@ public final class WirePair<End: PairEnd> {
             return after(now)
         }
     }
+
+    /// Steps both ends, then `round` (the contexts' turn), 100 µs of virtual time per round,
+    /// until `done` or `maximumRounds` (200 s of virtual time by default); returns whether `done` held.
+    @discardableResult
+    package func run(maximumRounds: Int = 2_000_000, round: () -> Void, until done: () -> Bool) -> Bool {
+        run(maximumRounds: maximumRounds, after: { _ in round(); return true }, until: done)
+    }
 }
 
 /// An embedded stack (run to completion, `Stack.poll`) as a pair end.
@@ -60,4 +72,9 @@ extension Stack: PairEnd {
 /// A runtime stepped on the test's thread (never started) as a pair end.
 extension StackRuntime: PairEnd {
     public func runRound(now: UInt64) -> Bool { step(now: now) }
+}
+
+/// The tools' caller-driven runtime loop, stepped round by round (not `run`) as a pair end.
+extension RuntimeLoop: PairEnd {
+    public func runRound(now: UInt64) -> Bool { runtime.step(now: now) }
 }

@@ -34,15 +34,4 @@ extension WirePair where End == StackRuntime {
             try TestRuntimes.make(port: port, interface: side.interface, contextCount: side == .a ? clientContexts : serverContexts)
         }
     }
-
-    /// End A's runtime (198.18.0.1) and end B's (198.18.0.2).
-    package var client: StackRuntime { a }
-    package var server: StackRuntime { b }
-
-    /// Steps both runtimes, then `round` (the contexts' turn), 100 µs of virtual time per round,
-    /// until `done` or `maximumRounds` (200 s of virtual time by default); returns whether `done` held.
-    @discardableResult
-    package func run(maximumRounds: Int = 2_000_000, round: () -> Void, until done: () -> Bool) -> Bool {
-        run(maximumRounds: maximumRounds, after: { _ in round(); return true }, until: done)
-    }
 }
