@@ -145,8 +145,8 @@ final class DriverCore {
     }
 
     /// Ends the operation `id` with `cancelled` if it still waits (the stack may still complete the
-    /// request behind it: a listener stays open, an accepted connection waits for the next accept,
-    /// a connection that opens is closed).
+    /// request behind it: a listener that opens is closed, an accepted connection waits for the
+    /// next accept, a connection that opens is closed).
     private func cancel(_ id: UInt64) {
         for (key, state) in listeners {
             if let operation = state.opened, operation.id == id {
@@ -187,7 +187,13 @@ final class DriverCore {
     private func handle(_ event: ContextEvent) {
         switch event {
         case .listening(let listener):
-            guard let key = listenerKeys[ObjectIdentifier(listener)], let operation = listeners[key]?.opened else { return }
+            guard let key = listenerKeys[ObjectIdentifier(listener)], let state = listeners[key] else { return }
+            guard let operation = state.opened else {
+                // The listen was cancelled: no `TCPListener` will ever name it, so it goes at once.
+                listenerKeys[ObjectIdentifier(listener)] = nil
+                listeners[key] = nil
+                return context.close(listener)
+            }
             listeners[key]?.opened = nil
             operation.succeed(TCPListener(driver: owner, key: key, port: listener.port))
         case .listenerClosed(let listener):
