@@ -40,7 +40,17 @@ struct RuntimeListener {
 /// open it reports (its bytes are announced once the completion is in the queue).
 struct OutboxEntry {
     var event: SlowPathEvent
-    var announces: FlowIndex?
+    var announces: AnnouncedFlow?
+}
+
+/// The flow an `accepted`/`connected` completion opens, with the opaque it was announced under.
+///
+/// Contract: the flow opens when the completion is posted only if the flow is still announcing
+/// under this opaque in the completion's context: by then the connection may have ended and its
+/// index been reused by another, whose own completion opens it.
+struct AnnouncedFlow: Equatable {
+    var flow: FlowIndex
+    var opaque: UInt64
 }
 
 /// The end of a flow's byte stream, to post on its receive queue once no event of the flow is

@@ -13,7 +13,7 @@ extension SlowPathContextService {
         switch confirmations.removeValue(forKey: ticket) {
         case .completion(let event, let context): complete(event, to: context)
         case .move(let move): moved(move, succeeded: succeeded)
-        case .announcement(let event, let context, let flow): complete(event, to: context, announcing: flow)
+        case .announcement(let event, let context, let announced): complete(event, to: context, announcing: announced)
         case nil: break
         }
     }
@@ -32,6 +32,6 @@ extension SlowPathContextService {
 enum PendingConfirmation {
     case completion(SlowPathEvent, to: UInt16)
     case move(PendingMove)
-    /// The `accepted`/`connected` completion that opens `flow`, once the fast path knows the flow.
-    case announcement(SlowPathEvent, to: UInt16, flow: FlowIndex)
+    /// The `accepted`/`connected` completion that opens the flow, once the fast path knows the flow.
+    case announcement(SlowPathEvent, to: UInt16, flow: AnnouncedFlow)
 }

@@ -42,12 +42,19 @@ extension SlowPathContextService {
 
     /// The slow path is done with the flow: an aborted stream ends (`reason`), and the application
     /// hears that the flow is gone — after the receive entries already routed for it (its last
-    /// acknowledgments), so none of them trails the completion. Flows it never knew just go.
+    /// acknowledgments), so none of them trails the completion. Flows it never knew just go. A flow
+    /// whose open completion still waits for room ends its stream only once that completion is
+    /// posted (`opened`), so the application never gets the end before the connection.
     private func finish(_ flow: FlowIndex, reason: CloseReason?) {
         let record = flows[Int(flow)]
         flows[Int(flow)] = RuntimeFlow()
         guard record.isKnownToApplication else { return }
-        if let reason, !record.peerFinished { postStreamEnd(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason)) }
+        if record.phase == .announcing {
+            let end = record.peerFinished ? CloseReason.peerFinished : reason ?? .peerFinished
+            streamEndsAfterAnnouncement.append(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: end))
+        } else if let reason, !record.peerFinished {
+            postStreamEnd(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason))
+        }
         let completion = SlowPathEvent.closed(opaque: record.opaque, flow: flow, reason: reason ?? .closedByApplication)
         // The fast path stops delivering the flow and confirms once its entries are published.
         let ticket = awaitConfirmation(.completion(completion, to: record.context))
@@ -67,15 +74,23 @@ extension SlowPathContextService {
                                       receiveRingOffset: state.receiveRingOffset, receiveRingSize: state.receiveRingSize,
                                       transmitRingOffset: state.transmitRingOffset, transmitRingSize: state.transmitRingSize,
                                       remoteAddress: state.remoteAddress, remotePort: state.remotePort, localPort: state.localPort)
-        let ticket = awaitConfirmation(.announcement(completion(opened), to: record.context, flow: flow))
+        let ticket = awaitConfirmation(.announcement(completion(opened), to: record.context, flow: AnnouncedFlow(flow: flow, opaque: record.opaque)))
         control.fence(ticket: ticket)
     }
 
-    /// The open completion of `flow` is in its context's event queue: publish it, then let the fast
-    /// path tell the context about the bytes (and the end of stream) that arrived before.
-    private func opened(_ flow: FlowIndex) {
-        guard flows[Int(flow)].phase == .announcing, slowPath.flows.state(of: flow) != nil else { return }
+    /// The open completion of a flow is in `context`'s event queue: publish it, then let the fast
+    /// path tell the context about the bytes (and the end of stream) that arrived before. A
+    /// completion of a connection that ended meanwhile opens nothing, even if its flow index is
+    /// announcing another connection by now (that one's own completion opens it).
+    private func opened(_ announced: AnnouncedFlow, in context: UInt16) {
+        let flow = announced.flow
+        if let ended = streamEndsAfterAnnouncement.firstIndex(where: { $0.flow == flow && $0.context == context && $0.opaque == announced.opaque }) {
+            requestEndpoints[Int(context)].flush()
+            return postStreamEnd(streamEndsAfterAnnouncement.remove(at: ended))
+        }
         let record = flows[Int(flow)]
+        guard record.phase == .announcing, record.context == context, record.opaque == announced.opaque,
+              slowPath.flows.state(of: flow) != nil else { return }
         flows[Int(flow)].phase = .open
         requestEndpoints[Int(record.context)].flush()
         control.open(flow: flow, context: record.context, opaque: record.opaque)
@@ -94,12 +109,12 @@ extension SlowPathContextService {
     }
 
     /// Posts a completion to `context`'s event queue, behind any that wait for room.
-    func complete(_ event: SlowPathEvent, to context: UInt16, announcing flow: FlowIndex? = nil) {
+    func complete(_ event: SlowPathEvent, to context: UInt16, announcing announced: AnnouncedFlow? = nil) {
         if outboxes[Int(context)].isEmpty && requestEndpoints[Int(context)].post(event) {
-            if let flow { opened(flow) }
+            if let announced { opened(announced, in: context) }
         } else {
             deferredCompletions &+= 1
-            outboxes[Int(context)].append(OutboxEntry(event: event, announces: flow))
+            outboxes[Int(context)].append(OutboxEntry(event: event, announces: announced))
         }
     }
 
@@ -108,7 +123,7 @@ extension SlowPathContextService {
         for context in outboxes.indices where !outboxes[context].isEmpty {
             while let entry = outboxes[context].first, requestEndpoints[context].post(entry.event) {
                 outboxes[context].removeFirst()
-                if let flow = entry.announces { opened(flow) }
+                if let announced = entry.announces { opened(announced, in: UInt16(context)) }
             }
         }
     }

@@ -27,6 +27,9 @@ final class SlowPathContextService {
     var flows: [RuntimeFlow]
     var listeners: [RuntimeListener] = []
     var outboxes: [[OutboxEntry]]
+    /// Stream ends of flows that ended while their open completion waited for room; each is posted
+    /// once that completion is (`opened`).
+    var streamEndsAfterAnnouncement: [StreamEnd] = []
     var confirmations: [UInt32: PendingConfirmation] = [:]
     var nextTicket: UInt32 = 0
     /// Completions that found an event queue full and waited in the outbox.
