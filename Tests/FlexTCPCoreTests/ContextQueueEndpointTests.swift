@@ -21,9 +21,9 @@ final class StandInTarget: TransmitQueueTarget {
     }
 
     /// Every installed flow's opaque is 0.
-    func delivery(ofInstalledFlow flow: FlowIndex) -> FlowDelivery? {
+    func delivery(ofInstalledFlow flow: FlowIndex) -> FlowBinding? {
         guard Int(flow) < flowCapacity, let owner = owners[Int(flow)] else { return nil }
-        return FlowDelivery(context: owner, opaque: 0)
+        return FlowBinding(context: owner, opaque: 0)
     }
 
     func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {

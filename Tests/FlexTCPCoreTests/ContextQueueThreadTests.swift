@@ -19,7 +19,7 @@ private final class EchoingTarget: TransmitQueueTarget {
         appliedBytes = Array(repeating: 0, count: flowCapacity)
     }
 
-    func delivery(ofInstalledFlow flow: FlowIndex) -> FlowDelivery? { FlowDelivery(context: endpoint.context, opaque: 0) }
+    func delivery(ofInstalledFlow flow: FlowIndex) -> FlowBinding? { FlowBinding(context: endpoint.context, opaque: 0) }
     func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool { false }
 
     func applicationQueued(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {

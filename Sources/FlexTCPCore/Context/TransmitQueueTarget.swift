@@ -6,7 +6,8 @@
 /// fit (more than the receive ring holds for the application, more than the transmit ring has free).
 package protocol TransmitQueueTarget {
     var flowCapacity: Int { get }
-    func delivery(ofInstalledFlow flow: FlowIndex) -> FlowDelivery?
+    /// The fast path's delivery copy of the flow's binding (`FlowState.context` and `opaque`).
+    func delivery(ofInstalledFlow flow: FlowIndex) -> FlowBinding?
     func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool
     func applicationQueued(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool
 }
@@ -14,22 +15,9 @@ package protocol TransmitQueueTarget {
 extension FastPath: TransmitQueueTarget {
     package var flowCapacity: Int { configuration.flowCapacity }
 
-    package func delivery(ofInstalledFlow flow: FlowIndex) -> FlowDelivery? {
+    package func delivery(ofInstalledFlow flow: FlowIndex) -> FlowBinding? {
         let index = Int(flow)
         guard index < configuration.flowCapacity, installed[index] else { return nil }
-        return FlowDelivery(context: flows[index].context, opaque: flows[index].opaque)
-    }
-}
-
-/// Where an installed flow's events go: the fast path's delivery copy of its application binding
-/// (`FlowState.context` and `opaque`).
-package struct FlowDelivery: Equatable {
-    package var context: UInt16
-    package var opaque: UInt64
-
-    @inlinable
-    package init(context: UInt16, opaque: UInt64) {
-        self.context = context
-        self.opaque = opaque
+        return FlowBinding(context: flows[index].context, opaque: flows[index].opaque)
     }
 }

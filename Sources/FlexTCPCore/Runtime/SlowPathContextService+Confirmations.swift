@@ -20,8 +20,9 @@ extension SlowPathContextService {
 
     private func moved(_ move: PendingMove, succeeded: Bool) {
         let flow = Int(move.flow)
-        let moved = succeeded && flows[flow].isKnownToApplication && flows[flow].context == move.context && flows[flow].opaque == move.opaque
-        if moved { flows[flow].context = move.newContext }
+        let moved = succeeded && flows[flow].isKnownToApplication
+            && slowPath.binding(of: move.flow) == FlowBinding(context: move.context, opaque: move.opaque)
+        if moved { slowPath.bind(move.flow, to: FlowBinding(context: move.newContext, opaque: move.opaque), deliver: false) }
         complete(.moved(opaque: move.opaque, flow: move.flow, context: move.newContext, status: moved ? .success : .noSuchFlow), to: move.context)
     }
 }
