@@ -17,7 +17,7 @@ struct EstablishedControlTests {
         try script.send(.rst, seq: peer)
         script.expectNothing()
         #expect(script.state == nil)
-        #expect(script.flowEvents.last == .aborted(flow: flow, opaque: 0, reason: .resetByPeer))
+        #expect(script.flowEvents.last == .aborted(flow: flow, opaque: 0, context: 0, reason: .resetByPeer))
     }
 
     @Test("RFC 5961 3.2: RST|ACK with SEQ=RCV.NXT aborts the connection")

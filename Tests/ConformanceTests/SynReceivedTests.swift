@@ -15,7 +15,7 @@ struct SynReceivedTests {
         try script.peerCompletesHandshake()
         #expect(script.state == .established)
         #expect(script.events.count == 1)
-        guard case .established(_, _, let address, let port) = script.events.first else { return }
+        guard case .established(_, _, let address, let port, _) = script.events.first else { return }
         #expect(address == ConformanceScript.peerAddress && port == script.remotePort)
     }
 
@@ -129,7 +129,7 @@ struct SynSentTests {
         try script.send([.rst, .ack], seq: SequenceNumber(0), ack: script.iss + 1)
         script.expectNothing()
         #expect(script.state == nil)
-        #expect(script.flowEvents == [.connectFailed(flow: script.flow!, opaque: 0, reason: .resetByPeer)])
+        #expect(script.flowEvents == [.connectFailed(flow: script.flow!, opaque: 0, context: 0, reason: .resetByPeer)])
     }
 
     @Test("RFC 9293 3.10.7.3 SYN-SENT: RST without ACK is ignored")
@@ -180,7 +180,7 @@ struct SynSentTests {
         let (script, _) = try ConformanceScript.connecting { $0.synRetries = 2 }
         script.advance(by: 8 * ConformanceScript.second, step: 100 * ConformanceScript.millisecond)
         #expect(script.takeSent().map(\.segment.flags) == [.syn, .syn])
-        #expect(script.flowEvents == [.connectFailed(flow: script.flow!, opaque: 0, reason: .timedOut)])
+        #expect(script.flowEvents == [.connectFailed(flow: script.flow!, opaque: 0, context: 0, reason: .timedOut)])
     }
 
     @Test("RFC 7323 2.3 SYN-SENT: a window-scale shift of 15 in the SYN-ACK is used as 14")

@@ -34,9 +34,9 @@ struct ConnectionTeardownTests {
         #expect(pair.b.slowPath.close(flow: flowB, now: pair.now))
         #expect(pair.run(step: 10_000) { pair.a.slowPath.state(of: flowA) == .timeWait })
         #expect(pair.a.events.contains(.peerClosed(flow: flowA, opaque: 42)))
-        #expect(pair.a.events.last == .closed(flow: flowA, opaque: 42))
+        #expect(pair.a.events.last == .closed(flow: flowA, opaque: 42, context: 0))
         #expect(pair.run(maximumRounds: 100) { pair.b.slowPath.state(of: flowB) == nil })
-        #expect(pair.b.events.last == .closed(flow: flowB, opaque: 7))
+        #expect(pair.b.events.last == .closed(flow: flowB, opaque: 7, context: 0))
         #expect(pair.b.fastPath.state(of: flowB) == nil)
 
         // TIME_WAIT blocks the only ephemeral port's 4-tuple until it expires (50 ms).
@@ -62,7 +62,7 @@ struct ConnectionTeardownTests {
         #expect(pair.run { pair.a.slowPath.state(of: flowA) == .timeWait && pair.b.slowPath.state(of: flowB) == .timeWait })
         for (stack, flow, opaque) in [(pair.a, flowA, UInt64(42)), (pair.b, flowB, UInt64(7))] {
             #expect(stack.events.contains(.peerClosed(flow: flow, opaque: opaque)))
-            #expect(stack.events.last == .closed(flow: flow, opaque: opaque))
+            #expect(stack.events.last == .closed(flow: flow, opaque: opaque, context: 0))
             #expect(stack.slowPath.counters.finsSent == 1 && stack.slowPath.counters.timeWaitEntered == 1)
         }
         #expect(pair.run(step: StackPair.millisecond) { pair.a.slowPath.state(of: flowA) == nil && pair.b.slowPath.state(of: flowB) == nil })
@@ -77,7 +77,7 @@ struct ConnectionTeardownTests {
         #expect(pair.a.slowPath.state(of: flowA) == .closeWait)
         pair.a.slowPath.close(flow: flowA, now: pair.now)
         #expect(pair.run { pair.a.slowPath.state(of: flowA) == nil })
-        #expect(pair.a.events.last == .closed(flow: flowA, opaque: 42))
+        #expect(pair.a.events.last == .closed(flow: flowA, opaque: 42, context: 0))
         #expect(pair.b.slowPath.state(of: flowB) == .timeWait)
         #expect(pair.a.slowPath.counters.timeWaitEntered == 0 && pair.b.slowPath.counters.timeWaitEntered == 1)
     }
@@ -99,7 +99,7 @@ struct ConnectionTeardownTests {
         pair.b.discardsReceived = true
         pair.a.slowPath.close(flow: flowC, now: pair.now)
         #expect(pair.run { pair.a.slowPath.state(of: flowC) == nil })
-        #expect(pair.a.events.last == .aborted(flow: flowC, opaque: 42, reason: .timedOut))
+        #expect(pair.a.events.last == .aborted(flow: flowC, opaque: 42, context: 0, reason: .timedOut))
         #expect(pair.a.slowPath.counters.finRetransmissions - retransmittedBefore == 2)
     }
 }
@@ -126,7 +126,7 @@ struct ConnectionLossTests {
         #expect(pair.run { pair.b.events.contains(.peerClosed(flow: accepted, opaque: 0)) })
         pair.b.slowPath.close(flow: accepted, now: pair.now)
         #expect(pair.run { pair.a.slowPath.state(of: flowA) == nil && pair.b.slowPath.state(of: accepted) == nil })
-        #expect(pair.a.events.contains(.closed(flow: flowA, opaque: 1)))
-        #expect(pair.b.events.contains(.closed(flow: accepted, opaque: 0)))
+        #expect(pair.a.events.contains(.closed(flow: flowA, opaque: 1, context: 0)))
+        #expect(pair.b.events.contains(.closed(flow: accepted, opaque: 0, context: 0)))
     }
 }

@@ -20,7 +20,11 @@ final class StandInTarget: TransmitQueueTarget {
         receiveHeld = Array(repeating: ringSize, count: flowCapacity)
     }
 
-    func context(ofInstalledFlow flow: FlowIndex) -> UInt16? { Int(flow) < flowCapacity ? owners[Int(flow)] : nil }
+    /// Every installed flow's opaque is 0.
+    func delivery(ofInstalledFlow flow: FlowIndex) -> FlowBinding? {
+        guard Int(flow) < flowCapacity, let owner = owners[Int(flow)] else { return nil }
+        return FlowBinding(context: owner, opaque: 0)
+    }
 
     func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
         guard bytes <= receiveHeld[Int(flow)] else { return false }
@@ -50,9 +54,9 @@ private func rejections(in entries: [ReceiveQueueEntry]) -> [EntryRejection] {
     @Test func validEntriesAreAppliedFreeBeforeSend() throws {
         let fixture = try ContextQueueFixture()
         let target = StandInTarget()
-        #expect(fixture.application.send(flow: 3, bytes: 1000))
-        #expect(fixture.application.free(flow: 4, bytes: 20))
-        #expect(fixture.application.submit(TransmitRequest(flow: 5, sendBytes: 7, freeBytes: 8)))
+        #expect(fixture.application.send(flow: 3, opaque: 0, bytes: 1000))
+        #expect(fixture.application.free(flow: 4, opaque: 0, bytes: 20))
+        #expect(fixture.application.submit(TransmitRequest(flow: 5, opaque: 0, sendBytes: 7, freeBytes: 8)))
         #expect(fixture.fastPath.drainTransmitQueue(into: target, now: 0) == 0, "nothing is visible before a flush")
         fixture.application.flush()
         #expect(fixture.fastPath.drainTransmitQueue(into: target, now: 0) == 3)
@@ -71,14 +75,14 @@ private func rejections(in entries: [ReceiveQueueEntry]) -> [EntryRejection] {
         target.transmitFree[12] = 100
         target.receiveHeld[13] = 50
         let requests = [
-            TransmitRequest(flow: 64, sendBytes: 1),                  // beyond the capacity
-            TransmitRequest(flow: 10, sendBytes: 1),                  // not installed
-            TransmitRequest(flow: 11, freeBytes: 1),                  // another context's
-            TransmitRequest(flow: 12, sendBytes: 101),                // does not fit the transmit ring
-            TransmitRequest(flow: 13, freeBytes: 51),                 // more than was received
-            TransmitRequest(flow: 13, sendBytes: 5, freeBytes: 60),   // free fails: send not applied
-            TransmitRequest(flow: 12, sendBytes: 200, freeBytes: 10), // send fails after the free applied
-            TransmitRequest(flow: .max, sendBytes: .max, freeBytes: .max),
+            TransmitRequest(flow: 64, opaque: 0, sendBytes: 1),                  // beyond the capacity
+            TransmitRequest(flow: 10, opaque: 0, sendBytes: 1),                  // not installed
+            TransmitRequest(flow: 11, opaque: 0, freeBytes: 1),                  // another context's
+            TransmitRequest(flow: 12, opaque: 0, sendBytes: 101),                // does not fit the transmit ring
+            TransmitRequest(flow: 13, opaque: 0, freeBytes: 51),                 // more than was received
+            TransmitRequest(flow: 13, opaque: 0, sendBytes: 5, freeBytes: 60),   // free fails: send not applied
+            TransmitRequest(flow: 12, opaque: 0, sendBytes: 200, freeBytes: 10), // send fails after the free applied
+            TransmitRequest(flow: .max, opaque: 0, sendBytes: .max, freeBytes: .max),
         ]
         for request in requests { #expect(fixture.application.submit(request)) }
         fixture.application.flush()
@@ -138,12 +142,12 @@ private func rejections(in entries: [ReceiveQueueEntry]) -> [EntryRejection] {
     @Test func fullTransmitQueueRefusesThenRecovers() throws {
         let fixture = try ContextQueueFixture(capacities: ContextQueueCapacities(transmitEntries: 4))
         let target = StandInTarget()
-        for flow: FlowIndex in 0..<4 { #expect(fixture.application.send(flow: flow, bytes: 10)) }
-        #expect(!fixture.application.send(flow: 4, bytes: 10))
+        for flow: FlowIndex in 0..<4 { #expect(fixture.application.send(flow: flow, opaque: 0, bytes: 10)) }
+        #expect(!fixture.application.send(flow: 4, opaque: 0, bytes: 10))
         #expect(!fixture.application.wait(timeoutNanoseconds: 0), "no room yet, nothing to poll")
         #expect(fixture.fastPath.drainTransmitQueue(into: target, now: 0) == 4)
         #expect(fixture.application.wait(timeoutNanoseconds: 10_000_000_000), "room appeared: no sleep")
-        #expect(fixture.application.send(flow: 4, bytes: 10))
+        #expect(fixture.application.send(flow: 4, opaque: 0, bytes: 10))
         fixture.application.flush()
         #expect(fixture.fastPath.drainTransmitQueue(into: target, now: 0) == 1)
         #expect(target.applied.map(\.flow) == [0, 1, 2, 3, 4])
@@ -187,7 +191,7 @@ private func rejections(in entries: [ReceiveQueueEntry]) -> [EntryRejection] {
         let target = StandInTarget()
         fixture.fastPath.post(event(flow: 0, at: 0, received: 1))
         fixture.fastPath.post(event(flow: 1, at: 0, received: 1))
-        for flow: FlowIndex in [70, 71, 72] { fixture.application.send(flow: flow, bytes: 1) }
+        for flow: FlowIndex in [70, 71, 72] { fixture.application.send(flow: flow, opaque: 0, bytes: 1) }
         fixture.application.flush()
         #expect(fixture.fastPath.drainTransmitQueue(into: target, now: 0) == 3)
         fixture.fastPath.flush()
@@ -259,7 +263,7 @@ private func rejections(in entries: [ReceiveQueueEntry]) -> [EntryRejection] {
         #expect(!fixture.slowPath.waitForRequests(timeoutNanoseconds: 1_000_000))
         fixture.fastPath.post(event(flow: 0, at: 0, received: 1))
         fixture.fastPath.flush()
-        fixture.application.send(flow: 0, bytes: 1)
+        fixture.application.send(flow: 0, opaque: 0, bytes: 1)
         #expect(fixture.application.wait(timeoutNanoseconds: 10_000_000_000), "a received entry is waiting")
         #expect(fixture.fastPath.waitForWork(timeoutNanoseconds: 10_000_000_000), "wait flushed the send entry")
         fixture.application.submit(.close(flow: 0))

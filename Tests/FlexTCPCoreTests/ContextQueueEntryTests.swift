@@ -63,8 +63,8 @@ private let sampleConnection = OpenedConnection(opaque: 0xdead_beef_0000_0001, f
     @Test(arguments: receiveEntries)
     func receiveEntryRoundTrips(_ entry: ReceiveQueueEntry) throws { try expectRoundTrip(entry, size: 32) }
 
-    @Test(arguments: [TransmitRequest(flow: 0, sendBytes: 1), TransmitRequest(flow: 5, freeBytes: 9),
-                      TransmitRequest(flow: .max, sendBytes: .max, freeBytes: .max)])
+    @Test(arguments: [TransmitRequest(flow: 0, opaque: 0, sendBytes: 1), TransmitRequest(flow: 5, opaque: 77, freeBytes: 9),
+                      TransmitRequest(flow: .max, opaque: .max, sendBytes: .max, freeBytes: .max)])
     func transmitRequestRoundTrips(_ request: TransmitRequest) throws { try expectRoundTrip(request, size: 32) }
 
     @Test(arguments: requests)
@@ -84,9 +84,10 @@ private let sampleConnection = OpenedConnection(opaque: 0xdead_beef_0000_0001, f
                                           0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
                                           0x31, 0x32, 0x33, 0x34, 0x41, 0x42, 0x43, 0x44,
                                           0x51, 0x52, 0x53, 0x54, 0, 0, 0, 0])
-            TransmitRequest(flow: 0x0403_0201, sendBytes: 0x1413_1211, freeBytes: 0x2423_2221).encode(to: buffer)
-            #expect(bytes(buffer, 32) == [0x11, 0x01, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x11, 0x12, 0x13, 0x14, 0x21, 0x22, 0x23, 0x24]
-                + [UInt8](repeating: 0, count: 16))
+            TransmitRequest(flow: 0x0403_0201, opaque: 0x3837_3635_3433_3231, sendBytes: 0x1413_1211, freeBytes: 0x2423_2221)
+                .encode(to: buffer)
+            #expect(bytes(buffer, 32) == [0x11, 0x01, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x11, 0x12, 0x13, 0x14, 0x21, 0x22, 0x23, 0x24,
+                                          0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38] + [UInt8](repeating: 0, count: 8))
             SlowPathRequest.openConnection(address: IPv4Address(198, 18, 0, 9), port: 0x1234, opaque: 0x99).encode(to: buffer)
             #expect(bytes(buffer, 16) == [0x23, 0x01, 0x34, 0x12, 198, 18, 0, 9, 0x99, 0, 0, 0, 0, 0, 0, 0])
             SlowPathEvent.accepted(sampleConnection).encode(to: buffer)
@@ -101,7 +102,7 @@ private let sampleConnection = OpenedConnection(opaque: 0xdead_beef_0000_0001, f
     /// Each way an entry can be wrong gives its own error.
     @Test func malformedEntriesGiveTypedErrors() {
         withEntryBuffer { buffer in
-            TransmitRequest(flow: 1, sendBytes: 2).encode(to: buffer)
+            TransmitRequest(flow: 1, opaque: 3, sendBytes: 2).encode(to: buffer)
             #expect(throws: ContextEntryError.wrongLength(31)) { try TransmitRequest(decoding: buffer, length: 31) }
             #expect(throws: ContextEntryError.unknownType(0x11), "a transmit entry on the receive queue") {
                 try ReceiveQueueEntry(decoding: buffer, length: 32)

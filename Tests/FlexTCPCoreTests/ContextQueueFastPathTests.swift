@@ -54,7 +54,7 @@ private final class QueueApplication {
                 }
             }
             // One entry both frees what was read and announces what was written (A.3 send(id, n, nrx)).
-            if endpoint.submit(TransmitRequest(flow: connection.flow, sendBytes: sendable, freeBytes: unfreed)) {
+            if endpoint.submit(TransmitRequest(flow: connection.flow, opaque: connection.opaque, sendBytes: sendable, freeBytes: unfreed)) {
                 announced += Int(sendable)
                 transmitTail = PayloadRing.advance(transmitTail, by: sendable, size: transmitRing.size)
                 unacknowledged += sendable

@@ -19,7 +19,7 @@ private final class EchoingTarget: TransmitQueueTarget {
         appliedBytes = Array(repeating: 0, count: flowCapacity)
     }
 
-    func context(ofInstalledFlow flow: FlowIndex) -> UInt16? { endpoint.context }
+    func delivery(ofInstalledFlow flow: FlowIndex) -> FlowBinding? { FlowBinding(context: endpoint.context, opaque: 0) }
     func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool { false }
 
     func applicationQueued(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
@@ -95,7 +95,7 @@ private func startThread(_ body: @escaping @Sendable () -> Void) -> () -> Void {
             while sent < entryCount {
                 let flow = sent % flowCount
                 let bytes = UInt32(sent % 1000 + 1)
-                guard application.send(flow: FlowIndex(flow), bytes: bytes) else { break }
+                guard application.send(flow: FlowIndex(flow), opaque: 0, bytes: bytes) else { break }
                 sentBytes[flow] += UInt64(bytes)
                 sent += 1
             }

@@ -252,7 +252,7 @@ struct FastPathAcceptanceTests {
         try peer.send(acknowledgment: closing.sendNext, payload: Self.text)
         peer.step()
         #expect(peer.received.isEmpty)
-        #expect(peer.pair.a.events.contains(.closed(flow: peer.flow, opaque: 42)))
+        #expect(peer.pair.a.events.contains(.closed(flow: peer.flow, opaque: 42, context: 0)))
         #expect(peer.pair.a.slowPath.state(of: peer.flow) == nil)
     }
 

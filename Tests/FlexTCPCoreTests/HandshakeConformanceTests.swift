@@ -465,7 +465,7 @@ struct HandshakeConformanceTests {
         try peer.send(sourcePort: 80, destinationPort: port, sequence: 0, acknowledgment: iss &+ 1, flags: [.rst, .ack])
         Self.stepA(pair)
         #expect(pair.a.slowPath.state(of: flow) == nil)
-        #expect(pair.a.events.last == .connectFailed(flow: flow, opaque: 0, reason: .resetByPeer))
+        #expect(pair.a.events.last == .connectFailed(flow: flow, opaque: 0, context: 0, reason: .resetByPeer))
     }
 
     @Test("SYN-RECEIVED (RFC 5961 §3.2, §4.2): wrong ACK → RST; in-window RST or another SYN → challenge ACK; RST outside → ignored; exact → removed")

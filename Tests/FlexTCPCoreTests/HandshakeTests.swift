@@ -23,8 +23,10 @@ struct HandshakeTests {
         #expect(stateA.sendUnacknowledged == stateB.receiveNext && stateB.sendUnacknowledged == stateA.receiveNext)
         #expect(stateA.localPort == stateB.remotePort && stateA.remotePort == 80)
         #expect(pair.a.slowPath.configuration.ephemeralPorts.contains(stateA.localPort))
-        #expect(pair.a.events == [.established(flow: flowA, opaque: 42, remoteAddress: StackPair.addressB, remotePort: 80)])
-        #expect(pair.b.events == [.established(flow: flowB, opaque: 7, remoteAddress: StackPair.addressA, remotePort: stateA.localPort)])
+        #expect(pair.a.events == [.established(flow: flowA, opaque: 42, remoteAddress: StackPair.addressB, remotePort: 80,
+                                                 acceptedBy: nil)])
+        #expect(pair.b.events == [.established(flow: flowB, opaque: 7, remoteAddress: StackPair.addressA,
+                                                 remotePort: stateA.localPort, acceptedBy: 80)])
         #expect(pair.a.slowPath.counters.activeOpens == 1 && pair.b.slowPath.counters.passiveOpens == 1)
         #expect(pair.a.slowPath.counters.synsSent == 1 && pair.b.slowPath.counters.synAcksSent == 1)
         #expect(pair.b.slowPath.halfOpenCount == 0)
@@ -114,14 +116,14 @@ struct HandshakeTests {
         let pair = try StackPair(a: StackPair.configuration { $0.synRetries = 3 })
         let refused = try pair.a.slowPath.connect(to: StackPair.addressB, port: 81, opaque: 6, now: pair.now)
         #expect(pair.run { !pair.a.events.isEmpty })
-        #expect(pair.a.events == [.connectFailed(flow: refused, opaque: 6, reason: .resetByPeer)])
+        #expect(pair.a.events == [.connectFailed(flow: refused, opaque: 6, context: 0, reason: .resetByPeer)])
         #expect(pair.b.slowPath.counters.segmentsToUnknownFlows == 1 && pair.b.slowPath.counters.resetsSent == 1)
 
         pair.a.events.removeAll()
         pair.b.discardsReceived = true
         let flow = try pair.a.slowPath.connect(to: StackPair.addressB, port: 80, opaque: 5, now: pair.now)
         #expect(pair.run { !pair.a.events.isEmpty })
-        #expect(pair.a.events == [.connectFailed(flow: flow, opaque: 5, reason: .timedOut)])
+        #expect(pair.a.events == [.connectFailed(flow: flow, opaque: 5, context: 0, reason: .timedOut)])
         #expect(pair.a.slowPath.counters.synsSent == 1 + 4)
         #expect(pair.a.slowPath.counters.synRetransmissions == 3)
         #expect(pair.a.slowPath.state(of: flow) == nil)

@@ -26,7 +26,7 @@ struct ListenerCloseTests {
         #expect(halfOpenReset.flags == .rst && halfOpenReset.sequenceNumber == synAck.sequenceNumber + 1)
         #expect(resets.contains { $0.destinationPort == unacceptedPort && $0.flags.contains(.rst) })
         #expect(pair.a.slowPath.halfOpenCount == 0 && pair.a.slowPath.state(of: unaccepted) == nil)
-        #expect(pair.a.events.last == .aborted(flow: unaccepted, opaque: 0, reason: .listenerClosed))
+        #expect(pair.a.events.last == .aborted(flow: unaccepted, opaque: 0, context: 0, reason: .listenerClosed))
 
         // RFC 9293 §3.10.7.1: a SYN to the closed port gets <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>.
         try peer.send(sourcePort: 4001, destinationPort: 8080, sequence: 2000, flags: .syn)

@@ -59,7 +59,7 @@ struct RetransmissionTests {
         pair.b.discardsReceived = true
         _ = pair.a.send(StackPair.pattern(count: 5000, seed: 22)[...], on: flowA, now: pair.now)
         #expect(pair.run(maximumRounds: 20_000) { pair.a.slowPath.state(of: flowA) == nil })
-        #expect(pair.a.events.last == .aborted(flow: flowA, opaque: 42, reason: .timedOut))
+        #expect(pair.a.events.last == .aborted(flow: flowA, opaque: 42, context: 0, reason: .timedOut))
         #expect(pair.a.slowPath.counters.retransmissionTimeouts == 3)
         #expect(pair.a.slowPath.counters.retransmissionFailures == 1)
         #expect(pair.a.slowPath.counters.resetsSent == 1)

@@ -81,7 +81,7 @@ struct SenderLivenessScenario {
             client.step(now: now)
             // A connect that timed out (its ARP or SYN exchange lost too often) is tried again.
             for event in client.events[seenEvents...] {
-                if case let .connectFailed(_, opaque, _) = event {
+                if case let .connectFailed(_, opaque, _, _) = event {
                     clientFlows[Int(opaque)] = try client.slowPath.connect(to: StackPair.addressB, port: Self.port, opaque: opaque, now: now)
                 }
             }

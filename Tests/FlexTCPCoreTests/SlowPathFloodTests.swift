@@ -77,7 +77,8 @@ struct SlowPathFloodTests {
         #expect(state.maximumSegmentSize == 1460 - 12)
         #expect(state.receiveNext.rawValue == 101 + 5 && state.sendUnacknowledged == synAck.sequenceNumber + 1)
         #expect(pair.a.received[flow] == hello)
-        #expect(pair.a.events == [.established(flow: flow, opaque: 3, remoteAddress: StackPair.addressB, remotePort: 5000)])
+        #expect(pair.a.events == [.established(flow: flow, opaque: 3, remoteAddress: StackPair.addressB, remotePort: 5000,
+                                                 acceptedBy: 8080)])
     }
 
     @Test("A full accept backlog drops new SYNs and completing ACKs until the application accepts")

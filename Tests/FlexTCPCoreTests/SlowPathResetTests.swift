@@ -72,7 +72,7 @@ struct SlowPathResetTests {
         try peer.send(sourcePort: ports.source, destinationPort: ports.destination, sequence: now, flags: .rst)
         pair.run(maximumRounds: 2)
         #expect(pair.a.slowPath.state(of: flowA) == nil && pair.a.fastPath.state(of: flowA) == nil)
-        #expect(pair.a.events.last == .aborted(flow: flowA, opaque: 42, reason: .resetByPeer))
+        #expect(pair.a.events.last == .aborted(flow: flowA, opaque: 42, context: 0, reason: .resetByPeer))
     }
 
     @Test("A connection reset before it is accepted leaves the backlog")
@@ -83,7 +83,7 @@ struct SlowPathResetTests {
         try RawPeer(pair: pair).send(sourcePort: stateA.remotePort, destinationPort: 8080, sequence: stateA.receiveNext.rawValue,
                                      flags: .rst)
         pair.run(maximumRounds: 2)
-        #expect(pair.a.events.last == .aborted(flow: flowA, opaque: 0, reason: .resetByPeer))
+        #expect(pair.a.events.last == .aborted(flow: flowA, opaque: 0, context: 0, reason: .resetByPeer))
         #expect(pair.a.slowPath.accept(port: 8080) == nil)
     }
 

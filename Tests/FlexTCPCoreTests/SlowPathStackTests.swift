@@ -71,7 +71,7 @@ final class TestStack {
     }
 
     func established() -> [FlowIndex] {
-        events.compactMap { if case let .established(flow, _, _, _) = $0 { flow } else { nil } }
+        events.compactMap { if case let .established(flow, _, _, _, _) = $0 { flow } else { nil } }
     }
 }
 

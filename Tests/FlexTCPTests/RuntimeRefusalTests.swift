@@ -84,8 +84,8 @@ struct RuntimeRefusalTests {
         #expect(endpoint.submit(.accept(listener: 99, opaque: 7)))
         #expect(endpoint.submit(.close(flow: 3)))
         #expect(endpoint.submit(.move(flow: 1_000_000, context: 0)))
-        #expect(endpoint.send(flow: 3, bytes: 100))
-        #expect(endpoint.free(flow: 1_000_000, bytes: 1))
+        #expect(endpoint.send(flow: 3, opaque: 0, bytes: 100))
+        #expect(endpoint.free(flow: 1_000_000, opaque: 0, bytes: 1))
         endpoint.flush()
 
         let taken = lone.entries(from: endpoint, count: 5)

@@ -87,7 +87,7 @@ final class FlexTCPWorker: SteppedWorker {
 
     private func handle(_ event: ConnectionEvent, now: UInt64) {
         switch event {
-        case .established(let flow, _, _, _):
+        case .established(let flow, _, _, _, _):
             if endpoint.role == .server {
                 acceptsDue = true
             } else if let session = sessions.session(of: flow) {
@@ -100,7 +100,7 @@ final class FlexTCPWorker: SteppedWorker {
             guard Int(flow) < sessions.capacity else { return }
             sessions.slot(flow).pointee.peerClosed = true
             sessions.markReady(flow)
-        case .closed(let flow, _), .connectFailed(let flow, _, _), .aborted(let flow, _, _):
+        case .closed(let flow, _, _), .connectFailed(let flow, _, _, _), .aborted(let flow, _, _, _):
             // Sessions we closed are already forgotten; any other ends before its time.
             guard let session = sessions.session(of: flow) else { return }
             if !sessions.slot(flow).pointee.finishReported { session.peerFinished() }

@@ -93,15 +93,14 @@ extension Context {
         return reported
     }
 
-    /// Takes the connections other contexts delivered, then replays what arrived for them.
+    /// Takes the connections other contexts delivered, then replays what arrived for them. A
+    /// connection this context still holds at the same flow index is one the runtime is done with
+    /// (it reuses an index only then): it retires, as for a new `accepted`/`connected`.
     func adoptArrivals(_ body: (ContextEvent) -> Void) -> Int {
         var reported = 0
         for connection in inbox.takeDelivered() {
             let arrival = held.removeValue(forKey: connection.flow)
-            guard connections[Int(connection.flow)] == nil else {
-                staleEntries &+= 1
-                continue
-            }
+            retireHolder(of: connection.flow)
             connections[Int(connection.flow)] = connection
             body(.movedIn(connection))
             reported += 1

@@ -138,13 +138,7 @@ extension Context {
         guard opened.status == .success else { return connection }
         let region = attachment.payloadRegion
         let regionSize = UInt64(attachment.payloadRegionSize)
-        // The runtime hands a flow index to a new connection only once it is done with the old
-        // one, whose last completion or receive entries may still follow: the old one waits in
-        // `retiring` for them (told apart by opaque).
-        if Int(opened.flow) < connections.count, let old = connections[Int(opened.flow)] {
-            retiring[old.opaque] = old
-            connections[Int(opened.flow)] = nil
-        }
+        retireHolder(of: opened.flow)
         guard Int(opened.flow) < connections.count, connections[Int(opened.flow)] == nil, opened.receiveRingSize > 0,
               opened.transmitRingSize > 0,
               UInt64(opened.receiveRingOffset) + UInt64(opened.receiveRingSize) <= regionSize,
@@ -174,6 +168,15 @@ extension Context {
             return nil
         }
         return connection
+    }
+
+    /// The runtime hands a flow index to a new connection only once it is done with the old one,
+    /// whose last completion or receive entries may still follow: the old one (if this context
+    /// still holds it) waits in `retiring` for them, told apart by opaque.
+    func retireHolder(of flow: FlowIndex) {
+        guard Int(flow) < connections.count, let old = connections[Int(flow)] else { return }
+        retiring[old.opaque] = old
+        connections[Int(flow)] = nil
     }
 
     /// The runtime is done with the connection's flow (`closed` completion); it finishes at the

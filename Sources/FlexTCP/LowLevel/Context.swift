@@ -229,7 +229,7 @@ public final class Context {
             connection.pendingFree = 0
             return true
         }
-        guard endpoint.submit(TransmitRequest(flow: connection.flow, sendBytes: connection.pendingSend,
+        guard endpoint.submit(TransmitRequest(flow: connection.flow, opaque: connection.opaque, sendBytes: connection.pendingSend,
                                               freeBytes: connection.pendingFree)) else { return false }
         connection.pendingSend = 0
         connection.pendingFree = 0

@@ -63,13 +63,17 @@ package final class ApplicationContextEndpoint {
         return true
     }
 
-    /// txSend: `bytes` more bytes were written into the flow's transmit ring.
+    /// txSend: `bytes` more bytes were written into the transmit ring of the flow's connection `opaque`.
     @discardableResult
-    package func send(flow: FlowIndex, bytes: UInt32) -> Bool { submit(TransmitRequest(flow: flow, sendBytes: bytes)) }
+    package func send(flow: FlowIndex, opaque: UInt64, bytes: UInt32) -> Bool {
+        submit(TransmitRequest(flow: flow, opaque: opaque, sendBytes: bytes))
+    }
 
-    /// rxFree: the application is done with `bytes` more received bytes of the flow.
+    /// rxFree: the application is done with `bytes` more received bytes of the flow's connection `opaque`.
     @discardableResult
-    package func free(flow: FlowIndex, bytes: UInt32) -> Bool { submit(TransmitRequest(flow: flow, freeBytes: bytes)) }
+    package func free(flow: FlowIndex, opaque: UInt64, bytes: UInt32) -> Bool {
+        submit(TransmitRequest(flow: flow, opaque: opaque, freeBytes: bytes))
+    }
 
     /// Sends a request to the slow path (published at once).
     @discardableResult

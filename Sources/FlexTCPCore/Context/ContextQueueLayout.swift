@@ -62,6 +62,9 @@ import FlexPort
 ///     4  u32 flow
 ///     8  u32 send bytes    bytes the application appended to the transmit ring (txSend)
 ///     12 u32 free bytes    received bytes the application is done with (rxFree)
+///     16 u64 opaque        the connection's (from accepted/connected); an entry whose opaque is
+///                          no longer the flow's is stale (the flow index went to another
+///                          connection) and is dropped, not applied
 /// request queue (application → slow path), 48 bytes
 ///   0x21 open listener      2  u16 local port   4  u32 backlog   8  u64 opaque (names the listener)
 ///   0x22 accept             4  u32 listener (from listener opened)   8  u64 opaque (names the connection)
@@ -168,6 +171,8 @@ import FlexPort
     package enum Update {
         package static let sendBytesOffset = 8
         package static let freeBytesOffset = 12
+        /// The connection's opaque (the entry is stale when it is not the flow's any more).
+        package static let opaqueOffset = 16
     }
 
     /// 0x32 new connection.

@@ -12,6 +12,8 @@ import FlexPort
 /// `drainTransmitQueue`. Every transmit entry is checked before it is applied: form, flow index
 /// below the capacity, flow installed and owned by this context, byte counts that fit the rings.
 /// A failing entry is answered with a rejected entry on the receive queue and counted per reason.
+/// An entry whose opaque is not the flow's is stale (see `TransmitRequest`): dropped and counted
+/// in `staleEntries`, not answered.
 package final class FastPathContextEndpoint {
     package let context: UInt16
     private let receive: ContextEntryProducer
@@ -20,6 +22,8 @@ package final class FastPathContextEndpoint {
     private var rejections = RejectionLedger(entryType: ContextQueueLayout.EntryType.transmitRejected)
     /// Events that found the receive queue full (or a backlog ahead of them) and went to the backlog.
     package private(set) var deferredEvents: UInt64 = 0
+    /// Transmit entries for a connection that no longer holds their flow index, dropped.
+    package private(set) var staleEntries: UInt64 = 0
 
     /// `flowCapacity` is the fast path's; `batchSize` bounds the entries handled per ring access.
     package init(queues: ContextQueues, signals: ContextQueueSignals, flowCapacity: Int, batchSize: Int = 32) {
@@ -101,7 +105,12 @@ package final class FastPathContextEndpoint {
             return RejectionReason(error)
         }
         guard Int(request.flow) < target.flowCapacity else { return .flowOutOfRange }
-        guard target.context(ofInstalledFlow: request.flow) == context else { return .flowNotOwned }
+        guard let delivery = target.delivery(ofInstalledFlow: request.flow) else { return .flowNotOwned }
+        guard delivery.opaque == request.opaque else {
+            staleEntries &+= 1
+            return nil
+        }
+        guard delivery.context == context else { return .flowNotOwned }
         if request.freeBytes > 0 && !target.applicationFreed(flow: request.flow, bytes: request.freeBytes, now: now) {
             return .freeTooLarge
         }

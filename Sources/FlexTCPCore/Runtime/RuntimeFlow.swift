@@ -1,9 +1,11 @@
-/// What a `StackRuntime` knows about one flow index: whose it is and how far the application has
-/// been told about it.
+/// What a `StackRuntime` knows about one flow index that the slow path cannot: how far the
+/// application has been told about it (the completion protocol).
 ///
 /// Contract: `phase` decides whether the fast path's events for the flow reach an application
 /// (`open` only); before that the bytes wait in the receive ring and are announced in one event
-/// when the flow opens (`StackRuntime` "announce").
+/// when the flow opens (`StackRuntime` "announce"). Whose the flow is (context, opaque) is not kept
+/// here: the slow path's connection record owns that binding (`SlowPath.binding(of:)`, changed with
+/// `SlowPath.bind`), and the events after which the record is gone carry it.
 struct RuntimeFlow {
     enum Phase: Equatable {
         case unused
@@ -18,8 +20,6 @@ struct RuntimeFlow {
     }
 
     var phase = Phase.unused
-    var context: UInt16 = 0
-    var opaque: UInt64 = 0
     /// The peer's FIN arrived before the flow opened: the end of stream follows the announcement.
     var peerFinished = false
 
@@ -40,7 +40,17 @@ struct RuntimeListener {
 /// open it reports (its bytes are announced once the completion is in the queue).
 struct OutboxEntry {
     var event: SlowPathEvent
-    var announces: FlowIndex?
+    var announces: AnnouncedFlow?
+}
+
+/// The flow an `accepted`/`connected` completion opens, with the opaque it was announced under.
+///
+/// Contract: the flow opens when the completion is posted only if the flow is still announcing
+/// under this opaque in the completion's context: by then the connection may have ended and its
+/// index been reused by another, whose own completion opens it.
+struct AnnouncedFlow: Equatable {
+    var flow: FlowIndex
+    var opaque: UInt64
 }
 
 /// The end of a flow's byte stream, to post on its receive queue once no event of the flow is

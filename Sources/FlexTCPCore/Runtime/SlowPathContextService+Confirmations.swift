@@ -13,15 +13,16 @@ extension SlowPathContextService {
         switch confirmations.removeValue(forKey: ticket) {
         case .completion(let event, let context): complete(event, to: context)
         case .move(let move): moved(move, succeeded: succeeded)
-        case .announcement(let event, let context, let flow): complete(event, to: context, announcing: flow)
+        case .announcement(let event, let context, let announced): complete(event, to: context, announcing: announced)
         case nil: break
         }
     }
 
     private func moved(_ move: PendingMove, succeeded: Bool) {
         let flow = Int(move.flow)
-        let moved = succeeded && flows[flow].isKnownToApplication && flows[flow].context == move.context && flows[flow].opaque == move.opaque
-        if moved { flows[flow].context = move.newContext }
+        let moved = succeeded && flows[flow].isKnownToApplication
+            && slowPath.binding(of: move.flow) == FlowBinding(context: move.context, opaque: move.opaque)
+        if moved { slowPath.bind(move.flow, to: FlowBinding(context: move.newContext, opaque: move.opaque), deliver: false) }
         complete(.moved(opaque: move.opaque, flow: move.flow, context: move.newContext, status: moved ? .success : .noSuchFlow), to: move.context)
     }
 }
@@ -32,6 +33,6 @@ extension SlowPathContextService {
 enum PendingConfirmation {
     case completion(SlowPathEvent, to: UInt16)
     case move(PendingMove)
-    /// The `accepted`/`connected` completion that opens `flow`, once the fast path knows the flow.
-    case announcement(SlowPathEvent, to: UInt16, flow: FlowIndex)
+    /// The `accepted`/`connected` completion that opens the flow, once the fast path knows the flow.
+    case announcement(SlowPathEvent, to: UInt16, flow: AnnouncedFlow)
 }

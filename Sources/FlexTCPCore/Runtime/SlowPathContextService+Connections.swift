@@ -9,48 +9,54 @@ extension SlowPathContextService {
 
     private func handle(_ event: ConnectionEvent) {
         switch event {
-        case .established(let flow, let opaque, _, _):
+        case .established(let flow, _, _, _, let acceptedBy):
             if flows[Int(flow)].phase == .connecting {
                 announce(flow, as: SlowPathEvent.connected)
-            } else if Int(opaque) < listeners.count, let listener = listeners[Int(opaque)], let state = slowPath.flows.state(of: flow),
-                      state.localPort == listener.port {
-                // Passive: the slow path carries the listener's slot as the flow's opaque (the port
-                // tells a closed listener's connection from one of a listener that took its slot).
-                flows[Int(flow)] = RuntimeFlow(phase: .awaitingAccept(listener: Int(opaque)), context: listener.context,
-                                               opaque: listener.opaque)
-                complete(.newConnection(listenerOpaque: listener.opaque, listener: UInt32(opaque),
+            } else if let port = acceptedBy, let index = listeners.lastIndex(where: { $0?.port == port }), let listener = listeners[index],
+                      let state = slowPath.flows.state(of: flow) {
+                // Passive: the listener open on the connection's port (a closed listener's connections
+                // were aborted with it and have no state left).
+                flows[Int(flow)] = RuntimeFlow(phase: .awaitingAccept(listener: index))
+                complete(.newConnection(listenerOpaque: listener.opaque, listener: UInt32(index),
                                         remoteAddress: state.remoteAddress, remotePort: state.remotePort), to: listener.context)
             }
-        case .connectFailed(let flow, _, let reason):
+        case .connectFailed(let flow, let opaque, let context, let reason):
             let record = flows[Int(flow)]
             flows[Int(flow)] = RuntimeFlow()
             guard record.phase == .connecting else { return }
-            complete(.connected(OpenedConnection(opaque: record.opaque, flow: flow, status: Self.status(for: reason))), to: record.context)
+            complete(.connected(OpenedConnection(opaque: opaque, flow: flow, status: Self.status(for: reason))), to: context)
         case .peerClosed(let flow, _):
             switch flows[Int(flow)].phase {
             case .open: endStream(of: flow, reason: .peerFinished)
             case .awaitingAccept, .announcing: flows[Int(flow)].peerFinished = true
             case .unused, .connecting: break
             }
-        case .closed(let flow, _):
-            finish(flow, reason: nil)
-        case .aborted(let flow, _, let reason):
-            finish(flow, reason: reason == .timedOut ? .timedOut : .reset)
+        case .closed(let flow, let opaque, let context):
+            finish(flow, FlowBinding(context: context, opaque: opaque), reason: nil)
+        case .aborted(let flow, let opaque, let context, let reason):
+            finish(flow, FlowBinding(context: context, opaque: opaque), reason: reason == .timedOut ? .timedOut : .reset)
         }
     }
 
     /// The slow path is done with the flow: an aborted stream ends (`reason`), and the application
     /// hears that the flow is gone — after the receive entries already routed for it (its last
-    /// acknowledgments), so none of them trails the completion. Flows it never knew just go.
-    private func finish(_ flow: FlowIndex, reason: CloseReason?) {
+    /// acknowledgments), so none of them trails the completion. Flows it never knew just go. A flow
+    /// whose open completion still waits for room ends its stream only once that completion is
+    /// posted (`opened`), so the application never gets the end before the connection.
+    private func finish(_ flow: FlowIndex, _ binding: FlowBinding, reason: CloseReason?) {
         let record = flows[Int(flow)]
         flows[Int(flow)] = RuntimeFlow()
         guard record.isKnownToApplication else { return }
-        if let reason, !record.peerFinished { postStreamEnd(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason)) }
-        let completion = SlowPathEvent.closed(opaque: record.opaque, flow: flow, reason: reason ?? .closedByApplication)
+        if record.phase == .announcing {
+            let end = record.peerFinished ? CloseReason.peerFinished : reason ?? .peerFinished
+            streamEndsAfterAnnouncement.append(StreamEnd(context: binding.context, opaque: binding.opaque, flow: flow, reason: end))
+        } else if let reason, !record.peerFinished {
+            postStreamEnd(StreamEnd(context: binding.context, opaque: binding.opaque, flow: flow, reason: reason))
+        }
+        let completion = SlowPathEvent.closed(opaque: binding.opaque, flow: flow, reason: reason ?? .closedByApplication)
         // The fast path stops delivering the flow and confirms once its entries are published.
-        let ticket = awaitConfirmation(.completion(completion, to: record.context))
-        control.release(flow: flow, context: record.context, ticket: ticket)
+        let ticket = awaitConfirmation(.completion(completion, to: binding.context))
+        control.release(flow: flow, context: binding.context, ticket: ticket)
     }
 
     /// Reports the open of an installed flow (accepted or connected) to its context once the fast
@@ -59,32 +65,38 @@ extension SlowPathContextService {
     /// then); once the completion is in the event queue the flow opens and the bytes already
     /// received are announced.
     func announce(_ flow: FlowIndex, as completion: (OpenedConnection) -> SlowPathEvent) {
-        guard let state = slowPath.flows.state(of: flow) else { return }
-        let record = flows[Int(flow)]
+        guard let state = slowPath.flows.state(of: flow), let binding = slowPath.binding(of: flow) else { return }
         flows[Int(flow)].phase = .announcing
-        let opened = OpenedConnection(opaque: record.opaque, flow: flow, status: .success,
+        let opened = OpenedConnection(opaque: binding.opaque, flow: flow, status: .success,
                                       receiveRingOffset: state.receiveRingOffset, receiveRingSize: state.receiveRingSize,
                                       transmitRingOffset: state.transmitRingOffset, transmitRingSize: state.transmitRingSize,
                                       remoteAddress: state.remoteAddress, remotePort: state.remotePort, localPort: state.localPort)
-        let ticket = awaitConfirmation(.announcement(completion(opened), to: record.context, flow: flow))
+        let ticket = awaitConfirmation(.announcement(completion(opened), to: binding.context, flow: AnnouncedFlow(flow: flow, opaque: binding.opaque)))
         control.fence(ticket: ticket)
     }
 
-    /// The open completion of `flow` is in its context's event queue: publish it, then let the fast
-    /// path tell the context about the bytes (and the end of stream) that arrived before.
-    private func opened(_ flow: FlowIndex) {
-        guard flows[Int(flow)].phase == .announcing, slowPath.flows.state(of: flow) != nil else { return }
-        let record = flows[Int(flow)]
+    /// The open completion of a flow is in `context`'s event queue: publish it, then let the fast
+    /// path tell the context about the bytes (and the end of stream) that arrived before. A
+    /// completion of a connection that ended meanwhile opens nothing, even if its flow index is
+    /// announcing another connection by now (that one's own completion opens it).
+    private func opened(_ announced: AnnouncedFlow, in context: UInt16) {
+        let flow = announced.flow
+        if let ended = streamEndsAfterAnnouncement.firstIndex(where: { $0.flow == flow && $0.context == context && $0.opaque == announced.opaque }) {
+            requestEndpoints[Int(context)].flush()
+            return postStreamEnd(streamEndsAfterAnnouncement.remove(at: ended))
+        }
+        guard flows[Int(flow)].phase == .announcing, slowPath.binding(of: flow) == FlowBinding(context: context, opaque: announced.opaque),
+              slowPath.flows.state(of: flow) != nil else { return }
         flows[Int(flow)].phase = .open
-        requestEndpoints[Int(record.context)].flush()
-        control.open(flow: flow, context: record.context, opaque: record.opaque)
-        if record.peerFinished { endStream(of: flow, reason: .peerFinished) }
+        requestEndpoints[Int(context)].flush()
+        control.open(flow: flow, context: context, opaque: announced.opaque)
+        if flows[Int(flow)].peerFinished { endStream(of: flow, reason: .peerFinished) }
     }
 
     private func endStream(of flow: FlowIndex, reason: CloseReason) {
-        let record = flows[Int(flow)]
+        guard let binding = slowPath.binding(of: flow) else { return }
         flows[Int(flow)].peerFinished = true
-        postStreamEnd(StreamEnd(context: record.context, opaque: record.opaque, flow: flow, reason: reason))
+        postStreamEnd(StreamEnd(context: binding.context, opaque: binding.opaque, flow: flow, reason: reason))
     }
 
     /// Queues the end of a flow's byte stream for its receive queue (the fast path posts it).
@@ -93,12 +105,12 @@ extension SlowPathContextService {
     }
 
     /// Posts a completion to `context`'s event queue, behind any that wait for room.
-    func complete(_ event: SlowPathEvent, to context: UInt16, announcing flow: FlowIndex? = nil) {
+    func complete(_ event: SlowPathEvent, to context: UInt16, announcing announced: AnnouncedFlow? = nil) {
         if outboxes[Int(context)].isEmpty && requestEndpoints[Int(context)].post(event) {
-            if let flow { opened(flow) }
+            if let announced { opened(announced, in: context) }
         } else {
             deferredCompletions &+= 1
-            outboxes[Int(context)].append(OutboxEntry(event: event, announces: flow))
+            outboxes[Int(context)].append(OutboxEntry(event: event, announces: announced))
             largestOutbox = max(largestOutbox, outboxes[Int(context)].count)
         }
     }
@@ -108,7 +120,7 @@ extension SlowPathContextService {
         for context in outboxes.indices where !outboxes[context].isEmpty {
             while let entry = outboxes[context].first, requestEndpoints[context].post(entry.event) {
                 outboxes[context].removeFirst()
-                if let flow = entry.announces { opened(flow) }
+                if let announced = entry.announces { opened(announced, in: UInt16(context)) }
             }
         }
     }

@@ -36,12 +36,12 @@ extension SlowPathContextService {
             // A second close changes nothing: the first one's completion is still to come.
             slowPath.close(flow: flow, now: now)
         case .move(let flow, let newContext):
-            guard owns(flow, context: context) else { return reject(request, from: context) }
+            guard owns(flow, context: context), let binding = slowPath.binding(of: flow) else { return reject(request, from: context) }
             guard Int(newContext) < requestEndpoints.count, newContext != context else {
                 let status: SlowPathStatus = newContext == context ? .invalidArgument : .noSuchContext
-                return complete(.moved(opaque: flows[Int(flow)].opaque, flow: flow, context: newContext, status: status), to: context)
+                return complete(.moved(opaque: binding.opaque, flow: flow, context: newContext, status: status), to: context)
             }
-            let move = PendingMove(context: context, flow: flow, opaque: flows[Int(flow)].opaque, newContext: newContext)
+            let move = PendingMove(context: context, flow: flow, opaque: binding.opaque, newContext: newContext)
             let ticket = awaitConfirmation(.move(move))
             control.move(flow: flow, from: context, to: newContext, opaque: move.opaque, ticket: ticket)
         case .closeListener(let listener, let opaque):
@@ -57,8 +57,7 @@ extension SlowPathContextService {
             status = .invalidArgument
         } else {
             do {
-                try slowPath.listen(port: port, backlog: Int(min(backlog, UInt32(acceptQueueLimit))), opaque: UInt64(listener),
-                                    context: context)
+                try slowPath.listen(port: port, backlog: Int(min(backlog, UInt32(acceptQueueLimit))), opaque: opaque, context: context)
                 if listener == listeners.count { listeners.append(nil) }
                 listeners[listener] = RuntimeListener(port: port, context: context, opaque: opaque)
             } catch {
@@ -102,7 +101,7 @@ extension SlowPathContextService {
     private func openConnection(to address: IPv4Address, port: UInt16, opaque: UInt64, context: UInt16, now: UInt64) {
         do {
             let flow = try slowPath.connect(to: address, port: port, opaque: opaque, context: context, now: now)
-            flows[Int(flow)] = RuntimeFlow(phase: .connecting, context: context, opaque: opaque)
+            flows[Int(flow)] = RuntimeFlow(phase: .connecting)
         } catch {
             let status: SlowPathStatus = switch error {
             case .noRoute: .unreachable
@@ -117,16 +116,14 @@ extension SlowPathContextService {
     func matchAccepts(listener index: Int) {
         while let listener = listeners[index], !listener.accepts.isEmpty, let flow = slowPath.accept(port: listener.port) {
             let (context, opaque) = listeners[index]!.accepts.removeFirst()
-            control.setDelivery(flow: flow, context: context, opaque: opaque)
-            flows[Int(flow)].context = context
-            flows[Int(flow)].opaque = opaque
+            slowPath.bind(flow, to: FlowBinding(context: context, opaque: opaque), deliver: true)
             announce(flow, as: SlowPathEvent.accepted)
         }
     }
 
     /// True when `flow` is a flow the application of `context` knows.
     private func owns(_ flow: FlowIndex, context: UInt16) -> Bool {
-        Int(flow) < flows.count && flows[Int(flow)].isKnownToApplication && flows[Int(flow)].context == context
+        Int(flow) < flows.count && flows[Int(flow)].isKnownToApplication && slowPath.binding(of: flow)?.context == context
     }
 
     private func reject(_ request: SlowPathRequest, from context: UInt16) {

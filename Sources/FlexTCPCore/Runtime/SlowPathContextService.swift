@@ -28,6 +28,9 @@ final class SlowPathContextService {
     /// Open listeners by identifier (the slot; a closed listener's slot is reused by a later one).
     var listeners: [RuntimeListener?] = []
     var outboxes: [[OutboxEntry]]
+    /// Stream ends of flows that ended while their open completion waited for room; each is posted
+    /// once that completion is (`opened`).
+    var streamEndsAfterAnnouncement: [StreamEnd] = []
     var confirmations: [UInt32: PendingConfirmation] = [:]
     var nextTicket: UInt32 = 0
     /// Completions that found an event queue full and waited in the outbox.

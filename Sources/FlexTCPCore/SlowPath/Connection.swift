@@ -13,7 +13,12 @@ package enum TCPConnectionState: Hashable, Sendable {
 
 /// The slow path's record of one connection that owns a flow index.
 ///
-/// Contract: `rings` is set from installation in the fast path until the record is dropped;
+/// Contract: the record is the one owner of the connection's application binding (`context`,
+/// `opaque`) while the connection holds its flow index: whoever changes it (the runtime, on an
+/// accept or a move: `SlowPath.bind`) changes it here; the fast path's `FlowState.context/opaque`
+/// is the delivery copy, set through `ContextFlowControl`, and `ConnectionEvent`s carry the binding
+/// as it was when they happened. `acceptedBy` is the listening port of a passive open (nil for an
+/// active one). `rings` is set from installation in the fast path until the record is dropped;
 /// `sequence` is the ISS in SYN-SENT; `scheduledWake` is at or before `deadline` whenever that is
 /// set and still ahead. A plain
 /// value without references (its congestion-control loop lives in `SlowPath.congestionLoops`), so
@@ -21,8 +26,9 @@ package enum TCPConnectionState: Hashable, Sendable {
 struct Connection {
     var phase: TCPConnectionState
     let key: FlowKey
-    let opaque: UInt64
-    let context: UInt16
+    var opaque: UInt64
+    var context: UInt16
+    let acceptedBy: UInt16?
     var rings: PayloadRingAllocator.RingPair?
     var sequence: SequenceNumber
     /// When the SYN retransmission, data/FIN retransmission, zero-window probe or TIME_WAIT is due

@@ -17,17 +17,21 @@ package enum ConnectionAbortReason: Hashable, Sendable {
 /// What the slow path tells the application about its connections (the "kernel context queue").
 ///
 /// Contract: every flow index reported in `established` stays valid until `closed` or `aborted`
-/// names it; after those the index may be reused. For passive connections `opaque` is the
-/// listener's and the flow also waits in the listener's backlog for `accept`.
+/// names it; after those the index may be reused. `opaque` (and `context`) are the connection's
+/// application binding when the event happened, as its record held it (`Connection`); the events
+/// after which the flow index is free again carry the context too, since the record is gone by the
+/// time they are read. A passive connection starts with its listener's binding, names the
+/// listening port in `acceptedBy` and also waits in the listener's backlog for `accept`.
 package enum ConnectionEvent: Hashable, Sendable {
-    /// The handshake completed and the flow is installed in the fast path.
-    case established(flow: FlowIndex, opaque: UInt64, remoteAddress: IPv4Address, remotePort: UInt16)
+    /// The handshake completed and the flow is installed in the fast path; `acceptedBy` is the
+    /// listening port for a passive open, nil for `connect`.
+    case established(flow: FlowIndex, opaque: UInt64, remoteAddress: IPv4Address, remotePort: UInt16, acceptedBy: UInt16?)
     /// `connect` gave up; the flow index it returned is free again.
-    case connectFailed(flow: FlowIndex, opaque: UInt64, reason: ConnectionAbortReason)
+    case connectFailed(flow: FlowIndex, opaque: UInt64, context: UInt16, reason: ConnectionAbortReason)
     /// The peer sent FIN: no more bytes will arrive (end of stream); we may still send.
     case peerClosed(flow: FlowIndex, opaque: UInt64)
     /// Both directions are closed and acknowledged; nothing more happens on this flow for the app.
-    case closed(flow: FlowIndex, opaque: UInt64)
+    case closed(flow: FlowIndex, opaque: UInt64, context: UInt16)
     /// The connection was torn down abruptly.
-    case aborted(flow: FlowIndex, opaque: UInt64, reason: ConnectionAbortReason)
+    case aborted(flow: FlowIndex, opaque: UInt64, context: UInt16, reason: ConnectionAbortReason)
 }

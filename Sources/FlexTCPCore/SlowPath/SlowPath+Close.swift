@@ -104,7 +104,7 @@ extension SlowPath {
             enterTimeWait(flow, now: now)
         case .lastAck:
             counters.connectionsClosed &+= 1
-            events.append(.closed(flow: flow, opaque: connection.opaque))
+            events.append(.closed(flow: flow, opaque: connection.opaque, context: connection.context))
             release(flow)
         default:
             break
@@ -118,7 +118,7 @@ extension SlowPath {
         connections[Int(flow)]?.deadline = now &+ configuration.timeWaitDuration
         counters.timeWaitEntered &+= 1
         counters.connectionsClosed &+= 1
-        events.append(.closed(flow: flow, opaque: connection.opaque))
+        events.append(.closed(flow: flow, opaque: connection.opaque, context: connection.context))
     }
 
     /// Tears the connection down at once (telling the peer with an RST when `now` is given) and reports it.
@@ -130,7 +130,7 @@ extension SlowPath {
         }
         release(flow)
         counters.connectionsAborted &+= 1
-        events.append(.aborted(flow: flow, opaque: connection.opaque, reason: reason))
+        events.append(.aborted(flow: flow, opaque: connection.opaque, context: connection.context, reason: reason))
     }
 
     /// Runs every timer due by `now`, lets the connections the fast path reported changed progress

@@ -14,7 +14,7 @@ extension SlowPath {
         let initialSequence = SequenceNumber(sequenceNumbers.initialSequenceNumber(
             localAddress: key.localAddress, localPort: localPort, remoteAddress: remoteAddress, remotePort: remotePort,
             nowNanoseconds: now))
-        var connection = Connection(phase: .synSent, key: key, opaque: opaque, context: context, sequence: initialSequence)
+        var connection = Connection(phase: .synSent, key: key, opaque: opaque, context: context, acceptedBy: nil, sequence: initialSequence)
         connection.deadline = retransmissionDeadline(now: now, retries: 0)
         guard let flow = register(connection) else { throw .noFreeFlow }
         scheduleTimer(flow, now: now)
@@ -90,6 +90,6 @@ extension SlowPath {
         guard let connection = connections[Int(flow)] else { return }
         release(flow)
         counters.connectFailures &+= 1
-        events.append(.connectFailed(flow: flow, opaque: connection.opaque, reason: reason))
+        events.append(.connectFailed(flow: flow, opaque: connection.opaque, context: connection.context, reason: reason))
     }
 }

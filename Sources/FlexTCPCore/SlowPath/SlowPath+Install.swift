@@ -55,7 +55,7 @@ extension SlowPath {
         connections[Int(flow)] = connection
         startCongestionLoop(flow, state: state, now: now)
         events.append(.established(flow: flow, opaque: connection.opaque, remoteAddress: connection.key.remoteAddress,
-                                   remotePort: connection.key.remotePort))
+                                   remotePort: connection.key.remotePort, acceptedBy: connection.acceptedBy))
         return true
     }
 }

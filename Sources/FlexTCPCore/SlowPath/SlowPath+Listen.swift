@@ -194,7 +194,7 @@ extension SlowPath {
             counters.acknowledgmentsDroppedBacklogFull &+= 1
             return .deferred
         }
-        let flow = register(Connection(phase: .synSent, key: key, opaque: listener.opaque, context: listener.context,
+        let flow = register(Connection(phase: .synSent, key: key, opaque: listener.opaque, context: listener.context, acceptedBy: key.localPort,
                                        sequence: handshake.initialSendSequence))
         guard let flow, establish(flow, handshake, now: now) else {
             if let flow { release(flow) }

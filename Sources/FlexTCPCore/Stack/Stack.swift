@@ -73,10 +73,10 @@ package final class Stack {
 
     private func record(_ event: ConnectionEvent) {
         switch event {
-        case .established(let flow, _, _, _): phases[Int(flow)] = .open
+        case .established(let flow, _, _, _, _): phases[Int(flow)] = .open
         case .peerClosed(let flow, _): phases[Int(flow)] = .peerClosed
-        case .closed(let flow, _): phases[Int(flow)] = .closed
-        case .connectFailed(let flow, _, let reason), .aborted(let flow, _, let reason): phases[Int(flow)] = .failed(reason)
+        case .closed(let flow, _, _): phases[Int(flow)] = .closed
+        case .connectFailed(let flow, _, _, let reason), .aborted(let flow, _, _, let reason): phases[Int(flow)] = .failed(reason)
         }
         events.append(event)
     }

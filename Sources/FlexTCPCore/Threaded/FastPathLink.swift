@@ -9,9 +9,16 @@ import FlexWire
 ///
 /// Contract: used on the slow path's thread only. Commands never get lost: one that finds the ring
 /// full waits here, in order, until `flush()` finds room. The slow-path thread takes no new work
-/// while commands wait (`SlowPathThreadRound`), so at most one round's commands wait here. Until the fast path has applied an
-/// install and published the flow, `state(of:)` returns the installed state as given (updated by
-/// the commands sent since), so the slow path sees its own changes at once.
+/// while commands wait (`SlowPathThreadRound`), so at most one round's commands wait here. Until
+/// the fast path has applied an install and published the flow, `state(of:)` returns the installed
+/// state as given, with a FIN queued since (`closeTransmission`), so the slow path sees its own
+/// changes at once.
+///
+/// What is kept here is only what the published `FlowSnapshots` cannot tell yet: which flows are
+/// installed and which installation a snapshot belongs to (`generations`), the installed state
+/// until the fast path publishes it, and a FIN queued and not yet published. The delivery fields
+/// (`FlowState.context`, `opaque`) of a returned state may lag a `setDelivery` or move: the slow
+/// path reads a flow's binding from its connection record, the binding's one owner, never from here.
 final class FastPathLink: ContextFlowControl {
     let localAddress: IPv4Address
     let flowCapacity: Int
@@ -21,9 +28,8 @@ final class FastPathLink: ContextFlowControl {
     private let fastPath: FastPath
     private let slot = FrameBatch(capacity: 1)
     private var waiting: [FlowCommand] = []
-    /// Moves sent and not confirmed yet, by ticket (a confirmed move changes the flow's delivery).
-    private var moves: [UInt32: PendingMove] = [:]
-    /// Per flow index: installed as far as we know, the state we installed, which installation.
+    /// Per flow index: installed as far as we know, the state we installed (with a FIN queued since;
+    /// read until the fast path publishes this installation), which installation.
     private var installed: [Bool]
     private var shadows: [FlowState]
     private var generations: [UInt32]
@@ -95,8 +101,6 @@ final class FastPathLink: ContextFlowControl {
 
     func setDelivery(flow: FlowIndex, context: UInt16, opaque: UInt64) {
         guard Int(flow) < flowCapacity, installed[Int(flow)] else { return }
-        shadows[Int(flow)].context = context
-        shadows[Int(flow)].opaque = opaque
         send(.setDelivery(flow, context: context, opaque: opaque))
     }
 
@@ -127,7 +131,6 @@ final class FastPathLink: ContextFlowControl {
     func release(flow: FlowIndex, context: UInt16, ticket: UInt32) { send(.release(flow, context: context, ticket: ticket)) }
 
     func move(flow: FlowIndex, from: UInt16, to: UInt16, opaque: UInt64, ticket: UInt32) {
-        moves[ticket] = PendingMove(context: from, flow: flow, opaque: opaque, newContext: to)
         send(.move(flow, from: from, to: to, opaque: opaque, ticket: ticket))
     }
 
@@ -139,20 +142,11 @@ final class FastPathLink: ContextFlowControl {
         send(.transmitFrames(count: UInt32(count)))
     }
 
-    /// Hands the fast path's notices to `body`, in order; a confirmed move first updates our copy
-    /// of the flow's delivery. Returns how many.
+    /// Hands the fast path's notices to `body`, in order. Returns how many.
     func takeNotices(_ body: (FastPathNotice) -> Void) -> Int {
         var total = 0
         while case let count = rings.notices.take(), count > 0 {
-            for index in 0..<count {
-                let notice = rings.notices[index]
-                if case .confirmed(let ticket, let succeeded) = notice, let move = moves.removeValue(forKey: ticket), succeeded,
-                   Int(move.flow) < flowCapacity, installed[Int(move.flow)] {
-                    shadows[Int(move.flow)].context = move.newContext
-                    shadows[Int(move.flow)].opaque = move.opaque
-                }
-                body(notice)
-            }
+            for index in 0..<count { body(rings.notices[index]) }
             rings.notices.release()
             total &+= count
         }

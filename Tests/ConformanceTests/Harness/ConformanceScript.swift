@@ -194,8 +194,8 @@ final class ConformanceScript {
     var flowEvents: [ConnectionEvent] {
         events.filter { event in
             switch event {
-            case let .established(flow, _, _, _), let .connectFailed(flow, _, _), let .peerClosed(flow, _),
-                 let .closed(flow, _), let .aborted(flow, _, _):
+            case let .established(flow, _, _, _, _), let .connectFailed(flow, _, _, _), let .peerClosed(flow, _),
+                 let .closed(flow, _, _), let .aborted(flow, _, _, _):
                 flow == self.flow
             }
         }
