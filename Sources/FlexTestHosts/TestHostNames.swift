@@ -14,7 +14,10 @@ enum TestHostNames {
     static let length = 15
 
     /// This process's tag: prefix, process id and a random run id.
-    static let processTag: String = prefix + base36(Int(getpid()), width: 5) + base36(Int.random(in: 0..<1296), width: 2)
+    static let processTag: String = processPrefix(of: getpid()) + base36(Int.random(in: 0..<1296), width: 2)
+
+    /// The start of every name the process `processID` makes: prefix and process id.
+    static func processPrefix(of processID: pid_t) -> String { prefix + base36(Int(processID), width: 5) }
 
     private static let networkCounter = Mutex(0)
 

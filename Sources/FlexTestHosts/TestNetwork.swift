@@ -21,9 +21,18 @@ public final class TestNetwork: Sendable {
     public init() {
         Self.removeLeftoversOnce()
         tag = TestHostNames.makeNetworkTag()
+        TerminationCleanup.track(ObjectIdentifier(self), registry: registry)
     }
 
-    deinit { teardown() }
+    deinit {
+        TerminationCleanup.forget(ObjectIdentifier(self))
+        teardown()
+    }
+
+    /// From now on SIGINT, SIGTERM and SIGHUP remove every test network still alive, then end the
+    /// process with 128 + the signal's number (for programs that build test hosts — benchmarks, tools —
+    /// so an interrupted run leaves nothing behind). Idempotent.
+    public static func removeAllOnTermination() { TerminationCleanup.install() }
 
     /// Runs `body` with a fresh network and removes the network however `body` ends.
     public static func with<Result>(_ body: (TestNetwork) throws -> Result) throws -> Result {

@@ -17,6 +17,8 @@ final class TestStack {
     var events: [ConnectionEvent] = []
     /// While true, every received frame is discarded unread (a black hole).
     var discardsReceived = false
+    /// While true, received bytes stay unread in the rings (a slow application); `readUnread` reads them.
+    var leavesBytesUnread = false
 
     init(port: any Port, address: IPv4Address, configuration: SlowPathConfiguration, ringPairs: Int = 8) throws {
         self.port = port
@@ -40,7 +42,7 @@ final class TestStack {
         }
         port.releaseReceived(batch)
         batch.removeAll()
-        for event in fastPath.events.prefix(fastPath.eventCount) where event.receivedBytes > 0 {
+        for event in fastPath.events.prefix(fastPath.eventCount) where event.receivedBytes > 0 && !leavesBytesUnread {
             guard let state = fastPath.state(of: event.flow) else { continue }
             var chunk = [UInt8](repeating: 0, count: Int(event.receivedBytes))
             let ring = PayloadRing(base: fastPath.payloadRegion + Int(state.receiveRingOffset), size: state.receiveRingSize)
@@ -52,6 +54,16 @@ final class TestStack {
         slowPath.advance(now: now)
         fastPath.transmit(now: now)
         slowPath.drainEvents { events.append($0) }
+    }
+
+    /// Reads and frees every byte of `flow` the application has not read yet (into `received`).
+    func readUnread(on flow: FlowIndex, now: UInt64) {
+        guard let state = fastPath.state(of: flow), state.unreadByteCount > 0 else { return }
+        var chunk = [UInt8](repeating: 0, count: Int(state.unreadByteCount))
+        let ring = PayloadRing(base: fastPath.payloadRegion + Int(state.receiveRingOffset), size: state.receiveRingSize)
+        chunk.withUnsafeMutableBytes { ring.read(into: $0.baseAddress!, count: state.unreadByteCount, at: state.unreadStart) }
+        received[flow, default: []] += chunk
+        _ = fastPath.applicationFreed(flow: flow, bytes: state.unreadByteCount, now: now)
     }
 
     /// Appends as much of `bytes` as fits to the flow's transmit ring; returns how many.

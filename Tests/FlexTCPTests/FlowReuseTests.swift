@@ -22,7 +22,11 @@ private final class FlowReuseScenario {
         server = try Context(attachment: pair.server.attachment(for: 0))
     }
 
-    /// The server's turn: listens on port 7, accepts every connection, sends 32 KiB on it and closes it.
+    /// Bytes the server sends on each connection it accepts (`sendsOnAccept`) before it closes it.
+    var serverBytes = 1 << 15
+
+    /// The server's turn: listens on port 7, accepts every connection, sends `serverBytes` on it and
+    /// closes it (received bytes are freed as they come).
     func serve() {
         if listener == nil { listener = server.listen(on: 7) }
         server.poll { event in
@@ -30,10 +34,12 @@ private final class FlowReuseScenario {
             case .listening(let listener):
                 _ = server.accept(on: listener)
             case .accepted(let connection):
-                let span = server.reserveSendSpace(1 << 15, on: connection)
+                let span = server.reserveSendSpace(serverBytes, on: connection)
                 server.sendReserved(span.count, on: connection)
                 server.close(connection)
                 if let listener { _ = server.accept(on: listener) }
+            case .received(let connection, let span):
+                server.freeReceivedBytes(span.count, of: connection)
             default:
                 break
             }
@@ -63,13 +69,17 @@ struct FlowReuseTests {
     @Test("A connection reusing the flow index of one the runtime just closed is reported, and the old one closes, while the context's receive queue was full")
     func reusedFlowIndexOpensAfterTheOldClose() throws {
         let scenario = try FlowReuseScenario()
+        scenario.serverBytes = 0
         scenario.run(rounds: 200, polling: true)
         let first = scenario.client.connect(to: RuntimePair.serverAddress, port: 7)
         scenario.run(rounds: 2_000, polling: true, until: { first.isOpen })
         try #require(first.isOpen)
         let firstFlow = first.flow
-        // The client stops polling: the server's bytes fill its 4-entry receive queue, the server
-        // closes, and the client's close ends the flow while its receive entries still wait.
+        // The client sends 32 KiB and stops polling: the acknowledgments fill its 4-entry receive
+        // queue, the server closes (it sends nothing, so the close need not wait for the client's
+        // frees), and the client's close ends the flow while its receive entries still wait.
+        let span = scenario.client.reserveSendSpace(1 << 15, on: first)
+        scenario.client.sendReserved(span.count, on: first)
         scenario.run(rounds: 300, polling: false)
         scenario.client.close(first)
         scenario.run(rounds: 300, polling: false)
@@ -83,27 +93,28 @@ struct FlowReuseTests {
         #expect(scenario.client.staleEntries == 0)
     }
 
-    @Test("Bytes freed on a connection after the runtime's closed completion are not handed to the runtime (whose flow index is no longer the connection's)")
-    func freeAfterClosedCompletionIsIgnored() throws {
+    @Test("An orderly close waits for the application's frees: the end of stream comes first, the bytes freed then reach the runtime, the closed completion follows")
+    func closedCompletionWaitsForTheFrees() throws {
         let scenario = try FlowReuseScenario()
         scenario.run(rounds: 200, polling: true)
         let first = scenario.client.connect(to: RuntimePair.serverAddress, port: 7)
         scenario.run(rounds: 2_000, polling: true, until: { first.isOpen })
         try #require(first.isOpen)
-        // Unpolled, the bytes, the end of stream and (after the client's close) the runtime's
-        // closed completion all wait; one poll then sees the completion before the end of stream.
+        // Unpolled, the bytes and the end of stream wait; the client's close cannot end the flow
+        // while the server's 32 KiB are unread.
         scenario.run(rounds: 300, polling: false)
         scenario.client.close(first)
         scenario.run(rounds: 300, polling: false)
         var freedAtEndOfStream: Int?
-        scenario.run(rounds: 300, polling: true, onClientEvent: { event in
+        scenario.run(rounds: 600, polling: true, onClientEvent: { event in
             if case .endOfStream(let connection) = event, connection === first {
                 freedAtEndOfStream = scenario.client.freeReceivedBytes(connection.unfreedByteCount, of: connection)
             }
         }, until: { !first.isOpen })
-        scenario.run(rounds: 100, polling: true)
         #expect(!first.isOpen)
-        #expect(freedAtEndOfStream == 0, "the connection was finished when its end of stream was reported")
+        #expect(freedAtEndOfStream == 1 << 15, "the connection still held its bytes at its end of stream")
+        #expect(scenario.clientSaw { if case .closed(let connection, nil) = $0 { connection === first } else { false } })
+        #expect(scenario.client.freeReceivedBytes(1, of: first) == 0, "nothing to free once closed")
         #expect(scenario.client.rejectedEntries == 0, "no transmit entry for a flow the context no longer holds")
     }
 }

@@ -33,6 +33,7 @@ public struct FlexTCPVethSystem: BenchmarkSystem {
         let stacks = stacks
         let path = path
         do {
+            TestNetwork.removeAllOnTermination()
             return try TestNetwork.with { network in
                 let serverHost = try network.makeNamespace()
                 let clientHost = try network.makeNamespace()

@@ -21,6 +21,7 @@ public struct LinuxVethSystem: BenchmarkSystem {
 
     public func run(_ spec: WorkloadSpec, control: RunControl) throws(BenchmarkFailure) -> [WorkerReport] {
         do {
+            TestNetwork.removeAllOnTermination()
             return try TestNetwork.with { network in
                 let serverHost = try network.makeNamespace()
                 let clientHost = try network.makeNamespace()

@@ -51,6 +51,9 @@ final class DriverCore {
         var isClosing = false
         /// The connection ended: orderly (nil failure) or with `failure`.
         var hasEnded = false
+        /// Its `TCPConnection` is gone while the connection still runs: what arrives is freed
+        /// unread until the stack reports it closed, then the state goes.
+        var isReleased = false
         var failure: TCPError?
 
         init(handle: Connection) { self.handle = handle }
@@ -99,10 +102,12 @@ final class DriverCore {
             connections[key]?.isClosing = true
             connections[key]?.close = operation
         case .releaseConnection(let key):
-            guard var state = connections.removeValue(forKey: key) else { return }
-            connectionKeys[ObjectIdentifier(state.handle)] = nil
+            guard var state = connections[key] else { return }
+            guard !state.hasEnded else { return forget(key) }
+            state.isReleased = true
             freeLentBytes(&state)
-            if !state.hasEnded { context.close(state.handle) }
+            context.close(state.handle)
+            connections[key] = state
         case .closeListener(let key, let operation):
             guard let state = listeners[key] else { return operation.fail(.unknownConnection) }
             guard !state.isClosing else { return operation.fail(.closed) }
@@ -229,6 +234,7 @@ final class DriverCore {
             operation?.fail(error)
         case .closed(let connection, let error):
             guard let key = connectionKeys[ObjectIdentifier(connection)], var state = connections[key] else { return }
+            guard !state.isReleased else { return forget(key) }
             state.hasEnded = true
             state.failure = error
             // The connection's rings are no longer its own: a lent chunk cannot be freed.
@@ -255,6 +261,7 @@ final class DriverCore {
     private func serve(_ key: UInt64) -> Bool {
         guard var state = connections[key], !state.hasEnded else { return false }
         let connection = state.handle
+        guard !state.isReleased else { return context.freeReceivedBytes(connection.unfreedByteCount, of: connection) > 0 }
         var moved = false
         if state.lentBytes == 0, !state.receives.isEmpty, connection.unfreedByteCount > 0 || connection.hasStreamEnded {
             let operation = state.receives.removeFirst()
@@ -298,6 +305,11 @@ final class DriverCore {
         guard state.lentBytes > 0 else { return }
         context.freeReceivedBytes(state.lentBytes, of: state.handle)
         state.lentBytes = 0
+    }
+
+    private func forget(_ key: UInt64) {
+        guard let state = connections.removeValue(forKey: key) else { return }
+        connectionKeys[ObjectIdentifier(state.handle)] = nil
     }
 
     private func register(_ connection: Connection) -> TCPConnection {

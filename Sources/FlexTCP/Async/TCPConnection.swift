@@ -3,10 +3,11 @@
 ///
 /// Contract: any task may use it. Writes complete in the order they were made; `write` returns
 /// once every byte is in the send buffer (not yet acknowledged); `close` returns once the FIN is
-/// queued after the bytes written before it. Inbound bytes should be read to the end of the stream
-/// before the connection ends: bytes not yet read when it ends are gone. After our `close`, writes
-/// throw `closed`; after a reset, everything throws `reset`. Dropping the last reference closes
-/// the connection if it is still open.
+/// queued after the bytes written before it. After an orderly end (both sides closed) `inbound`
+/// still yields every byte the peer sent, then ends: the stack keeps the connection's receive buffer
+/// until they are read. After a reset, everything throws `reset` (unread bytes are gone). After our
+/// `close`, writes throw `closed`. Dropping the last reference closes the connection if it is
+/// still open and discards what it has not read.
 public final class TCPConnection: Sendable {
     /// The peer's address.
     public let remoteAddress: IPv4Address

@@ -99,7 +99,8 @@ public final class Context {
     }
 
     /// Closes our direction after the bytes already sent (FIN); `closed` follows once both sides are
-    /// done. Ignored for a connection that is not open or already closing.
+    /// done and every received byte is freed (until then the receive ring keeps them readable).
+    /// Ignored for a connection that is not open or already closing.
     public func close(_ connection: Connection) {
         guard holds(connection), !connection.isClosing else { return }
         connection.isClosing = true

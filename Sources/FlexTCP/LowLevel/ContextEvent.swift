@@ -39,8 +39,8 @@ public enum ContextEvent {
     case moveFailed(Connection, TCPError)
     /// A connection another context moved here; its events arrive on this context from now on.
     case movedIn(Connection)
-    /// The connection is gone, after both sides closed (nil) or with `reset` or `timedOut`; its
-    /// handle is dead.
+    /// The connection is gone, after both sides closed and every received byte was freed (nil), or
+    /// with `reset` or `timedOut` (unfreed bytes are dropped); its handle is dead.
     case closed(Connection, TCPError?)
 
     /// The event reporting a slow-path status: `success` on `.success`, else `failure` with its error.

@@ -95,7 +95,8 @@ extension FastPath {
     }
 
     /// The application consumed `bytes` of received data (rxFree). Returns false for an unknown
-    /// flow or more bytes than it holds. Opening a closed window sends a window update at once.
+    /// flow or more bytes than it holds. Opening a closed window sends a window update at once
+    /// (unless the peer has finished: it sends nothing more).
     @discardableResult
     package func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return false }
@@ -104,7 +105,8 @@ extension FastPath {
         let wasClosed = state.pointee.advertisedWindow(limitedTo: receiveWindowLimit) == 0
         state.pointee.receiveSpace &+= bytes
         publishSnapshot(flow)
-        if wasClosed && state.pointee.advertisedWindow(limitedTo: receiveWindowLimit) > 0 {
+        if wasClosed && state.pointee.advertisedWindow(limitedTo: receiveWindowLimit) > 0
+            && !state.pointee.closeFlags.contains(.peerFinished) {
             sendAcknowledgment(state, flags: .ack, now: now)
             flushTransmitBatch()
         }

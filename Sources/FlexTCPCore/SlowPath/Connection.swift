@@ -1,14 +1,20 @@
 import FlexWire
 
-/// RFC 9293 states of a connection that holds a flow index (CLOSED and
-/// LISTEN need no record; SYN-RECEIVED lives in the SYN queue as `HalfOpenConnection`).
+/// RFC 9293 states of a connection that holds a flow index (LISTEN needs no record; SYN-RECEIVED
+/// lives in the SYN queue as `HalfOpenConnection`). `closed` is RFC 9293's CLOSED for a connection
+/// whose application has not yet freed every byte it received: the record and its rings stay until
+/// it has (`SlowPath.reportClosedOnceRead`).
 package enum TCPConnectionState: Hashable, Sendable {
-    case synSent, established, finWait1, finWait2, closing, timeWait, closeWait, lastAck
+    case synSent, established, finWait1, finWait2, closing, timeWait, closeWait, lastAck, closed
 
     /// True once the peer's FIN has been accepted.
-    package var peerFinished: Bool { self == .closing || self == .timeWait || self == .closeWait || self == .lastAck }
+    package var peerFinished: Bool {
+        self == .closing || self == .timeWait || self == .closeWait || self == .lastAck || self == .closed
+    }
     /// True once our FIN has been sent.
-    package var finSent: Bool { self == .finWait1 || self == .finWait2 || self == .closing || self == .timeWait || self == .lastAck }
+    package var finSent: Bool {
+        self == .finWait1 || self == .finWait2 || self == .closing || self == .timeWait || self == .lastAck || self == .closed
+    }
 }
 
 /// The slow path's record of one connection that owns a flow index.
@@ -46,6 +52,9 @@ struct Connection {
     var timer: RetransmissionTimerKind = .idle
     /// Retransmission timeouts over the connection's life (wrapping), for congestion control.
     var retransmissionTimeouts: UInt32 = 0
+    /// The connection's `closed` event is out: both directions ended in order and the application
+    /// had freed every received byte (until then TIME_WAIT or CLOSED keep the record and its rings).
+    var closeReported = false
     /// Set in SYN-SENT when the peer's SYN crossed ours (simultaneous open): the connection is in
     /// SYN-RECEIVED and this is what its SYN-ACK says.
     var crossedSYN: HalfOpenConnection?

@@ -48,13 +48,22 @@ extension SlowPath {
             counters.synRetransmissions &+= 1
             if let crossed = connection.crossedSYN { sendSYNACK(for: crossed, now: now) } else { sendSYN(connection, now: now) }
         case .timeWait:
+            reportClosedOnceRead(flow)
             guard now >= connection.deadline else { return }
             counters.timeWaitExpired &+= 1
+            guard connections[Int(flow)]?.closeReported == true else {
+                // TIME_WAIT is over; the record waits only for the application's read.
+                connections[Int(flow)]?.phase = .closed
+                connections[Int(flow)]?.deadline = .max
+                return
+            }
             release(flow)
+        case .closed:
+            if reportClosedOnceRead(flow) { release(flow) }
         case .established, .closeWait, .finWait1, .finWait2, .closing, .lastAck:
             guard let state = flows.state(of: flow) else { return }
             takeFINs(flow, state: state, now: now)
-            guard let current = connections[Int(flow)], current.phase != .timeWait else { return }
+            guard let current = connections[Int(flow)], current.phase != .timeWait, current.phase != .closed else { return }
             runRetransmissionTimer(flow, current, state: state, now: now)
         }
     }
@@ -66,8 +75,11 @@ extension SlowPath {
         guard let phase = connections[index]?.phase, let deadline = connections[index]?.deadline else { return false }
         if now >= deadline { return true }
         switch phase {
-        case .synSent, .timeWait:
+        case .synSent:
             return false
+        case .timeWait, .closed:
+            // The close waits for the application's read: due once it has freed every byte.
+            return connections[index]?.closeReported == false && flows.state(of: FlowIndex(index))?.unreadByteCount ?? 0 == 0
         case .established, .closeWait, .finWait1, .finWait2, .closing, .lastAck:
             guard let state = flows.state(of: FlowIndex(index)) else { return true }
             let flags = state.closeFlags
@@ -103,8 +115,10 @@ extension SlowPath {
         case .closing:
             enterTimeWait(flow, now: now)
         case .lastAck:
-            counters.connectionsClosed &+= 1
-            events.append(.closed(flow: flow, opaque: connection.opaque, context: connection.context))
+            connections[Int(flow)]?.phase = .closed
+            connections[Int(flow)]?.deadline = .max
+            connections[Int(flow)]?.timer = .idle
+            guard reportClosedOnceRead(flow) else { return counters.closesAwaitingRead &+= 1 }
             release(flow)
         default:
             break
@@ -117,8 +131,22 @@ extension SlowPath {
         connections[Int(flow)]?.phase = .timeWait
         connections[Int(flow)]?.deadline = now &+ configuration.timeWaitDuration
         counters.timeWaitEntered &+= 1
+        if !reportClosedOnceRead(flow) { counters.closesAwaitingRead &+= 1 }
+    }
+
+    /// Reports the connection (closed in order both ways) closed once its application has freed every
+    /// byte it received: until then those bytes are in the receive ring, which the application reads
+    /// through the flow, so the record, the flow and its rings stay (`progress` calls again when the
+    /// fast path reports the flow changed by a free). Returns true once reported.
+    @discardableResult
+    func reportClosedOnceRead(_ flow: FlowIndex) -> Bool {
+        guard let connection = connections[Int(flow)] else { return false }
+        guard !connection.closeReported else { return true }
+        if let state = flows.state(of: flow), state.unreadByteCount > 0 { return false }
+        connections[Int(flow)]?.closeReported = true
         counters.connectionsClosed &+= 1
         events.append(.closed(flow: flow, opaque: connection.opaque, context: connection.context))
+        return true
     }
 
     /// Tears the connection down at once (telling the peer with an RST when `now` is given) and reports it.

@@ -14,7 +14,8 @@ extension SlowPath {
         } else if segment.flags.contains(.syn) {
             // The reopen must get a SYN-queue entry (a cookie would pick its own ISS, not one past the old
             // incarnation): room in the queue, and a slot for it once this flow's is freed.
-            if connection.phase == .timeWait, reopensTimeWait(segment, state: state),
+            // A TIME_WAIT whose application still reads its last bytes keeps its flow and rings: no reopen yet.
+            if connection.phase == .timeWait, connection.closeReported, reopensTimeWait(segment, state: state),
                let listener = listeners[connection.key.localPort], listener.ready.count < listener.backlog,
                synQueue.count < configuration.synQueueCapacity, unclaimedConnectionSlots >= 0 {
                 counters.timeWaitReopenedBySYN &+= 1
@@ -55,10 +56,11 @@ extension SlowPath {
     }
 
     /// RFC 5961 §3.2: an RST exactly at RCV.NXT aborts; one elsewhere in the window is challenged;
-    /// others are ignored. In TIME_WAIT every RST is ignored (RFC 1337).
+    /// others are ignored. In TIME_WAIT every RST is ignored (RFC 1337), and so in CLOSED while the
+    /// application reads the last bytes (both directions ended in order: nothing is left to abort).
     private func handleReset(_ inbound: InboundSegment, flow: FlowIndex, connection: Connection, state: FlowState, now: UInt64) {
         let offset = inbound.segment.sequenceNumber - state.receiveNext
-        if connection.phase == .timeWait {
+        if connection.phase == .timeWait || connection.phase == .closed {
             counters.resetsIgnored &+= 1
         } else if offset == 0 {
             counters.resetsAccepted &+= 1

@@ -22,7 +22,7 @@ extension SlowPath {
         switch connection.phase {
         case .established, .closeWait, .finWait1, .finWait2, .closing, .lastAck:
             break
-        case .synSent, .timeWait:
+        case .synSent, .timeWait, .closed:
             return "\(described): its connection (\(connection.phase)) runs no retransmission timer"
         }
         if wantedTimer(state) != needed { return "\(described): the slow path wants no \(needed) timer" }

@@ -36,6 +36,8 @@ package struct SlowPathCounters: Hashable, Sendable {
     /// TIME_WAIT connections ended by a new SYN for the same 4-tuple that a listener took (RFC 6191).
     package var timeWaitReopenedBySYN: UInt64 = 0
     package var connectionsClosed: UInt64 = 0
+    /// Orderly closes whose `closed` event waited for the application to free received bytes.
+    package var closesAwaitingRead: UInt64 = 0
     package var connectionsAborted: UInt64 = 0
     // Resets and challenges.
     package var resetsSent: UInt64 = 0
