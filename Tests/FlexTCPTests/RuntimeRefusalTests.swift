@@ -18,7 +18,7 @@ private final class LoneRuntime {
     }
 
     /// Steps the runtime, then `poll`, 100 µs of virtual time per round, until `done` or 10,000 rounds.
-    private func run(poll: () -> Void, until done: () -> Bool) {
+    func run(poll: () -> Void, until done: () -> Bool) {
         link.run(step: 100_000, maximumRounds: 10_000, until: done) { now in
             _ = runtime.step(now: now)
             poll()
@@ -74,6 +74,53 @@ struct RuntimeRefusalTests {
         #expect(outcomes[ObjectIdentifier(duplicate)] == .addressInUse)
         #expect(outcomes[ObjectIdentifier(portZero)] == .invalidArgument)
         #expect(outcomes[ObjectIdentifier(unreachable)] == .unreachable)
+    }
+
+    @Test("A connect whose SYN-ACK and reset arrive in one receive batch fails with the reset's status (stepped runtime)")
+    func connectResetInTheHandshakeBatch() throws {
+        let lone = try LoneRuntime()
+        let link = lone.link
+        let context = try Context(attachment: lone.runtime.attachment(for: 0))
+        let connection = context.connect(to: TestWire.addressB, port: 80)
+        // End B played by hand: answer A's ARP request, then take its SYN (and stop stepping A).
+        var syn: TCPSegmentRepr?
+        lone.run(poll: {
+            for headers in link.framesArrivedAtB() {
+                switch headers.network {
+                case .arp(let request) where request.operation == .request && request.targetProtocolAddress == TestWire.addressB:
+                    let reply = FrameHeaders(ethernet: EthernetRepr(destination: request.senderHardwareAddress, source: link.wire.b.macAddress,
+                                                                    etherType: .arp),
+                                             network: .arp(ARPRepr(operation: .reply, senderHardwareAddress: link.wire.b.macAddress,
+                                                                   senderProtocolAddress: TestWire.addressB,
+                                                                   targetHardwareAddress: request.senderHardwareAddress,
+                                                                   targetProtocolAddress: request.senderProtocolAddress)))
+                    #expect((try? reply.frame()).map { link.wire.b.transmit($0) } == true)
+                case .ipv4(_, .tcp(let segment)) where segment.flags == .syn:
+                    syn = segment
+                default:
+                    break
+                }
+            }
+        }, until: { syn != nil })
+        let request = try #require(syn)
+
+        // The SYN-ACK and, right behind it, an RST at RCV.NXT (the SYN-ACK's sequence + 1), which
+        // resets the connection the SYN-ACK established (RFC 9293 §3.10.7.4, RFC 5961 §3): both reach
+        // A's slow path in one receive batch, before the runtime drains its connection events.
+        let peerSequence = SequenceNumber(70_000)
+        let synAck = TCPSegmentRepr(sourcePort: 80, destinationPort: request.sourcePort, sequenceNumber: peerSequence,
+                                    acknowledgmentNumber: request.sequenceNumber + 1, flags: [.syn, .ack], window: 1000)
+        let reset = TCPSegmentRepr(sourcePort: 80, destinationPort: request.sourcePort, sequenceNumber: peerSequence + 1, flags: .rst, window: 0)
+        #expect(link.wire.b.transmit(try link.frameToA(synAck)))
+        #expect(link.wire.b.transmit(try link.frameToA(reset)))
+
+        let events = lone.events(from: context, count: 1)
+        #expect(lone.runtime.slowPathCounters.resetsAccepted == 1)
+        guard case .connectFailed(let failed, let error) = try #require(events.first) else {
+            Issue.record("expected the connect to fail, got \(events)")
+            return
+        }
+        #expect(failed === connection && error == .refused)
     }
 
     @Test("Entries naming flows or listeners a context does not own are answered, never applied (stepped runtime)")
