@@ -9,9 +9,11 @@ extension SlowPathContextService {
 
     private func handle(_ event: ConnectionEvent) {
         switch event {
-        case .established(let flow, _, _, _, let acceptedBy):
+        case .established(let flow, let opaque, _, _, let acceptedBy):
             if flows[Int(flow)].phase == .connecting {
-                announce(flow, as: SlowPathEvent.connected)
+                // Established and ended in one receive batch, the open is gone (its index may hold a
+                // passive connection by now, whose own events follow): its `aborted` event fails the connect.
+                if slowPath.holdsActiveOpen(flow, opaque: opaque) { announce(flow, as: SlowPathEvent.connected) }
             } else if let port = acceptedBy, let index = listeners.lastIndex(where: { $0?.port == port }), let listener = listeners[index],
                       let state = slowPath.flows.state(of: flow) {
                 // Passive: the listener open on the connection's port (a closed listener's connections
@@ -74,8 +76,7 @@ extension SlowPathContextService {
     /// path has carried out every command before (`fence`: the application may write to the flow
     /// as soon as it sees the completion, so the fast path must know the flow and its context by
     /// then); once the completion is in the event queue the flow opens and the bytes already
-    /// received are announced. A flow the slow path released already (established and ended in one
-    /// receive batch) is not announced: its `aborted` event, which follows, ends the connect.
+    /// received are announced. A flow the slow path released already is not announced.
     func announce(_ flow: FlowIndex, as completion: (OpenedConnection) -> SlowPathEvent) {
         guard let state = slowPath.flows.state(of: flow), let binding = slowPath.binding(of: flow) else { return }
         flows[Int(flow)].phase = .announcing
