@@ -1,4 +1,5 @@
 import FlexPort
+import FlexTestSupport
 import FlexWire
 import Testing
 @testable import FlexTCPCore
@@ -12,12 +13,8 @@ extension RawPeer {
         let options = optionBytes + Array(repeating: 0, count: (4 - optionBytes.count % 4) % 4)
         let segment = TCPSegmentRepr(sourcePort: sourcePort, destinationPort: destinationPort, sequenceNumber: SequenceNumber(sequence),
                                      acknowledgmentNumber: SequenceNumber(acknowledgment), flags: flags, window: 1000)
-        let headers = FrameHeaders(ethernet: EthernetRepr(destination: pair.wire.a.macAddress, source: pair.wire.b.macAddress,
-                                                          etherType: .ipv4),
-                                   network: .ipv4(IPv4Repr(source: StackPair.addressB, destination: StackPair.addressA,
-                                                           protocolNumber: .tcp, payloadLength: 0), .tcp(segment)))
         // Emitted with the options as payload; then the data offset takes them into the header.
-        var frame = try headers.frame(payload: options + payload)
+        var frame = try pair.link.frameToA(segment, payload: options + payload)
         let tcpStart = 14 + 20
         try frame.withUnsafeMutableBytes { bytes in
             let tcp = try TCPSegment(checking: bytes.baseAddress! + tcpStart, length: bytes.count - tcpStart)

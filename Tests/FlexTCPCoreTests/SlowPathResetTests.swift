@@ -1,4 +1,5 @@
 import FlexPort
+import FlexTestSupport
 import FlexWire
 import Testing
 @testable import FlexTCPCore
@@ -11,19 +12,13 @@ struct RawPeer {
               flags: TCPFlags, options: TCPOptions = TCPOptions(), payload: [UInt8] = [], source: IPv4Address = StackPair.addressB) throws {
         let segment = TCPSegmentRepr(sourcePort: sourcePort, destinationPort: destinationPort, sequenceNumber: SequenceNumber(sequence),
                                      acknowledgmentNumber: SequenceNumber(acknowledgment), flags: flags, window: 1000, options: options)
-        let headers = FrameHeaders(ethernet: EthernetRepr(destination: pair.wire.a.macAddress, source: pair.wire.b.macAddress,
-                                                          etherType: .ipv4),
-                                   network: .ipv4(IPv4Repr(source: source, destination: StackPair.addressA, protocolNumber: .tcp,
-                                                           payloadLength: 0), .tcp(segment)))
-        #expect(pair.wire.b.transmit(try headers.frame(payload: payload)))
+        #expect(pair.wire.b.transmit(try pair.link.frameToA(segment, payload: payload, source: source)))
     }
 
     /// The TCP segments A sent to B's end since the last call (B's stack must not be stepping).
     func receivedSegments() -> [TCPSegmentRepr] {
-        pair.wire.b.poll()
-        return pair.wire.b.receiveCopies(maximum: 4096).compactMap { frame in
-            let parsed = frame.withUnsafeBytes { try? ParsedFrame(parsing: $0) }
-            guard case let .ipv4(_, .tcp(segment)) = parsed?.headers.network else { return nil }
+        pair.link.framesArrivedAtB().compactMap { headers in
+            guard case let .ipv4(_, .tcp(segment)) = headers.network else { return nil }
             return segment
         }
     }

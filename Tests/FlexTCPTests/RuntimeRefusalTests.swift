@@ -26,6 +26,52 @@ private final class LoneRuntime {
         }
     }
 
+    /// Steps the runtime with end B played by hand: A's ARP requests for B's address are answered,
+    /// and `segment` gets every TCP segment A sends; until `done` or the rounds run out.
+    func playPeer(until done: () -> Bool, segment: (TCPSegmentRepr) -> Void) {
+        run(poll: {
+            for headers in link.framesArrivedAtB() {
+                switch headers.network {
+                case .arp(let request) where request.operation == .request && request.targetProtocolAddress == TestWire.addressB:
+                    let reply = FrameHeaders(ethernet: EthernetRepr(destination: request.senderHardwareAddress, source: link.wire.b.macAddress,
+                                                                    etherType: .arp),
+                                             network: .arp(ARPRepr(operation: .reply, senderHardwareAddress: link.wire.b.macAddress,
+                                                                   senderProtocolAddress: TestWire.addressB,
+                                                                   targetHardwareAddress: request.senderHardwareAddress,
+                                                                   targetProtocolAddress: request.senderProtocolAddress)))
+                    #expect((try? reply.frame()).map { link.wire.b.transmit($0) } == true)
+                case .ipv4(_, .tcp(let sent)):
+                    segment(sent)
+                default:
+                    break
+                }
+            }
+        }, until: done)
+    }
+
+    /// Steps the runtime as B until A sends a SYN; returns it.
+    func synFromA() throws -> TCPSegmentRepr {
+        var syn: TCPSegmentRepr?
+        playPeer(until: { syn != nil }) { if $0.flags == .syn { syn = $0 } }
+        return try #require(syn)
+    }
+
+    /// Puts B's `segment` on the wire to A.
+    func send(_ segment: TCPSegmentRepr) throws {
+        #expect(link.wire.b.transmit(try link.frameToA(segment)))
+    }
+
+    /// Answers A's `syn` with B's SYN-ACK and, right behind it, an RST at RCV.NXT (the SYN-ACK's
+    /// sequence + 1), which resets the connection the SYN-ACK established (RFC 9293 §3.10.7.4,
+    /// RFC 5961 §3); A does not step meanwhile.
+    func acceptAndReset(_ syn: TCPSegmentRepr) throws {
+        let sequence = SequenceNumber(70_000)
+        try send(TCPSegmentRepr(sourcePort: syn.destinationPort, destinationPort: syn.sourcePort, sequenceNumber: sequence,
+                                acknowledgmentNumber: syn.sequenceNumber + 1, flags: [.syn, .ack], window: 1000))
+        try send(TCPSegmentRepr(sourcePort: syn.destinationPort, destinationPort: syn.sourcePort, sequenceNumber: sequence + 1, flags: .rst,
+                                window: 0))
+    }
+
     /// Polls `context` until `count` events arrived or the rounds run out.
     func events(from context: Context, count: Int) -> [ContextEvent] {
         var events: [ContextEvent] = []
@@ -74,6 +120,52 @@ struct RuntimeRefusalTests {
         #expect(outcomes[ObjectIdentifier(duplicate)] == .addressInUse)
         #expect(outcomes[ObjectIdentifier(portZero)] == .invalidArgument)
         #expect(outcomes[ObjectIdentifier(unreachable)] == .unreachable)
+    }
+
+    @Test("A connect whose SYN-ACK and reset arrive in one receive batch fails with the reset's status (stepped runtime)")
+    func connectResetInTheHandshakeBatch() throws {
+        let lone = try LoneRuntime()
+        let context = try Context(attachment: lone.runtime.attachment(for: 0))
+        let connection = context.connect(to: TestWire.addressB, port: 80)
+        let request = try lone.synFromA()
+
+        // Both reach A's slow path in one receive batch, before the runtime drains its connection events.
+        try lone.acceptAndReset(request)
+
+        let events = lone.events(from: context, count: 1)
+        #expect(lone.runtime.slowPathCounters.resetsAccepted == 1)
+        guard case .connectFailed(let failed, let error) = try #require(events.first) else {
+            Issue.record("expected the connect to fail, got \(events)")
+            return
+        }
+        #expect(failed === connection && error == .refused)
+    }
+
+    @Test("A connect reset in the batch whose handshake ACK reuses its flow index for a passive connection fails; the accept gets that connection")
+    func connectResetWhileItsFlowIndexIsReused() throws {
+        let lone = try LoneRuntime()
+        let context = try Context(attachment: lone.runtime.attachment(for: 0))
+        let listener = context.listen(on: 9)
+        #expect(lone.events(from: context, count: 1).count == 1)
+        let acceptance = try #require(context.accept(on: listener))
+        // B's passive open, up to A's SYN-ACK: its final ACK waits.
+        try lone.send(TCPSegmentRepr(sourcePort: 4000, destinationPort: 9, sequenceNumber: SequenceNumber(1000), flags: .syn, window: 1000))
+        var passiveSynAck: TCPSegmentRepr?
+        lone.playPeer(until: { passiveSynAck != nil }) { if $0.flags == [.syn, .ack] && $0.destinationPort == 4000 { passiveSynAck = $0 } }
+        let acceptedSynAck = try #require(passiveSynAck)
+        let connection = context.connect(to: TestWire.addressB, port: 80)
+        let request = try lone.synFromA()
+
+        // One receive batch: the connect is established and reset, which frees its flow index; the
+        // passive open then completes and takes that index (the slow path's free indices are a stack).
+        try lone.acceptAndReset(request)
+        try lone.send(TCPSegmentRepr(sourcePort: 4000, destinationPort: 9, sequenceNumber: SequenceNumber(1001),
+                                     acknowledgmentNumber: acceptedSynAck.sequenceNumber + 1, flags: .ack, window: 1000))
+
+        let events = lone.events(from: context, count: 3)
+        #expect(lone.runtime.slowPathCounters.resetsAccepted == 1)
+        #expect(events.contains { if case .connectFailed(let failed, .refused) = $0 { failed === connection } else { false } })
+        #expect(events.contains { if case .accepted(let opened) = $0 { opened === acceptance } else { false } })
     }
 
     @Test("Entries naming flows or listeners a context does not own are answered, never applied (stepped runtime)")

@@ -9,9 +9,11 @@ extension SlowPathContextService {
 
     private func handle(_ event: ConnectionEvent) {
         switch event {
-        case .established(let flow, _, _, _, let acceptedBy):
+        case .established(let flow, let opaque, _, _, let acceptedBy):
             if flows[Int(flow)].phase == .connecting {
-                announce(flow, as: SlowPathEvent.connected)
+                // Established and ended in one receive batch, the open is gone (its index may hold a
+                // passive connection by now, whose own events follow): its `aborted` event fails the connect.
+                if slowPath.holdsActiveOpen(flow, opaque: opaque) { announce(flow, as: SlowPathEvent.connected) }
             } else if let port = acceptedBy, let index = listeners.lastIndex(where: { $0?.port == port }), let listener = listeners[index],
                       let state = slowPath.flows.state(of: flow) {
                 // Passive: the listener open on the connection's port (a closed listener's connections
@@ -21,10 +23,7 @@ extension SlowPathContextService {
                                         remoteAddress: state.remoteAddress, remotePort: state.remotePort), to: listener.context)
             }
         case .connectFailed(let flow, let opaque, let context, let reason):
-            let record = flows[Int(flow)]
-            flows[Int(flow)] = RuntimeFlow()
-            guard record.phase == .connecting else { return }
-            complete(.connected(OpenedConnection(opaque: opaque, flow: flow, status: Self.status(for: reason))), to: context)
+            failConnect(flow, FlowBinding(context: context, opaque: opaque), reason: reason)
         case .peerClosed(let flow, _):
             switch flows[Int(flow)].phase {
             case .open: endStream(of: flow, reason: .peerFinished)
@@ -33,9 +32,23 @@ extension SlowPathContextService {
             }
         case .closed(let flow, let opaque, let context):
             finish(flow, FlowBinding(context: context, opaque: opaque), reason: nil)
+        case .aborted(let flow, let opaque, let context, let reason) where flows[Int(flow)].phase == .connecting:
+            // Established and aborted before the service drained the events (one receive batch):
+            // the connection was never announced, so its connect fails.
+            failConnect(flow, FlowBinding(context: context, opaque: opaque), reason: reason)
         case .aborted(let flow, let opaque, let context, let reason):
             finish(flow, FlowBinding(context: context, opaque: opaque), reason: reason == .timedOut ? .timedOut : .reset)
         }
+    }
+
+    /// An active open ended before the application heard of its connection: the connect completes
+    /// with the status of `reason`. A flow with no connect under way (its index already reused or
+    /// released) just goes.
+    private func failConnect(_ flow: FlowIndex, _ binding: FlowBinding, reason: ConnectionAbortReason) {
+        let record = flows[Int(flow)]
+        flows[Int(flow)] = RuntimeFlow()
+        guard record.phase == .connecting else { return }
+        complete(.connected(OpenedConnection(opaque: binding.opaque, flow: flow, status: Self.status(for: reason))), to: binding.context)
     }
 
     /// The slow path is done with the flow: an aborted stream ends (`reason`), and the application
@@ -63,7 +76,7 @@ extension SlowPathContextService {
     /// path has carried out every command before (`fence`: the application may write to the flow
     /// as soon as it sees the completion, so the fast path must know the flow and its context by
     /// then); once the completion is in the event queue the flow opens and the bytes already
-    /// received are announced.
+    /// received are announced. A flow the slow path released already is not announced.
     func announce(_ flow: FlowIndex, as completion: (OpenedConnection) -> SlowPathEvent) {
         guard let state = slowPath.flows.state(of: flow), let binding = slowPath.binding(of: flow) else { return }
         flows[Int(flow)].phase = .announcing

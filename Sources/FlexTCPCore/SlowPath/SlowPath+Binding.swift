@@ -6,6 +6,13 @@ extension SlowPath {
         return FlowBinding(context: connection.context, opaque: connection.opaque)
     }
 
+    /// True if `flow` holds the active open (`connect`) made under `opaque`: once that connection
+    /// ended, its index may hold a passive connection by the time its events are read.
+    package func holdsActiveOpen(_ flow: FlowIndex, opaque: UInt64) -> Bool {
+        guard Int(flow) < connections.count, let connection = connections[Int(flow)] else { return false }
+        return connection.acceptedBy == nil && connection.opaque == opaque
+    }
+
     /// Binds the connection that holds `flow` to `binding` (an accept hands it from its listener to
     /// the accepting context; a move to another context). `deliver`: also set the fast path's
     /// delivery copy (a move changes that copy in the fast path itself, in order with the flow's
