@@ -5,7 +5,8 @@ extension SlowPathContextService {
     /// Moves every context's published requests (up to `requestsPerContext` each) into the buffer.
     func takeRequests() -> Bool {
         var taken = false
-        for context in requestEndpoints.indices {
+        // Only the queues with published entries (a look at two indices); those it skips have a count of 0.
+        for context in requestEndpoints.indices where queues[context].requests.hasUnconsumedEntries {
             let slice = UnsafeMutableBufferPointer(rebasing: requestBuffer[context * requestsPerContext ..< (context + 1) * requestsPerContext])
             requestCounts[context] = requestEndpoints[context].poll(into: slice)
             if requestCounts[context] > 0 { taken = true }
@@ -14,7 +15,7 @@ extension SlowPathContextService {
     }
 
     func applyRequests(now: UInt64) {
-        for context in requestEndpoints.indices {
+        for context in requestEndpoints.indices where requestCounts[context] > 0 {
             for index in 0..<requestCounts[context] {
                 apply(requestBuffer[context * requestsPerContext + index], from: UInt16(context), now: now)
             }
