@@ -12,7 +12,7 @@ extension Context {
             for event in localEvents { body(event) }
             localEvents.removeAll()
         }
-        reported += adoptArrivals(body)
+        if inbox.mayHaveDeliveries { reported += adoptArrivals(body) }
         submitWaiting()
         // Flow entries first, completions second: the runtime publishes a connection's completion
         // before its first flow entry, so every flow entry taken here has its completion visible.

@@ -79,6 +79,8 @@ extension ContextEntryConsumer {
     /// that does not decode to `reject`; returns how many it stored. Gives back the slots it used up.
     func take<Entry: ContextQueueEntry>(into entries: UnsafeMutableBufferPointer<Entry>,
                                           reject: (EntryBytes, ContextEntryError) -> Void) -> Int {
+        // Nothing handed out and nothing published: a look at two indices instead of a receive.
+        if position == batch.count && !ring.hasUnconsumedEntries { return 0 }
         var stored = 0
         while stored < entries.count, let entry = next() {
             do {
