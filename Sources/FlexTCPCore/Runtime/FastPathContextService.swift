@@ -52,7 +52,7 @@ final class FastPathContextService {
         delivering[Int(flow)] = true
         if let state = fastPath.state(of: flow),
            let held = FlowEvent.announcingHeldBytes(of: state, flow: flow, context: context, opaque: opaque) {
-            endpoints[Int(context)].post(held)
+            endpoints.withUnretainedElement(Int(context)) { $0.post(held) }
             receiveQueuesMayHaveEntries = true
         }
     }
@@ -90,7 +90,7 @@ final class FastPathContextService {
         var taken = false
         // Only the queues with published entries: a look at two indices is far cheaper than a drain.
         for index in endpoints.indices where queues[index].transmit.hasUnconsumedEntries {
-            if endpoints[index].drainTransmitQueue(into: fastPath, now: now) > 0 { taken = true }
+            if endpoints.withUnretainedElement(index, { $0.drainTransmitQueue(into: fastPath, now: now) }) > 0 { taken = true }
         }
         // A rejected entry is answered on the receive queue.
         if taken { receiveQueuesMayHaveEntries = true }
@@ -106,7 +106,7 @@ final class FastPathContextService {
                 heldFlowEvents &+= 1
                 continue
             }
-            endpoints[Int(event.context)].post(event)
+            endpoints.withUnretainedElement(Int(event.context)) { $0.post(event) }
         }
     }
 
@@ -158,9 +158,11 @@ final class FastPathContextService {
     func flushReceiveQueues() {
         guard receiveQueuesMayHaveEntries else { return }
         receiveQueuesMayHaveEntries = false
-        for endpoint in endpoints {
-            endpoint.flush()
-            if endpoint.hasBacklog { receiveQueuesMayHaveEntries = true }
+        for index in endpoints.indices {
+            endpoints.withUnretainedElement(index) { endpoint in
+                endpoint.flush()
+                if endpoint.hasBacklog { receiveQueuesMayHaveEntries = true }
+            }
         }
     }
 

@@ -8,7 +8,7 @@ extension SlowPathContextService {
         // Only the queues with published entries (a look at two indices); those it skips have a count of 0.
         for context in requestEndpoints.indices where queues[context].requests.hasUnconsumedEntries {
             let slice = UnsafeMutableBufferPointer(rebasing: requestBuffer[context * requestsPerContext ..< (context + 1) * requestsPerContext])
-            requestCounts[context] = requestEndpoints[context].poll(into: slice)
+            requestCounts[context] = requestEndpoints.withUnretainedElement(context) { $0.poll(into: slice) }
             if requestCounts[context] > 0 { taken = true }
         }
         return taken

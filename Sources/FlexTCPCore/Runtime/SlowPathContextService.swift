@@ -57,7 +57,7 @@ final class SlowPathContextService {
 
     /// Publishes every context's event queue.
     func flush() {
-        for endpoint in requestEndpoints { endpoint.flush() }
+        for index in requestEndpoints.indices { requestEndpoints.withUnretainedElement(index) { $0.flush() } }
     }
 
     /// True when a context has published requests not taken yet.
