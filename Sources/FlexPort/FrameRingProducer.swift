@@ -46,6 +46,7 @@ public final class FrameRingProducer {
     deinit { overflow.deallocate() }
 
     /// Free slots not yet handed out, re-reading the consumer index when the cached one shows fewer than `wanted`.
+    @inline(__always)
     private func freeSlots(wanted: Int) -> Int {
         var free = unreservedSlots()
         if free < wanted {
@@ -56,6 +57,7 @@ public final class FrameRingProducer {
     }
 
     /// A consumer index that runs ahead of the producer is corrupt; it leaves no room rather than trapping.
+    @inline(__always)
     private func unreservedSlots() -> Int {
         let used = head &- cachedTail
         guard used <= UInt64(ring.slotCount) else { return 0 }

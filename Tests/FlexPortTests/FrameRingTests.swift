@@ -105,4 +105,29 @@ func withRingMemory<Result>(slotCount: Int, frameCapacity: Int, _ body: (UnsafeM
             #expect(producer.reserveSlot(length: 8) != nil, "room again once the consumer released")
         }
     }
+
+    /// One frame at a time: frames come in order and in place, a slot with a bad length is skipped
+    /// and counted, and slots go back to the producer only at `releaseTaken`.
+    @Test func framesAreTakenOneAtATime() throws {
+        try withRingMemory(slotCount: 4, frameCapacity: 32) { memory, length in
+            let ring = try FrameRing.format(at: memory, regionLength: length, slotCount: 4, frameCapacity: 32)
+            let consumer = FrameRingConsumer(ring: ring, wakeup: try WakeupSignal())
+            #expect(consumer.takeFrame() == nil)
+            for (index, slotLength) in [UInt32(5), 33, 7].enumerated() {
+                ring.slot(UInt64(index)).storeBytes(of: slotLength, toByteOffset: FrameRingLayout.slotLengthOffset, as: UInt32.self)
+            }
+            ring.producerIndex.store(3, ordering: .releasing)
+            let first = try #require(consumer.takeFrame())
+            #expect(first.length == 5 && first.bytes == ring.frameBytes(0))
+            let second = try #require(consumer.takeFrame(), "the slot of length 33 is skipped")
+            #expect(second.length == 7 && second.bytes == ring.frameBytes(2))
+            #expect(consumer.takeFrame() == nil)
+            #expect(ring.counter(at: FrameRingLayout.receiveDropsOffset) == 1)
+            #expect(ring.counter(at: FrameRingLayout.receivedFramesOffset) == 2)
+            #expect(ring.counter(at: FrameRingLayout.receivedBytesOffset) == 12)
+            #expect(ring.consumerIndex.load(ordering: .relaxed) == 0, "nothing given back before releaseTaken")
+            consumer.releaseTaken()
+            #expect(ring.consumerIndex.load(ordering: .relaxed) == 3)
+        }
+    }
 }
