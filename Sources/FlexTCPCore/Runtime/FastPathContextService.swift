@@ -155,8 +155,12 @@ final class FastPathContextService {
 
     /// Publishes every receive queue (what was posted since the last flush, and backlogs); nothing
     /// to do when nothing was posted and no backlog waited.
+    @inline(__always)
     func flushReceiveQueues() {
-        guard receiveQueuesMayHaveEntries else { return }
+        if receiveQueuesMayHaveEntries { publishReceiveQueues() }
+    }
+
+    private func publishReceiveQueues() {
         receiveQueuesMayHaveEntries = false
         for index in endpoints.indices {
             endpoints.withUnretainedElement(index) { endpoint in

@@ -53,9 +53,9 @@ final class OneThreadRound: RuntimeThreadRound {
     }
 
     func step(now: UInt64) -> Bool {
-        var busy = contexts.takeRequests()
-        busy = fast.drainTransmitQueues(now: now) || busy
-        contexts.applyRequests(now: now)
+        let requestsTaken = contexts.takeRequests()
+        var busy = fast.drainTransmitQueues(now: now) || requestsTaken
+        if requestsTaken { contexts.applyRequests(now: now) }
         busy = fast.poll(now: now, slowPath: slowPath) { contexts.takeConnectionEvents() } || busy
         fast.settleContexts()
         if !fast.contexts.confirmations.isEmpty {
