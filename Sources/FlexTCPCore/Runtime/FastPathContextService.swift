@@ -90,10 +90,10 @@ final class FastPathContextService {
         var taken = false
         // Only the queues with published entries: a look at two indices is far cheaper than a drain.
         for index in endpoints.indices where queues[index].transmit.hasUnconsumedEntries {
+            // A rejected entry (or skipped slot) is answered on the receive queue.
+            receiveQueuesMayHaveEntries = true
             if endpoints.withUnretainedElement(index, { $0.drainTransmitQueue(into: fastPath, now: now) }) > 0 { taken = true }
         }
-        // A rejected entry is answered on the receive queue.
-        if taken { receiveQueuesMayHaveEntries = true }
         return taken
     }
 
