@@ -8,6 +8,9 @@ import Atomics
 ///   A slot whose length is outside 1 ... `frameCapacity` (a misbehaving producer) is skipped and
 ///   counted as a receive drop.
 /// - `release(_:)` gives back every slot handed out so far and empties the batch.
+/// - For entries taken one at a time (no batch): `takeFrame()` hands out the next published frame
+///   in place (skipping and counting bad slots the same way), `releaseTaken()` gives back every
+///   slot handed out so far.
 /// - `waitForFrames(timeoutNanoseconds:)` follows the armed-flag protocol of `FrameRingLayout`:
 ///   it never sleeps through a frame published before or during the call.
 public final class FrameRingConsumer {
@@ -42,17 +45,13 @@ public final class FrameRingConsumer {
             let slot = ring.slot(cursor)
             cursor &+= 1
             pending &-= 1
-            let length = Int(slot.load(fromByteOffset: FrameRingLayout.slotLengthOffset, as: UInt32.self))
-            guard length >= 1 && length <= ring.frameCapacity else {
+            guard let frame = frame(in: slot) else {
                 dropped &+= 1
                 continue
             }
-            let flags = FrameFlags(rawValue: slot.load(fromByteOffset: FrameRingLayout.slotFlagsOffset, as: UInt8.self))
-            let segmentSize = slot.load(fromByteOffset: FrameRingLayout.slotSegmentSizeOffset, as: UInt16.self)
-            batch.append(Frame(bytes: slot + FrameRingLayout.slotHeaderSize, length: length, capacity: ring.frameCapacity,
-                               flags: flags, segmentSize: segmentSize))
+            batch.append(frame)
             appended &+= 1
-            bytes &+= UInt64(length)
+            bytes &+= UInt64(frame.length)
         }
         if appended > 0 {
             ring.add(UInt64(appended), toCounterAt: FrameRingLayout.receivedFramesOffset)
@@ -62,11 +61,43 @@ public final class FrameRingConsumer {
         return appended
     }
 
-    public func release(_ batch: FrameBatch) {
-        batch.removeAll()
+    /// The frame in `slot`; nil when its length is outside 1 ... `frameCapacity`.
+    @inline(__always)
+    private func frame(in slot: UnsafeMutableRawPointer) -> Frame? {
+        let length = Int(slot.load(fromByteOffset: FrameRingLayout.slotLengthOffset, as: UInt32.self))
+        guard length >= 1 && length <= ring.frameCapacity else { return nil }
+        let flags = FrameFlags(rawValue: slot.load(fromByteOffset: FrameRingLayout.slotFlagsOffset, as: UInt8.self))
+        let segmentSize = slot.load(fromByteOffset: FrameRingLayout.slotSegmentSizeOffset, as: UInt16.self)
+        return Frame(bytes: slot + FrameRingLayout.slotHeaderSize, length: length, capacity: ring.frameCapacity,
+                     flags: flags, segmentSize: segmentSize)
+    }
+
+    /// The next published frame, in place (valid until `releaseTaken()`), or nil when none is
+    /// published; slots with a bad length are skipped and counted as receive drops.
+    public func takeFrame() -> Frame? {
+        while pendingSlots(producerIndex: ring.producerIndex.load(ordering: .acquiring)) > 0 {
+            let slot = ring.slot(cursor)
+            cursor &+= 1
+            if let frame = frame(in: slot) {
+                ring.add(1, toCounterAt: FrameRingLayout.receivedFramesOffset)
+                ring.add(UInt64(frame.length), toCounterAt: FrameRingLayout.receivedBytesOffset)
+                return frame
+            }
+            ring.add(1, toCounterAt: FrameRingLayout.receiveDropsOffset)
+        }
+        return nil
+    }
+
+    /// Gives back every slot handed out so far (`takeFrame`, `receive`).
+    public func releaseTaken() {
         guard cursor != released else { return }
         released = cursor
         ring.consumerIndex.store(released, ordering: .releasing)
+    }
+
+    public func release(_ batch: FrameBatch) {
+        batch.removeAll()
+        releaseTaken()
     }
 
     /// True when published frames are waiting to be handed out.

@@ -12,6 +12,10 @@ import Atomics
 ///   overflow buffer, is copied down into the next free slot (so the batch must keep the order
 ///   `reserve` gave it). A frame that finds no free slot, or is too long, is a transmit drop.
 ///   After publishing it signals the consumer's wake-up if the consumer armed the ring.
+/// - For fixed-size entries written in place (no batch, no overflow): `reserveSlot(length:)` hands
+///   out the next free ring slot with its length set, or nil when the ring is full;
+///   `publishReservedSlots()` publishes them in order. A producer uses either this pair or
+///   `reserve`/`commit`, never both.
 public final class FrameRingProducer {
     public let ring: FrameRing
     public let overflowCapacity: Int
@@ -24,6 +28,8 @@ public final class FrameRingProducer {
     private var cachedTail: UInt64
     private var reservedSlots = 0
     private var reservedOverflow = 0
+    /// Bytes of the slots `reserveSlot` handed out (for the transmitted-bytes counter).
+    private var reservedBytes: UInt64 = 0
 
     /// Produces into `ring`, continuing from its current producer index; `wakeup` is the consumer's signal.
     public init(ring: FrameRing, wakeup: WakeupSignal, overflowCapacity: Int = 64) {
@@ -40,6 +46,7 @@ public final class FrameRingProducer {
     deinit { overflow.deallocate() }
 
     /// Free slots not yet handed out, re-reading the consumer index when the cached one shows fewer than `wanted`.
+    @inline(__always)
     private func freeSlots(wanted: Int) -> Int {
         var free = unreservedSlots()
         if free < wanted {
@@ -50,6 +57,7 @@ public final class FrameRingProducer {
     }
 
     /// A consumer index that runs ahead of the producer is corrupt; it leaves no room rather than trapping.
+    @inline(__always)
     private func unreservedSlots() -> Int {
         let used = head &- cachedTail
         guard used <= UInt64(ring.slotCount) else { return 0 }
@@ -99,16 +107,43 @@ public final class FrameRingProducer {
             bytes &+= UInt64(frame.length)
         }
         batch.removeAll()
-        if published > 0 {
-            head &+= UInt64(published)
-            // Sequentially consistent, so that the load of `armed` below cannot move before it.
-            ring.producerIndex.store(head, ordering: .sequentiallyConsistent)
-            wakeConsumerIfArmed()
-            ring.add(UInt64(published), toCounterAt: FrameRingLayout.transmittedFramesOffset)
-            ring.add(bytes, toCounterAt: FrameRingLayout.transmittedBytesOffset)
-        }
+        if published > 0 { advanceHead(by: published, bytes: bytes) }
         if dropped > 0 { ring.add(dropped, toCounterAt: FrameRingLayout.transmitDropsOffset) }
         return published
+    }
+
+    /// The bytes of the next free slot, reserved with its length set to `length` (1 ...
+    /// `frameCapacity`), or nil when the ring is full. Published by `publishReservedSlots()`.
+    public func reserveSlot(length: Int) -> UnsafeMutableRawPointer? {
+        precondition(length >= 1 && length <= ring.frameCapacity, "slot length out of range")
+        guard freeSlots(wanted: 1) > 0 else { return nil }
+        let slot = ring.slot(head &+ UInt64(reservedSlots))
+        slot.storeBytes(of: UInt32(truncatingIfNeeded: length), toByteOffset: FrameRingLayout.slotLengthOffset, as: UInt32.self)
+        slot.storeBytes(of: FrameFlags().rawValue, toByteOffset: FrameRingLayout.slotFlagsOffset, as: UInt8.self)
+        slot.storeBytes(of: UInt16(0), toByteOffset: FrameRingLayout.slotSegmentSizeOffset, as: UInt16.self)
+        reservedSlots &+= 1
+        reservedBytes &+= UInt64(length)
+        return slot + FrameRingLayout.slotHeaderSize
+    }
+
+    /// Publishes the slots `reserveSlot` handed out, in order; returns how many.
+    @discardableResult
+    public func publishReservedSlots() -> Int {
+        let published = reservedSlots
+        guard published > 0 else { return 0 }
+        reservedSlots = 0
+        advanceHead(by: published, bytes: reservedBytes)
+        reservedBytes = 0
+        return published
+    }
+
+    private func advanceHead(by published: Int, bytes: UInt64) {
+        head &+= UInt64(published)
+        // Sequentially consistent, so that the load of `armed` below cannot move before it.
+        ring.producerIndex.store(head, ordering: .sequentiallyConsistent)
+        wakeConsumerIfArmed()
+        ring.add(UInt64(published), toCounterAt: FrameRingLayout.transmittedFramesOffset)
+        ring.add(bytes, toCounterAt: FrameRingLayout.transmittedBytesOffset)
     }
 
     private func wakeConsumerIfArmed() {

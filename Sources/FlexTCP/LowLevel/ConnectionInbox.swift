@@ -43,6 +43,9 @@ final class ConnectionInbox: Sendable {
     }
 
     /// The connections delivered since the last call, oldest first; they are no longer expected.
+    /// True when `takeDelivered` may return connections (one atomic load).
+    var mayHaveDeliveries: Bool { hasDeliveries.load(ordering: .acquiring) }
+
     func takeDelivered() -> [Connection] {
         guard hasDeliveries.load(ordering: .acquiring) else { return [] }
         return lock.withLock { _ in

@@ -12,7 +12,7 @@ extension Context {
             for event in localEvents { body(event) }
             localEvents.removeAll()
         }
-        reported += adoptArrivals(body)
+        if inbox.mayHaveDeliveries { reported += adoptArrivals(body) }
         submitWaiting()
         // Flow entries first, completions second: the runtime publishes a connection's completion
         // before its first flow entry, so every flow entry taken here has its completion visible.
@@ -23,14 +23,15 @@ extension Context {
             for index in 0..<eventCount { reported += handle(eventEntries[index], body) }
         }
         for index in 0..<flowCount { reported += handle(flowEntries[index], body) }
-        return reported + settleCompletions(body)
+        if !finishing.isEmpty || !completedMoves.isEmpty { reported += settleCompletions(body) }
+        return reported
     }
 
     /// Finishes connections whose `closed` completion came and hands over those whose move
     /// completed — after the receive entries the runtime published before those completions (the
-    /// last acknowledgments of a flow, the bytes before a move), which are handled first.
+    /// last acknowledgments of a flow, the bytes before a move), which are handled first. Called
+    /// when `finishing` or `completedMoves` holds something.
     private func settleCompletions(_ body: (ContextEvent) -> Void) -> Int {
-        guard !finishing.isEmpty || !completedMoves.isEmpty else { return 0 }
         var reported = drainReceiveQueue(body)
         for connection in finishing { reported += finishIfDone(connection, body) }
         finishing.removeAll()

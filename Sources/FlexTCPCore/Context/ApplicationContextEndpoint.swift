@@ -43,15 +43,18 @@ package final class ApplicationContextEndpoint {
     /// Publishes queued send/free entries, then moves up to `entries.count` flow events into `entries`.
     package func poll(into entries: UnsafeMutableBufferPointer<ReceiveQueueEntry>) -> Int {
         transmit.publish()
-        let stored = receive.take(into: entries) { _, _ in malformedEntries &+= 1 }
-        malformedEntries &+= receive.takeSkippedSlots()
+        // Counted in a local: a closure that captures self costs a retain and release per poll.
+        var malformed: UInt64 = 0
+        let stored = receive.take(into: entries) { _, _ in malformed &+= 1 }
+        malformedEntries &+= malformed &+ receive.takeSkippedSlots()
         return stored
     }
 
     /// Moves up to `entries.count` slow-path events into `entries`.
     package func pollEvents(into entries: UnsafeMutableBufferPointer<SlowPathEvent>) -> Int {
-        let stored = events.take(into: entries) { _, _ in malformedEntries &+= 1 }
-        malformedEntries &+= events.takeSkippedSlots()
+        var malformed: UInt64 = 0
+        let stored = events.take(into: entries) { _, _ in malformed &+= 1 }
+        malformedEntries &+= malformed &+ events.takeSkippedSlots()
         return stored
     }
 

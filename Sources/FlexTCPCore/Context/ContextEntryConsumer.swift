@@ -6,39 +6,38 @@ import FlexPort
 /// frame ring's).
 ///
 /// Contract: one thread at a time. `next()` returns the next entry's bytes and length (the slot
-/// stays valid until `releaseConsumed()` gives it back) or nil when the queue is empty. Slots are
-/// given back only once every entry handed out has been returned by `next()`, and after giving
-/// them back the consumer signals a producer that asked for room.
+/// stays valid until `releaseConsumed()` gives it back, or until `batchSize` later entries were
+/// taken) or nil when the queue is empty. After giving slots back the consumer signals a producer
+/// that asked for room.
 final class ContextEntryConsumer {
     let ring: FrameRing
     private let consumer: FrameRingConsumer
-    private let batch: FrameBatch
+    private let batchSize: Int
     private let room: RoomRequest
-    private var position = 0
+    /// Entries handed out whose slots have not been given back.
+    private var taken = 0
     private var reportedSkips: UInt64
 
     init(ring: FrameRing, signal: WakeupSignal, room: RoomRequest, batchSize: Int) {
         self.ring = ring
         consumer = FrameRingConsumer(ring: ring, wakeup: signal)
-        batch = FrameBatch(capacity: batchSize)
+        self.batchSize = max(1, batchSize)
         self.room = room
         reportedSkips = ring.counter(at: FrameRingLayout.receiveDropsOffset)
     }
 
     func next() -> Frame? {
-        if position == batch.count {
-            releaseConsumed()
-            guard consumer.receive(into: batch) > 0 else { return nil }
-        }
-        let entry = batch[position]
-        position &+= 1
+        // Room for the producer during a long drain: give back every `batchSize` entries.
+        if taken == batchSize { releaseConsumed() }
+        guard let entry = consumer.takeFrame() else { return nil }
+        taken &+= 1
         return entry
     }
 
     func releaseConsumed() {
-        guard position == batch.count, !batch.isEmpty else { return }
-        consumer.release(batch)
-        position = 0
+        guard taken > 0 else { return }
+        taken = 0
+        consumer.releaseTaken()
         room.notifyProducer()
     }
 
@@ -49,12 +48,12 @@ final class ContextEntryConsumer {
         return skips &- reportedSkips
     }
 
-    /// Entries handed out but not yet returned by `next()`, or published and not yet handed out.
-    var hasPending: Bool { position < batch.count || consumer.hasPendingFrames }
+    /// Entries published and not yet handed out.
+    var hasPending: Bool { consumer.hasPendingFrames }
 
     /// Sleeps until entries are published, `timeoutNanoseconds` pass, or the consumer's signal fires.
     func waitForEntries(timeoutNanoseconds: Int64) -> Bool {
-        position < batch.count || consumer.waitForFrames(timeoutNanoseconds: timeoutNanoseconds)
+        consumer.waitForFrames(timeoutNanoseconds: timeoutNanoseconds)
     }
 
     /// For a wait on several queues with one signal: the ring's armed flag (`FrameRingLayout`).
@@ -77,8 +76,15 @@ extension SlowPathEvent: ContextQueueEntry {}
 extension ContextEntryConsumer {
     /// Decodes entries into `entries` until it is full or the queue is empty, handing each entry
     /// that does not decode to `reject`; returns how many it stored. Gives back the slots it used up.
+    @inline(__always)
     func take<Entry: ContextQueueEntry>(into entries: UnsafeMutableBufferPointer<Entry>,
                                           reject: (EntryBytes, ContextEntryError) -> Void) -> Int {
+        // Nothing published past what was given back: a look at two indices instead of a take.
+        ring.hasUnconsumedEntries ? takeAvailable(into: entries, reject: reject) : 0
+    }
+
+    private func takeAvailable<Entry: ContextQueueEntry>(into entries: UnsafeMutableBufferPointer<Entry>,
+                                                         reject: (EntryBytes, ContextEntryError) -> Void) -> Int {
         var stored = 0
         while stored < entries.count, let entry = next() {
             do {

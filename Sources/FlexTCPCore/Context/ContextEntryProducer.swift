@@ -12,7 +12,9 @@ final class ContextEntryProducer {
     let ring: FrameRing
     let entrySize: Int
     private let producer: FrameRingProducer
-    private let batch: FrameBatch
+    private let batchSize: Int
+    /// Entries handed out since the last publish.
+    private var unpublished = 0
     private let room: RoomRequest
     /// The last `nextEntry()` found the queue full.
     private(set) var isBlocked = false
@@ -21,27 +23,25 @@ final class ContextEntryProducer {
         self.ring = ring
         entrySize = ring.frameCapacity
         producer = FrameRingProducer(ring: ring, wakeup: consumerSignal, overflowCapacity: 0)
-        batch = FrameBatch(capacity: batchSize)
+        self.batchSize = max(1, batchSize)
         self.room = room
     }
 
     func nextEntry() -> UnsafeMutableRawPointer? {
-        if batch.isFull { publish() }
-        guard producer.reserve(into: batch, count: 1) == 1 else {
+        if unpublished == batchSize { publish() }
+        guard let entry = producer.reserveSlot(length: entrySize) else {
             isBlocked = true
             return nil
         }
         isBlocked = false
-        let index = batch.count &- 1
-        var slot = batch[index]
-        slot.length = entrySize
-        batch[index] = slot
-        return slot.bytes
+        unpublished &+= 1
+        return entry
     }
 
     func publish() {
-        guard !batch.isEmpty else { return }
-        _ = producer.commit(batch)
+        guard unpublished > 0 else { return }
+        unpublished = 0
+        producer.publishReservedSlots()
     }
 
     /// True when the consumer has left at least one slot free (after `publish()`). A consumer index

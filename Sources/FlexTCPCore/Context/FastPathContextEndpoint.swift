@@ -56,7 +56,7 @@ package final class FastPathContextEndpoint {
 
     /// Publishes what was posted, the backlog first as far as room allows.
     package func flush() {
-        postBacklog()
+        if hasBacklog { postBacklog() }
         receive.publish()
         while hasBacklog && receive.requestRoom() {
             postBacklog()

@@ -31,6 +31,9 @@ final class FastPathContextService {
     /// Confirmations for the slow path, oldest first (the caller hands them on and removes them).
     var confirmations: [FastPathNotice] = []
     private(set) var heldFlowEvents: UInt64 = 0
+    /// Something may wait to be published in a receive queue: posted (or rejected) since the last
+    /// `flushReceiveQueues`, or a backlog that did not fit then.
+    private var receiveQueuesMayHaveEntries = false
 
     init(region: ContextRegion, flowCapacity: Int) throws(ContextQueueError) {
         var views: [ContextQueues] = []
@@ -49,7 +52,8 @@ final class FastPathContextService {
         delivering[Int(flow)] = true
         if let state = fastPath.state(of: flow),
            let held = FlowEvent.announcingHeldBytes(of: state, flow: flow, context: context, opaque: opaque) {
-            endpoints[Int(context)].post(held)
+            endpoints.withUnretainedElement(Int(context)) { $0.post(held) }
+            receiveQueuesMayHaveEntries = true
         }
     }
 
@@ -84,42 +88,56 @@ final class FastPathContextService {
     /// Applies every context's transmit entries; returns true if any were taken.
     func drainTransmitQueues(into fastPath: FastPath, now: UInt64) -> Bool {
         var taken = false
-        for endpoint in endpoints where endpoint.drainTransmitQueue(into: fastPath, now: now) > 0 { taken = true }
+        // Only the queues with published entries: a look at two indices is far cheaper than a drain.
+        for index in endpoints.indices where queues[index].transmit.hasUnconsumedEntries {
+            // A rejected entry (or skipped slot) is answered on the receive queue.
+            receiveQueuesMayHaveEntries = true
+            if endpoints.withUnretainedElement(index, { $0.drainTransmitQueue(into: fastPath, now: now) }) > 0 { taken = true }
+        }
         return taken
     }
 
     /// Posts the fast path's events of open flows to their contexts (the caller clears them).
     func routeFlowEvents(of fastPath: FastPath) {
+        if fastPath.eventCount > 0 { receiveQueuesMayHaveEntries = true }
         for index in 0..<fastPath.eventCount {
             let event = fastPath.events[index]
             guard Int(event.flow) < delivering.count, delivering[Int(event.flow)], Int(event.context) < endpoints.count else {
                 heldFlowEvents &+= 1
                 continue
             }
-            endpoints[Int(event.context)].post(event)
+            endpoints.withUnretainedElement(Int(event.context)) { $0.post(event) }
         }
     }
 
     /// Posts what waited (stream ends), publishes every receive queue, then carries out the releases
     /// and moves whose old context is flushed and queues their confirmations.
     func settle(fastPath: FastPath) {
-        streamEnds.removeAll { end in
-            endpoints[Int(end.context)].postClosed(opaque: end.opaque, flow: end.flow, reason: end.reason)
+        // Emptying an array costs hundreds of instructions even when it is empty: only touch what holds something.
+        if !streamEnds.isEmpty {
+            receiveQueuesMayHaveEntries = true
+            streamEnds.removeAll { end in
+                endpoints[Int(end.context)].postClosed(opaque: end.opaque, flow: end.flow, reason: end.reason)
+            }
         }
         flushReceiveQueues()
-        releases.removeAll { release in
-            guard isFlushed(release.context, flow: release.flow) else { return false }
-            confirmations.append(.confirmed(ticket: release.ticket, succeeded: true))
-            return true
+        if !releases.isEmpty {
+            releases.removeAll { release in
+                guard isFlushed(release.context, flow: release.flow) else { return false }
+                confirmations.append(.confirmed(ticket: release.ticket, succeeded: true))
+                return true
+            }
         }
-        moves.removeAll { pending in
-            let move = pending.move
-            guard isFlushed(move.context, flow: move.flow) else { return false }
-            let state = fastPath.state(of: move.flow)
-            let found = state?.context == move.context && state?.opaque == move.opaque && delivering[Int(move.flow)]
-            if found { fastPath.setDelivery(flow: move.flow, context: move.newContext, opaque: move.opaque) }
-            confirmations.append(.confirmed(ticket: pending.ticket, succeeded: found))
-            return true
+        if !moves.isEmpty {
+            moves.removeAll { pending in
+                let move = pending.move
+                guard isFlushed(move.context, flow: move.flow) else { return false }
+                let state = fastPath.state(of: move.flow)
+                let found = state?.context == move.context && state?.opaque == move.opaque && delivering[Int(move.flow)]
+                if found { fastPath.setDelivery(flow: move.flow, context: move.newContext, opaque: move.opaque) }
+                confirmations.append(.confirmed(ticket: pending.ticket, succeeded: found))
+                return true
+            }
         }
         if !fences.isEmpty { confirmPassedFences() }
     }
@@ -135,9 +153,21 @@ final class FastPathContextService {
         fences.removeFirst(passed)
     }
 
-    /// Publishes every receive queue (what was posted since `settle`).
+    /// Publishes every receive queue (what was posted since the last flush, and backlogs); nothing
+    /// to do when nothing was posted and no backlog waited.
+    @inline(__always)
     func flushReceiveQueues() {
-        for endpoint in endpoints { endpoint.flush() }
+        if receiveQueuesMayHaveEntries { publishReceiveQueues() }
+    }
+
+    private func publishReceiveQueues() {
+        receiveQueuesMayHaveEntries = false
+        for index in endpoints.indices {
+            endpoints.withUnretainedElement(index) { endpoint in
+                endpoint.flush()
+                if endpoint.hasBacklog { receiveQueuesMayHaveEntries = true }
+            }
+        }
     }
 
     /// Stream ends, releases, moves or fences wait (for receive-queue room).

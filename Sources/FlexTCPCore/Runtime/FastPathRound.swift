@@ -47,7 +47,7 @@ final class FastPathRound {
     }
 
     private func settleEvents(_ settle: () -> Void) {
-        contexts.routeFlowEvents(of: fastPath)
+        if fastPath.eventCount > 0 { contexts.routeFlowEvents(of: fastPath) }
         settle()
         fastPath.clearEvents()
     }

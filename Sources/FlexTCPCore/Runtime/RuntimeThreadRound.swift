@@ -53,15 +53,17 @@ final class OneThreadRound: RuntimeThreadRound {
     }
 
     func step(now: UInt64) -> Bool {
-        var busy = contexts.takeRequests()
-        busy = fast.drainTransmitQueues(now: now) || busy
-        contexts.applyRequests(now: now)
-        busy = fast.poll(now: now, slowPath: slowPath, settle: contexts.takeConnectionEvents) || busy
+        let requestsTaken = contexts.takeRequests()
+        var busy = fast.drainTransmitQueues(now: now) || requestsTaken
+        if requestsTaken { contexts.applyRequests(now: now) }
+        busy = fast.poll(now: now, slowPath: slowPath) { contexts.takeConnectionEvents() } || busy
         fast.settleContexts()
-        for case .confirmed(let ticket, let succeeded) in fast.contexts.confirmations {
-            contexts.fastPathConfirmed(ticket: ticket, succeeded: succeeded)
+        if !fast.contexts.confirmations.isEmpty {
+            for case .confirmed(let ticket, let succeeded) in fast.contexts.confirmations {
+                contexts.fastPathConfirmed(ticket: ticket, succeeded: succeeded)
+            }
+            fast.contexts.confirmations.removeAll(keepingCapacity: true)
         }
-        fast.contexts.confirmations.removeAll(keepingCapacity: true)
         contexts.retryPending()
         contexts.flush()
         fast.contexts.flushReceiveQueues()

@@ -2,7 +2,13 @@
 extension SlowPathContextService {
     /// Handles the slow path's events, then gives waiting accepts the connections that arrived
     /// (only after every `established` is seen, since `SlowPath.accept` may return any of them).
+    @inline(__always)
     func takeConnectionEvents() {
+        // Without events no connection became acceptable: every accept was matched when it came.
+        if !slowPath.events.isEmpty { handleConnectionEvents() }
+    }
+
+    private func handleConnectionEvents() {
         slowPath.drainEvents { handle($0) }
         for index in listeners.indices where listeners[index]?.accepts.isEmpty == false { matchAccepts(listener: index) }
     }

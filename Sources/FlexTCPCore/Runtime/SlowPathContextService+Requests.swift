@@ -6,16 +6,18 @@ extension SlowPathContextService {
     /// except those of contexts whose completions wait for room (`takesRequests`).
     func takeRequests() -> Bool {
         var taken = false
-        for context in requestEndpoints.indices where takesRequests(of: context) {
+        // Only the queues with published entries (a look at two indices) of contexts that take
+        // requests now; those it skips keep a count of 0.
+        for context in requestEndpoints.indices where queues[context].requests.hasUnconsumedEntries && takesRequests(of: context) {
             let slice = UnsafeMutableBufferPointer(rebasing: requestBuffer[context * requestsPerContext ..< (context + 1) * requestsPerContext])
-            requestCounts[context] = requestEndpoints[context].poll(into: slice)
+            requestCounts[context] = requestEndpoints.withUnretainedElement(context) { $0.poll(into: slice) }
             if requestCounts[context] > 0 { taken = true }
         }
         return taken
     }
 
     func applyRequests(now: UInt64) {
-        for context in requestEndpoints.indices {
+        for context in requestEndpoints.indices where requestCounts[context] > 0 {
             for index in 0..<requestCounts[context] {
                 apply(requestBuffer[context * requestsPerContext + index], from: UInt16(context), now: now)
             }

@@ -70,7 +70,7 @@ final class SlowPathContextService {
 
     /// Publishes every context's event queue.
     func flush() {
-        for endpoint in requestEndpoints { endpoint.flush() }
+        for index in requestEndpoints.indices { requestEndpoints.withUnretainedElement(index) { $0.flush() } }
     }
 
     /// True when a context whose requests are taken (`takesRequests`) has published some not taken yet.
