@@ -42,12 +42,12 @@ final class ConnectionInbox: Sendable {
         hasDeliveries.store(true, ordering: .releasing)
     }
 
-    /// The connections delivered since the last call, oldest first; they are no longer expected.
     /// True when `takeDelivered` may return connections (one atomic load).
     var mayHaveDeliveries: Bool { hasDeliveries.load(ordering: .acquiring) }
 
+    /// The connections delivered since the last call, oldest first; they are no longer expected.
     func takeDelivered() -> [Connection] {
-        guard hasDeliveries.load(ordering: .acquiring) else { return [] }
+        guard mayHaveDeliveries else { return [] }
         return lock.withLock { _ in
             hasDeliveries.store(false, ordering: .relaxed)
             let delivered = arrivals.delivered

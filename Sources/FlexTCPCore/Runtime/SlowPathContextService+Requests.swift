@@ -70,7 +70,7 @@ extension SlowPathContextService {
     }
 
     private func accept(listener: UInt32, opaque: UInt64, context: UInt16) {
-        guard let index = openListener(listener, of: context) else {
+        guard let index = heldListener(listener, of: context) else {
             return complete(.accepted(OpenedConnection(opaque: opaque, flow: 0, status: .noSuchListener)), to: context)
         }
         guard listeners[index]!.accepts.count < acceptQueueLimit else {
@@ -83,7 +83,7 @@ extension SlowPathContextService {
     /// Stops the listener (`SlowPath.closeListener`: its port is free, its half-open and
     /// not-yet-accepted connections are reset), fails its waiting accepts, then completes.
     private func closeListener(_ listener: UInt32, opaque: UInt64, context: UInt16, now: UInt64) {
-        guard let index = openListener(listener, of: context), let closed = listeners[index] else {
+        guard let index = heldListener(listener, of: context), let closed = listeners[index] else {
             return complete(.listenerClosed(opaque: opaque, listener: listener, status: .noSuchListener), to: context)
         }
         listeners[index] = nil
@@ -95,7 +95,7 @@ extension SlowPathContextService {
     }
 
     /// The slot of `listener` when it is open and was opened by `context` (a context never touches another's listeners).
-    private func openListener(_ listener: UInt32, of context: UInt16) -> Int? {
+    private func heldListener(_ listener: UInt32, of context: UInt16) -> Int? {
         guard Int(listener) < listeners.count, listeners[Int(listener)]?.context == context else { return nil }
         return Int(listener)
     }

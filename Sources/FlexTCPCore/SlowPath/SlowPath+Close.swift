@@ -79,7 +79,7 @@ extension SlowPath {
             return false
         case .timeWait, .closed:
             // The close waits for the application's read: due once it has freed every byte.
-            return connections[index]?.closeReported == false && flows.state(of: FlowIndex(index))?.unreadByteCount ?? 0 == 0
+            return closeIsReportable(FlowIndex(index))
         case .established, .closeWait, .finWait1, .finWait2, .closing, .lastAck:
             guard let state = flows.state(of: FlowIndex(index)) else { return true }
             let flags = state.closeFlags
@@ -142,11 +142,18 @@ extension SlowPath {
     func reportClosedOnceRead(_ flow: FlowIndex) -> Bool {
         guard let connection = connections[Int(flow)] else { return false }
         guard !connection.closeReported else { return true }
-        if let state = flows.state(of: flow), state.unreadByteCount > 0 { return false }
+        guard closeIsReportable(flow) else { return false }
         connections[Int(flow)]?.closeReported = true
         counters.connectionsClosed &+= 1
         events.append(.closed(flow: flow, opaque: connection.opaque, context: connection.context))
         return true
+    }
+
+    /// True when the connection's `closed` is not reported yet and its application has freed every
+    /// byte it received (a flow no longer installed holds none).
+    private func closeIsReportable(_ flow: FlowIndex) -> Bool {
+        guard let connection = connections[Int(flow)], !connection.closeReported else { return false }
+        return (flows.state(of: flow)?.unreadByteCount ?? 0) == 0
     }
 
     /// Tears the connection down at once (telling the peer with an RST when `now` is given) and reports it.
