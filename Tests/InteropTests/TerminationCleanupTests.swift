@@ -26,7 +26,9 @@ struct TerminationCleanupTests {
         #expect(namespaces(of: command.processID).count == 2, "the benchmark's two test hosts exist")
         kill(command.processID, SIGTERM)
         let result = command.wait(timeout: .seconds(30))
-        #expect(!result.timedOut && result.status == 128 + SIGTERM, "\(result)")
+        // The cleanup ends the process with 128 + SIGTERM, unless the setup it interrupted fails first on
+        // a namespace the cleanup just removed (exit 1): either way it ends at once and leaves nothing.
+        #expect(!result.timedOut && (result.status == 128 + SIGTERM || result.status == 1), "\(result)")
         #expect(namespaces(of: command.processID).isEmpty)
     }
 }
