@@ -2,12 +2,15 @@ import FlexPort
 
 /// Both sides of a workload on FlexTCP stacks joined by an in-memory wire, stepped in turn on the
 /// calling thread until the counting side has completed a number of messages: a fixed amount of
-/// work with no second thread and no spinning while the other side runs, so that
+/// work with no second thread and no spinning while the other side runs, on virtual time, so that
 /// `valgrind --tool=callgrind` counts instructions per message repeatably for either path.
 ///
 /// Contract: `run` returns the messages completed (at least `messages`, unless `maximumSteps`
 /// rounds passed first) and the rounds and time taken; it throws when a side fails.
 public enum InterleavedRun {
+    /// Virtual time per round, about what a round of both sides takes natively here.
+    static let virtualNanosecondsPerRound: UInt64 = 500
+
     public struct Outcome: Sendable {
         public var messages: UInt64
         public var rounds: Int
@@ -31,11 +34,14 @@ public enum InterleavedRun {
         try server.prepare()
         try client.prepare()
         let start = clock.now()
-        try server.begin(now: start)
-        try client.begin(now: start)
+        // The stacks see virtual time, a fixed step per round: timer work per message is then the
+        // same however fast the machine (or valgrind) runs, so instruction counts repeat.
+        var now = start
+        try server.begin(now: now)
+        try client.begin(now: now)
         var rounds = 0
         while counting.endpoint.metrics.messages < messages && rounds < maximumSteps {
-            let now = clock.now()
+            now &+= virtualNanosecondsPerRound
             if let failure = server.step(now: now) ?? client.step(now: now) { throw BenchmarkFailure(failure) }
             rounds += 1
         }
