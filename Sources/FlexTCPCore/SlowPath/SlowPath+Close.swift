@@ -171,13 +171,14 @@ extension SlowPath {
     /// Runs every timer due by `now`, lets the connections the fast path reported changed progress
     /// and runs the congestion-control steps due; commits what it sends. Its cost follows the
     /// connections that changed or have a timer due, not the number of connections
-    /// (`SlowPath+Timers.swift`).
+    /// (`SlowPath+Timers.swift`); a round with nothing due costs a few comparisons (each step is
+    /// called from its deadline on).
     package func advance(now: UInt64) {
-        network.advance(now: now)
+        if now >= network.nextDeadline { network.advance(now: now) }
         examineChangedFlows(now: now)
-        runConnectionTimers(now: now)
-        runCongestionLoop(now: now)
-        runHandshakeTimers(now: now)
+        if now >= connectionTimers.earliest ?? .max { runConnectionTimers(now: now) }
+        if now >= controlSchedule.earliest ?? .max { runCongestionLoop(now: now) }
+        if now >= handshakeTimers.earliest ?? .max { runHandshakeTimers(now: now) }
         network.flushTransmits()
     }
 }
