@@ -39,7 +39,9 @@ final class FastPathRound {
 
     /// One pass of the poll sequence with `slowPath` taking the exceptions; after each stage the
     /// flow events are routed to the contexts, `settle` runs, and the events are cleared. Returns
-    /// true if any frame was received or sent.
+    /// true if any frame was received or sent. Inlined, so that `settle` is too (a closure
+    /// specialization would take what it captures with a retain each round).
+    @inline(__always)
     func poll<SlowPathSide: ExceptionHandling>(now: UInt64, slowPath: SlowPathSide, settle: () -> Void) -> Bool {
         let (received, sent) = PollSequence.poll(FastPathStages(fastPath: fastPath, slowPath: slowPath), port: port, batch: batch,
                                                  now: now) { settleEvents(settle) }

@@ -53,20 +53,21 @@ final class OneThreadRound: RuntimeThreadRound {
     }
 
     func step(now: UInt64) -> Bool {
+        let contexts = contexts, fast = fast, fastContexts = fast.contexts
         let requestsTaken = contexts.takeRequests()
         var busy = fast.drainTransmitQueues(now: now) || requestsTaken
         if requestsTaken { contexts.applyRequests(now: now) }
         busy = fast.poll(now: now, slowPath: slowPath) { contexts.takeConnectionEvents() } || busy
         fast.settleContexts()
-        if !fast.contexts.confirmations.isEmpty {
-            for case .confirmed(let ticket, let succeeded) in fast.contexts.confirmations {
+        if !fastContexts.confirmations.isEmpty {
+            for case .confirmed(let ticket, let succeeded) in fastContexts.confirmations {
                 contexts.fastPathConfirmed(ticket: ticket, succeeded: succeeded)
             }
-            fast.contexts.confirmations.removeAll(keepingCapacity: true)
+            fastContexts.confirmations.removeAll(keepingCapacity: true)
         }
         contexts.retryPending()
         contexts.flush()
-        fast.contexts.flushReceiveQueues()
+        fastContexts.flushReceiveQueues()
         return busy
     }
 

@@ -60,7 +60,8 @@ package final class StackRuntime: @unchecked Sendable {
     private let slowPathContexts: SlowPathContextService
     /// One round per runtime thread; for the caller-driven schedule the round `step` runs.
     private let rounds: [any RuntimeThreadRound]
-    private let oneThread: OneThreadRound?
+    /// The one-thread schedules' round, kept alive by `rounds`: unmanaged, so `step` costs no retain.
+    private let oneThread: Unmanaged<OneThreadRound>?
     /// The two ends of the rings between the threads (separate slow path only).
     private let links: (fast: SlowPathLink, slow: FastPathLink)?
     private let clock: any TimeSource
@@ -142,7 +143,7 @@ package final class StackRuntime: @unchecked Sendable {
         } else {
             let round = OneThreadRound(fast: fast, slowPath: slowPath, contexts: slowPathContexts, signal: region.service)
             rounds = [round]
-            oneThread = round
+            oneThread = Unmanaged.passUnretained(round)
             links = nil
         }
         self.schedule = schedule
@@ -205,12 +206,12 @@ package final class StackRuntime: @unchecked Sendable {
     /// sleep until `nextDeadline` (or until a frame or an application's entry arrives).
     package func step(now: UInt64) -> Bool {
         guard let oneThread, schedule == .callerDriven else { preconditionFailure("step(now:) is for the caller-driven schedule") }
-        return oneThread.step(now: now)
+        return oneThread._withUnsafeGuaranteedRef { $0.step(now: now) }
     }
 
     /// Caller-driven schedule: the earliest time `step` has timer or pacing work (`.max`: none until
     /// a frame arrives or an application acts). Other schedules: `.max`.
-    package var nextDeadline: UInt64 { schedule == .callerDriven ? oneThread?.nextDeadline ?? .max : .max }
+    package var nextDeadline: UInt64 { schedule == .callerDriven ? oneThread?.takeUnretainedValue().nextDeadline ?? .max : .max }
 
     /// Counters of the runtime; read after `stop()`.
     package var statistics: RuntimeStatistics {

@@ -8,6 +8,7 @@ extension SlowPath {
     /// to the port. The indices are copied first: handling a frame may reprocess another through
     /// the fast path.
     package func handleExceptions(in batch: FrameBatch, at indices: UnsafeBufferPointer<Int>, now: UInt64) {
+        guard !indices.isEmpty else { return }
         exceptionIndices.removeAll(keepingCapacity: true)
         exceptionIndices.append(contentsOf: indices)
         for index in exceptionIndices where index < batch.count { handleFrame(batch[index], now: now) }
