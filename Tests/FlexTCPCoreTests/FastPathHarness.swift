@@ -32,16 +32,17 @@ final class FastPathPair {
 
     init(options: FlowOptions = [.timestamps], windowShift: UInt8 = 0, initialSequenceA: UInt32 = 1000,
          initialSequenceB: UInt32 = 5000, impairment: LinkEmulatorSettings? = nil, ringSize: UInt32 = FastPathPair.ringSize,
-         receiveWindowBudget: UInt64? = nil) throws {
+         receiveWindowBudget: UInt64? = nil, delaysAcknowledgments: Bool = false) throws {
         link = try TestWire(impairment: impairment)
         let wire = link.wire
         regionA = .allocate(byteCount: Int(ringSize) * 2, alignment: 64)
         regionB = .allocate(byteCount: Int(ringSize) * 2, alignment: 64)
+        // Tests of the fast path's mechanics drive receive without transmit: every ACK at once by default.
         a = FastPath(configuration: FastPathConfiguration(localAddress: Self.addressA, localMAC: wire.a.macAddress,
-                                                          receiveWindowBudget: receiveWindowBudget),
+                                                          receiveWindowBudget: receiveWindowBudget, delaysAcknowledgments: delaysAcknowledgments),
                      port: link.portA, payloadRegion: regionA, payloadRegionSize: Int(ringSize) * 2)
         b = FastPath(configuration: FastPathConfiguration(localAddress: Self.addressB, localMAC: wire.b.macAddress,
-                                                          receiveWindowBudget: receiveWindowBudget),
+                                                          receiveWindowBudget: receiveWindowBudget, delaysAcknowledgments: delaysAcknowledgments),
                      port: link.portB, payloadRegion: regionB, payloadRegionSize: Int(ringSize) * 2)
         func flow(localPort: UInt16, remotePort: UInt16, remote: IPv4Address, remoteMAC: MACAddress,
                   send: UInt32, receive: UInt32) -> FlowState {

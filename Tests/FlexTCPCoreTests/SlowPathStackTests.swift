@@ -52,6 +52,8 @@ final class TestStack {
         }
         fastPath.clearEvents()
         slowPath.advance(now: now)
+        // The test application answers within the step: held ACKs go out now (see DelayedAcknowledgmentTests).
+        fastPath.sendHeldAcknowledgments(now: now)
         fastPath.transmit(now: now)
         slowPath.drainEvents { events.append($0) }
     }

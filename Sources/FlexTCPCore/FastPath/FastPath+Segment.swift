@@ -58,6 +58,7 @@ extension FastPath {
         updatePeerWindow(segment, advance: advance, state: state)
 
         let duplicate = duplicateBlock(segment, state: state)
+        let hadGap = state.pointee.outOfOrderLength > 0
         let (verdict, delivered, position) = placePayload(segment, state: state)
         let segmentEnd = segment.sequence + segment.payloadLength
         let finishes = segment.flags.contains(.fin) && segmentEnd == state.pointee.receiveNext
@@ -93,7 +94,14 @@ extension FastPath {
                 answerUnacceptable(segment, state: state, now: now)
             }
         } else if segment.payloadLength > 0 || segment.flags.contains(.fin) {
-            sendAcknowledgment(state, flags: segment.congestionExperienced ? [.ack, .ece] : .ack, now: now, duplicate: duplicate)
+            let inOrderShort = !hadGap && state.pointee.outOfOrderLength == 0 && delivered == segment.payloadLength
+                && segment.payloadLength < UInt32(state.pointee.maximumSegmentSize) && !segment.flags.contains(.fin)
+            if inOrderShort && duplicate == nil && !segment.congestionExperienced && !state.pointee.acknowledgmentOwed
+                && configuration.delaysAcknowledgments && delayedAcknowledgments.hold(flow) {
+                state.pointee.acknowledgmentOwed = true
+            } else {
+                sendAcknowledgment(state, flags: segment.congestionExperienced ? [.ack, .ece] : .ack, now: now, duplicate: duplicate)
+            }
         }
         return verdict
     }

@@ -41,12 +41,33 @@ extension FastPath {
             let blocked = carriesFIN || state.pointee.transmitPending == 0 || state.pointee.windowRemaining == 0
             queueManager.completeTransmission(flow: flow, sentBytes: carriesFIN ? allowed &+ 1 : allowed, isBlocked: blocked, now: now)
         }
+        sendDelayedAcknowledgments(now: now)
         flushTransmitBatch()
         return sent
     }
 
+    /// ACKs the flows whose ACK was held since before this round and did not ride on a segment since.
+    private func sendDelayedAcknowledgments(now: UInt64) {
+        guard !delayedAcknowledgments.isEmpty else { return }
+        delayedAcknowledgments.takeDue { sendOwedAcknowledgment($0, now: now) }
+    }
+
+    /// Sends every held ACK now, due or not (for a caller that ends its round with the
+    /// application's answers already written, or before polling stops); commit with `transmit`
+    /// or `flushTransmitBatch`.
+    package func sendHeldAcknowledgments(now: UInt64) {
+        guard !delayedAcknowledgments.isEmpty else { return }
+        delayedAcknowledgments.takeAll { sendOwedAcknowledgment($0, now: now) }
+    }
+
+    private func sendOwedAcknowledgment(_ flow: FlowIndex, now: UInt64) {
+        let state = flows + Int(flow)
+        guard installed[Int(flow)], state.pointee.acknowledgmentOwed else { return }
+        sendAcknowledgment(state, flags: .ack, now: now)
+    }
+
     /// When the queue manager next has something due (0: now; nil: nothing queued).
-    package var nextTransmitTime: UInt64? { queueManager.earliestDueTime }
+    package var nextTransmitTime: UInt64? { delayedAcknowledgments.isEmpty ? queueManager.earliestDueTime : 0 }
 
     /// True when the queue manager will hand the flow a transmit turn without another event.
     package func isQueuedForTransmission(_ flow: FlowIndex) -> Bool { queueManager.isQueued(flow: flow) }
@@ -54,6 +75,7 @@ extension FastPath {
     /// Writes a data segment of `payloadLength` bytes taken from the flow's transmit ring at SND.NXT.
     func writeDataSegment(into frame: UnsafeMutableRawPointer, state: UnsafeMutablePointer<FlowState>,
                           payloadLength: UInt32, flags: TCPFlags, now: UInt64) -> Int {
+        state.pointee.acknowledgmentOwed = false  // this segment carries the ACK
         let headerLength = SegmentHeaders.headerLength(of: state.pointee, flags: flags)
         let ring = PayloadRing(base: payloadRegion + Int(state.pointee.transmitRingOffset), size: state.pointee.transmitRingSize)
         ring.read(into: frame + headerLength, count: payloadLength, at: state.pointee.unsentStart)
@@ -72,6 +94,7 @@ extension FastPath {
     /// negotiated it reports `duplicate` (a D-SACK block) and the out-of-order interval.
     func sendAcknowledgment(_ state: UnsafeMutablePointer<FlowState>, flags: TCPFlags, now: UInt64,
                             duplicate: TCPSACKBlock? = nil) {
+        state.pointee.acknowledgmentOwed = false
         guard let slot = nextTransmitSlot() else { return }
         let length = SegmentHeaders.write(into: slot, flow: UnsafePointer(state), localAddress: configuration.localAddress,
                                           localMAC: configuration.localMAC, sequence: state.pointee.sendNext,

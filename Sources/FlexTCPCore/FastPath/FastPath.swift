@@ -30,6 +30,7 @@ package final class FastPath {
     let installed: UnsafeMutablePointer<Bool>
     var flowTable: FlowTable
     var queueManager: QueueManager
+    var delayedAcknowledgments: DelayedAcknowledgments
     let transmitBatch: FrameBatch
     var transmitSlotsUsed = 0
 
@@ -70,6 +71,7 @@ package final class FastPath {
         installed.initialize(repeating: false, count: configuration.flowCapacity)
         flowTable = FlowTable(capacity: configuration.flowCapacity)
         queueManager = QueueManager(capacity: configuration.flowCapacity)
+        delayedAcknowledgments = DelayedAcknowledgments(capacity: configuration.flowCapacity)
         transmitBatch = FrameBatch(capacity: configuration.transmitBatchSize)
         events = .allocate(capacity: configuration.eventCapacity)
         changes = FlowChangeLog(capacity: configuration.flowCapacity)

@@ -18,9 +18,13 @@ package struct FastPathConfiguration: Sendable {
     package var verifiesChecksums: Bool
     /// Bytes all flows together may be told they can send: what the port can hold unread.
     package var receiveWindowBudget: UInt64?
+    /// Hold the ACK of a short in-order segment for one round, so that it rides on the answer
+    /// (`DelayedAcknowledgments`); false: every data segment is ACKed at once.
+    package var delaysAcknowledgments: Bool
 
     package init(localAddress: IPv4Address, localMAC: MACAddress, flowCapacity: Int = 1024, eventCapacity: Int = 256,
-                transmitBatchSize: Int = 32, verifiesChecksums: Bool = true, receiveWindowBudget: UInt64? = nil) {
+                transmitBatchSize: Int = 32, verifiesChecksums: Bool = true, receiveWindowBudget: UInt64? = nil,
+                delaysAcknowledgments: Bool = true) {
         self.localAddress = localAddress
         self.localMAC = localMAC
         self.flowCapacity = flowCapacity
@@ -28,5 +32,6 @@ package struct FastPathConfiguration: Sendable {
         self.transmitBatchSize = transmitBatchSize
         self.verifiesChecksums = verifiesChecksums
         self.receiveWindowBudget = receiveWindowBudget
+        self.delaysAcknowledgments = delaysAcknowledgments
     }
 }

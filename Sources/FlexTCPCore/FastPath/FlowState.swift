@@ -56,6 +56,9 @@ import FlexWire
     /// An ACK with ECE arrived: the next new data segment carries CWR (RFC 3168 §6.1.2), which tells
     /// a classic-ECN receiver to stop repeating ECE.
     package var congestionWindowReducedDue = false
+    /// Data arrived whose ACK the fast path holds back for a round (`DelayedAcknowledgments`); the
+    /// next segment sent for the flow carries it.
+    package var acknowledgmentOwed = false
     package var maximumSegmentSize: UInt16 = 536
     @usableFromInline package var remoteAddress: IPv4Address = .any
     @usableFromInline package var remoteMAC: MACAddress = .zero
