@@ -13,7 +13,8 @@ struct DelayedAcknowledgmentTests {
     init() throws { pair = try FastPathPair(delaysAcknowledgments: true) }
 
     /// A puts `bytes` of payload on the wire (one segment per MSS) and B takes them.
-    private func segmentsFromA(_ bytes: Int, seed: UInt64 = 1) {
+    private func segmentsFromA(_ bytes: Int, seed: UInt64 = 1, on pair: FastPathPair? = nil) {
+        let pair = pair ?? self.pair
         if bytes > 0 { #expect(pair.send(FastPathPair.pattern(count: bytes, seed: seed)[...], from: pair.a) == bytes) }
         pair.a.transmit(now: pair.clock.now())
         pair.a.port.poll()
@@ -116,13 +117,7 @@ struct DelayedAcknowledgmentTests {
         #expect(segmentsFromB().count == 1)
 
         let immediate = try FastPathPair(delaysAcknowledgments: false)
-        #expect(immediate.send(FastPathPair.pattern(count: 64, seed: 6)[...], from: immediate.a) == 64)
-        immediate.a.transmit(now: immediate.clock.now())
-        immediate.a.port.poll()
-        _ = immediate.wire.b.receive(into: batch)
-        immediate.b.processReceived(batch, now: immediate.clock.now())
-        immediate.wire.b.releaseReceived(batch)
-        batch.removeAll()
+        segmentsFromA(64, seed: 6, on: immediate)
         #expect(immediate.b.acknowledgmentsSent == 1)
     }
 }
