@@ -129,6 +129,7 @@ extension SlowPathContextService {
             if let announced { opened(announced, in: context) }
         } else {
             deferredCompletions &+= 1
+            outboxesMayHoldEntries = true
             outboxes[Int(context)].append(OutboxEntry(event: event, announces: announced))
             largestOutbox = max(largestOutbox, outboxes[Int(context)].count)
         }
@@ -136,11 +137,14 @@ extension SlowPathContextService {
 
     /// Posts the completions that waited for room.
     func retryPending() {
+        guard outboxesMayHoldEntries else { return }
+        outboxesMayHoldEntries = false
         for context in outboxes.indices where !outboxes[context].isEmpty {
             while let entry = outboxes[context].first, requestEndpoints[context].post(entry.event) {
                 outboxes[context].removeFirst()
                 if let announced = entry.announces { opened(announced, in: UInt16(context)) }
             }
+            if !outboxes[context].isEmpty { outboxesMayHoldEntries = true }
         }
     }
 

@@ -28,6 +28,8 @@ final class SlowPathContextService {
     /// Open listeners by identifier (the slot; a closed listener's slot is reused by a later one).
     var listeners: [RuntimeListener?] = []
     var outboxes: [[OutboxEntry]]
+    /// False once `retryPending` found every outbox empty, until a completion waits again.
+    var outboxesMayHoldEntries = false
     /// Stream ends of flows that ended while their open completion waited for room; each is posted
     /// once that completion is (`opened`).
     var streamEndsAfterAnnouncement: [StreamEnd] = []
