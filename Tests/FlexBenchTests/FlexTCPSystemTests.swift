@@ -18,8 +18,10 @@ import Testing
         for name in Self.memorySystems + ["flextcp-veth", "flextcp-rtc-veth"] {
             let system = try #require(SystemCatalog.system(named: name))
             let onVeth = name.hasSuffix("-veth")
-            #expect(system.baselineName == (onVeth ? "linux-veth" : "linux-loopback") && system.needsRoot == onVeth)
-            if let baseline = system.baselineName, let at = names.firstIndex(of: baseline) {
+            let loopbackBaselines = ["linux-loopback", "linux-one-core", "linux-busy-poll", "linux-io-uring"]
+            #expect(system.baselineNames == (onVeth ? ["linux-veth"] : loopbackBaselines) && system.needsRoot == onVeth)
+            for baseline in system.baselineNames {
+                let at = try #require(names.firstIndex(of: baseline))
                 #expect(names.firstIndex(of: system.name)! < at)
             }
         }
@@ -30,7 +32,7 @@ import Testing
         let runToCompletion = try #require(SystemCatalog.system(named: "flextcp-rtc-memory"))
         #expect(memory.summary.contains("FlexTCP library") && runToCompletion.summary.contains("run to completion"))
         let compared = SystemCatalog.comparison(includeTestHosts: false).map(\.name)
-        #expect(compared == ["flextcp-memory", "flextcp-rtc-memory", "linux-loopback"])
+        #expect(compared == ["flextcp-memory", "flextcp-rtc-memory", "linux-loopback", "linux-one-core", "linux-busy-poll", "linux-io-uring"])
         #expect(SystemCatalog.comparison(includeTestHosts: true).map(\.name).contains("flextcp-rtc-veth"))
     }
 
