@@ -20,6 +20,8 @@ struct round_trip {
     int batches;
     int per_batch;
     double *batch_ns;
+    /// Batches measured completely.
+    int completed;
     int error;
 };
 
@@ -70,12 +72,15 @@ static void *pinger(void *argument) {
         for (int ping = 0; ping < trip->per_batch; ping++, round++) {
             atomic_store_explicit(&trip->line, 2 * round + 1, memory_order_release);
             if (!await_value(&trip->line, 2 * round + 2, deadline)) {
-                if (trip->error == 0) trip->error = ETIMEDOUT;
+                if (trip->error == 0 && trip->completed == 0) trip->error = ETIMEDOUT;
                 atomic_store_explicit(&trip->line, ABANDONED, memory_order_release);
                 return NULL;
             }
         }
-        if (batch >= 0) trip->batch_ns[batch] = (double)(now_ns() - start) / (double)trip->per_batch;
+        if (batch >= 0) {
+            trip->batch_ns[batch] = (double)(now_ns() - start) / (double)trip->per_batch;
+            trip->completed = batch + 1;
+        }
     }
     return NULL;
 }
@@ -90,6 +95,7 @@ int flexshim_core_round_trip(int cpu_a, int cpu_b, int batches, int per_batch, d
     trip->batches = batches;
     trip->per_batch = per_batch;
     trip->batch_ns = batch_ns;
+    trip->completed = 0;
     trip->error = 0;
     pthread_t threads[2];
     int started = pthread_create(&threads[0], NULL, ponger, trip);
@@ -108,8 +114,8 @@ int flexshim_core_round_trip(int cpu_a, int cpu_b, int batches, int per_batch, d
     }
     pthread_join(threads[1], NULL);
     pthread_join(threads[0], NULL);
-    int error = trip->error;
+    int error = trip->error, completed = trip->completed;
     free(trip);
     if (error != 0) { errno = error; return -1; }
-    return 0;
+    return completed;
 }

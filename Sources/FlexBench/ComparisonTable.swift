@@ -123,7 +123,7 @@ public struct ComparisonTable {
             line.enumerated().map { column, cell in
                 let padding = String(repeating: " ", count: widths[column] - cell.count)
                 return named.contains(column) ? cell + padding : padding + cell
-            }.joined(separator: "  ")
+            }.joined(separator: "  ").trimmingSuffix(" ")
         }.joined(separator: "\n")
     }
 
@@ -133,5 +133,14 @@ public struct ComparisonTable {
         if value >= 100 { return String(format: "%.1f", value) }
         if value >= 10 { return String(format: "%.2f", value) }
         return String(format: "%.3f", value)
+    }
+}
+
+extension String {
+    /// The string without trailing `character`s.
+    fileprivate func trimmingSuffix(_ character: Character) -> String {
+        var trimmed = Substring(self)
+        while trimmed.last == character { trimmed = trimmed.dropLast() }
+        return String(trimmed)
     }
 }

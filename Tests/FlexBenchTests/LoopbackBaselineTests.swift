@@ -61,8 +61,8 @@ import Testing
     @Test(.enabled(if: CPUPlacement.availableCPUs >= 2, "needs two CPUs"))
     func measuringTwoCPUsGivesAPlausibleRoundTrip() throws {
         let trip = try #require(CoreRoundTrip.measure(batches: 5, perBatch: 50))
-        // A round trip is at least a few ns and, even on a loaded machine, the median batch is not
-        // mostly preemptions.
+        // A round trip is at least a few ns and, even on a loaded machine, the fastest batch is not
+        // one long preemption.
         #expect(trip.nanoseconds > 5 && trip.nanoseconds < 1_000_000)
     }
 
