@@ -22,7 +22,8 @@ struct round_trip {
     double *batch_ns;
     /// Batches measured completely.
     int completed;
-    int error;
+    /// The first failure's errno (0: none); either thread may set it.
+    _Atomic int error;
 };
 
 static uint64_t now_ns(void) {
@@ -42,11 +43,17 @@ static int await_value(_Atomic uint64_t *line, uint64_t wanted, uint64_t deadlin
     }
 }
 
+/// Records `error` unless a failure was recorded first, and makes the partner give up.
+static void abandon(struct round_trip *trip, int error) {
+    int none = 0;
+    atomic_compare_exchange_strong(&trip->error, &none, error);
+    atomic_store_explicit(&trip->line, ABANDONED, memory_order_release);
+}
+
 static void *ponger(void *argument) {
     struct round_trip *trip = argument;
     if (flexshim_pin_current_thread(trip->cpu_b) != 0) {
-        trip->error = errno;
-        atomic_store_explicit(&trip->line, ABANDONED, memory_order_release);
+        abandon(trip, errno);
         return NULL;
     }
     uint64_t total = (uint64_t)(trip->batches + 1) * (uint64_t)trip->per_batch;
@@ -60,8 +67,7 @@ static void *ponger(void *argument) {
 static void *pinger(void *argument) {
     struct round_trip *trip = argument;
     if (flexshim_pin_current_thread(trip->cpu_a) != 0) {
-        trip->error = errno;
-        atomic_store_explicit(&trip->line, ABANDONED, memory_order_release);
+        abandon(trip, errno);
         return NULL;
     }
     uint64_t deadline = now_ns() + 1000000000u;
@@ -72,8 +78,8 @@ static void *pinger(void *argument) {
         for (int ping = 0; ping < trip->per_batch; ping++, round++) {
             atomic_store_explicit(&trip->line, 2 * round + 1, memory_order_release);
             if (!await_value(&trip->line, 2 * round + 2, deadline)) {
-                if (trip->error == 0 && trip->completed == 0) trip->error = ETIMEDOUT;
-                atomic_store_explicit(&trip->line, ABANDONED, memory_order_release);
+                // Batches measured before the deadline still count.
+                abandon(trip, trip->completed == 0 ? ETIMEDOUT : 0);
                 return NULL;
             }
         }
@@ -96,7 +102,7 @@ int flexshim_core_round_trip(int cpu_a, int cpu_b, int batches, int per_batch, d
     trip->per_batch = per_batch;
     trip->batch_ns = batch_ns;
     trip->completed = 0;
-    trip->error = 0;
+    atomic_store(&trip->error, 0);
     pthread_t threads[2];
     int started = pthread_create(&threads[0], NULL, ponger, trip);
     if (started != 0) {
@@ -114,7 +120,7 @@ int flexshim_core_round_trip(int cpu_a, int cpu_b, int batches, int per_batch, d
     }
     pthread_join(threads[1], NULL);
     pthread_join(threads[0], NULL);
-    int error = trip->error, completed = trip->completed;
+    int error = atomic_load(&trip->error), completed = trip->completed;
     free(trip);
     if (error != 0) { errno = error; return -1; }
     return completed;

@@ -16,25 +16,15 @@ struct ProfileCommand: ParsableCommand {
             Callgrind counts user-space instructions only, so Linux systems (whose work is in the kernel) are not offered.
             """)
 
-    static let systems = ["flextcp-memory", "flextcp-rtc-memory"]
-
-    @Option(help: "flextcp-memory (through the library's contexts) or flextcp-rtc-memory (run to completion).")
-    var system = "flextcp-memory"
-    @Option(help: "Concurrent connections.") var connections = 1
-    @Option(help: "Bytes per message.") var size = 64
-    @Option(help: "Requests in flight per connection.") var pipeline = 1
+    @OptionGroup var echo: InterleavedEchoOptions
     @Option(help: "Messages of the long run (the short run does half).") var messages: UInt64 = 20_000
     @Option(help: "Functions listed.") var top = 15
     @Flag(help: "List functions by inclusive cost (with their callees) instead of self cost.") var inclusive = false
     @Option(help: "Directory for the callgrind output files (default: a new one under /tmp).") var outputDirectory: String?
 
     func validate() throws {
-        guard Self.systems.contains(system) else {
-            throw ValidationError("--system must be \(Self.systems.joined(separator: " or ")): callgrind counts user-space instructions, "
-                                  + "and these run both sides on one caller-driven thread")
-        }
+        _ = try echo.pathAndSpec()
         guard messages >= 2 else { throw ValidationError("--messages must be at least 2") }
-        guard (1...WorkloadSpec.connectionLimit).contains(connections) else { throw ValidationError("--connections out of range") }
     }
 
     func run() throws {
@@ -50,7 +40,7 @@ struct ProfileCommand: ParsableCommand {
             throw ValidationError("the long run completed no more messages than the short one")
         }
         let roundsPerMessage = Double(long.rounds - short.rounds) / Double(long.messages - short.messages)
-        print("\(system), \(connections) connection(s), \(size) B, pipeline \(pipeline): "
+        print("\(echo.system), \(echo.connections) connection(s), \(echo.size) B, pipeline \(echo.pipeline): "
               + "\(long.messages) messages \(long.instructions) instructions, \(short.messages) messages \(short.instructions) instructions")
         print(String(format: "instructions per RPC: %.0f (%.2f rounds of server step + client step per RPC)", perMessage, roundsPerMessage))
         let annotation = try Tool.run("callgrind_annotate", ["--inclusive=\(inclusive ? "yes" : "no")", long.file])
@@ -69,13 +59,12 @@ struct ProfileCommand: ParsableCommand {
     /// rounds it reported, and its output file.
     private func profiledRun(_ binary: String, messages: UInt64,
                              directory: String) throws -> (instructions: UInt64, messages: UInt64, rounds: Int, file: String) {
-        let file = "\(directory)/callgrind.\(system).\(connections)c.\(messages).out"
+        let file = "\(directory)/callgrind.\(echo.system).\(echo.connections)c.\(messages).out"
         let log = file + ".log"
         let printed: String
         do {
-            printed = try Tool.run("valgrind", ["--tool=callgrind", "--callgrind-out-file=\(file)", "--log-file=\(log)", binary, "interleaved",
-                                                "--system", system, "--connections", String(connections), "--size", String(size),
-                                                "--pipeline", String(pipeline), "--messages", String(messages)])
+            printed = try Tool.run("valgrind", ["--tool=callgrind", "--callgrind-out-file=\(file)", "--log-file=\(log)", binary, "interleaved"]
+                                   + echo.arguments + ["--messages", String(messages)])
         } catch {
             let valgrindSaid = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw ValidationError("\(error)\nvalgrind's log (\(log)):\n\(valgrindSaid.suffix(2000))")
