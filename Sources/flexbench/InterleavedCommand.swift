@@ -46,7 +46,9 @@ struct InterleavedEchoOptions: ParsableArguments {
 
     /// The application path of `system` and the echo workload, or a validation error.
     func pathAndSpec() throws -> (FlexTCPApplicationPath, WorkloadSpec) {
-        guard let path = Self.paths[system] else { throw ValidationError("--system must be flextcp-memory or flextcp-rtc-memory") }
+        guard let path = Self.paths[system] else {
+            throw ValidationError("--system must be flextcp-memory or flextcp-rtc-memory (the systems that step both sides on one caller-driven thread)")
+        }
         let spec = WorkloadSpec(workload: .echo, connections: connections, size: size, pipeline: pipeline)
         do {
             try spec.validate()
