@@ -1,4 +1,5 @@
 @testable import FlexBench
+import Foundation
 import Glibc
 import Testing
 
@@ -8,7 +9,9 @@ import Testing
 /// error), the client must receive exactly the bytes of the messages it completed (plus at most
 /// one message in flight per connection), and server and client must agree on the count.
 @Suite(.serialized) struct LoopbackBaselineTests {
-    static let newBaselines = ["linux-one-core", "linux-busy-poll", "linux-io-uring"]
+    /// Whether this kernel lets the process use io_uring (a container's seccomp filter may not).
+    static let ioURingAvailable = URingLoopbackPair.unavailableReason() == nil
+    static let newBaselines = ["linux-one-core", "linux-busy-poll"] + (ioURingAvailable ? ["linux-io-uring"] : [])
 
     @Test(arguments: newBaselines, [1, 16])
     func echoesEveryMessage(name: String, connections: Int) throws {
@@ -36,7 +39,8 @@ import Testing
         }
     }
 
-    @Test func ioURingRunsOneWayAndBulkButNotChurn() throws {
+    @Test(.enabled(if: ioURingAvailable, "the kernel refuses io_uring here"))
+    func ioURingRunsOneWayAndBulkButNotChurn() throws {
         let system = LinuxIOURingSystem()
         try SystemRuns.expectHealthy(try SystemRuns.run(system, WorkloadSpec(workload: .serverReceive, connections: 2, size: 100, pipeline: 4)))
         try SystemRuns.expectHealthy(try SystemRuns.run(system, WorkloadSpec(workload: .bulk, size: 65536)))
@@ -66,6 +70,16 @@ import Testing
         #expect(trip.nanoseconds > 5 && trip.nanoseconds < 1_000_000)
     }
 
+    @Test func jsonRecordsTheRoundTripAndItsState() throws {
+        var result = RunResult(system: "s", spec: WorkloadSpec(workload: .bulk), repetition: 0, reports: [])
+        result.coreRoundTrip = CoreRoundTrip(nanoseconds: 480)
+        let data = try JSONEncoder().encode([result])
+        let objects = try #require(JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        #expect(objects[0]["core_round_trip_ns"] as? Double == 480)
+        #expect(objects[0]["core_state"] as? String == "far")
+        #expect(try JSONDecoder().decode([RunResult].self, from: data) == [result])
+    }
+
     @Test func tableSaysTheStateOfItsRuns() {
         func run(_ system: String, _ nanoseconds: Double?) -> RunResult {
             var result = RunResult(system: system, spec: WorkloadSpec(workload: .echo), repetition: 0, reports: [])
@@ -76,5 +90,33 @@ import Testing
         #expect(table.rows.map(\.coreState) == ["near", "mixed", "-"])
         #expect(table.rows[0].coreRoundTrip == 130)
         #expect(table.text.contains("130 ns near"))
+    }
+}
+
+/// The runner measures the cross-core round trip before every run and records it with that run.
+@Suite struct RunnerRecordsCoresTests {
+    /// A system that completes at once with fixed figures.
+    struct InstantSystem: BenchmarkSystem {
+        let name: String
+        let baselineNames: [String] = []
+        let summary = "instant"
+        let needsRoot = false
+        func run(_ spec: WorkloadSpec, control: RunControl) throws(BenchmarkFailure) -> [WorkerReport] {
+            var metrics = EndpointMetrics()
+            metrics.messages = 10
+            return [WorkerRole.server, .client].map { WorkerReport(role: $0, cpu: 0, cpuSeconds: 1, measuredSeconds: 1, metrics: metrics) }
+        }
+    }
+
+    @Test func everyRunCarriesTheRoundTripMeasuredJustBeforeIt() throws {
+        var measured: [Double] = []
+        let results = try WorkloadRunner.run(WorkloadSpec(workload: .serverReceive), on: [InstantSystem(name: "a"), InstantSystem(name: "b")],
+                                             plan: RunPlan(warmup: 0, duration: 1, repetitions: 2), measureCores: {
+            measured.append(100 + 200 * Double(measured.count))
+            return CoreRoundTrip(nanoseconds: measured.last!)
+        })
+        #expect(results.map(\.system) == ["a", "b", "a", "b"])
+        #expect(results.map { $0.coreRoundTrip?.nanoseconds } == [100, 300, 500, 700])
+        #expect(results.map { $0.coreRoundTrip?.state } == [.near, .far, .far, .far])
     }
 }
