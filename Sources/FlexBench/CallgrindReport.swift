@@ -35,6 +35,20 @@ public enum CallgrindReport {
         return (Double(long.instructions) - Double(short.instructions)) / Double(long.messages - short.messages)
     }
 
+    /// Each function's instructions per message from the listings of a long and a short run
+    /// (`topFunctions` of each, all lines): the difference of its totals over `messages`, the
+    /// difference of the runs' message counts; lines of the same name are added up. Costliest
+    /// first, functions that cost nothing per message left out.
+    public static func perMessageFunctions(long: [Function], short: [Function], messages: UInt64) -> [(name: String, instructions: Double)] {
+        guard messages > 0 else { return [] }
+        var difference: [String: Double] = [:]
+        for function in long { difference[function.name, default: 0] += Double(function.instructions) }
+        for function in short { difference[function.name, default: 0] -= Double(function.instructions) }
+        return difference.filter { $0.value > 0 }
+            .map { (name: $0.key, instructions: $0.value / Double(messages)) }
+            .sorted { $0.instructions != $1.instructions ? $0.instructions > $1.instructions : $0.name < $1.name }
+    }
+
     /// The first `count` function lines of a `callgrind_annotate` listing, costliest first (the
     /// PROGRAM TOTALS line left out).
     public static func topFunctions(inAnnotation annotation: String, count: Int) -> [Function] {

@@ -6,7 +6,7 @@ import Foundation
 struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
-        abstract: "Instructions per RPC echo of a FlexTCP system, counted with valgrind's callgrind, and the costliest functions.",
+        abstract: "Instructions per RPC echo of a FlexTCP system, counted with valgrind's callgrind, and the costliest functions per RPC.",
         discussion: """
             Runs `flexbench interleaved` (both sides stepped in turn on one thread, so callgrind, which runs one thread at a \
             time, counts no busy-polling of an idle side) under callgrind twice, with --messages and half as many; \
@@ -43,14 +43,17 @@ struct ProfileCommand: ParsableCommand {
         print("\(echo.system), \(echo.connections) connection(s), \(echo.size) B, pipeline \(echo.pipeline): "
               + "\(long.messages) messages \(long.instructions) instructions, \(short.messages) messages \(short.instructions) instructions")
         print(String(format: "instructions per RPC: %.0f (%.2f rounds of server step + client step per RPC)", perMessage, roundsPerMessage))
-        let annotation = try Tool.run("callgrind_annotate", ["--inclusive=\(inclusive ? "yes" : "no")", long.file])
-        let functions = CallgrindReport.topFunctions(inAnnotation: annotation, count: top)
+        let listings = try [long.file, short.file].map { file in
+            CallgrindReport.topFunctions(inAnnotation: try Tool.run("callgrind_annotate", ["--inclusive=\(inclusive ? "yes" : "no")",
+                                                                                         "--threshold=100", file]), count: .max)
+        }
+        let functions = CallgrindReport.perMessageFunctions(long: listings[0], short: listings[1], messages: long.messages - short.messages)
+            .prefix(top)
         let names = Self.demangled(functions.map(\.name))
-        print("top \(functions.count) functions by \(inclusive ? "inclusive" : "self") cost in the \(long.messages)-message run "
-              + "(instructions per RPC over the whole run, share):")
+        print("top \(functions.count) functions by \(inclusive ? "inclusive" : "self") instructions per RPC (the same difference per function; "
+              + "share of the instructions per RPC):")
         for (function, name) in zip(functions, names) {
-            let perRPC = Double(function.instructions) / Double(long.messages)
-            print(String(format: "%10.0f  %6.2f%%  ", perRPC, function.percent) + String(name.prefix(160)))
+            print(String(format: "%10.0f  %6.2f%%  ", function.instructions, 100 * function.instructions / perMessage) + String(name.prefix(160)))
         }
         print("callgrind output: \(long.file), \(short.file)")
     }

@@ -45,3 +45,18 @@ import Testing
         #expect(CallgrindReport.topFunctions(inAnnotation: "no listing here\n(1%)\n", count: 5).isEmpty)
     }
 }
+
+extension CallgrindReportTests {
+    @Test func functionsPerMessageAreTheirOwnDifferences() {
+        typealias F = CallgrindReport.Function
+        // "setup" costs the same in both runs; "send" appears twice (two source files) in the long run.
+        let long = [F(instructions: 9_000, percent: 0, name: "setup"), F(instructions: 4_000, percent: 0, name: "send"),
+                    F(instructions: 2_000, percent: 0, name: "send"), F(instructions: 3_000, percent: 0, name: "receive")]
+        let short = [F(instructions: 9_000, percent: 0, name: "setup"), F(instructions: 3_000, percent: 0, name: "send"),
+                     F(instructions: 1_000, percent: 0, name: "receive")]
+        let perMessage = CallgrindReport.perMessageFunctions(long: long, short: short, messages: 100)
+        #expect(perMessage.map(\.name) == ["send", "receive"])
+        #expect(perMessage.map(\.instructions) == [30, 20])
+        #expect(CallgrindReport.perMessageFunctions(long: long, short: short, messages: 0).isEmpty)
+    }
+}
