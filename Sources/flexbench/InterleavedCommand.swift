@@ -15,13 +15,15 @@ struct InterleavedCommand: ParsableCommand {
 
     @OptionGroup var echo: InterleavedEchoOptions
     @Option(help: "Messages the client completes.") var messages: UInt64 = 100_000
+    @Option(help: "Rounds to step both sides after the client stops issuing requests (empty passes, for their cost).")
+    var idleRounds = 0
 
     func run() throws {
         let (path, spec) = try echo.pathAndSpec()
         let (system, connections, size, pipeline) = (echo.system, echo.connections, echo.size, echo.pipeline)
         let outcome: InterleavedRun.Outcome
         do {
-            outcome = try InterleavedRun.run(spec, path: path, messages: messages)
+            outcome = try InterleavedRun.run(spec, path: path, messages: messages, idleRounds: idleRounds)
         } catch {
             print("flexbench: \(error.description)")
             throw ExitCode.failure
@@ -29,6 +31,7 @@ struct InterleavedCommand: ParsableCommand {
         let perMessage = Double(outcome.nanoseconds) / Double(max(outcome.messages, 1))
         print("\(system): \(outcome.messages) messages, \(connections) connection(s), \(size) B, pipeline \(pipeline), in "
               + "\(outcome.rounds) rounds, \(outcome.nanoseconds / 1_000_000) ms: \(Int(perMessage)) ns per message (both sides on one thread)"
+              + (outcome.idleRounds > 0 ? "; then \(outcome.idleRounds) idle rounds" : "")
               + (outcome.errors > 0 ? ", \(outcome.errors) ERRORS" : ""))
         if outcome.errors > 0 || outcome.messages < messages { throw ExitCode.failure }
     }

@@ -11,13 +11,16 @@ struct ProfileCommand: ParsableCommand {
             Runs `flexbench interleaved` (both sides stepped in turn on one thread, so callgrind, which runs one thread at a \
             time, counts no busy-polling of an idle side) under callgrind twice, with --messages and half as many; \
             instructions per RPC = (I(long) − I(short)) / (messages(long) − messages(short)), so start-up and teardown \
-            cancel. Profiles a copy of this binary stripped with `objcopy --strip-debug` (valgrind 3.19 rejects the release \
+            cancel. The cost of an empty round is measured the same way (a few messages, then --idle-rounds and twice as \
+            many rounds with the client idle) and printed with the figure net of the empty rounds per RPC. Profiles a copy of this binary stripped with `objcopy --strip-debug` (valgrind 3.19 rejects the release \
             binary's debug info; function names survive). Needs valgrind, callgrind_annotate and objcopy on PATH. \
             Callgrind counts user-space instructions only, so Linux systems (whose work is in the kernel) are not offered.
             """)
 
     @OptionGroup var echo: InterleavedEchoOptions
     @Option(help: "Messages of the long run (the short run does half).") var messages: UInt64 = 20_000
+    @Option(help: "Idle rounds of the shorter empty-pass run (the longer does twice as many); 0: no empty-pass measurement.")
+    var idleRounds = 5_000
     @Option(help: "Functions listed.") var top = 15
     @Flag(help: "List functions by inclusive cost (with their callees) instead of self cost.") var inclusive = false
     @Option(help: "Directory for the callgrind output files (default: a new one under /tmp).") var outputDirectory: String?
@@ -33,8 +36,8 @@ struct ProfileCommand: ParsableCommand {
         let binary = directory + "/flexbench-stripped"
         try Tool.run("objcopy", ["--strip-debug", try Self.ownExecutable(), binary])
         defer { try? FileManager.default.removeItem(atPath: binary) }
-        let long = try profiledRun(binary, messages: messages, directory: directory)
-        let short = try profiledRun(binary, messages: messages / 2, directory: directory)
+        let long = try profiledRun(binary, messages: messages, idleRounds: 0, directory: directory)
+        let short = try profiledRun(binary, messages: messages / 2, idleRounds: 0, directory: directory)
         guard let perMessage = CallgrindReport.instructionsPerMessage(long: (long.instructions, long.messages),
                                                                       short: (short.instructions, short.messages)) else {
             throw ValidationError("the long run completed no more messages than the short one")
@@ -43,6 +46,15 @@ struct ProfileCommand: ParsableCommand {
         print("\(echo.system), \(echo.connections) connection(s), \(echo.size) B, pipeline \(echo.pipeline): "
               + "\(long.messages) messages \(long.instructions) instructions, \(short.messages) messages \(short.instructions) instructions")
         print(String(format: "instructions per RPC: %.0f (%.2f rounds of server step + client step per RPC)", perMessage, roundsPerMessage))
+        if idleRounds > 0 {
+            // The same few messages, then K or 2K rounds with nothing to do: the difference over K is one empty round.
+            let idleMessages = min(messages / 2, 1_000)
+            let once = try profiledRun(binary, messages: idleMessages, idleRounds: idleRounds, directory: directory)
+            let twice = try profiledRun(binary, messages: idleMessages, idleRounds: 2 * idleRounds, directory: directory)
+            let emptyRound = (Double(twice.instructions) - Double(once.instructions)) / Double(idleRounds)
+            print(String(format: "an empty round (server step + client step with nothing to do): %.0f instructions; "
+                         + "instructions per RPC less %.2f empty rounds: %.0f", emptyRound, roundsPerMessage, perMessage - roundsPerMessage * emptyRound))
+        }
         let listings = try [long.file, short.file].map { file in
             CallgrindReport.topFunctions(inAnnotation: try Tool.run("callgrind_annotate", ["--inclusive=\(inclusive ? "yes" : "no")",
                                                                                          "--threshold=100", file]), count: .max)
@@ -60,14 +72,14 @@ struct ProfileCommand: ParsableCommand {
 
     /// One run of `flexbench interleaved` under callgrind: its instruction total, the messages and
     /// rounds it reported, and its output file.
-    private func profiledRun(_ binary: String, messages: UInt64,
+    private func profiledRun(_ binary: String, messages: UInt64, idleRounds: Int,
                              directory: String) throws -> (instructions: UInt64, messages: UInt64, rounds: Int, file: String) {
-        let file = "\(directory)/callgrind.\(echo.system).\(echo.connections)c.\(messages).out"
+        let file = "\(directory)/callgrind.\(echo.system).\(echo.connections)c.\(messages)m.\(idleRounds)idle.out"
         let log = file + ".log"
         let printed: String
         do {
             printed = try Tool.run("valgrind", ["--tool=callgrind", "--callgrind-out-file=\(file)", "--log-file=\(log)", binary, "interleaved"]
-                                   + echo.arguments + ["--messages", String(messages)])
+                                   + echo.arguments + ["--messages", String(messages), "--idle-rounds", String(idleRounds)])
         } catch {
             let valgrindSaid = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw ValidationError("\(error)\nvalgrind's log (\(log)):\n\(valgrindSaid.suffix(2000))")

@@ -73,6 +73,16 @@ import Testing
         #expect(outcome.rounds < 1_000)
     }
 
+    @Test("After the messages, idle rounds drain what is in flight and issue nothing new", arguments: FlexTCPApplicationPath.allCases)
+    func interleavedEchoGoesIdle(path: FlexTCPApplicationPath) throws {
+        let outcome = try InterleavedRun.run(WorkloadSpec(workload: .echo, connections: 4, size: 64, pipeline: 2), path: path,
+                                             messages: 200, idleRounds: 2_000, maximumSteps: 100_000)
+        // 2,000 more rounds of a client still issuing would complete hundreds more.
+        #expect(outcome.messages >= 200 && outcome.messages <= 200 + 8)
+        #expect(outcome.idleRounds == 2_000 && outcome.rounds < 1_000)
+        #expect(outcome.errors == 0)
+    }
+
     @Test(.enabled(if: geteuid() == 0, "needs root for network namespaces"), arguments: ["flextcp-veth", "flextcp-rtc-veth"])
     func echoOverVeth(system: String) throws {
         let result = try Self.run(WorkloadSpec(workload: .echo, connections: 2, size: 100, pipeline: 2), on: system)
