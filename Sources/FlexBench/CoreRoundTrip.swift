@@ -7,7 +7,7 @@ import Glibc
 /// between them. On a VM the host may place the two vCPUs near (sharing a cache, ~100–150 ns) or
 /// far (~500 ns) and change that over time; cross-core figures (busy-polling above all) follow it,
 /// so every run records the state it ran in.
-public struct CoreRoundTrip: Sendable, Equatable {
+public struct CoreRoundTrip: Sendable, Equatable, CustomStringConvertible {
     /// The two placements a round trip is classified into.
     public enum State: String, Sendable, Codable {
         case near
