@@ -12,13 +12,21 @@ import Synchronization
 public protocol BenchmarkSystem: Sendable {
     /// The name in results: `flextcp-…` or `linux-…`.
     var name: String { get }
-    /// The system this one is compared with in tables (nil: it is a baseline).
-    var baselineName: String? { get }
+    /// The systems this one is compared with in tables, the best of them per metric (empty: it is a
+    /// baseline).
+    var baselineNames: [String] { get }
     /// One line on what runs where, for the report.
     var summary: String { get }
     /// Whether the system needs root (network namespaces, AF_PACKET).
     var needsRoot: Bool { get }
     func run(_ spec: WorkloadSpec, control: RunControl) throws(BenchmarkFailure) -> [WorkerReport]
+    /// Why the system cannot run `spec` here (a workload it does not support, a kernel feature
+    /// refused), in words; nil if it can.
+    func unavailableReason(for spec: WorkloadSpec) -> String?
+}
+
+extension BenchmarkSystem {
+    public func unavailableReason(for spec: WorkloadSpec) -> String? { nil }
 }
 
 /// Why a benchmark run failed, in words.

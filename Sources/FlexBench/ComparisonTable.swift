@@ -1,8 +1,9 @@
 import Foundation
 
-/// The summary of runs: per system the median of its repetitions, and against its baseline
-/// (`BenchmarkSystem.baselineName`) the ratios that matter — throughput per core (higher is better
-/// for FlexTCP) and median latency (lower is better).
+/// The summary of runs: per system the median of its repetitions, and against its baselines
+/// (`BenchmarkSystem.baselineNames`) the ratios that matter, each against the best baseline in the
+/// results for that metric — throughput per core against the highest, median latency against the
+/// lowest — naming which baseline that was. Every row says the cross-core state its runs saw.
 public struct ComparisonTable {
     /// One system's medians.
     public struct Row: Equatable {
@@ -16,16 +17,24 @@ public struct ComparisonTable {
         public let p50: Double?
         public let p99: Double?
         public let errors: UInt64
-        /// Per-core throughput divided by the baseline's (nil: no baseline in the results).
+        /// Median cross-core round trip of the runs (nil: none measured).
+        public let coreRoundTrip: Double?
+        /// "near" or "far" when every measured run saw that state, "mixed" otherwise, "-" if none measured.
+        public let coreState: String
+        /// Per-core throughput divided by the best baseline's (nil: no baseline in the results).
         public var perCoreRatio: Double?
-        /// Median latency divided by the baseline's.
+        /// The baseline with the highest per-core throughput.
+        public var perCoreBaseline: String?
+        /// Median latency divided by the best baseline's.
         public var latencyRatio: Double?
+        /// The baseline with the lowest median latency.
+        public var latencyBaseline: String?
     }
 
     public let rows: [Row]
 
-    /// `baselines` maps a system name to the name of the system it is compared with.
-    public init(results: [RunResult], baselines: [String: String]) {
+    /// `baselines` maps a system name to the names of the systems it is compared with.
+    public init(results: [RunResult], baselines: [String: [String]]) {
         var order: [String] = []
         var bySystem: [String: [RunResult]] = [:]
         for result in results {
@@ -33,17 +42,39 @@ public struct ComparisonTable {
             bySystem[result.system, default: []].append(result)
         }
         var rows = order.map { system in Self.row(system, bySystem[system] ?? []) }
+        let measured = rows
         for index in rows.indices {
-            guard let baselineName = baselines[rows[index].system],
-                  let baseline = rows.first(where: { $0.system == baselineName }) else { continue }
-            if baseline.rpcsPerSecondPerCore > 0 { rows[index].perCoreRatio = rows[index].rpcsPerSecondPerCore / baseline.rpcsPerSecondPerCore }
-            if let p50 = rows[index].p50, let baseP50 = baseline.p50, baseP50 > 0 { rows[index].latencyRatio = p50 / baseP50 }
+            let names = baselines[rows[index].system] ?? []
+            let candidates = measured.filter { names.contains($0.system) }
+            if let best = Self.fastestPerCore(candidates) {
+                rows[index].perCoreRatio = rows[index].rpcsPerSecondPerCore / best.rpcsPerSecondPerCore
+                rows[index].perCoreBaseline = best.system
+            }
+            if let p50 = rows[index].p50, let best = Self.lowestMedianLatency(candidates), let bestP50 = best.p50 {
+                rows[index].latencyRatio = p50 / bestP50
+                rows[index].latencyBaseline = best.system
+            }
         }
         self.rows = rows
     }
 
+    /// The row with the highest per-core throughput (above 0), if any; the first of equals.
+    static func fastestPerCore(_ rows: [Row]) -> Row? {
+        rows.filter { $0.rpcsPerSecondPerCore > 0 }.reduce(nil) { best, row in
+            best.map { row.rpcsPerSecondPerCore > $0.rpcsPerSecondPerCore ? row : $0 } ?? row
+        }
+    }
+
+    /// The row with the lowest median latency (above 0), if any; the first of equals.
+    static func lowestMedianLatency(_ rows: [Row]) -> Row? {
+        rows.filter { ($0.p50 ?? 0) > 0 }.reduce(nil) { best, row in
+            best.map { row.p50! < $0.p50! ? row : $0 } ?? row
+        }
+    }
+
     static func row(_ system: String, _ runs: [RunResult]) -> Row {
         let latencies = runs.compactMap(\.latency)
+        let trips = runs.compactMap(\.coreRoundTrip)
         return Row(system: system, runs: runs.count,
                    rpcsPerSecond: median(runs.map(\.rpcsPerSecond)),
                    gigabitsPerSecond: median(runs.map(\.gigabitsPerSecond)),
@@ -52,7 +83,16 @@ public struct ComparisonTable {
                    cpuSecondsPerMillion: median(runs.map(\.cpuSecondsPerMillion)),
                    p50: latencies.isEmpty ? nil : median(latencies.map(\.p50)),
                    p99: latencies.isEmpty ? nil : median(latencies.map(\.p99)),
-                   errors: runs.reduce(0) { $0 &+ $1.errors })
+                   errors: runs.reduce(0) { $0 &+ $1.errors },
+                   coreRoundTrip: trips.isEmpty ? nil : median(trips.map(\.nanoseconds)),
+                   coreState: coreState(trips))
+    }
+
+    /// The state every run saw, "mixed" if they differ, "-" if none was measured.
+    static func coreState(_ trips: [CoreRoundTrip]) -> String {
+        let states = Set(trips.map(\.state))
+        if states.count > 1 { return "mixed" }
+        return states.first?.rawValue ?? "-"
     }
 
     /// The middle value (mean of the two middle ones for an even count); 0 for none.
@@ -66,20 +106,24 @@ public struct ComparisonTable {
     /// The table as aligned text.
     public var text: String {
         let header = ["system", "runs", "msg/s", "Gbit/s", "cores", "msg/s/core", "CPU s/M", "p50 us", "p99 us", "errors",
-                      "per-core ×", "p50 ×"]
+                      "CPU0↔1", "per-core ×", "vs best per-core", "p50 ×", "vs best p50"]
         var lines = [header]
         for row in rows {
             lines.append([row.system, String(row.runs), Self.format(row.rpcsPerSecond), Self.format(row.gigabitsPerSecond),
                           Self.format(row.cores), Self.format(row.rpcsPerSecondPerCore), Self.format(row.cpuSecondsPerMillion),
                           row.p50.map(Self.format) ?? "-", row.p99.map(Self.format) ?? "-", String(row.errors),
-                          row.perCoreRatio.map { Self.format($0) + "x" } ?? "-", row.latencyRatio.map { Self.format($0) + "x" } ?? "-"])
+                          row.coreRoundTrip.map { "\(Int($0.rounded())) ns \(row.coreState)" } ?? row.coreState,
+                          row.perCoreRatio.map { Self.format($0) + "x" } ?? "-", row.perCoreBaseline ?? "-",
+                          row.latencyRatio.map { Self.format($0) + "x" } ?? "-", row.latencyBaseline ?? "-"])
         }
         let widths = header.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
+        // Names read left-aligned, figures right-aligned.
+        let named: Set = [0, header.count - 3, header.count - 1]
         return lines.map { line in
             line.enumerated().map { column, cell in
                 let padding = String(repeating: " ", count: widths[column] - cell.count)
-                return column == 0 ? cell + padding : padding + cell
-            }.joined(separator: "  ")
+                return named.contains(column) ? cell + padding : padding + cell
+            }.joined(separator: "  ").trimmingSuffix(" ")
         }.joined(separator: "\n")
     }
 
@@ -89,5 +133,14 @@ public struct ComparisonTable {
         if value >= 100 { return String(format: "%.1f", value) }
         if value >= 10 { return String(format: "%.2f", value) }
         return String(format: "%.3f", value)
+    }
+}
+
+extension String {
+    /// The string without trailing `character`s.
+    fileprivate func trimmingSuffix(_ character: Character) -> String {
+        var trimmed = Substring(self)
+        while trimmed.last == character { trimmed = trimmed.dropLast() }
+        return String(trimmed)
     }
 }

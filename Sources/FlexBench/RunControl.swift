@@ -9,9 +9,10 @@ import Glibc
 /// its setup, then all run `warmup` ns (connecting, filling pipes) and count during the following
 /// `duration` ns. A worker that fails stops the others.
 ///
-/// Contract: exactly `workerCount` workers call `arrive(now:)` once each; it returns when all have
-/// arrived (or the run failed, or `setupTimeout` ns passed: then it fails the run). Times come from
-/// the monotonic clock.
+/// Contract: exactly `workerCount` workers arrive, each with one call to `arrive` (a thread that runs
+/// several workers arrives once for all of them with `workers:`); it returns when all have arrived
+/// (or the run failed, or `setupTimeout` ns passed: then it fails the run). Times come from the
+/// monotonic clock.
 public final class RunControl: Sendable {
     /// Nanoseconds from the start barrier to the measured window.
     public let warmup: UInt64
@@ -33,10 +34,11 @@ public final class RunControl: Sendable {
         self.setupTimeout = setupTimeout
     }
 
-    /// Waits at the start barrier; returns the measured window, or nil if the run failed.
-    public func arrive(clock: MonotonicTimeSource = MonotonicTimeSource()) -> MeasurementWindow? {
+    /// Waits at the start barrier for `workers` workers run by the calling thread; returns the
+    /// measured window, or nil if the run failed.
+    public func arrive(clock: MonotonicTimeSource = MonotonicTimeSource(), workers: Int = 1) -> MeasurementWindow? {
         let entered = clock.now()
-        if arrived.wrappingIncrementThenLoad(ordering: .acquiringAndReleasing) == workerCount {
+        if arrived.wrappingIncrementThenLoad(by: workers, ordering: .acquiringAndReleasing) == workerCount {
             startTime.store(clock.now(), ordering: .releasing)
         }
         while true {

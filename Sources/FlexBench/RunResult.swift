@@ -3,7 +3,8 @@
 /// Rates divide the counting side's messages (`Workload.countingRole`) by the interval that side
 /// measured; `cores` is the CPU time of all worker threads divided by that interval, so per-core
 /// figures charge every thread the system used (FlexTCP's polling fast path included). Latency
-/// percentiles exist only for workloads that measure latency.
+/// percentiles exist only for workloads that measure latency. `coreRoundTrip` is the cross-core
+/// round trip measured just before the run (nil: not measured).
 public struct RunResult: Sendable, Equatable, Codable {
     public var system: String
     public var workload: Workload
@@ -22,14 +23,16 @@ public struct RunResult: Sendable, Equatable, Codable {
     public var pinnedCPUs: [Int]
     public var errors: UInt64
     public var latency: LatencyPercentiles?
+    public var coreRoundTrip: CoreRoundTrip?
 
     /// Message throughput per core used.
     public var rpcsPerSecondPerCore: Double { cores > 0 ? rpcsPerSecond / cores : 0 }
     /// CPU seconds spent per million messages.
     public var cpuSecondsPerMillion: Double { messages > 0 ? cpuSeconds / (Double(messages) / 1e6) : 0 }
 
-    public init(system: String, spec: WorkloadSpec, repetition: Int, reports: [WorkerReport]) {
+    public init(system: String, spec: WorkloadSpec, repetition: Int, reports: [WorkerReport], coreRoundTrip: CoreRoundTrip? = nil) {
         self.system = system
+        self.coreRoundTrip = coreRoundTrip
         workload = spec.workload
         connections = spec.connections
         size = spec.size
@@ -64,6 +67,8 @@ public struct RunResult: Sendable, Equatable, Codable {
         case rpcsPerSecondPerCore = "rpcs_per_sec_per_core"
         case cpuSecondsPerMillion = "cpu_seconds_per_million"
         case p50 = "p50_us", p90 = "p90_us", p99 = "p99_us", p999 = "p999_us"
+        case coreRoundTrip = "core_round_trip_ns"
+        case coreState = "core_state"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -91,6 +96,8 @@ public struct RunResult: Sendable, Equatable, Codable {
         try container.encode(latency?.p90, forKey: .p90)
         try container.encode(latency?.p99, forKey: .p99)
         try container.encode(latency?.p999, forKey: .p999)
+        try container.encode(coreRoundTrip?.nanoseconds, forKey: .coreRoundTrip)
+        try container.encode(coreRoundTrip?.state, forKey: .coreState)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -116,6 +123,8 @@ public struct RunResult: Sendable, Equatable, Codable {
                                          p99: try container.decode(Double.self, forKey: .p99),
                                          p999: try container.decode(Double.self, forKey: .p999))
         }
+        // Absent in files written before the round trip was measured.
+        coreRoundTrip = try container.decodeIfPresent(Double.self, forKey: .coreRoundTrip).map(CoreRoundTrip.init(nanoseconds:))
     }
 }
 

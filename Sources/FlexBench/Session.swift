@@ -133,6 +133,7 @@ public final class Session {
     public var shouldClose: Bool { done || peerDone }
 
     private func issueRequest(now: UInt64) {
+        guard endpoint.issuesRequests else { return }
         let destination = output.reserve(messageSize)
         stamp.write(nextSequence, to: destination)
         output.commit(messageSize)
@@ -167,6 +168,8 @@ public final class WorkloadEndpoint {
     public let spec: WorkloadSpec
     public let role: WorkerRole
     public var metrics = EndpointMetrics()
+    /// False: clients send no further requests (an interleaved run going idle to measure empty passes).
+    public var issuesRequests = true
 
     public init(spec: WorkloadSpec, role: WorkerRole) {
         self.spec = spec

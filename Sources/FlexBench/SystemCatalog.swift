@@ -1,23 +1,29 @@
-/// Every system `flexbench` can run, by name, and the default pairs for `--compare`.
+/// Every system `flexbench` can run, by name, and the default set for `--compare`.
 public enum SystemCatalog {
+    /// The Linux systems on loopback that FlexTCP on the in-memory wire is compared with: sleeping
+    /// epoll across cores, both ends on one core, busy-polling across cores, io_uring on one core.
+    public static let loopbackBaselines: [any BenchmarkSystem] = [
+        LinuxLoopbackSystem(), LinuxOneCoreSystem(), LinuxBusyPollSystem(), LinuxIOURingSystem(),
+    ]
+
     /// All systems, baselines after the systems compared with them.
     public static let all: [any BenchmarkSystem] = [
         FlexTCPMemorySystem(), FlexTCPMemorySystem(path: .runToCompletion),
         FlexTCPVethSystem(), FlexTCPVethSystem(path: .runToCompletion),
-        LinuxLoopbackSystem(), LinuxVethSystem(),
-    ]
+    ] + loopbackBaselines + [LinuxVethSystem()]
 
     /// The system called `name`, if any.
     public static func system(named name: String) -> (any BenchmarkSystem)? { all.first { $0.name == name } }
 
     /// Systems `--compare` runs: the embedded ones (FlexTCP on the in-memory wire through the library
-    /// and run to completion, Linux on loopback), plus the veth ones when `includeTestHosts` (needs root).
+    /// and run to completion, the Linux loopback baselines), plus the veth ones when `includeTestHosts`
+    /// (needs root).
     public static func comparison(includeTestHosts: Bool) -> [any BenchmarkSystem] {
         all.filter { includeTestHosts || !$0.needsRoot }
     }
 
-    /// Name → baseline name, for `ComparisonTable`.
-    public static var baselines: [String: String] {
-        Dictionary(uniqueKeysWithValues: all.compactMap { system in system.baselineName.map { (system.name, $0) } })
+    /// Name → the names of the systems it is compared with, for `ComparisonTable`.
+    public static var baselines: [String: [String]] {
+        Dictionary(uniqueKeysWithValues: all.compactMap { system in system.baselineNames.isEmpty ? nil : (system.name, system.baselineNames) })
     }
 }

@@ -22,13 +22,15 @@ public struct RunPlan: Sendable, Equatable {
 }
 
 /// Runs a workload on systems back to back, A B A B …, each run with its own fresh timeline and
-/// histograms.
+/// histograms, and the cross-core round trip (`measureCores`) taken just before it.
 public enum WorkloadRunner {
     public static func run(_ spec: WorkloadSpec, on systems: [any BenchmarkSystem], plan: RunPlan,
+                           measureCores: () -> CoreRoundTrip? = { CoreRoundTrip.measure() },
                            progress: (RunResult) -> Void = { _ in }) throws(BenchmarkFailure) -> [RunResult] {
         var results: [RunResult] = []
         for repetition in 0..<plan.repetitions {
             for system in systems {
+                let cores = measureCores()
                 let control = RunControl(warmup: UInt64(plan.warmup * 1e9), duration: UInt64(plan.duration * 1e9), workerCount: 2)
                 let reports: [WorkerReport]
                 do {
@@ -36,7 +38,7 @@ public enum WorkloadRunner {
                 } catch {
                     throw BenchmarkFailure("\(system.name): \(error.description)")
                 }
-                let result = RunResult(system: system.name, spec: spec, repetition: repetition, reports: reports)
+                let result = RunResult(system: system.name, spec: spec, repetition: repetition, reports: reports, coreRoundTrip: cores)
                 progress(result)
                 results.append(result)
             }

@@ -13,25 +13,17 @@ struct InterleavedCommand: ParsableCommand {
             divided by the difference of the counts, cancels setup).
             """)
 
-    @Option(help: "flextcp-memory (through the library's contexts) or flextcp-rtc-memory (run to completion).")
-    var system = "flextcp-memory"
-    @Option(help: "Concurrent connections.") var connections = 1
-    @Option(help: "Bytes per message.") var size = 64
-    @Option(help: "Requests in flight per connection.") var pipeline = 1
+    @OptionGroup var echo: InterleavedEchoOptions
     @Option(help: "Messages the client completes.") var messages: UInt64 = 100_000
+    @Option(help: "Rounds to step both sides after the client stops issuing requests (empty passes, for their cost).")
+    var idleRounds = 0
 
     func run() throws {
-        let paths: [String: FlexTCPApplicationPath] = ["flextcp-memory": .contexts, "flextcp-rtc-memory": .runToCompletion]
-        guard let path = paths[system] else { throw ValidationError("--system must be flextcp-memory or flextcp-rtc-memory") }
-        let spec = WorkloadSpec(workload: .echo, connections: connections, size: size, pipeline: pipeline)
-        do {
-            try spec.validate()
-        } catch {
-            throw ValidationError(error.description)
-        }
+        let (path, spec) = try echo.pathAndSpec()
+        let (system, connections, size, pipeline) = (echo.system, echo.connections, echo.size, echo.pipeline)
         let outcome: InterleavedRun.Outcome
         do {
-            outcome = try InterleavedRun.run(spec, path: path, messages: messages)
+            outcome = try InterleavedRun.run(spec, path: path, messages: messages, idleRounds: idleRounds)
         } catch {
             print("flexbench: \(error.description)")
             throw ExitCode.failure
@@ -39,7 +31,38 @@ struct InterleavedCommand: ParsableCommand {
         let perMessage = Double(outcome.nanoseconds) / Double(max(outcome.messages, 1))
         print("\(system): \(outcome.messages) messages, \(connections) connection(s), \(size) B, pipeline \(pipeline), in "
               + "\(outcome.rounds) rounds, \(outcome.nanoseconds / 1_000_000) ms: \(Int(perMessage)) ns per message (both sides on one thread)"
+              + (outcome.idleRounds > 0 ? "; then \(outcome.idleRounds) idle rounds" : "")
               + (outcome.errors > 0 ? ", \(outcome.errors) ERRORS" : ""))
         if outcome.errors > 0 || outcome.messages < messages { throw ExitCode.failure }
+    }
+}
+
+/// The RPC echo an interleaved run does (shared by `interleaved` and `profile`).
+struct InterleavedEchoOptions: ParsableArguments {
+    static let paths: [String: FlexTCPApplicationPath] = ["flextcp-memory": .contexts, "flextcp-rtc-memory": .runToCompletion]
+
+    @Option(help: "flextcp-memory (through the library's contexts) or flextcp-rtc-memory (run to completion).")
+    var system = "flextcp-memory"
+    @Option(help: "Concurrent connections.") var connections = 1
+    @Option(help: "Bytes per message.") var size = 64
+    @Option(help: "Requests in flight per connection.") var pipeline = 1
+
+    /// The application path of `system` and the echo workload, or a validation error.
+    func pathAndSpec() throws -> (FlexTCPApplicationPath, WorkloadSpec) {
+        guard let path = Self.paths[system] else {
+            throw ValidationError("--system must be flextcp-memory or flextcp-rtc-memory (the systems that step both sides on one caller-driven thread)")
+        }
+        let spec = WorkloadSpec(workload: .echo, connections: connections, size: size, pipeline: pipeline)
+        do {
+            try spec.validate()
+        } catch {
+            throw ValidationError(error.description)
+        }
+        return (path, spec)
+    }
+
+    /// The options as `flexbench interleaved` arguments.
+    var arguments: [String] {
+        ["--system", system, "--connections", String(connections), "--size", String(size), "--pipeline", String(pipeline)]
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 
 /// Options every workload command shares: which systems, how long, where results go.
 struct WorkloadOptions: ParsableArguments {
-    @Flag(help: "Run the systems back to back (A B A B …) and print ratios against Linux.") var compare = false
+    @Flag(help: "Run the systems back to back (A B A B …) and print ratios against the best Linux system per metric.") var compare = false
     @Option(name: .customLong("system"), help: "Run this system (repeatable; default: flextcp-memory). See `flexbench systems`.")
     var systems: [String] = []
     @Flag(help: "With --compare, also run the systems on veth test hosts (needs root).") var testHosts = false
@@ -14,17 +14,23 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Runs per system.") var repetitions: Int?
     @Option(help: "Write the results as a JSON array to this file.") var json: String?
 
-    /// The systems to run, or a validation error naming the unknown or unusable one.
-    func selectedSystems() throws -> [any BenchmarkSystem] {
+    /// The systems to run `spec`, or a validation error naming the unknown or unusable one. Of the
+    /// default `--compare` set, systems that cannot run `spec` here are left out with the reason printed.
+    func selectedSystems(for spec: WorkloadSpec) throws -> [any BenchmarkSystem] {
         let chosen: [any BenchmarkSystem]
         if compare && systems.isEmpty {
-            chosen = SystemCatalog.comparison(includeTestHosts: testHosts)
+            chosen = SystemCatalog.comparison(includeTestHosts: testHosts).filter { system in
+                guard let reason = system.unavailableReason(for: spec) else { return true }
+                print("flexbench: skipping \(system.name): \(reason)")
+                return false
+            }
         } else {
             let names = systems.isEmpty ? ["flextcp-memory"] : systems
             chosen = try names.map { name in
                 guard let system = SystemCatalog.system(named: name) else {
                     throw ValidationError("unknown system '\(name)'; known: \(SystemCatalog.all.map(\.name).joined(separator: ", "))")
                 }
+                if let reason = system.unavailableReason(for: spec) { throw ValidationError("\(name): \(reason)") }
                 return system
             }
         }
@@ -45,7 +51,7 @@ struct WorkloadOptions: ParsableArguments {
         } catch {
             throw ValidationError(error.description)
         }
-        let chosen = try selectedSystems()
+        let chosen = try selectedSystems(for: spec)
         print("flexbench \(title): \(spec.workload.rawValue), \(spec.connections) connection(s), \(spec.size) B messages, "
               + "pipeline \(spec.pipeline), server delay \(spec.delayCycles) cycles; warm-up \(plan.warmup) s, "
               + "\(plan.duration) s measured, \(plan.repetitions) run(s) per system; \(CPUPlacement.availableCPUs) CPUs, "
@@ -53,9 +59,9 @@ struct WorkloadOptions: ParsableArguments {
         for system in chosen { print("  \(system.name): \(system.summary)") }
         let results: [RunResult]
         do {
-            results = try WorkloadRunner.run(spec, on: chosen, plan: plan) { result in
+            results = try WorkloadRunner.run(spec, on: chosen, plan: plan, progress: { result in
                 print(RunLine.text(result))
-            }
+            })
         } catch {
             print("flexbench: \(error.description)")
             throw ExitCode.failure
@@ -82,6 +88,7 @@ enum RunLine {
         if let latency = result.latency {
             line += String(format: ", latency p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f us", latency.p50, latency.p90, latency.p99, latency.p999)
         }
+        if let cores = result.coreRoundTrip { line += ", CPUs \(cores.description)" }
         if result.errors > 0 { line += ", \(result.errors) ERRORS" }
         return line
     }

@@ -18,8 +18,10 @@ import Testing
         for name in Self.memorySystems + ["flextcp-veth", "flextcp-rtc-veth"] {
             let system = try #require(SystemCatalog.system(named: name))
             let onVeth = name.hasSuffix("-veth")
-            #expect(system.baselineName == (onVeth ? "linux-veth" : "linux-loopback") && system.needsRoot == onVeth)
-            if let baseline = system.baselineName, let at = names.firstIndex(of: baseline) {
+            let loopbackBaselines = ["linux-loopback", "linux-one-core", "linux-busy-poll", "linux-io-uring"]
+            #expect(system.baselineNames == (onVeth ? ["linux-veth"] : loopbackBaselines) && system.needsRoot == onVeth)
+            for baseline in system.baselineNames {
+                let at = try #require(names.firstIndex(of: baseline))
                 #expect(names.firstIndex(of: system.name)! < at)
             }
         }
@@ -30,7 +32,7 @@ import Testing
         let runToCompletion = try #require(SystemCatalog.system(named: "flextcp-rtc-memory"))
         #expect(memory.summary.contains("FlexTCP library") && runToCompletion.summary.contains("run to completion"))
         let compared = SystemCatalog.comparison(includeTestHosts: false).map(\.name)
-        #expect(compared == ["flextcp-memory", "flextcp-rtc-memory", "linux-loopback"])
+        #expect(compared == ["flextcp-memory", "flextcp-rtc-memory", "linux-loopback", "linux-one-core", "linux-busy-poll", "linux-io-uring"])
         #expect(SystemCatalog.comparison(includeTestHosts: true).map(\.name).contains("flextcp-rtc-veth"))
     }
 
@@ -69,6 +71,16 @@ import Testing
         #expect(outcome.errors == 0)
         // Request and answer each take one round to cross the wire and one to be served.
         #expect(outcome.rounds < 1_000)
+    }
+
+    @Test("After the messages, idle rounds drain what is in flight and issue nothing new", arguments: FlexTCPApplicationPath.allCases)
+    func interleavedEchoGoesIdle(path: FlexTCPApplicationPath) throws {
+        let outcome = try InterleavedRun.run(WorkloadSpec(workload: .echo, connections: 4, size: 64, pipeline: 2), path: path,
+                                             messages: 200, idleRounds: 2_000, maximumSteps: 100_000)
+        // 2,000 more rounds of a client still issuing would complete hundreds more.
+        #expect(outcome.messages >= 200 && outcome.messages <= 200 + 8)
+        #expect(outcome.idleRounds == 2_000 && outcome.rounds < 1_000)
+        #expect(outcome.errors == 0)
     }
 
     @Test(.enabled(if: geteuid() == 0, "needs root for network namespaces"), arguments: ["flextcp-veth", "flextcp-rtc-veth"])

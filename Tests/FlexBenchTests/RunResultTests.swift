@@ -69,7 +69,7 @@ import Testing
         let results = [run("fast", 1000, 10_000, repetition: 0), run("slow", 100, 50_000, repetition: 0),
                        run("fast", 3000, 10_000, repetition: 1), run("slow", 300, 50_000, repetition: 1),
                        run("fast", 2000, 10_000, repetition: 2), run("slow", 200, 50_000, repetition: 2)]
-        let table = ComparisonTable(results: results, baselines: ["fast": "slow"])
+        let table = ComparisonTable(results: results, baselines: ["fast": ["slow"]])
         #expect(table.rows.map(\.system) == ["fast", "slow"])
         #expect(table.rows[0].rpcsPerSecond == 2000)
         #expect(table.rows[0].runs == 3)
@@ -78,5 +78,47 @@ import Testing
         #expect(table.rows[1].perCoreRatio == nil)
         #expect(table.text.contains("10.00x"))
         #expect(ComparisonTable.median([4, 1, 3, 2]) == 2.5)
+    }
+}
+
+/// `--compare`'s ratios: each metric against the best of the system's baselines in the results.
+@Suite struct BestBaselineTests {
+    /// A run completing `rate` messages per second on `cores` cores with median latency `latency` ns.
+    private func run(_ system: String, rate: UInt64, cores: Double, latency: UInt64) -> RunResult {
+        var server = EndpointMetrics()
+        server.messages = rate
+        var client = EndpointMetrics()
+        client.messages = rate
+        client.latency.record(nanoseconds: latency)
+        return RunResult(system: system, spec: WorkloadSpec(workload: .echo), repetition: 0, reports: [
+            WorkerReport(role: .server, cpu: 0, cpuSeconds: cores / 2, measuredSeconds: 1, metrics: server),
+            WorkerReport(role: .client, cpu: 1, cpuSeconds: cores / 2, measuredSeconds: 1, metrics: client),
+        ])
+    }
+
+    @Test func perCoreAgainstTheHighestAndLatencyAgainstTheLowest() throws {
+        let results = [
+            run("flextcp", rate: 1_000_000, cores: 2, latency: 2_000),
+            // Highest throughput, but on two cores: 50k per core.
+            run("linux-busy", rate: 100_000, cores: 2, latency: 8_000),
+            // Most per core (100k), slower round trips.
+            run("linux-uring", rate: 100_000, cores: 1, latency: 12_000),
+            run("linux-epoll", rate: 20_000, cores: 1, latency: 50_000),
+            // Not a baseline of flextcp: never chosen even though it is the best.
+            run("other", rate: 10_000_000, cores: 1, latency: 1_000),
+        ]
+        let table = ComparisonTable(results: results, baselines: ["flextcp": ["linux-epoll", "linux-uring", "linux-busy", "absent"]])
+        let flextcp = try #require(table.rows.first { $0.system == "flextcp" })
+        #expect(flextcp.perCoreBaseline == "linux-uring")
+        #expect(abs((flextcp.perCoreRatio ?? 0) - 5) < 1e-9)
+        #expect(flextcp.latencyBaseline == "linux-busy")
+        #expect(abs((flextcp.latencyRatio ?? 0) - 0.25) < 0.01)
+        #expect(table.rows.filter { $0.system != "flextcp" }.allSatisfy { $0.perCoreBaseline == nil && $0.latencyRatio == nil })
+        #expect(table.text.contains("5.000x  linux-uring"))
+    }
+
+    @Test func noBaselineInTheResultsMeansNoRatio() {
+        let table = ComparisonTable(results: [run("flextcp", rate: 1000, cores: 1, latency: 1000)], baselines: ["flextcp": ["linux-epoll"]])
+        #expect(table.rows[0].perCoreRatio == nil && table.rows[0].perCoreBaseline == nil && table.rows[0].latencyBaseline == nil)
     }
 }

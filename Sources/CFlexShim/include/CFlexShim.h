@@ -4,6 +4,7 @@
 // header). An explicit list, rather than an umbrella directory, makes a new header a visible change
 // that invalidates clang's module cache.
 #include "flexshim_base.h"
+#include "flexshim_core_round_trip.h"
 #include "flexshim_cpu.h"
 #include "flexshim_crc32c.h"
 #include "flexshim_eventfd.h"
@@ -11,4 +12,5 @@
 #include "flexshim_socket.h"
 #include "flexshim_stdio.h"
 #include "flexshim_tun.h"
+#include "flexshim_uring.h"
 #endif

@@ -3,10 +3,10 @@ import FlexPort
 /// FlexTCP in embedded mode on the in-memory wire: the server's stack and the client's stack each
 /// run on their worker's pinned core, busy-polling (runtime, library and workload in one loop on
 /// the `contexts` path; fast path, slow path and workload on the `runToCompletion` path, so the
-/// polling counts as used CPU). Compared with Linux TCP on loopback.
+/// polling counts as used CPU). Compared with the best of the Linux loopback baselines per metric.
 public struct FlexTCPMemorySystem: BenchmarkSystem {
     public let name: String
-    public let baselineName: String? = "linux-loopback"
+    public var baselineNames: [String] { SystemCatalog.loopbackBaselines.map(\.name) }
     public let needsRoot = false
     let path: FlexTCPApplicationPath
     let stacks: FlexTCPBenchmarkStack

@@ -11,7 +11,7 @@ import FlexTestHosts
 /// pinned to the worker's CPU.
 public struct FlexTCPVethSystem: BenchmarkSystem {
     public let name: String
-    public let baselineName: String? = "linux-veth"
+    public let baselineNames = ["linux-veth"]
     public let needsRoot = true
     let path: FlexTCPApplicationPath
     let stacks: FlexTCPBenchmarkStack

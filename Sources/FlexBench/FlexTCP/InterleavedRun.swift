@@ -6,7 +6,10 @@ import FlexPort
 /// `valgrind --tool=callgrind` counts instructions per message repeatably for either path.
 ///
 /// Contract: `run` returns the messages completed (at least `messages`, unless `maximumSteps`
-/// rounds passed first) and the rounds and time taken; it throws when a side fails.
+/// rounds passed first) and the rounds and time taken; then, if `idleRounds` > 0, the client stops
+/// issuing requests and both sides are stepped that many rounds more (the first few drain what is in
+/// flight, the rest are empty passes; they are counted apart, in neither `rounds` nor the time, but
+/// the messages they drain are in `messages`). It throws when a side fails.
 public enum InterleavedRun {
     /// Virtual time per round, about what a round of both sides takes natively here.
     static let virtualNanosecondsPerRound: UInt64 = 500
@@ -16,10 +19,11 @@ public enum InterleavedRun {
         public var rounds: Int
         public var nanoseconds: UInt64
         public var errors: UInt64
+        public var idleRounds: Int
     }
 
     public static func run(_ spec: WorkloadSpec, path: FlexTCPApplicationPath, messages: UInt64,
-                           maximumSteps: Int = 100_000_000) throws(BenchmarkFailure) -> Outcome {
+                           idleRounds: Int = 0, maximumSteps: Int = 100_000_000) throws(BenchmarkFailure) -> Outcome {
         let wire: MemoryWire
         do {
             wire = try MemoryWire(capacity: FlexTCPBenchmarkStack.framesInFlight(for: spec), maximumFrameLength: 1514)
@@ -45,7 +49,13 @@ public enum InterleavedRun {
             if let failure = server.step(now: now) ?? client.step(now: now) { throw BenchmarkFailure(failure) }
             rounds += 1
         }
-        return Outcome(messages: counting.endpoint.metrics.messages, rounds: rounds, nanoseconds: clock.now() - start,
-                       errors: server.endpoint.metrics.errors &+ client.endpoint.metrics.errors)
+        let elapsed = clock.now() - start
+        client.endpoint.issuesRequests = false
+        for _ in 0..<idleRounds {
+            let now = clock.now()
+            if let failure = server.step(now: now) ?? client.step(now: now) { throw BenchmarkFailure(failure) }
+        }
+        return Outcome(messages: counting.endpoint.metrics.messages, rounds: rounds, nanoseconds: elapsed,
+                       errors: server.endpoint.metrics.errors &+ client.endpoint.metrics.errors, idleRounds: idleRounds)
     }
 }

@@ -26,6 +26,9 @@ import Glibc
 /// - Nothing that happens at or after the measured window's end reaches a session: the peer
 ///   closing its sockets when the run ends is not an error.
 /// - The owner calls `closeAll()` before the loop goes away.
+/// - A `busyPolling` loop never sleeps: epoll_wait is called with timeout 0 in a spinning loop.
+/// - `run` drives the loop on its own; a caller that drives several loops on one thread calls
+///   `begin(window:)` once and then `poll(waitMilliseconds:)` as it likes.
 final class EpollEventLoop {
     /// Per-descriptor state; the table is indexed by descriptor, which is also the epoll token.
     private struct Connection {
@@ -43,7 +46,10 @@ final class EpollEventLoop {
     let endpoint: WorkloadEndpoint
     /// How long connects may be refused before that counts (a server still coming up).
     let connectRetry: UInt64
-    private let epoll: Int32
+    /// Whether `run` spins on epoll_wait with timeout 0 instead of sleeping in it.
+    let busyPolling: Bool
+    /// The epoll instance (readable while a connection has an event: pollable from an outer epoll).
+    let epoll: Int32
     private let events: UnsafeMutablePointer<epoll_event>
     private let scratch: UnsafeMutableRawPointer
     private let clock = MonotonicTimeSource()
@@ -56,8 +62,9 @@ final class EpollEventLoop {
     private var windowEnd: UInt64 = .max
     private var stopping = false
 
-    init(endpoint: WorkloadEndpoint, connectRetry: UInt64 = 1_000_000_000) throws(BenchmarkFailure) {
+    init(endpoint: WorkloadEndpoint, busyPolling: Bool = false, connectRetry: UInt64 = 1_000_000_000) throws(BenchmarkFailure) {
         self.endpoint = endpoint
+        self.busyPolling = busyPolling
         self.connectRetry = connectRetry
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw LinuxSocket.failure("epoll_create1") }
@@ -89,23 +96,34 @@ final class EpollEventLoop {
 
     /// Runs until the timeline ends (or the run fails).
     func run(_ timeline: inout WorkerTimeline) throws(BenchmarkFailure) {
-        windowEnd = timeline.window.end
+        begin(window: timeline.window)
         while timeline.advance(now: clock.now(), endpoint: endpoint) {
-            try openMissingConnections()
-            let ready = epoll_wait(epoll, events, Int32(Self.eventCapacity), waitMilliseconds(until: timeline.nextBoundary))
-            if ready < 0 {
-                if errno == EINTR { continue }
-                throw LinuxSocket.failure("epoll_wait")
-            }
-            for index in 0..<Int(ready) where !stopping {
-                let descriptor = events[index].data.fd
-                if descriptor == listener {
-                    try acceptWaiting()
-                } else {
-                    try service(descriptor, events: events[index].events)
-                }
+            try poll(waitMilliseconds: busyPolling ? 0 : waitMilliseconds(until: timeline.nextBoundary))
+        }
+    }
+
+    /// Makes the loop hand nothing to sessions at or after the end of `window`.
+    func begin(window: MeasurementWindow) { windowEnd = window.end }
+
+    /// One round: opens missing connections, waits up to `waitMilliseconds` for events and serves
+    /// them; returns how many descriptors had events.
+    @discardableResult
+    func poll(waitMilliseconds: Int32) throws(BenchmarkFailure) -> Int {
+        try openMissingConnections()
+        let ready = epoll_wait(epoll, events, Int32(Self.eventCapacity), waitMilliseconds)
+        if ready < 0 {
+            if errno == EINTR { return 0 }
+            throw LinuxSocket.failure("epoll_wait")
+        }
+        for index in 0..<Int(ready) where !stopping {
+            let descriptor = events[index].data.fd
+            if descriptor == listener {
+                try acceptWaiting()
+            } else {
+                try service(descriptor, events: events[index].events)
             }
         }
+        return Int(ready)
     }
 
     /// Closes every socket (connections and listener). Idempotent.
@@ -118,7 +136,8 @@ final class EpollEventLoop {
         connectionsOpen = 0
     }
 
-    private func waitMilliseconds(until boundary: UInt64) -> Int32 {
+    /// Milliseconds until `boundary`, rounded up, at most `longestWaitMilliseconds`.
+    func waitMilliseconds(until boundary: UInt64) -> Int32 {
         let now = clock.now()
         guard boundary > now else { return 0 }
         return Int32(min((boundary - now + 999_999) / 1_000_000, Self.longestWaitMilliseconds))

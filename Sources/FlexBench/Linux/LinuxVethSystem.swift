@@ -9,7 +9,7 @@ import FlexTestHosts
 /// range and a minute of TIME_WAIT.
 public struct LinuxVethSystem: BenchmarkSystem {
     public let name = "linux-veth"
-    public let baselineName: String? = nil
+    public let baselineNames: [String] = []
     public let summary = "Linux kernel TCP between two test hosts (network namespaces) over veth, 198.18.60.1 ↔ .2, epoll loop per worker"
     public let needsRoot = true
 

@@ -4,7 +4,8 @@ import Glibc
 #endif
 
 /// Runs one workload on Linux kernel TCP: a server worker listening on `listenAddress` and a client
-/// worker connecting to it, each with its own `EpollEventLoop`.
+/// worker connecting to it, each with its own `EpollEventLoop` (sleeping in epoll_wait, or spinning on
+/// it with timeout 0 when `busyPolling`).
 ///
 /// Contract: the server creates its listening socket (port chosen by the kernel) and publishes its
 /// address before it arrives at the start barrier; the client connects after the barrier. Each
@@ -18,23 +19,24 @@ enum LinuxWorkers {
     /// Descriptors a run may need beyond its connections' (listener, epoll, standard streams, slack).
     static let spareDescriptors = 64
 
-    static func run(_ spec: WorkloadSpec, control: RunControl, listenAddress: IPv4Endpoint,
+    static func run(_ spec: WorkloadSpec, control: RunControl, listenAddress: IPv4Endpoint, busyPolling: Bool = false,
                     place: @escaping Placement) throws(BenchmarkFailure) -> [WorkerReport] {
         try ensureDescriptorLimit(2 * spec.connections + spareDescriptors)
         let published = PublishedEndpoint()
         return try WorkerThreads.run(
             server: { cpu in
-                try place(.server, cpu) { cpu in try server(spec, control: control, listenAddress: listenAddress, publish: published, cpu: cpu) }
+                try place(.server, cpu) { cpu in try server(spec, control: control, listenAddress: listenAddress, publish: published, busyPolling: busyPolling, cpu: cpu)
+                }
             },
             client: { cpu in
-                try place(.client, cpu) { cpu in try client(spec, control: control, server: published, cpu: cpu) }
+                try place(.client, cpu) { cpu in try client(spec, control: control, server: published, busyPolling: busyPolling, cpu: cpu) }
             },
             control: control)
     }
 
     private static func server(_ spec: WorkloadSpec, control: RunControl, listenAddress: IPv4Endpoint,
-                               publish: PublishedEndpoint, cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
-        let loop = try EpollEventLoop(endpoint: WorkloadEndpoint(spec: spec, role: .server))
+                               publish: PublishedEndpoint, busyPolling: Bool, cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
+        let loop = try EpollEventLoop(endpoint: WorkloadEndpoint(spec: spec, role: .server), busyPolling: busyPolling)
         defer { loop.closeAll() }
         let (listener, bound) = try LinuxSocket.listen(on: listenAddress)
         try loop.serve(listener: listener)
@@ -43,8 +45,8 @@ enum LinuxWorkers {
     }
 
     private static func client(_ spec: WorkloadSpec, control: RunControl, server: PublishedEndpoint,
-                               cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
-        let loop = try EpollEventLoop(endpoint: WorkloadEndpoint(spec: spec, role: .client))
+                               busyPolling: Bool, cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
+        let loop = try EpollEventLoop(endpoint: WorkloadEndpoint(spec: spec, role: .client), busyPolling: busyPolling)
         defer { loop.closeAll() }
         return try measure(loop, control: control, cpu: cpu) { () throws(BenchmarkFailure) in
             guard let address = server.value else { throw BenchmarkFailure("the server published no address") }
@@ -65,7 +67,7 @@ enum LinuxWorkers {
 
     /// Raises the soft limit on open descriptors to `needed` if the hard limit allows; throws if
     /// it cannot be raised far enough.
-    private static func ensureDescriptorLimit(_ needed: Int) throws(BenchmarkFailure) {
+    static func ensureDescriptorLimit(_ needed: Int) throws(BenchmarkFailure) {
         var limit = rlimit()
         let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
         guard getrlimit(resource, &limit) == 0 else { throw LinuxSocket.failure("getrlimit(RLIMIT_NOFILE)") }
