@@ -52,7 +52,7 @@ public enum InterleavedRun {
         let elapsed = clock.now() - start
         client.endpoint.issuesRequests = false
         for _ in 0..<idleRounds {
-            let now = clock.now()
+            now &+= virtualNanosecondsPerRound
             if let failure = server.step(now: now) ?? client.step(now: now) { throw BenchmarkFailure(failure) }
         }
         return Outcome(messages: counting.endpoint.metrics.messages, rounds: rounds, nanoseconds: elapsed,
