@@ -5,6 +5,7 @@ public struct FrameFlags: OptionSet, Sendable {
 
     /// The L4 checksum field is only a partial (pseudo-header) sum; the sender left it to offload
     /// (AF_PACKET `TP_STATUS_CSUMNOTREADY`, virtio `NEEDS_CSUM`). The bytes are otherwise trusted local data.
+    /// On transmit: asks a port whose `transmitChecksumOffload` is not `.none` to complete (or waive) it.
     public static let checksumPartial = FrameFlags(rawValue: 1 << 0)
     /// The kernel or device already verified the L4 checksum (`TP_STATUS_CSUM_VALID`).
     public static let checksumVerified = FrameFlags(rawValue: 1 << 1)
