@@ -73,6 +73,7 @@ public final class FrameRingProducer {
             batch.append(Frame(bytes: ring.frameBytes(index), length: 0, capacity: ring.frameCapacity))
         }
         reservedSlots &+= fromRing
+        if fromRing == wanted { return wanted }
         let fromOverflow = min(wanted - fromRing, overflowCapacity - reservedOverflow)
         for offset in 0..<fromOverflow {
             let buffer = overflow + (reservedOverflow &+ offset) &* overflowStride
