@@ -56,6 +56,7 @@ public protocol Port: AnyObject {
     var maximumFrameLength: Int { get }
     var statistics: PortStatistics { get }
     /// What the port does for transmitted frames marked `.checksumPartial`; `.none` by default.
+    /// Fixed for the port's lifetime (senders read it once).
     var transmitChecksumOffload: TransmitChecksumOffload { get }
 
     func receive(into batch: FrameBatch) -> Int
