@@ -1,6 +1,7 @@
 import FlexPort
 import FlexTestSupport
 import FlexWire
+import Glibc
 import Testing
 @testable import FlexTCPCore
 
@@ -105,6 +106,30 @@ struct FastPathTransmitPortTests {
             #expect(!frame.flags.contains(.checksumPartial))
             #expect(checksums.headerValid)
             #expect(checksums.complete)
+        }
+    }
+
+    @Test("behind a pcap recorder on a wire that waives partial checksums, segments are recorded with complete checksums")
+    func recordedThroughPcap() throws {
+        let path = "/tmp/flextcp-offload-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).pcap"
+        defer { unlink(path) }
+        let writer = try PcapWriter(path: path)
+        var recorder: TransmitRecordingPort?
+        let pair = try FastPathPair(trustsPartialChecksums: true) {
+            let wrapped = TransmitRecordingPort(wrapping: PcapRecordingPort(wrapping: $0, writer: writer))
+            recorder = wrapped
+            return wrapped
+        }
+        #expect(pair.link.wire.a.transmitChecksumOffload == .trustedLink)
+        #expect(pair.portA.transmitChecksumOffload == .none)
+        let data = FastPathPair.pattern(count: 20_000, seed: 38)
+        pair.transfer(data, from: pair.a)
+        #expect(pair.receivedByB == data)
+        let frames = try #require(recorder).committedFrames
+        #expect(frames.count > 10)
+        for frame in frames {
+            #expect(!frame.flags.contains(.checksumPartial))
+            #expect(FrameChecksums(frame.bytes).complete, "the recorder writes these very bytes")
         }
     }
 
