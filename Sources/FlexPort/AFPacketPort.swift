@@ -21,6 +21,10 @@ import FlexWire
 ///   in `receiveDrops`, as are frames the kernel dropped for want of a free slot.
 /// - Transmit slots are ring slots; `commitTransmit` expects the batch to hold exactly the slots
 ///   reserved since the last commit, in reservation order.
+/// - With `usesVirtioNetHeader`, `transmitChecksumOffload` is `.completesPartial`: a frame marked
+///   `.checksumPartial` goes out with NEEDS_CSUM and its TCP checksum's position, and the kernel (or
+///   device) completes it. A marked frame the port cannot complete (not IPv4 TCP, or no virtio-net
+///   header) is a transmit drop.
 /// - Not thread-safe: one thread uses a port at a time. Closes its socket in `deinit`.
 public final class AFPacketPort: Port {
     public let interfaceName: String
@@ -28,6 +32,7 @@ public final class AFPacketPort: Port {
     public let mtu: Int
     public let maximumFrameLength: Int
     public let configuration: AFPacketConfiguration
+    public let transmitChecksumOffload: TransmitChecksumOffload
 
     private let socket: PacketSocket
     private let receiveRing: PacketRing
@@ -60,7 +65,8 @@ public final class AFPacketPort: Port {
         transmitRing = socket.transmitRing
         virtioHeaderLength = configuration.usesVirtioNetHeader ? Int(FLEXSHIM_VIRTIO_NET_HDR_LENGTH) : 0
         transmitDataOffset = PacketSocket.transmitDataOffset(configuration)
-        // Transmit slots carry an all-zero virtio-net header: no checksum offload, no GSO.
+        transmitChecksumOffload = configuration.usesVirtioNetHeader ? .completesPartial : .none
+        // Transmit slots carry an all-zero virtio-net header (no GSO); `commitTransmit` sets the checksum request.
         for index in 0..<transmitRing.count {
             (transmitRing.frame(index) + transmitDataOffset - virtioHeaderLength).initializeMemory(
                 as: UInt8.self, repeating: 0, count: virtioHeaderLength)
@@ -176,7 +182,9 @@ public final class AFPacketPort: Port {
             precondition(frame.bytes == transmitRing.frame(transmitRing.position(transmitHead, advancedBy: index)) + transmitDataOffset,
                          "transmit slots must stay in reservation order")
             guard frame.length > 0 else { continue }
-            guard frame.length <= maximumFrameLength else {
+            let leftPartial = frame.flags.contains(.checksumPartial)
+            let checksumPosition = leftPartial && virtioHeaderLength > 0 ? frame.tcpChecksumPosition : nil
+            guard frame.length <= maximumFrameLength, checksumPosition != nil || !leftPartial else {
                 counters.transmitDrops &+= 1
                 continue
             }
@@ -184,6 +192,9 @@ public final class AFPacketPort: Port {
             let slot = transmitRing.frame(transmitRing.position(transmitHead, advancedBy: queued))
             if slot + transmitDataOffset != frame.bytes {
                 (slot + transmitDataOffset).copyMemory(from: frame.bytes, byteCount: frame.length)
+            }
+            if virtioHeaderLength > 0 {
+                requestChecksum(at: checksumPosition, inVirtioHeaderAt: slot + transmitDataOffset - virtioHeaderLength)
             }
             let header = slot.assumingMemoryBound(to: tpacket2_hdr.self)
             header.pointee.tp_len = UInt32(virtioHeaderLength &+ frame.length)
@@ -197,6 +208,20 @@ public final class AFPacketPort: Port {
         counters.transmittedFrames &+= UInt64(queued)
         if queued > 0 || kickPending { kick() }
         return queued
+    }
+
+    /// Sets the virtio-net header of a transmit slot: NEEDS_CSUM with the checksum at `position`
+    /// (csum_start, csum_offset), or no checksum request when `position` is nil.
+    @inline(__always)
+    private func requestChecksum(at position: (start: Int, offset: Int)?, inVirtioHeaderAt header: UnsafeMutableRawPointer) {
+        let virtio = header.assumingMemoryBound(to: virtio_net_hdr.self)
+        guard let position else {
+            virtio.pointee.flags = 0
+            return
+        }
+        virtio.pointee.flags = UInt8(FLEXSHIM_VIRTIO_NET_HDR_F_NEEDS_CSUM)
+        virtio.pointee.csum_start = UInt16(truncatingIfNeeded: position.start).littleEndian
+        virtio.pointee.csum_offset = UInt16(truncatingIfNeeded: position.offset).littleEndian
     }
 
     /// Asks the kernel to send every queued slot without waiting for completion.

@@ -5,11 +5,12 @@ public struct FrameFlags: OptionSet, Sendable {
 
     /// The L4 checksum field is only a partial (pseudo-header) sum; the sender left it to offload
     /// (AF_PACKET `TP_STATUS_CSUMNOTREADY`, virtio `NEEDS_CSUM`). The bytes are otherwise trusted local data.
-    public static let checksumPartial = FrameFlags(rawValue: 1 << 0)
+    /// On transmit: asks a port whose `transmitChecksumOffload` is not `.none` to complete (or waive) it.
+    @inlinable public static var checksumPartial: FrameFlags { FrameFlags(rawValue: 1 << 0) }
     /// The kernel or device already verified the L4 checksum (`TP_STATUS_CSUM_VALID`).
-    public static let checksumVerified = FrameFlags(rawValue: 1 << 1)
+    @inlinable public static var checksumVerified: FrameFlags { FrameFlags(rawValue: 1 << 1) }
     /// The frame is a super-segment (GSO/GRO) larger than the MTU; `Frame.segmentSize` gives the MSS.
-    public static let superSegment = FrameFlags(rawValue: 1 << 2)
+    @inlinable public static var superSegment: FrameFlags { FrameFlags(rawValue: 1 << 2) }
 }
 
 /// A view of one frame in memory the port owns (a ring slot or a pool buffer).

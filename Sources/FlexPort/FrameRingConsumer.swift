@@ -6,7 +6,8 @@ import Atomics
 /// ring's producer on another thread).
 /// - `receive(into:)` appends views of published frames directly in the ring slots, without copying.
 ///   A slot whose length is outside 1 ... `frameCapacity` (a misbehaving producer) is skipped and
-///   counted as a receive drop.
+///   counted as a receive drop. With `trustsPartialChecksums`, a frame flagged `.checksumPartial`
+///   is handed out flagged `.checksumVerified` too (its producer is trusted to need no checksum).
 /// - `release(_:)` gives back every slot handed out so far and empties the batch.
 /// - For entries taken one at a time (no batch): `takeFrame()` hands out the next published frame
 ///   in place (skipping and counting bad slots the same way), `releaseTaken()` gives back every
@@ -16,15 +17,17 @@ import Atomics
 public final class FrameRingConsumer {
     public let ring: FrameRing
     private let wakeup: WakeupSignal
+    private let trustsPartialChecksums: Bool
     /// The next slot to hand out.
     private var cursor: UInt64
     /// The consumer index as last published; we are its only writer.
     private var released: UInt64
 
     /// Consumes from `ring`, continuing from its current consumer index; `wakeup` is the signal its producer uses.
-    public init(ring: FrameRing, wakeup: WakeupSignal) {
+    public init(ring: FrameRing, wakeup: WakeupSignal, trustsPartialChecksums: Bool = false) {
         self.ring = ring
         self.wakeup = wakeup
+        self.trustsPartialChecksums = trustsPartialChecksums
         released = ring.consumerIndex.load(ordering: .relaxed)
         cursor = released
     }
@@ -66,7 +69,8 @@ public final class FrameRingConsumer {
     private func frame(in slot: UnsafeMutableRawPointer) -> Frame? {
         let length = Int(slot.load(fromByteOffset: FrameRingLayout.slotLengthOffset, as: UInt32.self))
         guard length >= 1 && length <= ring.frameCapacity else { return nil }
-        let flags = FrameFlags(rawValue: slot.load(fromByteOffset: FrameRingLayout.slotFlagsOffset, as: UInt8.self))
+        var flags = FrameFlags(rawValue: slot.load(fromByteOffset: FrameRingLayout.slotFlagsOffset, as: UInt8.self))
+        if trustsPartialChecksums && flags.contains(.checksumPartial) { flags.insert(.checksumVerified) }
         let segmentSize = slot.load(fromByteOffset: FrameRingLayout.slotSegmentSizeOffset, as: UInt16.self)
         return Frame(bytes: slot + FrameRingLayout.slotHeaderSize, length: length, capacity: ring.frameCapacity,
                      flags: flags, segmentSize: segmentSize)

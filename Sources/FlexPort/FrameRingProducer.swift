@@ -65,14 +65,16 @@ public final class FrameRingProducer {
     }
 
     public func reserve(into batch: FrameBatch, count: Int) -> Int {
+        // One slot at a time (a sender reserving per frame) while the cached view shows room: the common case.
+        if count == 1 && !batch.isFull && unreservedSlots() > 0 {
+            appendRingSlot(to: batch)
+            return 1
+        }
         let wanted = min(count, batch.capacity - batch.count)
         guard wanted > 0 else { return 0 }
         let fromRing = min(wanted, freeSlots(wanted: wanted))
-        for offset in 0..<fromRing {
-            let index = head &+ UInt64(reservedSlots &+ offset)
-            batch.append(Frame(bytes: ring.frameBytes(index), length: 0, capacity: ring.frameCapacity))
-        }
-        reservedSlots &+= fromRing
+        for _ in 0..<fromRing { appendRingSlot(to: batch) }
+        if fromRing == wanted { return wanted }
         let fromOverflow = min(wanted - fromRing, overflowCapacity - reservedOverflow)
         for offset in 0..<fromOverflow {
             let buffer = overflow + (reservedOverflow &+ offset) &* overflowStride
@@ -80,6 +82,13 @@ public final class FrameRingProducer {
         }
         reservedOverflow &+= fromOverflow
         return fromRing &+ fromOverflow
+    }
+
+    /// Appends the next unreserved ring slot (length 0) to `batch` and counts it reserved.
+    @inline(__always)
+    private func appendRingSlot(to batch: FrameBatch) {
+        batch.append(Frame(bytes: ring.frameBytes(head &+ UInt64(reservedSlots)), length: 0, capacity: ring.frameCapacity))
+        reservedSlots &+= 1
     }
 
     public func commit(_ batch: FrameBatch) -> Int {

@@ -15,7 +15,9 @@ import FlexWire
 ///   `emulatorStatistics` counts each effect.
 /// - Same seed, same settings, same calls at the same (virtual) times: same result.
 /// - One thread at a time. No allocation after `init`; each delivered frame is copied once into the
-///   wrapped port's slot.
+///   wrapped port's slot, reserved one per frame that is due.
+/// - No checksum offload (`transmitChecksumOffload` is `.none`): frames it may corrupt must carry
+///   complete checksums so that the receiver can tell.
 public final class LinkEmulator: Port {
     public let inner: any Port
     public let settings: LinkEmulatorSettings
@@ -258,27 +260,30 @@ public final class LinkEmulator: Port {
         return held <= now ? .heldBack : nil
     }
 
-    /// Copies every frame due by `now` into slots of the wrapped port and commits them.
+    /// Copies every frame due by `now` into slots of the wrapped port (one slot reserved per frame)
+    /// and commits them, a batch at a time; frames the wrapped port has no slot for stay due.
     private func deliverDueFrames(now: UInt64) {
         finishSerialization(now: now)
-        while nextDueLine(now: now) != nil {
-            let wanted = min(deliveryBatch.capacity, propagating.count &+ heldBack.count)
-            let slots = inner.reserveTransmit(into: deliveryBatch, count: wanted)
-            if slots == 0 { return }
-            var filled = 0
-            while filled < slots, let line = nextDueLine(now: now) {
-                let index = queue(line).removeFirst()
-                let pooled = pool.frames[Int(index)]
-                var slot = deliveryBatch[filled]
-                slot.bytes.copyMemory(from: pool.buffer(index), byteCount: pooled.length)
-                slot.length = pooled.length
-                slot.flags = pooled.flags
-                slot.segmentSize = pooled.segmentSize
-                deliveryBatch[filled] = slot
-                pool.give(index)
-                filled &+= 1
-            }
-            emulatorStatistics.delivered &+= UInt64(inner.commitTransmit(deliveryBatch))
+        while let line = nextDueLine(now: now) {
+            if deliveryBatch.isFull { commitDeliveries() }
+            guard inner.reserveTransmit(into: deliveryBatch, count: 1) == 1 else { break }
+            let index = queue(line).removeFirst()
+            let pooled = pool.frames[Int(index)]
+            let last = deliveryBatch.count &- 1
+            var slot = deliveryBatch[last]
+            slot.bytes.copyMemory(from: pool.buffer(index), byteCount: pooled.length)
+            slot.length = pooled.length
+            slot.flags = pooled.flags
+            slot.segmentSize = pooled.segmentSize
+            deliveryBatch[last] = slot
+            pool.give(index)
         }
+        commitDeliveries()
+    }
+
+    /// Commits the frames copied into `deliveryBatch`, if any.
+    private func commitDeliveries() {
+        guard !deliveryBatch.isEmpty else { return }
+        emulatorStatistics.delivered &+= UInt64(inner.commitTransmit(deliveryBatch))
     }
 }

@@ -6,7 +6,10 @@ import FlexWire
 /// (a→b at offset 0, b→a right after it), so the same bytes could be a shared mapping between two
 /// processes. `a` transmits straight into the slots of b's receive ring and vice versa (zero copy).
 /// Each direction takes one producer thread and one consumer thread at a time. The region lives as
-/// long as either endpoint.
+/// long as either endpoint. With `trustsPartialChecksums` (both ends agree, e.g. two FlexTCP stacks)
+/// the wire waives transport checksums: each end's `transmitChecksumOffload` is `.trustedLink`, and a
+/// frame sent marked `.checksumPartial` arrives marked `.checksumVerified` as well; frames sent without
+/// the mark arrive as they were sent and are verified as usual.
 public struct MemoryWire: Sendable {
     public let a: MemoryWireEndpoint
     public let b: MemoryWireEndpoint
@@ -16,9 +19,10 @@ public struct MemoryWire: Sendable {
     ///   - maximumFrameLength: the largest frame either side may send, Ethernet header included.
     ///   - overflowCapacity: transmit buffers each side may hold beyond a full ring (their frames are
     ///     dropped at commit unless room appears); see `FrameRingProducer`.
+    ///   - trustsPartialChecksums: both ends agree that frames sent with a partial checksum need none.
     public init(capacity: Int = 1024, maximumFrameLength: Int = 1514,
                 macAddresses: (a: MACAddress, b: MACAddress) = (MACAddress(0x02, 0, 0, 0, 0, 0x0a), MACAddress(0x02, 0, 0, 0, 0, 0x0b)),
-                overflowCapacity: Int = 64) throws {
+                overflowCapacity: Int = 64, trustsPartialChecksums: Bool = false) throws {
         let slotCount = max(2, 1 << (Int.bitWidth - (max(capacity, 2) - 1).leadingZeroBitCount))
         let ringSize = FrameRingLayout.ringSize(slotCount: slotCount, frameCapacity: maximumFrameLength)
         let region = MemoryWireRegion(byteCount: 2 * ringSize)
@@ -26,12 +30,13 @@ public struct MemoryWire: Sendable {
         let bToA = try FrameRing.format(at: region.base + ringSize, regionLength: ringSize, slotCount: slotCount, frameCapacity: maximumFrameLength)
         let wakeA = try WakeupSignal()
         let wakeB = try WakeupSignal()
-        a = MemoryWireEndpoint(region: region, macAddress: macAddresses.a,
+        let offload: TransmitChecksumOffload = trustsPartialChecksums ? .trustedLink : .none
+        a = MemoryWireEndpoint(region: region, macAddress: macAddresses.a, transmitChecksumOffload: offload,
                                producer: FrameRingProducer(ring: aToB, wakeup: wakeB, overflowCapacity: overflowCapacity),
-                               consumer: FrameRingConsumer(ring: bToA, wakeup: wakeA))
-        b = MemoryWireEndpoint(region: region, macAddress: macAddresses.b,
+                               consumer: FrameRingConsumer(ring: bToA, wakeup: wakeA, trustsPartialChecksums: trustsPartialChecksums))
+        b = MemoryWireEndpoint(region: region, macAddress: macAddresses.b, transmitChecksumOffload: offload,
                                producer: FrameRingProducer(ring: bToA, wakeup: wakeA, overflowCapacity: overflowCapacity),
-                               consumer: FrameRingConsumer(ring: aToB, wakeup: wakeB))
+                               consumer: FrameRingConsumer(ring: aToB, wakeup: wakeB, trustsPartialChecksums: trustsPartialChecksums))
     }
 }
 
@@ -59,13 +64,17 @@ public final class MemoryWireEndpoint: Port, @unchecked Sendable {
     // and the peer share is in the region and is accessed through atomics per `FrameRingLayout`.
     public let macAddress: MACAddress
     public var maximumFrameLength: Int { producer.ring.frameCapacity }
+    /// `.trustedLink` when the wire was made with `trustsPartialChecksums`, else `.none`.
+    public let transmitChecksumOffload: TransmitChecksumOffload
     private let region: MemoryWireRegion
     private let producer: FrameRingProducer
     private let consumer: FrameRingConsumer
 
-    init(region: MemoryWireRegion, macAddress: MACAddress, producer: FrameRingProducer, consumer: FrameRingConsumer) {
+    init(region: MemoryWireRegion, macAddress: MACAddress, transmitChecksumOffload: TransmitChecksumOffload,
+         producer: FrameRingProducer, consumer: FrameRingConsumer) {
         self.region = region
         self.macAddress = macAddress
+        self.transmitChecksumOffload = transmitChecksumOffload
         self.producer = producer
         self.consumer = consumer
     }

@@ -3,8 +3,11 @@ import FlexWire
 /// Middleware that records, with a `PcapWriter`, every frame the wrapped port receives and every
 /// frame committed for transmit through it (including any the wrapped port then drops), in call order.
 ///
-/// Contract: otherwise behaves exactly like the wrapped port. Because receive and transmit share one
-/// writer, all calls come from one thread at a time. The writer is not closed by this port.
+/// Contract: otherwise behaves exactly like the wrapped port, except that it offers no checksum
+/// offload (`transmitChecksumOffload` is `.none` whatever the wrapped port offers), so every frame a
+/// sender commits through it carries complete checksums and the recording shows them valid. Because
+/// receive and transmit share one writer, all calls come from one thread at a time. The writer is
+/// not closed by this port.
 public final class PcapRecordingPort: Port {
     public let inner: any Port
     public let writer: PcapWriter

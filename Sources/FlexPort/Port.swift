@@ -33,6 +33,11 @@ public struct PortStatistics: Sendable, Equatable {
 ///   `maximumFrameLength` bytes (length 0); the caller writes frames and sets each `length`;
 ///   `commitTransmit(_:)` sends every slot with a non-zero length, gives back the rest, empties the
 ///   batch and returns how many frames it sent. Frames it could not send are counted in `transmitDrops`.
+///   A caller may reserve again (e.g. one slot per frame it is about to write) before one commit;
+///   both calls cost in proportion to the slots reserved, so reserve what you will write and commit
+///   once per batch (one kernel kick per batch on kernel ports).
+/// - Checksums: `transmitChecksumOffload` says what the port does with a transmitted frame marked
+///   `.checksumPartial` (see `TransmitChecksumOffload`); unmarked frames leave exactly as written.
 /// - `poll()` does time-driven work (a delaying middleware releasing frames that are due); cheap when idle.
 /// - `waitForFrames(timeoutNanoseconds:)` blocks up to the timeout until a frame may be ready to receive
 ///   (spurious returns allowed; never misses a frame that arrived before or during the call).
@@ -50,6 +55,9 @@ public protocol Port: AnyObject {
     /// Largest frame, Ethernet header included, this port sends or accepts on its transmit side.
     var maximumFrameLength: Int { get }
     var statistics: PortStatistics { get }
+    /// What the port does for transmitted frames marked `.checksumPartial`; `.none` by default.
+    /// Fixed for the port's lifetime (senders read it once).
+    var transmitChecksumOffload: TransmitChecksumOffload { get }
 
     func receive(into batch: FrameBatch) -> Int
     func releaseReceived(_ batch: FrameBatch)
@@ -63,6 +71,8 @@ public protocol Port: AnyObject {
 }
 
 extension Port {
+    /// No offload: a sender fills every checksum.
+    public var transmitChecksumOffload: TransmitChecksumOffload { .none }
     /// No descriptor: sleep with `waitForFrames`.
     public var readinessDescriptor: Int32? { nil }
     public func armReadiness() -> Bool { true }

@@ -6,6 +6,8 @@ import FlexWire
 /// Two fast paths joined by an in-memory wire (optionally impaired on both sides by a link
 /// emulator), each with one installed flow to the other, and a tiny application on each end that
 /// copies bytes in and out of the payload rings. Runs on a `TestWire`'s virtual time and round loop.
+/// `wrapA` puts a port of the test's choice around A's end; `trustsPartialChecksums` makes the wire
+/// waive checksums its senders leave partial.
 final class FastPathPair {
     static let addressA = TestWire.addressA
     static let addressB = TestWire.addressB
@@ -14,7 +16,7 @@ final class FastPathPair {
     let link: TestWire
     var clock: VirtualTimeSource { link.clock }
     var wire: MemoryWire { link.wire }
-    var portA: any Port { link.portA }
+    let portA: any Port
     var portB: any Port { link.portB }
     let a: FastPath
     let b: FastPath
@@ -32,15 +34,17 @@ final class FastPathPair {
 
     init(options: FlowOptions = [.timestamps], windowShift: UInt8 = 0, initialSequenceA: UInt32 = 1000,
          initialSequenceB: UInt32 = 5000, impairment: LinkEmulatorSettings? = nil, ringSize: UInt32 = FastPathPair.ringSize,
-         receiveWindowBudget: UInt64? = nil, delaysAcknowledgments: Bool = false) throws {
-        link = try TestWire(impairment: impairment)
+         receiveWindowBudget: UInt64? = nil, trustsPartialChecksums: Bool = false,
+         wrapA: (any Port) -> any Port = { $0 }, delaysAcknowledgments: Bool = false) throws {
+        link = try TestWire(impairment: impairment, trustsPartialChecksums: trustsPartialChecksums)
+        portA = wrapA(link.portA)
         let wire = link.wire
         regionA = .allocate(byteCount: Int(ringSize) * 2, alignment: 64)
         regionB = .allocate(byteCount: Int(ringSize) * 2, alignment: 64)
         // Tests of the fast path's mechanics drive receive without transmit: every ACK at once by default.
         a = FastPath(configuration: FastPathConfiguration(localAddress: Self.addressA, localMAC: wire.a.macAddress,
                                                           receiveWindowBudget: receiveWindowBudget, delaysAcknowledgments: delaysAcknowledgments),
-                     port: link.portA, payloadRegion: regionA, payloadRegionSize: Int(ringSize) * 2)
+                     port: portA, payloadRegion: regionA, payloadRegionSize: Int(ringSize) * 2)
         b = FastPath(configuration: FastPathConfiguration(localAddress: Self.addressB, localMAC: wire.b.macAddress,
                                                           receiveWindowBudget: receiveWindowBudget, delaysAcknowledgments: delaysAcknowledgments),
                      port: link.portB, payloadRegion: regionB, payloadRegionSize: Int(ringSize) * 2)

@@ -26,7 +26,8 @@ public struct FlexTCPMemorySystem: BenchmarkSystem {
     public func run(_ spec: WorkloadSpec, control: RunControl) throws(BenchmarkFailure) -> [WorkerReport] {
         let wire: MemoryWire
         do {
-            wire = try MemoryWire(capacity: FlexTCPBenchmarkStack.framesInFlight(for: spec), maximumFrameLength: 1514)
+            wire = try MemoryWire(capacity: FlexTCPBenchmarkStack.framesInFlight(for: spec), maximumFrameLength: 1514,
+                                  trustsPartialChecksums: true)
         } catch {
             throw BenchmarkFailure("cannot make the in-memory wire: \(error)")
         }

@@ -87,7 +87,8 @@ extension FastPath {
         return SegmentHeaders.write(into: frame, flow: UnsafePointer(state), localAddress: configuration.localAddress,
                                     localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
                                     flags: flags, payloadLength: Int(payloadLength),
-                                    timestampValue: FastPath.timestampClock(now), windowLimit: receiveWindowLimit)
+                                    timestampValue: FastPath.timestampClock(now), windowLimit: receiveWindowLimit,
+                                    transportChecksum: transportChecksum)
     }
 
     /// Queues a pure ACK (or window update) for the flow into the current transmit batch; with SACK
@@ -99,34 +100,34 @@ extension FastPath {
         let length = SegmentHeaders.write(into: slot, flow: UnsafePointer(state), localAddress: configuration.localAddress,
                                           localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
                                           flags: flags, payloadLength: 0, timestampValue: FastPath.timestampClock(now),
-                                          windowLimit: receiveWindowLimit, duplicate: duplicate)
+                                          windowLimit: receiveWindowLimit, duplicate: duplicate, transportChecksum: transportChecksum)
         commitTransmitSlot(length: length)
         acknowledgmentsSent &+= 1
     }
 
-    /// A free transmit slot large enough for a full segment, reserving more from the port (and
-    /// flushing a full batch) as needed; nil when the port has none.
+    /// A transmit slot large enough for a full segment: one more slot reserved from the port (after
+    /// committing the batch when it is full); nil when the port has none free. Reserving one slot
+    /// per frame keeps the port's work in proportion to the frames sent; the commit stays one per batch.
     func nextTransmitSlot() -> UnsafeMutableRawPointer? {
-        if transmitSlotsUsed == transmitBatch.count {
-            if transmitBatch.isFull { flushTransmitBatch() }
-            let wanted = transmitBatch.capacity &- transmitBatch.count
-            guard port.reserveTransmit(into: transmitBatch, count: wanted) > 0 else { return nil }
-        }
-        return transmitBatch[transmitSlotsUsed].bytes
+        if transmitBatch.isFull { flushTransmitBatch() }
+        guard port.reserveTransmit(into: transmitBatch, count: 1) == 1 else { return nil }
+        return transmitBatch[transmitBatch.count &- 1].bytes
     }
 
+    /// Gives the frame written into the last reserved slot its length, marked `.checksumPartial`
+    /// when its TCP checksum was left for the port (`leavesTransportChecksumPartial`).
     func commitTransmitSlot(length: Int) {
-        var frame = transmitBatch[transmitSlotsUsed]
+        let last = transmitBatch.count &- 1
+        var frame = transmitBatch[last]
         frame.length = length
-        transmitBatch[transmitSlotsUsed] = frame
-        transmitSlotsUsed &+= 1
+        if leavesTransportChecksumPartial { frame.flags.insert(.checksumPartial) }
+        transmitBatch[last] = frame
     }
 
-    /// Sends the frames written so far and gives back unused slots.
+    /// Sends the frames written so far (a slot reserved but left unwritten goes back unsent).
     package func flushTransmitBatch() {
         guard !transmitBatch.isEmpty else { return }
         _ = port.commitTransmit(transmitBatch)  // frames the port could not send count in its transmitDrops
         transmitBatch.removeAll()
-        transmitSlotsUsed = 0
     }
 }

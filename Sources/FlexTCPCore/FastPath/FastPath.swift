@@ -32,7 +32,8 @@ package final class FastPath {
     var queueManager: QueueManager
     var delayedAcknowledgments: DelayedAcknowledgments
     let transmitBatch: FrameBatch
-    var transmitSlotsUsed = 0
+    /// The port completes (or waives) TCP checksums left partial: "compute only what the port will not".
+    let leavesTransportChecksumPartial: Bool
 
     package internal(set) var events: UnsafeMutableBufferPointer<FlowEvent>
     package internal(set) var eventCount = 0
@@ -73,6 +74,7 @@ package final class FastPath {
         queueManager = QueueManager(capacity: configuration.flowCapacity)
         delayedAcknowledgments = DelayedAcknowledgments(capacity: configuration.flowCapacity)
         transmitBatch = FrameBatch(capacity: configuration.transmitBatchSize)
+        leavesTransportChecksumPartial = port.transmitChecksumOffload.acceptsPartialChecksums
         events = .allocate(capacity: configuration.eventCapacity)
         changes = FlowChangeLog(capacity: configuration.flowCapacity)
         exceptionStorage = .allocate(capacity: FastPath.maximumReceiveBatch)
@@ -109,6 +111,9 @@ package final class FastPath {
     }
 
     func count(_ verdict: FastPathVerdict) { verdictCounts[verdict.rawValue] &+= 1 }
+
+    /// How segments this fast path writes fill the TCP checksum.
+    var transportChecksum: SegmentHeaders.TransportChecksum { leavesTransportChecksumPartial ? .partial : .complete }
 
     /// Tells the slow path that the flow's state changed: publishes it for a slow path on another
     /// thread (which learns of the change there), else lists the flow in `changes`.

@@ -9,8 +9,10 @@ import FlexWire
 /// out-of-order interval (RFC 2018). At most 12 + 4 + 2 × 8 = 32 of the 40 option bytes.
 ///
 /// Contract: `frame` has room for `headerLength(of:flags:duplicate:) + payloadLength` bytes; the
-/// payload must already sit at `frame + headerLength`. Both checksums are filled. The window field
-/// offers at most `windowLimit` bytes.
+/// payload must already sit at `frame + headerLength`. The IPv4 header checksum is always filled; the
+/// TCP checksum is complete, or with `transportChecksum: .partial` only the folded pseudo-header sum
+/// (for a port that completes or waives it; the caller marks the frame `.checksumPartial`). The
+/// window field offers at most `windowLimit` bytes.
 @usableFromInline
 enum SegmentHeaders {
     /// Bytes of the Ethernet (untagged), IPv4 and TCP headers without options.
@@ -20,6 +22,17 @@ enum SegmentHeaders {
     /// NOP NOP, kind and length of a SACK option; each block adds `sackBlockLength`.
     @usableFromInline static let sackOptionHeaderLength = 4
     @usableFromInline static let sackBlockLength = 8
+
+    /// How `write` fills the TCP checksum field.
+    @usableFromInline
+    enum TransportChecksum {
+        /// The full checksum over pseudo-header, header and payload.
+        case complete
+        /// The uncomplemented, folded pseudo-header sum that checksum offload starts from (what Linux
+        /// leaves for CHECKSUM_PARTIAL): summing the segment from the TCP header on and complementing
+        /// completes it.
+        case partial
+    }
 
     /// The SACK blocks a segment with `flags` carries: the D-SACK block (if any) and the out-of-order interval.
     @inlinable
@@ -50,7 +63,8 @@ enum SegmentHeaders {
     @inlinable
     static func write(into frame: UnsafeMutableRawPointer, flow: UnsafePointer<FlowState>, localAddress: IPv4Address,
                       localMAC: MACAddress, sequence: SequenceNumber, flags: TCPFlags, payloadLength: Int,
-                      timestampValue: UInt32, windowLimit: UInt32, duplicate: TCPSACKBlock? = nil) -> Int {
+                      timestampValue: UInt32, windowLimit: UInt32, duplicate: TCPSACKBlock? = nil,
+                      transportChecksum: TransportChecksum = .complete) -> Int {
         let state = flow.pointee
         let withTimestamps = state.options.contains(.timestamps)
         let sackBlocks = sackBlockCount(of: state, flags: flags, duplicate: duplicate)
@@ -75,8 +89,7 @@ enum SegmentHeaders {
         ip.storeBytes(of: UInt16(0), toByteOffset: IPv4Repr.Offset.headerChecksum, as: UInt16.self)
         localAddress.store(to: ip + IPv4Repr.Offset.source)
         state.remoteAddress.store(to: ip + IPv4Repr.Offset.destination)
-        ip.storeBytes(of: InternetChecksum.checksum(ip, count: IPv4Repr.headerLength).bigEndian,
-                      toByteOffset: IPv4Repr.Offset.headerChecksum, as: UInt16.self)
+        ip.storeBytes(of: headerChecksum(ip).bigEndian, toByteOffset: IPv4Repr.Offset.headerChecksum, as: UInt16.self)
 
         // TCP.
         let tcp = ip + IPv4Repr.headerLength
@@ -109,10 +122,31 @@ enum SegmentHeaders {
             }
         }
         let segmentLength = tcpHeaderLength &+ payloadLength
-        let checksum = InternetChecksum.transportChecksum(tcp, length: segmentLength, source: localAddress,
+        let checksum: UInt16
+        switch transportChecksum {
+        case .complete:
+            checksum = InternetChecksum.transportChecksum(tcp, length: segmentLength, source: localAddress,
                                                           destination: state.remoteAddress, protocolNumber: .tcp)
+        case .partial:
+            checksum = ~InternetChecksum.finish(InternetChecksum.pseudoHeaderSum(
+                source: localAddress, destination: state.remoteAddress, protocolNumber: IPProtocol.tcp.rawValue, length: segmentLength))
+        }
         tcp.storeBytes(of: checksum.bigEndian, toByteOffset: TCPSegmentRepr.Offset.checksum, as: UInt16.self)
         return EthernetRepr.untaggedHeaderLength &+ ipTotal
+    }
+
+    /// The checksum of the 20-byte IPv4 header at `ip` (RFC 1071), summed as five native-order 32-bit
+    /// words: the one's-complement sum does not depend on byte order, so it is folded and swapped once.
+    @inlinable
+    static func headerChecksum(_ ip: UnsafeRawPointer) -> UInt16 {
+        var sum: UInt64 = 0
+        for offset in stride(from: 0, to: IPv4Repr.headerLength, by: 4) {
+            sum &+= UInt64(ip.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        }
+        sum = (sum & 0xffff) &+ (sum >> 16)
+        sum = (sum & 0xffff) &+ (sum >> 16)
+        sum = (sum & 0xffff) &+ (sum >> 16)
+        return InternetChecksum.finish(UInt64(UInt16(bigEndian: UInt16(truncatingIfNeeded: sum))))
     }
 
     @inlinable
