@@ -41,14 +41,13 @@ extension FastPath {
             let blocked = carriesFIN || state.pointee.transmitPending == 0 || state.pointee.windowRemaining == 0
             queueManager.completeTransmission(flow: flow, sentBytes: carriesFIN ? allowed &+ 1 : allowed, isBlocked: blocked, now: now)
         }
-        sendDelayedAcknowledgments(now: now)
+        if !delayedAcknowledgments.isEmpty { sendDelayedAcknowledgments(now: now) }
         flushTransmitBatch()
         return sent
     }
 
     /// ACKs the flows whose ACK was held since before this round and did not ride on a segment since.
     private func sendDelayedAcknowledgments(now: UInt64) {
-        guard !delayedAcknowledgments.isEmpty else { return }
         delayedAcknowledgments.takeDue { sendOwedAcknowledgment($0, now: now) }
     }
 

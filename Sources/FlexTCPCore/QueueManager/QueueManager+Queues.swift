@@ -51,7 +51,7 @@ extension QueueManager {
     /// Unlinks and returns the first rate-limited flow whose send time has come (at slot
     /// granularity). Flows that were parked in the horizon slot and are not yet due are re-slotted.
     mutating func popDueRateLimited(nowSlot: UInt64) -> FlowIndex? {
-        while let slot = firstOccupiedSlot(), slot <= nowSlot {
+        while !occupancy.isEmpty, let slot = firstOccupiedSlot(), slot <= nowSlot {
             cursorSlot = slot
             let flow = lists[Int(slot & UInt64(SlotOccupancy.slotCount - 1))].head
             unlink(flow)
