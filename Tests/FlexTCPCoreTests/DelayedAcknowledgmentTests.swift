@@ -3,8 +3,9 @@ import FlexWire
 import Testing
 @testable import FlexTCPCore
 
-/// The fast path holds the ACK of a short in-order segment for one round so that it rides on the
-/// application's answer, and ACKs at once whatever RFC 1122/5681/3168/2883 want ACKed at once.
+/// The fast path holds the ACK of an in-order segment for one round so that it rides on the
+/// application's answer (or the next segment's ACK), and ACKs at once whatever RFC 1122/5681/3168/2883
+/// want ACKed at once.
 @Suite("Delayed acknowledgments")
 struct DelayedAcknowledgmentTests {
     let pair: FastPathPair
@@ -37,7 +38,7 @@ struct DelayedAcknowledgmentTests {
 
     private var bReceiveNext: SequenceNumber { pair.b.state(of: 0)!.receiveNext }
 
-    @Test("a short in-order segment's ACK waits one round, then goes out alone if nothing was sent")
+    @Test("an in-order segment's ACK waits one round, then goes out alone if nothing was sent")
     func heldForOneRound() throws {
         segmentsFromA(64)
         #expect(segmentsFromB().isEmpty, "no ACK right after the segment")
@@ -77,10 +78,16 @@ struct DelayedAcknowledgmentTests {
         #expect(segmentsFromB().isEmpty, "the held entry found its ACK sent")
     }
 
-    @Test("a full-sized segment is ACKed at once")
-    func fullSizedAtOnce() throws {
-        segmentsFromA(1448)
-        #expect(segmentsFromB().count == 1)
+    @Test("full-sized segments: every second one is ACKed at once, a last odd one a round later")
+    func everySecondFullSized() throws {
+        segmentsFromA(3 * 1448)
+        let acks = segmentsFromB()
+        #expect(acks.count == 1, "one ACK for the first two segments")
+        #expect(acks.first?.segment.acknowledgmentNumber == bReceiveNext - 1448)
+        pair.b.transmit(now: pair.clock.now())
+        pair.b.transmit(now: pair.clock.now())
+        let last = segmentsFromB()
+        #expect(last.count == 1 && last.first?.segment.acknowledgmentNumber == bReceiveNext)
     }
 
     @Test("a FIN is ACKed at once")

@@ -3,8 +3,8 @@
 ///
 /// RFC 9293 §3.8.6.3 (RFC 1122 §4.2.3.2) lets a receiver delay an ACK (by less than 0.5 s, and
 /// ACK at least every second full-sized segment); the fast path delays it far less, by one poll
-/// round, and only for an in-order segment shorter than the MSS with no ACK owed yet — a second
-/// segment, a full-sized one, out-of-order data, a gap filled, a FIN, a CE mark or a D-SACK are
+/// round, and only for an in-order segment with no ACK owed yet — the second segment (so at least
+/// every second one is ACKed), out-of-order data, a gap filled, a FIN, a CE mark or a D-SACK are
 /// ACKed at once (RFC 5681 §4.2, RFC 3168, RFC 2883).
 ///
 /// Contract: `FlowState.acknowledgmentOwed` says whether a flow's ACK is held; an entry whose

@@ -94,9 +94,9 @@ extension FastPath {
                 answerUnacceptable(segment, state: state, now: now)
             }
         } else if segment.payloadLength > 0 || segment.flags.contains(.fin) {
-            let inOrderShort = !hadGap && state.pointee.outOfOrderLength == 0 && delivered == segment.payloadLength
-                && segment.payloadLength < UInt32(state.pointee.maximumSegmentSize) && !segment.flags.contains(.fin)
-            if inOrderShort && duplicate == nil && !segment.congestionExperienced && !state.pointee.acknowledgmentOwed
+            let inOrder = !hadGap && state.pointee.outOfOrderLength == 0 && delivered == segment.payloadLength
+                && !segment.flags.contains(.fin)
+            if inOrder && duplicate == nil && !segment.congestionExperienced && !state.pointee.acknowledgmentOwed
                 && configuration.delaysAcknowledgments && delayedAcknowledgments.hold(flow) {
                 state.pointee.acknowledgmentOwed = true
             } else {
