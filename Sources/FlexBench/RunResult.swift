@@ -22,6 +22,9 @@ public struct RunResult: Sendable, Equatable, Codable {
     public var pinnedCPUs: [Int]
     public var errors: UInt64
     public var latency: LatencyPercentiles?
+    /// Kernel kicks (transmit system calls) of both sides' ports per message; nil for systems whose
+    /// ports do not count them.
+    public var kicksPerMessage: Double?
 
     /// Message throughput per core used.
     public var rpcsPerSecondPerCore: Double { cores > 0 ? rpcsPerSecond / cores : 0 }
@@ -52,6 +55,10 @@ public struct RunResult: Sendable, Equatable, Codable {
         pinnedCPUs = reports.compactMap(\.cpu)
         errors = reports.reduce(0) { $0 &+ $1.metrics.errors }
         latency = spec.workload.measuresLatency ? LatencyPercentiles(counting.latency) : nil
+        let kicks = reports.compactMap(\.transmitKicks)
+        if !kicks.isEmpty && counting.messages > 0 {
+            kicksPerMessage = Double(kicks.reduce(0, &+)) / Double(counting.messages)
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -64,6 +71,7 @@ public struct RunResult: Sendable, Equatable, Codable {
         case rpcsPerSecondPerCore = "rpcs_per_sec_per_core"
         case cpuSecondsPerMillion = "cpu_seconds_per_million"
         case p50 = "p50_us", p90 = "p90_us", p99 = "p99_us", p999 = "p999_us"
+        case kicksPerMessage = "kicks_per_msg"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -91,6 +99,7 @@ public struct RunResult: Sendable, Equatable, Codable {
         try container.encode(latency?.p90, forKey: .p90)
         try container.encode(latency?.p99, forKey: .p99)
         try container.encode(latency?.p999, forKey: .p999)
+        try container.encode(kicksPerMessage, forKey: .kicksPerMessage)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -116,6 +125,7 @@ public struct RunResult: Sendable, Equatable, Codable {
                                          p99: try container.decode(Double.self, forKey: .p99),
                                          p999: try container.decode(Double.self, forKey: .p999))
         }
+        kicksPerMessage = try container.decodeIfPresent(Double.self, forKey: .kicksPerMessage)
     }
 }
 

@@ -20,7 +20,10 @@ import FlexWire
 /// - Frames the ring truncated, and VLAN-tagged frames whose tag the kernel stripped, are counted
 ///   in `receiveDrops`, as are frames the kernel dropped for want of a free slot.
 /// - Transmit slots are ring slots; `commitTransmit` expects the batch to hold exactly the slots
-///   reserved since the last commit, in reservation order.
+///   reserved since the last commit, in reservation order. The kernel is asked to send them with
+///   one `sendto` for all frames queued (counted in `statistics.transmitKicks`), never for a
+///   commit that queued nothing; when, is `configuration.kickDeferralPolls`'s choice.
+/// - `receive` makes no system call: it reads the ring's status words.
 /// - Not thread-safe: one thread uses a port at a time. Closes its socket in `deinit`.
 public final class AFPacketPort: Port {
     public let interfaceName: String
@@ -44,8 +47,8 @@ public final class AFPacketPort: Port {
     private var transmitHead = 0
     /// Slots from `transmitHead` on handed out by `reserveTransmit` since the last commit.
     private var transmitReserved = 0
-    /// Frames are queued in the transmit ring but the last kick did not get through.
-    private var kickPending = false
+    /// When queued frames are handed to the kernel.
+    private var kicks: TransmitKickSchedule
 
     /// Opens the interface named `interfaceName` in the calling thread's network namespace.
     /// Throws `KernelPortError` (no such interface, no permission, ring setup or mmap refused).
@@ -60,6 +63,7 @@ public final class AFPacketPort: Port {
         transmitRing = socket.transmitRing
         virtioHeaderLength = configuration.usesVirtioNetHeader ? Int(FLEXSHIM_VIRTIO_NET_HDR_LENGTH) : 0
         transmitDataOffset = PacketSocket.transmitDataOffset(configuration)
+        kicks = TransmitKickSchedule(deferralPolls: configuration.kickDeferralPolls)
         // Transmit slots carry an all-zero virtio-net header: no checksum offload, no GSO.
         for index in 0..<transmitRing.count {
             (transmitRing.frame(index) + transmitDataOffset - virtioHeaderLength).initializeMemory(
@@ -158,9 +162,16 @@ public final class AFPacketPort: Port {
     public func reserveTransmit(into batch: FrameBatch, count: Int) -> Int {
         let wanted = min(count, batch.capacity - batch.count)
         var reserved = 0
+        var kicked = false
         while reserved < wanted && transmitReserved < transmitRing.count {
             let slot = transmitRing.frame(transmitRing.position(transmitHead, advancedBy: transmitReserved))
-            guard flexshim_tpacket2_status(slot) == UInt32(FLEXSHIM_TP_STATUS_AVAILABLE) else { break }
+            guard flexshim_tpacket2_status(slot) == UInt32(FLEXSHIM_TP_STATUS_AVAILABLE) else {
+                // The slot may hold a frame still waiting for its kick: send, then look again once.
+                guard kicks.isPending && !kicked else { break }
+                kick()
+                kicked = true
+                continue
+            }
             batch.append(Frame(bytes: slot + transmitDataOffset, length: 0, capacity: maximumFrameLength))
             transmitReserved &+= 1
             reserved &+= 1
@@ -195,28 +206,33 @@ public final class AFPacketPort: Port {
         transmitReserved = 0
         batch.removeAll()
         counters.transmittedFrames &+= UInt64(queued)
-        if queued > 0 || kickPending { kick() }
+        if kicks.committed(queued) { kick() }
         return queued
     }
 
     /// Asks the kernel to send every queued slot without waiting for completion.
     private func kick() {
-        kickPending = send(socket.descriptor, nil, 0, Int32(MSG_DONTWAIT)) < 0
+        counters.transmitKicks &+= 1
+        kicks.kicked(succeeded: send(socket.descriptor, nil, 0, Int32(MSG_DONTWAIT)) >= 0)
     }
 
     // MARK: Waiting
 
     public func poll() {
-        if kickPending { kick() }
+        if kicks.polled() { kick() }
     }
 
     public func waitForFrames(timeoutNanoseconds: Int64) -> Bool {
-        nextFrameIsReady || waitUntilReadable(socket.descriptor, timeoutNanoseconds: timeoutNanoseconds)
+        if kicks.isPending { kick() }
+        return nextFrameIsReady || waitUntilReadable(socket.descriptor, timeoutNanoseconds: timeoutNanoseconds)
     }
 
     /// The packet socket: it polls readable while the receive ring holds a frame for us.
     public var readinessDescriptor: Int32? { socket.descriptor }
-    public func armReadiness() -> Bool { !nextFrameIsReady }
+    public func armReadiness() -> Bool {
+        if kicks.isPending { kick() }
+        return !nextFrameIsReady
+    }
 
     /// The kernel handed over the ring slot after the ones we hold.
     private var nextFrameIsReady: Bool {

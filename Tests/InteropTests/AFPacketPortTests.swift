@@ -53,6 +53,33 @@ private func udpChecksumFacts(_ frame: ReceivedFrame) -> (field: UInt16, pseudoH
     return (field, pseudo, frame.bytes[start..<start + length])
 }
 
+/// Reserves `reserving` transmit slots (default `count`), writes `count` frames of an experimental
+/// EtherType to `destination` into the first of them and commits the batch; returns what was queued.
+private func commitTestFrames(on port: AFPacketPort, batch: FrameBatch, count: Int, reserving: Int? = nil,
+                              to destination: MACAddress) -> Int {
+    let reserved = port.reserveTransmit(into: batch, count: reserving ?? count)
+    for index in 0..<min(count, reserved) {
+        var slot = batch[index]
+        destination.store(to: slot.bytes)
+        port.macAddress.store(to: slot.bytes + 6)
+        slot.bytes.storeBytes(of: UInt16(0x88B5).bigEndian, toByteOffset: 12, as: UInt16.self)
+        slot.length = 60
+        batch[index] = slot
+    }
+    return port.commitTransmit(batch)
+}
+
+/// Frames the kernel end received since its counter stood at `before`, waiting up to 2.5 s for `count`.
+private func waitForKernelFrames(_ hosts: VethHosts, since before: Int, count: Int) throws -> Int {
+    var delivered = 0
+    for _ in 0..<50 {
+        delivered = try interfaceCounter("rx_packets", of: hosts.kernelInterface, in: hosts.kernelSide) - before
+        if delivered >= count { break }
+        usleep(50_000)
+    }
+    return delivered
+}
+
 @Suite("AFPacketPort on a veth pair", .enabled(if: runsAsRoot))
 struct AFPacketPortTests {
     @Test("reads the interface's MAC and MTU, and sets up rings that hold 64 KiB super-segments")
@@ -210,13 +237,57 @@ struct AFPacketPortTests {
             #expect(queued > 3 * port.ringFrameCounts.transmit)
             #expect(port.statistics.transmitDrops == 1)
             #expect(port.statistics.transmittedFrames == UInt64(queued))
-            var delivered = 0
-            for _ in 0..<50 {
-                delivered = try interfaceCounter("rx_packets", of: hosts.kernelInterface, in: hosts.kernelSide) - receivedBefore
-                if delivered >= queued { break }
-                usleep(50_000)
-            }
-            #expect(delivered == queued)
+            #expect(try waitForKernelFrames(hosts, since: receivedBefore, count: queued) == queued)
+        }
+    }
+
+    @Test("frames committed in one batch cost one sendto; a commit that queues nothing costs none")
+    func oneKickPerBatch() throws {
+        try TestNetwork.with { network in
+            let hosts = try VethHosts(network)
+            let port = try hosts.openPort()
+            let destination = try kernelMAC(of: hosts.kernelInterface, in: hosts.kernelSide)
+            let receivedBefore = try interfaceCounter("rx_packets", of: hosts.kernelInterface, in: hosts.kernelSide)
+            let batch = FrameBatch(capacity: 64)
+            let kicksBefore = port.statistics.transmitKicks
+
+            #expect(commitTestFrames(on: port, batch: batch, count: 40, to: destination) == 40)
+            #expect(port.statistics.transmitKicks == kicksBefore + 1, "40 frames, one kick")
+            #expect(commitTestFrames(on: port, batch: batch, count: 0, reserving: 8, to: destination) == 0)
+            port.poll()
+            #expect(port.statistics.transmitKicks == kicksBefore + 1, "nothing queued, no kick")
+            #expect(try waitForKernelFrames(hosts, since: receivedBefore, count: 40) == 40)
+        }
+    }
+
+    @Test("with kickDeferralPolls 2 the frames of two passes leave with one sendto at the second poll; waiting kicks at once")
+    func deferredKicks() throws {
+        try TestNetwork.with { network in
+            let hosts = try VethHosts(network)
+            var configuration = AFPacketConfiguration()
+            configuration.kickDeferralPolls = 2
+            let port = try hosts.openPort(configuration)
+            let destination = try kernelMAC(of: hosts.kernelInterface, in: hosts.kernelSide)
+            let receivedBefore = try interfaceCounter("rx_packets", of: hosts.kernelInterface, in: hosts.kernelSide)
+            let batch = FrameBatch(capacity: 64)
+            let kicksBefore = port.statistics.transmitKicks
+
+            port.poll()
+            #expect(commitTestFrames(on: port, batch: batch, count: 3, to: destination) == 3)
+            port.poll()
+            #expect(commitTestFrames(on: port, batch: batch, count: 5, to: destination) == 5)
+            #expect(port.statistics.transmitKicks == kicksBefore, "held for the next pass")
+            port.poll()
+            #expect(port.statistics.transmitKicks == kicksBefore + 1, "both passes in one kick")
+            #expect(try waitForKernelFrames(hosts, since: receivedBefore, count: 8) == 8)
+
+            #expect(commitTestFrames(on: port, batch: batch, count: 2, to: destination) == 2)
+            _ = port.armReadiness()
+            #expect(port.statistics.transmitKicks == kicksBefore + 2, "kicked before the caller may sleep")
+            #expect(commitTestFrames(on: port, batch: batch, count: 2, to: destination) == 2)
+            _ = port.waitForFrames(timeoutNanoseconds: 0)
+            #expect(port.statistics.transmitKicks == kicksBefore + 3, "kicked before waiting")
+            #expect(try waitForKernelFrames(hosts, since: receivedBefore, count: 12) == 12)
         }
     }
 

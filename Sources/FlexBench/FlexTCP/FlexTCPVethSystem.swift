@@ -24,7 +24,8 @@ public struct FlexTCPVethSystem: BenchmarkSystem {
     }
 
     public var summary: String {
-        "FlexTCP: two embedded stacks on AF_PACKET ports (TPACKET_V2 rings) at the ends of a veth pair between two "
+        "FlexTCP: two embedded stacks on AF_PACKET ports (TPACKET_V2 rings, one sendto for the frames of up to "
+            + "\(FlexTCPBenchmarkStack.kickDeferralPolls) loop passes) at the ends of a veth pair between two "
             + "test-host namespaces, each busy-polling on its worker's core; \(path.summary); "
             + "\(stacks.congestionControlDescription); " + FlexTCPBenchmarkStack.limitsDescription
     }
@@ -63,17 +64,23 @@ extension FlexTCPBenchmarkStack {
             } catch {
                 throw BenchmarkFailure("cannot open \(end.name) with AF_PACKET: \(error)")
             }
-            return try runWorker(spec, role: role, port: port, path: path, control: control, cpu: pinned)
+            return try runWorker(spec, role: role, port: port, path: path, control: control, cpu: pinned, countsKicks: true)
         }
     }
 
     /// Receive slots for every frame that can be in flight to this side (AF_PACKET drops what does
-    /// not fit), each big enough for one MTU-sized frame: FlexTCP sends no super-segments.
+    /// not fit), each big enough for one MTU-sized frame: FlexTCP sends no super-segments. The
+    /// kernel is kicked once for the frames of up to `kickDeferralPolls` passes of the worker's loop.
     static func portConfiguration(for spec: WorkloadSpec) -> AFPacketConfiguration {
         var configuration = AFPacketConfiguration()
         configuration.receiveFrameCount = framesInFlight(for: spec)
         configuration.receiveFrameSize = 2048
         configuration.transmitFrameCount = 1024
+        configuration.kickDeferralPolls = kickDeferralPolls
         return configuration
     }
+
+    /// Frames committed in one pass wait for the next before the port kicks the kernel, so the ACK
+    /// of a request leaves in one `sendto` with the answer the application wrote in between.
+    static let kickDeferralPolls = 2
 }
