@@ -4,6 +4,7 @@ public enum SystemCatalog {
     public static let all: [any BenchmarkSystem] = [
         FlexTCPMemorySystem(), FlexTCPMemorySystem(path: .runToCompletion),
         FlexTCPVethSystem(), FlexTCPVethSystem(path: .runToCompletion),
+        FlexTCPVethSystem(port: .afXDP(.native)), FlexTCPVethSystem(port: .afXDP(.generic)),
         LinuxLoopbackSystem(), LinuxVethSystem(),
     ]
 

@@ -25,7 +25,7 @@ import FlexWire
 ///   commit that queued nothing; when, is `configuration.kickDeferralPolls`'s choice.
 /// - `receive` makes no system call: it reads the ring's status words.
 /// - Not thread-safe: one thread uses a port at a time. Closes its socket in `deinit`.
-public final class AFPacketPort: Port {
+public final class AFPacketPort: Port, KernelRingPort {
     public let interfaceName: String
     public let macAddress: MACAddress
     public let mtu: Int
@@ -48,7 +48,7 @@ public final class AFPacketPort: Port {
     /// Slots from `transmitHead` on handed out by `reserveTransmit` since the last commit.
     private var transmitReserved = 0
     /// When queued frames are handed to the kernel.
-    private var kicks: TransmitKickSchedule
+    var kicks: TransmitKickSchedule
 
     /// Opens the interface named `interfaceName` in the calling thread's network namespace.
     /// Throws `KernelPortError` (no such interface, no permission, ring setup or mmap refused).
@@ -211,31 +211,17 @@ public final class AFPacketPort: Port {
     }
 
     /// Asks the kernel to send every queued slot without waiting for completion.
-    private func kick() {
+    func kick() {
         counters.transmitKicks &+= 1
         kicks.kicked(succeeded: send(socket.descriptor, nil, 0, Int32(MSG_DONTWAIT)) >= 0)
     }
 
     // MARK: Waiting
 
-    public func poll() {
-        if kicks.polled() { kick() }
-    }
-
-    public func waitForFrames(timeoutNanoseconds: Int64) -> Bool {
-        if kicks.isPending { kick() }
-        return nextFrameIsReady || waitUntilReadable(socket.descriptor, timeoutNanoseconds: timeoutNanoseconds)
-    }
-
-    /// The packet socket: it polls readable while the receive ring holds a frame for us.
-    public var readinessDescriptor: Int32? { socket.descriptor }
-    public func armReadiness() -> Bool {
-        if kicks.isPending { kick() }
-        return !nextFrameIsReady
-    }
+    var socketDescriptor: Int32 { socket.descriptor }
 
     /// The kernel handed over the ring slot after the ones we hold.
-    private var nextFrameIsReady: Bool {
+    var nextFrameIsReady: Bool {
         let next = receiveRing.frame(receiveRing.position(receiveHead, advancedBy: receiveHeld))
         return flexshim_tpacket2_status(next) & UInt32(FLEXSHIM_TP_STATUS_USER) != 0
     }

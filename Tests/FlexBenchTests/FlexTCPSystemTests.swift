@@ -12,12 +12,14 @@ import Testing
 
     /// Both ways the workload can reach the stack: through the library's contexts and run to completion.
     static let memorySystems = ["flextcp-memory", "flextcp-rtc-memory"]
+    /// Both paths on AF_PACKET, and the library path on AF_XDP with native and generic XDP.
+    static let vethSystems = ["flextcp-veth", "flextcp-rtc-veth", "flextcp-veth-xdp", "flextcp-veth-xdp-generic"]
 
     @Test func systemsAreListedBeforeTheirBaselines() throws {
         let names = SystemCatalog.all.map(\.name)
-        for name in Self.memorySystems + ["flextcp-veth", "flextcp-rtc-veth"] {
+        for name in Self.memorySystems + Self.vethSystems {
             let system = try #require(SystemCatalog.system(named: name))
-            let onVeth = name.hasSuffix("-veth")
+            let onVeth = name.contains("-veth")
             #expect(system.baselineName == (onVeth ? "linux-veth" : "linux-loopback") && system.needsRoot == onVeth)
             if let baseline = system.baselineName, let at = names.firstIndex(of: baseline) {
                 #expect(names.firstIndex(of: system.name)! < at)
@@ -39,6 +41,7 @@ import Testing
         let result = try Self.run(WorkloadSpec(workload: .echo, connections: 2, size: 100, pipeline: 2), on: system)
         try SystemRuns.expectHealthy(result)
         #expect(result.gigabitsPerSecond > 0)
+        #expect(result.kicksPerMessage == nil, "the in-memory wire has no kernel to kick")
     }
 
     @Test(arguments: memorySystems, [Workload.serverReceive, .serverSend, .bulk])
@@ -71,10 +74,13 @@ import Testing
         #expect(outcome.rounds < 1_000)
     }
 
-    @Test(.enabled(if: geteuid() == 0, "needs root for network namespaces"), arguments: ["flextcp-veth", "flextcp-rtc-veth"])
+    @Test(.enabled(if: geteuid() == 0, "needs root for network namespaces"), arguments: vethSystems)
     func echoOverVeth(system: String) throws {
         let result = try Self.run(WorkloadSpec(workload: .echo, connections: 2, size: 100, pipeline: 2), on: system)
         try SystemRuns.expectHealthy(result)
+        // Request, answer and their ACKs: at most one kick per frame.
+        let kicks = try #require(result.kicksPerMessage, "the ports count their kernel kicks")
+        #expect(kicks > 0 && kicks <= 4, "\(kicks) kicks per message")
     }
 }
 #endif

@@ -5,9 +5,9 @@ import FlexPort
 import FlexWire
 import FlexTestHosts
 
-/// Namespace `portSide` holds the AFPacketPort's veth end (no kernel address unless a test adds one);
-/// namespace `kernelSide` holds the other end with 198.18.1.1/24.
-private struct VethHosts {
+/// Namespace `portSide` holds the port's veth end (an AFPacketPort's or AFXDPPort's; no kernel
+/// address unless a test adds one); namespace `kernelSide` holds the other end with 198.18.1.1/24.
+struct PortVethHosts {
     let portSide: TestNamespace
     let kernelSide: TestNamespace
     let pair: VethPair
@@ -55,7 +55,7 @@ private func udpChecksumFacts(_ frame: ReceivedFrame) -> (field: UInt16, pseudoH
 
 /// Reserves `reserving` transmit slots (default `count`), writes `count` frames of an experimental
 /// EtherType to `destination` into the first of them and commits the batch; returns what was queued.
-private func commitTestFrames(on port: AFPacketPort, batch: FrameBatch, count: Int, reserving: Int? = nil,
+func commitTestFrames(on port: some Port, batch: FrameBatch, count: Int, reserving: Int? = nil,
                               to destination: MACAddress) -> Int {
     let reserved = port.reserveTransmit(into: batch, count: reserving ?? count)
     for index in 0..<min(count, reserved) {
@@ -70,7 +70,7 @@ private func commitTestFrames(on port: AFPacketPort, batch: FrameBatch, count: I
 }
 
 /// Frames the kernel end received since its counter stood at `before`, waiting up to 2.5 s for `count`.
-private func waitForKernelFrames(_ hosts: VethHosts, since before: Int, count: Int) throws -> Int {
+func waitForKernelFrames(_ hosts: PortVethHosts, since before: Int, count: Int) throws -> Int {
     var delivered = 0
     for _ in 0..<50 {
         delivered = try interfaceCounter("rx_packets", of: hosts.kernelInterface, in: hosts.kernelSide) - before
@@ -85,7 +85,7 @@ struct AFPacketPortTests {
     @Test("reads the interface's MAC and MTU, and sets up rings that hold 64 KiB super-segments")
     func interfaceFacts() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             let port = try hosts.openPort()
             #expect(port.macAddress == (try kernelMAC(of: hosts.portInterface, in: hosts.portSide)))
             #expect(port.mtu == 1500)
@@ -98,7 +98,7 @@ struct AFPacketPortTests {
     @Test("receives the kernel's ARP requests; its ARP reply is accepted by the kernel")
     func arpExchange() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             let port = try hosts.openPort()
             try checkARPExchange(port: port, kernel: hosts.kernelSide, kernelInterface: hosts.kernelInterface)
         }
@@ -107,7 +107,7 @@ struct AFPacketPortTests {
     @Test("UDP from the kernel: checksum-partial with offload on; complete with tx checksumming off; verified after GRO")
     func checksumOffloadFlags() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             let port = try hosts.openPort()
             try hosts.pinNeighbour(port.macAddress)
 
@@ -142,7 +142,7 @@ struct AFPacketPortTests {
     @Test("a UDP GSO send arrives as one super-segment with its segment size")
     func udpSuperSegment() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             let port = try hosts.openPort()
             try hosts.pinNeighbour(port.macAddress)
             try hosts.sendUDP(size: 5_000, segmentSize: 1_000)
@@ -158,7 +158,7 @@ struct AFPacketPortTests {
           arguments: [true, false])
     func tcpSuperSegments(virtioNetHeader: Bool) throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             // Here the kernel in the port's namespace is the TCP receiver, so the stream flows.
             try hosts.portSide.assign(TestAddress(TestAddresses.portWithPrefix), to: hosts.portInterface)
             var configuration = AFPacketConfiguration()
@@ -191,7 +191,7 @@ struct AFPacketPortTests {
     @Test("frames longer than a ring slot are counted as receive drops, never delivered")
     func truncatedFramesAreDrops() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             var configuration = AFPacketConfiguration()
             configuration.receiveFrameSize = 2_048
             let port = try hosts.openPort(configuration)
@@ -207,7 +207,7 @@ struct AFPacketPortTests {
     @Test("batches go out through the transmit ring in order, gaps closed, the ring reused many times")
     func transmitRing() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             var configuration = AFPacketConfiguration()
             configuration.transmitFrameCount = 8
             let port = try hosts.openPort(configuration)
@@ -244,7 +244,7 @@ struct AFPacketPortTests {
     @Test("frames committed in one batch cost one sendto; a commit that queues nothing costs none")
     func oneKickPerBatch() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             let port = try hosts.openPort()
             let destination = try kernelMAC(of: hosts.kernelInterface, in: hosts.kernelSide)
             let receivedBefore = try interfaceCounter("rx_packets", of: hosts.kernelInterface, in: hosts.kernelSide)
@@ -263,7 +263,7 @@ struct AFPacketPortTests {
     @Test("with kickDeferralPolls 2 the frames of two passes leave with one sendto at the second poll; waiting kicks at once")
     func deferredKicks() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             var configuration = AFPacketConfiguration()
             configuration.kickDeferralPolls = 2
             let port = try hosts.openPort(configuration)

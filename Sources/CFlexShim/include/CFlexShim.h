@@ -11,4 +11,5 @@
 #include "flexshim_socket.h"
 #include "flexshim_stdio.h"
 #include "flexshim_tun.h"
+#include "flexshim_xdp.h"
 #endif
