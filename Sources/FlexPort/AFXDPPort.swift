@@ -19,8 +19,9 @@ import FlexWire
 ///   offload facts (XDP has none to give in copy mode): checksums are complete.
 /// - Frames the kernel could not place (no chunk in the fill ring, a full receive ring) and transmit
 ///   descriptors it rejected are counted in `receiveDrops` / `transmitDrops` when `statistics` is read.
-/// - Transmit slots are UMEM chunks, any order; a commit queues the frames with a length and gives
-///   the other chunks back. Queued frames are sent by `sendto` kicks counted in
+/// - Transmit slots are UMEM chunks; `commitTransmit` expects the batch to hold exactly the slots
+///   reserved since the last commit (any order), queues the frames with a length and gives the
+///   other chunks back. Queued frames are sent by `sendto` kicks counted in
 ///   `statistics.transmitKicks`, when `configuration.kickDeferralPolls` says (never for a commit that
 ///   queued nothing); the kernel sends up to `framesPerKick` per kick and the port kicks again for the rest.
 /// - `receive` makes no system call: it reads the receive ring's indexes.
@@ -55,6 +56,10 @@ public final class AFXDPPort: Port, KernelRingPort {
     /// Transmit chunks no one holds, by UMEM address: a stack of `freeCount`.
     private let freeTransmitChunks: UnsafeMutablePointer<UInt64>
     private var freeCount = 0
+    /// Chunks handed out by `reserveTransmit` since the last commit.
+    private var transmitReserved = 0
+    /// UMEM offsets of the transmit chunks: [first, end).
+    private let transmitChunkRange: Range<UInt64>
 
     /// The most transmit kicks in one commit or poll while the kernel keeps answering that it sent
     /// only part of the ring (it sends a bounded batch per call).
@@ -83,6 +88,7 @@ public final class AFXDPPort: Port, KernelRingPort {
             freeTransmitChunks[index] = UInt64((socket.receiveChunks + index) * configuration.chunkSize)
         }
         freeCount = socket.transmitChunks
+        transmitChunkRange = UInt64(socket.receiveChunks * configuration.chunkSize)..<UInt64(socket.umemLength)
         // Every receive chunk starts in the fill ring.
         for index in 0..<socket.receiveChunks {
             flexshim_xdp_address_slot(fillRing, fillProducer).pointee = UInt64(index * configuration.chunkSize)
@@ -158,14 +164,18 @@ public final class AFXDPPort: Port, KernelRingPort {
             freeCount &-= 1
             batch.append(Frame(bytes: umem + Int(freeTransmitChunks[freeCount]), length: 0, capacity: maximumFrameLength))
         }
+        transmitReserved &+= reserved
         return reserved
     }
 
     public func commitTransmit(_ batch: FrameBatch) -> Int {
+        precondition(batch.count == transmitReserved, "commitTransmit needs exactly the slots reserved since the last commit")
+        transmitReserved = 0
         var queued = 0
         for index in 0..<batch.count {
             let frame = batch[index]
-            let address = UInt64(umem.distance(to: frame.bytes))
+            let address = UInt64(bitPattern: Int64(umem.distance(to: frame.bytes)))
+            precondition(transmitChunkRange.contains(address) && address & ~chunkMask == 0, "a transmit slot this port did not reserve")
             guard frame.length > 0, frame.length <= maximumFrameLength else {
                 if frame.length > 0 { counters.transmitDrops &+= 1 }
                 freeTransmitChunks[freeCount] = address
