@@ -23,7 +23,7 @@ static int failure(const char **failed_step, const char *step) {
 //   r3 = XDP_PASS              (bpf_redirect_map's answer when the queue has no socket)
 //   r0 = bpf_redirect_map(r1, r2, r3)
 //   return r0
-static int load_program(int map_fd, char *log, uint32_t log_size) {
+static int load_program(int map_fd) {
     struct bpf_insn instructions[] = {
         { .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_1,
           .off = offsetof(struct xdp_md, rx_queue_index) },
@@ -41,12 +41,6 @@ static int load_program(int map_fd, char *log, uint32_t log_size) {
     attributes.insn_cnt = sizeof instructions / sizeof instructions[0];
     // bpf_redirect_map is open to programs of any licence.
     attributes.license = (uint64_t)(uintptr_t)"Proprietary";
-    if (log && log_size > 0) {
-        log[0] = 0;
-        attributes.log_buf = (uint64_t)(uintptr_t)log;
-        attributes.log_size = log_size;
-        attributes.log_level = 1;
-    }
     strncpy(attributes.prog_name, "flextcp_xsk", sizeof attributes.prog_name - 1);
     return (int)bpf_call(BPF_PROG_LOAD, &attributes);
 }
@@ -57,8 +51,7 @@ static int close_descriptor(int fd) {
 }
 
 int flexshim_xdp_redirect_attach(struct flexshim_xdp_redirect *redirect, int interface_index, uint32_t queue,
-                                 uint32_t queue_count, int socket_fd, uint32_t xdp_flags, char *log, uint32_t log_size,
-                                 const char **failed_step) {
+                                 uint32_t queue_count, int socket_fd, uint32_t xdp_flags, const char **failed_step) {
     redirect->map_fd = redirect->program_fd = redirect->link_fd = -1;
     union bpf_attr attributes;
 
@@ -81,7 +74,7 @@ int flexshim_xdp_redirect_attach(struct flexshim_xdp_redirect *redirect, int int
         return status;
     }
 
-    redirect->program_fd = load_program(redirect->map_fd, log, log_size);
+    redirect->program_fd = load_program(redirect->map_fd);
     if (redirect->program_fd < 0) {
         int status = failure(failed_step, "bpf(BPF_PROG_LOAD)");
         flexshim_xdp_redirect_detach(redirect);

@@ -47,7 +47,7 @@ struct XDPSocket {
         if status == 0 {
             let flags = configuration.attachMode == .native ? UInt32(FLEXSHIM_XDP_FLAGS_DRV_MODE) : UInt32(FLEXSHIM_XDP_FLAGS_SKB_MODE)
             status = flexshim_xdp_redirect_attach(redirect, interface.index, configuration.queue, configuration.queue + 1,
-                                                  rings.pointee.fd, flags, nil, 0, &failedStep)
+                                                  rings.pointee.fd, flags, &failedStep)
             if status != 0 { flexshim_xdp_socket_close(rings) }
         }
         guard status == 0 else {

@@ -77,9 +77,9 @@ struct flexshim_xdp_redirect {
 /// Builds the redirect program with an XSKMAP of `queue_count` entries holding `socket_fd` at
 /// `queue`, and attaches it to interface `interface_index` with `xdp_flags` (XDP_FLAGS_SKB_MODE:
 /// generic XDP; XDP_FLAGS_DRV_MODE: the driver's). Returns 0, or -errno with `*failed_step` set
-/// (nothing is left attached or open then). The verifier's log, if any, goes to `log` (may be NULL).
+/// (nothing is left attached or open then).
 int flexshim_xdp_redirect_attach(struct flexshim_xdp_redirect *redirect, int interface_index, uint32_t queue,
-                                 uint32_t queue_count, int socket_fd, uint32_t xdp_flags, char *_Nullable log, uint32_t log_size,
+                                 uint32_t queue_count, int socket_fd, uint32_t xdp_flags,
                                  const char *_Nullable *_Nullable failed_step);
 
 /// Detaches the program and closes its descriptors.
