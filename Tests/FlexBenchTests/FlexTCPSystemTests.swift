@@ -82,5 +82,15 @@ import Testing
         let kicks = try #require(result.kicksPerMessage, "the ports count their kernel kicks")
         #expect(kicks > 0 && kicks <= 4, "\(kicks) kicks per message")
     }
+
+    /// The ACK of each message leaves in one kick with the answer (server) or the next request
+    /// (client): one kick per side per RPC, where one per frame made four.
+    @Test(.enabled(if: geteuid() == 0, "needs root for network namespaces"), arguments: vethSystems)
+    func twoKernelKicksPerRPCAtOneConnection(system: String) throws {
+        let result = try Self.run(WorkloadSpec(workload: .echo, connections: 1, size: 64, pipeline: 1), on: system)
+        try SystemRuns.expectHealthy(result)
+        let kicks = try #require(result.kicksPerMessage)
+        #expect(kicks <= 2.05, "\(kicks) kicks per RPC")
+    }
 }
 #endif
