@@ -75,18 +75,23 @@ public struct MeasurementWindow: Sendable, Equatable {
 
 /// A worker's view of the run's phases: call `advance(now:endpoint:)` every loop iteration; it resets
 /// the endpoint's counts and starts the CPU clock when measuring begins and returns false when the
-/// run is over (or failed), after which `report` holds the worker's figures.
+/// run is over (or failed), after which `report` holds the worker's figures. `transmitKicks`, when
+/// given, reads the worker's port's kernel-kick counter (`PortStatistics.transmitKicks`); it is read
+/// once when measuring begins and once when it ends.
 public struct WorkerTimeline {
     public let window: MeasurementWindow
     private let control: RunControl
+    private let transmitKicks: (() -> UInt64)?
     private var measuring = false
     private var cpuAtStart: UInt64 = 0
+    private var kicksAtStart: UInt64 = 0
     private var observedStart: UInt64 = 0
-    private var finished: (cpu: UInt64, time: UInt64, metrics: EndpointMetrics)?
+    private var finished: (cpu: UInt64, time: UInt64, metrics: EndpointMetrics, kicks: UInt64?)?
 
-    public init(window: MeasurementWindow, control: RunControl) {
+    public init(window: MeasurementWindow, control: RunControl, transmitKicks: (() -> UInt64)? = nil) {
         self.window = window
         self.control = control
+        self.transmitKicks = transmitKicks
     }
 
     /// The earliest time the worker must look at the timeline again (for blocking waits).
@@ -103,11 +108,13 @@ public struct WorkerTimeline {
             measuring = true
             endpoint.metrics.reset()
             cpuAtStart = threadCPUNanoseconds()
+            kicksAtStart = transmitKicks?() ?? 0
             observedStart = now
         }
         if now >= window.end || control.hasFailed {
             if finished == nil && measuring {
-                finished = (threadCPUNanoseconds() &- cpuAtStart, now &- observedStart, endpoint.metrics)
+                finished = (threadCPUNanoseconds() &- cpuAtStart, now &- observedStart, endpoint.metrics,
+                            transmitKicks.map { $0() &- kicksAtStart })
             }
             return false
         }
@@ -119,7 +126,8 @@ public struct WorkerTimeline {
     /// never reached the interval.
     public func report(endpoint: WorkloadEndpoint, cpu: Int?) -> WorkerReport {
         WorkerReport(role: endpoint.role, cpu: cpu, cpuSeconds: Double(finished?.cpu ?? 0) / 1e9,
-                     measuredSeconds: Double(finished?.time ?? 0) / 1e9, metrics: finished?.metrics ?? EndpointMetrics())
+                     measuredSeconds: Double(finished?.time ?? 0) / 1e9, metrics: finished?.metrics ?? EndpointMetrics(),
+                     transmitKicks: finished?.kicks)
     }
 }
 
@@ -131,12 +139,17 @@ public struct WorkerReport: Sendable {
     public let cpuSeconds: Double
     public let measuredSeconds: Double
     public let metrics: EndpointMetrics
+    /// Kernel kicks (transmit system calls) of the worker's port in the measured interval; nil
+    /// when the worker's transport does not count them.
+    public let transmitKicks: UInt64?
 
-    public init(role: WorkerRole, cpu: Int?, cpuSeconds: Double, measuredSeconds: Double, metrics: EndpointMetrics) {
+    public init(role: WorkerRole, cpu: Int?, cpuSeconds: Double, measuredSeconds: Double, metrics: EndpointMetrics,
+                transmitKicks: UInt64? = nil) {
         self.role = role
         self.cpu = cpu
         self.cpuSeconds = cpuSeconds
         self.measuredSeconds = measuredSeconds
         self.metrics = metrics
+        self.transmitKicks = transmitKicks
     }
 }

@@ -24,6 +24,9 @@ public struct RunResult: Sendable, Equatable, Codable {
     public var errors: UInt64
     public var latency: LatencyPercentiles?
     public var coreRoundTrip: CoreRoundTrip?
+    /// Kernel kicks (transmit system calls) of both sides' ports per message; nil for systems whose
+    /// ports do not count them.
+    public var kicksPerMessage: Double?
 
     /// Message throughput per core used.
     public var rpcsPerSecondPerCore: Double { cores > 0 ? rpcsPerSecond / cores : 0 }
@@ -55,6 +58,10 @@ public struct RunResult: Sendable, Equatable, Codable {
         pinnedCPUs = reports.compactMap(\.cpu)
         errors = reports.reduce(0) { $0 &+ $1.metrics.errors }
         latency = spec.workload.measuresLatency ? LatencyPercentiles(counting.latency) : nil
+        let kicks = reports.compactMap(\.transmitKicks)
+        if !kicks.isEmpty && counting.messages > 0 {
+            kicksPerMessage = Double(kicks.reduce(0, &+)) / Double(counting.messages)
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -69,6 +76,7 @@ public struct RunResult: Sendable, Equatable, Codable {
         case p50 = "p50_us", p90 = "p90_us", p99 = "p99_us", p999 = "p999_us"
         case coreRoundTrip = "core_round_trip_ns"
         case coreState = "core_state"
+        case kicksPerMessage = "kicks_per_msg"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -98,6 +106,7 @@ public struct RunResult: Sendable, Equatable, Codable {
         try container.encode(latency?.p999, forKey: .p999)
         try container.encode(coreRoundTrip?.nanoseconds, forKey: .coreRoundTrip)
         try container.encode(coreRoundTrip?.state, forKey: .coreState)
+        try container.encode(kicksPerMessage, forKey: .kicksPerMessage)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -125,6 +134,7 @@ public struct RunResult: Sendable, Equatable, Codable {
         }
         // Absent in files written before the round trip was measured.
         coreRoundTrip = try container.decodeIfPresent(Double.self, forKey: .coreRoundTrip).map(CoreRoundTrip.init(nanoseconds:))
+        kicksPerMessage = try container.decodeIfPresent(Double.self, forKey: .kicksPerMessage)
     }
 }
 

@@ -10,6 +10,7 @@ public enum SystemCatalog {
     public static let all: [any BenchmarkSystem] = [
         FlexTCPMemorySystem(), FlexTCPMemorySystem(path: .runToCompletion),
         FlexTCPVethSystem(), FlexTCPVethSystem(path: .runToCompletion),
+        FlexTCPVethSystem(port: .afXDP(.native)), FlexTCPVethSystem(port: .afXDP(.generic)),
     ] + loopbackBaselines + [LinuxVethSystem()]
 
     /// The system called `name`, if any.

@@ -18,6 +18,15 @@ public struct AFPacketConfiguration: Sendable {
     public var usesVirtioNetHeader: Bool = true
     /// Send straight to the driver, past the queueing discipline (PACKET_QDISC_BYPASS).
     public var bypassesQueueingDiscipline: Bool = true
+    /// When the kernel is asked to send committed frames (one `sendto` for everything queued).
+    /// 0: at every `commitTransmit` that queued a frame. n > 0: at the n-th `poll()` after the
+    /// commit of the oldest frame still waiting, so a loop that polls the port once per pass hands
+    /// the frames of up to n passes to the kernel in one call (with 2, an ACK queued in one pass
+    /// leaves together with the answer the application gave before the next pass). Waiting frames
+    /// also leave before the port is waited on (`waitForFrames`, `armReadiness`) and when a
+    /// reservation finds no free transmit slot. Only for callers that poll the port every pass
+    /// (the runtime's poll sequence does); others keep 0.
+    public var kickDeferralPolls: Int = 0
 
     public init() {}
 }

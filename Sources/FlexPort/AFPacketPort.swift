@@ -20,13 +20,16 @@ import FlexWire
 /// - Frames the ring truncated, and VLAN-tagged frames whose tag the kernel stripped, are counted
 ///   in `receiveDrops`, as are frames the kernel dropped for want of a free slot.
 /// - Transmit slots are ring slots; `commitTransmit` expects the batch to hold exactly the slots
-///   reserved since the last commit, in reservation order.
+///   reserved since the last commit, in reservation order. The kernel is asked to send them with
+///   one `sendto` for all frames queued (counted in `statistics.transmitKicks`), never for a
+///   commit that queued nothing; when, is `configuration.kickDeferralPolls`'s choice.
+/// - `receive` makes no system call: it reads the ring's status words.
 /// - With `usesVirtioNetHeader`, `transmitChecksumOffload` is `.completesPartial`: a frame marked
 ///   `.checksumPartial` goes out with NEEDS_CSUM and its TCP checksum's position, and the kernel (or
 ///   device) completes it. A marked frame the port cannot complete (not IPv4 TCP, or no virtio-net
 ///   header) is a transmit drop.
 /// - Not thread-safe: one thread uses a port at a time. Closes its socket in `deinit`.
-public final class AFPacketPort: Port {
+public final class AFPacketPort: Port, KernelRingPort {
     public let interfaceName: String
     public let macAddress: MACAddress
     public let mtu: Int
@@ -49,8 +52,8 @@ public final class AFPacketPort: Port {
     private var transmitHead = 0
     /// Slots from `transmitHead` on handed out by `reserveTransmit` since the last commit.
     private var transmitReserved = 0
-    /// Frames are queued in the transmit ring but the last kick did not get through.
-    private var kickPending = false
+    /// When queued frames are handed to the kernel.
+    var kicks: TransmitKickSchedule
 
     /// Opens the interface named `interfaceName` in the calling thread's network namespace.
     /// Throws `KernelPortError` (no such interface, no permission, ring setup or mmap refused).
@@ -66,6 +69,7 @@ public final class AFPacketPort: Port {
         virtioHeaderLength = configuration.usesVirtioNetHeader ? Int(FLEXSHIM_VIRTIO_NET_HDR_LENGTH) : 0
         transmitDataOffset = PacketSocket.transmitDataOffset(configuration)
         transmitChecksumOffload = configuration.usesVirtioNetHeader ? .completesPartial : .none
+        kicks = TransmitKickSchedule(deferralPolls: configuration.kickDeferralPolls)
         // Transmit slots carry an all-zero virtio-net header (no GSO); `commitTransmit` sets the checksum request.
         for index in 0..<transmitRing.count {
             (transmitRing.frame(index) + transmitDataOffset - virtioHeaderLength).initializeMemory(
@@ -164,9 +168,16 @@ public final class AFPacketPort: Port {
     public func reserveTransmit(into batch: FrameBatch, count: Int) -> Int {
         let wanted = min(count, batch.capacity - batch.count)
         var reserved = 0
+        var kicked = false
         while reserved < wanted && transmitReserved < transmitRing.count {
             let slot = transmitRing.frame(transmitRing.position(transmitHead, advancedBy: transmitReserved))
-            guard flexshim_tpacket2_status(slot) == UInt32(FLEXSHIM_TP_STATUS_AVAILABLE) else { break }
+            guard flexshim_tpacket2_status(slot) == UInt32(FLEXSHIM_TP_STATUS_AVAILABLE) else {
+                // The slot may hold a frame still waiting for its kick: send, then look again once.
+                guard kicks.isPending && !kicked else { break }
+                kick()
+                kicked = true
+                continue
+            }
             batch.append(Frame(bytes: slot + transmitDataOffset, length: 0, capacity: maximumFrameLength))
             transmitReserved &+= 1
             reserved &+= 1
@@ -206,7 +217,7 @@ public final class AFPacketPort: Port {
         transmitReserved = 0
         batch.removeAll()
         counters.transmittedFrames &+= UInt64(queued)
-        if queued > 0 || kickPending { kick() }
+        if kicks.committed(queued) { kick() }
         return queued
     }
 
@@ -225,26 +236,17 @@ public final class AFPacketPort: Port {
     }
 
     /// Asks the kernel to send every queued slot without waiting for completion.
-    private func kick() {
-        kickPending = send(socket.descriptor, nil, 0, Int32(MSG_DONTWAIT)) < 0
+    func kick() {
+        counters.transmitKicks &+= 1
+        kicks.kicked(succeeded: send(socket.descriptor, nil, 0, Int32(MSG_DONTWAIT)) >= 0)
     }
 
     // MARK: Waiting
 
-    public func poll() {
-        if kickPending { kick() }
-    }
-
-    public func waitForFrames(timeoutNanoseconds: Int64) -> Bool {
-        nextFrameIsReady || waitUntilReadable(socket.descriptor, timeoutNanoseconds: timeoutNanoseconds)
-    }
-
-    /// The packet socket: it polls readable while the receive ring holds a frame for us.
-    public var readinessDescriptor: Int32? { socket.descriptor }
-    public func armReadiness() -> Bool { !nextFrameIsReady }
+    var socketDescriptor: Int32 { socket.descriptor }
 
     /// The kernel handed over the ring slot after the ones we hold.
-    private var nextFrameIsReady: Bool {
+    var nextFrameIsReady: Bool {
         let next = receiveRing.frame(receiveRing.position(receiveHead, advancedBy: receiveHeld))
         return flexshim_tpacket2_status(next) & UInt32(FLEXSHIM_TP_STATUS_USER) != 0
     }

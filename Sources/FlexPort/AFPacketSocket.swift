@@ -99,6 +99,9 @@ struct PacketSocket {
         guard (2_048...1_048_576).contains(configuration.receiveFrameSize) else {
             throw .invalidConfiguration("receiveFrameSize must be 2048...1048576 bytes")
         }
+        guard configuration.kickDeferralPolls >= 0 else {
+            throw .invalidConfiguration("kickDeferralPolls must not be negative")
+        }
     }
 
     /// Bytes from a transmit ring frame's start to where the Ethernet frame goes.

@@ -10,6 +10,9 @@ public struct PortStatistics: Sendable, Equatable {
     public var transmitDrops: UInt64 = 0
     /// Frames lost on receive (kernel ring overflow, truncated frames).
     public var receiveDrops: UInt64 = 0
+    /// System calls that asked the kernel to send queued frames (`sendto` kicks of a kernel-backed
+    /// port; 0 for ports without a kernel behind their transmit ring).
+    public var transmitKicks: UInt64 = 0
     public init() {}
 
     /// The counters of a port that transmits onto one frame ring and receives from another.

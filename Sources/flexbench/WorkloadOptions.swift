@@ -89,6 +89,7 @@ enum RunLine {
             line += String(format: ", latency p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f us", latency.p50, latency.p90, latency.p99, latency.p999)
         }
         if let cores = result.coreRoundTrip { line += ", CPUs \(cores.description)" }
+        if let kicks = result.kicksPerMessage { line += String(format: ", %.2f kernel kicks per msg", kicks) }
         if result.errors > 0 { line += ", \(result.errors) ERRORS" }
         return line
     }

@@ -12,12 +12,14 @@ import Testing
 
     /// Both ways the workload can reach the stack: through the library's contexts and run to completion.
     static let memorySystems = ["flextcp-memory", "flextcp-rtc-memory"]
+    /// Both paths on AF_PACKET, and the library path on AF_XDP with native and generic XDP.
+    static let vethSystems = ["flextcp-veth", "flextcp-rtc-veth", "flextcp-veth-xdp", "flextcp-veth-xdp-generic"]
 
     @Test func systemsAreListedBeforeTheirBaselines() throws {
         let names = SystemCatalog.all.map(\.name)
-        for name in Self.memorySystems + ["flextcp-veth", "flextcp-rtc-veth"] {
+        for name in Self.memorySystems + Self.vethSystems {
             let system = try #require(SystemCatalog.system(named: name))
-            let onVeth = name.hasSuffix("-veth")
+            let onVeth = name.contains("-veth")
             let loopbackBaselines = ["linux-loopback", "linux-one-core", "linux-busy-poll", "linux-io-uring"]
             #expect(system.baselineNames == (onVeth ? ["linux-veth"] : loopbackBaselines) && system.needsRoot == onVeth)
             for baseline in system.baselineNames {
@@ -41,6 +43,7 @@ import Testing
         let result = try Self.run(WorkloadSpec(workload: .echo, connections: 2, size: 100, pipeline: 2), on: system)
         try SystemRuns.expectHealthy(result)
         #expect(result.gigabitsPerSecond > 0)
+        #expect(result.kicksPerMessage == nil, "the in-memory wire has no kernel to kick")
     }
 
     @Test(arguments: memorySystems, [Workload.serverReceive, .serverSend, .bulk])
@@ -83,10 +86,23 @@ import Testing
         #expect(outcome.errors == 0)
     }
 
-    @Test(.enabled(if: geteuid() == 0, "needs root for network namespaces"), arguments: ["flextcp-veth", "flextcp-rtc-veth"])
+    @Test(.enabled(if: geteuid() == 0, "needs root for network namespaces"), arguments: vethSystems)
     func echoOverVeth(system: String) throws {
         let result = try Self.run(WorkloadSpec(workload: .echo, connections: 2, size: 100, pipeline: 2), on: system)
         try SystemRuns.expectHealthy(result)
+        // Request, answer and their ACKs: at most one kick per frame.
+        let kicks = try #require(result.kicksPerMessage, "the ports count their kernel kicks")
+        #expect(kicks > 0 && kicks <= 4, "\(kicks) kicks per message")
+    }
+
+    /// The ACK of each message leaves in one kick with the answer (server) or the next request
+    /// (client): one kick per side per RPC, where one per frame made four.
+    @Test(.enabled(if: geteuid() == 0, "needs root for network namespaces"), arguments: vethSystems)
+    func twoKernelKicksPerRPCAtOneConnection(system: String) throws {
+        let result = try Self.run(WorkloadSpec(workload: .echo, connections: 1, size: 64, pipeline: 1), on: system)
+        try SystemRuns.expectHealthy(result)
+        let kicks = try #require(result.kicksPerMessage)
+        #expect(kicks <= 2.05, "\(kicks) kicks per RPC")
     }
 }
 #endif

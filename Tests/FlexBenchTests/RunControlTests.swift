@@ -56,6 +56,26 @@ import Testing
         #expect(report.cpu == 1)
     }
 
+    @Test func timelineCountsOnlyTheKernelKicksOfTheMeasuredWindow() {
+        let control = RunControl(warmup: 0, duration: 1, workerCount: 1)
+        let endpoint = WorkloadEndpoint(spec: WorkloadSpec(workload: .echo), role: .client)
+        let kicks = Counter()
+        var timeline = WorkerTimeline(window: MeasurementWindow(start: 100, end: 200), control: control, transmitKicks: { kicks.value })
+        kicks.value = 30
+        _ = timeline.advance(now: 100, endpoint: endpoint)
+        kicks.value = 75
+        _ = timeline.advance(now: 200, endpoint: endpoint)
+        kicks.value = 90
+        #expect(timeline.report(endpoint: endpoint, cpu: nil).transmitKicks == 45)
+        let uncounted = WorkerTimeline(window: MeasurementWindow(start: 100, end: 200), control: control)
+        #expect(uncounted.report(endpoint: endpoint, cpu: nil).transmitKicks == nil)
+    }
+
+    /// A kick counter the test moves by hand.
+    private final class Counter {
+        var value: UInt64 = 0
+    }
+
     @Test func aWorkerThatMissesTheWholeWindowFailsTheRun() {
         let control = RunControl(warmup: 0, duration: 1, workerCount: 1)
         let endpoint = WorkloadEndpoint(spec: WorkloadSpec(workload: .echo), role: .client)

@@ -59,6 +59,27 @@ import Testing
         #expect(try ResultsFile.read(from: path) == [echo, bulk])
     }
 
+    @Test func kernelKicksAreCountedPerMessageOfTheCountingSideAndSurviveJSON() throws {
+        var metrics = EndpointMetrics()
+        metrics.messages = 400
+        let veth = RunResult(system: "flextcp-veth", spec: WorkloadSpec(workload: .echo), repetition: 0, reports: [
+            WorkerReport(role: .server, cpu: 0, cpuSeconds: 1, measuredSeconds: 1, metrics: metrics, transmitKicks: 420),
+            WorkerReport(role: .client, cpu: 1, cpuSeconds: 1, measuredSeconds: 1, metrics: metrics, transmitKicks: 380),
+        ])
+        #expect(veth.kicksPerMessage == 2)
+        let memory = RunResult(system: "flextcp-memory", spec: WorkloadSpec(workload: .echo), repetition: 0, reports: [
+            report(.server, messages: 10, cpu: 1, seconds: 1), report(.client, messages: 10, cpu: 1, seconds: 1),
+        ])
+        #expect(memory.kicksPerMessage == nil)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flexbench-kicks-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ResultsFile.write([veth, memory], to: path)
+        let objects = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [[String: Any]])
+        #expect(objects[0]["kicks_per_msg"] as? Double == 2)
+        #expect(objects[1]["kicks_per_msg"] is NSNull)
+        #expect(try ResultsFile.read(from: path) == [veth, memory])
+    }
+
     @Test func comparisonTableTakesMediansAndRatiosAgainstTheBaseline() {
         func run(_ system: String, _ rate: UInt64, _ latency: UInt64, repetition: Int) -> RunResult {
             RunResult(system: system, spec: WorkloadSpec(workload: .echo), repetition: repetition, reports: [

@@ -5,9 +5,9 @@ import FlexPort
 import FlexWire
 import FlexTestHosts
 
-/// Namespace `portSide` holds the AFPacketPort's veth end (no kernel address unless a test adds one);
-/// namespace `kernelSide` holds the other end with 198.18.1.1/24.
-private struct VethHosts {
+/// Namespace `portSide` holds the port's veth end (an AFPacketPort's or AFXDPPort's; no kernel
+/// address unless a test adds one); namespace `kernelSide` holds the other end with 198.18.1.1/24.
+struct PortVethHosts {
     let portSide: TestNamespace
     let kernelSide: TestNamespace
     let pair: VethPair
@@ -53,12 +53,39 @@ private func udpChecksumFacts(_ frame: ReceivedFrame) -> (field: UInt16, pseudoH
     return (field, pseudo, frame.bytes[start..<start + length])
 }
 
+/// Reserves `reserving` transmit slots (default `count`), writes `count` frames of an experimental
+/// EtherType to `destination` into the first of them and commits the batch; returns what was queued.
+func commitTestFrames(on port: some Port, batch: FrameBatch, count: Int, reserving: Int? = nil,
+                              to destination: MACAddress) -> Int {
+    let reserved = port.reserveTransmit(into: batch, count: reserving ?? count)
+    for index in 0..<min(count, reserved) {
+        var slot = batch[index]
+        destination.store(to: slot.bytes)
+        port.macAddress.store(to: slot.bytes + 6)
+        slot.bytes.storeBytes(of: UInt16(0x88B5).bigEndian, toByteOffset: 12, as: UInt16.self)
+        slot.length = 60
+        batch[index] = slot
+    }
+    return port.commitTransmit(batch)
+}
+
+/// Frames the kernel end received since its counter stood at `before`, waiting up to 2.5 s for `count`.
+func waitForKernelFrames(_ hosts: PortVethHosts, since before: Int, count: Int) throws -> Int {
+    var delivered = 0
+    for _ in 0..<50 {
+        delivered = try interfaceCounter("rx_packets", of: hosts.kernelInterface, in: hosts.kernelSide) - before
+        if delivered >= count { break }
+        usleep(50_000)
+    }
+    return delivered
+}
+
 @Suite("AFPacketPort on a veth pair", .enabled(if: runsAsRoot))
 struct AFPacketPortTests {
     @Test("reads the interface's MAC and MTU, and sets up rings that hold 64 KiB super-segments")
     func interfaceFacts() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             let port = try hosts.openPort()
             #expect(port.macAddress == (try kernelMAC(of: hosts.portInterface, in: hosts.portSide)))
             #expect(port.mtu == 1500)
@@ -71,7 +98,7 @@ struct AFPacketPortTests {
     @Test("receives the kernel's ARP requests; its ARP reply is accepted by the kernel")
     func arpExchange() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             let port = try hosts.openPort()
             try checkARPExchange(port: port, kernel: hosts.kernelSide, kernelInterface: hosts.kernelInterface)
         }
@@ -80,7 +107,7 @@ struct AFPacketPortTests {
     @Test("UDP from the kernel: checksum-partial with offload on; complete with tx checksumming off; verified after GRO")
     func checksumOffloadFlags() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             let port = try hosts.openPort()
             try hosts.pinNeighbour(port.macAddress)
 
@@ -115,7 +142,7 @@ struct AFPacketPortTests {
     @Test("a UDP GSO send arrives as one super-segment with its segment size")
     func udpSuperSegment() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             let port = try hosts.openPort()
             try hosts.pinNeighbour(port.macAddress)
             try hosts.sendUDP(size: 5_000, segmentSize: 1_000)
@@ -131,7 +158,7 @@ struct AFPacketPortTests {
           arguments: [true, false])
     func tcpSuperSegments(virtioNetHeader: Bool) throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             // Here the kernel in the port's namespace is the TCP receiver, so the stream flows.
             try hosts.portSide.assign(TestAddress(TestAddresses.portWithPrefix), to: hosts.portInterface)
             var configuration = AFPacketConfiguration()
@@ -164,7 +191,7 @@ struct AFPacketPortTests {
     @Test("frames longer than a ring slot are counted as receive drops, never delivered")
     func truncatedFramesAreDrops() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             var configuration = AFPacketConfiguration()
             configuration.receiveFrameSize = 2_048
             let port = try hosts.openPort(configuration)
@@ -180,7 +207,7 @@ struct AFPacketPortTests {
     @Test("batches go out through the transmit ring in order, gaps closed, the ring reused many times")
     func transmitRing() throws {
         try TestNetwork.with { network in
-            let hosts = try VethHosts(network)
+            let hosts = try PortVethHosts(network)
             var configuration = AFPacketConfiguration()
             configuration.transmitFrameCount = 8
             let port = try hosts.openPort(configuration)
@@ -210,13 +237,57 @@ struct AFPacketPortTests {
             #expect(queued > 3 * port.ringFrameCounts.transmit)
             #expect(port.statistics.transmitDrops == 1)
             #expect(port.statistics.transmittedFrames == UInt64(queued))
-            var delivered = 0
-            for _ in 0..<50 {
-                delivered = try interfaceCounter("rx_packets", of: hosts.kernelInterface, in: hosts.kernelSide) - receivedBefore
-                if delivered >= queued { break }
-                usleep(50_000)
-            }
-            #expect(delivered == queued)
+            #expect(try waitForKernelFrames(hosts, since: receivedBefore, count: queued) == queued)
+        }
+    }
+
+    @Test("frames committed in one batch cost one sendto; a commit that queues nothing costs none")
+    func oneKickPerBatch() throws {
+        try TestNetwork.with { network in
+            let hosts = try PortVethHosts(network)
+            let port = try hosts.openPort()
+            let destination = try kernelMAC(of: hosts.kernelInterface, in: hosts.kernelSide)
+            let receivedBefore = try interfaceCounter("rx_packets", of: hosts.kernelInterface, in: hosts.kernelSide)
+            let batch = FrameBatch(capacity: 64)
+            let kicksBefore = port.statistics.transmitKicks
+
+            #expect(commitTestFrames(on: port, batch: batch, count: 40, to: destination) == 40)
+            #expect(port.statistics.transmitKicks == kicksBefore + 1, "40 frames, one kick")
+            #expect(commitTestFrames(on: port, batch: batch, count: 0, reserving: 8, to: destination) == 0)
+            port.poll()
+            #expect(port.statistics.transmitKicks == kicksBefore + 1, "nothing queued, no kick")
+            #expect(try waitForKernelFrames(hosts, since: receivedBefore, count: 40) == 40)
+        }
+    }
+
+    @Test("with kickDeferralPolls 2 the frames of two passes leave with one sendto at the second poll; waiting kicks at once")
+    func deferredKicks() throws {
+        try TestNetwork.with { network in
+            let hosts = try PortVethHosts(network)
+            var configuration = AFPacketConfiguration()
+            configuration.kickDeferralPolls = 2
+            let port = try hosts.openPort(configuration)
+            let destination = try kernelMAC(of: hosts.kernelInterface, in: hosts.kernelSide)
+            let receivedBefore = try interfaceCounter("rx_packets", of: hosts.kernelInterface, in: hosts.kernelSide)
+            let batch = FrameBatch(capacity: 64)
+            let kicksBefore = port.statistics.transmitKicks
+
+            port.poll()
+            #expect(commitTestFrames(on: port, batch: batch, count: 3, to: destination) == 3)
+            port.poll()
+            #expect(commitTestFrames(on: port, batch: batch, count: 5, to: destination) == 5)
+            #expect(port.statistics.transmitKicks == kicksBefore, "held for the next pass")
+            port.poll()
+            #expect(port.statistics.transmitKicks == kicksBefore + 1, "both passes in one kick")
+            #expect(try waitForKernelFrames(hosts, since: receivedBefore, count: 8) == 8)
+
+            #expect(commitTestFrames(on: port, batch: batch, count: 2, to: destination) == 2)
+            _ = port.armReadiness()
+            #expect(port.statistics.transmitKicks == kicksBefore + 2, "kicked before the caller may sleep")
+            #expect(commitTestFrames(on: port, batch: batch, count: 2, to: destination) == 2)
+            _ = port.waitForFrames(timeoutNanoseconds: 0)
+            #expect(port.statistics.transmitKicks == kicksBefore + 3, "kicked before waiting")
+            #expect(try waitForKernelFrames(hosts, since: receivedBefore, count: 12) == 12)
         }
     }
 

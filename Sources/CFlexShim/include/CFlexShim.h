@@ -13,4 +13,5 @@
 #include "flexshim_stdio.h"
 #include "flexshim_tun.h"
 #include "flexshim_uring.h"
+#include "flexshim_xdp.h"
 #endif

@@ -102,12 +102,14 @@ struct FlexTCPBenchmarkStack: Sendable {
                                       eventEntries: slots(64, spec.connections + flowSlack))
     }
 
-    /// Builds this side's stack on `port` and runs the worker loop of `path` on the calling thread.
+    /// Builds this side's stack on `port` and runs the worker loop of `path` on the calling thread;
+    /// with `countsKicks` the report carries the port's kernel kicks in the measured interval.
     func runWorker(_ spec: WorkloadSpec, role: WorkerRole, port: any Port, path: FlexTCPApplicationPath, control: RunControl,
-                   cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
+                   cpu: Int?, countsKicks: Bool = false) throws(BenchmarkFailure) -> WorkerReport {
+        let kicks: (() -> UInt64)? = countsKicks ? { port.statistics.transmitKicks } : nil
         switch try makeWorker(spec, role: role, port: port, path: path) {
-        case .runToCompletion(let worker): try worker.run(control: control, cpu: cpu)
-        case .contexts(let worker): try worker.run(control: control, cpu: cpu)
+        case .runToCompletion(let worker): return try worker.run(control: control, cpu: cpu, transmitKicks: kicks)
+        case .contexts(let worker): return try worker.run(control: control, cpu: cpu, transmitKicks: kicks)
         }
     }
 

@@ -1,10 +1,10 @@
 import FlexPort
 import FlexTestHosts
 
-/// FlexTCP on real interfaces: each stack on an AF_PACKET port at one end of a veth pair between
-/// two test-host namespaces (198.18.61.0/24, no kernel addresses: FlexTCP answers ARP itself),
-/// each busy-polling on its worker's pinned core, through contexts or run to completion (`path`).
-/// Compared with Linux TCP over veth.
+/// FlexTCP on real interfaces: each stack on a kernel port (AF_PACKET or AF_XDP: `port`) at one end
+/// of a veth pair between two test-host namespaces (198.18.61.0/24, no kernel addresses: FlexTCP
+/// answers ARP itself), each busy-polling on its worker's pinned core, through contexts or run to
+/// completion (`path`). Compared with Linux TCP over veth; reports the ports' kernel kicks.
 ///
 /// Contract: the namespaces and the veth pair exist only during `run` and are removed on every
 /// exit path; each worker opens its port and runs its loop on a thread inside its namespace,
@@ -14,17 +14,20 @@ public struct FlexTCPVethSystem: BenchmarkSystem {
     public let baselineNames = ["linux-veth"]
     public let needsRoot = true
     let path: FlexTCPApplicationPath
+    let port: FlexTCPVethPort
     let stacks: FlexTCPBenchmarkStack
 
-    /// `flextcp-veth` (through contexts) or `flextcp-rtc-veth` (run to completion).
-    public init(path: FlexTCPApplicationPath = .contexts) {
+    /// `flextcp-veth` (through contexts) or `flextcp-rtc-veth` (run to completion), with the
+    /// port's suffix (`flextcp-veth-xdp`, …).
+    public init(path: FlexTCPApplicationPath = .contexts, port: FlexTCPVethPort = .afPacket) {
         self.path = path
-        name = "flextcp-\(path.nameInfix)veth"
+        self.port = port
+        name = "flextcp-\(path.nameInfix)veth\(port.nameSuffix)"
         stacks = FlexTCPBenchmarkStack()
     }
 
     public var summary: String {
-        "FlexTCP: two embedded stacks on AF_PACKET ports (TPACKET_V2 rings) at the ends of a veth pair between two "
+        "FlexTCP: two embedded stacks on \(port.summary) at the ends of a veth pair between two "
             + "test-host namespaces, each busy-polling on its worker's core; \(path.summary); "
             + "\(stacks.congestionControlDescription); " + FlexTCPBenchmarkStack.limitsDescription
     }
@@ -32,6 +35,7 @@ public struct FlexTCPVethSystem: BenchmarkSystem {
     public func run(_ spec: WorkloadSpec, control: RunControl) throws(BenchmarkFailure) -> [WorkerReport] {
         let stacks = stacks
         let path = path
+        let port = port
         do {
             TestNetwork.removeAllOnTermination()
             return try TestNetwork.with { network in
@@ -39,8 +43,12 @@ public struct FlexTCPVethSystem: BenchmarkSystem {
                 let clientHost = try network.makeNamespace()
                 let pair = try network.makeVethPair(between: serverHost, and: clientHost)
                 return try WorkerThreads.run(
-                    server: { cpu in try stacks.runVethWorker(spec, role: .server, end: pair.first, path: path, control: control, cpu: cpu) },
-                    client: { cpu in try stacks.runVethWorker(spec, role: .client, end: pair.second, path: path, control: control, cpu: cpu) },
+                    server: { cpu in
+                        try stacks.runVethWorker(spec, role: .server, end: pair.first, port: port, path: path, control: control, cpu: cpu)
+                    },
+                    client: { cpu in
+                        try stacks.runVethWorker(spec, role: .client, end: pair.second, port: port, path: path, control: control, cpu: cpu)
+                    },
                     control: control)
             }
         } catch let failure as BenchmarkFailure {
@@ -53,27 +61,17 @@ public struct FlexTCPVethSystem: BenchmarkSystem {
 
 extension FlexTCPBenchmarkStack {
     /// Runs one side on a thread inside `end`'s namespace, pinned to `cpu`, with its port opened there.
-    func runVethWorker(_ spec: WorkloadSpec, role: WorkerRole, end: VethEnd, path: FlexTCPApplicationPath, control: RunControl,
-                       cpu: Int?) throws -> WorkerReport {
+    func runVethWorker(_ spec: WorkloadSpec, role: WorkerRole, end: VethEnd, port kind: FlexTCPVethPort,
+                       path: FlexTCPApplicationPath, control: RunControl, cpu: Int?) throws -> WorkerReport {
         try end.namespace.perform {
             let pinned = cpu.flatMap { CPUPlacement.pinCurrentThread(to: $0) ? $0 : nil }
-            let port: AFPacketPort
+            let port: any Port
             do {
-                port = try AFPacketPort(interfaceName: end.name, configuration: Self.portConfiguration(for: spec))
+                port = try kind.open(end.name, for: spec)
             } catch {
-                throw BenchmarkFailure("cannot open \(end.name) with AF_PACKET: \(error)")
+                throw BenchmarkFailure("cannot open \(end.name): \(error)")
             }
-            return try runWorker(spec, role: role, port: port, path: path, control: control, cpu: pinned)
+            return try runWorker(spec, role: role, port: port, path: path, control: control, cpu: pinned, countsKicks: true)
         }
-    }
-
-    /// Receive slots for every frame that can be in flight to this side (AF_PACKET drops what does
-    /// not fit), each big enough for one MTU-sized frame: FlexTCP sends no super-segments.
-    static func portConfiguration(for spec: WorkloadSpec) -> AFPacketConfiguration {
-        var configuration = AFPacketConfiguration()
-        configuration.receiveFrameCount = framesInFlight(for: spec)
-        configuration.receiveFrameSize = 2048
-        configuration.transmitFrameCount = 1024
-        return configuration
     }
 }

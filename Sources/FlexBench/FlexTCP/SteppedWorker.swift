@@ -13,12 +13,13 @@ protocol SteppedWorker: AnyObject {
 }
 
 extension SteppedWorker {
-    /// Runs the worker on the calling thread along the run's timeline and returns its report.
-    func run(control: RunControl, cpu: Int?) throws(BenchmarkFailure) -> WorkerReport {
+    /// Runs the worker on the calling thread along the run's timeline and returns its report
+    /// (with the kernel kicks `transmitKicks` counts, if given: see `WorkerTimeline`).
+    func run(control: RunControl, cpu: Int?, transmitKicks: (() -> UInt64)? = nil) throws(BenchmarkFailure) -> WorkerReport {
         let clock = MonotonicTimeSource()
         try prepare()
         guard let window = control.arrive(clock: clock) else { throw BenchmarkFailure("the run stopped before it started") }
-        var timeline = WorkerTimeline(window: window, control: control)
+        var timeline = WorkerTimeline(window: window, control: control, transmitKicks: transmitKicks)
         try begin(now: clock.now())
         while true {
             let now = clock.now()
