@@ -4,7 +4,7 @@
 /// measured; `cores` is the CPU time of all worker threads divided by that interval, so per-core
 /// figures charge every thread the system used (FlexTCP's polling fast path included). Latency
 /// percentiles exist only for workloads that measure latency. `coreRoundTrip` is the cross-core
-/// round trip measured just before the run (nil: not measured).
+/// round trip measured just before the run (nil: not measured); `mtu` the system's MTU (nil: not known).
 public struct RunResult: Sendable, Equatable, Codable {
     public var system: String
     public var workload: Workload
@@ -24,14 +24,17 @@ public struct RunResult: Sendable, Equatable, Codable {
     public var errors: UInt64
     public var latency: LatencyPercentiles?
     public var coreRoundTrip: CoreRoundTrip?
+    public var mtu: Int?
 
     /// Message throughput per core used.
     public var rpcsPerSecondPerCore: Double { cores > 0 ? rpcsPerSecond / cores : 0 }
     /// CPU seconds spent per million messages.
     public var cpuSecondsPerMillion: Double { messages > 0 ? cpuSeconds / (Double(messages) / 1e6) : 0 }
 
-    public init(system: String, spec: WorkloadSpec, repetition: Int, reports: [WorkerReport], coreRoundTrip: CoreRoundTrip? = nil) {
+    public init(system: String, spec: WorkloadSpec, repetition: Int, reports: [WorkerReport], coreRoundTrip: CoreRoundTrip? = nil,
+                mtu: Int? = nil) {
         self.system = system
+        self.mtu = mtu
         self.coreRoundTrip = coreRoundTrip
         workload = spec.workload
         connections = spec.connections
@@ -69,6 +72,7 @@ public struct RunResult: Sendable, Equatable, Codable {
         case p50 = "p50_us", p90 = "p90_us", p99 = "p99_us", p999 = "p999_us"
         case coreRoundTrip = "core_round_trip_ns"
         case coreState = "core_state"
+        case mtu
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -98,6 +102,7 @@ public struct RunResult: Sendable, Equatable, Codable {
         try container.encode(latency?.p999, forKey: .p999)
         try container.encode(coreRoundTrip?.nanoseconds, forKey: .coreRoundTrip)
         try container.encode(coreRoundTrip?.state, forKey: .coreState)
+        try container.encode(mtu, forKey: .mtu)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -125,6 +130,8 @@ public struct RunResult: Sendable, Equatable, Codable {
         }
         // Absent in files written before the round trip was measured.
         coreRoundTrip = try container.decodeIfPresent(Double.self, forKey: .coreRoundTrip).map(CoreRoundTrip.init(nanoseconds:))
+        // Absent in files written before the MTU was recorded.
+        mtu = try container.decodeIfPresent(Int.self, forKey: .mtu)
     }
 }
 

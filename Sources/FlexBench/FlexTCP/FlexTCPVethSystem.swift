@@ -13,6 +13,7 @@ public struct FlexTCPVethSystem: BenchmarkSystem {
     public let name: String
     public let baselineNames = ["linux-veth"]
     public let needsRoot = true
+    public let mtu: Int? = InterfaceMTU.veth
     let path: FlexTCPApplicationPath
     let stacks: FlexTCPBenchmarkStack
 
@@ -71,7 +72,7 @@ extension FlexTCPBenchmarkStack {
     /// not fit), each big enough for one MTU-sized frame: FlexTCP sends no super-segments.
     static func portConfiguration(for spec: WorkloadSpec) -> AFPacketConfiguration {
         var configuration = AFPacketConfiguration()
-        configuration.receiveFrameCount = framesInFlight(for: spec)
+        configuration.receiveFrameCount = BenchmarkWire.framesInFlight(for: spec, mtu: InterfaceMTU.veth)
         configuration.receiveFrameSize = 2048
         configuration.transmitFrameCount = 1024
         return configuration
