@@ -7,10 +7,17 @@ import FlexWire
 /// Contract: `makeMemoryWire` accepts an MTU in `FlexTCPMemorySystem.mtuRange` and throws otherwise. Each
 /// direction has a slot for every frame `framesInFlight` counts, but its slots take at most
 /// `bytesPerDirectionLimit` bytes (before MemoryWire rounds the count up to a power of two): a
-/// sender that fills the wire beyond that loses frames and retransmits them.
+/// sender that fills the wire beyond that loses frames and retransmits them. The slots beyond the
+/// windows (for ACKs and setup) take at most `slackBytes`: the wire is used round robin, so every
+/// slot's bytes pass through the caches, and at a 64 KiB MTU 512 spare slots would cycle 32 MiB per
+/// direction through them (bulk ran at about half the rate with 1,024 slots as with 32).
 enum BenchmarkWire {
     /// At most this many frame slots per direction (all windows full at once is rare).
     static let frameSlotLimit = 1 << 16
+    /// Spare slots for ACKs and setup: 512 frames, or fewer when they would take more than
+    /// `slackBytes`, but at least 16.
+    static let slackFrames = 512
+    static let slackBytes = 1 << 20
     /// Slot memory per direction at most (1,514-byte frames never reach it; 64 KiB frames do at 8,192
     /// slots). Pages of slots that only ever carry small frames are touched only at their start.
     static let bytesPerDirectionLimit = 512 << 20
@@ -35,8 +42,9 @@ enum BenchmarkWire {
         case .churn: 8 + 2 * segmentsPerMessage
         case .serverReceive, .serverSend, .bulk: Int(FlexTCPBenchmarkStack.ringSize(for: spec)) / maximumSegment + 4
         }
-        let fitting = bytesPerDirectionLimit / FrameRingLayout.slotStride(frameCapacity: frameLength(mtu: mtu))
-        return min(spec.connections * perConnection + 512, frameSlotLimit, fitting)
+        let stride = FrameRingLayout.slotStride(frameCapacity: frameLength(mtu: mtu))
+        let slack = max(16, min(slackFrames, slackBytes / stride))
+        return min(spec.connections * perConnection + slack, frameSlotLimit, bytesPerDirectionLimit / stride)
     }
 
     /// A wire for `spec` at `mtu` that waives checksums between the two FlexTCP stacks.
