@@ -43,8 +43,9 @@ struct LargeMTUTests {
         #expect(pair.b.fastPath.state(of: flowB)?.maximumSegmentSize == Self.segmentSize)
 
         let data = StackPair.pattern(count: 4 << 20, seed: 64)
-        #expect(pair.transfer(data, from: pair.a, flow: flowA, to: pair.b, receiverFlow: flowB))
-        #expect(pair.b.received[flowB] == data)
+        let delivered = pair.transfer(data, from: pair.a, flow: flowA, to: pair.b, receiverFlow: flowB)
+        let intact = pair.b.received[flowB] == data
+        #expect(delivered && intact, "every byte arrives, in order")
 
         let frames = try Self.dataFrames(of: pair)
         #expect(frames.map(\.count).max() == Self.largestFrame)
@@ -63,8 +64,9 @@ struct LargeMTUTests {
         #expect(pair.a.fastPath.state(of: flowA)?.maximumSegmentSize == Self.segmentSize)
 
         let data = StackPair.pattern(count: 1 << 20, seed: 65)
-        #expect(pair.transfer(data, from: pair.a, flow: flowA, to: pair.b, receiverFlow: flowB))
-        #expect(pair.b.received[flowB] == data)
+        let delivered = pair.transfer(data, from: pair.a, flow: flowA, to: pair.b, receiverFlow: flowB)
+        let intact = pair.b.received[flowB] == data
+        #expect(delivered && intact, "every byte arrives, in order")
         for frame in try Self.dataFrames(of: pair) {
             let totalLength = Int(frame[16]) << 8 | Int(frame[17])
             #expect(frame.count <= Self.largestFrame && totalLength == frame.count - 14)
