@@ -36,9 +36,7 @@ struct WorkloadOptions: ParsableArguments {
                 return system
             }
         }
-        guard FlexTCPMemorySystem.mtuRange.contains(mtu) else {
-            throw ValidationError("--mtu must be in \(FlexTCPMemorySystem.mtuRange.lowerBound)...\(FlexTCPMemorySystem.mtuRange.upperBound)")
-        }
+        if let problem = FlexTCPMemorySystem.mtuProblem(mtu) { throw ValidationError(problem) }
         let configured = chosen.map { system in (system as? FlexTCPMemorySystem)?.withMTU(mtu) ?? system }
         if configured.contains(where: \.needsRoot) && geteuid() != 0 {
             throw ValidationError("systems on test hosts need root (network namespaces): \(configured.filter(\.needsRoot).map(\.name).joined(separator: ", "))")

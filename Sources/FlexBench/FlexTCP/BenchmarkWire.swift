@@ -49,9 +49,7 @@ enum BenchmarkWire {
 
     /// A wire for `spec` at `mtu` that waives checksums between the two FlexTCP stacks.
     static func makeMemoryWire(for spec: WorkloadSpec, mtu: Int) throws(BenchmarkFailure) -> MemoryWire {
-        guard FlexTCPMemorySystem.mtuRange.contains(mtu) else {
-            throw BenchmarkFailure("MTU \(mtu) is outside \(FlexTCPMemorySystem.mtuRange.lowerBound)...\(FlexTCPMemorySystem.mtuRange.upperBound)")
-        }
+        if let problem = FlexTCPMemorySystem.mtuProblem(mtu) { throw BenchmarkFailure(problem) }
         do {
             return try MemoryWire(capacity: framesInFlight(for: spec, mtu: mtu), maximumFrameLength: frameLength(mtu: mtu),
                                   trustsPartialChecksums: true)

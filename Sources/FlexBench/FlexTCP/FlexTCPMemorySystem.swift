@@ -13,6 +13,11 @@ public struct FlexTCPMemorySystem: BenchmarkSystem {
     /// The MTUs the wire can run at: IPv4's minimum reassembly size up to the largest IPv4 packet.
     public static let mtuRange = 576...defaultMTU
 
+    /// Why `mtu` cannot be the wire's, in words; nil when it is in `mtuRange`.
+    public static func mtuProblem(_ mtu: Int) -> String? {
+        mtuRange.contains(mtu) ? nil : "MTU \(mtu) is outside \(mtuRange.lowerBound)...\(mtuRange.upperBound)"
+    }
+
     public let name: String
     public var baselineNames: [String] { SystemCatalog.loopbackBaselines.map(\.name) }
     public let needsRoot = false
