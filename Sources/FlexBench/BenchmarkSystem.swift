@@ -19,6 +19,8 @@ public protocol BenchmarkSystem: Sendable {
     var summary: String { get }
     /// Whether the system needs root (network namespaces, AF_PACKET).
     var needsRoot: Bool { get }
+    /// The MTU (largest IP packet) of the path the system's segments take; nil when it cannot be known.
+    var mtu: Int? { get }
     func run(_ spec: WorkloadSpec, control: RunControl) throws(BenchmarkFailure) -> [WorkerReport]
     /// Why the system cannot run `spec` here (a workload it does not support, a kernel feature
     /// refused), in words; nil if it can.

@@ -4,7 +4,7 @@
 /// measured; `cores` is the CPU time of all worker threads divided by that interval, so per-core
 /// figures charge every thread the system used (FlexTCP's polling fast path included). Latency
 /// percentiles exist only for workloads that measure latency. `coreRoundTrip` is the cross-core
-/// round trip measured just before the run (nil: not measured).
+/// round trip measured just before the run (nil: not measured); `mtu` the system's MTU (nil: not known).
 public struct RunResult: Sendable, Equatable, Codable {
     public var system: String
     public var workload: Workload
@@ -27,14 +27,17 @@ public struct RunResult: Sendable, Equatable, Codable {
     /// Kernel kicks (transmit system calls) of both sides' ports per message; nil for systems whose
     /// ports do not count them.
     public var kicksPerMessage: Double?
+    public var mtu: Int?
 
     /// Message throughput per core used.
     public var rpcsPerSecondPerCore: Double { cores > 0 ? rpcsPerSecond / cores : 0 }
     /// CPU seconds spent per million messages.
     public var cpuSecondsPerMillion: Double { messages > 0 ? cpuSeconds / (Double(messages) / 1e6) : 0 }
 
-    public init(system: String, spec: WorkloadSpec, repetition: Int, reports: [WorkerReport], coreRoundTrip: CoreRoundTrip? = nil) {
+    public init(system: String, spec: WorkloadSpec, repetition: Int, reports: [WorkerReport], coreRoundTrip: CoreRoundTrip? = nil,
+                mtu: Int? = nil) {
         self.system = system
+        self.mtu = mtu
         self.coreRoundTrip = coreRoundTrip
         workload = spec.workload
         connections = spec.connections
@@ -77,6 +80,7 @@ public struct RunResult: Sendable, Equatable, Codable {
         case coreRoundTrip = "core_round_trip_ns"
         case coreState = "core_state"
         case kicksPerMessage = "kicks_per_msg"
+        case mtu
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -107,6 +111,7 @@ public struct RunResult: Sendable, Equatable, Codable {
         try container.encode(coreRoundTrip?.nanoseconds, forKey: .coreRoundTrip)
         try container.encode(coreRoundTrip?.state, forKey: .coreState)
         try container.encode(kicksPerMessage, forKey: .kicksPerMessage)
+        try container.encode(mtu, forKey: .mtu)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -135,6 +140,8 @@ public struct RunResult: Sendable, Equatable, Codable {
         // Absent in files written before the round trip was measured.
         coreRoundTrip = try container.decodeIfPresent(Double.self, forKey: .coreRoundTrip).map(CoreRoundTrip.init(nanoseconds:))
         kicksPerMessage = try container.decodeIfPresent(Double.self, forKey: .kicksPerMessage)
+        // Absent in files written before the MTU was recorded.
+        mtu = try container.decodeIfPresent(Int.self, forKey: .mtu)
     }
 }
 

@@ -38,7 +38,8 @@ public enum WorkloadRunner {
                 } catch {
                     throw BenchmarkFailure("\(system.name): \(error.description)")
                 }
-                let result = RunResult(system: system.name, spec: spec, repetition: repetition, reports: reports, coreRoundTrip: cores)
+                let result = RunResult(system: system.name, spec: spec, repetition: repetition, reports: reports, coreRoundTrip: cores,
+                                       mtu: system.mtu)
                 progress(result)
                 results.append(result)
             }

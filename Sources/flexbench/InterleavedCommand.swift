@@ -23,7 +23,7 @@ struct InterleavedCommand: ParsableCommand {
         let (system, connections, size, pipeline) = (echo.system, echo.connections, echo.size, echo.pipeline)
         let outcome: InterleavedRun.Outcome
         do {
-            outcome = try InterleavedRun.run(spec, path: path, messages: messages, idleRounds: idleRounds)
+            outcome = try InterleavedRun.run(spec, path: path, messages: messages, idleRounds: idleRounds, mtu: echo.mtu)
         } catch {
             print("flexbench: \(error.description)")
             throw ExitCode.failure
@@ -46,9 +46,11 @@ struct InterleavedEchoOptions: ParsableArguments {
     @Option(help: "Concurrent connections.") var connections = 1
     @Option(help: "Bytes per message.") var size = 64
     @Option(help: "Requests in flight per connection.") var pipeline = 1
+    @Option(help: "MTU of the in-memory wire (IP packet bytes, 576...65535).") var mtu = FlexTCPMemorySystem.defaultMTU
 
     /// The application path of `system` and the echo workload, or a validation error.
     func pathAndSpec() throws -> (FlexTCPApplicationPath, WorkloadSpec) {
+        if let problem = FlexTCPMemorySystem.mtuProblem(mtu) { throw ValidationError(problem) }
         guard let path = Self.paths[system] else {
             throw ValidationError("--system must be flextcp-memory or flextcp-rtc-memory (the systems that step both sides on one caller-driven thread)")
         }
@@ -63,6 +65,7 @@ struct InterleavedEchoOptions: ParsableArguments {
 
     /// The options as `flexbench interleaved` arguments.
     var arguments: [String] {
-        ["--system", system, "--connections", String(connections), "--size", String(size), "--pipeline", String(pipeline)]
+        ["--system", system, "--connections", String(connections), "--size", String(size), "--pipeline", String(pipeline),
+         "--mtu", String(mtu)]
     }
 }

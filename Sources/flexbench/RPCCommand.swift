@@ -57,7 +57,7 @@ struct SystemsCommand: ParsableCommand {
 
     func run() {
         for system in SystemCatalog.all {
-            print("\(system.name)\(system.needsRoot ? " (root)" : ""): \(system.summary)")
+            print("\(system.name)\(system.needsRoot ? " (root)" : "") (\(InterfaceMTU.description(system.mtu))): \(system.summary)")
         }
     }
 }

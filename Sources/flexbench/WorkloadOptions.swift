@@ -13,9 +13,11 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Seconds of warm-up before measuring.") var warmup = 1.0
     @Option(help: "Runs per system.") var repetitions: Int?
     @Option(help: "Write the results as a JSON array to this file.") var json: String?
+    @Option(help: "MTU of the FlexTCP in-memory wire (IP packet bytes, 576...65535; default 65535: Linux loopback's 65536 as far as IPv4 goes).")
+    var mtu = FlexTCPMemorySystem.defaultMTU
 
-    /// The systems to run `spec`, or a validation error naming the unknown or unusable one. Of the
-    /// default `--compare` set, systems that cannot run `spec` here are left out with the reason printed.
+    /// The systems to run `spec` (those on the in-memory wire at `mtu`), or a validation error naming
+    /// the unknown or unusable one. Of the default `--compare` set, systems that cannot run `spec` here are left out with the reason printed.
     func selectedSystems(for spec: WorkloadSpec) throws -> [any BenchmarkSystem] {
         let chosen: [any BenchmarkSystem]
         if compare && systems.isEmpty {
@@ -34,11 +36,13 @@ struct WorkloadOptions: ParsableArguments {
                 return system
             }
         }
-        if chosen.contains(where: \.needsRoot) && geteuid() != 0 {
-            throw ValidationError("systems on test hosts need root (network namespaces): \(chosen.filter(\.needsRoot).map(\.name).joined(separator: ", "))")
+        if let problem = FlexTCPMemorySystem.mtuProblem(mtu) { throw ValidationError(problem) }
+        let configured = chosen.map { system in (system as? FlexTCPMemorySystem)?.withMTU(mtu) ?? system }
+        if configured.contains(where: \.needsRoot) && geteuid() != 0 {
+            throw ValidationError("systems on test hosts need root (network namespaces): \(configured.filter(\.needsRoot).map(\.name).joined(separator: ", "))")
         }
-        guard !chosen.isEmpty else { throw ValidationError("no system to run") }
-        return chosen
+        guard !configured.isEmpty else { throw ValidationError("no system to run") }
+        return configured
     }
 
     var plan: RunPlan { RunPlan(warmup: warmup, duration: duration, repetitions: repetitions ?? (compare ? 3 : 1)) }
@@ -56,7 +60,7 @@ struct WorkloadOptions: ParsableArguments {
               + "pipeline \(spec.pipeline), server delay \(spec.delayCycles) cycles; warm-up \(plan.warmup) s, "
               + "\(plan.duration) s measured, \(plan.repetitions) run(s) per system; \(CPUPlacement.availableCPUs) CPUs, "
               + "server threads on CPU \(CPUPlacement.cpu(for: .server)), clients on CPU \(CPUPlacement.cpu(for: .client))")
-        for system in chosen { print("  \(system.name): \(system.summary)") }
+        for system in chosen { print("  \(system.name) (\(InterfaceMTU.description(system.mtu))): \(system.summary)") }
         let results: [RunResult]
         do {
             results = try WorkloadRunner.run(spec, on: chosen, plan: plan, progress: { result in
@@ -90,6 +94,7 @@ enum RunLine {
         }
         if let cores = result.coreRoundTrip { line += ", CPUs \(cores.description)" }
         if let kicks = result.kicksPerMessage { line += String(format: ", %.2f kernel kicks per msg", kicks) }
+        line += ", \(InterfaceMTU.description(result.mtu))"
         if result.errors > 0 { line += ", \(result.errors) ERRORS" }
         return line
     }

@@ -101,6 +101,7 @@ import Testing
         let baselineNames: [String] = []
         let summary = "instant"
         let needsRoot = false
+        let mtu: Int? = nil
         func run(_ spec: WorkloadSpec, control: RunControl) throws(BenchmarkFailure) -> [WorkerReport] {
             var metrics = EndpointMetrics()
             metrics.messages = 10

@@ -30,12 +30,13 @@ public final class TestWire {
     /// seed one more than A's) unless `impairmentOfB` gives B's own settings. With
     /// `superSegmentsUpTo`, the wire carries frames that long and A's port is a
     /// `SuperSegmentPort`: A sends 1514-byte frames but receives longer ones, as over AF_PACKET.
+    /// Otherwise both ends send and receive frames of up to `frameLength` bytes.
     /// `trustsPartialChecksums` makes the wire waive checksums its senders leave partial.
     public init(capacity: Int = 4096, overflowCapacity: Int = 64, start: UInt64 = 1_000_000_000,
                 impairment: LinkEmulatorSettings? = nil, impairmentOfB: LinkEmulatorSettings? = nil,
-                superSegmentsUpTo superSegmentLength: Int? = nil, trustsPartialChecksums: Bool = false) throws {
+                superSegmentsUpTo superSegmentLength: Int? = nil, frameLength: Int = 1514, trustsPartialChecksums: Bool = false) throws {
         clock = VirtualTimeSource(start: start)
-        wire = try MemoryWire(capacity: capacity, maximumFrameLength: superSegmentLength ?? 1514, overflowCapacity: overflowCapacity,
+        wire = try MemoryWire(capacity: capacity, maximumFrameLength: superSegmentLength ?? frameLength, overflowCapacity: overflowCapacity,
                               trustsPartialChecksums: trustsPartialChecksums)
         let endA: any Port = superSegmentLength == nil ? wire.a : SuperSegmentPort(wrapping: wire.a)
         if let impairment {

@@ -27,8 +27,6 @@ struct FlexTCPBenchmarkStack: Sendable {
     /// Flow slots beyond the workload's connections (stragglers, setup).
     static let flowSlack = 16
     static let regionLimit = 128 << 20
-    /// At most this many frame slots per wire direction or port ring (all windows full at once is rare).
-    static let frameSlotLimit = 1 << 16
 
     /// No congestion control (nil: flows are limited by the peer's window only), unlike the stack's
     /// default (DCTCP). Both wires are lossless and nothing marks ECN, so DCTCP has nothing to react
@@ -78,19 +76,6 @@ struct FlexTCPBenchmarkStack: Sendable {
         let fitting = regionLimit / (2 * flowCapacity(for: spec))
         let size = max(page, min(wanted, fitting, 16 << 20))
         return UInt32((size + page - 1) / page * page)
-    }
-
-    /// Frames that can be on their way to one side at once: every window in flight in MSS-sized
-    /// segments (one per message for small messages), plus ACKs and setup — the wire or port rings
-    /// must hold them, as neither gives the sender back-pressure.
-    static func framesInFlight(for spec: WorkloadSpec) -> Int {
-        let maximumSegment = 1448
-        let perConnection = switch spec.workload {
-        case .echo: 2 * spec.pipeline * max(1, (spec.size + maximumSegment - 1) / maximumSegment)
-        case .churn: 8 + 2 * ((spec.size + maximumSegment - 1) / maximumSegment)
-        case .serverReceive, .serverSend, .bulk: Int(ringSize(for: spec)) / maximumSegment + 4
-        }
-        return min(spec.connections * perConnection + 512, frameSlotLimit)
     }
 
     /// Context queue slots for `spec`: room for an event per connection in each round (the

@@ -33,7 +33,7 @@ public enum FlexTCPVethPort: Sendable, Equatable {
     /// room for every frame that can be in flight to it for `spec` (the kernel drops what does not
     /// fit), each slot big enough for one MTU-sized frame: FlexTCP sends no super-segments.
     func open(_ interfaceName: String, for spec: WorkloadSpec) throws(KernelPortError) -> any Port {
-        let framesInFlight = FlexTCPBenchmarkStack.framesInFlight(for: spec)
+        let framesInFlight = BenchmarkWire.framesInFlight(for: spec, mtu: InterfaceMTU.veth)
         switch self {
         case .afPacket:
             var configuration = AFPacketConfiguration()

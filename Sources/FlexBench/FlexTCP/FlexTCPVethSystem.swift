@@ -13,6 +13,7 @@ public struct FlexTCPVethSystem: BenchmarkSystem {
     public let name: String
     public let baselineNames = ["linux-veth"]
     public let needsRoot = true
+    public let mtu: Int? = InterfaceMTU.veth
     let path: FlexTCPApplicationPath
     let port: FlexTCPVethPort
     let stacks: FlexTCPBenchmarkStack

@@ -1,6 +1,6 @@
 import FlexPort
 
-/// Both sides of a workload on FlexTCP stacks joined by an in-memory wire, stepped in turn on the
+/// Both sides of a workload on FlexTCP stacks joined by an in-memory wire of `mtu`, stepped in turn on the
 /// calling thread until the counting side has completed a number of messages: a fixed amount of
 /// work with no second thread and no spinning while the other side runs, on virtual time, so that
 /// `valgrind --tool=callgrind` counts instructions per message repeatably for either path.
@@ -22,15 +22,9 @@ public enum InterleavedRun {
         public var idleRounds: Int
     }
 
-    public static func run(_ spec: WorkloadSpec, path: FlexTCPApplicationPath, messages: UInt64,
-                           idleRounds: Int = 0, maximumSteps: Int = 100_000_000) throws(BenchmarkFailure) -> Outcome {
-        let wire: MemoryWire
-        do {
-            wire = try MemoryWire(capacity: FlexTCPBenchmarkStack.framesInFlight(for: spec), maximumFrameLength: 1514,
-                                  trustsPartialChecksums: true)
-        } catch {
-            throw BenchmarkFailure("cannot make the in-memory wire: \(error)")
-        }
+    public static func run(_ spec: WorkloadSpec, path: FlexTCPApplicationPath, messages: UInt64, idleRounds: Int = 0,
+                           maximumSteps: Int = 100_000_000, mtu: Int = FlexTCPMemorySystem.defaultMTU) throws(BenchmarkFailure) -> Outcome {
+        let wire = try BenchmarkWire.makeMemoryWire(for: spec, mtu: mtu)
         let stacks = FlexTCPBenchmarkStack()
         let server = try stacks.makeWorker(spec, role: .server, port: wire.b, path: path).worker
         let client = try stacks.makeWorker(spec, role: .client, port: wire.a, path: path).worker

@@ -12,6 +12,7 @@ public struct LinuxLoopbackSystem: BenchmarkSystem {
     public let baselineNames: [String] = []
     public let summary = "Linux kernel TCP over 127.0.0.1, sleeping epoll loop per worker (server thread on one core ↔ client thread on the other)"
     public let needsRoot = false
+    public var mtu: Int? { InterfaceMTU.loopback }
 
     public init() {}
 
@@ -28,6 +29,7 @@ public struct LinuxOneCoreSystem: BenchmarkSystem {
     public let summary = "Linux kernel TCP over 127.0.0.1, both ends on one thread pinned to one core: the server's and the client's "
         + "epoll loops in turn, sleeping only when neither has work"
     public let needsRoot = false
+    public var mtu: Int? { InterfaceMTU.loopback }
 
     public init() {}
 
@@ -44,6 +46,7 @@ public struct LinuxBusyPollSystem: BenchmarkSystem {
     public let summary = "Linux kernel TCP over 127.0.0.1, non-blocking sockets busy-polled (epoll_wait timeout 0) by a server thread "
         + "on one core and a client thread on the other"
     public let needsRoot = false
+    public var mtu: Int? { InterfaceMTU.loopback }
 
     public init() {}
 
@@ -62,6 +65,7 @@ public struct LinuxIOURingSystem: BenchmarkSystem {
     public let summary = "Linux kernel TCP over 127.0.0.1, both ends' sockets on one io_uring (raw system calls) driven by one thread "
         + "pinned to one core"
     public let needsRoot = false
+    public var mtu: Int? { InterfaceMTU.loopback }
 
     public init() {}
 

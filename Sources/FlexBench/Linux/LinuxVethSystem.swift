@@ -12,6 +12,7 @@ public struct LinuxVethSystem: BenchmarkSystem {
     public let baselineNames: [String] = []
     public let summary = "Linux kernel TCP between two test hosts (network namespaces) over veth, 198.18.60.1 ↔ .2, epoll loop per worker"
     public let needsRoot = true
+    public let mtu: Int? = InterfaceMTU.veth
 
     static let serverAddress = "198.18.60.1"
     static let clientAddress = "198.18.60.2"

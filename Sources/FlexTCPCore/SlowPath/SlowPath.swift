@@ -19,7 +19,8 @@ package final class SlowPath {
     package let network: NetworkHost
     package let configuration: SlowPathConfiguration
     package internal(set) var counters = SlowPathCounters()
-    /// Our MSS: what an untagged frame of the port's maximum length holds after IPv4 and TCP headers.
+    /// Our MSS: what an untagged frame of the port's maximum length holds after IPv4 and TCP headers,
+    /// within IPv4's 65,535-byte packets (`maximumSegmentSize(frameLength:)`).
     package let localMaximumSegmentSize: UInt16
 
     var connections: [Connection?]
@@ -66,7 +67,7 @@ package final class SlowPath {
         self.network = network
         self.configuration = configuration
         let frameLength = network.port.maximumFrameLength
-        localMaximumSegmentSize = UInt16(clamping: frameLength - SegmentHeaders.fixedLength)
+        localMaximumSegmentSize = Self.maximumSegmentSize(frameLength: frameLength)
         connections = Array(repeating: nil, count: flows.flowCapacity)
         congestionLoops = Array(repeating: nil, count: flows.flowCapacity)
         flowIndices = IndexPool(capacity: flows.flowCapacity)
@@ -82,6 +83,14 @@ package final class SlowPath {
 
     deinit {
         scratch.deallocate()
+    }
+
+    /// The MSS a port of `frameLength`-byte frames allows: the frame less the Ethernet, IPv4 and TCP
+    /// headers, with the IPv4 packet no longer than its 16-bit total length allows (65,535 bytes,
+    /// so 65,495 however long the port's frames).
+    static func maximumSegmentSize(frameLength: Int) -> UInt16 {
+        let packetLength = min(frameLength &- EthernetRepr.untaggedHeaderLength, Int(UInt16.max))
+        return UInt16(clamping: packetLength &- IPv4Repr.headerLength &- TCPSegmentRepr.fixedHeaderLength)
     }
 
     // MARK: Observing
