@@ -57,6 +57,21 @@ public enum InternetChecksum {
         finish(partialSum(pointer, count: count))
     }
 
+    /// The checksum of an option-less (20-byte) IPv4 header at `header`: `checksum(header, count: 20)`
+    /// as five native-order 32-bit loads folded once (the sum does not depend on byte order), for
+    /// per-packet header templates.
+    @inlinable
+    public static func checksumOfIPv4Header(_ header: UnsafeRawPointer) -> UInt16 {
+        var sum: UInt64 = 0
+        for offset in stride(from: 0, to: 20, by: 4) {
+            sum &+= UInt64(header.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        }
+        sum = (sum & 0xffff) &+ (sum >> 16)
+        sum = (sum & 0xffff) &+ (sum >> 16)
+        sum = (sum & 0xffff) &+ (sum >> 16)
+        return finish(UInt64(UInt16(bigEndian: UInt16(truncatingIfNeeded: sum))))
+    }
+
     /// The running sum of the IPv4 pseudo-header used by TCP and UDP (RFC 793 / RFC 768).
     @inlinable
     public static func pseudoHeaderSum(source: IPv4Address, destination: IPv4Address, protocolNumber: UInt8, length: Int) -> UInt64 {

@@ -14,6 +14,18 @@ struct InternetChecksumTests {
         }
     }
 
+    @Test("checksumOfIPv4Header equals the general checksum over 20 bytes, for any header bytes")
+    func ipv4HeaderChecksum() {
+        var random = SeededRandom(seed: 1071)
+        for _ in 0..<1_000 {
+            let header = (0..<20).map { _ in UInt8.random(in: 0...255, using: &random) }
+            header.withUnsafeBytes { buffer in
+                #expect(InternetChecksum.checksumOfIPv4Header(buffer.baseAddress!)
+                        == InternetChecksum.checksum(buffer.baseAddress!, count: 20))
+            }
+        }
+    }
+
     @Test("an odd trailing byte counts as if padded with zero; even splits chain")
     func oddLengthAndChaining() {
         let odd: [UInt8] = [0x12, 0x34, 0x56, 0x78, 0x9a]

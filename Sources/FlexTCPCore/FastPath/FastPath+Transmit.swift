@@ -41,14 +41,10 @@ extension FastPath {
             let blocked = carriesFIN || state.pointee.transmitPending == 0 || state.pointee.windowRemaining == 0
             queueManager.completeTransmission(flow: flow, sentBytes: carriesFIN ? allowed &+ 1 : allowed, isBlocked: blocked, now: now)
         }
-        if !delayedAcknowledgments.isEmpty { sendDelayedAcknowledgments(now: now) }
+        // The ACKs held since before this round that did not ride on a segment since.
+        if !delayedAcknowledgments.isEmpty { delayedAcknowledgments.takeDue { sendOwedAcknowledgment($0, now: now) } }
         flushTransmitBatch()
         return sent
-    }
-
-    /// ACKs the flows whose ACK was held since before this round and did not ride on a segment since.
-    private func sendDelayedAcknowledgments(now: UInt64) {
-        delayedAcknowledgments.takeDue { sendOwedAcknowledgment($0, now: now) }
     }
 
     /// Sends every held ACK now, due or not (for a caller that ends its round with the

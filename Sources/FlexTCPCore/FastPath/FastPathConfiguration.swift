@@ -18,9 +18,8 @@ package struct FastPathConfiguration: Sendable {
     package var verifiesChecksums: Bool
     /// Bytes all flows together may be told they can send: what the port can hold unread.
     package var receiveWindowBudget: UInt64?
-    /// Hold the ACK of an in-order segment for one round, so that it rides on the answer (or on the
-    /// next segment's ACK)
-    /// (`DelayedAcknowledgments`); false: every data segment is ACKed at once.
+    /// Hold the ACK of an in-order segment for one round, so that it rides on the answer or on the
+    /// next segment's ACK (`DelayedAcknowledgments`); false: every data segment is ACKed at once.
     package var delaysAcknowledgments: Bool
 
     package init(localAddress: IPv4Address, localMAC: MACAddress, flowCapacity: Int = 1024, eventCapacity: Int = 256,

@@ -89,7 +89,7 @@ enum SegmentHeaders {
         ip.storeBytes(of: UInt16(0), toByteOffset: IPv4Repr.Offset.headerChecksum, as: UInt16.self)
         localAddress.store(to: ip + IPv4Repr.Offset.source)
         state.remoteAddress.store(to: ip + IPv4Repr.Offset.destination)
-        ip.storeBytes(of: headerChecksum(ip).bigEndian, toByteOffset: IPv4Repr.Offset.headerChecksum, as: UInt16.self)
+        ip.storeBytes(of: InternetChecksum.checksumOfIPv4Header(ip).bigEndian, toByteOffset: IPv4Repr.Offset.headerChecksum, as: UInt16.self)
 
         // TCP.
         let tcp = ip + IPv4Repr.headerLength
@@ -133,20 +133,6 @@ enum SegmentHeaders {
         }
         tcp.storeBytes(of: checksum.bigEndian, toByteOffset: TCPSegmentRepr.Offset.checksum, as: UInt16.self)
         return EthernetRepr.untaggedHeaderLength &+ ipTotal
-    }
-
-    /// The checksum of the 20-byte IPv4 header at `ip` (RFC 1071), summed as five native-order 32-bit
-    /// words: the one's-complement sum does not depend on byte order, so it is folded and swapped once.
-    @inlinable
-    static func headerChecksum(_ ip: UnsafeRawPointer) -> UInt16 {
-        var sum: UInt64 = 0
-        for offset in stride(from: 0, to: IPv4Repr.headerLength, by: 4) {
-            sum &+= UInt64(ip.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-        }
-        sum = (sum & 0xffff) &+ (sum >> 16)
-        sum = (sum & 0xffff) &+ (sum >> 16)
-        sum = (sum & 0xffff) &+ (sum >> 16)
-        return InternetChecksum.finish(UInt64(UInt16(bigEndian: UInt16(truncatingIfNeeded: sum))))
     }
 
     @inlinable

@@ -42,6 +42,7 @@ extension QueueManager {
 
     /// The absolute slot number of the first occupied wheel slot at or after the cursor.
     func firstOccupiedSlot() -> UInt64? {
+        guard !occupancy.isEmpty else { return nil }  // an empty wheel is the common case: no scan
         let mask = SlotOccupancy.slotCount - 1
         let cursorPosition = Int(cursorSlot & UInt64(mask))
         guard let position = occupancy.firstOccupied(circularlyFrom: cursorPosition) else { return nil }
@@ -51,7 +52,7 @@ extension QueueManager {
     /// Unlinks and returns the first rate-limited flow whose send time has come (at slot
     /// granularity). Flows that were parked in the horizon slot and are not yet due are re-slotted.
     mutating func popDueRateLimited(nowSlot: UInt64) -> FlowIndex? {
-        while !occupancy.isEmpty, let slot = firstOccupiedSlot(), slot <= nowSlot {
+        while let slot = firstOccupiedSlot(), slot <= nowSlot {
             cursorSlot = slot
             let flow = lists[Int(slot & UInt64(SlotOccupancy.slotCount - 1))].head
             unlink(flow)
