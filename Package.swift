@@ -59,7 +59,8 @@ let package = Package(
             swiftSettings: optimize),
         .executableTarget(
             name: "flexbench",
-            dependencies: ["FlexBench", "FlexWire", "FlexPort", "FlexTCPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["FlexBench", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTestHosts",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
         // What the stack tests share: the pair-of-stacks harness on an in-memory wire and virtual time.
         .target(name: "FlexTestSupport", dependencies: ["FlexTCPCore", "FlexTCPTools", "FlexPort", "FlexWire"], path: "Tests/FlexTestSupport"),

@@ -60,16 +60,12 @@ public struct ComparisonTable {
 
     /// The row with the highest per-core throughput (above 0), if any; the first of equals.
     static func fastestPerCore(_ rows: [Row]) -> Row? {
-        rows.filter { $0.rpcsPerSecondPerCore > 0 }.reduce(nil) { best, row in
-            best.map { row.rpcsPerSecondPerCore > $0.rpcsPerSecondPerCore ? row : $0 } ?? row
-        }
+        rows.filter { $0.rpcsPerSecondPerCore > 0 }.max { $0.rpcsPerSecondPerCore < $1.rpcsPerSecondPerCore }
     }
 
     /// The row with the lowest median latency (above 0), if any; the first of equals.
     static func lowestMedianLatency(_ rows: [Row]) -> Row? {
-        rows.filter { ($0.p50 ?? 0) > 0 }.reduce(nil) { best, row in
-            best.map { row.p50! < $0.p50! ? row : $0 } ?? row
-        }
+        rows.compactMap { row in row.p50.flatMap { $0 > 0 ? (row, $0) : nil } }.min { $0.1 < $1.1 }?.0
     }
 
     static func row(_ system: String, _ runs: [RunResult]) -> Row {

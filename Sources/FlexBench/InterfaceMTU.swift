@@ -5,8 +5,8 @@ public enum InterfaceMTU {
     /// The veth pairs between test hosts keep the kernel's default MTU for veth.
     public static let veth = 1500
 
-    /// Linux's loopback MTU, read from /sys/class/net/lo/mtu (nil when it cannot be read).
-    public static var loopback: Int? { read(interface: "lo") }
+    /// Linux's loopback MTU, read once from /sys/class/net/lo/mtu (nil when it cannot be read).
+    public static let loopback: Int? = read(interface: "lo")
 
     /// The MTU of `interface` in this network namespace, from sysfs (nil when it cannot be read).
     static func read(interface: String) -> Int? {

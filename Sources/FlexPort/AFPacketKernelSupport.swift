@@ -55,6 +55,18 @@ struct InterfaceFacts {
         self.mtu = Int(mtu)
         self.macAddress = MACAddress(octets.0, octets.1, octets.2, octets.3, octets.4, octets.5)
     }
+
+    /// Reads the facts of `name` through a throwaway datagram socket in the calling thread's
+    /// namespace (for sockets that answer no interface ioctls themselves, and devices just made).
+    init(name: String) throws(KernelPortError) {
+        let query = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard query >= 0 else { throw .failed("socket(AF_INET)", interface: name, code: errno) }
+        defer { Glibc.close(query) }
+        try self.init(name: name, socket: query)
+    }
+
+    /// The largest Ethernet frame (header included, no VLAN tag) the interface sends.
+    var maximumFrameLength: Int { mtu + 14 }
 }
 
 /// Blocks until `descriptor` is readable or `timeoutNanoseconds` passed (negative: no limit).

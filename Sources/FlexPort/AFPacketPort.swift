@@ -63,7 +63,7 @@ public final class AFPacketPort: Port, KernelRingPort {
         self.configuration = configuration
         macAddress = socket.interface.macAddress
         mtu = socket.interface.mtu
-        maximumFrameLength = PacketSocket.maximumFrameLength(mtu: mtu)
+        maximumFrameLength = socket.interface.maximumFrameLength
         receiveRing = socket.receiveRing
         transmitRing = socket.transmitRing
         virtioHeaderLength = configuration.usesVirtioNetHeader ? Int(FLEXSHIM_VIRTIO_NET_HDR_LENGTH) : 0

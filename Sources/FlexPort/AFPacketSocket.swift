@@ -53,7 +53,7 @@ struct PacketSocket {
         let receiveGeometry = PacketRingGeometry(minimumFrameSize: configuration.receiveFrameSize,
                                                  minimumFrameCount: configuration.receiveFrameCount, pageSize: pageSize)
         let transmitGeometry = PacketRingGeometry(
-            minimumFrameSize: transmitDataOffset(configuration) + maximumFrameLength(mtu: interface.mtu),
+            minimumFrameSize: transmitDataOffset(configuration) + interface.maximumFrameLength,
             minimumFrameCount: configuration.transmitFrameCount, pageSize: pageSize)
         try requestRing(descriptor, Int32(FLEXSHIM_PACKET_RX_RING), receiveGeometry, "PACKET_RX_RING", interfaceName)
         try requestRing(descriptor, Int32(FLEXSHIM_PACKET_TX_RING), transmitGeometry, "PACKET_TX_RING", interfaceName)
@@ -108,9 +108,6 @@ struct PacketSocket {
     static func transmitDataOffset(_ configuration: AFPacketConfiguration) -> Int {
         Int(FLEXSHIM_TPACKET2_TRANSMIT_DATA_OFFSET) + (configuration.usesVirtioNetHeader ? Int(FLEXSHIM_VIRTIO_NET_HDR_LENGTH) : 0)
     }
-
-    /// The largest Ethernet frame (header included, no VLAN tag) an interface with `mtu` sends.
-    static func maximumFrameLength(mtu: Int) -> Int { mtu + 14 }
 
     /// Kernel drop count since the last call (PACKET_STATISTICS resets it on read); 0 if unreadable.
     func takeKernelDrops() -> UInt64 {

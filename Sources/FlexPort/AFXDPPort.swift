@@ -74,7 +74,7 @@ public final class AFXDPPort: Port, KernelRingPort {
         self.configuration = configuration
         macAddress = socket.interface.macAddress
         mtu = socket.interface.mtu
-        maximumFrameLength = min(mtu + 14, configuration.chunkSize)
+        maximumFrameLength = min(socket.interface.maximumFrameLength, configuration.chunkSize)
         framesPerKick = Int(socket.rings.pointee.transmit_budget)
         fillRing = socket.ring(\.fill)
         completionRing = socket.ring(\.completion)

@@ -27,7 +27,8 @@ struct XDPSocket {
 
     static func open(interfaceName: String, configuration: AFXDPConfiguration) throws(KernelPortError) -> XDPSocket {
         try validate(configuration)
-        let interface = try facts(of: interfaceName)
+        // AF_XDP sockets answer no interface ioctls: the facts come through a datagram socket.
+        let interface = try InterfaceFacts(name: interfaceName)
         let receiveChunks = ringSize(configuration.receiveFrameCount)
         let transmitChunks = ringSize(configuration.transmitFrameCount)
         let umemLength = (receiveChunks + transmitChunks) * configuration.chunkSize
@@ -58,15 +59,6 @@ struct XDPSocket {
         }
         return XDPSocket(interface: interface, umem: umem, umemLength: umemLength, receiveChunks: receiveChunks,
                          transmitChunks: transmitChunks, rings: rings, redirect: redirect)
-    }
-
-    /// The interface's index, MTU and address, asked through a datagram socket in the calling
-    /// thread's namespace (AF_XDP sockets answer no interface ioctls).
-    private static func facts(of interfaceName: String) throws(KernelPortError) -> InterfaceFacts {
-        let query = socket(AF_INET, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard query >= 0 else { throw .failed("socket(AF_INET)", interface: interfaceName, code: errno) }
-        defer { Glibc.close(query) }
-        return try InterfaceFacts(name: interfaceName, socket: query)
     }
 
     private static func validate(_ configuration: AFXDPConfiguration) throws(KernelPortError) {

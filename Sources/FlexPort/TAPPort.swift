@@ -43,7 +43,7 @@ public final class TAPPort: Port {
         let name: String
         do {
             name = try Self.attach(descriptor, requestedName: requested)
-            facts = try Self.interfaceFacts(name)
+            facts = try InterfaceFacts(name: name)
             macAddress = try Self.portAddress(configuration.macAddress, kernelAddress: facts.macAddress)
         } catch {
             close(descriptor)
@@ -53,7 +53,7 @@ public final class TAPPort: Port {
         self.interfaceName = name
         kernelMACAddress = facts.macAddress
         mtu = facts.mtu
-        maximumFrameLength = facts.mtu + 14
+        maximumFrameLength = facts.maximumFrameLength
         // Room for a VLAN tag, and one byte more so that a read filling the buffer reveals truncation.
         bufferSize = (maximumFrameLength + 4 + 1 + 63) / 64 * 64
         receiveBufferCount = configuration.receiveBufferCount
@@ -133,14 +133,6 @@ public final class TAPPort: Port {
         let status = flexshim_tun_attach_tap(descriptor, requestedName, &actual)
         guard status == 0 else { throw .failed("TUNSETIFF", interface: requestedName, code: -status) }
         return String(decoding: actual.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// Index, MTU and MAC of the new device, read through a throwaway socket in this namespace.
-    private static func interfaceFacts(_ name: String) throws(KernelPortError) -> InterfaceFacts {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { throw .failed("socket(AF_INET)", interface: name, code: errno) }
-        defer { close(socket) }
-        return try InterfaceFacts(name: name, socket: socket)
     }
 
     private static func portAddress(_ configured: MACAddress?, kernelAddress: MACAddress) throws(KernelPortError) -> MACAddress {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlexBench
+import FlexTestHosts
 import Foundation
 
 /// Options every workload command shares: which systems, how long, where results go.
@@ -56,6 +57,8 @@ struct WorkloadOptions: ParsableArguments {
             throw ValidationError(error.description)
         }
         let chosen = try selectedSystems(for: spec)
+        // Test hosts this program makes are removed on SIGINT/SIGTERM/SIGHUP too.
+        if chosen.contains(where: \.needsRoot) { TestNetwork.removeAllOnTermination() }
         print("flexbench \(title): \(spec.workload.rawValue), \(spec.connections) connection(s), \(spec.size) B messages, "
               + "pipeline \(spec.pipeline), server delay \(spec.delayCycles) cycles; warm-up \(plan.warmup) s, "
               + "\(plan.duration) s measured, \(plan.repetitions) run(s) per system; \(CPUPlacement.availableCPUs) CPUs, "

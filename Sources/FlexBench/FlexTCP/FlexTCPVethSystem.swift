@@ -38,7 +38,6 @@ public struct FlexTCPVethSystem: BenchmarkSystem {
         let path = path
         let port = port
         do {
-            TestNetwork.removeAllOnTermination()
             return try TestNetwork.with { network in
                 let serverHost = try network.makeNamespace()
                 let clientHost = try network.makeNamespace()

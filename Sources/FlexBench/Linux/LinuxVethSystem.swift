@@ -22,7 +22,6 @@ public struct LinuxVethSystem: BenchmarkSystem {
 
     public func run(_ spec: WorkloadSpec, control: RunControl) throws(BenchmarkFailure) -> [WorkerReport] {
         do {
-            TestNetwork.removeAllOnTermination()
             return try TestNetwork.with { network in
                 let serverHost = try network.makeNamespace()
                 let clientHost = try network.makeNamespace()

@@ -61,7 +61,6 @@ enum OneThreadRun {
             guard serverGoesOn && clientGoesOn else { break }
             try driver.pass(boundary: clientTimeline.nextBoundary)
         }
-        driver.closeAll()
         return [serverTimeline.report(endpoint: driver.server, cpu: cpu), clientTimeline.report(endpoint: driver.client, cpu: cpu)]
             .map { WorkerReport(role: $0.role, cpu: $0.cpu, cpuSeconds: $0.cpuSeconds / 2, measuredSeconds: $0.measuredSeconds, metrics: $0.metrics) }
     }
