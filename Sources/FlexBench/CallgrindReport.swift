@@ -9,7 +9,6 @@ public enum CallgrindReport {
     /// One function's share of a run.
     public struct Function: Equatable, Sendable {
         public let instructions: UInt64
-        public let percent: Double
         public let name: String
     }
 
@@ -66,7 +65,7 @@ public enum CallgrindReport {
         guard let open = trimmed.firstIndex(of: "("), let close = trimmed[open...].firstIndex(of: ")") else { return nil }
         let digits = trimmed[..<open].filter { $0 != "," && $0 != " " }
         guard !digits.isEmpty, let instructions = UInt64(digits),
-              let percent = Double(trimmed[trimmed.index(after: open)..<close].filter { $0 != "%" && $0 != " " }) else { return nil }
+              Double(trimmed[trimmed.index(after: open)..<close].filter { $0 != "%" && $0 != " " }) != nil else { return nil }
         var name = trimmed[trimmed.index(after: close)...].drop { $0 == " " }
         guard !name.isEmpty, name != "PROGRAM TOTALS" else { return nil }
         // "file:function [object]": the object is the same binary for every line of interest.
@@ -75,6 +74,6 @@ public enum CallgrindReport {
         if let colon = name.firstIndex(of: ":"), name[..<colon] == "???" || name[..<colon].contains("/") {
             name = name[name.index(after: colon)...]
         }
-        return Function(instructions: instructions, percent: percent, name: String(name.reversed().drop { $0 == " " }.reversed()))
+        return Function(instructions: instructions, name: String(name.reversed().drop { $0 == " " }.reversed()))
     }
 }

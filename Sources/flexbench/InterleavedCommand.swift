@@ -31,7 +31,7 @@ struct InterleavedCommand: ParsableCommand {
         let perMessage = Double(outcome.nanoseconds) / Double(max(outcome.messages, 1))
         print("\(system): \(outcome.messages) messages, \(connections) connection(s), \(size) B, pipeline \(pipeline), in "
               + "\(outcome.rounds) rounds, \(outcome.nanoseconds / 1_000_000) ms: \(Int(perMessage)) ns per message (both sides on one thread)"
-              + (outcome.idleRounds > 0 ? "; then \(outcome.idleRounds) idle rounds" : "")
+              + (idleRounds > 0 ? "; then \(idleRounds) idle rounds" : "")
               + (outcome.errors > 0 ? ", \(outcome.errors) ERRORS" : ""))
         if outcome.errors > 0 || outcome.messages < messages { throw ExitCode.failure }
     }

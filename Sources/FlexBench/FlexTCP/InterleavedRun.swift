@@ -19,7 +19,6 @@ public enum InterleavedRun {
         public var rounds: Int
         public var nanoseconds: UInt64
         public var errors: UInt64
-        public var idleRounds: Int
     }
 
     public static func run(_ spec: WorkloadSpec, path: FlexTCPApplicationPath, messages: UInt64, idleRounds: Int = 0,
@@ -51,6 +50,6 @@ public enum InterleavedRun {
             if let failure = server.step(now: now) ?? client.step(now: now) { throw BenchmarkFailure(failure) }
         }
         return Outcome(messages: counting.endpoint.metrics.messages, rounds: rounds, nanoseconds: elapsed,
-                       errors: server.endpoint.metrics.errors &+ client.endpoint.metrics.errors, idleRounds: idleRounds)
+                       errors: server.endpoint.metrics.errors &+ client.endpoint.metrics.errors)
     }
 }

@@ -17,7 +17,7 @@ public struct LinuxLoopbackSystem: BenchmarkSystem {
     public init() {}
 
     public func run(_ spec: WorkloadSpec, control: RunControl) throws(BenchmarkFailure) -> [WorkerReport] {
-        try LinuxWorkers.run(spec, control: control, listenAddress: IPv4Endpoint("127.0.0.1")!) { _, cpu, body in try body(cpu) }
+        try LinuxWorkers.run(spec, control: control, listenAddress: IPv4Endpoint.loopback) { _, cpu, body in try body(cpu) }
     }
 }
 
@@ -51,7 +51,7 @@ public struct LinuxBusyPollSystem: BenchmarkSystem {
     public init() {}
 
     public func run(_ spec: WorkloadSpec, control: RunControl) throws(BenchmarkFailure) -> [WorkerReport] {
-        try LinuxWorkers.run(spec, control: control, listenAddress: IPv4Endpoint("127.0.0.1")!, busyPolling: true) { _, cpu, body in
+        try LinuxWorkers.run(spec, control: control, listenAddress: IPv4Endpoint.loopback, busyPolling: true) { _, cpu, body in
             try body(cpu)
         }
     }

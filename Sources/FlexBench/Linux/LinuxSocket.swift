@@ -17,6 +17,14 @@ struct IPv4Endpoint: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
+    /// 127.0.0.1, any port: where the loopback baselines listen.
+    static let loopback = IPv4Endpoint(address: in_addr_t(0x7F00_0001).bigEndian, port: 0)
+
+    init(address: in_addr_t, port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+
     init(_ socketAddress: sockaddr_in) {
         address = socketAddress.sin_addr.s_addr
         port = UInt16(bigEndian: socketAddress.sin_port)

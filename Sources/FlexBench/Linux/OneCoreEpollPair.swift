@@ -25,7 +25,7 @@ final class OneCoreEpollPair: OneThreadDriver {
         serverLoop = try EpollEventLoop(endpoint: WorkloadEndpoint(spec: spec, role: .server))
         clientLoop = try EpollEventLoop(endpoint: WorkloadEndpoint(spec: spec, role: .client))
         connections = spec.connections
-        let (listener, bound) = try LinuxSocket.listen(on: IPv4Endpoint("127.0.0.1")!)
+        let (listener, bound) = try LinuxSocket.listen(on: IPv4Endpoint.loopback)
         try serverLoop.serve(listener: listener)
         serverAddress = bound
         outer = epoll_create1(Int32(EPOLL_CLOEXEC))

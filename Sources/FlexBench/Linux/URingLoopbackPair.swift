@@ -166,7 +166,7 @@ final class URingLoopbackPair: OneThreadDriver {
     /// Opens `count` loopback connections (client end connects, server end is accepted) and makes
     /// both ends blocking.
     private func connectPairs(_ count: Int) throws(BenchmarkFailure) {
-        let (listener, bound) = try LinuxSocket.listen(on: IPv4Endpoint("127.0.0.1")!)
+        let (listener, bound) = try LinuxSocket.listen(on: IPv4Endpoint.loopback)
         defer { close(listener) }
         for pair in 0..<count {
             let connecting = try LinuxSocket.makeStreamSocket()
