@@ -62,6 +62,9 @@ public final class LinkEmulator: Port {
     /// Frames inside the emulator: queued, propagating or held back.
     public var framesInFlight: Int { serializing.count &+ propagating.count &+ heldBack.count }
 
+    /// Frames waiting for, or in, serialization: the queue that drop-tail and ECN marking look at.
+    public var queuedFrames: Int { serializing.count }
+
     public func receive(into batch: FrameBatch) -> Int {
         deliverDueFrames(now: timeSource.now())
         return inner.receive(into: batch)
@@ -211,6 +214,7 @@ public final class LinkEmulator: Port {
         pool.frames[Int(index)].arrival = arrival
         // A frame already serialized (no rate limit) never occupies the queue.
         queue(departure > now ? .serializing : holdBack ? .heldBack : .propagating).append(index)
+        emulatorStatistics.maximumQueuedFrames = max(emulatorStatistics.maximumQueuedFrames, serializing.count)
     }
 
     /// Moves frames whose serialization has finished by `now` on to propagation.

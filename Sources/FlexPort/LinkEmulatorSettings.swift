@@ -47,5 +47,7 @@ public struct LinkEmulatorStatistics: Sendable, Equatable {
     public var corrupted: UInt64 = 0
     /// Frames (copies included) the wrapped port accepted.
     public var delivered: UInt64 = 0
+    /// The most frames that waited for, or were in, serialization at once (the queue's high-water mark).
+    public var maximumQueuedFrames: Int = 0
     public init() {}
 }
