@@ -1,0 +1,139 @@
+import FlexPort
+import FlexTCPCore
+
+/// The incast experiment of issue 14: `senderHosts` hosts with `connectionsPerHost` bulk
+/// connections each send into one receiver through an emulated switch whose port towards the
+/// receiver marks ECN above `ecnThresholdPackets`. Every host runs FlexTCP with rate-based DCTCP.
+/// Per-connection throughput is taken over `windowNanoseconds` windows after `warmUpNanoseconds`.
+///
+/// Contract: deterministic for the same settings (virtual time, seeded). `run` throws only when
+/// the connections cannot be opened.
+public struct IncastExperiment: Sendable {
+    public var senderHosts = 4
+    public var connectionsPerHost = 4
+    public var linkBitsPerSecond: UInt64 = 10_000_000_000
+    public var ecnThresholdPackets = 65
+    /// The switch's buffer for the receiver's port, in packets.
+    public var queueLimitPackets = 1_000
+    public var propagationDelayNanoseconds: UInt64 = 2_000
+    public var durationNanoseconds: UInt64 = 500_000_000
+    public var warmUpNanoseconds: UInt64 = 100_000_000
+    public var windowNanoseconds: UInt64 = 100_000_000
+    /// The plot's resolution; divides the window and the warm-up.
+    public var sampleNanoseconds: UInt64 = 10_000_000
+    public var stepNanoseconds: UInt64 = 1_000
+    /// A data-center minimum RTO (Linux's 200 ms would stall a lost tail for the whole experiment).
+    public var minimumRetransmissionTimeoutNanoseconds: UInt64 = 10_000_000
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    public var connections: Int { senderHosts * connectionsPerHost }
+
+    /// Runs the experiment; the result holds every connection's throughput per window.
+    public func run() throws -> IncastResult {
+        var link = LinkEmulatorSettings()
+        link.rateBitsPerSecond = linkBitsPerSecond
+        link.propagationDelayNanoseconds = propagationDelayNanoseconds
+        link.queueLimit = queueLimitPackets
+        link.ecnMarkingThreshold = ecnThresholdPackets
+        link.poolCapacity = max(8192, 2 * queueLimitPackets)
+        link.seed = seed
+        let hosts = try SwitchedHosts(hostCount: senderHosts + 1, link: link, stepNanoseconds: stepNanoseconds) { host, configuration in
+            CongestionExperimentStack.configure(&configuration, flows: host == 0 ? connections : connectionsPerHost,
+                                                linkBitsPerSecond: linkBitsPerSecond,
+                                                minimumRetransmissionTimeout: minimumRetransmissionTimeoutNanoseconds)
+        }
+        let senders = Array(1...senderHosts)
+        let (senderFlows, receiverFlows) = try hosts.connect(senders: senders, connectionsEach: connectionsPerHost, to: 0, port: 5000)
+        let streams = BulkStreams(hosts: hosts, senders: zip(senders, senderFlows).flatMap { host, flows in flows.map { (host, $0) } },
+                                  receiver: 0, receiverFlows: receiverFlows, seed: seed)
+        let bottleneck = hosts.fabric.egress(0)
+        let start = hosts.now
+        // Delivered bytes per connection every sample interval from the start (the plot's points;
+        // the windows add them up).
+        var samples: [[UInt64]] = [streams.delivered]
+        var maximumQueue = 0
+        while hosts.now &- start < durationNanoseconds {
+            hosts.step()
+            streams.pump()
+            let elapsed = hosts.now &- start
+            if elapsed > warmUpNanoseconds { maximumQueue = max(maximumQueue, bottleneck.queuedFrames) }
+            if elapsed >= UInt64(samples.count) &* sampleNanoseconds { samples.append(streams.delivered) }
+        }
+        let samplesPerWindow = Int(windowNanoseconds / sampleNanoseconds)
+        let firstWindowSample = Int(warmUpNanoseconds / sampleNanoseconds)
+        let windowSeconds = Double(windowNanoseconds) / 1e9
+        let windows = stride(from: firstWindowSample, through: samples.count - 1 - samplesPerWindow, by: samplesPerWindow).map { first in
+            Self.rates(from: samples[first], to: samples[first + samplesPerWindow], seconds: windowSeconds)
+        }
+        let sampleSeconds = Double(sampleNanoseconds) / 1e9
+        let series = (1..<samples.count).map { Self.rates(from: samples[$0 - 1], to: samples[$0], seconds: sampleSeconds) }
+        let mss = Double(hosts.stacks[1].fastPath.state(of: senderFlows[0][0])?.maximumSegmentSize ?? 1448)
+        return IncastResult(settings: self, windowRates: windows, sampleRates: series, payloadFraction: mss / (mss + 66),
+                            maximumQueuePackets: maximumQueue,
+                            maximumQueuePacketsIncludingWarmUp: bottleneck.emulatorStatistics.maximumQueuedFrames,
+                            marked: bottleneck.emulatorStatistics.marked, droppedByQueue: bottleneck.emulatorStatistics.droppedByQueue,
+                            bytesDelivered: streams.delivered.reduce(0, &+), corruptions: streams.corruptions)
+    }
+}
+
+extension IncastExperiment {
+    /// Each connection's goodput in bits per second between two samples of delivered bytes.
+    static func rates(from earlier: [UInt64], to later: [UInt64], seconds: Double) -> [Double] {
+        var rates: [Double] = []
+        rates.reserveCapacity(later.count)
+        for index in later.indices { rates.append(Double(later[index] &- earlier[index]) * 8 / seconds) }
+        return rates
+    }
+}
+
+/// What `IncastExperiment.run` measured.
+public struct IncastResult: Sendable {
+    public let settings: IncastExperiment
+    /// Per window (after warm-up), each connection's goodput in bits per second.
+    public let windowRates: [[Double]]
+    /// Per sample interval from the start, each connection's goodput in bits per second.
+    public let sampleRates: [[Double]]
+    /// Payload bytes per frame byte at full-sized segments (the rest is headers).
+    public let payloadFraction: Double
+    /// The longest the bottleneck queue grew after warm-up, and over the whole run.
+    public let maximumQueuePackets: Int
+    public let maximumQueuePacketsIncludingWarmUp: Int
+    public let marked: UInt64
+    public let droppedByQueue: UInt64
+    public let bytesDelivered: UInt64
+    /// Reads whose bytes were not the stream's (0 when every byte arrived intact).
+    public let corruptions: Int
+
+    /// A connection's share of the bottleneck's payload capacity.
+    public var fairShareBitsPerSecond: Double {
+        Double(settings.linkBitsPerSecond) * payloadFraction / Double(settings.connections)
+    }
+
+    /// Every (connection, window) goodput, sorted.
+    public var sortedRates: [Double] { windowRates.flatMap { $0 }.sorted() }
+
+    public var medianOverFair: Double { Percentile.of(sortedRates, 0.5) / fairShareBitsPerSecond }
+    public var p99OverMedian: Double {
+        let median = Percentile.of(sortedRates, 0.5)
+        return median > 0 ? Percentile.of(sortedRates, 0.99) / median : .infinity
+    }
+    /// The lowest (connection, window) goodput over the fair share: a starved connection shows here.
+    public var minimumOverFair: Double { (sortedRates.first ?? 0) / fairShareBitsPerSecond }
+    /// Goodput of all connections over the bottleneck's payload capacity, averaged over the windows.
+    public var utilization: Double {
+        guard !windowRates.isEmpty else { return 0 }
+        let capacity = Double(settings.linkBitsPerSecond) * payloadFraction
+        return windowRates.map { $0.reduce(0, +) / capacity }.reduce(0, +) / Double(windowRates.count)
+    }
+}
+
+/// Nearest-rank percentiles of sorted values.
+enum Percentile {
+    static func of(_ sorted: [Double], _ fraction: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        let rank = Int((fraction * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[min(max(rank, 0), sorted.count - 1)]
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import FlexBench
+import Foundation
+
+/// `flexbench cc`: the congestion-control experiments of issue 14, on hosts joined by an emulated
+/// switch in virtual time (deterministic: same options, same figures).
+struct CongestionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cc",
+        abstract: "Congestion-control experiments in virtual time: incast fairness, loss penalty.",
+        subcommands: [IncastCommand.self])
+}
+
+/// `flexbench cc incast`: fairness and queue length when many senders share one receiver's port.
+struct IncastCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "incast",
+        abstract: "H sender hosts × C connections into one receiver through a switch port that marks ECN above K.")
+
+    @Option(help: "Sender hosts.") var hosts = 4
+    @Option(help: "Connections per sender host.") var connections = 4
+    @Option(help: "Link rate in Gbit/s (every link).") var gigabits = 10.0
+    @Option(name: .customLong("ecn-threshold"), help: "K: the switch marks CE above this many queued packets.") var ecnThreshold = 65
+    @Option(help: "Virtual milliseconds to run (the first --warm-up are not measured).") var milliseconds = 500
+    @Option(name: .customLong("warm-up"), help: "Virtual milliseconds before the first window.") var warmUp = 100
+    @Option(help: "Measurement window in virtual milliseconds.") var window = 100
+    @Option(help: "Seed of the switch's random choices.") var seed: UInt64 = 1
+    @Option(help: "Write the figures as JSON to this file.") var json: String?
+    @Option(help: "Write a plot of each connection's throughput over time (SVG) to this file.") var svg: String?
+
+    func validate() throws {
+        guard (1...64).contains(hosts), (1...256).contains(connections), hosts * connections <= 4096 else {
+            throw ValidationError("--hosts must be 1...64 and --connections 1...256")
+        }
+        guard gigabits > 0, gigabits <= 400 else { throw ValidationError("--gigabits must be in (0, 400]") }
+        guard window > 0, warmUp >= 0, milliseconds > warmUp + window, warmUp % 10 == 0, window % 10 == 0 else {
+            throw ValidationError("--window and --warm-up must be multiples of 10 ms, and --milliseconds longer than both together")
+        }
+    }
+
+    func run() throws {
+        var experiment = IncastExperiment()
+        experiment.senderHosts = hosts
+        experiment.connectionsPerHost = connections
+        experiment.linkBitsPerSecond = UInt64(gigabits * 1e9)
+        experiment.ecnThresholdPackets = ecnThreshold
+        experiment.durationNanoseconds = UInt64(milliseconds) * 1_000_000
+        experiment.warmUpNanoseconds = UInt64(warmUp) * 1_000_000
+        experiment.windowNanoseconds = UInt64(window) * 1_000_000
+        experiment.seed = seed
+        print("flexbench cc incast: \(hosts) hosts × \(connections) connections → 1 receiver, \(gigabits) Gbit/s links, "
+              + "K = \(ecnThreshold) packets, DCTCP, \(milliseconds) ms virtual (\(window) ms windows after \(warmUp) ms)")
+        let result = try experiment.run()
+        print(result.report)
+        if let json {
+            try result.jsonObject.write(to: URL(fileURLWithPath: json))
+            print("JSON: \(json)")
+        }
+        if let svg {
+            try result.throughputChart.render().write(toFile: svg, atomically: true, encoding: .utf8)
+            print("plot: \(svg)")
+        }
+    }
+}
