@@ -57,6 +57,14 @@ final class SwitchedHosts {
         throws -> (senderFlows: [[FlowIndex]], receiverFlows: [FlowIndex]) {
         let server = stacks[receiver]
         try server.listen(port: port, backlog: senders.count * count)
+        // Each sender learns the receiver's MAC first: SYNs waiting for ARP would overflow its queue.
+        let deadline = now &+ 1_000_000_000
+        for sender in senders {
+            while try stacks[sender].network.resolveNeighbour(for: Self.address(ofHost: receiver), now: now) == .pending {
+                guard now < deadline else { throw ExperimentSetupError.handshakesStalled(accepted: 0) }
+                step()
+            }
+        }
         var senderFlows: [[FlowIndex]] = []
         for sender in senders {
             senderFlows.append(try (0..<count).map { _ in
@@ -64,7 +72,6 @@ final class SwitchedHosts {
             })
         }
         var accepted: [FlowIndex] = []
-        let deadline = now &+ 1_000_000_000
         while accepted.count < senders.count * count || !allOpen(senderFlows, of: senders) {
             guard now < deadline else { throw ExperimentSetupError.handshakesStalled(accepted: accepted.count) }
             step()

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Rate-based DCTCP, FlexTCP's default congestion control (Kaufmann's dissertation, §4.3.2 and
 /// appendix A.2): DCTCP's control law applied to a flow's transmit rate instead of a window.
 ///
@@ -8,9 +12,19 @@
 /// 2. If the interval ACKed data, update the ECN fraction (RFC 8257 §3.3):
 ///    alpha ← (1 − g)·alpha + g·F, with F the marked fraction of the ACKed bytes.
 /// 3. Any loss or ECN echo ends slow start for good.
-/// 4. On loss (fast retransmit or timeout) halve the rate; else on ECN echoes multiply it by
-///    (1 − alpha/2); else, if data was ACKed, double it in slow start or add the additive step.
+/// 4. On loss (fast retransmit or timeout) halve the rate. In slow start, double it if data was
+///    ACKed. Otherwise multiply it by (1 − alpha/2) if ECN echoes came, then add the additive step
+///    for the unmarked share (1 − F) of the ACKed bytes — as DCTCP grows its window on every
+///    unmarked ACK and cuts it at most once per window.
 /// 5. Clamp to the rate bounds.
+///
+/// Fairness among flows whose steps differ in length: the appendix's law moves a flow once per
+/// step, so a flow stepping every 2 RTTs of an empty queue outgrows one stepping every 2 RTTs of a
+/// full one, and a slow flow whose short step sees one marked segment is cut every time (incast
+/// starved most flows at the minimum rate: `flexbench cc incast`). Here a step is at least as long
+/// as sending `segmentsPerStep` segments takes at the current rate, and the step and g count in
+/// units of the reference interval (2 × the current RTT estimate): a step `s` times as long adds
+/// `s` steps and weighs F as `s` intervals would (g' = 1 − (1 − g)^s).
 ///
 /// An interval that ACKed nothing (the flow was idle or application-limited, or everything in
 /// flight was lost) measures nothing: the rate is neither clamped nor grown, and the ACK-rate EWMA
@@ -21,6 +35,10 @@
 package struct DCTCPRateController: CongestionController {
     /// Weight of one interval's ACK rate in `smoothedAckRateBytesPerSecond` (A.2 uses 1/8).
     package static let ackRateWeight = 1.0 / 8
+    /// Bytes a step lasts at least (at the current rate): four full-sized segments.
+    package static let bytesPerStep = 6_000.0
+    /// The most reference intervals one step counts for (a step resumed after a long pause).
+    static let maximumStepScale = 1_000.0
 
     package let configuration: DCTCPConfiguration
     package private(set) var isInSlowStart = true
@@ -39,25 +57,39 @@ package struct DCTCPRateController: CongestionController {
 
     package var rateBytesPerSecond: UInt64 { UInt64(rate.rounded()) }
 
+    /// The reference interval, or longer at a rate that sends `bytesPerStep` more slowly.
     package var controlIntervalNanoseconds: UInt64 {
+        let reference = referenceIntervalNanoseconds
+        guard rate > 0 else { return reference }
+        return max(reference, UInt64(min(1e18, Self.bytesPerStep * 1e9 / rate)))
+    }
+
+    /// The policy's interval for the current RTT estimate (2 RTTs by default).
+    private var referenceIntervalNanoseconds: UInt64 {
         configuration.controlInterval.interval(forRoundTripTime: rttEstimateNanoseconds)
     }
 
     package mutating func update(with feedback: CongestionFeedback) -> UInt64 {
         if feedback.rttEstimateNanoseconds > 0 { rttEstimateNanoseconds = feedback.rttEstimateNanoseconds }
+        let scale = min(Self.maximumStepScale,
+                        max(1, Double(feedback.intervalNanoseconds) / Double(max(referenceIntervalNanoseconds, 1))))
         let ackRate = feedback.ackRateBytesPerSecond
         if let ackRate { limitToAckRate(ackRate) }
         if let markedFraction = feedback.ecnMarkedFraction {
-            ecnFraction += configuration.ecnWeight * (markedFraction - ecnFraction)
+            let weight = 1 - pow(1 - configuration.ecnWeight, scale)
+            ecnFraction += weight * (markedFraction - ecnFraction)
         }
         if feedback.indicatesCongestion { isInSlowStart = false }
 
         if feedback.indicatesLoss {
             rate /= 2
-        } else if feedback.ecnMarkedBytes > 0 {
-            rate *= 1 - ecnFraction / 2
-        } else if ackRate != nil {
-            rate = isInSlowStart ? rate * 2 : rate + configuration.additiveIncreaseBytesPerSecond
+        } else if isInSlowStart {
+            if ackRate != nil { rate *= 2 }
+        } else {
+            if feedback.ecnMarkedBytes > 0 { rate *= 1 - ecnFraction / 2 }
+            if let markedFraction = feedback.ecnMarkedFraction {
+                rate += configuration.additiveIncreaseBytesPerSecond * scale * (1 - markedFraction)
+            }
         }
         rate = configuration.rateBounds.clamp(rate)
         return rateBytesPerSecond
