@@ -20,7 +20,9 @@ import FlexWire
 ///   complete checksums so that the receiver can tell.
 public final class LinkEmulator: Port {
     public let inner: any Port
-    public let settings: LinkEmulatorSettings
+    /// May change between calls (e.g. loss switched on once connections are open); a change applies
+    /// to frames committed afterwards (the random source and the pool stay as they were).
+    public var settings: LinkEmulatorSettings
     public private(set) var emulatorStatistics = LinkEmulatorStatistics()
     private let timeSource: any TimeSource
     private var random: SeededRandom

@@ -8,7 +8,7 @@ struct CongestionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cc",
         abstract: "Congestion-control experiments in virtual time: incast fairness, loss penalty.",
-        subcommands: [IncastCommand.self])
+        subcommands: [IncastCommand.self, LossCommand.self])
 }
 
 /// `flexbench cc incast`: fairness and queue length when many senders share one receiver's port.
@@ -42,23 +42,74 @@ struct IncastCommand: ParsableCommand {
         var experiment = IncastExperiment()
         experiment.senderHosts = hosts
         experiment.connectionsPerHost = connections
-        experiment.linkBitsPerSecond = UInt64(gigabits * 1e9)
-        experiment.ecnThresholdPackets = ecnThreshold
+        experiment.fabric.linkBitsPerSecond = UInt64(gigabits * 1e9)
+        experiment.fabric.ecnThresholdPackets = ecnThreshold
         experiment.durationNanoseconds = UInt64(milliseconds) * 1_000_000
         experiment.warmUpNanoseconds = UInt64(warmUp) * 1_000_000
         experiment.windowNanoseconds = UInt64(window) * 1_000_000
-        experiment.seed = seed
+        experiment.fabric.seed = seed
         print("flexbench cc incast: \(hosts) hosts × \(connections) connections → 1 receiver, \(gigabits) Gbit/s links, "
               + "K = \(ecnThreshold) packets, DCTCP, \(milliseconds) ms virtual (\(window) ms windows after \(warmUp) ms)")
         let result = try experiment.run()
         print(result.report)
-        if let json {
-            try result.jsonObject.write(to: URL(fileURLWithPath: json))
-            print("JSON: \(json)")
+        try ExperimentOutput.write(json: result.jsonObject, to: json, chart: result.throughputChart, to: svg)
+    }
+}
+
+/// `flexbench cc loss`: the goodput bulk flows lose to random loss, against the same run without it.
+struct LossCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loss",
+        abstract: "N bulk flows over one link with random loss on the data direction: goodput penalty against no loss.")
+
+    @Option(name: .customLong("loss-percent"), help: "Loss rates in percent, comma-separated (e.g. 0.1,0.5,1,2,5).")
+    var lossPercent = "1"
+    @Option(help: "Bulk flows.") var flows = 100
+    @Option(help: "Link rate in Gbit/s.") var gigabits = 10.0
+    @Option(help: "Virtual milliseconds per run (the first --warm-up are not measured).") var milliseconds = 300
+    @Option(name: .customLong("warm-up"), help: "Virtual milliseconds before measuring.") var warmUp = 100
+    @Option(help: "Seed of the loss.") var seed: UInt64 = 1
+    @Option(help: "Write the figures as JSON to this file.") var json: String?
+    @Option(help: "Write a plot of the penalty against the loss rate (SVG) to this file.") var svg: String?
+
+    var parsedLoss: [Double] { lossPercent.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        let rates = parsedLoss
+        guard !rates.isEmpty, rates.count == lossPercent.split(separator: ",").count, rates.allSatisfy({ $0 > 0 && $0 < 50 }) else {
+            throw ValidationError("--loss-percent must list rates above 0 and below 50, comma-separated")
         }
-        if let svg {
-            try result.throughputChart.render().write(toFile: svg, atomically: true, encoding: .utf8)
-            print("plot: \(svg)")
+        guard (1...4096).contains(flows) else { throw ValidationError("--flows must be 1...4096") }
+        guard gigabits > 0, gigabits <= 400 else { throw ValidationError("--gigabits must be in (0, 400]") }
+        guard warmUp > 0, milliseconds > warmUp else { throw ValidationError("--milliseconds must be longer than --warm-up (> 0)") }
+    }
+
+    func run() throws {
+        var experiment = LossExperiment()
+        experiment.flows = flows
+        experiment.fabric.linkBitsPerSecond = UInt64(gigabits * 1e9)
+        experiment.lossPercents = parsedLoss
+        experiment.durationNanoseconds = UInt64(milliseconds) * 1_000_000
+        experiment.warmUpNanoseconds = UInt64(warmUp) * 1_000_000
+        experiment.fabric.seed = seed
+        print("flexbench cc loss: \(flows) flows, \(gigabits) Gbit/s, DCTCP, \(milliseconds) ms virtual per run (measured after \(warmUp) ms)")
+        let result = try experiment.run()
+        print(result.report)
+        try ExperimentOutput.write(json: result.jsonObject, to: json, chart: result.penaltyChart, to: svg)
+    }
+}
+
+/// Where an experiment's figures go besides standard output.
+enum ExperimentOutput {
+    /// Writes the JSON to `jsonPath` and the chart as SVG to `svgPath`, each when given, and says where.
+    static func write(json: Data, to jsonPath: String?, chart: SVGLineChart, to svgPath: String?) throws {
+        if let jsonPath {
+            try json.write(to: URL(fileURLWithPath: jsonPath))
+            print("JSON: \(jsonPath)")
+        }
+        if let svgPath {
+            try chart.render().write(toFile: svgPath, atomically: true, encoding: .utf8)
+            print("plot: \(svgPath)")
         }
     }
 }

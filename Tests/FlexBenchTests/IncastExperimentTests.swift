@@ -11,11 +11,11 @@ struct IncastExperimentTests {
         var experiment = IncastExperiment()
         experiment.senderHosts = 4
         experiment.connectionsPerHost = 2
-        experiment.linkBitsPerSecond = 1_000_000_000
+        experiment.fabric.linkBitsPerSecond = 1_000_000_000
         experiment.durationNanoseconds = 120_000_000
         experiment.warmUpNanoseconds = 40_000_000
         experiment.windowNanoseconds = 40_000_000
-        experiment.seed = 7
+        experiment.fabric.seed = 7
         return try experiment.run()
     }
 
@@ -27,10 +27,32 @@ struct IncastExperimentTests {
         #expect(result.p99OverMedian <= 3, "\(result.report)")
         #expect(result.utilization > 0.8, "\(result.report)")
         #expect(result.marked > 0 && result.droppedByQueue == 0, "\(result.report)")
-        #expect(result.maximumQueuePackets <= 3 * result.settings.ecnThresholdPackets, "\(result.report)")
+        #expect(result.maximumQueuePackets <= 3 * result.settings.fabric.ecnThresholdPackets, "\(result.report)")
         #expect(result.corruptions == 0 && result.bytesDelivered > 10_000_000)
         let json = try #require(try JSONSerialization.jsonObject(with: result.jsonObject) as? [String: Any])
         for key in ["median_over_fair", "p99_over_median", "max_queue_packets", "ecn_threshold_packets"] { #expect(json[key] != nil, "\(key)") }
         #expect(result.throughputChart.render().contains("<polyline"))
+    }
+}
+
+@Suite("Loss experiment (virtual time)")
+struct LossExperimentTests {
+    @Test("Random loss on the data direction: every byte still arrives intact, losses are recovered without timeouts, the penalty is reported")
+    func lossPenalty() throws {
+        var experiment = LossExperiment()
+        experiment.flows = 8
+        experiment.fabric.linkBitsPerSecond = 1_000_000_000
+        experiment.lossPercents = [1]
+        experiment.durationNanoseconds = 80_000_000
+        experiment.warmUpNanoseconds = 20_000_000
+        let result = try experiment.run()
+        let run = try #require(result.runs.first)
+        #expect(result.baseline.dropped == 0 && run.dropped > 0)
+        #expect(run.corruptions == 0 && result.baseline.corruptions == 0)
+        #expect(run.retransmissionTimeouts == 0 && run.fastRetransmits > 0, "\(result.report)")
+        #expect(result.baseline.goodputBitsPerSecond > 0.8e9, "\(result.report)")
+        #expect(result.penaltyPercent(run) < 100 && run.goodputBitsPerSecond > 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: result.jsonObject) as? [String: Any])
+        #expect(json["penalty_percent"] as? Double == result.penaltyPercent(run))
     }
 }

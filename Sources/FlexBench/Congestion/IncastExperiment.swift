@@ -11,20 +11,12 @@ import FlexTCPCore
 public struct IncastExperiment: Sendable {
     public var senderHosts = 4
     public var connectionsPerHost = 4
-    public var linkBitsPerSecond: UInt64 = 10_000_000_000
-    public var ecnThresholdPackets = 65
-    /// The switch's buffer for the receiver's port, in packets.
-    public var queueLimitPackets = 1_000
-    public var propagationDelayNanoseconds: UInt64 = 2_000
+    public var fabric = ExperimentFabric()
     public var durationNanoseconds: UInt64 = 500_000_000
     public var warmUpNanoseconds: UInt64 = 100_000_000
     public var windowNanoseconds: UInt64 = 100_000_000
     /// The plot's resolution; divides the window and the warm-up.
     public var sampleNanoseconds: UInt64 = 10_000_000
-    public var stepNanoseconds: UInt64 = 1_000
-    /// A data-center minimum RTO (Linux's 200 ms would stall a lost tail for the whole experiment).
-    public var minimumRetransmissionTimeoutNanoseconds: UInt64 = 10_000_000
-    public var seed: UInt64 = 1
 
     public init() {}
 
@@ -32,59 +24,23 @@ public struct IncastExperiment: Sendable {
 
     /// Runs the experiment; the result holds every connection's throughput per window.
     public func run() throws -> IncastResult {
-        var link = LinkEmulatorSettings()
-        link.rateBitsPerSecond = linkBitsPerSecond
-        link.propagationDelayNanoseconds = propagationDelayNanoseconds
-        link.queueLimit = queueLimitPackets
-        link.ecnMarkingThreshold = ecnThresholdPackets
-        link.poolCapacity = max(8192, 2 * queueLimitPackets)
-        link.seed = seed
-        let hosts = try SwitchedHosts(hostCount: senderHosts + 1, link: link, stepNanoseconds: stepNanoseconds) { host, configuration in
-            CongestionExperimentStack.configure(&configuration, flows: host == 0 ? connections : connectionsPerHost,
-                                                linkBitsPerSecond: linkBitsPerSecond,
-                                                minimumRetransmissionTimeout: minimumRetransmissionTimeoutNanoseconds)
-        }
-        let senders = Array(1...senderHosts)
-        let (senderFlows, receiverFlows) = try hosts.connect(senders: senders, connectionsEach: connectionsPerHost, to: 0, port: 5000)
-        let streams = BulkStreams(hosts: hosts, senders: zip(senders, senderFlows).flatMap { host, flows in flows.map { (host, $0) } },
-                                  receiver: 0, receiverFlows: receiverFlows, seed: seed)
-        let bottleneck = hosts.fabric.egress(0)
-        let start = hosts.now
-        // Delivered bytes per connection every sample interval from the start (the plot's points;
-        // the windows add them up).
-        var samples: [[UInt64]] = [streams.delivered]
-        var maximumQueue = 0
-        while hosts.now &- start < durationNanoseconds {
-            hosts.step()
-            streams.pump()
-            let elapsed = hosts.now &- start
-            if elapsed > warmUpNanoseconds { maximumQueue = max(maximumQueue, bottleneck.queuedFrames) }
-            if elapsed >= UInt64(samples.count) &* sampleNanoseconds { samples.append(streams.delivered) }
-        }
+        let outcome = try BulkExperiment(
+            senderHosts: senderHosts, connectionsPerHost: connectionsPerHost, fabric: fabric, durationNanoseconds: durationNanoseconds,
+            warmUpNanoseconds: warmUpNanoseconds, sampleNanoseconds: sampleNanoseconds).run()
+        let samples = outcome.samples
         let samplesPerWindow = Int(windowNanoseconds / sampleNanoseconds)
         let firstWindowSample = Int(warmUpNanoseconds / sampleNanoseconds)
         let windowSeconds = Double(windowNanoseconds) / 1e9
         let windows = stride(from: firstWindowSample, through: samples.count - 1 - samplesPerWindow, by: samplesPerWindow).map { first in
-            Self.rates(from: samples[first], to: samples[first + samplesPerWindow], seconds: windowSeconds)
+            BulkExperiment.rates(from: samples[first], to: samples[first + samplesPerWindow], seconds: windowSeconds)
         }
         let sampleSeconds = Double(sampleNanoseconds) / 1e9
-        let series = (1..<samples.count).map { Self.rates(from: samples[$0 - 1], to: samples[$0], seconds: sampleSeconds) }
-        let mss = Double(hosts.stacks[1].fastPath.state(of: senderFlows[0][0])?.maximumSegmentSize ?? 1448)
-        return IncastResult(settings: self, windowRates: windows, sampleRates: series, payloadFraction: mss / (mss + 66),
-                            maximumQueuePackets: maximumQueue,
-                            maximumQueuePacketsIncludingWarmUp: bottleneck.emulatorStatistics.maximumQueuedFrames,
-                            marked: bottleneck.emulatorStatistics.marked, droppedByQueue: bottleneck.emulatorStatistics.droppedByQueue,
-                            bytesDelivered: streams.delivered.reduce(0, &+), corruptions: streams.corruptions)
-    }
-}
-
-extension IncastExperiment {
-    /// Each connection's goodput in bits per second between two samples of delivered bytes.
-    static func rates(from earlier: [UInt64], to later: [UInt64], seconds: Double) -> [Double] {
-        var rates: [Double] = []
-        rates.reserveCapacity(later.count)
-        for index in later.indices { rates.append(Double(later[index] &- earlier[index]) * 8 / seconds) }
-        return rates
+        let series = (1..<samples.count).map { BulkExperiment.rates(from: samples[$0 - 1], to: samples[$0], seconds: sampleSeconds) }
+        let statistics = outcome.bottleneck.emulatorStatistics
+        return IncastResult(settings: self, windowRates: windows, sampleRates: series, payloadFraction: outcome.payloadFraction,
+                            maximumQueuePackets: outcome.maximumQueueAfterWarmUp,
+                            maximumQueuePacketsIncludingWarmUp: statistics.maximumQueuedFrames, marked: statistics.marked,
+                            droppedByQueue: statistics.droppedByQueue, bytesDelivered: outcome.bytesDelivered, corruptions: outcome.corruptions)
     }
 }
 
@@ -108,7 +64,7 @@ public struct IncastResult: Sendable {
 
     /// A connection's share of the bottleneck's payload capacity.
     public var fairShareBitsPerSecond: Double {
-        Double(settings.linkBitsPerSecond) * payloadFraction / Double(settings.connections)
+        Double(settings.fabric.linkBitsPerSecond) * payloadFraction / Double(settings.connections)
     }
 
     /// Every (connection, window) goodput, sorted.
@@ -124,7 +80,7 @@ public struct IncastResult: Sendable {
     /// Goodput of all connections over the bottleneck's payload capacity, averaged over the windows.
     public var utilization: Double {
         guard !windowRates.isEmpty else { return 0 }
-        let capacity = Double(settings.linkBitsPerSecond) * payloadFraction
+        let capacity = Double(settings.fabric.linkBitsPerSecond) * payloadFraction
         return windowRates.map { $0.reduce(0, +) / capacity }.reduce(0, +) / Double(windowRates.count)
     }
 }

@@ -7,7 +7,7 @@ extension IncastResult {
         return """
         fair share \(String(format: "%.1f", fair)) Mbit/s per connection (payload), \(windowRates.count) windows × \(settings.connections) connections
         median/fair \(String(format: "%.3f", medianOverFair))   p99/median \(String(format: "%.3f", p99OverMedian))   min/fair \(String(format: "%.3f", minimumOverFair))   utilization \(String(format: "%.3f", utilization))
-        bottleneck queue: max \(maximumQueuePackets) packets after warm-up (\(maximumQueuePacketsIncludingWarmUp) including it), K = \(settings.ecnThresholdPackets); \(marked) marked, \(droppedByQueue) dropped
+        bottleneck queue: max \(maximumQueuePackets) packets after warm-up (\(maximumQueuePacketsIncludingWarmUp) including it), K = \(settings.fabric.ecnThresholdPackets); \(marked) marked, \(droppedByQueue) dropped
         delivered \(bytesDelivered) bytes, \(corruptions == 0 ? "all intact" : "\(corruptions) CORRUPT reads")
         """
     }
@@ -16,7 +16,7 @@ extension IncastResult {
     public var jsonObject: Data {
         let object: [String: Any] = [
             "experiment": "incast", "sender_hosts": settings.senderHosts, "connections_per_host": settings.connectionsPerHost,
-            "link_bits_per_second": settings.linkBitsPerSecond, "ecn_threshold_packets": settings.ecnThresholdPackets,
+            "link_bits_per_second": settings.fabric.linkBitsPerSecond, "ecn_threshold_packets": settings.fabric.ecnThresholdPackets,
             "fair_share_bits_per_second": fairShareBitsPerSecond, "median_over_fair": medianOverFair, "p99_over_median": p99OverMedian,
             "min_over_fair": minimumOverFair, "utilization": utilization, "max_queue_packets": maximumQueuePackets,
             "max_queue_packets_including_warm_up": maximumQueuePacketsIncludingWarmUp, "marked": marked, "dropped": droppedByQueue,
@@ -27,7 +27,7 @@ extension IncastResult {
 
     /// Each connection's goodput per sample interval over time, with the fair share.
     public var throughputChart: SVGLineChart {
-        var chart = SVGLineChart(title: "Incast: \(settings.senderHosts) hosts × \(settings.connectionsPerHost) connections, K = \(settings.ecnThresholdPackets)",
+        var chart = SVGLineChart(title: "Incast: \(settings.senderHosts) hosts × \(settings.connectionsPerHost) connections, K = \(settings.fabric.ecnThresholdPackets)",
                                  xLabel: "virtual time (ms)", yLabel: "goodput per connection (Mbit/s)")
         let step = Double(settings.sampleNanoseconds) / 1e6
         chart.series = (0..<settings.connections).map { connection in

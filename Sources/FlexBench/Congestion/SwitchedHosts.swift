@@ -14,7 +14,7 @@ final class SwitchedHosts {
     let stepNanoseconds: UInt64
 
     /// - Parameters:
-    ///   - link: the rate, queue and marking of every link (the uplinks get the rate only).
+    ///   - link: the rate, queue and marking of every link (the uplinks get the rate and delay only).
     ///   - configure: adjusts host `i`'s stack configuration (flows, rings, congestion control).
     init(hostCount: Int, link: LinkEmulatorSettings, stepNanoseconds: UInt64, mtu: Int = 1500,
          configure: (Int, inout StackConfiguration) -> Void) throws {
@@ -57,12 +57,15 @@ final class SwitchedHosts {
         throws -> (senderFlows: [[FlowIndex]], receiverFlows: [FlowIndex]) {
         let server = stacks[receiver]
         try server.listen(port: port, backlog: senders.count * count)
-        // Each sender learns the receiver's MAC first: SYNs waiting for ARP would overflow its queue.
+        // Senders and receiver learn each other's MACs first: SYNs and SYN-ACKs waiting for ARP
+        // would overflow the queue that holds them.
         let deadline = now &+ 1_000_000_000
         for sender in senders {
-            while try stacks[sender].network.resolveNeighbour(for: Self.address(ofHost: receiver), now: now) == .pending {
-                guard now < deadline else { throw ExperimentSetupError.handshakesStalled(accepted: 0) }
-                step()
+            for (host, peer) in [(sender, receiver), (receiver, sender)] {
+                while try stacks[host].network.resolveNeighbour(for: Self.address(ofHost: peer), now: now) == .pending {
+                    guard now < deadline else { throw ExperimentSetupError.handshakesStalled(accepted: 0) }
+                    step()
+                }
             }
         }
         var senderFlows: [[FlowIndex]] = []
