@@ -17,7 +17,7 @@ extension FastPath {
             // A SACK block riding on the segment takes its bytes from the payload (RFC 6691), so the
             // frame never outgrows the MSS both sides agreed on.
             let segmentLimit = UInt32(state.pointee.maximumSegmentSize)
-                &- UInt32(SegmentHeaders.sackLength(of: state.pointee, flags: .ack))
+                &- UInt32(SegmentHeaders.sackLength(of: state.pointee, flags: .ack, reportsIntervals: true))
             let allowed = min(grant.bytes, state.pointee.transmitPending, state.pointee.windowRemaining, segmentLimit)
             // The FIN goes on the segment that empties the ring, or alone when nothing is pending.
             let carriesFIN = state.pointee.finDue && allowed == state.pointee.transmitPending
@@ -71,7 +71,7 @@ extension FastPath {
     func writeDataSegment(into frame: UnsafeMutableRawPointer, state: UnsafeMutablePointer<FlowState>,
                           payloadLength: UInt32, flags: TCPFlags, now: UInt64) -> Int {
         state.pointee.acknowledgmentOwed = false  // this segment carries the ACK
-        let headerLength = SegmentHeaders.headerLength(of: state.pointee, flags: flags)
+        let headerLength = SegmentHeaders.headerLength(of: state.pointee, flags: flags, reportsIntervals: true)
         let ring = PayloadRing(base: payloadRegion + Int(state.pointee.transmitRingOffset), size: state.pointee.transmitRingSize)
         ring.read(into: frame + headerLength, count: payloadLength, at: state.pointee.unsentStart)
         var flags = flags
@@ -83,11 +83,16 @@ extension FastPath {
                                     localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
                                     flags: flags, payloadLength: Int(payloadLength),
                                     timestampValue: FastPath.timestampClock(now), windowLimit: receiveWindowLimit,
-                                    transportChecksum: transportChecksum)
+                                    outOfOrder: outOfOrderIntervals(state), transportChecksum: transportChecksum)
+    }
+
+    /// The out-of-order intervals of the flow whose state `state` points to (in `flows`), for its segments' SACK blocks.
+    func outOfOrderIntervals(_ state: UnsafeMutablePointer<FlowState>) -> UnsafePointer<OutOfOrderIntervals> {
+        UnsafePointer(outOfOrder + (state - flows))
     }
 
     /// Queues a pure ACK (or window update) for the flow into the current transmit batch; with SACK
-    /// negotiated it reports `duplicate` (a D-SACK block) and the out-of-order interval.
+    /// negotiated it reports `duplicate` (a D-SACK block) and the out-of-order intervals.
     func sendAcknowledgment(_ state: UnsafeMutablePointer<FlowState>, flags: TCPFlags, now: UInt64,
                             duplicate: TCPSACKBlock? = nil) {
         state.pointee.acknowledgmentOwed = false
@@ -95,7 +100,8 @@ extension FastPath {
         let length = SegmentHeaders.write(into: slot, flow: UnsafePointer(state), localAddress: configuration.localAddress,
                                           localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
                                           flags: flags, payloadLength: 0, timestampValue: FastPath.timestampClock(now),
-                                          windowLimit: receiveWindowLimit, duplicate: duplicate, transportChecksum: transportChecksum)
+                                          windowLimit: receiveWindowLimit, duplicate: duplicate,
+                                          outOfOrder: outOfOrderIntervals(state), transportChecksum: transportChecksum)
         commitTransmitSlot(length: length)
         acknowledgmentsSent &+= 1
     }

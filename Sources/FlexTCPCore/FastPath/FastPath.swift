@@ -6,8 +6,8 @@ import FlexWire
 ///
 /// Per received segment it verifies checksums, finds the flow by its 4-tuple, processes the ACK
 /// (frees transmit-ring space, counts duplicates and fast-retransmits after three, samples RTT from
-/// timestamp echoes), places payload into the flow's receive ring (in order, or into the single
-/// out-of-order interval), and answers with an ACK echoing CE as ECE. It transmits from per-flow
+/// timestamp echoes), places payload into the flow's receive ring (in order, or into one of a few
+/// out-of-order intervals), and answers with an ACK echoing CE as ECE. It transmits from per-flow
 /// transmit rings when the queue manager grants a flow its turn, under min(peer window, rate).
 /// Everything else is an exception for the slow path.
 ///
@@ -28,6 +28,9 @@ package final class FastPath {
 
     let flows: UnsafeMutablePointer<FlowState>
     let installed: UnsafeMutablePointer<Bool>
+    /// Each flow's out-of-order intervals (`FlowState.outOfOrderCount` of them are valid), a side
+    /// array beside `flows` because four do not fit in a `FlowState`'s 128 bytes.
+    let outOfOrder: UnsafeMutablePointer<OutOfOrderIntervals>
     var flowTable: FlowTable
     var queueManager: QueueManager
     var delayedAcknowledgments: DelayedAcknowledgments
@@ -70,6 +73,8 @@ package final class FastPath {
         flows.initialize(repeating: FlowState(), count: configuration.flowCapacity)
         installed = .allocate(capacity: configuration.flowCapacity)
         installed.initialize(repeating: false, count: configuration.flowCapacity)
+        outOfOrder = .allocate(capacity: configuration.flowCapacity)
+        outOfOrder.initialize(repeating: OutOfOrderIntervals(), count: configuration.flowCapacity)
         flowTable = FlowTable(capacity: configuration.flowCapacity)
         queueManager = QueueManager(capacity: configuration.flowCapacity)
         delayedAcknowledgments = DelayedAcknowledgments(capacity: configuration.flowCapacity)
@@ -87,6 +92,7 @@ package final class FastPath {
         flows.deinitialize(count: configuration.flowCapacity)
         flows.deallocate()
         installed.deallocate()
+        outOfOrder.deallocate()
         events.deallocate()
         changes.deallocate()
         exceptionStorage.deallocate()
@@ -108,6 +114,16 @@ package final class FastPath {
     package func state(of flow: FlowIndex) -> FlowState? {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return nil }
         return flows[Int(flow)]
+    }
+
+    /// The out-of-order intervals an installed flow holds, most recently changed first (for tests
+    /// and invariant checks); empty when it holds none or no flow is installed there.
+    package func outOfOrderIntervals(of flow: FlowIndex) -> [TCPSACKBlock] {
+        guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return [] }
+        return (0..<Int(flows[Int(flow)].outOfOrderCount)).map {
+            let interval = outOfOrder[Int(flow)].interval($0)
+            return TCPSACKBlock(leftEdge: interval.start, rightEdge: interval.end)
+        }
     }
 
     func count(_ verdict: FastPathVerdict) { verdictCounts[verdict.rawValue] &+= 1 }

@@ -42,7 +42,7 @@ package enum FastPathVerdict: Int, CaseIterable, Sendable {
     case badChecksum
     /// Addressed to another host.
     case notForUs
-    /// Payload outside the receive window or beyond the single out-of-order interval.
+    /// Payload outside the receive window, or out of order and disjoint from the flow's intervals when it holds `OutOfOrderIntervals.capacity` already.
     case outOfWindow
     /// For an established flow, but the Ethernet destination is not our MAC (broadcast, multicast,
     /// another host's): dropped.
