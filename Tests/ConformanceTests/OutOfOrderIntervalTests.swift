@@ -52,19 +52,25 @@ struct OutOfOrderIntervalTests {
         #expect(script.fastPath.outOfOrderIntervals(of: flow) == all)
     }
 
-    @Test("a fifth disjoint interval is not taken (not SACKed, not delivered) until the peer sends it again")
-    func fifthIntervalDropped() throws {
+    @Test("a disjoint interval beyond the capacity is not taken (not SACKed, not delivered) until the peer sends it again")
+    func intervalBeyondCapacityDropped() throws {
         let (script, peer, our) = try Self.script(timestamps: false)
-        let stream = ConformanceScript.bytes(100)
-        for start in [10, 30, 50, 70] { try Self.send(script, start..<start + 10, of: stream, peer: peer, our: our) }
-        let outOfWindow = script.fastPath.frames(withVerdict: .outOfWindow)
-        let blocks = try Self.send(script, 90..<100, of: stream, peer: peer, our: our)
-        #expect(!blocks.contains(Self.block(peer, 90..<100)) && blocks.count == 4)
-        #expect(script.fastPath.frames(withVerdict: .outOfWindow) == outOfWindow + 1)
-        // The gaps fill in one order or another; the fifth interval's bytes come again.
-        for start in [40, 0, 20, 60] { try Self.send(script, start..<start + 10, of: stream, peer: peer, our: our) }
-        #expect(script.delivered == Array(stream[0..<80]))
-        try Self.send(script, 80..<100, of: stream, peer: peer, our: our)
+        let capacity = OutOfOrderIntervals.capacity
+        let stream = ConformanceScript.bytes(20 * capacity + 20)
+        // Holes at 0, 20, 40, …; the intervals fill from the highest down, so the newest is reported first.
+        for index in (0..<capacity).reversed() { try Self.send(script, 20 * index + 10..<20 * index + 20, of: stream, peer: peer, our: our) }
+        #expect(script.fastPath.frames(withVerdict: .outOfOrderFull) == 0)
+        let beyond = 20 * capacity + 10..<20 * capacity + 20
+        let blocks = try Self.send(script, beyond, of: stream, peer: peer, our: our)
+        #expect(blocks == (0..<4).map { Self.block(peer, 20 * $0 + 10..<20 * $0 + 20) })
+        #expect(script.fastPath.frames(withVerdict: .outOfOrderFull) == 1)
+        // The gaps fill in one order or another; the dropped interval's bytes come again.
+        var random = SeededRandom(seed: 5)
+        for index in (0..<capacity).shuffled(using: &random) {
+            try Self.send(script, 20 * index..<20 * index + 10, of: stream, peer: peer, our: our)
+        }
+        #expect(script.delivered == Array(stream[0..<20 * capacity]))
+        try Self.send(script, 20 * capacity..<stream.count, of: stream, peer: peer, our: our)
         #expect(script.delivered == stream)
     }
 

@@ -139,7 +139,9 @@ struct LinuxTCPImpairmentTests {
             print("1% loss, Linux → FlexTCP sink, SACK \(offersSACK ? "on" : "off"), 10 MB: \(outcome.rate); \(try dropped()); "
                   + "Linux retransmitted \(linux[0]) segments after \(linux[1]) RTO timeouts, \(linux[2]) SACK and \(linux[3]) "
                   + "NewReno recoveries, \(linux[4]) loss probes, \(linux[5]) D-SACKs received; FlexTCP: "
-                  + "\(outcome.stack.fastPath.frames(withVerdict: .outOfWindow)) out-of-window frames, \(outcome.stack.fastPath.acknowledgmentsSent) ACKs")
+                  + "\(outcome.stack.fastPath.frames(withVerdict: .outOfWindow)) out-of-window frames, "
+                  + "\(outcome.stack.fastPath.frames(withVerdict: .outOfOrderFull)) out of order beyond the held intervals, "
+                  + "\(outcome.stack.fastPath.acknowledgmentsSent) ACKs")
         }
     }
 
@@ -149,9 +151,12 @@ struct LinuxTCPImpairmentTests {
             let outcome = try sendToLinux(peer, offersECN: false)
             let timeouts = outcome.stack.slowPath.counters.retransmissionTimeouts
             #expect(UInt64(outcome.watch.fastRetransmits) + timeouts > 0, "FlexTCP recovered without retransmitting")
+            let counters = outcome.stack.slowPath.counters
             print("1% loss, FlexTCP send → Linux, 10 MB: \(outcome.rate); \(try dropped()); "
-                  + "FlexTCP: \(outcome.watch.fastRetransmits) fast retransmits, \(timeouts) RTO timeouts, "
-                  + "\(outcome.stack.fastPath.segmentsSent) segments sent, lowest DCTCP rate \(outcome.watch.lowestRate) B/s")
+                  + "FlexTCP retransmitted \(outcome.stack.fastPath.segmentsRetransmitted) segments of \(outcome.stack.fastPath.segmentsSent) "
+                  + "(\(counters.selectiveRecoveries) SACK recoveries, \(counters.selectiveRetransmissions) holes, "
+                  + "\(outcome.watch.fastRetransmits) third duplicate ACKs, \(timeouts) RTO timeouts), "
+                  + "lowest DCTCP rate \(outcome.watch.lowestRate) B/s")
         }
     }
 

@@ -51,7 +51,9 @@ extension FastPath {
                     && UInt32(segment.window) << UInt32(state.pointee.sendWindowShift) == state.pointee.peerWindow {
             state.pointee.duplicateAcknowledgments &+= 1
             if state.pointee.duplicateAcknowledgments == 3 {
-                rewindTransmission(state)
+                // With SACK and a slow path on this thread, the slow path's scoreboard retransmits
+                // the holes (`SlowPath+SelectiveRecovery.swift`); otherwise go back to SND.UNA.
+                if !recoversSelectively(state) { rewindTransmission(state) }
                 state.pointee.fastRetransmits &+= 1
             }
         }
@@ -177,7 +179,7 @@ extension FastPath {
         if offset > 0 {
             let start = state.pointee.receiveNext + UInt32(offset)
             guard outOfOrder[Int(flow)].insert(start: start, end: start + length, count: &state.pointee.outOfOrderCount) else {
-                return (.outOfWindow, 0, 0)
+                return (.outOfOrderFull, 0, 0)
             }
             ring.write(payload, count: length, at: writePosition)
             return (.handled, 0, 0)

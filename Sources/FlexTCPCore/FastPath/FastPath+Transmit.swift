@@ -30,8 +30,11 @@ extension FastPath {
                 break
             }
             let length = writeDataSegment(into: slot, state: state, payloadLength: allowed,
-                                          flags: carriesFIN ? [.ack, .psh, .fin] : [.ack, .psh], now: now)
+                                          flags: carriesFIN ? [.ack, .psh, .fin] : [.ack, .psh], now: now,
+                                          at: state.pointee.sendNext, from: state.pointee.unsentStart)
             commitTransmitSlot(length: length)
+            // Below SND.MAX after a rewind: these bytes went out before.
+            if state.pointee.rewoundExtent > state.pointee.transmitSent { segmentsRetransmitted &+= 1 }
             state.pointee.transmitSent &+= allowed
             state.pointee.transmitPending &-= allowed
             if carriesFIN { state.pointee.closeFlags.insert(.finInFlight) }
@@ -67,20 +70,21 @@ extension FastPath {
     /// True when the queue manager will hand the flow a transmit turn without another event.
     package func isQueuedForTransmission(_ flow: FlowIndex) -> Bool { queueManager.isQueued(flow: flow) }
 
-    /// Writes a data segment of `payloadLength` bytes taken from the flow's transmit ring at SND.NXT.
+    /// Writes a data segment of `payloadLength` bytes numbered from `sequence`, taken from the
+    /// flow's transmit ring at `position` (SND.NXT and the first pending byte for new data).
     func writeDataSegment(into frame: UnsafeMutableRawPointer, state: UnsafeMutablePointer<FlowState>,
-                          payloadLength: UInt32, flags: TCPFlags, now: UInt64) -> Int {
+                          payloadLength: UInt32, flags: TCPFlags, now: UInt64, at sequence: SequenceNumber, from position: UInt32) -> Int {
         state.pointee.acknowledgmentOwed = false  // this segment carries the ACK
         let headerLength = SegmentHeaders.headerLength(of: state.pointee, flags: flags, reportsIntervals: true)
         let ring = PayloadRing(base: payloadRegion + Int(state.pointee.transmitRingOffset), size: state.pointee.transmitRingSize)
-        ring.read(into: frame + headerLength, count: payloadLength, at: state.pointee.unsentStart)
+        ring.read(into: frame + headerLength, count: payloadLength, at: position)
         var flags = flags
         if payloadLength > 0 && state.pointee.congestionWindowReducedDue {
             flags.insert(.cwr)
             state.pointee.congestionWindowReducedDue = false
         }
         return SegmentHeaders.write(into: frame, flow: UnsafePointer(state), localAddress: configuration.localAddress,
-                                    localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
+                                    localMAC: configuration.localMAC, sequence: sequence,
                                     flags: flags, payloadLength: Int(payloadLength),
                                     timestampValue: FastPath.timestampClock(now), windowLimit: receiveWindowLimit,
                                     outOfOrder: outOfOrderIntervals(state), transportChecksum: transportChecksum)

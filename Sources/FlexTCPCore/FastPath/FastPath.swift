@@ -29,8 +29,11 @@ package final class FastPath {
     let flows: UnsafeMutablePointer<FlowState>
     let installed: UnsafeMutablePointer<Bool>
     /// Each flow's out-of-order intervals (`FlowState.outOfOrderCount` of them are valid), a side
-    /// array beside `flows` because four do not fit in a `FlowState`'s 128 bytes.
+    /// array beside `flows` because they do not fit in a `FlowState`'s 128 bytes.
     let outOfOrder: UnsafeMutablePointer<OutOfOrderIntervals>
+    /// Each flow's SACK blocks from the latest peer segment that carried any (RFC 2018), for the
+    /// slow path's loss recovery (`selectiveAcknowledgments(of:)`); stale blocks lie below SND.UNA.
+    let peerSACKBlocks: UnsafeMutablePointer<TCPSACKBlocks>
     var flowTable: FlowTable
     var queueManager: QueueManager
     var delayedAcknowledgments: DelayedAcknowledgments
@@ -50,6 +53,9 @@ package final class FastPath {
     let changes: FlowChangeLog
     package internal(set) var acknowledgmentsSent: UInt64 = 0
     package internal(set) var segmentsSent: UInt64 = 0
+    /// Data segments sent again (after a rewind, or a range the slow path's SACK recovery asked
+    /// for); a part of `segmentsSent`.
+    package internal(set) var segmentsRetransmitted: UInt64 = 0
     /// Answers to dataless unacceptable segments left out by the per-flow rate limit (`FastPath+Acceptance.swift`).
     package internal(set) var answersSuppressed: UInt64 = 0
     /// Installed flows whose peer has not finished: the ones that share `receiveWindowBudget`.
@@ -75,6 +81,8 @@ package final class FastPath {
         installed.initialize(repeating: false, count: configuration.flowCapacity)
         outOfOrder = .allocate(capacity: configuration.flowCapacity)
         outOfOrder.initialize(repeating: OutOfOrderIntervals(), count: configuration.flowCapacity)
+        peerSACKBlocks = .allocate(capacity: configuration.flowCapacity)
+        peerSACKBlocks.initialize(repeating: TCPSACKBlocks(), count: configuration.flowCapacity)
         flowTable = FlowTable(capacity: configuration.flowCapacity)
         queueManager = QueueManager(capacity: configuration.flowCapacity)
         delayedAcknowledgments = DelayedAcknowledgments(capacity: configuration.flowCapacity)
@@ -93,6 +101,7 @@ package final class FastPath {
         flows.deallocate()
         installed.deallocate()
         outOfOrder.deallocate()
+        peerSACKBlocks.deallocate()
         events.deallocate()
         changes.deallocate()
         exceptionStorage.deallocate()
