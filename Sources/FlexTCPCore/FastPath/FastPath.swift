@@ -5,8 +5,8 @@ import FlexWire
 /// The constant-time TCP fast path (the "NIC" of FlexTCP): established flows only.
 ///
 /// Per received segment it verifies checksums, finds the flow by its 4-tuple, processes the ACK
-/// (frees transmit-ring space, counts duplicates and fast-retransmits after three, samples RTT from
-/// timestamp echoes), places payload into the flow's receive ring (in order, or into one of a few
+/// (frees transmit-ring space, counts duplicates — after three it goes back to SND.UNA unless the
+/// slow path recovers from the SACK blocks it keeps — samples RTT from timestamp echoes), places payload into the flow's receive ring (in order, or into one of a few
 /// out-of-order intervals), and answers with an ACK echoing CE as ECE. It transmits from per-flow
 /// transmit rings when the queue manager grants a flow its turn, under min(peer window, rate).
 /// Everything else is an exception for the slow path.
