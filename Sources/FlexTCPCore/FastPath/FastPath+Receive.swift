@@ -90,8 +90,8 @@ extension FastPath {
                                                count: tcpHeaderLength &- TCPSegmentRepr.fixedHeaderLength) else { return .malformed }
             timestamps = found.timestamps
             // The latest SACK blocks the peer reported, for the slow path's loss recovery to read.
-            if !found.sackBlocks.isEmpty && state.pointee.options.contains(.selectiveAcknowledgment) {
-                peerSACKBlocks[Int(flow)] = found.sackBlocks
+            if let blocks = found.sackBlocks, !blocks.isEmpty, state.pointee.options.contains(.selectiveAcknowledgment) {
+                peerSACKBlocks[Int(flow)] = blocks
             }
         }
         let segment = ReceivedSegment(
@@ -113,13 +113,13 @@ extension FastPath {
 
 extension FastPath {
     /// The options among `count` option bytes the fast path acts on: timestamps and SACK blocks
-    /// (empty when absent); nil when the options are malformed. The common NOP NOP TS layout alone
+    /// (nil when absent); nil when the options are malformed. The common NOP NOP TS layout alone
     /// is read directly; anything longer (SACK blocks among it) by the option iterator.
-    static func options(in options: UnsafeRawPointer, count: Int) -> (timestamps: TCPTimestamps?, sackBlocks: TCPSACKBlocks)? {
-        if let aligned = TCPTimestamps(alignedIn: options, count: count) { return (aligned, TCPSACKBlocks()) }
+    static func options(in options: UnsafeRawPointer, count: Int) -> (timestamps: TCPTimestamps?, sackBlocks: TCPSACKBlocks?)? {
+        if let aligned = TCPTimestamps(alignedIn: options, count: count) { return (aligned, nil) }
         var iterator = TCPOptionIterator(bytes: options, count: count)
         var timestamps: TCPTimestamps?
-        var sackBlocks = TCPSACKBlocks()
+        var sackBlocks: TCPSACKBlocks?
         do {
             while let option = try iterator.next() {
                 switch option {
