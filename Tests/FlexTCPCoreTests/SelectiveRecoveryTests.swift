@@ -89,6 +89,38 @@ struct SelectiveRecoveryTests {
         #expect(board.retransmittedInFlight(unacknowledged: Self.base) == 2000)
     }
 
+    @Test("the fast path keeps the peer's SACK blocks and SND.FACK, leaves three duplicate ACKs to the slow path, and resends a hole on request")
+    func fastPathPart() throws {
+        let pair = try FastPathPair(options: [.timestamps, .selectiveAcknowledgment])
+        let size = 1448
+        _ = pair.send(FastPathPair.pattern(count: 4 * size, seed: 40)[...], from: pair.a)
+        pair.a.transmit(now: pair.clock.now(), maximumSegments: 4)
+        let segments = pair.wire.b.receiveCopies(maximum: 4)
+        let start = try #require(pair.a.state(of: 0)).sendUnacknowledged
+        /// Hands `frames` to `side` through its end of the wire.
+        func deliver(_ frames: [[UInt8]], from sender: MemoryWireEndpoint, to receiver: MemoryWireEndpoint, _ side: FastPath) {
+            for frame in frames { #expect(sender.transmit(frame)) }
+            _ = receiver.receive(into: pair.receiveBatch)
+            side.processReceived(pair.receiveBatch, now: pair.clock.now())
+            receiver.releaseReceived(pair.receiveBatch)
+            side.clearEvents()
+        }
+        // Segment 0 is lost: B's three duplicate ACKs carry SACK blocks up to the end.
+        deliver(Array(segments[1...]), from: pair.wire.a, to: pair.wire.b, pair.b)
+        deliver(pair.wire.a.receiveCopies(maximum: 8), from: pair.wire.b, to: pair.wire.a, pair.a)
+        let state = try #require(pair.a.state(of: 0))
+        #expect(state.duplicateAcknowledgments == 3 && state.fastRetransmits == 1)
+        #expect(state.transmitSent == UInt32(4 * size) && state.transmitPending == 0, "no rewind")
+        #expect(state.highestSelectivelyAcknowledged == start + UInt32(4 * size))
+        #expect(Array(pair.a.selectiveAcknowledgments(of: 0)) == [TCPSACKBlock(leftEdge: start + UInt32(size), rightEdge: start + UInt32(4 * size))])
+        // The slow path asks for the hole: one segment, and B acknowledges everything.
+        pair.a.retransmit(flow: 0, sequence: start, length: UInt32(size), now: pair.clock.now())
+        #expect(pair.a.segmentsRetransmitted == 1)
+        deliver(pair.wire.b.receiveCopies(maximum: 8), from: pair.wire.a, to: pair.wire.b, pair.b)
+        deliver(pair.wire.a.receiveCopies(maximum: 8), from: pair.wire.b, to: pair.wire.a, pair.a)
+        #expect(try #require(pair.a.state(of: 0)).sendUnacknowledged == start + UInt32(4 * size))
+    }
+
     /// A sends `count` bytes to B over a wire dropping `loss` of the frames each way; returns the
     /// pair, A's flow and whether B got every byte intact.
     static func lossyTransfer(sack: Bool, loss: Double, seed: UInt64, count: Int) throws -> (StackPair, FlowIndex, Bool) {

@@ -92,6 +92,7 @@ extension FastPath {
             // The latest SACK blocks the peer reported, for the slow path's loss recovery to read.
             if let blocks = found.sackBlocks, !blocks.isEmpty, state.pointee.options.contains(.selectiveAcknowledgment) {
                 peerSACKBlocks[Int(flow)] = blocks
+                recordHighestSelectiveAcknowledgment(blocks, state: state)
             }
         }
         let segment = ReceivedSegment(
@@ -132,6 +133,17 @@ extension FastPath {
             return nil
         }
         return (timestamps, sackBlocks)
+    }
+}
+
+extension FastPath {
+    /// Raises `highestSelectivelyAcknowledged` to the highest right edge among `blocks` (at most four),
+    /// or sets it outright when the old value no longer lies above SND.UNA.
+    func recordHighestSelectiveAcknowledgment(_ blocks: TCPSACKBlocks, state: UnsafeMutablePointer<FlowState>) {
+        var highest = state.pointee.highestSelectivelyAcknowledged
+        if !(state.pointee.sendUnacknowledged < highest) { highest = blocks[0].rightEdge }
+        for block in blocks where highest < block.rightEdge { highest = block.rightEdge }
+        state.pointee.highestSelectivelyAcknowledged = highest
     }
 }
 

@@ -106,6 +106,10 @@ import FlexWire
     /// How far past SND.UNA we had sent when the flow was last rewound (go-back-N), less what has
     /// been acknowledged since: after a rewind the peer may acknowledge up to there, beyond SND.NXT.
     @usableFromInline package var rewoundExtent: UInt32 = 0
+    /// The highest right edge of a SACK block the peer reported (SND.FACK, RFC 6675's highest SACKed
+    /// octet + 1): while it lies above SND.UNA the peer holds data beyond a hole, which the slow
+    /// path's SACK recovery then reads (`FastPath.selectiveAcknowledgments(of:)`).
+    package var highestSelectivelyAcknowledged: SequenceNumber = SequenceNumber(0)
 
     // Congestion feedback for the slow path (monotonic, wrapping).
     package var ackedBytes: UInt32 = 0

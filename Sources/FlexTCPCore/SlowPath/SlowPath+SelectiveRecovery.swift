@@ -30,11 +30,12 @@ extension SlowPath {
     func recoverSelectively(_ flow: FlowIndex, now: UInt64) {
         guard let recovery = selectiveRecovery, let state = flows.state(of: flow),
               state.options.contains(.selectiveAcknowledgment) else { return }
-        let blocks = recovery.selectiveAcknowledgments(of: flow)
         let unacknowledged = state.sendUnacknowledged
-        let sendMaximum = unacknowledged + state.sentExtent
         let lossSignalled = state.duplicateAcknowledgments >= 3
-        guard scoreboards[Int(flow)] != nil || lossSignalled || blocks.contains(where: { unacknowledged < $0.leftEdge }) else { return }
+        // A flow without losses costs this: nothing SACKed above SND.UNA, no duplicate ACKs, no scoreboard.
+        guard scoreboards[Int(flow)] != nil || lossSignalled || unacknowledged < state.highestSelectivelyAcknowledged else { return }
+        let blocks = recovery.selectiveAcknowledgments(of: flow)
+        let sendMaximum = unacknowledged + state.sentExtent
         var scoreboard = scoreboards[Int(flow)] ?? SACKScoreboard()
         scoreboard.update(blocks: blocks, unacknowledged: unacknowledged, sendMaximum: sendMaximum)
         let segmentSize = UInt32(state.maximumSegmentSize)
