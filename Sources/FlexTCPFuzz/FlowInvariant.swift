@@ -92,11 +92,21 @@ public struct FlowInvariant: Sendable {
         return total == harness.applicationWritten ? nil : "acknowledged \(acknowledged) + in ring = \(total) ≠ written \(harness.applicationWritten)"
     }
 
-    /// The out-of-order interval lies beyond RCV.NXT and within the receive window.
-    public static let outOfOrderInWindow = FlowInvariant("out-of-order interval within the window") { harness in
-        guard let state = harness.flowState, state.outOfOrderLength > 0 else { return nil }
-        let offset = Int64(Int32(bitPattern: state.outOfOrderStart.rawValue &- state.receiveNext.rawValue))
-        return offset > 0 && offset + Int64(state.outOfOrderLength) <= Int64(state.receiveSpace)
-            ? nil : "interval at RCV.NXT+\(offset), \(state.outOfOrderLength) bytes, window \(state.receiveSpace)"
+    /// Every out-of-order interval lies beyond RCV.NXT and within the receive window, and no two
+    /// touch or overlap (they would have been merged).
+    public static let outOfOrderInWindow = FlowInvariant("out-of-order intervals within the window, disjoint") { harness in
+        guard let state = harness.flowState else { return nil }
+        let intervals = harness.stack.fastPath.outOfOrderIntervals(of: harness.flow)
+        for (index, interval) in intervals.enumerated() {
+            let offset = Int64(interval.leftEdge - state.receiveNext)
+            let length = Int64(interval.rightEdge - interval.leftEdge)
+            guard offset > 0, length > 0, offset + length <= Int64(state.receiveSpace) else {
+                return "interval at RCV.NXT+\(offset), \(length) bytes, window \(state.receiveSpace)"
+            }
+            for other in intervals[(index + 1)...] where !(other.rightEdge < interval.leftEdge) && !(interval.rightEdge < other.leftEdge) {
+                return "intervals \(interval) and \(other) touch"
+            }
+        }
+        return nil
     }
 }

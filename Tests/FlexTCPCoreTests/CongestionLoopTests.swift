@@ -49,12 +49,12 @@ struct CongestionLoopTests {
         _ = try Self.loopLeftSlowStart(pair, flow: flowA)
     }
 
-    @Test("The programmed rate paces the sender in virtual time")
-    func pacingObservable() throws {
-        let configuration = StackPair.configuration {
-            $0.congestionControl = try? DCTCPConfiguration(maximumRateBytesPerSecond: 1_250_000, minimumRateBytesPerSecond: 1_250_000,
-                                                           initialRateBytesPerSecond: 1_250_000)
-        }
+    @Test("The programmed rate paces the sender in virtual time, whichever algorithm sets it",
+          arguments: [try DCTCPConfiguration(maximumRateBytesPerSecond: 1_250_000, minimumRateBytesPerSecond: 1_250_000,
+                                             initialRateBytesPerSecond: 1_250_000) as any CongestionControlAlgorithm,
+                      try ConstantRatePolicy(bytesPerSecond: 1_250_000)])
+    func pacingObservable(algorithm: any CongestionControlAlgorithm) throws {
+        let configuration = StackPair.configuration { $0.congestionControl = algorithm }
         let pair = try StackPair(a: configuration)
         let (flowA, flowB) = try pair.connect()
         let start = pair.now
@@ -63,5 +63,21 @@ struct CongestionLoopTests {
         // 250 kB at 1.25 MB/s take 200 ms of virtual time; unpaced they take a few milliseconds.
         let elapsed = pair.now - start
         #expect(elapsed >= 190 * StackPair.millisecond && elapsed <= 230 * StackPair.millisecond)
+    }
+
+    @Test("A constant-rate policy holds its rate through losses: the queue manager paces every flow at the cap")
+    func constantRateIgnoresLoss() throws {
+        var impairment = LinkEmulatorSettings()
+        impairment.dropProbability = 0.01
+        impairment.seed = 6
+        let policy = try ConstantRatePolicy(bytesPerSecond: 20_000_000)
+        let configuration = StackPair.configuration { $0.congestionControl = policy; $0.minimumRetransmissionTimeout = 5 * StackPair.millisecond }
+        let pair = try StackPair(a: configuration, b: configuration, impairment: impairment)
+        let (flowA, flowB) = try pair.connect()
+        let data = StackPair.pattern(count: 1_000_000, seed: 33)
+        #expect(pair.transfer(data, from: pair.a, flow: flowA, to: pair.b, receiverFlow: flowB) && pair.b.received[flowB] == data)
+        #expect(try #require(pair.a.fastPath.state(of: flowA)).fastRetransmits > 0)
+        #expect(pair.a.fastPath.queueManager.rate(of: flowA) == policy.bytesPerSecond)
+        #expect(pair.a.slowPath.congestionController(of: flowA)?.rateBytesPerSecond == policy.bytesPerSecond)
     }
 }

@@ -324,7 +324,7 @@ struct FastPathAcceptanceTests {
         let state = try #require(peer.state)
         #expect(peer.received == Array(data[..<finSegmentLength]))
         #expect(state.receiveNext == peer.initial.receiveNext + UInt32(finSegmentLength + 1))
-        #expect(state.closeFlags.contains(.peerFinished) && state.outOfOrderLength == 0)
+        #expect(state.closeFlags.contains(.peerFinished) && state.outOfOrderCount == 0)
         #expect(peer.replies().last?.acknowledgmentNumber == peer.initial.receiveNext + UInt32(finSegmentLength + 1))
     }
 

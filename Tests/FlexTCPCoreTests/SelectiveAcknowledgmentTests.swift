@@ -118,7 +118,7 @@ struct SelectiveAcknowledgmentTests {
         #expect(filled.segment.acknowledgmentNumber == run.sequence(4 * size))
         #expect(filled.segment.options.sackBlocks.isEmpty)
         #expect(filled.headerLength == 20 + timestampBytes)
-        #expect(try #require(run.pair.b.state(of: 0)).outOfOrderLength == 0)
+        #expect(try #require(run.pair.b.state(of: 0)).outOfOrderCount == 0)
     }
 
     @Test("duplicates below RCV.NXT are reported as a D-SACK block ahead of the interval")

@@ -125,8 +125,11 @@ struct LinuxTCPImpairmentTests {
     static let lossSubnet: UInt8 = 11
     static let ecnSubnet: UInt8 = 12
 
-    /// With SACK (the default) Linux repairs losses in SACK recovery from the blocks our ACKs carry;
-    /// declining it (as FlexTCP did before) leaves Linux to NewReno recovery and timeouts.
+    /// With SACK (the default) Linux repairs losses in SACK recovery from the blocks our ACKs carry
+    /// (up to eight out-of-order intervals); declining it (as FlexTCP did before) leaves Linux to
+    /// NewReno recovery and timeouts. Issue 14's goal, with SACK: Linux retransmits at most 1.5× the
+    /// segments the wire dropped (1.03–1.09× over five runs) and needs no RTO (0 in four of those
+    /// runs, 1 in one: printed, not asserted).
     @Test("1% loss both ways: a Linux client sends 10 MB to a FlexTCP sink; SHA-256 matches", arguments: [true, false])
     func sinkUnderLoss(offersSACK: Bool) throws {
         try withLossyPeer { peer, dropped in
@@ -135,23 +138,38 @@ struct LinuxTCPImpairmentTests {
                              "TcpExtTCPLossProbes", "TcpExtTCPDSACKRecv"].map { try kernelTCPCounter($0, in: peer.kernel) }
             #expect(linux[0] > 0, "Linux never retransmitted")
             #expect(outcome.watch.allNegotiated(.selectiveAcknowledgment) == offersSACK)
-            if offersSACK { #expect(linux[2] > 0, "Linux never recovered from SACK blocks") }
+            let droppedToFlexTCP = try peer.bridge.count(of: "toFlexTCP")
+            if offersSACK {
+                #expect(linux[2] > 0, "Linux never recovered from SACK blocks")
+                #expect(Double(linux[0]) <= 1.5 * Double(droppedToFlexTCP), "Linux retransmitted \(linux[0]) for \(droppedToFlexTCP) dropped")
+            }
             print("1% loss, Linux → FlexTCP sink, SACK \(offersSACK ? "on" : "off"), 10 MB: \(outcome.rate); \(try dropped()); "
                   + "Linux retransmitted \(linux[0]) segments after \(linux[1]) RTO timeouts, \(linux[2]) SACK and \(linux[3]) "
                   + "NewReno recoveries, \(linux[4]) loss probes, \(linux[5]) D-SACKs received; FlexTCP: "
-                  + "\(outcome.stack.fastPath.frames(withVerdict: .outOfWindow)) out-of-window frames, \(outcome.stack.fastPath.acknowledgmentsSent) ACKs")
+                  + "\(outcome.stack.fastPath.frames(withVerdict: .outOfWindow)) out-of-window frames, "
+                  + "\(outcome.stack.fastPath.frames(withVerdict: .outOfOrderFull)) out of order beyond the held intervals, "
+                  + "\(outcome.stack.fastPath.acknowledgmentsSent) ACKs")
         }
     }
 
+    /// Issue 14's goal: with SACK recovery we retransmit at most 1.5× the segments the wire dropped
+    /// towards Linux (1.00× over five runs).
     @Test("1% loss both ways: FlexTCP sends 10 MB to a Linux server; SHA-256 matches, recovery counted")
     func sendUnderLoss() throws {
         try withLossyPeer { peer, dropped in
             let outcome = try sendToLinux(peer, offersECN: false)
             let timeouts = outcome.stack.slowPath.counters.retransmissionTimeouts
             #expect(UInt64(outcome.watch.fastRetransmits) + timeouts > 0, "FlexTCP recovered without retransmitting")
+            let droppedToLinux = try peer.bridge.count(of: "toLinux")
+            let retransmitted = outcome.stack.fastPath.segmentsRetransmitted
+            #expect(outcome.stack.slowPath.counters.selectiveRecoveries > 0, "no SACK recovery")
+            #expect(Double(retransmitted) <= 1.5 * Double(droppedToLinux), "retransmitted \(retransmitted) for \(droppedToLinux) dropped")
+            let counters = outcome.stack.slowPath.counters
             print("1% loss, FlexTCP send → Linux, 10 MB: \(outcome.rate); \(try dropped()); "
-                  + "FlexTCP: \(outcome.watch.fastRetransmits) fast retransmits, \(timeouts) RTO timeouts, "
-                  + "\(outcome.stack.fastPath.segmentsSent) segments sent, lowest DCTCP rate \(outcome.watch.lowestRate) B/s")
+                  + "FlexTCP retransmitted \(outcome.stack.fastPath.segmentsRetransmitted) segments of \(outcome.stack.fastPath.segmentsSent) "
+                  + "(\(counters.selectiveRecoveries) SACK recoveries, \(counters.selectiveRetransmissions) holes, "
+                  + "\(outcome.watch.fastRetransmits) third duplicate ACKs, \(timeouts) RTO timeouts), "
+                  + "lowest DCTCP rate \(outcome.watch.lowestRate) B/s")
         }
     }
 

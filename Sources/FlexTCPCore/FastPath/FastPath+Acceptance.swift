@@ -52,7 +52,7 @@ extension FastPath {
     /// block for text we already hold); for a dataless segment at most once per `answerInterval` per
     /// flow (see above). Returns whether it answered.
     @discardableResult
-    func answerUnacceptable(_ segment: ReceivedSegment, state: UnsafeMutablePointer<FlowState>, now: UInt64) -> Bool {
+    func answerUnacceptable(_ segment: ReceivedSegment, flow: FlowIndex, state: UnsafeMutablePointer<FlowState>, now: UInt64) -> Bool {
         if segment.payloadLength == 0 {
             let time = FastPath.answerClock(now)
             guard time &- state.pointee.lastAnswerTime >= FastPath.answerInterval else {
@@ -61,7 +61,7 @@ extension FastPath {
             }
             state.pointee.lastAnswerTime = time
         }
-        sendAcknowledgment(state, flags: .ack, now: now, duplicate: duplicateBlock(segment, state: state))
+        sendAcknowledgment(state, flags: .ack, now: now, duplicate: duplicateBlock(segment, flow: flow, state: state))
         return true
     }
 
@@ -81,11 +81,13 @@ extension FastPath {
     }
 
     /// The sequence number of the peer's FIN once one is known — taken (RCV.NXT − 1) or held after
-    /// the out-of-order interval (the interval's end); nil before. No byte of the stream lies there or beyond.
-    func peerFINSequence(_ state: UnsafePointer<FlowState>) -> SequenceNumber? {
+    /// the highest out-of-order interval (its end); nil before. No byte of the stream lies there or beyond.
+    func peerFINSequence(flow: FlowIndex, state: UnsafePointer<FlowState>) -> SequenceNumber? {
         let flags = state.pointee.closeFlags
         if flags.contains(.peerFinished) { return state.pointee.receiveNext - 1 }
-        if flags.contains(.peerFinAfterInterval) { return state.pointee.outOfOrderStart + state.pointee.outOfOrderLength }
+        if flags.contains(.peerFinAfterInterval) {
+            return outOfOrder[Int(flow)].highestEnd(count: state.pointee.outOfOrderCount)
+        }
         return nil
     }
 }

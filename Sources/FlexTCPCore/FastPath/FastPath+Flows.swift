@@ -26,6 +26,7 @@ extension FastPath {
             throw .tableFull
         }
         flows[index] = state
+        peerSACKBlocks[index] = TCPSACKBlocks()
         installed[index] = true
         publishSnapshot(flow)
         if !state.closeFlags.contains(.peerFinished) { receivingFlowsChanged(by: 1) }
@@ -120,6 +121,47 @@ extension FastPath {
         rewindTransmission(flows + Int(flow))
         publishSnapshot(flow)
         queueSendable(flow, flows + Int(flow), now: now)
+    }
+
+    /// Sends the flow's sent and unacknowledged bytes `sequence ..< sequence + length` again, in
+    /// segments of at most one MSS, without changing what counts as sent (the slow path's SACK
+    /// recovery fills the holes the peer reported). Only bytes the ring still holds as sent are
+    /// taken: a range outside SND.UNA ..< SND.UNA + sent, after a rewind for instance, is cut to it.
+    /// Work in proportion to `length` / MSS; the caller keeps `length` to a few segments.
+    package func retransmit(flow: FlowIndex, sequence: SequenceNumber, length: UInt32, now: UInt64) {
+        guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return }
+        let state = flows + Int(flow)
+        let offset = sequence - state.pointee.sendUnacknowledged
+        guard offset >= 0, UInt32(offset) < state.pointee.transmitSent else { return }
+        var position = UInt32(offset)
+        let end = min(position &+ length, state.pointee.transmitSent)
+        let segmentLimit = UInt32(state.pointee.maximumSegmentSize)
+            &- UInt32(SegmentHeaders.sackLength(of: state.pointee, flags: .ack, reportsIntervals: true))
+        while position < end, let slot = nextTransmitSlot() {
+            let count = min(end &- position, segmentLimit)
+            let frameLength = writeDataSegment(into: slot, state: state, payloadLength: count, flags: [.ack, .psh], now: now,
+                                               at: state.pointee.sendUnacknowledged + position,
+                                               from: state.pointee.transmitRingPosition(fromHead: position))
+            commitTransmitSlot(length: frameLength)
+            segmentsSent &+= 1
+            segmentsRetransmitted &+= 1
+            position &+= count
+        }
+        flushTransmitBatch()
+    }
+
+    /// True when the third duplicate ACK is left to the slow path's SACK recovery instead of a
+    /// rewind: the flow negotiated SACK and the slow path runs on this thread (one across threads
+    /// reads no SACK blocks yet, `FlowControl.selectiveAcknowledgments(of:)`).
+    func recoversSelectively(_ state: UnsafeMutablePointer<FlowState>) -> Bool {
+        state.pointee.options.contains(.selectiveAcknowledgment) && snapshots == nil
+    }
+
+    /// The SACK blocks of the latest segment from the flow's peer that carried any (empty: none
+    /// yet, or no flow installed there). Blocks at or below SND.UNA are stale.
+    package func selectiveAcknowledgments(of flow: FlowIndex) -> TCPSACKBlocks {
+        guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return TCPSACKBlocks() }
+        return peerSACKBlocks[Int(flow)]
     }
 
     /// Moves every sent-but-unacknowledged byte (and a FIN in flight) back to pending. SND.MAX stays

@@ -86,9 +86,14 @@ extension FastPath {
 
         var timestamps: TCPTimestamps?
         if tcpHeaderLength > TCPSegmentRepr.fixedHeaderLength {
-            guard let found = FastPath.timestamps(inOptions: tcp + TCPSegmentRepr.fixedHeaderLength,
-                                                  count: tcpHeaderLength &- TCPSegmentRepr.fixedHeaderLength) else { return .malformed }
-            timestamps = found
+            guard let found = FastPath.options(in: tcp + TCPSegmentRepr.fixedHeaderLength,
+                                               count: tcpHeaderLength &- TCPSegmentRepr.fixedHeaderLength) else { return .malformed }
+            timestamps = found.timestamps
+            // The latest SACK blocks the peer reported, for the slow path's loss recovery to read.
+            if let blocks = found.sackBlocks, !blocks.isEmpty, state.pointee.options.contains(.selectiveAcknowledgment) {
+                peerSACKBlocks[Int(flow)] = blocks
+                recordHighestSelectiveAcknowledgment(blocks, state: state)
+            }
         }
         let segment = ReceivedSegment(
             sequence: SequenceNumber(UInt32(bigEndian: tcp.loadUnaligned(fromByteOffset: TCPSegmentRepr.Offset.sequenceNumber,
@@ -108,20 +113,37 @@ extension FastPath {
 }
 
 extension FastPath {
-    /// The timestamps option among `count` option bytes: `.some(nil)` when absent, nil when the
-    /// options are malformed. The common NOP NOP TS layout is read directly.
-    static func timestamps(inOptions options: UnsafeRawPointer, count: Int) -> TCPTimestamps?? {
-        if let aligned = TCPTimestamps(alignedIn: options, count: count) { return .some(aligned) }
+    /// The options among `count` option bytes the fast path acts on: timestamps and SACK blocks
+    /// (nil when absent); nil when the options are malformed. The common NOP NOP TS layout alone
+    /// is read directly; anything longer (SACK blocks among it) by the option iterator.
+    static func options(in options: UnsafeRawPointer, count: Int) -> (timestamps: TCPTimestamps?, sackBlocks: TCPSACKBlocks?)? {
+        if let aligned = TCPTimestamps(alignedIn: options, count: count) { return (aligned, nil) }
         var iterator = TCPOptionIterator(bytes: options, count: count)
-        var found: TCPTimestamps?
+        var timestamps: TCPTimestamps?
+        var sackBlocks: TCPSACKBlocks?
         do {
             while let option = try iterator.next() {
-                if case .timestamps(let value) = option { found = value }
+                switch option {
+                case .timestamps(let value): timestamps = value
+                case .sackBlocks(let blocks): sackBlocks = blocks
+                default: break
+                }
             }
         } catch {
             return nil
         }
-        return .some(found)
+        return (timestamps, sackBlocks)
+    }
+}
+
+extension FastPath {
+    /// Raises `highestSelectivelyAcknowledged` to the highest right edge among `blocks` (at most four),
+    /// or sets it outright when the old value no longer lies above SND.UNA.
+    func recordHighestSelectiveAcknowledgment(_ blocks: TCPSACKBlocks, state: UnsafeMutablePointer<FlowState>) {
+        var highest = state.pointee.highestSelectivelyAcknowledged
+        if !(state.pointee.sendUnacknowledged < highest) { highest = blocks[0].rightEdge }
+        for block in blocks where highest < block.rightEdge { highest = block.rightEdge }
+        state.pointee.highestSelectivelyAcknowledged = highest
     }
 }
 

@@ -10,7 +10,7 @@ extension FastPath {
     func handle(_ segment: ReceivedSegment, flow: FlowIndex, state: UnsafeMutablePointer<FlowState>, now: UInt64) -> FastPathVerdict {
         let repeatsFIN = segment.flags.contains(.fin) && state.pointee.closeFlags.contains(.peerFinished)
         if let rejected = rejection(of: segment, state: UnsafePointer(state), now: now) {
-            answerUnacceptable(segment, state: state, now: now)
+            answerUnacceptable(segment, flow: flow, state: state, now: now)
             return rejected
         }
         if segment.flags.contains(.ece) && state.pointee.options.contains(.explicitCongestionNotification) {
@@ -51,29 +51,34 @@ extension FastPath {
                     && UInt32(segment.window) << UInt32(state.pointee.sendWindowShift) == state.pointee.peerWindow {
             state.pointee.duplicateAcknowledgments &+= 1
             if state.pointee.duplicateAcknowledgments == 3 {
-                rewindTransmission(state)
+                // With SACK and a slow path on this thread, the slow path's scoreboard retransmits
+                // the holes (`SlowPath+SelectiveRecovery.swift`); otherwise go back to SND.UNA.
+                if !recoversSelectively(state) { rewindTransmission(state) }
                 state.pointee.fastRetransmits &+= 1
             }
         }
         updatePeerWindow(segment, advance: advance, state: state)
 
-        let duplicate = duplicateBlock(segment, state: state)
-        let hadGap = state.pointee.outOfOrderLength > 0
-        let (verdict, delivered, position) = placePayload(segment, state: state)
+        let duplicate = duplicateBlock(segment, flow: flow, state: state)
+        let hadGap = state.pointee.outOfOrderCount > 0
+        let (verdict, delivered, position) = placePayload(segment, flow: flow, state: state)
         let segmentEnd = segment.sequence + segment.payloadLength
         let finishes = segment.flags.contains(.fin) && segmentEnd == state.pointee.receiveNext
             && !state.pointee.closeFlags.contains(.peerFinAfterInterval)
-        if finishes || (state.pointee.closeFlags.contains(.peerFinAfterInterval) && state.pointee.outOfOrderLength == 0) {
-            // In order, or held after the interval that this segment just joined to the stream; an
-            // interval left beyond a FIN that carried no text holds no byte of the stream either.
-            state.pointee.outOfOrderLength = 0
+        if finishes || (state.pointee.closeFlags.contains(.peerFinAfterInterval) && state.pointee.outOfOrderCount == 0) {
+            // In order, or held after the interval that this segment just joined to the stream; intervals
+            // left beyond a FIN that carried no text hold no byte of the stream either.
+            state.pointee.outOfOrderCount = 0
             state.pointee.receiveNext += 1
             state.pointee.closeFlags.remove(.peerFinAfterInterval)
             state.pointee.closeFlags.insert(.peerFinished)
             reported.insert(.peerFinished)
             receivingFlowsChanged(by: -1)
-        } else if segment.flags.contains(.fin) && state.pointee.outOfOrderLength > 0
-                    && segmentEnd == state.pointee.outOfOrderStart + state.pointee.outOfOrderLength {
+        } else if segment.flags.contains(.fin) && state.pointee.outOfOrderCount > 0
+                    && !state.pointee.closeFlags.contains(.peerFinAfterInterval)
+                    && outOfOrder[Int(flow)].endAll(at: segmentEnd, count: &state.pointee.outOfOrderCount) {
+            // The FIN is held after the interval that reaches it; what was held beyond it (a peer
+            // that sent bytes past its own FIN) is no byte of the stream.
             state.pointee.closeFlags.insert(.peerFinAfterInterval)
         }
 
@@ -91,10 +96,10 @@ extension FastPath {
         // both FINs done — where Linux answers it with an ACK of RCV.NXT (tcp_timewait_state_process).
         if verdict == .dataAfterFIN {
             if state.pointee.closeFlags.isSuperset(of: [.peerFinished, .finAcknowledged]) {
-                answerUnacceptable(segment, state: state, now: now)
+                answerUnacceptable(segment, flow: flow, state: state, now: now)
             }
         } else if segment.payloadLength > 0 || segment.flags.contains(.fin) {
-            let inOrder = !hadGap && state.pointee.outOfOrderLength == 0 && delivered == segment.payloadLength
+            let inOrder = !hadGap && state.pointee.outOfOrderCount == 0 && delivered == segment.payloadLength
                 && !segment.flags.contains(.fin)
             if inOrder && duplicate == nil && !segment.congestionExperienced && !state.pointee.acknowledgmentOwed
                 && configuration.delaysAcknowledgments && delayedAcknowledgments.hold(flow) {
@@ -125,21 +130,25 @@ extension FastPath {
         if window > state.pointee.maximumPeerWindow { state.pointee.maximumPeerWindow = window }
     }
 
-    /// The D-SACK block (RFC 2883 §4) for payload below RCV.NXT, which we already hold: nil without
-    /// SACK or when the segment brings nothing old. Duplicates inside the out-of-order interval are
-    /// not reported (only one interval is kept, so they are rare and finding them costs more).
-    func duplicateBlock(_ segment: ReceivedSegment, state: UnsafeMutablePointer<FlowState>) -> TCPSACKBlock? {
+    /// The D-SACK block (RFC 2883 §4) for payload we already hold: the part below RCV.NXT, or the
+    /// whole segment when one out-of-order interval holds all of it; nil without SACK or when the
+    /// segment brings something new (a partial overlap with an interval is not reported).
+    func duplicateBlock(_ segment: ReceivedSegment, flow: FlowIndex, state: UnsafeMutablePointer<FlowState>) -> TCPSACKBlock? {
         let receiveNext = state.pointee.receiveNext
-        guard segment.payloadLength > 0, segment.sequence < receiveNext,
-              state.pointee.options.contains(.selectiveAcknowledgment) else { return nil }
+        guard segment.payloadLength > 0, state.pointee.options.contains(.selectiveAcknowledgment) else { return nil }
         let end = segment.sequence + segment.payloadLength
-        return TCPSACKBlock(leftEdge: segment.sequence, rightEdge: end < receiveNext ? end : receiveNext)
+        if segment.sequence < receiveNext {
+            return TCPSACKBlock(leftEdge: segment.sequence, rightEdge: end < receiveNext ? end : receiveNext)
+        }
+        guard state.pointee.outOfOrderCount > 0,
+              outOfOrder[Int(flow)].contains(start: segment.sequence, end: end, count: state.pointee.outOfOrderCount) else { return nil }
+        return TCPSACKBlock(leftEdge: segment.sequence, rightEdge: end)
     }
 
-    /// Places a segment's payload: in order into the ring (absorbing the out-of-order interval when
-    /// the gap closes), or into the one out-of-order interval. Returns the verdict and the newly
+    /// Places a segment's payload: in order into the ring (absorbing the out-of-order intervals the
+    /// new bytes reach), or into an out-of-order interval. Returns the verdict and the newly
     /// deliverable bytes with their ring position.
-    func placePayload(_ segment: ReceivedSegment, state: UnsafeMutablePointer<FlowState>) -> (FastPathVerdict, UInt32, UInt32) {
+    func placePayload(_ segment: ReceivedSegment, flow: FlowIndex, state: UnsafeMutablePointer<FlowState>) -> (FastPathVerdict, UInt32, UInt32) {
         var length = segment.payloadLength
         guard length > 0 else { return (.handled, 0, 0) }
         var payload = segment.payload
@@ -159,7 +168,7 @@ extension FastPath {
         // ignored). Such text is dropped without an ACK, as Linux does in CLOSE-WAIT, CLOSING and
         // LAST-ACK (tcp_rcv_state_process) and as RFC 9293 says for acceptable segments; `handle`
         // answers it in TIME-WAIT, as Linux does.
-        if let fin = peerFINSequence(state) {
+        if let fin = peerFINSequence(flow: flow, state: state) {
             let beforeFIN = fin - (state.pointee.receiveNext + UInt32(offset))
             guard beforeFIN > 0 else { return (.dataAfterFIN, 0, 0) }
             length = min(length, beforeFIN.magnitude)
@@ -168,51 +177,31 @@ extension FastPath {
         let writePosition = state.pointee.receiveRingPosition(fromHead: UInt32(offset))
 
         if offset > 0 {
-            return (placeOutOfOrder(payload, length: length, offset: UInt32(offset), at: writePosition, ring: ring, state: state), 0, 0)
+            let start = state.pointee.receiveNext + UInt32(offset)
+            guard outOfOrder[Int(flow)].insert(start: start, end: start + length, count: &state.pointee.outOfOrderCount) else {
+                return (.outOfOrderFull, 0, 0)
+            }
+            ring.write(payload, count: length, at: writePosition)
+            return (.handled, 0, 0)
         }
         ring.write(payload, count: length, at: writePosition)
         var delivered = length
         let end = state.pointee.receiveNext + length
         if segment.flags.contains(.fin) && end == segment.sequence + segment.payloadLength
             && !state.pointee.closeFlags.contains(.peerFinAfterInterval) {
-            // The stream ends here: an out-of-order interval beyond the FIN holds no byte of it
+            // The stream ends here: out-of-order intervals beyond the FIN hold no byte of it
             // (Linux's tcp_fin purges its out-of-order queue the same way).
-            state.pointee.outOfOrderLength = 0
-        } else if state.pointee.outOfOrderLength > 0 {
-            let intervalEnd = state.pointee.outOfOrderStart + state.pointee.outOfOrderLength
-            if !(end < state.pointee.outOfOrderStart) {
-                // The gap is closed: everything up to the interval's end is now in order.
-                if end < intervalEnd { delivered = UInt32(intervalEnd - state.pointee.receiveNext) }
-                state.pointee.outOfOrderLength = 0
-            }
+            state.pointee.outOfOrderCount = 0
+        } else if state.pointee.outOfOrderCount > 0 {
+            // Every interval the new bytes reach is now in order, and whatever those reach in turn.
+            let reached = outOfOrder[Int(flow)].absorb(upTo: end, count: &state.pointee.outOfOrderCount)
+            delivered = UInt32(reached - state.pointee.receiveNext)
         }
         let position = state.pointee.receiveHead
         state.pointee.receiveHead = state.pointee.receiveRingPosition(fromHead: delivered)
         state.pointee.receiveSpace &-= delivered
         state.pointee.receiveNext += delivered
         return (.handled, delivered, position)
-    }
-
-    /// Accepts data beyond RCV.NXT only into the single out-of-order interval: starting one, or
-    /// touching or overlapping the existing one (which then grows to cover both).
-    func placeOutOfOrder(_ payload: UnsafeRawPointer, length: UInt32, offset: UInt32, at position: UInt32,
-                         ring: PayloadRing, state: UnsafeMutablePointer<FlowState>) -> FastPathVerdict {
-        let start = state.pointee.receiveNext + offset
-        let end = start + length
-        if state.pointee.outOfOrderLength == 0 {
-            state.pointee.outOfOrderStart = start
-            state.pointee.outOfOrderLength = length
-        } else {
-            let intervalStart = state.pointee.outOfOrderStart
-            let intervalEnd = intervalStart + state.pointee.outOfOrderLength
-            guard !(end < intervalStart), !(intervalEnd < start) else { return .outOfWindow }
-            let newStart = start < intervalStart ? start : intervalStart
-            let newEnd = intervalEnd < end ? end : intervalEnd
-            state.pointee.outOfOrderStart = newStart
-            state.pointee.outOfOrderLength = UInt32(newEnd - newStart)
-        }
-        ring.write(payload, count: length, at: position)
-        return .handled
     }
 
     func updateRoundTrip(_ state: UnsafeMutablePointer<FlowState>, sampleMicroseconds: UInt32) {

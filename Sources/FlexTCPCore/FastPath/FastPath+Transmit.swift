@@ -17,7 +17,7 @@ extension FastPath {
             // A SACK block riding on the segment takes its bytes from the payload (RFC 6691), so the
             // frame never outgrows the MSS both sides agreed on.
             let segmentLimit = UInt32(state.pointee.maximumSegmentSize)
-                &- UInt32(SegmentHeaders.sackLength(of: state.pointee, flags: .ack))
+                &- UInt32(SegmentHeaders.sackLength(of: state.pointee, flags: .ack, reportsIntervals: true))
             let allowed = min(grant.bytes, state.pointee.transmitPending, state.pointee.windowRemaining, segmentLimit)
             // The FIN goes on the segment that empties the ring, or alone when nothing is pending.
             let carriesFIN = state.pointee.finDue && allowed == state.pointee.transmitPending
@@ -30,8 +30,11 @@ extension FastPath {
                 break
             }
             let length = writeDataSegment(into: slot, state: state, payloadLength: allowed,
-                                          flags: carriesFIN ? [.ack, .psh, .fin] : [.ack, .psh], now: now)
+                                          flags: carriesFIN ? [.ack, .psh, .fin] : [.ack, .psh], now: now,
+                                          at: state.pointee.sendNext, from: state.pointee.unsentStart)
             commitTransmitSlot(length: length)
+            // Below SND.MAX after a rewind: these bytes went out before.
+            if state.pointee.rewoundExtent > state.pointee.transmitSent { segmentsRetransmitted &+= 1 }
             state.pointee.transmitSent &+= allowed
             state.pointee.transmitPending &-= allowed
             if carriesFIN { state.pointee.closeFlags.insert(.finInFlight) }
@@ -67,27 +70,33 @@ extension FastPath {
     /// True when the queue manager will hand the flow a transmit turn without another event.
     package func isQueuedForTransmission(_ flow: FlowIndex) -> Bool { queueManager.isQueued(flow: flow) }
 
-    /// Writes a data segment of `payloadLength` bytes taken from the flow's transmit ring at SND.NXT.
+    /// Writes a data segment of `payloadLength` bytes numbered from `sequence`, taken from the
+    /// flow's transmit ring at `position` (SND.NXT and the first pending byte for new data).
     func writeDataSegment(into frame: UnsafeMutableRawPointer, state: UnsafeMutablePointer<FlowState>,
-                          payloadLength: UInt32, flags: TCPFlags, now: UInt64) -> Int {
+                          payloadLength: UInt32, flags: TCPFlags, now: UInt64, at sequence: SequenceNumber, from position: UInt32) -> Int {
         state.pointee.acknowledgmentOwed = false  // this segment carries the ACK
-        let headerLength = SegmentHeaders.headerLength(of: state.pointee, flags: flags)
+        let headerLength = SegmentHeaders.headerLength(of: state.pointee, flags: flags, reportsIntervals: true)
         let ring = PayloadRing(base: payloadRegion + Int(state.pointee.transmitRingOffset), size: state.pointee.transmitRingSize)
-        ring.read(into: frame + headerLength, count: payloadLength, at: state.pointee.unsentStart)
+        ring.read(into: frame + headerLength, count: payloadLength, at: position)
         var flags = flags
         if payloadLength > 0 && state.pointee.congestionWindowReducedDue {
             flags.insert(.cwr)
             state.pointee.congestionWindowReducedDue = false
         }
         return SegmentHeaders.write(into: frame, flow: UnsafePointer(state), localAddress: configuration.localAddress,
-                                    localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
+                                    localMAC: configuration.localMAC, sequence: sequence,
                                     flags: flags, payloadLength: Int(payloadLength),
                                     timestampValue: FastPath.timestampClock(now), windowLimit: receiveWindowLimit,
-                                    transportChecksum: transportChecksum)
+                                    outOfOrder: outOfOrderIntervals(state), transportChecksum: transportChecksum)
+    }
+
+    /// The out-of-order intervals of the flow whose state `state` points to (in `flows`), for its segments' SACK blocks.
+    func outOfOrderIntervals(_ state: UnsafeMutablePointer<FlowState>) -> UnsafePointer<OutOfOrderIntervals> {
+        UnsafePointer(outOfOrder + (state - flows))
     }
 
     /// Queues a pure ACK (or window update) for the flow into the current transmit batch; with SACK
-    /// negotiated it reports `duplicate` (a D-SACK block) and the out-of-order interval.
+    /// negotiated it reports `duplicate` (a D-SACK block) and the out-of-order intervals.
     func sendAcknowledgment(_ state: UnsafeMutablePointer<FlowState>, flags: TCPFlags, now: UInt64,
                             duplicate: TCPSACKBlock? = nil) {
         state.pointee.acknowledgmentOwed = false
@@ -95,7 +104,8 @@ extension FastPath {
         let length = SegmentHeaders.write(into: slot, flow: UnsafePointer(state), localAddress: configuration.localAddress,
                                           localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
                                           flags: flags, payloadLength: 0, timestampValue: FastPath.timestampClock(now),
-                                          windowLimit: receiveWindowLimit, duplicate: duplicate, transportChecksum: transportChecksum)
+                                          windowLimit: receiveWindowLimit, duplicate: duplicate,
+                                          outOfOrder: outOfOrderIntervals(state), transportChecksum: transportChecksum)
         commitTransmitSlot(length: length)
         acknowledgmentsSent &+= 1
     }

@@ -5,9 +5,9 @@ import FlexWire
 /// The constant-time TCP fast path (the "NIC" of FlexTCP): established flows only.
 ///
 /// Per received segment it verifies checksums, finds the flow by its 4-tuple, processes the ACK
-/// (frees transmit-ring space, counts duplicates and fast-retransmits after three, samples RTT from
-/// timestamp echoes), places payload into the flow's receive ring (in order, or into the single
-/// out-of-order interval), and answers with an ACK echoing CE as ECE. It transmits from per-flow
+/// (frees transmit-ring space, counts duplicates — after three it goes back to SND.UNA unless the
+/// slow path recovers from the SACK blocks it keeps — samples RTT from timestamp echoes), places payload into the flow's receive ring (in order, or into one of a few
+/// out-of-order intervals), and answers with an ACK echoing CE as ECE. It transmits from per-flow
 /// transmit rings when the queue manager grants a flow its turn, under min(peer window, rate).
 /// Everything else is an exception for the slow path.
 ///
@@ -28,6 +28,12 @@ package final class FastPath {
 
     let flows: UnsafeMutablePointer<FlowState>
     let installed: UnsafeMutablePointer<Bool>
+    /// Each flow's out-of-order intervals (`FlowState.outOfOrderCount` of them are valid), a side
+    /// array beside `flows` because they do not fit in a `FlowState`'s 128 bytes.
+    let outOfOrder: UnsafeMutablePointer<OutOfOrderIntervals>
+    /// Each flow's SACK blocks from the latest peer segment that carried any (RFC 2018), for the
+    /// slow path's loss recovery (`selectiveAcknowledgments(of:)`); stale blocks lie below SND.UNA.
+    let peerSACKBlocks: UnsafeMutablePointer<TCPSACKBlocks>
     var flowTable: FlowTable
     var queueManager: QueueManager
     var delayedAcknowledgments: DelayedAcknowledgments
@@ -47,6 +53,9 @@ package final class FastPath {
     let changes: FlowChangeLog
     package internal(set) var acknowledgmentsSent: UInt64 = 0
     package internal(set) var segmentsSent: UInt64 = 0
+    /// Data segments sent again (after a rewind, or a range the slow path's SACK recovery asked
+    /// for); a part of `segmentsSent`.
+    package internal(set) var segmentsRetransmitted: UInt64 = 0
     /// Answers to dataless unacceptable segments left out by the per-flow rate limit (`FastPath+Acceptance.swift`).
     package internal(set) var answersSuppressed: UInt64 = 0
     /// Installed flows whose peer has not finished: the ones that share `receiveWindowBudget`.
@@ -70,6 +79,10 @@ package final class FastPath {
         flows.initialize(repeating: FlowState(), count: configuration.flowCapacity)
         installed = .allocate(capacity: configuration.flowCapacity)
         installed.initialize(repeating: false, count: configuration.flowCapacity)
+        outOfOrder = .allocate(capacity: configuration.flowCapacity)
+        outOfOrder.initialize(repeating: OutOfOrderIntervals(), count: configuration.flowCapacity)
+        peerSACKBlocks = .allocate(capacity: configuration.flowCapacity)
+        peerSACKBlocks.initialize(repeating: TCPSACKBlocks(), count: configuration.flowCapacity)
         flowTable = FlowTable(capacity: configuration.flowCapacity)
         queueManager = QueueManager(capacity: configuration.flowCapacity)
         delayedAcknowledgments = DelayedAcknowledgments(capacity: configuration.flowCapacity)
@@ -87,6 +100,8 @@ package final class FastPath {
         flows.deinitialize(count: configuration.flowCapacity)
         flows.deallocate()
         installed.deallocate()
+        outOfOrder.deallocate()
+        peerSACKBlocks.deallocate()
         events.deallocate()
         changes.deallocate()
         exceptionStorage.deallocate()
@@ -108,6 +123,16 @@ package final class FastPath {
     package func state(of flow: FlowIndex) -> FlowState? {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return nil }
         return flows[Int(flow)]
+    }
+
+    /// The out-of-order intervals an installed flow holds, most recently changed first (for tests
+    /// and invariant checks); empty when it holds none or no flow is installed there.
+    package func outOfOrderIntervals(of flow: FlowIndex) -> [TCPSACKBlock] {
+        guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return [] }
+        return (0..<Int(flows[Int(flow)].outOfOrderCount)).map {
+            let interval = outOfOrder[Int(flow)].interval($0)
+            return TCPSACKBlock(leftEdge: interval.start, rightEdge: interval.end)
+        }
     }
 
     func count(_ verdict: FastPathVerdict) { verdictCounts[verdict.rawValue] &+= 1 }

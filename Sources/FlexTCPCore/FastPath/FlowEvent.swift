@@ -42,7 +42,7 @@ package enum FastPathVerdict: Int, CaseIterable, Sendable {
     case badChecksum
     /// Addressed to another host.
     case notForUs
-    /// Payload outside the receive window or beyond the single out-of-order interval.
+    /// Payload outside the receive window.
     case outOfWindow
     /// For an established flow, but the Ethernet destination is not our MAC (broadcast, multicast,
     /// another host's): dropped.
@@ -56,4 +56,7 @@ package enum FastPathVerdict: Int, CaseIterable, Sendable {
     case timestampTooOld
     /// Segment text at or beyond the peer's FIN: ignored (the ACK field is still processed).
     case dataAfterFIN
+    /// Out-of-order payload that touches none of the flow's out-of-order intervals while it holds
+    /// `OutOfOrderIntervals.capacity` of them already: dropped unacknowledged (the sender sends it again).
+    case outOfOrderFull
 }

@@ -9,8 +9,8 @@ import FlexWire
     @usableFromInline package static let timestamps = FlowOptions(rawValue: 1 << 0)
     /// The peer negotiated ECN: CE marks are echoed as ECE on our ACKs.
     @usableFromInline package static let explicitCongestionNotification = FlowOptions(rawValue: 1 << 1)
-    /// Both sides sent SACK-permitted (RFC 2018): while the flow holds an out-of-order interval,
-    /// every ACK we send reports it as one SACK block.
+    /// Both sides sent SACK-permitted (RFC 2018): while the flow holds out-of-order intervals,
+    /// every ACK we send reports them as SACK blocks, most recently changed first.
     @usableFromInline package static let selectiveAcknowledgment = FlowOptions(rawValue: 1 << 2)
 }
 
@@ -27,8 +27,8 @@ import FlexWire
     @usableFromInline package static let finAcknowledged = FlowCloseFlags(rawValue: 1 << 2)
     /// The peer's FIN arrived in order: RCV.NXT is past it, no more bytes will arrive.
     package static let peerFinished = FlowCloseFlags(rawValue: 1 << 3)
-    /// The peer's FIN came right after the out-of-order interval's last byte: it is taken when the
-    /// gap before the interval fills; data past it is ignored.
+    /// The peer's FIN came right after the last byte of the highest out-of-order interval: it is
+    /// taken when every gap before it fills; data past it is ignored.
     package static let peerFinAfterInterval = FlowCloseFlags(rawValue: 1 << 4)
 }
 
@@ -59,6 +59,9 @@ import FlexWire
     /// Data arrived whose ACK the fast path holds back for a round (`DelayedAcknowledgments`); the
     /// next segment sent for the flow carries it.
     package var acknowledgmentOwed = false
+    /// How many out-of-order intervals the flow holds beyond RCV.NXT (0 ... `OutOfOrderIntervals.capacity`);
+    /// the intervals themselves are in the fast path's side array (`FastPath.outOfOrder`).
+    @usableFromInline package var outOfOrderCount: UInt8 = 0
     package var maximumSegmentSize: UInt16 = 536
     @usableFromInline package var remoteAddress: IPv4Address = .any
     @usableFromInline package var remoteMAC: MACAddress = .zero
@@ -77,9 +80,6 @@ import FlexWire
     @usableFromInline package var receiveSpace: UInt32 = 0
     /// RCV.NXT: the next sequence number expected from the peer.
     @usableFromInline package var receiveNext: SequenceNumber = SequenceNumber(0)
-    /// The one out-of-order interval held in the ring beyond `receiveNext` (length 0: none).
-    @usableFromInline package var outOfOrderStart: SequenceNumber = SequenceNumber(0)
-    @usableFromInline package var outOfOrderLength: UInt32 = 0
     /// TS.Recent: the peer's timestamp value to echo.
     @usableFromInline package var timestampRecent: UInt32 = 0
     /// When TS.Recent was last set (`FastPath.timestampAgeClock` units): after 24 days idle it is
@@ -106,6 +106,10 @@ import FlexWire
     /// How far past SND.UNA we had sent when the flow was last rewound (go-back-N), less what has
     /// been acknowledged since: after a rewind the peer may acknowledge up to there, beyond SND.NXT.
     @usableFromInline package var rewoundExtent: UInt32 = 0
+    /// The highest right edge of a SACK block the peer reported (SND.FACK, RFC 6675's highest SACKed
+    /// octet + 1): while it lies above SND.UNA the peer holds data beyond a hole, which the slow
+    /// path's SACK recovery then reads (`FastPath.selectiveAcknowledgments(of:)`).
+    package var highestSelectivelyAcknowledged: SequenceNumber = SequenceNumber(0)
 
     // Congestion feedback for the slow path (monotonic, wrapping).
     package var ackedBytes: UInt32 = 0

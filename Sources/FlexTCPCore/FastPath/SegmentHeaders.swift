@@ -6,7 +6,9 @@ import FlexWire
 /// Options, each 4-byte aligned as Linux lays them out: NOP NOP timestamps when negotiated; then,
 /// on segments carrying ACK of a flow that negotiated SACK, NOP NOP and a SACK option holding an
 /// optional D-SACK block (RFC 2883: a duplicate the segment answers) followed by the flow's
-/// out-of-order interval (RFC 2018). At most 12 + 4 + 2 × 8 = 32 of the 40 option bytes.
+/// out-of-order intervals, most recently changed first (RFC 2018 §4), as many as fit: three blocks
+/// with timestamps (12 + 4 + 3 × 8 = 40 option bytes), four without (4 + 4 × 8 = 36). Intervals are
+/// reported only when the caller passes them (`outOfOrder`; the slow path, which has none, does not).
 ///
 /// Contract: `frame` has room for `headerLength(of:flags:duplicate:) + payloadLength` bytes; the
 /// payload must already sit at `frame + headerLength`. The IPv4 header checksum is always filled; the
@@ -34,29 +36,33 @@ enum SegmentHeaders {
         case partial
     }
 
-    /// The SACK blocks a segment with `flags` carries: the D-SACK block (if any) and the out-of-order interval.
+    /// The SACK blocks a segment with `flags` carries: the D-SACK block (if any), then the
+    /// out-of-order intervals (when `reportsIntervals`), as many as the option space holds.
     @inlinable
-    static func sackBlockCount(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock?) -> Int {
+    static func sackBlockCount(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock?, reportsIntervals: Bool) -> Int {
         guard state.options.contains(.selectiveAcknowledgment), flags.contains(.ack) else { return 0 }
-        return (duplicate == nil ? 0 : 1) &+ (state.outOfOrderLength > 0 ? 1 : 0)
+        let wanted = (duplicate == nil ? 0 : 1) &+ (reportsIntervals ? Int(state.outOfOrderCount) : 0)
+        let room = state.options.contains(.timestamps) ? 3 : 4
+        return wanted < room ? wanted : room
     }
 
     /// Bytes of the SACK option (0 when none) on a segment with `flags` from this flow.
     @inlinable
-    static func sackLength(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock? = nil) -> Int {
-        let blocks = sackBlockCount(of: state, flags: flags, duplicate: duplicate)
+    static func sackLength(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock? = nil, reportsIntervals: Bool) -> Int {
+        let blocks = sackBlockCount(of: state, flags: flags, duplicate: duplicate, reportsIntervals: reportsIntervals)
         return blocks == 0 ? 0 : sackOptionHeaderLength &+ blocks &* sackBlockLength
     }
 
     /// TCP option bytes of a segment with `flags` from this flow.
     @inlinable
-    static func optionLength(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock? = nil) -> Int {
-        (state.options.contains(.timestamps) ? TCPTimestamps.alignedLength : 0) &+ sackLength(of: state, flags: flags, duplicate: duplicate)
+    static func optionLength(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock? = nil, reportsIntervals: Bool) -> Int {
+        (state.options.contains(.timestamps) ? TCPTimestamps.alignedLength : 0)
+            &+ sackLength(of: state, flags: flags, duplicate: duplicate, reportsIntervals: reportsIntervals)
     }
 
     @inlinable
-    static func headerLength(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock? = nil) -> Int {
-        fixedLength &+ optionLength(of: state, flags: flags, duplicate: duplicate)
+    static func headerLength(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock? = nil, reportsIntervals: Bool) -> Int {
+        fixedLength &+ optionLength(of: state, flags: flags, duplicate: duplicate, reportsIntervals: reportsIntervals)
     }
 
     /// Returns the total frame length.
@@ -64,11 +70,13 @@ enum SegmentHeaders {
     static func write(into frame: UnsafeMutableRawPointer, flow: UnsafePointer<FlowState>, localAddress: IPv4Address,
                       localMAC: MACAddress, sequence: SequenceNumber, flags: TCPFlags, payloadLength: Int,
                       timestampValue: UInt32, windowLimit: UInt32, duplicate: TCPSACKBlock? = nil,
+                      outOfOrder: UnsafePointer<OutOfOrderIntervals>? = nil,
                       transportChecksum: TransportChecksum = .complete) -> Int {
         let state = flow.pointee
         let withTimestamps = state.options.contains(.timestamps)
-        let sackBlocks = sackBlockCount(of: state, flags: flags, duplicate: duplicate)
-        let tcpHeaderLength = TCPSegmentRepr.fixedHeaderLength &+ optionLength(of: state, flags: flags, duplicate: duplicate)
+        let sackBlocks = sackBlockCount(of: state, flags: flags, duplicate: duplicate, reportsIntervals: outOfOrder != nil)
+        let tcpHeaderLength = TCPSegmentRepr.fixedHeaderLength
+            &+ optionLength(of: state, flags: flags, duplicate: duplicate, reportsIntervals: outOfOrder != nil)
         let ipTotal = IPv4Repr.headerLength &+ tcpHeaderLength &+ payloadLength
 
         // Ethernet II.
@@ -113,12 +121,21 @@ enum SegmentHeaders {
             let optionBytes = UInt32(2 &+ sackBlocks &* sackBlockLength)
             option.storeBytes(of: (0x0101_0500 | optionBytes).bigEndian, as: UInt32.self)
             option += sackOptionHeaderLength
+            var written = 0
             if let duplicate {
                 writeBlock(duplicate.leftEdge, duplicate.rightEdge, at: option)
                 option += sackBlockLength
+                written = 1
             }
-            if state.outOfOrderLength > 0 {
-                writeBlock(state.outOfOrderStart, state.outOfOrderStart + state.outOfOrderLength, at: option)
+            if let outOfOrder {
+                var index = 0
+                while written < sackBlocks {
+                    let interval = outOfOrder.pointee.interval(index)
+                    writeBlock(interval.start, interval.end, at: option)
+                    option += sackBlockLength
+                    written &+= 1
+                    index &+= 1
+                }
             }
         }
         let segmentLength = tcpHeaderLength &+ payloadLength

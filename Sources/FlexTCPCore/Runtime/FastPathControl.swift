@@ -8,7 +8,7 @@ import FlexWire
 /// command out the same way.
 ///
 /// Contract: used on the fast path's thread only (which is the slow path's in a one-thread schedule).
-final class FastPathControl: ContextFlowControl {
+final class FastPathControl: ContextFlowControl, SelectiveRecoveryControl {
     let fastPath: FastPath
     let contexts: FastPathContextService
 
@@ -36,6 +36,12 @@ final class FastPathControl: ContextFlowControl {
     func setRate(flow: FlowIndex, bytesPerSecond: UInt64, now: UInt64) { fastPath.setRate(flow: flow, bytesPerSecond: bytesPerSecond, now: now) }
 
     func retransmit(flow: FlowIndex, now: UInt64) { fastPath.retransmit(flow: flow, now: now) }
+
+    func selectiveAcknowledgments(of flow: FlowIndex) -> TCPSACKBlocks { fastPath.selectiveAcknowledgments(of: flow) }
+
+    func retransmit(flow: FlowIndex, sequence: SequenceNumber, length: UInt32, now: UInt64) {
+        fastPath.retransmit(flow: flow, sequence: sequence, length: length, now: now)
+    }
 
     @discardableResult
     func closeTransmission(flow: FlowIndex, now: UInt64) -> Bool { fastPath.closeTransmission(flow: flow, now: now) }

@@ -10,8 +10,8 @@
 extension SlowPath {
     /// Gives a newly installed flow its controller and programs the initial rate.
     func startCongestionLoop(_ flow: FlowIndex, state: FlowState, now: UInt64) {
-        guard let dctcp = configuration.congestionControl else { return }
-        let loop = CongestionLoopState(controller: DCTCPRateController(configuration: dctcp), flow: state, timeouts: 0, now: now)
+        guard let algorithm = configuration.congestionControl else { return }
+        let loop = CongestionLoopState(controller: algorithm.makeController(), flow: state, timeouts: 0, now: now)
         congestionLoops[Int(flow)] = loop
         flows.setRate(flow: flow, bytesPerSecond: loop.controller.rateBytesPerSecond, now: now)
         controlSchedule.push(loop.due, key: flow)

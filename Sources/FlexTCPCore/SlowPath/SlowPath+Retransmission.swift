@@ -39,6 +39,8 @@ extension SlowPath {
             connection.retransmissionTimeouts &+= 1
             counters.retransmissionTimeouts &+= 1
             if state.closeFlags.contains(.finInFlight) { counters.finRetransmissions &+= 1 }
+            // Back to SND.UNA: what the scoreboard knew is resent anyway.
+            scoreboards[Int(flow)] = nil
             flows.retransmit(flow: flow, now: now)
         case .windowProbe:
             // SEG.SEQ = SND.NXT − 1 is below the peer's RCV.NXT: it must answer with an ACK and its window.

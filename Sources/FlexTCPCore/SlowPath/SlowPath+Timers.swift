@@ -43,6 +43,7 @@ extension SlowPath {
             guard connections[Int(flow)] != nil else { continue }
             counters.connectionVisits &+= 1
             if needsProgress(Int(flow), now: now) { progress(flow, now: now) }
+            recoverSelectively(flow, now: now)
             resumeCongestionLoop(flow, now: now)
         }
     }

@@ -26,6 +26,10 @@ package final class SlowPath {
     var connections: [Connection?]
     /// Each installed connection's congestion-control loop, by flow (nil when congestion control is off).
     var congestionLoops: [CongestionLoopState?]
+    /// The SACK scoreboard of each flow that has losses (`SlowPath+SelectiveRecovery.swift`).
+    var scoreboards: [SACKScoreboard?]
+    /// The fast path's part of SACK recovery when it runs on this thread (nil: go-back-N only).
+    let selectiveRecovery: (any SelectiveRecoveryControl)?
     var flowIndices: IndexPool
     var ringAllocator: PayloadRingAllocator
     var flowsByKey: [FlowKey: FlowIndex] = [:]
@@ -70,6 +74,8 @@ package final class SlowPath {
         localMaximumSegmentSize = Self.maximumSegmentSize(frameLength: frameLength)
         connections = Array(repeating: nil, count: flows.flowCapacity)
         congestionLoops = Array(repeating: nil, count: flows.flowCapacity)
+        scoreboards = Array(repeating: nil, count: flows.flowCapacity)
+        selectiveRecovery = flows as? any SelectiveRecoveryControl
         flowIndices = IndexPool(capacity: flows.flowCapacity)
         ringAllocator = PayloadRingAllocator(regionSize: flows.payloadRegionSize, receiveRingSize: configuration.receiveRingSize,
                                              transmitRingSize: configuration.transmitRingSize)
@@ -150,6 +156,7 @@ package final class SlowPath {
         flowsByKey[connection.key] = nil
         connections[Int(flow)] = nil
         congestionLoops[Int(flow)] = nil
+        scoreboards[Int(flow)] = nil
         flowIndices.give(Int(flow))
     }
 

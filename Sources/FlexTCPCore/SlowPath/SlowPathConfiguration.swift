@@ -27,9 +27,10 @@ package struct SlowPathConfiguration: Sendable {
     /// Consecutive retransmission timeouts without progress before the connection is reset
     /// (Linux's tcp_retries2 is 15). Zero-window probes answered by the peer never count.
     package var dataRetries = 15
-    /// Congestion control for every established flow: DCTCP with these parameters (their maximum
-    /// rate is the line-rate cap); nil leaves flows unpaced (only the peer's window limits them).
-    package var congestionControl: DCTCPConfiguration? = SlowPathConfiguration.defaultCongestionControl
+    /// Congestion control for every established flow: by default DCTCP with `defaultCongestionControl`'s
+    /// parameters (their maximum rate is the line-rate cap), or another `CongestionControlAlgorithm`;
+    /// nil leaves flows unpaced (only the peer's window limits them).
+    package var congestionControl: (any CongestionControlAlgorithm)? = SlowPathConfiguration.defaultCongestionControl
     /// Retransmissions of a SYN before `connect` fails, of a SYN-ACK before the half-open entry is
     /// dropped, and of a FIN before the connection is aborted.
     package var synRetries = 6

@@ -29,6 +29,9 @@ package struct SlowPathCounters: Hashable, Sendable {
     /// Retransmission timeouts of data or FIN (each one goes back to SND.UNA), and zero-window probes.
     package var retransmissionTimeouts: UInt64 = 0
     package var windowProbesSent: UInt64 = 0
+    /// SACK loss recoveries begun (RFC 6675) and the holes they retransmitted (`SlowPath+SelectiveRecovery.swift`).
+    package var selectiveRecoveries: UInt64 = 0
+    package var selectiveRetransmissions: UInt64 = 0
     /// Connections reset after `dataRetries` (or `finRetries`) timeouts without progress.
     package var retransmissionFailures: UInt64 = 0
     package var timeWaitEntered: UInt64 = 0

@@ -1,0 +1,57 @@
+import FlexWire
+
+// SACK-based loss recovery (RFC 6675) in the slow path. The fast path stays constant-time: it
+// counts duplicate ACKs, keeps the SACK blocks of the peer's latest segment that carried any, and
+// — with SACK negotiated and this slow path on its thread — no longer goes back to SND.UNA on the
+// third duplicate ACK. Here, for each flow it reported changed, the blocks go into the flow's
+// scoreboard (made when the peer first reports a block above SND.UNA, dropped when recovery is
+// over and nothing is SACKed), recovery starts on the third duplicate ACK or when the bytes at
+// SND.UNA count as lost, and the holes that count as lost are retransmitted, each once per
+// recovery, with the retransmitted bytes in flight bounded by half the flight at its start (the
+// rate limiter paces new data; this bounds what recovery adds to it). A retransmission that is lost
+// again waits for the retransmission timeout, which goes back to SND.UNA and drops the scoreboard.
+
+/// What the slow path's SACK recovery asks of a fast path on its own thread: the peer's latest
+/// SACK blocks and retransmission of a range. `FastPath` and the runtime's `FastPathControl` offer
+/// it; a fast path on another thread does not (it keeps going back to SND.UNA on three duplicate ACKs).
+package protocol SelectiveRecoveryControl: AnyObject {
+    /// The SACK blocks of the peer's latest segment that carried any (stale ones lie below SND.UNA).
+    func selectiveAcknowledgments(of flow: FlowIndex) -> TCPSACKBlocks
+    /// Sends `length` sent-and-unacknowledged bytes from `sequence` again, in segments of at most one MSS.
+    func retransmit(flow: FlowIndex, sequence: SequenceNumber, length: UInt32, now: UInt64)
+}
+
+extension FastPath: SelectiveRecoveryControl {}
+
+extension SlowPath {
+    /// Brings the flow's scoreboard up to date with the peer's latest SACK blocks and retransmits
+    /// the holes recovery calls for (see above). Does nothing for a flow without SACK, or when the
+    /// fast path does not offer selective recovery.
+    func recoverSelectively(_ flow: FlowIndex, now: UInt64) {
+        guard let recovery = selectiveRecovery, let state = flows.state(of: flow),
+              state.options.contains(.selectiveAcknowledgment) else { return }
+        let unacknowledged = state.sendUnacknowledged
+        let lossSignalled = state.duplicateAcknowledgments >= 3
+        // A flow without losses costs this: nothing SACKed above SND.UNA, no duplicate ACKs, no scoreboard.
+        guard scoreboards[Int(flow)] != nil || lossSignalled || unacknowledged < state.highestSelectivelyAcknowledged else { return }
+        let blocks = recovery.selectiveAcknowledgments(of: flow)
+        let sendMaximum = unacknowledged + state.sentExtent
+        var scoreboard = scoreboards[Int(flow)] ?? SACKScoreboard()
+        scoreboard.update(blocks: blocks, unacknowledged: unacknowledged, sendMaximum: sendMaximum)
+        let segmentSize = UInt32(state.maximumSegmentSize)
+        var first = false
+        if !scoreboard.inRecovery && state.transmitSent > 0
+            && (lossSignalled || scoreboard.isLost(unacknowledged, segmentSize: segmentSize)) {
+            scoreboard.enterRecovery(unacknowledged: unacknowledged, sendMaximum: sendMaximum, flight: state.transmitSent,
+                                     segmentSize: segmentSize)
+            counters.selectiveRecoveries &+= 1
+            first = true
+        }
+        while let hole = scoreboard.nextRetransmission(unacknowledged: unacknowledged, segmentSize: segmentSize, first: first) {
+            recovery.retransmit(flow: flow, sequence: hole.sequence, length: hole.length, now: now)
+            counters.selectiveRetransmissions &+= 1
+            first = false
+        }
+        scoreboards[Int(flow)] = scoreboard.isIdle ? nil : scoreboard
+    }
+}
