@@ -72,7 +72,7 @@ package final class SlowPath {
         congestionLoops = Array(repeating: nil, count: flows.flowCapacity)
         flowIndices = IndexPool(capacity: flows.flowCapacity)
         ringAllocator = PayloadRingAllocator(regionSize: flows.payloadRegionSize, receiveRingSize: configuration.receiveRingSize,
-                                             transmitRingSize: configuration.transmitRingSize)
+                                             transmitRingSize: configuration.transmitRingSize, partition: configuration.ringPartition)
         sequenceNumbers = InitialSequenceNumberGenerator(key: configuration.sequenceNumberKey)
         cookies = SYNCookieCodec(key: configuration.cookieKey)
         challengeRandom = SeededRandom(seed: configuration.cookieKey.k1 ^ configuration.sequenceNumberKey.k0)
