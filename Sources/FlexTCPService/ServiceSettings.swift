@@ -94,6 +94,12 @@ public struct ServiceSettingError: Error, Equatable, CustomStringConvertible {
     public let problem: String
     public let fix: String
 
+    public init(setting: String, problem: String, fix: String) {
+        self.setting = setting
+        self.problem = problem
+        self.fix = fix
+    }
+
     public var description: String { "setting \(setting) (\(Self.flag(setting))): \(problem); \(fix)" }
 
     /// The flag of a config key: memoryPeer → --memory-peer.

@@ -38,10 +38,13 @@ struct SendCommand: ParsableCommand {
         }
     }
 
-    private func destination() throws -> (IPv4Address, UInt16) {
-        let parts = to.split(separator: ":")
+    private func destination() throws -> (IPv4Address, UInt16) { try Self.destination(to) }
+
+    /// `text` as IP:PORT, or a validation error naming --to.
+    static func destination(_ text: String) throws -> (IPv4Address, UInt16) {
+        let parts = text.split(separator: ":")
         guard parts.count == 2, let address = IPv4Address(String(parts[0])), let port = UInt16(parts[1]), port > 0 else {
-            throw ValidationError("--to \"\(to)\" is not IP:PORT")
+            throw ValidationError("--to \"\(text)\" is not IP:PORT")
         }
         return (address, port)
     }
@@ -70,24 +73,32 @@ struct SendCommand: ParsableCommand {
         let seconds = Double(clock.now() - start) / 1e9
         let lingerEnd = clock.now() + Self.closingLinger
         loop.run(clock: clock, step: { _ in client.step() }, until: { client.isClosed || StopSignal.isRequested || clock.now() > lingerEnd })
-        var failures = 0
-        for (index, outcome) in client.outcomes.enumerated() {
-            switch outcome {
-            case .success(let report): print(report.line)
-            case .failure(let failure):
-                failures += 1
-                printError("flextcp send: connection \(index) failed: \(failure)")
-            case nil:
-                failures += 1
-                printError("flextcp send: connection \(index) did not finish")
-            }
-        }
+        let failures = Self.report(client, command: "send")
         let megabytes = Double(client.bytesSent) / 1e6
         let rate = megabytes / max(seconds, 1e-9)
         let stopped = finished ? "" : "; stopped by a signal"
         printError("flextcp send: \(oneDecimal(megabytes)) MB in \(oneDecimal(seconds)) s (\(oneDecimal(rate)) MB/s)\(stopped)")
         StackOptions.reportPort(of: loop, command: "send")
         if failures > 0 { throw ExitCode.failure }
+    }
+}
+
+extension SendCommand {
+    /// Prints each connection's report line (stdout) or failure (stderr, as `command`); returns the failures.
+    static func report(_ client: SendClient, command: String) -> Int {
+        var failures = 0
+        for (index, outcome) in client.outcomes.enumerated() {
+            switch outcome {
+            case .success(let report): print(report.line)
+            case .failure(let failure):
+                failures += 1
+                printError("flextcp \(command): connection \(index) failed: \(failure)")
+            case nil:
+                failures += 1
+                printError("flextcp \(command): connection \(index) did not finish")
+            }
+        }
+        return failures
     }
 }
 

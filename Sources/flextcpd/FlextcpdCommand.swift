@@ -82,6 +82,12 @@ struct FlextcpdCommand: ParsableCommand {
             throw ExitCode.failure
         }
         wakeDescriptor.store(daemon.wakeDescriptor, ordering: .sequentiallyConsistent)
+        // A parent may have started this process with the signals blocked (some process launchers do).
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber) { _ in
                 stopRequested.store(true, ordering: .sequentiallyConsistent)

@@ -118,7 +118,8 @@ public final class FlexTCPStack: Sendable {
         }
     }
 
-    private func attachment(for index: Int) -> ContextAttachment {
+    /// Context `index`'s attachment (0 is the async API's), for tools of this package that drive queues by hand.
+    package func attachment(for index: Int) -> ContextAttachment {
         switch backend {
         case .embedded(let runtime): runtime.attachment(for: index)
         case .attached(let session): session.attachment(for: index)

@@ -10,8 +10,9 @@ extension StackRuntime {
     }
 
     /// Caller-driven schedule only, between `step`s: the application on `contexts` is gone. Every
-    /// connection bound to one of them is aborted (an RST to its peer, `applicationDetached`),
-    /// every listener one of them opened is closed (its port free, its waiting connections reset).
+    /// connection bound to one of them is aborted (`applicationDetached`: an RST to its peer; one
+    /// in TIME_WAIT just goes), every listener one of them opened is closed (its port free, its
+    /// waiting connections reset).
     /// Their completions still go to the contexts' queues, which the caller drains and discards
     /// until `isIdle(contexts:)`; only then may the contexts be handed to another application.
     package func resetApplication(contexts: Range<Int>, now: UInt64) -> ApplicationReset {
@@ -20,7 +21,9 @@ extension StackRuntime {
         let slowPath = slowPathContexts.slowPath
         for flow in 0..<configuration.flowCapacity {
             guard let binding = slowPath.binding(of: FlowIndex(flow)), contexts.contains(Int(binding.context)) else { continue }
-            slowPath.abort(FlowIndex(flow), reason: .applicationDetached, resetSentAt: now)
+            // TIME_WAIT: the peer is done; the connection just goes (an RST would tell it nothing).
+            let resetSentAt = slowPath.state(of: FlowIndex(flow)) == .timeWait ? nil : now
+            slowPath.abort(FlowIndex(flow), reason: .applicationDetached, resetSentAt: resetSentAt)
             reset.flowsReset += 1
         }
         for (identifier, listener) in slowPathContexts.listeners.enumerated() {
