@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "ConformanceTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire", "FlexTestSupport"]),
         .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPTools", "FlexTestSupport"]),
         .testTarget(name: "FlexBenchTests", dependencies: ["FlexBench"]),
-        .testTarget(name: "ServiceTests", dependencies: ["FlexTCPService", "FlexTCPCore", "FlexTCPTools"]),
+        .testTarget(name: "ServiceTests", dependencies: ["FlexTCPService", "FlexTCP", "FlexTCPCore", "FlexTCPTools", "FlexWire"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCP", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),
     ]
 )

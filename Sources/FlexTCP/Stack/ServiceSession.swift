@@ -84,6 +84,7 @@ final class ServiceSession: @unchecked Sendable {
     private static func groupStride(of reply: AttachReply, descriptorCount: Int) -> Int? {
         let contexts = reply.contextsPerApplication
         guard (1...64).contains(contexts), descriptorCount == AttachProtocol.leadingDescriptors + contexts,
+              (reply.application + 1) * contexts <= Int(UInt16.max) + 1,
               let size = ContextQueues.regionSize(for: reply.capacities), reply.queueStride >= size,
               contexts * reply.queueStride <= reply.slotLength, reply.flowCapacity > 0,
               reply.payloadWindow.lowerBound >= UInt64(reply.slotOffset) + UInt64(contexts * reply.queueStride),
@@ -99,7 +100,9 @@ final class ServiceSession: @unchecked Sendable {
         // The address payload offset 0 would have in this process: the fast path's offsets name
         // the whole service range, of which this process maps only its own slot.
         let origin = UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: slot.base) &- UInt(reply.slotOffset))!
-        return ContextAttachment(region: region, index: index, payloadRegion: origin, payloadRegionSize: Int(reply.payloadWindow.upperBound),
+        let runtimeContext = UInt16(truncatingIfNeeded: reply.application * reply.contextsPerApplication + index)
+        return ContextAttachment(region: region, index: index, runtimeContext: runtimeContext, payloadRegion: origin,
+                                 payloadRegionSize: Int(reply.payloadWindow.upperBound),
                                  payloadWindow: reply.payloadWindow, flowCapacity: reply.flowCapacity, owner: self)
     }
 

@@ -306,6 +306,9 @@ package struct ContextAttachment: @unchecked Sendable {
     // bytes announced to it and writes only its own transmit space).
     package let region: ContextRegion
     package let index: Int
+    /// The runtime's number of this context (what a move request names): `index` in embedded
+    /// mode; in service mode the application's first context number plus `index`.
+    package let runtimeContext: UInt16
     package let payloadRegion: UnsafeMutableRawPointer
     package let payloadRegionSize: Int
     /// The ring offsets this context may be given (the application's part of the payload region).
@@ -314,10 +317,11 @@ package struct ContextAttachment: @unchecked Sendable {
     package let flowCapacity: Int
     private let owner: AnyObject
 
-    package init(region: ContextRegion, index: Int, payloadRegion: UnsafeMutableRawPointer, payloadRegionSize: Int,
-                 payloadWindow: Range<UInt64>? = nil, flowCapacity: Int, owner: AnyObject) {
+    package init(region: ContextRegion, index: Int, runtimeContext: UInt16? = nil, payloadRegion: UnsafeMutableRawPointer,
+                 payloadRegionSize: Int, payloadWindow: Range<UInt64>? = nil, flowCapacity: Int, owner: AnyObject) {
         self.region = region
         self.index = index
+        self.runtimeContext = runtimeContext ?? UInt16(truncatingIfNeeded: index)
         self.payloadRegion = payloadRegion
         self.payloadRegionSize = payloadRegionSize
         self.payloadWindow = payloadWindow ?? 0..<UInt64(payloadRegionSize)

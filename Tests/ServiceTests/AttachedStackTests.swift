@@ -1,0 +1,90 @@
+import FlexPort
+import FlexTCP
+import FlexTCPCore
+import FlexWire
+import Foundation
+import Testing
+
+/// This test process attaches to a flextcpd as an application (`FlexTCPStack.withAttachedStack`),
+/// in the second application slot (another process holds the first), so local and runtime context
+/// numbers differ.
+@Suite("An application attached to flextcpd", .serialized)
+struct AttachedStackTests {
+    private static let peer = IPv4Address(198, 18, 0, 2)
+
+    @Test("Contexts of an attached stack connect, move a connection between them, and echo through the service")
+    func connectMoveAndEcho() throws {
+        let service = try TestService()
+        let other = try service.send(bytes: 50_000_000, connections: 1, seed: 1)
+        #expect(service.daemon.waitUntil(seconds: 20) { !service.logLines(containing: "attach").isEmpty })
+        try FlexTCPStack.withAttachedStack(service: service.socketPath) { stack in
+            #expect(stack.address == IPv4Address(198, 18, 0, 1))
+            let first = try stack.makeContext()
+            let second = try stack.makeContext()
+            let connection = first.connect(to: Self.peer, port: 7)
+            #expect(poll(first) { if case .connected = $0 { true } else { false } })
+            first.move(connection, to: second)
+            #expect(poll(first) { if case .moved = $0 { true } else { false } })
+            #expect(poll(second) { if case .movedIn = $0 { true } else { false } }, "moved within the application")
+            let message = Array("through the service".utf8)
+            let span = second.reserveSendSpace(message.count, on: connection)
+            #expect(span.copyBytes(from: message) == message.count)
+            second.sendReserved(message.count, on: connection)
+            var echoed: [UInt8] = []
+            #expect(poll(second) { event in
+                if case .received(_, let received) = event {
+                    echoed += Array(received)
+                    second.freeReceivedBytes(received.count, of: connection)
+                }
+                return echoed.count >= message.count
+            })
+            #expect(echoed == message)
+        }
+        kill(other.process.processIdentifier, SIGKILL)
+        #expect(service.terminate() == 0)
+    }
+
+    @Test("A move into another application's context is refused by the service")
+    func crossApplicationMove() throws {
+        let service = try TestService()
+        let other = try service.send(bytes: 50_000_000, connections: 1, seed: 1)
+        #expect(service.daemon.waitUntil(seconds: 20) { !service.logLines(containing: "attach").isEmpty })
+        try FlexTCPStack.withAttachedStack(service: service.socketPath) { stack in
+            // Raw entries on a context of ours, as a misbehaving library would write them.
+            let attachment = stack.attachment(for: 1)
+            #expect(attachment.runtimeContext >= 4, "the second application's contexts follow the first's")
+            let endpoint = ApplicationContextEndpoint(queues: try attachment.region.queues(1), signals: attachment.region.signals(1))
+            #expect(endpoint.submit(.openConnection(address: Self.peer, port: 7, opaque: 1)))
+            let opened = waitForEvent(endpoint) { if case .connected(let opened) = $0 { opened } else { nil } }
+            let flow = try #require(opened).flow
+            #expect(endpoint.submit(.move(flow: flow, context: 0)))
+            let status = waitForEvent(endpoint) { if case .moved(_, flow, _, let status) = $0 { status } else { nil } }
+            #expect(status == .noSuchContext)
+        }
+        kill(other.process.processIdentifier, SIGKILL)
+        #expect(service.terminate() == 0)
+    }
+
+    /// Polls `context` (waiting in between) until `matches` accepts an event or 10 s pass.
+    private func poll(_ context: Context, until matches: (ContextEvent) -> Bool) -> Bool {
+        let end = Date().addingTimeInterval(10)
+        var matched = false
+        while !matched && Date() < end {
+            if context.poll({ event in if matches(event) { matched = true } }) == 0 { context.wait(timeout: .milliseconds(10)) }
+        }
+        return matched
+    }
+
+    private func waitForEvent<Value>(_ endpoint: ApplicationContextEndpoint, _ extract: (SlowPathEvent) -> Value?) -> Value? {
+        let events = UnsafeMutableBufferPointer<SlowPathEvent>.allocate(capacity: 16)
+        defer { events.deallocate() }
+        let end = Date().addingTimeInterval(10)
+        while Date() < end {
+            endpoint.flush()
+            let count = endpoint.pollEvents(into: events)
+            for event in events.prefix(count) { if let value = extract(event) { return value } }
+            if count == 0 { _ = endpoint.wait(timeoutNanoseconds: 10_000_000) }
+        }
+        return nil
+    }
+}
