@@ -65,6 +65,28 @@ struct AttachedStackTests {
         #expect(service.terminate() == 0)
     }
 
+    @Test("A port another application listens on is refused; once that application leaves, its listener is closed and the port free")
+    func portOwnership() throws {
+        let service = try TestService()
+        try FlexTCPStack.withAttachedStack(service: service.socketPath) { holder in
+            let holding = try holder.makeContext()
+            _ = holding.listen(on: 5000)
+            #expect(poll(holding) { if case .listening = $0 { true } else { false } })
+            try FlexTCPStack.withAttachedStack(service: service.socketPath) { other in
+                let context = try other.makeContext()
+                _ = context.listen(on: 5000)
+                #expect(poll(context) { if case .listenFailed(_, .addressInUse) = $0 { true } else { false } })
+            }
+        }
+        #expect(service.daemon.waitUntil(seconds: 10) { service.logLines(containing: "listenersClosed=1").count == 1 })
+        try FlexTCPStack.withAttachedStack(service: service.socketPath) { next in
+            let context = try next.makeContext()
+            _ = context.listen(on: 5000)
+            #expect(poll(context) { if case .listening = $0 { true } else { false } })
+        }
+        #expect(service.terminate() == 0)
+    }
+
     /// Polls `context` (waiting in between) until `matches` accepts an event or 10 s pass.
     private func poll(_ context: Context, until matches: (ContextEvent) -> Bool) -> Bool {
         let end = Date().addingTimeInterval(10)

@@ -72,4 +72,19 @@ struct ServiceIsolationTests {
         #expect(!service.logLines(containing: "limit hit").isEmpty)
         #expect(service.terminate() == 0)
     }
+
+    @Test("An application's connections beyond its limit fail (resourcesExhausted); another application's do not")
+    func connectionLimit() throws {
+        let service = try TestService(extraArguments: ["--connections-per-application", "2"])
+        let greedy = try service.send(bytes: 300_000, connections: 3, seed: 40)
+        let modest = try service.send(bytes: 300_000, connections: 2, seed: 50)
+        #expect(greedy.waitForExit(seconds: 60) != 0)
+        #expect(greedy.errorOutput.contains("connection 2 failed: no free connection slot"), "\(greedy.errorOutput)")
+        let expected = Set(expectedReports(bytes: 300_000, connections: 3, seed: 40))
+        let completed = greedy.output.split(separator: "\n").map(String.init)
+        #expect(completed.count == 2 && completed.allSatisfy(expected.contains), "the two within the limit complete intact: \(completed)")
+        #expect(modest.waitForExit(seconds: 60) == 0, "modest: \(modest.errorOutput)")
+        #expect(modest.output.split(separator: "\n").map(String.init) == expectedReports(bytes: 300_000, connections: 2, seed: 50))
+        #expect(service.terminate() == 0)
+    }
 }
