@@ -63,19 +63,13 @@ public struct ServiceSettings: Codable, Sendable, Equatable {
     /// These settings with every setting `flags` gives replacing this one's.
     public func overriding(with flags: ServiceSettings) -> ServiceSettings {
         var merged = self
-        merged.interface = flags.interface ?? interface
-        merged.ip = flags.ip ?? ip
-        merged.gateway = flags.gateway ?? gateway
-        merged.memoryPeer = flags.memoryPeer ?? memoryPeer
-        merged.service = flags.service ?? service
-        merged.applications = flags.applications ?? applications
-        merged.contextsPerApplication = flags.contextsPerApplication ?? contextsPerApplication
-        merged.connectionsPerApplication = flags.connectionsPerApplication ?? connectionsPerApplication
-        merged.bufferMemoryPerApplication = flags.bufferMemoryPerApplication ?? bufferMemoryPerApplication
-        merged.receiveBufferSize = flags.receiveBufferSize ?? receiveBufferSize
-        merged.sendBufferSize = flags.sendBufferSize ?? sendBufferSize
-        merged.idle = flags.idle ?? idle
-        merged.logLevel = flags.logLevel ?? logLevel
+        let texts: [WritableKeyPath<ServiceSettings, String?>] = [\.interface, \.ip, \.gateway, \.memoryPeer, \.service, \.idle, \.logLevel]
+        let numbers: [WritableKeyPath<ServiceSettings, Int?>] = [
+            \.applications, \.contextsPerApplication, \.connectionsPerApplication, \.bufferMemoryPerApplication, \.receiveBufferSize,
+            \.sendBufferSize,
+        ]
+        for key in texts { merged[keyPath: key] = flags[keyPath: key] ?? self[keyPath: key] }
+        for key in numbers { merged[keyPath: key] = flags[keyPath: key] ?? self[keyPath: key] }
         return merged
     }
 

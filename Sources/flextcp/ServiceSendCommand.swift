@@ -16,33 +16,19 @@ struct ServiceSendCommand: ParsableCommand {
     @Option(help: "The flextcpd socket (default: $FLEXTCP_SERVICE, $XDG_RUNTIME_DIR/flextcpd.sock or /run/flextcp/flextcpd.sock).")
     var service: String?
 
-    @Option(help: "The server, IP:PORT.")
-    var to: String
-
-    @Option(help: "Bytes to send on each connection.")
-    var bytes: UInt64
-
-    @Option(help: "Connections to open at once.")
-    var connections = 1
-
-    @Option(help: "The stream's seed.")
-    var seed: UInt64 = 1
-
-    @Flag(help: "Read the echo back and verify it.")
-    var echo = false
+    @OptionGroup var transfer: TransferOptions
 
     func validate() throws {
-        _ = try SendCommand.destination(to)
-        guard connections > 0, connections <= 65536 else { throw ValidationError("--connections must lie in 1...65536") }
+        _ = try transfer.destination()
+        guard transfer.connections > 0, transfer.connections <= 65536 else { throw ValidationError("--connections must lie in 1...65536") }
     }
 
     func run() throws {
-        let (address, port) = try SendCommand.destination(to)
+        let (address, port) = try transfer.destination()
         StopSignal.install()
         let failures = try FlexTCPStack.withAttachedStack(service: service ?? FlexTCPStack.defaultServicePath) { stack in
             let context = try stack.makeContext()
-            let client = SendClient(context: context, to: address, port: port, bytesPerConnection: bytes, connections: connections,
-                                    seed: seed, verifiesEcho: echo)
+            let client = transfer.makeClient(context: context, address: address, port: port)
             let clock = MonotonicTimeSource()
             while !client.isFinished && !StopSignal.isRequested {
                 if !client.step() { context.wait(timeout: .milliseconds(10)) }

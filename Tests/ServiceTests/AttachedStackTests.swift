@@ -14,10 +14,7 @@ struct AttachedStackTests {
 
     @Test("Contexts of an attached stack connect, move a connection between them, and echo through the service")
     func connectMoveAndEcho() throws {
-        let service = try TestService()
-        let other = try service.send(bytes: 50_000_000, connections: 1, seed: 1)
-        #expect(service.daemon.waitUntil(seconds: 20) { !service.logLines(containing: "attach").isEmpty })
-        try FlexTCPStack.withAttachedStack(service: service.socketPath) { stack in
+        try inSecondSlot { stack in
             #expect(stack.address == IPv4Address(198, 18, 0, 1))
             let first = try stack.makeContext()
             let second = try stack.makeContext()
@@ -40,16 +37,11 @@ struct AttachedStackTests {
             })
             #expect(echoed == message)
         }
-        kill(other.process.processIdentifier, SIGKILL)
-        #expect(service.terminate() == 0)
     }
 
     @Test("A move into another application's context is refused by the service")
     func crossApplicationMove() throws {
-        let service = try TestService()
-        let other = try service.send(bytes: 50_000_000, connections: 1, seed: 1)
-        #expect(service.daemon.waitUntil(seconds: 20) { !service.logLines(containing: "attach").isEmpty })
-        try FlexTCPStack.withAttachedStack(service: service.socketPath) { stack in
+        try inSecondSlot { stack in
             // Raw entries on a context of ours, as a misbehaving library would write them.
             let attachment = stack.attachment(for: 1)
             #expect(attachment.runtimeContext >= 4, "the second application's contexts follow the first's")
@@ -61,8 +53,6 @@ struct AttachedStackTests {
             let status = waitForEvent(endpoint) { if case .moved(_, flow, _, let status) = $0 { status } else { nil } }
             #expect(status == .noSuchContext)
         }
-        kill(other.process.processIdentifier, SIGKILL)
-        #expect(service.terminate() == 0)
     }
 
     @Test("A port another application listens on is refused; once that application leaves, its listener is closed and the port free")
@@ -84,6 +74,16 @@ struct AttachedStackTests {
             _ = context.listen(on: 5000)
             #expect(poll(context) { if case .listening = $0 { true } else { false } })
         }
+        #expect(service.terminate() == 0)
+    }
+
+    /// Runs `body` with a stack attached to a new flextcpd whose first slot another process holds.
+    private func inSecondSlot(_ body: (FlexTCPStack) throws -> Void) throws {
+        let service = try TestService()
+        let other = try service.send(bytes: 50_000_000, connections: 1, seed: 1)
+        #expect(service.daemon.waitUntil(seconds: 20) { !service.logLines(containing: "attach").isEmpty })
+        try FlexTCPStack.withAttachedStack(service: service.socketPath, body)
+        kill(other.process.processIdentifier, SIGKILL)
         #expect(service.terminate() == 0)
     }
 
