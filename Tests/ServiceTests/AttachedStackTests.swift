@@ -39,6 +39,35 @@ struct AttachedStackTests {
         }
     }
 
+    @Test("The async API of an attached stack echoes through the service, and fails with stopped once the service shuts down")
+    func asyncEcho() async throws {
+        let service = try TestService()
+        let message = Array(repeating: UInt8(0x5A), count: 100_000)
+        try await FlexTCPStack.attach(service: service.socketPath) { stack in
+            let connection = try await stack.connect(to: Self.peer, port: 7)
+            try await connection.write(message)
+            var echoed = 0
+            for try await bytes in connection.inbound {
+                #expect(bytes.allSatisfy { $0 == 0x5A })
+                echoed += bytes.count
+                if echoed >= message.count { break }
+            }
+            #expect(echoed == message.count)
+            #expect(service.terminate() == 0)
+            // The service's goodbye ends the scope for the async API.
+            var stopped = false
+            for _ in 0..<200 where !stopped {
+                do {
+                    _ = try await stack.connect(to: Self.peer, port: 7)
+                } catch {
+                    stopped = (error as? TCPError) == .stopped
+                }
+                if !stopped { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(stopped)
+        }
+    }
+
     @Test("A move into another application's context is refused by the service")
     func crossApplicationMove() throws {
         try inSecondSlot { stack in
