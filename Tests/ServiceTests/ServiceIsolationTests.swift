@@ -37,9 +37,11 @@ struct ServiceIsolationTests {
     @Test("A hostile application writing crafted and random garbage gets errors; the service and the other application carry on")
     func hostileApplication() throws {
         let service = try TestService()
-        let survivor = try service.send(bytes: 3_000_000, connections: 2, seed: 21)
+        // The hostile application takes the first slot, so the application after it gets that slot, cleaned.
         let hostile = try ChildProcess(try BuiltProduct.path("flextcp"),
-                                       ["service-garbage", "--service", service.socketPath, "--seed", "5", "--rounds", "40"])
+                                       ["service-garbage", "--service", service.socketPath, "--seed", "5", "--rounds", "20"])
+        #expect(service.daemon.waitUntil(seconds: 20) { !service.logLines(containing: "attach").isEmpty })
+        let survivor = try service.send(bytes: 3_000_000, connections: 2, seed: 21)
         #expect(hostile.waitForExit(seconds: 60) == 0, "hostile: \(hostile.errorOutput)")
         let tally = hostile.output.split(separator: "\n").first { $0.hasPrefix("service-garbage:") }.map(String.init) ?? ""
         let numbers = tally.split(separator: " ").compactMap { $0.split(separator: "=").last.flatMap { Int($0) } }
@@ -48,10 +50,13 @@ struct ServiceIsolationTests {
         #expect(survivor.waitForExit(seconds: 60) == 0, "survivor: \(survivor.errorOutput)")
         #expect(survivor.output.split(separator: "\n").map(String.init) == expectedReports(bytes: 3_000_000, connections: 2, seed: 21))
 
-        // The hostile application's slot is cleaned and served again: a new application works.
+        // The hostile application's slot is cleaned and served again: a new application works in it.
+        #expect(service.daemon.waitUntil(seconds: 20) { service.logLines(containing: "slot free").contains { $0.contains("application=0") } })
         let next = try service.send(bytes: 500_000, connections: 1, seed: 3)
         #expect(next.waitForExit(seconds: 60) == 0, "next: \(next.errorOutput)")
         #expect(next.output.split(separator: "\n").map(String.init) == expectedReports(bytes: 500_000, connections: 1, seed: 3))
+        let reuse = "pid=\(next.process.processIdentifier)"
+        #expect(service.logLines(containing: "attach").contains { $0.contains(reuse) && $0.contains("application=0") }, "the hostile's slot")
         #expect(service.terminate() == 0)
         let counters = service.logLines(containing: "counters=").last.map(String.init) ?? ""
         #expect(counters.contains("attached=3 hungUp=3"), "\(counters)")

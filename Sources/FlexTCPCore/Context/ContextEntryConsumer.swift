@@ -34,6 +34,13 @@ final class ContextEntryConsumer {
         return entry
     }
 
+    /// The queue was formatted anew in place: start over from its indices, nothing handed out.
+    func restart() {
+        taken = 0
+        consumer.restart()
+        reportedSkips = ring.counter(at: FrameRingLayout.receiveDropsOffset)
+    }
+
     func releaseConsumed() {
         guard taken > 0 else { return }
         taken = 0

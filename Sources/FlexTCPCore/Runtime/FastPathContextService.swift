@@ -18,8 +18,8 @@ import FlexPort
 /// Contract: used on the fast path's thread only. Bounded: one pending entry per command.
 /// Several fast-path threads would each own one service over the contexts they serve.
 final class FastPathContextService {
-    private(set) var queues: [ContextQueues]
-    private(set) var endpoints: [FastPathContextEndpoint]
+    let queues: [ContextQueues]
+    let endpoints: [FastPathContextEndpoint]
     private var delivering: [Bool]
     private var streamEnds: [StreamEnd] = []
     private var releases: [(context: UInt16, flow: FlowIndex, ticket: UInt32, sequence: UInt64)] = []
@@ -43,13 +43,6 @@ final class FastPathContextService {
             FastPathContextEndpoint(queues: views[$0], signals: region.signals($0), flowCapacity: flowCapacity)
         }
         delivering = Array(repeating: false, count: flowCapacity)
-    }
-
-    /// Service mode: context `index`'s queue set was formatted anew (its application's memory
-    /// replaced); the fast path's end starts over on it, with no backlog.
-    func restartEndpoint(_ index: Int, region: ContextRegion, flowCapacity: Int) throws(ContextQueueError) {
-        queues[index] = try region.queues(index)
-        endpoints[index] = FastPathContextEndpoint(queues: queues[index], signals: region.signals(index), flowCapacity: flowCapacity)
     }
 
     /// Stream ends, releases or moves of `contexts` wait, or their endpoints hold a backlog.

@@ -19,8 +19,8 @@ import FlexPort
 final class SlowPathContextService {
     let slowPath: SlowPath
     let control: any ContextFlowControl
-    private(set) var queues: [ContextQueues]
-    private(set) var requestEndpoints: [SlowPathContextEndpoint]
+    let queues: [ContextQueues]
+    let requestEndpoints: [SlowPathContextEndpoint]
     /// Contexts of one application (`ContextRegion.contextsPerGroup`): a flow moves only within them.
     let contextsPerApplication: Int
     let requestsPerContext: Int
@@ -73,12 +73,11 @@ final class SlowPathContextService {
 
     deinit { requestBuffer.deallocate() }
 
-    /// Service mode: context `index`'s queue set was formatted anew (its application's memory
-    /// replaced); the slow path's end starts over on it. Completions waiting in its outbox stay
-    /// (they are posted to the new queues, where the service drains them while the slot is unused).
-    func restartEndpoint(_ index: Int, region: ContextRegion) throws(ContextQueueError) {
-        queues[index] = try region.queues(index)
-        requestEndpoints[index] = SlowPathContextEndpoint(queues: queues[index], signals: region.signals(index))
+    /// Service mode: context `index`'s queue set was formatted anew in place (its application's
+    /// memory replaced); the slow path's end starts over on it. Completions waiting in its outbox
+    /// stay (they are posted to the new queues, where the service drains them while the slot is unused).
+    func restartEndpoint(_ index: Int) {
+        requestEndpoints[index].restart()
         requestCounts[index] = 0
     }
 

@@ -49,14 +49,15 @@ extension StackRuntime {
     }
 
     /// Caller-driven schedule only, between `step`s: the memory of `contexts` was replaced by new
-    /// (zeroed) memory; their queue sets are formatted anew and the runtime's ends of them start
-    /// over (no stale index, backlog or armed flag of the old memory survives).
+    /// (zeroed) memory at the same address; their queue sets are formatted anew (the same layout,
+    /// so the runtime's views stay valid) and the runtime's ends of them start over (no stale
+    /// index, backlog or armed flag of the old memory survives).
     package func restartContexts(_ contexts: Range<Int>) throws(ContextQueueError) {
         precondition(schedule == .callerDriven, "contexts are restarted between steps of a caller-driven runtime")
         try region.format(contexts)
         for context in contexts {
-            try fast.contexts.restartEndpoint(context, region: region, flowCapacity: configuration.flowCapacity)
-            try slowPathContexts.restartEndpoint(context, region: region)
+            fast.contexts.endpoints[context].restart()
+            slowPathContexts.restartEndpoint(context)
         }
     }
 
