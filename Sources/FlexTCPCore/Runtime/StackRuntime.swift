@@ -5,6 +5,9 @@ import FlexPort
 /// Embedded mode: one TCP stack — fast path, slow path, network host and payload region, built
 /// from `port` and `configuration` — serving `contextCount` application contexts through their
 /// context queues (`ContextQueueLayout`) in one `ContextRegion`, on the threads its `schedule` says.
+/// Service mode (flextcpd): the same, with the contexts and the payload region in the
+/// applications' memory (`ServiceMemory`), caller-driven, applications reset and their contexts
+/// restarted between steps (`StackRuntime+Applications`).
 ///
 /// One runtime in every schedule: the fast path's share of serving contexts (transmit queues, flow
 /// events, announcements, stream ends, releases and moves: `FastPathContextService`) and the slow
@@ -99,6 +102,7 @@ package final class StackRuntime: @unchecked Sendable {
                 schedule: Schedule = .runToCompletion, memory: ServiceMemory? = nil) throws(SetupError) {
         if let memory {
             // Service mode: the contexts and payload rings lie in the applications' memory.
+            precondition(memory.contexts.count == contextCount && memory.contexts.capacities == capacities, "the service's region is the contexts'")
             region = memory.contexts
             payloadRegion = PayloadRegion(borrowing: memory.payloadBase, size: memory.payloadSize)
         } else {
