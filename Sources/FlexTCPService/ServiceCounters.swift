@@ -6,6 +6,8 @@ public struct ServiceCounters: Sendable, Equatable, CustomStringConvertible {
     public var hungUp: UInt64 = 0
     /// Attaches refused because every application slot was taken.
     public var refusedFull: UInt64 = 0
+    /// Connections refused because their application was at its connection (buffer-memory) limit.
+    public var connectionLimitHits: UInt64 = 0
     /// Connections reset because their application went away (or the service shut down).
     public var flowsReset: UInt64 = 0
     /// Listeners closed because their application went away (or the service shut down).
@@ -20,7 +22,7 @@ public struct ServiceCounters: Sendable, Equatable, CustomStringConvertible {
     public var draining = 0
 
     public var description: String {
-        "attached=\(attached) hungUp=\(hungUp) refusedFull=\(refusedFull) flowsReset=\(flowsReset) listenersClosed=\(listenersClosed) "
+        "attached=\(attached) hungUp=\(hungUp) refusedFull=\(refusedFull) connectionLimitHits=\(connectionLimitHits) flowsReset=\(flowsReset) listenersClosed=\(listenersClosed) "
             + "regionsFreed=\(regionsFreed) rejectedEntries=\(rejectedEntries) attachedNow=\(attachedNow) draining=\(draining)"
     }
 }

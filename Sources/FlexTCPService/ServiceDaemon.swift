@@ -37,7 +37,8 @@ public final class ServiceDaemon {
 
     private enum SlotState {
         case free
-        case attached(socket: Int32, pid: Int32)
+        /// `limitHits`: the application's connection-limit hits already logged.
+        case attached(socket: Int32, pid: Int32, limitHits: UInt64)
         /// The application left; the service drains its queues (`endpoints`) until the runtime is done with it.
         case draining(endpoints: [ApplicationContextEndpoint])
     }
@@ -116,6 +117,7 @@ public final class ServiceDaemon {
             let now = clock.now()
             var busy = runtime.step(now: now)
             busy = drainLeftSlots() || busy
+            logLimitHits()
             guard !busy, !plan.pollsWhenIdle else { continue }
             let deadline = runtime.nextDeadline
             guard deadline > now else { continue }
@@ -130,7 +132,7 @@ public final class ServiceDaemon {
         switch command {
         case .attach(let socket, let pid): attach(socket, pid: pid)
         case .hangUp(let socket):
-            guard let application = slots.firstIndex(where: { if case .attached(socket, _) = $0 { true } else { false } }) else {
+            guard let application = slots.firstIndex(where: { if case .attached(socket, _, _) = $0 { true } else { false } }) else {
                 // A refused application, hung up after its answer.
                 close(socket)
                 return
@@ -164,7 +166,7 @@ public final class ServiceDaemon {
             logger.warning("attach failed: the application went away before its reply", metadata: ["pid": "\(pid)"])
             return
         }
-        slots[application] = .attached(socket: socket, pid: pid)
+        slots[application] = .attached(socket: socket, pid: pid, limitHits: runtime.connectionLimitHits(contexts: contexts))
         counters.attached &+= 1
         counters.attachedNow += 1
         logger.info("attach", metadata: ["pid": "\(pid)", "application": "\(application)", "contexts": "\(contexts)"])
@@ -172,7 +174,7 @@ public final class ServiceDaemon {
 
     /// The application on slot `application` is gone: reset what it held, free its memory, drain the slot.
     private func hangUp(_ application: Int) {
-        guard case .attached(_, let pid) = slots[application] else { return }
+        guard case .attached(_, let pid, _) = slots[application] else { return }
         let contexts = plan.layout.contexts(ofApplication: application)
         let rejected = runtime.rejectedEntries(contexts: contexts)
         let reset = runtime.resetApplication(contexts: contexts, now: clock.now())
@@ -204,6 +206,22 @@ public final class ServiceDaemon {
     private func renewMemory(of application: Int) throws {
         try memory.renew(application: application)
         try runtime.restartContexts(plan.layout.contexts(ofApplication: application))
+    }
+
+    /// Logs each attached application's new connection-limit hits (connections refused because its
+    /// ring pool was exhausted), one line per application and round that had any.
+    private func logLimitHits() {
+        for application in slots.indices {
+            guard case .attached(let socket, let pid, let logged) = slots[application] else { continue }
+            let hits = runtime.connectionLimitHits(contexts: plan.layout.contexts(ofApplication: application))
+            guard hits != logged else { continue }
+            slots[application] = .attached(socket: socket, pid: pid, limitHits: hits)
+            counters.connectionLimitHits &+= hits &- logged
+            logger.warning("limit hit: connections", metadata: [
+                "pid": "\(pid)", "application": "\(application)", "refused": "\(hits &- logged)",
+                "limit": "\(plan.connectionsPerApplication)",
+            ])
+        }
     }
 
     /// Drains the queues of slots whose application left, discarding what the runtime still
@@ -253,7 +271,7 @@ public final class ServiceDaemon {
         }
         let goodbye = AttachProtocol.goodbye
         for application in slots.indices {
-            guard case .attached(let socket, _) = slots[application] else { continue }
+            guard case .attached(let socket, _, _) = slots[application] else { continue }
             _ = goodbye.withUnsafeBytes { flexshim_send_with_descriptors(socket, $0.baseAddress, $0.count, nil, 0) }
             hangUp(application)
             close(socket)

@@ -90,6 +90,9 @@ struct ServiceIsolationTests {
         #expect(completed.count == 2 && completed.allSatisfy(expected.contains), "the two within the limit complete intact: \(completed)")
         #expect(modest.waitForExit(seconds: 60) == 0, "modest: \(modest.errorOutput)")
         #expect(modest.output.split(separator: "\n").map(String.init) == expectedReports(bytes: 300_000, connections: 2, seed: 50))
+        let pid = "pid=\(greedy.process.processIdentifier)"
+        #expect(service.logLines(containing: "limit hit: connections").contains { $0.contains(pid) && $0.contains("refused=1") })
         #expect(service.terminate() == 0)
+        #expect(service.logLines(containing: "counters=").last?.contains("connectionLimitHits=1") == true)
     }
 }

@@ -67,6 +67,12 @@ extension StackRuntime {
         contexts.reduce(0) { $0 &+ fast.contexts.endpoints[$1].rejectedEntries &+ slowPathContexts.requestEndpoints[$1].rejectedEntries }
     }
 
+    /// Connections of the application on `contexts` that could not be installed because its ring
+    /// pool (its connection and buffer-memory limit) was exhausted, since the runtime started.
+    package func connectionLimitHits(contexts: Range<Int>) -> UInt64 {
+        slowPathContexts.slowPath.ringAllocator.refusals(forContext: UInt16(contexts.lowerBound))
+    }
+
     /// Caller-driven schedule only: sleeps (`IdleSleep`) until a frame arrives, an application
     /// publishes an entry or room the runtime waits for, `region.service` is signalled (e.g. by
     /// the caller's control thread), or `timeoutNanoseconds` pass. Returns at once when work waits.

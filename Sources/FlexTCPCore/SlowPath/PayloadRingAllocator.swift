@@ -19,6 +19,8 @@ struct PayloadRingAllocator {
     let transmitRingSize: UInt32
     private let partition: PayloadRingPartition
     private var pools: [IndexPool]
+    /// Allocations each pool refused for want of a free pair (an application at its limit).
+    private var refusals: [UInt64]
 
     init(regionSize: Int, receiveRingSize: UInt32, transmitRingSize: UInt32, partition: PayloadRingPartition? = nil) {
         precondition(receiveRingSize > 0 && transmitRingSize > 0, "ring sizes must be positive")
@@ -29,6 +31,7 @@ struct PayloadRingAllocator {
                                                           pairsPerPartition: pairs)
         self.partition = partition
         pools = (0..<partition.count).map { _ in IndexPool(capacity: partition.pairsPerPartition) }
+        refusals = Array(repeating: 0, count: partition.count)
     }
 
     var availablePairs: Int { pools.reduce(0) { $0 + $1.availableCount } }
@@ -39,9 +42,19 @@ struct PayloadRingAllocator {
         return pool < pools.count ? pools[pool].availableCount : 0
     }
 
+    /// Allocations refused so far to the pool `context` takes from.
+    func refusals(forContext context: UInt16) -> UInt64 {
+        let pool = Int(context) / partition.contextsPerPartition
+        return pool < refusals.count ? refusals[pool] : 0
+    }
+
     mutating func allocate(forContext context: UInt16) -> RingPair? {
         let pool = Int(context) / partition.contextsPerPartition
-        guard pool < pools.count, let index = pools[pool].take() else { return nil }
+        guard pool < pools.count else { return nil }
+        guard let index = pools[pool].take() else {
+            refusals[pool] &+= 1
+            return nil
+        }
         let base = UInt32(pool * partition.stride + partition.firstRingOffset) + UInt32(index) * (receiveRingSize + transmitRingSize)
         return RingPair(slot: pool * partition.pairsPerPartition + index, receiveOffset: base, transmitOffset: base + receiveRingSize)
     }
