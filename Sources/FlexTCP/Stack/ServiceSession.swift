@@ -38,6 +38,10 @@ final class ServiceSession: @unchecked Sendable {
         guard hello.withUnsafeBytes({ flexshim_send_with_descriptors(socket, $0.baseAddress, $0.count, nil, 0) }) == hello.count else {
             throw .portUnavailable("cannot send the attach request to \(path): \(String(cString: strerror(errno)))")
         }
+        var readable = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        guard poll(&readable, 1, Self.replyTimeoutMilliseconds) == 1 else {
+            throw .portUnavailable("flextcpd at \(path) did not answer the attach request within \(Self.replyTimeoutMilliseconds / 1000) s")
+        }
         var bytes = [UInt8](repeating: 0, count: 256)
         var descriptors = [Int32](repeating: -1, count: 64)
         var descriptorCount: Int32 = 0
@@ -91,6 +95,9 @@ final class ServiceSession: @unchecked Sendable {
               reply.payloadWindow.upperBound <= UInt64(reply.slotOffset) + UInt64(reply.slotLength) else { return nil }
         return contexts * reply.queueStride
     }
+
+    /// How long `init` waits for the service's reply.
+    private static let replyTimeoutMilliseconds: Int32 = 10_000
 
     /// The service's IPv4 address.
     var address: IPv4Address { IPv4Address(reply.address) }
