@@ -13,11 +13,13 @@ let package = Package(
         .executable(name: "flextcp", targets: ["flextcp"]),
         .executable(name: "flexbench", targets: ["flexbench"]),
         .executable(name: "flextcp-fuzz", targets: ["flextcp-fuzz"]),
+        .executable(name: "flextcpd", targets: ["flextcpd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Kernel structs/macros Swift cannot import directly, and the SSE4.2 CRC32C loop.
@@ -35,9 +37,18 @@ let package = Package(
             dependencies: ["CFlexShim", "FlexWire", "FlexPort", .product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: optimize),
         // What applications import: contexts, the low-level API and the async API.
-        .target(name: "FlexTCP", dependencies: ["FlexTCPCore", "FlexWire", "FlexPort"], swiftSettings: optimize),
+        .target(name: "FlexTCP", dependencies: ["CFlexShim", "FlexTCPCore", "FlexWire", "FlexPort"], swiftSettings: optimize),
         // The services and demos behind the `flextcp` tool (echo, sink, send, demo) on the FlexTCP library, used by it and by the interop tests.
         .target(name: "FlexTCPTools", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire"], swiftSettings: optimize),
+        // flextcpd, the stack as a service applications attach to (settings, attach socket, per-application memory and cleanup).
+        .target(
+            name: "FlexTCPService",
+            dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTCP", "FlexTCPTools",
+                           .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(
+            name: "flextcpd",
+            dependencies: ["CFlexShim", "FlexTCPService", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Network-namespace test hosts (198.18.0.0/15) for tests and tools.
         .target(name: "FlexTestHosts", dependencies: []),
         // The fuzz driver: a stack with one established connection fed forged frames, invariants
@@ -73,6 +84,7 @@ let package = Package(
         .testTarget(name: "ConformanceTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire", "FlexTestSupport"]),
         .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPTools", "FlexTestSupport"]),
         .testTarget(name: "FlexBenchTests", dependencies: ["FlexBench"]),
+        .testTarget(name: "ServiceTests", dependencies: ["FlexTCPService", "FlexTCP", "FlexTCPCore", "FlexTCPTools", "FlexWire"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCP", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),
     ]
 )

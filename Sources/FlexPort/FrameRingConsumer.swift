@@ -32,6 +32,13 @@ public final class FrameRingConsumer {
         cursor = released
     }
 
+    /// The ring was formatted anew in place (its memory replaced): continue from its current
+    /// consumer index, forgetting every frame handed out.
+    public func restart() {
+        released = ring.consumerIndex.load(ordering: .relaxed)
+        cursor = released
+    }
+
     /// Published slots not yet handed out. A producer index outside the ring's capacity is corrupt and
     /// is clamped to what the ring can hold.
     private func pendingSlots(producerIndex: UInt64) -> Int {

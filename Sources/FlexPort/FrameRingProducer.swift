@@ -45,6 +45,16 @@ public final class FrameRingProducer {
 
     deinit { overflow.deallocate() }
 
+    /// The ring was formatted anew in place (its memory replaced): continue from its current
+    /// indices, forgetting every slot and overflow buffer handed out and not published.
+    public func restart() {
+        head = ring.producerIndex.load(ordering: .relaxed)
+        cachedTail = ring.consumerIndex.load(ordering: .acquiring)
+        reservedSlots = 0
+        reservedOverflow = 0
+        reservedBytes = 0
+    }
+
     /// Free slots not yet handed out, re-reading the consumer index when the cached one shows fewer than `wanted`.
     @inline(__always)
     private func freeSlots(wanted: Int) -> Int {

@@ -26,6 +26,12 @@ public final class WakeupSignal: @unchecked Sendable {
         fileDescriptor = descriptor
     }
 
+    /// A signal on an eventfd another process created and passed (service mode); it takes
+    /// ownership of the descriptor.
+    public init(adopting fileDescriptor: Int32) {
+        self.fileDescriptor = fileDescriptor
+    }
+
     deinit { close(fileDescriptor) }
 
     /// Wakes the waiter, or makes its next wait return at once.

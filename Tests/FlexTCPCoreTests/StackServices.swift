@@ -143,7 +143,7 @@ final class StackSendClient {
         case .timedOut: .connectionLost(.timedOut)
         case .noRoute: .connectFailed(.unreachable)
         case .outOfResources: .connectFailed(.resourcesExhausted)
-        case .listenerClosed: .connectionLost(.reset)
+        case .listenerClosed, .applicationDetached: .connectionLost(.reset)
         }
     }
 

@@ -39,7 +39,7 @@ extension Context {
         } else {
             connection.moveTarget = target
             target.inbox.expect(flow: connection.flow, opaque: connection.opaque)
-            request(.move(flow: connection.flow, context: UInt16(target.attachment.index)), for: connection)
+            request(.move(flow: connection.flow, context: target.attachment.runtimeContext), for: connection)
             return
         }
         localEvents.append(.moveFailed(connection, error))

@@ -138,12 +138,12 @@ extension Context {
         guard let connection = opening.removeValue(forKey: opened.opaque) else { return nil }
         guard opened.status == .success else { return connection }
         let region = attachment.payloadRegion
-        let regionSize = UInt64(attachment.payloadRegionSize)
+        let window = attachment.payloadWindow
         retireHolder(of: opened.flow)
         guard Int(opened.flow) < connections.count, connections[Int(opened.flow)] == nil, opened.receiveRingSize > 0,
               opened.transmitRingSize > 0,
-              UInt64(opened.receiveRingOffset) + UInt64(opened.receiveRingSize) <= regionSize,
-              UInt64(opened.transmitRingOffset) + UInt64(opened.transmitRingSize) <= regionSize else {
+              window.contains(UInt64(opened.receiveRingOffset)), UInt64(opened.receiveRingOffset) + UInt64(opened.receiveRingSize) <= window.upperBound,
+              window.contains(UInt64(opened.transmitRingOffset)), UInt64(opened.transmitRingOffset) + UInt64(opened.transmitRingSize) <= window.upperBound else {
             staleEntries &+= 1
             return nil
         }

@@ -2,6 +2,9 @@ import FlexPort
 import FlexTCPCore
 import FlexWire
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A TCP stack on one network port, alive for the duration of a scope: `run` (async) or
 /// `withStack` (blocking) start it, hand it to the body, and stop it when the body returns or
@@ -12,19 +15,31 @@ import Synchronization
 /// served by a context of the stack's own; `makeContext` hands out low-level `Context`s (A.4) for
 /// threads that poll by themselves.
 ///
+/// The stack runs in this process (`run`, `withStack`: embedded mode), or in a flextcpd service
+/// this process attaches to (`attach`, `withAttachedStack`: service mode), with the same API; in
+/// service mode the contexts live in this application's own memory shared with the service.
+///
 /// Contract: any task or thread may use the stack while its scope runs. Once the scope has ended,
 /// every pending and later async operation fails with `TCPError.stopped`, `makeContext` throws
-/// `stopped`, and low-level contexts see no more events.
+/// `stopped`, and low-level contexts see no more events. In service mode the scope also ends for
+/// the async API when the service shuts down or goes away.
 public final class FlexTCPStack: Sendable {
     /// This stack's IPv4 address.
     public let address: IPv4Address
-    let runtime: StackRuntime
+    private let backend: Backend
     /// No thread of its own: driven by `step` (`Configuration.schedule` is `.callerDriven`).
     private let isCallerDriven: Bool
     private let state: Mutex<State>
     /// Held by a `step` and by `stop`, so that no step overlaps the end of the scope.
     private let steps = Mutex(())
     private let releasePort: @Sendable () -> Void
+
+    /// Where the contexts come from: a runtime of this process, or a flextcpd session (with the
+    /// thread that notices the service hanging up).
+    private enum Backend {
+        case embedded(StackRuntime)
+        case attached(ServiceSession)
+    }
 
     private struct State {
         var isRunning = true
@@ -38,8 +53,8 @@ public final class FlexTCPStack: Sendable {
         var core = try configuration.coreConfiguration()
         let (opened, release) = try port.open(for: &core)
         do {
-            runtime = try Self.makeRuntime(port: opened, configuration: core, contextCount: configuration.contextCount + 1,
-                                           schedule: configuration.schedule)
+            backend = .embedded(try Self.makeRuntime(port: opened, configuration: core, contextCount: configuration.contextCount + 1,
+                                                     schedule: configuration.schedule))
         } catch {
             release()
             throw error
@@ -48,6 +63,67 @@ public final class FlexTCPStack: Sendable {
         isCallerDriven = configuration.schedule == .callerDriven
         state = Mutex(State())
         releasePort = release
+    }
+
+    /// A stack attached to the flextcpd listening at `path`, and the thread that ends the scope
+    /// for the async API if the service hangs up first.
+    private init(service path: String) throws(StackSetupError) {
+        let session = try ServiceSession(path: path)
+        address = session.address
+        isCallerDriven = false
+        state = Mutex(State())
+        releasePort = {}
+        backend = .attached(session)
+        try session.startWatching { [weak self] in self?.serviceEnded() }
+    }
+
+    /// The path applications attach to by default: `$FLEXTCP_SERVICE`, else
+    /// `$XDG_RUNTIME_DIR/flextcpd.sock`, else `/run/flextcp/flextcpd.sock`.
+    public static var defaultServicePath: String {
+        if let path = getenv("FLEXTCP_SERVICE") { return String(cString: path) }
+        if let directory = getenv("XDG_RUNTIME_DIR") { return String(cString: directory) + "/flextcpd.sock" }
+        return "/run/flextcp/flextcpd.sock"
+    }
+
+    /// Runs `body` with a stack attached to the flextcpd at `path` (service mode), then detaches
+    /// (the service resets the connections still open and closes the listeners). Throws
+    /// `StackSetupError` if the service cannot be reached or refuses, else what `body` throws.
+    public static func attach<Result>(service path: String = defaultServicePath,
+                                      isolation: isolated (any Actor)? = #isolation,
+                                      _ body: (FlexTCPStack) async throws -> Result) async throws -> Result {
+        let stack = try FlexTCPStack(service: path)
+        defer { stack.stop() }
+        return try await body(stack)
+    }
+
+    /// The blocking form of `attach`, for programs that use only low-level contexts on their own threads.
+    public static func withAttachedStack<Result>(service path: String = defaultServicePath,
+                                                 _ body: (FlexTCPStack) throws -> Result) throws -> Result {
+        let stack = try FlexTCPStack(service: path)
+        defer { stack.stop() }
+        return try body(stack)
+    }
+
+    /// The runtime of an embedded stack (tests and tools of this package).
+    package var runtime: StackRuntime {
+        guard case .embedded(let runtime) = backend else { preconditionFailure("an attached stack has no runtime in this process") }
+        return runtime
+    }
+
+    /// How many contexts the stack has (the async API's included), and context `index`'s attachment.
+    private var contextCount: Int {
+        switch backend {
+        case .embedded(let runtime): runtime.region.count
+        case .attached(let session): session.reply.contextsPerApplication
+        }
+    }
+
+    /// Context `index`'s attachment (0 is the async API's), for tools of this package that drive queues by hand.
+    package func attachment(for index: Int) -> ContextAttachment {
+        switch backend {
+        case .embedded(let runtime): runtime.attachment(for: index)
+        case .attached(let session): session.attachment(for: index)
+        }
     }
 
     /// Builds the runtime and starts its threads (none when caller-driven): the one place this library creates one.
@@ -108,11 +184,11 @@ public final class FlexTCPStack: Sendable {
     public func makeContext() throws(TCPError) -> Context {
         let index = try state.withLock { state throws(TCPError) in
             guard state.isRunning else { throw .stopped }
-            guard state.nextContext < runtime.region.count else { throw .noContextAvailable }
+            guard state.nextContext < contextCount else { throw .noContextAvailable }
             defer { state.nextContext += 1 }
             return state.nextContext
         }
-        return try Self.context(runtime.attachment(for: index))
+        return try Self.context(attachment(for: index))
     }
 
     /// One round of a caller-driven stack (`Configuration.schedule` `.callerDriven`) on the caller's thread at
@@ -134,14 +210,17 @@ public final class FlexTCPStack: Sendable {
     }
 
     /// True until the scope ended and every thread of the stack was joined.
-    var isRunning: Bool { state.withLock { $0.isRunning } || runtime.isRunning }
+    var isRunning: Bool {
+        guard case .embedded(let runtime) = backend else { return state.withLock { $0.isRunning } }
+        return state.withLock { $0.isRunning } || runtime.isRunning
+    }
 
     /// The async API's driver (started at the first call).
     private func asyncDriver() throws(TCPError) -> ContextDriver {
         try state.withLock { state throws(TCPError) in
             guard state.isRunning else { throw .stopped }
             if let driver = state.driver { return driver }
-            let driver = try ContextDriver(context: Self.context(runtime.attachment(for: 0)), startsThread: !isCallerDriven)
+            let driver = try ContextDriver(context: Self.context(attachment(for: 0)), startsThread: !isCallerDriven)
             state.driver = driver
             return driver
         }
@@ -164,7 +243,22 @@ public final class FlexTCPStack: Sendable {
             }
         }
         driver?.stop()
-        runtime.stop()
-        releasePort()
+        switch backend {
+        case .embedded(let runtime):
+            runtime.stop()
+            releasePort()
+        case .attached(let session):
+            session.close()
+        }
+    }
+
+    /// The service hung up while the scope runs: the async API's operations fail with `stopped`
+    /// from now on (the driver is stopped; `stop` does the rest when the scope ends).
+    private func serviceEnded() {
+        let driver = state.withLock { state in
+            state.isRunning = false
+            return state.driver.take()
+        }
+        driver?.stop()
     }
 }

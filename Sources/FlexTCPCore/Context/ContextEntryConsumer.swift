@@ -34,6 +34,13 @@ final class ContextEntryConsumer {
         return entry
     }
 
+    /// The queue was formatted anew in place: start over from its indices, nothing handed out.
+    func restart() {
+        taken = 0
+        consumer.restart()
+        reportedSkips = ring.counter(at: FrameRingLayout.receiveDropsOffset)
+    }
+
     func releaseConsumed() {
         guard taken > 0 else { return }
         taken = 0
@@ -41,11 +48,13 @@ final class ContextEntryConsumer {
         room.notifyProducer()
     }
 
-    /// Slots the ring consumer skipped (length 0 or beyond the entry size) since the last call.
+    /// Slots the ring consumer skipped (length 0 or beyond the entry size) since the last call. The
+    /// counter lies in memory the producer can write (a hostile application's): at most a ring's
+    /// worth per call is believed.
     func takeSkippedSlots() -> UInt64 {
         let skips = ring.counter(at: FrameRingLayout.receiveDropsOffset)
         defer { reportedSkips = skips }
-        return skips &- reportedSkips
+        return min(skips &- reportedSkips, UInt64(ring.slotCount))
     }
 
     /// Entries published and not yet handed out.

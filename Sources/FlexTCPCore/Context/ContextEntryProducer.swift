@@ -38,6 +38,13 @@ final class ContextEntryProducer {
         return entry
     }
 
+    /// The queue was formatted anew in place: start over from its indices, nothing handed out.
+    func restart() {
+        unpublished = 0
+        isBlocked = false
+        producer.restart()
+    }
+
     func publish() {
         guard unpublished > 0 else { return }
         unpublished = 0

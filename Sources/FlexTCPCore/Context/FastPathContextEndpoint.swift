@@ -35,6 +35,17 @@ package final class FastPathContextEndpoint {
         backlog = NotificationBacklog(flowCapacity: flowCapacity)
     }
 
+    /// Service mode: the context's queue set was formatted anew in place (its application's memory
+    /// replaced): the endpoint starts over on it with no backlog, report or count of the old one.
+    package func restart() {
+        receive.restart()
+        transmit.restart()
+        backlog.removeAll()
+        rejections = RejectionLedger(entryType: ContextQueueLayout.EntryType.transmitRejected)
+        deferredEvents = 0
+        staleEntries = 0
+    }
+
     /// Queues `event` (of a flow of this context) for the application.
     package func post(_ event: FlowEvent) {
         if backlog.isEmpty, let entry = receive.nextEntry() {

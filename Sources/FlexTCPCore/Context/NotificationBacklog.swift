@@ -66,6 +66,11 @@ final class NotificationBacklog {
     /// The oldest pending notification.
     var first: FlowEvent? { head == NotificationBacklog.none ? nil : records[Int(head)].event }
 
+    /// Forgets every pending notification.
+    func removeAll() {
+        while !isEmpty { removeFirst() }
+    }
+
     func removeFirst() {
         guard head != NotificationBacklog.none else { return }
         let record = records + Int(head)

@@ -23,6 +23,14 @@ package final class SlowPathContextEndpoint {
                                       room: queues.roomRequest(.events, producerSignal: signals.slowPath), batchSize: batchSize)
     }
 
+    /// Service mode: the context's queue set was formatted anew in place (its application's memory
+    /// replaced): the endpoint starts over on it with no report or count of the old one.
+    package func restart() {
+        requests.restart()
+        events.restart()
+        rejections = RejectionLedger(entryType: ContextQueueLayout.EntryType.requestRejected)
+    }
+
     /// Moves up to `entries.count` well-formed requests into `entries`; rejects the others.
     package func poll(into entries: UnsafeMutableBufferPointer<SlowPathRequest>) -> Int {
         rejections.retryPending(through: events)

@@ -45,6 +45,14 @@ final class FastPathContextService {
         delivering = Array(repeating: false, count: flowCapacity)
     }
 
+    /// Stream ends, releases or moves of `contexts` wait, or their endpoints hold a backlog.
+    func hasPending(for contexts: Range<Int>) -> Bool {
+        contexts.contains { endpoints[$0].hasBacklog }
+            || streamEnds.contains { contexts.contains(Int($0.context)) }
+            || releases.contains { contexts.contains(Int($0.context)) }
+            || moves.contains { contexts.contains(Int($0.move.context)) || contexts.contains(Int($0.move.newContext)) }
+    }
+
     // MARK: Context commands
 
     func open(flow: FlowIndex, context: UInt16, opaque: UInt64, fastPath: FastPath) {

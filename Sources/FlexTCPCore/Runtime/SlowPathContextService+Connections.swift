@@ -166,6 +166,7 @@ extension SlowPathContextService {
         case .noRoute: .unreachable
         case .outOfResources: .resourcesExhausted
         case .listenerClosed: .listenerClosed
+        case .applicationDetached: .connectionRefused
         }
     }
 }

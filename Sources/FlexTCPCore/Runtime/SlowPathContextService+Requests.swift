@@ -39,7 +39,8 @@ extension SlowPathContextService {
             slowPath.close(flow: flow, now: now)
         case .move(let flow, let newContext):
             guard owns(flow, context: context), let binding = slowPath.binding(of: flow) else { return reject(request, from: context) }
-            guard Int(newContext) < requestEndpoints.count, newContext != context else {
+            guard Int(newContext) < requestEndpoints.count, newContext != context,
+                  Int(newContext) / contextsPerApplication == Int(context) / contextsPerApplication else {
                 let status: SlowPathStatus = newContext == context ? .invalidArgument : .noSuchContext
                 return complete(.moved(opaque: binding.opaque, flow: flow, context: newContext, status: status), to: context)
             }
@@ -82,7 +83,7 @@ extension SlowPathContextService {
 
     /// Stops the listener (`SlowPath.closeListener`: its port is free, its half-open and
     /// not-yet-accepted connections are reset), fails its waiting accepts, then completes.
-    private func closeListener(_ listener: UInt32, opaque: UInt64, context: UInt16, now: UInt64) {
+    func closeListener(_ listener: UInt32, opaque: UInt64, context: UInt16, now: UInt64) {
         guard let index = heldListener(listener, of: context), let closed = listeners[index] else {
             return complete(.listenerClosed(opaque: opaque, listener: listener, status: .noSuchListener), to: context)
         }

@@ -21,6 +21,8 @@ final class SlowPathContextService {
     let control: any ContextFlowControl
     let queues: [ContextQueues]
     let requestEndpoints: [SlowPathContextEndpoint]
+    /// Contexts of one application (`ContextRegion.contextsPerGroup`): a flow moves only within them.
+    let contextsPerApplication: Int
     let requestsPerContext: Int
     let requestBuffer: UnsafeMutableBufferPointer<SlowPathRequest>
     var requestCounts: [Int]
@@ -58,6 +60,7 @@ final class SlowPathContextService {
         for index in 0..<region.count { views.append(try region.queues(index)) }
         queues = views
         requestEndpoints = views.indices.map { SlowPathContextEndpoint(queues: views[$0], signals: region.signals($0)) }
+        contextsPerApplication = region.contextsPerGroup
         self.requestsPerContext = requestsPerContext
         requestBuffer = .allocate(capacity: requestsPerContext * region.count)
         requestBuffer.initialize(repeating: .close(flow: 0))
@@ -69,6 +72,14 @@ final class SlowPathContextService {
     }
 
     deinit { requestBuffer.deallocate() }
+
+    /// Service mode: context `index`'s queue set was formatted anew in place (its application's
+    /// memory replaced); the slow path's end starts over on it. Completions waiting in its outbox
+    /// stay (they are posted to the new queues, where the service drains them while the slot is unused).
+    func restartEndpoint(_ index: Int) {
+        requestEndpoints[index].restart()
+        requestCounts[index] = 0
+    }
 
     /// Publishes every context's event queue.
     func flush() {

@@ -5,6 +5,9 @@ import FlexPort
 /// Embedded mode: one TCP stack — fast path, slow path, network host and payload region, built
 /// from `port` and `configuration` — serving `contextCount` application contexts through their
 /// context queues (`ContextQueueLayout`) in one `ContextRegion`, on the threads its `schedule` says.
+/// Service mode (flextcpd): the same, with the contexts and the payload region in the
+/// applications' memory (`ServiceMemory`), caller-driven, applications reset and their contexts
+/// restarted between steps (`StackRuntime+Applications`).
 ///
 /// One runtime in every schedule: the fast path's share of serving contexts (transmit queues, flow
 /// events, announcements, stream ends, releases and moves: `FastPathContextService`) and the slow
@@ -56,12 +59,12 @@ package final class StackRuntime: @unchecked Sendable {
     package let minimumIdleSlice: UInt64
     package let maximumIdleSlice: UInt64
     private let payloadRegion: PayloadRegion
-    private let fast: FastPathRound
-    private let slowPathContexts: SlowPathContextService
+    let fast: FastPathRound
+    let slowPathContexts: SlowPathContextService
     /// One round per runtime thread; for the caller-driven schedule the round `step` runs.
     private let rounds: [any RuntimeThreadRound]
     /// The one-thread schedules' round, kept alive by `rounds`: unmanaged, so `step` costs no retain.
-    private let oneThread: Unmanaged<OneThreadRound>?
+    let oneThread: Unmanaged<OneThreadRound>?
     /// The two ends of the rings between the threads (separate slow path only).
     private let links: (fast: SlowPathLink, slow: FastPathLink)?
     private let clock: any TimeSource
@@ -96,13 +99,20 @@ package final class StackRuntime: @unchecked Sendable {
     package init(port: any Port, configuration: StackConfiguration, contextCount: Int,
                 capacities: ContextQueueCapacities = ContextQueueCapacities(), clock: any TimeSource = MonotonicTimeSource(),
                 minimumIdleSlice: UInt64 = 20_000, maximumIdleSlice: UInt64 = 1_000_000,
-                schedule: Schedule = .runToCompletion) throws(SetupError) {
-        do {
-            region = try ContextRegion(count: contextCount, capacities: capacities, separateSlowPathSignal: schedule == .separateSlowPath)
-        } catch {
-            throw .region(error)
+                schedule: Schedule = .runToCompletion, memory: ServiceMemory? = nil) throws(SetupError) {
+        if let memory {
+            // Service mode: the contexts and payload rings lie in the applications' memory.
+            precondition(memory.contexts.count == contextCount && memory.contexts.capacities == capacities, "the service's region is the contexts'")
+            region = memory.contexts
+            payloadRegion = PayloadRegion(borrowing: memory.payloadBase, size: memory.payloadSize)
+        } else {
+            do {
+                region = try ContextRegion(count: contextCount, capacities: capacities, separateSlowPathSignal: schedule == .separateSlowPath)
+            } catch {
+                throw .region(error)
+            }
+            payloadRegion = PayloadRegion(size: configuration.payloadRegionSize)
         }
-        payloadRegion = PayloadRegion(size: configuration.payloadRegionSize)
         do {
             fast = try FastPathRound(port: port, configuration: configuration, payloadRegion: payloadRegion, region: region)
         } catch {
@@ -271,27 +281,54 @@ package final class StackRuntime: @unchecked Sendable {
     }
 }
 
+/// Service mode's memory for a `StackRuntime`: the contexts' queue sets (`contexts`, grouped per
+/// application) and the payload region the fast path addresses as `payloadBase + offset`, both in
+/// the applications' mapped memory, which must outlive the runtime. The configuration's
+/// `slowPath.ringPartition` says which part of the payload region each application's rings take.
+package struct ServiceMemory {
+    package let contexts: ContextRegion
+    package let payloadBase: UnsafeMutableRawPointer
+    package let payloadSize: Int
+
+    package init(contexts: ContextRegion, payloadBase: UnsafeMutableRawPointer, payloadSize: Int) {
+        self.contexts = contexts
+        self.payloadBase = payloadBase
+        self.payloadSize = payloadSize
+    }
+}
+
 /// Everything an application library needs to attach a context to a `StackRuntime` in the same
-/// process: the context's queue set in `region`, and the payload region its rings are in.
+/// process (or, in service mode, to a flextcpd through its mapped memory): the context's queue
+/// set in `region`, and the payload region its rings are in. Ring offsets the runtime announces
+/// lie in `payloadWindow` (the whole region in embedded mode; the application's own part in
+/// service mode, where `payloadRegion` is the address offset 0 would have, outside the mapping).
 ///
-/// Contract: the pointers stay valid as long as the attachment (which keeps the runtime alive).
+/// Contract: the pointers stay valid as long as the attachment (which keeps its owner — the
+/// runtime, or the service session holding the mapping — alive).
 package struct ContextAttachment: @unchecked Sendable {
     // Sendable: the payload region is shared under the ring protocol (the application reads only
     // bytes announced to it and writes only its own transmit space).
     package let region: ContextRegion
     package let index: Int
+    /// The runtime's number of this context (what a move request names): `index` in embedded
+    /// mode; in service mode the application's first context number plus `index`.
+    package let runtimeContext: UInt16
     package let payloadRegion: UnsafeMutableRawPointer
     package let payloadRegionSize: Int
+    /// The ring offsets this context may be given (the application's part of the payload region).
+    package let payloadWindow: Range<UInt64>
     /// Flow indices are below this.
     package let flowCapacity: Int
     private let owner: AnyObject
 
-    init(region: ContextRegion, index: Int, payloadRegion: UnsafeMutableRawPointer, payloadRegionSize: Int, flowCapacity: Int,
-         owner: AnyObject) {
+    package init(region: ContextRegion, index: Int, runtimeContext: UInt16? = nil, payloadRegion: UnsafeMutableRawPointer,
+                 payloadRegionSize: Int, payloadWindow: Range<UInt64>? = nil, flowCapacity: Int, owner: AnyObject) {
         self.region = region
         self.index = index
+        self.runtimeContext = runtimeContext ?? UInt16(truncatingIfNeeded: index)
         self.payloadRegion = payloadRegion
         self.payloadRegionSize = payloadRegionSize
+        self.payloadWindow = payloadWindow ?? 0..<UInt64(payloadRegionSize)
         self.flowCapacity = flowCapacity
         self.owner = owner
     }

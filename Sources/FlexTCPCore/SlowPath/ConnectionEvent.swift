@@ -12,6 +12,8 @@ package enum ConnectionAbortReason: Hashable, Sendable {
     case outOfResources
     /// It waited for an accept on a listener that was closed (`SlowPath.closeListener`).
     case listenerClosed
+    /// Its application detached from the service (exited or crashed): the peer got an RST.
+    case applicationDetached
 }
 
 /// What the slow path tells the application about its connections (the "kernel context queue").

@@ -15,7 +15,7 @@ extension SlowPath {
     /// Allocates the flow's rings, fills its `FlowState` and installs it; the connection becomes
     /// ESTABLISHED. Returns false (changing nothing) when no ring pair is free or the fast path refuses.
     func establish(_ flow: FlowIndex, _ handshake: Handshake, now: UInt64) -> Bool {
-        guard var connection = connections[Int(flow)], let rings = ringAllocator.allocate() else { return false }
+        guard var connection = connections[Int(flow)], let rings = ringAllocator.allocate(forContext: connection.context) else { return false }
         var state = FlowState()
         state.opaque = connection.opaque
         state.context = connection.context

@@ -78,7 +78,7 @@ package final class SlowPath {
         selectiveRecovery = flows as? any SelectiveRecoveryControl
         flowIndices = IndexPool(capacity: flows.flowCapacity)
         ringAllocator = PayloadRingAllocator(regionSize: flows.payloadRegionSize, receiveRingSize: configuration.receiveRingSize,
-                                             transmitRingSize: configuration.transmitRingSize)
+                                             transmitRingSize: configuration.transmitRingSize, partition: configuration.ringPartition)
         sequenceNumbers = InitialSequenceNumberGenerator(key: configuration.sequenceNumberKey)
         cookies = SYNCookieCodec(key: configuration.cookieKey)
         challengeRandom = SeededRandom(seed: configuration.cookieKey.k1 ^ configuration.sequenceNumberKey.k0)

@@ -46,6 +46,9 @@ package struct SlowPathConfiguration: Sendable {
     package var changeExaminationInterval: UInt64 = 0
     /// Local ports `connect` picks from (RFC 6335's dynamic range by default).
     package var ephemeralPorts: ClosedRange<UInt16> = 49152...65535
+    /// Service mode: the payload region split into one ring pool per application (nil: one pool
+    /// every context shares). A connection takes its rings from its context's pool.
+    package var ringPartition: PayloadRingPartition?
     /// Options this side offers on active opens (and accepts on passive ones when the peer offers).
     package var offersTimestamps = true
     package var offersWindowScale = true

@@ -1,0 +1,288 @@
+import CFlexShim
+import FlexPort
+import FlexTCPCore
+import FlexWire
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// flextcpd: one caller-driven `StackRuntime` whose contexts and payload rings live in the
+/// applications' memory (`ApplicationMemory`, one memfd slot per application, `ServiceLayout`),
+/// served on the calling thread, with applications attaching and leaving through the
+/// `ControlChannel`.
+///
+/// Per application slot: `free` → `attached` (a hello came: the slot gets new zeroed memory, its
+/// queue sets are formatted and the runtime's ends restarted, and the memfd and eventfds go to
+/// the application) → on hang-up `draining` (its connections reset, its listeners closed, its old
+/// memory unmapped and freed at once: the slot gets new memory, whose queues the service drains
+/// itself) → `free` once the runtime holds nothing of it any more. Other applications carry on
+/// throughout: all of this happens between two rounds of the runtime.
+///
+/// Contract: `run` on one thread, until `shouldStop` says so (checked every round; wake the
+/// thread with `wakeDescriptor`, e.g. from a signal handler); it then tells every application
+/// (`goodbye`), resets their connections, frees their memory and removes the socket file.
+public final class ServiceDaemon {
+    public let plan: ServicePlan
+    public private(set) var counters = ServiceCounters()
+    private let logger: Logger
+    private let memory: ApplicationMemory
+    private let runtime: StackRuntime
+    private let control: ControlChannel
+    private let peer: MemoryPeer?
+    private var slots: [SlotState]
+    private let clock = MonotonicTimeSource()
+    private let receiveEntries = UnsafeMutableBufferPointer<ReceiveQueueEntry>.allocate(capacity: 64)
+    private let eventEntries = UnsafeMutableBufferPointer<SlowPathEvent>.allocate(capacity: 64)
+
+    private enum SlotState {
+        case free
+        /// `limitHits`: the application's connection-limit hits already logged.
+        case attached(socket: Int32, pid: Int32, limitHits: UInt64)
+        /// The application left; the service drains its queues (`endpoints`) until the runtime is done with it.
+        case draining(endpoints: [ApplicationContextEndpoint])
+    }
+
+    /// Why the service could not start, in the operator's terms.
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Sets up memory, the network, the runtime and the attach socket; throws `StartError` saying what failed.
+    public init(plan: ServicePlan, logger: Logger) throws(StartError) {
+        self.plan = plan
+        self.logger = logger
+        let layout = plan.layout
+        do {
+            memory = try ApplicationMemory(layout: layout)
+        } catch {
+            throw StartError(description: "cannot set up the applications' memory: \(error)")
+        }
+        let port: any Port
+        do {
+            switch plan.network {
+            case .interface(let name):
+                var portConfiguration = AFPacketConfiguration()
+                portConfiguration.receiveFrameCount = 4096
+                port = try AFPacketPort(interfaceName: name, configuration: portConfiguration)
+                peer = nil
+            case .memoryPeer(let address):
+                let wire = try MemoryWire(capacity: 1024, maximumFrameLength: 1514, trustsPartialChecksums: true)
+                port = wire.a
+                peer = try MemoryPeer(port: wire.b, address: address, prefixLength: plan.configuration.network.interface.prefixLength,
+                                      flowCapacity: plan.configuration.flowCapacity)
+            }
+        } catch {
+            throw StartError(description: "cannot open the network (\(plan.network)): \(error)")
+        }
+        let contextCount = layout.applicationCount * layout.contextsPerApplication
+        do {
+            let service = try WakeupSignal()
+            let region = try ContextRegion(placing: memory.base, count: contextCount, stride: layout.queueStride,
+                                           contextsPerGroup: layout.contextsPerApplication, groupStride: layout.slotLength,
+                                           capacities: layout.capacities,
+                                           applicationSignals: (0..<contextCount).map { _ throws(WakeupSignalError) in try WakeupSignal() },
+                                           service: service, slowPathService: service, formats: true)
+            runtime = try StackRuntime(port: port, configuration: plan.configuration, contextCount: contextCount, capacities: layout.capacities,
+                                       schedule: .callerDriven,
+                                       memory: ServiceMemory(contexts: region, payloadBase: memory.base, payloadSize: layout.totalLength))
+            control = try ControlChannel(path: plan.servicePath, runtimeSignal: service)
+            try control.start()
+        } catch {
+            peer?.stop()
+            throw StartError(description: "cannot start the runtime or the attach socket at \(plan.servicePath): \(error)")
+        }
+        slots = Array(repeating: .free, count: layout.applicationCount)
+        runtime.network.announce()
+    }
+
+    deinit {
+        receiveEntries.deallocate()
+        eventEntries.deallocate()
+    }
+
+    /// Wakes `run` from its idle sleep (signal it, e.g. with an eventfd write from a signal handler).
+    public var wakeDescriptor: Int32 { runtime.region.service.fileDescriptor }
+
+    /// The ready line: where applications attach.
+    public var readyLine: String {
+        "flextcpd ready: applications attach at \(plan.servicePath) (address \(plan.address), "
+            + "\(plan.applications) applications × \(plan.connectionsPerApplication) connections)"
+    }
+
+    /// Serves until `shouldStop()`, then shuts down (see the type's contract).
+    public func run(until shouldStop: () -> Bool) {
+        while !shouldStop() {
+            for command in control.takeCommands() { handle(command) }
+            let now = clock.now()
+            var busy = runtime.step(now: now)
+            busy = drainLeftSlots() || busy
+            logLimitHits()
+            guard !busy, !plan.pollsWhenIdle else { continue }
+            let deadline = runtime.nextDeadline
+            guard deadline > now else { continue }
+            runtime.sleepUntilWork(timeoutNanoseconds: min(deadline &- now, 100_000_000))
+        }
+        shutDown()
+    }
+
+    // MARK: Attach and hang-up
+
+    private func handle(_ command: ControlCommand) {
+        switch command {
+        case .attach(let socket, let pid): attach(socket, pid: pid)
+        case .hangUp(let socket):
+            guard let application = slots.firstIndex(where: { if case .attached(socket, _, _) = $0 { true } else { false } }) else {
+                // A refused application, hung up after its answer.
+                close(socket)
+                return
+            }
+            hangUp(application)
+            close(socket)
+        }
+    }
+
+    private func attach(_ socket: Int32, pid: Int32) {
+        guard let application = slots.firstIndex(where: { if case .free = $0 { true } else { false } }) else {
+            counters.refusedFull &+= 1
+            logger.warning("limit hit: attach refused, every application slot is taken", metadata: ["pid": "\(pid)", "applications": "\(slots.count)"])
+            send(AttachReply(status: .full), to: socket, descriptors: [])
+            return
+        }
+        let contexts = plan.layout.contexts(ofApplication: application)
+        do {
+            try renewMemory(of: application)
+        } catch {
+            logger.error("attach failed: \(error)", metadata: ["pid": "\(pid)", "application": "\(application)"])
+            send(AttachReply(status: .failed), to: socket, descriptors: [])
+            return
+        }
+        let region = runtime.region
+        let descriptors = [memory.descriptor(ofApplication: application), region.service.fileDescriptor, region.slowPathService.fileDescriptor]
+            + contexts.map { region.signals($0).application.fileDescriptor }
+        let reply = AttachReply(application: application, layout: plan.layout, flowCapacity: plan.configuration.flowCapacity,
+                                address: plan.configuration.network.interface.address.value)
+        guard send(reply, to: socket, descriptors: descriptors) else {
+            logger.warning("attach failed: the application went away before its reply", metadata: ["pid": "\(pid)"])
+            return
+        }
+        slots[application] = .attached(socket: socket, pid: pid, limitHits: runtime.connectionLimitHits(contexts: contexts))
+        counters.attached &+= 1
+        counters.attachedNow += 1
+        logger.info("attach", metadata: ["pid": "\(pid)", "application": "\(application)", "contexts": "\(contexts)"])
+    }
+
+    /// The application on slot `application` is gone: reset what it held, free its memory, drain the slot.
+    private func hangUp(_ application: Int) {
+        guard case .attached(_, let pid, _) = slots[application] else { return }
+        let contexts = plan.layout.contexts(ofApplication: application)
+        let rejected = runtime.rejectedEntries(contexts: contexts)
+        let reset = runtime.resetApplication(contexts: contexts, now: clock.now())
+        var endpoints: [ApplicationContextEndpoint] = []
+        do {
+            try renewMemory(of: application)
+            counters.regionsFreed &+= 1
+            endpoints = try contexts.map { context throws(ContextQueueError) in
+                ApplicationContextEndpoint(queues: try runtime.region.queues(context), signals: runtime.region.signals(context))
+            }
+        } catch {
+            logger.error("crash cleanup could not renew the memory: \(error)", metadata: ["application": "\(application)"])
+        }
+        slots[application] = .draining(endpoints: endpoints)
+        counters.hungUp &+= 1
+        counters.attachedNow -= 1
+        counters.draining += 1
+        counters.flowsReset &+= UInt64(reset.flowsReset)
+        counters.listenersClosed &+= UInt64(reset.listenersClosed)
+        counters.rejectedEntries &+= rejected
+        logger.notice("detach: hang-up, cleaned up", metadata: [
+            "pid": "\(pid)", "application": "\(application)", "flowsReset": "\(reset.flowsReset)",
+            "listenersClosed": "\(reset.listenersClosed)", "rejectedEntries": "\(rejected)", "regionFreed": "\(!endpoints.isEmpty)",
+        ])
+    }
+
+    /// New zeroed memory for the slot (the old unmapped; its pages freed once the application has
+    /// gone), its queue sets formatted anew and the runtime's ends of them restarted.
+    private func renewMemory(of application: Int) throws {
+        try memory.renew(application: application)
+        try runtime.restartContexts(plan.layout.contexts(ofApplication: application))
+    }
+
+    /// Logs each attached application's new connection-limit hits (connections refused because its
+    /// ring pool was exhausted), one line per application and round that had any.
+    private func logLimitHits() {
+        for application in slots.indices {
+            guard case .attached(let socket, let pid, let logged) = slots[application] else { continue }
+            let hits = runtime.connectionLimitHits(contexts: plan.layout.contexts(ofApplication: application))
+            guard hits != logged else { continue }
+            slots[application] = .attached(socket: socket, pid: pid, limitHits: hits)
+            counters.connectionLimitHits &+= hits &- logged
+            logger.warning("limit hit: connections", metadata: [
+                "pid": "\(pid)", "application": "\(application)", "refused": "\(hits &- logged)",
+                "limit": "\(plan.connectionsPerApplication)",
+            ])
+        }
+    }
+
+    /// Drains the queues of slots whose application left, discarding what the runtime still
+    /// posts there; a slot the runtime is done with becomes free. True if anything was drained.
+    private func drainLeftSlots() -> Bool {
+        var drained = false
+        for application in slots.indices {
+            guard case .draining(let endpoints) = slots[application] else { continue }
+            for endpoint in endpoints {
+                while endpoint.poll(into: receiveEntries) > 0 { drained = true }
+                while endpoint.pollEvents(into: eventEntries) > 0 { drained = true }
+            }
+            let contexts = plan.layout.contexts(ofApplication: application)
+            if runtime.isIdle(contexts: contexts) {
+                slots[application] = .free
+                counters.draining -= 1
+                logger.info("slot free", metadata: ["application": "\(application)"])
+            }
+        }
+        return drained
+    }
+
+    @discardableResult
+    private func send(_ reply: AttachReply, to socket: Int32, descriptors: [Int32]) -> Bool {
+        let bytes = reply.encoded
+        let sent = bytes.withUnsafeBytes { buffer in
+            descriptors.withUnsafeBufferPointer {
+                flexshim_send_with_descriptors(socket, buffer.baseAddress, buffer.count, $0.baseAddress, Int32($0.count))
+            }
+        }
+        return sent == bytes.count
+    }
+
+    // MARK: Shutdown
+
+    /// Tells every application, resets their connections (RSTs sent), drains, and frees the memory.
+    private func shutDown() {
+        logger.notice("shutting down", metadata: ["attached": "\(counters.attachedNow)"])
+        control.stop()
+        for command in control.takeCommands() {
+            switch command {
+            case .attach(let socket, _):
+                send(AttachReply(status: .shuttingDown), to: socket, descriptors: [])
+                close(socket)
+            case .hangUp: handle(command)
+            }
+        }
+        let goodbye = AttachProtocol.goodbye
+        for application in slots.indices {
+            guard case .attached(let socket, _, _) = slots[application] else { continue }
+            _ = goodbye.withUnsafeBytes { flexshim_send_with_descriptors(socket, $0.baseAddress, $0.count, nil, 0) }
+            hangUp(application)
+            close(socket)
+        }
+        // Let the resets go out and the runtime let go of the slots (bounded: 2 s).
+        let end = clock.now() &+ 2_000_000_000
+        while counters.draining > 0 && clock.now() < end {
+            _ = runtime.step(now: clock.now())
+            if !drainLeftSlots() { runtime.sleepUntilWork(timeoutNanoseconds: 1_000_000) }
+        }
+        peer?.stop()
+        logger.notice("stopped", metadata: ["counters": "\(counters)"])
+    }
+}
