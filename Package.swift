@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "FlexWire", targets: ["FlexWire"]),
         .library(name: "FlexPort", targets: ["FlexPort"]),
         .library(name: "FlexTCP", targets: ["FlexTCP"]),
+        .library(name: "FlexNIC", targets: ["FlexNIC"]),
+        .executable(name: "flexnic", targets: ["flexnic"]),
         .executable(name: "flextcp", targets: ["flextcp"]),
         .executable(name: "flexbench", targets: ["flexbench"]),
         .executable(name: "flextcp-fuzz", targets: ["flextcp-fuzz"]),
@@ -29,6 +31,14 @@ let package = Package(
             name: "FlexPort",
             dependencies: ["FlexWire", "CFlexShim", .product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: optimize),
+        // The FlexNIC model: programs (parse graph, match+action stages), validator, compiled pipelines,
+        // the NIC port middleware, queue manager, standard building blocks; and the `flexnic` tool.
+        .target(name: "FlexNIC", dependencies: ["FlexWire", "FlexPort"], swiftSettings: optimize),
+        .executableTarget(
+            name: "flexnic",
+            dependencies: ["FlexNIC", "FlexPort", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimize),
+        .testTarget(name: "FlexNICTests", dependencies: ["FlexNIC", "FlexPort", "FlexWire"]),
         // The TCP stack: fast path, slow path, queue manager, flow table, congestion control.
         .target(
             name: "FlexTCPCore",
