@@ -117,6 +117,9 @@ public final class Pipeline {
     /// The value of a named field after the last packet (for tests and tools), nil if it has no slot.
     public func fieldValue(_ name: String) -> UInt64? { compiled.layout.slot(of: name).map { values[$0] } }
 
+    /// How many DMA requests a packet may issue.
+    public var dmaRequestCapacity: Int { compiled.layout.dmaRequestCapacity }
+
     /// DMA request `index` of the last packet: nil when it issued none in that slot (length 0).
     public func dmaRequest(_ index: Int) -> (packetOffset: Int, length: Int, direction: DMADirection, hostAddress: UInt64)? {
         guard index >= 0 && index < compiled.layout.dmaRequestCapacity else { return nil }
