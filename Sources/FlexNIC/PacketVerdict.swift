@@ -22,4 +22,12 @@ public struct PacketVerdict: Equatable, Sendable {
     /// Queue-manager bucket and tokens (`meta.bucket`, `meta.tokens`).
     public var bucket: UInt64
     public var tokens: UInt64
+
+    public init(disposition: Disposition, replyLength: Int = 0, descriptor: UInt32 = 0, bucket: UInt64 = 0, tokens: UInt64 = 0) {
+        self.disposition = disposition
+        self.replyLength = replyLength
+        self.descriptor = descriptor
+        self.bucket = bucket
+        self.tokens = tokens
+    }
 }
