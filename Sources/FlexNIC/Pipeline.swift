@@ -28,6 +28,8 @@ public final class Pipeline {
     private let registerCount: Int
     let tables: [MatchTable]
     private let tablePointers: UnsafeMutablePointer<Unmanaged<MatchTable>>
+    /// How often each action ran (indexed like `compiled.actions`).
+    let actionHits: UnsafeMutablePointer<UInt64>
     let queueRooms: UnsafeMutablePointer<Int>
     public let queueCount: Int
     private let hashScratch: UnsafeMutableRawPointer
@@ -75,6 +77,8 @@ public final class Pipeline {
         instructions = Self.copy(compiled.instructions)
         operandList = Self.copy(compiled.operandList)
         registerBases = Self.copy(compiled.registerBases)
+        actionHits = .allocate(capacity: max(compiled.actions.count, 1))
+        actionHits.initialize(repeating: 0, count: max(compiled.actions.count, 1))
         registerMasks = Self.copy(compiled.registers.map { UInt64($0.size - 1) })
         registerCount = compiled.registers.reduce(0) { $0 + $1.size }
         registers = .allocate(capacity: max(registerCount, 1))
@@ -100,7 +104,7 @@ public final class Pipeline {
 
     deinit {
         values.deallocate(); headers.deallocate(); fields.deallocate(); transitions.deallocate(); stages.deallocate()
-        actions.deallocate(); instructions.deallocate(); operandList.deallocate(); registerBases.deallocate()
+        actions.deallocate(); instructions.deallocate(); operandList.deallocate(); registerBases.deallocate(); actionHits.deallocate()
         registerMasks.deallocate(); registers.deallocate(); tablePointers.deallocate(); queueRooms.deallocate()
         hashScratch.deallocate(); replyBuffer.deallocate()
     }
@@ -254,6 +258,7 @@ public final class Pipeline {
             values[parameterBase &+ 1] = parameters.1
             values[parameterBase &+ 2] = parameters.2
             values[parameterBase &+ 3] = parameters.3
+            actionHits[stage.actionsStart &+ action] &+= 1
             let code = actions[stage.actionsStart &+ action]
             let jump = execute(from: code.instructionsStart, count: code.instructionsCount, replyHeader: &replyHeader)
             if jump >= 0 { stageIndex = jump }

@@ -47,6 +47,19 @@ extension Pipeline {
         return registerBases[arrayIndex] + index
     }
 
+    /// How often each action of each stage has run, in program order.
+    public func actionCounts() -> [(stage: String, action: String, count: UInt64)] {
+        var counts: [(stage: String, action: String, count: UInt64)] = []
+        var index = 0
+        for stage in program.stages {
+            for action in stage.actions {
+                counts.append((stage.name, action.name, actionHits[index]))
+                index += 1
+            }
+        }
+        return counts
+    }
+
     /// Tells the pipeline how many free entries software queue `queue` has (read by `queueRoom`).
     public func setQueueRoom(_ queue: Int, _ room: Int) {
         guard queue >= 0 && queue < queueCount else { return }
