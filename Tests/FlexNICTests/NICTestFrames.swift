@@ -42,43 +42,12 @@ enum NICTestFrames {
         return try udp(ports: (40_000, UInt16(StandardParseGraph.memcachedPort)), payload: message)
     }
 
-    /// A 24-byte DCCP-like header (RFC 4340 generic header with 48-bit numbers, then the ACK
-    /// subheader) with its checksum over the IPv4 pseudo-header, header and payload.
-    static func dccpHeader(ports: (UInt16, UInt16), type: UInt8, sequence: UInt64, acknowledgment: UInt64,
-                           source: IPv4Address, destination: IPv4Address, payload: [UInt8]) -> [UInt8] {
-        var header = [UInt8](repeating: 0, count: 24)
-        header[0] = UInt8(ports.0 >> 8); header[1] = UInt8(ports.0 & 0xff)
-        header[2] = UInt8(ports.1 >> 8); header[3] = UInt8(ports.1 & 0xff)
-        header[4] = 6
-        header[8] = type << 1 | 1
-        for index in 0..<6 {
-            header[10 + index] = UInt8(truncatingIfNeeded: sequence >> UInt64(40 - 8 * index))
-            header[18 + index] = UInt8(truncatingIfNeeded: acknowledgment >> UInt64(40 - 8 * index))
-        }
-        let segment = header + payload
-        let checksum = segment.withUnsafeBytes {
-            InternetChecksum.transportChecksum($0.baseAddress!, length: segment.count, source: source, destination: destination,
-                                               protocolNumber: IPProtocol(rawValue: UInt8(StandardParseGraph.dccpProtocol)))
-        }
-        header[6] = UInt8(checksum >> 8)
-        header[7] = UInt8(checksum & 0xff)
-        return header
-    }
-
-    /// A DCCP-like packet in an Ethernet frame (IPv4 protocol 33; FlexWire emits Ethernet and IPv4).
+    /// A DCCP-like packet in an Ethernet frame (IPv4 protocol 33), emitted by `DCCPLikeFrame`.
     static func dccp(from source: IPv4Address = client, to destination: IPv4Address = server,
                      macs: (MACAddress, MACAddress) = (clientMAC, serverMAC), ports: (UInt16, UInt16), type: UInt8,
-                     sequence: UInt64, acknowledgment: UInt64 = 0, payload: [UInt8] = [], ttl: UInt8 = 64) throws -> [UInt8] {
-        let header = dccpHeader(ports: ports, type: type, sequence: sequence, acknowledgment: acknowledgment,
-                                source: source, destination: destination, payload: payload)
-        let ip = IPv4Repr(source: source, destination: destination, protocolNumber: IPProtocol(rawValue: UInt8(StandardParseGraph.dccpProtocol)),
-                          payloadLength: header.count + payload.count, timeToLive: ttl, identification: 9)
-        let ethernet = EthernetRepr(destination: macs.1, source: macs.0, etherType: .ipv4)
-        var frame = [UInt8](repeating: 0, count: 14 + 20)
-        try frame.withUnsafeMutableBytes { buffer in
-            let ethernetLength = try ethernet.emit(into: buffer)
-            _ = try ip.emit(into: UnsafeMutableRawBufferPointer(rebasing: buffer[ethernetLength...]))
-        }
-        return frame + header + payload
+                     sequence: UInt64, acknowledgment: UInt64 = 0, payload: [UInt8] = []) throws -> [UInt8] {
+        try DCCPLikeFrame(sourceMAC: macs.0, destinationMAC: macs.1, source: source, destination: destination, sourcePort: ports.0,
+                          destinationPort: ports.1, type: type, sequence: sequence, acknowledgment: acknowledgment, identification: 9)
+            .frame(payload: payload)
     }
 }
