@@ -69,7 +69,7 @@ let package = Package(
             swiftSettings: optimize),
         .executableTarget(
             name: "flexbench",
-            dependencies: ["FlexBench", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTestHosts",
+            dependencies: ["FlexBench", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTestHosts", "FlexNIC",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
         // What the stack tests share: the pair-of-stacks harness on an in-memory wire and virtual time.
