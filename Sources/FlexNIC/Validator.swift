@@ -90,26 +90,36 @@ public struct Validator: Sendable {
     }
 
     private func validateStage(_ stage: StageDeclaration, _ context: StageContext) throws(ValidationError) {
-        if let condition = stage.condition {
-            for operand in [condition.left, condition.right] {
-                try checkOperand(operand, parameterCount: 0, stage: stage.name, action: nil, context)
-            }
+        try validateCondition(stage.condition, stage: stage.name, context)
+        let actions = stage.actions
+        guard actions.count <= limits.maximumActionsPerStage else {
+            throw ValidationError(stage: stage.name, rule: .tooManyActions, detail: "\(actions.count) actions, at most \(limits.maximumActionsPerStage)")
         }
-        guard stage.actions.count <= limits.maximumActionsPerStage else {
-            throw ValidationError(stage: stage.name, rule: .tooManyActions, detail: "\(stage.actions.count) actions, at most \(limits.maximumActionsPerStage)")
+        switch stage.body {
+        case .table(let table): try validateTable(table, stage: stage.name, context)
+        case .action: break
         }
-        if case .table(let table) = stage.body { try validateTable(table, stage: stage.name, context) }
-        for action in stage.actions {
+        try validateActions(actions, stage: stage.name, context)
+    }
+
+    private func validateCondition(_ condition: StageCondition?, stage: String, _ context: StageContext) throws(ValidationError) {
+        guard let condition else { return }
+        try checkOperand(condition.left, parameterCount: 0, stage: stage, action: nil, context)
+        try checkOperand(condition.right, parameterCount: 0, stage: stage, action: nil, context)
+    }
+
+    private func validateActions(_ actions: [ActionDeclaration], stage: String, _ context: StageContext) throws(ValidationError) {
+        for action in actions {
             guard action.primitives.count <= limits.maximumPrimitivesPerAction else {
-                throw ValidationError(stage: stage.name, action: action.name, rule: .tooManyPrimitives,
+                throw ValidationError(stage: stage, action: action.name, rule: .tooManyPrimitives,
                                       detail: "\(action.primitives.count) primitives, at most \(limits.maximumPrimitivesPerAction)")
             }
             guard action.parameterCount <= limits.maximumParameters else {
-                throw ValidationError(stage: stage.name, action: action.name, rule: .parameterOutOfRange,
+                throw ValidationError(stage: stage, action: action.name, rule: .parameterOutOfRange,
                                       detail: "\(action.parameterCount) parameters, at most \(limits.maximumParameters)")
             }
             for primitive in action.primitives {
-                try validatePrimitive(primitive, in: action, stage: stage.name, context)
+                try validatePrimitive(primitive, in: action, stage: stage, context)
             }
         }
     }

@@ -119,6 +119,11 @@ struct BuildingBlockTests {
             }
             #expect(verdicts[0].disposition == verdicts[1].disposition)
             #expect(verdicts[0].descriptor == verdicts[1].descriptor)
+            // The reference: Toeplitz over (lower address, higher address, lower port, higher port).
+            let addresses = [client.value, NICTestFrames.server.value].sorted(), ports = [port, 80].sorted()
+            let input = addresses.flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value >> UInt32(24 - 8 * $0)) } }
+                + ports.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
+            #expect(verdicts[0].descriptor == Toeplitz.referenceHash(input))
             if case .queue(let queue) = verdicts[0].disposition { used.insert(queue) }
         }
         #expect(used.count > 1, "flows spread over several queues")
