@@ -227,6 +227,13 @@ public final class Pipeline {
     @inline(__always)
     static func store(_ value: UInt64, to pointer: UnsafeMutableRawPointer, width: Int, littleEndian: Bool) {
         let wire = littleEndian ? value.byteSwapped >> UInt64(64 - width * 8) : value
+        switch width {
+        case 1: pointer.storeBytes(of: UInt8(truncatingIfNeeded: wire), as: UInt8.self); return
+        case 2: pointer.storeBytes(of: UInt16(truncatingIfNeeded: wire).bigEndian, as: UInt16.self); return
+        case 4: pointer.storeBytes(of: UInt32(truncatingIfNeeded: wire).bigEndian, as: UInt32.self); return
+        case 8: pointer.storeBytes(of: wire.bigEndian, as: UInt64.self); return
+        default: break
+        }
         for index in 0..<width {
             pointer.storeBytes(of: UInt8(truncatingIfNeeded: wire >> UInt64((width - 1 - index) * 8)), toByteOffset: index, as: UInt8.self)
         }
@@ -245,10 +252,12 @@ public final class Pipeline {
             var action = stage.defaultAction
             var parameters = stage.defaultParameters
             if stage.tableIndex >= 0 {
-                let table = tablePointers[stage.tableIndex].takeUnretainedValue()
-                let entryIndex = table.lookup(values: values, keySlots: stage.keySlots)
-                if entryIndex >= 0 {
-                    let entry = table.entry(entryIndex)
+                // Guaranteed reference: the pipeline keeps its tables alive, so no retain per packet.
+                let entry = tablePointers[stage.tableIndex]._withUnsafeGuaranteedRef { table in
+                    let index = table.lookup(values: values, keySlots: stage.keySlots)
+                    return index >= 0 ? table.entry(index) : nil
+                }
+                if let entry {
                     action = Int(truncatingIfNeeded: entry[TableLayout.actionWord])
                     let words = entry + TableLayout.parameterWord
                     parameters = (words[0], words[1], words[2], words[3])
