@@ -27,8 +27,7 @@ enum Compiler {
     /// Validates `program` and compiles it.
     static func compile(_ program: Program, limits: NICLimits) throws(ValidationError) -> CompiledProgram {
         try Validator(limits: limits).validate(program)
-        var compiled = CompiledProgram(layout: SlotLayout(program: program, usedFields: program.referencedFields,
-                                                          dmaRequestCapacity: limits.maximumDMARequests))
+        var compiled = CompiledProgram(layout: SlotLayout(program: program, usedFields: program.referencedFields))
         compileParser(program.parseGraph, into: &compiled)
         var base = 0
         for array in program.registers {

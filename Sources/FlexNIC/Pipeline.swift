@@ -121,7 +121,7 @@ public final class Pipeline {
     /// The value of a named field after the last packet (for tests and tools), nil if it has no slot.
     public func fieldValue(_ name: String) -> UInt64? { compiled.layout.slot(of: name).map { values[$0] } }
 
-    /// How many DMA requests a packet may issue.
+    /// How many DMA requests a packet of this program can issue.
     public var dmaRequestCapacity: Int { compiled.layout.dmaRequestCapacity }
 
     /// DMA request `index` of the last packet: nil when it issued none in that slot (length 0).
@@ -218,8 +218,18 @@ public final class Pipeline {
         case 4: value = UInt64(UInt32(bigEndian: pointer.loadUnaligned(as: UInt32.self)))
         case 8: value = UInt64(bigEndian: pointer.loadUnaligned(as: UInt64.self))
         default:
+            // 3, 5, 6 or 7 bytes: a 4-byte, a 2-byte and a 1-byte load as needed, most significant first.
             value = 0
-            for index in 0..<width { value = value << 8 | UInt64(pointer.load(fromByteOffset: index, as: UInt8.self)) }
+            var offset = 0
+            if width >= 4 {
+                value = UInt64(UInt32(bigEndian: pointer.loadUnaligned(as: UInt32.self)))
+                offset = 4
+            }
+            if width &- offset >= 2 {
+                value = value << 16 | UInt64(UInt16(bigEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+                offset &+= 2
+            }
+            if width > offset { value = value << 8 | UInt64(pointer.load(fromByteOffset: offset, as: UInt8.self)) }
         }
         return littleEndian ? value.byteSwapped >> UInt64(64 - width * 8) : value
     }
@@ -234,9 +244,18 @@ public final class Pipeline {
         case 8: pointer.storeBytes(of: wire.bigEndian, as: UInt64.self); return
         default: break
         }
-        for index in 0..<width {
-            pointer.storeBytes(of: UInt8(truncatingIfNeeded: wire >> UInt64((width - 1 - index) * 8)), toByteOffset: index, as: UInt8.self)
+        // 3, 5, 6 or 7 bytes, as in `load`.
+        var offset = 0
+        if width >= 4 {
+            pointer.storeBytes(of: UInt32(truncatingIfNeeded: wire >> UInt64((width &- 4) &* 8)).bigEndian, as: UInt32.self)
+            offset = 4
         }
+        if width &- offset >= 2 {
+            pointer.storeBytes(of: UInt16(truncatingIfNeeded: wire >> UInt64((width &- offset &- 2) &* 8)).bigEndian,
+                               toByteOffset: offset, as: UInt16.self)
+            offset &+= 2
+        }
+        if width > offset { pointer.storeBytes(of: UInt8(truncatingIfNeeded: wire), toByteOffset: offset, as: UInt8.self) }
     }
 
     /// Runs the stages; returns the header a reply is truncated after, or -1 for no reply.
@@ -291,7 +310,8 @@ public final class Pipeline {
     private func write(_ slot: Int32, _ value: UInt64) {
         let index = Int(slot)
         values[index] = value
-        if index < 64 { dirty |= 1 << UInt64(index) }
+        // Only packet fields (the first slots, at most 64) are written back.
+        if index < headerSlotsBase { dirty |= 1 << UInt64(index) }
     }
 
     /// Interprets one action's instructions; returns the stage to jump to, or -1.

@@ -44,7 +44,8 @@ extension Pipeline {
         ip.storeBytes(of: UInt16(truncatingIfNeeded: replyLength &- ipOffset).bigEndian, toByteOffset: 2, as: UInt16.self)
         ip.storeBytes(of: 64, toByteOffset: 8, as: UInt8.self)
         ip.storeBytes(of: 0, toByteOffset: 10, as: UInt16.self)
-        ip.storeBytes(of: InternetChecksum.checksum(ip, count: ipLength).bigEndian, toByteOffset: 10, as: UInt16.self)
+        let headerChecksum = ipLength == 20 ? InternetChecksum.checksumOfIPv4Header(ip) : InternetChecksum.checksum(ip, count: ipLength)
+        ip.storeBytes(of: headerChecksum.bigEndian, toByteOffset: 10, as: UInt16.self)
         let segment = ip + ipLength
         let segmentLength = replyLength &- ipOffset &- ipLength
         let protocolNumber = ip.load(fromByteOffset: 9, as: UInt8.self)

@@ -56,3 +56,18 @@ extension Program {
         return names
     }
 }
+
+extension ActionDeclaration {
+    /// How many DMA requests the action issues.
+    var dmaRequestCount: Int { primitives.count { if case .dma = $0 { true } else { false } } }
+}
+
+extension StageDeclaration {
+    /// The most DMA requests one of the stage's actions issues.
+    var mostDMARequestsInOneAction: Int { actions.map(\.dmaRequestCount).max() ?? 0 }
+}
+
+extension Program {
+    /// The most DMA requests one packet can issue: each stage's busiest action, added up.
+    var dmaRequestsOnLongestPath: Int { stages.reduce(0) { $0 + $1.mostDMARequestsInOneAction } }
+}

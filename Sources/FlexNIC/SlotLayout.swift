@@ -24,8 +24,8 @@ struct SlotLayout {
     let dmaRequestCapacity: Int
 
     /// Lays out `program` giving slots to the fields named in `usedFields` (unknown names are skipped;
-    /// the validator reports them).
-    init(program: Program, usedFields: Set<String>, dmaRequestCapacity: Int) {
+    /// the validator reports them) and to as many DMA requests as one packet can issue.
+    init(program: Program, usedFields: Set<String>) {
         let headers = program.parseGraph.headers
         var headerIndex: [String: Int] = [:]
         for (index, header) in headers.enumerated() where headerIndex[header.name] == nil { headerIndex[header.name] = index }
@@ -50,7 +50,7 @@ struct SlotLayout {
         let metadata = Metadata.all + program.metadata.map { "meta.\($0)" }
         for (offset, name) in metadata.enumerated() where slots[name] == nil { slots[name] = metadataBase + offset }
         dmaBase = metadataBase + metadata.count
-        self.dmaRequestCapacity = dmaRequestCapacity
+        dmaRequestCapacity = program.dmaRequestsOnLongestPath
         perPacketCount = dmaBase + dmaRequestCapacity * Self.dmaSlotsPerRequest
     }
 

@@ -14,7 +14,7 @@ public struct Validator: Sendable {
             throw ValidationError(stage: program.stages[limits.maximumStages].name, rule: .tooManyStages,
                                   detail: "\(program.stages.count) stages, the NIC has \(limits.maximumStages)")
         }
-        let layout = SlotLayout(program: program, usedFields: program.referencedFields, dmaRequestCapacity: limits.maximumDMARequests)
+        let layout = SlotLayout(program: program, usedFields: program.referencedFields)
         guard layout.packetFields.count <= limits.maximumPacketFields else {
             throw ValidationError(rule: .tooManyFields, detail: "\(layout.packetFields.count) packet fields, at most \(limits.maximumPacketFields)")
         }
@@ -22,11 +22,9 @@ public struct Validator: Sendable {
         for (index, stage) in program.stages.enumerated() {
             let context = StageContext(program: program, stageIndex: index, layout: layout)
             try validateStage(stage, context)
-            let mostInOneAction = stage.actions.map { $0.primitives.count { if case .dma = $0 { true } else { false } } }.max() ?? 0
+            let mostInOneAction = stage.mostDMARequestsInOneAction
             dmaRequests += mostInOneAction
-            if dmaRequests > limits.maximumDMARequests, let action = stage.actions.first(where: { action in
-                action.primitives.count { if case .dma = $0 { true } else { false } } == mostInOneAction
-            }) {
+            if dmaRequests > limits.maximumDMARequests, let action = stage.actions.first(where: { $0.dmaRequestCount == mostInOneAction }) {
                 throw ValidationError(stage: stage.name, action: action.name, rule: .tooManyDMARequests,
                                       detail: "a packet can reach \(dmaRequests) DMA requests here, at most \(limits.maximumDMARequests)")
             }
