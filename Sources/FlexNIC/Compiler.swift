@@ -63,7 +63,7 @@ enum Compiler {
                 compiled.fields.append(CompiledField(
                     slot: slot, headerIndex: headerIndex, byteOffset: field.byteOffset, byteWidth: field.byteWidth,
                     bitShift: UInt64(field.bitShift), mask: field.bitCount == 64 ? .max : (1 << UInt64(field.bitCount)) - 1,
-                    littleEndian: field.byteOrder == .littleEndian))
+                    littleEndian: field.byteOrder == .littleEndian, wideShift: UInt64(64 - field.byteWidth * 8)))
                 compiledHeader.fieldsCount += 1
             }
             for transition in header.transitions {

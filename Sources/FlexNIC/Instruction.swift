@@ -62,6 +62,8 @@ struct CompiledField {
     var bitShift: UInt64
     var mask: UInt64
     var littleEndian: Bool
+    /// 64 - 8 × byteWidth: the shift that leaves the field's bytes of an 8-byte big-endian load.
+    var wideShift: UInt64
 }
 
 /// A parse-graph edge: when values[slot] == value, parse header `next`.

@@ -179,11 +179,17 @@ public final class Pipeline {
             remainingHeaders &-= 1
             let description = headers[header]
             guard offset &+ description.minimumLength <= length else { return false }
-            let start = frame + offset
             for index in description.fieldsStart..<(description.fieldsStart &+ description.fieldsCount) {
                 let field = fields[index]
-                values[field.slot] = (Self.load(start + field.byteOffset, width: field.byteWidth, littleEndian: field.littleEndian)
-                    >> field.bitShift) & field.mask
+                let position = offset &+ field.byteOffset
+                let raw: UInt64
+                if position &+ 8 <= length && !field.littleEndian {
+                    // Common case: one 8-byte load whose top `byteWidth` bytes are the field.
+                    raw = UInt64(bigEndian: (frame + position).loadUnaligned(as: UInt64.self)) &>> field.wideShift
+                } else {
+                    raw = Self.load(frame + position, width: field.byteWidth, littleEndian: field.littleEndian)
+                }
+                values[field.slot] = (raw >> field.bitShift) & field.mask
             }
             var headerLength = description.fixedLength
             if description.lengthSlot >= 0 {
