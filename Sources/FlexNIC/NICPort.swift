@@ -9,7 +9,8 @@ import FlexWire
 ///   copied into `queues[n]` (full queue: dropped and counted — the network's back-pressure); an
 ///   exception goes to `exceptionQueue`; a drop is counted by reason; a reply is transmitted on the
 ///   wrapped port before `receive` returns; DMA requests copy between the packet and `hostMemory`
-///   (out-of-range requests are refused and counted). `statistics` counts everything.
+///   (out-of-range requests are refused and counted); tokens a program assigns go into
+///   `queueManager`'s bucket. `statistics` counts everything.
 /// - Transmit: frames the transmit program drops or diverts leave with length 0 (not sent).
 /// - The wrapped port receives into a batch of the caller's capacity; a passed frame that finds the
 ///   caller's batch already full (it was not empty) is counted in `hostBatchFullDrops`. Program state is changed through `receiveProgram`
@@ -24,6 +25,8 @@ public final class NICPort: Port {
     public private(set) var nicStatistics: NICPortStatistics
     /// Host memory the DMA requests address (offset 0 = address 0); empty for none.
     public var hostMemory: UnsafeMutableRawBufferPointer
+    /// The queue manager a receive program's `setBucket` fills (`meta.bucket`, `meta.tokens`), if any.
+    public var queueManager: QueueManagerModel?
     private var inbound: FrameBatch
     private let replies: FrameBatch
 
@@ -58,6 +61,7 @@ public final class NICPort: Port {
             let frame = inbound[position]
             let verdict = program.process(frame.bytes, length: frame.length)
             if verdict.replyLength > 0 { queueReply(program.reply(length: verdict.replyLength)) }
+            if verdict.tokens > 0, let queueManager { queueManager.fill(Int(truncatingIfNeeded: verdict.bucket), tokens: verdict.tokens) }
             performDMA(program, frame: frame)
             switch verdict.disposition {
             case .pass:

@@ -90,3 +90,26 @@ struct BackPressureTests {
         #expect(tokens == [64, 36])
     }
 }
+
+@Suite("FlexNIC receive program feeding the queue manager")
+struct QueueManagerFeedTests {
+    @Test("setBucket adds the packet's tokens to its bucket; the QM drains them by quantum")
+    func programFillsBuckets() throws {
+        let program = Program("qm", stages: [
+            StageDeclaration("bucket", when: StageCondition("tcp.valid", .equal, 1), .action(ActionDeclaration("fill", [
+                .setBucket(.constant(0), tokens: "packet.length"), .setQueue(0),
+            ]))),
+        ])
+        let harness = try NICTestHarness(program, queueCount: 1)
+        let queueManager = QueueManagerModel()
+        _ = queueManager.addBucket(tokensPerSecond: nil, quantum: 100)
+        harness.nic.queueManager = queueManager
+        let frame = try NICTestFrames.tcp(ports: (1, 2), payload: Array(repeating: 1, count: 100))
+        _ = harness.deliver([frame, frame])
+        #expect(queueManager.level(0) == UInt64(2 * frame.count))
+        var drained: [UInt64] = []
+        _ = queueManager.drain(at: 0, maximumPackets: 10) { drained.append($0.tokens); return true }
+        #expect(drained.reduce(0, +) == UInt64(2 * frame.count))
+        #expect(drained.allSatisfy { $0 <= 100 })
+    }
+}
