@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "FlexWire", targets: ["FlexWire"]),
         .library(name: "FlexPort", targets: ["FlexPort"]),
         .library(name: "FlexTCP", targets: ["FlexTCP"]),
+        .library(name: "FlexNIC", targets: ["FlexNIC"]),
+        .executable(name: "flexnic", targets: ["flexnic"]),
         .executable(name: "flextcp", targets: ["flextcp"]),
         .executable(name: "flexbench", targets: ["flexbench"]),
         .executable(name: "flextcp-fuzz", targets: ["flextcp-fuzz"]),
@@ -31,6 +33,14 @@ let package = Package(
             name: "FlexPort",
             dependencies: ["FlexWire", "CFlexShim", .product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: optimize),
+        // The FlexNIC model: programs (parse graph, match+action stages), validator, compiled pipelines,
+        // the NIC port middleware, queue manager, standard building blocks; and the `flexnic` tool.
+        .target(name: "FlexNIC", dependencies: ["FlexWire", "FlexPort"], swiftSettings: optimize),
+        .executableTarget(
+            name: "flexnic",
+            dependencies: ["FlexNIC", "FlexPort", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimize),
+        .testTarget(name: "FlexNICTests", dependencies: ["FlexNIC", "FlexPort", "FlexWire"]),
         // The TCP stack: fast path, slow path, queue manager, flow table, congestion control.
         .target(
             name: "FlexTCPCore",
@@ -70,7 +80,7 @@ let package = Package(
             swiftSettings: optimize),
         .executableTarget(
             name: "flexbench",
-            dependencies: ["FlexBench", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTestHosts",
+            dependencies: ["FlexBench", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTestHosts", "FlexNIC",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
         // What the stack tests share: the pair-of-stacks harness on an in-memory wire and virtual time.

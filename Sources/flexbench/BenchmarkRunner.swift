@@ -64,4 +64,4 @@ struct BenchmarkRunner {
 
 /// Takes a benchmark's result where the optimiser cannot see it unused.
 @inline(never) @_optimize(none)
-private func consume(_ value: UInt64) {}
+func consume(_ value: UInt64) {}

@@ -9,6 +9,6 @@ struct Flexbench: ParsableCommand {
         commandName: "flexbench",
         abstract: "FlexTCP benchmarks.",
         version: FlexTCPVersion.string,
-        subcommands: [RPCCommand.self, BulkCommand.self, ChurnCommand.self, InterleavedCommand.self, ProfileCommand.self, SystemsCommand.self, WireCommand.self, CongestionCommand.self,
-                      IdleConnectionsCommand.self])
+        subcommands: [RPCCommand.self, BulkCommand.self, ChurnCommand.self, InterleavedCommand.self, ProfileCommand.self, SystemsCommand.self, WireCommand.self,
+                      CongestionCommand.self, IdleConnectionsCommand.self, NICCommand.self])
 }

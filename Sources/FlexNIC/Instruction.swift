@@ -1,0 +1,95 @@
+/// One step of compiled action code. Operands `a`…`d` are integers: field-buffer slots, or (by
+/// opcode) a register array, a header, a hash function, a stage or a position in the operand list.
+struct Instruction {
+    enum Opcode: UInt8 {
+        /// values[a] = values[b]
+        case copy
+        /// values[a] = values[b] ∘ values[c]
+        case add, subtract, and, or, xor, shiftLeft, shiftRight
+        /// values[a] = ~values[b]
+        case not
+        /// values[a] = values[b] ⋚ values[c] ? 1 : 0
+        case equal, notEqual, less, lessOrEqual, greater, greaterOrEqual
+        /// values[a] = values[b] != 0 ? values[c] : values[d]
+        case select
+        /// swap values[a] and values[b]
+        case swap
+        /// values[a] = hash b over the d (slot, width) pairs at operands[c...]
+        case hashFields
+        /// values[a] = hash b over operands[d + 1] bytes, operands[d] bytes after the end of header c
+        case hashPayload
+        /// values[a] = register array b [values[c]]
+        case registerRead
+        /// register array a [values[b]] = values[c]
+        case registerWrite
+        /// register array b [values[c]] += values[d]; values[a] = the new value when a >= 0
+        case registerAdd
+        /// values[a] = free entries of software queue values[b]
+        case queueRoom
+        /// reply, truncated after header a
+        case reply
+        /// continue at stage a
+        case goToStage
+    }
+
+    var opcode: Opcode
+    var a: Int32
+    var b: Int32 = 0
+    var c: Int32 = 0
+    var d: Int32 = 0
+}
+
+/// A compiled header of the parse graph.
+struct CompiledHeader {
+    var fixedLength: Int
+    /// The slot of the length field, or -1 for a fixed length.
+    var lengthSlot: Int
+    var lengthUnit: Int
+    var minimumLength: Int
+    var maximumLength: Int
+    var fieldsStart: Int
+    var fieldsCount: Int
+    var transitionsStart: Int
+    var transitionsCount: Int
+}
+
+/// A packet field with a slot in the field buffer.
+struct CompiledField {
+    var slot: Int
+    var headerIndex: Int
+    var byteOffset: Int
+    var byteWidth: Int
+    var bitShift: UInt64
+    var mask: UInt64
+    var littleEndian: Bool
+    /// 64 - 8 × byteWidth: the shift that leaves the field's bytes of an 8-byte big-endian load.
+    var wideShift: UInt64
+}
+
+/// A parse-graph edge: when values[slot] == value, parse header `next`.
+struct CompiledTransition {
+    var slot: Int
+    var value: UInt64
+    var next: Int
+}
+
+/// A compiled stage: guard, table (or -1) and its actions' code.
+struct CompiledStage {
+    /// Guard slots and comparison; `conditionLeft` < 0: no guard.
+    var conditionLeft: Int
+    var conditionRight: Int
+    var conditionOpcode: Instruction.Opcode
+    var tableIndex: Int
+    var keySlots: (Int32, Int32, Int32, Int32)
+    /// Actions of the stage at `actions[actionsStart ..< actionsStart + actionsCount]`.
+    var actionsStart: Int
+    var actionsCount: Int
+    var defaultAction: Int
+    var defaultParameters: (UInt64, UInt64, UInt64, UInt64)
+}
+
+/// The code of one action.
+struct CompiledAction {
+    var instructionsStart: Int
+    var instructionsCount: Int
+}

@@ -1,0 +1,186 @@
+import FlexPort
+import FlexWire
+
+/// Port middleware that puts FlexNIC pipelines in front of any `Port`: a receive program runs on
+/// every frame the wrapped port receives, a transmit program on every frame committed through it.
+///
+/// Contract:
+/// - Receive: a passed frame is handed to the caller as usual; a frame for software queue `n` is
+///   copied into `queues[n]` (full queue: dropped and counted — the network's back-pressure); an
+///   exception goes to `exceptionQueue`; a drop is counted by reason; a reply is transmitted on the
+///   wrapped port before `receive` returns; DMA requests copy between the packet and `hostMemory`
+///   (out-of-range requests are refused and counted); tokens a program assigns go into
+///   `queueManager`'s bucket. `statistics` counts everything.
+/// - Transmit: frames the transmit program drops or diverts leave with length 0 (not sent).
+/// - The wrapped port receives into a batch of the caller's capacity; a passed frame that finds the
+///   caller's batch already full (it was not empty) is counted in `hostBatchFullDrops`. Program state is changed through `receiveProgram`
+///   and `transmitProgram` from the thread that uses the port, between calls.
+/// - No allocation per frame.
+public final class NICPort: Port {
+    public let inner: any Port
+    public let receiveProgram: Pipeline?
+    public let transmitProgram: Pipeline?
+    public let queues: [SoftwareQueue]
+    public let exceptionQueue: SoftwareQueue
+    public private(set) var nicStatistics: NICPortStatistics
+    /// Host memory the DMA requests address (offset 0 = address 0); empty for none.
+    public var hostMemory: UnsafeMutableRawBufferPointer
+    /// The queue manager a receive program's `setBucket` fills (`meta.bucket`, `meta.tokens`), if any.
+    public var queueManager: QueueManagerModel?
+    private var inbound: FrameBatch
+    private let replies: FrameBatch
+
+    /// Wraps `inner` with `queueCount` software queues of `queueCapacity` entries each.
+    public init(wrapping inner: any Port, receiveProgram: Pipeline?, transmitProgram: Pipeline? = nil,
+                queueCount: Int, queueCapacity: Int = 256, exceptionCapacity: Int = 256, maximumReplies: Int = 64,
+                hostMemory: UnsafeMutableRawBufferPointer = UnsafeMutableRawBufferPointer(start: nil, count: 0)) {
+        self.inner = inner
+        self.receiveProgram = receiveProgram
+        self.transmitProgram = transmitProgram
+        let slotSize = max(inner.maximumFrameLength, 64)
+        queues = (0..<queueCount).map { _ in SoftwareQueue(capacity: queueCapacity, slotSize: slotSize) }
+        exceptionQueue = SoftwareQueue(capacity: exceptionCapacity, slotSize: slotSize)
+        nicStatistics = NICPortStatistics(queueCount: queueCount)
+        self.hostMemory = hostMemory
+        inbound = FrameBatch(capacity: maximumReplies)
+        replies = FrameBatch(capacity: maximumReplies)
+    }
+
+    public var macAddress: MACAddress { inner.macAddress }
+    public var maximumFrameLength: Int { inner.maximumFrameLength }
+    public var statistics: PortStatistics { inner.statistics }
+
+    public func receive(into batch: FrameBatch) -> Int {
+        precondition(inbound.isEmpty, "releaseReceived must follow each receive")
+        guard let program = receiveProgram else { return inner.receive(into: batch) }
+        for (index, queue) in queues.enumerated() { program.setQueueRoom(index, queue.freeCount) }
+        if inbound.capacity != batch.capacity { inbound = FrameBatch(capacity: batch.capacity) }
+        _ = inner.receive(into: inbound)
+        var passed = 0
+        for position in 0..<inbound.count {
+            let frame = inbound[position]
+            let verdict = program.process(frame.bytes, length: frame.length)
+            if verdict.replyLength > 0 { queueReply(program.reply(length: verdict.replyLength)) }
+            if verdict.tokens > 0, let queueManager { queueManager.fill(Int(truncatingIfNeeded: verdict.bucket), tokens: verdict.tokens) }
+            performDMA(program, frame: frame)
+            switch verdict.disposition {
+            case .pass:
+                guard !batch.isFull else {
+                    nicStatistics.hostBatchFullDrops &+= 1
+                    continue
+                }
+                batch.append(frame)
+                passed += 1
+                nicStatistics.passed &+= 1
+            case .queue(let index):
+                deliver(frame, to: index, descriptor: verdict.descriptor)
+                program.setQueueRoom(index, index < queues.count ? queues[index].freeCount : 0)
+            case .drop(let reason):
+                nicStatistics.droppedByReason[Int(reason)] &+= 1
+            case .exception(let reason):
+                divert(frame.buffer, reason: reason)
+            }
+        }
+        if !replies.isEmpty { sendReplies() }
+        return passed
+    }
+
+    public func releaseReceived(_ batch: FrameBatch) {
+        if receiveProgram == nil {
+            inner.releaseReceived(batch)
+            return
+        }
+        inner.releaseReceived(inbound)
+        inbound.removeAll()
+        batch.removeAll()
+    }
+
+    public func reserveTransmit(into batch: FrameBatch, count: Int) -> Int { inner.reserveTransmit(into: batch, count: count) }
+
+    public func commitTransmit(_ batch: FrameBatch) -> Int {
+        if let program = transmitProgram {
+            for position in 0..<batch.count where batch[position].length > 0 {
+                var frame = batch[position]
+                let verdict = program.process(frame.bytes, length: frame.length)
+                if verdict.replyLength > 0 { nicStatistics.transmitRepliesIgnored &+= 1 }
+                switch verdict.disposition {
+                case .pass, .queue:
+                    continue
+                case .drop(let reason):
+                    nicStatistics.droppedByReason[Int(reason)] &+= 1
+                case .exception(let reason):
+                    divert(frame.buffer, reason: reason)
+                }
+                nicStatistics.transmitWithheld &+= 1
+                frame.length = 0
+                batch[position] = frame
+            }
+        }
+        return inner.commitTransmit(batch)
+    }
+
+    public func poll() { inner.poll() }
+    public func waitForFrames(timeoutNanoseconds: Int64) -> Bool { inner.waitForFrames(timeoutNanoseconds: timeoutNanoseconds) }
+    public var readinessDescriptor: Int32? { inner.readinessDescriptor }
+    public func armReadiness() -> Bool { inner.armReadiness() }
+    public func disarmReadiness() { inner.disarmReadiness() }
+
+    private func deliver(_ frame: Frame, to index: Int, descriptor: UInt32) {
+        guard index >= 0 && index < queues.count else {
+            nicStatistics.unknownQueueDrops &+= 1
+            return
+        }
+        if queues[index].enqueue(frame.bytes, length: frame.length, descriptor: descriptor) {
+            nicStatistics.delivered[index] &+= 1
+        } else {
+            nicStatistics.queueFullDrops &+= 1
+        }
+    }
+
+    private func divert(_ bytes: UnsafeRawBufferPointer, reason: UInt8) {
+        nicStatistics.exceptionsByReason[Int(reason)] &+= 1
+        guard let base = bytes.baseAddress, exceptionQueue.enqueue(base, length: bytes.count, descriptor: UInt32(reason)) else {
+            nicStatistics.exceptionQueueFullDrops &+= 1
+            return
+        }
+    }
+
+    /// Copies a reply into a transmit slot of the wrapped port (sent at the end of `receive`).
+    private func queueReply(_ reply: UnsafeRawBufferPointer) {
+        guard let base = reply.baseAddress, reply.count <= inner.maximumFrameLength, !replies.isFull,
+              inner.reserveTransmit(into: replies, count: 1) == 1 else {
+            nicStatistics.replyDrops &+= 1
+            return
+        }
+        var slot = replies[replies.count - 1]
+        slot.bytes.copyMemory(from: base, byteCount: reply.count)
+        slot.length = reply.count
+        replies[replies.count - 1] = slot
+    }
+
+    private func sendReplies() {
+        let queued = UInt64(replies.count)
+        let sent = UInt64(inner.commitTransmit(replies))
+        nicStatistics.repliesSent &+= sent
+        nicStatistics.replyDrops &+= queued - min(sent, queued)
+        replies.removeAll()
+    }
+
+    /// Carries out the packet's DMA requests against `hostMemory`, refusing any out of range.
+    private func performDMA(_ program: Pipeline, frame: Frame) {
+        for index in 0..<program.dmaRequestCapacity {
+            guard let request = program.dmaRequest(index) else { continue }
+            guard let host = hostMemory.baseAddress, request.packetOffset >= 0, request.packetOffset + request.length <= frame.length,
+                  request.hostAddress <= UInt64(hostMemory.count), UInt64(request.length) <= UInt64(hostMemory.count) - request.hostAddress else {
+                nicStatistics.dmaRejected &+= 1
+                continue
+            }
+            let hostBytes = host + Int(request.hostAddress)
+            switch request.direction {
+            case .toHost: hostBytes.copyMemory(from: frame.bytes + request.packetOffset, byteCount: request.length)
+            case .fromHost: (frame.bytes + request.packetOffset).copyMemory(from: hostBytes, byteCount: request.length)
+            }
+            nicStatistics.dmaCompleted &+= 1
+        }
+    }
+}
