@@ -1,0 +1,57 @@
+import FlexTCP
+
+/// FlexKVS on one FlexTCP `Context`: listens on the port, accepts every connection, answers its
+/// requests from the receive ring, and closes it when the client quits or finishes.
+///
+/// Contract: one thread calls `step` repeatedly (and `context.wait` when it returns false).
+/// `listenError` is set if the port could not be opened; `isListening` once it is.
+final class FlexTCPService {
+    let context: Context
+    private let server: CacheServer
+    private let listener: Listener
+    private var clients: [ObjectIdentifier: FlexTCPClient] = [:]
+    private(set) var isListening = false
+    private(set) var listenError: TCPError?
+
+    init(context: Context, server: CacheServer, port: UInt16) {
+        self.context = context
+        self.server = server
+        listener = context.listen(on: port, backlog: 1024)
+    }
+
+    /// Polls the context and serves; true if anything happened.
+    func step() -> Bool {
+        var touched: [FlexTCPClient] = []
+        var busy = context.poll { event in
+            switch event {
+            case .listening: isListening = true
+            case .listenFailed(_, let error): listenError = error
+            case .incomingConnection(let waiting, _, _): _ = context.accept(on: waiting)
+            case .accepted(let connection):
+                let client = FlexTCPClient(connection: connection, server: server)
+                clients[ObjectIdentifier(connection)] = client
+                server.connectionOpened()
+            case .received(let connection, _), .sendSpaceAvailable(let connection):
+                if let client = clients[ObjectIdentifier(connection)] { touched.append(client) }
+            case .endOfStream(let connection):
+                context.close(connection)
+            case .closed(let connection, _):
+                if clients.removeValue(forKey: ObjectIdentifier(connection)) != nil { server.connectionClosed() }
+            default:
+                break
+            }
+        } > 0
+        for client in touched where clients[ObjectIdentifier(client.connection)] != nil {
+            if client.takeReceived(on: context, server: server) > 0 { busy = true }
+            if client.sendReplies(on: context, server: server) > 0 { busy = true }
+            if client.isFinished { context.close(client.connection) }
+        }
+        // Replies that did not fit wait for send space; retry those with output pending.
+        for client in clients.values where !client.session.output.isEmpty {
+            if client.sendReplies(on: context, server: server) > 0 { busy = true }
+            if client.isFinished { context.close(client.connection) }
+        }
+        context.flush()
+        return busy
+    }
+}
