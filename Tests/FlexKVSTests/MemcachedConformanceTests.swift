@@ -19,17 +19,29 @@ struct MemcachedConformanceTests {
         }
     }
 
-    @Test("a seeded random mix of every command gets memcached's replies, byte for byte (CAS uniques, version and stats by meaning)")
-    func differential() throws {
+    @Test("a seeded random mix of every command gets memcached's replies, byte for byte (CAS uniques, version and stats by meaning)",
+          arguments: [Dialect.text, .binary])
+    func differential(dialect: Dialect) throws {
         let memcachedPort = freeLoopbackPort()
         var arguments = ["memcached", "-p", "\(memcachedPort)", "-U", "0", "-l", "127.0.0.1", "-t", "1"]
         if geteuid() == 0 { arguments += ["-u", "root"] }
         let memcached = try RunningCommand(arguments)
         defer { _ = memcached.stop() }
         try withLinuxServer(threads: 1) { port in
-            var mix = DifferentialMix(seed: 0x5EED_F1E7)
-            try mix.run(steps: 1500, reference: memcachedPort, candidate: port)
+            switch dialect {
+            case .text:
+                var mix = DifferentialMix(seed: 0x5EED_F1E7)
+                try mix.run(steps: 1500, reference: memcachedPort, candidate: port)
+            case .binary:
+                var mix = BinaryDifferentialMix(seed: 0xB1_5EED)
+                try mix.run(steps: 1500, reference: memcachedPort, candidate: port)
+            }
         }
+    }
+
+    enum Dialect: CustomStringConvertible, Sendable {
+        case text, binary
+        var description: String { self == .text ? "text" : "binary" }
     }
 
     /// Runs `body` with FlexKVS listening on 127.0.0.1 (an ephemeral port), stopping it on every exit path.

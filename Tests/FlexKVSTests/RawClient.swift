@@ -70,6 +70,17 @@ final class RawClient {
         }
     }
 
+    /// Reads until `isComplete` accepts the bytes received so far, or the peer closes (then `closed` is true).
+    func read(until isComplete: ([UInt8]) -> Bool) throws -> (bytes: [UInt8], closed: Bool) {
+        var received: [UInt8] = []
+        while !isComplete(received) {
+            let chunk = try readSome()
+            if chunk.isEmpty { return (received, true) }
+            received += chunk
+        }
+        return (received, false)
+    }
+
     private func readSome() throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
