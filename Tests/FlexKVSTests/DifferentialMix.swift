@@ -12,7 +12,7 @@ import Testing
 /// memcached reports).
 struct DifferentialMix {
     private var random: SplitMix64
-    private let keys = ["alpha", "beta", "gamma", "delta", "n1", "n2", String(repeating: "k", count: 250)]
+    private let keys = ["alpha", "beta", "gamma", "delta", "n1", "n2", String(repeating: "k", count: 250), "tab\tand\u{01}control"]
     private static let sync = Array("set __sync__ 0 0 4\r\nSYNC\r\nget __sync__\r\n".utf8)
     private static let syncReply = Array("STORED\r\nVALUE __sync__ 0 4\r\nSYNC\r\nEND\r\n".utf8)
 
