@@ -54,6 +54,25 @@ struct TextProtocolTests {
         #expect(String(decoding: harness.feed(rest), as: UTF8.self) == "END\r\n")
     }
 
+    @Test("pipelined gets of a big value stop at the output pause and continue as replies are sent")
+    func outputPause() {
+        let harness = SessionHarness()
+        _ = harness.text("set big 0 0 900000\r\n" + String(repeating: "b", count: 900_000) + "\r\n")
+        let requests = Array(String(repeating: "get big\r\n", count: 50).utf8)
+        requests.withUnsafeBytes { harness.input.append($0) }
+        var values = 0
+        var rounds = 0
+        while !harness.input.isEmpty {
+            harness.session.process(harness.input)
+            #expect(harness.session.output.count <= ProtocolSession.outputPause + 900_100)
+            values += String(decoding: harness.session.output.readable, as: UTF8.self).components(separatedBy: "VALUE big 0 900000").count - 1
+            harness.session.output.removeAll()
+            rounds += 1
+        }
+        #expect(values == 50)
+        #expect(rounds > 10)
+    }
+
     @Test("a line without newline beyond 2048 bytes closes the connection unless it is a get")
     func longLines() {
         let closing = SessionHarness()

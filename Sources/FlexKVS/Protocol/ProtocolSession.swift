@@ -5,8 +5,11 @@
 /// Contract: the transport appends what it reads to an input `ByteBuffer` and calls `process`,
 /// which answers every complete request at its front into `output` and consumes it; a partial
 /// request stays for the next call (requests may arrive split anywhere, or many in one read).
-/// After `wantsClose` the transport sends what is in `output` and closes. Nothing a client sends
-/// can make it trap; memory held is bounded by the largest accepted request.
+/// After `wantsClose` the transport sends what is in `output` and closes. Once `output` holds
+/// `outputPause` bytes, `process` stops taking requests (`isPaused`) until the transport has sent
+/// some, so a client that pipelines reads and does not read the replies holds little memory.
+/// Nothing a client sends can make it trap; memory held is bounded by the largest accepted request
+/// and reply plus `outputPause`.
 public final class ProtocolSession {
     let server: CacheServer
     var store: KeyValueStore { server.store }
@@ -24,6 +27,12 @@ public final class ProtocolSession {
     /// The current text command said `noreply`: its replies are dropped.
     var noreply = false
 
+    /// Replies held before `process` stops taking requests.
+    public static let outputPause = 1 << 20
+
+    /// True while the replies waiting to be sent keep `process` from taking more requests.
+    public var isPaused: Bool { output.count >= Self.outputPause }
+
     public init(server: CacheServer) {
         self.server = server
         tokens.reserveCapacity(32)
@@ -39,7 +48,7 @@ public final class ProtocolSession {
     /// it in again, with what follows it, once more has arrived.
     public func process(_ bytes: UnsafeRawBufferPointer) -> Int {
         var used = 0
-        while !wantsClose {
+        while !wantsClose && !isPaused {
             if swallowing > 0 {
                 let discarded = min(swallowing, bytes.count - used)
                 used += discarded

@@ -1,9 +1,10 @@
 import FlexTCP
 
 /// One client connection on a FlexTCP `Context`: requests are parsed straight from the receive
-/// ring and freed there; only a request left incomplete (split across arrivals, wrapping the
-/// ring's end, or larger than the ring) is copied into `input` and completed there. Replies are
-/// copied from the session's output into the send ring as space allows.
+/// ring and freed there; only what is left unanswered (a request split across arrivals, wrapping
+/// the ring's end or larger than the ring) is copied into `input` and completed there. While
+/// replies wait (`ProtocolSession.isPaused`) nothing is taken from the ring, so the peer's window
+/// closes. Replies are copied from the session's output into the send ring as space allows.
 final class FlexTCPClient {
     let connection: Connection
     let session: ProtocolSession
@@ -14,24 +15,28 @@ final class FlexTCPClient {
         session = ProtocolSession(server: server)
     }
 
-    /// Answers what arrived; returns how many received bytes were taken (freed from the ring).
+    /// True if replies wait for send space or received bytes wait in the ring.
+    var isWaiting: Bool { !session.output.isEmpty || connection.unfreedByteCount > 0 }
+
+    /// Answers what arrived (unless paused); returns how many received bytes were freed from the ring.
     func takeReceived(on context: Context, server: CacheServer) -> Int {
+        // After quit nothing more is answered: what follows is dropped, so the close can complete.
+        if session.wantsClose { return context.freeReceivedBytes(connection.unfreedByteCount, of: connection) }
+        guard !session.isPaused else { return 0 }
+        if !input.isEmpty { session.process(input) }
         let span = connection.unfreedBytes
-        guard !span.isEmpty else { return 0 }
-        let taken: Int
+        guard !span.isEmpty, !session.isPaused, !session.wantsClose else { return 0 }
+        var taken = 0
         if input.isEmpty {
             taken = span.withUnsafeBytes { leading, trailing in
                 let used = session.process(leading)
                 guard used == leading.count, !trailing.isEmpty, !session.wantsClose else { return used }
                 return used + session.process(trailing)
             }
-        } else {
-            taken = 0
         }
-        // The rest is an incomplete request: complete it in `input`.
-        let rest = span.count - taken
-        if rest > 0 && !session.wantsClose {
-            let space = input.reserve(rest)
+        // What is left (an incomplete request, or requests a pause held back) continues in `input`.
+        if span.count > taken && !session.wantsClose {
+            let space = input.reserve(span.count - taken)
             let copied = span.withUnsafeBytes { leading, trailing in
                 let skipLeading = min(taken, leading.count)
                 let first = UnsafeRawBufferPointer(rebasing: leading[skipLeading...])
@@ -57,7 +62,10 @@ final class FlexTCPClient {
         let copied = space.copyBytes(from: output.readable)
         context.sendReserved(copied, on: connection)
         output.consume(copied)
-        if output.isEmpty { output.shrink() }
+        if output.isEmpty {
+            output.shrink()
+            input.shrink()
+        }
         server.countWritten(copied)
         return copied
     }

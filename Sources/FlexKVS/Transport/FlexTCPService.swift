@@ -10,6 +10,8 @@ final class FlexTCPService {
     private let server: CacheServer
     private let listener: Listener
     private var clients: [ObjectIdentifier: FlexTCPClient] = [:]
+    /// Clients with replies not yet in the send ring or requests not yet answered, served again next step.
+    private var waiting: [FlexTCPClient] = []
     private(set) var isListening = false
     private(set) var listenError: TCPError?
 
@@ -41,17 +43,30 @@ final class FlexTCPService {
                 break
             }
         } > 0
-        for client in touched where clients[ObjectIdentifier(client.connection)] != nil {
-            if client.takeReceived(on: context, server: server) > 0 { busy = true }
-            if client.sendReplies(on: context, server: server) > 0 { busy = true }
-            if client.isFinished { context.close(client.connection) }
+        // Clients with news, and those still owing replies (send space, or requests a pause held back).
+        var served = Set<ObjectIdentifier>()
+        var stillWaiting: [FlexTCPClient] = []
+        for client in touched + waiting where clients[ObjectIdentifier(client.connection)] != nil {
+            guard served.insert(ObjectIdentifier(client)).inserted else { continue }
+            busy = serve(client) || busy
+            if client.isWaiting { stillWaiting.append(client) }
         }
-        // Replies that did not fit wait for send space; retry those with output pending.
-        for client in clients.values where !client.session.output.isEmpty {
-            if client.sendReplies(on: context, server: server) > 0 { busy = true }
-            if client.isFinished { context.close(client.connection) }
-        }
+        waiting = stillWaiting
         context.flush()
         return busy
+    }
+
+    /// Answers what the client sent and moves replies out until neither moves; true if anything
+    /// moved. Closes a finished session.
+    private func serve(_ client: FlexTCPClient) -> Bool {
+        var moved = false
+        while true {
+            let taken = client.takeReceived(on: context, server: server)
+            let sent = client.sendReplies(on: context, server: server)
+            guard taken > 0 || sent > 0 else { break }
+            moved = true
+        }
+        if client.isFinished { context.close(client.connection) }
+        return moved
     }
 }

@@ -13,7 +13,6 @@ final class LinuxEventLoop: @unchecked Sendable {
     private let epoll: Int32
     private let stopSignal: Int32
     private var connections: [LinuxSocketConnection?] = []
-    private static let pendingOutputLimit = 4 << 20
 
     init(server: CacheServer, listener: Int32) throws(TransportError) {
         self.server = server
@@ -79,7 +78,7 @@ final class LinuxEventLoop: @unchecked Sendable {
         let pending = connection.session.output.count
         if connection.session.wantsClose && pending == 0 { return drop(connection) }
         var interest: UInt32 = pending > 0 ? UInt32(EPOLLOUT.rawValue) : 0
-        if pending < Self.pendingOutputLimit && !connection.session.wantsClose { interest |= UInt32(EPOLLIN.rawValue) }
+        if !connection.session.isPaused && !connection.session.wantsClose { interest |= UInt32(EPOLLIN.rawValue) }
         if interest != connection.interest {
             connection.interest = interest
             register(connection.descriptor, interest: interest, operation: EPOLL_CTL_MOD)

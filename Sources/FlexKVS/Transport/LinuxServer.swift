@@ -9,7 +9,8 @@ import Glibc
 ///
 /// Contract: `init` binds and listens (throws `TransportError` if it cannot), `start` runs the
 /// loops on their threads, `stop` ends them, closes every socket and joins the threads. A
-/// connection whose client does not read its replies stops being read once 4 MiB are pending.
+/// connection whose client does not read its replies is not read either while they wait
+/// (`ProtocolSession.isPaused`).
 public final class LinuxServer: @unchecked Sendable {
     public let server: CacheServer
     /// The bound TCP port (the one asked for, or the kernel's choice for 0).

@@ -15,8 +15,10 @@ final class LinuxSocketConnection {
         session = ProtocolSession(server: server)
     }
 
-    /// Reads what is waiting (one read of up to 64 KiB) and answers it. False when the peer closed or failed.
+    /// Reads what is waiting (one read of up to 64 KiB) and answers it, unless replies wait
+    /// (`ProtocolSession.isPaused`: the bytes stay in the socket). False when the peer closed or failed.
     func readAndProcess(server: CacheServer) -> Bool {
+        guard !session.isPaused else { return true }
         let space = input.reserve(64 * 1024)
         let received = read(descriptor, space.baseAddress, space.count)
         if received < 0 { return errno == EAGAIN || errno == EINTR }
@@ -27,7 +29,8 @@ final class LinuxSocketConnection {
         return true
     }
 
-    /// Writes pending replies until the socket is full. False on a write error.
+    /// Writes pending replies until the socket is full, answering requests a pause held back as
+    /// room appears. False on a write error.
     func flush(server: CacheServer) -> Bool {
         let output = session.output
         while !output.isEmpty {
@@ -36,6 +39,7 @@ final class LinuxSocketConnection {
             if written < 0 { return errno == EAGAIN || errno == EINTR }
             output.consume(written)
             server.countWritten(written)
+            if !session.isPaused && !input.isEmpty { session.process(input) }
         }
         output.shrink()
         input.shrink()
