@@ -35,6 +35,9 @@ struct FlexKVSCommand: ParsableCommand {
     @Option(help: "Worker threads (Linux transport: one event loop each; the store gets as many partitions).")
     var threads: Int = 1
 
+    @Option(help: "Also serve memcached's UDP protocol on this port (Linux transport).")
+    var udpPort: UInt16?
+
     @Option(help: "The largest item in bytes (memcached -I): value + key + 59 must fit.")
     var maxItemSize: Int = 1 << 20
 
@@ -45,6 +48,7 @@ struct FlexKVSCommand: ParsableCommand {
         if transport == .flextcp {
             guard interface != nil, ip != nil else { throw ValidationError("--transport flextcp needs --interface NAME and --ip A.B.C.D/P") }
             guard threads == 1 else { throw ValidationError("--transport flextcp serves from one thread (--threads 1) for now") }
+            guard udpPort == nil else { throw ValidationError("--udp-port is served on the Linux transport only for now") }
         }
     }
 
@@ -52,12 +56,14 @@ struct FlexKVSCommand: ParsableCommand {
         let store = KeyValueStore(configuration: StoreConfiguration(memoryLimit: memory << 20, maxItemSize: maxItemSize, partitions: threads))
         var settings = ServerSettings(tcpPort: port)
         settings.threads = threads
+        settings.udpPort = udpPort ?? 0
         switch transport {
         case .linux:
             let server = CacheServer(store: store, settings: settings)
-            let linux = try LinuxServer(server: server, port: port, threads: threads)
+            let linux = try LinuxServer(server: server, port: port, udpPort: udpPort, threads: threads)
             linux.start()
-            announce("flexkvs: listening on 0.0.0.0:\(linux.port) (linux, \(threads) thread\(threads == 1 ? "" : "s"), \(memory) MiB)")
+            let udp = linux.udpPort.map { ", UDP \($0)" } ?? ""
+            announce("flexkvs: listening on 0.0.0.0:\(linux.port)\(udp) (linux, \(threads) thread\(threads == 1 ? "" : "s"), \(memory) MiB)")
             StopSignal.wait()
             linux.stop()
         case .flextcp:

@@ -48,20 +48,34 @@ public final class ProtocolSession {
     /// it in again, with what follows it, once more has arrived.
     public func process(_ bytes: UnsafeRawBufferPointer) -> Int {
         var used = 0
-        while !wantsClose && !isPaused {
-            if swallowing > 0 {
-                let discarded = min(swallowing, bytes.count - used)
-                used += discarded
-                swallowing -= discarded
-                if swallowing > 0 { return used }
-            }
-            guard used < bytes.count else { return used }
-            let rest = UnsafeRawBufferPointer(rebasing: bytes[used...])
-            if dialect == .undecided { dialect = rest[0] == BinaryHeader.requestMagic ? .binary : .text }
-            let consumed = dialect == .binary ? processBinary(rest) : processText(rest)
-            guard consumed > 0 else { return used }
-            used += consumed
+        while true {
+            let taken = processNext(UnsafeRawBufferPointer(rebasing: bytes[used...]))
+            guard taken > 0 else { return used }
+            used += taken
         }
-        return used
+    }
+
+    /// Answers the one request at the front of `bytes` (with the discarded bytes before it);
+    /// returns the bytes used (0: none complete, paused, or closing).
+    func processNext(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard !wantsClose && !isPaused else { return 0 }
+        var used = 0
+        if swallowing > 0 {
+            used = min(swallowing, bytes.count)
+            swallowing -= used
+            if swallowing > 0 { return used }
+        }
+        guard used < bytes.count else { return used }
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[used...])
+        if dialect == .undecided { dialect = rest[0] == BinaryHeader.requestMagic ? .binary : .text }
+        return used + (dialect == .binary ? processBinary(rest) : processText(rest))
+    }
+
+    /// Forgets the protocol state, for a session that serves one datagram after another.
+    func reset() {
+        dialect = .undecided
+        swallowing = 0
+        wantsClose = false
+        output.removeAll()
     }
 }

@@ -12,16 +12,19 @@ final class LinuxEventLoop: @unchecked Sendable {
     private let listener: Int32
     private let epoll: Int32
     private let stopSignal: Int32
+    private let datagrams: LinuxUDPEndpoint?
     private var connections: [LinuxSocketConnection?] = []
 
-    init(server: CacheServer, listener: Int32) throws(TransportError) {
+    init(server: CacheServer, listener: Int32, datagrams: LinuxUDPEndpoint?) throws(TransportError) {
         self.server = server
         self.listener = listener
+        self.datagrams = datagrams
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         stopSignal = flexshim_eventfd_open()
         guard epoll >= 0, stopSignal >= 0 else { throw TransportError("epoll/eventfd: \(String(cString: strerror(errno)))") }
         register(listener, interest: UInt32(EPOLLIN.rawValue), operation: EPOLL_CTL_ADD)
         register(stopSignal, interest: UInt32(EPOLLIN.rawValue), operation: EPOLL_CTL_ADD)
+        if let datagrams { register(datagrams.descriptor, interest: UInt32(EPOLLIN.rawValue), operation: EPOLL_CTL_ADD) }
     }
 
     /// Wakes `run` and makes it return.
@@ -48,6 +51,8 @@ final class LinuxEventLoop: @unchecked Sendable {
                 if descriptor == stopSignal { return }
                 if descriptor == listener {
                     acceptWaiting()
+                } else if let datagrams, descriptor == datagrams.descriptor {
+                    datagrams.serveWaiting()
                 } else if let connection = connections[Int(descriptor)] {
                     serve(connection, events: events[index].events)
                 }
