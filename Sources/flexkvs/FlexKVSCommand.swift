@@ -32,7 +32,7 @@ struct FlexKVSCommand: ParsableCommand {
     @Option(help: "Item memory in MiB (memcached -m).")
     var memory: Int = 64
 
-    @Option(help: "Worker threads (Linux transport: one event loop each; the store gets as many partitions).")
+    @Option(help: "Worker threads (Linux: one event loop each; FlexTCP: one context each, connections handed round robin); the store gets as many partitions.")
     var threads: Int = 1
 
     @Option(help: "Also serve memcached's UDP protocol on this port (Linux transport).")
@@ -47,7 +47,6 @@ struct FlexKVSCommand: ParsableCommand {
         guard (1024...(1 << 30)).contains(maxItemSize) else { throw ValidationError("--max-item-size must lie in 1024...1073741824") }
         if transport == .flextcp {
             guard interface != nil, ip != nil else { throw ValidationError("--transport flextcp needs --interface NAME and --ip A.B.C.D/P") }
-            guard threads == 1 else { throw ValidationError("--transport flextcp serves from one thread (--threads 1) for now") }
             guard udpPort == nil else { throw ValidationError("--udp-port is served on the Linux transport only for now") }
         }
     }
@@ -71,8 +70,8 @@ struct FlexKVSCommand: ParsableCommand {
             settings.interface = String(address.prefix { $0 != "/" })
             let server = CacheServer(store: store, settings: settings)
             StopSignal.install()
-            try FlexTCPServer.run(server: server, on: .interface(named: interface!), address: address, tcpPort: port,
-                                  ready: { announce("flexkvs: listening on \(settings.interface):\(port) (flextcp on \(interface!), \(memory) MiB)") },
+            try FlexTCPServer.run(server: server, on: .interface(named: interface!), address: address, tcpPort: port, threads: threads,
+                                  ready: { announce("flexkvs: listening on \(settings.interface):\(port) (flextcp on \(interface!), \(threads) thread\(threads == 1 ? "" : "s"), \(memory) MiB)") },
                                   shouldStop: { StopSignal.isRequested })
         }
         announce("flexkvs: stopped")

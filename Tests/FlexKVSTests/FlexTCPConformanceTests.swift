@@ -10,14 +10,14 @@ import Testing
 /// Needs root (namespaces, AF_PACKET), as the interop tests do; CI runs as root.
 @Suite("FlexKVS on FlexTCP with memcached clients", .serialized)
 struct FlexTCPConformanceTests {
-    @Test("memccapable passes in full against FlexKVS on FlexTCP over a veth pair")
-    func memccapableOverFlexTCP() throws {
+    @Test("memccapable passes in full against FlexKVS on FlexTCP over a veth pair", arguments: [1, 2])
+    func memccapableOverFlexTCP(threads: Int) throws {
         try TestNetwork.with { network in
             let stackSide = try network.makeNamespace()
             let kernel = try network.makeNamespace()
             let pair = try network.makeVethPair(between: stackSide, and: kernel)
             try kernel.assign(TestAddress("198.18.12.1/24"), to: pair.second.name)
-            let result = try withFlexTCPServer(in: stackSide, interface: pair.first.name, address: "198.18.12.2/24") {
+            let result = try withFlexTCPServer(in: stackSide, interface: pair.first.name, address: "198.18.12.2/24", threads: threads) {
                 try kernel.run(["memccapable", "-h", "198.18.12.2", "-p", "11211"], timeout: .seconds(120))
             }
             #expect(result.succeeded, "\(result)")
@@ -26,15 +26,16 @@ struct FlexTCPConformanceTests {
     }
 
     /// Runs FlexKVS on FlexTCP in `namespace` on a thread of its own while `body` runs; stops and joins it after.
-    private func withFlexTCPServer<Result>(in namespace: TestNamespace, interface: String, address: String,
+    private func withFlexTCPServer<Result>(in namespace: TestNamespace, interface: String, address: String, threads: Int,
                                            _ body: () throws -> Result) throws -> Result {
-        let server = CacheServer(store: KeyValueStore(), settings: ServerSettings(tcpPort: 11211))
+        let server = CacheServer(store: KeyValueStore(configuration: StoreConfiguration(partitions: threads)),
+                                 settings: ServerSettings(tcpPort: 11211))
         let flags = ServerFlags()
         let finished = DispatchSemaphore(value: 0)
         let thread = Thread {
             do {
                 try namespace.perform {
-                    try FlexTCPServer.run(server: server, on: .interface(named: interface), address: address, tcpPort: 11211,
+                    try FlexTCPServer.run(server: server, on: .interface(named: interface), address: address, tcpPort: 11211, threads: threads,
                                           ready: { flags.ready.store(true, ordering: .releasing) },
                                           shouldStop: { flags.stop.load(ordering: .acquiring) })
                 }

@@ -1,24 +1,30 @@
 import FlexTCP
 
-/// FlexKVS on one FlexTCP `Context`: listens on the port, accepts every connection, answers its
-/// requests from the receive ring, and closes it when the client quits or finishes.
+/// FlexKVS on one FlexTCP `Context`: answers its connections' requests from the receive ring, and
+/// closes each when the client quits or finishes. The listening service (given a port) accepts
+/// every connection and hands them round robin to itself and the `workers` (other threads'
+/// contexts, A.4 move), which serve what moves in.
 ///
 /// Contract: one thread calls `step` repeatedly (and `context.wait` when it returns false).
 /// `listenError` is set if the port could not be opened; `isListening` once it is.
 final class FlexTCPService {
     let context: Context
     private let server: CacheServer
-    private let listener: Listener
+    private let workers: [Context]
+    private var nextWorker = 0
     private var clients: [ObjectIdentifier: FlexTCPClient] = [:]
     /// Clients with replies not yet in the send ring or requests not yet answered, served again next step.
     private var waiting: [FlexTCPClient] = []
     private(set) var isListening = false
     private(set) var listenError: TCPError?
 
-    init(context: Context, server: CacheServer, port: UInt16) {
+    /// A service that listens on `port` (nil: serves only connections moved in) and shares its
+    /// connections with `workers`.
+    init(context: Context, server: CacheServer, port: UInt16?, workers: [Context] = []) {
         self.context = context
         self.server = server
-        listener = context.listen(on: port, backlog: 1024)
+        self.workers = workers
+        if let port { _ = context.listen(on: port, backlog: 1024) }
     }
 
     /// Polls the context and serves; true if anything happened.
@@ -30,9 +36,10 @@ final class FlexTCPService {
             case .listenFailed(_, let error): listenError = error
             case .incomingConnection(let waiting, _, _): _ = context.accept(on: waiting)
             case .accepted(let connection):
-                let client = FlexTCPClient(connection: connection, server: server)
-                clients[ObjectIdentifier(connection)] = client
-                server.connectionOpened()
+                nextWorker = (nextWorker + 1) % (workers.count + 1)
+                if nextWorker == 0 { touched.append(adopt(connection)) } else { context.move(connection, to: workers[nextWorker - 1]) }
+            case .movedIn(let connection), .moveFailed(let connection, _):
+                touched.append(adopt(connection))
             case .received(let connection, _), .sendSpaceAvailable(let connection):
                 if let client = clients[ObjectIdentifier(connection)] { touched.append(client) }
             case .endOfStream(let connection):
@@ -54,6 +61,14 @@ final class FlexTCPService {
         waiting = stillWaiting
         context.flush()
         return busy
+    }
+
+    /// Serves `connection` from this context from now on.
+    private func adopt(_ connection: Connection) -> FlexTCPClient {
+        let client = FlexTCPClient(connection: connection, server: server)
+        clients[ObjectIdentifier(connection)] = client
+        server.connectionOpened()
+        return client
     }
 
     /// Answers what the client sent and moves replies out until neither moves; true if anything
