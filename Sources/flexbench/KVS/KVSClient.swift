@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// A closed-loop memcached text client on Linux sockets: `connections` connections to
-/// 127.0.0.1:`port`, each with one request outstanding, drawn from the workload; records each
+/// `address`:`port` (host byte order; loopback, or a test host's), each with one request outstanding, drawn from the workload; records each
 /// request's latency (send to complete reply) during the measured window.
 ///
 /// Contract: one thread; `load` stores every key first (pipelined on one connection), `run` drives
@@ -17,16 +17,18 @@ final class KVSClient {
 
     private let workload: KVSWorkload
     private let port: UInt16
+    private let address: UInt32
     private var random: UInt64 = 0x9E37_79B9_7F4A_7C15
 
-    init(workload: KVSWorkload, port: UInt16) {
+    init(workload: KVSWorkload, address: UInt32, port: UInt16) {
         self.workload = workload
+        self.address = address
         self.port = port
     }
 
     /// Stores every key once, 500 requests per batch on one connection.
     func load() throws(KVSBenchmarkError) {
-        let socket = try Self.connect(port: port)
+        let socket = try Self.connect(address: address, port: port)
         defer { close(socket) }
         var index = 0
         while index < workload.keyCount {
@@ -50,7 +52,7 @@ final class KVSClient {
     func run(connections: Int, warmUp: Double, duration: Double, measurementStarts: () -> Void) throws(KVSBenchmarkError) -> Measurement {
         var sockets: [Int32] = []
         defer { for socket in sockets { close(socket) } }
-        for _ in 0..<connections { sockets.append(try Self.connect(port: port)) }
+        for _ in 0..<connections { sockets.append(try Self.connect(address: address, port: port)) }
         var pending = [(expectGet: Bool, started: UInt64, received: [UInt8])](repeating: (false, 0, []), count: connections)
         var polls = sockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         let start = Self.now()
@@ -112,13 +114,13 @@ final class KVSClient {
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 
-    static func connect(port: UInt16) throws(KVSBenchmarkError) -> Int32 {
+    static func connect(address host: UInt32, port: UInt16) throws(KVSBenchmarkError) -> Int32 {
         for _ in 0..<500 {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian
-            address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+            address.sin_addr.s_addr = host.bigEndian
             let result = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
@@ -130,7 +132,7 @@ final class KVSClient {
             close(descriptor)
             usleep(10_000)
         }
-        throw KVSBenchmarkError("cannot connect to 127.0.0.1:\(port)")
+        throw KVSBenchmarkError("cannot connect to \(host >> 24).\((host >> 16) & 255).\((host >> 8) & 255).\(host & 255):\(port)")
     }
 
     static func sendAll(_ bytes: [UInt8], on socket: Int32) throws(KVSBenchmarkError) {
