@@ -9,6 +9,8 @@ final class FlexTCPClient {
     let connection: Connection
     let session: ProtocolSession
     private let input = ByteBuffer()
+    /// The service's step that last served this client.
+    var servedRound: UInt64 = 0
 
     init(connection: Connection, server: CacheServer) {
         self.connection = connection

@@ -15,6 +15,9 @@ final class FlexTCPService {
     private var clients: [ObjectIdentifier: FlexTCPClient] = [:]
     /// Clients with replies not yet in the send ring or requests not yet answered, served again next step.
     private var waiting: [FlexTCPClient] = []
+    /// This step's clients to serve (reused; a client may appear twice, `round` serves it once).
+    private var due: [FlexTCPClient] = []
+    private var round: UInt64 = 0
     private(set) var isListening = false
     private(set) var listenError: TCPError?
 
@@ -29,7 +32,11 @@ final class FlexTCPService {
 
     /// Polls the context and serves; true if anything happened.
     func step() -> Bool {
-        var touched: [FlexTCPClient] = []
+        round &+= 1
+        // Clients still owing replies (send space, or requests a pause held back), then those with news.
+        due.removeAll(keepingCapacity: true)
+        due.append(contentsOf: waiting)
+        waiting.removeAll(keepingCapacity: true)
         var busy = context.poll { event in
             switch event {
             case .listening: isListening = true
@@ -37,11 +44,11 @@ final class FlexTCPService {
             case .incomingConnection(let waiting, _, _): _ = context.accept(on: waiting)
             case .accepted(let connection):
                 nextWorker = (nextWorker + 1) % (workers.count + 1)
-                if nextWorker == 0 { touched.append(adopt(connection)) } else { context.move(connection, to: workers[nextWorker - 1]) }
+                if nextWorker == 0 { due.append(adopt(connection)) } else { context.move(connection, to: workers[nextWorker - 1]) }
             case .movedIn(let connection), .moveFailed(let connection, _):
-                touched.append(adopt(connection))
+                due.append(adopt(connection))
             case .received(let connection, _), .sendSpaceAvailable(let connection):
-                if let client = clients[ObjectIdentifier(connection)] { touched.append(client) }
+                if let client = clients[ObjectIdentifier(connection)] { due.append(client) }
             case .endOfStream(let connection):
                 context.close(connection)
             case .closed(let connection, _):
@@ -50,15 +57,11 @@ final class FlexTCPService {
                 break
             }
         } > 0
-        // Clients with news, and those still owing replies (send space, or requests a pause held back).
-        var served = Set<ObjectIdentifier>()
-        var stillWaiting: [FlexTCPClient] = []
-        for client in touched + waiting where clients[ObjectIdentifier(client.connection)] != nil {
-            guard served.insert(ObjectIdentifier(client)).inserted else { continue }
+        for client in due where client.servedRound != round && clients[ObjectIdentifier(client.connection)] != nil {
+            client.servedRound = round
             busy = serve(client) || busy
-            if client.isWaiting { stillWaiting.append(client) }
+            if client.isWaiting { waiting.append(client) }
         }
-        waiting = stillWaiting
         context.flush()
         return busy
     }
