@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "flexbench", targets: ["flexbench"]),
         .executable(name: "flextcp-fuzz", targets: ["flextcp-fuzz"]),
         .executable(name: "flextcpd", targets: ["flextcpd"]),
+        .executable(name: "flexkvs", targets: ["flexkvs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
@@ -83,6 +84,11 @@ let package = Package(
             dependencies: ["FlexBench", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTestHosts", "FlexNIC",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
+        // FlexKVS: the memcached-compatible key-value store (store, text and binary protocols, transports).
+        .target(name: "FlexKVS", dependencies: ["FlexTCP", "CFlexShim", .product(name: "Atomics", package: "swift-atomics")],
+                swiftSettings: optimize),
+        .executableTarget(name: "flexkvs", dependencies: ["FlexKVS", "FlexTCP", "CFlexShim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: optimize),
         // What the stack tests share: the pair-of-stacks harness on an in-memory wire and virtual time.
         .target(name: "FlexTestSupport", dependencies: ["FlexTCPCore", "FlexTCPTools", "FlexPort", "FlexWire"], path: "Tests/FlexTestSupport"),
         .testTarget(name: "FlexWireTests", dependencies: ["FlexWire", "FlexPort"]),
@@ -95,6 +101,7 @@ let package = Package(
         .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPTools", "FlexTestSupport"]),
         .testTarget(name: "FlexBenchTests", dependencies: ["FlexBench"]),
         .testTarget(name: "ServiceTests", dependencies: ["FlexTCPService", "FlexTCP", "FlexTCPCore", "FlexTCPTools", "FlexWire"]),
+        .testTarget(name: "FlexKVSTests", dependencies: ["FlexKVS", "FlexTCP", "FlexTestHosts"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCP", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),
     ]
 )

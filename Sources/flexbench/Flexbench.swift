@@ -10,5 +10,5 @@ struct Flexbench: ParsableCommand {
         abstract: "FlexTCP benchmarks.",
         version: FlexTCPVersion.string,
         subcommands: [RPCCommand.self, BulkCommand.self, ChurnCommand.self, InterleavedCommand.self, ProfileCommand.self, SystemsCommand.self, WireCommand.self,
-                      CongestionCommand.self, IdleConnectionsCommand.self, NICCommand.self])
+                      CongestionCommand.self, IdleConnectionsCommand.self, NICCommand.self, KVSCommand.self])
 }

@@ -1,0 +1,79 @@
+import FlexTestHosts
+import Foundation
+
+/// A key-value server process for `flexbench kvs`: `flexkvs` (the binary next to `flexbench`)
+/// or Debian's memcached, on loopback (`flexkvs-linux`, `memcached-t1`, `memcached-t2`), or on a
+/// test host at 198.18.13.2 with the client's namespace at 198.18.13.1 across a veth pair
+/// (`flexkvs-linux-veth`: the kernel's TCP; `flexkvs-flextcp-veth`: FlexTCP on the veth end).
+///
+/// Contract: `init` starts it and waits until it accepts connections; `stop` kills it and removes
+/// the test hosts (also on deinit). `withClient` runs the client where it must run (its namespace).
+final class KVSServerProcess {
+    static let systems = ["flexkvs-linux", "memcached-t1", "memcached-t2", "flexkvs-linux-veth", "flexkvs-flextcp-veth"]
+    let port: UInt16
+    /// The server's address (host byte order).
+    let address: UInt32
+    private let command: RunningCommand
+    private let network: TestNetwork?
+    private let clientNamespace: TestNamespace?
+
+    init(system: String) throws {
+        port = UInt16.random(in: 20_000...40_000)
+        let flexkvs = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flexkvs").path
+        let serverArguments = [flexkvs, "--port", "\(port)", "--threads", "1", "--memory", "1024"]
+        switch system {
+        case "flexkvs-linux", "memcached-t1", "memcached-t2":
+            network = nil
+            clientNamespace = nil
+            address = 0x7F00_0001
+            if system == "flexkvs-linux" {
+                command = try RunningCommand(serverArguments)
+            } else {
+                command = try RunningCommand(["memcached", "-p", "\(port)", "-U", "0", "-l", "127.0.0.1", "-m", "1024",
+                                              "-t", system.hasSuffix("t1") ? "1" : "2"] + (geteuid() == 0 ? ["-u", "root"] : []))
+            }
+        case "flexkvs-linux-veth", "flexkvs-flextcp-veth":
+            TestNetwork.removeAllOnTermination()
+            let network = TestNetwork()
+            self.network = network
+            let serverSide = try network.makeNamespace()
+            let clientSide = try network.makeNamespace()
+            clientNamespace = clientSide
+            let pair = try network.makeVethPair(between: serverSide, and: clientSide)
+            try clientSide.assign(TestAddress("198.18.13.1/24"), to: pair.second.name)
+            address = 0xC612_0D02
+            if system == "flexkvs-linux-veth" {
+                try serverSide.assign(TestAddress("198.18.13.2/24"), to: pair.first.name)
+                command = try serverSide.start(serverArguments)
+            } else {
+                command = try serverSide.start(serverArguments + ["--transport", "flextcp", "--interface", pair.first.name, "--ip", "198.18.13.2/24"])
+            }
+        default:
+            throw KVSBenchmarkError("unknown system \(system) (\(Self.systems.joined(separator: ", ")))")
+        }
+        try withClient { close(try KVSClient.connect(address: address, port: port)) }
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        _ = command.stop()
+        _ = network?.teardown()
+    }
+
+    /// Runs `body` in the client's namespace (or right here for loopback).
+    func withClient<Result>(_ body: () throws -> Result) throws -> Result {
+        guard let clientNamespace else { return try body() }
+        return try clientNamespace.perform(body)
+    }
+
+    /// The process's user + system CPU time so far, in seconds (/proc/PID/stat; all its threads,
+    /// FlexTCP's stack thread included).
+    func cpuSeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(command.processID)/stat", encoding: .utf8),
+              let afterName = stat.range(of: ") ") else { return 0 }
+        let fields = stat[afterName.upperBound...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
