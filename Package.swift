@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "flextcp", targets: ["flextcp"]),
         .executable(name: "flexbench", targets: ["flexbench"]),
         .executable(name: "flextcp-fuzz", targets: ["flextcp-fuzz"]),
+        .library(name: "FlexNVMe", targets: ["FlexNVMe"]),
+        .executable(name: "flexnvme", targets: ["flexnvme"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
@@ -73,6 +75,13 @@ let package = Package(
         .testTarget(name: "ConformanceTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire", "FlexTestSupport"]),
         .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPTools", "FlexTestSupport"]),
         .testTarget(name: "FlexBenchTests", dependencies: ["FlexBench"]),
+        // NVMe/TCP: PDU codec, target, host, namespaces, and the kernel-socket and FlexTCP transports (issue 15).
+        .target(name: "FlexNVMe", dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCP"], swiftSettings: optimize),
+        .executableTarget(
+            name: "flexnvme",
+            dependencies: ["FlexNVMe", "FlexTCP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimize),
+        .testTarget(name: "FlexNVMeTests", dependencies: ["FlexNVMe", "FlexTCP", "FlexWire", "FlexTCPTools"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCP", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),
     ]
 )
