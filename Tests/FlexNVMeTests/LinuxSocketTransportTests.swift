@@ -16,7 +16,7 @@ struct LinuxSocketTransportTests {
             #expect(host.ioQueues.count == 3)
             #expect(host.blockSize == 4096)
             let result = try writeAndReadBack(host, byteCount: 4 << 20, seed: digests ? 7 : 8)
-            #expect(result.statuses.allSatisfy(\.isSuccess))
+            #expect(result.statuses.allSatisfy { $0.isSuccess })
             #expect(result.written == result.read)
             #expect(server.target.writesCompleted > 0)
         }
@@ -30,7 +30,8 @@ struct LinuxSocketTransportTests {
             defer { host.disconnect() }
             #expect(host.controllerData[111] == 2)
             let entries = try host.discoveryLog()
-            #expect(entries == [DiscoveryEntry(subsystemNQN: "nqn.2026-12.org.flextcp:test", address: "127.0.0.1", serviceID: String(server.port))])
+            let expected = DiscoveryEntry(subsystemNQN: "nqn.2026-12.org.flextcp:test", address: "127.0.0.1", serviceID: String(server.port))
+            #expect(entries == [expected])
         }
     }
 }

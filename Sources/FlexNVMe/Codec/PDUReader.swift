@@ -21,7 +21,7 @@ public protocol PDUHandler: AnyObject {
     func receivedPDU(_ header: PDUHeader, flags: UInt8, dataIntact: Bool) throws(Termination)
 }
 
-/// An incremental NVMe/TCP PDU reader over a byte stream: it validates every common-header field
+/// An incremental NVMe/TCP PDU reader (a class: its handler may change it, e.g. `establish`, while it delivers) over a byte stream: it validates every common-header field
 /// (type and direction, HLEN, FLAGS, PDO, PLEN, digests as negotiated), checks the header digest,
 /// decodes the PDU-specific header and places the data where the endpoint says, checking the data
 /// digest over the bytes in place (in the transport's buffer or receive ring; the header alone is
@@ -33,7 +33,7 @@ public protocol PDUHandler: AnyObject {
 /// is then dead. Offload hooks: `markCurrentPDU(digestVerified:dataPlaced:)` tells it a NIC already
 /// checked the data digest or placed the data (it then skips the CRC or the copy); `directDestination`
 /// and `didPlaceDirectly` let a transport receive large data straight into its destination.
-public struct PDUReader {
+public final class PDUReader {
     private enum State { case commonHeader, header, padding, data, dataDigest }
 
     /// Which side reads: a controller reads host PDUs, a host reads controller PDUs.
@@ -66,11 +66,10 @@ public struct PDUReader {
         staging = .allocate(byteCount: 256, alignment: 8)
     }
 
-    /// Frees the header staging buffer; the reader must not be used afterwards.
-    public func release() { staging.deallocate() }
+    deinit { staging.deallocate() }
 
     /// Records the digests ICReq/ICResp negotiated; every later PDU must carry them.
-    public mutating func establish(headerDigest: Bool, dataDigest: Bool) {
+    public func establish(headerDigest: Bool, dataDigest: Bool) {
         self.headerDigest = headerDigest
         self.dataDigest = dataDigest
         isInitialized = true
@@ -78,13 +77,13 @@ public struct PDUReader {
 
     /// Offload hook: the PDU now being received had its data digest verified (`digestVerified`) or
     /// its data placed in its destination (`dataPlaced`) by the NIC.
-    public mutating func markCurrentPDU(digestVerified: Bool, dataPlaced: Bool) {
+    public func markCurrentPDU(digestVerified: Bool, dataPlaced: Bool) {
         offloadDigestVerified = digestVerified
         offloadDataPlaced = dataPlaced
     }
 
     /// Consumes what it can of `input` (see the type's contract).
-    public mutating func consume<Handler: PDUHandler>(_ input: inout InputBytes, handler: Handler) throws(Termination) {
+    public func consume<Handler: PDUHandler>(_ input: inout InputBytes, handler: Handler) throws(Termination) {
         while input.count > 0 {
             switch state {
             case .commonHeader, .header:
@@ -140,7 +139,7 @@ public struct PDUReader {
     }
 
     /// The transport received `byteCount` bytes straight into `directDestination`'s buffer.
-    public mutating func didPlaceDirectly<Handler: PDUHandler>(_ byteCount: Int, handler: Handler) throws(Termination) {
+    public func didPlaceDirectly<Handler: PDUHandler>(_ byteCount: Int, handler: Handler) throws(Termination) {
         guard case .streamed(let destination) = placement else { return }
         if dataDigest && !offloadDigestVerified {
             crcState = CRC32C.update(crcState, UnsafeRawBufferPointer(rebasing: destination[placed..<(placed + byteCount)]))
@@ -161,7 +160,7 @@ public struct PDUReader {
     private var dataLength: Int { Int(common.totalLength) - dataStart - (common.hasDataDigest ? 4 : 0) }
 
     /// Validates the common header just staged.
-    private mutating func beginHeader() throws(Termination) {
+    private func beginHeader() throws(Termination) {
         common = CommonHeader(UnsafeRawBufferPointer(staging))
         guard let type = common.type else { throw Termination(.invalidHeaderField, field: 0, .unknownPDUType) }
         guard type.isHostToController == readsHostPDUs else { throw Termination(.invalidHeaderField, field: 0, .wrongDirection) }
@@ -202,7 +201,7 @@ public struct PDUReader {
     }
 
     /// Checks the header digest, decodes the header and asks the handler where the data goes.
-    private mutating func finishHeader<Handler: PDUHandler>(_ handler: Handler) throws(Termination) {
+    private func finishHeader<Handler: PDUHandler>(_ handler: Handler) throws(Termination) {
         let length = Int(common.headerLength)
         let header = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(staging)[0..<length])
         if common.hasHeaderDigest {
@@ -226,20 +225,20 @@ public struct PDUReader {
         if remaining == 0 { try beginData(handler) }
     }
 
-    private mutating func beginData<Handler: PDUHandler>(_ handler: Handler) throws(Termination) {
+    private func beginData<Handler: PDUHandler>(_ handler: Handler) throws(Termination) {
         remaining = dataLength
         state = .data
         if remaining == 0 { try finishPDU(handler, intact: true) }
     }
 
     /// Copies (or, placed by a NIC, skips) and checksums `byteCount` bytes of data at the front of `input`.
-    private mutating func place(_ byteCount: Int, from input: InputBytes) {
+    private func place(_ byteCount: Int, from input: InputBytes) {
         if common.hasDataDigest && !offloadDigestVerified { crcState = input.crc(crcState, byteCount) }
         if case .streamed(let destination) = placement, !offloadDataPlaced { input.copy(byteCount, to: destination.baseAddress! + placed) }
         placed += byteCount
     }
 
-    private mutating func dataAdvanced<Handler: PDUHandler>(_ byteCount: Int, _ handler: Handler) throws(Termination) {
+    private func dataAdvanced<Handler: PDUHandler>(_ byteCount: Int, _ handler: Handler) throws(Termination) {
         remaining -= byteCount
         guard remaining == 0 else { return }
         if common.hasDataDigest {
@@ -250,7 +249,7 @@ public struct PDUReader {
         }
     }
 
-    private mutating func finishPDU<Handler: PDUHandler>(_ handler: Handler, intact: Bool) throws(Termination) {
+    private func finishPDU<Handler: PDUHandler>(_ handler: Handler, intact: Bool) throws(Termination) {
         let header = decoded!
         let flags = common.flags
         state = .commonHeader

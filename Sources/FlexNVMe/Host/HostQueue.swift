@@ -30,7 +30,7 @@ public final class HostQueue: PDUHandler, StreamEndpoint {
     /// In-capsule data this queue may send (8 KiB on the admin queue; IOCCSZ for I/O queues).
     public var inCapsuleLimit = 8192
     private(set) var maximumH2CData = 4096
-    private var reader: PDUReader
+    private let reader: PDUReader
     private var writer = PDUWriter()
     private var pending: [UInt16: Pending] = [:]
     private var nextCommandID: UInt16 = 0
@@ -45,6 +45,10 @@ public final class HostQueue: PDUHandler, StreamEndpoint {
         wantsDataDigest = dataDigest
         reader = PDUReader(readsHostPDUs: false, bufferCapacity: bufferCapacity)
         writer.append(.icReq(ConnectionParameters(headerDigest: headerDigest, dataDigest: dataDigest, limit: 0)), to: outbound)
+        // Commands may be queued behind the ICReq before the ICResp arrives: they carry the digests asked for
+        // (a controller granting others is refused).
+        writer.headerDigest = headerDigest
+        writer.dataDigest = dataDigest
     }
 
     /// Commands submitted and not completed.
@@ -106,8 +110,6 @@ public final class HostQueue: PDUHandler, StreamEndpoint {
         finishAll()
     }
 
-    deinit { reader.release() }
-
     private func finishAll() {
         let failed = pending
         pending = [:]
@@ -144,8 +146,6 @@ public final class HostQueue: PDUHandler, StreamEndpoint {
                 throw Termination(.invalidHeaderField, field: 11, .digestFlagMismatch)
             }
             reader.establish(headerDigest: parameters.headerDigest, dataDigest: parameters.dataDigest)
-            writer.headerDigest = parameters.headerDigest
-            writer.dataDigest = parameters.dataDigest
             writer.dataAlignment = parameters.dataAlignment
             maximumH2CData = Int(parameters.limit)
             isInitialized = true

@@ -67,7 +67,7 @@ extension TargetConnection {
         switch page {
         case LogPageID.discovery where controller.isDiscovery:
             let entry = DiscoveryEntry(subsystemNQN: target.configuration.subsystemNQN, address: localAddress,
-                                       serviceID: String(target.configuration.port))
+                                       serviceID: String(localPort))
             content = DiscoveryLog.encoded([entry], generation: 1)
         case LogPageID.errorInformation: content = [UInt8](repeating: 0, count: 64)
         case LogPageID.health, LogPageID.firmwareSlot: content = [UInt8](repeating: 0, count: 512)

@@ -29,9 +29,10 @@ public final class TargetConnection: PDUHandler {
     public internal(set) var counters = ProtocolCounters()
     /// True once the connection must close (terminated, controller gone, or host's TermReq).
     public private(set) var isFinished = false
-    /// This side's address as the host reached it (reported in the discovery log page).
+    /// This side's address and port as the host reached them (reported in the discovery log page).
     let localAddress: String
-    var reader: PDUReader
+    let localPort: UInt16
+    let reader: PDUReader
     var writer = PDUWriter()
     var controller: TargetController?
     var queueID: UInt16 = 0
@@ -46,11 +47,12 @@ public final class TargetConnection: PDUHandler {
     var nextTransferTag: UInt16 = 0
     let clock = MonotonicTimeSource()
 
-    /// A connection of `target` accepted on `localAddress`; `bufferCapacity` is how many received
-    /// bytes the transport can hold unconsumed (its buffer or receive ring).
-    public init(target: NVMeTarget, localAddress: String, bufferCapacity: Int) {
+    /// A connection of `target` accepted on `localAddress`:`localPort`; `bufferCapacity` is how many
+    /// received bytes the transport can hold unconsumed (its buffer or receive ring).
+    public init(target: NVMeTarget, localAddress: String, localPort: UInt16, bufferCapacity: Int) {
         self.target = target
         self.localAddress = localAddress
+        self.localPort = localPort
         reader = PDUReader(readsHostPDUs: true, bufferCapacity: bufferCapacity)
     }
 
@@ -96,8 +98,6 @@ public final class TargetConnection: PDUHandler {
         target.add(counters)
         isFinished = true
     }
-
-    deinit { reader.release() }
 
     func finish() { isFinished = true }
 

@@ -89,7 +89,7 @@ public final class LinuxTargetServer: Sendable {
             guard descriptor >= 0 else { return }
             var on: Int32 = 1
             setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-            let connection = TargetConnection(target: target, localAddress: SocketSetup.localAddress(descriptor),
+            let connection = TargetConnection(target: target, localAddress: SocketSetup.localAddress(descriptor), localPort: port,
                                               bufferCapacity: Self.bufferCapacity)
             streams[descriptor] = SocketStream(descriptor: descriptor, endpoint: connection, bufferCapacity: Self.bufferCapacity)
             register(epoll, descriptor, events: UInt32(EPOLLIN.rawValue), operation: EPOLL_CTL_ADD)
