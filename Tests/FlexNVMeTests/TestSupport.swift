@@ -1,5 +1,6 @@
 import FlexNVMe
 import FlexTCPTools
+import FlexTCP
 import Foundation
 
 /// Seeded bytes for a test: the same seed always gives the same bytes.
@@ -53,4 +54,32 @@ func writeAndReadBack(_ host: NVMeHost, byteCount: Int, seed: UInt64) throws -> 
     let reads = pieces.map { BlockIO(.read, lba: UInt64($0.lowerBound / host.blockSize), buffer: UnsafeMutableRawBufferPointer(rebasing: copy[$0])) }
     let statuses = try host.run(writes) + host.run(reads)
     return (sha256(UnsafeRawBufferPointer(source)), sha256(UnsafeRawBufferPointer(copy)), statuses)
+}
+
+/// A target on FlexTCP (198.18.0.2) and a host-side stack (198.18.0.1) joined by an in-memory wire;
+/// the target serves on a thread of its own for the body's duration. The body gets the host's transport.
+func withFlexTCPTarget<Result>(namespace: any NamespaceStorage = MemoryNamespace(byteCount: 16 << 20), nqn: String = "nqn.2026-12.org.flextcp:test",
+                               _ body: (NVMeTarget, FlexTCPHostTransport) throws -> Result) throws -> Result {
+    let wire = try InMemoryWire()
+    var targetConfiguration = FlexTCPStack.Configuration(address: "198.18.0.2/24")
+    targetConfiguration.receiveBufferSize = 512 * 1024
+    targetConfiguration.sendBufferSize = 512 * 1024
+    var hostConfiguration = FlexTCPStack.Configuration(address: "198.18.0.1/24")
+    hostConfiguration.receiveBufferSize = 512 * 1024
+    hostConfiguration.sendBufferSize = 512 * 1024
+    return try FlexTCPStack.withStack(on: wire.second, configuration: targetConfiguration) { targetStack in
+        let target = NVMeTarget(configuration: TargetConfiguration(subsystemNQN: nqn, port: 4420), namespace: namespace)
+        let server = FlexTCPTargetServer(target: target, context: try targetStack.makeContext(), localAddress: "198.18.0.2")
+        let ringSize = targetConfiguration.receiveBufferSize
+        let thread = Thread { try? server.run(receiveBufferSize: ringSize) }
+        thread.start()
+        defer {
+            server.stop()
+            while !thread.isFinished { usleep(1000) }
+        }
+        return try FlexTCPStack.withStack(on: wire.first, configuration: hostConfiguration) { hostStack in
+            let transport = FlexTCPHostTransport(context: try hostStack.makeContext(), address: targetStack.address, port: 4420)
+            return try body(target, transport)
+        }
+    }
 }

@@ -75,7 +75,7 @@ public final class LinuxTargetServer: Sendable {
             if now &- lastTimerCheck > 100_000_000 {
                 lastTimerCheck = now
                 for stream in Array(streams.values) {
-                    (stream.endpoint as? TargetConnection)?.checkTimers()
+                    stream.endpoint.checkTimers()
                     serve(stream, epoll: epoll, streams: &streams)
                 }
             }

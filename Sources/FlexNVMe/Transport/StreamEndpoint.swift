@@ -13,6 +13,13 @@ public protocol StreamEndpoint: AnyObject {
     func didPlaceDirectly(_ byteCount: Int)
     /// The connection is gone (closed by either side or failed).
     func close()
+    /// Called now and then (about every 100 ms) for timers such as the keep-alive timeout.
+    func checkTimers()
+}
+
+extension StreamEndpoint {
+    /// No timers.
+    public func checkTimers() {}
 }
 
 extension TargetConnection: StreamEndpoint {}
