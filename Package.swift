@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "FlexNVMe", dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCP"], swiftSettings: optimize),
         .executableTarget(
             name: "flexnvme",
-            dependencies: ["FlexNVMe", "FlexTCP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["FlexNVMe", "FlexTCP", "FlexTCPTools", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
         .testTarget(name: "FlexNVMeTests", dependencies: ["FlexNVMe", "FlexTCP", "FlexWire", "FlexTCPTools"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCP", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),

@@ -40,7 +40,7 @@ extension Array where Element == UInt8 {
     }
 
     /// The text at `offset` up to the first NUL or `width` bytes, with trailing spaces removed.
-    func text(at offset: Int, width: Int) -> String {
+    public func text(at offset: Int, width: Int) -> String {
         let field = self[offset..<(offset + width)]
         let end = field.firstIndex(of: 0) ?? field.endIndex
         return String(decoding: field[field.startIndex..<end], as: UTF8.self).trimmingSuffixSpaces()
