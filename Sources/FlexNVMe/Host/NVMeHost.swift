@@ -103,7 +103,8 @@ public final class NVMeHost {
     }
 
     /// Runs `requests` across the I/O queues, up to queue depth on each; returns each one's final status.
-    public func run(_ requests: [BlockIO]) throws(HostError) -> [NVMeStatus] {
+    /// `finished` hears of each request's final status as it arrives (by index).
+    public func run(_ requests: [BlockIO], finished: ((Int, NVMeStatus) -> Void)? = nil) throws(HostError) -> [NVMeStatus] {
         guard !ioQueues.isEmpty else { throw .invalidRequest("no I/O queue") }
         var statuses = [NVMeStatus?](repeating: nil, count: requests.count)
         var attempts = [Int](repeating: 0, count: requests.count)
@@ -129,6 +130,7 @@ public final class NVMeHost {
                     } else {
                         statuses[index] = entry.status
                         done += 1
+                        finished?(index, entry.status)
                     }
                 }
                 waiting.removeLast()
