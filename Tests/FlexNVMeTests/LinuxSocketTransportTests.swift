@@ -3,7 +3,7 @@ import Testing
 
 @Suite("NVMe/TCP over kernel sockets on loopback")
 struct LinuxSocketTransportTests {
-    @Test("write and read back 4 MiB over 3 I/O queues, digests off and on", arguments: [false, true])
+    @Test("write and read back 1 MiB over 3 I/O queues, digests off and on", arguments: [false, true])
     func roundTrip(digests: Bool) throws {
         try withLinuxTarget { server in
             var options = HostOptions(subsystemNQN: "nqn.2026-12.org.flextcp:test")
@@ -15,7 +15,7 @@ struct LinuxSocketTransportTests {
             defer { host.disconnect() }
             #expect(host.ioQueues.count == 3)
             #expect(host.blockSize == 4096)
-            let result = try writeAndReadBack(host, byteCount: 4 << 20, seed: digests ? 7 : 8)
+            let result = try writeAndReadBack(host, byteCount: 1 << 20, seed: digests ? 7 : 8)
             #expect(result.statuses.allSatisfy { $0.isSuccess })
             #expect(result.written == result.read)
             #expect(server.target.writesCompleted > 0)
