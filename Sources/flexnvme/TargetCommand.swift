@@ -1,6 +1,10 @@
 import ArgumentParser
 import FlexNVMe
+import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `flexnvme target`: serves one NVM subsystem with namespace 1 (and the discovery subsystem) until stopped.
 struct TargetCommand: ParsableCommand {
@@ -49,7 +53,6 @@ struct TargetCommand: ParsableCommand {
             namespace = MemoryNamespace(byteCount: (ram ?? 64) << 20)
         }
         let target = NVMeTarget(configuration: TargetConfiguration(subsystemNQN: nqn, port: port), namespace: namespace)
-        StopSignal.install()
         let blocks = namespace.blockCount
         let report = "serving \(nqn) namespace 1: \(blocks) blocks of \(namespace.blockSize) bytes; durable: \(namespace.persistenceDomain)"
         switch transport.transport {
@@ -72,11 +75,17 @@ struct TargetCommand: ParsableCommand {
               + "terminations \(terminations.isEmpty ? "none" : terminations.joined(separator: ", "))")
     }
 
-    /// Calls `stop` from a watcher thread once SIGINT or SIGTERM arrived.
+    /// Calls `stop` (on a dispatch queue) when SIGINT or SIGTERM arrives; the sources live as long as the process.
     private func watchStop(_ stop: @escaping @Sendable () -> Void) {
-        Thread {
-            while !StopSignal.isRequested { usleep(50_000) }
-            stop()
-        }.start()
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler(handler: stop)
+            source.resume()
+            Self.signalSources.append(source)
+        }
     }
+
+    /// Keeps the signal sources alive.
+    nonisolated(unsafe) private static var signalSources: [any DispatchSourceSignal] = []
 }

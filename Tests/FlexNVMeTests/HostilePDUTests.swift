@@ -41,6 +41,16 @@ private func pdu(_ header: PDUHeader, flags: UInt8 = 0, data: [UInt8] = [], writ
     return Array(buffer.pending)
 }
 
+/// A Connect capsule for `queue` of `controller`, its data in the capsule.
+private func connectPDU(queue: UInt16, controller: UInt16) -> [UInt8] {
+    var connect = Command.connect(queueID: queue, entries: 32, keepAliveMilliseconds: 0)
+    connect.flags = SubmissionEntry.flagsSGL
+    connect.sglType = SubmissionEntry.sglInCapsule
+    connect.sglLength = 1024
+    return pdu(.capsuleCmd(connect), data: Command.connectData(controllerID: controller, subsystemNQN: "nqn.2026-12.org.flextcp:test",
+                                                              hostNQN: "nqn.test:host"))
+}
+
 /// A Write of `blocks` 4 KiB blocks whose data follows an R2T.
 private func writeCommand(blocks: Int, id: UInt16 = 1) -> SubmissionEntry {
     var command = Command.blocks(IOOpcode.write, lba: 0, blocks: blocks)
@@ -69,14 +79,6 @@ struct HostilePDUTests {
 
     private var icReq: [UInt8] { pdu(.icReq(ConnectionParameters(headerDigest: false, dataDigest: false, limit: 0))) }
 
-    @Test("an unknown PDU type is an invalid header field at byte 0")
-    func unknownType() {
-        let probe = Probe()
-        var bytes = icReq
-        bytes[0] = 0x08
-        expectTermination(probe, probe.feed(bytes), .invalidHeaderField, field: 0, .unknownPDUType)
-    }
-
     @Test("a controller-to-host PDU from the host is refused")
     func wrongDirection() {
         let probe = Probe()
@@ -98,36 +100,22 @@ struct HostilePDUTests {
         expectTermination(probe, probe.feed(icReq), .pduSequenceError, .initializationRepeated)
     }
 
-    @Test("a wrong HLEN is an invalid header field at byte 2")
-    func headerLength() {
-        let probe = Probe()
-        var bytes = icReq
-        bytes[2] = 127
-        expectTermination(probe, probe.feed(bytes), .invalidHeaderField, field: 2, .headerLengthMismatch)
-    }
+    /// One ICReq field set to a value no valid ICReq has: (byte, value, FES, FEI, reason).
+    static let badInitializationFields: [(Int, UInt8, FatalErrorStatus, UInt32, ProtocolViolation)] = [
+        (0, 0x08, .invalidHeaderField, 0, .unknownPDUType),
+        (2, 127, .invalidHeaderField, 2, .headerLengthMismatch),
+        (4, 129, .invalidHeaderField, 4, .totalLengthInvalid),
+        (8, 1, .unsupportedParameter, 8, .unsupportedVersion),
+        (10, 32, .invalidHeaderField, 10, .dataAlignmentInvalid),
+        (11, 0x04, .invalidHeaderField, 11, .reservedFlags),
+    ]
 
-    @Test("an ICReq whose PLEN is not 128 is an invalid header field at byte 4")
-    func totalLength() {
+    @Test("a bad ICReq field ends the connection with its FES and the field's offset", arguments: badInitializationFields)
+    func badInitializationField(_ bad: (Int, UInt8, FatalErrorStatus, UInt32, ProtocolViolation)) {
         let probe = Probe()
         var bytes = icReq
-        bytes[4] = 129
-        expectTermination(probe, probe.feed(bytes + [0]), .invalidHeaderField, field: 4, .totalLengthInvalid)
-    }
-
-    @Test("an unknown PDU format version is an unsupported parameter")
-    func formatVersion() {
-        let probe = Probe()
-        var bytes = icReq
-        bytes[8] = 1
-        expectTermination(probe, probe.feed(bytes), .unsupportedParameter, field: 8, .unsupportedVersion)
-    }
-
-    @Test("HPDA above 31 is an invalid header field at byte 10")
-    func dataAlignment() {
-        let probe = Probe()
-        var bytes = icReq
-        bytes[10] = 32
-        expectTermination(probe, probe.feed(bytes), .invalidHeaderField, field: 10, .dataAlignmentInvalid)
+        bytes[bad.0] = bad.1
+        expectTermination(probe, probe.feed(bytes + [0]), bad.2, field: bad.3, bad.4)
     }
 
     @Test("reserved FLAGS bits are an invalid header field at byte 1")
@@ -189,22 +177,12 @@ struct HostilePDUTests {
     private func probeAwaitingData(blocks: Int) -> (Probe, UInt16) {
         let admin = Probe()
         admin.initialize()
-        let data = Command.connectData(controllerID: 0xFFFF, subsystemNQN: "nqn.2026-12.org.flextcp:test", hostNQN: "nqn.test:host")
-        var connect = Command.connect(queueID: 0, entries: 32, keepAliveMilliseconds: 0)
-        connect.flags = SubmissionEntry.flagsSGL
-        connect.sglType = SubmissionEntry.sglInCapsule
-        connect.sglLength = 1024
-        let accepted = admin.feed(pdu(.capsuleCmd(connect), data: data))
+        let accepted = admin.feed(connectPDU(queue: 0, controller: 0xFFFF))
         let controller = UInt16(accepted[0][8]) | UInt16(accepted[0][9]) << 8
         admin.feed(pdu(.capsuleCmd(Command.propertySet(ControllerProperty.configuration, value: 1))))
         let io = Probe(target: admin.target)
         io.initialize()
-        var ioConnect = Command.connect(queueID: 1, entries: 32, keepAliveMilliseconds: 0)
-        ioConnect.flags = SubmissionEntry.flagsSGL
-        ioConnect.sglType = SubmissionEntry.sglInCapsule
-        ioConnect.sglLength = 1024
-        let ioData = Command.connectData(controllerID: controller, subsystemNQN: "nqn.2026-12.org.flextcp:test", hostNQN: "nqn.test:host")
-        let connected = io.feed(pdu(.capsuleCmd(ioConnect), data: ioData))
+        let connected = io.feed(connectPDU(queue: 1, controller: controller))
         precondition(connected.first?.first == PDUType.capsuleResp.rawValue && connected[0][22] == 0 && connected[0][23] == 0)
         let r2t = io.feed(pdu(.capsuleCmd(writeCommand(blocks: blocks))))
         precondition(r2t.first?.first == PDUType.r2t.rawValue)

@@ -131,6 +131,26 @@ public final class PDUReader {
         }
     }
 
+    /// `consume`, with a termination returned instead of thrown (the endpoints' entry point).
+    public func deliver<Handler: PDUHandler>(_ input: inout InputBytes, to handler: Handler) -> Termination? {
+        do throws(Termination) {
+            try consume(&input, handler: handler)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// `didPlaceDirectly`, with a termination returned instead of thrown.
+    public func deliverPlaced<Handler: PDUHandler>(_ byteCount: Int, to handler: Handler) -> Termination? {
+        do throws(Termination) {
+            try didPlaceDirectly(byteCount, handler: handler)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     /// Where a transport may receive the rest of the current PDU's data directly (at least `minimum`
     /// bytes of it remain, placement is streamed and nothing is buffered ahead of it); nil otherwise.
     public func directDestination(minimum: Int) -> UnsafeMutableRawBufferPointer? {

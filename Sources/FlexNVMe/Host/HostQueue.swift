@@ -84,11 +84,7 @@ public final class HostQueue: PDUHandler, StreamEndpoint {
 
     public func receive(_ input: inout InputBytes) {
         guard !isFinished else { input.advance(input.count); return }
-        do throws(Termination) {
-            try reader.consume(&input, handler: self)
-        } catch {
-            terminate(error)
-        }
+        reader.deliver(&input, to: self).map(terminate)
     }
 
     public func directDestination(minimum: Int) -> UnsafeMutableRawBufferPointer? {
@@ -96,11 +92,7 @@ public final class HostQueue: PDUHandler, StreamEndpoint {
     }
 
     public func didPlaceDirectly(_ byteCount: Int) {
-        do throws(Termination) {
-            try reader.didPlaceDirectly(byteCount, handler: self)
-        } catch {
-            terminate(error)
-        }
+        reader.deliverPlaced(byteCount, to: self).map(terminate)
     }
 
     /// The connection is gone: every outstanding command fails.

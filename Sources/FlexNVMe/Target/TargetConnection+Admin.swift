@@ -71,7 +71,7 @@ extension TargetConnection {
             content = DiscoveryLog.encoded([entry], generation: 1)
         case LogPageID.errorInformation: content = [UInt8](repeating: 0, count: 64)
         case LogPageID.health, LogPageID.firmwareSlot: content = [UInt8](repeating: 0, count: 512)
-        case LogPageID.changedNamespaces, LogPageID.commandEffects where !controller.isDiscovery:
+        case LogPageID.changedNamespaces where !controller.isDiscovery, LogPageID.commandEffects where !controller.isDiscovery:
             content = [UInt8](repeating: 0, count: 4096)
         default:
             complete(command, status: .invalidLogPage)

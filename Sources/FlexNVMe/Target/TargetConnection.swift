@@ -59,11 +59,7 @@ public final class TargetConnection: PDUHandler {
     /// Consumes what it can of `input`; see the type's contract.
     public func receive(_ input: inout InputBytes) {
         guard !isFinished else { input.advance(input.count); return }
-        do throws(Termination) {
-            try reader.consume(&input, handler: self)
-        } catch {
-            terminate(error)
-        }
+        reader.deliver(&input, to: self).map(terminate)
     }
 
     /// Receives straight into the current PDU's destination (the transport's cut-over for large data).
@@ -73,11 +69,7 @@ public final class TargetConnection: PDUHandler {
 
     /// The transport received `byteCount` bytes into `directDestination`.
     public func didPlaceDirectly(_ byteCount: Int) {
-        do throws(Termination) {
-            try reader.didPlaceDirectly(byteCount, handler: self)
-        } catch {
-            terminate(error)
-        }
+        reader.deliverPlaced(byteCount, to: self).map(terminate)
     }
 
     /// Ends the connection if its controller was torn down (keep-alive expired, admin queue gone).
