@@ -136,7 +136,7 @@ public final class NVMeHost {
                 waiting.removeLast()
                 submitted = true
             }
-            if done < requests.count && !submitted || waiting.isEmpty { try pumpOnce() }
+            if done < requests.count && !submitted || waiting.isEmpty { try service() }
         }
         return statuses.map { $0! }
     }
@@ -177,12 +177,14 @@ public final class NVMeHost {
         let deadline = clock.now() &+ UInt64(options.timeoutMilliseconds) * 1_000_000
         while !condition() {
             guard clock.now() < deadline else { throw .timedOut }
-            try pumpOnce()
+            try service()
         }
     }
 
-    private func pumpOnce() throws(HostError) {
-        try transport.pump(timeoutMilliseconds: 10)
+    /// Moves bytes once (waiting up to `timeoutMilliseconds`) and sends Keep Alive when due: what an
+    /// idle host calls to keep its controller alive.
+    public func service(timeoutMilliseconds: Int32 = 10) throws(HostError) {
+        try transport.pump(timeoutMilliseconds: timeoutMilliseconds)
         if admin.isFinished { throw admin.failure ?? .connection("admin queue closed") }
         sendKeepAliveIfDue()
     }
