@@ -18,9 +18,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Bytes per I/O (whole blocks).") var size = 4096
     @Option(help: "I/Os to run.") var count = 100_000
     @Option(help: "Seed of the random offsets.") var seed: UInt64 = 1
+    @Option(help: "Run a RAM target of this many MiB in this process (loopback for linux, an in-memory wire for flextcp) instead of --address.")
+    var selfTarget: Int?
 
     func run() throws {
-        try host.withHost { host in
+        try host.withHost(selfTargetMiB: selfTarget) { host in
             let blocksPerIO = max(1, size / host.blockSize)
             let slots = max(1, Int(host.blockCount) / blocksPerIO)
             let inFlight = host.ioQueues.count * (host.options.queueDepth - 1)
@@ -50,8 +52,8 @@ struct BenchCommand: ParsableCommand {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let failed = statuses.filter { !$0.isSuccess }.count
             let totalBytes = Double(count * blocksPerIO * host.blockSize)
-            print(String(format: "%@ %d B × %d, %d queues × QD %d: %.0f IOPS, %.3f GB/s, host CPU %.2f µs per I/O, %d failed",
-                         pattern.rawValue, blocksPerIO * host.blockSize, count, host.ioQueues.count, host.options.queueDepth - 1,
+            print(String(format: "%@, %@ %d B × %d, %d queues × QD %d: %.0f IOPS, %.3f GB/s, host CPU %.2f µs per I/O, %d failed",
+                         host.options.dataDigest ? "digests" : "no digests", pattern.rawValue, blocksPerIO * host.blockSize, count, host.ioQueues.count, host.options.queueDepth - 1,
                          Double(count) / seconds, totalBytes / seconds / 1e9, cpu / Double(count) * 1e6, failed))
         }
     }

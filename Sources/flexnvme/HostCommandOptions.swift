@@ -5,7 +5,7 @@ import FlexTCP
 /// The options of every host subcommand: where the target is, which subsystem, queues and digests.
 struct HostCommandOptions: ParsableArguments {
     @Option(help: "The target's IPv4 address.")
-    var address: String
+    var address: String?
 
     @Option(help: "The target's TCP port.")
     var port: UInt16 = 4420
@@ -32,13 +32,16 @@ struct HostCommandOptions: ParsableArguments {
         guard (2...1024).contains(queueDepth) else { throw ValidationError("--queue-depth must lie in 2...1024") }
     }
 
-    /// Connects a host, runs `body`, disconnects.
-    func withHost<Result>(_ body: (NVMeHost) throws -> Result) throws -> Result {
-        var options = HostOptions(subsystemNQN: nqn)
-        options.ioQueues = queues
-        options.queueDepth = queueDepth
-        options.headerDigest = headerDigest
-        options.dataDigest = dataDigest
+    /// Connects a host, runs `body`, disconnects. With `selfTargetMiB`, the target runs in this process
+    /// on a RAM namespace of that size: on loopback (linux) or across an in-memory wire (flextcp).
+    func withHost<Result>(selfTargetMiB: Int? = nil, _ body: (NVMeHost) throws -> Result) throws -> Result {
+        let options = hostOptions
+        if let selfTargetMiB {
+            let target = NVMeTarget(configuration: TargetConfiguration(subsystemNQN: nqn, port: transport.transport == .linux ? 0 : port),
+                                    namespace: MemoryNamespace(byteCount: selfTargetMiB << 20))
+            return try SelfTarget.withHost(target: target, options: options, transport: transport, body)
+        }
+        guard let address else { throw ValidationError("--address is required (or --self-target)") }
         switch transport.transport {
         case .linux:
             let host = try NVMeHost(transport: LinuxHostTransport(address: address, port: port), options: options)
@@ -53,5 +56,14 @@ struct HostCommandOptions: ParsableArguments {
                 return try body(host)
             }
         }
+    }
+
+    private var hostOptions: HostOptions {
+        var options = HostOptions(subsystemNQN: nqn)
+        options.ioQueues = queues
+        options.queueDepth = queueDepth
+        options.headerDigest = headerDigest
+        options.dataDigest = dataDigest
+        return options
     }
 }

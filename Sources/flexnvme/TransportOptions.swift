@@ -20,17 +20,17 @@ struct TransportOptions: ParsableArguments {
     @Option(help: "With --transport flextcp: bytes of each connection's receive and send buffer.")
     var ringSize = 1 << 20
 
-    func validate() throws {
-        if transport == .flextcp && (interface == nil || ip == nil) {
-            throw ValidationError("--transport flextcp needs --interface NAME and --ip A.B.C.D/P")
-        }
-    }
-
     /// Runs `body` with a FlexTCP stack on the interface (only for `--transport flextcp`).
     func withStack<Result>(_ body: (FlexTCPStack) throws -> Result) throws -> Result {
-        var configuration = FlexTCPStack.Configuration(address: ip!)
+        guard let interface, let ip else { throw ValidationError("--transport flextcp needs --interface NAME and --ip A.B.C.D/P") }
+        return try FlexTCPStack.withStack(on: .interface(named: interface), configuration: stackConfiguration(ip), body)
+    }
+
+    /// A stack at `address` with `--ring-size` buffers.
+    func stackConfiguration(_ address: String) -> FlexTCPStack.Configuration {
+        var configuration = FlexTCPStack.Configuration(address: address)
         configuration.receiveBufferSize = ringSize
         configuration.sendBufferSize = ringSize
-        return try FlexTCPStack.withStack(on: .interface(named: interface!), configuration: configuration, body)
+        return configuration
     }
 }
