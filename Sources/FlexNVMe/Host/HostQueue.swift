@@ -6,7 +6,7 @@
 /// queue entries - 1, leaving the SQ one slot as NVMe flow control requires). A C2HData whose data
 /// digest did not match turns the command's status into Transient Transport Error. A malformed PDU
 /// from the controller ends the queue with an H2CTermReq (`failure` says why).
-public final class HostQueue: PDUHandler, StreamEndpoint {
+public final class HostQueue {
     /// What a command finished with.
     public typealias Completion = (CompletionEntry) -> Void
 
@@ -30,7 +30,7 @@ public final class HostQueue: PDUHandler, StreamEndpoint {
     /// In-capsule data this queue may send (8 KiB on the admin queue; IOCCSZ for I/O queues).
     public var inCapsuleLimit = 8192
     private(set) var maximumH2CData = 4096
-    private let reader: PDUReader
+    public let pduReader: PDUReader
     private var writer = PDUWriter()
     private var pending: [UInt16: Pending] = [:]
     private var nextCommandID: UInt16 = 0
@@ -43,7 +43,7 @@ public final class HostQueue: PDUHandler, StreamEndpoint {
         self.entries = entries
         wantsHeaderDigest = headerDigest
         wantsDataDigest = dataDigest
-        reader = PDUReader(readsHostPDUs: false, bufferCapacity: bufferCapacity)
+        pduReader = PDUReader(readsHostPDUs: false, bufferCapacity: bufferCapacity)
         writer.append(.icReq(ConnectionParameters(headerDigest: headerDigest, dataDigest: dataDigest, limit: 0)), to: outbound)
         // Commands may be queued behind the ICReq before the ICResp arrives: they carry the digests asked for
         // (a controller granting others is refused).
@@ -82,19 +82,6 @@ public final class HostQueue: PDUHandler, StreamEndpoint {
         return true
     }
 
-    public func receive(_ input: inout InputBytes) {
-        guard !isFinished else { input.advance(input.count); return }
-        reader.deliver(&input, to: self).map(terminate)
-    }
-
-    public func directDestination(minimum: Int) -> UnsafeMutableRawBufferPointer? {
-        isFinished ? nil : reader.directDestination(minimum: minimum)
-    }
-
-    public func didPlaceDirectly(_ byteCount: Int) {
-        reader.deliverPlaced(byteCount, to: self).map(terminate)
-    }
-
     /// The connection is gone: every outstanding command fails.
     public func close() {
         if failure == nil { failure = .connection("connection closed") }
@@ -110,7 +97,8 @@ public final class HostQueue: PDUHandler, StreamEndpoint {
         }
     }
 
-    private func terminate(_ termination: Termination) {
+    /// Queues an H2CTermReq for `termination`, counts its reason, fails every outstanding command.
+    public func terminate(_ termination: Termination) {
         counters.count(termination.reason)
         writer.append(.h2cTermReq(status: termination.status.rawValue, field: termination.fieldInformation), to: outbound)
         failure = .protocolViolation(termination.reason)
@@ -137,7 +125,7 @@ public final class HostQueue: PDUHandler, StreamEndpoint {
             guard parameters.headerDigest == wantsHeaderDigest, parameters.dataDigest == wantsDataDigest else {
                 throw Termination(.invalidHeaderField, field: 11, .digestFlagMismatch)
             }
-            reader.establish(headerDigest: parameters.headerDigest, dataDigest: parameters.dataDigest)
+            pduReader.establish(headerDigest: parameters.headerDigest, dataDigest: parameters.dataDigest)
             writer.dataAlignment = parameters.dataAlignment
             maximumH2CData = Int(parameters.limit)
             isInitialized = true

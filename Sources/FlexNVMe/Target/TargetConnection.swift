@@ -32,7 +32,7 @@ public final class TargetConnection: PDUHandler {
     /// This side's address and port as the host reached them (reported in the discovery log page).
     let localAddress: String
     let localPort: UInt16
-    let reader: PDUReader
+    public let pduReader: PDUReader
     var writer = PDUWriter()
     var controller: TargetController?
     var queueID: UInt16 = 0
@@ -53,23 +53,7 @@ public final class TargetConnection: PDUHandler {
         self.target = target
         self.localAddress = localAddress
         self.localPort = localPort
-        reader = PDUReader(readsHostPDUs: true, bufferCapacity: bufferCapacity)
-    }
-
-    /// Consumes what it can of `input`; see the type's contract.
-    public func receive(_ input: inout InputBytes) {
-        guard !isFinished else { input.advance(input.count); return }
-        reader.deliver(&input, to: self).map(terminate)
-    }
-
-    /// Receives straight into the current PDU's destination (the transport's cut-over for large data).
-    public func directDestination(minimum: Int) -> UnsafeMutableRawBufferPointer? {
-        isFinished ? nil : reader.directDestination(minimum: minimum)
-    }
-
-    /// The transport received `byteCount` bytes into `directDestination`.
-    public func didPlaceDirectly(_ byteCount: Int) {
-        reader.deliverPlaced(byteCount, to: self).map(terminate)
+        pduReader = PDUReader(readsHostPDUs: true, bufferCapacity: bufferCapacity)
     }
 
     /// Ends the connection if its controller was torn down (keep-alive expired, admin queue gone).
@@ -94,7 +78,7 @@ public final class TargetConnection: PDUHandler {
     func finish() { isFinished = true }
 
     /// Queues a C2HTermReq for `termination`, counts its reason and finishes.
-    func terminate(_ termination: Termination) {
+    public func terminate(_ termination: Termination) {
         counters.count(termination.reason)
         writer.append(.c2hTermReq(status: termination.status.rawValue, field: termination.fieldInformation), to: outbound)
         finish()
@@ -134,10 +118,10 @@ public final class TargetConnection: PDUHandler {
     /// ICReq: answers with ICResp granting the digests asked for and our MAXH2CDATA.
     private func initialize(_ request: ConnectionParameters) {
         maximumOutstandingR2T = Int(request.limit) + 1
-        let maximumData = min(target.configuration.maximumH2CData, max(4096, (reader.bufferCapacity - 256) / 4 * 4))
+        let maximumData = min(target.configuration.maximumH2CData, max(4096, (pduReader.bufferCapacity - 256) / 4 * 4))
         writer.append(.icResp(ConnectionParameters(headerDigest: request.headerDigest, dataDigest: request.dataDigest,
                                                    limit: UInt32(maximumData))), to: outbound)
-        reader.establish(headerDigest: request.headerDigest, dataDigest: request.dataDigest)
+        pduReader.establish(headerDigest: request.headerDigest, dataDigest: request.dataDigest)
         writer.headerDigest = request.headerDigest
         writer.dataDigest = request.dataDigest
         writer.dataAlignment = request.dataAlignment

@@ -22,4 +22,29 @@ extension StreamEndpoint {
     public func checkTimers() {}
 }
 
-extension TargetConnection: StreamEndpoint {}
+/// A `StreamEndpoint` whose received bytes its `PDUReader` reads (`TargetConnection`, `HostQueue`).
+public protocol PDUReadingEndpoint: StreamEndpoint, PDUHandler {
+    /// The connection's reader (where an offload-aware transport marks PDUs: `markCurrentPDU`).
+    var pduReader: PDUReader { get }
+    /// Queues the termination request for `termination`, counts its reason and finishes.
+    func terminate(_ termination: Termination)
+}
+
+extension PDUReadingEndpoint {
+    /// Reads `input` with the endpoint's reader; nothing after the endpoint finished.
+    public func receive(_ input: inout InputBytes) {
+        guard !isFinished else { input.advance(input.count); return }
+        pduReader.deliver(&input, to: self).map(terminate)
+    }
+
+    public func directDestination(minimum: Int) -> UnsafeMutableRawBufferPointer? {
+        isFinished ? nil : pduReader.directDestination(minimum: minimum)
+    }
+
+    public func didPlaceDirectly(_ byteCount: Int) {
+        pduReader.deliverPlaced(byteCount, to: self).map(terminate)
+    }
+}
+
+extension TargetConnection: PDUReadingEndpoint {}
+extension HostQueue: PDUReadingEndpoint {}
