@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "flextcp-fuzz", targets: ["flextcp-fuzz"]),
         .executable(name: "flextcpd", targets: ["flextcpd"]),
         .executable(name: "flexkvs", targets: ["flexkvs"]),
+        .library(name: "FlexNVMe", targets: ["FlexNVMe"]),
+        .executable(name: "flexnvme", targets: ["flexnvme"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
@@ -102,6 +104,13 @@ let package = Package(
         .testTarget(name: "FlexBenchTests", dependencies: ["FlexBench"]),
         .testTarget(name: "ServiceTests", dependencies: ["FlexTCPService", "FlexTCP", "FlexTCPCore", "FlexTCPTools", "FlexWire"]),
         .testTarget(name: "FlexKVSTests", dependencies: ["FlexKVS", "FlexTCP", "FlexTestHosts"]),
+        // NVMe/TCP: PDU codec, target, host, namespaces, and the kernel-socket and FlexTCP transports (issue 15).
+        .target(name: "FlexNVMe", dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCP"], swiftSettings: optimize),
+        .executableTarget(
+            name: "flexnvme",
+            dependencies: ["FlexNVMe", "FlexTCP", "FlexTCPTools", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimize),
+        .testTarget(name: "FlexNVMeTests", dependencies: ["FlexNVMe", "FlexTCP", "FlexWire", "FlexTCPTools"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCP", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),
     ]
 )

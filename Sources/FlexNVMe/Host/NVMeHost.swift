@@ -1,0 +1,200 @@
+import FlexPort
+
+/// An NVMe/TCP host (initiator) connected to one subsystem: the admin queue and its I/O queues,
+/// each a connection of `transport`. Connecting does what Linux's host does: ICReq, Connect,
+/// CAP, CC.EN, CSTS.RDY, Identify Controller, Number of Queues, then each I/O queue's Connect.
+///
+/// Contract: one thread uses a host. Synchronous calls pump the transport until their commands
+/// complete or `options.timeoutMilliseconds` pass; `run` keeps up to `queueDepth - 1` commands
+/// outstanding on every I/O queue, retries reads failed by a transport error (data digest) up to
+/// `readRetries` times, and reports each request's final status. Writes are not retried.
+public final class NVMeHost {
+    public let transport: any HostTransport
+    public let options: HostOptions
+    public let admin: HostQueue
+    public private(set) var ioQueues: [HostQueue] = []
+    public private(set) var controllerID: UInt16 = 0
+    /// Identify Controller data.
+    public private(set) var controllerData: [UInt8] = []
+    public private(set) var blockSize = 512
+    public private(set) var blockCount: UInt64 = 0
+    private let clock = MonotonicTimeSource()
+    private var lastKeepAlive: UInt64 = 0
+
+    /// Connects to `options.subsystemNQN` (or, with `NQN.discovery`, to the discovery controller,
+    /// without I/O queues).
+    public init(transport: any HostTransport, options: HostOptions) throws(HostError) {
+        self.transport = transport
+        self.options = options
+        admin = HostQueue(queueID: 0, entries: 32, headerDigest: options.headerDigest, dataDigest: options.dataDigest)
+        try transport.open(admin)
+        controllerID = try connect(admin, controllerID: 0xFFFF)
+        let isDiscovery = options.subsystemNQN == NQN.discovery
+        if !isDiscovery {
+            let configuration = UInt64(1 | 6 << 16 | 4 << 20)  // EN, IOSQES 64 B, IOCQES 16 B
+            try check(execute(Command.propertySet(ControllerProperty.configuration, value: configuration), on: admin))
+            try waitUntilReady()
+        }
+        controllerData = try identify(0x01)
+        guard !isDiscovery else { return }
+        let inCapsule = max(0, Int(controllerData.loadLittle(UInt32.self, at: 1792)) * 16 - SubmissionEntry.size)
+        let wanted = UInt32(options.ioQueues - 1)
+        let granted = try execute(Command.setFeature(FeatureID.numberOfQueues, value: wanted | wanted << 16), on: admin)
+        try check(granted)
+        let queues = min(options.ioQueues, Int(granted.result & 0xFFFF) + 1)
+        let namespace = try identify(0x00, namespaceID: 1)
+        blockCount = namespace.loadLittle(at: 0)
+        blockSize = 1 << Int(namespace[128 + 2])
+        for index in 1...queues {
+            let queue = HostQueue(queueID: UInt16(index), entries: options.queueDepth, headerDigest: options.headerDigest,
+                                  dataDigest: options.dataDigest)
+            queue.inCapsuleLimit = inCapsule
+            try transport.open(queue)
+            _ = try connect(queue, controllerID: controllerID)
+            ioQueues.append(queue)
+        }
+    }
+
+    /// Closes every queue (I/O queues first); the target tears the controller down.
+    public func disconnect() {
+        for queue in ioQueues { transport.close(queue) }
+        transport.close(admin)
+        ioQueues = []
+    }
+
+    /// Identify structure `structure` (CNS) for `namespaceID`: 4096 bytes.
+    public func identify(_ structure: UInt8, namespaceID: UInt32 = 0) throws(HostError) -> [UInt8] {
+        var data = [UInt8](repeating: 0, count: 4096)
+        let entry = try data.withUnsafeMutableBytes { buffer in
+            Result { () throws(HostError) in try execute(Command.identify(structure, namespaceID: namespaceID), on: admin, readBuffer: buffer) }
+        }.get()
+        try check(entry)
+        return data
+    }
+
+    /// The discovery log page's entries (on a discovery controller).
+    public func discoveryLog() throws(HostError) -> [DiscoveryEntry] {
+        var header = try logPage(LogPageID.discovery, byteCount: 1024)
+        let records = Int(min(header.loadLittle(UInt64.self, at: 8), 64))
+        if records > 0 { header = try logPage(LogPageID.discovery, byteCount: 1024 * (records + 1)) }
+        return DiscoveryLog.decode(header)
+    }
+
+    /// `byteCount` bytes of log page `page`.
+    public func logPage(_ page: UInt8, byteCount: Int) throws(HostError) -> [UInt8] {
+        var data = [UInt8](repeating: 0, count: byteCount)
+        let entry = try data.withUnsafeMutableBytes { buffer in
+            Result { () throws(HostError) in try execute(Command.getLogPage(page, byteCount: byteCount), on: admin, readBuffer: buffer) }
+        }.get()
+        try check(entry)
+        return data
+    }
+
+    /// Runs one command on `queue` and waits for its completion.
+    public func execute(_ command: SubmissionEntry, on queue: HostQueue, writeData: UnsafeRawBufferPointer? = nil,
+                        readBuffer: UnsafeMutableRawBufferPointer? = nil) throws(HostError) -> CompletionEntry {
+        var result: CompletionEntry?
+        try waitForRoom(on: queue)
+        guard queue.submit(command, writeData: writeData, readBuffer: readBuffer, completion: { result = $0 }) else {
+            throw queue.failure ?? .invalidRequest("queue \(queue.queueID) is full")
+        }
+        try wait { result != nil }
+        return result!
+    }
+
+    /// Runs `requests` across the I/O queues, up to queue depth on each; returns each one's final status.
+    /// `finished` hears of each request's final status as it arrives (by index).
+    public func run(_ requests: [BlockIO], finished: ((Int, NVMeStatus) -> Void)? = nil) throws(HostError) -> [NVMeStatus] {
+        guard !ioQueues.isEmpty else { throw .invalidRequest("no I/O queue") }
+        var statuses = [NVMeStatus?](repeating: nil, count: requests.count)
+        var attempts = [Int](repeating: 0, count: requests.count)
+        var waiting = Array(requests.indices.reversed())
+        var done = 0
+        while done < requests.count {
+            var submitted = false
+            while let index = waiting.last {
+                let request = requests[index]
+                guard request.buffer.count % blockSize == 0, request.buffer.count > 0 else {
+                    throw .invalidRequest("request \(index): \(request.buffer.count) bytes is not a whole number of \(blockSize)-byte blocks")
+                }
+                let queue = ioQueues[(request.queue ?? index) % ioQueues.count]
+                if queue.isFinished { throw queue.failure ?? .connection("queue \(queue.queueID) closed") }
+                if queue.isFull { break }
+                let opcode = request.kind == .read ? IOOpcode.read : IOOpcode.write
+                let command = Command.blocks(opcode, lba: request.lba, blocks: request.buffer.count / blockSize)
+                queue.submit(command, writeData: request.kind == .write ? UnsafeRawBufferPointer(request.buffer) : nil,
+                             readBuffer: request.kind == .read ? request.buffer : nil) { entry in
+                    attempts[index] += 1
+                    if request.kind == .read && entry.status == .transientTransportError && attempts[index] <= self.options.readRetries {
+                        waiting.append(index)
+                    } else {
+                        statuses[index] = entry.status
+                        done += 1
+                        finished?(index, entry.status)
+                    }
+                }
+                waiting.removeLast()
+                submitted = true
+            }
+            if done < requests.count && !submitted || waiting.isEmpty { try service() }
+        }
+        return statuses.map { $0! }
+    }
+
+    // MARK: internals
+
+    private func connect(_ queue: HostQueue, controllerID: UInt16) throws(HostError) -> UInt16 {
+        let data = Command.connectData(controllerID: controllerID, subsystemNQN: options.subsystemNQN, hostNQN: options.hostNQN)
+        let keepAlive = queue.queueID == 0 ? options.keepAliveMilliseconds : 0
+        let command = Command.connect(queueID: queue.queueID, entries: queue.entries, keepAliveMilliseconds: keepAlive)
+        let entry = try data.withUnsafeBytes { bytes in
+            Result { () throws(HostError) in try execute(command, on: queue, writeData: bytes) }
+        }.get()
+        try check(entry)
+        return UInt16(truncatingIfNeeded: entry.result)
+    }
+
+    private func waitUntilReady() throws(HostError) {
+        let deadline = clock.now() &+ UInt64(options.timeoutMilliseconds) * 1_000_000
+        while clock.now() < deadline {
+            let status = try execute(Command.propertyGet(ControllerProperty.status), on: admin)
+            try check(status)
+            if status.result & 1 != 0 { return }
+        }
+        throw .timedOut
+    }
+
+    private func check(_ entry: CompletionEntry) throws(HostError) {
+        guard entry.status.isSuccess else { throw .command(entry.status) }
+    }
+
+    private func waitForRoom(on queue: HostQueue) throws(HostError) {
+        try wait { !queue.isFull || queue.isFinished }
+    }
+
+    /// Pumps until `condition` holds; fails on timeout or when the admin queue ended.
+    private func wait(until condition: () -> Bool) throws(HostError) {
+        let deadline = clock.now() &+ UInt64(options.timeoutMilliseconds) * 1_000_000
+        while !condition() {
+            guard clock.now() < deadline else { throw .timedOut }
+            try service()
+        }
+    }
+
+    /// Moves bytes once (waiting up to `timeoutMilliseconds`) and sends Keep Alive when due: what an
+    /// idle host calls to keep its controller alive.
+    public func service(timeoutMilliseconds: Int32 = 10) throws(HostError) {
+        try transport.pump(timeoutMilliseconds: timeoutMilliseconds)
+        if admin.isFinished { throw admin.failure ?? .connection("admin queue closed") }
+        sendKeepAliveIfDue()
+    }
+
+    /// Sends Keep Alive on the admin queue at half the keep-alive timeout (its completion is not awaited).
+    private func sendKeepAliveIfDue() {
+        guard options.keepAliveMilliseconds > 0, !admin.isFull else { return }
+        let now = clock.now()
+        guard now &- lastKeepAlive >= UInt64(options.keepAliveMilliseconds) * 500_000 else { return }
+        lastKeepAlive = now
+        admin.submit(Command.admin(AdminOpcode.keepAlive)) { _ in }
+    }
+}

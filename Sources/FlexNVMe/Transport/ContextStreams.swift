@@ -1,0 +1,77 @@
+import FlexTCP
+
+/// NVMe/TCP connections on a FlexTCP `Context`: each connection's received bytes are lent to its
+/// endpoint straight from the receive ring (both pieces when it wraps) and freed as consumed — the
+/// PDU reader stages only headers, so write data goes from the ring into the namespace and read data
+/// into the caller's buffer; pending PDUs are copied into the transmit ring.
+///
+/// Contract: used on the context's thread. `attach` an endpoint to an open connection; `service`
+/// after each poll moves bytes for every connection and closes those whose endpoint finished; `ended`
+/// on a connection's `closed` event tells its endpoint.
+final class ContextStreams {
+    let context: Context
+    private var streams: [ObjectIdentifier: (connection: Connection, endpoint: any StreamEndpoint)] = [:]
+
+    init(context: Context) { self.context = context }
+
+    var count: Int { streams.count }
+
+    func attach(_ connection: Connection, to endpoint: any StreamEndpoint) {
+        streams[ObjectIdentifier(connection)] = (connection, endpoint)
+    }
+
+    /// The connection is gone (its `closed` event): the endpoint closes.
+    func ended(_ connection: Connection) {
+        streams.removeValue(forKey: ObjectIdentifier(connection))?.endpoint.close()
+    }
+
+    /// Lets every endpoint check its timers (keep-alive).
+    func checkTimers() {
+        for (_, endpoint) in streams.values { endpoint.checkTimers() }
+    }
+
+    /// Closes every connection and tells its endpoint (the server stops).
+    func closeAll() {
+        for (connection, endpoint) in streams.values {
+            context.close(connection)
+            endpoint.close()
+        }
+        streams = [:]
+        context.flush()
+    }
+
+    /// Moves bytes for every connection; returns whether any moved.
+    @discardableResult
+    func service() -> Bool {
+        var moved = false
+        for (connection, endpoint) in streams.values {
+            let unfreed = connection.unfreedBytes
+            if unfreed.count > 0 {
+                let consumed = unfreed.withUnsafeBytes { first, second in
+                    var input = InputBytes(first, second)
+                    endpoint.receive(&input)
+                    return input.consumed
+                }
+                if consumed > 0 {
+                    context.freeReceivedBytes(consumed, of: connection)
+                    moved = true
+                }
+            }
+            let outbound = endpoint.outbound
+            if !outbound.isEmpty {
+                let space = context.reserveSendSpace(outbound.count, on: connection)
+                if space.count > 0 {
+                    let copied = space.copyBytes(from: outbound.pending)
+                    context.sendReserved(copied, on: connection)
+                    outbound.consume(copied)
+                    moved = true
+                }
+            }
+            if endpoint.isFinished && outbound.isEmpty && !connection.isClosing || connection.hasStreamEnded && !connection.isClosing {
+                context.close(connection)
+            }
+        }
+        context.flush()
+        return moved
+    }
+}

@@ -1,0 +1,69 @@
+import FlexPort
+import FlexTCP
+import FlexWire
+
+/// The host on FlexTCP: every queue a connection of one low-level `Context` of a running
+/// `FlexTCPStack`, read data placed from the receive ring straight into the caller's buffers.
+///
+/// Contract: used by one thread (the host's).
+public final class FlexTCPHostTransport: HostTransport {
+    private let streams: ContextStreams
+    private let address: IPv4Address
+    private let port: UInt16
+    private var connections: [ObjectIdentifier: Connection] = [:]
+    private let connectTimeout: Duration
+
+    /// Connections from `context` to `address`:`port`.
+    public init(context: Context, address: IPv4Address, port: UInt16, connectTimeout: Duration = .seconds(5)) {
+        streams = ContextStreams(context: context)
+        self.address = address
+        self.port = port
+        self.connectTimeout = connectTimeout
+    }
+
+    public func open(_ queue: HostQueue) throws(HostError) {
+        let context = streams.context
+        let connection = context.connect(to: address, port: port)
+        var outcome: Result<Void, HostError>?
+        let deadline = ContinuousClock.now + connectTimeout
+        while outcome == nil {
+            guard ContinuousClock.now < deadline else { throw .timedOut }
+            dispatch { event in
+                switch event {
+                case .connected(let opened) where opened === connection: outcome = .success(())
+                case .connectFailed(let failed, let error) where failed === connection: outcome = .failure(.connection("\(error)"))
+                default: break
+                }
+            }
+            if outcome == nil { context.wait(timeout: .milliseconds(10)) }
+        }
+        try outcome!.get()
+        connections[ObjectIdentifier(queue)] = connection
+        streams.attach(connection, to: queue)
+    }
+
+    public func pump(timeoutMilliseconds: Int32) throws(HostError) {
+        dispatch { _ in }
+        if !streams.service() {
+            streams.context.wait(timeout: .milliseconds(Int(timeoutMilliseconds)))
+            dispatch { _ in }
+            streams.service()
+        }
+    }
+
+    public func close(_ queue: HostQueue) {
+        guard let connection = connections.removeValue(forKey: ObjectIdentifier(queue)) else { return }
+        streams.context.close(connection)
+        streams.ended(connection)
+        streams.context.flush()
+    }
+
+    /// Polls the context: closed connections end their queues; other events go to `body`.
+    @discardableResult
+    private func dispatch(_ body: (ContextEvent) -> Void) -> Int {
+        streams.context.poll { event in
+            if case .closed(let connection, _) = event { streams.ended(connection) }
+            body(event)
+        }
+    }
+}

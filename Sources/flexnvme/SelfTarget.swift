@@ -1,0 +1,43 @@
+import FlexNVMe
+import FlexTCP
+import Foundation
+
+/// A target in the benchmark's own process: kernel sockets on loopback, or FlexTCP across an
+/// in-memory wire (198.18.0.2 serving, 198.18.0.1 the host), served by a thread of its own.
+enum SelfTarget {
+    /// Starts the target, connects a host to it, runs `body`, and stops both.
+    static func withHost<Result>(target: NVMeTarget, options: HostOptions, transport: TransportOptions,
+                                 _ body: (NVMeHost) throws -> Result) throws -> Result {
+        switch transport.transport {
+        case .linux:
+            let server = try LinuxTargetServer(target: target)
+            let thread = Thread { server.run() }
+            thread.start()
+            defer { stopAndJoin(thread, server.stop) }
+            let host = try NVMeHost(transport: LinuxHostTransport(address: "127.0.0.1", port: server.port), options: options)
+            defer { host.disconnect() }
+            return try body(host)
+        case .flextcp:
+            let wire = try InMemoryWire()
+            let ringSize = transport.ringSize
+            return try FlexTCPStack.withStack(on: wire.second, configuration: transport.stackConfiguration("198.18.0.2/24")) { served in
+                let server = FlexTCPTargetServer(target: target, context: try served.makeContext(), localAddress: "198.18.0.2")
+                let thread = Thread { try? server.run(receiveBufferSize: ringSize) }
+                thread.start()
+                defer { stopAndJoin(thread, server.stop) }
+                return try FlexTCPStack.withStack(on: wire.first, configuration: transport.stackConfiguration("198.18.0.1/24")) { client in
+                    let hostTransport = FlexTCPHostTransport(context: try client.makeContext(), address: served.address,
+                                                             port: target.configuration.port)
+                    let host = try NVMeHost(transport: hostTransport, options: options)
+                    defer { host.disconnect() }
+                    return try body(host)
+                }
+            }
+        }
+    }
+
+    private static func stopAndJoin(_ thread: Thread, _ stop: () -> Void) {
+        stop()
+        while !thread.isFinished { usleep(1000) }
+    }
+}

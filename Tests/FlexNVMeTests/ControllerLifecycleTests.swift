@@ -1,0 +1,73 @@
+import FlexNVMe
+import Foundation
+import Testing
+
+@Suite("NVMe/TCP controller lifecycle")
+struct ControllerLifecycleTests {
+    private func target() -> NVMeTarget {
+        NVMeTarget(configuration: TargetConfiguration(subsystemNQN: "nqn.2026-12.org.flextcp:test", port: 4420),
+                   namespace: MemoryNamespace(byteCount: 1 << 20))
+    }
+
+    @Test("a controller whose keep-alive timeout passes without Keep Alive is torn down with its I/O queues")
+    func keepAliveTimeout() throws {
+        let transport = MemoryHostTransport(target: target())
+        var options = HostOptions(subsystemNQN: "nqn.2026-12.org.flextcp:test")
+        options.keepAliveMilliseconds = 200
+        options.ioQueues = 2
+        let host = try NVMeHost(transport: transport, options: options)
+        // Kept alive while the host pumps.
+        for _ in 0..<40 {
+            try host.service(timeoutMilliseconds: 0)
+            usleep(10_000)
+        }
+        #expect(!host.admin.isFinished)
+        // Silent for longer than the timeout: the target ends every queue.
+        usleep(350_000)
+        try transport.pump(timeoutMilliseconds: 0)
+        #expect(host.admin.isFinished)
+        #expect(host.ioQueues.allSatisfy { $0.isFinished })
+    }
+
+    @Test("closing the admin queue tears the controller down: its I/O queues end and it cannot be joined again")
+    func teardown() throws {
+        let target = target()
+        let transport = MemoryHostTransport(target: target)
+        var options = HostOptions(subsystemNQN: "nqn.2026-12.org.flextcp:test")
+        options.ioQueues = 2
+        let host = try NVMeHost(transport: transport, options: options)
+        let controller = host.controllerID
+        transport.close(host.admin)
+        for _ in 0..<3 {
+            try transport.pump(timeoutMilliseconds: 0)
+            for pair in transport.pairs { pair.connection.checkTimers() }
+            usleep(1000)
+        }
+        try transport.pump(timeoutMilliseconds: 0)
+        #expect(host.ioQueues.allSatisfy { $0.isFinished })
+        // A new I/O queue naming the old controller is refused.
+        let late = HostQueue(queueID: 1, entries: 8, headerDigest: false, dataDigest: false)
+        try transport.open(late)
+        var result: CompletionEntry?
+        let data = Command.connectData(controllerID: controller, subsystemNQN: "nqn.2026-12.org.flextcp:test", hostNQN: options.hostNQN)
+        data.withUnsafeBytes { bytes in
+            _ = late.submit(Command.connect(queueID: 1, entries: 8, keepAliveMilliseconds: 0), writeData: bytes) { result = $0 }
+            for _ in 0..<4 { try? transport.pump(timeoutMilliseconds: 0) }
+        }
+        #expect(result?.status == .connectInvalidParameters)
+    }
+
+    @Test("a host may not keep more commands outstanding than the queue holds")
+    func submissionQueueFlowControl() throws {
+        let transport = MemoryHostTransport(target: target())
+        var options = HostOptions(subsystemNQN: "nqn.2026-12.org.flextcp:test")
+        options.queueDepth = 4
+        let host = try NVMeHost(transport: transport, options: options)
+        let queue = host.ioQueues[0]
+        var submitted = 0
+        while queue.submit(Command.blocks(IOOpcode.flush, lba: 0, blocks: 1), completion: { _ in }) { submitted += 1 }
+        #expect(submitted == 3)
+        try transport.pump(timeoutMilliseconds: 0)
+        #expect(queue.outstanding == 0)
+    }
+}
