@@ -37,7 +37,7 @@ struct IncastExperimentTests {
 
 @Suite("Loss experiment (virtual time)")
 struct LossExperimentTests {
-    @Test("Random loss on the data direction: every byte still arrives intact, losses are recovered without timeouts, the penalty is reported")
+    @Test("Random loss on the data direction: every byte still arrives intact, SACK recovery resends about what was dropped, the penalty is reported")
     func lossPenalty() throws {
         var experiment = LossExperiment()
         experiment.flows = 8
@@ -49,7 +49,9 @@ struct LossExperimentTests {
         let run = try #require(result.runs.first)
         #expect(result.baseline.dropped == 0 && run.dropped > 0)
         #expect(run.corruptions == 0 && result.baseline.corruptions == 0)
-        #expect(run.retransmissionTimeouts == 0 && run.fastRetransmits > 0, "\(result.report)")
+        // Go-back-N resent several times what was dropped; SACK recovery resends the holes (and a
+        // lost retransmission after a timeout).
+        #expect(run.fastRetransmits > 0 && Double(run.segmentsRetransmitted) <= 1.5 * Double(run.dropped), "\(result.report)")
         #expect(result.baseline.goodputBitsPerSecond > 0.8e9, "\(result.report)")
         #expect(result.penaltyPercent(run) < 100 && run.goodputBitsPerSecond > 0)
         let json = try #require(try JSONSerialization.jsonObject(with: result.jsonObject) as? [String: Any])

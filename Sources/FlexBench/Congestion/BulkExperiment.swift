@@ -27,9 +27,10 @@ struct BulkExperiment {
         var corruptions: Int
         /// Payload bytes per frame byte at full-sized segments.
         var payloadFraction: Double
-        /// The senders' fast retransmits and retransmission timeouts.
+        /// The senders' fast retransmits, retransmission timeouts and segments sent again.
         var fastRetransmits: UInt64
         var retransmissionTimeouts: UInt64
+        var segmentsRetransmitted: UInt64
 
         var bytesDelivered: UInt64 { samples.last?.reduce(0, &+) ?? 0 }
     }
@@ -63,7 +64,8 @@ struct BulkExperiment {
         let mss = Double(states.first?.maximumSegmentSize ?? 1448)
         return Outcome(samples: samples, bottleneck: bottleneck, maximumQueueAfterWarmUp: maximumQueue, corruptions: streams.corruptions,
                        payloadFraction: mss / (mss + 66), fastRetransmits: states.reduce(0) { $0 &+ UInt64($1.fastRetransmits) },
-                       retransmissionTimeouts: senders.reduce(0) { $0 &+ hosts.stacks[$1].slowPath.counters.retransmissionTimeouts })
+                       retransmissionTimeouts: senders.reduce(0) { $0 &+ hosts.stacks[$1].slowPath.counters.retransmissionTimeouts },
+                       segmentsRetransmitted: senders.reduce(0) { $0 &+ hosts.stacks[$1].fastPath.segmentsRetransmitted })
     }
 
     /// Each connection's goodput in bits per second between two samples of delivered bytes.

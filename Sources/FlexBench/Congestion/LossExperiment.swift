@@ -22,6 +22,7 @@ public struct LossExperiment: Sendable {
         public let dropped: UInt64
         public let fastRetransmits: UInt64
         public let retransmissionTimeouts: UInt64
+        public let segmentsRetransmitted: UInt64
         public let corruptions: Int
     }
 
@@ -40,7 +41,8 @@ public struct LossExperiment: Sendable {
         let measured = outcome.samples.last!.reduce(0, &+) &- outcome.samples[1].reduce(0, &+)
         return Run(lossPercent: lossPercent, goodputBitsPerSecond: Double(measured) * 8 / (Double(sample) / 1e9),
                    dropped: outcome.bottleneck.emulatorStatistics.droppedByLoss, fastRetransmits: outcome.fastRetransmits,
-                   retransmissionTimeouts: outcome.retransmissionTimeouts, corruptions: outcome.corruptions)
+                   retransmissionTimeouts: outcome.retransmissionTimeouts, segmentsRetransmitted: outcome.segmentsRetransmitted,
+                   corruptions: outcome.corruptions)
     }
 }
 
@@ -57,10 +59,10 @@ public struct LossResult: Sendable {
 
     public var report: String {
         var lines = ["no loss: goodput \(String(format: "%.3f", baseline.goodputBitsPerSecond / 1e9)) Gbit/s"]
-        lines.append("loss %   goodput Gbit/s   penalty %   dropped   fast retransmits   timeouts   bytes")
+        lines.append("loss %   goodput Gbit/s   penalty %   dropped   retransmitted   fast retransmits   timeouts   bytes")
         for run in runs {
-            lines.append(String(format: "%6.2f   %14.3f   %9.2f   %7d   %16d   %8d   %@", run.lossPercent, run.goodputBitsPerSecond / 1e9,
-                                penaltyPercent(run), run.dropped, run.fastRetransmits, run.retransmissionTimeouts,
+            lines.append(String(format: "%6.2f   %14.3f   %9.2f   %7d   %13d   %16d   %8d   %@", run.lossPercent, run.goodputBitsPerSecond / 1e9,
+                                penaltyPercent(run), run.dropped, run.segmentsRetransmitted, run.fastRetransmits, run.retransmissionTimeouts,
                                 run.corruptions == 0 && baseline.corruptions == 0 ? "intact" : "CORRUPT"))
         }
         return lines.joined(separator: "\n")
@@ -73,7 +75,7 @@ public struct LossResult: Sendable {
             "baseline_goodput_bits_per_second": baseline.goodputBitsPerSecond,
             "runs": runs.map { run -> [String: Any] in
                 ["loss_percent": run.lossPercent, "penalty_percent": penaltyPercent(run), "goodput_bits_per_second": run.goodputBitsPerSecond,
-                 "dropped": run.dropped, "fast_retransmits": run.fastRetransmits, "retransmission_timeouts": run.retransmissionTimeouts,
+                 "dropped": run.dropped, "segments_retransmitted": run.segmentsRetransmitted, "fast_retransmits": run.fastRetransmits, "retransmission_timeouts": run.retransmissionTimeouts,
                  "corrupt_reads": run.corruptions]
             },
         ]
