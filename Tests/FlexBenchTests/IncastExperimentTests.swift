@@ -33,6 +33,16 @@ struct IncastExperimentTests {
         for key in ["median_over_fair", "p99_over_median", "max_queue_packets", "ecn_threshold_packets"] { #expect(json[key] != nil, "\(key)") }
         #expect(result.throughputChart.render().contains("<polyline"))
     }
+
+    @Test("Settings that cannot run are refused with what to change, before any host starts")
+    func refusesInconsistentSettings() {
+        var incast = IncastExperiment()
+        incast.windowNanoseconds = 15_000_000
+        #expect(throws: ExperimentSetupError.self) { try incast.run() }
+        var loss = LossExperiment()
+        loss.durationNanoseconds = loss.warmUpNanoseconds
+        #expect(throws: ExperimentSetupError.self) { try loss.run() }
+    }
 }
 
 @Suite("Loss experiment (virtual time)")

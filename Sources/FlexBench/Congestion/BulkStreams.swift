@@ -16,8 +16,6 @@ final class BulkStreams {
     private var sent: [UInt64]
     private let pattern: StreamPattern
     private let buffer: UnsafeMutableRawBufferPointer
-    /// Senders that stop writing (e.g. a finished flow), by position in `senders`.
-    var paused: Set<Int> = []
 
     init(hosts: SwitchedHosts, senders: [(host: Int, flow: FlowIndex)], receiver: Int, receiverFlows: [FlowIndex], seed: UInt64) {
         self.hosts = hosts
@@ -34,7 +32,7 @@ final class BulkStreams {
 
     func pump() {
         let now = hosts.now
-        for (index, sender) in senders.enumerated() where !paused.contains(index) {
+        for (index, sender) in senders.enumerated() {
             let stack = hosts.stacks[sender.host]
             while stack.writableBytes(on: sender.flow) > 0 {
                 let written = pattern.withBytes(at: sent[index]) { bytes in

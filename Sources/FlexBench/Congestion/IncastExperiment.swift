@@ -24,6 +24,12 @@ public struct IncastExperiment: Sendable {
 
     /// Runs the experiment; the result holds every connection's throughput per window.
     public func run() throws -> IncastResult {
+        guard senderHosts >= 1, connectionsPerHost >= 1, sampleNanoseconds > 0, windowNanoseconds % sampleNanoseconds == 0,
+              warmUpNanoseconds % sampleNanoseconds == 0, windowNanoseconds > 0,
+              durationNanoseconds >= warmUpNanoseconds + windowNanoseconds else {
+            throw ExperimentSetupError.invalidSettings("give at least one host and connection, a window and warm-up that are "
+                + "multiples of the sample interval, and a duration of at least the warm-up and one window")
+        }
         let outcome = try BulkExperiment(
             senderHosts: senderHosts, connectionsPerHost: connectionsPerHost, fabric: fabric, durationNanoseconds: durationNanoseconds,
             warmUpNanoseconds: warmUpNanoseconds, sampleNanoseconds: sampleNanoseconds).run()

@@ -28,6 +28,10 @@ public struct LossExperiment: Sendable {
 
     /// Runs without loss, then at each of `lossPercents`.
     public func run() throws -> LossResult {
+        guard flows >= 1, warmUpNanoseconds > 0, durationNanoseconds > warmUpNanoseconds,
+              lossPercents.allSatisfy({ $0 >= 0 && $0 < 100 }) else {
+            throw ExperimentSetupError.invalidSettings("give at least one flow, loss rates in 0 ..< 100 %, and a duration longer than a warm-up above 0")
+        }
         let baseline = try run(lossPercent: 0)
         return LossResult(settings: self, baseline: baseline, runs: try lossPercents.map { try run(lossPercent: $0) })
     }

@@ -91,10 +91,13 @@ final class SwitchedHosts {
 /// Why an experiment could not start.
 public enum ExperimentSetupError: Error, Equatable, CustomStringConvertible {
     case handshakesStalled(accepted: Int)
+    /// Settings that cannot run, with what to change.
+    case invalidSettings(String)
 
     public var description: String {
         switch self {
         case .handshakesStalled(let accepted): "the connections did not open within a second of virtual time (\(accepted) accepted)"
+        case .invalidSettings(let fix): "invalid experiment settings: \(fix)"
         }
     }
 }
