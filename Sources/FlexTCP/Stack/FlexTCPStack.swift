@@ -219,19 +219,29 @@ public final class FlexTCPStack: Sendable {
         return step(now: runtime.now)
     }
 
-    /// Application-driven stack: sleeps on the calling (polling) thread until there is work for
+    /// Application-driven stack: waits on the calling (polling) thread until there is work for
     /// `poll` — a frame arrived, another thread's context or the async API asked for something, a
     /// timer of the stack is due — or `timeout` passes; returns at once if there is work already or
     /// the scope has ended. Call it when `poll` and the thread's own contexts' `poll` found nothing
-    /// (events for those contexts come only from `poll`, so they need no wake-up), then `poll` again.
+    /// (events for those contexts come only from `poll`, so they need no wake-up), then poll them
+    /// again. It first keeps polling the stack for about 20 µs (returning as soon as a round did
+    /// something: the contexts may have events), since a sleep and its wake-up cost more CPU than
+    /// that; only then does it sleep.
     public func waitForWork(timeout: Duration) {
         precondition(isApplicationDriven, "waitForWork(timeout:) is for an application-driven stack")
+        let pollingEnd = runtime.now &+ Self.pollingBeforeSleep
+        while runtime.now < pollingEnd {
+            if poll() { return }
+        }
         steps.withLock { _ in
             guard state.withLock({ $0.isRunning }) else { return }
             // The async API's operations signal its context's application signal.
             runtime.sleepUntilWork(timeoutNanoseconds: UInt64(timeout.sleepNanoseconds), alsoWakingOn: [attachment(for: 0).region.signals(0).application])
         }
     }
+
+    /// How long (ns) `waitForWork` polls an application-driven stack before it sleeps.
+    static let pollingBeforeSleep: UInt64 = 20_000
 
     /// The earliest time a caller-driven stack's `step` has timer or pacing work (`.max`: none
     /// until a frame arrives or an operation is asked for).
