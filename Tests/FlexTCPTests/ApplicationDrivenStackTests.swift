@@ -107,6 +107,7 @@ struct ApplicationDrivenStackTests {
         #expect(server.failureList == [])
         let connected = try #require(connectTime, "the client connected")
         #expect(connected < .seconds(2), "the idle server woke for the SYN (connected after \(connected))")
-        #expect(echoed == payload, "every byte came back in order")
+        let intact = echoed == payload
+        #expect(intact, "every byte came back in order (\(echoed.count) of \(payload.count) came back)")
     }
 }
