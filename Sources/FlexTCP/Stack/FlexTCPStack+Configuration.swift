@@ -10,7 +10,9 @@ extension FlexTCPStack {
         /// The stack starts no thread: one application thread runs it to completion together with
         /// its own contexts, in a loop of `FlexTCPStack.poll()`, its contexts' `poll` and `flush`,
         /// and `FlexTCPStack.waitForWork(timeout:)` when neither did anything. Saves the
-        /// cross-thread wake-up per event; the stack makes no progress while nobody polls it.
+        /// cross-thread wake-up per event; the stack makes no progress while nobody polls it (so the
+        /// driving thread waits in `waitForWork`, never in its contexts' `wait`). Contexts on other
+        /// threads and the async API work as with `.stackThread`: they wake the driving thread.
         case applicationDriven
     }
 
