@@ -110,4 +110,43 @@ struct ApplicationDrivenStackTests {
         let intact = echoed == payload
         #expect(intact, "every byte came back in order (\(echoed.count) of \(payload.count) came back)")
     }
+
+    @Test("The async API of an application-driven stack wakes its driving thread: listen, accept and a message served")
+    func asyncOperationsWakeTheDrivingThread() async throws {
+        let wire = try InMemoryWire()
+        var serverConfiguration = FlexTCPStack.Configuration.testing(TestAddresses.server)
+        serverConfiguration.threading = .applicationDriven
+        let configuration = serverConfiguration
+        let received = try await withWatchdog(seconds: 30) {
+            try await FlexTCPStack.run(on: wire.second, configuration: configuration) { server in
+                // The driving thread sleeps up to 10 s per wait: only wake-ups get the operations done in time.
+                let stopping = SharedFlag(), stopped = SharedFlag()
+                Thread {
+                    while !stopping.isRaised { if !server.poll() { server.waitForWork(timeout: .seconds(10)) } }
+                    stopped.raise()
+                }.start()
+                defer {
+                    stopping.raise()
+                    _ = Deadline(seconds: 20).wait(for: stopped)
+                }
+                let clock = ContinuousClock()
+                let started = clock.now
+                let listener = try await server.listen(on: 7)
+                let bytes = try await FlexTCPStack.run(on: wire.first, configuration: .testing(TestAddresses.client)) { client in
+                    let connection = try await client.connect(to: TestAddresses.serverAddress, port: 7)
+                    try await connection.write([1, 2, 3] as [UInt8])
+                    var accepted = listener.makeAsyncIterator()
+                    let served = try #require(try await accepted.next())
+                    var inbound = served.inbound.makeAsyncIterator()
+                    let chunk = try #require(try await inbound.next())
+                    try await connection.close()
+                    return Array(chunk)
+                }
+                // A driving thread that slept its whole wait would have taken 10 s per operation.
+                #expect(clock.now - started < .seconds(5), "the operations woke the driving thread")
+                return bytes
+            }
+        }
+        #expect(received == [1, 2, 3])
+    }
 }
