@@ -50,7 +50,8 @@ struct HostCommandOptions: ParsableArguments {
         case .flextcp:
             guard let target = IPv4Address(address) else { throw ValidationError("--address \(address) is not an IPv4 address") }
             return try transport.withStack { stack in
-                let host = try NVMeHost(transport: FlexTCPHostTransport(context: try stack.makeContext(), address: target, port: port),
+                let host = try NVMeHost(transport: FlexTCPHostTransport(context: try stack.makeContext(), address: target, port: port,
+                                                                             driving: stack),
                                         options: options)
                 defer { host.disconnect() }
                 return try body(host)

@@ -3,7 +3,8 @@ import FlexTCP
 import Foundation
 
 /// A target in the benchmark's own process: kernel sockets on loopback, or FlexTCP across an
-/// in-memory wire (198.18.0.2 serving, 198.18.0.1 the host), served by a thread of its own.
+/// in-memory wire (198.18.0.2 serving, 198.18.0.1 the host), served by a thread of its own (which
+/// runs the target's application-driven stack; the host's thread runs the host's).
 enum SelfTarget {
     /// Starts the target, connects a host to it, runs `body`, and stops both.
     static func withHost<Result>(target: NVMeTarget, options: HostOptions, transport: TransportOptions,
@@ -21,13 +22,13 @@ enum SelfTarget {
             let wire = try InMemoryWire()
             let ringSize = transport.ringSize
             return try FlexTCPStack.withStack(on: wire.second, configuration: transport.stackConfiguration("198.18.0.2/24")) { served in
-                let server = FlexTCPTargetServer(target: target, context: try served.makeContext(), localAddress: "198.18.0.2")
+                let server = FlexTCPTargetServer(target: target, context: try served.makeContext(), localAddress: "198.18.0.2", driving: served)
                 let thread = Thread { try? server.run(receiveBufferSize: ringSize) }
                 thread.start()
                 defer { stopAndJoin(thread, server.stop) }
                 return try FlexTCPStack.withStack(on: wire.first, configuration: transport.stackConfiguration("198.18.0.1/24")) { client in
                     let hostTransport = FlexTCPHostTransport(context: try client.makeContext(), address: served.address,
-                                                             port: target.configuration.port)
+                                                             port: target.configuration.port, driving: client)
                     let host = try NVMeHost(transport: hostTransport, options: options)
                     defer { host.disconnect() }
                     return try body(host)

@@ -63,7 +63,8 @@ struct TargetCommand: ParsableCommand {
             server.run()
         case .flextcp:
             try transport.withStack { stack in
-                let server = FlexTCPTargetServer(target: target, context: try stack.makeContext(), localAddress: String(describing: stack.address))
+                let server = FlexTCPTargetServer(target: target, context: try stack.makeContext(), localAddress: String(describing: stack.address),
+                                                 driving: stack)
                 print("flexnvme target: FlexTCP on \(transport.interface!) \(stack.address), port \(port); \(report)")
                 watchStop { server.stop() }
                 try server.run(receiveBufferSize: transport.ringSize)

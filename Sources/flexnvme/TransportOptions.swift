@@ -26,9 +26,11 @@ struct TransportOptions: ParsableArguments {
         return try FlexTCPStack.withStack(on: .interface(named: interface), configuration: stackConfiguration(ip), body)
     }
 
-    /// A stack at `address` with `--ring-size` buffers.
+    /// A stack at `address` with `--ring-size` buffers, application-driven: the thread serving its
+    /// context runs it (`FlexTCPTargetServer`, `FlexTCPHostTransport` given the stack).
     func stackConfiguration(_ address: String) -> FlexTCPStack.Configuration {
         var configuration = FlexTCPStack.Configuration(address: address)
+        configuration.threading = .applicationDriven
         configuration.receiveBufferSize = ringSize
         configuration.sendBufferSize = ringSize
         return configuration

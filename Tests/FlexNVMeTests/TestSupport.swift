@@ -57,7 +57,8 @@ func writeAndReadBack(_ host: NVMeHost, byteCount: Int, seed: UInt64) throws -> 
 }
 
 /// A target on FlexTCP (198.18.0.2) and a host-side stack (198.18.0.1) joined by an in-memory wire;
-/// the target serves on a thread of its own for the body's duration. The body gets the host's transport.
+/// both application-driven: the target serves (and runs its stack) on a thread of its own for the body's duration;
+/// the body gets the host's transport, whose stack the body's thread runs.
 func withFlexTCPTarget<Result>(namespace: any NamespaceStorage = MemoryNamespace(byteCount: 16 << 20), nqn: String = "nqn.2026-12.org.flextcp:test",
                                _ body: (NVMeTarget, FlexTCPHostTransport) throws -> Result) throws -> Result {
     let wire = try InMemoryWire()
@@ -67,9 +68,11 @@ func withFlexTCPTarget<Result>(namespace: any NamespaceStorage = MemoryNamespace
     var hostConfiguration = FlexTCPStack.Configuration(address: "198.18.0.1/24")
     hostConfiguration.receiveBufferSize = 512 * 1024
     hostConfiguration.sendBufferSize = 512 * 1024
+    targetConfiguration.threading = .applicationDriven
+    hostConfiguration.threading = .applicationDriven
     return try FlexTCPStack.withStack(on: wire.second, configuration: targetConfiguration) { targetStack in
         let target = NVMeTarget(configuration: TargetConfiguration(subsystemNQN: nqn, port: 4420), namespace: namespace)
-        let server = FlexTCPTargetServer(target: target, context: try targetStack.makeContext(), localAddress: "198.18.0.2")
+        let server = FlexTCPTargetServer(target: target, context: try targetStack.makeContext(), localAddress: "198.18.0.2", driving: targetStack)
         let ringSize = targetConfiguration.receiveBufferSize
         let thread = Thread { try? server.run(receiveBufferSize: ringSize) }
         thread.start()
@@ -78,7 +81,8 @@ func withFlexTCPTarget<Result>(namespace: any NamespaceStorage = MemoryNamespace
             while !thread.isFinished { usleep(1000) }
         }
         return try FlexTCPStack.withStack(on: wire.first, configuration: hostConfiguration) { hostStack in
-            let transport = FlexTCPHostTransport(context: try hostStack.makeContext(), address: targetStack.address, port: 4420)
+            let transport = FlexTCPHostTransport(context: try hostStack.makeContext(), address: targetStack.address, port: 4420,
+                                                 driving: hostStack)
             return try body(target, transport)
         }
     }

@@ -2,9 +2,10 @@ import FlexTCP
 import Synchronization
 
 /// FlexKVS on a FlexTCP stack (embedded, through the `FlexTCP` library as any application): the
-/// stack runs on its own thread; the calling thread serves one low-level `Context` that listens
-/// and accepts, and `threads - 1` more threads serve a context each, taking connections the first
-/// moves to them round robin.
+/// calling thread serves one low-level `Context` that listens and accepts. With one thread the
+/// stack is application-driven: the calling thread runs it too, no wake-up crosses threads. With
+/// `threads` > 1 the stack runs on its own thread and `threads - 1` more threads serve a context
+/// each, taking connections the first moves to them round robin.
 ///
 /// Contract: `run` blocks until `shouldStop` returns true (checked at least every 100 ms), then
 /// stops and joins its threads and closes the stack. `ready` is called once the port is open.
@@ -16,6 +17,8 @@ public enum FlexTCPServer {
         var configuration = FlexTCPStack.Configuration(address: address)
         configuration.connectionCapacity = connectionCapacity
         configuration.contextCount = max(1, threads)
+        let drivesStack = threads <= 1
+        if drivesStack { configuration.threading = .applicationDriven }
         do {
             try FlexTCPStack.withStack(on: port, configuration: configuration) { stack in
                 let main = try stack.makeContext()
@@ -29,7 +32,12 @@ public enum FlexTCPServer {
                         announced = true
                         ready()
                     }
-                    if !service.step() { service.context.wait(timeout: .milliseconds(100)) }
+                    if drivesStack {
+                        let stackBusy = stack.poll()
+                        if !service.step() && !stackBusy { stack.waitForWork(timeout: .milliseconds(100)) }
+                    } else if !service.step() {
+                        service.context.wait(timeout: .milliseconds(100))
+                    }
                 }
             }
         } catch let error as TransportError {

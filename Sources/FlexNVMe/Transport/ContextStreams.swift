@@ -7,12 +7,36 @@ import FlexTCP
 ///
 /// Contract: used on the context's thread. `attach` an endpoint to an open connection; `service`
 /// after each poll moves bytes for every connection and closes those whose endpoint finished; `ended`
-/// on a connection's `closed` event tells its endpoint.
+/// on a connection's `closed` event tells its endpoint. With an application-driven `stack`, the
+/// thread runs that stack too: `driveStack` before each poll of the context, `wait` when idle.
 final class ContextStreams {
     let context: Context
+    /// The application-driven stack this thread runs (nil: the stack runs on a thread of its own).
+    private let stack: FlexTCPStack?
     private var streams: [ObjectIdentifier: (connection: Connection, endpoint: any StreamEndpoint)] = [:]
 
-    init(context: Context) { self.context = context }
+    init(context: Context, driving stack: FlexTCPStack? = nil) {
+        self.context = context
+        self.stack = stack
+    }
+
+    /// Hands the context's waiting counts over and runs one round of the driven stack; true if the
+    /// stack did anything (false without one).
+    func driveStack() -> Bool {
+        guard let stack else { return false }
+        context.flush()
+        return stack.poll()
+    }
+
+    /// Sleeps until the context (through the driven stack, if any) may have events, or `timeout`.
+    func wait(timeout: Duration) {
+        guard let stack else {
+            context.wait(timeout: timeout)
+            return
+        }
+        context.flush()
+        stack.waitForWork(timeout: timeout)
+    }
 
     var count: Int { streams.count }
 

@@ -3,7 +3,8 @@ import FlexTCP
 import FlexWire
 
 /// The host on FlexTCP: every queue a connection of one low-level `Context` of a running
-/// `FlexTCPStack`, read data placed from the receive ring straight into the caller's buffers.
+/// `FlexTCPStack` (run by the host's thread when it is application-driven), read data placed from
+/// the receive ring straight into the caller's buffers.
 ///
 /// Contract: used by one thread (the host's).
 public final class FlexTCPHostTransport: HostTransport {
@@ -13,9 +14,11 @@ public final class FlexTCPHostTransport: HostTransport {
     private var connections: [ObjectIdentifier: Connection] = [:]
     private let connectTimeout: Duration
 
-    /// Connections from `context` to `address`:`port`.
-    public init(context: Context, address: IPv4Address, port: UInt16, connectTimeout: Duration = .seconds(5)) {
-        streams = ContextStreams(context: context)
+    /// Connections from `context` to `address`:`port`. Given the context's `stack`, which must be
+    /// application-driven (`FlexTCPStack.Threading.applicationDriven`), the host's thread runs it.
+    public init(context: Context, address: IPv4Address, port: UInt16, connectTimeout: Duration = .seconds(5),
+                driving stack: FlexTCPStack? = nil) {
+        streams = ContextStreams(context: context, driving: stack)
         self.address = address
         self.port = port
         self.connectTimeout = connectTimeout
@@ -28,6 +31,7 @@ public final class FlexTCPHostTransport: HostTransport {
         let deadline = ContinuousClock.now + connectTimeout
         while outcome == nil {
             guard ContinuousClock.now < deadline else { throw .timedOut }
+            let stackBusy = streams.driveStack()
             dispatch { event in
                 switch event {
                 case .connected(let opened) where opened === connection: outcome = .success(())
@@ -35,7 +39,7 @@ public final class FlexTCPHostTransport: HostTransport {
                 default: break
                 }
             }
-            if outcome == nil { context.wait(timeout: .milliseconds(10)) }
+            if outcome == nil && !stackBusy { streams.wait(timeout: .milliseconds(10)) }
         }
         try outcome!.get()
         connections[ObjectIdentifier(queue)] = connection
@@ -43,9 +47,11 @@ public final class FlexTCPHostTransport: HostTransport {
     }
 
     public func pump(timeoutMilliseconds: Int32) throws(HostError) {
+        let stackBusy = streams.driveStack()
         dispatch { _ in }
-        if !streams.service() {
-            streams.context.wait(timeout: .milliseconds(Int(timeoutMilliseconds)))
+        if !streams.service() && !stackBusy {
+            streams.wait(timeout: .milliseconds(Int(timeoutMilliseconds)))
+            _ = streams.driveStack()
             dispatch { _ in }
             streams.service()
         }
@@ -56,6 +62,7 @@ public final class FlexTCPHostTransport: HostTransport {
         streams.context.close(connection)
         streams.ended(connection)
         streams.context.flush()
+        _ = streams.driveStack()
     }
 
     /// Polls the context: closed connections end their queues; other events go to `body`.

@@ -2,21 +2,25 @@ import FlexPort
 import FlexTCP
 import Synchronization
 
-/// The target on FlexTCP: one thread polls a low-level `Context` of a running `FlexTCPStack`,
-/// accepts on the port and serves every connection from its receive ring (`ContextStreams`).
+/// The target on FlexTCP: one thread polls a low-level `Context` of a running `FlexTCPStack`
+/// (and runs that stack when it is application-driven), accepts on the port and serves every
+/// connection from its receive ring (`ContextStreams`).
 ///
 /// Contract: `run` serves until `stop()` (from any thread), then tears every connection's queue down.
 public final class FlexTCPTargetServer: Sendable {
     public let target: NVMeTarget
     private let stopping = Atomic<Bool>(false)
     nonisolated(unsafe) private let context: Context
+    private let stack: FlexTCPStack?
     private let localAddress: String
 
     /// Serves `target` on `context` (made by `FlexTCPStack.makeContext` of the stack at `localAddress`)
-    /// at `target.configuration.port`.
-    public init(target: NVMeTarget, context: Context, localAddress: String) {
+    /// at `target.configuration.port`. Given the context's `stack`, which must be application-driven
+    /// (`FlexTCPStack.Threading.applicationDriven`), `run`'s thread runs that stack too.
+    public init(target: NVMeTarget, context: Context, localAddress: String, driving stack: FlexTCPStack? = nil) {
         self.target = target
         self.context = context
+        self.stack = stack
         self.localAddress = localAddress
     }
 
@@ -24,12 +28,13 @@ public final class FlexTCPTargetServer: Sendable {
 
     /// Serves on the calling thread until `stop()`; throws if the port cannot be opened.
     public func run(receiveBufferSize: Int) throws(HostError) {
-        let streams = ContextStreams(context: context)
+        let streams = ContextStreams(context: context, driving: stack)
         let listener = context.listen(on: target.configuration.port)
         let clock = MonotonicTimeSource()
         var lastTimerCheck: UInt64 = 0
         var failure: HostError?
         while !stopping.load(ordering: .relaxed) && failure == nil {
+            let stackBusy = streams.driveStack()
             let events = context.poll { event in
                 switch event {
                 case .listenFailed(_, let error):
@@ -51,7 +56,7 @@ public final class FlexTCPTargetServer: Sendable {
                 lastTimerCheck = now
                 streams.checkTimers()
             }
-            if events == 0 && !moved { context.wait(timeout: .milliseconds(20)) }
+            if events == 0 && !moved && !stackBusy { streams.wait(timeout: .milliseconds(20)) }
         }
         streams.closeAll()
         if let failure { throw failure }

@@ -172,9 +172,7 @@ public final class Context {
     @discardableResult
     public func wait(timeout: Duration) -> Bool {
         submitWaiting()
-        let (seconds, attoseconds) = max(timeout, .zero).components
-        let nanoseconds = seconds >= Int64.max / 1_000_000_000 ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        return endpoint.wait(timeoutNanoseconds: nanoseconds)
+        return endpoint.wait(timeoutNanoseconds: timeout.sleepNanoseconds)
     }
 
     /// Hands over what waits (send/free counts, then requests) without waiting: what `poll` and

@@ -2,6 +2,20 @@ import FlexTCPCore
 import FlexWire
 
 extension FlexTCPStack {
+    /// Which thread runs a stack embedded in this process.
+    public enum Threading: Sendable, Hashable {
+        /// The stack starts a thread of its own that runs it to completion; the application's
+        /// threads sleep in `Context.wait` and are woken across threads when events arrive.
+        case stackThread
+        /// The stack starts no thread: one application thread runs it to completion together with
+        /// its own contexts, in a loop of `FlexTCPStack.poll()`, its contexts' `poll` and `flush`,
+        /// and `FlexTCPStack.waitForWork(timeout:)` when neither did anything. Saves the
+        /// cross-thread wake-up per event; the stack makes no progress while nobody polls it (so the
+        /// driving thread waits in `waitForWork`, never in its contexts' `wait`). Contexts on other
+        /// threads and the async API work as with `.stackThread`: they wake the driving thread.
+        case applicationDriven
+    }
+
     /// What a stack needs besides its port: its address, and how much it holds.
     ///
     /// Contract: a plain value, checked when a stack starts (`StackSetupError.invalidConfiguration`
@@ -20,9 +34,12 @@ extension FlexTCPStack {
         public var sendBufferSize = 64 * 1024
         /// Low-level contexts `makeContext()` may hand out, besides the async API's own.
         public var contextCount = 1
-        /// Which threads run the stack (tests run both threaded schedules). `.callerDriven` starts no
-        /// thread: the stack's owner drives the runtime and the async API round by round with
-        /// `FlexTCPStack.step(now:)`, on its own clock (tests on virtual time).
+        /// Whether the stack runs on a thread of its own or on the application's (`Threading`).
+        public var threading = Threading.stackThread
+        /// Which threads run the stack with `threading` `.stackThread` (tests run both threaded
+        /// schedules). `.callerDriven` starts no thread: the stack's owner drives the runtime and the
+        /// async API round by round with `FlexTCPStack.step(now:)`, on its own clock (tests on
+        /// virtual time). `threading` `.applicationDriven` overrides it.
         package var schedule = StackRuntime.Schedule.runToCompletion
         /// Changes to the core's configuration (timers), applied last; for tests.
         package var adjustCore: (@Sendable (inout StackConfiguration) -> Void)?
@@ -32,6 +49,9 @@ extension FlexTCPStack {
             self.address = address
             self.gateway = gateway
         }
+
+        /// The runtime's schedule for `threading` and `schedule`.
+        var runtimeSchedule: StackRuntime.Schedule { threading == .applicationDriven ? .callerDriven : schedule }
 
         /// The core's configuration for these values.
         func coreConfiguration() throws(StackSetupError) -> StackConfiguration {

@@ -27,8 +27,11 @@ public final class FlexTCPStack: Sendable {
     /// This stack's IPv4 address.
     public let address: IPv4Address
     private let backend: Backend
-    /// No thread of its own: driven by `step` (`Configuration.schedule` is `.callerDriven`).
+    /// No thread of its own: driven by `step` or `poll` (`Configuration.schedule` `.callerDriven`
+    /// or `Configuration.threading` `.applicationDriven`).
     private let isCallerDriven: Bool
+    /// Driven by `poll` on the monotonic clock (`Configuration.threading` `.applicationDriven`).
+    private let isApplicationDriven: Bool
     private let state: Mutex<State>
     /// Held by a `step` and by `stop`, so that no step overlaps the end of the scope.
     private let steps = Mutex(())
@@ -54,13 +57,14 @@ public final class FlexTCPStack: Sendable {
         let (opened, release) = try port.open(for: &core)
         do {
             backend = .embedded(try Self.makeRuntime(port: opened, configuration: core, contextCount: configuration.contextCount + 1,
-                                                     schedule: configuration.schedule))
+                                                     schedule: configuration.runtimeSchedule))
         } catch {
             release()
             throw error
         }
         address = core.network.interface.address
-        isCallerDriven = configuration.schedule == .callerDriven
+        isCallerDriven = configuration.runtimeSchedule == .callerDriven
+        isApplicationDriven = configuration.threading == .applicationDriven
         state = Mutex(State())
         releasePort = release
     }
@@ -71,6 +75,7 @@ public final class FlexTCPStack: Sendable {
         let session = try ServiceSession(path: path)
         address = session.address
         isCallerDriven = false
+        isApplicationDriven = false
         state = Mutex(State())
         releasePort = {}
         backend = .attached(session)
@@ -202,6 +207,41 @@ public final class FlexTCPStack: Sendable {
             return runtime.step(now: now) || driven
         }
     }
+
+    /// One round of an application-driven stack (`Configuration.threading` `.applicationDriven`) on
+    /// the calling thread, at the monotonic clock's time: the async API's operations, then the
+    /// stack (contexts' requests and sends, received frames, timers, transmit; events published to
+    /// the contexts). Returns true if anything was done; false once the scope has ended. Call it
+    /// from one thread at a time (rounds never overlap), the one that polls its contexts, and
+    /// `flush` those contexts before it so that this round sends what they queued.
+    public func poll() -> Bool {
+        precondition(isApplicationDriven, "poll() drives only an application-driven stack")
+        return step(now: runtime.now)
+    }
+
+    /// Application-driven stack: waits on the calling (polling) thread until there is work for
+    /// `poll` — a frame arrived, another thread's context or the async API asked for something, a
+    /// timer of the stack is due — or `timeout` passes; returns at once if there is work already or
+    /// the scope has ended. Call it when `poll` and the thread's own contexts' `poll` found nothing
+    /// (events for those contexts come only from `poll`, so they need no wake-up), then poll them
+    /// again. It first keeps polling the stack for about 20 µs (returning as soon as a round did
+    /// something: the contexts may have events), since a sleep and its wake-up cost more CPU than
+    /// that; only then does it sleep.
+    public func waitForWork(timeout: Duration) {
+        precondition(isApplicationDriven, "waitForWork(timeout:) is for an application-driven stack")
+        let pollingEnd = runtime.now &+ Self.pollingBeforeSleep
+        while runtime.now < pollingEnd {
+            if poll() { return }
+        }
+        steps.withLock { _ in
+            guard state.withLock({ $0.isRunning }) else { return }
+            // The async API's operations signal its context's application signal.
+            runtime.sleepUntilWork(timeoutNanoseconds: UInt64(timeout.sleepNanoseconds), alsoWakingOn: [attachment(for: 0).region.signals(0).application])
+        }
+    }
+
+    /// How long (ns) `waitForWork` polls an application-driven stack before it sleeps.
+    static let pollingBeforeSleep: UInt64 = 20_000
 
     /// The earliest time a caller-driven stack's `step` has timer or pacing work (`.max`: none
     /// until a frame arrives or an operation is asked for).

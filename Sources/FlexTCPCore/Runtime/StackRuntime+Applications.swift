@@ -72,17 +72,4 @@ extension StackRuntime {
     package func connectionLimitHits(contexts: Range<Int>) -> UInt64 {
         slowPathContexts.slowPath.ringAllocator.refusals(forContext: UInt16(contexts.lowerBound))
     }
-
-    /// Caller-driven schedule only: sleeps (`IdleSleep`) until a frame arrives, an application
-    /// publishes an entry or room the runtime waits for, `region.service` is signalled (e.g. by
-    /// the caller's control thread), or `timeoutNanoseconds` pass. Returns at once when work waits.
-    package func sleepUntilWork(timeoutNanoseconds: UInt64) {
-        guard let oneThread, schedule == .callerDriven else { preconditionFailure("sleepUntilWork is for the caller-driven schedule") }
-        let round = oneThread.takeUnretainedValue()
-        guard !round.hasQueuedWork else { return }
-        if !IdleSleep.sleep(ports: round.ports, signal: round.signal, timeoutNanoseconds: timeoutNanoseconds, arm: round.arm,
-                            hasWork: { round.hasQueuedWork }) {
-            _ = round.ports.first?.waitForFrames(timeoutNanoseconds: Int64(min(timeoutNanoseconds, maximumIdleSlice)))
-        }
-    }
 }

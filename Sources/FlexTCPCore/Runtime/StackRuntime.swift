@@ -22,7 +22,8 @@ import FlexPort
 ///   frames handed back (`ThreadLinkRings`), and flow snapshots for the slow path's reads.
 /// - `.callerDriven`: no thread; the caller's thread calls `step(now:)` (the one-thread round) and
 ///   may sleep until `nextDeadline` — for an application running runtime and context on one
-///   thread, and for deterministic tests on a virtual clock.
+///   thread (stepping at `now` and idling in `sleepUntilWork`), and for deterministic tests on a
+///   virtual clock.
 ///
 /// What the application hears, per flow: the completion that opens it (`accepted`/`connected`) is
 /// published before any receive-queue entry of the flow, and bytes that arrived before it are
@@ -268,16 +269,44 @@ package final class StackRuntime: @unchecked Sendable {
             }
             let deadline = round.nextDeadline(now: now)
             guard deadline > now else { continue }
-            if IdleSleep.sleep(ports: round.ports, signal: round.signal, timeoutNanoseconds: deadline &- now, arm: round.arm,
-                               hasWork: { round.hasQueuedWork || stopRequested.load(ordering: .relaxed) }) {
-                round.counters.idleWaits &+= 1
-            } else {
-                round.counters.idleSliceWaits &+= 1
-                _ = round.ports.first?.waitForFrames(timeoutNanoseconds: Int64(min(deadline &- now, slice)))
-                slice = min(slice &* 2, maximumIdleSlice)
-            }
+            idle(round, now: now, until: deadline, slice: &slice, alsoWakingOn: []) { stopRequested.load(ordering: .relaxed) }
         }
         round.counters.cpuNanoseconds = flexshim_thread_cpu_ns()
+    }
+
+    /// One idle sleep of `round` from `now` until `deadline` at the latest (`IdleSleep`), also
+    /// ended by `signals` or when `isStopping` says so; on a port without a readiness descriptor,
+    /// one slice of at most `slice` ns on the port instead (the slice doubles, up to `maximumIdleSlice`).
+    private func idle(_ round: any RuntimeThreadRound, now: UInt64, until deadline: UInt64, slice: inout UInt64,
+                      alsoWakingOn signals: [WakeupSignal], isStopping: () -> Bool) {
+        if IdleSleep.sleep(ports: round.ports, signals: [round.signal] + signals, timeoutNanoseconds: deadline &- now, arm: round.arm,
+                           hasWork: { round.hasQueuedWork || isStopping() }) {
+            round.counters.idleWaits &+= 1
+        } else {
+            round.counters.idleSliceWaits &+= 1
+            _ = round.ports.first?.waitForFrames(timeoutNanoseconds: Int64(min(deadline &- now, slice)))
+            slice = min(slice &* 2, maximumIdleSlice)
+        }
+    }
+
+    /// Caller-driven schedule, for a runtime stepped on the runtime's own clock (an application
+    /// driving it on its thread): the clock's time now, for `step(now:)`.
+    package var now: UInt64 { clock.now() }
+
+    /// Caller-driven schedule: sleeps on the calling (stepping) thread until a frame arrives, a
+    /// context publishes a request or a transmit entry or makes room the runtime waits for,
+    /// `region.service` (e.g. by a service's control thread) or one of `signals` is signalled,
+    /// `nextDeadline` passes or `timeoutNanoseconds` have passed — as
+    /// a runtime thread's idle sleep does, with no wake-up lost. Returns at once when the runtime
+    /// has work already. The caller steps the runtime (and polls its contexts) afterwards.
+    package func sleepUntilWork(timeoutNanoseconds: UInt64, alsoWakingOn signals: [WakeupSignal] = []) {
+        guard let oneThread, schedule == .callerDriven else { preconditionFailure("sleepUntilWork is for the caller-driven schedule") }
+        let round = oneThread.takeUnretainedValue()
+        let now = clock.now()
+        let deadline = min(round.nextDeadline, now &+ min(timeoutNanoseconds, UInt64(Int64.max)))
+        guard deadline > now, !round.hasQueuedWork else { return }
+        var slice = maximumIdleSlice
+        idle(round, now: now, until: deadline, slice: &slice, alsoWakingOn: signals) { false }
     }
 }
 
