@@ -2,15 +2,19 @@
 #include "flexshim_service.h"
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 int flexshim_memfd_create(const char *name, size_t length) {
-    int fd = memfd_create(name, MFD_CLOEXEC);
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) return -1;
-    if (ftruncate(fd, (off_t)length) != 0) {
+    // Sealed at its size: an application that holds the descriptor cannot shrink the file under the
+    // service's shared mapping (the service's next access would die of SIGBUS).
+    if (ftruncate(fd, (off_t)length) != 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
         int saved = errno;
         close(fd);
         errno = saved;
@@ -86,9 +90,21 @@ static int fill_address(struct sockaddr_un *address, const char *path) {
 int flexshim_unix_listen(const char *path, int backlog) {
     struct sockaddr_un address;
     if (fill_address(&address, path) != 0) return -1;
+    // Only a stale socket is replaced: another file is left alone (EEXIST), and a socket a running
+    // service still accepts on is not taken over (EADDRINUSE).
+    struct stat existing;
+    if (lstat(path, &existing) == 0) {
+        if (!S_ISSOCK(existing.st_mode)) { errno = EEXIST; return -1; }
+        int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (probe < 0) return -1;
+        int answered = connect(probe, (struct sockaddr *)&address, sizeof address) == 0;
+        int refused = !answered && errno == ECONNREFUSED;
+        close(probe);
+        if (answered) { errno = EADDRINUSE; return -1; }
+        if (refused) unlink(path);
+    }
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    unlink(path);
     if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(fd, backlog) != 0) {
         int saved = errno;
         close(fd);

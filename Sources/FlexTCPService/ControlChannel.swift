@@ -35,7 +35,12 @@ final class ControlChannel: @unchecked Sendable {
 
     init(path: String, runtimeSignal: WakeupSignal) throws(SharedMemoryError) {
         let listener = flexshim_unix_listen(path, 64)
-        guard listener >= 0 else { throw SharedMemoryError(operation: "listening at \(path)", code: errno) }
+        guard listener >= 0 else {
+            let code = errno
+            let hint = code == EADDRINUSE ? " (a flextcpd already serves there: stop it or give another --service path)"
+                : code == EEXIST ? " (a file that is not a socket is in the way: remove it or give another --service path)" : ""
+            throw SharedMemoryError(operation: "listening at \(path)\(hint)", code: code)
+        }
         self.path = path
         self.listener = listener
         self.runtimeSignal = runtimeSignal

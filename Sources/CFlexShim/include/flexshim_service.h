@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// A new close-on-exec memfd named `name`, sized `length` bytes (zero-filled), or -1 with errno set.
+/// A new close-on-exec memfd named `name`, sized `length` bytes (zero-filled) and sealed at that size
+/// (no holder can shrink or grow it), or -1 with errno set.
 int flexshim_memfd_create(const char *name, size_t length);
 
 /// Reserves `length` bytes of address space (PROT_NONE, no memory behind it), or NULL with errno set.
@@ -34,8 +35,9 @@ long flexshim_send_with_descriptors(int socket, const void *bytes, size_t length
 /// `capacity_fds` are closed.
 long flexshim_receive_with_descriptors(int socket, void *bytes, size_t capacity, int *fds, int capacity_fds, int *count_fds);
 
-/// A new close-on-exec SOCK_SEQPACKET UNIX socket listening at `path` (an old socket file there
-/// is replaced), or -1 with errno set.
+/// A new close-on-exec SOCK_SEQPACKET UNIX socket listening at `path`, or -1 with errno set: a stale
+/// socket file there (nobody accepts on it) is replaced; EADDRINUSE when a listener still answers
+/// there, EEXIST when a file that is not a socket is in the way (it is left alone).
 int flexshim_unix_listen(const char *path, int backlog);
 
 /// A new close-on-exec SOCK_SEQPACKET UNIX socket connected to `path`, or -1 with errno set.
