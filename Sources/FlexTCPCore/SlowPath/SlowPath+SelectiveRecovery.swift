@@ -36,7 +36,8 @@ extension SlowPath {
         guard scoreboards[Int(flow)] != nil || lossSignalled || unacknowledged < state.highestSelectivelyAcknowledged else { return }
         let blocks = recovery.selectiveAcknowledgments(of: flow)
         let sendMaximum = unacknowledged + state.sentExtent
-        var scoreboard = scoreboards[Int(flow)] ?? SACKScoreboard()
+        // Taken out of the array, so that updating it does not copy its storage (the array would still share it).
+        var scoreboard = scoreboards[Int(flow)].take() ?? SACKScoreboard()
         scoreboard.update(blocks: blocks, unacknowledged: unacknowledged, sendMaximum: sendMaximum)
         let segmentSize = UInt32(state.maximumSegmentSize)
         var first = false
