@@ -25,6 +25,8 @@ struct IncastCommand: ParsableCommand {
     @Option(name: .customLong("warm-up"), help: "Virtual milliseconds before the first window.") var warmUp = 100
     @Option(help: "Measurement window in virtual milliseconds.") var window = 100
     @Option(help: "Seed of the switch's random choices.") var seed: UInt64 = 1
+    @Flag(name: .customLong("appendix-law"), help: "DCTCP as appendix A.2 writes it (one move per step), not time-weighted steps.")
+    var appendixLaw = false
     @Option(help: "Write the figures as JSON to this file.") var json: String?
     @Option(help: "Write a plot of each connection's throughput over time (SVG) to this file.") var svg: String?
 
@@ -48,8 +50,9 @@ struct IncastCommand: ParsableCommand {
         experiment.warmUpNanoseconds = UInt64(warmUp) * 1_000_000
         experiment.windowNanoseconds = UInt64(window) * 1_000_000
         experiment.fabric.seed = seed
+        experiment.fabric.timeWeightedSteps = !appendixLaw
         print("flexbench cc incast: \(hosts) hosts × \(connections) connections → 1 receiver, \(gigabits) Gbit/s links, "
-              + "K = \(ecnThreshold) packets, DCTCP, \(milliseconds) ms virtual (\(window) ms windows after \(warmUp) ms)")
+              + "K = \(ecnThreshold) packets, DCTCP (\(appendixLaw ? "appendix A.2 law" : "time-weighted steps")), \(milliseconds) ms virtual (\(window) ms windows after \(warmUp) ms)")
         let result = try experiment.run()
         print(result.report)
         try ExperimentOutput.write(json: result.jsonObject, to: json, chart: result.throughputChart, to: svg)

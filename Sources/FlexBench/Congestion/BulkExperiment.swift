@@ -41,7 +41,8 @@ struct BulkExperiment {
             host, configuration in
             CongestionExperimentStack.configure(&configuration, flows: host == 0 ? connections : connectionsPerHost,
                                                 linkBitsPerSecond: fabric.linkBitsPerSecond,
-                                                minimumRetransmissionTimeout: fabric.minimumRetransmissionTimeoutNanoseconds)
+                                                minimumRetransmissionTimeout: fabric.minimumRetransmissionTimeoutNanoseconds,
+                                                timeWeightedSteps: fabric.timeWeightedSteps)
         }
         let senders = Array(1...senderHosts)
         let (senderFlows, receiverFlows) = try hosts.connect(senders: senders, connectionsEach: connectionsPerHost, to: 0, port: 5000)

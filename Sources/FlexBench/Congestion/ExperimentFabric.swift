@@ -15,6 +15,9 @@ public struct ExperimentFabric: Sendable {
     public var minimumRetransmissionTimeoutNanoseconds: UInt64 = 10_000_000
     /// Seed of the switch's random choices (loss).
     public var seed: UInt64 = 1
+    /// DCTCP with time-weighted steps (fair under incast; `DCTCPConfiguration.timeWeightedSteps`),
+    /// or the appendix's per-step law (false).
+    public var timeWeightedSteps = true
 
     public init() {}
 

@@ -12,19 +12,19 @@ import Glibc
 /// 2. If the interval ACKed data, update the ECN fraction (RFC 8257 §3.3):
 ///    alpha ← (1 − g)·alpha + g·F, with F the marked fraction of the ACKed bytes.
 /// 3. Any loss or ECN echo ends slow start for good.
-/// 4. On loss (fast retransmit or timeout) halve the rate. In slow start, double it if data was
-///    ACKed. Otherwise multiply it by (1 − alpha/2) if ECN echoes came, then add the additive step
-///    for the unmarked share (1 − F) of the ACKed bytes — as DCTCP grows its window on every
-///    unmarked ACK and cuts it at most once per window.
+/// 4. On loss (fast retransmit or timeout) halve the rate; else on ECN echoes multiply it by
+///    (1 − alpha/2); else, if data was ACKed, double it in slow start or add the additive step.
 /// 5. Clamp to the rate bounds.
 ///
-/// Fairness among flows whose steps differ in length: the appendix's law moves a flow once per
-/// step, so a flow stepping every 2 RTTs of an empty queue outgrows one stepping every 2 RTTs of a
-/// full one, and a slow flow whose short step sees one marked segment is cut every time (incast
-/// starved most flows at the minimum rate: `flexbench cc incast`). Here a step is at least as long
-/// as sending `segmentsPerStep` segments takes at the current rate, and the step and g count in
-/// units of the reference interval (2 × the current RTT estimate): a step `s` times as long adds
-/// `s` steps and weighs F as `s` intervals would (g' = 1 − (1 − g)^s).
+/// Fairness (`DCTCPConfiguration.timeWeightedSteps`, off by default): the appendix's law moves a
+/// flow once per step, so a flow stepping every 2 RTTs of an empty queue outgrows one stepping
+/// every 2 RTTs of a full one, and a slow flow whose short step sees one marked segment is cut
+/// every time (incast starved most flows at the minimum rate: `flexbench cc incast`). With time
+/// weighting, a step is at least as long as sending `bytesPerStep` takes at the current rate; the
+/// step and g count in units of the reference interval (2 × the current RTT estimate) — a step `s`
+/// times as long adds `s` steps and weighs F as `s` intervals would (g' = 1 − (1 − g)^s) — and a
+/// marked step still grows for its unmarked share (1 − F) of the ACKed bytes, as DCTCP grows its
+/// window on every unmarked ACK and cuts it at most once per window.
 ///
 /// An interval that ACKed nothing (the flow was idle or application-limited, or everything in
 /// flight was lost) measures nothing: the rate is neither clamped nor grown, and the ACK-rate EWMA
@@ -57,10 +57,10 @@ package struct DCTCPRateController: CongestionController {
 
     package var rateBytesPerSecond: UInt64 { UInt64(rate.rounded()) }
 
-    /// The reference interval, or longer at a rate that sends `bytesPerStep` more slowly.
+    /// The reference interval; with time-weighted steps, longer at a rate that sends `bytesPerStep` more slowly.
     package var controlIntervalNanoseconds: UInt64 {
         let reference = referenceIntervalNanoseconds
-        guard rate > 0 else { return reference }
+        guard configuration.timeWeightedSteps, rate > 0 else { return reference }
         return max(reference, UInt64(min(1e18, Self.bytesPerStep * 1e9 / rate)))
     }
 
@@ -71,8 +71,9 @@ package struct DCTCPRateController: CongestionController {
 
     package mutating func update(with feedback: CongestionFeedback) -> UInt64 {
         if feedback.rttEstimateNanoseconds > 0 { rttEstimateNanoseconds = feedback.rttEstimateNanoseconds }
-        let scale = min(Self.maximumStepScale,
-                        max(1, Double(feedback.intervalNanoseconds) / Double(max(referenceIntervalNanoseconds, 1))))
+        let scale = configuration.timeWeightedSteps
+            ? min(Self.maximumStepScale, max(1, Double(feedback.intervalNanoseconds) / Double(max(referenceIntervalNanoseconds, 1))))
+            : 1
         let ackRate = feedback.ackRateBytesPerSecond
         if let ackRate { limitToAckRate(ackRate) }
         if let markedFraction = feedback.ecnMarkedFraction {
@@ -85,11 +86,15 @@ package struct DCTCPRateController: CongestionController {
             rate /= 2
         } else if isInSlowStart {
             if ackRate != nil { rate *= 2 }
-        } else {
+        } else if configuration.timeWeightedSteps {
             if feedback.ecnMarkedBytes > 0 { rate *= 1 - ecnFraction / 2 }
             if let markedFraction = feedback.ecnMarkedFraction {
                 rate += configuration.additiveIncreaseBytesPerSecond * scale * (1 - markedFraction)
             }
+        } else if feedback.ecnMarkedBytes > 0 {
+            rate *= 1 - ecnFraction / 2
+        } else if ackRate != nil {
+            rate += configuration.additiveIncreaseBytesPerSecond
         }
         rate = configuration.rateBounds.clamp(rate)
         return rateBytesPerSecond
