@@ -89,7 +89,7 @@ let package = Package(
         // FlexKVS: the memcached-compatible key-value store (store, text and binary protocols, transports).
         .target(name: "FlexKVS", dependencies: ["FlexTCP", "CFlexShim", .product(name: "Atomics", package: "swift-atomics")],
                 swiftSettings: optimize),
-        .executableTarget(name: "flexkvs", dependencies: ["FlexKVS", "FlexTCP", "CFlexShim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .executableTarget(name: "flexkvs", dependencies: ["FlexKVS", "FlexTCP", "FlexTCPTools", "CFlexShim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: optimize),
         // What the stack tests share: the pair-of-stacks harness on an in-memory wire and virtual time.
         .target(name: "FlexTestSupport", dependencies: ["FlexTCPCore", "FlexTCPTools", "FlexPort", "FlexWire"], path: "Tests/FlexTestSupport"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import CFlexShim
 import FlexKVS
 import FlexTCP
+import FlexTCPTools
 #if canImport(Glibc)
 import Glibc
 #endif

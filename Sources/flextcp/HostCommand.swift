@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlexPort
 import FlexTCPCore
+import FlexTCPTools
 import FlexWire
 
 /// `flextcp host`: a network host on a Linux interface (AF_PACKET) that answers ARP and ping.

@@ -6,17 +6,21 @@ import Synchronization
 /// Set once SIGINT or SIGTERM arrives after `StopSignal.install()`.
 private let stopRequested = Atomic<Bool>(false)
 
-/// SIGINT and SIGTERM as a flag the server's loops poll, so that it stops cleanly.
-enum StopSignal {
-    static func install() {
+/// Turns SIGINT and SIGTERM into a flag that a tool's long-running loops poll, so they can stop
+/// cleanly and report what they did (`flextcp`, `flexkvs`).
+///
+/// Contract: `install()` replaces the process's handlers for both signals; `isRequested` may be
+/// read from any thread.
+public enum StopSignal {
+    public static func install() {
         signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
         signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
     }
 
-    static var isRequested: Bool { stopRequested.load(ordering: .relaxed) }
+    public static var isRequested: Bool { stopRequested.load(ordering: .relaxed) }
 
     /// Installs the handlers and sleeps until a stop is requested.
-    static func wait() {
+    public static func wait() {
         install()
         while !isRequested { usleep(100_000) }
     }
