@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Kernel structs/macros Swift cannot import directly, and the SSE4.2 CRC32C loop.
@@ -57,11 +59,14 @@ let package = Package(
         .target(
             name: "FlexTCPService",
             dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTCP", "FlexTCPTools",
-                           .product(name: "Logging", package: "swift-log")]),
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: optimize),
         .executableTarget(
             name: "flextcpd",
             dependencies: ["CFlexShim", "FlexTCPService", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimize),
         // Network-namespace test hosts (198.18.0.0/15) for tests and tools.
         .target(name: "FlexTestHosts", dependencies: []),
         // The fuzz driver: a stack with one established connection fed forged frames, invariants
@@ -72,7 +77,7 @@ let package = Package(
         .executableTarget(name: "flextcp-fuzz", dependencies: ["FlexTCPFuzz"]),
         .executableTarget(
             name: "flextcp",
-            dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCP", "FlexTCPCore", "FlexTCPTools",
+            dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCP", "FlexTCPCore", "FlexTCPTools", "FlexTCPService",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The benchmark workloads, systems under test (FlexTCP, Linux sockets) and their reports.
         .target(

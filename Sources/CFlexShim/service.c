@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 int flexshim_memfd_create(const char *name, size_t length) {
@@ -87,7 +90,24 @@ static int fill_address(struct sockaddr_un *address, const char *path) {
     return 0;
 }
 
-int flexshim_unix_listen(const char *path, int backlog) {
+// A new close-on-exec socket of `family` and `type` bound to `address` and listening (backlog >= 0)
+// or connected to it (backlog < 0); or -1 with errno set (the socket closed).
+static int bound_socket(int family, int type, const struct sockaddr *address, socklen_t length, int backlog) {
+    int fd = socket(family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    if (backlog >= 0 && family == AF_INET) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int failed = backlog >= 0 ? (bind(fd, address, length) != 0 || listen(fd, backlog) != 0) : connect(fd, address, length) != 0;
+    if (failed) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+static int unix_listen(const char *path, int backlog, int type) {
     struct sockaddr_un address;
     if (fill_address(&address, path) != 0) return -1;
     // Only a stale socket is replaced: another file is left alone (EEXIST), and a socket a running
@@ -95,7 +115,7 @@ int flexshim_unix_listen(const char *path, int backlog) {
     struct stat existing;
     if (lstat(path, &existing) == 0) {
         if (!S_ISSOCK(existing.st_mode)) { errno = EEXIST; return -1; }
-        int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        int probe = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
         if (probe < 0) return -1;
         int answered = connect(probe, (struct sockaddr *)&address, sizeof address) == 0;
         int refused = !answered && errno == ECONNREFUSED;
@@ -103,29 +123,40 @@ int flexshim_unix_listen(const char *path, int backlog) {
         if (answered) { errno = EADDRINUSE; return -1; }
         if (refused) unlink(path);
     }
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(fd, backlog) != 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    return fd;
+    return bound_socket(AF_UNIX, type, (struct sockaddr *)&address, sizeof address, backlog);
 }
 
-int flexshim_unix_connect(const char *path) {
+int flexshim_unix_listen(const char *path, int backlog) { return unix_listen(path, backlog, SOCK_SEQPACKET); }
+
+int flexshim_unix_stream_listen(const char *path, int backlog) { return unix_listen(path, backlog, SOCK_STREAM); }
+
+static int unix_connect(const char *path, int type) {
     struct sockaddr_un address;
     if (fill_address(&address, path) != 0) return -1;
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    return fd;
+    return bound_socket(AF_UNIX, type, (struct sockaddr *)&address, sizeof address, -1);
+}
+
+int flexshim_unix_connect(const char *path) { return unix_connect(path, SOCK_SEQPACKET); }
+
+int flexshim_unix_stream_connect(const char *path) { return unix_connect(path, SOCK_STREAM); }
+
+static void fill_inet(struct sockaddr_in *address, uint32_t host, uint16_t port) {
+    memset(address, 0, sizeof *address);
+    address->sin_family = AF_INET;
+    address->sin_addr.s_addr = htonl(host);
+    address->sin_port = htons(port);
+}
+
+int flexshim_tcp_listen(uint32_t host, uint16_t port, int backlog) {
+    struct sockaddr_in address;
+    fill_inet(&address, host, port);
+    return bound_socket(AF_INET, SOCK_STREAM, (struct sockaddr *)&address, sizeof address, backlog < 0 ? 0 : backlog);
+}
+
+int flexshim_tcp_connect(uint32_t host, uint16_t port) {
+    struct sockaddr_in address;
+    fill_inet(&address, host, port);
+    return bound_socket(AF_INET, SOCK_STREAM, (struct sockaddr *)&address, sizeof address, -1);
 }
 
 int flexshim_peer_pid(int socket) {
@@ -133,4 +164,32 @@ int flexshim_peer_pid(int socket) {
     socklen_t length = sizeof credentials;
     if (getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
     return credentials.pid;
+}
+
+int flexshim_accept_cloexec(int listener) { return accept4(listener, NULL, NULL, SOCK_CLOEXEC); }
+
+int flexshim_replace_descriptor(int fresh, int target) { return dup3(fresh, target, O_CLOEXEC) < 0 ? -1 : 0; }
+
+int flexshim_wake_set_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int flexshim_wake_set_add(int set, int fd) {
+    struct epoll_event event = { .events = EPOLLIN, .data = { .fd = fd } };
+    return epoll_ctl(set, EPOLL_CTL_ADD, fd, &event);
+}
+
+int flexshim_wake_set_remove(int set, int fd) { return epoll_ctl(set, EPOLL_CTL_DEL, fd, NULL); }
+
+int flexshim_wake_set_harvest(int set) {
+    struct epoll_event events[64];
+    int total = 0;
+    for (;;) {
+        int ready = epoll_wait(set, events, 64, 0);
+        if (ready <= 0) return ready < 0 && total == 0 ? -1 : total;
+        uint64_t counter;
+        for (int index = 0; index < ready; index++) {
+            if (read(events[index].data.fd, &counter, sizeof counter) < 0) { /* already reset: nothing to do */ }
+        }
+        total += ready;
+        if (ready < 64) return total;
+    }
 }

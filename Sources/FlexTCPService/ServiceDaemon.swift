@@ -3,6 +3,7 @@ import FlexPort
 import FlexTCPCore
 import FlexWire
 import Logging
+import Prometheus
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,10 +17,13 @@ import Glibc
 /// queue sets are formatted and the runtime's ends restarted, and the memfd and eventfds go to
 /// the application) → on hang-up `draining` (its connections reset, its listeners closed, its old
 /// memory unmapped and freed at once: the slot gets new memory, whose queues the service drains
-/// itself) → `free` once the runtime holds nothing of it any more. Other applications carry on
-/// throughout: all of this happens between two rounds of the runtime.
+/// itself) → `free` once the runtime holds nothing of it any more. Should the new memory not be
+/// had at the hang-up, the slot drains its old memory and tries again every `renewalRetry` until it
+/// gets it; it is free only then. Each tenant of a slot gets eventfds of its own
+/// (`ApplicationSignals`). Other applications carry on throughout: all of this happens between two
+/// rounds of the runtime.
 ///
-/// Contract: `run` on one thread, until `shouldStop` says so (checked every round; wake the
+/// Contract: `run` on one thread (pinned to `plan.cpu` if given), until `shouldStop` says so (checked every round; wake the
 /// thread with `wakeDescriptor`, e.g. from a signal handler); it then tells every application
 /// (`goodbye`), resets their connections, frees their memory and removes the socket file.
 public final class ServiceDaemon {
@@ -30,6 +34,12 @@ public final class ServiceDaemon {
     private let runtime: StackRuntime
     private let control: ControlChannel
     private let peer: MemoryPeer?
+    private let signals: ApplicationSignals
+    /// The metrics registry (`ServiceMetrics` fills it, `MetricsEndpoint` serves it).
+    public let registry = PrometheusCollectorRegistry()
+    private let metrics: ServiceMetrics
+    private let metricsEndpoint: MetricsEndpoint?
+    private var metricsRecordedAt: UInt64 = 0
     private var slots: [SlotState]
     private let clock = MonotonicTimeSource()
     private let receiveEntries = UnsafeMutableBufferPointer<ReceiveQueueEntry>.allocate(capacity: 64)
@@ -39,9 +49,16 @@ public final class ServiceDaemon {
         case free
         /// `limitHits`: the application's connection-limit hits already logged.
         case attached(socket: Int32, pid: Int32, limitHits: UInt64)
-        /// The application left; the service drains its queues (`endpoints`) until the runtime is done with it.
-        case draining(endpoints: [ApplicationContextEndpoint])
+        /// The application left; the service drains its queues (`endpoints`) until the runtime is
+        /// done with it. `renewRetryAt`: the slot still has the old tenant's memory (its renewal
+        /// failed); the next try is due then.
+        case draining(endpoints: [ApplicationContextEndpoint], renewRetryAt: UInt64?)
     }
+
+    /// How long a slot whose memory could not be renewed waits before the next try.
+    static let renewalRetry: UInt64 = 100_000_000
+    /// How often the stack's counters are copied into the metrics.
+    static let metricsInterval: UInt64 = 1_000_000_000
 
     /// Why the service could not start, in the operator's terms.
     public struct StartError: Error, CustomStringConvertible {
@@ -83,16 +100,25 @@ public final class ServiceDaemon {
                                            capacities: layout.capacities,
                                            applicationSignals: (0..<contextCount).map { _ throws(WakeupSignalError) in try WakeupSignal() },
                                            service: service, slowPathService: service, formats: true)
+            signals = try ApplicationSignals(applications: layout.applicationCount)
             runtime = try StackRuntime(port: port, configuration: plan.configuration, contextCount: contextCount, capacities: layout.capacities,
                                        schedule: .callerDriven,
                                        memory: ServiceMemory(contexts: region, payloadBase: memory.base, payloadSize: layout.totalLength))
-            control = try ControlChannel(path: plan.servicePath, runtimeSignal: service)
+            control = try ControlChannel(path: plan.servicePath, helloTimeoutNanoseconds: plan.helloTimeoutNanoseconds, logger: logger,
+                                         runtimeSignal: service)
+            let registry = registry
+            metricsEndpoint = try plan.metricsAddress.map { address throws(SharedMemoryError) in
+                try MetricsEndpoint(address: address, registry: registry)
+            }
             try control.start()
+            try metricsEndpoint?.start()
         } catch {
             peer?.stop()
             throw StartError(description: "cannot start the runtime or the attach socket at \(plan.servicePath): \(error)")
         }
         slots = Array(repeating: .free, count: layout.applicationCount)
+        metrics = ServiceMetrics(factory: PrometheusMetricsFactory(registry: registry), layout: layout,
+                                 flowCapacity: plan.configuration.flowCapacity)
         runtime.network.announce()
     }
 
@@ -107,23 +133,40 @@ public final class ServiceDaemon {
     /// The ready line: where applications attach.
     public var readyLine: String {
         "flextcpd ready: applications attach at \(plan.servicePath) (address \(plan.address), "
-            + "\(plan.applications) applications × \(plan.connectionsPerApplication) connections)"
+            + "\(plan.applications) applications × \(plan.connectionsPerApplication) connections); "
+            + "metrics \(plan.metricsAddress.map { "at \($0)" } ?? "off")"
     }
 
     /// Serves until `shouldStop()`, then shuts down (see the type's contract).
     public func run(until shouldStop: () -> Bool) {
+        if let cpu = plan.cpu {
+            if flexshim_pin_current_thread(Int32(cpu)) == 0 {
+                logger.info("pinned to CPU \(cpu)")
+            } else {
+                logger.error("cannot pin to CPU \(cpu): \(String(cString: strerror(errno))); running unpinned")
+            }
+        }
         while !shouldStop() {
             for command in control.takeCommands() { handle(command) }
             let now = clock.now()
             var busy = runtime.step(now: now)
             busy = drainLeftSlots() || busy
             logLimitHits()
+            if now &- metricsRecordedAt >= Self.metricsInterval { recordMetrics(now: now) }
             guard !busy, !plan.pollsWhenIdle else { continue }
             let deadline = runtime.nextDeadline
             guard deadline > now else { continue }
-            runtime.sleepUntilWork(timeoutNanoseconds: min(deadline &- now, 100_000_000))
+            runtime.sleepUntilWork(timeoutNanoseconds: min(deadline &- now, 100_000_000), alsoWakingOn: [signals.wakeSet])
+            signals.harvest()
         }
         shutDown()
+    }
+
+    /// Copies the stack's and the service's counters into the metrics (the slow side's work).
+    private func recordMetrics(now: UInt64) {
+        metricsRecordedAt = now
+        let pids = slots.map { slot -> Int32? in if case .attached(_, let pid, _) = slot { pid } else { nil } }
+        metrics.record(runtime: runtime, service: counters, pids: pids)
     }
 
     // MARK: Attach and hang-up
@@ -146,24 +189,26 @@ public final class ServiceDaemon {
         guard let application = slots.firstIndex(where: { if case .free = $0 { true } else { false } }) else {
             counters.refusedFull &+= 1
             logger.warning("limit hit: attach refused, every application slot is taken", metadata: ["pid": "\(pid)", "applications": "\(slots.count)"])
-            send(AttachReply(status: .full), to: socket, descriptors: [])
+            refuse(socket, with: .full)
             return
         }
         let contexts = plan.layout.contexts(ofApplication: application)
         do {
             try renewMemory(of: application)
+            try signals.renew(application: application, contexts: contexts, in: runtime.region)
         } catch {
             logger.error("attach failed: \(error)", metadata: ["pid": "\(pid)", "application": "\(application)"])
-            send(AttachReply(status: .failed), to: socket, descriptors: [])
+            refuse(socket, with: .failed)
             return
         }
         let region = runtime.region
-        let descriptors = [memory.descriptor(ofApplication: application), region.service.fileDescriptor, region.slowPathService.fileDescriptor]
-            + contexts.map { region.signals($0).application.fileDescriptor }
+        let wake = signals.serviceSignals[application].fileDescriptor
+        let descriptors = [memory.descriptor(ofApplication: application), wake, wake] + contexts.map { region.signals($0).application.fileDescriptor }
         let reply = AttachReply(application: application, layout: plan.layout, flowCapacity: plan.configuration.flowCapacity,
                                 address: plan.configuration.network.interface.address.value)
         guard send(reply, to: socket, descriptors: descriptors) else {
             logger.warning("attach failed: the application went away before its reply", metadata: ["pid": "\(pid)"])
+            shutdown(socket, Int32(SHUT_RDWR))
             return
         }
         slots[application] = .attached(socket: socket, pid: pid, limitHits: runtime.connectionLimitHits(contexts: contexts))
@@ -172,23 +217,23 @@ public final class ServiceDaemon {
         logger.info("attach", metadata: ["pid": "\(pid)", "application": "\(application)", "contexts": "\(contexts)"])
     }
 
+    /// Answers `socket` with a refusal and shuts it down, so its hang-up comes back (and the
+    /// runtime closes it) even if the process on the other end never hangs up itself.
+    private func refuse(_ socket: Int32, with status: AttachProtocol.Status) {
+        send(AttachReply(status: status), to: socket, descriptors: [])
+        shutdown(socket, Int32(SHUT_RDWR))
+    }
+
     /// The application on slot `application` is gone: reset what it held, free its memory, drain the slot.
     private func hangUp(_ application: Int) {
         guard case .attached(_, let pid, _) = slots[application] else { return }
         let contexts = plan.layout.contexts(ofApplication: application)
         let rejected = runtime.rejectedEntries(contexts: contexts)
-        let reset = runtime.resetApplication(contexts: contexts, now: clock.now())
-        var endpoints: [ApplicationContextEndpoint] = []
-        do {
-            try renewMemory(of: application)
-            counters.regionsFreed &+= 1
-            endpoints = try contexts.map { context throws(ContextQueueError) in
-                ApplicationContextEndpoint(queues: try runtime.region.queues(context), signals: runtime.region.signals(context))
-            }
-        } catch {
-            logger.error("crash cleanup could not renew the memory: \(error)", metadata: ["application": "\(application)"])
-        }
-        slots[application] = .draining(endpoints: endpoints)
+        let now = clock.now()
+        let reset = runtime.resetApplication(contexts: contexts, now: now)
+        let renewed = renewForDraining(application)
+        slots[application] = .draining(endpoints: renewed ? drainingEndpoints(of: application) : [],
+                                       renewRetryAt: renewed ? nil : now &+ Self.renewalRetry)
         counters.hungUp &+= 1
         counters.attachedNow -= 1
         counters.draining += 1
@@ -197,8 +242,30 @@ public final class ServiceDaemon {
         counters.rejectedEntries &+= rejected
         logger.notice("detach: hang-up, cleaned up", metadata: [
             "pid": "\(pid)", "application": "\(application)", "flowsReset": "\(reset.flowsReset)",
-            "listenersClosed": "\(reset.listenersClosed)", "rejectedEntries": "\(rejected)", "regionFreed": "\(!endpoints.isEmpty)",
+            "listenersClosed": "\(reset.listenersClosed)", "rejectedEntries": "\(rejected)", "regionFreed": "\(renewed)",
         ])
+    }
+
+    /// Renews the memory of a slot whose application left; false (logged) if it could not.
+    private func renewForDraining(_ application: Int) -> Bool {
+        do {
+            try renewMemory(of: application)
+        } catch {
+            logger.error("cleanup could not renew the memory; retrying", metadata: [
+                "application": "\(application)", "error": "\(error)", "retryInMs": "\(Self.renewalRetry / 1_000_000)",
+            ])
+            return false
+        }
+        counters.regionsFreed &+= 1
+        return true
+    }
+
+    /// The service's ends of the queues of a slot whose memory was renewed (empty if they cannot be had).
+    private func drainingEndpoints(of application: Int) -> [ApplicationContextEndpoint] {
+        let region = runtime.region
+        return (try? plan.layout.contexts(ofApplication: application).map { context throws(ContextQueueError) in
+            ApplicationContextEndpoint(queues: try region.queues(context), signals: region.signals(context))
+        }) ?? []
     }
 
     /// New zeroed memory for the slot (the old unmapped; its pages freed once the application has
@@ -225,11 +292,24 @@ public final class ServiceDaemon {
     }
 
     /// Drains the queues of slots whose application left, discarding what the runtime still
-    /// posts there; a slot the runtime is done with becomes free. True if anything was drained.
+    /// posts there; retries the renewal of a slot that still has its old memory (which the runtime
+    /// then restarts: what it held for the old queues is dropped); a renewed slot the runtime is
+    /// done with becomes free. True if anything was drained.
     private func drainLeftSlots() -> Bool {
         var drained = false
+        let now = clock.now()
         for application in slots.indices {
-            guard case .draining(let endpoints) = slots[application] else { continue }
+            guard case .draining(var endpoints, let retryAt) = slots[application] else { continue }
+            if let retryAt {
+                guard now >= retryAt else { continue }
+                guard renewForDraining(application) else {
+                    slots[application] = .draining(endpoints: [], renewRetryAt: now &+ Self.renewalRetry)
+                    continue
+                }
+                endpoints = drainingEndpoints(of: application)
+                slots[application] = .draining(endpoints: endpoints, renewRetryAt: nil)
+                logger.notice("cleanup renewed the memory", metadata: ["application": "\(application)"])
+            }
             for endpoint in endpoints {
                 while endpoint.poll(into: receiveEntries) > 0 { drained = true }
                 while endpoint.pollEvents(into: eventEntries) > 0 { drained = true }
@@ -283,6 +363,8 @@ public final class ServiceDaemon {
             if !drainLeftSlots() { runtime.sleepUntilWork(timeoutNanoseconds: 1_000_000) }
         }
         peer?.stop()
+        recordMetrics(now: clock.now())
+        metricsEndpoint?.stop()
         logger.notice("stopped", metadata: ["counters": "\(counters)"])
     }
 }

@@ -1,3 +1,4 @@
+import CFlexShim
 import FlexTCP
 import FlexTCPCore
 import FlexWire
@@ -20,6 +21,12 @@ public struct ServicePlan: Sendable {
     public let servicePath: String
     public let pollsWhenIdle: Bool
     public let logLevel: Logger.Level
+    /// How long a connection to the attach socket may take to send its hello.
+    public let helloTimeoutNanoseconds: UInt64
+    /// Where the metrics are served (nil: nowhere).
+    public let metricsAddress: MetricsAddress?
+    /// The CPU the service's thread is pinned to (nil: not pinned).
+    public let cpu: Int?
     let configuration: StackConfiguration
     let layout: ServiceLayout
     /// Connections an application may hold (at most its ring pairs, so its buffer memory, allow).
@@ -30,6 +37,9 @@ public struct ServicePlan: Sendable {
 }
 
 extension ServiceSettings {
+    /// What the default metrics socket's path adds to the service path.
+    public static let metricsSuffix = ".metrics"
+
     /// The defaults of the settings that have one.
     public static let defaults: ServiceSettings = {
         var settings = ServiceSettings()
@@ -41,6 +51,12 @@ extension ServiceSettings {
         settings.sendBufferSize = 64 * 1024
         settings.idle = "sleep"
         settings.logLevel = "info"
+        settings.helloTimeoutMilliseconds = 5000
+        settings.fastPathThreads = 1
+        settings.congestionControl = "dctcp"
+        settings.rateMbps = 10_000
+        settings.initialRateMbps = 10
+        settings.ecnWeight = 1.0 / 16
         return settings
     }()
 
@@ -124,12 +140,78 @@ extension ServiceSettings {
             throw ServiceSettingError(setting: "logLevel", problem: "\"\(settings.logLevel!)\" is not a level",
                                       fix: "give trace, debug, info, notice, warning, error or critical")
         }
+        let helloTimeout = settings.helloTimeoutMilliseconds!
+        guard (10...60_000).contains(helloTimeout) else {
+            throw ServiceSettingError(setting: "helloTimeoutMilliseconds", problem: "\(helloTimeout) ms is out of range", fix: "give 10...60000 (ms)")
+        }
         let path = settings.service ?? FlexTCPStack.defaultServicePath
         guard path.utf8.count < 108 else {
             throw ServiceSettingError(setting: "service", problem: "the path is longer than a UNIX socket path may be (107 bytes)", fix: "give a shorter path")
         }
+        guard settings.fastPathThreads == 1 else {
+            throw ServiceSettingError(setting: "fastPathThreads", problem: "\(settings.fastPathThreads!) threads asked for",
+                                      fix: "give 1: flextcpd runs its fast and slow path on one thread (pin it with --cpu)")
+        }
+        if let cpu = settings.cpu, !(0..<Int(flexshim_available_cpus())).contains(cpu) {
+            throw ServiceSettingError(setting: "cpu", problem: "CPU \(cpu) is not one this process may run on",
+                                      fix: "give 0...\(flexshim_available_cpus() - 1), or leave it out")
+        }
+        configuration.slowPath.congestionControl = try Self.congestionControl(settings)
+        let metricsAddress: MetricsAddress?
+        switch settings.metrics {
+        case "off": metricsAddress = nil
+        case let text?:
+            guard let address = MetricsAddress(text) else {
+                throw ServiceSettingError(setting: "metrics", problem: "\"\(text)\" is not a metrics address",
+                                          fix: "give unix:PATH, 127.0.0.1:PORT (loopback only) or off")
+            }
+            metricsAddress = address
+        case nil:
+            guard let address = MetricsAddress("unix:" + path + Self.metricsSuffix) else {
+                throw ServiceSettingError(setting: "metrics", problem: "the default path \(path)\(Self.metricsSuffix) is too long",
+                                          fix: "give a shorter --service path, or --metrics unix:PATH, 127.0.0.1:PORT or off")
+            }
+            metricsAddress = address
+        }
         return ServicePlan(network: network, servicePath: path, pollsWhenIdle: pollsWhenIdle, logLevel: level,
+                           helloTimeoutNanoseconds: UInt64(helloTimeout) * 1_000_000, metricsAddress: metricsAddress,
+                           cpu: settings.cpu,
                            configuration: configuration, layout: layout, address: ip)
+    }
+
+    /// The congestion control the settings name, with their parameters (nil: none).
+    private static func congestionControl(_ settings: ServiceSettings) throws(ServiceSettingError) -> (any CongestionControlAlgorithm)? {
+        let rate = settings.rateMbps!
+        guard rate > 0, rate.isFinite else {
+            throw ServiceSettingError(setting: "rateMbps", problem: "\(rate) Mbit/s is not a rate", fix: "give a positive number of Mbit/s")
+        }
+        switch settings.congestionControl! {
+        case "none": return nil
+        case "constant":
+            do {
+                return try ConstantRatePolicy(bytesPerSecond: UInt64(RateUnit.bytesPerSecond(megabitsPerSecond: rate)))
+            } catch {
+                throw ServiceSettingError(setting: "rateMbps", problem: "\(rate) Mbit/s: \(error)", fix: "give a rate of at least 1 Mbit/s")
+            }
+        case "dctcp":
+            let initial = settings.initialRateMbps!
+            guard initial >= 10, initial <= rate else {
+                throw ServiceSettingError(setting: "initialRateMbps", problem: "\(initial) Mbit/s lies outside 10...\(rate) (the minimum and rateMbps)",
+                                          fix: "give a rate between 10 and --rate-mbps")
+            }
+            let weight = settings.ecnWeight!
+            guard weight > 0, weight <= 1 else {
+                throw ServiceSettingError(setting: "ecnWeight", problem: "\(weight) is not a weight", fix: "give a number in (0, 1], e.g. 0.0625")
+            }
+            do {
+                return try DCTCPConfiguration(maximumRateBytesPerSecond: RateUnit.bytesPerSecond(megabitsPerSecond: rate),
+                                              initialRateBytesPerSecond: RateUnit.bytesPerSecond(megabitsPerSecond: initial), ecnWeight: weight)
+            } catch {
+                throw ServiceSettingError(setting: "rateMbps", problem: "\(rate) Mbit/s: \(error)", fix: "give at least 10 Mbit/s (DCTCP's minimum rate)")
+            }
+        case let other:
+            throw ServiceSettingError(setting: "congestionControl", problem: "\"\(other)\" is not an algorithm", fix: "give dctcp, constant or none")
+        }
     }
 
     private static func bufferSize(_ size: Int, setting: String) throws(ServiceSettingError) -> UInt32 {

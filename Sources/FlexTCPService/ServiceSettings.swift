@@ -34,6 +34,23 @@ public struct ServiceSettings: Codable, Sendable, Equatable {
     public var idle: String?
     /// trace, debug, info (the default), notice, warning, error or critical.
     public var logLevel: String?
+    /// Milliseconds a connection to the attach socket may take to send its hello before it is closed.
+    public var helloTimeoutMilliseconds: Int?
+    /// Threads of the fast path: flextcpd runs its fast and slow path on one thread, so only 1.
+    public var fastPathThreads: Int?
+    /// The CPU the service's thread is pinned to (none: the scheduler's choice).
+    public var cpu: Int?
+    /// "dctcp" (the default), "constant" (every connection paced at `rateMbps`) or "none" (unpaced).
+    public var congestionControl: String?
+    /// DCTCP: the maximum rate (the line rate, default 10000); constant: the rate. Mbit/s.
+    public var rateMbps: Double?
+    /// DCTCP: the rate a connection starts at (default 10), Mbit/s.
+    public var initialRateMbps: Double?
+    /// DCTCP: g, the weight of one interval's marked fraction in the ECN fraction (default 0.0625).
+    public var ecnWeight: Double?
+    /// Where the Prometheus metrics are served: "unix:PATH", "127.0.0.1:PORT" (loopback only) or
+    /// "off"; by default "unix:" + the service path + ".metrics" (what `flextcp stats` reads).
+    public var metrics: String?
 
     public init() {}
 
@@ -63,19 +80,24 @@ public struct ServiceSettings: Codable, Sendable, Equatable {
     /// These settings with every setting `flags` gives replacing this one's.
     public func overriding(with flags: ServiceSettings) -> ServiceSettings {
         var merged = self
-        let texts: [WritableKeyPath<ServiceSettings, String?>] = [\.interface, \.ip, \.gateway, \.memoryPeer, \.service, \.idle, \.logLevel]
+        let texts: [WritableKeyPath<ServiceSettings, String?>] = [
+            \.interface, \.ip, \.gateway, \.memoryPeer, \.service, \.idle, \.logLevel, \.metrics, \.congestionControl,
+        ]
         let numbers: [WritableKeyPath<ServiceSettings, Int?>] = [
             \.applications, \.contextsPerApplication, \.connectionsPerApplication, \.bufferMemoryPerApplication, \.receiveBufferSize,
-            \.sendBufferSize,
+            \.sendBufferSize, \.helloTimeoutMilliseconds, \.fastPathThreads, \.cpu,
         ]
+        let reals: [WritableKeyPath<ServiceSettings, Double?>] = [\.rateMbps, \.initialRateMbps, \.ecnWeight]
         for key in texts { merged[keyPath: key] = flags[keyPath: key] ?? self[keyPath: key] }
         for key in numbers { merged[keyPath: key] = flags[keyPath: key] ?? self[keyPath: key] }
+        for key in reals { merged[keyPath: key] = flags[keyPath: key] ?? self[keyPath: key] }
         return merged
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case interface, ip, gateway, memoryPeer, service, applications, contextsPerApplication, connectionsPerApplication
-        case bufferMemoryPerApplication, receiveBufferSize, sendBufferSize, idle, logLevel
+        case bufferMemoryPerApplication, receiveBufferSize, sendBufferSize, idle, logLevel, helloTimeoutMilliseconds
+        case metrics, fastPathThreads, cpu, congestionControl, rateMbps, initialRateMbps, ecnWeight
 
         static var allKeyNames: [String] { allCases.map(\.rawValue) }
     }

@@ -39,6 +39,16 @@ struct FlextcpdCommand: ParsableCommand {
     @Option(help: "Bytes of each connection's send buffer (default 65536).") var sendBufferSize: Int?
     @Option(help: "sleep (default) or poll when idle.") var idle: String?
     @Option(help: "trace, debug, info (default), notice, warning, error or critical.") var logLevel: String?
+    @Option(help: "Milliseconds a connection to the attach socket may take to send its hello (default 5000).")
+    var helloTimeoutMilliseconds: Int?
+    @Option(help: "Where to serve Prometheus metrics: unix:PATH, 127.0.0.1:PORT or off (default: unix:SERVICE.metrics, which `flextcp stats` reads).")
+    var metrics: String?
+    @Option(help: "Fast-path threads: 1 (flextcpd runs its fast and slow path on one thread).") var fastPathThreads: Int?
+    @Option(help: "The CPU to pin the service's thread to.") var cpu: Int?
+    @Option(help: "dctcp (default), constant or none.") var congestionControl: String?
+    @Option(help: "DCTCP's maximum rate (default 10000) or the constant rate, Mbit/s.") var rateMbps: Double?
+    @Option(help: "DCTCP's initial rate, Mbit/s (default 10).") var initialRateMbps: Double?
+    @Option(help: "DCTCP's ECN weight g (default 0.0625).") var ecnWeight: Double?
 
     /// The settings the flags give.
     private var flagSettings: ServiceSettings {
@@ -56,6 +66,14 @@ struct FlextcpdCommand: ParsableCommand {
         settings.sendBufferSize = sendBufferSize
         settings.idle = idle
         settings.logLevel = logLevel
+        settings.helloTimeoutMilliseconds = helloTimeoutMilliseconds
+        settings.metrics = metrics
+        settings.fastPathThreads = fastPathThreads
+        settings.cpu = cpu
+        settings.congestionControl = congestionControl
+        settings.rateMbps = rateMbps
+        settings.initialRateMbps = initialRateMbps
+        settings.ecnWeight = ecnWeight
         return settings
     }
 

@@ -1,5 +1,6 @@
 import FlexTCPCore
 import FlexTCPService
+import FlexWire
 import Foundation
 import Testing
 
@@ -38,6 +39,30 @@ struct ServiceSettingsTests {
         #expect(error.description == "setting memoryPeer (--memory-peer): p; f")
     }
 
+    @Test("Threads, CPU, congestion control, metrics and hello deadline: each bad value is named with its fix")
+    func operationalSettings() throws {
+        #expect(failingSetting(settings { $0.fastPathThreads = 2 }) == "fastPathThreads")
+        #expect(failingSetting(settings { $0.cpu = 4096 }) == "cpu")
+        #expect(failingSetting(settings { $0.congestionControl = "cubic" }) == "congestionControl")
+        #expect(failingSetting(settings { $0.rateMbps = -1 }) == "rateMbps")
+        #expect(failingSetting(settings { $0.initialRateMbps = 20_000 }) == "initialRateMbps")
+        #expect(failingSetting(settings { $0.ecnWeight = 2 }) == "ecnWeight")
+        #expect(failingSetting(settings { $0.metrics = "0.0.0.0:9100" }) == "metrics", "only loopback")
+        #expect(failingSetting(settings { $0.metrics = "unix:" }) == "metrics")
+        #expect(failingSetting(settings { $0.helloTimeoutMilliseconds = 0 }) == "helloTimeoutMilliseconds")
+        #expect(failingSetting(settings { $0.service = "/tmp/" + String(repeating: "s", count: 96) }) == "metrics",
+                "the default metrics path next to a long service path would not fit")
+        do {
+            _ = try settings { $0.congestionControl = "cubic" }.plan()
+        } catch {
+            #expect(error.description == "setting congestionControl (--congestion-control): \"cubic\" is not an algorithm; give dctcp, constant or none")
+        }
+        let plan = try settings { $0.service = "/tmp/s.sock"; $0.cpu = 0; $0.congestionControl = "constant"; $0.rateMbps = 100 }.plan()
+        #expect(plan.metricsAddress == .unix(path: "/tmp/s.sock.metrics") && plan.cpu == 0)
+        #expect(try settings { $0.metrics = "off" }.plan().metricsAddress == nil)
+        #expect(try settings { $0.metrics = "127.0.0.1:9464" }.plan().metricsAddress == .tcp(address: IPv4Address(127, 0, 0, 1), port: 9464))
+    }
+
     @Test("A config file's settings are read and flags override them; an unknown key is refused")
     func configFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("flextcpd-\(UUID().uuidString).json").path
@@ -48,6 +73,16 @@ struct ServiceSettingsTests {
         let plan = try ServiceSettings.load(configFile: path).overriding(with: flags).plan()
         #expect(plan.applications == 5)
         #expect(plan.pollsWhenIdle)
+        try Data(#"{"ip": "198.18.0.1/24", "memoryPeer": "198.18.0.2", "congestionControl": "none", "ecnWeight": 0.5, "cpu": 0}"#.utf8)
+            .write(to: URL(fileURLWithPath: path))
+        var cpuFlag = ServiceSettings()
+        cpuFlag.congestionControl = "dctcp"
+        let merged = try ServiceSettings.load(configFile: path).overriding(with: cpuFlag)
+        #expect(merged.congestionControl == "dctcp" && merged.ecnWeight == 0.5 && merged.cpu == 0, "flags win, the file fills in")
+        try Data(#"{"ip": "198.18.0.1/24", "rateMbps": "fast"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: ServiceSettingError(setting: "rateMbps", problem: "has the wrong type in \(path)", fix: "see flextcpd --help for its type")) {
+            try ServiceSettings.load(configFile: path)
+        }
         try Data(#"{"ip": "198.18.0.1/24", "aplications": 3}"#.utf8).write(to: URL(fileURLWithPath: path))
         #expect(throws: ServiceSettingError.self) { try ServiceSettings.load(configFile: path) }
     }

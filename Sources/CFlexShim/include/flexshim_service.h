@@ -43,6 +43,35 @@ int flexshim_unix_listen(const char *path, int backlog);
 /// A new close-on-exec SOCK_SEQPACKET UNIX socket connected to `path`, or -1 with errno set.
 int flexshim_unix_connect(const char *path);
 
+/// As flexshim_unix_listen and flexshim_unix_connect, with a SOCK_STREAM socket (flextcpd's metrics endpoint).
+int flexshim_unix_stream_listen(const char *path, int backlog);
+int flexshim_unix_stream_connect(const char *path);
+
+/// A new close-on-exec TCP socket listening on `host`:`port` (both in host byte order; SO_REUSEADDR),
+/// or -1 with errno set.
+int flexshim_tcp_listen(uint32_t host, uint16_t port, int backlog);
+
+/// A new close-on-exec TCP socket connected to `host`:`port` (host byte order), or -1 with errno set.
+int flexshim_tcp_connect(uint32_t host, uint16_t port);
+
+/// accept4(listener, NULL, NULL, SOCK_CLOEXEC): a connection, or -1 with errno set.
+int flexshim_accept_cloexec(int listener);
+
+/// Puts the open file of `fresh` under descriptor number `target` (dup3, close-on-exec), closing
+/// what `target` named. Returns 0, or -1 with errno set.
+int flexshim_replace_descriptor(int fresh, int target);
+
+/// A wake set: an epoll instance (close-on-exec) that polls readable when one of its eventfds is
+/// signalled. Returns it, or -1 with errno set.
+int flexshim_wake_set_create(void);
+
+/// Adds (for reading) or removes eventfd `fd` to or from `set`. Returns 0, or -1 with errno set.
+int flexshim_wake_set_add(int set, int fd);
+int flexshim_wake_set_remove(int set, int fd);
+
+/// Resets (reads) every eventfd of `set` that is signalled; returns how many were, or -1 with errno set.
+int flexshim_wake_set_harvest(int set);
+
 /// The process id of the peer of the connected UNIX socket `socket` (SO_PEERCRED), or -1.
 int flexshim_peer_pid(int socket);
 

@@ -36,21 +36,25 @@ struct PayloadRingAllocator {
 
     var availablePairs: Int { pools.reduce(0) { $0 + $1.availableCount } }
 
-    /// Pairs still free in the pool `context` takes from (0 for a context beyond every partition).
-    func availablePairs(forContext context: UInt16) -> Int {
+    /// The pool `context` takes from, or nil for a context beyond every partition.
+    private func pool(ofContext context: UInt16) -> Int? {
         let pool = Int(context) / partition.contextsPerPartition
-        return pool < pools.count ? pools[pool].availableCount : 0
+        return pool < pools.count ? pool : nil
     }
 
+    /// Pairs still free in the pool `context` takes from (0 for a context beyond every partition).
+    func availablePairs(forContext context: UInt16) -> Int { pool(ofContext: context).map { pools[$0].availableCount } ?? 0 }
+
     /// Allocations refused so far to the pool `context` takes from.
-    func refusals(forContext context: UInt16) -> UInt64 {
-        let pool = Int(context) / partition.contextsPerPartition
-        return pool < refusals.count ? refusals[pool] : 0
+    func refusals(forContext context: UInt16) -> UInt64 { pool(ofContext: context).map { refusals[$0] } ?? 0 }
+
+    /// Counts a connection refused to the pool `context` takes from without an allocation tried.
+    mutating func recordRefusal(forContext context: UInt16) {
+        if let pool = pool(ofContext: context) { refusals[pool] &+= 1 }
     }
 
     mutating func allocate(forContext context: UInt16) -> RingPair? {
-        let pool = Int(context) / partition.contextsPerPartition
-        guard pool < pools.count else { return nil }
+        guard let pool = pool(ofContext: context) else { return nil }
         guard let index = pools[pool].take() else {
             refusals[pool] &+= 1
             return nil

@@ -76,6 +76,10 @@ extension SlowPath {
     /// forged and never complete, and a SYN flood must not lock real clients out. Whenever the final
     /// ACK (queued or cookie) finds no slot after all, it is answered with an RST
     /// (`acknowledgmentsResetNoResources`): the peer never believes in a connection we do not have.
+    /// A SYN to a listener whose application's ring pool is exhausted (its per-application
+    /// connection limit, service mode) while the stack has room is refused at once with an RST
+    /// (`synsResetApplicationLimit`, and a refusal of that pool): the limit is the application's, so
+    /// waiting for the client's retransmission would not help.
     private func acceptSYN(_ inbound: InboundSegment, key: FlowKey, now: UInt64, initialSendSequence: SequenceNumber?) {
         counters.synsReceived &+= 1
         guard let listener = listeners[key.localPort], listener.ready.count < listener.backlog else {
@@ -83,6 +87,11 @@ extension SlowPath {
             return
         }
         guard freeConnectionSlots > 0 else { return counters.synsDroppedNoResources &+= 1 }
+        guard ringAllocator.availablePairs(forContext: listener.context) > 0 else {
+            counters.synsResetApplicationLimit &+= 1
+            ringAllocator.recordRefusal(forContext: listener.context)
+            return sendReset(answering: inbound, now: now)
+        }
         guard synQueue.count < configuration.synQueueCapacity, unclaimedConnectionSlots > 0 else {
             return answerWithCookie(inbound, key: key, now: now)
         }

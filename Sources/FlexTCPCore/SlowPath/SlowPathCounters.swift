@@ -55,6 +55,9 @@ package struct SlowPathCounters: Hashable, Sendable {
     package var acknowledgmentsDroppedBacklogFull: UInt64 = 0
     /// SYNs left unanswered because no flow index or ring pair was left unclaimed.
     package var synsDroppedNoResources: UInt64 = 0
+    /// SYNs to a listener answered with an RST because its application was at its connection limit
+    /// (its ring pool empty) while the stack had room.
+    package var synsResetApplicationLimit: UInt64 = 0
     /// Final handshake ACKs answered with an RST because no flow index or ring pair was free.
     package var acknowledgmentsResetNoResources: UInt64 = 0
     /// SYNs to a listener that also carry FIN.
