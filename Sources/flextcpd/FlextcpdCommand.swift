@@ -115,6 +115,7 @@ struct FlextcpdCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         flexshim_line_buffer_stdout()
         print(daemon.readyLine)
+        logger.notice("ready", metadata: ["service": "\(plan.servicePath)", "metrics": "\(plan.metricsAddress.map { "\($0)" } ?? "off")"])
         daemon.run { stopRequested.load(ordering: .relaxed) }
     }
 }
