@@ -225,12 +225,14 @@ public final class ServiceDaemon {
     }
 
     /// The application on slot `application` is gone: reset what it held, free its memory, drain the slot.
-    private func hangUp(_ application: Int) {
+    /// `alreadyReset`: what an earlier `resetApplication` of its contexts tore down (at shutdown, so
+    /// that the application could read its connections' ends first).
+    private func hangUp(_ application: Int, alreadyReset: StackRuntime.ApplicationReset? = nil) {
         guard case .attached(_, let pid, _) = slots[application] else { return }
         let contexts = plan.layout.contexts(ofApplication: application)
         let rejected = runtime.rejectedEntries(contexts: contexts)
         let now = clock.now()
-        let reset = runtime.resetApplication(contexts: contexts, now: now)
+        let reset = alreadyReset ?? runtime.resetApplication(contexts: contexts, now: now)
         let renewed = renewForDraining(application)
         slots[application] = .draining(endpoints: renewed ? drainingEndpoints(of: application) : [],
                                        renewRetryAt: renewed ? nil : now &+ Self.renewalRetry)
@@ -337,7 +339,8 @@ public final class ServiceDaemon {
 
     // MARK: Shutdown
 
-    /// Tells every application, resets their connections (RSTs sent), drains, and frees the memory.
+    /// Resets every application's connections (RSTs sent, their ends posted to the applications),
+    /// tells every application (goodbye), drains, and frees the memory.
     private func shutDown() {
         logger.notice("shutting down", metadata: ["attached": "\(counters.attachedNow)"])
         control.stop()
@@ -349,11 +352,22 @@ public final class ServiceDaemon {
             case .hangUp: handle(command)
             }
         }
+        // Every application's connections are reset first, and the runtime posts their ends (aborted)
+        // to the applications' own queues while their memory is still theirs (bounded: 200 ms).
+        var resets: [Int: StackRuntime.ApplicationReset] = [:]
+        for application in slots.indices {
+            guard case .attached = slots[application] else { continue }
+            resets[application] = runtime.resetApplication(contexts: plan.layout.contexts(ofApplication: application), now: clock.now())
+        }
+        let delivered = clock.now() &+ 200_000_000
+        while clock.now() < delivered && !resets.keys.allSatisfy({ runtime.isIdle(contexts: plan.layout.contexts(ofApplication: $0)) }) {
+            if !runtime.step(now: clock.now()) { runtime.sleepUntilWork(timeoutNanoseconds: 1_000_000) }
+        }
         let goodbye = AttachProtocol.goodbye
         for application in slots.indices {
             guard case .attached(let socket, _, _) = slots[application] else { continue }
             _ = goodbye.withUnsafeBytes { flexshim_send_with_descriptors(socket, $0.baseAddress, $0.count, nil, 0) }
-            hangUp(application)
+            hangUp(application, alreadyReset: resets[application])
             close(socket)
         }
         // Let the resets go out and the runtime let go of the slots (bounded: 2 s).

@@ -48,7 +48,9 @@ struct ServiceOperationsTests {
         usleep(300_000)
         #expect(service.terminate() == 0)
         #expect(raw.messagesUntilHangUp(seconds: 5) == [AttachProtocol.goodbye], "the raw application was told, then hung up on")
-        #expect(sender.waitForExit(seconds: 20) != 0, "the sending application ends when the service goes: \(sender.errorOutput)")
+        #expect(sender.waitUntil(seconds: 10) { !sender.process.isRunning }, "the sending application sees its connections end")
+        #expect(sender.waitForExit(seconds: 1) != 0)
+        #expect(sender.errorOutput.contains("conn"), "it says which connection failed: \(sender.errorOutput)")
         #expect(!FileManager.default.fileExists(atPath: service.socketPath), "attach socket removed")
         #expect(!FileManager.default.fileExists(atPath: service.socketPath + ServiceSettings.metricsSuffix), "metrics socket removed")
         let stopped = service.logLines(containing: "stopped").last.map(String.init) ?? ""
