@@ -232,6 +232,8 @@ public final class ServiceDaemon {
         let contexts = plan.layout.contexts(ofApplication: application)
         let rejected = runtime.rejectedEntries(contexts: contexts)
         let now = clock.now()
+        // The application's connections' last counters, before they go.
+        if alreadyReset == nil { recordMetrics(now: now) }
         let reset = alreadyReset ?? runtime.resetApplication(contexts: contexts, now: now)
         let renewed = renewForDraining(application)
         slots[application] = .draining(endpoints: renewed ? drainingEndpoints(of: application) : [],
@@ -242,10 +244,23 @@ public final class ServiceDaemon {
         counters.flowsReset &+= UInt64(reset.flowsReset)
         counters.listenersClosed &+= UInt64(reset.listenersClosed)
         counters.rejectedEntries &+= rejected
+        // A process still alive closed its socket (detached); a gone one exited or crashed.
+        let process = Self.isRunning(pid) ? "alive (detached)" : "gone (exited or crashed)"
         logger.notice("detach: hang-up, cleaned up", metadata: [
-            "pid": "\(pid)", "application": "\(application)", "flowsReset": "\(reset.flowsReset)",
+            "pid": "\(pid)", "process": "\(process)", "application": "\(application)", "flowsReset": "\(reset.flowsReset)",
             "listenersClosed": "\(reset.listenersClosed)", "rejectedEntries": "\(rejected)", "regionFreed": "\(renewed)",
         ])
+    }
+
+    /// True while process `pid` exists and is not a zombie (/proc/PID/stat's state).
+    private static func isRunning(_ pid: Int32) -> Bool {
+        guard pid > 0, let file = fopen("/proc/\(pid)/stat", "r") else { return false }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 512)
+        guard fgets(&line, Int32(line.count), file) != nil else { return false }
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let nameEnd = text.lastIndex(of: ")") else { return false }
+        return text[text.index(after: nameEnd)...].dropFirst().first.map { $0 != "Z" && $0 != "X" } ?? false
     }
 
     /// Renews the memory of a slot whose application left; false (logged) if it could not.
@@ -354,6 +369,7 @@ public final class ServiceDaemon {
         }
         // Every application's connections are reset first, and the runtime posts their ends (aborted)
         // to the applications' own queues while their memory is still theirs (bounded: 200 ms).
+        recordMetrics(now: clock.now())
         var resets: [Int: StackRuntime.ApplicationReset] = [:]
         for application in slots.indices {
             guard case .attached = slots[application] else { continue }

@@ -78,6 +78,7 @@ struct ServiceHardeningTests {
         // The first hangs up but keeps its descriptors; the slot's next tenant gets new eventfds.
         first.hangUp()
         #expect(service.daemon.waitUntil(seconds: 10) { service.logLines(containing: "slot free").contains { $0.contains("application=0") } })
+        #expect(service.logLines(containing: "detach").first?.contains("process=alive (detached)") == true, "a live process that hung up detached")
         let third = try AttachClient(path: service.socketPath)
         #expect(try third.attach().application == 0)
         let old = Set(first.applicationSignalIdentities + [firstService])

@@ -26,6 +26,7 @@ struct ServiceIsolationTests {
         let detach = service.logLines(containing: "detach").first { $0.contains(pid) }.map(String.init) ?? ""
         #expect(detach.contains("flowsReset=2"), "the killed application's two connections are reset: \(detach)")
         #expect(detach.contains("regionFreed=true"), "\(detach)")
+        #expect(detach.contains("process=gone (exited or crashed)"), "\(detach)")
         #expect(service.daemon.process.isRunning)
         #expect(service.terminate() == 0)
         let counters = service.logLines(containing: "counters=").last.map(String.init) ?? ""
