@@ -88,7 +88,8 @@ public enum ServiceStats {
         return MetricSample(name: String(series[..<open]), labels: labels, value: value)
     }
 
-    /// The samples as a table: the service, traffic, drops and connections, then one row per application slot.
+    /// The samples as a table: the service, traffic, drops and connections, then one row per
+    /// application slot that is attached or has counted anything (the others summed up in one line).
     public static func table(_ samples: [MetricSample]) -> String {
         func value(_ name: String, _ labels: [String: String] = [:]) -> Double { samples.sum(name, labels) }
         func number(_ value: Double) -> String { String(Int64(value)) }
@@ -110,8 +111,14 @@ public enum ServiceStats {
             .compactMap(Int.init).sorted()
         let header = ["app", "attached", "pid", "established", "connections", "acked bytes", "retransmits", "ECN bytes", "limit hits"]
         var rows = [header]
+        var quiet = 0
         for application in applications {
             let slot = ["application": "\(application)"]
+            let values = samples.filter { $0.labels["application"] == "\(application)" }.map(\.value)
+            guard values.contains(where: { $0 != 0 }) else {
+                quiet += 1
+                continue
+            }
             rows.append([
                 "\(application)", value("flextcpd_application_attached", slot) > 0 ? "yes" : "no",
                 number(value("flextcpd_application_pid", slot)),
@@ -128,6 +135,7 @@ public enum ServiceStats {
                 String(repeating: " ", count: widths[column] - cell.count) + cell
             }.joined(separator: "  "))
         }
+        if quiet > 0 { lines.append("(\(quiet) free application slots with nothing to show)") }
         return lines.joined(separator: "\n")
     }
 

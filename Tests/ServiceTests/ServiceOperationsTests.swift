@@ -70,14 +70,17 @@ struct ServiceOperationsTests {
             flextcpd_application_attached{application="1"} 1
             flextcpd_drops_total{reason="malformed"} 7
             flextcpd_applications_attached 1
+            flextcpd_application_attached{application="2"} 0
 
             """
         let samples = try ServiceStats.parse(text)
-        #expect(samples.count == 4)
+        #expect(samples.count == 5)
         #expect(samples[0] == MetricSample(name: "flextcpd_application_connections", labels: ["application": "1", "state": "established"], value: 3))
         let table = ServiceStats.table(samples)
         #expect(table.contains("drops        malformed 7"))
-        #expect(table.split(separator: "\n").last?.split(separator: " ").prefix(4).map(String.init) == ["1", "yes", "0", "3"])
+        let lines = table.split(separator: "\n")
+        #expect(lines.dropLast().last?.split(separator: " ").prefix(4).map(String.init) == ["1", "yes", "0", "3"])
+        #expect(lines.last == "(1 free application slots with nothing to show)")
         #expect(throws: ServiceStats.Failure.self) { try ServiceStats.parse("flextcpd_x{broken 1") }
     }
 
