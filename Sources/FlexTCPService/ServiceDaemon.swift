@@ -104,14 +104,24 @@ public final class ServiceDaemon {
             runtime = try StackRuntime(port: port, configuration: plan.configuration, contextCount: contextCount, capacities: layout.capacities,
                                        schedule: .callerDriven,
                                        memory: ServiceMemory(contexts: region, payloadBase: memory.base, payloadSize: layout.totalLength))
-            control = try ControlChannel(path: plan.servicePath, helloTimeoutNanoseconds: plan.helloTimeoutNanoseconds, logger: logger,
-                                         runtimeSignal: service)
+            let control = try ControlChannel(path: plan.servicePath, helloTimeoutNanoseconds: plan.helloTimeoutNanoseconds, logger: logger,
+                                             runtimeSignal: service)
             let registry = registry
-            metricsEndpoint = try plan.metricsAddress.map { address throws(SharedMemoryError) in
-                try MetricsEndpoint(address: address, registry: registry)
+            var endpoint: MetricsEndpoint?
+            do {
+                endpoint = try plan.metricsAddress.map { address throws(SharedMemoryError) in
+                    try MetricsEndpoint(address: address, registry: registry)
+                }
+                try control.start()
+                try endpoint?.start()
+            } catch {
+                // Neither socket file may outlive a failed start.
+                endpoint?.stop()
+                control.stop()
+                throw error
             }
-            try control.start()
-            try metricsEndpoint?.start()
+            self.control = control
+            metricsEndpoint = endpoint
         } catch {
             peer?.stop()
             throw StartError(description: "cannot start the runtime or the attach socket at \(plan.servicePath): \(error)")
