@@ -29,5 +29,6 @@ int flexposix_swift_poll(struct pollfd *fds, nfds_t count, int64_t timeout_ns, c
 int flexposix_swift_epoll_ctl(int epfd, int op, int fd, const void *event);
 int flexposix_swift_epoll_wait(int epfd, void *events, int max, int64_t timeout_ns, const sigset_t *mask);
 void flexposix_swift_epoll_closed(int epfd);
+void flexposix_swift_exit(void);
 
 #endif

@@ -3,6 +3,7 @@
 // the functions dlsym(RTLD_NEXT) finds).
 #define _GNU_SOURCE
 #include "flexposix.h"
+#include "entry.h"
 #include "real.h"
 #include <dlfcn.h>
 #include <errno.h>
@@ -70,6 +71,10 @@ static void close_thread_wake(void *value) {
     if (thread_wake >= 0) syscall(SYS_close, thread_wake);
     thread_wake = -1;
 }
+
+/// At exit: the connections still open send what they hold before the process (and with it its
+/// attachment, whose hang-up resets them) is gone.
+__attribute__((destructor)) static void flexposix_finish(void) { flexposix_swift_exit(); }
 
 __attribute__((constructor)) static void flexposix_setup(void) {
     pthread_atfork(NULL, NULL, after_fork_in_child);

@@ -276,6 +276,25 @@ final class Engine {
         context.flush()
     }
 
+    /// The process exits: every connection is closed (as exit closes every descriptor), and the
+    /// exit waits until their bytes are acknowledged, at most `exitLinger` ns. Linux sends them
+    /// after the process is gone; here the process's hang-up would reset what is still unsent.
+    func finishAtExit() {
+        guard context != nil else { return }
+        for descriptor in Array(sockets.keys) { forget(descriptor) }
+        let limit = deadline(after: Self.exitLinger)
+        while byConnection.values.contains(where: { ($0.connection?.isOpen ?? false) && $0.connection!.unacknowledgedByteCount > 0 }),
+              monotonicNow() < limit {
+            flexposix_unlock()
+            usleep(1000)
+            flexposix_lock()
+            pollContext()
+        }
+    }
+
+    /// How long an exit waits for unacknowledged bytes (10 s).
+    static let exitLinger: Int64 = 10_000_000_000
+
     // MARK: Readiness
 
     /// The socket changed: its readable mirror follows, and every waiter and epoll set is told.

@@ -261,3 +261,10 @@ func flexposixIoctl(_ descriptor: Int32, _ request: UInt, _ argument: UnsafeMuta
         return 0
     })
 }
+
+@_cdecl("flexposix_swift_exit")
+func flexposixExit() {
+    flexposix_lock()
+    Engine.current.finishAtExit()
+    flexposix_unlock()
+}
