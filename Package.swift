@@ -117,6 +117,7 @@ let package = Package(
             dependencies: ["FlexNVMe", "FlexTCP", "FlexTCPTools", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
         .testTarget(name: "FlexNVMeTests", dependencies: ["FlexNVMe", "FlexTCP", "FlexWire", "FlexTCPTools"]),
+        .testTarget(name: "PreloadTests", dependencies: ["FlexTestHosts"], exclude: ["Scripts"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCP", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),
     ]
 )

@@ -1,4 +1,4 @@
-"""Blocking ping-pong: `server PORT` accepts one connection (blocking accept) and answers each
+"""Blocking ping-pong: `server PORT READY` creates the file READY once it listens, accepts
 64-byte message after epoll_wait says it is readable (blocking reads); `client HOST PORT COUNT`
 sends COUNT numbered messages, each read back whole with a blocking recv(MSG_WAITALL). The
 client prints "done COUNT"; a lost wake-up stalls, which the test's watchdog turns into a failure."""
@@ -12,7 +12,7 @@ if sys.argv[1] == "server":
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("0.0.0.0", int(sys.argv[2])))
     listener.listen(1)
-    print("listening", flush=True)
+    open(sys.argv[3], "w").close()
     connection, _ = listener.accept()
     poller = select.epoll()
     poller.register(connection.fileno(), select.EPOLLIN | select.EPOLLRDHUP)

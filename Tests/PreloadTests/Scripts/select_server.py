@@ -1,5 +1,6 @@
-"""Echo server on one thread with non-blocking sockets and select.select: serves CONNECTIONS
-connections (each echoed until the client closes it), then prints "served N" and exits."""
+"""Echo server on one thread with non-blocking sockets and select.select: `PORT CONNECTIONS READY`
+creates the file READY once it listens, serves CONNECTIONS connections (each echoed until the
+client closes it), then prints "served N" and exits."""
 import select
 import socket
 import sys
@@ -11,7 +12,7 @@ listener.bind(("0.0.0.0", port))
 listener.listen(16)
 listener.setblocking(False)
 assert listener.getsockname()[1] == port, listener.getsockname()
-print("listening", flush=True)
+open(sys.argv[3], "w").close()
 pending = {}  # socket -> bytes waiting to be echoed
 served = 0
 while served < connections:

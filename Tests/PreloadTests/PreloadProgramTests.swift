@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import FlexTestHosts
+import Foundation
+import Testing
+
+/// Unmodified programs run on flextcpd through the POSIX sockets library (`flextcp run`), against
+/// Linux peers in another namespace; every test compares the bytes that came back.
+@Suite("Unmodified programs through the POSIX sockets library", .enabled(if: runsAsRoot), .serialized)
+struct PreloadProgramTests {
+    @Test("socat through the library echoes a file through a Linux socat, and serves as an echo server for one")
+    func socatEcho() throws {
+        let rig = try PreloadRig()
+        let data = Data(seededBytes(1_000_000, seed: 11))
+        let input = rig.path("input")
+        FileManager.default.createFile(atPath: input, contents: data)
+        // The library's socat as the client of a Linux echo server.
+        let linuxEcho = try rig.linuxSide.start(["socat", "TCP-LISTEN:7000,reuseaddr", "PIPE"])
+        let echoedToLibrary = rig.path("echoed-to-library")
+        let client = try rig.startPreloaded(["socat", "-t", "5", "-b", "65536", "FILE:\(input)!!CREATE:\(echoedToLibrary)",
+                                             "TCP:\(PreloadRig.linuxAddress):7000,retry=50,interval=0.2"]).wait(timeout: .seconds(60))
+        #expect(client.succeeded, "\(client)")
+        #expect(FileManager.default.contents(atPath: echoedToLibrary) == data, "the echo the library's socat received differs")
+        linuxEcho.stop()
+        // The library's socat as the echo server of a Linux client.
+        let server = try rig.startPreloaded(["socat", "TCP-LISTEN:7001,reuseaddr", "PIPE"])
+        let echoedToLinux = rig.path("echoed-to-linux")
+        let linuxClient = try rig.linuxSide.run(["socat", "-t", "5", "-b", "65536", "FILE:\(input)!!CREATE:\(echoedToLinux)",
+                                                 "TCP:\(PreloadRig.serviceAddress):7001,retry=50,interval=0.2"], timeout: .seconds(60))
+        #expect(linuxClient.succeeded, "\(linuxClient)")
+        #expect(FileManager.default.contents(atPath: echoedToLinux) == data, "the echo from the library's socat differs")
+        let served = server.wait(timeout: .seconds(20))
+        #expect(served.succeeded, "\(served)")
+    }
+
+    @Test("Python through the library: a select server with non-blocking sockets, and a client on four threads (non-blocking connect, SO_ERROR, MSG_PEEK, refused connect)")
+    func python() throws {
+        let rig = try PreloadRig()
+        // The library's select server, Linux clients.
+        let ready = rig.path("select-server-ready")
+        let server = try rig.startPreloaded(["python3", PreloadRig.script("select_server.py"), "7100", "4", ready])
+        #expect(waitForFile(ready, seconds: 30), "the select server did not listen")
+        let linuxClients = try rig.linuxSide.run(["python3", PreloadRig.script("thread_client.py"), PreloadRig.serviceAddress, "7100", "4",
+                                                  "300000", "7199"], timeout: .seconds(60))
+        #expect(linuxClients.succeeded && linuxClients.standardOutput.contains("ok"), "\(linuxClients)")
+        let served = server.wait(timeout: .seconds(20))
+        #expect(served.succeeded && served.standardOutput.contains("served 4"), "\(served)")
+        // Linux's select server, the library's clients.
+        let linuxReady = rig.path("linux-server-ready")
+        let linuxServer = try rig.linuxSide.start(["python3", PreloadRig.script("select_server.py"), "7101", "4", linuxReady])
+        #expect(waitForFile(linuxReady, seconds: 30), "the Linux select server did not listen")
+        let clients = try rig.startPreloaded(["python3", PreloadRig.script("thread_client.py"), PreloadRig.linuxAddress, "7101", "4",
+                                              "300000", "7199"]).wait(timeout: .seconds(60))
+        #expect(clients.succeeded && clients.standardOutput.contains("ok"), "\(clients)")
+        let linuxServed = linuxServer.wait(timeout: .seconds(20))
+        #expect(linuxServed.succeeded, "\(linuxServed)")
+    }
+
+    /// Messages per ping-pong direction: `FLEXTCP_PRELOAD_MESSAGES` (e.g. 100000), else 3,000.
+    static let pingPongMessages = ProcessInfo.processInfo.environment["FLEXTCP_PRELOAD_MESSAGES"].flatMap(Int.init) ?? 3000
+
+    @Test("A blocking client and server sleeping in accept, epoll_wait and recv exchange messages without a lost wake-up (both sides on the library in turn)")
+    func blockingPingPong() throws {
+        let rig = try PreloadRig()
+        let count = "\(Self.pingPongMessages)"
+        // A stall is a lost wake-up: the watchdog (the wait's time limit) kills it and the test fails.
+        let watchdog = Duration.seconds(30 + Self.pingPongMessages / 500)
+        let ready = rig.path("pingpong-ready")
+        let server = try rig.startPreloaded(["python3", PreloadRig.script("pingpong.py"), "server", "7200", ready])
+        #expect(waitForFile(ready, seconds: 30), "the ping-pong server did not listen")
+        let linuxClient = try rig.linuxSide.run(["python3", PreloadRig.script("pingpong.py"), "client", PreloadRig.serviceAddress, "7200", count],
+                                                timeout: watchdog)
+        #expect(linuxClient.succeeded && linuxClient.standardOutput.contains("done \(count)"), "\(linuxClient)")
+        #expect(server.wait(timeout: .seconds(20)).succeeded)
+        let linuxReady = rig.path("linux-pingpong-ready")
+        let linuxServer = try rig.linuxSide.start(["python3", PreloadRig.script("pingpong.py"), "server", "7201", linuxReady])
+        #expect(waitForFile(linuxReady, seconds: 30), "the Linux ping-pong server did not listen")
+        let client = try rig.startPreloaded(["python3", PreloadRig.script("pingpong.py"), "client", PreloadRig.linuxAddress, "7201", count])
+            .wait(timeout: watchdog)
+        #expect(client.succeeded && client.standardOutput.contains("done \(count)"), "\(client)")
+        #expect(linuxServer.wait(timeout: .seconds(20)).succeeded)
+    }
+
+    @Test("flextcp run says so when flextcpd is not reachable")
+    func unreachableService() throws {
+        let result = try RunningCommand([try PreloadRig.built("flextcp"), "run", "--service", "/nonexistent/flextcpd.sock", "--", "true"])
+            .wait(timeout: .seconds(20))
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("flextcpd is not reachable at /nonexistent/flextcpd.sock"), "\(result)")
+    }
+}
+#endif
