@@ -65,9 +65,9 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The POSIX sockets library for LD_PRELOAD (libFlexTCPPOSIX.so, `flextcp run`): the C half interposes
         // libc's socket calls (variadic ones included), the Swift half puts TCP/IPv4 sockets on flextcpd.
-        .target(name: "CFlexPOSIX", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CFlexPOSIX", exclude: ["exports.map"], cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "FlexTCPPOSIX", dependencies: ["CFlexPOSIX", "FlexTCP", "FlexWire", "FlexPort"], swiftSettings: optimize,
-                linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
+                linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/CFlexPOSIX/exports.map"])]),
         // Network-namespace test hosts (198.18.0.0/15) for tests and tools.
         .target(name: "FlexTestHosts", dependencies: []),
         // The fuzz driver: a stack with one established connection fed forged frames, invariants

@@ -18,6 +18,12 @@ private func milliseconds(until deadline: Int64) -> Int32 {
     return Int32(clamping: (left + 999_999) / 1_000_000)
 }
 
+/// A FlexTCP socket, or a parent's one in a forked child (poll reports POLLNVAL for it).
+private func isFlexTCP(_ descriptor: Int32) -> Bool {
+    let kind = flexposix_kind(descriptor)
+    return kind == Int32(FLEXPOSIX_SOCKET.rawValue) || kind == Int32(FLEXPOSIX_INHERITED.rawValue)
+}
+
 @_cdecl("flexposix_swift_poll")
 func flexposixPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int64, _ mask: UnsafePointer<sigset_t>?) -> Int32 {
     guard let fds else { return count == 0 ? 0 : -EFAULT }
@@ -26,8 +32,7 @@ func flexposixPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ time
     var kernel: [pollfd] = []
     var kernelIndices: [Int] = []
     for index in 0..<Int(count) {
-        let kind = flexposix_kind(fds[index].fd)
-        if kind != Int32(FLEXPOSIX_SOCKET.rawValue) && kind != Int32(FLEXPOSIX_INHERITED.rawValue) {
+        if !isFlexTCP(fds[index].fd) {
             kernel.append(fds[index])
             kernelIndices.append(index)
         }
@@ -40,7 +45,7 @@ func flexposixPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ time
         engine.pollContext()
         var ready = 0
         var watched: [PosixSocket] = []
-        for index in 0..<Int(count) where flexposix_kind(fds[index].fd) != Int32(FLEXPOSIX_KERNEL.rawValue) {
+        for index in 0..<Int(count) where isFlexTCP(fds[index].fd) {
             guard let socket = engine.sockets[fds[index].fd] else {
                 fds[index].revents = Int16(POLLNVAL)
                 ready += 1

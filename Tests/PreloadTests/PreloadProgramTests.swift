@@ -21,8 +21,11 @@ struct PreloadProgramTests {
         #expect(client.succeeded, "\(client)")
         #expect(FileManager.default.contents(atPath: echoedToLibrary) == data, "the echo the library's socat received differs")
         linuxEcho.stop()
-        // The library's socat as the echo server of a Linux client.
-        let server = try rig.startPreloaded(["socat", "TCP-LISTEN:7001,reuseaddr", "PIPE"])
+        // The library's socat as the echo server of a Linux client. Its blocks are 4096 bytes: socat
+        // writes a block into its PIPE once select says the pipe has room (one free page), so a
+        // larger block can block socat in write(2) on a pipe only socat itself drains — a deadlock
+        // of socat's own whenever the socket's send buffer is slow to take the echo.
+        let server = try rig.startPreloaded(["socat", "-b", "4096", "TCP-LISTEN:7001,reuseaddr", "PIPE"])
         let echoedToLinux = rig.path("echoed-to-linux")
         let linuxClient = try rig.linuxSide.run(["socat", "-t", "5", "-b", "65536", "FILE:\(input)!!CREATE:\(echoedToLinux)",
                                                  "TCP:\(PreloadRig.serviceAddress):7001,retry=50,interval=0.2"], timeout: .seconds(60))
