@@ -35,7 +35,7 @@ struct PreloadProgramTests {
         #expect(served.succeeded, "\(served)")
     }
 
-    @Test("Python through the library: a select server with non-blocking sockets, and a client on four threads (non-blocking connect, SO_ERROR, MSG_PEEK, refused connect)")
+    @Test("Python through the library: a select server with non-blocking sockets, a ThreadingTCPServer (connections used on other threads than the accepting one), and a client on four threads (non-blocking connect, SO_ERROR, MSG_PEEK, refused connect)")
     func python() throws {
         let rig = try PreloadRig()
         // The library's select server, Linux clients.
@@ -47,6 +47,15 @@ struct PreloadProgramTests {
         #expect(linuxClients.succeeded && linuxClients.standardOutput.contains("ok"), "\(linuxClients)")
         let served = server.wait(timeout: .seconds(20))
         #expect(served.succeeded && served.standardOutput.contains("served 4"), "\(served)")
+        // The library's ThreadingTCPServer: accepted on one thread, read and written on another.
+        let threadingReady = rig.path("threading-server-ready")
+        let threading = try rig.startPreloaded(["python3", PreloadRig.script("threading_server.py"), "7102", "4", threadingReady])
+        #expect(waitForFile(threadingReady, seconds: 30), "the threading server did not listen")
+        let threadingClients = try rig.linuxSide.run(["python3", PreloadRig.script("thread_client.py"), PreloadRig.serviceAddress, "7102", "4",
+                                                      "300000", "7199"], timeout: .seconds(60))
+        #expect(threadingClients.succeeded && threadingClients.standardOutput.contains("ok"), "\(threadingClients)")
+        let threaded = threading.wait(timeout: .seconds(20))
+        #expect(threaded.succeeded && threaded.standardOutput.contains("served 4"), "\(threaded)")
         // Linux's select server, the library's clients.
         let linuxReady = rig.path("linux-server-ready")
         let linuxServer = try rig.linuxSide.start(["python3", PreloadRig.script("select_server.py"), "7101", "4", linuxReady])
