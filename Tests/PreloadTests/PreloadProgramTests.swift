@@ -38,33 +38,27 @@ struct PreloadProgramTests {
     @Test("Python through the library: a select server with non-blocking sockets, a ThreadingTCPServer (connections used on other threads than the accepting one), and a client on four threads (non-blocking connect, SO_ERROR, MSG_PEEK, refused connect)")
     func python() throws {
         let rig = try PreloadRig()
-        // The library's select server, Linux clients.
-        let ready = rig.path("select-server-ready")
-        let server = try rig.startPreloaded(["python3", PreloadRig.script("select_server.py"), "7100", "4", ready])
-        #expect(waitForFile(ready, seconds: 30), "the select server did not listen")
-        let linuxClients = try rig.linuxSide.run(["python3", PreloadRig.script("thread_client.py"), PreloadRig.serviceAddress, "7100", "4",
-                                                  "300000", "7199"], timeout: .seconds(60))
-        #expect(linuxClients.succeeded && linuxClients.standardOutput.contains("ok"), "\(linuxClients)")
-        let served = server.wait(timeout: .seconds(20))
-        #expect(served.succeeded && served.standardOutput.contains("served 4"), "\(served)")
-        // The library's ThreadingTCPServer: accepted on one thread, read and written on another.
-        let threadingReady = rig.path("threading-server-ready")
-        let threading = try rig.startPreloaded(["python3", PreloadRig.script("threading_server.py"), "7102", "4", threadingReady])
-        #expect(waitForFile(threadingReady, seconds: 30), "the threading server did not listen")
-        let threadingClients = try rig.linuxSide.run(["python3", PreloadRig.script("thread_client.py"), PreloadRig.serviceAddress, "7102", "4",
-                                                      "300000", "7199"], timeout: .seconds(60))
-        #expect(threadingClients.succeeded && threadingClients.standardOutput.contains("ok"), "\(threadingClients)")
-        let threaded = threading.wait(timeout: .seconds(20))
-        #expect(threaded.succeeded && threaded.standardOutput.contains("served 4"), "\(threaded)")
-        // Linux's select server, the library's clients.
-        let linuxReady = rig.path("linux-server-ready")
-        let linuxServer = try rig.linuxSide.start(["python3", PreloadRig.script("select_server.py"), "7101", "4", linuxReady])
-        #expect(waitForFile(linuxReady, seconds: 30), "the Linux select server did not listen")
-        let clients = try rig.startPreloaded(["python3", PreloadRig.script("thread_client.py"), PreloadRig.linuxAddress, "7101", "4",
-                                              "300000", "7199"]).wait(timeout: .seconds(60))
+        // The library's select server, then its ThreadingTCPServer (accepted on one thread, read and
+        // written on another), each against Linux clients; then the library's clients against Linux's select server.
+        try echoRound(rig, server: "select_server.py", port: "7100", serverOnLibrary: true)
+        try echoRound(rig, server: "threading_server.py", port: "7102", serverOnLibrary: true)
+        try echoRound(rig, server: "select_server.py", port: "7101", serverOnLibrary: false)
+    }
+
+    /// Runs the Python echo `server` (4 connections) on one side and `thread_client.py` (4 threads ×
+    /// 300 kB, SHA-256 compared) on the other, the library's side being the server's if `serverOnLibrary`.
+    private func echoRound(_ rig: PreloadRig, server: String, port: String, serverOnLibrary: Bool) throws {
+        let ready = rig.path("\(server)-\(port)-ready")
+        let serverArguments = ["python3", PreloadRig.script(server), port, "4", ready]
+        let running = serverOnLibrary ? try rig.startPreloaded(serverArguments) : try rig.linuxSide.start(serverArguments)
+        #expect(waitForFile(ready, seconds: 30), "\(server) did not listen")
+        let clientArguments = ["python3", PreloadRig.script("thread_client.py"),
+                               serverOnLibrary ? PreloadRig.serviceAddress : PreloadRig.linuxAddress, port, "4", "300000", "7199"]
+        let clients = serverOnLibrary ? try rig.linuxSide.run(clientArguments, timeout: .seconds(60))
+            : try rig.startPreloaded(clientArguments).wait(timeout: .seconds(60))
         #expect(clients.succeeded && clients.standardOutput.contains("ok"), "\(clients)")
-        let linuxServed = linuxServer.wait(timeout: .seconds(20))
-        #expect(linuxServed.succeeded, "\(linuxServed)")
+        let served = running.wait(timeout: .seconds(20))
+        #expect(served.succeeded && served.standardOutput.contains("served 4"), "\(served)")
     }
 
     /// Messages per ping-pong direction: `FLEXTCP_PRELOAD_MESSAGES` (e.g. 100000), else 3,000.
