@@ -120,12 +120,13 @@ final class Engine {
         do {
             try FlexTCPStack.withAttachedStack(service: path) { stack in
                 let context = try stack.makeContext()
-                flexposix_set_service_socket(stack.serviceSocket ?? -1)
+                let serviceSocket = stack.serviceSocket ?? -1
+                flexposix_set_service_socket(serviceSocket)
                 flexposix_lock()
                 attachment = .attached(context, stack.address)
                 flexposix_unlock()
                 sem_post(attached)
-                drive(context)
+                drive(context, serviceSocket: serviceSocket)
             }
         } catch {
             flexposix_lock()
@@ -137,17 +138,50 @@ final class Engine {
     }
 
     /// Sleeps until the service publishes for the context (or 100 ms pass: a queue that was full
-    /// may have room), then handles what came; forever.
-    private func drive(_ context: Context) -> Never {
+    /// may have room), then handles what came; until the service hangs up (`serviceEnded`).
+    private func drive(_ context: Context, serviceSocket: Int32) {
         flexposix_lock()
         while true {
             pollContext()
             let ready = context.armForSleep()
             flexposix_unlock()
-            if !ready { _ = context.sleepArmed(timeout: .milliseconds(100)) }
+            let woken = ready || context.sleepArmed(timeout: .milliseconds(100))
             flexposix_lock()
             context.disarmSleep()
+            if !woken && hasHungUp(serviceSocket) {
+                serviceEnded()
+                flexposix_unlock()
+                return
+            }
         }
+    }
+
+    /// The attach socket says goodbye or hung up (the service shut down or died).
+    private func hasHungUp(_ socket: Int32) -> Bool {
+        var entry = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        return flexposix_real_ppoll(&entry, 1, 0, nil) == 1
+    }
+
+    /// flextcpd is gone: every socket fails (connections with ECONNRESET, listeners with
+    /// ECONNABORTED, as a kernel socket whose stack went away would), whoever waits is woken, and
+    /// new sockets fail with EAFNOSUPPORT.
+    private func serviceEnded() {
+        flexposix_report("flextcp: flextcpd went away; the TCP sockets of this process fail from now on")
+        attachment = .failed
+        var seen = Set<ObjectIdentifier>()
+        for socket in Array(sockets.values) + Array(byConnection.values) where seen.insert(ObjectIdentifier(socket)).inserted {
+            switch socket.phase {
+            case .opening, .listening: socket.pendingError = ECONNABORTED
+            case .connecting, .connected: socket.pendingError = ECONNRESET
+            case .fresh, .failed: break
+            }
+            if case .opening = socket.phase { socket.listenResult = ECONNABORTED }
+            socket.phase = .failed
+            notify(socket)
+        }
+        byConnection.removeAll()
+        byListener.removeAll()
+        acceptsFor.removeAll()
     }
 
     /// Turns the context's events into socket state (under the lock).

@@ -100,6 +100,21 @@ struct PreloadProgramTests {
         echo.stop()
     }
 
+    @Test("When flextcpd goes away, a recv blocked in the library fails with ECONNRESET and a new socket with EAFNOSUPPORT")
+    func serviceGoesAway() throws {
+        let rig = try PreloadRig()
+        let silent = try rig.linuxSide.start(["socat", "TCP-LISTEN:7600,reuseaddr", "SYSTEM:sleep 60"])
+        let ready = rig.path("connected")
+        let client = try rig.startPreloaded(["python3", PreloadRig.script("service_gone.py"), PreloadRig.linuxAddress, "7600", ready])
+        #expect(waitForFile(ready, seconds: 30), "the client did not connect")
+        usleep(300_000)  // into its recv
+        rig.stopService()
+        let result = client.wait(timeout: .seconds(20))
+        #expect(result.succeeded && result.standardOutput.contains("recv failed \(ECONNRESET)"), "\(result)")
+        #expect(result.standardOutput.contains("new socket failed \(EAFNOSUPPORT)"), "\(result)")
+        silent.stop()
+    }
+
     @Test("flextcp run says so when flextcpd is not reachable")
     func unreachableService() throws {
         let result = try RunningCommand([try PreloadRig.built("flextcp"), "run", "--service", "/nonexistent/flextcpd.sock", "--", "true"])

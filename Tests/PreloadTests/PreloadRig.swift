@@ -41,6 +41,9 @@ final class PreloadRig {
         try? FileManager.default.removeItem(at: scratch)
     }
 
+    /// Kills flextcpd (as a crash would).
+    func stopService() { service.stop() }
+
     /// Starts `arguments` on the service side through `flextcp run` (the library preloaded).
     func startPreloaded(_ arguments: [String]) throws -> RunningCommand {
         try serviceSide.start([try Self.built("flextcp"), "run", "--service", socketPath, "--"] + arguments)
