@@ -31,7 +31,10 @@ int socket(int domain, int type, int protocol) {
 }
 
 int bind(int fd, const struct sockaddr *address, socklen_t length) {
-    if (IS_FLEX(fd)) return (int)flexposix_settle(flexposix_swift_bind(fd, address, length));
+    if (IS_FLEX(fd)) {
+        long result = flexposix_swift_bind(fd, address, length);
+        if (result != FLEXPOSIX_NOW_KERNEL) return (int)flexposix_settle(result);
+    }
     if (inherited(fd)) return -1;
     return REAL(bind)(fd, address, length);
 }
@@ -55,7 +58,10 @@ int accept(int fd, struct sockaddr *address, socklen_t *length) {
 }
 
 int connect(int fd, const struct sockaddr *address, socklen_t length) {
-    if (IS_FLEX(fd)) return (int)flexposix_settle(flexposix_swift_connect(fd, address, length));
+    if (IS_FLEX(fd)) {
+        long result = flexposix_swift_connect(fd, address, length);
+        if (result != FLEXPOSIX_NOW_KERNEL) return (int)flexposix_settle(result);
+    }
     if (inherited(fd)) return -1;
     return REAL(connect)(fd, address, length);
 }

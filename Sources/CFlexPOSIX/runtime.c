@@ -7,11 +7,13 @@
 #include "real.h"
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,6 +110,11 @@ int flexposix_thread_wake(void) {
 }
 
 int flexposix_real_close(int fd) { return REAL(close)(fd); }
+int flexposix_real_socket(int domain, int type, int protocol) { return REAL(socket)(domain, type, protocol); }
+int flexposix_real_setsockopt(int fd, int level, int name, const void *value, socklen_t length) {
+    return REAL(setsockopt)(fd, level, name, value, length);
+}
+int flexposix_real_fcntl(int fd, int command, int argument) { return REAL(fcntl)(fd, command, argument); }
 
 int flexposix_real_ppoll(struct pollfd *fds, nfds_t count, int64_t timeout_ns, const sigset_t *mask) {
     struct timespec timeout = {timeout_ns / 1000000000, timeout_ns % 1000000000};

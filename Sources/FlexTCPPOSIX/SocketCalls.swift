@@ -8,7 +8,7 @@ import Glibc
 // The socket calls on FlexTCP descriptors (the C half routes them here). Each returns 0 or a
 // count, or a negated errno value. Differences from Linux (README, "POSIX sockets"): a port
 // taken by another listener fails listen(), not bind(); a connect ignores a bound local port;
-// only the service's address (or any) can be bound; loopback destinations are unreachable.
+// only the service's address (or any) can be bound; loopback addresses make the socket a kernel socket.
 
 let socketNonBlock: Int32 = 0o4000
 let socketCloseOnExec: Int32 = 0o2000000
@@ -60,6 +60,7 @@ func flexposixBind(_ descriptor: Int32, _ address: UnsafePointer<sockaddr>?, _ l
         let (host, port, error) = parse(address, length)
         guard error == 0 else { return -Int(error) }
         guard case .fresh = socket.phase, !socket.isBound else { return -Int(EINVAL) }
+        if host >> 24 == 127 { return engine.handOverToKernel(socket) }
         guard host == 0 || host == engine.address.value else { return -Int(EADDRNOTAVAIL) }
         socket.boundAddress = host
         socket.boundPort = port
@@ -162,8 +163,11 @@ func flexposixConnect(_ descriptor: Int32, _ address: UnsafePointer<sockaddr>?, 
             let (host, port, error) = parse(address, length)
             guard error == 0 else { return -Int(error) }
             guard let context = engine.context else { return -Int(ENETDOWN) }
-            // flextcpd serves its interface only: the loopback network is not on it.
-            if host >> 24 == 127 { return -Int(ENETUNREACH) }
+            // flextcpd serves its interface only: the loopback network stays the kernel's.
+            if host >> 24 == 127 {
+                guard case .fresh = socket.phase else { return -Int(EINVAL) }
+                return engine.handOverToKernel(socket)
+            }
             if port == 0 { return -Int(ECONNREFUSED) }
             let connection = context.connect(to: IPv4Address(host), port: port)
             engine.byConnection[ObjectIdentifier(connection)] = socket

@@ -86,7 +86,7 @@ struct PreloadProgramTests {
         #expect(linuxServer.wait(timeout: .seconds(20)).succeeded)
     }
 
-    @Test("POSIX semantics through the library: options, O_NONBLOCK/FIONBIO, MSG_DONTWAIT/PEEK, SO_RCVTIMEO, FIONREAD, epoll level/edge/one-shot/RDHUP, poll on a socket and a pipe, select, dup/dup2, the fork rule, SHUT_WR, EPIPE and SIGPIPE")
+    @Test("POSIX semantics through the library: loopback handed to the kernel, options, O_NONBLOCK/FIONBIO, MSG_DONTWAIT/PEEK, SO_RCVTIMEO, FIONREAD, epoll level/edge/one-shot/RDHUP, poll on a socket and a pipe, select, dup/dup2, the fork rule, SHUT_WR, EPIPE and SIGPIPE")
     func semantics() throws {
         let rig = try PreloadRig()
         // On Linux the same script passes every check but the fork rule's (a child there shares the parent's sockets).

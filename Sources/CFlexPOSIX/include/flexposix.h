@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 /// What a descriptor is to the library.
@@ -38,7 +39,14 @@ void flexposix_eventfd_drain(int fd);
 /// This thread's own wake-up eventfd (made at its first use, closed when the thread ends).
 int flexposix_thread_wake(void);
 
+/// What the Swift half's bind/connect return when the socket became a kernel socket (a loopback
+/// address): the C half then makes libc's call on the same descriptor.
+#define FLEXPOSIX_NOW_KERNEL 0x10000000
+
 /// libc's own functions, past the library's interposed ones.
+int flexposix_real_socket(int domain, int type, int protocol);
+int flexposix_real_setsockopt(int fd, int level, int name, const void *value, socklen_t length);
+int flexposix_real_fcntl(int fd, int command, int argument);
 int flexposix_real_close(int fd);
 int flexposix_real_ppoll(struct pollfd *fds, nfds_t count, int64_t timeout_ns, const sigset_t *mask);
 int flexposix_real_epoll_wait(int epfd, void *events, int max, int timeout_ms, const sigset_t *mask);

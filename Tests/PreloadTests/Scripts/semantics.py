@@ -34,6 +34,26 @@ def exactly(s, count):
     return data
 
 
+# Loopback stays the kernel's: a socket bound or connected to 127.0.0.1 becomes a kernel socket,
+# keeping its options and an epoll interest registered before.
+loop_server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+loop_server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+loop_server.bind(("127.0.0.1", 0))
+loop_server.listen(1)
+loop_client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+loop_client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+loop_epoll = select.epoll()
+loop_epoll.register(loop_client.fileno(), select.EPOLLIN)
+loop_client.connect(loop_server.getsockname())
+loop_peer, _ = loop_server.accept()
+loop_peer.sendall(b"loop")
+check(loop_epoll.poll(5) == [(loop_client.fileno(), select.EPOLLIN)], "epoll interest kept by a loopback socket")
+check(exactly(loop_client, 4) == b"loop", "loopback bytes")
+check(loop_client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1, "option kept by a loopback socket")
+for s in (loop_client, loop_peer, loop_server):
+    s.close()
+loop_epoll.close()
+
 a = connect()
 # Options: documented values, never a surprising error.
 check(a.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_STREAM, "SO_TYPE")
