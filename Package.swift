@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "flexbench", targets: ["flexbench"]),
         .executable(name: "flextcp-fuzz", targets: ["flextcp-fuzz"]),
         .executable(name: "flextcpd", targets: ["flextcpd"]),
+        .library(name: "FlexTCPPOSIX", type: .dynamic, targets: ["FlexTCPPOSIX"]),
         .executable(name: "flexkvs", targets: ["flexkvs"]),
         .library(name: "FlexNVMe", targets: ["FlexNVMe"]),
         .executable(name: "flexnvme", targets: ["flexnvme"]),
@@ -67,6 +68,11 @@ let package = Package(
             dependencies: ["CFlexShim", "FlexTCPService", .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
+        // The POSIX sockets library for LD_PRELOAD (libFlexTCPPOSIX.so, `flextcp run`): the C half interposes
+        // libc's socket calls (variadic ones included), the Swift half puts TCP/IPv4 sockets on flextcpd.
+        .target(name: "CFlexPOSIX", exclude: ["exports.map"], cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "FlexTCPPOSIX", dependencies: ["CFlexPOSIX", "FlexTCP", "FlexWire", "FlexPort"], swiftSettings: optimize,
+                linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/CFlexPOSIX/exports.map"])]),
         // Network-namespace test hosts (198.18.0.0/15) for tests and tools.
         .target(name: "FlexTestHosts", dependencies: []),
         // The fuzz driver: a stack with one established connection fed forged frames, invariants
@@ -116,6 +122,7 @@ let package = Package(
             dependencies: ["FlexNVMe", "FlexTCP", "FlexTCPTools", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
         .testTarget(name: "FlexNVMeTests", dependencies: ["FlexNVMe", "FlexTCP", "FlexWire", "FlexTCPTools"]),
+        .testTarget(name: "PreloadTests", dependencies: ["FlexTestHosts"], exclude: ["Scripts"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCP", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),
     ]
 )

@@ -10,7 +10,7 @@ struct FlexTCPTool: ParsableCommand {
         abstract: "The FlexTCP stack on raw frames.",
         version: FlexTCPVersion.string,
         subcommands: [DemoCommand.self, HostCommand.self, EchoCommand.self, SinkCommand.self, SendCommand.self, ServiceSendCommand.self, ServiceGarbageCommand.self,
-                      StatsCommand.self])
+                      StatsCommand.self, RunCommand.self])
 
     /// Runs the command with standard output line-buffered, so that each report line reaches a file or
     /// pipe (`flextcp sink | tee`, `tail -f`) when it is printed, not when the process exits.

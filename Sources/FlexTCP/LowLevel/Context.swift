@@ -175,6 +175,22 @@ public final class Context {
         return endpoint.wait(timeoutNanoseconds: timeout.sleepNanoseconds)
     }
 
+    /// `wait` in three parts, for a thread that sleeps while other threads use this context under
+    /// a lock it holds only around the first and last part (the POSIX sockets library): hands over
+    /// what waits and arms the wake-up; true if an event may be ready already (then poll instead
+    /// of sleeping). Call `disarmSleep` afterwards, either way.
+    package func armForSleep() -> Bool {
+        submitWaiting()
+        return endpoint.armForSleep()
+    }
+
+    /// Sleeps after `armForSleep` until an event may be ready or `timeout` passes; touches no
+    /// state of the context, so the caller need not hold its lock. False on timeout.
+    package func sleepArmed(timeout: Duration) -> Bool { endpoint.sleepArmed(timeoutNanoseconds: timeout.sleepNanoseconds) }
+
+    /// Ends a sleep begun with `armForSleep`.
+    package func disarmSleep() { endpoint.disarm() }
+
     /// Hands over what waits (send/free counts, then requests) without waiting: what `poll` and
     /// `wait` do first. A loop that drives its runtime itself calls it before the runtime's next
     /// round, so that round sees the counts of this one.

@@ -109,6 +109,14 @@ public final class FlexTCPStack: Sendable {
         return try body(stack)
     }
 
+    /// The attach socket of a stack attached to flextcpd (nil for an embedded one): the POSIX
+    /// sockets library closes its copy in a forked child, so that the child's exit is not taken for
+    /// the parent's and the parent's exit is seen by the service.
+    package var serviceSocket: Int32? {
+        guard case .attached(let session) = backend else { return nil }
+        return session.socket
+    }
+
     /// The runtime of an embedded stack (tests and tools of this package).
     package var runtime: StackRuntime {
         guard case .embedded(let runtime) = backend else { preconditionFailure("an attached stack has no runtime in this process") }

@@ -22,7 +22,8 @@ final class ServiceSession: @unchecked Sendable {
     let reply: AttachReply
     let region: ContextRegion
     private let slot: MappedSlot
-    private let socket: Int32
+    /// The attach socket (the POSIX sockets library closes its copy in a forked child).
+    let socket: Int32
     /// Written by `close` so that `waitForHangUp` returns (an eventfd).
     private let closing: WakeupSignal
     private let watcher = Mutex<JoinableThread?>(nil)

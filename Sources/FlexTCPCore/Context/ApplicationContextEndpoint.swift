@@ -97,16 +97,33 @@ package final class ApplicationContextEndpoint {
         flush()
         if isReady { return true }
         guard timeoutNanoseconds > 0 else { return false }
+        var ready = armForSleep()
+        if !ready { ready = sleepArmed(timeoutNanoseconds: timeoutNanoseconds) }
+        disarm()
+        return ready || isReady
+    }
+
+    /// The first part of `wait` for a caller that sleeps without holding the endpoint (another
+    /// thread may use it meanwhile, e.g. under the caller's lock): arms the wake-up and asks for
+    /// room in a full queue. Returns true if something is ready already (then do not sleep).
+    /// Call `disarm` afterwards, either way.
+    package func armForSleep() -> Bool {
         receive.arm()
         events.arm()
         let roomAppeared = (transmit.isBlocked && transmit.requestRoom()) || (requests.isBlocked && requests.requestRoom())
         // Look again after arming: a producer that published before it saw `armed` is caught here.
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        var ready = roomAppeared || receive.hasPending || events.hasPending
-        if !ready { ready = signal.wait(timeoutNanoseconds: timeoutNanoseconds) }
+        return roomAppeared || receive.hasPending || events.hasPending
+    }
+
+    /// Sleeps on the context's signal after `armForSleep` (false on timeout). It touches none of the
+    /// endpoint's state, so it needs no lock that guards the endpoint.
+    package func sleepArmed(timeoutNanoseconds: Int64) -> Bool { signal.wait(timeoutNanoseconds: timeoutNanoseconds) }
+
+    /// Ends a sleep begun with `armForSleep`.
+    package func disarm() {
         receive.disarm()
         events.disarm()
-        return ready || isReady
     }
 
     private var isReady: Bool {

@@ -1,0 +1,67 @@
+#ifndef FLEXPOSIX_H
+#define FLEXPOSIX_H
+// The C half of the POSIX sockets library (libFlexTCPPOSIX.so, LD_PRELOAD): what the Swift half
+// needs from the kernel and libc without going through the library's own interposed symbols.
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/// What a descriptor is to the library.
+enum flexposix_descriptor_kind {
+    FLEXPOSIX_KERNEL = 0,      ///< not the library's: every call goes to libc untouched
+    FLEXPOSIX_SOCKET = 1,      ///< a FlexTCP socket (an eventfd standing for it)
+    FLEXPOSIX_INHERITED = 2,   ///< a FlexTCP socket of the parent, in a forked child: only close works
+    FLEXPOSIX_EPOLL = 3,       ///< an epoll descriptor with FlexTCP sockets registered in it
+};
+
+/// The kind of `fd` (FLEXPOSIX_KERNEL for descriptors out of the table's range).
+int flexposix_kind(int fd);
+/// Sets the kind of `fd` (ignored out of range; the table covers descriptors below 1 << 20).
+void flexposix_set_kind(int fd, int kind);
+
+/// The library's lock (a plain mutex, made new in a forked child).
+void flexposix_lock(void);
+void flexposix_unlock(void);
+
+/// Counts forks: a child sees a number different from its parent's.
+unsigned flexposix_fork_generation(void);
+/// The attach socket, closed in a forked child (-1: none).
+void flexposix_set_service_socket(int fd);
+
+/// A new eventfd (non-blocking; close-on-exec if `cloexec`), or -1 with errno set.
+int flexposix_eventfd(int cloexec);
+/// Adds one to the eventfd's counter (makes it readable).
+void flexposix_eventfd_signal(int fd);
+/// Empties the eventfd's counter (non-blocking read).
+void flexposix_eventfd_drain(int fd);
+/// This thread's own wake-up eventfd (made at its first use, closed when the thread ends).
+int flexposix_thread_wake(void);
+
+/// What the Swift half's bind/connect return when the socket became a kernel socket (a loopback
+/// address): the C half then makes libc's call on the same descriptor.
+#define FLEXPOSIX_NOW_KERNEL 0x10000000
+
+/// libc's own functions, past the library's interposed ones.
+int flexposix_real_socket(int domain, int type, int protocol);
+int flexposix_real_setsockopt(int fd, int level, int name, const void *value, socklen_t length);
+int flexposix_real_fcntl(int fd, int command, int argument);
+int flexposix_real_close(int fd);
+int flexposix_real_ppoll(struct pollfd *fds, nfds_t count, int64_t timeout_ns, const sigset_t *mask);
+int flexposix_real_epoll_wait(int epfd, void *events, int max, int timeout_ms, const sigset_t *mask);
+int flexposix_real_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+ssize_t flexposix_real_read(int fd, void *buffer, size_t count);
+ssize_t flexposix_real_pread(int fd, void *buffer, size_t count, off_t offset);
+int flexposix_real_dup2(int from, int to);
+
+/// Entry `index` of an array of (packed) struct epoll_event.
+void flexposix_epoll_event_set(void *events, int index, uint32_t mask, uint64_t data);
+void flexposix_epoll_event_get(const void *event, uint32_t *mask, uint64_t *data);
+
+/// Raises SIGPIPE in the calling thread (what a kernel socket does on EPIPE without MSG_NOSIGNAL).
+void flexposix_raise_sigpipe(void);
+/// Writes `text` to standard error (one line, for the library's few messages).
+void flexposix_report(const char *text);
+
+#endif

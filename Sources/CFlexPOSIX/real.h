@@ -1,0 +1,16 @@
+#ifndef FLEXPOSIX_REAL_H
+#define FLEXPOSIX_REAL_H
+// libc's function `name` past this library (dlsym(RTLD_NEXT)), looked up once.
+void *flexposix_real_symbol(void **slot, const char *name);
+#define REAL(name) \
+    ({ static void *real_slot_##name; (__typeof__(&name))flexposix_real_symbol(&real_slot_##name, #name); })
+#include <errno.h>
+/// A Swift half's result (a count, or a negated errno value) as libc returns it: -1 with errno set.
+static inline long flexposix_settle(long result) {
+    if (result < 0) {
+        errno = (int)-result;
+        return -1;
+    }
+    return result;
+}
+#endif

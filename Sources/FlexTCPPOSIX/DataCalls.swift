@@ -1,0 +1,203 @@
+import CFlexPOSIX
+import FlexTCP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Moving bytes: read/recv/recvfrom/recvmsg/readv, write/send/sendto/sendmsg/writev and sendfile
+// on FlexTCP descriptors, straight between the program's buffers (or file) and the connection's
+// rings. Blocking calls sleep in `Engine.block`; MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL and
+// MSG_NOSIGNAL mean what they mean on Linux, and EPIPE raises SIGPIPE unless MSG_NOSIGNAL.
+
+/// The total length of `count` iovecs (clamped to Int.max).
+private func totalLength(_ pieces: UnsafePointer<iovec>?, _ count: Int32) -> Int {
+    guard let pieces, count > 0 else { return 0 }
+    var total = 0
+    for index in 0..<Int(count) { total = total.addingReportingOverflow(pieces[index].iov_len).partialValue }
+    return max(0, total)
+}
+
+/// Copies bytes between a ring span and iovecs, starting `offset` bytes into the iovecs;
+/// returns how many (the smaller of the span and the iovecs' room after `offset`).
+private func copy(_ span: RingSpan, _ pieces: UnsafePointer<iovec>, _ count: Int32, offset: Int, intoSpan: Bool) -> Int {
+    var skip = offset
+    var moved = 0
+    for index in 0..<Int(count) {
+        let piece = pieces[index]
+        guard let base = piece.iov_base, piece.iov_len > 0 else { continue }
+        if skip >= piece.iov_len {
+            skip -= piece.iov_len
+            continue
+        }
+        let buffer = UnsafeMutableRawBufferPointer(start: base + skip, count: piece.iov_len - skip)
+        skip = 0
+        let done: Int
+        if intoSpan {
+            done = span.copyBytes(from: UnsafeRawBufferPointer(buffer), at: moved)
+        } else {
+            done = span.dropFirstCopy(moved, into: buffer)
+        }
+        moved += done
+        if done < buffer.count || moved >= span.count { break }
+    }
+    return moved
+}
+
+extension RingSpan {
+    /// Copies the span's bytes after the first `skipped` into `destination`; returns how many.
+    fileprivate func dropFirstCopy(_ skipped: Int, into destination: UnsafeMutableRawBufferPointer) -> Int {
+        let count = Swift.min(destination.count, self.count - skipped)
+        guard count > 0, let target = destination.baseAddress else { return 0 }
+        var copied = 0
+        var position = skipped
+        for piece in [leadingPiece, trailingPiece] where copied < count {
+            if position >= piece.count {
+                position -= piece.count
+                continue
+            }
+            let length = Swift.min(piece.count - position, count - copied)
+            (target + copied).copyMemory(from: piece.baseAddress! + position, byteCount: length)
+            copied += length
+            position = 0
+        }
+        return copied
+    }
+}
+
+@_cdecl("flexposix_swift_receive")
+func flexposixReceive(_ descriptor: Int32, _ pieces: UnsafePointer<iovec>?, _ count: Int32, _ flags: Int32) -> Int {
+    withSocket(descriptor) { engine, socket in
+        let total = totalLength(pieces, count)
+        guard let pieces, total > 0 else { return 0 }
+        let peek = flags & Int32(MSG_PEEK) != 0
+        let waitAll = flags & Int32(MSG_WAITALL) != 0 && !peek
+        let dontWait = flags & Int32(MSG_DONTWAIT) != 0 || socket.isNonBlocking
+        let limit = deadline(after: socket.receiveTimeout)
+        var copied = 0
+        while true {
+            switch socket.phase {
+            case .connected(let connection):
+                if socket.isReadShut { return copied }
+                if connection.isOpen && connection.unfreedByteCount > 0 {
+                    let moved = copy(connection.unfreedBytes, pieces, count, offset: copied, intoSpan: false)
+                    if !peek {
+                        engine.context?.freeReceivedBytes(moved, of: connection)
+                        engine.context?.flush()
+                        engine.updateMirror(socket)
+                    }
+                    copied += moved
+                    if !waitAll || copied == total { return copied }
+                    continue
+                }
+                if connection.hasStreamEnded || !connection.isOpen {
+                    if copied > 0 || connection.hasPeerFinished { return copied }
+                    let error = socket.pendingError
+                    socket.pendingError = 0
+                    engine.updateMirror(socket)
+                    return error != 0 ? -Int(error) : 0
+                }
+            case .connecting:
+                break
+            case .fresh, .opening, .listening:
+                return -Int(ENOTCONN)
+            case .failed:
+                let error = socket.pendingError
+                socket.pendingError = 0
+                return -Int(error != 0 ? error : ENOTCONN)
+            }
+            if copied > 0 && !waitAll { return copied }
+            if dontWait { return copied > 0 ? copied : -Int(EAGAIN) }
+            let waited = engine.block(on: socket, deadline: limit)
+            if waited != 0 { return copied > 0 ? copied : waited }
+        }
+    }
+}
+
+/// Sends `total` bytes that `fill` writes into send space (`fill(span, sentSoFar)` returns how
+/// many it wrote, or a negated errno value); blocking sockets wait for space until all is sent.
+private func transmit(_ engine: Engine, _ socket: PosixSocket, total: Int, flags: Int32,
+                      fill: (RingSpan, Int) -> Int) -> Int {
+    guard total > 0 else { return 0 }
+    let dontWait = flags & Int32(MSG_DONTWAIT) != 0 || socket.isNonBlocking
+    let limit = deadline(after: socket.sendTimeout)
+    var sent = 0
+    while true {
+        switch socket.phase {
+        case .connected(let connection):
+            if socket.pendingError != 0 {
+                let error = socket.pendingError
+                socket.pendingError = 0
+                return sent > 0 ? sent : -Int(error)
+            }
+            let reset = connection.hasStreamEnded && !connection.hasPeerFinished
+            if socket.isWriteShut || connection.isClosing || !connection.isOpen || reset {
+                return sent > 0 ? sent : brokenPipe(engine, flags)
+            }
+            guard let context = engine.context else { return -Int(ENETDOWN) }
+            let space = connection.sendSpace
+            if space > 0 {
+                let span = context.reserveSendSpace(min(space, total - sent), on: connection)
+                let filled = fill(span, sent)
+                if filled < 0 { return sent > 0 ? sent : filled }
+                context.sendReserved(filled, on: connection)
+                context.flush()
+                sent += filled
+                if sent == total || filled < span.count { return sent }
+                continue
+            }
+            engine.wantSendSpace(connection)
+        case .connecting:
+            break
+        case .fresh, .opening, .listening:
+            return brokenPipe(engine, flags)
+        case .failed:
+            if socket.pendingError != 0 {
+                let error = socket.pendingError
+                socket.pendingError = 0
+                return -Int(error)
+            }
+            return brokenPipe(engine, flags)
+        }
+        if dontWait { return sent > 0 ? sent : -Int(EAGAIN) }
+        let waited = engine.block(on: socket, deadline: limit)
+        if waited != 0 { return sent > 0 ? sent : waited }
+    }
+}
+
+/// EPIPE, with SIGPIPE owed unless MSG_NOSIGNAL.
+private func brokenPipe(_ engine: Engine, _ flags: Int32) -> Int {
+    if flags & Int32(MSG_NOSIGNAL) == 0 { engine.owesSigpipe = true }
+    return -Int(EPIPE)
+}
+
+@_cdecl("flexposix_swift_send")
+func flexposixSend(_ descriptor: Int32, _ pieces: UnsafePointer<iovec>?, _ count: Int32, _ flags: Int32) -> Int {
+    withSocket(descriptor) { engine, socket in
+        let total = totalLength(pieces, count)
+        guard let pieces else { return total > 0 ? -Int(EFAULT) : 0 }
+        return transmit(engine, socket, total: total, flags: flags) { span, sent in
+            copy(span, pieces, count, offset: sent, intoSpan: true)
+        }
+    }
+}
+
+@_cdecl("flexposix_swift_sendfile")
+func flexposixSendfile(_ descriptor: Int32, _ source: Int32, _ offset: UnsafeMutablePointer<off_t>?, _ count: Int) -> Int {
+    withSocket(descriptor) { engine, socket in
+        let start = offset?.pointee ?? 0
+        let sent = transmit(engine, socket, total: count, flags: 0) { span, sent in
+            var filled = 0
+            for piece in [span.leadingPiece, span.trailingPiece] where piece.count > 0 {
+                let got = offset != nil
+                    ? flexposix_real_pread(source, piece.baseAddress, piece.count, start + off_t(sent + filled))
+                    : flexposix_real_read(source, piece.baseAddress, piece.count)
+                if got < 0 { return filled > 0 ? filled : -Int(errno) }
+                filled += got
+                if got < piece.count { break }
+            }
+            return filled
+        }
+        if sent > 0, let offset { offset.pointee = start + off_t(sent) }
+        return sent
+    }
+}

@@ -1,0 +1,397 @@
+import CFlexPOSIX
+import FlexPort
+import FlexTCP
+import FlexWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The library's state in one process: the attachment to flextcpd (one low-level `Context`,
+/// shared by every thread under the library's lock), the FlexTCP sockets by descriptor, and the
+/// epoll sets with FlexTCP interests.
+///
+/// Attaching happens at the first FlexTCP socket (`attach`): a thread of the library attaches
+/// (`FlexTCPStack.withAttachedStack`, the service path from `$FLEXTCP_SERVICE` or flextcpd's
+/// default) and then drives the context for good (`drive`): it sleeps until the service
+/// publishes something, then turns the context's events into socket state (`dispatch`) and wakes
+/// whoever waits for those sockets (`notify`). Program threads do the same on their way through
+/// the library (`pollContext`), so a busy thread does not wait for the library's thread.
+///
+/// Contract: every member is touched under the library's lock (`flexposix_lock`), which
+/// `block` alone releases while it sleeps. In a forked child, `current` is a new engine (the
+/// parent's sockets are not the child's; see the fork rule in README).
+final class Engine {
+    nonisolated(unsafe) private static var instance: Engine?
+
+    /// The engine of this process (a new one in a forked child). Under the lock.
+    static var current: Engine {
+        let generation = flexposix_fork_generation()
+        if let engine = instance, engine.generation == generation { return engine }
+        // The parent's engine stays allocated: its threads do not exist here, so nothing may tear it down.
+        if let parents = instance { _ = Unmanaged.passRetained(parents) }
+        let engine = Engine(generation: generation)
+        instance = engine
+        return engine
+    }
+
+    enum Attachment {
+        case detached
+        case attaching
+        case attached(Context, IPv4Address)
+        case failed
+    }
+
+    let generation: UInt32
+    var attachment = Attachment.detached
+    var sockets: [Int32: PosixSocket] = [:]
+    var byConnection: [ObjectIdentifier: PosixSocket] = [:]
+    var byListener: [ObjectIdentifier: PosixSocket] = [:]
+    /// Connections being accepted, by the listening socket they are for.
+    var acceptsFor: [ObjectIdentifier: PosixSocket] = [:]
+    var epollSets: [Int32: EpollSet] = [:]
+    /// Context operations decided while the context reports events, done right after.
+    private var afterPoll: [() -> Void] = []
+    /// A call returned EPIPE without MSG_NOSIGNAL: SIGPIPE is raised once the lock is released.
+    var owesSigpipe = false
+    private let attached = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+
+    private init(generation: UInt32) {
+        self.generation = generation
+        sem_init(attached, 0, 0)
+    }
+
+    var context: Context? {
+        if case .attached(let context, _) = attachment { return context }
+        return nil
+    }
+
+    var address: IPv4Address {
+        if case .attached(_, let address) = attachment { return address }
+        return .any
+    }
+
+    // MARK: Attaching and driving
+
+    /// Attaches at the first call (see the type); 0, or -EAFNOSUPPORT once attaching failed.
+    func attach() -> Int32 {
+        while true {
+            switch attachment {
+            case .attached: return 0
+            case .failed: return -EAFNOSUPPORT
+            case .attaching:
+                flexposix_unlock()
+                usleep(1000)
+                flexposix_lock()
+            case .detached:
+                attachment = .attaching
+                flexposix_unlock()
+                startThread()
+                sem_wait(attached)
+                flexposix_lock()
+            }
+        }
+    }
+
+    private func startThread() {
+        var thread = pthread_t()
+        let argument = Unmanaged.passRetained(self).toOpaque()
+        let created = pthread_create(&thread, nil, { argument in
+            Unmanaged<Engine>.fromOpaque(argument!).takeRetainedValue().serve()
+            return nil
+        }, argument)
+        if created != 0 {
+            Unmanaged<Engine>.fromOpaque(argument).release()
+            flexposix_lock()
+            attachment = .failed
+            flexposix_unlock()
+            flexposix_report("flextcp: cannot start the library's thread; TCP sockets of this process fail (EAFNOSUPPORT)")
+            sem_post(attached)
+        } else {
+            pthread_detach(thread)
+        }
+    }
+
+    /// The library's thread: attach, then drive the context until the process ends.
+    private func serve() {
+        var signals = sigset_t()
+        sigfillset(&signals)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let path = FlexTCPStack.defaultServicePath
+        do {
+            try FlexTCPStack.withAttachedStack(service: path) { stack in
+                let context = try stack.makeContext()
+                let serviceSocket = stack.serviceSocket ?? -1
+                flexposix_set_service_socket(serviceSocket)
+                flexposix_lock()
+                attachment = .attached(context, stack.address)
+                flexposix_unlock()
+                sem_post(attached)
+                drive(context, serviceSocket: serviceSocket)
+            }
+        } catch {
+            flexposix_lock()
+            attachment = .failed
+            flexposix_unlock()
+            flexposix_report("flextcp: cannot attach to flextcpd at \(path): \(error); TCP sockets of this process fail (EAFNOSUPPORT)")
+            sem_post(attached)
+        }
+    }
+
+    /// Sleeps until the service publishes for the context (or 100 ms pass: a queue that was full
+    /// may have room), then handles what came; until the service hangs up (`serviceEnded`).
+    private func drive(_ context: Context, serviceSocket: Int32) {
+        flexposix_lock()
+        while true {
+            pollContext()
+            let ready = context.armForSleep()
+            flexposix_unlock()
+            let woken = ready || context.sleepArmed(timeout: .milliseconds(100))
+            flexposix_lock()
+            context.disarmSleep()
+            if !woken && hasHungUp(serviceSocket) {
+                serviceEnded()
+                flexposix_unlock()
+                return
+            }
+        }
+    }
+
+    /// The attach socket says goodbye or hung up (the service shut down or died).
+    private func hasHungUp(_ socket: Int32) -> Bool {
+        var entry = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        return flexposix_real_ppoll(&entry, 1, 0, nil) == 1
+    }
+
+    /// flextcpd is gone: every socket fails (connections with ECONNRESET, listeners with
+    /// ECONNABORTED, as a kernel socket whose stack went away would), whoever waits is woken, and
+    /// new sockets fail with EAFNOSUPPORT.
+    private func serviceEnded() {
+        flexposix_report("flextcp: flextcpd went away; the TCP sockets of this process fail from now on")
+        attachment = .failed
+        var seen = Set<ObjectIdentifier>()
+        for socket in Array(sockets.values) + Array(byConnection.values) where seen.insert(ObjectIdentifier(socket)).inserted {
+            switch socket.phase {
+            case .opening, .listening: socket.pendingError = ECONNABORTED
+            case .connecting, .connected: socket.pendingError = ECONNRESET
+            case .fresh, .failed: break
+            }
+            if case .opening = socket.phase { socket.listenResult = ECONNABORTED }
+            socket.phase = .failed
+            notify(socket)
+        }
+        byConnection.removeAll()
+        byListener.removeAll()
+        acceptsFor.removeAll()
+    }
+
+    /// Turns the context's events into socket state (under the lock).
+    func pollContext() {
+        guard let context else { return }
+        context.poll { event in dispatch(event, context) }
+        while !afterPoll.isEmpty {
+            let actions = afterPoll
+            afterPoll.removeAll()
+            for action in actions { action() }
+        }
+    }
+
+    private func dispatch(_ event: ContextEvent, _ context: Context) {
+        switch event {
+        case .listening(let listener):
+            guard let socket = byListener[ObjectIdentifier(listener)] else { return }
+            socket.phase = .listening(listener)
+            socket.listenResult = 0
+            notify(socket)
+        case .listenFailed(let listener, let error):
+            guard let socket = byListener.removeValue(forKey: ObjectIdentifier(listener)) else { return }
+            socket.phase = .fresh
+            socket.listenResult = error.errnoValue
+            notify(socket)
+        case .listenerClosed(let listener):
+            byListener[ObjectIdentifier(listener)] = nil
+        case .incomingConnection(let listener, _, _):
+            guard let socket = byListener[ObjectIdentifier(listener)], case .listening = socket.phase else { return }
+            afterPoll.append { [self] in
+                if let connection = context.accept(on: listener) { acceptsFor[ObjectIdentifier(connection)] = socket }
+            }
+        case .accepted(let connection):
+            guard let listening = acceptsFor.removeValue(forKey: ObjectIdentifier(connection)) else { return }
+            let socket = PosixSocket(nonBlocking: false)
+            socket.phase = .connected(connection)
+            socket.options = listening.options
+            byConnection[ObjectIdentifier(connection)] = socket
+            if case .listening = listening.phase, !listening.isOrphaned {
+                listening.acceptQueue.append(socket)
+                notify(listening)
+            } else {
+                afterPoll.append { [self] in orphan(socket) }
+            }
+        case .acceptFailed(let connection, _):
+            acceptsFor[ObjectIdentifier(connection)] = nil
+        case .connected(let connection):
+            guard let socket = byConnection[ObjectIdentifier(connection)] else { return }
+            socket.phase = .connected(connection)
+            if socket.isOrphaned { afterPoll.append { [self] in orphan(socket) } }
+            notify(socket)
+        case .connectFailed(let connection, let error):
+            guard let socket = byConnection.removeValue(forKey: ObjectIdentifier(connection)) else { return }
+            socket.phase = .failed
+            socket.pendingError = error.errnoValue
+            notify(socket)
+        case .received(let connection, _), .endOfStream(let connection):
+            guard let socket = byConnection[ObjectIdentifier(connection)] else { return }
+            if socket.isOrphaned || socket.isReadShut { afterPoll.append { context.freeReceivedBytes(connection.unfreedByteCount, of: connection) } }
+            notify(socket)
+        case .sendSpaceAvailable(let connection):
+            guard let socket = byConnection[ObjectIdentifier(connection)] else { return }
+            // Below the writable threshold still: ask again, so the next acknowledgment tells.
+            if connection.sendSpace < PosixSocket.writableThreshold(connection) { afterPoll.append { [self] in wantSendSpace(connection) } }
+            notify(socket)
+        case .closed(let connection, let error):
+            guard let socket = byConnection.removeValue(forKey: ObjectIdentifier(connection)) else { return }
+            if let error, !socket.isOrphaned, socket.pendingError == 0 { socket.pendingError = error.errnoValue }
+            notify(socket)
+        case .moved, .moveFailed, .movedIn:
+            break  // this library never moves connections: one context serves every thread
+        }
+    }
+
+    /// Asks the context to report `sendSpaceAvailable` at the next acknowledgment (a reservation
+    /// larger than the space, of which nothing is sent).
+    func wantSendSpace(_ connection: Connection) {
+        _ = context?.reserveSendSpace(connection.sendSpace + 1, on: connection)
+    }
+
+    // MARK: Sockets and descriptors
+
+    func add(_ socket: PosixSocket, descriptor: Int32) {
+        sockets[descriptor] = socket
+        socket.descriptors.append(descriptor)
+        flexposix_set_kind(descriptor, Int32(FLEXPOSIX_SOCKET.rawValue))
+        updateMirror(socket)
+    }
+
+    /// `descriptor` no longer names its socket (closed or replaced by dup2): its epoll interests
+    /// go; the socket is released when it was the last descriptor.
+    func forget(_ descriptor: Int32) {
+        guard let socket = sockets.removeValue(forKey: descriptor) else { return }
+        flexposix_set_kind(descriptor, Int32(FLEXPOSIX_KERNEL.rawValue))
+        socket.descriptors.removeAll { $0 == descriptor }
+        for membership in socket.memberships where membership.descriptor == descriptor {
+            membership.set.interests[descriptor] = nil
+        }
+        socket.memberships.removeAll { $0.descriptor == descriptor }
+        if socket.descriptors.isEmpty { release(socket) }
+    }
+
+    /// The program let go of the socket: a connection is closed (FIN after the bytes sent; what
+    /// still arrives is dropped), a listener closed with the connections it had not handed out.
+    private func release(_ socket: PosixSocket) {
+        socket.isOrphaned = true
+        guard let context else { return }
+        switch socket.phase {
+        case .fresh, .failed, .connecting:
+            break  // a connect still under way is closed when it completes (`dispatch`)
+        case .opening(let listener), .listening(let listener):
+            context.close(listener)
+            for waiting in socket.acceptQueue { orphan(waiting) }
+            socket.acceptQueue.removeAll()
+        case .connected:
+            orphan(socket)
+        }
+    }
+
+    /// Closes a connection nobody holds any more, dropping what it received.
+    private func orphan(_ socket: PosixSocket) {
+        socket.isOrphaned = true
+        guard let context, let connection = socket.connection, connection.isOpen else { return }
+        context.freeReceivedBytes(connection.unfreedByteCount, of: connection)
+        context.close(connection)
+        context.flush()
+    }
+
+    /// The process exits: every connection is closed (as exit closes every descriptor), and the
+    /// exit waits until their bytes are acknowledged, at most `exitLinger` ns. Linux sends them
+    /// after the process is gone; here the process's hang-up would reset what is still unsent.
+    func finishAtExit() {
+        guard context != nil else { return }
+        for descriptor in Array(sockets.keys) { forget(descriptor) }
+        let limit = deadline(after: Self.exitLinger)
+        while byConnection.values.contains(where: { ($0.connection?.isOpen ?? false) && $0.connection!.unacknowledgedByteCount > 0 }),
+              monotonicNow() < limit {
+            flexposix_unlock()
+            usleep(1000)
+            flexposix_lock()
+            pollContext()
+        }
+    }
+
+    /// How long an exit waits for unacknowledged bytes (10 s).
+    static let exitLinger: Int64 = 10_000_000_000
+
+    // MARK: Readiness
+
+    /// The socket changed: its readable mirror follows, and every waiter and epoll set is told.
+    func notify(_ socket: PosixSocket) {
+        updateMirror(socket)
+        for watcher in socket.watchers { flexposix_eventfd_signal(watcher) }
+        for membership in socket.memberships { membership.set.changed(membership.descriptor) }
+    }
+
+    /// Keeps the eventfd counter non-zero exactly while the socket is readable.
+    func updateMirror(_ socket: PosixSocket) {
+        let readable = socket.isReadable
+        guard readable != socket.isMirrorSet, let descriptor = socket.descriptors.first else { return }
+        if readable { flexposix_eventfd_signal(descriptor) } else { flexposix_eventfd_drain(descriptor) }
+        socket.isMirrorSet = readable
+    }
+
+    /// Releases the lock and sleeps until `socket` changes, `deadline` (monotonic ns; -1: none)
+    /// passes or a signal arrives; the lock is held again on return, the context polled. Returns
+    /// 0, -EINTR, or -EAGAIN when the deadline passed.
+    func block(on socket: PosixSocket, deadline: Int64) -> Int {
+        let wake = flexposix_thread_wake()
+        socket.watchers.append(wake)
+        flexposix_unlock()
+        var entry = pollfd(fd: wake, events: Int16(POLLIN), revents: 0)
+        let result = flexposix_real_ppoll(&entry, 1, deadline < 0 ? -1 : max(0, deadline - monotonicNow()), nil)
+        let code = errno
+        flexposix_eventfd_drain(wake)
+        flexposix_lock()
+        if let index = socket.watchers.firstIndex(of: wake) { socket.watchers.remove(at: index) }
+        pollContext()
+        if result < 0 && code == EINTR { return -Int(EINTR) }
+        if deadline >= 0 && monotonicNow() >= deadline { return -Int(EAGAIN) }
+        return 0
+    }
+}
+
+/// The monotonic clock in nanoseconds.
+func monotonicNow() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}
+
+/// A deadline `timeout` ns from now, or -1 for none (a negative timeout).
+func deadline(after timeout: Int64) -> Int64 { timeout < 0 ? -1 : monotonicNow() + timeout }
+
+extension TCPError {
+    /// The errno value a kernel socket gives for this failure.
+    var errnoValue: Int32 {
+        switch self {
+        case .refused: ECONNREFUSED
+        case .unreachable: EHOSTUNREACH
+        case .timedOut: ETIMEDOUT
+        case .reset: ECONNRESET
+        case .addressInUse: EADDRINUSE
+        case .invalidArgument, .foreignContext: EINVAL
+        case .resourcesExhausted: ENOBUFS
+        case .closed: EPIPE
+        case .unknownConnection: ENOTCONN
+        case .noContextAvailable: EMFILE
+        case .stopped: ENETDOWN
+        case .cancelled: EINTR
+        }
+    }
+}

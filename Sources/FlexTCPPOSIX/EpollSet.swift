@@ -1,0 +1,105 @@
+import CFlexPOSIX
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The epoll and poll bits Linux defines that Swift's Glibc module leaves out (the poll bits
+/// IN, OUT, ERR, HUP and RDHUP are the same values as epoll's).
+enum EventBits {
+    static let readHangUp: UInt32 = 0x2000
+    static let oneShot: UInt32 = 1 << 30
+    static let edgeTriggered: UInt32 = 1 << 31
+    static let add: Int32 = 1
+    static let delete: Int32 = 2
+    static let modify: Int32 = 3
+}
+
+/// The FlexTCP part of one epoll instance: the interests in FlexTCP sockets (kept here, not in
+/// the kernel), the candidates to look at in the next epoll_wait (sockets that changed since,
+/// and level-triggered ones last found ready), and the wake-up eventfd registered in the kernel
+/// epoll (with `marker` as its data) that a change of any of its sockets signals.
+///
+/// Contract: touched only under the library's lock. `collect` reports what is ready with
+/// Linux's meaning of EPOLLET (an event per change), EPOLLONESHOT (then disabled until
+/// EPOLL_CTL_MOD) and level triggering (reported while ready).
+final class EpollSet {
+    /// The data of the wake-up eventfd in the kernel epoll (told apart from the program's own entries).
+    static let marker: UInt64 = 0xF1E7_7C9F_5EED_C0DE
+
+    struct Interest {
+        let socket: PosixSocket
+        var events: UInt32
+        var data: UInt64
+        /// EPOLLONESHOT fired: nothing is reported until EPOLL_CTL_MOD.
+        var isDisabled = false
+        var isCandidate = false
+    }
+
+    let descriptor: Int32
+    let wake: Int32
+    var interests: [Int32: Interest] = [:]
+    private var candidates: [Int32] = []
+    /// The wake-up eventfd's counter is non-zero.
+    private var isSignalled = false
+
+    init(descriptor: Int32, wake: Int32) {
+        self.descriptor = descriptor
+        self.wake = wake
+    }
+
+    /// Something about the socket behind `fd` changed: look at it in the next epoll_wait.
+    func changed(_ fd: Int32) {
+        guard var interest = interests[fd], !interest.isDisabled else { return }
+        if !interest.isCandidate {
+            interest.isCandidate = true
+            interests[fd] = interest
+            candidates.append(fd)
+        }
+        if !isSignalled {
+            isSignalled = true
+            flexposix_eventfd_signal(wake)
+        }
+    }
+
+    /// Empties the wake-up eventfd before a look at the candidates (a change after it signals again).
+    func drainWake() {
+        if isSignalled {
+            isSignalled = false
+            flexposix_eventfd_drain(wake)
+        }
+    }
+
+    /// Writes up to `max` ready events into `events` (struct epoll_event array) from `offset`; returns how many.
+    func collect(into events: UnsafeMutableRawPointer, offset: Int, max: Int) -> Int {
+        var written = 0
+        var kept: [Int32] = []
+        for fd in candidates {
+            guard var interest = interests[fd] else { continue }
+            guard written < max else {
+                kept.append(fd)
+                continue
+            }
+            let always = UInt32(POLLERR) | UInt32(POLLHUP)
+            let ready = interest.isDisabled ? 0 : interest.socket.readiness & (interest.events | always)
+            var stays = false
+            if ready != 0 {
+                flexposix_epoll_event_set(events, Int32(offset + written), ready, interest.data)
+                written += 1
+                if interest.events & EventBits.oneShot != 0 {
+                    interest.isDisabled = true
+                } else if interest.events & EventBits.edgeTriggered == 0 {
+                    stays = true
+                }
+            }
+            interest.isCandidate = stays
+            interests[fd] = interest
+            if stays { kept.append(fd) }
+        }
+        candidates = kept
+        return written
+    }
+
+    /// Level-triggered interests found ready stay candidates: another thread's epoll_wait on this
+    /// set should find them too.
+    var hasCandidates: Bool { !candidates.isEmpty }
+}

@@ -1,0 +1,112 @@
+import CFlexPOSIX
+import FlexTCP
+import FlexWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// getsockopt/setsockopt and getsockname/getpeername on FlexTCP descriptors. Every option is
+// accepted and kept (getsockopt returns what was set); these have a meaning of their own:
+// SO_ERROR (the pending error, cleared), SO_TYPE/SO_DOMAIN/SO_PROTOCOL/SO_ACCEPTCONN,
+// SO_RCVTIMEO/SO_SNDTIMEO (honoured by blocking calls), SO_SNDBUF (the connection's send ring),
+// TCP_MAXSEG, TCP_INFO (state only). Accepted without effect (README, "POSIX sockets"):
+// TCP_NODELAY (FlexTCP sends at once anyway), SO_KEEPALIVE/TCP_KEEP* (no keep-alive probes),
+// SO_LINGER (close is always graceful), SO_RCVBUF (rings are sized by flextcpd), SO_REUSEADDR/PORT.
+
+private let levelSocket = Int32(SOL_SOCKET)
+private let levelTCP = Int32(IPPROTO_TCP)
+
+private func key(_ level: Int32, _ name: Int32) -> Int64 { Int64(level) << 32 | Int64(UInt32(bitPattern: name)) }
+
+/// Nanoseconds of a struct timeval (-1 for zero: no timeout).
+private func nanoseconds(ofTimeval bytes: UnsafeRawPointer) -> Int64 {
+    let value = bytes.loadUnaligned(as: timeval.self)
+    let total = Int64(value.tv_sec) * 1_000_000_000 + Int64(value.tv_usec) * 1000
+    return total > 0 ? total : -1
+}
+
+@_cdecl("flexposix_swift_setsockopt")
+func flexposixSetsockopt(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ value: UnsafeRawPointer?, _ length: socklen_t) -> Int32 {
+    Int32(withSocket(descriptor) { _, socket in
+        guard length > 0 else { return 0 }
+        guard let value else { return -Int(EFAULT) }
+        if level == levelSocket && (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
+            guard Int(length) >= MemoryLayout<timeval>.size else { return -Int(EINVAL) }
+            if name == SO_RCVTIMEO { socket.receiveTimeout = nanoseconds(ofTimeval: value) } else { socket.sendTimeout = nanoseconds(ofTimeval: value) }
+        }
+        socket.options[key(level, name)] = Array(UnsafeRawBufferPointer(start: value, count: Int(length)))
+        return 0
+    })
+}
+
+@_cdecl("flexposix_swift_getsockopt")
+func flexposixGetsockopt(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ value: UnsafeMutableRawPointer?,
+                         _ length: UnsafeMutablePointer<socklen_t>?) -> Int32 {
+    Int32(withSocket(descriptor) { _, socket in
+        guard let value, let length else { return -Int(EFAULT) }
+        let bytes = optionBytes(socket, level, name)
+        let count = min(Int(length.pointee), bytes.count)
+        bytes.withUnsafeBytes { value.copyMemory(from: $0.baseAddress!, byteCount: count) }
+        length.pointee = socklen_t(count)
+        return 0
+    })
+}
+
+/// What getsockopt reports for an option of `socket`.
+private func optionBytes(_ socket: PosixSocket, _ level: Int32, _ name: Int32) -> [UInt8] {
+    func int(_ value: Int) -> [UInt8] { withUnsafeBytes(of: Int32(clamping: value)) { Array($0) } }
+    if level == levelSocket {
+        switch name {
+        case SO_ERROR:
+            defer { socket.pendingError = 0 }
+            return int(Int(socket.pendingError))
+        case SO_TYPE: return int(Int(SOCK_STREAM.rawValue))
+        case SO_DOMAIN: return int(Int(AF_INET))
+        case SO_PROTOCOL: return int(Int(IPPROTO_TCP))
+        case SO_ACCEPTCONN:
+            if case .listening = socket.phase { return int(1) }
+            return int(0)
+        case SO_SNDBUF:
+            if let connection = socket.connection, connection.isOpen { return int(connection.sendSpace + connection.unacknowledgedByteCount) }
+        default: break
+        }
+    } else if level == levelTCP {
+        switch name {
+        case TCP_MAXSEG: return int(1448)
+        case TCP_INFO:
+            // struct tcp_info: the state (first byte) only; Linux's values: ESTABLISHED 1, CLOSE 7, LISTEN 10.
+            var info = [UInt8](repeating: 0, count: 232)
+            switch socket.phase {
+            case .connected(let connection) where connection.isOpen: info[0] = 1
+            case .listening: info[0] = 10
+            case .connecting: info[0] = 2
+            default: info[0] = 7
+            }
+            return info
+        default: break
+        }
+    }
+    if let stored = socket.options[key(level, name)] { return stored }
+    if level == levelSocket && (name == SO_RCVTIMEO || name == SO_SNDTIMEO) { return [UInt8](repeating: 0, count: MemoryLayout<timeval>.size) }
+    if level == levelSocket && name == SO_LINGER { return [UInt8](repeating: 0, count: MemoryLayout<linger>.size) }
+    if level == levelSocket && (name == SO_SNDBUF || name == SO_RCVBUF) { return int(65536) }
+    return int(0)
+}
+
+@_cdecl("flexposix_swift_name")
+func flexposixName(_ descriptor: Int32, _ peer: Int32, _ address: UnsafeMutablePointer<sockaddr>?,
+                   _ length: UnsafeMutablePointer<socklen_t>?) -> Int32 {
+    Int32(withSocket(descriptor) { engine, socket in
+        guard address != nil, length != nil else { return -Int(EFAULT) }
+        let connection = socket.connection
+        if peer != 0 {
+            guard case .connected(let open) = socket.phase else { return -Int(ENOTCONN) }
+            store(address: open.remoteAddress, port: open.remotePort, into: address, length: length)
+        } else if let connection, connection.localPort != 0 {
+            store(address: engine.address, port: connection.localPort, into: address, length: length)
+        } else {
+            store(address: IPv4Address(socket.boundAddress), port: socket.boundPort, into: address, length: length)
+        }
+        return 0
+    })
+}

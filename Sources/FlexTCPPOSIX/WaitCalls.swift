@@ -1,0 +1,189 @@
+import CFlexPOSIX
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// poll/ppoll (and select/pselect, which the C half turns into poll) and epoll on sets holding
+// FlexTCP descriptors. FlexTCP readiness is computed here (`PosixSocket.readiness`); the kernel
+// waits for the other descriptors together with a wake-up eventfd that any change of a watched
+// FlexTCP socket signals (the thread's own for poll, the set's for epoll), so no change between
+// the look and the sleep is lost.
+
+private let alwaysReported = UInt32(POLLERR) | UInt32(POLLHUP) | UInt32(POLLNVAL)
+
+/// Milliseconds until `deadline` for epoll (rounded up; -1 for none).
+private func milliseconds(until deadline: Int64) -> Int32 {
+    guard deadline >= 0 else { return -1 }
+    let left = max(0, deadline - monotonicNow())
+    return Int32(clamping: (left + 999_999) / 1_000_000)
+}
+
+/// A FlexTCP socket, or a parent's one in a forked child (poll reports POLLNVAL for it).
+private func isFlexTCP(_ descriptor: Int32) -> Bool {
+    let kind = flexposix_kind(descriptor)
+    return kind == Int32(FLEXPOSIX_SOCKET.rawValue) || kind == Int32(FLEXPOSIX_INHERITED.rawValue)
+}
+
+@_cdecl("flexposix_swift_poll")
+func flexposixPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int64, _ mask: UnsafePointer<sigset_t>?) -> Int32 {
+    guard let fds else { return count == 0 ? 0 : -EFAULT }
+    let limit = deadline(after: timeout)
+    let wake = flexposix_thread_wake()
+    var kernel: [pollfd] = []
+    var kernelIndices: [Int] = []
+    for index in 0..<Int(count) {
+        if !isFlexTCP(fds[index].fd) {
+            kernel.append(fds[index])
+            kernelIndices.append(index)
+        }
+    }
+    kernel.append(pollfd(fd: wake, events: Int16(POLLIN), revents: 0))
+    while true {
+        flexposix_eventfd_drain(wake)
+        flexposix_lock()
+        let engine = Engine.current
+        engine.pollContext()
+        var ready = 0
+        var watched: [PosixSocket] = []
+        for index in 0..<Int(count) where isFlexTCP(fds[index].fd) {
+            guard let socket = engine.sockets[fds[index].fd] else {
+                fds[index].revents = Int16(POLLNVAL)
+                ready += 1
+                continue
+            }
+            let asked = UInt32(UInt16(bitPattern: fds[index].events))
+            let got = socket.readiness & (asked | alwaysReported)
+            fds[index].revents = Int16(truncatingIfNeeded: got)
+            if got != 0 {
+                ready += 1
+            } else {
+                if asked & UInt32(POLLOUT) != 0, let connection = socket.connection { engine.wantSendSpace(connection) }
+                socket.watchers.append(wake)
+                watched.append(socket)
+            }
+        }
+        flexposix_unlock()
+        let result = kernel.withUnsafeMutableBufferPointer {
+            flexposix_real_ppoll($0.baseAddress, nfds_t($0.count), ready > 0 ? 0 : (limit < 0 ? -1 : max(0, limit - monotonicNow())),
+                                 ready > 0 ? nil : mask)
+        }
+        let code = errno
+        if !watched.isEmpty {
+            flexposix_lock()
+            for socket in watched {
+                if let position = socket.watchers.firstIndex(of: wake) { socket.watchers.remove(at: position) }
+            }
+            flexposix_unlock()
+        }
+        if result < 0 { return -code }
+        for (position, index) in kernelIndices.enumerated() {
+            fds[index].revents = kernel[position].revents
+            if kernel[position].revents != 0 { ready += 1 }
+        }
+        if ready > 0 { return Int32(ready) }
+        if limit >= 0 && monotonicNow() >= limit { return 0 }
+    }
+}
+
+@_cdecl("flexposix_swift_epoll_ctl")
+func flexposixEpollCtl(_ epfd: Int32, _ operation: Int32, _ descriptor: Int32, _ event: UnsafeRawPointer?) -> Int32 {
+    flexposix_lock()
+    defer { flexposix_unlock() }
+    let engine = Engine.current
+    guard let socket = engine.sockets[descriptor] else { return -EBADF }
+    guard epfd != descriptor else { return -EINVAL }
+    var events: UInt32 = 0
+    var data: UInt64 = 0
+    if operation != EventBits.delete {
+        guard let event else { return -EFAULT }
+        flexposix_epoll_event_get(event, &events, &data)
+    }
+    let set: EpollSet
+    if let existing = engine.epollSets[epfd] {
+        set = existing
+    } else {
+        let wake = flexposix_eventfd(1)
+        guard wake >= 0 else { return -errno }
+        guard flexposix_real_epoll_ctl(epfd, EventBits.add, wake, UInt32(POLLIN), EpollSet.marker) == 0 else {
+            let code = errno
+            _ = flexposix_real_close(wake)
+            return -code
+        }
+        set = EpollSet(descriptor: epfd, wake: wake)
+        engine.epollSets[epfd] = set
+        flexposix_set_kind(epfd, Int32(FLEXPOSIX_EPOLL.rawValue))
+    }
+    switch operation {
+    case EventBits.add:
+        guard set.interests[descriptor] == nil else { return -EEXIST }
+        set.interests[descriptor] = EpollSet.Interest(socket: socket, events: events, data: data)
+        socket.memberships.append((set, descriptor))
+    case EventBits.modify:
+        guard var interest = set.interests[descriptor] else { return -ENOENT }
+        interest.events = events
+        interest.data = data
+        interest.isDisabled = false
+        set.interests[descriptor] = interest
+    case EventBits.delete:
+        guard set.interests.removeValue(forKey: descriptor) != nil else { return -ENOENT }
+        socket.memberships.removeAll { $0.set === set && $0.descriptor == descriptor }
+        return 0
+    default:
+        return -EINVAL
+    }
+    if events & UInt32(POLLOUT) != 0, let connection = socket.connection, connection.isOpen { engine.wantSendSpace(connection) }
+    set.changed(descriptor)
+    return 0
+}
+
+@_cdecl("flexposix_swift_epoll_wait")
+func flexposixEpollWait(_ epfd: Int32, _ events: UnsafeMutableRawPointer?, _ max: Int32, _ timeout: Int64,
+                        _ mask: UnsafePointer<sigset_t>?) -> Int32 {
+    guard let events else { return -EFAULT }
+    guard max > 0 else { return -EINVAL }
+    let limit = deadline(after: timeout)
+    let entrySize = 12  // struct epoll_event is packed on x86-64
+    while true {
+        flexposix_lock()
+        let set = Engine.current.epollSets[epfd]
+        var found = 0
+        if let set {
+            set.drainWake()
+            Engine.current.pollContext()
+            found = set.collect(into: events, offset: 0, max: Int(max))
+        }
+        flexposix_unlock()
+        let result = flexposix_real_epoll_wait(epfd, events + found * entrySize, max - Int32(found),
+                                               found > 0 ? 0 : milliseconds(until: limit), found > 0 ? nil : mask)
+        if result < 0 { return found > 0 ? Int32(found) : -errno }
+        var woken = false
+        var kept = 0
+        for index in 0..<Int(result) {
+            var got: UInt32 = 0
+            var data: UInt64 = 0
+            flexposix_epoll_event_get(events + (found + index) * entrySize, &got, &data)
+            if data == EpollSet.marker {
+                woken = true
+                continue
+            }
+            flexposix_epoll_event_set(events, Int32(found + kept), got, data)
+            kept += 1
+        }
+        found += kept
+        if found > 0 || set == nil { return Int32(found) }
+        if !woken && result == 0 { return 0 }
+        if limit >= 0 && monotonicNow() >= limit { return 0 }
+    }
+}
+
+@_cdecl("flexposix_swift_epoll_closed")
+func flexposixEpollClosed(_ epfd: Int32) {
+    flexposix_lock()
+    defer { flexposix_unlock() }
+    flexposix_set_kind(epfd, Int32(FLEXPOSIX_KERNEL.rawValue))
+    guard let set = Engine.current.epollSets.removeValue(forKey: epfd) else { return }
+    for (descriptor, interest) in set.interests {
+        interest.socket.memberships.removeAll { $0.set === set && $0.descriptor == descriptor }
+    }
+    _ = flexposix_real_close(set.wake)
+}
