@@ -23,7 +23,8 @@ struct InterleavedCommand: ParsableCommand {
         let (system, connections, size, pipeline) = (echo.system, echo.connections, echo.size, echo.pipeline)
         let outcome: InterleavedRun.Outcome
         do {
-            outcome = try InterleavedRun.run(spec, path: path, messages: messages, idleRounds: idleRounds, mtu: echo.mtu)
+            outcome = try InterleavedRun.run(spec, path: path, messages: messages, idleRounds: idleRounds, mtu: echo.mtu,
+                                             congestionControl: echo.congestionControl)
         } catch {
             print("flexbench: \(error.description)")
             throw ExitCode.failure
@@ -47,6 +48,8 @@ struct InterleavedEchoOptions: ParsableArguments {
     @Option(help: "Bytes per message.") var size = 64
     @Option(help: "Requests in flight per connection.") var pipeline = 1
     @Option(help: "MTU of the in-memory wire (IP packet bytes, 576...65535).") var mtu = FlexTCPMemorySystem.defaultMTU
+    @Option(help: "Congestion control of both stacks: dctcp or off.")
+    var congestionControl = BenchmarkCongestionControl.systemsDefault
 
     /// The application path of `system` and the echo workload, or a validation error.
     func pathAndSpec() throws -> (FlexTCPApplicationPath, WorkloadSpec) {
@@ -66,6 +69,8 @@ struct InterleavedEchoOptions: ParsableArguments {
     /// The options as `flexbench interleaved` arguments.
     var arguments: [String] {
         ["--system", system, "--connections", String(connections), "--size", String(size), "--pipeline", String(pipeline),
-         "--mtu", String(mtu)]
+         "--mtu", String(mtu), "--congestion-control", congestionControl.rawValue]
     }
 }
+
+extension BenchmarkCongestionControl: ExpressibleByArgument {}

@@ -22,9 +22,10 @@ public enum InterleavedRun {
     }
 
     public static func run(_ spec: WorkloadSpec, path: FlexTCPApplicationPath, messages: UInt64, idleRounds: Int = 0,
-                           maximumSteps: Int = 100_000_000, mtu: Int = FlexTCPMemorySystem.defaultMTU) throws(BenchmarkFailure) -> Outcome {
+                           maximumSteps: Int = 100_000_000, mtu: Int = FlexTCPMemorySystem.defaultMTU,
+                           congestionControl: BenchmarkCongestionControl = .systemsDefault) throws(BenchmarkFailure) -> Outcome {
         let wire = try BenchmarkWire.makeMemoryWire(for: spec, mtu: mtu)
-        let stacks = FlexTCPBenchmarkStack()
+        let stacks = FlexTCPBenchmarkStack(congestionControl: congestionControl)
         let server = try stacks.makeWorker(spec, role: .server, port: wire.b, path: path).worker
         let client = try stacks.makeWorker(spec, role: .client, port: wire.a, path: path).worker
         let counting = spec.workload.countingRole == .server ? server : client
