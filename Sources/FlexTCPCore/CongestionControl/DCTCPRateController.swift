@@ -31,13 +31,14 @@ import Glibc
 /// keeps its value so a flow resuming after a pause is not held to its idle rate. Losses and
 /// timeouts in such an interval still halve the rate.
 ///
-/// Pacing: a flow that has seen no congestion and ACKed less than `applicationLimitedShare` (half)
-/// of what its rate allowed in a step is application- or window-limited: pacing it at its rate (at
-/// most 2.4 × its own ACK rate in slow start) would only delay its bursts (an RPC flow's requests)
-/// and cost queue-manager work per segment, with no congestion to protect. Such a flow goes
-/// unpaced (`pacesFlow` false) until the first congestion signal, while the rate is still computed
-/// as above, so that pacing resumes from a measured rate. A backlogged flow in slow start ACKs about
-/// its rate and stays paced, so slow start still ramps flows up from the initial rate.
+/// Pacing: a flow that has seen no congestion, ACKed less than `applicationLimitedShare` (half) of
+/// what its rate allowed in a step and had nothing waiting to be sent at its end is limited by its
+/// application: pacing it at its rate (at most 2.4 × its own ACK rate in slow start) would only
+/// delay its bursts (an RPC flow's requests) and cost queue-manager work per segment, with no
+/// congestion to protect. Such a flow goes unpaced (`pacesFlow` false) until the first congestion
+/// signal, while the rate is still computed as above, so that pacing resumes from a measured rate.
+/// A backlogged flow always has bytes waiting and stays paced, so slow start still ramps it up from
+/// the initial rate, however far its rate overshoots before the first ECN mark.
 ///
 /// Contract: `rateBytesPerSecond` stays within the configured bounds; updates are deterministic.
 package struct DCTCPRateController: CongestionController {
@@ -53,7 +54,7 @@ package struct DCTCPRateController: CongestionController {
     package let configuration: DCTCPConfiguration
     package private(set) var isInSlowStart = true
     /// False from a congestion-free step in which the flow used less than `applicationLimitedShare`
-    /// of its rate until the first congestion signal.
+    /// of its rate and had nothing waiting, until the first congestion signal.
     package private(set) var pacesFlow = true
     /// DCTCP's alpha: the EWMA of the fraction of ACKed bytes that carried ECN echoes.
     package private(set) var ecnFraction: Double
@@ -89,7 +90,7 @@ package struct DCTCPRateController: CongestionController {
         let ackRate = feedback.ackRateBytesPerSecond
         if feedback.indicatesCongestion {
             pacesFlow = true
-        } else if isInSlowStart, let ackRate, ackRate < Self.applicationLimitedShare * rate {
+        } else if isInSlowStart, !feedback.hasBytesWaiting, let ackRate, ackRate < Self.applicationLimitedShare * rate {
             pacesFlow = false
         }
         if let ackRate { limitToAckRate(ackRate) }

@@ -61,7 +61,8 @@ struct CongestionLoopState {
         let feedback = CongestionFeedback(
             ackedBytes: UInt64(state.ackedBytes &- ackedBytes), ecnMarkedBytes: UInt64(state.ecnMarkedBytes &- ecnMarkedBytes),
             fastRetransmits: state.fastRetransmits &- fastRetransmits, retransmissionTimeouts: timeouts &- retransmissionTimeouts,
-            rttEstimateNanoseconds: UInt64(state.roundTripMicroseconds) * 1000, intervalNanoseconds: now &- lastStep)
+            rttEstimateNanoseconds: UInt64(state.roundTripMicroseconds) * 1000, intervalNanoseconds: now &- lastStep,
+            hasBytesWaiting: state.transmitPending > 0)
         ackedBytes = state.ackedBytes
         ecnMarkedBytes = state.ecnMarkedBytes
         fastRetransmits = state.fastRetransmits
