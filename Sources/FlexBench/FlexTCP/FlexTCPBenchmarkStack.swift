@@ -143,7 +143,7 @@ public enum BenchmarkCongestionControl: String, Sendable, CaseIterable {
     case off
 
     /// What the benchmark systems run unless told otherwise.
-    public static let systemsDefault = BenchmarkCongestionControl.off
+    public static let systemsDefault = BenchmarkCongestionControl.dctcp
 
     /// The stacks' algorithm (nil: none).
     var algorithm: (any CongestionControlAlgorithm)? {
