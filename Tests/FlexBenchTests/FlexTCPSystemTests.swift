@@ -29,6 +29,17 @@ import Testing
         }
     }
 
+    @Test("The FlexTCP systems run DCTCP by default and say so; off is a choice for comparison")
+    func congestionControlOnByDefault() throws {
+        for name in ["flextcp-memory", "flextcp-rtc-memory", "flextcp-veth"] {
+            #expect(try #require(SystemCatalog.system(named: name)).summary.contains("DCTCP on"), "\(name)")
+        }
+        let memory = FlexTCPMemorySystem()
+        #expect(memory.congestionControl == .dctcp)
+        let off = memory.withCongestionControl(.off).withMTU(9000)
+        #expect(off.congestionControl == .off && off.mtu == 9000 && !off.summary.contains("DCTCP"))
+    }
+
     @Test func theDefaultSystemsUseTheLibraryAndCompareWithRunToCompletion() throws {
         let memory = try #require(SystemCatalog.system(named: "flextcp-memory"))
         let runToCompletion = try #require(SystemCatalog.system(named: "flextcp-rtc-memory"))
