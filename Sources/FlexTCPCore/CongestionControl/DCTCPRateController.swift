@@ -7,8 +7,8 @@ import Glibc
 ///
 /// Each update, in order:
 /// 1. If the interval ACKed data, keep the rate at most `ackRateHeadroom` (1.2) times the measured
-///    ACK rate: the larger of this interval's rate and its EWMA (weight 1/8). This stops the rate
-///    from growing far beyond what the flow really sends.
+///    ACK rate: the larger of this interval's rate and its EWMA (weight 1/8; `AckRateLimit`). This
+///    stops the rate from growing far beyond what the flow really sends.
 /// 2. If the interval ACKed data, update the ECN fraction (RFC 8257 §3.3):
 ///    alpha ← (1 − g)·alpha + g·F, with F the marked fraction of the ACKed bytes.
 /// 3. Any loss or ECN echo ends slow start for good.
@@ -42,8 +42,6 @@ import Glibc
 ///
 /// Contract: `rateBytesPerSecond` stays within the configured bounds; updates are deterministic.
 package struct DCTCPRateController: CongestionController {
-    /// Weight of one interval's ACK rate in `smoothedAckRateBytesPerSecond` (A.2 uses 1/8).
-    package static let ackRateWeight = 1.0 / 8
     /// Bytes a step lasts at least (at the current rate): four full-sized segments.
     package static let bytesPerStep = 6_000.0
     /// The most reference intervals one step counts for (a step resumed after a long pause).
@@ -59,13 +57,15 @@ package struct DCTCPRateController: CongestionController {
     /// DCTCP's alpha: the EWMA of the fraction of ACKed bytes that carried ECN echoes.
     package private(set) var ecnFraction: Double
     /// The EWMA of the ACK rate over intervals that ACKed data; 0 before the first.
-    package private(set) var smoothedAckRateBytesPerSecond: Double = 0
+    package var smoothedAckRateBytesPerSecond: Double { ackRateLimit.smoothedBytesPerSecond }
+    private var ackRateLimit: AckRateLimit
     private var rate: Double
     private var rttEstimateNanoseconds: UInt64 = 0
 
     package init(configuration: DCTCPConfiguration) {
         self.configuration = configuration
         ecnFraction = configuration.initialECNFraction
+        ackRateLimit = AckRateLimit(headroom: configuration.ackRateHeadroom)
         rate = configuration.initialRateBytesPerSecond
     }
 
@@ -94,7 +94,7 @@ package struct DCTCPRateController: CongestionController {
         } else if isInSlowStart, !feedback.hasBytesWaiting, let ackRate, ackRate < Self.applicationLimitedShare * rate {
             pacesFlow = false
         }
-        if let ackRate { limitToAckRate(ackRate) }
+        if let ackRate { rate = ackRateLimit.limit(rate, ackRate: ackRate) }
         if let markedFraction = feedback.ecnMarkedFraction {
             let weight = 1 - pow(1 - configuration.ecnWeight, scale)
             ecnFraction += weight * (markedFraction - ecnFraction)
@@ -117,10 +117,5 @@ package struct DCTCPRateController: CongestionController {
         }
         rate = configuration.rateBounds.clamp(rate)
         return rateBytesPerSecond
-    }
-
-    private mutating func limitToAckRate(_ ackRate: Double) {
-        smoothedAckRateBytesPerSecond += Self.ackRateWeight * (ackRate - smoothedAckRateBytesPerSecond)
-        rate = min(rate, configuration.ackRateHeadroom * max(smoothedAckRateBytesPerSecond, ackRate))
     }
 }
