@@ -15,6 +15,8 @@ struct IntervalCommand: ParsableCommand {
     @Option(help: "Pareto shape (> 1).") var shape = 1.2
     @Option(name: .customLong("max-bytes"), help: "Largest flow (sizes above are cut to it).") var maxBytes = 4_194_304.0
     @Option(help: "Virtual milliseconds during which flows arrive (the run then drains).") var milliseconds = 50
+    @Option(name: .customLong("initial-megabits"), help: "Every flow's initial rate in Mbit/s (default: the link rate; the stacks' own default is 10).")
+    var initialMegabits: Double?
     @Option(help: "Seed of the workload and the switch.") var seed: UInt64 = 1
     @Flag(name: .customLong("appendix-law"), help: "DCTCP as appendix A.2 writes it (one move per step), not time-weighted steps.")
     var appendixLaw = false
@@ -39,6 +41,9 @@ struct IntervalCommand: ParsableCommand {
         guard gigabits > 0, gigabits <= 400 else { throw ValidationError("--gigabits must be in (0, 400]") }
         guard shape > 1, meanBytes >= 1, maxBytes >= meanBytes else { throw ValidationError("--shape must be above 1 and --max-bytes at least --mean-bytes") }
         guard milliseconds > 0 else { throw ValidationError("--milliseconds must be positive") }
+        if let initialMegabits, !(initialMegabits > 0 && initialMegabits <= gigabits * 1000) {
+            throw ValidationError("--initial-megabits must be above 0 and at most the link rate")
+        }
     }
 
     func run() throws {
@@ -53,9 +58,11 @@ struct IntervalCommand: ParsableCommand {
         experiment.arrivalNanoseconds = UInt64(milliseconds) * 1_000_000
         experiment.fabric.seed = seed
         experiment.fabric.timeWeightedSteps = !appendixLaw
+        experiment.initialBitsPerSecond = initialMegabits.map { UInt64($0 * 1e6) }
         print("flexbench cc interval: \(experiment.senderHosts) hosts × \(experiment.connectionsPerHost) connections → 1 receiver, \(gigabits) Gbit/s links "
               + "of \(experiment.fabric.propagationDelayNanoseconds / 1000) µs, K = \(experiment.fabric.ecnThresholdPackets) packets, "
-              + "DCTCP (\(appendixLaw ? "appendix A.2 law" : "time-weighted steps")), TIMELY (paper's thresholds), flows arriving for \(milliseconds) ms virtual")
+              + "DCTCP (\(appendixLaw ? "appendix A.2 law" : "time-weighted steps")), TIMELY (paper's thresholds), flows starting at "
+              + "\(initialMegabits.map { "\($0) Mbit/s" } ?? "the link rate"), arriving for \(milliseconds) ms virtual")
         let result = try experiment.run()
         print(result.report)
         if let csv {

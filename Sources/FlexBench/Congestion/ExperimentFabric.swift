@@ -23,10 +23,12 @@ public struct ExperimentFabric: Sendable {
     public init() {}
 
     /// Rate-based DCTCP capped at the line rate, with or without time-weighted steps
-    /// (`timeWeightedSteps`), at `controlInterval` (nil: the default, 2 RTTs).
-    func dctcp(controlInterval: ControlIntervalPolicy? = nil) throws -> DCTCPConfiguration {
-        try DCTCPConfiguration(maximumRateBytesPerSecond: Double(linkBitsPerSecond) / 8, controlInterval: controlInterval,
-                               timeWeightedSteps: timeWeightedSteps)
+    /// (`timeWeightedSteps`), at `controlInterval` (nil: the default, 2 RTTs), from
+    /// `initialRateBytesPerSecond` (nil: the default, 10 Mbit/s).
+    func dctcp(controlInterval: ControlIntervalPolicy? = nil, initialRateBytesPerSecond: Double? = nil) throws -> DCTCPConfiguration {
+        try DCTCPConfiguration(maximumRateBytesPerSecond: Double(linkBitsPerSecond) / 8,
+                               initialRateBytesPerSecond: initialRateBytesPerSecond ?? RateUnit.bytesPerSecond(megabitsPerSecond: 10),
+                               controlInterval: controlInterval, timeWeightedSteps: timeWeightedSteps)
     }
 
     /// The settings of every link of the switch.

@@ -34,6 +34,12 @@ public struct IntervalExperiment: Sendable {
     public var drainNanoseconds: UInt64 = 200_000_000
     /// Flow-size classes by upper bound in bytes (the last class is everything above).
     public var sizeClassBounds = [16_384, 131_072, 1_048_576]
+    /// Every flow's initial rate in bits per second (nil: the link rate, as RDMA congestion controls
+    /// start). From the stacks' default of 10 Mbit/s, a flow of more than one segment took about
+    /// 1.3 ms whatever the algorithm and interval (one 1,448 B segment takes 1.16 ms at 10 Mbit/s:
+    /// the second segment seems to wait out the gap paced at the initial rate), and with
+    /// time-weighted steps DCTCP's first doubling comes only after 4.8 ms (6 ms p50 for < 16 KiB).
+    public var initialBitsPerSecond: UInt64?
 
     /// 10 Gbit/s links of 5 µs each (a base RTT near TIMELY's 20 µs), the fabric's switch otherwise.
     public init() {
@@ -52,6 +58,7 @@ public struct IntervalExperiment: Sendable {
         public let roundTripMultiple: Double
         /// Per flow (by id), its completion time in nanoseconds; nil when it did not complete.
         public let completionNanoseconds: [UInt64?]
+        /// The longest the bottleneck queue grew while flows ran (connection setup left out).
         public let maximumQueuePackets: Int
         public let droppedByQueue: UInt64
         public let marked: UInt64
@@ -61,7 +68,8 @@ public struct IntervalExperiment: Sendable {
     }
 
     public func run() throws -> IntervalResult {
-        guard senderHosts >= 1, connectionsPerHost >= 1, load > 0, load < 1, paretoShape > 1, meanFlowBytes >= 1,
+        guard senderHosts >= 1, connectionsPerHost >= 1, (initialBitsPerSecond ?? 1) > 0,
+              (initialBitsPerSecond ?? 0) <= fabric.linkBitsPerSecond, load > 0, load < 1, paretoShape > 1, meanFlowBytes >= 1,
               maximumFlowBytes >= meanFlowBytes, arrivalNanoseconds > 0, !roundTripMultiples.isEmpty,
               roundTripMultiples.allSatisfy({ $0 > 0 && $0.isFinite }), !algorithms.isEmpty,
               sizeClassBounds == sizeClassBounds.sorted() else {
@@ -83,9 +91,11 @@ public struct IntervalExperiment: Sendable {
     func configuration(of algorithm: Algorithm, roundTripMultiple multiple: Double) throws -> any CongestionControlAlgorithm {
         let interval = try ControlIntervalPolicy(roundTripTimes: multiple, minimumNanoseconds: fabric.stepNanoseconds)
         let lineRate = Double(fabric.linkBitsPerSecond) / 8
+        let initialRate = Double(initialBitsPerSecond ?? fabric.linkBitsPerSecond) / 8
         switch algorithm {
-        case .dctcp: return try fabric.dctcp(controlInterval: interval)
-        case .timely: return try TIMELYConfiguration(maximumRateBytesPerSecond: lineRate, controlInterval: interval)
+        case .dctcp: return try fabric.dctcp(controlInterval: interval, initialRateBytesPerSecond: initialRate)
+        case .timely:
+            return try TIMELYConfiguration(maximumRateBytesPerSecond: lineRate, initialRateBytesPerSecond: initialRate, controlInterval: interval)
         }
     }
 
@@ -100,8 +110,10 @@ public struct IntervalExperiment: Sendable {
         let start = hosts.now
         let end = start &+ arrivalNanoseconds &+ drainNanoseconds
         var next = 0
+        var maximumQueue = 0
         while hosts.now < end && (next < flows.count || streams.flowsInProgress > 0) {
             hosts.step()
+            maximumQueue = max(maximumQueue, bottleneck.queuedFrames)
             while next < flows.count && start &+ flows[next].arrivalNanoseconds <= hosts.now {
                 streams.start(id: next, bytes: flows[next].bytes, host: senders[Int(random.next() % UInt64(senders.count))], now: hosts.now)
                 next += 1
@@ -112,7 +124,7 @@ public struct IntervalExperiment: Sendable {
         for done in streams.completions { completion[done.id] = done.nanoseconds }
         let statistics = bottleneck.emulatorStatistics
         return Run(algorithm: algorithm, roundTripMultiple: roundTripMultiple, completionNanoseconds: completion,
-                   maximumQueuePackets: statistics.maximumQueuedFrames, droppedByQueue: statistics.droppedByQueue, marked: statistics.marked,
+                   maximumQueuePackets: maximumQueue, droppedByQueue: statistics.droppedByQueue, marked: statistics.marked,
                    corruptions: streams.corruptions, queuedFlows: streams.queuedFlows,
                    retransmissionTimeouts: senders.reduce(0) { $0 &+ hosts.stacks[$1].slowPath.counters.retransmissionTimeouts })
     }
