@@ -7,8 +7,8 @@ import Foundation
 struct CongestionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cc",
-        abstract: "Congestion-control experiments in virtual time: incast fairness, loss penalty.",
-        subcommands: [IncastCommand.self, LossCommand.self])
+        abstract: "Congestion-control experiments in virtual time: incast fairness, loss penalty, control-interval sensitivity.",
+        subcommands: [IncastCommand.self, LossCommand.self, IntervalCommand.self])
 }
 
 /// `flexbench cc incast`: fairness and queue length when many senders share one receiver's port.

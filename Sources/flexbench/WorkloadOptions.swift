@@ -16,6 +16,8 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Write the results as a JSON array to this file.") var json: String?
     @Option(help: "MTU of the FlexTCP in-memory wire (IP packet bytes, 576...65535; default 65535: Linux loopback's 65536 as far as IPv4 goes).")
     var mtu = FlexTCPMemorySystem.defaultMTU
+    @Option(help: "Congestion control of the FlexTCP in-memory wire systems: dctcp or off (for comparison).")
+    var congestionControl = BenchmarkCongestionControl.systemsDefault
 
     /// The systems to run `spec` (those on the in-memory wire at `mtu`), or a validation error naming
     /// the unknown or unusable one. Of the default `--compare` set, systems that cannot run `spec` here are left out with the reason printed.
@@ -38,7 +40,7 @@ struct WorkloadOptions: ParsableArguments {
             }
         }
         if let problem = FlexTCPMemorySystem.mtuProblem(mtu) { throw ValidationError(problem) }
-        let configured = chosen.map { system in (system as? FlexTCPMemorySystem)?.withMTU(mtu) ?? system }
+        let configured = chosen.map { system in (system as? FlexTCPMemorySystem)?.withMTU(mtu).withCongestionControl(congestionControl) ?? system }
         if configured.contains(where: \.needsRoot) && geteuid() != 0 {
             throw ValidationError("systems on test hosts need root (network namespaces): \(configured.filter(\.needsRoot).map(\.name).joined(separator: ", "))")
         }

@@ -29,6 +29,16 @@ import Testing
         }
     }
 
+    @Test("The FlexTCP systems' summaries say which congestion control runs; the choice survives a change of MTU")
+    func congestionControlInTheSummary() throws {
+        let memory = FlexTCPMemorySystem()
+        #expect(memory.congestionControl == BenchmarkCongestionControl.systemsDefault)
+        let on = memory.withCongestionControl(.dctcp).withMTU(9000)
+        #expect(on.congestionControl == .dctcp && on.mtu == 9000 && on.summary.contains("DCTCP on"))
+        let off = memory.withCongestionControl(.off)
+        #expect(off.congestionControl == .off && off.summary.contains("no congestion control") && !off.summary.contains("DCTCP"))
+    }
+
     @Test func theDefaultSystemsUseTheLibraryAndCompareWithRunToCompletion() throws {
         let memory = try #require(SystemCatalog.system(named: "flextcp-memory"))
         let runToCompletion = try #require(SystemCatalog.system(named: "flextcp-rtc-memory"))

@@ -27,8 +27,12 @@ struct CongestionControlTests {
         #expect(policy.interval(forRoundTripTime: 30_000) == 100_000)
         #expect(policy.interval(forRoundTripTime: 40_000) == 120_000)
         #expect(policy.interval(forRoundTripTime: .max / 2) == .max)
-        #expect(throws: CongestionControlConfigurationError.invalidControlInterval) {
-            try ControlIntervalPolicy(roundTripTimes: 0)
+        let half = try ControlIntervalPolicy(roundTripTimes: 0.5, minimumNanoseconds: 1_000)
+        #expect(half.interval(forRoundTripTime: 40_000) == 20_000 && half.interval(forRoundTripTime: 1_000) == 1_000)
+        for multiple in [0, -1, .infinity, .nan] {
+            #expect(throws: CongestionControlConfigurationError.invalidControlInterval) {
+                try ControlIntervalPolicy(roundTripTimes: multiple)
+            }
         }
         #expect(throws: CongestionControlConfigurationError.invalidControlInterval) {
             try ControlIntervalPolicy(minimumNanoseconds: 0)

@@ -49,6 +49,39 @@ struct CongestionLoopTests {
         _ = try Self.loopLeftSlowStart(pair, flow: flowA)
     }
 
+    @Test("An uncongested flow sending small messages goes unpaced; a bulk transfer into ECN marks paces it again at the loop's rate")
+    func applicationLimitedFlowUnpacedUntilCongestion() throws {
+        var impairment = LinkEmulatorSettings()
+        impairment.rateBitsPerSecond = 100_000_000
+        impairment.propagationDelayNanoseconds = 20_000
+        impairment.ecnMarkingThreshold = 10
+        let configuration = StackPair.configuration { $0.offersECN = true; $0.minimumRetransmissionTimeout = 5 * StackPair.millisecond }
+        let pair = try StackPair(a: configuration, b: configuration, impairment: impairment)
+        let (flowA, flowB) = try pair.connect()
+        // 64 B every 200 µs (320 kB/s), between the control steps (at whole milliseconds): under half the
+        // initial 1.25 MB/s with nothing waiting at each step, an RPC-like flow.
+        let message = StackPair.pattern(count: 64, seed: 34)
+        let start = pair.now
+        var sent = 0
+        pair.run(step: 100_000) {
+            let due = start + 100_000 + UInt64(sent) * 200_000
+            if pair.now < start + 30 * StackPair.millisecond && pair.now >= due {
+                sent += pair.a.send(message[...], on: flowA, now: pair.now) / 64
+            }
+            return pair.now >= start + 30 * StackPair.millisecond && pair.b.received[flowB, default: []].count == sent * 64
+        }
+        let light = try #require(pair.a.slowPath.congestionController(of: flowA) as? DCTCPRateController)
+        #expect(!light.pacesFlow && light.isInSlowStart)
+        #expect(pair.a.fastPath.queueManager.rate(of: flowA) == QueueManager.unlimitedRate)
+        #expect(pair.b.received[flowB, default: []].count == sent * 64 && sent >= 150)
+
+        let data = StackPair.pattern(count: 3_000_000, seed: 35)
+        #expect(pair.transfer(data, from: pair.a, flow: flowA, to: pair.b, receiverFlow: flowB))
+        #expect(try #require(pair.a.fastPath.state(of: flowA)).ecnMarkedBytes > 0)
+        let controller = try Self.loopLeftSlowStart(pair, flow: flowA)
+        #expect(controller.pacesFlow && controller.rateBytesPerSecond < 100_000_000 / 8 * 3 / 2)
+    }
+
     @Test("The programmed rate paces the sender in virtual time, whichever algorithm sets it",
           arguments: [try DCTCPConfiguration(maximumRateBytesPerSecond: 1_250_000, minimumRateBytesPerSecond: 1_250_000,
                                              initialRateBytesPerSecond: 1_250_000) as any CongestionControlAlgorithm,

@@ -127,6 +127,35 @@ struct DCTCPTests {
         #expect(controller.smoothedAckRateBytesPerSecond == 10 * Self.step / 8)
     }
 
+    @Test("a flow under half its rate with bytes waiting (limited by the network or the peer's window) stays paced")
+    func backloggedFlowsStayPaced() throws {
+        var controller = try Self.controller(initialRate: 100 * Self.step)
+        _ = controller.update(with: CongestionFeedback(ackedBytes: 625, intervalNanoseconds: Self.interval, hasBytesWaiting: true))
+        #expect(controller.pacesFlow && controller.queueManagerRate == controller.rateBytesPerSecond)
+    }
+
+    @Test("an uncongested flow that ACKs under half its rate with nothing waiting goes unpaced until the first congestion signal; a flow using its rate stays paced")
+    func applicationLimitedFlowsGoUnpaced() throws {
+        var controller = try Self.controller(initialRate: 100 * Self.step)
+        _ = controller.update(with: Self.fullUse(controller))
+        #expect(controller.pacesFlow && controller.queueManagerRate == controller.rateBytesPerSecond)
+        // ACKs at 10 × step against a rate of 200 × step: application-limited.
+        let light = CongestionFeedback(ackedBytes: 625, intervalNanoseconds: Self.interval)
+        let rateBefore = controller.rateBytesPerSecond
+        _ = controller.update(with: light)
+        #expect(!controller.pacesFlow && controller.queueManagerRate == QueueManager.unlimitedRate)
+        // The rate is still computed (clamped to the ACK rate, doubled).
+        #expect(controller.rateBytesPerSecond < rateBefore && controller.isInSlowStart)
+        // Sending fast without congestion keeps it unpaced.
+        _ = controller.update(with: Self.ample())
+        #expect(!controller.pacesFlow)
+        // The first ECN echo paces it at the loop's rate again, for good.
+        _ = controller.update(with: Self.ample(markedFraction: 0.1))
+        #expect(controller.pacesFlow && controller.queueManagerRate == controller.rateBytesPerSecond)
+        _ = controller.update(with: light)
+        #expect(controller.pacesFlow)
+    }
+
     @Test("the smoothed ACK rate keeps one slow interval from collapsing the rate")
     func smoothedAckRate() throws {
         var controller = try Self.controller(initialRate: 100 * Self.step)

@@ -56,4 +56,14 @@ struct DCTCPTimeWeightedTests {
         _ = controller.update(with: CongestionFeedback(rttEstimateNanoseconds: 40_000, intervalNanoseconds: Self.interval))
         #expect(controller.controlIntervalNanoseconds == 4_800_000)
     }
+
+    @Test("with time-weighted steps too, an uncongested flow ACKing under half its rate with nothing waiting goes unpaced until an ECN echo")
+    func applicationLimitedFlowsGoUnpaced() throws {
+        var controller = try Self.controller(initialRate: 100 * Self.step)
+        // 625 B in 50 µs: 12.5 MB/s, a tenth of the rate.
+        _ = controller.update(with: CongestionFeedback(ackedBytes: 625, intervalNanoseconds: Self.interval))
+        #expect(!controller.pacesFlow && controller.queueManagerRate == QueueManager.unlimitedRate)
+        _ = controller.update(with: Self.ample(markedFraction: 0.1))
+        #expect(controller.pacesFlow && controller.queueManagerRate == controller.rateBytesPerSecond)
+    }
 }

@@ -36,17 +36,9 @@ struct BulkExperiment {
     }
 
     func run() throws -> Outcome {
-        let connections = senderHosts * connectionsPerHost
-        let hosts = try SwitchedHosts(hostCount: senderHosts + 1, link: fabric.linkSettings, stepNanoseconds: fabric.stepNanoseconds) {
-            host, configuration in
-            CongestionExperimentStack.configure(&configuration, flows: host == 0 ? connections : connectionsPerHost,
-                                                linkBitsPerSecond: fabric.linkBitsPerSecond,
-                                                minimumRetransmissionTimeout: fabric.minimumRetransmissionTimeoutNanoseconds,
-                                                timeWeightedSteps: fabric.timeWeightedSteps)
-        }
+        let (hosts, senderEnds, receiverFlows) = try CongestionExperimentStack.connectedHosts(
+            fabric: fabric, senderHosts: senderHosts, connectionsPerHost: connectionsPerHost, congestionControl: try fabric.dctcp())
         let senders = Array(1...senderHosts)
-        let (senderFlows, receiverFlows) = try hosts.connect(senders: senders, connectionsEach: connectionsPerHost, to: 0, port: 5000)
-        let senderEnds = zip(senders, senderFlows).flatMap { host, flows in flows.map { (host: host, flow: $0) } }
         let streams = BulkStreams(hosts: hosts, senders: senderEnds, receiver: 0, receiverFlows: receiverFlows, seed: fabric.seed)
         let bottleneck = hosts.fabric.egress(0)
         // Loss from here on: a lost SYN would wait a second for its retransmission.

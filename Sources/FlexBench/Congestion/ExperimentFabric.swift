@@ -1,4 +1,5 @@
 import FlexPort
+import FlexTCPCore
 
 /// The network every congestion-control experiment runs on: hosts joined by a switch whose links
 /// all have one rate and delay, and whose port towards the receiver queues up to
@@ -20,6 +21,15 @@ public struct ExperimentFabric: Sendable {
     public var timeWeightedSteps = true
 
     public init() {}
+
+    /// Rate-based DCTCP capped at the line rate, with or without time-weighted steps
+    /// (`timeWeightedSteps`), at `controlInterval` (nil: the default, 2 RTTs), from
+    /// `initialRateBytesPerSecond` (nil: the default, 10 Mbit/s).
+    func dctcp(controlInterval: ControlIntervalPolicy? = nil, initialRateBytesPerSecond: Double? = nil) throws -> DCTCPConfiguration {
+        try DCTCPConfiguration(maximumRateBytesPerSecond: Double(linkBitsPerSecond) / 8,
+                               initialRateBytesPerSecond: initialRateBytesPerSecond ?? RateUnit.bytesPerSecond(megabitsPerSecond: 10),
+                               controlInterval: controlInterval, timeWeightedSteps: timeWeightedSteps)
+    }
 
     /// The settings of every link of the switch.
     var linkSettings: LinkEmulatorSettings {

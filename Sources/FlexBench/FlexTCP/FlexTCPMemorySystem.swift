@@ -24,7 +24,7 @@ public struct FlexTCPMemorySystem: BenchmarkSystem {
     /// The wire's MTU (IP packet bytes; frames are 14 bytes longer).
     public let mtu: Int?
     let path: FlexTCPApplicationPath
-    let stacks: FlexTCPBenchmarkStack
+    var stacks: FlexTCPBenchmarkStack
 
     /// `flextcp-memory` (through contexts) or `flextcp-rtc-memory` (run to completion), on a wire of
     /// `mtu` (checked when it runs: outside `mtuRange` the run fails).
@@ -36,7 +36,21 @@ public struct FlexTCPMemorySystem: BenchmarkSystem {
     }
 
     /// The same system on a wire of `mtu`.
-    public func withMTU(_ mtu: Int) -> FlexTCPMemorySystem { FlexTCPMemorySystem(path: path, mtu: mtu) }
+    public func withMTU(_ mtu: Int) -> FlexTCPMemorySystem {
+        var system = FlexTCPMemorySystem(path: path, mtu: mtu)
+        system.stacks = stacks
+        return system
+    }
+
+    /// The congestion control of both stacks.
+    public var congestionControl: BenchmarkCongestionControl { stacks.congestionControl }
+
+    /// The same system with `congestionControl` in both stacks.
+    public func withCongestionControl(_ congestionControl: BenchmarkCongestionControl) -> FlexTCPMemorySystem {
+        var system = self
+        system.stacks.congestionControl = congestionControl
+        return system
+    }
 
     public var summary: String {
         "FlexTCP: two embedded stacks joined by an in-memory wire (frames up to MTU + 14 bytes), each busy-polling on its worker's core; \(path.summary); "

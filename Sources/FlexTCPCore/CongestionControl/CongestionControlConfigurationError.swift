@@ -11,6 +11,10 @@ package enum CongestionControlConfigurationError: Error, Hashable, Sendable {
     case invalidWeight
     /// The ACK-rate headroom factor must be finite and at least 1.
     case invalidAckRateHeadroom
-    /// The control interval must span at least one RTT and have a positive floor.
+    /// The control interval must be a positive, finite multiple of the RTT and have a positive floor.
     case invalidControlInterval
+    /// A delay threshold pair must satisfy 0 < low < high.
+    case invalidDelayThresholds
+    /// A count of steps must be at least 1.
+    case invalidStepCount
 }

@@ -2,7 +2,8 @@
 ///
 /// Contract: one value per flow. Every control interval (about `controlIntervalNanoseconds` after
 /// the previous call) the slow path passes the flow's feedback for that interval to
-/// `update(with:)` and programs the returned rate into the queue manager. Rates are in bytes per
+/// `update(with:)` and programs the rate into the queue manager (`queueManagerRate`: none while
+/// `pacesFlow` is false). Rates are in bytes per
 /// second. Updates are deterministic: the same feedback sequence gives the same rates.
 /// `rateBytesPerSecond` is the rate to enforce now, the initial rate before the first update.
 package protocol CongestionController: Sendable {
@@ -12,6 +13,19 @@ package protocol CongestionController: Sendable {
     /// How long the slow path should wait before this flow's next update.
     var controlIntervalNanoseconds: UInt64 { get }
 
+    /// Whether the queue manager should enforce `rateBytesPerSecond` now (false: the flow is left
+    /// unpaced, limited by the peer's window only, until this turns true).
+    var pacesFlow: Bool { get }
+
     /// Consumes one interval's feedback; returns the new `rateBytesPerSecond`.
     mutating func update(with feedback: CongestionFeedback) -> UInt64
+}
+
+extension CongestionController {
+    /// Controllers pace every flow unless they say otherwise.
+    package var pacesFlow: Bool { true }
+
+    /// The rate to program into the queue manager: `rateBytesPerSecond` when the controller paces
+    /// the flow, `QueueManager.unlimitedRate` otherwise.
+    package var queueManagerRate: UInt64 { pacesFlow ? rateBytesPerSecond : QueueManager.unlimitedRate }
 }

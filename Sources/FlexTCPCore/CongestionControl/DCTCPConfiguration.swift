@@ -37,15 +37,12 @@ package struct DCTCPConfiguration: Hashable, Sendable {
         timeWeightedSteps: Bool = false
     ) throws(CongestionControlConfigurationError) {
         rateBounds = try RateBounds(
-            minimumBytesPerSecond: minimumRateBytesPerSecond, maximumBytesPerSecond: maximumRateBytesPerSecond)
-        guard rateBounds.contains(initialRateBytesPerSecond) else { throw .initialRateOutOfBounds }
-        guard additiveIncreaseBytesPerSecond >= 0, additiveIncreaseBytesPerSecond.isFinite else {
-            throw .invalidRateStep
-        }
+            minimumBytesPerSecond: minimumRateBytesPerSecond, maximumBytesPerSecond: maximumRateBytesPerSecond,
+            initialBytesPerSecond: initialRateBytesPerSecond, additiveIncreaseBytesPerSecond: additiveIncreaseBytesPerSecond,
+            ackRateHeadroom: ackRateHeadroom)
         guard ecnWeight > 0, ecnWeight <= 1, (0...1).contains(initialECNFraction) else {
             throw .invalidWeight
         }
-        guard ackRateHeadroom >= 1, ackRateHeadroom.isFinite else { throw .invalidAckRateHeadroom }
         self.initialRateBytesPerSecond = initialRateBytesPerSecond
         self.additiveIncreaseBytesPerSecond = additiveIncreaseBytesPerSecond
         self.ecnWeight = ecnWeight

@@ -7,8 +7,8 @@ import Glibc
 ///
 /// Each update, in order:
 /// 1. If the interval ACKed data, keep the rate at most `ackRateHeadroom` (1.2) times the measured
-///    ACK rate: the larger of this interval's rate and its EWMA (weight 1/8). This stops the rate
-///    from growing far beyond what the flow really sends.
+///    ACK rate: the larger of this interval's rate and its EWMA (weight 1/8; `AckRateLimit`). This
+///    stops the rate from growing far beyond what the flow really sends.
 /// 2. If the interval ACKed data, update the ECN fraction (RFC 8257 §3.3):
 ///    alpha ← (1 − g)·alpha + g·F, with F the marked fraction of the ACKed bytes.
 /// 3. Any loss or ECN echo ends slow start for good.
@@ -31,27 +31,41 @@ import Glibc
 /// keeps its value so a flow resuming after a pause is not held to its idle rate. Losses and
 /// timeouts in such an interval still halve the rate.
 ///
+/// Pacing: a flow that has seen no congestion, ACKed less than `applicationLimitedShare` (half) of
+/// what its rate allowed in a step and had nothing waiting to be sent at its end is limited by its
+/// application: pacing it at its rate (at most 2.4 × its own ACK rate in slow start) would only
+/// delay its bursts (an RPC flow's requests) and cost queue-manager work per segment, with no
+/// congestion to protect. Such a flow goes unpaced (`pacesFlow` false) until the first congestion
+/// signal, while the rate is still computed as above, so that pacing resumes from a measured rate.
+/// A backlogged flow always has bytes waiting and stays paced, so slow start still ramps it up from
+/// the initial rate, however far its rate overshoots before the first ECN mark.
+///
 /// Contract: `rateBytesPerSecond` stays within the configured bounds; updates are deterministic.
 package struct DCTCPRateController: CongestionController {
-    /// Weight of one interval's ACK rate in `smoothedAckRateBytesPerSecond` (A.2 uses 1/8).
-    package static let ackRateWeight = 1.0 / 8
     /// Bytes a step lasts at least (at the current rate): four full-sized segments.
     package static let bytesPerStep = 6_000.0
     /// The most reference intervals one step counts for (a step resumed after a long pause).
     static let maximumStepScale = 1_000.0
+    /// Below this fraction of its rate, a step's ACK rate marks the flow as not limited by its rate.
+    package static let applicationLimitedShare = 0.5
 
     package let configuration: DCTCPConfiguration
     package private(set) var isInSlowStart = true
+    /// False from a congestion-free step in which the flow used less than `applicationLimitedShare`
+    /// of its rate and had nothing waiting, until the first congestion signal.
+    package private(set) var pacesFlow = true
     /// DCTCP's alpha: the EWMA of the fraction of ACKed bytes that carried ECN echoes.
     package private(set) var ecnFraction: Double
     /// The EWMA of the ACK rate over intervals that ACKed data; 0 before the first.
-    package private(set) var smoothedAckRateBytesPerSecond: Double = 0
+    package var smoothedAckRateBytesPerSecond: Double { ackRateLimit.smoothedBytesPerSecond }
+    private var ackRateLimit: AckRateLimit
     private var rate: Double
     private var rttEstimateNanoseconds: UInt64 = 0
 
     package init(configuration: DCTCPConfiguration) {
         self.configuration = configuration
         ecnFraction = configuration.initialECNFraction
+        ackRateLimit = AckRateLimit(headroom: configuration.ackRateHeadroom)
         rate = configuration.initialRateBytesPerSecond
     }
 
@@ -75,7 +89,12 @@ package struct DCTCPRateController: CongestionController {
             ? min(Self.maximumStepScale, max(1, Double(feedback.intervalNanoseconds) / Double(max(referenceIntervalNanoseconds, 1))))
             : 1
         let ackRate = feedback.ackRateBytesPerSecond
-        if let ackRate { limitToAckRate(ackRate) }
+        if feedback.indicatesCongestion {
+            pacesFlow = true
+        } else if isInSlowStart, !feedback.hasBytesWaiting, let ackRate, ackRate < Self.applicationLimitedShare * rate {
+            pacesFlow = false
+        }
+        if let ackRate { rate = ackRateLimit.limit(rate, ackRate: ackRate) }
         if let markedFraction = feedback.ecnMarkedFraction {
             let weight = 1 - pow(1 - configuration.ecnWeight, scale)
             ecnFraction += weight * (markedFraction - ecnFraction)
@@ -98,10 +117,5 @@ package struct DCTCPRateController: CongestionController {
         }
         rate = configuration.rateBounds.clamp(rate)
         return rateBytesPerSecond
-    }
-
-    private mutating func limitToAckRate(_ ackRate: Double) {
-        smoothedAckRateBytesPerSecond += Self.ackRateWeight * (ackRate - smoothedAckRateBytesPerSecond)
-        rate = min(rate, configuration.ackRateHeadroom * max(smoothedAckRateBytesPerSecond, ackRate))
     }
 }

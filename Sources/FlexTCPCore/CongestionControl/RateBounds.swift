@@ -19,6 +19,19 @@ package struct RateBounds: Hashable, Sendable {
         self.maximumBytesPerSecond = maximumBytesPerSecond
     }
 
+    /// The bounds of a rate law whose other rate parameters are checked with them: the initial rate
+    /// must lie within the bounds, the additive step be finite and not negative, the ACK-rate
+    /// headroom finite and at least 1.
+    package init(
+        minimumBytesPerSecond: Double, maximumBytesPerSecond: Double, initialBytesPerSecond: Double,
+        additiveIncreaseBytesPerSecond: Double, ackRateHeadroom: Double
+    ) throws(CongestionControlConfigurationError) {
+        try self.init(minimumBytesPerSecond: minimumBytesPerSecond, maximumBytesPerSecond: maximumBytesPerSecond)
+        guard contains(initialBytesPerSecond) else { throw .initialRateOutOfBounds }
+        guard additiveIncreaseBytesPerSecond >= 0, additiveIncreaseBytesPerSecond.isFinite else { throw .invalidRateStep }
+        guard ackRateHeadroom >= 1, ackRateHeadroom.isFinite else { throw .invalidAckRateHeadroom }
+    }
+
     package func contains(_ bytesPerSecond: Double) -> Bool {
         bytesPerSecond >= minimumBytesPerSecond && bytesPerSecond <= maximumBytesPerSecond
     }

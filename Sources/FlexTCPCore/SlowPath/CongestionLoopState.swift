@@ -11,6 +11,8 @@ struct CongestionLoopState {
     var ecnMarkedBytes: UInt32
     var fastRetransmits: UInt32
     var retransmissionTimeouts: UInt32
+    /// The rate last programmed into the queue manager (`controller.queueManagerRate`).
+    var programmedRate: UInt64
 
     init(controller: any CongestionController, flow state: FlowState, timeouts: UInt32, now: UInt64) {
         self.controller = controller
@@ -20,6 +22,7 @@ struct CongestionLoopState {
         ecnMarkedBytes = state.ecnMarkedBytes
         fastRetransmits = state.fastRetransmits
         retransmissionTimeouts = timeouts
+        programmedRate = controller.queueManagerRate
     }
 
     var isParked: Bool { due == .max }
@@ -42,10 +45,14 @@ struct CongestionLoopState {
     }
 
     /// One control step: the controller takes the feedback since the previous step, the next step
-    /// is due one control interval from `now`. Returns the rate to program.
-    mutating func step(flow state: FlowState, timeouts: UInt32, now: UInt64) -> UInt64 {
-        let rate = controller.update(with: takeFeedback(flow: state, timeouts: timeouts, now: now))
+    /// is due one control interval from `now`. Returns the rate to program into the queue manager,
+    /// or nil when it is the one programmed already.
+    mutating func step(flow state: FlowState, timeouts: UInt32, now: UInt64) -> UInt64? {
+        _ = controller.update(with: takeFeedback(flow: state, timeouts: timeouts, now: now))
         due = now &+ controller.controlIntervalNanoseconds
+        let rate = controller.queueManagerRate
+        guard rate != programmedRate else { return nil }
+        programmedRate = rate
         return rate
     }
 
@@ -54,7 +61,8 @@ struct CongestionLoopState {
         let feedback = CongestionFeedback(
             ackedBytes: UInt64(state.ackedBytes &- ackedBytes), ecnMarkedBytes: UInt64(state.ecnMarkedBytes &- ecnMarkedBytes),
             fastRetransmits: state.fastRetransmits &- fastRetransmits, retransmissionTimeouts: timeouts &- retransmissionTimeouts,
-            rttEstimateNanoseconds: UInt64(state.roundTripMicroseconds) * 1000, intervalNanoseconds: now &- lastStep)
+            rttEstimateNanoseconds: UInt64(state.roundTripMicroseconds) * 1000, intervalNanoseconds: now &- lastStep,
+            hasBytesWaiting: state.transmitPending > 0)
         ackedBytes = state.ackedBytes
         ecnMarkedBytes = state.ecnMarkedBytes
         fastRetransmits = state.fastRetransmits

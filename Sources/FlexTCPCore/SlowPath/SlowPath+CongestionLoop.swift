@@ -6,14 +6,15 @@
 // its step (nothing in flight or waiting, no counter moved since the previous step) parks its loop
 // instead: that step would measure nothing and leave the rate as it is (`DCTCPRateController`), and
 // an idle connection must cost `advance` nothing. The loop resumes, one control interval ahead, when
-// the fast path reports the flow changed (`resumeCongestionLoop`).
+// the fast path reports the flow changed (`resumeCongestionLoop`). The queue manager is told only
+// rate changes; an unpaced flow (`CongestionController.pacesFlow` false) costs it no pacing work.
 extension SlowPath {
     /// Gives a newly installed flow its controller and programs the initial rate.
     func startCongestionLoop(_ flow: FlowIndex, state: FlowState, now: UInt64) {
         guard let algorithm = configuration.congestionControl else { return }
         let loop = CongestionLoopState(controller: algorithm.makeController(), flow: state, timeouts: 0, now: now)
         congestionLoops[Int(flow)] = loop
-        flows.setRate(flow: flow, bytesPerSecond: loop.controller.rateBytesPerSecond, now: now)
+        flows.setRate(flow: flow, bytesPerSecond: loop.programmedRate, now: now)
         controlSchedule.push(loop.due, key: flow)
     }
 
@@ -31,9 +32,9 @@ extension SlowPath {
             counters.connectionVisits &+= 1
             if congestionLoops[flow]?.parksIdle(flow: state, timeouts: timeouts) == true { continue }
             // In place: a copy of the loop would share its boxed controller, and updating it would copy the box.
-            guard let rate = congestionLoops[flow]?.step(flow: state, timeouts: timeouts, now: now),
-                  let due = congestionLoops[flow]?.due else { continue }
-            flows.setRate(flow: entry.key, bytesPerSecond: rate, now: now)
+            let changedRate = congestionLoops[flow]?.step(flow: state, timeouts: timeouts, now: now)
+            guard let due = congestionLoops[flow]?.due else { continue }
+            if let rate = changedRate { flows.setRate(flow: entry.key, bytesPerSecond: rate, now: now) }
             controlSchedule.push(due, key: entry.key)
         }
     }
