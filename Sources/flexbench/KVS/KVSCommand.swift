@@ -29,6 +29,9 @@ struct KVSCommand: ParsableCommand {
     @Flag(help: "Instead of the systems: FlexKVS's server-side time per request behind the FlexNIC model with flow-based steering, key-based steering, and key-based steering + custom DMA (the dissertation's Table 6.3), over UDP.")
     var steeringCost = false
     @Option(help: "Requests per variant for --steering-cost.") var steeringRequests = 400_000
+    @Option(help: "With --steering-cost: only this variant (flow, key, key-dma).") var steeringVariant: KVSSteeringCost.Variant?
+    @Flag(help: "With --steering-cost: count instructions per request with valgrind's callgrind (only inside the serving; needs valgrind and objcopy) instead of timing.")
+    var instructions = false
 
     func run() throws {
         let workload = KVSWorkload(keyCount: keys, keySize: keySize, valueSize: valueSize, skew: skew, getFraction: getFraction)
@@ -57,12 +60,36 @@ struct KVSCommand: ParsableCommand {
               + "\(steeringRequests) requests per variant as memcached binary UDP frames through the FlexNIC model (4 queues, one serving "
               + "thread on CPU \(CPUPlacement.cpu(for: .server))); FlexKVS's time from queue entry to reply datagram, per request, "
               + "over chunks of \(KVSSteeringCost.chunk) requests")
+        let variants = steeringVariant.map { [$0] } ?? KVSSteeringCost.Variant.allCases
+        if instructions { return try printSteeringInstructions(variants) }
         print("steering               median ns/req   mean ns/req")
         let cost = KVSSteeringCost(workload: workload, requests: steeringRequests)
-        for variant in KVSSteeringCost.Variant.allCases {
+        for variant in variants {
             let (median, mean) = try cost.measure(variant)
-            print(variant.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%14.0f%14.0f", median, mean))
+            print(variant.title.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%14.0f%14.0f", median, mean))
         }
+    }
+
+    /// Runs each variant in a copy of this program under callgrind, collecting only inside the
+    /// serving (`SteeringRig.serveChunk`), and prints instructions per request.
+    private func printSteeringInstructions(_ variants: [KVSSteeringCost.Variant]) throws {
+        let directory = try ProfileCommand.makeTemporaryDirectory()
+        let binary = directory + "/flexbench-stripped"
+        try Tool.run("objcopy", ["--strip-debug", try ProfileCommand.ownExecutable(), binary])
+        defer { try? FileManager.default.removeItem(atPath: binary) }
+        print("steering               instructions/req (callgrind, serving only)")
+        for variant in variants {
+            let file = "\(directory)/callgrind.steering-\(variant.rawValue).out"
+            try Tool.run("valgrind", ["--tool=callgrind", "--toggle-collect=*serveChunk*", "--callgrind-out-file=\(file)", "--log-file=\(file).log",
+                                      binary, "kvs", "--steering-cost", "--steering-variant", variant.rawValue,
+                                      "--steering-requests", String(steeringRequests), "--keys", String(keys), "--key-size", String(keySize),
+                                      "--value-size", String(valueSize), "--skew", String(skew), "--get-fraction", String(getFraction)])
+            guard let total = CallgrindReport.totalInstructions(in: try String(contentsOfFile: file, encoding: .utf8)) else {
+                throw ValidationError("no instruction total in \(file)")
+            }
+            print(variant.title.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%17.0f", Double(total) / Double(steeringRequests)))
+        }
+        print("callgrind output in \(directory)")
     }
 
     /// Loads the keys into `system`, runs the mix and returns what the client measured and the

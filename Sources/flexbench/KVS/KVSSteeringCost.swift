@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import ArgumentParser
 import FlexKVS
 import FlexNIC
 import FlexPort
@@ -18,8 +16,16 @@ import FlexPort
 /// nanoseconds per request over the chunks. Placement segments are renewed between chunks when one
 /// has less than `renewalRoom` bytes left (the control plane's work, not timed).
 struct KVSSteeringCost {
-    enum Variant: String, CaseIterable {
-        case flowBased = "flow-based", keyBased = "key-based", keyBasedDMA = "key-based + DMA"
+    enum Variant: String, CaseIterable, ExpressibleByArgument {
+        case flowBased = "flow", keyBased = "key", keyBasedDMA = "key-dma"
+
+        var title: String {
+            switch self {
+            case .flowBased: "flow-based"
+            case .keyBased: "key-based"
+            case .keyBasedDMA: "key-based + DMA"
+            }
+        }
     }
 
     let workload: KVSWorkload
@@ -38,16 +44,9 @@ struct KVSSteeringCost {
             : try Pipeline(program: KeySteering.program(queueCount: partitions, placesSets: placesSets), queueCount: partitions)
         let nic = NICPort(wrapping: wire.b, receiveProgram: program, queueCount: program == nil ? 0 : partitions,
                           queueCapacity: 2 * Self.chunk, hostMemory: store.itemMemory)
-        let servers = (0..<max(1, nic.queues.count)).map { _ in KeySteeredServer(server: server, placesSets: placesSets) }
-        let software = KeySteeredServer(server: server, placesSets: false)
-        let batch = FrameBatch(capacity: 64)
-        var replyBytes = 0
-        let serveFrame = { (server: KeySteeredServer, frame: UnsafeRawBufferPointer, hash: UInt32?) in
-            guard let datagram = KeySteeredServer.udpPayload(ofFrame: frame) else { return }
-            server.answer(datagram, relayedHash: hash) { replyBytes &+= $0.count }
-        }
+        let rig = SteeringRig(nic: nic, server: server, placesSets: placesSets)
         for key in 0..<workload.keyCount {
-            try MemcachedUDPFrame.set(workload.key(key), value: workload.valueBytes).withUnsafeBytes { serveFrame(software, $0, nil) }
+            try MemcachedUDPFrame.set(workload.key(key), value: workload.valueBytes).withUnsafeBytes { rig.serve($0, on: rig.software, hash: nil) }
         }
         var frames: [[UInt8]] = []
         var random: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -70,29 +69,19 @@ struct KVSSteeringCost {
             if let program, placesSets { try renewSegments(of: store, program: program) }
             for frame in frames[start..<end] { _ = wire.a.transmit(frame) }
             var passed: [[UInt8]] = []
-            for _ in 0...(Self.chunk / batch.capacity + 1) {
-                let count = nic.receive(into: batch)
-                for index in 0..<count { passed.append(Array(batch[index].buffer)) }
-                nic.releaseReceived(batch)
+            for _ in 0...(Self.chunk / rig.batch.capacity + 1) {
+                let count = nic.receive(into: rig.batch)
+                for index in 0..<count { passed.append(Array(rig.batch[index].buffer)) }
+                nic.releaseReceived(rig.batch)
             }
             let began = MonotonicClock.now()
-            for frame in passed { frame.withUnsafeBytes { serveFrame(servers[0], $0, nil) } }
-            for (index, queue) in nic.queues.enumerated() {
-                while let entry = queue.front {
-                    serveFrame(servers[index], entry.bytes, entry.descriptor)
-                    queue.removeFront()
-                }
-            }
-            while let entry = nic.exceptionQueue.front {
-                serveFrame(software, entry.bytes, nil)
-                nic.exceptionQueue.removeFront()
-            }
+            rig.serveChunk(passed)
             let nanoseconds = Double(MonotonicClock.now() - began)
             perChunk.append(nanoseconds / Double(end - start))
             total += nanoseconds
             start = end
         }
-        guard replyBytes > 0 else { throw KVSBenchmarkError("no replies") }
+        guard rig.replyBytes > 0 else { throw KVSBenchmarkError("no replies") }
         perChunk.sort()
         return (perChunk[perChunk.count / 2], total / Double(frames.count))
     }
@@ -106,5 +95,44 @@ struct KVSSteeringCost {
             try program.writeRegister(KeySteering.logHead, index: partition, value: UInt64(segment.lowerBound))
             try program.writeRegister(KeySteering.logEnd, index: partition, value: UInt64(segment.upperBound))
         }
+    }
+}
+
+/// What serves the NIC's output in `KVSSteeringCost`: a FlexKVS server per queue, one for the
+/// exception queue and unsteered frames.
+private final class SteeringRig {
+    let nic: NICPort
+    let servers: [KeySteeredServer]
+    let software: KeySteeredServer
+    let batch = FrameBatch(capacity: 64)
+    private(set) var replyBytes = 0
+
+    init(nic: NICPort, server: CacheServer, placesSets: Bool) {
+        self.nic = nic
+        servers = (0..<max(1, nic.queues.count)).map { _ in KeySteeredServer(server: server, placesSets: placesSets) }
+        software = KeySteeredServer(server: server, placesSets: false)
+    }
+
+    /// Serves `passed` (frames the NIC handed over unsteered), then every queue entry and exception:
+    /// the work `--steering-cost` times and counts (`--instructions` collects only inside this function).
+    @inline(never)
+    func serveChunk(_ passed: [[UInt8]]) {
+        for frame in passed { frame.withUnsafeBytes { serve($0, on: servers[0], hash: nil) } }
+        for (index, queue) in nic.queues.enumerated() {
+            while let entry = queue.front {
+                serve(entry.bytes, on: servers[index], hash: entry.descriptor)
+                queue.removeFront()
+            }
+        }
+        while let entry = nic.exceptionQueue.front {
+            serve(entry.bytes, on: software, hash: nil)
+            nic.exceptionQueue.removeFront()
+        }
+    }
+
+    /// Answers one frame on `server` (with the relayed `hash` of a steered entry).
+    func serve(_ frame: UnsafeRawBufferPointer, on server: KeySteeredServer, hash: UInt32?) {
+        guard let datagram = KeySteeredServer.udpPayload(ofFrame: frame) else { return }
+        server.answer(datagram, relayedHash: hash) { replyBytes &+= $0.count }
     }
 }
