@@ -94,11 +94,11 @@ let package = Package(
             swiftSettings: optimize),
         .executableTarget(
             name: "flexbench",
-            dependencies: ["FlexBench", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTestHosts", "FlexNIC",
+            dependencies: ["FlexBench", "FlexWire", "FlexPort", "FlexTCPCore", "FlexTestHosts", "FlexNIC", "FlexKVS", "FlexTCP",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
         // FlexKVS: the memcached-compatible key-value store (store, text and binary protocols, transports).
-        .target(name: "FlexKVS", dependencies: ["FlexTCP", "CFlexShim", .product(name: "Atomics", package: "swift-atomics")],
+        .target(name: "FlexKVS", dependencies: ["FlexTCP", "FlexWire", "CFlexShim", .product(name: "Atomics", package: "swift-atomics")],
                 swiftSettings: optimize),
         .executableTarget(name: "flexkvs", dependencies: ["FlexKVS", "FlexTCP", "FlexTCPTools", "CFlexShim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: optimize),
@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPTools", "FlexTestSupport"]),
         .testTarget(name: "FlexBenchTests", dependencies: ["FlexBench"]),
         .testTarget(name: "ServiceTests", dependencies: ["FlexTCPService", "FlexTCP", "FlexTCPCore", "FlexTCPTools", "FlexWire", "FlexTestHosts"]),
-        .testTarget(name: "FlexKVSTests", dependencies: ["FlexKVS", "FlexTCP", "FlexTestHosts"]),
+        .testTarget(name: "FlexKVSTests", dependencies: ["FlexKVS", "FlexTCP", "FlexTestHosts", "FlexNIC", "FlexPort", "FlexWire"]),
         // NVMe/TCP: PDU codec, target, host, namespaces, and the kernel-socket and FlexTCP transports (issue 15).
         .target(name: "FlexNVMe", dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCP"], swiftSettings: optimize),
         .executableTarget(

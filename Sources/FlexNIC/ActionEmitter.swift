@@ -107,6 +107,15 @@ struct ActionEmitter {
 
     private func registerArray(_ name: String) -> Int32 { Int32(program.registers.firstIndex { $0.name == name } ?? 0) }
 
+    /// A payload hash: operands `[offset, maximum, length slot]` in the operand list.
+    private mutating func emitHashPayload(_ function: HashFunction, _ destination: String, after header: String, offset: Int,
+                                          length: Operand, maximum: Int) {
+        let lengthSlot = slot(length)
+        let start = Int32(compiled.operandList.count)
+        compiled.operandList.append(contentsOf: [Int32(offset), Int32(maximum), lengthSlot])
+        append(.hashPayload, slot(destination), Self.hashCode(function), Int32(compiled.layout.headerIndex[header] ?? 0), start)
+    }
+
     private mutating func emit(_ primitive: Primitive, dmaIndex: inout Int) {
         switch primitive {
         case .set(let destination, let value):
@@ -129,9 +138,9 @@ struct ActionEmitter {
             }
             append(.hashFields, slot(destination), Self.hashCode(function), start, Int32(fields.count))
         case .hashPayload(let function, let destination, let header, let offset, let length):
-            let start = Int32(compiled.operandList.count)
-            compiled.operandList.append(contentsOf: [Int32(offset), Int32(length)])
-            append(.hashPayload, slot(destination), Self.hashCode(function), Int32(compiled.layout.headerIndex[header] ?? 0), start)
+            emitHashPayload(function, destination, after: header, offset: offset, length: .constant(UInt64(length)), maximum: length)
+        case .hashPayloadRange(let function, let destination, let header, let offset, let length, let maximum):
+            emitHashPayload(function, destination, after: header, offset: offset, length: length, maximum: maximum)
         case .registerRead(let destination, let array, let index):
             append(.registerRead, slot(destination), registerArray(array), slot(index))
         case .registerWrite(let array, let index, let value):

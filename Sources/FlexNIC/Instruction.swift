@@ -16,7 +16,8 @@ struct Instruction {
         case swap
         /// values[a] = hash b over the d (slot, width) pairs at operands[c...]
         case hashFields
-        /// values[a] = hash b over operands[d + 1] bytes, operands[d] bytes after the end of header c
+        /// values[a] = hash b over min(values[operands[d + 2]], operands[d + 1]) bytes, operands[d] bytes
+        /// after the end of header c
         case hashPayload
         /// values[a] = register array b [values[c]]
         case registerRead

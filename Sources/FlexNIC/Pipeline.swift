@@ -397,11 +397,13 @@ public final class Pipeline {
         function == 0 ? UInt64(CRC32C.checksum(bytes, count: count)) : UInt64(Toeplitz.hash(bytes, count: count, table: toeplitzTable))
     }
 
-    /// A hash over a bounded payload range after a header (clipped at the packet's end); 0 when the
-    /// header is absent.
+    /// A hash over a bounded payload range after a header (its length from a slot, at most the
+    /// maximum, clipped at the packet's end); 0 when the header is absent.
     private func hashPayload(_ instruction: Instruction) -> UInt64 {
-        currentFrameHash(header: Int(instruction.c), offset: Int(operandList[Int(instruction.d)]),
-                         length: Int(operandList[Int(instruction.d) &+ 1]), function: instruction.b)
+        let operands = operandList + Int(instruction.d)
+        let length = min(values[Int(operands[2])], UInt64(operands[1]))
+        return currentFrameHash(header: Int(instruction.c), offset: Int(operands[0]), length: Int(truncatingIfNeeded: length),
+                                function: instruction.b)
     }
 
     private func currentFrameHash(header: Int, offset: Int, length: Int, function: Int32) -> UInt64 {

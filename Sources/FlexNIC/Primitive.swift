@@ -55,6 +55,10 @@ public enum Primitive: Sendable, Equatable {
     /// A hash of `length` bytes starting `offset` bytes after the end of `header` (clipped at the
     /// packet's end) into the destination.
     case hashPayload(HashFunction, String, after: String, offset: Int, length: Int)
+    /// A hash of the bytes starting `offset` bytes after the end of `header`, as many as `length`
+    /// holds when the packet is processed (e.g. a key length field) but at most `maximum`, clipped at
+    /// the packet's end, into the destination.
+    case hashPayloadRange(HashFunction, String, after: String, offset: Int, length: Operand, maximum: Int)
     case registerRead(String, array: String, index: Operand)
     case registerWrite(array: String, index: Operand, value: Operand)
     /// Adds `value` to the register and writes the new value into `result` if given.

@@ -8,6 +8,7 @@ extension Primitive {
         case .swap(let left, let right): [.field(left), .field(right)]
         case .hashFields(_, _, let fields): fields.map { .field($0) }
         case .hashPayload: []
+        case .hashPayloadRange(_, _, _, _, let length, _): [length]
         case .registerRead(_, _, let index): [index]
         case .registerWrite(_, let index, let value), .registerAdd(_, let index, let value, _): [index, value]
         case .queueRoom(_, let queue): [queue]
@@ -24,7 +25,7 @@ extension Primitive {
         switch self {
         case .set(let destination, _), .binary(_, let destination, _, _), .not(let destination, _),
              .compare(_, let destination, _, _), .select(let destination, _, _, _), .hashFields(_, let destination, _),
-             .hashPayload(_, let destination, _, _, _), .registerRead(let destination, _, _), .queueRoom(let destination, _):
+             .hashPayload(_, let destination, _, _, _), .hashPayloadRange(_, let destination, _, _, _, _), .registerRead(let destination, _, _), .queueRoom(let destination, _):
             [destination]
         case .swap(let left, let right): [left, right]
         case .registerAdd(_, _, _, let result): result.map { [$0] } ?? []

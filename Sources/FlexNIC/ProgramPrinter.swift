@@ -85,6 +85,8 @@ public enum ProgramPrinter {
         case .hashFields(let function, let destination, let fields): "\(destination) = \(function.rawValue)(\(fields.joined(separator: ", ")))"
         case .hashPayload(let function, let destination, let header, let offset, let length):
             "\(destination) = \(function.rawValue)(payload after \(header) + \(offset), \(length) bytes)"
+        case .hashPayloadRange(let function, let destination, let header, let offset, let length, let maximum):
+            "\(destination) = \(function.rawValue)(payload after \(header) + \(offset), \(render(length)) bytes, at most \(maximum))"
         case .registerRead(let destination, let array, let index): "\(destination) = \(array)[\(render(index))]"
         case .registerWrite(let array, let index, let value): "\(array)[\(render(index))] = \(render(value))"
         case .registerAdd(let array, let index, let value, let result):

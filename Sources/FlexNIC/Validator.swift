@@ -176,7 +176,8 @@ public struct Validator: Sendable {
             let bytes = fields.reduce(0) { $0 + context.layout.byteWidth(of: $1) }
             guard bytes <= limits.maximumHashFieldBytes, !fields.isEmpty else { throw fail(.hashShape, "hash over \(bytes) bytes") }
             guard function != .symmetricToeplitz || fields.count == 4 else { throw fail(.hashShape, "symmetric Toeplitz over \(fields.count) fields") }
-        case .hashPayload(let function, _, let header, let offset, let length):
+        case .hashPayload(let function, _, let header, let offset, let length),
+             .hashPayloadRange(let function, _, let header, let offset, _, let length):
             guard context.program.parseGraph.header(named: header) != nil else { throw fail(.unknownName, "no header '\(header)'") }
             guard function != .symmetricToeplitz, offset >= 0, length > 0, length <= limits.maximumHashPayloadBytes,
                   function != .toeplitz || length <= limits.maximumHashFieldBytes else {

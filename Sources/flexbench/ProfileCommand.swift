@@ -96,7 +96,7 @@ struct ProfileCommand: ParsableCommand {
         return (instructions, completed, rounds, file)
     }
 
-    private static func makeTemporaryDirectory() throws -> String {
+    static func makeTemporaryDirectory() throws -> String {
         var template = Array("/tmp/flexbench-profile-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw ValidationError("cannot make a directory under /tmp")
@@ -104,7 +104,7 @@ struct ProfileCommand: ParsableCommand {
         return String(cString: made)
     }
 
-    private static func ownExecutable() throws -> String {
+    static func ownExecutable() throws -> String {
         do {
             return try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         } catch {

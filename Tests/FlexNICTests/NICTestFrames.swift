@@ -29,17 +29,7 @@ enum NICTestFrames {
 
     /// A memcached binary request over UDP (frame header, 24-byte header, no extras, `key`).
     static func memcachedUDP(opcode: UInt8, key: [UInt8], extras: [UInt8] = []) throws -> [UInt8] {
-        var message: [UInt8] = [0, 1, 0, 0, 0, 1, 0, 0]
-        var header = [UInt8](repeating: 0, count: 24)
-        header[0] = 0x80
-        header[1] = opcode
-        header[2] = UInt8(key.count >> 8)
-        header[3] = UInt8(key.count & 0xff)
-        header[4] = UInt8(extras.count)
-        let body = UInt32(extras.count + key.count)
-        for index in 0..<4 { header[8 + index] = UInt8(truncatingIfNeeded: body >> UInt32(24 - 8 * index)) }
-        message += header + extras + key
-        return try udp(ports: (40_000, UInt16(StandardParseGraph.memcachedPort)), payload: message)
+        try MemcachedUDPFrame.request(opcode: opcode, key: key, extras: extras, source: client, destination: server)
     }
 
     /// A DCCP-like packet in an Ethernet frame (IPv4 protocol 33), emitted by `DCCPLikeFrame`.

@@ -14,7 +14,7 @@ extension ProtocolSession {
         case .set, .setQ, .add, .addQ, .replace, .replaceQ, .append, .appendQ, .prepend, .prependQ:
             update(request)
         case .delete, .deleteQ:
-            switch store.delete(request.key, hash: KeyHash.hash(request.key), expectedCAS: header.cas) {
+            switch store.delete(request.key, hash: keyHash(request.key), expectedCAS: header.cas) {
             case .deleted: if !quiet { respond(header, status: .success) }
             case .notFound: respond(header, status: .keyNotFound)
             case .exists: respond(header, status: .keyExists)
@@ -48,7 +48,7 @@ extension ProtocolSession {
         let header = request.header
         let withKey = request.opcode == .getK || request.opcode == .getKQ
             || request.opcode == .getAndTouchK || request.opcode == .getAndTouchKQ
-        let found = store.read(request.key, hash: KeyHash.hash(request.key), newExpiry: newExpiry) { item in
+        let found = store.read(request.key, hash: keyHash(request.key), newExpiry: newExpiry) { item in
             respondHeader(header, status: .success, extrasLength: 4, keyLength: withKey ? item.key.count : 0,
                           valueLength: item.value.count, cas: item.cas)
             output.append(bigEndian: item.flags)
@@ -68,7 +68,7 @@ extension ProtocolSession {
     /// touch: the item's flags as extras, no value.
     private func touch(_ request: BinaryRequest) {
         let expiry = store.clock.expiry(fromProtocol: Int64(request.extra(at: 0, as: UInt32.self)))
-        let found = store.read(request.key, hash: KeyHash.hash(request.key), newExpiry: expiry) { item in
+        let found = store.read(request.key, hash: keyHash(request.key), newExpiry: expiry) { item in
             respondHeader(request.header, status: .success, extrasLength: 4, cas: item.cas)
             output.append(bigEndian: item.flags)
             return true
@@ -90,11 +90,16 @@ extension ProtocolSession {
         let hasExtras = request.extras.count == 8
         let flags = hasExtras ? request.extra(at: 0, as: UInt32.self) : 0
         let expiry = hasExtras ? store.clock.expiry(fromProtocol: Int64(request.extra(at: 4, as: UInt32.self))) : 0
-        let outcome = store.store(mode, key: request.key, hash: KeyHash.hash(request.key), flags: flags, expiry: expiry,
+        let outcome = store.store(mode, key: request.key, hash: keyHash(request.key), flags: flags, expiry: expiry,
                                   value: ValueBytes(request.value), expectedCAS: header.cas)
+        respond(to: outcome, of: mode, header, quiet: request.opcode.isQuiet)
+    }
+
+    /// The reply to a storage command's outcome (none for a quiet command that stored).
+    func respond(to outcome: StoreOutcome, of mode: StoreMode, _ header: BinaryHeader, quiet: Bool) {
         switch outcome {
         case .stored(let cas):
-            if !request.opcode.isQuiet { respond(header, status: .success, cas: cas) }
+            if !quiet { respond(header, status: .success, cas: cas) }
         case .notStored:
             switch mode {
             case .add: respond(header, status: .keyExists)
@@ -116,7 +121,7 @@ extension ProtocolSession {
         let initialValue = request.extra(at: 8, as: UInt64.self)
         let exptime = request.extra(at: 16, as: UInt32.self)
         let initial = exptime == 0xFFFF_FFFF ? nil : (value: initialValue, expiry: store.clock.expiry(fromProtocol: Int64(exptime)))
-        let outcome = store.arithmetic(request.key, hash: KeyHash.hash(request.key), increment: increment, delta: delta,
+        let outcome = store.arithmetic(request.key, hash: keyHash(request.key), increment: increment, delta: delta,
                                        initial: initial, expectedCAS: header.cas)
         switch outcome {
         case .updated(let value, let cas):

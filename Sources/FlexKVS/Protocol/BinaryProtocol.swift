@@ -43,7 +43,7 @@ extension ProtocolSession {
         guard bytes.count >= keyEnd else { return 0 }
         if opcode == .set || opcode == .setQ {
             let key = UnsafeRawBufferPointer(rebasing: bytes[(keyEnd - header.keyLength)..<keyEnd])
-            _ = store.delete(key, hash: KeyHash.hash(key))
+            _ = store.delete(key, hash: keyHash(key))
         }
         respond(header, status: .valueTooLarge)
         swallowing = header.valueLength

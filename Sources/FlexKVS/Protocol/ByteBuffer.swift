@@ -42,24 +42,29 @@ public final class ByteBuffer {
     }
 
     /// Room for at least `byteCount` more bytes at the back; write into it, then `commit`.
+    @inline(__always)
     public func reserve(_ byteCount: Int) -> UnsafeMutableRawBufferPointer {
-        if capacity - writeIndex < byteCount {
-            if readIndex > 0 {
-                storage.copyMemory(from: storage + readIndex, byteCount: count)
-                writeIndex -= readIndex
-                readIndex = 0
-            }
-            if capacity - writeIndex < byteCount {
-                var newCapacity = capacity
-                while newCapacity - writeIndex < byteCount { newCapacity *= 2 }
-                let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
-                grown.copyMemory(from: storage, byteCount: writeIndex)
-                storage.deallocate()
-                storage = grown
-                capacity = newCapacity
-            }
+        if capacity &- writeIndex < byteCount { makeRoom(for: byteCount) }
+        return UnsafeMutableRawBufferPointer(start: storage + writeIndex, count: capacity &- writeIndex)
+    }
+
+    /// Moves the unread bytes to the front and, if that is not enough, grows the storage by
+    /// doubling, until `byteCount` bytes fit at the back (the rare path of `reserve`).
+    @inline(never)
+    private func makeRoom(for byteCount: Int) {
+        if readIndex > 0 {
+            storage.copyMemory(from: storage + readIndex, byteCount: count)
+            writeIndex -= readIndex
+            readIndex = 0
         }
-        return UnsafeMutableRawBufferPointer(start: storage + writeIndex, count: capacity - writeIndex)
+        guard capacity - writeIndex < byteCount else { return }
+        var newCapacity = capacity
+        while newCapacity - writeIndex < byteCount { newCapacity *= 2 }
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        grown.copyMemory(from: storage, byteCount: writeIndex)
+        storage.deallocate()
+        storage = grown
+        capacity = newCapacity
     }
 
     /// Makes `byteCount` bytes written into `reserve`'s space readable.
@@ -74,6 +79,7 @@ public final class ByteBuffer {
     }
 
     /// Appends raw bytes.
+    @inline(__always)
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         reserve(bytes.count).baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)

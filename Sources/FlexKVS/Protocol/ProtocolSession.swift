@@ -26,6 +26,8 @@ public final class ProtocolSession {
     var tokens: [Range<Int>] = []
     /// The current text command said `noreply`: its replies are dropped.
     var noreply = false
+    /// The next key's hash as a NIC relayed it (`KeySteering`), used once instead of hashing the key.
+    var relayedHash: UInt64?
 
     /// Replies held before `process` stops taking requests.
     public static let outputPause = 1 << 20
@@ -71,11 +73,20 @@ public final class ProtocolSession {
         return used + (dialect == .binary ? processBinary(rest) : processText(rest))
     }
 
+    /// The hash of `key`: the relayed one if a NIC handed it in for this request (once), else computed.
+    @inline(__always)
+    func keyHash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        guard let relayed = relayedHash else { return KeyHash.hash(key) }
+        relayedHash = nil
+        return relayed
+    }
+
     /// Forgets the protocol state, for a session that serves one datagram after another.
     func reset() {
         dialect = .undecided
         swallowing = 0
         wantsClose = false
+        relayedHash = nil
         output.removeAll()
     }
 }

@@ -8,7 +8,7 @@ extension ProtocolSession {
         guard let delta = NumberParsing.unsigned64(token(2, of: line)) else {
             return reply("CLIENT_ERROR invalid numeric delta argument\r\n")
         }
-        switch store.arithmetic(key, hash: KeyHash.hash(key), increment: increment, delta: delta) {
+        switch store.arithmetic(key, hash: keyHash(key), increment: increment, delta: delta) {
         case .updated(let value, _):
             guard !noreply else { return }
             output.append(decimal: value)
@@ -30,7 +30,7 @@ extension ProtocolSession {
         }
         let key = token(1, of: line)
         guard Self.isValidKey(key) else { return reply("CLIENT_ERROR bad command line format\r\n") }
-        switch store.delete(key, hash: KeyHash.hash(key)) {
+        switch store.delete(key, hash: keyHash(key)) {
         case .deleted: reply("DELETED\r\n")
         case .notFound, .exists: reply("NOT_FOUND\r\n")
         }
@@ -44,7 +44,7 @@ extension ProtocolSession {
         guard let exptime = NumberParsing.signed32(token(2, of: line)) else {
             return reply("CLIENT_ERROR invalid exptime argument\r\n")
         }
-        let found = store.touch(key, hash: KeyHash.hash(key), expiry: store.clock.expiry(fromProtocol: Int64(exptime)))
+        let found = store.touch(key, hash: keyHash(key), expiry: store.clock.expiry(fromProtocol: Int64(exptime)))
         reply(found ? "TOUCHED\r\n" : "NOT_FOUND\r\n")
     }
 

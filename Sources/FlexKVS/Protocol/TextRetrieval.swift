@@ -11,7 +11,7 @@ extension ProtocolSession {
                 output.append("CLIENT_ERROR bad command line format\r\n")
                 return
             }
-            _ = store.read(key, hash: KeyHash.hash(key), newExpiry: newExpiry) { item in
+            _ = store.read(key, hash: keyHash(key), newExpiry: newExpiry) { item in
                 output.append("VALUE ")
                 output.append(item.key)
                 output.append(" ")

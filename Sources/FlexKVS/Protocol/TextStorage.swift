@@ -30,7 +30,7 @@ extension ProtocolSession {
             return 0
         }
         let valueLength = Int(length)
-        let hash = KeyHash.hash(key)
+        let hash = keyHash(key)
         guard store.configuration.accepts(valueLength: valueLength, keyLength: key.count) else {
             reply("SERVER_ERROR object too large for cache\r\n")
             if mode == .set { _ = store.delete(key, hash: hash) }

@@ -19,6 +19,10 @@ final class Partition: @unchecked Sendable {
     /// The next CAS unique: partition index + 1, stepping by the partition count (unique store-wide).
     var nextCAS: UInt64
     let casStep: UInt64
+    /// The segment a NIC appends this partition's SETs to (`KeyValueStore+Placement`; -1: none), and
+    /// the offset where the next item placed there is expected.
+    var placementSegment = -1
+    var placementCursor = 0
     /// A delayed `flush_all`: at this relative time every item goes (0: none pending).
     var pendingFlushAt: UInt32 = 0
     /// The other partitions, to take a segment from when this one has none to reclaim.
@@ -72,7 +76,7 @@ final class Partition: @unchecked Sendable {
         }
         let segment = pool.segment(of: offset)
         pool.freed[segment] += item.storedSize
-        if segment != active && pool.freed[segment] == pool.used[segment] {
+        if segment != active && segment != placementSegment && pool.freed[segment] == pool.used[segment] {
             detach(segment)
             pool.give(segment)
         }
@@ -90,7 +94,9 @@ final class Partition: @unchecked Sendable {
         item.valueLength = valueLength
         item.keyLength = key.count
         item.isLive = true
-        (item.base + ItemHeader.size).copyMemory(from: key.baseAddress!, byteCount: key.count)
+        let keyDestination = item.base + ItemHeader.size
+        // A placed item's key is already in place (`KeyValueStore+Placement`).
+        if UnsafeRawPointer(keyDestination) != key.baseAddress! { keyDestination.copyMemory(from: key.baseAddress!, byteCount: key.count) }
         if let (slot, old) = existing {
             let oldOffset = slot.itemOffset
             table.repoint(slot, hash: hash, itemOffset: offset)
@@ -162,6 +168,8 @@ final class Partition: @unchecked Sendable {
     /// Drops every item and returns every segment to the pool (flush_all).
     func removeAll() {
         table.removeAll()
+        // The NIC may still write into its segment: it stays, its items count as freed.
+        if placementSegment >= 0 { pool.freed[placementSegment] = pool.used[placementSegment] }
         if active >= 0 { pool.give(active) }
         active = -1
         while oldest >= 0 {

@@ -8,6 +8,8 @@ public enum StandardPrograms {
         ("hash-relay", "Toeplitz hash of the TCP 4-tuple into each packet's descriptor"),
         ("key-hash", "CRC32C of memcached keys into the opaque field and descriptor"),
         ("memcached-mux", "memcached requests to queues by opcode (GET → 0, SET → 1)"),
+        ("key-steering", "memcached binary GET/SET over UDP to 4 queues by CRC32C of the key, hash relayed in the descriptor"),
+        ("key-steering-dma", "key-steering, and SETs appended by DMA into per-queue log segments (registers log_head/log_end)"),
     ]
 
     /// Port of the ACK program's flows.
@@ -26,6 +28,8 @@ public enum StandardPrograms {
         case "hash-relay": return HashRelay.flowHash()
         case "key-hash": return HashRelay.memcachedKeyHash()
         case "memcached-mux": return Multiplexing.memcachedByOpcode(queues: [0x00: 0, 0x01: 1])
+        case "key-steering": return KeySteering.program(queueCount: 4, placesSets: false)
+        case "key-steering-dma": return KeySteering.program(queueCount: 4, placesSets: true)
         default: return nil
         }
     }
@@ -36,6 +40,7 @@ public enum StandardPrograms {
         case "steering": 4
         case "ack": 1
         case "memcached-mux": 2
+        case "key-steering", "key-steering-dma": 4
         default: 0
         }
     }

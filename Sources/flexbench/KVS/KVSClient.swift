@@ -2,46 +2,43 @@
 import Glibc
 #endif
 
-/// A closed-loop memcached text client on Linux sockets: `connections` connections to
-/// `address`:`port` (host byte order; loopback, or a test host's), each with one request outstanding, drawn from the workload; records each
-/// request's latency (send to complete reply) during the measured window.
+/// A closed-loop memcached text client over any `KVSClientTransport` (the same code drives Linux
+/// sockets and FlexTCP): each connection has one request outstanding, drawn from the workload;
+/// records each request's latency (send to complete reply) during the measured window.
 ///
-/// Contract: one thread; `load` stores every key first (pipelined on one connection), `run` drives
+/// Contract: one thread; `load` stores every key first (pipelined on connection 0), `run` drives
 /// the mix for warm-up and then for the measured window and returns what it measured.
-final class KVSClient {
-    struct Measurement {
-        var requests = 0
-        var latencies: [UInt32] = []
-        var seconds = 0.0
+final class KVSClient<Transport: KVSClientTransport> {
+    /// One connection's outstanding request: what its reply ends with, when it was sent, and the
+    /// last bytes of its reply so far (newest in the low byte).
+    private struct Pending {
+        var expectGet = false
+        var started: UInt64 = 0
+        var tail: UInt64 = 0
     }
 
     private let workload: KVSWorkload
-    private let port: UInt16
-    private let address: UInt32
+    private let transport: Transport
     private var random: UInt64 = 0x9E37_79B9_7F4A_7C15
+    /// "END\r\n" as the low five bytes of a tail.
+    private static var endLine: UInt64 { 0x45_4E_44_0D_0A }
 
-    init(workload: KVSWorkload, address: UInt32, port: UInt16) {
+    init(workload: KVSWorkload, transport: Transport) {
         self.workload = workload
-        self.address = address
-        self.port = port
+        self.transport = transport
     }
 
-    /// Stores every key once, 500 requests per batch on one connection.
+    /// Stores every key once, 500 requests per batch on connection 0.
     func load() throws(KVSBenchmarkError) {
-        let socket = try Self.connect(address: address, port: port)
-        defer { close(socket) }
         var index = 0
         while index < workload.keyCount {
             let batch = min(500, workload.keyCount - index)
             var requests: [UInt8] = []
             for key in index..<(index + batch) { requests += workload.setRequest(key) }
-            try Self.sendAll(requests, on: socket)
+            try transport.send(requests, on: 0)
             var stored = 0
-            var buffer = [UInt8](repeating: 0, count: 65536)
             while stored < batch {
-                let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-                guard count > 0 else { throw KVSBenchmarkError("the server closed while loading keys") }
-                stored += buffer[0..<count].filter { $0 == UInt8(ascii: "\n") }.count
+                try transport.poll(timeoutMilliseconds: 100) { _, bytes in stored += bytes.count { $0 == UInt8(ascii: "\n") } }
             }
             index += batch
         }
@@ -49,55 +46,53 @@ final class KVSClient {
 
     /// Runs the mix for `warmUp` seconds unmeasured, then `duration` seconds measured;
     /// `measurementStarts` is called as the measured window opens.
-    func run(connections: Int, warmUp: Double, duration: Double, measurementStarts: () -> Void) throws(KVSBenchmarkError) -> Measurement {
-        var sockets: [Int32] = []
-        defer { for socket in sockets { close(socket) } }
-        for _ in 0..<connections { sockets.append(try Self.connect(address: address, port: port)) }
-        var pending = [(expectGet: Bool, started: UInt64, received: [UInt8])](repeating: (false, 0, []), count: connections)
-        var polls = sockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-        let start = Self.now()
+    func run(warmUp: Double, duration: Double, measurementStarts: () -> Void) throws(KVSBenchmarkError) -> KVSMeasurement {
+        var pending = [Pending](repeating: Pending(), count: transport.connectionCount)
+        let start = MonotonicClock.now()
         let measureFrom = start + UInt64(warmUp * 1e9)
         let end = measureFrom + UInt64(duration * 1e9)
-        var measurement = Measurement()
-        measurement.latencies.reserveCapacity(1 << 20)
-        for index in sockets.indices { pending[index] = try issue(on: sockets[index]) }
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        var measurement = KVSMeasurement()
+        measurement.latencies.reserveCapacity(1 << 22)
+        for index in pending.indices { pending[index] = try issue(on: index) }
         var measuring = false
-        while Self.now() < end {
-            if !measuring && Self.now() >= measureFrom {
+        var completed: [Int] = []
+        while true {
+            let now = MonotonicClock.now()
+            if now >= end { break }
+            if !measuring && now >= measureFrom {
                 measuring = true
                 measurementStarts()
             }
-            guard poll(&polls, nfds_t(polls.count), 100) >= 0 else { throw KVSBenchmarkError("poll: \(String(cString: strerror(errno)))") }
-            for index in polls.indices where polls[index].revents != 0 {
-                let count = buffer.withUnsafeMutableBytes { recv(sockets[index], $0.baseAddress, $0.count, 0) }
-                guard count > 0 else { throw KVSBenchmarkError("the server closed a connection") }
-                pending[index].received += buffer[0..<count]
-                guard Self.isComplete(pending[index].received, get: pending[index].expectGet) else { continue }
-                let finished = Self.now()
+            try transport.poll(timeoutMilliseconds: 100) { index, bytes in
+                guard !bytes.isEmpty else { return }
+                var tail = pending[index].tail
+                for byte in bytes.suffix(5) { tail = tail << 8 | UInt64(byte) }
+                pending[index].tail = tail
+                let complete = pending[index].expectGet ? tail & 0xFF_FFFF_FFFF == Self.endLine : bytes.last == UInt8(ascii: "\n")
+                if complete { completed.append(index) }
+            }
+            guard !completed.isEmpty else { continue }
+            let finished = MonotonicClock.now()
+            for index in completed {
                 if pending[index].started >= measureFrom && finished <= end {
                     measurement.requests += 1
                     measurement.latencies.append(UInt32(clamping: finished - pending[index].started))
                 }
-                pending[index] = try issue(on: sockets[index])
+                pending[index] = try issue(on: index)
             }
+            completed.removeAll(keepingCapacity: true)
         }
         measurement.seconds = duration
         return measurement
     }
 
-    /// Sends the next request of the mix; returns what its reply looks like.
-    private func issue(on socket: Int32) throws(KVSBenchmarkError) -> (Bool, UInt64, [UInt8]) {
+    /// Sends the next request of the mix on `connection`; returns what its reply looks like.
+    private func issue(on connection: Int) throws(KVSBenchmarkError) -> Pending {
         let rank = workload.rank(for: nextDraw())
         let isGet = nextDraw() < workload.getFraction
-        let started = Self.now()
-        try Self.sendAll(isGet ? workload.getRequest(rank) : workload.setRequest(rank), on: socket)
-        return (isGet, started, [])
-    }
-
-    /// A GET's reply ends with "END\r\n", a SET's with "\r\n" (STORED).
-    private static func isComplete(_ reply: [UInt8], get: Bool) -> Bool {
-        get ? reply.count >= 5 && reply.suffix(5).elementsEqual("END\r\n".utf8) : reply.last == UInt8(ascii: "\n")
+        let started = MonotonicClock.now()
+        try transport.send(isGet ? workload.getRequest(rank) : workload.setRequest(rank), on: connection)
+        return Pending(expectGet: isGet, started: started)
     }
 
     /// A uniform draw in [0, 1) (xorshift64*).
@@ -108,41 +103,22 @@ final class KVSClient {
         return Double((random &* 0x2545_F491_4F6C_DD1D) >> 11) / Double(1 << 53)
     }
 
+}
+
+/// The monotonic clock in nanoseconds, for the key-value benchmark's timings.
+enum MonotonicClock {
     static func now() -> UInt64 {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
+}
 
-    static func connect(address host: UInt32, port: UInt16) throws(KVSBenchmarkError) -> Int32 {
-        for _ in 0..<500 {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            address.sin_addr.s_addr = host.bigEndian
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            if result == 0 {
-                var one: Int32 = 1
-                setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-                return descriptor
-            }
-            close(descriptor)
-            usleep(10_000)
-        }
-        throw KVSBenchmarkError("cannot connect to \(host >> 24).\((host >> 16) & 255).\((host >> 8) & 255).\(host & 255):\(port)")
-    }
-
-    static func sendAll(_ bytes: [UInt8], on socket: Int32) throws(KVSBenchmarkError) {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { throw KVSBenchmarkError("send: \(String(cString: strerror(errno)))") }
-            offset += sent
-        }
-    }
+/// What one client run measured: completed requests in the window, their latencies (ns) and the window's length.
+struct KVSMeasurement {
+    var requests = 0
+    var latencies: [UInt32] = []
+    var seconds = 0.0
 }
 
 /// Why the key-value benchmark could not run.

@@ -1,19 +1,23 @@
 import ArgumentParser
+import FlexBench
 import FlexTestHosts
 import Foundation
 
 /// `flexbench kvs`: the dissertation's key-value workload against FlexKVS and Debian's memcached,
-/// the same Linux-sockets client for each: on loopback, or across a veth pair between test hosts
-/// (FlexKVS on the kernel's TCP or on FlexTCP; needs root); throughput, latency percentiles and the
-/// server's CPU time per request (its process's user + system time over the measured window).
-/// Prints figures; never passes or fails.
+/// the same client code for each (`KVSClient`): FlexKVS on FlexTCP driven by a client on FlexTCP
+/// over the in-memory wire (in this process); FlexKVS and memcached on loopback Linux sockets; or
+/// FlexKVS across a veth pair between test hosts (the kernel's TCP or FlexTCP; needs root), those
+/// with a Linux-sockets client. Server on the server CPU, client on the client CPU (as `flexbench
+/// rpc` pins). Prints throughput, latency percentiles, the server's CPU time per request (its
+/// process's user + system time, or its thread's, over the measured window), requests per
+/// server-core second, and those per-core figures as ratios against memcached. Never passes or fails.
 struct KVSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kvs",
-        abstract: "Key-value workload (Zipf GET/SET) against FlexKVS (Linux sockets or FlexTCP) and memcached.")
+        abstract: "Key-value workload (Zipf GET/SET) against FlexKVS (FlexTCP or Linux sockets) and memcached.")
 
-    @Option(help: "Systems to run, in order: flexkvs-linux, memcached-t1, memcached-t2 (loopback); flexkvs-linux-veth, flexkvs-flextcp-veth (test hosts, root).")
-    var systems: [String] = ["flexkvs-linux", "memcached-t1", "memcached-t2"]
+    @Option(help: "Systems to run, in order: \(FlexKVSInMemorySystem.name) (client on FlexTCP); flexkvs-linux, memcached-t1, memcached-t2 (loopback); flexkvs-linux-veth, flexkvs-flextcp-veth (test hosts, root).")
+    var systems: [String] = [FlexKVSInMemorySystem.name, "flexkvs-linux", "memcached-t1", "memcached-t2"]
     @Option(help: "Client connections, one request outstanding on each.") var connections = 16
     @Option(help: "Seconds of warm-up (after loading every key).") var warmUp = 1.0
     @Option(help: "Seconds measured.") var duration = 5.0
@@ -22,27 +26,98 @@ struct KVSCommand: ParsableCommand {
     @Option(help: "Value size in bytes.") var valueSize = 64
     @Option(help: "Zipf exponent.") var skew = 0.9
     @Option(help: "Fraction of GETs (the rest are SETs).") var getFraction = 0.9
+    @Flag(help: "Instead of the systems: FlexKVS's server-side time per request behind the FlexNIC model with flow-based steering, key-based steering, and key-based steering + custom DMA (the dissertation's Table 6.3), over UDP.")
+    var steeringCost = false
+    @Option(help: "Requests per variant for --steering-cost.") var steeringRequests = 400_000
+    @Option(help: "With --steering-cost: only this variant (flow, key, key-dma).") var steeringVariant: KVSSteeringCost.Variant?
+    @Flag(help: "With --steering-cost: count instructions per request with valgrind's callgrind (only inside the serving; needs valgrind and objcopy) instead of timing.")
+    var instructions = false
 
     func run() throws {
         let workload = KVSWorkload(keyCount: keys, keySize: keySize, valueSize: valueSize, skew: skew, getFraction: getFraction)
+        if steeringCost { return try printSteeringCost(workload) }
         print("flexbench kvs: \(keys) keys of \(keySize) B, \(valueSize) B values, Zipf \(skew), \(Int(getFraction * 100))% GET, "
-              + "\(connections) connections, \(warmUp) s warm-up, \(duration) s measured")
-        print("system                requests/s    p50 µs   p90 µs   p99 µs  p99.9 µs  server CPU µs/req  req/server-core-s")
+              + "\(connections) connections, \(warmUp) s warm-up, \(duration) s measured; server on CPU \(CPUPlacement.cpu(for: .server)), "
+              + "client on CPU \(CPUPlacement.cpu(for: .client))")
+        print("system                 requests/s    p50 µs   p90 µs   p99 µs  p99.9 µs  server CPU µs/req  req/server-core-s")
+        var perCore: [(system: String, rate: Double)] = []
         for system in systems {
-            let server = try KVSServerProcess(system: system)
-            defer { server.stop() }
-            let client = KVSClient(workload: workload, address: server.address, port: server.port)
-            var cpuBefore = 0.0
-            let measurement = try server.withClient {
-                try client.load()
-                return try client.run(connections: connections, warmUp: warmUp, duration: duration) { cpuBefore = server.cpuSeconds() }
-            }
-            let cpu = server.cpuSeconds() - cpuBefore
-            print(Self.row(system, measurement, serverCPU: cpu))
+            let (measurement, serverCPU) = try measure(system, workload)
+            print(Self.row(system, measurement, serverCPU: serverCPU))
+            perCore.append((system, serverCPU > 0 ? Double(measurement.requests) / serverCPU : 0))
+        }
+        for baseline in perCore where baseline.system.hasPrefix("memcached") && baseline.rate > 0 {
+            let ratios = perCore.filter { !$0.system.hasPrefix("memcached") }
+                .map { "\($0.system) \(String(format: "%.2f", $0.rate / baseline.rate))×" }
+            print("requests per server-core second vs \(baseline.system): " + ratios.joined(separator: ", "))
         }
     }
 
-    private static func row(_ system: String, _ measurement: KVSClient.Measurement, serverCPU: Double) -> String {
+    /// The --steering-cost table, on the calling thread pinned to the server CPU.
+    private func printSteeringCost(_ workload: KVSWorkload) throws {
+        CPUPlacement.pinCurrentThread(to: CPUPlacement.cpu(for: .server))
+        print("flexbench kvs --steering-cost: \(keys) keys of \(keySize) B, \(valueSize) B values, Zipf \(skew), \(Int(getFraction * 100))% GET, "
+              + "\(steeringRequests) requests per variant as memcached binary UDP frames through the FlexNIC model (4 queues, one serving "
+              + "thread on CPU \(CPUPlacement.cpu(for: .server))); FlexKVS's time from queue entry to reply datagram, per request, "
+              + "over chunks of \(KVSSteeringCost.chunk) requests")
+        let variants = steeringVariant.map { [$0] } ?? KVSSteeringCost.Variant.allCases
+        if instructions { return try printSteeringInstructions(variants) }
+        print("steering               median ns/req   mean ns/req")
+        let cost = KVSSteeringCost(workload: workload, requests: steeringRequests)
+        for variant in variants {
+            let (median, mean) = try cost.measure(variant)
+            print(variant.title.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%14.0f%14.0f", median, mean))
+        }
+    }
+
+    /// Runs each variant in a copy of this program under callgrind, collecting only inside the
+    /// serving (`SteeringRig.serveChunk`), and prints instructions per request.
+    private func printSteeringInstructions(_ variants: [KVSSteeringCost.Variant]) throws {
+        let directory = try ProfileCommand.makeTemporaryDirectory()
+        let binary = directory + "/flexbench-stripped"
+        try Tool.run("objcopy", ["--strip-debug", try ProfileCommand.ownExecutable(), binary])
+        defer { try? FileManager.default.removeItem(atPath: binary) }
+        print("steering               instructions/req (callgrind, serving only)")
+        for variant in variants {
+            let file = "\(directory)/callgrind.steering-\(variant.rawValue).out"
+            try Tool.run("valgrind", ["--tool=callgrind", "--toggle-collect=*serveChunk*", "--callgrind-out-file=\(file)", "--log-file=\(file).log",
+                                      binary, "kvs", "--steering-cost", "--steering-variant", variant.rawValue,
+                                      "--steering-requests", String(steeringRequests), "--keys", String(keys), "--key-size", String(keySize),
+                                      "--value-size", String(valueSize), "--skew", String(skew), "--get-fraction", String(getFraction)])
+            guard let total = CallgrindReport.totalInstructions(in: try String(contentsOfFile: file, encoding: .utf8)) else {
+                throw ValidationError("no instruction total in \(file)")
+            }
+            print(variant.title.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%17.0f", Double(total) / Double(steeringRequests)))
+        }
+        print("callgrind output in \(directory)")
+    }
+
+    /// Loads the keys into `system`, runs the mix and returns what the client measured and the
+    /// server's CPU seconds over the measured window.
+    private func measure(_ system: String, _ workload: KVSWorkload) throws -> (KVSMeasurement, Double) {
+        if system == FlexKVSInMemorySystem.name {
+            return try FlexKVSInMemorySystem.run(connections: connections, memoryMiB: 1024) { transport, serverCPU in
+                try drive(KVSClient(workload: workload, transport: transport), serverCPU: serverCPU)
+            }
+        }
+        let server = try KVSServerProcess(system: system)
+        defer { server.stop() }
+        return try server.withClient {
+            try drive(KVSClient(workload: workload, transport: try LinuxClientTransport(address: server.address, port: server.port,
+                                                                                        count: connections)),
+                      serverCPU: server.cpuSeconds)
+        }
+    }
+
+    /// Loads, warms up and measures with `client`; returns the measurement and the server CPU seconds in its window.
+    private func drive<Transport>(_ client: KVSClient<Transport>, serverCPU: () -> Double) throws -> (KVSMeasurement, Double) {
+        try client.load()
+        var before = 0.0
+        let measurement = try client.run(warmUp: warmUp, duration: duration) { before = serverCPU() }
+        return (measurement, serverCPU() - before)
+    }
+
+    private static func row(_ system: String, _ measurement: KVSMeasurement, serverCPU: Double) -> String {
         let sorted = measurement.latencies.sorted()
         func percentile(_ fraction: Double) -> String {
             guard !sorted.isEmpty else { return "-" }
@@ -51,7 +126,7 @@ struct KVSCommand: ParsableCommand {
         let rate = Double(measurement.requests) / measurement.seconds
         let perRequest = measurement.requests > 0 ? serverCPU / Double(measurement.requests) * 1e6 : 0
         let perCore = serverCPU > 0 ? Double(measurement.requests) / serverCPU : 0
-        return system.padding(toLength: 21, withPad: " ", startingAt: 0)
+        return system.padding(toLength: 22, withPad: " ", startingAt: 0)
             + String(format: "%11.0f", rate) + [0.5, 0.9, 0.99, 0.999].map { percentile($0).leftPadded(9) }.joined()
             + String(format: "%19.2f%19.0f", perRequest, perCore)
     }

@@ -1,3 +1,4 @@
+import FlexBench
 import FlexTestHosts
 import Foundation
 
@@ -7,7 +8,9 @@ import Foundation
 /// (`flexkvs-linux-veth`: the kernel's TCP; `flexkvs-flextcp-veth`: FlexTCP on the veth end).
 ///
 /// Contract: `init` starts it and waits until it accepts connections; `stop` kills it and removes
-/// the test hosts (also on deinit). `withClient` runs the client where it must run (its namespace).
+/// the test hosts (also on deinit). `withClient` runs the client where it must run (its namespace),
+/// its thread pinned to the client CPU; the server process (all its threads) is pinned to the
+/// server CPU with `taskset`, as `flexbench rpc` pins its workers.
 final class KVSServerProcess {
     static let systems = ["flexkvs-linux", "memcached-t1", "memcached-t2", "flexkvs-linux-veth", "flexkvs-flextcp-veth"]
     let port: UInt16
@@ -20,7 +23,8 @@ final class KVSServerProcess {
     init(system: String) throws {
         port = UInt16.random(in: 20_000...40_000)
         let flexkvs = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flexkvs").path
-        let serverArguments = [flexkvs, "--port", "\(port)", "--threads", "1", "--memory", "1024"]
+        let pinned = ["taskset", "-c", "\(CPUPlacement.cpu(for: .server))"]
+        let serverArguments = pinned + [flexkvs, "--port", "\(port)", "--threads", "1", "--memory", "1024"]
         switch system {
         case "flexkvs-linux", "memcached-t1", "memcached-t2":
             network = nil
@@ -29,7 +33,7 @@ final class KVSServerProcess {
             if system == "flexkvs-linux" {
                 command = try RunningCommand(serverArguments)
             } else {
-                command = try RunningCommand(["memcached", "-p", "\(port)", "-U", "0", "-l", "127.0.0.1", "-m", "1024",
+                command = try RunningCommand(pinned + ["memcached", "-p", "\(port)", "-U", "0", "-l", "127.0.0.1", "-m", "1024",
                                               "-t", system.hasSuffix("t1") ? "1" : "2"] + (geteuid() == 0 ? ["-u", "root"] : []))
             }
         case "flexkvs-linux-veth", "flexkvs-flextcp-veth":
@@ -51,7 +55,7 @@ final class KVSServerProcess {
         default:
             throw KVSBenchmarkError("unknown system \(system) (\(Self.systems.joined(separator: ", ")))")
         }
-        try withClient { close(try KVSClient.connect(address: address, port: port)) }
+        try withClient { close(try LinuxClientTransport.connect(address: address, port: port)) }
     }
 
     deinit { stop() }
@@ -61,10 +65,16 @@ final class KVSServerProcess {
         _ = network?.teardown()
     }
 
-    /// Runs `body` in the client's namespace (or right here for loopback).
+    /// Runs `body` in the client's namespace (or right here for loopback) on a thread pinned to the client CPU.
     func withClient<Result>(_ body: () throws -> Result) throws -> Result {
-        guard let clientNamespace else { return try body() }
-        return try clientNamespace.perform(body)
+        guard let clientNamespace else {
+            CPUPlacement.pinCurrentThread(to: CPUPlacement.cpu(for: .client))
+            return try body()
+        }
+        return try clientNamespace.perform {
+            CPUPlacement.pinCurrentThread(to: CPUPlacement.cpu(for: .client))
+            return try body()
+        }
     }
 
     /// The process's user + system CPU time so far, in seconds (/proc/PID/stat; all its threads,

@@ -9,7 +9,8 @@ struct KVSWorkload {
     let getFraction: Double
     /// Cumulative probabilities of key ranks 0..<keyCount.
     private let cumulative: [Double]
-    private let value: [UInt8]
+    /// Every SET's value.
+    let valueBytes: [UInt8]
 
     init(keyCount: Int, keySize: Int, valueSize: Int, skew: Double, getFraction: Double) {
         self.keyCount = keyCount
@@ -25,7 +26,7 @@ struct KVSWorkload {
             weights[index] = running
         }
         cumulative = weights
-        value = [UInt8](repeating: UInt8(ascii: "v"), count: valueSize)
+        valueBytes = [UInt8](repeating: UInt8(ascii: "v"), count: valueSize)
     }
 
     /// Key `index`: "key:" and the decimal index, zero-padded to `keySize` bytes.
@@ -47,7 +48,7 @@ struct KVSWorkload {
 
     /// The SET request storing key `index`.
     func setRequest(_ index: Int) -> [UInt8] {
-        Array("set ".utf8) + key(index) + Array(" 0 0 \(valueSize)\r\n".utf8) + value + Array("\r\n".utf8)
+        Array("set ".utf8) + key(index) + Array(" 0 0 \(valueSize)\r\n".utf8) + valueBytes + Array("\r\n".utf8)
     }
 
     /// The GET request for key `index`.
