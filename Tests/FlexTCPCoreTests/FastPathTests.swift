@@ -116,6 +116,39 @@ struct FastPathTests {
         #expect(sameBytes(pair.receivedByB, data))
     }
 
+    @Test("a window below one MSS that the application frees is announced at once (receiver silly-window avoidance)")
+    func smallWindowUpdate() throws {
+        let ringSize: UInt32 = 16 * 1024
+        let pair = try FastPathPair(ringSize: ringSize)
+        // A sends all but 300 bytes of B's ring and then has nothing more: B advertises 300 bytes, less
+        // than a segment, which a sender avoiding silly windows (Linux) would not fill.
+        let data = FastPathPair.pattern(count: Int(ringSize) - 300, seed: 21)
+        var offset = 0
+        for _ in 0..<50 {
+            offset += pair.send(data[offset...], from: pair.a)
+            pair.clock.advance(by: 10_000)
+            pair.a.transmit(now: pair.clock.now())
+            _ = pair.wire.b.receive(into: pair.receiveBatch)
+            pair.b.processReceived(pair.receiveBatch, now: pair.clock.now())
+            pair.wire.b.releaseReceived(pair.receiveBatch)
+            pair.b.clearEvents()
+            _ = pair.wire.a.receive(into: pair.receiveBatch)
+            pair.a.processReceived(pair.receiveBatch, now: pair.clock.now())
+            pair.wire.a.releaseReceived(pair.receiveBatch)
+            pair.a.clearEvents()
+        }
+        #expect(offset == data.count)
+        #expect(try #require(pair.a.state(of: 0)).peerWindow == 300)
+        // Freeing a few bytes keeps the window below a segment: no update. Freeing the rest announces it.
+        #expect(pair.b.applicationFreed(flow: 0, bytes: 100, now: pair.clock.now()))
+        #expect(pair.wire.a.receive(into: pair.receiveBatch) == 0)
+        #expect(pair.b.applicationFreed(flow: 0, bytes: UInt32(data.count - 100), now: pair.clock.now()))
+        #expect(pair.wire.a.receive(into: pair.receiveBatch) == 1)
+        pair.a.processReceived(pair.receiveBatch, now: pair.clock.now())
+        pair.wire.a.releaseReceived(pair.receiveBatch)
+        #expect(try #require(pair.a.state(of: 0)).peerWindow == ringSize)
+    }
+
     /// Sends `bytes` seeded bytes from A to B over links impaired by `settings`; expects them intact.
     private func transferThroughImpairedLink(_ settings: LinkEmulatorSettings, bytes: Int, seed: UInt64) throws -> FastPathPair {
         let pair = try FastPathPair(impairment: settings)

@@ -96,22 +96,33 @@ extension FastPath {
     }
 
     /// The application consumed `bytes` of received data (rxFree). Returns false for an unknown
-    /// flow or more bytes than it holds. Opening a closed window sends a window update at once
-    /// (unless the peer has finished: it sends nothing more).
+    /// flow or more bytes than it holds. A window that grows from below min(MSS, half the ring) to at
+    /// least that sends a window update at once (unless the peer has finished: it sends nothing more).
     @discardableResult
     package func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return false }
         let state = flows + Int(flow)
         guard bytes <= state.pointee.unreadByteCount else { return false }
-        let wasClosed = state.pointee.advertisedWindow(limitedTo: receiveWindowLimit) == 0
+        // Receiver silly-window avoidance (RFC 1122 4.2.3.3): the peer learns of the freed space once
+        // the window reaches min(MSS, half the ring) from below it. A sender that avoids silly windows
+        // itself (Linux) sends nothing into a window smaller than that and would otherwise wait for its
+        // persist timer; a window that was already that large needs no update of its own.
+        let threshold = min(UInt32(state.pointee.maximumSegmentSize), state.pointee.receiveRingSize / 2)
+        let wasBelow = advertisedBytes(state) < threshold
         state.pointee.receiveSpace &+= bytes
         publishSnapshot(flow)
-        if wasClosed && state.pointee.advertisedWindow(limitedTo: receiveWindowLimit) > 0
+        if wasBelow && advertisedBytes(state) >= threshold
             && !state.pointee.closeFlags.contains(.peerFinished) {
             sendAcknowledgment(state, flags: .ack, now: now)
             flushTransmitBatch()
         }
         return true
+    }
+
+    /// The receive window, in bytes, that the next segment of the flow will advertise.
+    @inline(__always)
+    private func advertisedBytes(_ state: UnsafeMutablePointer<FlowState>) -> UInt32 {
+        UInt32(state.pointee.advertisedWindow(limitedTo: receiveWindowLimit)) << UInt32(state.pointee.receiveWindowShift)
     }
 
     /// Retransmission from the oldest unacknowledged byte (go-back-N), as the slow path's RTO asks;
