@@ -7,7 +7,9 @@ import FlexPort
 /// Contract: one thread uses a host. Synchronous calls pump the transport until their commands
 /// complete or `options.timeoutMilliseconds` pass; `run` keeps up to `queueDepth - 1` commands
 /// outstanding on every I/O queue, retries reads failed by a transport error (data digest) up to
-/// `readRetries` times, and reports each request's final status. Writes are not retried.
+/// `readRetries` times, and reports each request's final status. Writes are not retried. When the
+/// controller ends every connection, `run` still reports the statuses if every request has one
+/// (those in flight: Transient Transport Error), else throws.
 public final class NVMeHost {
     public let transport: any HostTransport
     public let options: HostOptions
@@ -136,7 +138,19 @@ public final class NVMeHost {
                 waiting.removeLast()
                 submitted = true
             }
-            if done < requests.count && !submitted || waiting.isEmpty { try service() }
+            if done < requests.count && !submitted || waiting.isEmpty {
+                do {
+                    try service()
+                } catch {
+                    // The controller is gone (Linux's nvmet ends every connection on a fatal error such as a bad
+                    // H2CData digest): the I/O queues go too, their commands completing with Transient Transport Error.
+                    for queue in ioQueues where !queue.isFinished {
+                        transport.close(queue)
+                        queue.close()
+                    }
+                    guard done == requests.count else { throw error }
+                }
+            }
         }
         return statuses.map { $0! }
     }

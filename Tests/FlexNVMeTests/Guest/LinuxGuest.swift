@@ -50,7 +50,9 @@ final class LinuxGuest {
                          "-append", "console=ttyS0 loglevel=4 panic=-1 no_timer_check flexguest.net=\(net) flexguest.ramdisk_kib=\(ramDiskMiB * 1024)",
                          "-serial", "file:\(directory)/console.log",
                          "-serial", "unix:\(directory)/command.sock,server=on,wait=on"]
-        if kvm { arguments += ["-cpu", "host"] }
+        // `max` has RDRAND, so the guest's CRNG is ready at boot: under multi-threaded TCG, flipping its static
+        // key later (when entropy arrives) has crashed a guest on a half-patched instruction (int3 in urandom_read_iter).
+        arguments += ["-cpu", kvm ? "host" : "max"]
         for (index, nic) in nics.enumerated() {
             // No offloads: FlexTCP reads the TAP with AF_PACKET and wants whole, checksummed frames.
             arguments += ["-netdev", "tap,id=n\(index),ifname=\(nic.tap),script=no,downscript=no,vnet_hdr=off",

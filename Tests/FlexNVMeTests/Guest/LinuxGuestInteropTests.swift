@@ -136,8 +136,9 @@ struct LinuxGuestInteropTests {
 
                 relay.arm(PDUType.h2cData.rawValue, .towardsUpstream)
                 var data = seededBytes(1 << 20, seed: 152)
-                let written = try? data.withUnsafeMutableBytes { try host.run([BlockIO(.write, lba: UInt64(5 * bytes / host.blockSize), buffer: $0)]) }
-                #expect(written != [.success], "a write whose H2CData digest failed does not succeed")
+                // nvmet answers a bad H2CData digest with a controller fatal error: every connection ends.
+                let written = try data.withUnsafeMutableBytes { try host.run([BlockIO(.write, lba: UInt64(5 * bytes / host.blockSize), buffer: $0)]) }
+                #expect(written == [.transientTransportError], "a write whose H2CData digest failed fails with Transient Transport Error")
                 #expect(relay.corruptions == 2)
             }
             let zeros = [UInt8](repeating: 0, count: 1 << 20).withUnsafeBytes { sha256($0) }
