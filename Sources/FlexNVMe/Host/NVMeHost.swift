@@ -32,11 +32,10 @@ public final class NVMeHost {
         try transport.open(admin)
         controllerID = try connect(admin, controllerID: 0xFFFF)
         let isDiscovery = options.subsystemNQN == NQN.discovery
-        if !isDiscovery {
-            let configuration = UInt64(1 | 6 << 16 | 4 << 20)  // EN, IOSQES 64 B, IOCQES 16 B
-            try check(execute(Command.propertySet(ControllerProperty.configuration, value: configuration), on: admin))
-            try waitUntilReady()
-        }
+        // Discovery controllers are enabled too: Linux's nvmet refuses any other command before CSTS.RDY.
+        let configuration = UInt64(1 | 6 << 16 | 4 << 20)  // EN, IOSQES 64 B, IOCQES 16 B
+        try check(execute(Command.propertySet(ControllerProperty.configuration, value: configuration), on: admin))
+        try waitUntilReady()
         controllerData = try identify(0x01)
         guard !isDiscovery else { return }
         let inCapsule = max(0, Int(controllerData.loadLittle(UInt32.self, at: 1792)) * 16 - SubmissionEntry.size)
