@@ -92,4 +92,19 @@ struct ControllerLifecycleTests {
         }
         #expect(identified?.status == .commandSequenceError)
     }
+
+    @Test("a request larger than the controller's MDTS (here 256 KiB) goes as several commands and completes as one")
+    func requestLargerThanMaximumTransfer() throws {
+        let transport = MemoryHostTransport(target: target())
+        let host = try NVMeHost(transport: transport, options: HostOptions(subsystemNQN: "nqn.2026-12.org.flextcp:test"))
+        #expect(host.maximumTransferBytes == 256 * 1024)
+        var data = seededBytes(768 * 1024, seed: 21)
+        var copy = [UInt8](repeating: 0, count: 768 * 1024)
+        var heard: [(Int, NVMeStatus)] = []
+        let written = try data.withUnsafeMutableBytes { try host.run([BlockIO(.write, lba: 0, buffer: $0)]) { heard.append(($0, $1)) } }
+        let read = try copy.withUnsafeMutableBytes { try host.run([BlockIO(.read, lba: 0, buffer: $0)]) }
+        #expect(written == [.success] && read == [.success])
+        #expect(heard.count == 1 && heard[0].0 == 0 && heard[0].1 == .success)
+        #expect(copy == data)
+    }
 }
