@@ -121,7 +121,7 @@ let package = Package(
             name: "flexnvme",
             dependencies: ["FlexNVMe", "FlexTCP", "FlexTCPTools", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
-        .testTarget(name: "FlexNVMeTests", dependencies: ["FlexNVMe", "FlexTCP", "FlexWire", "FlexTCPTools"]),
+        .testTarget(name: "FlexNVMeTests", dependencies: ["FlexNVMe", "FlexTCP", "FlexWire", "FlexTCPTools", "FlexTestHosts"]),
         .testTarget(name: "PreloadTests", dependencies: ["FlexTestHosts"], exclude: ["Scripts"]),
         .testTarget(name: "InteropTests", dependencies: ["FlexPort", "FlexWire", "FlexTestHosts", "FlexTCP", "FlexTCPCore", "FlexTCPFuzz", "FlexTCPTools"]),
     ]

@@ -70,4 +70,41 @@ struct ControllerLifecycleTests {
         try transport.pump(timeoutMilliseconds: 0)
         #expect(queue.outstanding == 0)
     }
+
+    @Test("before CC.EN only Fabrics commands run: Identify is refused with Command Sequence Error (as Linux's nvmet does), on a discovery controller too",
+          arguments: ["nqn.2026-12.org.flextcp:test", NQN.discovery])
+    func adminCommandBeforeEnable(subsystem: String) throws {
+        let transport = MemoryHostTransport(target: target())
+        let admin = HostQueue(queueID: 0, entries: 8, headerDigest: false, dataDigest: false)
+        try transport.open(admin)
+        var connected: CompletionEntry?
+        let data = Command.connectData(controllerID: 0xFFFF, subsystemNQN: subsystem, hostNQN: "nqn.2014-08.org.flextcp:host")
+        data.withUnsafeBytes { bytes in
+            _ = admin.submit(Command.connect(queueID: 0, entries: 8, keepAliveMilliseconds: 0), writeData: bytes) { connected = $0 }
+            for _ in 0..<4 { try? transport.pump(timeoutMilliseconds: 0) }
+        }
+        #expect(connected?.status == .success)
+        var identified: CompletionEntry?
+        var identity = [UInt8](repeating: 0, count: 4096)
+        identity.withUnsafeMutableBytes { buffer in
+            _ = admin.submit(Command.identify(0x01, namespaceID: 0), readBuffer: buffer) { identified = $0 }
+            for _ in 0..<4 { try? transport.pump(timeoutMilliseconds: 0) }
+        }
+        #expect(identified?.status == .commandSequenceError)
+    }
+
+    @Test("a request larger than the controller's MDTS (here 256 KiB) goes as several commands and completes as one")
+    func requestLargerThanMaximumTransfer() throws {
+        let transport = MemoryHostTransport(target: target())
+        let host = try NVMeHost(transport: transport, options: HostOptions(subsystemNQN: "nqn.2026-12.org.flextcp:test"))
+        #expect(host.maximumTransferBytes == 256 * 1024)
+        var data = seededBytes(768 * 1024, seed: 21)
+        var copy = [UInt8](repeating: 0, count: 768 * 1024)
+        var heard: [(Int, NVMeStatus)] = []
+        let written = try data.withUnsafeMutableBytes { try host.run([BlockIO(.write, lba: 0, buffer: $0)]) { heard.append(($0, $1)) } }
+        let read = try copy.withUnsafeMutableBytes { try host.run([BlockIO(.read, lba: 0, buffer: $0)]) }
+        #expect(written == [.success] && read == [.success])
+        #expect(heard.count == 1 && heard[0].0 == 0 && heard[0].1 == .success)
+        #expect(copy == data)
+    }
 }

@@ -7,6 +7,9 @@ final class MemoryHostTransport: HostTransport {
     enum Direction { case toTarget, toHost }
     let target: NVMeTarget
     var tamper: ((Direction, inout [UInt8]) -> Void)?
+    /// Once set (e.g. by `tamper`), the pump ends every connection, admin queue first, after moving
+    /// bytes: what Linux's nvmet does on a fatal error such as a bad H2CData digest.
+    var endsEveryConnection = false
     private(set) var pairs: [(queue: HostQueue, connection: TargetConnection)] = []
 
     init(target: NVMeTarget) { self.target = target }
@@ -22,6 +25,12 @@ final class MemoryHostTransport: HostTransport {
             move(connection, to: queue, .toHost)
             if connection.isFinished && connection.outbound.isEmpty && !queue.isFinished { queue.close() }
         }
+        guard endsEveryConnection else { return }
+        for (queue, connection) in pairs {
+            connection.close()
+            queue.close()
+        }
+        pairs = []
     }
 
     func close(_ queue: HostQueue) {

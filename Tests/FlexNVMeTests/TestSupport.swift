@@ -32,10 +32,10 @@ func sha256(_ bytes: UnsafeRawBufferPointer) -> String {
     return hash.hexDigest()
 }
 
-/// Writes `byteCount` seeded bytes from LBA 0 in I/Os of 4 KiB (in capsule), 64 KiB and 128 KiB
-/// (R2T/H2CData) spread over the host's queues, reads them back the same way, and returns the SHA-256
-/// of what was written and of what was read, with every status.
-func writeAndReadBack(_ host: NVMeHost, byteCount: Int, seed: UInt64) throws -> (written: String, read: String, statuses: [NVMeStatus]) {
+/// Writes `byteCount` seeded bytes from byte `start` (a whole number of blocks) in I/Os of 4 KiB (in capsule),
+/// 64 KiB and 128 KiB (R2T/H2CData) spread over the host's queues, reads them back the same way, and returns
+/// the SHA-256 of what was written and of what was read, with every status.
+func writeAndReadBack(_ host: NVMeHost, byteCount: Int, seed: UInt64, start: Int = 0) throws -> (written: String, read: String, statuses: [NVMeStatus]) {
     let source = UnsafeMutableRawBufferPointer.allocate(byteCount: byteCount, alignment: 4096)
     let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: byteCount, alignment: 4096)
     defer { source.deallocate(); copy.deallocate() }
@@ -50,8 +50,8 @@ func writeAndReadBack(_ host: NVMeHost, byteCount: Int, seed: UInt64) throws -> 
         pieces.append(offset..<(offset + size))
         offset += size
     }
-    let writes = pieces.map { BlockIO(.write, lba: UInt64($0.lowerBound / host.blockSize), buffer: UnsafeMutableRawBufferPointer(rebasing: source[$0])) }
-    let reads = pieces.map { BlockIO(.read, lba: UInt64($0.lowerBound / host.blockSize), buffer: UnsafeMutableRawBufferPointer(rebasing: copy[$0])) }
+    let writes = pieces.map { BlockIO(.write, lba: UInt64((start + $0.lowerBound) / host.blockSize), buffer: UnsafeMutableRawBufferPointer(rebasing: source[$0])) }
+    let reads = pieces.map { BlockIO(.read, lba: UInt64((start + $0.lowerBound) / host.blockSize), buffer: UnsafeMutableRawBufferPointer(rebasing: copy[$0])) }
     let statuses = try host.run(writes) + host.run(reads)
     return (sha256(UnsafeRawBufferPointer(source)), sha256(UnsafeRawBufferPointer(copy)), statuses)
 }

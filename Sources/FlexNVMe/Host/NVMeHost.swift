@@ -7,7 +7,9 @@ import FlexPort
 /// Contract: one thread uses a host. Synchronous calls pump the transport until their commands
 /// complete or `options.timeoutMilliseconds` pass; `run` keeps up to `queueDepth - 1` commands
 /// outstanding on every I/O queue, retries reads failed by a transport error (data digest) up to
-/// `readRetries` times, and reports each request's final status. Writes are not retried.
+/// `readRetries` times, and reports each request's final status. Writes are not retried. When the
+/// controller ends every connection, `run` still reports the statuses if every request has one
+/// (those in flight: Transient Transport Error), else throws.
 public final class NVMeHost {
     public let transport: any HostTransport
     public let options: HostOptions
@@ -18,6 +20,8 @@ public final class NVMeHost {
     public private(set) var controllerData: [UInt8] = []
     public private(set) var blockSize = 512
     public private(set) var blockCount: UInt64 = 0
+    /// The most data one command carries (MDTS, and the 16-bit block count); `run` splits larger requests.
+    public private(set) var maximumTransferBytes = Int.max
     private let clock = MonotonicTimeSource()
     private var lastKeepAlive: UInt64 = 0
 
@@ -30,11 +34,10 @@ public final class NVMeHost {
         try transport.open(admin)
         controllerID = try connect(admin, controllerID: 0xFFFF)
         let isDiscovery = options.subsystemNQN == NQN.discovery
-        if !isDiscovery {
-            let configuration = UInt64(1 | 6 << 16 | 4 << 20)  // EN, IOSQES 64 B, IOCQES 16 B
-            try check(execute(Command.propertySet(ControllerProperty.configuration, value: configuration), on: admin))
-            try waitUntilReady()
-        }
+        // Discovery controllers are enabled too: Linux's nvmet refuses any other command before CSTS.RDY.
+        let configuration = UInt64(1 | 6 << 16 | 4 << 20)  // EN, IOSQES 64 B, IOCQES 16 B
+        try check(execute(Command.propertySet(ControllerProperty.configuration, value: configuration), on: admin))
+        try waitUntilReady()
         controllerData = try identify(0x01)
         guard !isDiscovery else { return }
         let inCapsule = max(0, Int(controllerData.loadLittle(UInt32.self, at: 1792)) * 16 - SubmissionEntry.size)
@@ -45,6 +48,9 @@ public final class NVMeHost {
         let namespace = try identify(0x00, namespaceID: 1)
         blockCount = namespace.loadLittle(at: 0)
         blockSize = 1 << Int(namespace[128 + 2])
+        // MDTS is in units of the minimum memory page size (CAP.MPSMIN, taken as 4 KiB); NLB is 16 bits.
+        let exponent = Int(controllerData[77])
+        maximumTransferBytes = min(65536 * blockSize, exponent == 0 ? Int.max : 4096 << exponent)
         for index in 1...queues {
             let queue = HostQueue(queueID: UInt16(index), entries: options.queueDepth, headerDigest: options.headerDigest,
                                   dataDigest: options.dataDigest)
@@ -103,10 +109,43 @@ public final class NVMeHost {
     }
 
     /// Runs `requests` across the I/O queues, up to queue depth on each; returns each one's final status.
-    /// `finished` hears of each request's final status as it arrives (by index).
+    /// A request larger than `maximumTransferBytes` goes as several commands on its queue (its status: the
+    /// first failure among them, else success). `finished` hears of each request's final status as it arrives (by index).
     public func run(_ requests: [BlockIO], finished: ((Int, NVMeStatus) -> Void)? = nil) throws(HostError) -> [NVMeStatus] {
+        var commands: [BlockIO] = []
+        var owners: [Int] = []
+        for (index, request) in requests.enumerated() {
+            guard request.buffer.count % blockSize == 0, request.buffer.count > 0 else {
+                throw .invalidRequest("request \(index): \(request.buffer.count) bytes is not a whole number of \(blockSize)-byte blocks")
+            }
+            var offset = 0
+            while offset < request.buffer.count {
+                let length = min(maximumTransferBytes, request.buffer.count - offset)
+                var piece = request
+                piece.lba = request.lba + UInt64(offset / blockSize)
+                piece.buffer = UnsafeMutableRawBufferPointer(rebasing: request.buffer[offset..<(offset + length)])
+                piece.queue = request.queue ?? index
+                commands.append(piece)
+                owners.append(index)
+                offset += length
+            }
+        }
+        var statuses = [NVMeStatus](repeating: .success, count: requests.count)
+        var left = [Int](repeating: 0, count: requests.count)
+        for owner in owners { left[owner] += 1 }
+        try runCommands(commands) { command, status in
+            let owner = owners[command]
+            if statuses[owner].isSuccess { statuses[owner] = status }
+            left[owner] -= 1
+            if left[owner] == 0 { finished?(owner, statuses[owner]) }
+        }
+        return statuses
+    }
+
+    /// Runs `requests` (each within `maximumTransferBytes`), up to queue depth on each queue, telling
+    /// `finished` each one's final status (reads failed by a transport error retried).
+    private func runCommands(_ requests: [BlockIO], finished: @escaping (Int, NVMeStatus) -> Void) throws(HostError) {
         guard !ioQueues.isEmpty else { throw .invalidRequest("no I/O queue") }
-        var statuses = [NVMeStatus?](repeating: nil, count: requests.count)
         var attempts = [Int](repeating: 0, count: requests.count)
         var waiting = Array(requests.indices.reversed())
         var done = 0
@@ -114,9 +153,6 @@ public final class NVMeHost {
             var submitted = false
             while let index = waiting.last {
                 let request = requests[index]
-                guard request.buffer.count % blockSize == 0, request.buffer.count > 0 else {
-                    throw .invalidRequest("request \(index): \(request.buffer.count) bytes is not a whole number of \(blockSize)-byte blocks")
-                }
                 let queue = ioQueues[(request.queue ?? index) % ioQueues.count]
                 if queue.isFinished { throw queue.failure ?? .connection("queue \(queue.queueID) closed") }
                 if queue.isFull { break }
@@ -128,17 +164,27 @@ public final class NVMeHost {
                     if request.kind == .read && entry.status == .transientTransportError && attempts[index] <= self.options.readRetries {
                         waiting.append(index)
                     } else {
-                        statuses[index] = entry.status
                         done += 1
-                        finished?(index, entry.status)
+                        finished(index, entry.status)
                     }
                 }
                 waiting.removeLast()
                 submitted = true
             }
-            if done < requests.count && !submitted || waiting.isEmpty { try service() }
+            if done < requests.count && !submitted || waiting.isEmpty {
+                do {
+                    try service()
+                } catch {
+                    // The controller is gone (Linux's nvmet ends every connection on a fatal error such as a bad
+                    // H2CData digest): the I/O queues go too, their commands completing with Transient Transport Error.
+                    for queue in ioQueues where !queue.isFinished {
+                        transport.close(queue)
+                        queue.close()
+                    }
+                    guard done == requests.count else { throw error }
+                }
+            }
         }
-        return statuses.map { $0! }
     }
 
     // MARK: internals

@@ -196,6 +196,9 @@ public final class TargetConnection: PDUHandler {
             complete(command, status: .commandSequenceError)
         } else if isIOQueue {
             try executeIO(command, transfer: transfer)
+        } else if !controller!.isEnabled {
+            // Only Fabrics commands until the host set CC.EN and saw CSTS.RDY (Linux's nvmet refuses them too).
+            complete(command, status: .commandSequenceError)
         } else {
             executeAdmin(command, data: transfer?.staging)
         }
