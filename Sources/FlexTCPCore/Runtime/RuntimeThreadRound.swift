@@ -50,10 +50,10 @@ final class OneThreadRound: RuntimeThreadRound {
     let ports: [any Port]
     let signal: WakeupSignal
     var counters = RuntimeThreadCounters()
-    /// Nothing changed the stack since the last full round but its port and queues.
-    private var unchangedSinceRound = false
-    /// Until when rounds are quiet (0: none, the last round left something waiting), worked out
-    /// at the first round after a full one that found nothing arrived; nil before.
+    /// The last full round left nothing waiting (and nothing changed the stack since but its port
+    /// and queues): rounds before `quietUntil` are quiet unless something arrives.
+    private var lastRoundSettled = false
+    /// `timerDeadline` after the last full round, or nil until a quiet round needed it.
     private var quietUntil: UInt64?
 
     init(fast: FastPathRound, slowPath: SlowPath, contexts: SlowPathContextService, signal: WakeupSignal) {
@@ -66,8 +66,8 @@ final class OneThreadRound: RuntimeThreadRound {
 
     func step(now: UInt64) -> Bool {
         let contexts = contexts, fast = fast, fastContexts = fast.contexts
-        if unchangedSinceRound && !fast.port.mayHaveFramesToReceive && !fastContexts.hasQueuedTransmits && !contexts.hasQueuedRequests {
-            let deadline = quietUntil ?? (leftNothingWaiting ? timerDeadline : 0)
+        if lastRoundSettled && !fast.port.mayHaveFramesToReceive && !fastContexts.hasQueuedTransmits && !contexts.hasQueuedRequests {
+            let deadline = quietUntil ?? timerDeadline
             quietUntil = deadline
             if now < deadline {
                 fast.port.poll()
@@ -75,7 +75,7 @@ final class OneThreadRound: RuntimeThreadRound {
                 return false
             }
         }
-        unchangedSinceRound = false
+        lastRoundSettled = false
         quietUntil = nil
         let requestsTaken = contexts.takeRequests()
         var busy = fast.drainTransmitQueues(now: now) || requestsTaken
@@ -91,18 +91,13 @@ final class OneThreadRound: RuntimeThreadRound {
         contexts.retryPending()
         contexts.flush()
         fastContexts.flushReceiveQueues()
-        unchangedSinceRound = true
+        lastRoundSettled = fastContexts.isSettled && contexts.isSettled && slowPath.events.isEmpty
+            && (fast.fastPath.changes.isEmpty || slowPath.examinesChangesOnTimer)
         return busy
     }
 
-    /// Nothing waits to be posted, published, confirmed, handed to the contexts or examined.
-    private var leftNothingWaiting: Bool {
-        fast.contexts.isSettled && contexts.isSettled && slowPath.events.isEmpty
-            && (fast.fastPath.changes.isEmpty || slowPath.examinesChangesOnTimer)
-    }
-
     /// The next round runs in full (the stack was changed from outside the round).
-    func endQuiet() { unchangedSinceRound = false }
+    func endQuiet() { lastRoundSettled = false }
 
     /// The earliest time the stack has timer or pacing work; 0 (now) when entries or completions
     /// wait for queue room that is there.
