@@ -159,7 +159,7 @@ public final class AFXDPPort: Port, KernelRingPort {
             kick()
             reclaimCompletedChunks()
         }
-        let reserved = min(count, batch.capacity - batch.count, freeCount)
+        let reserved = min(min(count, batch.capacity - batch.count), freeCount)
         for _ in 0..<reserved {
             freeCount &-= 1
             batch.append(Frame(bytes: umem + Int(freeTransmitChunks[freeCount]), length: 0, capacity: maximumFrameLength))

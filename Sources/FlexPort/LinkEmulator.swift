@@ -229,7 +229,7 @@ public final class LinkEmulator: Port {
 
     /// The earliest arrival among frames in the emulator.
     private func nextArrival() -> UInt64? {
-        let earliest = min(firstArrival(.serializing), firstArrival(.propagating), firstArrival(.heldBack))
+        let earliest = min(min(firstArrival(.serializing), firstArrival(.propagating)), firstArrival(.heldBack))
         return earliest == .max ? nil : earliest
     }
 

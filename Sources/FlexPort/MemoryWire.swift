@@ -93,4 +93,6 @@ public final class MemoryWireEndpoint: Port, @unchecked Sendable {
     public var readinessDescriptor: Int32? { consumer.wakeupDescriptor }
     public func armReadiness() -> Bool { consumer.arm() }
     public func disarmReadiness() { consumer.disarm() }
+    /// Frames are published into the receive ring as they are sent (`poll` does nothing).
+    public var mayHaveFramesToReceive: Bool { consumer.hasPendingFrames }
 }

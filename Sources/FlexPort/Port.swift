@@ -52,6 +52,9 @@ public struct PortStatistics: Sendable, Equatable {
 ///   frame is already waiting: do not sleep (and do not disarm). A nil descriptor (the default)
 ///   means the port cannot say (virtual time, frames a middleware holds until a due time):
 ///   sleep with `waitForFrames` instead.
+/// - `mayHaveFramesToReceive` is false only when `receive` would append nothing now, even after a
+///   `poll()` (true, the default, when the port cannot tell cheaply): a caller with nothing else
+///   to do may then skip its receive stage.
 /// - No method allocates per frame.
 public protocol Port: AnyObject {
     var macAddress: MACAddress { get }
@@ -71,6 +74,7 @@ public protocol Port: AnyObject {
     var readinessDescriptor: Int32? { get }
     func armReadiness() -> Bool
     func disarmReadiness()
+    var mayHaveFramesToReceive: Bool { get }
 }
 
 extension Port {
@@ -80,6 +84,8 @@ extension Port {
     public var readinessDescriptor: Int32? { nil }
     public func armReadiness() -> Bool { true }
     public func disarmReadiness() {}
+    /// Cannot tell: a frame may be there.
+    public var mayHaveFramesToReceive: Bool { true }
 }
 
 extension Port {

@@ -92,7 +92,7 @@ public final class TAPPort: Port {
     public func releaseReceived(_ batch: FrameBatch) { batch.removeAll() }
 
     public func reserveTransmit(into batch: FrameBatch, count: Int) -> Int {
-        let wanted = min(count, batch.capacity - batch.count, transmitBufferCount - transmitReserved)
+        let wanted = min(min(count, batch.capacity - batch.count), transmitBufferCount - transmitReserved)
         for _ in 0..<max(0, wanted) {
             let buffer = buffers + (receiveBufferCount &+ transmitReserved) &* bufferSize
             batch.append(Frame(bytes: buffer, length: 0, capacity: maximumFrameLength))

@@ -7,6 +7,9 @@ extension Context {
     /// events it reported.
     @discardableResult
     public func poll(_ body: (ContextEvent) -> Void) -> Int {
+        // Nothing of ours waits and nothing was published to us: the steps below would find nothing.
+        if localEvents.isEmpty && updates.isEmpty && requests.isEmpty && finishing.isEmpty && completedMoves.isEmpty
+            && endpoint.isQuiet && !inbox.mayHaveDeliveries { return 0 }
         var reported = localEvents.count
         if reported > 0 {
             for event in localEvents { body(event) }

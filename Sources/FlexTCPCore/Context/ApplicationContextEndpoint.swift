@@ -50,6 +50,10 @@ package final class ApplicationContextEndpoint {
         return stored
     }
 
+    /// No send/free entry waits to be published and neither a flow event nor a slow-path event
+    /// is published: `poll`, `pollEvents` and `flush` would do nothing.
+    package var isQuiet: Bool { !transmit.hasUnpublishedEntries && !receive.ring.hasUnconsumedEntries && !events.ring.hasUnconsumedEntries }
+
     /// Moves up to `entries.count` slow-path events into `entries`.
     package func pollEvents(into entries: UnsafeMutableBufferPointer<SlowPathEvent>) -> Int {
         var malformed: UInt64 = 0

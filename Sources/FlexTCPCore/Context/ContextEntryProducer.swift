@@ -45,6 +45,9 @@ final class ContextEntryProducer {
         producer.restart()
     }
 
+    /// Entries were handed out since the last publish.
+    var hasUnpublishedEntries: Bool { unpublished > 0 }
+
     func publish() {
         guard unpublished > 0 else { return }
         unpublished = 0

@@ -57,6 +57,9 @@ package final class SlowPathContextEndpoint {
     /// wait for it); true if there is room already.
     package func requestRoom() -> Bool { events.requestRoom() }
 
+    /// A rejection report waits for event-queue room (`flush` retries it).
+    package var holdsRejection: Bool { rejections.pending != nil }
+
     /// Requests rejected so far (including repeats folded into one report).
     package var rejectedEntries: UInt64 { rejections.total }
     package func rejectedEntries(for reason: RejectionReason) -> UInt64 { rejections.count(for: reason) }

@@ -18,7 +18,7 @@ extension FastPath {
             // frame never outgrows the MSS both sides agreed on.
             let segmentLimit = UInt32(state.pointee.maximumSegmentSize)
                 &- UInt32(SegmentHeaders.sackLength(of: state.pointee, flags: .ack, reportsIntervals: true))
-            let allowed = min(grant.bytes, state.pointee.transmitPending, state.pointee.windowRemaining, segmentLimit)
+            let allowed = min(min(grant.bytes, state.pointee.transmitPending), min(state.pointee.windowRemaining, segmentLimit))
             // The FIN goes on the segment that empties the ring, or alone when nothing is pending.
             let carriesFIN = state.pointee.finDue && allowed == state.pointee.transmitPending
             guard allowed > 0 || carriesFIN else {

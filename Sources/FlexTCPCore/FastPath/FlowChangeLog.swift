@@ -35,6 +35,9 @@ struct FlowChangeLog {
         countStorage.pointee &+= 1
     }
 
+    /// No flow changed since the last `take`.
+    var isEmpty: Bool { countStorage.pointee == 0 }
+
     /// True when `flow` changed since the last `take`.
     func isMarked(_ flow: FlowIndex) -> Bool { listed[Int(flow)] }
 

@@ -107,7 +107,7 @@ package final class NetworkHost {
     }
 
     /// The earliest time a retry or timeout (ARP, echo, reassembly) may be due (`UInt64.max` when none is pending).
-    package var nextDeadline: UInt64 { min(resolver.nextDeadline, echoRequests.nextDeadline, reassembler.nextDeadline) }
+    package var nextDeadline: UInt64 { min(min(resolver.nextDeadline, echoRequests.nextDeadline), reassembler.nextDeadline) }
 
     // MARK: Observing
 

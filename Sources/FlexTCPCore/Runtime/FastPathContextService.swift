@@ -181,6 +181,10 @@ final class FastPathContextService {
     /// Stream ends, releases, moves or fences wait (for receive-queue room).
     var hasPending: Bool { !streamEnds.isEmpty || !releases.isEmpty || !moves.isEmpty || !fences.isEmpty }
 
+    /// Nothing waits to be posted, published or confirmed: no pending command, no receive-queue
+    /// entry or backlog unpublished, no confirmation not handed over.
+    var isSettled: Bool { !receiveQueuesMayHaveEntries && confirmations.isEmpty && !hasPending }
+
     /// Asks every context whose receive entries or stream ends wait for receive-queue room for a
     /// signal once it has room, so an idle runtime thread wakes when the application polls; true
     /// if one has room already (`settle` can post now).

@@ -11,6 +11,9 @@ package struct RuntimeStatistics: Sendable, Equatable {
     /// or (a port without descriptor) in slices on the port.
     package var idleWaits: UInt64 = 0
     package var idleSliceWaits: UInt64 = 0
+    /// Rounds of the one-thread schedules that found nothing arrived and nothing due and only
+    /// polled the port (`OneThreadRound`'s quiet rounds).
+    package var quietRounds: UInt64 = 0
     /// CPU time the runtime's threads used from their start to their end (CLOCK_THREAD_CPUTIME_ID),
     /// summed over the threads (as `idleWaits` counts every thread's sleeps); 0 when caller-driven.
     package var threadCPUNanoseconds: UInt64 = 0

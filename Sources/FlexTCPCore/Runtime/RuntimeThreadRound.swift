@@ -19,10 +19,11 @@ protocol RuntimeThreadRound: AnyObject {
     var counters: RuntimeThreadCounters { get set }
 }
 
-/// Idle sleeps and CPU time of one runtime thread.
+/// Idle sleeps, quiet rounds and CPU time of one runtime thread.
 struct RuntimeThreadCounters {
     var idleWaits: UInt64 = 0
     var idleSliceWaits: UInt64 = 0
+    var quietRounds: UInt64 = 0
     var cpuNanoseconds: UInt64 = 0
 }
 
@@ -36,6 +37,12 @@ struct RuntimeThreadCounters {
 /// path's contexts (receive queues published, releases and moves confirmed), complete what the
 /// confirmations waited for, retry what waited for room, publish the event queues and then the
 /// receive queues once more.
+///
+/// Quiet rounds: after a round that left nothing waiting (nothing to post, publish, confirm or
+/// examine), each round until the next deadline only looks whether a frame, a transmit entry or
+/// a request arrived — what a runtime thread would sleep on (`IdleSleep`) — polls the port and
+/// ends, unless one did. Whoever changes the stack between rounds by other means (a caller-driven
+/// runtime's callers, through `StackRuntime`'s parts) calls `endQuiet()` first.
 final class OneThreadRound: RuntimeThreadRound {
     let fast: FastPathRound
     let slowPath: SlowPath
@@ -43,6 +50,11 @@ final class OneThreadRound: RuntimeThreadRound {
     let ports: [any Port]
     let signal: WakeupSignal
     var counters = RuntimeThreadCounters()
+    /// The last full round left nothing waiting (and nothing changed the stack since but its port
+    /// and queues): rounds before `quietUntil` are quiet unless something arrives.
+    private var lastRoundSettled = false
+    /// `timerDeadline` after the last full round, or nil until a quiet round needed it.
+    private var quietUntil: UInt64?
 
     init(fast: FastPathRound, slowPath: SlowPath, contexts: SlowPathContextService, signal: WakeupSignal) {
         self.fast = fast
@@ -54,6 +66,17 @@ final class OneThreadRound: RuntimeThreadRound {
 
     func step(now: UInt64) -> Bool {
         let contexts = contexts, fast = fast, fastContexts = fast.contexts
+        if lastRoundSettled && !fast.port.mayHaveFramesToReceive && !fastContexts.hasQueuedTransmits && !contexts.hasQueuedRequests {
+            let deadline = quietUntil ?? timerDeadline
+            quietUntil = deadline
+            if now < deadline {
+                fast.port.poll()
+                counters.quietRounds &+= 1
+                return false
+            }
+        }
+        lastRoundSettled = false
+        quietUntil = nil
         let requestsTaken = contexts.takeRequests()
         var busy = fast.drainTransmitQueues(now: now) || requestsTaken
         if requestsTaken { contexts.applyRequests(now: now) }
@@ -68,12 +91,20 @@ final class OneThreadRound: RuntimeThreadRound {
         contexts.retryPending()
         contexts.flush()
         fastContexts.flushReceiveQueues()
+        lastRoundSettled = fastContexts.isSettled && contexts.isSettled && slowPath.events.isEmpty
+            && (fast.fastPath.changes.isEmpty || slowPath.examinesChangesOnTimer)
         return busy
     }
 
+    /// The next round runs in full (the stack was changed from outside the round).
+    func endQuiet() { lastRoundSettled = false }
+
     /// The earliest time the stack has timer or pacing work; 0 (now) when entries or completions
     /// wait for queue room that is there.
-    var nextDeadline: UInt64 { canPostWaiting ? 0 : min(slowPath.nextDeadline, fast.fastPath.nextTransmitTime ?? .max) }
+    var nextDeadline: UInt64 { canPostWaiting ? 0 : timerDeadline }
+
+    /// The earliest time the slow path's timers or the fast path's transmit queue have work.
+    private var timerDeadline: UInt64 { min(slowPath.nextDeadline, fast.fastPath.nextTransmitTime ?? .max) }
 
     func nextDeadline(now: UInt64) -> UInt64 { nextDeadline }
 

@@ -86,6 +86,13 @@ final class SlowPathContextService {
         for index in requestEndpoints.indices { requestEndpoints.withUnretainedElement(index) { $0.flush() } }
     }
 
+    /// No completion or rejection report waits for event-queue room.
+    var isSettled: Bool {
+        guard !outboxesMayHoldEntries else { return false }
+        for index in requestEndpoints.indices where requestEndpoints.withUnretainedElement(index, { $0.holdsRejection }) { return false }
+        return true
+    }
+
     /// True when a context whose requests are taken (`takesRequests`) has published some not taken yet.
     var hasQueuedRequests: Bool { queues.indices.contains { takesRequests(of: $0) && queues[$0].requests.hasUnconsumedEntries } }
 

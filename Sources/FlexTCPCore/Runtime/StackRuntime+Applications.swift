@@ -17,6 +17,7 @@ extension StackRuntime {
     /// until `isIdle(contexts:)`; only then may the contexts be handed to another application.
     package func resetApplication(contexts: Range<Int>, now: UInt64) -> ApplicationReset {
         precondition(schedule == .callerDriven, "applications are reset between steps of a caller-driven runtime")
+        endQuietRounds()
         var reset = ApplicationReset()
         let slowPath = slowPathContexts.slowPath
         for flow in 0..<configuration.flowCapacity {
@@ -54,6 +55,7 @@ extension StackRuntime {
     /// index, backlog or armed flag of the old memory survives).
     package func restartContexts(_ contexts: Range<Int>) throws(ContextQueueError) {
         precondition(schedule == .callerDriven, "contexts are restarted between steps of a caller-driven runtime")
+        endQuietRounds()
         try region.format(contexts)
         for context in contexts {
             fast.contexts.endpoints[context].restart()

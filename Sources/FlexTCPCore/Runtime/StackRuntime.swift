@@ -233,6 +233,7 @@ package final class StackRuntime: @unchecked Sendable {
         for round in rounds {
             statistics.idleWaits &+= round.counters.idleWaits
             statistics.idleSliceWaits &+= round.counters.idleSliceWaits
+            statistics.quietRounds &+= round.counters.quietRounds
             statistics.threadCPUNanoseconds &+= round.counters.cpuNanoseconds
         }
         if let links {
@@ -252,11 +253,21 @@ package final class StackRuntime: @unchecked Sendable {
 
     /// The stack's parts, for the thread that steps a caller-driven runtime (between `step`s) or
     /// for anyone after `stop()`: counters, flow states, the network host's announcements. Never
-    /// touched while a runtime thread runs.
-    package var port: any Port { fast.port }
-    package var fastPath: FastPath { fast.fastPath }
-    package var slowPath: SlowPath { slowPathContexts.slowPath }
-    package var network: NetworkHost { slowPathContexts.slowPath.network }
+    /// touched while a runtime thread runs. Handing one out ends the one-thread round's quiet
+    /// rounds (what the caller does with it may give the next round work).
+    package var port: any Port { handOut(fast.port) }
+    package var fastPath: FastPath { handOut(fast.fastPath) }
+    package var slowPath: SlowPath { handOut(slowPathContexts.slowPath) }
+    package var network: NetworkHost { handOut(slowPathContexts.slowPath.network) }
+
+    private func handOut<Part>(_ part: Part) -> Part {
+        endQuietRounds()
+        return part
+    }
+
+    /// The one-thread round's next round runs in full (see `OneThreadRound`'s quiet rounds): for
+    /// whatever changes the stack between rounds other than through a port or a context's queues.
+    func endQuietRounds() { oneThread?._withUnsafeGuaranteedRef { $0.endQuiet() } }
 
     /// The one loop of every runtime thread: rounds while there is work, then an idle sleep.
     private func run(_ round: any RuntimeThreadRound) {

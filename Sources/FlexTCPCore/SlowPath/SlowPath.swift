@@ -125,12 +125,17 @@ package final class SlowPath {
     /// step is due (`.max`: none): the minimum of the schedules, O(1). It may be early (a timer that
     /// was pushed back wakes `advance` at its old time, which schedules it anew), never late.
     package var nextDeadline: UInt64 {
-        let earliest = min(network.nextDeadline, connectionTimers.earliest ?? .max, handshakeTimers.earliest ?? .max,
-                           controlSchedule.earliest ?? .max)
+        // Two-argument mins: the variadic `min` builds (and frees) an array on every call.
+        let timers = min(min(connectionTimers.earliest ?? .max, handshakeTimers.earliest ?? .max), controlSchedule.earliest ?? .max)
+        let earliest = min(network.nextDeadline, timers)
         // With an examination interval, changes wait for the next examination while connections exist.
         let anyConnection = flowIndices.availableCount < connections.count
         return configuration.changeExaminationInterval > 0 && anyConnection ? min(earliest, nextChangeExamination) : earliest
     }
+
+    /// Changed flows are examined at the times `nextDeadline` names (an examination interval),
+    /// not at every `advance`.
+    package var examinesChangesOnTimer: Bool { configuration.changeExaminationInterval > 0 }
 
     // MARK: Bookkeeping
 
