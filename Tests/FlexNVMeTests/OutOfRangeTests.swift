@@ -35,7 +35,7 @@ private struct SmallNamespaceRig {
 struct OutOfRangeTests {
     @Test("a 1 MiB write from LBA 8 of a 1 MiB namespace (four commands at MDTS) fails with LBA Out of Range, and the connection then serves a write and read back")
     func writePastEndThenRoundTrip() throws {
-        let outcome = try withinDeadline(seconds: 20) { () throws -> (NVMeStatus, NVMeStatus, (written: String, read: String, statuses: [NVMeStatus]), Int) in
+        let outcome = try withinDeadline(seconds: 10) { () throws -> (NVMeStatus, NVMeStatus, (written: String, read: String, statuses: [NVMeStatus]), Int) in
             let rig = try SmallNamespaceRig()
             let write = try rig.run(.write, lba: 8, byteCount: 1 << 20)
             let read = try rig.run(.read, lba: 8, byteCount: 1 << 20)
@@ -61,7 +61,7 @@ struct OutOfRangeTests {
     @Test("a write or read past the end fails promptly with LBA Out of Range, in capsule, by R2T and split at MDTS; nothing past the end is read or written; the connection stays usable",
           arguments: [BlockIO.Kind.write, .read], ranges)
     func pastTheEnd(kind: BlockIO.Kind, range: (UInt64, Int)) throws {
-        let outcome = try withinDeadline(seconds: 20) { () throws -> (NVMeStatus, Bool, [NVMeStatus], Int) in
+        let outcome = try withinDeadline(seconds: 10) { () throws -> (NVMeStatus, Bool, [NVMeStatus], Int) in
             let rig = try SmallNamespaceRig()
             let status = try rig.run(kind, lba: range.0, byteCount: range.1)
             // A single command past the end stores nothing (a request split at MDTS may store its pieces before the end).
@@ -85,7 +85,7 @@ struct OutOfRangeTests {
             (.read, 0, 4096, true), (.read, 256, 65536, false), (.read, 16, 65536, true), (.read, 255, 8192, false),
             (.read, 40, 8192, true), (.read, 8, 1 << 20, false), (.read, 64, 512 * 1024, true), (.read, UInt64.max, 4096, false),
         ]
-        let outcome = try withinDeadline(seconds: 20) { () throws -> ([NVMeStatus], Bool, Int) in
+        let outcome = try withinDeadline(seconds: 10) { () throws -> ([NVMeStatus], Bool, Int) in
             let rig = try SmallNamespaceRig(queueDepth: 4, ioQueues: 2)
             let buffers = plan.enumerated().map { index, request in
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: request.2, alignment: 4096)
@@ -107,7 +107,7 @@ struct OutOfRangeTests {
 
     @Test("run gives up with Timed Out when the controller answers nothing, instead of waiting for ever")
     func silentController() throws {
-        let outcome = try withinDeadline(seconds: 20) { () -> (Result<[NVMeStatus], HostError>, Bool) in
+        let outcome = try withinDeadline(seconds: 10) { () -> (Result<[NVMeStatus], HostError>, Bool) in
             let rig = try SmallNamespaceRig(timeoutMilliseconds: 300)
             // From now on the target hears nothing.
             rig.transport.tamper = { direction, bytes in if direction == .toTarget { bytes = [] } }
