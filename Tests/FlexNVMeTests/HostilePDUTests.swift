@@ -51,9 +51,9 @@ private func connectPDU(queue: UInt16, controller: UInt16) -> [UInt8] {
                                                               hostNQN: "nqn.test:host"))
 }
 
-/// A Write of `blocks` 4 KiB blocks whose data follows an R2T.
-private func writeCommand(blocks: Int, id: UInt16 = 1) -> SubmissionEntry {
-    var command = Command.blocks(IOOpcode.write, lba: 0, blocks: blocks)
+/// A Write of `blocks` 4 KiB blocks at `lba` whose data follows an R2T.
+private func writeCommand(blocks: Int, id: UInt16 = 1, lba: UInt64 = 0) -> SubmissionEntry {
+    var command = Command.blocks(IOOpcode.write, lba: lba, blocks: blocks)
     command.commandID = id
     command.flags = SubmissionEntry.flagsSGL
     command.sglType = SubmissionEntry.sglTransport
@@ -172,9 +172,8 @@ struct HostilePDUTests {
         expectTermination(probe, answer, .invalidHeaderField, field: 10, .unknownTransferTag)
     }
 
-    /// A probe with an I/O queue connected (after a controller was made and enabled on another connection)
-    /// and a Write whose R2T arrived; returns the probe and the R2T's transfer tag.
-    private func probeAwaitingData(blocks: Int) -> (Probe, UInt16) {
+    /// A probe with an I/O queue connected (after a controller was made and enabled on another connection).
+    private func connectedIOProbe() -> Probe {
         let admin = Probe()
         admin.initialize()
         let accepted = admin.feed(connectPDU(queue: 0, controller: 0xFFFF))
@@ -184,9 +183,47 @@ struct HostilePDUTests {
         io.initialize()
         let connected = io.feed(connectPDU(queue: 1, controller: controller))
         precondition(connected.first?.first == PDUType.capsuleResp.rawValue && connected[0][22] == 0 && connected[0][23] == 0)
+        return io
+    }
+
+    /// A connected I/O probe with a Write whose R2T arrived; returns the probe and the R2T's transfer tag.
+    private func probeAwaitingData(blocks: Int) -> (Probe, UInt16) {
+        let io = connectedIOProbe()
         let r2t = io.feed(pdu(.capsuleCmd(writeCommand(blocks: blocks))))
         precondition(r2t.first?.first == PDUType.r2t.rawValue)
         return (io, UInt16(r2t[0][10]) | UInt16(r2t[0][11]) << 8)
+    }
+
+    /// Feeds a Write of 16 blocks from LBA 250 of the 256-block namespace, by R2T or (`inCapsule`, one block
+    /// from LBA 256) with its data, and checks that it failed at once with LBA Out of Range and no R2T.
+    private func failWritePastEnd(_ probe: Probe, id: UInt16, inCapsule: Bool, sourceLocation: SourceLocation = #_sourceLocation) {
+        var command = writeCommand(blocks: inCapsule ? 1 : 16, id: id, lba: inCapsule ? 256 : 250)
+        if inCapsule { command.sglType = SubmissionEntry.sglInCapsule }
+        let answer = probe.feed(pdu(.capsuleCmd(command), data: inCapsule ? [UInt8](repeating: 7, count: 4096) : []))
+        #expect(answer.count == 1 && answer[0].first == PDUType.capsuleResp.rawValue, sourceLocation: sourceLocation)
+        guard let response = answer.first, response.count >= 24 else { return }
+        #expect(UInt16(response[20]) | UInt16(response[21]) << 8 == id, sourceLocation: sourceLocation)
+        // The status field (phase tag aside): SCT 0, SC 0x80 (LBA Out of Range), DNR.
+        #expect((UInt16(response[22]) | UInt16(response[23]) << 8) & 0xFFFE == 0x8100, sourceLocation: sourceLocation)
+    }
+
+    @Test("H2CData for a write the target already failed (LBA Out of Range: no R2T was sent) ends the connection: unknown transfer tag",
+          arguments: [false, true])
+    func dataForFailedWrite(inCapsule: Bool) {
+        let probe = connectedIOProbe()
+        failWritePastEnd(probe, id: 1, inCapsule: inCapsule)
+        let answer = probe.feed(pdu(.h2cData(DataTransferHeader(commandID: 1, transferTag: 0, offset: 0, length: 4096)),
+                                    data: [UInt8](repeating: 7, count: 4096)))
+        expectTermination(probe, answer, .invalidHeaderField, field: 10, .unknownTransferTag)
+    }
+
+    @Test("H2CData naming a failed write under another write's transfer tag ends the connection: unknown command ID")
+    func dataForFailedWriteUnderLiveTag() {
+        let (probe, tag) = probeAwaitingData(blocks: 2)
+        failWritePastEnd(probe, id: 2, inCapsule: false)
+        let answer = probe.feed(pdu(.h2cData(DataTransferHeader(commandID: 2, transferTag: tag, offset: 0, length: 4096)),
+                                    data: [UInt8](repeating: 7, count: 4096)))
+        expectTermination(probe, answer, .invalidHeaderField, field: 8, .unknownCommandID)
     }
 
     @Test("H2CData beyond the R2T's range is a data transfer out of range error")

@@ -2,6 +2,7 @@ import FlexNVMe
 import FlexTCPTools
 import FlexTCP
 import Foundation
+import Testing
 
 /// Seeded bytes for a test: the same seed always gives the same bytes.
 func seededBytes(_ count: Int, seed: UInt64) -> [UInt8] {
@@ -86,4 +87,34 @@ func withFlexTCPTarget<Result>(namespace: any NamespaceStorage = MemoryNamespace
             return try body(target, transport)
         }
     }
+}
+
+/// What `withinDeadline`'s thread hands back (written by the thread, read after `done` is signalled).
+private final class DeadlineOutcome<Value>: @unchecked Sendable {
+    var result: Result<Value, any Error>?
+    let done = DispatchSemaphore(value: 0)
+}
+
+/// Runs `body` on a thread of its own and returns its value, rethrowing its error; if it has not finished
+/// after `seconds`, records an issue ("hang") and returns nil, leaving the thread behind: a regression that
+/// hangs fails the test instead of the run. Assertions belong to the caller, on what `body` returned.
+func withinDeadline<Value>(seconds: Double, sourceLocation: SourceLocation = #_sourceLocation,
+                           _ body: @escaping () throws -> Value) throws -> Value? {
+    let outcome = DeadlineOutcome<Value>()
+    let work = UncheckedSendable(body)
+    Thread {
+        outcome.result = Result { try work.value() }
+        outcome.done.signal()
+    }.start()
+    guard outcome.done.wait(timeout: .now() + seconds) == .success else {
+        Issue.record("did not finish within \(seconds) s (hang)", sourceLocation: sourceLocation)
+        return nil
+    }
+    return try outcome.result!.get()
+}
+
+/// A value carried to another thread whose use is serialized by other means.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

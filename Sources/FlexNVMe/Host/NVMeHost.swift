@@ -110,13 +110,22 @@ public final class NVMeHost {
 
     /// Runs `requests` across the I/O queues, up to queue depth on each; returns each one's final status.
     /// A request larger than `maximumTransferBytes` goes as several commands on its queue (its status: the
-    /// first failure among them, else success). `finished` hears of each request's final status as it arrives (by index).
+    /// first failure among them, else success). A request whose blocks run past LBA 2^64 - 1 is past every
+    /// namespace's end: LBA Out of Range, without a command. `finished` hears of each request's final status
+    /// as it arrives (by index). Throws `.timedOut` when no command completes for `options.timeoutMilliseconds`
+    /// while some are outstanding (the I/O queues are then closed: no data lands in the buffers afterwards).
     public func run(_ requests: [BlockIO], finished: ((Int, NVMeStatus) -> Void)? = nil) throws(HostError) -> [NVMeStatus] {
         var commands: [BlockIO] = []
         var owners: [Int] = []
+        var statuses = [NVMeStatus](repeating: .success, count: requests.count)
         for (index, request) in requests.enumerated() {
             guard request.buffer.count % blockSize == 0, request.buffer.count > 0 else {
                 throw .invalidRequest("request \(index): \(request.buffer.count) bytes is not a whole number of \(blockSize)-byte blocks")
+            }
+            guard request.lba <= UInt64.max - UInt64(request.buffer.count / blockSize - 1) else {
+                statuses[index] = .lbaOutOfRange
+                finished?(index, .lbaOutOfRange)
+                continue
             }
             var offset = 0
             while offset < request.buffer.count {
@@ -130,7 +139,6 @@ public final class NVMeHost {
                 offset += length
             }
         }
-        var statuses = [NVMeStatus](repeating: .success, count: requests.count)
         var left = [Int](repeating: 0, count: requests.count)
         for owner in owners { left[owner] += 1 }
         try runCommands(commands) { command, status in
@@ -149,7 +157,9 @@ public final class NVMeHost {
         var attempts = [Int](repeating: 0, count: requests.count)
         var waiting = Array(requests.indices.reversed())
         var done = 0
+        var deadline = clock.now() &+ UInt64(options.timeoutMilliseconds) * 1_000_000
         while done < requests.count {
+            let doneBefore = done
             var submitted = false
             while let index = waiting.last {
                 let request = requests[index]
@@ -177,13 +187,25 @@ public final class NVMeHost {
                 } catch {
                     // The controller is gone (Linux's nvmet ends every connection on a fatal error such as a bad
                     // H2CData digest): the I/O queues go too, their commands completing with Transient Transport Error.
-                    for queue in ioQueues where !queue.isFinished {
-                        transport.close(queue)
-                        queue.close()
-                    }
+                    abandonIOQueues()
                     guard done == requests.count else { throw error }
                 }
             }
+            if done != doneBefore || submitted {
+                deadline = clock.now() &+ UInt64(options.timeoutMilliseconds) * 1_000_000
+            } else if clock.now() >= deadline {
+                // The controller answers nothing: give up on every command in flight before the caller's buffers go.
+                abandonIOQueues()
+                throw .timedOut
+            }
+        }
+    }
+
+    /// Closes every I/O queue still open; their outstanding commands complete with Transient Transport Error.
+    private func abandonIOQueues() {
+        for queue in ioQueues where !queue.isFinished {
+            transport.close(queue)
+            queue.close()
         }
     }
 
