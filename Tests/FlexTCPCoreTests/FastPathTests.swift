@@ -116,7 +116,7 @@ struct FastPathTests {
         #expect(sameBytes(pair.receivedByB, data))
     }
 
-    @Test("a window below one MSS that the application frees is announced at once (receiver silly-window avoidance)")
+    @Test("a window below one MSS that grows to a segment is announced at once, not each few bytes (RFC 1122 4.2.3.3)")
     func smallWindowUpdate() throws {
         let ringSize: UInt32 = 16 * 1024
         let pair = try FastPathPair(ringSize: ringSize)
@@ -139,7 +139,7 @@ struct FastPathTests {
         }
         #expect(offset == data.count)
         #expect(try #require(pair.a.state(of: 0)).peerWindow == 300)
-        // Freeing a few bytes keeps the window below a segment: no update. Freeing the rest announces it.
+        // Freeing a few bytes keeps the open window below a segment: no update. Freeing the rest announces it.
         #expect(pair.b.applicationFreed(flow: 0, bytes: 100, now: pair.clock.now()))
         #expect(pair.wire.a.receive(into: pair.receiveBatch) == 0)
         #expect(pair.b.applicationFreed(flow: 0, bytes: UInt32(data.count - 100), now: pair.clock.now()))

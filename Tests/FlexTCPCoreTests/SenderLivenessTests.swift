@@ -247,8 +247,10 @@ struct SenderLivenessTests {
             pair.a.discardsReceived = Int.random(in: 0..<3, using: &random) == 0
             pair.a.step(now: pair.now)
             pair.b.stepHoldingReceived(now: pair.now)
-            // The peer's application takes 100 bytes every 2 ms: its window opens by less than one MSS.
-            if pair.now / 100_000 % 20 == 0 { received += pair.b.readHeld(on: flowB, upTo: 100, now: pair.now) }
+            // The peer's application takes 100 bytes every 20 ms: its window opens by less than one MSS,
+            // and so slowly that after a lost update the window probe comes before the window has grown
+            // to a segment (which the receiver would announce by itself).
+            if pair.now / 100_000 % 200 == 0 { received += pair.b.readHeld(on: flowB, upTo: 100, now: pair.now) }
             stall = pair.a.slowPath.senderStall(of: flowA, in: pair.a.fastPath, now: pair.now)
         }
         #expect(stall == nil, "\(stall ?? "")")

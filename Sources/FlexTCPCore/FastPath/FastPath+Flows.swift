@@ -96,23 +96,26 @@ extension FastPath {
     }
 
     /// The application consumed `bytes` of received data (rxFree). Returns false for an unknown
-    /// flow or more bytes than it holds. A window that grows from below min(MSS, half the ring) to at
-    /// least that sends a window update at once (unless the peer has finished: it sends nothing more).
+    /// flow or more bytes than it holds. A window that reopens from zero, or grows from below
+    /// min(MSS, half the ring) to at least that, sends a window update at once (unless the peer has
+    /// finished: it sends nothing more).
     @discardableResult
     package func applicationFreed(flow: FlowIndex, bytes: UInt32, now: UInt64) -> Bool {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return false }
         let state = flows + Int(flow)
         guard bytes <= state.pointee.unreadByteCount else { return false }
-        // Receiver silly-window avoidance (RFC 1122 4.2.3.3): the peer learns of the freed space once
-        // the window reaches min(MSS, half the ring) from below it. A sender that avoids silly windows
-        // itself (Linux) sends nothing into a window smaller than that and would otherwise wait for its
-        // persist timer; a window that was already that large needs no update of its own.
+        // The peer learns of freed space when the window reopens from zero, and again when it reaches
+        // min(MSS, half the ring) from below (RFC 1122 4.2.3.3): a sender that avoids silly windows
+        // itself (Linux) sends nothing into a smaller window and would otherwise wait for its persist
+        // timer. A window already that large needs no update of its own.
         let threshold = min(UInt32(state.pointee.maximumSegmentSize), state.pointee.receiveRingSize / 2)
-        let wasBelow = advertisedBytes(state) < threshold
+        let before = advertisedBytes(state)
         state.pointee.receiveSpace &+= bytes
         publishSnapshot(flow)
-        if wasBelow && advertisedBytes(state) >= threshold
-            && !state.pointee.closeFlags.contains(.peerFinished) {
+        let after = advertisedBytes(state)
+        let reopened = before == 0 && after > 0
+        let reachedSegment = before < threshold && after >= threshold
+        if (reopened || reachedSegment) && !state.pointee.closeFlags.contains(.peerFinished) {
             sendAcknowledgment(state, flags: .ack, now: now)
             flushTransmitBatch()
         }
