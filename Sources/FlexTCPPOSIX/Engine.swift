@@ -375,8 +375,12 @@ func monotonicNow() -> Int64 {
     return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
 }
 
-/// A deadline `timeout` ns from now, or -1 for none (a negative timeout).
-func deadline(after timeout: Int64) -> Int64 { timeout < 0 ? -1 : monotonicNow() + timeout }
+/// A deadline `timeout` ns from now (saturated at Int64.max), or -1 for none (a negative timeout).
+func deadline(after timeout: Int64) -> Int64 {
+    guard timeout >= 0 else { return -1 }
+    let (sum, overflow) = monotonicNow().addingReportingOverflow(timeout)
+    return overflow ? Int64.max : sum
+}
 
 extension TCPError {
     /// The errno value a kernel socket gives for this failure.

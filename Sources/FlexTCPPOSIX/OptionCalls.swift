@@ -18,13 +18,15 @@ private let levelTCP = Int32(IPPROTO_TCP)
 
 private func key(_ level: Int32, _ name: Int32) -> Int64 { Int64(level) << 32 | Int64(UInt32(bitPattern: name)) }
 
-/// Nanoseconds of a struct timeval (-1 for zero or less: no timeout; saturated at Int64.max), or
-/// nil for microseconds outside 0..<1,000,000 (Linux: EDOM).
+/// Nanoseconds of a struct timeval as a socket timeout, or nil for microseconds outside
+/// 0..<1,000,000 (Linux: EDOM). As Linux: zero is no timeout (-1), negative seconds time out at
+/// once (0); saturated at Int64.max.
 private func nanoseconds(ofTimeval bytes: UnsafeRawPointer) -> Int64? {
     let value = bytes.loadUnaligned(as: timeval.self)
     guard value.tv_usec >= 0, value.tv_usec < 1_000_000 else { return nil }
+    if value.tv_sec < 0 { return 0 }
     let (seconds, overflow) = Int64(value.tv_sec).multipliedReportingOverflow(by: 1_000_000_000)
-    if overflow { return value.tv_sec > 0 ? Int64.max : -1 }
+    if overflow { return Int64.max }
     let total = seconds.addingReportingOverflow(Int64(value.tv_usec) * 1000)
     if total.overflow { return Int64.max }
     return total.partialValue > 0 ? total.partialValue : -1

@@ -95,6 +95,11 @@ with tempfile.TemporaryFile() as source:
 
 # Bad arguments get Linux's answers, never a crash.
 a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 2**62, 0))
+a.setblocking(False)  # the timeout is kept, but a non-blocking recv does not wait
+fails_with(errno.EAGAIN, lambda: a.recv(5), "non-blocking recv with a huge SO_RCVTIMEO")
+a.setblocking(True)
+a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", -1, 0))
+fails_with(errno.EAGAIN, lambda: a.recv(5), "recv with a negative SO_RCVTIMEO (times out at once)")
 a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 0))
 fails_with(errno.EDOM, lambda: a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 1, 2_000_000)), "SO_RCVTIMEO tv_usec")
 fails_with(errno.EINVAL, lambda: a.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, b"\x01"), "an int option one byte long")
