@@ -24,6 +24,20 @@ static int inherited(int fd) {
 
 #define IS_FLEX(fd) (flexposix_kind(fd) == FLEXPOSIX_SOCKET)
 
+/// The iovec count of a msghdr for the Swift half, or -1 with errno set as Linux answers: EFAULT
+/// for no msghdr, EMSGSIZE beyond UIO_MAXIOV (1024) iovecs.
+static int message_pieces(const struct msghdr *message) {
+    if (message == NULL) {
+        errno = EFAULT;
+        return -1;
+    }
+    if (message->msg_iovlen > 1024) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    return (int)message->msg_iovlen;
+}
+
 int socket(int domain, int type, int protocol) {
     if (domain == AF_INET && (type & 0xff) == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
         return (int)flexposix_settle(flexposix_swift_socket(type));
@@ -32,8 +46,8 @@ int socket(int domain, int type, int protocol) {
 
 int bind(int fd, const struct sockaddr *address, socklen_t length) {
     if (IS_FLEX(fd)) {
-        long result = flexposix_swift_bind(fd, address, length);
-        if (result != FLEXPOSIX_NOW_KERNEL) return (int)flexposix_settle(result);
+        long result = flexposix_settle(flexposix_swift_bind(fd, address, length));
+        if (result != FLEXPOSIX_NOW_KERNEL) return (int)result;
     }
     if (inherited(fd)) return -1;
     return REAL(bind)(fd, address, length);
@@ -59,8 +73,8 @@ int accept(int fd, struct sockaddr *address, socklen_t *length) {
 
 int connect(int fd, const struct sockaddr *address, socklen_t length) {
     if (IS_FLEX(fd)) {
-        long result = flexposix_swift_connect(fd, address, length);
-        if (result != FLEXPOSIX_NOW_KERNEL) return (int)flexposix_settle(result);
+        long result = flexposix_settle(flexposix_swift_connect(fd, address, length));
+        if (result != FLEXPOSIX_NOW_KERNEL) return (int)result;
     }
     if (inherited(fd)) return -1;
     return REAL(connect)(fd, address, length);
@@ -115,7 +129,9 @@ ssize_t __recvfrom_chk(int fd, void *buffer, size_t count, size_t size, int flag
 
 ssize_t recvmsg(int fd, struct msghdr *message, int flags) {
     if (IS_FLEX(fd)) {
-        long result = flexposix_settle(flexposix_swift_receive(fd, message->msg_iov, (int)message->msg_iovlen, flags));
+        int count = message_pieces(message);
+        if (count < 0) return -1;
+        long result = flexposix_settle(flexposix_swift_receive(fd, message->msg_iov, count, flags));
         if (result >= 0) {
             message->msg_namelen = 0;
             message->msg_controllen = 0;
@@ -161,7 +177,11 @@ ssize_t sendto(int fd, const void *buffer, size_t count, int flags, const struct
 }
 
 ssize_t sendmsg(int fd, const struct msghdr *message, int flags) {
-    if (IS_FLEX(fd)) return flexposix_settle(flexposix_swift_send(fd, message->msg_iov, (int)message->msg_iovlen, flags));
+    if (IS_FLEX(fd)) {
+        int count = message_pieces(message);
+        if (count < 0) return -1;
+        return flexposix_settle(flexposix_swift_send(fd, message->msg_iov, count, flags));
+    }
     if (inherited(fd)) return -1;
     return REAL(sendmsg)(fd, message, flags);
 }
@@ -173,6 +193,10 @@ ssize_t writev(int fd, const struct iovec *pieces, int count) {
 }
 
 ssize_t sendfile(int fd, int source, off_t *offset, size_t count) {
+    if (IS_FLEX(source)) {  // as Linux: a socket cannot be sendfile's source
+        errno = EINVAL;
+        return -1;
+    }
     if (IS_FLEX(fd)) return flexposix_settle(flexposix_swift_sendfile(fd, source, offset, count));
     if (inherited(fd) || inherited(source)) return -1;
     return REAL(sendfile)(fd, source, offset, count);
@@ -190,6 +214,27 @@ int close(int fd) {
     if (kind == FLEXPOSIX_INHERITED) flexposix_set_kind(fd, FLEXPOSIX_KERNEL);
     if (kind == FLEXPOSIX_EPOLL) flexposix_swift_epoll_closed(fd);
     return REAL(close)(fd);
+}
+
+/// Descriptors `first`...`last` are about to be closed together: what the library held for them goes.
+static void forget_range(unsigned first, unsigned last) {
+    if (last >= FLEXPOSIX_TABLE_SIZE) last = FLEXPOSIX_TABLE_SIZE - 1;
+    for (unsigned fd = first; fd <= last; fd++) {
+        int kind = flexposix_kind((int)fd);
+        if (kind == FLEXPOSIX_SOCKET) flexposix_swift_release((int)fd);
+        else if (kind == FLEXPOSIX_INHERITED) flexposix_set_kind((int)fd, FLEXPOSIX_KERNEL);
+        else if (kind == FLEXPOSIX_EPOLL) flexposix_swift_epoll_closed((int)fd);
+    }
+}
+
+int close_range(unsigned first, unsigned last, int flags) {
+    if (first <= last && !(flags & CLOSE_RANGE_CLOEXEC)) forget_range(first, last);
+    return REAL(close_range)(first, last, flags);
+}
+
+void closefrom(int lowest) {
+    if (lowest >= 0) forget_range((unsigned)lowest, ~0u);
+    REAL(closefrom)(lowest);
 }
 
 int shutdown(int fd, int how) {
@@ -257,13 +302,7 @@ int fcntl(int fd, int command, ...) {
     return control(fd, command, argument);
 }
 
-int fcntl64(int fd, int command, ...) {
-    va_list arguments;
-    va_start(arguments, command);
-    void *argument = va_arg(arguments, void *);
-    va_end(arguments);
-    return control(fd, command, argument);
-}
+int fcntl64(int fd, int command, ...) __attribute__((alias("fcntl")));
 
 int ioctl(int fd, unsigned long request, ...) {
     va_list arguments;

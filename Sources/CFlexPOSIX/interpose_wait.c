@@ -62,10 +62,9 @@ static int select_over_poll(int count, fd_set *readable, fd_set *writable, fd_se
         if (exceptional && FD_ISSET(fd, exceptional)) events |= POLLPRI;
         if (events) fds[used++] = (struct pollfd){.fd = fd, .events = events};
     }
-    long result = flexposix_swift_poll(fds, used, timeout_ns, mask);
+    long result = flexposix_settle(flexposix_swift_poll(fds, used, timeout_ns, mask));
     if (result < 0) {
         free(fds);
-        errno = (int)-result;
         return -1;
     }
     for (nfds_t index = 0; index < used; index++) {
@@ -91,7 +90,9 @@ static int select_over_poll(int count, fd_set *readable, fd_set *writable, fd_se
     return ready;
 }
 
+/// select/pselect go over poll when a FlexTCP socket is in a set (and the sets are valid for poll).
 static int sets_involve_flex(int count, fd_set *readable, fd_set *writable, fd_set *exceptional) {
+    if (count > FD_SETSIZE) return 0;
     for (int fd = 0; fd < count && fd < FD_SETSIZE; fd++) {
         int kind = flexposix_kind(fd);
         if (kind != FLEXPOSIX_SOCKET && kind != FLEXPOSIX_INHERITED) continue;
@@ -103,7 +104,7 @@ static int sets_involve_flex(int count, fd_set *readable, fd_set *writable, fd_s
 }
 
 int select(int count, fd_set *readable, fd_set *writable, fd_set *exceptional, struct timeval *timeout) {
-    if (count > FD_SETSIZE || !sets_involve_flex(count, readable, writable, exceptional))
+    if (!sets_involve_flex(count, readable, writable, exceptional))
         return REAL(select)(count, readable, writable, exceptional, timeout);
     int64_t timeout_ns = timeout ? (int64_t)timeout->tv_sec * 1000000000 + (int64_t)timeout->tv_usec * 1000 : -1;
     struct timespec start;
@@ -123,7 +124,7 @@ int select(int count, fd_set *readable, fd_set *writable, fd_set *exceptional, s
 
 int pselect(int count, fd_set *readable, fd_set *writable, fd_set *exceptional, const struct timespec *timeout,
             const sigset_t *mask) {
-    if (count > FD_SETSIZE || !sets_involve_flex(count, readable, writable, exceptional))
+    if (!sets_involve_flex(count, readable, writable, exceptional))
         return REAL(pselect)(count, readable, writable, exceptional, timeout, mask);
     return select_over_poll(count, readable, writable, exceptional, timespec_ns(timeout), mask);
 }

@@ -27,16 +27,15 @@ void *flexposix_real_symbol(void **slot, const char *name) {
     return function;
 }
 
-#define TABLE_SIZE (1 << 20)
-static unsigned char kinds[TABLE_SIZE];
+static unsigned char kinds[FLEXPOSIX_TABLE_SIZE];
 
 int flexposix_kind(int fd) {
-    if (fd < 0 || fd >= TABLE_SIZE) return FLEXPOSIX_KERNEL;
+    if (fd < 0 || fd >= FLEXPOSIX_TABLE_SIZE) return FLEXPOSIX_KERNEL;
     return __atomic_load_n(&kinds[fd], __ATOMIC_ACQUIRE);
 }
 
 void flexposix_set_kind(int fd, int kind) {
-    if (fd < 0 || fd >= TABLE_SIZE) return;
+    if (fd < 0 || fd >= FLEXPOSIX_TABLE_SIZE) return;
     __atomic_store_n(&kinds[fd], (unsigned char)kind, __ATOMIC_RELEASE);
 }
 
@@ -56,7 +55,7 @@ void flexposix_set_service_socket(int fd) { service_socket = fd; }
 /// eventfd (shared with the parent) are made new, and the Swift half starts over (generation).
 static void after_fork_in_child(void) {
     pthread_mutex_init(&library_lock, NULL);
-    for (int fd = 0; fd < TABLE_SIZE; fd++) {
+    for (int fd = 0; fd < FLEXPOSIX_TABLE_SIZE; fd++) {
         if (kinds[fd] == FLEXPOSIX_SOCKET) kinds[fd] = FLEXPOSIX_INHERITED;
         else if (kinds[fd] == FLEXPOSIX_EPOLL) kinds[fd] = FLEXPOSIX_KERNEL;
     }
@@ -144,6 +143,18 @@ void flexposix_epoll_event_get(const void *event, uint32_t *mask, uint64_t *data
     const struct epoll_event *entry = event;
     *mask = entry->events;
     *data = entry->data.u64;
+}
+
+int flexposix_interrupt_restarts(void) {
+    sigset_t blocked;
+    pthread_sigmask(SIG_BLOCK, NULL, &blocked);
+    for (int number = 1; number < NSIG; number++) {
+        struct sigaction action;
+        if (sigismember(&blocked, number) == 1 || sigaction(number, NULL, &action) != 0) continue;
+        if (action.sa_handler == SIG_DFL || action.sa_handler == SIG_IGN) continue;
+        if (!(action.sa_flags & SA_RESTART)) return 0;
+    }
+    return 1;
 }
 
 void flexposix_raise_sigpipe(void) { pthread_kill(pthread_self(), SIGPIPE); }

@@ -9,12 +9,22 @@ import Glibc
 // rings. Blocking calls sleep in `Engine.block`; MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL and
 // MSG_NOSIGNAL mean what they mean on Linux, and EPIPE raises SIGPIPE unless MSG_NOSIGNAL.
 
-/// The total length of `count` iovecs (clamped to Int.max).
+/// The most iovecs one call takes (Linux's UIO_MAXIOV).
+let maximumIovecs: Int32 = 1024
+
+/// The total length of `count` iovecs, or a negated errno value as Linux answers: EINVAL for a
+/// count outside 0...1024 or a total beyond Int.max, EFAULT for no array.
 private func totalLength(_ pieces: UnsafePointer<iovec>?, _ count: Int32) -> Int {
-    guard let pieces, count > 0 else { return 0 }
+    guard count >= 0, count <= maximumIovecs else { return -Int(EINVAL) }
+    guard count > 0 else { return 0 }
+    guard let pieces else { return -Int(EFAULT) }
     var total = 0
-    for index in 0..<Int(count) { total = total.addingReportingOverflow(pieces[index].iov_len).partialValue }
-    return max(0, total)
+    for index in 0..<Int(count) {
+        let (sum, overflow) = total.addingReportingOverflow(pieces[index].iov_len)
+        guard !overflow, pieces[index].iov_len >= 0 else { return -Int(EINVAL) }
+        total = sum
+    }
+    return total
 }
 
 /// Copies bytes between a ring span and iovecs, starting `offset` bytes into the iovecs;
@@ -68,7 +78,7 @@ extension RingSpan {
 func flexposixReceive(_ descriptor: Int32, _ pieces: UnsafePointer<iovec>?, _ count: Int32, _ flags: Int32) -> Int {
     withSocket(descriptor) { engine, socket in
         let total = totalLength(pieces, count)
-        guard let pieces, total > 0 else { return 0 }
+        guard let pieces, total > 0 else { return min(0, total) }
         let peek = flags & Int32(MSG_PEEK) != 0
         let waitAll = flags & Int32(MSG_WAITALL) != 0 && !peek
         let dontWait = flags & Int32(MSG_DONTWAIT) != 0 || socket.isNonBlocking
@@ -77,7 +87,6 @@ func flexposixReceive(_ descriptor: Int32, _ pieces: UnsafePointer<iovec>?, _ co
         while true {
             switch socket.phase {
             case .connected(let connection):
-                if socket.isReadShut { return copied }
                 if connection.isOpen && connection.unfreedByteCount > 0 {
                     let moved = copy(connection.unfreedBytes, pieces, count, offset: copied, intoSpan: false)
                     if !peek {
@@ -89,25 +98,23 @@ func flexposixReceive(_ descriptor: Int32, _ pieces: UnsafePointer<iovec>?, _ co
                     if !waitAll || copied == total { return copied }
                     continue
                 }
+                if socket.isReadShut { return copied }
                 if connection.hasStreamEnded || !connection.isOpen {
                     if copied > 0 || connection.hasPeerFinished { return copied }
-                    let error = socket.pendingError
-                    socket.pendingError = 0
+                    let error = socket.takePendingError()
                     engine.updateMirror(socket)
-                    return error != 0 ? -Int(error) : 0
+                    return -Int(error)
                 }
             case .connecting:
                 break
             case .fresh, .opening, .listening:
                 return -Int(ENOTCONN)
             case .failed:
-                let error = socket.pendingError
-                socket.pendingError = 0
-                return -Int(error != 0 ? error : ENOTCONN)
+                return -Int(socket.takePendingError(or: ENOTCONN))
             }
             if copied > 0 && !waitAll { return copied }
             if dontWait { return copied > 0 ? copied : -Int(EAGAIN) }
-            let waited = engine.block(on: socket, deadline: limit)
+            let waited = engine.block(on: socket, deadline: limit, restartable: socket.receiveTimeout < 0)
             if waited != 0 { return copied > 0 ? copied : waited }
         }
     }
@@ -124,11 +131,8 @@ private func transmit(_ engine: Engine, _ socket: PosixSocket, total: Int, flags
     while true {
         switch socket.phase {
         case .connected(let connection):
-            if socket.pendingError != 0 {
-                let error = socket.pendingError
-                socket.pendingError = 0
-                return sent > 0 ? sent : -Int(error)
-            }
+            let error = socket.takePendingError()
+            if error != 0 { return sent > 0 ? sent : -Int(error) }
             let reset = connection.hasStreamEnded && !connection.hasPeerFinished
             if socket.isWriteShut || connection.isClosing || !connection.isOpen || reset {
                 return sent > 0 ? sent : brokenPipe(engine, flags)
@@ -151,15 +155,11 @@ private func transmit(_ engine: Engine, _ socket: PosixSocket, total: Int, flags
         case .fresh, .opening, .listening:
             return brokenPipe(engine, flags)
         case .failed:
-            if socket.pendingError != 0 {
-                let error = socket.pendingError
-                socket.pendingError = 0
-                return -Int(error)
-            }
-            return brokenPipe(engine, flags)
+            let error = socket.takePendingError()
+            return error != 0 ? -Int(error) : brokenPipe(engine, flags)
         }
         if dontWait { return sent > 0 ? sent : -Int(EAGAIN) }
-        let waited = engine.block(on: socket, deadline: limit)
+        let waited = engine.block(on: socket, deadline: limit, restartable: socket.sendTimeout < 0)
         if waited != 0 { return sent > 0 ? sent : waited }
     }
 }
@@ -174,30 +174,42 @@ private func brokenPipe(_ engine: Engine, _ flags: Int32) -> Int {
 func flexposixSend(_ descriptor: Int32, _ pieces: UnsafePointer<iovec>?, _ count: Int32, _ flags: Int32) -> Int {
     withSocket(descriptor) { engine, socket in
         let total = totalLength(pieces, count)
-        guard let pieces else { return total > 0 ? -Int(EFAULT) : 0 }
+        guard let pieces, total > 0 else { return min(0, total) }
         return transmit(engine, socket, total: total, flags: flags) { span, sent in
             copy(span, pieces, count, offset: sent, intoSpan: true)
         }
     }
 }
 
+/// sendfile moves the source's bytes through a buffer of this size.
+private let sendfileChunk = 65536
+
+/// sendfile: the source is read with the library's lock released (a slow file or pipe blocks no
+/// other thread), a chunk at a time, and each chunk is sent as write would send it. Bytes read but
+/// not sent (a non-blocking socket out of space) are given back: not counted in `*offset`, or the
+/// source's file position moved back. The C half refuses a FlexTCP socket as the source (EINVAL).
 @_cdecl("flexposix_swift_sendfile")
 func flexposixSendfile(_ descriptor: Int32, _ source: Int32, _ offset: UnsafeMutablePointer<off_t>?, _ count: Int) -> Int {
-    withSocket(descriptor) { engine, socket in
-        let start = offset?.pointee ?? 0
-        let sent = transmit(engine, socket, total: count, flags: 0) { span, sent in
-            var filled = 0
-            for piece in [span.leadingPiece, span.trailingPiece] where piece.count > 0 {
-                let got = offset != nil
-                    ? flexposix_real_pread(source, piece.baseAddress, piece.count, start + off_t(sent + filled))
-                    : flexposix_real_read(source, piece.baseAddress, piece.count)
-                if got < 0 { return filled > 0 ? filled : -Int(errno) }
-                filled += got
-                if got < piece.count { break }
-            }
-            return filled
-        }
-        if sent > 0, let offset { offset.pointee = start + off_t(sent) }
-        return sent
+    let count = count < 0 ? Int.max : count  // a size_t beyond Int.max
+    let start = offset?.pointee ?? 0
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: sendfileChunk, alignment: 16)
+    defer { buffer.deallocate() }
+    var sent = 0
+    var failure = 0
+    while sent < count {
+        let wanted = min(count - sent, sendfileChunk)
+        let got = offset != nil ? flexposix_real_pread(source, buffer, wanted, start + off_t(sent))
+            : flexposix_real_read(source, buffer, wanted)
+        if got < 0 { failure = -Int(errno) }
+        if got <= 0 { break }
+        var piece = iovec(iov_base: buffer, iov_len: got)
+        let moved = flexposixSend(descriptor, &piece, 1, 0)
+        if moved < got, offset == nil { lseek(source, -off_t(got - max(0, moved)), SEEK_CUR) }
+        if moved < 0 { failure = moved }
+        if moved <= 0 { break }
+        sent += moved
+        if moved < got || got < wanted { break }
     }
+    offset?.pointee = start + off_t(sent)
+    return sent > 0 ? sent : failure
 }

@@ -240,7 +240,7 @@ final class Engine {
             notify(socket)
         case .received(let connection, _), .endOfStream(let connection):
             guard let socket = byConnection[ObjectIdentifier(connection)] else { return }
-            if socket.isOrphaned || socket.isReadShut { afterPoll.append { context.freeReceivedBytes(connection.unfreedByteCount, of: connection) } }
+            if socket.isOrphaned { afterPoll.append { context.freeReceivedBytes(connection.unfreedByteCount, of: connection) } }
             notify(socket)
         case .sendSpaceAvailable(let connection):
             guard let socket = byConnection[ObjectIdentifier(connection)] else { return }
@@ -347,9 +347,11 @@ final class Engine {
     }
 
     /// Releases the lock and sleeps until `socket` changes, `deadline` (monotonic ns; -1: none)
-    /// passes or a signal arrives; the lock is held again on return, the context polled. Returns
-    /// 0, -EINTR, or -EAGAIN when the deadline passed.
-    func block(on socket: PosixSocket, deadline: Int64) -> Int {
+    /// passes or a signal handler runs; the lock is held again on return, the context polled.
+    /// Returns 0, -EINTR, or -EAGAIN when the deadline passed. A `restartable` call (accept, recv,
+    /// send or connect on a socket without SO_RCVTIMEO/SO_SNDTIMEO, signal(7)) interrupted by
+    /// SA_RESTART handlers returns 0: the caller goes on waiting, as Linux restarts it.
+    func block(on socket: PosixSocket, deadline: Int64, restartable: Bool) -> Int {
         let wake = flexposix_thread_wake()
         socket.watchers.append(wake)
         flexposix_unlock()
@@ -360,7 +362,7 @@ final class Engine {
         flexposix_lock()
         if let index = socket.watchers.firstIndex(of: wake) { socket.watchers.remove(at: index) }
         pollContext()
-        if result < 0 && code == EINTR { return -Int(EINTR) }
+        if result < 0 && code == EINTR { return restartable && flexposix_interrupt_restarts() != 0 ? 0 : -Int(EINTR) }
         if deadline >= 0 && monotonicNow() >= deadline { return -Int(EAGAIN) }
         return 0
     }
@@ -373,8 +375,12 @@ func monotonicNow() -> Int64 {
     return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
 }
 
-/// A deadline `timeout` ns from now, or -1 for none (a negative timeout).
-func deadline(after timeout: Int64) -> Int64 { timeout < 0 ? -1 : monotonicNow() + timeout }
+/// A deadline `timeout` ns from now (saturated at Int64.max), or -1 for none (a negative timeout).
+func deadline(after timeout: Int64) -> Int64 {
+    guard timeout >= 0 else { return -1 }
+    let (sum, overflow) = monotonicNow().addingReportingOverflow(timeout)
+    return overflow ? Int64.max : sum
+}
 
 extension TCPError {
     /// The errno value a kernel socket gives for this failure.

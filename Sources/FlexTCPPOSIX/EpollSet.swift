@@ -70,17 +70,34 @@ final class EpollSet {
     }
 
     /// Writes up to `max` ready events into `events` (struct epoll_event array) from `offset`; returns how many.
-    func collect(into events: UnsafeMutableRawPointer, offset: Int, max: Int) -> Int {
+    /// Candidates not reached stay first; level-triggered interests reported go to the back (as Linux
+    /// rotates its ready list), so a small `max` serves every ready socket in turn. An interest asking
+    /// EPOLLOUT of a socket not writable asks the engine for the next acknowledgment's news.
+    /// Afterwards the wake-up eventfd stays signalled while candidates remain (the epoll descriptor
+    /// is readable for a poll on it, and another thread's epoll_wait wakes). Descriptors in
+    /// `reported` (this epoll_wait's earlier reports) are passed over; those reported now are added.
+    func collect(into events: UnsafeMutableRawPointer, offset: Int, max: Int, engine: Engine, reported: inout [Int32]) -> Int {
         var written = 0
-        var kept: [Int32] = []
+        var notReached: [Int32] = []
+        var reportedBefore: [Int32] = []
+        var reportedNow: [Int32] = []
         for fd in candidates {
             guard var interest = interests[fd] else { continue }
+            if reported.contains(fd) {
+                reportedBefore.append(fd)
+                continue
+            }
             guard written < max else {
-                kept.append(fd)
+                notReached.append(fd)
                 continue
             }
             let always = UInt32(POLLERR) | UInt32(POLLHUP)
-            let ready = interest.isDisabled ? 0 : interest.socket.readiness & (interest.events | always)
+            let readiness = interest.socket.readiness
+            let ready = interest.isDisabled ? 0 : readiness & (interest.events | always)
+            if !interest.isDisabled, interest.events & UInt32(POLLOUT) != 0, readiness & UInt32(POLLOUT) == 0,
+               let connection = interest.socket.connection, connection.isOpen {
+                engine.wantSendSpace(connection)
+            }
             var stays = false
             if ready != 0 {
                 flexposix_epoll_event_set(events, Int32(offset + written), ready, interest.data)
@@ -93,13 +110,17 @@ final class EpollSet {
             }
             interest.isCandidate = stays
             interests[fd] = interest
-            if stays { kept.append(fd) }
+            if ready != 0 { reported.append(fd) }
+            if stays { reportedNow.append(fd) }
         }
-        candidates = kept
+        candidates = notReached + reportedBefore + reportedNow
+        if !candidates.isEmpty && !isSignalled {
+            isSignalled = true
+            flexposix_eventfd_signal(wake)
+        }
         return written
     }
 
-    /// Level-triggered interests found ready stay candidates: another thread's epoll_wait on this
-    /// set should find them too.
-    var hasCandidates: Bool { !candidates.isEmpty }
+    /// epoll_wait with `max` 1 alternates between the FlexTCP interests and the kernel's (true: the kernel's turn next).
+    var isKernelsTurn = false
 }

@@ -18,23 +18,51 @@ private let levelTCP = Int32(IPPROTO_TCP)
 
 private func key(_ level: Int32, _ name: Int32) -> Int64 { Int64(level) << 32 | Int64(UInt32(bitPattern: name)) }
 
-/// Nanoseconds of a struct timeval (-1 for zero: no timeout).
-private func nanoseconds(ofTimeval bytes: UnsafeRawPointer) -> Int64 {
+/// Nanoseconds of a struct timeval as a socket timeout, or nil for microseconds outside
+/// 0..<1,000,000 (Linux: EDOM). As Linux: zero is no timeout (-1), negative seconds time out at
+/// once (0); saturated at Int64.max.
+private func nanoseconds(ofTimeval bytes: UnsafeRawPointer) -> Int64? {
     let value = bytes.loadUnaligned(as: timeval.self)
-    let total = Int64(value.tv_sec) * 1_000_000_000 + Int64(value.tv_usec) * 1000
-    return total > 0 ? total : -1
+    guard value.tv_usec >= 0, value.tv_usec < 1_000_000 else { return nil }
+    if value.tv_sec < 0 { return 0 }
+    let (seconds, overflow) = Int64(value.tv_sec).multipliedReportingOverflow(by: 1_000_000_000)
+    if overflow { return Int64.max }
+    let total = seconds.addingReportingOverflow(Int64(value.tv_usec) * 1000)
+    if total.overflow { return Int64.max }
+    return total.partialValue > 0 ? total.partialValue : -1
+}
+
+/// How many bytes of an option's value setsockopt reads (and keeps): `needed` at least (fewer is
+/// EINVAL, as Linux), at most `kept`. Linux's int options at SOL_SOCKET and IPPROTO_TCP read an int.
+private func valueSize(_ level: Int32, _ name: Int32) -> (needed: Int, kept: Int) {
+    let int = MemoryLayout<Int32>.size
+    if level == levelSocket {
+        switch name {
+        case SO_RCVTIMEO, SO_SNDTIMEO: return (MemoryLayout<timeval>.size, MemoryLayout<timeval>.size)
+        case SO_LINGER: return (MemoryLayout<linger>.size, MemoryLayout<linger>.size)
+        case SO_BINDTODEVICE: return (0, 16)  // IFNAMSIZ
+        default: return (int, int)
+        }
+    }
+    if level == levelTCP {
+        return name == TCP_CONGESTION ? (0, 16) : (int, int)
+    }
+    return (0, 64)
 }
 
 @_cdecl("flexposix_swift_setsockopt")
 func flexposixSetsockopt(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ value: UnsafeRawPointer?, _ length: socklen_t) -> Int32 {
     Int32(withSocket(descriptor) { _, socket in
-        guard length > 0 else { return 0 }
+        let size = valueSize(level, name)
+        guard Int(length) >= size.needed else { return -Int(EINVAL) }
+        let count = min(Int(length), size.kept)
+        guard count > 0 else { return 0 }
         guard let value else { return -Int(EFAULT) }
         if level == levelSocket && (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
-            guard Int(length) >= MemoryLayout<timeval>.size else { return -Int(EINVAL) }
-            if name == SO_RCVTIMEO { socket.receiveTimeout = nanoseconds(ofTimeval: value) } else { socket.sendTimeout = nanoseconds(ofTimeval: value) }
+            guard let timeout = nanoseconds(ofTimeval: value) else { return -Int(EDOM) }
+            if name == SO_RCVTIMEO { socket.receiveTimeout = timeout } else { socket.sendTimeout = timeout }
         }
-        socket.options[key(level, name)] = Array(UnsafeRawBufferPointer(start: value, count: Int(length)))
+        socket.options[key(level, name)] = Array(UnsafeRawBufferPointer(start: value, count: count))
         return 0
     })
 }
@@ -57,9 +85,7 @@ private func optionBytes(_ socket: PosixSocket, _ level: Int32, _ name: Int32) -
     func int(_ value: Int) -> [UInt8] { withUnsafeBytes(of: Int32(clamping: value)) { Array($0) } }
     if level == levelSocket {
         switch name {
-        case SO_ERROR:
-            defer { socket.pendingError = 0 }
-            return int(Int(socket.pendingError))
+        case SO_ERROR: return int(Int(socket.takePendingError()))
         case SO_TYPE: return int(Int(SOCK_STREAM.rawValue))
         case SO_DOMAIN: return int(Int(AF_INET))
         case SO_PROTOCOL: return int(Int(IPPROTO_TCP))

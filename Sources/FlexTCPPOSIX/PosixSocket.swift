@@ -97,5 +97,11 @@ final class PosixSocket {
         return mask
     }
 
+    /// Reads and clears the pending error (SO_ERROR's "reported once"); `fallback` when there is none.
+    func takePendingError(or fallback: Int32 = 0) -> Int32 {
+        defer { pendingError = 0 }
+        return pendingError != 0 ? pendingError : fallback
+    }
+
     var isReadable: Bool { readiness & (UInt32(POLLIN) | UInt32(POLLERR) | UInt32(POLLHUP)) != 0 }
 }

@@ -91,7 +91,7 @@ func flexposixListen(_ descriptor: Int32, _ backlog: Int32) -> Int32 {
             engine.byListener[ObjectIdentifier(listener)] = socket
             socket.phase = .opening(listener)
             // listen() is not interrupted by signals; the service answers within a round trip.
-            while socket.listenResult == nil { _ = engine.block(on: socket, deadline: -1) }
+            while socket.listenResult == nil { _ = engine.block(on: socket, deadline: -1, restartable: true) }
             if socket.listenResult == 0 {
                 socket.boundPort = port
                 socket.isBound = true
@@ -128,7 +128,7 @@ func flexposixAccept(_ descriptor: Int32, _ address: UnsafeMutablePointer<sockad
             guard case .listening = socket.phase else { return -Int(EINVAL) }
             if !socket.acceptQueue.isEmpty { break }
             if socket.isNonBlocking { return -Int(EAGAIN) }
-            let waited = engine.block(on: socket, deadline: limit)
+            let waited = engine.block(on: socket, deadline: limit, restartable: socket.receiveTimeout < 0)
             if waited != 0 { return waited }
         }
         let accepted = socket.acceptQueue.removeFirst()
@@ -157,8 +157,7 @@ func flexposixConnect(_ descriptor: Int32, _ address: UnsafePointer<sockaddr>?, 
         case .connecting:
             if socket.isNonBlocking { return -Int(EALREADY) }
         case .failed where socket.pendingError != 0:
-            defer { socket.pendingError = 0 }
-            return -Int(socket.pendingError)
+            return -Int(socket.takePendingError())
         case .fresh, .failed:
             let (host, port, error) = parse(address, length)
             guard error == 0 else { return -Int(error) }
@@ -176,13 +175,12 @@ func flexposixConnect(_ descriptor: Int32, _ address: UnsafePointer<sockaddr>?, 
         }
         let limit = deadline(after: socket.sendTimeout)
         while case .connecting = socket.phase {
-            let waited = engine.block(on: socket, deadline: limit)
+            let waited = engine.block(on: socket, deadline: limit, restartable: socket.sendTimeout < 0)
             if waited == -Int(EAGAIN) { return -Int(EINPROGRESS) }
             if waited != 0 { return waited }
         }
         if case .connected = socket.phase { return 0 }
-        defer { socket.pendingError = 0 }
-        return -Int(socket.pendingError != 0 ? socket.pendingError : ECONNREFUSED)
+        return -Int(socket.takePendingError(or: ECONNREFUSED))
     })
 }
 
@@ -219,11 +217,20 @@ func flexposixShutdown(_ descriptor: Int32, _ how: Int32) -> Int32 {
             // As Linux: shutting a listener's reading closes it; accept() then fails with EINVAL.
             engine.context?.close(listener)
             socket.phase = .failed
+        case .opening, .listening:
+            return 0  // as Linux: SHUT_WR alone leaves a listener as it is
+        case .connecting(let connection):
+            // As Linux: a shutdown aborts a connect under way. A stand-in nobody holds takes the
+            // connection, which is closed if it still completes (`Engine.dispatch`).
+            let stray = PosixSocket(nonBlocking: true)
+            stray.phase = .connecting(connection)
+            stray.isOrphaned = true
+            engine.byConnection[ObjectIdentifier(connection)] = stray
+            socket.phase = .failed
         case .connected(let connection):
-            if reading && !socket.isReadShut {
-                socket.isReadShut = true
-                if connection.isOpen { engine.context?.freeReceivedBytes(connection.unfreedByteCount, of: connection) }
-            }
+            // Reading shut: what was received (and what still comes) stays readable, then reads
+            // return 0 instead of waiting, as on Linux.
+            if reading { socket.isReadShut = true }
             if writing && !socket.isWriteShut {
                 socket.isWriteShut = true
                 engine.context?.close(connection)

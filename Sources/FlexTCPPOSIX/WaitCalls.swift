@@ -145,17 +145,32 @@ func flexposixEpollWait(_ epfd: Int32, _ events: UnsafeMutableRawPointer?, _ max
     let entrySize = 12  // struct epoll_event is packed on x86-64
     while true {
         flexposix_lock()
-        let set = Engine.current.epollSets[epfd]
+        let engine = Engine.current
+        let set = engine.epollSets[epfd]
         var found = 0
+        var reported: [Int32] = []
         if let set {
             set.drainWake()
-            Engine.current.pollContext()
-            found = set.collect(into: events, offset: 0, max: Int(max))
+            engine.pollContext()
+            // Room is left for the kernel's descriptors (timerfd, signalfd, pipes): one entry, or
+            // every other call when `max` is 1, so they are not starved by ready FlexTCP sockets.
+            var room = Int(max) - 1
+            if max == 1 {
+                room = set.isKernelsTurn ? 0 : 1
+                set.isKernelsTurn.toggle()
+            }
+            found = set.collect(into: events, offset: 0, max: room, engine: engine, reported: &reported)
         }
         flexposix_unlock()
-        let result = flexposix_real_epoll_wait(epfd, events + found * entrySize, max - Int32(found),
+        var result: Int32 = 0
+        if found < Int(max) {
+            result = flexposix_real_epoll_wait(epfd, events + found * entrySize, max - Int32(found),
                                                found > 0 ? 0 : milliseconds(until: limit), found > 0 ? nil : mask)
-        if result < 0 { return found > 0 ? Int32(found) : -errno }
+            if result < 0 {
+                if found > 0 { return Int32(found) }
+                return -errno
+            }
+        }
         var woken = false
         var kept = 0
         for index in 0..<Int(result) {
@@ -170,6 +185,12 @@ func flexposixEpollWait(_ epfd: Int32, _ events: UnsafeMutableRawPointer?, _ max
             kept += 1
         }
         found += kept
+        if woken, let set, found < Int(max) {
+            // The wake-up took a slot the kernel could have given a socket: ready ones fill it.
+            flexposix_lock()
+            found += set.collect(into: events, offset: found, max: Int(max) - found, engine: Engine.current, reported: &reported)
+            flexposix_unlock()
+        }
         if found > 0 || set == nil { return Int32(found) }
         if !woken && result == 0 { return 0 }
         if limit >= 0 && monotonicNow() >= limit { return 0 }

@@ -100,6 +100,24 @@ struct PreloadProgramTests {
         echo.stop()
     }
 
+    @Test("Edges through the library: level-triggered EPOLLOUT keeps coming for a writer sending a chunk per event, ready sockets and kernel descriptors take turns under a small maxevents, errno kept on success, the epoll descriptor readable while an interest is ready; SA_RESTART, sendfile, bad arguments")
+    func edges() throws {
+        let rig = try PreloadRig()
+        let echo = try rig.linuxSide.start(["socat", "TCP-LISTEN:7310,reuseaddr,fork", "PIPE"])
+        let sink = try rig.linuxSide.start(["socat", "-u", "TCP-LISTEN:7311,reuseaddr,fork", "GOPEN:/dev/null"])
+        for arguments in [["readiness.py", "7310", "7311"], ["calls.py", "7310"]] {
+            let command = ["python3", PreloadRig.script(arguments[0]), PreloadRig.linuxAddress] + arguments.dropFirst()
+            var result = try rig.startPreloaded(command).wait(timeout: .seconds(60))
+            for _ in 0..<20 where result.standardError.contains("Connection refused") {
+                usleep(200_000)  // the Linux servers were still starting
+                result = try rig.startPreloaded(command).wait(timeout: .seconds(60))
+            }
+            #expect(result.succeeded && result.standardOutput.contains("ok"), "\(arguments[0]): \(result)")
+        }
+        echo.stop()
+        sink.stop()
+    }
+
     @Test("When flextcpd goes away, a recv blocked in the library fails with ECONNRESET and a new socket with EAFNOSUPPORT")
     func serviceGoesAway() throws {
         let rig = try PreloadRig()

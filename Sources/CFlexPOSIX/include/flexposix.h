@@ -16,9 +16,12 @@ enum flexposix_descriptor_kind {
     FLEXPOSIX_EPOLL = 3,       ///< an epoll descriptor with FlexTCP sockets registered in it
 };
 
+/// The descriptor table covers descriptors below this.
+#define FLEXPOSIX_TABLE_SIZE (1 << 20)
+
 /// The kind of `fd` (FLEXPOSIX_KERNEL for descriptors out of the table's range).
 int flexposix_kind(int fd);
-/// Sets the kind of `fd` (ignored out of range; the table covers descriptors below 1 << 20).
+/// Sets the kind of `fd` (ignored out of range).
 void flexposix_set_kind(int fd, int kind);
 
 /// The library's lock (a plain mutex, made new in a forked child).
@@ -58,6 +61,11 @@ int flexposix_real_dup2(int from, int to);
 /// Entry `index` of an array of (packed) struct epoll_event.
 void flexposix_epoll_event_set(void *events, int index, uint32_t mask, uint64_t data);
 void flexposix_epoll_event_get(const void *event, uint32_t *mask, uint64_t *data);
+
+/// After a sleep that a signal handler interrupted (EINTR): 1 if the call is restarted as Linux
+/// restarts it under SA_RESTART, that is when every handler that can run in this thread (installed,
+/// the signal not blocked here) has SA_RESTART (which one ran is not known: with mixed flags, 0).
+int flexposix_interrupt_restarts(void);
 
 /// Raises SIGPIPE in the calling thread (what a kernel socket does on EPIPE without MSG_NOSIGNAL).
 void flexposix_raise_sigpipe(void);

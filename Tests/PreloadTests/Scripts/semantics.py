@@ -11,18 +11,14 @@ import sys
 import termios
 import time
 
+import checks
+from checks import check
+
 host, port = sys.argv[1], int(sys.argv[2])
 
 
-def check(condition, what):
-    if not condition:
-        sys.exit(f"failed: {what}")
-
-
 def connect():
-    s = socket.create_connection((host, port), timeout=None)
-    s.setblocking(True)
-    return s
+    return checks.connect(host, port)
 
 
 def exactly(s, count):
