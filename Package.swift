@@ -113,7 +113,8 @@ let package = Package(
         .testTarget(name: "ConformanceTests", dependencies: ["FlexTCPCore", "FlexPort", "FlexWire", "FlexTestSupport"]),
         .testTarget(name: "FlexTCPTests", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire", "FlexTCPTools", "FlexTestSupport"]),
         .testTarget(name: "FlexBenchTests", dependencies: ["FlexBench"]),
-        .testTarget(name: "ServiceTests", dependencies: ["FlexTCPService", "FlexTCP", "FlexTCPCore", "FlexTCPTools", "FlexWire", "FlexTestHosts"]),
+        .testTarget(name: "ServiceTests", dependencies: ["FlexTCPService", "FlexTCP", "FlexTCPCore", "FlexTCPTools", "FlexWire", "FlexTestHosts",
+                                                   .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FlexKVSTests", dependencies: ["FlexKVS", "FlexTCP", "FlexTestHosts", "FlexNIC", "FlexPort", "FlexWire"]),
         // NVMe/TCP: PDU codec, target, host, namespaces, and the kernel-socket and FlexTCP transports (issue 15).
         .target(name: "FlexNVMe", dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCP"], swiftSettings: optimize),

@@ -30,8 +30,9 @@ enum ControlCommand: Equatable {
 /// socket, and owns closing a socket once its `hangUp` came (never before, so a descriptor is
 /// not reused under the control thread); a socket it refuses it shuts down (`shutdown(2)`), which
 /// the control thread sees as the hang-up. A connection whose hello is wrong is answered with
-/// `badHello` and closed here. `stop()` ends and joins the thread and removes the socket file;
-/// sockets still open stay the runtime thread's to close.
+/// `badHello` and closed here. `stop()` ends and joins the thread and removes the socket file; it
+/// closes the sockets still waiting for their hello and posts the hang-ups already seen (so the
+/// runtime closes the sockets it refused); the other sockets stay the runtime thread's to close.
 final class ControlChannel: @unchecked Sendable {
     // Sendable: the listener, path, logger and limits never change; the watch list is the control
     // thread's own; commands cross under a lock.
@@ -91,16 +92,31 @@ final class ControlChannel: @unchecked Sendable {
                                metadata: ["pid": "\(flexshim_peer_pid(socket))", "timeoutMs": "\(helloTimeoutNanoseconds / 1_000_000)"])
                 Glibc.close(socket)
             }
-            let listens = connections.pendingCount < Self.maximumPendingAttaches && accepting.isOpen(now: now)
+            let listens = connections.waitingForHello.count < Self.maximumPendingAttaches && accepting.isOpen(now: now)
             var descriptors = [pollfd(fd: serving.stopping.fileDescriptor, events: Int16(POLLIN), revents: 0),
                                pollfd(fd: listens ? serving.listener : -1, events: Int16(POLLIN), revents: 0)]
             descriptors += connections.sockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let wakeAt = min(connections.nextDeadline, accepting.isOpen(now: now) ? .max : accepting.reopensAt)
             let timeout = wakeAt == .max ? -1 : Int32(clamping: (wakeAt &- min(wakeAt, now)) / 1_000_000 + 1)
-            guard poll(&descriptors, nfds_t(descriptors.count), timeout) >= 0 || errno == EINTR else { return }
-            if descriptors[0].revents != 0 { return }
+            guard poll(&descriptors, nfds_t(descriptors.count), timeout) >= 0 || errno == EINTR, descriptors[0].revents == 0 else {
+                finish(&connections)
+                return
+            }
             if descriptors[1].revents != 0 { acceptOne(into: &connections, backOff: &accepting, now: now) }
             for entry in descriptors.dropFirst(2) where entry.revents != 0 { read(entry.fd, connections: &connections) }
+        }
+    }
+
+    /// At stop: passes on the hang-ups already there (sockets the runtime refused and shut down
+    /// close only once their hang-up is posted) and closes the sockets still waiting for a hello.
+    private func finish(_ connections: inout WatchedConnections) {
+        var descriptors = connections.sockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        if poll(&descriptors, nfds_t(descriptors.count), 0) > 0 {
+            for entry in descriptors where entry.revents != 0 { read(entry.fd, connections: &connections) }
+        }
+        for socket in connections.waitingForHello {
+            connections.remove(socket)
+            Glibc.close(socket)
         }
     }
 
@@ -149,7 +165,7 @@ struct WatchedConnections {
     private var deadlines: [Int32: UInt64?] = [:]
 
     var sockets: [Int32] { deadlines.keys.sorted() }
-    var pendingCount: Int { deadlines.values.count { $0 != nil } }
+    var waitingForHello: [Int32] { deadlines.compactMap { socket, due in due == nil ? nil : socket }.sorted() }
     var nextDeadline: UInt64 { deadlines.values.compactMap { $0 }.min() ?? .max }
 
     mutating func add(_ socket: Int32, helloDue: UInt64) { deadlines[socket] = .some(helloDue) }

@@ -47,8 +47,8 @@ public enum MetricsAddress: Sendable, Equatable, CustomStringConvertible {
 /// in the Prometheus text format (version 0.0.4), one connection at a time, on a thread of its own.
 ///
 /// Contract: `start` runs the thread; `stop` ends and joins it, closes the socket and removes a
-/// UNIX socket's file. A client has 1 s to send its request and take the answer, so a stalled
-/// client delays the others by at most that.
+/// UNIX socket's file. A client has 1 s in all to send its request and take the answer, so a
+/// stalled or trickling client delays the others by at most that.
 final class MetricsEndpoint: @unchecked Sendable {
     // Sendable: the fields never change after init except `thread` (start/stop, one thread).
     let address: MetricsAddress
@@ -91,15 +91,25 @@ final class MetricsEndpoint: @unchecked Sendable {
         }
     }
 
-    /// Reads one request (up to its blank line) and answers it.
+    /// Reads one request (up to its blank line) and answers it, all within `clientAllowanceNanoseconds`
+    /// of the accept (a client trickling its request does not hold the thread longer).
     private func answer(_ connection: Int32) {
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let clock = MonotonicTimeSource()
+        let deadline = clock.now() &+ Self.clientAllowanceNanoseconds
+        /// Waits until `connection` is ready for `events`; false once the deadline has passed.
+        func ready(_ events: Int32) -> Bool {
+            let now = clock.now()
+            guard now < deadline else { return false }
+            var descriptor = pollfd(fd: connection, events: Int16(events), revents: 0)
+            let polled = poll(&descriptor, 1, Int32((deadline - now) / 1_000_000 + 1))
+            return polled > 0 || (polled < 0 && errno == EINTR)
+        }
+        func retries(_ result: Int) -> Bool { result < 0 && (errno == EAGAIN || errno == EINTR) }
         var request: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 2048)
-        while request.count < 16_384, !request.ends(with: Self.blankLine) {
-            let received = chunk.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+        while request.count < 16_384, !request.ends(with: Self.blankLine), ready(POLLIN) {
+            let received = chunk.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if retries(received) { continue }
             guard received > 0 else { break }
             request += chunk.prefix(received)
         }
@@ -110,12 +120,16 @@ final class MetricsEndpoint: @unchecked Sendable {
             + "Connection: close\r\n\r\n"
         let response = Array(head.utf8) + body
         var sent = 0
-        while sent < response.count {
-            let written = response[sent...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        while sent < response.count, ready(POLLOUT) {
+            let written = response[sent...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            if retries(written) { continue }
             guard written > 0 else { return }
             sent += written
         }
     }
+
+    /// How long one client may take to send its request and take the answer.
+    static let clientAllowanceNanoseconds: UInt64 = 1_000_000_000
 
     private static let blankLine = Array("\r\n\r\n".utf8)
 }

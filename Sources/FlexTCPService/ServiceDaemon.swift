@@ -369,11 +369,14 @@ public final class ServiceDaemon {
     private func shutDown() {
         logger.notice("shutting down", metadata: ["attached": "\(counters.attachedNow)"])
         control.stop()
+        var answered: Set<Int32> = []
         for command in control.takeCommands() {
             switch command {
             case .attach(let socket, _):
                 send(AttachReply(status: .shuttingDown), to: socket, descriptors: [])
                 close(socket)
+                answered.insert(socket)
+            case .hangUp(let socket) where answered.contains(socket): continue  // closed just above
             case .hangUp: handle(command)
             }
         }

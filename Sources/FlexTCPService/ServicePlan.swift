@@ -185,6 +185,11 @@ extension ServiceSettings {
         guard rate > 0, rate.isFinite else {
             throw ServiceSettingError(setting: "rateMbps", problem: "\(rate) Mbit/s is not a rate", fix: "give a positive number of Mbit/s")
         }
+        let largestMbps = RateBounds.largestBytesPerSecond / RateUnit.bytesPerSecond(megabitsPerSecond: 1)
+        guard rate <= largestMbps else {
+            throw ServiceSettingError(setting: "rateMbps", problem: "\(rate) Mbit/s is beyond any link",
+                                      fix: "give at most \(Int(largestMbps)) Mbit/s")
+        }
         switch settings.congestionControl! {
         case "none": return nil
         case "constant":

@@ -145,4 +145,77 @@ struct KeySteeringServerTests {
         #expect(harness.store.string(String(decoding: keys[keys.startIndex], as: UTF8.self)) == "w")
         #expect(harness.store.string(String(decoding: keys[keys.startIndex + 2], as: UTF8.self)) == "v")
     }
+
+    /// The UDP payload of the memcached request frame `frame`.
+    private static func datagram(ofFrame frame: [UInt8]) throws -> [UInt8] {
+        try #require(frame.withUnsafeBytes { KeySteeredServer.udpPayload(ofFrame: $0).map(Array.init) })
+    }
+
+    /// The UDP payload of a SET of `key` to `value` whose CAS field says it was placed at `offset`.
+    private static func placedSetDatagram(_ key: [UInt8], value: [UInt8], offset: Int) throws -> [UInt8] {
+        var datagram = try Self.datagram(ofFrame: try MemcachedUDPFrame.set(key, value: value))
+        for index in 0..<8 { datagram[8 + 16 + index] = UInt8(truncatingIfNeeded: offset >> (56 - 8 * index)) }
+        return datagram
+    }
+
+    /// A fresh placement segment of the partition owning `key`, holding a stale placed SET of `staleKey` at its start.
+    private static func segmentWithStaleSet(_ harness: SteeredStore, owner key: [UInt8], staleKey: [UInt8]) throws -> (partition: Int, start: Int) {
+        let partition = try #require(harness.store.partitions.firstIndex { $0 === harness.store.partition(for: KeyHash.hash(key)) })
+        let segment = try #require(harness.store.registerPlacementSegment(partition: partition))
+        let stale = Array(try placedSetDatagram(staleKey, value: Array("stale".utf8), offset: 0).dropFirst(8))
+        harness.store.itemMemory.baseAddress!.advanced(by: segment.lowerBound).copyMemory(from: stale, byteCount: stale.count)
+        return (partition, segment.lowerBound)
+    }
+
+    /// Answers `datagram` on `partition`'s server with the relayed CRC32C of `key`; returns the replies.
+    private static func answer(_ harness: SteeredStore, _ datagram: [UInt8], partition: Int, relaying key: [UInt8]) -> [[UInt8]] {
+        var replies: [[UInt8]] = []
+        datagram.withUnsafeBytes { bytes in
+            harness.servers[partition].answer(bytes, relayedHash: CRC32C.checksum(key)) { replies.append(Array($0)) }
+        }
+        return replies
+    }
+
+    @Test("DMA path: a truncated SET whose CAS points at stale bytes of another SET is not adopted (no reply, nothing stored)")
+    func truncatedSetIsNotAdopted() throws {
+        let harness = try SteeredStore(placesSets: true)
+        let (key, staleKey) = (Self.key(1), Self.key(2))
+        let (partition, start) = try Self.segmentWithStaleSet(harness, owner: key, staleKey: staleKey)
+        var datagram = try Self.placedSetDatagram(key, value: Self.value(1), offset: start)
+        datagram[8 + 11] &+= 16  // body_length claims 16 bytes more than the datagram carries
+        #expect(Self.answer(harness, datagram, partition: partition, relaying: key).isEmpty)
+        #expect(harness.store.get(String(decoding: key, as: UTF8.self)) == nil)
+        #expect(harness.store.counters.currentItems == 0, "the stale bytes were not adopted")
+    }
+
+    @Test("DMA path: a SET whose placed bytes are another request's is served from the datagram as a plain SET")
+    func mismatchedPlacementIsServedFromRequest() throws {
+        let harness = try SteeredStore(placesSets: true)
+        let (key, staleKey) = (Self.key(1), Self.key(2))
+        let (partition, start) = try Self.segmentWithStaleSet(harness, owner: key, staleKey: staleKey)
+        let replies = Self.answer(harness, try Self.placedSetDatagram(key, value: Self.value(1), offset: start), partition: partition, relaying: key)
+        #expect(replies.map(Self.status) == [0])
+        #expect(harness.store.get(String(decoding: key, as: UTF8.self))?.value == Self.value(1))
+        #expect(harness.store.get(String(decoding: staleKey, as: UTF8.self)) == nil)
+        #expect(harness.store.counters.currentItems == 1)
+    }
+
+    @Test("the relayed hash serves the datagram's first request only: a GET after a NOOP hashes its own key")
+    func relayedHashIsForTheFirstRequestOnly() throws {
+        let harness = try SteeredStore(placesSets: false)
+        let key = Self.key(3)
+        #expect(harness.send([try MemcachedUDPFrame.set(key, value: Self.value(3))]) == 0)
+        #expect(harness.serveQueues().map { Self.status($0.reply) } == [0])
+        let get = try Self.datagram(ofFrame: try MemcachedUDPFrame.get(key))
+        var noop = [UInt8](repeating: 0, count: 24)
+        noop[0] = 0x80
+        noop[1] = 0x0A
+        let datagram = Array(get.prefix(8)) + noop + Array(get.dropFirst(8))
+        let partition = try #require(harness.store.partitions.firstIndex { $0 === harness.store.partition(for: KeyHash.hash(key)) })
+        let replies = Self.answer(harness, datagram, partition: partition, relaying: Array("not-this-key".utf8))
+        let reply = try #require(replies.first)
+        #expect(replies.count == 1 && reply.count == 8 + 24 + 24 + 4 + Self.value(3).count)
+        #expect(UInt16(reply[8 + 24 + 6]) << 8 | UInt16(reply[8 + 24 + 7]) == 0, "the GET after the NOOP found the key")
+        #expect(reply.suffix(Self.value(3).count) == Self.value(3)[...])
+    }
 }

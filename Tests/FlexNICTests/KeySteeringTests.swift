@@ -88,12 +88,18 @@ struct KeySteeringTests {
         #expect(harness.nic.nicStatistics.dmaCompleted == UInt64(keys.count))
     }
 
+    /// A harness of the one-queue DMA program whose NIC places into `memory` (no log registered yet).
+    private static func oneQueueDMAHarness(placingInto memory: UnsafeMutableRawBufferPointer) throws -> NICTestHarness {
+        let harness = try NICTestHarness(KeySteering.program(queueCount: 1, placesSets: true), queueCount: 1)
+        harness.nic.hostMemory = memory
+        return harness
+    }
+
     @Test("DMA path: a SET that does not fit its log (or before one is registered) goes to the exception queue untouched")
     func spillsWhenFull() throws {
-        let harness = try NICTestHarness(KeySteering.program(queueCount: 1, placesSets: true), queueCount: 1)
         let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 64)
         defer { memory.deallocate() }
-        harness.nic.hostMemory = memory
+        let harness = try Self.oneQueueDMAHarness(placingInto: memory)
         let first = try MemcachedUDPFrame.set(Array("a".utf8), value: Array(repeating: 1, count: 100))
         #expect(harness.deliver([first]).isEmpty)
         #expect(harness.nic.exceptionQueue.dequeueCopy()?.bytes == first, "no log registered yet")
@@ -103,5 +109,21 @@ struct KeySteeringTests {
         #expect(harness.drain(queue: 0).count == 1)
         #expect(harness.nic.exceptionQueue.dequeueCopy()?.bytes == first, "the second item would end beyond log_end")
         #expect(harness.nic.nicStatistics.exceptionsByReason[Int(KeySteering.logFullReason)] == 2)
+    }
+
+    @Test("DMA path: a truncated SET (body_length beyond the frame's end) is not placed: log_head stays, it goes to the exception queue")
+    func truncatedSetIsNotPlaced() throws {
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 64)
+        defer { memory.deallocate() }
+        let harness = try Self.oneQueueDMAHarness(placingInto: memory)
+        try harness.program.writeRegister(KeySteering.logEnd, index: 0, value: 4096)
+        var truncated = try MemcachedUDPFrame.set(Array("a".utf8), value: Array(repeating: 1, count: 100))
+        let bodyLengthLowByte = 14 + 20 + 8 + 8 + 11
+        truncated[bodyLengthLowByte] &+= 16  // claims 16 bytes more than the frame carries
+        #expect(harness.deliver([truncated]).isEmpty)
+        #expect(harness.drain(queue: 0).isEmpty, "nothing delivered with a CAS pointing at unwritten memory")
+        #expect(harness.nic.exceptionQueue.dequeueCopy()?.bytes == truncated)
+        #expect(try harness.program.readRegister(KeySteering.logHead, index: 0) == 0, "log_head did not advance")
+        #expect(harness.nic.nicStatistics.dmaRejected == 0 && harness.nic.nicStatistics.dmaCompleted == 0)
     }
 }

@@ -38,6 +38,33 @@ struct ServiceOperationsTests {
         #expect(service.terminate() == 0)
     }
 
+    @Test("A client trickling its request holds the metrics thread at most 1 s in all: the next scrape is answered")
+    func tricklingMetricsClient() throws {
+        let service = try TestService()
+        let endpoint = MetricsAddress.unix(path: service.socketPath + ServiceSettings.metricsSuffix)
+        let trickler = endpoint.connect()
+        try #require(trickler >= 0)
+        // One byte every 0.3 s for 4 s (each within a per-read limit of 1 s), never a whole request.
+        let trickled = DispatchSemaphore(value: 0)
+        Thread {
+            for _ in 0..<13 {
+                var byte = UInt8(ascii: "G")
+                _ = send(trickler, &byte, 1, Int32(MSG_NOSIGNAL))
+                usleep(300_000)
+            }
+            trickled.signal()
+        }.start()
+        usleep(100_000)
+        let started = Date()
+        let text = try ServiceStats.fetch(from: endpoint)
+        let waited = Date().timeIntervalSince(started)
+        trickled.wait()
+        close(trickler)
+        #expect(text.contains("flextcpd_packets_total"))
+        #expect(waited < 2, "the scrape waited \(waited) s behind the trickling client")
+        #expect(service.terminate() == 0)
+    }
+
     @Test("SIGTERM with attached applications: they are told and their connections reset, memory freed, no socket file left, exit 0")
     func gracefulShutdown() throws {
         let service = try TestService()

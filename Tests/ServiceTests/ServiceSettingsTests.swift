@@ -45,6 +45,9 @@ struct ServiceSettingsTests {
         #expect(failingSetting(settings { $0.cpu = 4096 }) == "cpu")
         #expect(failingSetting(settings { $0.congestionControl = "cubic" }) == "congestionControl")
         #expect(failingSetting(settings { $0.rateMbps = -1 }) == "rateMbps")
+        for algorithm in ["constant", "dctcp", "none"] {
+            #expect(failingSetting(settings { $0.congestionControl = algorithm; $0.rateMbps = 1e300 }) == "rateMbps", "\(algorithm)")
+        }
         #expect(failingSetting(settings { $0.initialRateMbps = 20_000 }) == "initialRateMbps")
         #expect(failingSetting(settings { $0.ecnWeight = 2 }) == "ecnWeight")
         #expect(failingSetting(settings { $0.metrics = "0.0.0.0:9100" }) == "metrics", "only loopback")

@@ -35,10 +35,12 @@ extension KeyValueStore {
         }
     }
 
-    /// Adopts the SET the NIC placed at `offset` as the key's item (`hash`: the relayed key hash).
-    /// Nil when nothing adoptable is there: not in the hash's partition's placement segment, before
-    /// an adopted one, or not a plain SET's shape (nothing changes then).
-    public func adoptPlacedSet(at offset: Int, hash: UInt64) -> StoreOutcome? {
+    /// Adopts the SET the NIC placed at `offset` as the key's item (`hash`: the relayed key hash;
+    /// `request`: the whole binary request as it arrived, CAS field aside). Nil when nothing
+    /// adoptable is there: not in the hash's partition's placement segment, before an adopted one,
+    /// not a plain SET's shape, or not a copy of `request` (header, extras and key differ, or
+    /// `request` is not as long as its header says); nothing changes then.
+    public func adoptPlacedSet(at offset: Int, hash: UInt64, request: UnsafeRawBufferPointer) -> StoreOutcome? {
         let now = clock.now
         return withPartition(for: hash, now: now) { partition -> StoreOutcome? in
             let segment = partition.placementSegment
@@ -49,7 +51,8 @@ extension KeyValueStore {
             let header = BinaryHeader(image)
             guard image[0] == BinaryHeader.requestMagic, header.opcode == BinaryOpcode.set.rawValue, header.extrasLength == 8,
                   header.keyLength > 0, header.keyLength <= StoreConfiguration.maximumKeyLength, header.valueLength >= 0,
-                  offset + BinaryHeader.size + header.bodyLength <= pool.start(of: segment) + pool.segmentSize else { return nil }
+                  offset + BinaryHeader.size + header.bodyLength <= pool.start(of: segment) + pool.segmentSize,
+                  isPlacedCopy(of: request, at: offset, header: header) else { return nil }
             partition.counters.setCommands &+= 1
             let key = UnsafeRawBufferPointer(start: pool.memory + offset + ItemHeader.size, count: header.keyLength)
             let flags = UInt32(bigEndian: image.loadUnaligned(fromByteOffset: BinaryHeader.size, as: UInt32.self))
@@ -73,6 +76,17 @@ extension KeyValueStore {
         }
     }
 
+    /// True if the SET of shape `header` placed at `offset` is `request`: as long as its header
+    /// says, and the same header before the CAS field, extras and key (stale bytes of a recycled
+    /// segment, or a request the NIC could not copy whole, are not).
+    private func isPlacedCopy(of request: UnsafeRawBufferPointer, at offset: Int, header: BinaryHeader) -> Bool {
+        let casField = 16, keyEnd = ItemHeader.size + header.keyLength
+        guard let requestBytes = request.baseAddress, request.count == BinaryHeader.size + header.bodyLength else { return false }
+        let placed = pool.memory + offset
+        return memcmp(placed, requestBytes, casField) == 0
+            && memcmp(placed + BinaryHeader.size, requestBytes + BinaryHeader.size, keyEnd - BinaryHeader.size) == 0
+    }
+
     /// Turns the bytes between the partition's placement cursor and `offset` (requests placed but
     /// never adopted) into one dead item, counted as freed.
     private func skipPlacementGap(in partition: Partition, before offset: Int) {
@@ -85,3 +99,7 @@ extension KeyValueStore {
         pool.freed[partition.placementSegment] += gap
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

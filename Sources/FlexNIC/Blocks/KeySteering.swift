@@ -13,7 +13,9 @@
 /// advances it by `placedItemSize(bodyLength:)`, writes the item's address into the request's CAS
 /// field (so the queue entry says where its item is) and delivers the request to queue q. A SET that
 /// does not fit (or carries a CAS, or arrives before a segment is registered) goes to the exception
-/// queue with reason `logFullReason`: software stores it itself and registers a fresh segment.
+/// queue with reason `logFullReason`: software stores it itself and registers a fresh segment. So
+/// does a truncated SET (the frame ends before `body_length + 24` bytes of request): nothing is
+/// placed and `log_head` stays.
 public enum KeySteering {
     /// The key hash's bits below this one are not used to pick the queue (FlexKVS: partition = bits 8... of the CRC).
     public static let queueShift: UInt64 = 8
@@ -52,7 +54,9 @@ public enum KeySteering {
             .compare(.lessOrEqual, "meta.fits", "meta.item_end", "meta.end"),
             .compare(.equal, "meta.plain", "memcached.cas", 0),
             .binary(.and, "meta.fits", "meta.fits", "meta.plain"),
-            .binary(.xor, "meta.spill", "meta.fits", 1),
+            .binary(.add, "meta.dma_length", "memcached.body_length", .constant(24)),
+            .binary(.add, "meta.dma_end", "memcached.offset", "meta.dma_length"),
+            .compare(.lessOrEqual, "meta.whole", "meta.dma_end", "packet.length"),
         ] : []
         var stages = [
             StageDeclaration(table, .table(TableDeclaration(
@@ -69,17 +73,21 @@ public enum KeySteering {
                 ]))),
         ]
         if placesSets {
+            // Only SETs have a DMA length; the set action has no room left for these two primitives.
+            stages.append(StageDeclaration("admit", when: StageCondition("meta.dma_length", .notEqual, 0), .action(ActionDeclaration("whole_set", [
+                .binary(.and, "meta.fits", "meta.fits", "meta.whole"),
+                .binary(.xor, "meta.spill", "meta.fits", 1),
+            ]))))
             stages.append(StageDeclaration("place", when: StageCondition("meta.fits", .equal, 1), .action(ActionDeclaration("append", [
                 .registerWrite(array: logHead, index: "meta.queue_index", value: "meta.item_end"),
                 .set("memcached.cas", "meta.head"),
-                .binary(.add, "meta.dma_length", "memcached.body_length", .constant(24)),
                 .dma(DMARequest(packetOffset: "memcached.offset", length: "meta.dma_length", direction: .toHost, hostAddress: "meta.head")),
             ]))))
             stages.append(StageDeclaration("spill", when: StageCondition("meta.spill", .equal, 1),
                                            .action(ActionDeclaration("to_software", [.exception(reason: logFullReason)]))))
         }
         return Program(placesSets ? "key-steering-dma" : "key-steering",
-                       metadata: ["key_hash", "queue_index", "item_size", "head", "end", "item_end", "fits", "plain", "spill", "dma_length"],
+                       metadata: ["key_hash", "queue_index", "item_size", "head", "end", "item_end", "fits", "plain", "spill", "dma_length", "dma_end", "whole"],
                        registers: placesSets ? [RegisterArrayDeclaration(logHead, size: queueCount), RegisterArrayDeclaration(logEnd, size: queueCount)] : [],
                        stages: stages)
     }

@@ -12,6 +12,8 @@ public enum HostError: Error, Equatable, Sendable, CustomStringConvertible {
     case timedOut
     /// A request the host cannot make (bad size, no such queue).
     case invalidRequest(String)
+    /// The controller reported a value the host cannot work with (the message names the field).
+    case unusableController(String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum HostError: Error, Equatable, Sendable, CustomStringConvertible {
         case .command(let status): "command failed: \(status)"
         case .timedOut: "timed out"
         case .invalidRequest(let why): why
+        case .unusableController(let why): "unusable controller: \(why)"
         }
     }
 }

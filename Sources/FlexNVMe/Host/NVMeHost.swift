@@ -47,9 +47,16 @@ public final class NVMeHost {
         let queues = min(options.ioQueues, Int(granted.result & 0xFFFF) + 1)
         let namespace = try identify(0x00, namespaceID: 1)
         blockCount = namespace.loadLittle(at: 0)
-        blockSize = 1 << Int(namespace[128 + 2])
-        // MDTS is in units of the minimum memory page size (CAP.MPSMIN, taken as 4 KiB); NLB is 16 bits.
-        let exponent = Int(controllerData[77])
+        let blockSizeExponent = Int(namespace[128 + 2])  // LBAF0's LBADS
+        // The base spec supports no block below 512 bytes (LBADS 9); above 64 KiB (16) is this host's limit.
+        guard (9...16).contains(blockSizeExponent) else {
+            throw .unusableController("Identify Namespace LBADS \(blockSizeExponent): blocks of 512 B (9) to 64 KiB (16) only")
+        }
+        blockSize = 1 << blockSizeExponent
+        // MDTS is in units of the minimum memory page size (CAP.MPSMIN, taken as 4 KiB); NLB is 16 bits,
+        // so no command carries more than 65536 blocks (≤ 4 GiB = 4 KiB << 20): MDTS 0 (no limit) and
+        // MDTS above 20 mean that limit.
+        let exponent = min(Int(controllerData[77]), 20)
         maximumTransferBytes = min(65536 * blockSize, exponent == 0 ? Int.max : 4096 << exponent)
         for index in 1...queues {
             let queue = HostQueue(queueID: UInt16(index), entries: options.queueDepth, headerDigest: options.headerDigest,
