@@ -20,10 +20,7 @@ struct FastPathECNTests {
         pair.b.processReceived(pair.receiveBatch, now: pair.clock.now())
         pair.wire.b.releaseReceived(pair.receiveBatch)
         pair.b.clearEvents()
-        _ = pair.wire.a.receive(into: pair.receiveBatch)
-        pair.a.processReceived(pair.receiveBatch, now: pair.clock.now())
-        pair.wire.a.releaseReceived(pair.receiveBatch)
-        pair.a.clearEvents()
+        pair.takeInUnread(at: pair.a)
         return flagsSeen
     }
 

@@ -135,6 +135,24 @@ final class FastPathPair {
         }
     }
 
+    /// Hands `side` what its wire end holds and drops the events: an application that reads nothing.
+    func takeInUnread(at side: FastPath) {
+        let end = side === a ? wire.a : wire.b
+        _ = end.receive(into: receiveBatch)
+        side.processReceived(receiveBatch, now: clock.now())
+        end.releaseReceived(receiveBatch)
+        side.clearEvents()
+    }
+
+    /// One round in which neither application reads: `step` of virtual time, A transmits, B takes it
+    /// in, A takes B's answers.
+    func exchangeUnread(step: UInt64 = 10_000) {
+        clock.advance(by: step)
+        a.transmit(now: clock.now())
+        takeInUnread(at: b)
+        takeInUnread(at: a)
+    }
+
     private func deliverEvents(_ side: FastPath) {
         for event in side.events.prefix(side.eventCount) where event.receivedBytes > 0 {
             guard let state = side.state(of: event.flow) else { continue }

@@ -91,16 +91,7 @@ struct FastPathTests {
         var offset = 0
         for _ in 0..<50 {
             offset += pair.send(data[offset...], from: pair.a)
-            pair.clock.advance(by: 10_000)
-            pair.a.transmit(now: pair.clock.now())
-            _ = pair.wire.b.receive(into: pair.receiveBatch)
-            pair.b.processReceived(pair.receiveBatch, now: pair.clock.now())
-            pair.wire.b.releaseReceived(pair.receiveBatch)
-            pair.b.clearEvents()
-            _ = pair.wire.a.receive(into: pair.receiveBatch)
-            pair.a.processReceived(pair.receiveBatch, now: pair.clock.now())
-            pair.wire.a.releaseReceived(pair.receiveBatch)
-            pair.a.clearEvents()
+            pair.exchangeUnread()
         }
         let stalled = try #require(pair.b.state(of: 0))
         #expect(stalled.receiveSpace == 0)
@@ -126,16 +117,7 @@ struct FastPathTests {
         var offset = 0
         for _ in 0..<50 {
             offset += pair.send(data[offset...], from: pair.a)
-            pair.clock.advance(by: 10_000)
-            pair.a.transmit(now: pair.clock.now())
-            _ = pair.wire.b.receive(into: pair.receiveBatch)
-            pair.b.processReceived(pair.receiveBatch, now: pair.clock.now())
-            pair.wire.b.releaseReceived(pair.receiveBatch)
-            pair.b.clearEvents()
-            _ = pair.wire.a.receive(into: pair.receiveBatch)
-            pair.a.processReceived(pair.receiveBatch, now: pair.clock.now())
-            pair.wire.a.releaseReceived(pair.receiveBatch)
-            pair.a.clearEvents()
+            pair.exchangeUnread()
         }
         #expect(offset == data.count)
         #expect(try #require(pair.a.state(of: 0)).peerWindow == 300)
