@@ -52,12 +52,16 @@ void flexposix_set_service_socket(int fd) { service_socket = fd; }
 
 /// In a forked child: the parent's FlexTCP sockets become unusable (only close works), the attach
 /// socket copy is closed (the service sees the parent alone), the lock and this thread's wake-up
-/// eventfd (shared with the parent) are made new, and the Swift half starts over (generation).
+/// eventfd (shared with the parent) are made new, epoll descriptors with FlexTCP interests become
+/// the child's own kernel epolls, and the Swift half starts over (generation).
 static void after_fork_in_child(void) {
     pthread_mutex_init(&library_lock, NULL);
     for (int fd = 0; fd < FLEXPOSIX_TABLE_SIZE; fd++) {
         if (kinds[fd] == FLEXPOSIX_SOCKET) kinds[fd] = FLEXPOSIX_INHERITED;
-        else if (kinds[fd] == FLEXPOSIX_EPOLL) kinds[fd] = FLEXPOSIX_KERNEL;
+        else if (kinds[fd] == FLEXPOSIX_EPOLL) {
+            flexposix_own_epoll_in_child(fd);
+            kinds[fd] = FLEXPOSIX_KERNEL;
+        }
     }
     if (service_socket >= 0) syscall(SYS_close, service_socket);
     service_socket = -1;

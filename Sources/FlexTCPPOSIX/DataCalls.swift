@@ -80,14 +80,19 @@ func flexposixReceive(_ descriptor: Int32, _ pieces: UnsafePointer<iovec>?, _ co
         let total = totalLength(pieces, count)
         guard let pieces, total > 0 else { return min(0, total) }
         let peek = flags & Int32(MSG_PEEK) != 0
-        let waitAll = flags & Int32(MSG_WAITALL) != 0 && !peek
+        let waitAll = flags & Int32(MSG_WAITALL) != 0
         let dontWait = flags & Int32(MSG_DONTWAIT) != 0 || socket.isNonBlocking
         let limit = deadline(after: socket.receiveTimeout)
         var copied = 0
+        /// MSG_PEEK with MSG_WAITALL waits, as on Linux, until the whole length can be peeked (or the
+        /// stream ends, the wait fails or may not wait): then it peeks what there is.
+        func peeksWhole(_ connection: Connection) -> Bool {
+            !(peek && waitAll) || connection.unfreedByteCount >= total || connection.hasStreamEnded || socket.isReadShut
+        }
         while true {
             switch socket.phase {
             case .connected(let connection):
-                if connection.isOpen && connection.unfreedByteCount > 0 {
+                if connection.isOpen && connection.unfreedByteCount > 0 && peeksWhole(connection) {
                     let moved = copy(connection.unfreedBytes, pieces, count, offset: copied, intoSpan: false)
                     if !peek {
                         engine.context?.freeReceivedBytes(moved, of: connection)
@@ -95,7 +100,7 @@ func flexposixReceive(_ descriptor: Int32, _ pieces: UnsafePointer<iovec>?, _ co
                         engine.updateMirror(socket)
                     }
                     copied += moved
-                    if !waitAll || copied == total { return copied }
+                    if !waitAll || peek || copied == total { return copied }
                     continue
                 }
                 if socket.isReadShut { return copied }
@@ -113,9 +118,13 @@ func flexposixReceive(_ descriptor: Int32, _ pieces: UnsafePointer<iovec>?, _ co
                 return -Int(socket.takePendingError(or: ENOTCONN))
             }
             if copied > 0 && !waitAll { return copied }
-            if dontWait { return copied > 0 ? copied : -Int(EAGAIN) }
-            let waited = engine.block(on: socket, deadline: limit, restartable: socket.receiveTimeout < 0)
-            if waited != 0 { return copied > 0 ? copied : waited }
+            let waited = dontWait ? -Int(EAGAIN) : engine.block(on: socket, deadline: limit, restartable: socket.receiveTimeout < 0)
+            if waited != 0 {
+                if copied == 0, peek, case .connected(let connection) = socket.phase, connection.isOpen, connection.unfreedByteCount > 0 {
+                    return copy(connection.unfreedBytes, pieces, count, offset: 0, intoSpan: false)
+                }
+                return copied > 0 ? copied : waited
+            }
         }
     }
 }

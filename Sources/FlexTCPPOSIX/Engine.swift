@@ -211,11 +211,11 @@ final class Engine {
             byListener[ObjectIdentifier(listener)] = nil
         case .incomingConnection(let listener, _, _):
             guard let socket = byListener[ObjectIdentifier(listener)], case .listening = socket.phase else { return }
-            afterPoll.append { [self] in
-                if let connection = context.accept(on: listener) { acceptsFor[ObjectIdentifier(connection)] = socket }
-            }
+            socket.connectionsWaitingInService += 1
+            afterPoll.append { [self] in takeNextConnection(for: socket) }
         case .accepted(let connection):
             guard let listening = acceptsFor.removeValue(forKey: ObjectIdentifier(connection)) else { return }
+            listening.isAcceptUnderWay = false
             let socket = PosixSocket(nonBlocking: false)
             socket.phase = .connected(connection)
             socket.options = listening.options
@@ -227,7 +227,9 @@ final class Engine {
                 afterPoll.append { [self] in orphan(socket) }
             }
         case .acceptFailed(let connection, _):
-            acceptsFor[ObjectIdentifier(connection)] = nil
+            guard let listening = acceptsFor.removeValue(forKey: ObjectIdentifier(connection)) else { return }
+            listening.isAcceptUnderWay = false
+            afterPoll.append { [self] in takeNextConnection(for: listening) }
         case .connected(let connection):
             guard let socket = byConnection[ObjectIdentifier(connection)] else { return }
             socket.phase = .connected(connection)
@@ -254,6 +256,20 @@ final class Engine {
         case .moved, .moveFailed, .movedIn:
             break  // this library never moves connections: one context serves every thread
         }
+    }
+
+    /// Asks the service for the listener's next connection when one waits there and the library
+    /// holds none for accept() (nor asks for one already). So the listener's established but not
+    /// accepted connections are its service backlog (`backlog`, bounded by the slow path, which
+    /// leaves further SYNs unanswered) plus this one: Linux's backlog + 1, and a program slow to
+    /// accept holds no more of its application's ring pairs than that.
+    func takeNextConnection(for socket: PosixSocket) {
+        guard case .listening(let listener) = socket.phase, !socket.isOrphaned, !socket.isAcceptUnderWay,
+              socket.acceptQueue.isEmpty, socket.connectionsWaitingInService > 0,
+              let context, let connection = context.accept(on: listener) else { return }
+        socket.connectionsWaitingInService -= 1
+        socket.isAcceptUnderWay = true
+        acceptsFor[ObjectIdentifier(connection)] = socket
     }
 
     /// Asks the context to report `sendSpaceAvailable` at the next acknowledgment (a reservation

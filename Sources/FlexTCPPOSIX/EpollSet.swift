@@ -24,7 +24,7 @@ enum EventBits {
 /// EPOLL_CTL_MOD) and level triggering (reported while ready).
 final class EpollSet {
     /// The data of the wake-up eventfd in the kernel epoll (told apart from the program's own entries).
-    static let marker: UInt64 = 0xF1E7_7C9F_5EED_C0DE
+    static let marker = UInt64(FLEXPOSIX_EPOLL_WAKE_MARKER)
 
     struct Interest {
         let socket: PosixSocket

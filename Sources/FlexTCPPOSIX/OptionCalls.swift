@@ -9,7 +9,7 @@ import Glibc
 // accepted and kept (getsockopt returns what was set); these have a meaning of their own:
 // SO_ERROR (the pending error, cleared), SO_TYPE/SO_DOMAIN/SO_PROTOCOL/SO_ACCEPTCONN,
 // SO_RCVTIMEO/SO_SNDTIMEO (honoured by blocking calls), SO_SNDBUF (the connection's send ring),
-// TCP_MAXSEG, TCP_INFO (state only). Accepted without effect (README, "POSIX sockets"):
+// TCP_MAXSEG (`segmentSize`), TCP_INFO (state only). Accepted without effect (README, "POSIX sockets"):
 // TCP_NODELAY (FlexTCP sends at once anyway), SO_KEEPALIVE/TCP_KEEP* (no keep-alive probes),
 // SO_LINGER (close is always graceful), SO_RCVBUF (rings are sized by flextcpd), SO_REUSEADDR/PORT.
 
@@ -58,6 +58,11 @@ func flexposixSetsockopt(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ v
         let count = min(Int(length), size.kept)
         guard count > 0 else { return 0 }
         guard let value else { return -Int(EFAULT) }
+        if level == levelTCP && name == TCP_MAXSEG {
+            // As Linux: 0 (no bound) or 88 (TCP_MIN_MSS) ... 32767 (MAX_TCP_WINDOW).
+            let bound = value.loadUnaligned(as: Int32.self)
+            guard bound == 0 || (88...32767).contains(bound) else { return -Int(EINVAL) }
+        }
         if level == levelSocket && (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
             guard let timeout = nanoseconds(ofTimeval: value) else { return -Int(EDOM) }
             if name == SO_RCVTIMEO { socket.receiveTimeout = timeout } else { socket.sendTimeout = timeout }
@@ -98,7 +103,7 @@ private func optionBytes(_ socket: PosixSocket, _ level: Int32, _ name: Int32) -
         }
     } else if level == levelTCP {
         switch name {
-        case TCP_MAXSEG: return int(1448)
+        case TCP_MAXSEG: return int(segmentSize(socket))
         case TCP_INFO:
             // struct tcp_info: the state (first byte) only; Linux's values: ESTABLISHED 1, CLOSE 7, LISTEN 10.
             var info = [UInt8](repeating: 0, count: 232)
@@ -117,6 +122,17 @@ private func optionBytes(_ socket: PosixSocket, _ level: Int32, _ name: Int32) -
     if level == levelSocket && name == SO_LINGER { return [UInt8](repeating: 0, count: MemoryLayout<linger>.size) }
     if level == levelSocket && (name == SO_SNDBUF || name == SO_RCVBUF) { return int(65536) }
     return int(0)
+}
+
+/// TCP_MAXSEG as getsockopt reports it. Before a connection exists (fresh or listening), as Linux:
+/// the value set, else 536 (TCP_MSS_DEFAULT). On a connection: 1448, the segment size flextcpd
+/// uses on a 1500-byte MTU with timestamps — the context queues do not tell the library a
+/// connection's negotiated MSS, and the value set bounds nothing (flextcpd takes no MSS from an
+/// application; README, "Options").
+private func segmentSize(_ socket: PosixSocket) -> Int {
+    if socket.connection != nil { return 1448 }
+    let set = socket.options[key(levelTCP, TCP_MAXSEG)].map { bytes in bytes.withUnsafeBytes { Int($0.loadUnaligned(as: Int32.self)) } }
+    return set.flatMap { $0 > 0 ? $0 : nil } ?? 536
 }
 
 @_cdecl("flexposix_swift_name")

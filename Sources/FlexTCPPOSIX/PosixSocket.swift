@@ -37,7 +37,12 @@ final class PosixSocket {
     /// The outcome of listen() (nil while it waits for the service), as an errno value (0: listening).
     var listenResult: Int32?
     /// Accepted connections not yet taken by accept(), oldest first (their sockets have no descriptor yet).
+    /// At most one: the others wait in the service's backlog (`Engine.takeNextConnection`).
     var acceptQueue: [PosixSocket] = []
+    /// Connections the service announced for this listener that the library has not asked for yet.
+    var connectionsWaitingInService = 0
+    /// An accept request of the library for this listener is under way.
+    var isAcceptUnderWay = false
     var backlog = 128
     /// SO_ERROR: the error a failed connect or a reset left, reported once.
     var pendingError: Int32 = 0

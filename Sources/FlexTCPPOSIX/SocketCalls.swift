@@ -72,7 +72,8 @@ func flexposixBind(_ descriptor: Int32, _ address: UnsafePointer<sockaddr>?, _ l
 @_cdecl("flexposix_swift_listen")
 func flexposixListen(_ descriptor: Int32, _ backlog: Int32) -> Int32 {
     Int32(withSocket(descriptor) { engine, socket in
-        let backlog = max(1, min(Int(backlog), 4096))
+        // As Linux: beyond somaxconn (4096), and a negative backlog (unsigned there), is somaxconn.
+        let backlog = backlog < 0 ? 4096 : max(1, min(Int(backlog), 4096))
         switch socket.phase {
         case .listening:
             socket.backlog = backlog
@@ -141,6 +142,7 @@ func flexposixAccept(_ descriptor: Int32, _ address: UnsafeMutablePointer<sockad
         accepted.isNonBlocking = flags & socketNonBlock != 0
         engine.add(accepted, descriptor: newDescriptor)
         engine.updateMirror(socket)
+        engine.takeNextConnection(for: socket)
         if let connection = accepted.connection { store(address: connection.remoteAddress, port: connection.remotePort, into: address, length: length) }
         return Int(newDescriptor)
     })
@@ -162,8 +164,9 @@ func flexposixConnect(_ descriptor: Int32, _ address: UnsafePointer<sockaddr>?, 
             let (host, port, error) = parse(address, length)
             guard error == 0 else { return -Int(error) }
             guard let context = engine.context else { return -Int(ENETDOWN) }
-            // flextcpd serves its interface only: the loopback network stays the kernel's.
-            if host >> 24 == 127 {
+            // flextcpd serves its interface only: the loopback network stays the kernel's, and so
+            // does 0.0.0.0, which Linux's connect takes for the local host.
+            if host >> 24 == 127 || host == 0 {
                 guard case .fresh = socket.phase else { return -Int(EINVAL) }
                 return engine.handOverToKernel(socket)
             }

@@ -100,12 +100,12 @@ struct PreloadProgramTests {
         echo.stop()
     }
 
-    @Test("Edges through the library: level-triggered EPOLLOUT keeps coming for a writer sending a chunk per event, ready sockets and kernel descriptors take turns under a small maxevents, errno kept on success, the epoll descriptor readable while an interest is ready; SA_RESTART, sendfile, bad arguments")
+    @Test("Edges through the library: level-triggered EPOLLOUT keeps coming for a writer sending a chunk per event, ready sockets and kernel descriptors take turns under a small maxevents, errno kept on success, the epoll descriptor readable while an interest is ready; SA_RESTART, sendfile, bad arguments; MSG_PEEK|MSG_WAITALL, connect to 0.0.0.0, TCP_MAXSEG, a forked child's epoll")
     func edges() throws {
         let rig = try PreloadRig()
         let echo = try rig.linuxSide.start(["socat", "TCP-LISTEN:7310,reuseaddr,fork", "PIPE"])
         let sink = try rig.linuxSide.start(["socat", "-u", "TCP-LISTEN:7311,reuseaddr,fork", "GOPEN:/dev/null"])
-        for arguments in [["readiness.py", "7310", "7311"], ["calls.py", "7310"]] {
+        for arguments in [["readiness.py", "7310", "7311"], ["calls.py", "7310"], ["corners.py", "7310"]] {
             let command = ["python3", PreloadRig.script(arguments[0]), PreloadRig.linuxAddress] + arguments.dropFirst()
             var result = try rig.startPreloaded(command).wait(timeout: .seconds(60))
             for _ in 0..<20 where result.standardError.contains("Connection refused") {
@@ -116,6 +116,19 @@ struct PreloadProgramTests {
         }
         echo.stop()
         sink.stop()
+    }
+
+    @Test("listen's backlog holds as on Linux: backlog + 1 connections complete while the program does not accept, the others' SYNs go unanswered, another listener of the program still connects, and all complete once it accepts")
+    func listenBacklog() throws {
+        let rig = try PreloadRig()
+        let ready = rig.path("backlog-ready")
+        let server = try rig.startPreloaded(["python3", PreloadRig.script("backlog.py"), "server", "7400", "7401", ready])
+        #expect(waitForFile(ready, seconds: 30), "the backlog server did not listen")
+        let client = try rig.linuxSide.run(["python3", PreloadRig.script("backlog.py"), "client", PreloadRig.serviceAddress, "7400", "7401"],
+                                           timeout: .seconds(60))
+        #expect(client.succeeded && client.standardOutput.contains("ok"), "\(client)")
+        let served = server.wait(timeout: .seconds(20))
+        #expect(served.succeeded && served.standardOutput.contains("served 5"), "\(served)")
     }
 
     @Test("When flextcpd goes away, a recv blocked in the library fails with ECONNRESET and a new socket with EAFNOSUPPORT")

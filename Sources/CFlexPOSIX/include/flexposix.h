@@ -33,6 +33,14 @@ unsigned flexposix_fork_generation(void);
 /// The attach socket, closed in a forked child (-1: none).
 void flexposix_set_service_socket(int fd);
 
+/// The data of an epoll set's wake-up eventfd in the kernel epoll (told apart from the program's entries).
+#define FLEXPOSIX_EPOLL_WAKE_MARKER 0xF1E77C9F5EEDC0DEULL
+/// In a forked child: `epfd` (inherited, holding FlexTCP interests) becomes an epoll instance of
+/// the child's own under the same number, with the kernel descriptors' interests of the parent's
+/// (from /proc/self/fdinfo) but not the parent's wake-up eventfd, whose inherited copy is closed.
+/// Linux would leave the instance shared; shared, the parent's wake-ups would reach the child.
+void flexposix_own_epoll_in_child(int epfd);
+
 /// A new eventfd (non-blocking; close-on-exec if `cloexec`), or -1 with errno set.
 int flexposix_eventfd(int cloexec);
 /// Adds one to the eventfd's counter (makes it readable).
