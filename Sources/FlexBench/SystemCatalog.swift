@@ -8,7 +8,7 @@ public enum SystemCatalog {
 
     /// All systems, baselines after the systems compared with them.
     public static let all: [any BenchmarkSystem] = [
-        FlexTCPMemorySystem(), FlexTCPMemorySystem(path: .runToCompletion),
+        FlexTCPMemorySystem(), FlexTCPMemorySystem(path: .runToCompletion), FlexTCPServiceMemorySystem(),
         FlexTCPVethSystem(), FlexTCPVethSystem(path: .runToCompletion),
         FlexTCPVethSystem(port: .afXDP(.native)), FlexTCPVethSystem(port: .afXDP(.generic)),
     ] + loopbackBaselines + [LinuxVethSystem()]
@@ -18,9 +18,9 @@ public enum SystemCatalog {
 
     /// Systems `--compare` runs: the embedded ones (FlexTCP on the in-memory wire through the library
     /// and run to completion, the Linux loopback baselines), plus the veth ones when `includeTestHosts`
-    /// (needs root).
+    /// (needs root). The service system runs only when named (it starts a flextcpd).
     public static func comparison(includeTestHosts: Bool) -> [any BenchmarkSystem] {
-        all.filter { includeTestHosts || !$0.needsRoot }
+        all.filter { (includeTestHosts || !$0.needsRoot) && !($0 is FlexTCPServiceMemorySystem) }
     }
 
     /// Name → the names of the systems it is compared with, for `ComparisonTable`.

@@ -56,6 +56,16 @@ import Testing
         #expect(result.kicksPerMessage == nil, "the in-memory wire has no kernel to kick")
     }
 
+    @Test("flextcp-service-memory: a client attached to a flextcpd started for the run echoes with the service's memory peer; flextcpd's CPU is the server's; echo only")
+    func echoThroughTheService() throws {
+        let system = try #require(SystemCatalog.system(named: "flextcp-service-memory"))
+        #expect(system.unavailableReason(for: WorkloadSpec(workload: .serverSend)) != nil)
+        #expect(system.unavailableReason(for: WorkloadSpec(workload: .echo, connections: 65)) != nil)
+        #expect(!SystemCatalog.comparison(includeTestHosts: true).map(\.name).contains(system.name))
+        let result = try Self.run(WorkloadSpec(workload: .echo, connections: 2, size: 100, pipeline: 2), on: system.name)
+        try SystemRuns.expectHealthy(result)
+    }
+
     @Test(arguments: memorySystems, [Workload.serverReceive, .serverSend, .bulk])
     func oneWayWorkloadsOnTheMemoryWire(system: String, workload: Workload) throws {
         let size = workload == .bulk ? 65536 : 64

@@ -1,6 +1,7 @@
 import FlexPort
 import FlexTCP
 import FlexTCPCore
+import FlexWire
 
 /// One side of a workload through the FlexTCP library: a caller-driven `StackRuntime` on one
 /// embedded `Stack` and one `Context` of it, both driven by the calling thread (the one core of
@@ -12,9 +13,12 @@ import FlexTCPCore
 /// received bytes go to the session straight from the receive ring and its output straight into
 /// the transmit ring. Per iteration nothing is allocated (a session is allocated per connection).
 final class FlexTCPContextWorker: SteppedWorker {
-    let runtime: StackRuntime
+    /// The embedded runtime this worker steps; nil for a context attached to flextcpd (the service runs the stack).
+    let runtime: StackRuntime?
     let context: Context
     let endpoint: WorkloadEndpoint
+    /// Where a client connects.
+    private let server: (address: IPv4Address, port: UInt16)
     private let sessions: FlowSessions<Connection>
     /// Client connections whose `connected` has not arrived, with the sessions made when they were started.
     private var opening: [ObjectIdentifier: Session] = [:]
@@ -27,6 +31,16 @@ final class FlexTCPContextWorker: SteppedWorker {
         self.runtime = runtime
         self.endpoint = endpoint
         context = try Context(attachment: runtime.attachment(for: 0))
+        sessions = FlowSessions(capacity: flowCapacity)
+        server = (FlexTCPBenchmarkStack.serverAddress, FlexTCPBenchmarkStack.serverPort)
+    }
+
+    /// A client on `context` of a stack attached to flextcpd, connecting to `server`.
+    init(attachedContext context: Context, endpoint: WorkloadEndpoint, flowCapacity: Int, server: (address: IPv4Address, port: UInt16)) {
+        runtime = nil
+        self.endpoint = endpoint
+        self.context = context
+        self.server = server
         sessions = FlowSessions(capacity: flowCapacity)
     }
 
@@ -49,7 +63,7 @@ final class FlexTCPContextWorker: SteppedWorker {
     /// the counts they produced handed to the runtime for its next round. Returns a fatal failure.
     @inline(__always)
     func step(now: UInt64) -> String? {
-        _ = runtime.step(now: now)
+        _ = runtime?.step(now: now)
         var failure: String?
         context.poll { event in
             if let problem = handle(event, now: now) { failure = problem }
@@ -110,7 +124,7 @@ final class FlexTCPContextWorker: SteppedWorker {
 
     /// Starts one client connection; its session is timed from now.
     private func open(now: UInt64) {
-        let connection = context.connect(to: FlexTCPBenchmarkStack.serverAddress, port: FlexTCPBenchmarkStack.serverPort)
+        let connection = context.connect(to: server.address, port: server.port)
         opening[ObjectIdentifier(connection)] = endpoint.makeSession(now: now)
     }
 
