@@ -435,18 +435,21 @@ public final class Pipeline {
         return UInt64(CRC32C.checksum(hashScratch, count: position))
     }
 
-    /// XORs into `result` the Toeplitz contribution of a field's `width` bytes (most significant
-    /// first) at input byte `position`; bytes past `Toeplitz.maximumInputBytes` contribute nothing.
+    /// XORs into `result` the Toeplitz contribution of a field's `width` (1 … 8) bytes, most
+    /// significant first, at input byte `position`; bytes past `Toeplitz.maximumInputBytes` contribute nothing.
     @inline(__always)
     private func toeplitz(_ value: UInt64, width: Int32, at position: inout Int, into result: inout UInt32) {
-        var remaining = Int(width)
+        let fieldBytes = Int(width)
+        var remaining = min(fieldBytes, max(Toeplitz.maximumInputBytes &- position, 0))
+        var shifted = value &<< UInt64(truncatingIfNeeded: 64 &- fieldBytes &* 8)
+        var row = toeplitzTable + position &* 256
         while remaining > 0 {
+            result ^= row[Int(truncatingIfNeeded: shifted &>> 56)]
+            shifted &<<= 8
+            row += 256
             remaining &-= 1
-            guard position < Toeplitz.maximumInputBytes else { return }
-            let byte = Int(truncatingIfNeeded: (value &>> UInt64(truncatingIfNeeded: remaining &* 8)) & 0xff)
-            result ^= toeplitzTable[position &* 256 &+ byte]
-            position &+= 1
         }
+        position &+= fieldBytes
     }
 
     @inline(__always)
