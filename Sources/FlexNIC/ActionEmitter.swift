@@ -19,7 +19,8 @@ struct ActionEmitter {
     mutating func emitStage(_ stage: StageDeclaration) -> CompiledProgram {
         var compiledStage = CompiledStage(conditionLeft: -1, conditionRight: -1, conditionOpcode: .equal, tableIndex: -1,
                                           keySlots: (0, 0, 0, 0), actionsStart: compiled.actions.count,
-                                          actionsCount: stage.actions.count, defaultAction: 0, defaultParameters: (0, 0, 0, 0))
+                                          actionsCount: stage.actions.count, defaultAction: 0, defaultParameters: (0, 0, 0, 0),
+                                          actionsTakeParameters: stage.actions.contains { $0.parameterCount > 0 })
         if let condition = stage.condition {
             compiledStage.conditionLeft = Int(slot(condition.left))
             compiledStage.conditionRight = Int(slot(condition.right))

@@ -50,7 +50,8 @@ enum Compiler {
             var compiledHeader = CompiledHeader(fixedLength: header.length.minimum, lengthSlot: -1, lengthUnit: 1,
                                                 minimumLength: header.length.minimum, maximumLength: header.length.minimum,
                                                 fieldsStart: compiled.fields.count, fieldsCount: 0,
-                                                transitionsStart: compiled.transitions.count, transitionsCount: header.transitions.count)
+                                                transitionsStart: compiled.transitions.count, transitionsCount: header.transitions.count,
+                                                fastExtent: 0)
             if case .variable(let field, let unit, let minimum, let maximum) = header.length {
                 compiledHeader.lengthSlot = layout.slot(of: "\(header.name).\(field)") ?? -1
                 compiledHeader.lengthUnit = unit
@@ -63,8 +64,10 @@ enum Compiler {
                 compiled.fields.append(CompiledField(
                     slot: slot, headerIndex: headerIndex, byteOffset: field.byteOffset, byteWidth: field.byteWidth,
                     bitShift: UInt64(field.bitShift), mask: field.bitCount == 64 ? .max : (1 << UInt64(field.bitCount)) - 1,
-                    littleEndian: field.byteOrder == .littleEndian, wideShift: UInt64(64 - field.byteWidth * 8)))
+                    littleEndian: field.byteOrder == .littleEndian, wideShift: UInt64(64 - field.byteWidth * 8 + field.bitShift)))
                 compiledHeader.fieldsCount += 1
+                compiledHeader.fastExtent = max(compiledHeader.fastExtent,
+                                                field.byteOrder == .littleEndian ? Int.max / 2 : field.byteOffset + 8)
             }
             for transition in header.transitions {
                 compiled.transitions.append(CompiledTransition(

@@ -52,6 +52,9 @@ struct CompiledHeader {
     var fieldsCount: Int
     var transitionsStart: Int
     var transitionsCount: Int
+    /// Bytes from the header's start within which every field can be read with one 8-byte big-endian
+    /// load (its offset + 8); `Int.max / 2` when a field needs the byte-wise path (little-endian).
+    var fastExtent: Int
 }
 
 /// A packet field with a slot in the field buffer.
@@ -63,7 +66,8 @@ struct CompiledField {
     var bitShift: UInt64
     var mask: UInt64
     var littleEndian: Bool
-    /// 64 - 8 × byteWidth: the shift that leaves the field's bytes of an 8-byte big-endian load.
+    /// 64 - 8 × byteWidth + bitShift: the shift that leaves the field's bits of an 8-byte big-endian
+    /// load at its offset (then masked with `mask`).
     var wideShift: UInt64
 }
 
@@ -87,6 +91,9 @@ struct CompiledStage {
     var actionsCount: Int
     var defaultAction: Int
     var defaultParameters: (UInt64, UInt64, UInt64, UInt64)
+    /// Whether an action of the stage declares parameters. A stage without a table writes its default
+    /// parameters (all 0) into the parameter slots only then; otherwise it leaves them alone.
+    var actionsTakeParameters: Bool
 }
 
 /// The code of one action.

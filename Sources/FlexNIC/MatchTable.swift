@@ -65,14 +65,47 @@ final class MatchTable {
     /// The home slot of an exact key.
     @inline(__always)
     private func home(_ key: UnsafePointer<UInt64>) -> Int {
-        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for index in 0..<keyCount { hash = (hash ^ key[index]) &* 0xBF58_476D_1CE4_E5B9; hash ^= hash >> 31 }
+        var hash = Self.hashSeed
+        for index in 0..<keyCount { hash = Self.mix(hash, key[index]) }
         return Int(truncatingIfNeeded: hash) & (capacity - 1)
+    }
+
+    private static let hashSeed: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    /// One key word folded into the running hash of `home`.
+    @inline(__always)
+    private static func mix(_ hash: UInt64, _ word: UInt64) -> UInt64 {
+        let product = (hash ^ word) &* 0xBF58_476D_1CE4_E5B9
+        return product ^ (product &>> 31)
+    }
+
+    /// Linear probing from `home` in an exact table: the first used entry `isMatch` accepts, or -1 at
+    /// an empty entry (or after every entry).
+    @inline(__always)
+    private func probe(from home: Int, _ isMatch: (UnsafeMutablePointer<UInt64>) -> Bool) -> Int {
+        var index = home
+        var remaining = capacity
+        while remaining > 0 {
+            let entry = entries + index &* TableLayout.entryWords
+            let state = entry[TableLayout.stateWord]
+            if state == TableLayout.empty { return -1 }
+            if state == TableLayout.used && isMatch(entry) { return index }
+            index = (index &+ 1) & (capacity &- 1)
+            remaining &-= 1
+        }
+        return -1
     }
 
     /// The entry matching the key read from `values` at `keySlots`, or -1.
     @inline(__always)
     func lookup(values: UnsafeMutablePointer<UInt64>, keySlots: (Int32, Int32, Int32, Int32)) -> Int {
+        if kind == .exact && keyCount == 1 {
+            // The common single-key exact match, without gathering the key.
+            let word = values[Int(keySlots.0)]
+            return probe(from: Int(truncatingIfNeeded: Self.mix(Self.hashSeed, word)) & (capacity &- 1)) {
+                $0[TableLayout.keyWord] == word
+            }
+        }
         var key: (UInt64, UInt64, UInt64, UInt64) = (values[Int(keySlots.0)], 0, 0, 0)
         if keyCount > 1 { key.1 = values[Int(keySlots.1)] }
         if keyCount > 2 { key.2 = values[Int(keySlots.2)] }
@@ -84,17 +117,7 @@ final class MatchTable {
 
     /// The entry matching `key` (`keyCount` words), or -1.
     func lookup(key: UnsafePointer<UInt64>) -> Int {
-        if kind == .exact {
-            var index = home(key)
-            for _ in 0..<capacity {
-                let entry = entries + index * TableLayout.entryWords
-                let state = entry[TableLayout.stateWord]
-                if state == TableLayout.empty { return -1 }
-                if state == TableLayout.used && keyEquals(entry, key) { return index }
-                index = (index + 1) & (capacity - 1)
-            }
-            return -1
-        }
+        if kind == .exact { return probe(from: home(key)) { keyEquals($0, key) } }
         for position in 0..<count {
             let index = Int(order[position])
             if matches(entries + index * TableLayout.entryWords, key) { return index }

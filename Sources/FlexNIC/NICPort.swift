@@ -11,7 +11,11 @@ import FlexWire
 ///   wrapped port before `receive` returns; DMA requests copy between the packet and `hostMemory`
 ///   (out-of-range requests are refused and counted); tokens a program assigns go into
 ///   `queueManager`'s bucket. `statistics` counts everything.
-/// - Transmit: frames the transmit program drops or diverts leave with length 0 (not sent).
+/// - Transmit: frames the transmit program drops or diverts leave with length 0 (not sent). Frames
+///   committed through the port take the transmit program directly; frames the host puts into
+///   `hostInterface`'s transmit rings go out when `serviceTransmitRings` runs: doorbell pipeline,
+///   queue manager, descriptor fetch, transmit program, wrapped port.
+/// - Queues are the descriptor rings of `hostInterface` in its shared-memory region.
 /// - The wrapped port receives into a batch of the caller's capacity; a passed frame that finds the
 ///   caller's batch already full (it was not empty) is counted in `hostBatchFullDrops`. Program state is changed through `receiveProgram`
 ///   and `transmitProgram` from the thread that uses the port, between calls.
@@ -20,6 +24,9 @@ public final class NICPort: Port {
     public let inner: any Port
     public let receiveProgram: Pipeline?
     public let transmitProgram: Pipeline?
+    /// The shared-memory region with the descriptor rings, the doorbells and the transmit QM.
+    public let hostInterface: HostInterface
+    /// The receive rings (`hostInterface.receiveRings`).
     public let queues: [SoftwareQueue]
     public let exceptionQueue: SoftwareQueue
     public private(set) var nicStatistics: NICPortStatistics
@@ -29,17 +36,25 @@ public final class NICPort: Port {
     public var queueManager: QueueManagerModel?
     private var inbound: FrameBatch
     private let replies: FrameBatch
+    private let ringTransmit = FrameBatch(capacity: 1)
 
-    /// Wraps `inner` with `queueCount` software queues of `queueCapacity` entries each.
+    /// Wraps `inner` with `queueCount` receive rings of `queueCapacity` entries each and
+    /// `transmitQueueCount` transmit rings (capacities round up to powers of two); `doorbellCapacity`
+    /// doorbells wait for the doorbell pipeline before more are refused; `transmitRate` limits each
+    /// transmit ring to that many descriptors per second (nil: unlimited, round robin).
     public init(wrapping inner: any Port, receiveProgram: Pipeline?, transmitProgram: Pipeline? = nil,
                 queueCount: Int, queueCapacity: Int = 256, exceptionCapacity: Int = 256, maximumReplies: Int = 64,
-                hostMemory: UnsafeMutableRawBufferPointer = UnsafeMutableRawBufferPointer(start: nil, count: 0)) {
+                hostMemory: UnsafeMutableRawBufferPointer = UnsafeMutableRawBufferPointer(start: nil, count: 0),
+                transmitQueueCount: Int = 0, transmitQueueCapacity: Int = 256, doorbellCapacity: Int = 16, transmitRate: UInt64? = nil) {
         self.inner = inner
         self.receiveProgram = receiveProgram
         self.transmitProgram = transmitProgram
-        let slotSize = max(inner.maximumFrameLength, 64)
-        queues = (0..<queueCount).map { _ in SoftwareQueue(capacity: queueCapacity, slotSize: slotSize) }
-        exceptionQueue = SoftwareQueue(capacity: exceptionCapacity, slotSize: slotSize)
+        hostInterface = HostInterface(HostInterface.Configuration(
+            receiveRings: queueCount, receiveCapacity: queueCapacity, exceptionCapacity: exceptionCapacity,
+            transmitRings: transmitQueueCount, transmitCapacity: transmitQueueCapacity, slotSize: max(inner.maximumFrameLength, 64),
+            doorbellCapacity: doorbellCapacity, transmitRate: transmitRate))
+        queues = hostInterface.receiveRings
+        exceptionQueue = hostInterface.exceptionRing
         nicStatistics = NICPortStatistics(queueCount: queueCount)
         self.hostMemory = hostMemory
         inbound = FrameBatch(capacity: maximumReplies)
@@ -117,6 +132,33 @@ public final class NICPort: Port {
             }
         }
         return inner.commitTransmit(batch)
+    }
+
+    /// The host rings transmit ring `ring`'s doorbell with its new producer index `tail`; false when
+    /// refused (the doorbell pipeline's queue is full, or no such ring): ring again later.
+    public func ringDoorbell(transmitQueue ring: Int, tail: UInt32) -> Bool { hostInterface.ringDoorbell(transmitRing: ring, tail: tail) }
+
+    /// Runs the transmit side of the host interface at `nanoseconds` (the QM's clock): the doorbell
+    /// pipeline, then up to `maximumDescriptors` descriptors the QM releases, each through the
+    /// transmit program onto the wrapped port (one commit per frame, so a descriptor is consumed only
+    /// once the wire took its frame or the program withheld it). Returns the frames sent.
+    @discardableResult
+    public func serviceTransmitRings(at nanoseconds: UInt64, maximumDescriptors: Int = .max) -> Int {
+        var sent = 0
+        _ = hostInterface.transmit(at: nanoseconds, maximumDescriptors: maximumDescriptors) { bytes in
+            guard bytes.count <= inner.maximumFrameLength else { return .tooLong }
+            guard inner.reserveTransmit(into: ringTransmit, count: 1) == 1 else { return .noSlot }
+            var slot = ringTransmit[0]
+            if let base = bytes.baseAddress { slot.bytes.copyMemory(from: base, byteCount: bytes.count) }
+            slot.length = bytes.count
+            ringTransmit[0] = slot
+            let withheld = nicStatistics.transmitWithheld
+            let published = commitTransmit(ringTransmit)
+            ringTransmit.removeAll()
+            sent &+= published
+            return published == 1 || nicStatistics.transmitWithheld != withheld ? .taken : .noSlot
+        }
+        return sent
     }
 
     public func poll() { inner.poll() }

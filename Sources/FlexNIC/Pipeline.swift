@@ -88,7 +88,8 @@ public final class Pipeline {
         self.queueCount = queueCount
         queueRooms = .allocate(capacity: max(queueCount, 1))
         queueRooms.initialize(repeating: 0, count: max(queueCount, 1))
-        hashScratch = .allocate(byteCount: 64, alignment: 8)
+        // Room for the most field bytes one hash may cover, plus one 8-byte store past them.
+        hashScratch = .allocate(byteCount: max(limits.maximumHashFieldBytes, 0) + 8, alignment: 8)
         replyBuffer = .allocate(byteCount: Self.replyCapacity, alignment: 8)
         for table in compiled.tables {
             for entry in table.entries {
@@ -151,7 +152,7 @@ public final class Pipeline {
         if replyHeader >= 0 {
             replyLength = craftReply(from: frame, length: length, truncatingAfter: replyHeader)
         } else if dirty != 0 {
-            writeBack(into: frame)
+            writeBack(into: frame, length: length)
         }
         let base = metadataBase
         let disposition: PacketVerdict.Disposition
@@ -177,24 +178,31 @@ public final class Pipeline {
         var remainingHeaders = headerCount
         while header >= 0 && remainingHeaders > 0 {
             remainingHeaders &-= 1
-            let description = headers[header]
-            guard offset &+ description.minimumLength <= length else { return false }
-            for index in description.fieldsStart..<(description.fieldsStart &+ description.fieldsCount) {
-                let field = fields[index]
-                let position = offset &+ field.byteOffset
-                let raw: UInt64
-                if position &+ 8 <= length && !field.littleEndian {
-                    // Common case: one 8-byte load whose top `byteWidth` bytes are the field.
-                    raw = UInt64(bigEndian: (frame + position).loadUnaligned(as: UInt64.self)) &>> field.wideShift
-                } else {
-                    raw = Self.load(frame + position, width: field.byteWidth, littleEndian: field.littleEndian)
+            let description = headers + header
+            guard offset &+ description.pointee.minimumLength <= length else { return false }
+            var field = fields + description.pointee.fieldsStart
+            let fieldsEnd = field + description.pointee.fieldsCount
+            if offset &+ description.pointee.fastExtent <= length {
+                // Every field of the header: one 8-byte big-endian load, one shift, one mask.
+                let start = frame + offset
+                while field < fieldsEnd {
+                    let raw = UInt64(bigEndian: (start + field.pointee.byteOffset).loadUnaligned(as: UInt64.self))
+                    values[field.pointee.slot] = (raw &>> field.pointee.wideShift) & field.pointee.mask
+                    field += 1
                 }
-                values[field.slot] = (raw >> field.bitShift) & field.mask
+            } else {
+                while field < fieldsEnd {
+                    let raw = Self.load(frame + (offset &+ field.pointee.byteOffset), width: field.pointee.byteWidth,
+                                        littleEndian: field.pointee.littleEndian)
+                    values[field.pointee.slot] = (raw &>> field.pointee.bitShift) & field.pointee.mask
+                    field += 1
+                }
             }
-            var headerLength = description.fixedLength
-            if description.lengthSlot >= 0 {
-                headerLength = Int(truncatingIfNeeded: values[description.lengthSlot]) &* description.lengthUnit
-                guard headerLength >= description.minimumLength, headerLength <= description.maximumLength,
+            var headerLength = description.pointee.fixedLength
+            let lengthSlot = description.pointee.lengthSlot
+            if lengthSlot >= 0 {
+                headerLength = Int(truncatingIfNeeded: values[lengthSlot]) &* description.pointee.lengthUnit
+                guard headerLength >= description.pointee.minimumLength, headerLength <= description.pointee.maximumLength,
                       offset &+ headerLength <= length else { return false }
             }
             let slots = headerSlots &+ header &* SlotLayout.headerSlotsPerHeader
@@ -203,12 +211,14 @@ public final class Pipeline {
             values[slots &+ 2] = UInt64(headerLength)
             offset &+= headerLength
             var next = -1
-            for index in description.transitionsStart..<(description.transitionsStart &+ description.transitionsCount) {
-                let transition = transitions[index]
-                if values[transition.slot] == transition.value {
-                    next = transition.next
+            var transition = transitions + description.pointee.transitionsStart
+            let transitionsEnd = transition + description.pointee.transitionsCount
+            while transition < transitionsEnd {
+                if values[transition.pointee.slot] == transition.pointee.value {
+                    next = transition.pointee.next
                     break
                 }
+                transition += 1
             }
             header = next
         }
@@ -270,34 +280,50 @@ public final class Pipeline {
         var replyHeader = -1
         var stageIndex = 0
         while stageIndex < stageCount {
-            let stage = stages[stageIndex]
+            let stage = stages + stageIndex
             stageIndex &+= 1
-            if stage.conditionLeft >= 0,
-               compare(stage.conditionOpcode, values[stage.conditionLeft], values[stage.conditionRight]) == 0 { continue }
-            var action = stage.defaultAction
-            var parameters = stage.defaultParameters
-            if stage.tableIndex >= 0 {
+            let conditionLeft = stage.pointee.conditionLeft
+            if conditionLeft >= 0,
+               compare(stage.pointee.conditionOpcode, values[conditionLeft], values[stage.pointee.conditionRight]) == 0 { continue }
+            var action = stage.pointee.defaultAction
+            let tableIndex = stage.pointee.tableIndex
+            if tableIndex >= 0 {
                 // Guaranteed reference: the pipeline keeps its tables alive, so no retain per packet.
-                let entry = tablePointers[stage.tableIndex]._withUnsafeGuaranteedRef { table in
-                    let index = table.lookup(values: values, keySlots: stage.keySlots)
+                let entry = tablePointers[tableIndex]._withUnsafeGuaranteedRef { table in
+                    let index = table.lookup(values: values, keySlots: stage.pointee.keySlots)
                     return index >= 0 ? table.entry(index) : nil
                 }
                 if let entry {
                     action = Int(truncatingIfNeeded: entry[TableLayout.actionWord])
                     let words = entry + TableLayout.parameterWord
-                    parameters = (words[0], words[1], words[2], words[3])
+                    let parameters = values + parameterBase
+                    parameters[0] = words[0]
+                    parameters[1] = words[1]
+                    parameters[2] = words[2]
+                    parameters[3] = words[3]
+                } else {
+                    writeDefaultParameters(of: stage)
                 }
+            } else if stage.pointee.actionsTakeParameters {
+                writeDefaultParameters(of: stage)
             }
-            values[parameterBase] = parameters.0
-            values[parameterBase &+ 1] = parameters.1
-            values[parameterBase &+ 2] = parameters.2
-            values[parameterBase &+ 3] = parameters.3
-            actionHits[stage.actionsStart &+ action] &+= 1
-            let code = actions[stage.actionsStart &+ action]
-            let jump = execute(from: code.instructionsStart, count: code.instructionsCount, replyHeader: &replyHeader)
+            let actionIndex = stage.pointee.actionsStart &+ action
+            actionHits[actionIndex] &+= 1
+            let code = actions + actionIndex
+            let jump = execute(from: code.pointee.instructionsStart, count: code.pointee.instructionsCount, replyHeader: &replyHeader)
             if jump >= 0 { stageIndex = jump }
         }
         return replyHeader
+    }
+
+    /// Puts the stage's default parameters into the parameter slots.
+    @inline(__always)
+    private func writeDefaultParameters(of stage: UnsafeMutablePointer<CompiledStage>) {
+        let parameters = values + parameterBase
+        parameters[0] = stage.pointee.defaultParameters.0
+        parameters[1] = stage.pointee.defaultParameters.1
+        parameters[2] = stage.pointee.defaultParameters.2
+        parameters[3] = stage.pointee.defaultParameters.3
     }
 
     @inline(__always)
@@ -317,15 +343,18 @@ public final class Pipeline {
         let index = Int(slot)
         values[index] = value
         // Only packet fields (the first slots, at most 64) are written back.
-        if index < headerSlotsBase { dirty |= 1 << UInt64(index) }
+        if index < headerSlotsBase { dirty |= 1 &<< UInt64(truncatingIfNeeded: index) }
     }
 
     /// Interprets one action's instructions; returns the stage to jump to, or -1.
     @inline(__always)
     private func execute(from start: Int, count: Int, replyHeader: inout Int) -> Int {
         var jump = -1
-        for index in start..<(start &+ count) {
-            let instruction = instructions[index]
+        var pointer = instructions + start
+        let end = pointer + count
+        while pointer < end {
+            let instruction = pointer.pointee
+            pointer += 1
             let b = values[Int(instruction.b)]
             switch instruction.opcode {
             case .copy: write(instruction.a, b)
@@ -366,30 +395,61 @@ public final class Pipeline {
         return jump
     }
 
-    /// A hash of fields (in network order, each its byte width).
+    /// A hash of fields (in network order, each its byte width). Toeplitz reads the field values
+    /// directly (one table load per byte); CRC32C hashes them laid out in `hashScratch`.
     @inline(__always)
     private func hashFields(_ instruction: Instruction) -> UInt64 {
         let list = operandList + Int(instruction.c)
         let count = Int(instruction.d)
-        var position = 0
-        if instruction.b == 2 {
+        let function = instruction.b
+        if function == 2 {
             // Symmetric: each of the address pair and the port pair in increasing order.
             let first = values[Int(list[0])], second = values[Int(list[2])]
             let third = values[Int(list[4])], fourth = values[Int(list[6])]
-            storeForHash(min(first, second), width: list[1], at: &position)
-            storeForHash(max(first, second), width: list[3], at: &position)
-            storeForHash(min(third, fourth), width: list[5], at: &position)
-            storeForHash(max(third, fourth), width: list[7], at: &position)
-        } else {
-            for index in 0..<count { storeForHash(values[Int(list[index &* 2])], width: list[index &* 2 &+ 1], at: &position) }
+            var position = 0
+            var result: UInt32 = 0
+            toeplitz(min(first, second), width: list[1], at: &position, into: &result)
+            toeplitz(max(first, second), width: list[3], at: &position, into: &result)
+            toeplitz(min(third, fourth), width: list[5], at: &position, into: &result)
+            toeplitz(max(third, fourth), width: list[7], at: &position, into: &result)
+            return UInt64(result)
         }
-        return hash(function: instruction.b, hashScratch, count: position)
+        var position = 0
+        var index = 0
+        if function == 1 {
+            var result: UInt32 = 0
+            while index < count {
+                toeplitz(values[Int(list[index &* 2])], width: list[index &* 2 &+ 1], at: &position, into: &result)
+                index &+= 1
+            }
+            return UInt64(result)
+        }
+        while index < count {
+            // Big-endian, left-aligned in 8 bytes: the field's bytes first (the scratch has room past the end).
+            let width = Int(list[index &* 2 &+ 1])
+            let value = values[Int(list[index &* 2])] &<< UInt64(truncatingIfNeeded: 64 &- width &* 8)
+            (hashScratch + position).storeBytes(of: value.bigEndian, as: UInt64.self)
+            position &+= width
+            index &+= 1
+        }
+        return UInt64(CRC32C.checksum(hashScratch, count: position))
     }
 
+    /// XORs into `result` the Toeplitz contribution of a field's `width` (1 … 8) bytes, most
+    /// significant first, at input byte `position`; bytes past `Toeplitz.maximumInputBytes` contribute nothing.
     @inline(__always)
-    private func storeForHash(_ value: UInt64, width: Int32, at position: inout Int) {
-        Self.store(value, to: hashScratch + position, width: Int(width), littleEndian: false)
-        position &+= Int(width)
+    private func toeplitz(_ value: UInt64, width: Int32, at position: inout Int, into result: inout UInt32) {
+        let fieldBytes = Int(width)
+        var remaining = min(fieldBytes, max(Toeplitz.maximumInputBytes &- position, 0))
+        var shifted = value &<< UInt64(truncatingIfNeeded: 64 &- fieldBytes &* 8)
+        var row = toeplitzTable + position &* 256
+        while remaining > 0 {
+            result ^= row[Int(truncatingIfNeeded: shifted &>> 56)]
+            shifted &<<= 8
+            row += 256
+            remaining &-= 1
+        }
+        position &+= fieldBytes
     }
 
     @inline(__always)

@@ -1,21 +1,33 @@
 import FlexWire
 
 extension Pipeline {
-    /// Writes every changed packet field back into `frame` (bits outside a field stay as they were).
-    func writeBack(into frame: UnsafeMutableRawPointer) {
+    /// Writes every changed packet field back into the `length` bytes at `frame` (bits outside a field
+    /// stay as they were).
+    func writeBack(into frame: UnsafeMutableRawPointer, length: Int) {
         var pending = dirty
         while pending != 0 {
             let slot = pending.trailingZeroBitCount
             pending &= pending &- 1
             // Fields have the first slots, in the parser's order (see `SlotLayout`).
             guard slot < headerSlotsBase else { continue }
-            let field = fields[slot]
-            let header = headerSlotsBase &+ field.headerIndex &* SlotLayout.headerSlotsPerHeader
+            let field = fields + slot
+            let header = headerSlotsBase &+ field.pointee.headerIndex &* SlotLayout.headerSlotsPerHeader
             guard values[header] != 0 else { continue }
-            let pointer = frame + (Int(truncatingIfNeeded: values[header &+ 1]) &+ field.byteOffset)
-            let old = Self.load(pointer, width: field.byteWidth, littleEndian: field.littleEndian)
-            let updated = old & ~(field.mask << field.bitShift) | (values[slot] & field.mask) << field.bitShift
-            Self.store(updated, to: pointer, width: field.byteWidth, littleEndian: field.littleEndian)
+            let position = Int(truncatingIfNeeded: values[header &+ 1]) &+ field.pointee.byteOffset
+            let pointer = frame + position
+            let mask = field.pointee.mask
+            if !field.pointee.littleEndian && position &+ 8 <= length {
+                // One 8-byte big-endian read-modify-write, as the parser reads it.
+                let shift = field.pointee.wideShift
+                let old = UInt64(bigEndian: pointer.loadUnaligned(as: UInt64.self))
+                let updated = old & ~(mask &<< shift) | (values[slot] & mask) &<< shift
+                pointer.storeBytes(of: updated.bigEndian, as: UInt64.self)
+                continue
+            }
+            let shift = field.pointee.bitShift
+            let old = Self.load(pointer, width: field.pointee.byteWidth, littleEndian: field.pointee.littleEndian)
+            let updated = old & ~(mask &<< shift) | (values[slot] & mask) &<< shift
+            Self.store(updated, to: pointer, width: field.pointee.byteWidth, littleEndian: field.pointee.littleEndian)
         }
     }
 
@@ -29,7 +41,7 @@ extension Pipeline {
         let replyLength = Int(truncatingIfNeeded: values[slots(header) &+ 1] &+ values[slots(header) &+ 2])
         guard replyLength <= Self.replyCapacity, replyLength <= length else { return 0 }
         replyBuffer.copyMemory(from: frame, byteCount: replyLength)
-        writeBack(into: replyBuffer)
+        writeBack(into: replyBuffer, length: Self.replyCapacity)
         let ethernetStart = replyBuffer + Int(truncatingIfNeeded: values[slots(ethernet) &+ 1])
         let destination = MACAddress(loadingFrom: ethernetStart)
         MACAddress(loadingFrom: ethernetStart + 6).store(to: ethernetStart)

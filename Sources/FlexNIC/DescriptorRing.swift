@@ -1,0 +1,108 @@
+/// A descriptor ring with its linear buffers in a `SharedMemoryRegion`: the queue between host and
+/// NIC. One side produces (copies a frame into the next slot's buffer, writes its descriptor, then
+/// publishes the producer index), the other consumes (reads the descriptor at the consumer index,
+/// then advances it). Receive and exception rings: the NIC produces, the host consumes; transmit
+/// rings: the host produces and rings a doorbell, the NIC consumes.
+///
+/// Memory layout at `offset` (little-endian words, so software can read it raw):
+/// - `+0`: producer index (UInt32, free-running, written only by the producer);
+/// - `+64`: consumer index (UInt32, free-running, written only by the consumer);
+/// - `+128`: `capacity` descriptors of 16 bytes: length (UInt32), value (UInt32: the NIC-computed
+///   hash or descriptor word, the exception reason, or the host's word on transmit), 8 bytes reserved;
+/// - then `capacity` buffers of `slotSize` bytes; descriptor `i` owns buffer `i`.
+///
+/// Contract: `capacity` is a power of two; entries = producer − consumer (wrapping), never more than
+/// `capacity`. `enqueue` refuses (false) when the ring is full or the frame longer than a slot and
+/// never overwrites an unconsumed entry; nothing allocates except `dequeueCopy`. A descriptor whose
+/// length exceeds the slot (a corrupt producer) is read as `slotSize` bytes at most. One producer and
+/// one consumer on the thread that runs the model.
+public final class DescriptorRing {
+    public let region: SharedMemoryRegion
+    /// Where the ring starts in the region.
+    public let offset: Int
+    public let capacity: Int
+    public let slotSize: Int
+    private let producerWord: UnsafeMutablePointer<UInt32>
+    private let consumerWord: UnsafeMutablePointer<UInt32>
+    private let descriptors: UnsafeMutableRawPointer
+    private let buffers: UnsafeMutableRawPointer
+    static let descriptorSize = 16
+    static let headerSize = 128
+
+    /// The bytes a ring of `capacity` slots of `slotSize` bytes takes in a region.
+    public static func byteCount(capacity: Int, slotSize: Int) -> Int { headerSize + capacity * (descriptorSize + slotSize) }
+
+    /// Carves a ring of at least `capacity` entries (rounded up to a power of two) from `region`;
+    /// nil when the region has no room for it.
+    public init?(in region: SharedMemoryRegion, capacity: Int, slotSize: Int = 2_048) {
+        precondition(capacity > 0 && slotSize > 0, "a ring needs room")
+        var rounded = 1
+        while rounded < capacity { rounded <<= 1 }
+        guard let offset = region.carve(byteCount: Self.byteCount(capacity: rounded, slotSize: slotSize)) else { return nil }
+        self.region = region
+        self.offset = offset
+        self.capacity = rounded
+        self.slotSize = slotSize
+        let start = region.base + offset
+        producerWord = start.bindMemory(to: UInt32.self, capacity: 1)
+        consumerWord = (start + 64).bindMemory(to: UInt32.self, capacity: 1)
+        descriptors = start + Self.headerSize
+        buffers = descriptors + rounded * Self.descriptorSize
+    }
+
+    /// The producer and consumer indices as they are in shared memory.
+    public var producerIndex: UInt32 { UInt32(littleEndian: producerWord.pointee) }
+    public var consumerIndex: UInt32 { UInt32(littleEndian: consumerWord.pointee) }
+
+    /// Entries produced and not yet consumed (at most `capacity`).
+    public var count: Int { min(Int(producerIndex &- consumerIndex), capacity) }
+    public var freeCount: Int { capacity - count }
+    public var isEmpty: Bool { producerIndex == consumerIndex }
+
+    // MARK: Producer side
+
+    /// Copies `length` bytes at `bytes` into the next slot with descriptor value `descriptor` and
+    /// publishes it; false (nothing written) when the ring is full or the frame longer than a slot.
+    public func enqueue(_ bytes: UnsafeRawPointer, length: Int, descriptor: UInt32) -> Bool {
+        let producer = producerIndex
+        guard producer &- consumerIndex < UInt32(capacity), length >= 0, length <= slotSize else { return false }
+        let slot = Int(producer & UInt32(capacity - 1))
+        (buffers + slot * slotSize).copyMemory(from: bytes, byteCount: length)
+        let entry = descriptors + slot * Self.descriptorSize
+        entry.storeBytes(of: UInt32(length).littleEndian, as: UInt32.self)
+        entry.storeBytes(of: descriptor.littleEndian, toByteOffset: 4, as: UInt32.self)
+        producerWord.pointee = (producer &+ 1).littleEndian
+        return true
+    }
+
+    // MARK: Consumer side
+
+    /// The oldest entry, nil when empty; its bytes stay valid until `removeFront`.
+    public var front: (bytes: UnsafeRawBufferPointer, descriptor: UInt32)? {
+        let consumer = consumerIndex
+        guard producerIndex != consumer else { return nil }
+        let slot = Int(consumer & UInt32(capacity - 1))
+        let entry = descriptors + slot * Self.descriptorSize
+        let length = min(Int(UInt32(littleEndian: entry.loadUnaligned(as: UInt32.self))), slotSize)
+        return (UnsafeRawBufferPointer(start: buffers + slot * slotSize, count: length),
+                UInt32(littleEndian: entry.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+    }
+
+    /// Consumes the oldest entry (no-op when empty).
+    public func removeFront() {
+        let consumer = consumerIndex
+        guard producerIndex != consumer else { return }
+        consumerWord.pointee = (consumer &+ 1).littleEndian
+    }
+
+    /// Takes the oldest entry as a copy (allocates; for tests and tools).
+    public func dequeueCopy() -> (bytes: [UInt8], descriptor: UInt32)? {
+        guard let entry = front else { return nil }
+        let copy = (Array(entry.bytes), entry.descriptor)
+        removeFront()
+        return copy
+    }
+}
+
+/// The name the receive side's queues had before they were rings: a host-readable queue of frames.
+public typealias SoftwareQueue = DescriptorRing
