@@ -26,11 +26,12 @@ public final class OutboundBuffer {
         if head == tail { head = 0; tail = 0 }
     }
 
-    /// Appends `byteCount` zeroed bytes and returns them for the caller to fill (valid until the next append).
-    func append(_ byteCount: Int) -> UnsafeMutableRawBufferPointer {
+    /// Appends `byteCount` bytes, their first `zeroed` bytes zeroed, and returns them for the caller to
+    /// fill — every byte past `zeroed` (valid until the next append).
+    func append(_ byteCount: Int, zeroed: Int) -> UnsafeMutableRawBufferPointer {
         if tail + byteCount > capacity { makeRoom(for: byteCount) }
         let space = UnsafeMutableRawBufferPointer(start: storage + tail, count: byteCount)
-        space.initializeMemory(as: UInt8.self, repeating: 0)
+        UnsafeMutableRawBufferPointer(rebasing: space[..<zeroed]).initializeMemory(as: UInt8.self, repeating: 0)
         tail += byteCount
         return space
     }
