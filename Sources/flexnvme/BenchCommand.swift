@@ -20,9 +20,17 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seed of the random offsets.") var seed: UInt64 = 1
     @Option(help: "Run a RAM target of this many MiB in this process (loopback for linux, an in-memory wire for flextcp) instead of --address.")
     var selfTarget: Int?
+    @Flag(help: "With --self-target and --transport flextcp: serve the target on the host's thread (both sides on one core, no wake-ups; for per-core cost and callgrind).")
+    var oneThread = false
+
+    func validate() throws {
+        if oneThread && (selfTarget == nil || host.transport.transport != .flextcp) {
+            throw ValidationError("--one-thread needs --self-target and --transport flextcp")
+        }
+    }
 
     func run() throws {
-        try host.withHost(selfTargetMiB: selfTarget) { host in
+        try host.withHost(selfTargetMiB: selfTarget, oneThread: oneThread) { host in
             let blocksPerIO = max(1, size / host.blockSize)
             let slots = max(1, Int(host.blockCount) / blocksPerIO)
             let inFlight = host.ioQueues.count * (host.options.queueDepth - 1)

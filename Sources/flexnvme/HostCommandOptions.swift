@@ -33,13 +33,14 @@ struct HostCommandOptions: ParsableArguments {
     }
 
     /// Connects a host, runs `body`, disconnects. With `selfTargetMiB`, the target runs in this process
-    /// on a RAM namespace of that size: on loopback (linux) or across an in-memory wire (flextcp).
-    func withHost<Result>(selfTargetMiB: Int? = nil, _ body: (NVMeHost) throws -> Result) throws -> Result {
+    /// on a RAM namespace of that size: on loopback (linux) or across an in-memory wire (flextcp),
+    /// served by the host's own thread with `oneThread` (flextcp only).
+    func withHost<Result>(selfTargetMiB: Int? = nil, oneThread: Bool = false, _ body: (NVMeHost) throws -> Result) throws -> Result {
         let options = hostOptions
         if let selfTargetMiB {
             let target = NVMeTarget(configuration: TargetConfiguration(subsystemNQN: nqn, port: transport.transport == .linux ? 0 : port),
                                     namespace: MemoryNamespace(byteCount: selfTargetMiB << 20))
-            return try SelfTarget.withHost(target: target, options: options, transport: transport, body)
+            return try SelfTarget.withHost(target: target, options: options, transport: transport, oneThread: oneThread, body)
         }
         guard let address else { throw ValidationError("--address is required (or --self-target)") }
         switch transport.transport {

@@ -4,10 +4,11 @@ import Foundation
 
 /// A target in the benchmark's own process: kernel sockets on loopback, or FlexTCP across an
 /// in-memory wire (198.18.0.2 serving, 198.18.0.1 the host), served by a thread of its own (which
-/// runs the target's application-driven stack; the host's thread runs the host's).
+/// runs the target's application-driven stack; the host's thread runs the host's) or, `oneThread`
+/// (FlexTCP only), by the host's thread between its own rounds: both sides' CPU on one core.
 enum SelfTarget {
     /// Starts the target, connects a host to it, runs `body`, and stops both.
-    static func withHost<Result>(target: NVMeTarget, options: HostOptions, transport: TransportOptions,
+    static func withHost<Result>(target: NVMeTarget, options: HostOptions, transport: TransportOptions, oneThread: Bool,
                                  _ body: (NVMeHost) throws -> Result) throws -> Result {
         switch transport.transport {
         case .linux:
@@ -22,6 +23,19 @@ enum SelfTarget {
             let wire = try InMemoryWire()
             let ringSize = transport.ringSize
             return try FlexTCPStack.withStack(on: wire.second, configuration: transport.stackConfiguration("198.18.0.2/24")) { served in
+                if oneThread {
+                    let service = FlexTCPTargetService(target: target, context: try served.makeContext(), localAddress: "198.18.0.2",
+                                                       receiveBufferSize: ringSize, driving: served)
+                    defer { service.closeAll() }
+                    return try FlexTCPStack.withStack(on: wire.first, configuration: transport.stackConfiguration("198.18.0.1/24")) { client in
+                        let hostTransport = FlexTCPHostTransport(context: try client.makeContext(), address: served.address,
+                                                                 port: target.configuration.port, driving: client)
+                        hostTransport.sharedThreadWork = service.step
+                        let host = try NVMeHost(transport: hostTransport, options: options)
+                        defer { host.disconnect() }
+                        return try body(host)
+                    }
+                }
                 let server = FlexTCPTargetServer(target: target, context: try served.makeContext(), localAddress: "198.18.0.2", driving: served)
                 let thread = Thread { try? server.run(receiveBufferSize: ringSize) }
                 thread.start()

@@ -1,25 +1,45 @@
 import FlexNVMe
 import Testing
 
-/// A host connecting to a controller whose Identify data says something unusable: the host refuses
-/// bad block sizes with an error naming the field and bounds MDTS, never trapping or looping.
+/// A host connecting to a controller whose Identify data or capabilities say something unusable or
+/// unusual: the host refuses bad block sizes and page sizes with an error naming the field, bounds
+/// MDTS, uses the LBA format FLBAS selects and the smallest memory page CAP allows, never trapping or looping.
 @Suite("NVMe host against hostile Identify data")
 struct HostileIdentifyTests {
-    /// A transport to a fresh 1 MiB target whose Identify Controller byte `controllerByte` (if any)
-    /// and Identify Namespace byte `namespaceByte` (if any) are rewritten in flight.
-    private func tamperedTransport(controllerByte: (index: Int, value: UInt8)? = nil,
-                                   namespaceByte: (index: Int, value: UInt8)? = nil) -> MemoryHostTransport {
+    typealias ByteChange = (index: Int, value: UInt8)
+
+    /// A transport to a fresh 1 MiB target whose Identify Controller bytes `controllerBytes` and Identify
+    /// Namespace bytes `namespaceBytes` are rewritten in flight, and whose CAP byte 6 (MPSMIN in bits 3:0,
+    /// MPSMAX in 7:4) reads `pageSizes` if given. `configurations` collects the CC values the host sets.
+    private func tamperedTransport(controllerBytes: [ByteChange] = [], namespaceBytes: [ByteChange] = [],
+                                   pageSizes: UInt8? = nil, configurations: Box<[UInt64]> = Box([])) -> MemoryHostTransport {
         let target = NVMeTarget(configuration: TargetConfiguration(subsystemNQN: "nqn.2026-12.org.flextcp:test", port: 4420),
                                 namespace: MemoryNamespace(byteCount: 1 << 20))
         let transport = MemoryHostTransport(target: target)
         var identifyReplies = 0
+        var capabilitiesCommand: UInt16?
         transport.tamper = { direction, bytes in
-            guard direction == .toHost else { return }
-            for pdu in pduRanges(bytes) where pdu.type == PDUType.c2hData.rawValue {
-                let dataStart = pdu.range.lowerBound + Int(bytes[pdu.range.lowerBound + 3])
+            for pdu in pduRanges(bytes) {
+                let start = pdu.range.lowerBound
+                if direction == .toTarget && pdu.type == PDUType.capsuleCmd.rawValue && bytes[start + 8] == AdminOpcode.fabrics {
+                    let type = bytes[start + 12], property = bytes.loadLittleUInt32(at: start + 8 + 44)
+                    if type == FabricsType.propertyGet && property == ControllerProperty.capabilities {
+                        capabilitiesCommand = UInt16(bytes[start + 10]) | UInt16(bytes[start + 11]) << 8
+                    } else if type == FabricsType.propertySet && property == ControllerProperty.configuration {
+                        configurations.value.append(UInt64(bytes.loadLittleUInt32(at: start + 8 + 48)))
+                    }
+                }
+                guard direction == .toHost else { continue }
+                if pdu.type == PDUType.capsuleResp.rawValue, let pageSizes, let command = capabilitiesCommand,
+                   UInt16(bytes[start + 20]) | UInt16(bytes[start + 21]) << 8 == command {
+                    bytes[start + 8 + 6] = pageSizes
+                    capabilitiesCommand = nil
+                }
+                guard pdu.type == PDUType.c2hData.rawValue else { continue }
+                let dataStart = start + Int(bytes[start + 3])
                 guard pdu.range.upperBound - dataStart == 4096, identifyReplies < 2 else { continue }
                 // The host identifies the controller first, then namespace 1.
-                if let change = identifyReplies == 0 ? controllerByte : namespaceByte { bytes[dataStart + change.index] = change.value }
+                for change in identifyReplies == 0 ? controllerBytes : namespaceBytes { bytes[dataStart + change.index] = change.value }
                 identifyReplies += 1
             }
         }
@@ -27,11 +47,11 @@ struct HostileIdentifyTests {
     }
 
     private static let options = HostOptions(subsystemNQN: "nqn.2026-12.org.flextcp:test")
-    private static let lbaFormat0BlockSize = 128 + 2, maximumDataTransferSize = 77
+    private static let lbaFormat0BlockSize = 128 + 2, maximumDataTransferSize = 77, formatCount = 25, formattedSize = 26
 
     @Test("a block size exponent (LBADS) outside 9...16 is refused, naming LBADS", arguments: [0, 8, 17, 48, 64, 255] as [UInt8])
     func refusesBlockSize(exponent: UInt8) {
-        let transport = tamperedTransport(namespaceByte: (Self.lbaFormat0BlockSize, exponent))
+        let transport = tamperedTransport(namespaceBytes: [(Self.lbaFormat0BlockSize, exponent)])
         #expect {
             _ = try NVMeHost(transport: transport, options: Self.options)
         } throws: { error in
@@ -43,7 +63,7 @@ struct HostileIdentifyTests {
     @Test("MDTS beyond what a 16-bit block count carries means that limit; the host still writes and reads",
           arguments: [0, 20, 21, 51, 52, 63, 64, 255] as [UInt8])
     func boundsTransferSize(mdts: UInt8) throws {
-        let host = try NVMeHost(transport: tamperedTransport(controllerByte: (Self.maximumDataTransferSize, mdts)), options: Self.options)
+        let host = try NVMeHost(transport: tamperedTransport(controllerBytes: [(Self.maximumDataTransferSize, mdts)]), options: Self.options)
         try #require(host.maximumTransferBytes == 65536 * host.blockSize)
         let (written, read, statuses) = try writeAndReadBack(host, byteCount: 64 << 10, seed: UInt64(mdts))
         #expect(statuses.allSatisfy(\.isSuccess) && written == read)
@@ -51,7 +71,58 @@ struct HostileIdentifyTests {
 
     @Test("a small MDTS still splits requests as before")
     func keepsSmallTransferSize() throws {
-        let host = try NVMeHost(transport: tamperedTransport(controllerByte: (Self.maximumDataTransferSize, 1)), options: Self.options)
+        let host = try NVMeHost(transport: tamperedTransport(controllerBytes: [(Self.maximumDataTransferSize, 1)]), options: Self.options)
         #expect(host.maximumTransferBytes == 8192)
     }
+
+    /// (NLBAF, FLBAS, the LBA format given LBADS 9): the format FLBAS selects, its bits 6:5 the index's upper
+    /// bits only with more than 16 formats. The target's format 0 is 4 KiB.
+    static let selectedFormats: [(UInt8, UInt8, Int)] = [(1, 0x01, 1), (3, 0x21, 1), (16, 0x20, 16), (31, 0x2F, 31), (63, 0x6F, 63)]
+
+    @Test("the block size comes from the LBA format FLBAS selects, not format 0", arguments: selectedFormats)
+    func usesSelectedFormat(format: (count: UInt8, flbas: UInt8, index: Int)) throws {
+        let transport = tamperedTransport(namespaceBytes: [(Self.formatCount, format.count), (Self.formattedSize, format.flbas),
+                                                           (128 + 4 * format.index + 2, 9)])
+        let host = try NVMeHost(transport: transport, options: Self.options)
+        #expect(host.blockSize == 512)
+    }
+
+    @Test("FLBAS selecting a format beyond NLBAF is refused, naming FLBAS", arguments: [(0, 0x01), (3, 0x04), (16, 0x31)] as [(UInt8, UInt8)])
+    func refusesMissingFormat(format: (count: UInt8, flbas: UInt8)) {
+        let transport = tamperedTransport(namespaceBytes: [(Self.formatCount, format.count), (Self.formattedSize, format.flbas)])
+        #expect {
+            _ = try NVMeHost(transport: transport, options: Self.options)
+        } throws: { error in
+            guard case HostError.unusableController(let why) = error else { return false }
+            return why.contains("FLBAS")
+        }
+    }
+
+    @Test("CC.MPS is set to CAP.MPSMIN, and MDTS counts pages of that size")
+    func usesMinimumPageSize() throws {
+        let configurations = Box<[UInt64]>([])
+        let transport = tamperedTransport(controllerBytes: [(Self.maximumDataTransferSize, 2)], pageSizes: 0x21, configurations: configurations)
+        let host = try NVMeHost(transport: transport, options: Self.options)
+        #expect(configurations.value.map { $0 >> 7 & 0xF } == [1])
+        #expect(host.maximumTransferBytes == 8192 << 2)
+        let (written, read, statuses) = try writeAndReadBack(host, byteCount: 256 << 10, seed: 5)
+        #expect(statuses.allSatisfy(\.isSuccess) && written == read)
+    }
+
+    @Test("a CAP whose MPSMIN exceeds MPSMAX is refused, naming MPSMIN")
+    func refusesNoPageSize() {
+        let transport = tamperedTransport(pageSizes: 0x12)
+        #expect {
+            _ = try NVMeHost(transport: transport, options: Self.options)
+        } throws: { error in
+            guard case HostError.unusableController(let why) = error else { return false }
+            return why.contains("MPSMIN")
+        }
+    }
+}
+
+/// A value a test's closures share.
+final class Box<Value> {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }

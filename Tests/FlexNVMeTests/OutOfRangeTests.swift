@@ -64,8 +64,8 @@ struct OutOfRangeTests {
         let outcome = try withinDeadline(seconds: 10) { () throws -> (NVMeStatus, Bool, [NVMeStatus], Int) in
             let rig = try SmallNamespaceRig()
             let status = try rig.run(kind, lba: range.0, byteCount: range.1)
-            // A single command past the end stores nothing (a request split at MDTS may store its pieces before the end).
-            let untouched = range.1 > rig.host.maximumTransferBytes || rig.namespace.mappedBytes(0..<(1 << 20))!.allSatisfy { $0 == 0 }
+            // Nothing is stored, not even the pieces at MDTS before the end of a request split there.
+            let untouched = rig.namespace.mappedBytes(0..<(1 << 20))!.allSatisfy { $0 == 0 }
             let after = [try rig.run(.write, lba: 0, byteCount: 65536), try rig.run(.read, lba: 0, byteCount: 65536)]
             return (status, untouched, after, rig.terminations)
         }
@@ -73,6 +73,40 @@ struct OutOfRangeTests {
         #expect(status == .lbaOutOfRange)
         #expect(untouched)
         #expect(after == [.success, .success])
+        #expect(terminations == 0)
+    }
+
+    @Test("a write straddling the end whose first pieces at MDTS lie inside is refused whole: none of it is sent or stored")
+    func straddlingWriteStoresNothing() throws {
+        let outcome = try withinDeadline(seconds: 10) { () throws -> (NVMeStatus, Bool, Int) in
+            let rig = try SmallNamespaceRig()
+            try #require(rig.host.maximumTransferBytes == 256 * 1024)
+            // LBAs 128..<384 of 256: two 256 KiB pieces inside, two past the end.
+            let status = try rig.run(.write, lba: 128, byteCount: 1 << 20)
+            return (status, rig.namespace.mappedBytes(0..<(1 << 20))!.allSatisfy { $0 == 0 }, rig.target.writesCompleted)
+        }
+        guard let (status, untouched, writes) = outcome else { return }
+        #expect(status == .lbaOutOfRange)
+        #expect(untouched)
+        #expect(writes == 0)
+    }
+
+    @Test("the target itself answers a command past the end with LBA Out of Range (in capsule and by R2T), storing nothing",
+          arguments: [4096, 65536])
+    func targetRefusesPastEnd(byteCount: Int) throws {
+        let outcome = try withinDeadline(seconds: 10) { () throws -> (NVMeStatus, Bool, Int) in
+            let rig = try SmallNamespaceRig()
+            let data = seededBytes(byteCount, seed: 34)
+            let entry = try data.withUnsafeBytes { bytes in
+                // One block past the last of the 256 (a single block at 256; 16 blocks from 241).
+                try rig.host.execute(Command.blocks(IOOpcode.write, lba: UInt64(257 - byteCount / 4096), blocks: byteCount / 4096),
+                                     on: rig.host.ioQueues[0], writeData: bytes)
+            }
+            return (entry.status, rig.namespace.mappedBytes(0..<(1 << 20))!.allSatisfy { $0 == 0 }, rig.terminations)
+        }
+        guard let (status, untouched, terminations) = outcome else { return }
+        #expect(status == .lbaOutOfRange)
+        #expect(untouched)
         #expect(terminations == 0)
     }
 

@@ -173,7 +173,8 @@ public final class PDUReader {
     private var headerTotal: Int { Int(common.headerLength) + (common.hasHeaderDigest ? 4 : 0) }
     /// Where the current PDU's data begins (termination requests: right after the header).
     private var dataStart: Int {
-        let isTermination = common.type == .h2cTermReq || common.type == .c2hTermReq
+        // Raw types compared: no enum conversion on every data step.
+        let isTermination = common.rawType == PDUType.h2cTermReq.rawValue || common.rawType == PDUType.c2hTermReq.rawValue
         return isTermination || Int(common.totalLength) == headerTotal ? headerTotal : Int(common.dataOffset)
     }
     /// Bytes of the current PDU's data.

@@ -32,7 +32,8 @@ public struct PDUWriter: Sendable {
             }
         }
         let totalLength = (dataLength > 0 ? dataOffset : headerLength + headerDigestLength) + dataLength + dataDigestLength
-        let pdu = buffer.append(totalLength)
+        // Header, header digest and padding zeroed; `fill` writes the data, the data digest is stored below.
+        let pdu = buffer.append(totalLength, zeroed: dataLength > 0 ? dataOffset : totalLength)
         var pduFlags = flags
         if headerDigestLength > 0 { pduFlags |= PDUFlags.headerDigest }
         if dataDigestLength > 0 { pduFlags |= PDUFlags.dataDigest }

@@ -32,8 +32,11 @@ public final class HostQueue {
     private(set) var maximumH2CData = 4096
     public let pduReader: PDUReader
     private var writer = PDUWriter()
-    private var pending: [UInt16: Pending] = [:]
-    private var nextCommandID: UInt16 = 0
+    /// Outstanding commands by command ID (the index; nil: the ID is free), so that a PDU finds its
+    /// command without hashing and updates it in place.
+    private var slots: [Pending?]
+    /// Command IDs not in use.
+    private var freeIDs: [UInt16]
     private let wantsHeaderDigest: Bool
     private let wantsDataDigest: Bool
 
@@ -41,6 +44,8 @@ public final class HostQueue {
     public init(queueID: UInt16, entries: Int, headerDigest: Bool, dataDigest: Bool, bufferCapacity: Int = 256 * 1024) {
         self.queueID = queueID
         self.entries = entries
+        slots = Array(repeating: nil, count: entries)
+        freeIDs = (0..<UInt16(entries)).reversed()
         wantsHeaderDigest = headerDigest
         wantsDataDigest = dataDigest
         pduReader = PDUReader(readsHostPDUs: false, bufferCapacity: bufferCapacity)
@@ -52,8 +57,8 @@ public final class HostQueue {
     }
 
     /// Commands submitted and not completed.
-    public var outstanding: Int { pending.count }
-    public var isFull: Bool { pending.count >= entries - 1 }
+    public var outstanding: Int { entries - freeIDs.count }
+    public var isFull: Bool { outstanding >= entries - 1 }
 
     /// Submits `command` (its command ID and SGL are set here). `writeData` is sent to the
     /// controller; C2HData lands in `readBuffer`. Both must stay valid until the completion.
@@ -62,9 +67,7 @@ public final class HostQueue {
                        readBuffer: UnsafeMutableRawBufferPointer? = nil, completion: @escaping Completion) -> Bool {
         guard !isFull, !isFinished else { return false }
         var command = command
-        while pending[nextCommandID] != nil { nextCommandID &+= 1 }
-        command.commandID = nextCommandID
-        nextCommandID &+= 1
+        command.commandID = freeIDs.removeLast()
         command.flags = SubmissionEntry.flagsSGL
         var inCapsule = UnsafeRawBufferPointer(start: nil, count: 0)
         if let writeData, writeData.count <= inCapsuleLimit {
@@ -77,7 +80,7 @@ public final class HostQueue {
             command.sglAddress = 0
             command.sglLength = UInt32(writeData?.count ?? readBuffer?.count ?? 0)
         }
-        pending[command.commandID] = Pending(command: command, writeData: writeData, readBuffer: readBuffer, completion: completion)
+        slots[Int(command.commandID)] = Pending(command: command, writeData: writeData, readBuffer: readBuffer, completion: completion)
         writer.append(.capsuleCmd(command), data: inCapsule, to: outbound)
         return true
     }
@@ -90,9 +93,10 @@ public final class HostQueue {
     }
 
     private func finishAll() {
-        let failed = pending
-        pending = [:]
-        for entry in failed.values {
+        let failed = slots.compactMap { $0 }
+        slots = Array(repeating: nil, count: entries)
+        freeIDs = (0..<UInt16(entries)).reversed()
+        for entry in failed {
             entry.completion(CompletionEntry(submissionQueueID: queueID, commandID: entry.command.commandID, status: .transientTransportError))
         }
     }
@@ -110,11 +114,11 @@ public final class HostQueue {
 
     public func receivedHeader(_ header: PDUHeader, flags: UInt8, dataLength: Int) throws(Termination) -> DataPlacement {
         guard case .c2hData(let data) = header else { return .discard }
-        guard let entry = pending[data.commandID], let buffer = entry.readBuffer else {
+        guard let slot = slot(of: data.commandID), let buffer = slots[slot]!.readBuffer else {
             throw Termination(.invalidHeaderField, field: 8, .unknownCommandID)
         }
         guard Int(data.length) == dataLength, dataLength > 0 else { throw Termination(.invalidHeaderField, field: 16, .totalLengthInvalid) }
-        guard Int(data.offset) == entry.readReceived else { throw Termination(.pduSequenceError, field: 12, .dataOffsetOutOfOrder) }
+        guard Int(data.offset) == slots[slot]!.readReceived else { throw Termination(.pduSequenceError, field: 12, .dataOffsetOutOfOrder) }
         guard Int(data.offset) + dataLength <= buffer.count else { throw Termination(.dataOutOfRange, .dataOutOfRange) }
         return .streamed(UnsafeMutableRawBufferPointer(rebasing: buffer[Int(data.offset)..<(Int(data.offset) + dataLength)]))
     }
@@ -134,13 +138,12 @@ public final class HostQueue {
             isFinished = true
             finishAll()
         case .c2hData(let data):
-            guard var entry = pending[data.commandID] else { return }
-            entry.readReceived += Int(data.length)
+            guard let slot = slot(of: data.commandID) else { return }
+            slots[slot]!.readReceived += Int(data.length)
             if !dataIntact {
-                entry.intact = false
+                slots[slot]!.intact = false
                 counters.dataDigestErrors += 1
             }
-            pending[data.commandID] = entry
             if flags & PDUFlags.success != 0 {
                 complete(CompletionEntry(submissionQueueID: queueID, commandID: data.commandID, status: .success))
             }
@@ -155,7 +158,7 @@ public final class HostQueue {
 
     /// Answers an R2T with H2CData PDUs of at most MAXH2CDATA bytes each.
     private func sendData(_ request: DataTransferHeader) throws(Termination) {
-        guard let entry = pending[request.commandID], let data = entry.writeData else {
+        guard let slot = slot(of: request.commandID), let data = slots[slot]!.writeData else {
             throw Termination(.invalidHeaderField, field: 8, .unknownCommandID)
         }
         let end = Int(request.offset) + Int(request.length)
@@ -173,9 +176,17 @@ public final class HostQueue {
     }
 
     private func complete(_ entry: CompletionEntry) {
-        guard let command = pending.removeValue(forKey: entry.commandID) else { return }
+        guard let slot = slot(of: entry.commandID), let command = slots[slot] else { return }
+        slots[slot] = nil
+        freeIDs.append(entry.commandID)
         var entry = entry
         if !command.intact && entry.status.isSuccess { entry.status = .transientTransportError }
         command.completion(entry)
+    }
+
+    /// The slot of outstanding command `commandID`, or nil if no such command is outstanding.
+    private func slot(of commandID: UInt16) -> Int? {
+        let index = Int(commandID)
+        return index < slots.count && slots[index] != nil ? index : nil
     }
 }

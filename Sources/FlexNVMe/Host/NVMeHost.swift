@@ -19,6 +19,7 @@ public final class NVMeHost {
     /// Identify Controller data.
     public private(set) var controllerData: [UInt8] = []
     public private(set) var blockSize = 512
+    /// NSZE of namespace 1 (0 on a discovery controller).
     public private(set) var blockCount: UInt64 = 0
     /// The most data one command carries (MDTS, and the 16-bit block count); `run` splits larger requests.
     public private(set) var maximumTransferBytes = Int.max
@@ -34,8 +35,12 @@ public final class NVMeHost {
         try transport.open(admin)
         controllerID = try connect(admin, controllerID: 0xFFFF)
         let isDiscovery = options.subsystemNQN == NQN.discovery
+        let capabilities = try execute(Command.propertyGet(ControllerProperty.capabilities, wide: true), on: admin)
+        try check(capabilities)
+        let pageExponent = try Self.memoryPageExponent(capabilities: capabilities.result)
         // Discovery controllers are enabled too: Linux's nvmet refuses any other command before CSTS.RDY.
-        let configuration = UInt64(1 | 6 << 16 | 4 << 20)  // EN, IOSQES 64 B, IOCQES 16 B
+        // EN, MPS (the smallest page the controller allows), IOSQES 64 B, IOCQES 16 B.
+        let configuration = UInt64(1 | pageExponent << 7 | 6 << 16 | 4 << 20)
         try check(execute(Command.propertySet(ControllerProperty.configuration, value: configuration), on: admin))
         try waitUntilReady()
         controllerData = try identify(0x01)
@@ -47,17 +52,11 @@ public final class NVMeHost {
         let queues = min(options.ioQueues, Int(granted.result & 0xFFFF) + 1)
         let namespace = try identify(0x00, namespaceID: 1)
         blockCount = namespace.loadLittle(at: 0)
-        let blockSizeExponent = Int(namespace[128 + 2])  // LBAF0's LBADS
-        // The base spec supports no block below 512 bytes (LBADS 9); above 64 KiB (16) is this host's limit.
-        guard (9...16).contains(blockSizeExponent) else {
-            throw .unusableController("Identify Namespace LBADS \(blockSizeExponent): blocks of 512 B (9) to 64 KiB (16) only")
-        }
-        blockSize = 1 << blockSizeExponent
-        // MDTS is in units of the minimum memory page size (CAP.MPSMIN, taken as 4 KiB); NLB is 16 bits,
-        // so no command carries more than 65536 blocks (≤ 4 GiB = 4 KiB << 20): MDTS 0 (no limit) and
-        // MDTS above 20 mean that limit.
-        let exponent = min(Int(controllerData[77]), 20)
-        maximumTransferBytes = min(65536 * blockSize, exponent == 0 ? Int.max : 4096 << exponent)
+        blockSize = try Self.formattedBlockSize(namespace: namespace)
+        // MDTS is in units of the memory page size set in CC.MPS (CAP.MPSMIN); NLB is 16 bits, so no command
+        // carries more than 65536 blocks (≤ 4 GiB = 2^32): MDTS 0 (no limit) and MDTS that pass 2^32 mean that limit.
+        let exponent = min(Int(controllerData[77]), 32 - 12 - pageExponent)
+        maximumTransferBytes = min(65536 * blockSize, exponent == 0 ? Int.max : 4096 << (pageExponent + exponent))
         for index in 1...queues {
             let queue = HostQueue(queueID: UInt16(index), entries: options.queueDepth, headerDigest: options.headerDigest,
                                   dataDigest: options.dataDigest)
@@ -66,6 +65,32 @@ public final class NVMeHost {
             _ = try connect(queue, controllerID: controllerID)
             ioQueues.append(queue)
         }
+    }
+
+    /// CC.MPS for a controller whose CAP is `capabilities`: MPSMIN (bits 51:48, pages of 2^(12 + MPSMIN)
+    /// bytes), which must not exceed MPSMAX (bits 55:52).
+    static func memoryPageExponent(capabilities: UInt64) throws(HostError) -> Int {
+        let minimum = Int(capabilities >> 48 & 0xF), maximum = Int(capabilities >> 52 & 0xF)
+        guard minimum <= maximum else {
+            throw .unusableController("CAP.MPSMIN \(minimum) above CAP.MPSMAX \(maximum): no memory page size allowed")
+        }
+        return minimum
+    }
+
+    /// The block size of the LBA format the namespace is formatted with (Identify Namespace FLBAS:
+    /// bits 3:0, and bits 6:5 as the index's upper bits when there are more than 16 formats, NLBAF ≥ 16).
+    static func formattedBlockSize(namespace: [UInt8]) throws(HostError) -> Int {
+        let formats = Int(namespace[25]) + 1, flbas = Int(namespace[26])
+        let index = flbas & 0xF | (formats > 16 ? (flbas >> 5 & 0x3) << 4 : 0)
+        guard index < formats, index < 64 else {
+            throw .unusableController("Identify Namespace FLBAS selects LBA format \(index), NLBAF reports \(formats) format(s)")
+        }
+        let exponent = Int(namespace[128 + 4 * index + 2])  // LBAF's LBADS
+        // The base spec supports no block below 512 bytes (LBADS 9); above 64 KiB (16) is this host's limit.
+        guard (9...16).contains(exponent) else {
+            throw .unusableController("Identify Namespace LBADS \(exponent) (LBA format \(index)): blocks of 512 B (9) to 64 KiB (16) only")
+        }
+        return 1 << exponent
     }
 
     /// Closes every queue (I/O queues first); the target tears the controller down.
@@ -117,8 +142,9 @@ public final class NVMeHost {
 
     /// Runs `requests` across the I/O queues, up to queue depth on each; returns each one's final status.
     /// A request larger than `maximumTransferBytes` goes as several commands on its queue (its status: the
-    /// first failure among them, else success). A request whose blocks run past LBA 2^64 - 1 is past every
-    /// namespace's end: LBA Out of Range, without a command. `finished` hears of each request's final status
+    /// first failure among them, else success). A request whose blocks run past the namespace's size (NSZE
+    /// from Identify Namespace) or past LBA 2^64 - 1 gets LBA Out of Range without any of its commands being
+    /// sent (no piece of a write straddling the end is stored). `finished` hears of each request's final status
     /// as it arrives (by index). Throws `.timedOut` when no command completes for `options.timeoutMilliseconds`
     /// while some are outstanding (the I/O queues are then closed: no data lands in the buffers afterwards).
     public func run(_ requests: [BlockIO], finished: ((Int, NVMeStatus) -> Void)? = nil) throws(HostError) -> [NVMeStatus] {
@@ -129,7 +155,9 @@ public final class NVMeHost {
             guard request.buffer.count % blockSize == 0, request.buffer.count > 0 else {
                 throw .invalidRequest("request \(index): \(request.buffer.count) bytes is not a whole number of \(blockSize)-byte blocks")
             }
-            guard request.lba <= UInt64.max - UInt64(request.buffer.count / blockSize - 1) else {
+            let blocks = UInt64(request.buffer.count / blockSize)
+            let endsInNamespace = blockCount == 0 || request.lba < blockCount && blocks <= blockCount - request.lba
+            guard request.lba <= UInt64.max - (blocks - 1), endsInNamespace else {
                 statuses[index] = .lbaOutOfRange
                 finished?(index, .lbaOutOfRange)
                 continue

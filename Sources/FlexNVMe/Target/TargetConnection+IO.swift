@@ -76,6 +76,7 @@ extension TargetConnection {
             do throws(NamespaceError) {
                 try target.namespace.read(range, into: destination)
             } catch {
+                destination.initializeMemory(as: UInt8.self, repeating: 0)  // nothing stale goes out
                 failed = true
             }
         }

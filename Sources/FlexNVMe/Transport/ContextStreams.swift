@@ -82,14 +82,14 @@ final class ContextStreams {
                 }
             }
             let outbound = endpoint.outbound
-            if !outbound.isEmpty {
-                let space = context.reserveSendSpace(outbound.count, on: connection)
-                if space.count > 0 {
-                    let copied = space.copyBytes(from: outbound.pending)
-                    context.sendReserved(copied, on: connection)
-                    outbound.consume(copied)
-                    moved = true
-                }
+            // The outbound buffer lends its pending bytes one region at a time.
+            while !outbound.isEmpty {
+                let space = context.reserveSendSpace(outbound.pending.count, on: connection)
+                guard space.count > 0 else { break }
+                let copied = space.copyBytes(from: outbound.pending)
+                context.sendReserved(copied, on: connection)
+                outbound.consume(copied)
+                moved = true
             }
             if endpoint.isFinished && outbound.isEmpty && !connection.isClosing || connection.hasStreamEnded && !connection.isClosing {
                 context.close(connection)

@@ -13,6 +13,10 @@ public final class FlexTCPHostTransport: HostTransport {
     private let port: UInt16
     private var connections: [ObjectIdentifier: Connection] = [:]
     private let connectTimeout: Duration
+    /// Work this thread does beside the host in every pump (e.g. an in-process target's serving
+    /// round, `FlexTCPTargetService.step`), returning whether it did anything. With it, the host
+    /// never sleeps: the thread keeps polling both.
+    public var sharedThreadWork: (() -> Bool)?
 
     /// Connections from `context` to `address`:`port`. Given the context's `stack`, which must be
     /// application-driven (`FlexTCPStack.Threading.applicationDriven`), the host's thread runs it.
@@ -39,7 +43,11 @@ public final class FlexTCPHostTransport: HostTransport {
                 default: break
                 }
             }
-            if outcome == nil && !stackBusy { streams.wait(timeout: .milliseconds(10)) }
+            if let sharedThreadWork {
+                _ = sharedThreadWork()
+            } else if outcome == nil && !stackBusy {
+                streams.wait(timeout: .milliseconds(10))
+            }
         }
         try outcome!.get()
         connections[ObjectIdentifier(queue)] = connection
@@ -49,6 +57,11 @@ public final class FlexTCPHostTransport: HostTransport {
     public func pump(timeoutMilliseconds: Int32) throws(HostError) {
         let stackBusy = streams.driveStack()
         dispatch { _ in }
+        if let sharedThreadWork {
+            streams.service()
+            _ = sharedThreadWork()
+            return
+        }
         if !streams.service() && !stackBusy {
             streams.wait(timeout: .milliseconds(Int(timeoutMilliseconds)))
             _ = streams.driveStack()
