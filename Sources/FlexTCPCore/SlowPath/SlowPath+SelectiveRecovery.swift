@@ -43,12 +43,19 @@ extension SlowPath {
         scoreboard.update(blocks: blocks, unacknowledged: unacknowledged, sendMaximum: sendMaximum)
         let segmentSize = UInt32(state.maximumSegmentSize)
         var first = false
+        let probed = connections[Int(flow)]?.probedUnacknowledged == unacknowledged
         if !scoreboard.inRecovery && state.transmitSent > 0
-            && (lossSignalled || scoreboard.isLost(unacknowledged, segmentSize: segmentSize)) {
-            scoreboard.enterRecovery(unacknowledged: unacknowledged, sendMaximum: sendMaximum, flight: state.transmitSent,
-                                     segmentSize: segmentSize)
-            counters.selectiveRecoveries &+= 1
-            first = true
+            && (lossSignalled || probed || scoreboard.isLost(unacknowledged, segmentSize: segmentSize)) {
+            if probed && !lossSignalled {
+                scoreboard.enterProbeRecovery(unacknowledged: unacknowledged, sendMaximum: sendMaximum, flight: state.transmitSent,
+                                              segmentSize: segmentSize)
+                counters.probeRecoveries &+= scoreboard.inRecovery ? 1 : 0
+            } else {
+                scoreboard.enterRecovery(unacknowledged: unacknowledged, sendMaximum: sendMaximum, flight: state.transmitSent,
+                                         segmentSize: segmentSize)
+            }
+            counters.selectiveRecoveries &+= scoreboard.inRecovery ? 1 : 0
+            first = scoreboard.inRecovery
         }
         while let hole = scoreboard.nextRetransmission(unacknowledged: unacknowledged, segmentSize: segmentSize, first: first) {
             recovery.retransmit(flow: flow, sequence: hole.sequence, length: hole.length, now: now)
