@@ -54,4 +54,26 @@ struct TailLossProbeTests {
         let unprobed = try #require(try Self.transferLosingTail(probes: false))
         #expect(unprobed.tailLossProbes == 0 && unprobed.retransmissionTimeouts >= 1)
     }
+
+    @Test("a SACKed probe makes every unSACKed byte below it lost: recovery sends the holes within its budget, where RFC 6675's rule alone waits")
+    func probeRecoveryOnTheScoreboard() {
+        typealias Recovery = SelectiveRecoveryTests
+        let base = Recovery.base, segment = Recovery.segment
+        var board = SACKScoreboard()
+        // Five segments lost, the probe (the sixth) SACKed: one segment SACKed above the holes is no loss by RFC 6675.
+        board.update(blocks: Recovery.blocks([5000..<6000]), unacknowledged: base, sendMaximum: base + 6000)
+        #expect(!board.isLost(base, segmentSize: segment))
+        board.enterProbeRecovery(unacknowledged: base, sendMaximum: base + 6000, flight: 6000, segmentSize: segment)
+        #expect(board.inRecovery && board.isLost(base + 4000, segmentSize: segment))
+        var sent: [UInt32] = []
+        var first = true
+        while let hole = board.nextRetransmission(unacknowledged: base, segmentSize: segment, first: first) {
+            sent.append(UInt32(hole.sequence - base))
+            first = false
+        }
+        #expect(sent == [0, 1000, 2000], "half the flight (3000 bytes) at once")
+        // The acknowledgment of everything ends recovery and the probe's view with it.
+        board.update(blocks: TCPSACKBlocks(), unacknowledged: base + 6000, sendMaximum: base + 6000)
+        #expect(!board.inRecovery && board.lostBelow == nil)
+    }
 }
