@@ -55,7 +55,7 @@ let package = Package(
         // What applications import: contexts, the low-level API and the async API.
         .target(name: "FlexTCP", dependencies: ["CFlexShim", "FlexTCPCore", "FlexWire", "FlexPort"], swiftSettings: optimize),
         // The services and demos behind the `flextcp` tool (echo, sink, send, demo) on the FlexTCP library, used by it and by the interop tests.
-        .target(name: "FlexTCPTools", dependencies: ["FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire"], swiftSettings: optimize),
+        .target(name: "FlexTCPTools", dependencies: ["CFlexShim", "FlexTCP", "FlexTCPCore", "FlexPort", "FlexWire"], swiftSettings: optimize),
         // flextcpd, the stack as a service applications attach to (settings, attach socket, per-application memory and cleanup).
         .target(
             name: "FlexTCPService",

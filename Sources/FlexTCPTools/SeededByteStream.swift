@@ -9,16 +9,26 @@ public struct SeededByteStream: Sendable {
 
     public init(seed: UInt64) { random = SeededRandom(seed: seed) }
 
-    /// Fills `buffer` with the next `buffer.count` bytes of the stream.
+    /// Fills `buffer` with the next `buffer.count` bytes of the stream: the rest of the current
+    /// word, then whole words at a time (little-endian, eight of the byte steps in one store), then
+    /// the start of the next word.
     public mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) {
-        for index in 0..<buffer.count {
+        guard let base = buffer.baseAddress else { return }
+        var index = 0
+        while index < buffer.count {
+            if bytesLeftInWord == 0 && buffer.count - index >= 8 {
+                base.storeBytes(of: random.next().littleEndian, toByteOffset: index, as: UInt64.self)
+                index += 8
+                continue
+            }
             if bytesLeftInWord == 0 {
                 word = random.next()
                 bytesLeftInWord = 8
             }
-            buffer[index] = UInt8(truncatingIfNeeded: word)
+            base.storeBytes(of: UInt8(truncatingIfNeeded: word), toByteOffset: index, as: UInt8.self)
             word >>= 8
             bytesLeftInWord -= 1
+            index += 1
         }
     }
 }

@@ -10,6 +10,7 @@
 #include "flexshim_eventfd.h"
 #include "flexshim_packet.h"
 #include "flexshim_service.h"
+#include "flexshim_sha256.h"
 #include "flexshim_socket.h"
 #include "flexshim_stdio.h"
 #include "flexshim_tun.h"

@@ -165,10 +165,10 @@ extension FastPath {
     }
 
     /// True when the third duplicate ACK is left to the slow path's SACK recovery instead of a
-    /// rewind: the flow negotiated SACK and the slow path runs on this thread (one across threads
-    /// reads no SACK blocks yet, `FlowControl.selectiveAcknowledgments(of:)`).
+    /// rewind: the flow negotiated SACK (the slow path reads the peer's SACK blocks directly on this
+    /// thread, from the published snapshots on its own, and asks for the holes either way).
     func recoversSelectively(_ state: UnsafeMutablePointer<FlowState>) -> Bool {
-        state.pointee.options.contains(.selectiveAcknowledgment) && snapshots == nil
+        state.pointee.options.contains(.selectiveAcknowledgment)
     }
 
     /// The SACK blocks of the latest segment from the flow's peer that carried any (empty: none

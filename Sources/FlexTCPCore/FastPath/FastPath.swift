@@ -145,6 +145,7 @@ package final class FastPath {
     @inline(__always)
     func publishSnapshot(_ flow: FlowIndex) {
         guard let snapshots else { return changes.mark(flow) }
-        snapshots.publish(Int(flow), state: flows[Int(flow)], installed: installed[Int(flow)])
+        snapshots.publish(Int(flow), state: flows[Int(flow)], selectiveAcknowledgments: peerSACKBlocks[Int(flow)],
+                          installed: installed[Int(flow)])
     }
 }

@@ -220,6 +220,16 @@ package final class StackRuntime: @unchecked Sendable {
         return oneThread._withUnsafeGuaranteedRef { $0.step(now: now) }
     }
 
+    /// Separate slow path, never started: one round of each runtime thread on the caller's thread
+    /// at `now`, the fast path's and then the slow path's — for deterministic tests of that schedule
+    /// in virtual time. Returns true if either round did anything.
+    package func stepThreadRounds(now: UInt64) -> Bool {
+        precondition(schedule == .separateSlowPath && !isRunning, "stepThreadRounds(now:) is for a separate slow path that was not started")
+        var busy = false
+        for round in rounds { busy = round.step(now: now) || busy }
+        return busy
+    }
+
     /// Caller-driven schedule: the earliest time `step` has timer or pacing work (`.max`: none until
     /// a frame arrives or an application acts). Other schedules: `.max`.
     package var nextDeadline: UInt64 { schedule == .callerDriven ? oneThread?.takeUnretainedValue().nextDeadline ?? .max : .max }

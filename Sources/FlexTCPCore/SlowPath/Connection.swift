@@ -48,6 +48,8 @@ struct Connection {
     var retries = 0
     /// SND.UNA when the slow path last saw it move (the retransmission timer restarts when it does).
     var watchedUnacknowledged = SequenceNumber(0)
+    /// SND.UNA when the last tail loss probe was sent (one probe per SND.UNA); nil: none yet.
+    var probedUnacknowledged: SequenceNumber?
     /// The retransmission timer is running for data or FIN in flight, or for zero-window probes.
     var timer: RetransmissionTimerKind = .idle
     /// Retransmission timeouts over the connection's life (wrapping), for congestion control.

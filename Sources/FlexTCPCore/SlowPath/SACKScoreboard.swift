@@ -25,6 +25,9 @@ struct SACKScoreboard {
     /// The most retransmitted bytes allowed in flight at once: half the flight when recovery began
     /// (RFC 6675's ssthresh), at least two segments.
     private(set) var retransmissionBudget: UInt32 = 0
+    /// Everything not SACKed below this counts as lost (a tail loss probe was SACKed above it, RFC
+    /// 8985's view: sent before a segment that arrived); nil outside such a recovery.
+    private(set) var lostBelow: SequenceNumber?
 
     init() {
         sacked.reserveCapacity(Self.maximumRanges)
@@ -40,7 +43,10 @@ struct SACKScoreboard {
                                   && !(sendMaximum < block.rightEdge) {
             insert(start: block.leftEdge, end: block.rightEdge)
         }
-        if let point = recoveryPoint, !(unacknowledged < point) { recoveryPoint = nil }
+        if let point = recoveryPoint, !(unacknowledged < point) {
+            recoveryPoint = nil
+            lostBelow = nil
+        }
         if highestRetransmitted < unacknowledged { highestRetransmitted = unacknowledged }
     }
 
@@ -66,6 +72,7 @@ struct SACKScoreboard {
     /// RFC 6675 IsLost(seq): the SACKed bytes above `sequence` exceed (DupThresh − 1) × MSS, or
     /// DupThresh separate ranges lie above it.
     func isLost(_ sequence: SequenceNumber, segmentSize: UInt32) -> Bool {
+        if let lostBelow, sequence < lostBelow { return true }
         var bytes: UInt32 = 0
         var ranges: UInt32 = 0
         for range in sacked.reversed() {
@@ -83,6 +90,14 @@ struct SACKScoreboard {
         recoveryPoint = sendMaximum
         highestRetransmitted = unacknowledged
         retransmissionBudget = max(flight / 2, 2 * segmentSize)
+    }
+
+    /// After a tail loss probe: enters recovery (as `enterRecovery`) with every byte below the
+    /// lowest SACKed range counted lost. Does nothing when in recovery or nothing is SACKed.
+    mutating func enterProbeRecovery(unacknowledged: SequenceNumber, sendMaximum: SequenceNumber, flight: UInt32, segmentSize: UInt32) {
+        guard recoveryPoint == nil, let lowest = sacked.first else { return }
+        enterRecovery(unacknowledged: unacknowledged, sendMaximum: sendMaximum, flight: flight, segmentSize: segmentSize)
+        lostBelow = lowest.start
     }
 
     /// Retransmitted bytes that may still be in the network: those below HighRxt in the holes

@@ -23,7 +23,8 @@ extension SlowPath {
         let wanted = wantedTimer(state)
         if wanted != connection.timer {
             connection.timer = wanted
-            connection.deadline = wanted == .idle ? .max : now &+ retransmissionTimeout(state, retries: connection.retries)
+            connection.deadline = wanted == .idle ? .max
+                : now &+ (probeTimeout(flow, connection, state: state) ?? retransmissionTimeout(state, retries: connection.retries))
         }
         guard connection.timer != .idle, now >= connection.deadline else {
             connections[Int(flow)] = connection
@@ -31,6 +32,13 @@ extension SlowPath {
         }
         switch connection.timer {
         case .retransmission:
+            if probeTimeout(flow, connection, state: state) != nil {
+                sendTailLossProbe(flow, state: state, now: now)
+                connection.probedUnacknowledged = state.sendUnacknowledged
+                connection.deadline = now &+ retransmissionTimeout(state, retries: connection.retries)
+                connections[Int(flow)] = connection
+                return
+            }
             let limit = state.closeFlags.contains(.finQueued) ? configuration.finRetries : configuration.dataRetries
             guard connection.retries < limit else {
                 counters.retransmissionFailures &+= 1
@@ -52,6 +60,28 @@ extension SlowPath {
         connection.retries += 1
         connection.deadline = now &+ retransmissionTimeout(state, retries: connection.retries)
         connections[Int(flow)] = connection
+    }
+
+    /// RFC 8985's probe timeout when a tail loss probe is due before the RTO: probes on, SACK, an
+    /// RTT sample, sent data unacknowledged, no timeout and no probe yet at this SND.UNA, no SACK
+    /// recovery running; 2 × SRTT (plus the delayed-ACK allowance with one segment in flight), nil
+    /// when that is not sooner than the RTO.
+    func probeTimeout(_ flow: FlowIndex, _ connection: Connection, state: FlowState) -> UInt64? {
+        guard configuration.sendsTailLossProbes, state.options.contains(.selectiveAcknowledgment), state.roundTripMicroseconds > 0,
+              state.transmitSent > 0, connection.retries == 0, connection.probedUnacknowledged != state.sendUnacknowledged,
+              scoreboards[Int(flow)]?.inRecovery != true else { return nil }
+        let oneSegment = state.transmitSent <= UInt32(state.maximumSegmentSize)
+        let timeout = 2 &* UInt64(state.roundTripMicroseconds) &* 1000 &+ (oneSegment ? configuration.probeDelayedAcknowledgmentAllowance : 0)
+        return timeout < retransmissionTimeout(state, retries: 0) ? timeout : nil
+    }
+
+    /// The probe: the last sent segment again (at most one MSS ending at SND.NXT), through the
+    /// fast path's range retransmission.
+    func sendTailLossProbe(_ flow: FlowIndex, state: FlowState, now: UInt64) {
+        guard let recovery = selectiveRecovery else { return }
+        let length = min(state.transmitSent, UInt32(state.maximumSegmentSize))
+        counters.tailLossProbes &+= 1
+        recovery.retransmit(flow: flow, sequence: state.sendUnacknowledged + (state.transmitSent &- length), length: length, now: now)
     }
 
     /// The flow's timeout after `retries` back-offs: `retransmissionTimeoutRoundTrips` × RTT (at

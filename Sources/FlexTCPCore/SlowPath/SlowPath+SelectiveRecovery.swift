@@ -2,8 +2,10 @@ import FlexWire
 
 // SACK-based loss recovery (RFC 6675) in the slow path. The fast path stays constant-time: it
 // counts duplicate ACKs, keeps the SACK blocks of the peer's latest segment that carried any, and
-// — with SACK negotiated and this slow path on its thread — no longer goes back to SND.UNA on the
-// third duplicate ACK. Here, for each flow it reported changed, the blocks go into the flow's
+// — with SACK negotiated — no longer goes back to SND.UNA on the third duplicate ACK. A slow path on
+// the fast path's thread reads the blocks and asks for retransmissions by direct calls; one on a
+// thread of its own reads the blocks from the flow's published snapshot and asks with a
+// `FlowCommand` (`FastPathLink`). Here, for each flow it reported changed, the blocks go into the flow's
 // scoreboard (made when the peer first reports a block above SND.UNA, dropped when recovery is
 // over and nothing is SACKed), recovery starts on the third duplicate ACK or when the bytes at
 // SND.UNA count as lost, and the holes that count as lost are retransmitted, each once per
@@ -11,9 +13,9 @@ import FlexWire
 // rate limiter paces new data; this bounds what recovery adds to it). A retransmission that is lost
 // again waits for the retransmission timeout, which goes back to SND.UNA and drops the scoreboard.
 
-/// What the slow path's SACK recovery asks of a fast path on its own thread: the peer's latest
-/// SACK blocks and retransmission of a range. `FastPath` and the runtime's `FastPathControl` offer
-/// it; a fast path on another thread does not (it keeps going back to SND.UNA on three duplicate ACKs).
+/// What the slow path's SACK recovery asks of the fast path: the peer's latest SACK blocks and
+/// retransmission of a range. `FastPath` and the runtime's `FastPathControl` offer it on the fast
+/// path's thread, `FastPathLink` across threads (blocks from the snapshots, a command per range).
 package protocol SelectiveRecoveryControl: AnyObject {
     /// The SACK blocks of the peer's latest segment that carried any (stale ones lie below SND.UNA).
     func selectiveAcknowledgments(of flow: FlowIndex) -> TCPSACKBlocks
@@ -41,12 +43,19 @@ extension SlowPath {
         scoreboard.update(blocks: blocks, unacknowledged: unacknowledged, sendMaximum: sendMaximum)
         let segmentSize = UInt32(state.maximumSegmentSize)
         var first = false
+        let probed = connections[Int(flow)]?.probedUnacknowledged == unacknowledged
         if !scoreboard.inRecovery && state.transmitSent > 0
-            && (lossSignalled || scoreboard.isLost(unacknowledged, segmentSize: segmentSize)) {
-            scoreboard.enterRecovery(unacknowledged: unacknowledged, sendMaximum: sendMaximum, flight: state.transmitSent,
-                                     segmentSize: segmentSize)
-            counters.selectiveRecoveries &+= 1
-            first = true
+            && (lossSignalled || probed || scoreboard.isLost(unacknowledged, segmentSize: segmentSize)) {
+            if probed && !lossSignalled {
+                scoreboard.enterProbeRecovery(unacknowledged: unacknowledged, sendMaximum: sendMaximum, flight: state.transmitSent,
+                                              segmentSize: segmentSize)
+                counters.probeRecoveries &+= scoreboard.inRecovery ? 1 : 0
+            } else {
+                scoreboard.enterRecovery(unacknowledged: unacknowledged, sendMaximum: sendMaximum, flight: state.transmitSent,
+                                         segmentSize: segmentSize)
+            }
+            counters.selectiveRecoveries &+= scoreboard.inRecovery ? 1 : 0
+            first = scoreboard.inRecovery
         }
         while let hole = scoreboard.nextRetransmission(unacknowledged: unacknowledged, segmentSize: segmentSize, first: first) {
             recovery.retransmit(flow: flow, sequence: hole.sequence, length: hole.length, now: now)

@@ -56,6 +56,13 @@ package struct SlowPathConfiguration: Sendable {
     /// interval, so a SACK sender (Linux) repairs a loss without waiting for a timeout. False
     /// declines it (SYN and SYN-ACK without SACK-permitted).
     package var offersSelectiveAcknowledgment = true
+    /// RFC 8985 tail loss probes for SACK flows (`SlowPath+Retransmission.swift`): when nothing is
+    /// acknowledged for 2 × SRTT (plus `probeDelayedAcknowledgmentAllowance` with one segment in
+    /// flight) and that is sooner than the RTO, the last segment is sent again; a SACK for it that
+    /// leaves the bytes below unacknowledged starts recovery with all of them lost. Opt-in for now.
+    package var sendsTailLossProbes = false
+    /// What a probe waits for beyond 2 × SRTT when one segment is in flight (RFC 8985's WCDelAckT).
+    package var probeDelayedAcknowledgmentAllowance: UInt64 = 200_000_000
     /// RFC 3168 ECN setup: SYN with ECE+CWR, SYN-ACK with ECE.
     package var offersECN = false
     /// Challenge ACKs per second, on average (RFC 5961 §7; Linux's default was 1000): each second's

@@ -19,7 +19,7 @@ import FlexWire
 /// until the fast path publishes it, and a FIN queued and not yet published. The delivery fields
 /// (`FlowState.context`, `opaque`) of a returned state may lag a `setDelivery` or move: the slow
 /// path reads a flow's binding from its connection record, the binding's one owner, never from here.
-final class FastPathLink: ContextFlowControl {
+final class FastPathLink: ContextFlowControl, SelectiveRecoveryControl {
     let localAddress: IPv4Address
     let flowCapacity: Int
     let payloadRegionSize: Int
@@ -87,6 +87,19 @@ final class FastPathLink: ContextFlowControl {
     func retransmit(flow: FlowIndex, now: UInt64) {
         guard Int(flow) < flowCapacity, installed[Int(flow)] else { return }
         send(.retransmit(flow))
+    }
+
+    /// The peer's latest SACK blocks as the fast path last published them with the flow (none for
+    /// an installation not published yet).
+    func selectiveAcknowledgments(of flow: FlowIndex) -> TCPSACKBlocks {
+        guard Int(flow) < flowCapacity, installed[Int(flow)] else { return TCPSACKBlocks() }
+        let record = snapshots.read(flow)
+        return record.installed && record.generation == generations[Int(flow)] ? record.selectiveAcknowledgments : TCPSACKBlocks()
+    }
+
+    func retransmit(flow: FlowIndex, sequence: SequenceNumber, length: UInt32, now: UInt64) {
+        guard Int(flow) < flowCapacity, installed[Int(flow)] else { return }
+        send(.retransmitRange(flow, sequence: sequence, length: length))
     }
 
     @discardableResult

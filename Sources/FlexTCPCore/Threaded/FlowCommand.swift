@@ -1,4 +1,5 @@
 import FlexPort
+import FlexWire
 
 /// One `ContextFlowControl` call of the slow path, or a frame of its own, as a message to a fast
 /// path on another thread (`FastPathLink` sends, `SlowPathLink` applies).
@@ -11,6 +12,8 @@ enum FlowCommand {
     case remove(FlowIndex)
     case setRate(FlowIndex, bytesPerSecond: UInt64)
     case retransmit(FlowIndex)
+    /// SACK recovery's retransmission of one hole (`SelectiveRecoveryControl.retransmit(flow:sequence:length:now:)`).
+    case retransmitRange(FlowIndex, sequence: SequenceNumber, length: UInt32)
     case closeTransmission(FlowIndex)
     case setDelivery(FlowIndex, context: UInt16, opaque: UInt64)
     case open(FlowIndex, context: UInt16, opaque: UInt64)
@@ -37,6 +40,8 @@ enum FlowCommand {
         case .remove(let flow): control.remove(flow: flow)
         case .setRate(let flow, let rate): control.setRate(flow: flow, bytesPerSecond: rate, now: now)
         case .retransmit(let flow): control.retransmit(flow: flow, now: now)
+        case .retransmitRange(let flow, let sequence, let length):
+            control.retransmit(flow: flow, sequence: sequence, length: length, now: now)
         case .closeTransmission(let flow): control.closeTransmission(flow: flow, now: now)
         case .setDelivery(let flow, let context, let opaque): control.setDelivery(flow: flow, context: context, opaque: opaque)
         case .open(let flow, let context, let opaque): control.open(flow: flow, context: context, opaque: opaque)

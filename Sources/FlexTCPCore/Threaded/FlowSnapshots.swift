@@ -1,10 +1,11 @@
 import Atomics
+import FlexWire
 
 /// The fast path's per-flow state, published for a slow path on another thread.
 ///
 /// Why snapshots with a sequence counter (seqlock) rather than a lock or a request/answer queue:
 /// the fast path must never wait for the slow path. Publishing is two relaxed/release stores and a
-/// 128-byte copy per touched flow — constant time, no waiting — and the slow path, which reads
+/// copy of the flow's state and its peer's latest SACK blocks per touched flow — constant time, no waiting — and the slow path, which reads
 /// counters only every control interval or timer, pays the rare retry instead: it reads the
 /// counter, copies the record, and keeps the copy only if the counter was even and unchanged.
 ///
@@ -23,6 +24,8 @@ package final class FlowSnapshots: @unchecked Sendable {
     // Sendable: records are written by one thread under the sequence protocol above.
     struct Record {
         var state = FlowState()
+        /// The SACK blocks of the peer's latest segment that carried any (the slow path's SACK recovery).
+        var selectiveAcknowledgments = TCPSACKBlocks()
         var installed = false
         /// Which installation of the flow index this is (`FastPathLink` counts them).
         var generation: UInt32 = 0
@@ -65,12 +68,13 @@ package final class FlowSnapshots: @unchecked Sendable {
 
     /// Publishes the flow's current state (writer only).
     @inline(__always)
-    func publish(_ flow: Int, state: FlowState, installed: Bool) {
+    func publish(_ flow: Int, state: FlowState, selectiveAcknowledgments: TCPSACKBlocks, installed: Bool) {
         let sequence = sequences[flow]
         let value = sequence.load(ordering: .relaxed)
         sequence.store(value &+ 1, ordering: .relaxed)
         atomicMemoryFence(ordering: .releasing)
-        records[flow] = Record(state: state, installed: installed, generation: generations[flow])
+        records[flow] = Record(state: state, selectiveAcknowledgments: selectiveAcknowledgments, installed: installed,
+                               generation: generations[flow])
         sequence.store(value &+ 2, ordering: .releasing)
         guard !changeFlags[flow].exchange(true, ordering: .acquiringAndReleasing) else { return }
         changeRing[writerChanges % capacity] = FlowIndex(flow)
