@@ -41,6 +41,32 @@ func drainGrants(
         #expect(due == nil)
     }
 
+    @Test(arguments: [QueueManager.unlimitedRate, 125_000_000])
+    func hasQueuedFlowsFollowsTheQueues(bytesPerSecond: UInt64) {
+        var queueManager = QueueManager(capacity: 4)
+        queueManager.setRate(flow: 2, bytesPerSecond: bytesPerSecond, now: PacingClock.start)
+        let initially = queueManager.hasQueuedFlows
+        queueManager.add(flow: 2, bytes: 3 * 1448, now: PacingClock.start)
+        let afterAdd = queueManager.hasQueuedFlows
+        // A limited flow waits on the wheel (not yet due) after its first chunk: still queued.
+        let first = queueManager.nextTransmission(now: PacingClock.start, maximumBytes: 1448)
+        queueManager.completeTransmission(flow: 2, sentBytes: 1448, isBlocked: false, now: PacingClock.start)
+        let afterFirstChunk = queueManager.hasQueuedFlows
+        var now = PacingClock.start + PacingClock.millisecond
+        while let grant = queueManager.nextTransmission(now: now, maximumBytes: 1448) {
+            queueManager.completeTransmission(flow: grant.flow, sentBytes: grant.bytes, isBlocked: false, now: now)
+            now += PacingClock.millisecond
+        }
+        let afterDrain = queueManager.hasQueuedFlows
+        let leftover = queueManager.availableBytes(of: 2)
+        #expect(!initially)
+        #expect(afterAdd)
+        #expect(first == TransmitGrant(flow: 2, bytes: 1448))
+        #expect(afterFirstChunk)
+        #expect(leftover == 0)
+        #expect(!afterDrain)
+    }
+
     @Test func grantsAreAtMostOneChunkAndNeverMoreThanAvailable() {
         var queueManager = QueueManager(capacity: 2)
         queueManager.add(flow: 1, bytes: 3000, now: PacingClock.start)

@@ -2,10 +2,18 @@ import FlexPort
 import FlexWire
 
 extension FastPath {
-    /// Sends data segments for flows the queue manager grants at `now`, at most `maximumSegments`.
-    /// Returns how many segments were sent. Each segment is at most one MSS, within the peer's window.
-    @discardableResult
+    /// Sends data segments for flows the queue manager grants at `now`, at most `maximumSegments`,
+    /// and the ACKs held since before this round; commits the transmit batch. Returns how many data
+    /// segments were sent. Each segment is at most one MSS, within the peer's window. With no flow
+    /// queued, no ACK held and nothing written it returns at once (most transmit stages of a round).
+    @discardableResult @inline(__always)
     package func transmit(now: UInt64, maximumSegments: Int = 64) -> Int {
+        guard queueManager.hasQueuedFlows || !delayedAcknowledgments.isEmpty || !transmitBatch.isEmpty else { return 0 }
+        return transmitQueued(now: now, maximumSegments: maximumSegments)
+    }
+
+    /// `transmit` when something may be due.
+    private func transmitQueued(now: UInt64, maximumSegments: Int) -> Int {
         var sent = 0
         while sent < maximumSegments, let grant = queueManager.nextTransmission(now: now, maximumBytes: UInt32.max) {
             let flow = grant.flow

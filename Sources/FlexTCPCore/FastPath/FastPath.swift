@@ -117,12 +117,19 @@ package final class FastPath {
     /// The indices (into the last receive batch) of frames the slow path must handle.
     package var exceptionIndices: UnsafeBufferPointer<Int> { UnsafeBufferPointer(start: exceptionStorage, count: exceptionCount) }
 
+    /// Forgets the events posted so far (inlined: a round's runtime calls it after every stage).
+    @inline(__always)
     package func clearEvents() { eventCount = 0 }
 
     /// A copy of a flow's state (for the slow path and tests); nil when no flow is installed there.
-    package func state(of flow: FlowIndex) -> FlowState? {
+    package func state(of flow: FlowIndex) -> FlowState? { installedState(of: flow)?.pointee }
+
+    /// Where an installed flow's state lives, for reads on this thread that need a few fields and
+    /// not a copy of all 128 bytes; nil when no flow is installed there.
+    @inline(__always)
+    package func installedState(of flow: FlowIndex) -> UnsafePointer<FlowState>? {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return nil }
-        return flows[Int(flow)]
+        return UnsafePointer(flows + Int(flow))
     }
 
     /// The out-of-order intervals an installed flow holds, most recently changed first (for tests

@@ -164,6 +164,10 @@ package struct QueueManager: ~Copyable, @unchecked Sendable {
         return firstOccupiedSlot().map { $0 << UInt64(slotDurationLog2) }
     }
 
+    /// True when some flow waits in the FIFO or on the wheel (due now or later); false means
+    /// `nextTransmission` hands out nothing, whatever the time. A few loads, for an idle transmit stage.
+    package var hasQueuedFlows: Bool { !lists[Self.fifoList].isEmpty || !occupancy.isEmpty }
+
     /// Bytes the flow may still send as far as the QM knows (0 for an invalid index).
     package func availableBytes(of flow: FlowIndex) -> UInt64 {
         Int(flow) < capacity ? buckets[Int(flow)].availableBytes : 0

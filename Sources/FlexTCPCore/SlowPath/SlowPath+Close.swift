@@ -175,7 +175,7 @@ extension SlowPath {
     /// called from its deadline on).
     package func advance(now: UInt64) {
         if now >= network.nextDeadline { network.advance(now: now) }
-        examineChangedFlows(now: now)
+        if now >= nextChangeExamination { examineChangedFlows(now: now) }
         if now >= connectionTimers.earliest ?? .max { runConnectionTimers(now: now) }
         if now >= controlSchedule.earliest ?? .max { runCongestionLoop(now: now) }
         if now >= handshakeTimers.earliest ?? .max { runHandshakeTimers(now: now) }

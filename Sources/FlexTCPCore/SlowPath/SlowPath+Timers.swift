@@ -33,9 +33,8 @@ extension SlowPath {
 
     /// Examines each flow the fast path reported changed (at most every `changeExaminationInterval`):
     /// moves the connection on when its FINs, SND.UNA or wanted timer changed, and resumes its
-    /// congestion loop when it parked.
+    /// congestion loop when it parked. Called from `nextChangeExamination` on.
     func examineChangedFlows(now: UInt64) {
-        guard now >= nextChangeExamination else { return }
         nextChangeExamination = now &+ configuration.changeExaminationInterval
         changedFlows.removeAll(keepingCapacity: true)
         flows.takeChangedFlows { changedFlows.append($0) }

@@ -35,7 +35,7 @@ package final class SlowPath {
     var flowsByKey: [FlowKey: FlowIndex] = [:]
     var synQueue: [FlowKey: HalfOpenConnection] = [:]
     var listeners: [UInt16: Listener] = [:]
-    var events: [ConnectionEvent] = []
+    @usableFromInline var events: [ConnectionEvent] = []
     let sequenceNumbers: InitialSequenceNumberGenerator
     let cookies: SYNCookieCodec
     var nextEphemeralPort: UInt16
@@ -103,7 +103,8 @@ package final class SlowPath {
 
     /// The state of the connection on `flow`, or nil when the slow path has none there.
     package func state(of flow: FlowIndex) -> TCPConnectionState? {
-        Int(flow) < connections.count ? connections[Int(flow)]?.phase : nil
+        // Through the buffer, so that only the phase is read (not a copy of the whole connection).
+        Int(flow) < connections.count ? connections.withUnsafeBufferPointer { $0[Int(flow)]?.phase } : nil
     }
 
     /// Half-open connections held in the SYN queue.
@@ -112,10 +113,19 @@ package final class SlowPath {
     /// Ring pairs still free in the payload region.
     package var availableRingPairs: Int { ringAllocator.availablePairs }
 
-    /// Hands every event since the last call to `body`, oldest first, and forgets them.
+    /// Hands every event since the last call to `body`, oldest first, and forgets them. Inlined
+    /// (across modules too), so that a caller that settles after every stage pays one comparison
+    /// when there is nothing (most stages).
+    @inlinable
     package func drainEvents(_ body: (ConnectionEvent) -> Void) {
         // Copying an array and then emptying it reallocates it: not on every poll when there is nothing.
         guard !events.isEmpty else { return }
+        drainPresentEvents(body)
+    }
+
+    /// `drainEvents` when there are events.
+    @usableFromInline
+    func drainPresentEvents(_ body: (ConnectionEvent) -> Void) {
         let drained = events
         events.removeAll(keepingCapacity: true)
         for event in drained { body(event) }

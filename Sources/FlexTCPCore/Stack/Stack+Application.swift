@@ -39,8 +39,8 @@ extension Stack {
 
     /// Received bytes waiting to be read.
     package func readableBytes(on flow: FlowIndex) -> Int {
-        guard let state = fastPath.state(of: flow) else { return 0 }
-        return Int(state.unreadByteCount)
+        guard let state = fastPath.installedState(of: flow) else { return 0 }
+        return Int(state.pointee.unreadByteCount)
     }
 
     /// True when the peer has finished and every byte it sent has been read.
@@ -51,28 +51,30 @@ extension Stack {
     /// Copies up to `buffer.count` received bytes into `buffer` and frees them in the ring (rxFree,
     /// reopening the window). Returns how many; 0 when nothing is waiting (see `isEndOfStream`).
     package func read(from flow: FlowIndex, into buffer: UnsafeMutableRawBufferPointer, now: UInt64) -> Int {
-        guard let state = fastPath.state(of: flow), let destination = buffer.baseAddress else { return 0 }
-        let count = min(state.unreadByteCount, UInt32(clamping: buffer.count))
+        guard let state = fastPath.installedState(of: flow), let destination = buffer.baseAddress else { return 0 }
+        let count = min(state.pointee.unreadByteCount, UInt32(clamping: buffer.count))
         guard count > 0 else { return 0 }
-        ring(at: state.receiveRingOffset, size: state.receiveRingSize).read(into: destination, count: count, at: state.unreadStart)
+        ring(at: state.pointee.receiveRingOffset, size: state.pointee.receiveRingSize)
+            .read(into: destination, count: count, at: state.pointee.unreadStart)
         fastPath.applicationFreed(flow: flow, bytes: count, now: now)
         return Int(count)
     }
 
     /// Bytes `write` would take now.
     package func writableBytes(on flow: FlowIndex) -> Int {
-        guard canSend(on: flow), let state = fastPath.state(of: flow) else { return 0 }
-        return Int(state.transmitSpace)
+        guard canSend(on: flow), let state = fastPath.installedState(of: flow) else { return 0 }
+        return Int(state.pointee.transmitSpace)
     }
 
     /// Copies as much of `bytes` as the transmit ring has room for after the queued bytes and
     /// queues it for sending (txSend). Returns how many; 0 when the ring is full or the connection
     /// cannot send (not open, or closed by us).
     package func write(to flow: FlowIndex, from bytes: UnsafeRawBufferPointer, now: UInt64) -> Int {
-        guard canSend(on: flow), let state = fastPath.state(of: flow), let source = bytes.baseAddress else { return 0 }
-        let count = min(UInt32(clamping: bytes.count), state.transmitSpace)
+        guard canSend(on: flow), let state = fastPath.installedState(of: flow), let source = bytes.baseAddress else { return 0 }
+        let count = min(UInt32(clamping: bytes.count), state.pointee.transmitSpace)
         guard count > 0 else { return 0 }
-        ring(at: state.transmitRingOffset, size: state.transmitRingSize).write(source, count: count, at: state.transmitTail)
+        ring(at: state.pointee.transmitRingOffset, size: state.pointee.transmitRingSize)
+            .write(source, count: count, at: state.pointee.transmitTail)
         return fastPath.applicationQueued(flow: flow, bytes: count, now: now) ? Int(count) : 0
     }
 
@@ -86,7 +88,7 @@ extension Stack {
     /// Whether `flow` can take new bytes: established (or peer-closed) and not closed by us.
     private func canSend(on flow: FlowIndex) -> Bool {
         switch slowPath.state(of: flow) {
-        case .established, .closeWait: fastPath.state(of: flow)?.closeFlags.contains(.finQueued) == false
+        case .established, .closeWait: fastPath.installedState(of: flow)?.pointee.closeFlags.contains(.finQueued) == false
         default: false
         }
     }
