@@ -137,6 +137,18 @@ private func rejections(in entries: [ReceiveQueueEntry]) -> [EntryRejection] {
         #expect(reported.reduce(0) { $0 + 1 + UInt64($1.repeats) } == UInt64(rounds * perRound))
     }
 
+    /// A hostile application stores a producer index far ahead of what it wrote: one drain takes
+    /// at most one ring's worth of slots (here empty ones), applies nothing and rejects them all.
+    @Test func producerIndexBeyondTheRingIsClampedToOneRing() throws {
+        let fixture = try ContextQueueFixture()
+        let target = StandInTarget()
+        let ring = fixture.queues.transmit
+        ring.producerIndex.store(UInt64(ring.slotCount) * 10 + 3, ordering: .releasing)
+        #expect(fixture.fastPath.drainTransmitQueue(into: target, now: 0) == 0)
+        #expect(target.applied.isEmpty)
+        #expect(fixture.fastPath.rejectedEntries(for: .wrongLength) == UInt64(ring.slotCount))
+    }
+
     /// The producer of a full transmit queue is told so, loses nothing, and succeeds once the fast
     /// path has drained.
     @Test func fullTransmitQueueRefusesThenRecovers() throws {

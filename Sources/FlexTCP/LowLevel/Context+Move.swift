@@ -82,6 +82,7 @@ extension Context {
         var reported = 0
         for connection in completedMoves {
             guard let target = connection.moveTarget else { continue }
+            dropCounts(of: connection)
             connections[Int(connection.flow)] = nil
             connection.moveTarget = nil
             target.inbox.deliver(connection)

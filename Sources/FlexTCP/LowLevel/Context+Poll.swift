@@ -4,11 +4,11 @@ import FlexTCPCore
 extension Context {
     /// Hands over what waits, then reports every available event to `body`, completions first
     /// (so a connection's bytes never come before its `accepted` or `connected`). Returns how many
-    /// events it reported.
+    /// events it reported. Not re-entrant: `body` must not call `poll` of the same context.
     @discardableResult
     public func poll(_ body: (ContextEvent) -> Void) -> Int {
         // Nothing of ours waits and nothing was published to us: the steps below would find nothing.
-        if localEvents.isEmpty && updates.isEmpty && requests.isEmpty && finishing.isEmpty && completedMoves.isEmpty
+        if localEvents.isEmpty && pendingUpdates.isEmpty && requests.isEmpty && finishing.isEmpty && completedMoves.isEmpty
             && endpoint.isQuiet && !inbox.mayHaveDeliveries { return 0 }
         var reported = localEvents.count
         if reported > 0 {
@@ -100,25 +100,12 @@ extension Context {
     func handle(_ entry: ReceiveQueueEntry, _ body: (ContextEvent) -> Void) -> Int {
         switch entry {
         case .received(let event):
+            // The common case, a held connection, without retaining it for the entry.
+            if let reported = withHeldConnection(flow: event.flow, opaque: event.opaque, { received(event, on: $0, body) }) {
+                return reported
+            }
             guard let connection = connection(flow: event.flow, opaque: event.opaque, heldBy: { $0.hold(event) }) else { return 0 }
-            var reported = 0
-            let received = Int(event.receivedBytes)
-            if received > 0, let base = connection.receiveBase, Int(event.receivedPosition) < connection.receiveSize,
-               received <= connection.receiveSize - connection.unfreedByteCount {
-                if connection.unfreedByteCount == 0 { connection.readPosition = Int(event.receivedPosition) }
-                connection.unfreedByteCount += received
-                body(.received(connection, RingSpan(base: base, size: connection.receiveSize, position: Int(event.receivedPosition),
-                                                    count: received)))
-                reported += 1
-            }
-            let acknowledged = min(Int(event.acknowledgedBytes), connection.unacknowledgedByteCount)
-            connection.unacknowledgedByteCount -= acknowledged
-            if acknowledged > 0 && connection.wantsSendSpace {
-                connection.wantsSendSpace = false
-                body(.sendSpaceAvailable(connection))
-                reported += 1
-            }
-            return reported
+            return received(event, on: connection, body)
         case .closed(let opaque, let flow, let reason):
             guard let connection = connection(flow: flow, opaque: opaque, heldBy: { $0.streamEnd = reason }),
                   !connection.hasStreamEnded else { return 0 }
@@ -134,6 +121,38 @@ extension Context {
             rejectedEntries &+= 1
             return 0
         }
+    }
+
+    /// Reports a `received` entry's new bytes and acknowledgments on `connection`; returns how many events.
+    @inline(__always)
+    private func received(_ event: FlowEvent, on connection: Connection, _ body: (ContextEvent) -> Void) -> Int {
+        var reported = 0
+        let received = Int(event.receivedBytes)
+        if received > 0, let base = connection.receiveBase, Int(event.receivedPosition) < connection.receiveSize,
+           received <= connection.receiveSize - connection.unfreedByteCount {
+            if connection.unfreedByteCount == 0 { connection.readPosition = Int(event.receivedPosition) }
+            connection.unfreedByteCount += received
+            body(.received(connection, RingSpan(base: base, size: connection.receiveSize, position: Int(event.receivedPosition),
+                                                count: received)))
+            reported += 1
+        }
+        let acknowledged = min(Int(event.acknowledgedBytes), connection.unacknowledgedByteCount)
+        connection.unacknowledgedByteCount -= acknowledged
+        if acknowledged > 0 && connection.wantsSendSpace {
+            connection.wantsSendSpace = false
+            body(.sendSpaceAvailable(connection))
+            reported += 1
+        }
+        return reported
+    }
+
+    /// Calls `body` with the connection this context holds at `flow` under `opaque`, without
+    /// retaining it around the call: `connections` keeps it alive, since only `poll`'s own steps
+    /// change that array and `poll` is not re-entered from its events. Nil when there is none.
+    @inline(__always)
+    private func withHeldConnection<Result>(flow: FlowIndex, opaque: UInt64, _ body: (Connection) -> Result) -> Result? {
+        guard Int(flow) < connections.count, let connection = connections[Int(flow)], connection.opaque == opaque else { return nil }
+        return Unmanaged.passUnretained(connection)._withUnsafeGuaranteedRef(body)
     }
 
     /// Takes an accept or connect completion: on success the connection opens on its flow and rings.
@@ -179,6 +198,7 @@ extension Context {
     /// still holds it) waits in `retiring` for them, told apart by opaque.
     func retireHolder(of flow: FlowIndex) {
         guard Int(flow) < connections.count, let old = connections[Int(flow)] else { return }
+        dropCounts(of: old)
         retiring[old.opaque] = old
         connections[Int(flow)] = nil
     }
@@ -187,6 +207,7 @@ extension Context {
     /// end of the poll (`settleCompletions`).
     func finish(_ connection: Connection, reason: CloseReason) {
         connection.finishReason = reason
+        dropCounts(of: connection)
         finishing.append(connection)
     }
 

@@ -26,8 +26,9 @@ public final class Context {
     /// whose last completion or receive entries have not all arrived, moved out of `connections`
     /// (by opaque, so that one flow index reused twice keeps both).
     var retiring: [UInt64: Connection] = [:]
-    /// Connections with send/free counts not yet in the transmit queue, in the order they got them.
-    var updates: [Connection] = []
+    /// Send/free counts of held connections not yet in the transmit queue, by flow index, in the
+    /// order they got them.
+    let pendingUpdates: PendingUpdates
     /// Requests that did not fit in the request queue, oldest first; a close waits for its
     /// connection's counts to be in the transmit queue.
     var requests: [(request: SlowPathRequest, connection: Connection?)] = []
@@ -55,6 +56,7 @@ public final class Context {
         let queues = try attachment.region.queues(attachment.index)
         endpoint = ApplicationContextEndpoint(queues: queues, signals: attachment.region.signals(attachment.index))
         connections = Array(repeating: nil, count: attachment.flowCapacity)
+        pendingUpdates = PendingUpdates(capacity: attachment.flowCapacity)
         flowEntries = .allocate(capacity: batchSize)
         flowEntries.initialize(repeating: .closed(opaque: 0, flow: 0, reason: .reset))
         eventEntries = .allocate(capacity: batchSize)
@@ -135,8 +137,7 @@ public final class Context {
         guard holds(connection), count > 0 else { return 0 }
         connection.unfreedByteCount -= count
         connection.readPosition = (connection.readPosition + count) % connection.receiveSize
-        connection.pendingFree &+= UInt32(count)
-        handOver(connection)
+        queueCounts(send: 0, free: UInt32(count), of: connection)
         return count
     }
 
@@ -160,8 +161,7 @@ public final class Context {
         guard holds(connection), count > 0 else { return 0 }
         connection.transmitTail = (connection.transmitTail + count) % connection.transmitSize
         connection.unacknowledgedByteCount += count
-        connection.pendingSend &+= UInt32(count)
-        handOver(connection)
+        queueCounts(send: UInt32(count), free: 0, of: connection)
         return count
     }
 
@@ -211,56 +211,53 @@ public final class Context {
         submitWaiting()
     }
 
-    /// Queues the connection's send/free counts for the transmit queue at the next hand-over
+    /// Queues send/free counts of a held connection for the transmit queue at the next hand-over
     /// (`flush`, `poll`, `wait`), so that every `rxFree` and `txSend` of a connection between two
-    /// hand-overs travels in one entry; while it moves, they wait for the context that holds it afterwards.
+    /// hand-overs travels in one entry; while it moves, they stay with the connection for the
+    /// context that holds it afterwards (`handOver`).
+    @inline(__always)
+    func queueCounts(send: UInt32, free: UInt32, of connection: Connection) {
+        guard connection.moveTarget == nil else {
+            connection.pendingSend &+= send
+            connection.pendingFree &+= free
+            return
+        }
+        pendingUpdates.add(flow: connection.flow, opaque: connection.opaque, send: send, free: free)
+    }
+
+    /// Queues the counts a connection made while it moved (now that this context holds it).
     func handOver(_ connection: Connection) {
-        guard connection.moveTarget == nil, !connection.isQueuedForUpdate else { return }
-        connection.isQueuedForUpdate = true
-        updates.append(connection)
+        let (send, free) = (connection.pendingSend, connection.pendingFree)
+        guard send > 0 || free > 0 else { return }
+        connection.pendingSend = 0
+        connection.pendingFree = 0
+        queueCounts(send: send, free: free, of: connection)
+    }
+
+    /// The connection no longer holds its flow index here: its waiting counts are dropped (the
+    /// index may be another connection's by now).
+    func dropCounts(of connection: Connection) {
+        pendingUpdates.drop(flow: connection.flow, opaque: connection.opaque)
     }
 
     /// Puts the waiting counts into the transmit queue, oldest first, as far as there is room.
     private func submitUpdates() {
-        var submitted = 0
-        while submitted < updates.count, submitUpdate(updates[submitted]) {
-            updates[submitted].isQueuedForUpdate = false
-            submitted += 1
+        let endpoint = endpoint
+        pendingUpdates.submit { flow, counts in
+            endpoint.submit(TransmitRequest(flow: flow, opaque: counts.opaque, sendBytes: counts.send, freeBytes: counts.free))
         }
-        if submitted == updates.count {
-            // One removeLast per entry is far cheaper than removeAll(keepingCapacity:) for a few.
-            while !updates.isEmpty { updates.removeLast() }
-        } else if submitted > 0 {
-            updates.removeFirst(submitted)
-        }
-    }
-
-    /// Submits the connection's counts; those of a connection this context no longer holds are
-    /// dropped (its flow index may be another connection's by now). False when the queue is full.
-    private func submitUpdate(_ connection: Connection) -> Bool {
-        guard connection.pendingSend > 0 || connection.pendingFree > 0 else { return true }
-        guard holds(connection) else {
-            connection.pendingSend = 0
-            connection.pendingFree = 0
-            return true
-        }
-        guard endpoint.submit(TransmitRequest(flow: connection.flow, opaque: connection.opaque, sendBytes: connection.pendingSend,
-                                              freeBytes: connection.pendingFree)) else { return false }
-        connection.pendingSend = 0
-        connection.pendingFree = 0
-        return true
     }
 
     /// Submits waiting counts, then waiting requests in order (publishing the counts first); the
     /// requests of connections this context no longer holds are dropped.
     func submitWaiting() {
         // Emptying an array costs hundreds of instructions even when it is empty: only touch what holds something.
-        if !updates.isEmpty { submitUpdates() }
+        if !pendingUpdates.isEmpty { submitUpdates() }
         endpoint.flush()
         guard !requests.isEmpty else { return }
         while let (request, connection) = requests.first {
             if let connection {
-                if connection.isQueuedForUpdate { break }
+                if pendingUpdates.isWaiting(flow: connection.flow, opaque: connection.opaque) { break }
                 if !holds(connection) {
                     requests.removeFirst()
                     continue

@@ -63,10 +63,10 @@ public final class Connection {
     public internal(set) var unfreedByteCount = 0
     /// Ring position of the oldest byte not yet freed.
     var readPosition = 0
-    /// Send and free counts not yet in the transmit queue.
+    /// Send and free counts made while the connection moved, for the context that holds it
+    /// afterwards (the counts of a held connection wait in its context's `PendingUpdates`).
     var pendingSend: UInt32 = 0
     var pendingFree: UInt32 = 0
-    var isQueuedForUpdate = false
     /// `reserveSendSpace` found less room than asked: report `sendSpaceAvailable` when acknowledgments come.
     var wantsSendSpace = false
     /// The context this connection is moving to, from `move` until the move completes.

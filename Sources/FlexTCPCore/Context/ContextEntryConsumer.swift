@@ -1,68 +1,110 @@
 import Atomics
 import FlexPort
 
-/// Reads fixed-size entries from one context queue, in place, through the queue ring's
-/// `FrameRingConsumer` (so index handling, hostile-producer clamping and the armed wait are the
-/// frame ring's).
+/// Reads fixed-size entries from one context queue, in place: the frame ring's consumer protocol
+/// (`FrameRingLayout`: acquire-load of the producer index, release-store of the consumer index,
+/// armed wait), cut down to what one entry per slot needs, because it runs for every queue entry.
 ///
 /// Contract: one thread at a time. `next()` returns the next entry's bytes and length (the slot
 /// stays valid until `releaseConsumed()` gives it back, or until `batchSize` later entries were
-/// taken) or nil when the queue is empty. After giving slots back the consumer signals a producer
-/// that asked for room.
+/// taken) or nil when the queue is empty. It reads the producer index only when the entries seen
+/// at the last read are used up, and never believes more than the ring holds (a hostile producer's
+/// index is clamped). A slot whose length is outside 1 ... entry size is skipped and counted
+/// (`takeSkippedSlots`); other lengths are handed out for the entry decoder to judge. After giving
+/// slots back the consumer signals a producer that asked for room. The ring's statistics counters
+/// are not kept for context queues.
 final class ContextEntryConsumer {
     let ring: FrameRing
-    private let consumer: FrameRingConsumer
+    private let signal: WakeupSignal
     private let batchSize: Int
     private let room: RoomRequest
-    /// Entries handed out whose slots have not been given back.
-    private var taken = 0
-    private var reportedSkips: UInt64
+    /// The next slot to hand out.
+    private var cursor: UInt64
+    /// The consumer index as last published; we are its only writer.
+    private var released: UInt64
+    /// Slots up to here were published when the producer index was last read (clamped).
+    private var visibleEnd: UInt64
+    /// Slots skipped for a bad length and not yet reported.
+    private var skippedSlots: UInt64 = 0
 
     init(ring: FrameRing, signal: WakeupSignal, room: RoomRequest, batchSize: Int) {
         self.ring = ring
-        consumer = FrameRingConsumer(ring: ring, wakeup: signal)
+        self.signal = signal
         self.batchSize = max(1, batchSize)
         self.room = room
-        reportedSkips = ring.counter(at: FrameRingLayout.receiveDropsOffset)
+        released = ring.consumerIndex.load(ordering: .relaxed)
+        cursor = released
+        visibleEnd = released
     }
 
+    @inline(__always)
     func next() -> Frame? {
         // Room for the producer during a long drain: give back every `batchSize` entries.
-        if taken == batchSize { releaseConsumed() }
-        guard let entry = consumer.takeFrame() else { return nil }
-        taken &+= 1
-        return entry
+        if cursor &- released == UInt64(batchSize) { releaseConsumed() }
+        while true {
+            if cursor == visibleEnd && !refreshVisibleEnd() { return nil }
+            let slot = ring.slot(cursor)
+            cursor &+= 1
+            let length = Int(UInt32(littleEndian: slot.load(fromByteOffset: FrameRingLayout.slotLengthOffset, as: UInt32.self)))
+            if length >= 1 && length <= ring.frameCapacity {
+                return Frame(bytes: slot + FrameRingLayout.slotHeaderSize, length: length, capacity: ring.frameCapacity)
+            }
+            skippedSlots &+= 1
+        }
+    }
+
+    /// Reads the producer index; true when it shows slots past `visibleEnd`. Never more than the
+    /// slots not handed out: a producer index beyond that (or behind us) is corrupt and clamped.
+    @inline(__always)
+    private func refreshVisibleEnd() -> Bool {
+        let published = ring.producerIndex.load(ordering: .acquiring)
+        let handedOut = cursor &- released
+        visibleEnd = cursor &+ min(published &- cursor, UInt64(ring.slotCount) &- handedOut)
+        return visibleEnd != cursor
     }
 
     /// The queue was formatted anew in place: start over from its indices, nothing handed out.
     func restart() {
-        taken = 0
-        consumer.restart()
-        reportedSkips = ring.counter(at: FrameRingLayout.receiveDropsOffset)
+        released = ring.consumerIndex.load(ordering: .relaxed)
+        cursor = released
+        visibleEnd = released
+        skippedSlots = 0
     }
 
+    @inline(__always)
     func releaseConsumed() {
-        guard taken > 0 else { return }
-        taken = 0
-        consumer.releaseTaken()
+        if cursor != released { giveBackTaken() }
+    }
+
+    private func giveBackTaken() {
+        released = cursor
+        ring.consumerIndex.store(released, ordering: .releasing)
         room.notifyProducer()
     }
 
-    /// Slots the ring consumer skipped (length 0 or beyond the entry size) since the last call. The
-    /// counter lies in memory the producer can write (a hostile application's): at most a ring's
-    /// worth per call is believed.
+    /// Slots skipped for a bad length since the last call.
     func takeSkippedSlots() -> UInt64 {
-        let skips = ring.counter(at: FrameRingLayout.receiveDropsOffset)
-        defer { reportedSkips = skips }
-        return min(skips &- reportedSkips, UInt64(ring.slotCount))
+        defer { skippedSlots = 0 }
+        return skippedSlots
     }
 
     /// Entries published and not yet handed out.
-    var hasPending: Bool { consumer.hasPendingFrames }
+    var hasPending: Bool { cursor != visibleEnd || refreshVisibleEnd() }
 
     /// Sleeps until entries are published, `timeoutNanoseconds` pass, or the consumer's signal fires.
     func waitForEntries(timeoutNanoseconds: Int64) -> Bool {
-        consumer.waitForFrames(timeoutNanoseconds: timeoutNanoseconds)
+        if hasPending { return true }
+        guard timeoutNanoseconds > 0 else { return false }
+        arm()
+        // Look again after arming: a producer that published before it saw `armed` is caught here.
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if hasPending {
+            disarm()
+            return true
+        }
+        let signalled = signal.wait(timeoutNanoseconds: timeoutNanoseconds)
+        disarm()
+        return signalled || hasPending
     }
 
     /// For a wait on several queues with one signal: the ring's armed flag (`FrameRingLayout`).

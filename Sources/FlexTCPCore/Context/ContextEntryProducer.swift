@@ -1,57 +1,89 @@
 import Atomics
 import FlexPort
 
-/// Writes fixed-size entries into one context queue, through the queue ring's `FrameRingProducer`
-/// (so the publish and armed-wake-up protocol is the frame ring's).
+/// Writes fixed-size entries into one context queue: the frame ring's producer protocol
+/// (`FrameRingLayout`: slot length, release-store of the producer index, armed wake-up), cut down
+/// to what one entry per slot needs, because it runs for every queue entry.
 ///
-/// Contract: one thread at a time. `nextEntry()` hands out the next free slot (the caller must fill
-/// all `entrySize` bytes before the next call) or nil when the queue is full, which it remembers
-/// in `isBlocked`; entries become visible to the consumer at `publish()`, or when `batchSize` of
-/// them are waiting. Nothing is ever dropped: a full queue is the producer's to handle.
+/// Contract: one thread at a time. `nextEntry()` hands out the next free slot, its length already
+/// set to the entry size (the caller must fill all `entrySize` bytes before the next call), or nil
+/// when the queue is full, which it remembers in `isBlocked`; entries become visible to the
+/// consumer at `publish()` (one store of the producer index for all of them), or when `batchSize`
+/// of them are waiting. Nothing is ever dropped: a full queue is the producer's to handle. The
+/// ring's statistics counters are not kept for context queues.
 final class ContextEntryProducer {
     let ring: FrameRing
     let entrySize: Int
-    private let producer: FrameRingProducer
+    private let wakeup: WakeupSignal
     private let batchSize: Int
+    private let room: RoomRequest
+    /// The producer index as we last published it; we are its only writer.
+    private var head: UInt64
+    /// The consumer index as last read; refreshed when it shows no room.
+    private var cachedTail: UInt64
     /// Entries handed out since the last publish.
     private var unpublished = 0
-    private let room: RoomRequest
+    /// The slot header of every entry: its length, no flags, no segment size (`FrameRingLayout`).
+    private let slotHeader: UInt64
     /// The last `nextEntry()` found the queue full.
     private(set) var isBlocked = false
 
     init(ring: FrameRing, consumerSignal: WakeupSignal, room: RoomRequest, batchSize: Int) {
         self.ring = ring
         entrySize = ring.frameCapacity
-        producer = FrameRingProducer(ring: ring, wakeup: consumerSignal, overflowCapacity: 0)
+        wakeup = consumerSignal
         self.batchSize = max(1, batchSize)
         self.room = room
+        slotHeader = UInt64(UInt32(truncatingIfNeeded: ring.frameCapacity))
+        head = ring.producerIndex.load(ordering: .relaxed)
+        cachedTail = ring.consumerIndex.load(ordering: .acquiring)
     }
 
+    @inline(__always)
     func nextEntry() -> UnsafeMutableRawPointer? {
         if unpublished == batchSize { publish() }
-        guard let entry = producer.reserveSlot(length: entrySize) else {
-            isBlocked = true
-            return nil
+        let index = head &+ UInt64(unpublished)
+        // A consumer index ahead of ours (corrupt) makes the difference huge: no room, never a trap.
+        if index &- cachedTail >= UInt64(ring.slotCount) {
+            cachedTail = ring.consumerIndex.load(ordering: .acquiring)
+            guard index &- cachedTail < UInt64(ring.slotCount) else {
+                isBlocked = true
+                return nil
+            }
         }
         isBlocked = false
         unpublished &+= 1
-        return entry
+        let slot = ring.slot(index)
+        // Length, flags, reserved byte and segment size in one store (little-endian, as the layout).
+        slot.storeBytes(of: slotHeader.littleEndian, toByteOffset: FrameRingLayout.slotLengthOffset, as: UInt64.self)
+        return slot + FrameRingLayout.slotHeaderSize
     }
 
     /// The queue was formatted anew in place: start over from its indices, nothing handed out.
     func restart() {
         unpublished = 0
         isBlocked = false
-        producer.restart()
+        head = ring.producerIndex.load(ordering: .relaxed)
+        cachedTail = ring.consumerIndex.load(ordering: .acquiring)
     }
 
     /// Entries were handed out since the last publish.
     var hasUnpublishedEntries: Bool { unpublished > 0 }
 
+    @inline(__always)
     func publish() {
-        guard unpublished > 0 else { return }
+        if unpublished > 0 { publishHandedOut() }
+    }
+
+    private func publishHandedOut() {
+        head &+= UInt64(unpublished)
         unpublished = 0
-        producer.publishReservedSlots()
+        // Sequentially consistent, so that the load of `armed` below cannot move before it.
+        ring.producerIndex.store(head, ordering: .sequentiallyConsistent)
+        let armed = ring.armed
+        if armed.load(ordering: .sequentiallyConsistent) != 0, armed.exchange(0, ordering: .sequentiallyConsistent) != 0 {
+            wakeup.signal()
+        }
     }
 
     /// True when the consumer has left at least one slot free (after `publish()`). A consumer index

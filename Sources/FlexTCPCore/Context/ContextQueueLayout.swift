@@ -31,6 +31,11 @@ import FlexPort
 ///     + FrameRingLayout.ringSize(transmit slots, 32)  request queue   entries of 48 bytes
 ///     + FrameRingLayout.ringSize(request slots, 48)   event queue     entries of 48 bytes
 /// ```
+/// Each slot's header holds the entry's length (the entry size) and zero flags and segment size.
+/// The rings' statistics counters (frames, bytes, drops) are not kept for queue entries: a
+/// consumer counts the slots it skips for a bad length itself. Producers publish once per batch
+/// of entries (one store of the producer index), consumers read the producer index once per
+/// batch and give slots back once per batch.
 ///
 /// Wake-ups (eventfds, outside the region): the application's signal (consumer of the receive and
 /// event queues; producer of the transmit and request queues), the fast path's (transmit queue) and
