@@ -309,12 +309,19 @@ final class Engine {
         case .fresh, .failed, .connecting:
             break  // a connect still under way is closed when it completes (`dispatch`)
         case .opening(let listener), .listening(let listener):
-            context.close(listener)
-            for waiting in socket.acceptQueue { orphan(waiting) }
-            socket.acceptQueue.removeAll()
+            closeListener(listener, of: socket)
         case .connected:
             orphan(socket)
         }
+    }
+
+    /// Closes the socket's listener and the connections it holds for accept() (their peers see a
+    /// reset, as Linux's closed listener gives them); a connection still being accepted is closed
+    /// when it arrives (`dispatch`, the listener no longer listening).
+    func closeListener(_ listener: Listener, of socket: PosixSocket) {
+        context?.close(listener)
+        for waiting in socket.acceptQueue { orphan(waiting) }
+        socket.acceptQueue.removeAll()
     }
 
     /// Closes a connection nobody holds any more, dropping what it received.

@@ -217,8 +217,9 @@ func flexposixShutdown(_ descriptor: Int32, _ how: Int32) -> Int32 {
         let reading = how != Int32(SHUT_WR), writing = how != Int32(SHUT_RD)
         switch socket.phase {
         case .listening(let listener) where reading:
-            // As Linux: shutting a listener's reading closes it; accept() then fails with EINVAL.
-            engine.context?.close(listener)
+            // As Linux: shutting a listener's reading closes it with the connections it held;
+            // accept() then fails with EINVAL.
+            engine.closeListener(listener, of: socket)
             socket.phase = .failed
         case .opening, .listening:
             return 0  // as Linux: SHUT_WR alone leaves a listener as it is
