@@ -226,9 +226,11 @@ final class Engine {
             } else {
                 afterPoll.append { [self] in orphan(socket) }
             }
-        case .acceptFailed(let connection, _):
+        case .acceptFailed(let connection, let error):
             guard let listening = acceptsFor.removeValue(forKey: ObjectIdentifier(connection)) else { return }
             listening.isAcceptUnderWay = false
+            // Unless the listener closed, the connection asked for still waits in the service: ask again.
+            if error != .closed { listening.connectionsWaitingInService += 1 }
             afterPoll.append { [self] in takeNextConnection(for: listening) }
         case .connected(let connection):
             guard let socket = byConnection[ObjectIdentifier(connection)] else { return }
