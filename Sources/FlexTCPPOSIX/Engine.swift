@@ -262,7 +262,7 @@ final class Engine {
 
     /// Asks the service for the listener's next connection when one waits there and the library
     /// holds none for accept() (nor asks for one already). So the listener's established but not
-    /// accepted connections are its service backlog (`backlog`, bounded by the slow path, which
+    /// accepted connections are its service backlog (listen's backlog, bounded by the slow path, which
     /// leaves further SYNs unanswered) plus this one: Linux's backlog + 1, and a program slow to
     /// accept holds no more of its application's ring pairs than that.
     func takeNextConnection(for socket: PosixSocket) {
