@@ -7,6 +7,7 @@
 #include "real.h"
 #include <dlfcn.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -118,6 +119,10 @@ int flexposix_real_setsockopt(int fd, int level, int name, const void *value, so
     return REAL(setsockopt)(fd, level, name, value, length);
 }
 int flexposix_real_fcntl(int fd, int command, int argument) { return REAL(fcntl)(fd, command, argument); }
+int flexposix_real_bind_inet(int fd, uint32_t address, uint16_t port) {
+    struct sockaddr_in inet = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = {.s_addr = htonl(address)}};
+    return REAL(bind)(fd, (const struct sockaddr *)&inet, sizeof inet);
+}
 
 int flexposix_real_ppoll(struct pollfd *fds, nfds_t count, int64_t timeout_ns, const sigset_t *mask) {
     struct timespec timeout = {timeout_ns / 1000000000, timeout_ns % 1000000000};

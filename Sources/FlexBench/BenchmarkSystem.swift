@@ -21,6 +21,8 @@ public protocol BenchmarkSystem: Sendable {
     var needsRoot: Bool { get }
     /// The MTU (largest IP packet) of the path the system's segments take; nil when it cannot be known.
     var mtu: Int? { get }
+    /// Whether the system runs only when named, never in `--compare`'s default set (e.g. it starts a service).
+    var runsOnlyWhenNamed: Bool { get }
     func run(_ spec: WorkloadSpec, control: RunControl) throws(BenchmarkFailure) -> [WorkerReport]
     /// Why the system cannot run `spec` here (a workload it does not support, a kernel feature
     /// refused), in words; nil if it can.
@@ -29,6 +31,7 @@ public protocol BenchmarkSystem: Sendable {
 
 extension BenchmarkSystem {
     public func unavailableReason(for spec: WorkloadSpec) -> String? { nil }
+    public var runsOnlyWhenNamed: Bool { false }
 }
 
 /// Why a benchmark run failed, in words.

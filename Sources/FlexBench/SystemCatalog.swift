@@ -18,9 +18,9 @@ public enum SystemCatalog {
 
     /// Systems `--compare` runs: the embedded ones (FlexTCP on the in-memory wire through the library
     /// and run to completion, the Linux loopback baselines), plus the veth ones when `includeTestHosts`
-    /// (needs root). The service system runs only when named (it starts a flextcpd).
+    /// (needs root). Systems that run only when named (`runsOnlyWhenNamed`) are left out.
     public static func comparison(includeTestHosts: Bool) -> [any BenchmarkSystem] {
-        all.filter { (includeTestHosts || !$0.needsRoot) && !($0 is FlexTCPServiceMemorySystem) }
+        all.filter { (includeTestHosts || !$0.needsRoot) && !$0.runsOnlyWhenNamed }
     }
 
     /// Name → the names of the systems it is compared with, for `ComparisonTable`.

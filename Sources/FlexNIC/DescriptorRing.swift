@@ -17,10 +17,13 @@
 /// length exceeds the slot (a corrupt producer) is read as `slotSize` bytes at most. One producer and
 /// one consumer on the thread that runs the model.
 public final class DescriptorRing {
+    /// The shared-memory region the ring's indices, descriptors and buffers live in.
     public let region: SharedMemoryRegion
     /// Where the ring starts in the region.
     public let offset: Int
+    /// Entries the ring holds (a power of two).
     public let capacity: Int
+    /// Bytes of each entry's buffer: the longest frame an entry can hold.
     public let slotSize: Int
     private let producerWord: UnsafeMutablePointer<UInt32>
     private let consumerWord: UnsafeMutablePointer<UInt32>
@@ -32,12 +35,18 @@ public final class DescriptorRing {
     /// The bytes a ring of `capacity` slots of `slotSize` bytes takes in a region.
     public static func byteCount(capacity: Int, slotSize: Int) -> Int { headerSize + capacity * (descriptorSize + slotSize) }
 
+    /// The entries a ring asked for `capacity` entries has: `capacity` rounded up to a power of two.
+    public static func roundedCapacity(_ capacity: Int) -> Int {
+        var rounded = 1
+        while rounded < capacity { rounded <<= 1 }
+        return rounded
+    }
+
     /// Carves a ring of at least `capacity` entries (rounded up to a power of two) from `region`;
     /// nil when the region has no room for it.
     public init?(in region: SharedMemoryRegion, capacity: Int, slotSize: Int = 2_048) {
         precondition(capacity > 0 && slotSize > 0, "a ring needs room")
-        var rounded = 1
-        while rounded < capacity { rounded <<= 1 }
+        let rounded = Self.roundedCapacity(capacity)
         guard let offset = region.carve(byteCount: Self.byteCount(capacity: rounded, slotSize: slotSize)) else { return nil }
         self.region = region
         self.offset = offset
@@ -81,7 +90,13 @@ public final class DescriptorRing {
     public var front: (bytes: UnsafeRawBufferPointer, descriptor: UInt32)? {
         let consumer = consumerIndex
         guard producerIndex != consumer else { return nil }
-        let slot = Int(consumer & UInt32(capacity - 1))
+        return entry(at: consumer)
+    }
+
+    /// The entry at free-running index `index`, whatever the producer index says (a consumer that
+    /// knows from elsewhere, a doorbell, that it was produced); its length is at most `slotSize`.
+    func entry(at index: UInt32) -> (bytes: UnsafeRawBufferPointer, descriptor: UInt32) {
+        let slot = Int(index & UInt32(capacity - 1))
         let entry = descriptors + slot * Self.descriptorSize
         let length = min(Int(UInt32(littleEndian: entry.loadUnaligned(as: UInt32.self))), slotSize)
         return (UnsafeRawBufferPointer(start: buffers + slot * slotSize, count: length),
@@ -90,10 +105,12 @@ public final class DescriptorRing {
 
     /// Consumes the oldest entry (no-op when empty).
     public func removeFront() {
-        let consumer = consumerIndex
-        guard producerIndex != consumer else { return }
-        consumerWord.pointee = (consumer &+ 1).littleEndian
+        guard producerIndex != consumerIndex else { return }
+        advanceConsumer()
     }
+
+    /// Consumes the entry at the consumer index without consulting the producer index (see `entry(at:)`).
+    func advanceConsumer() { consumerWord.pointee = (consumerIndex &+ 1).littleEndian }
 
     /// Takes the oldest entry as a copy (allocates; for tests and tools).
     public func dequeueCopy() -> (bytes: [UInt8], descriptor: UInt32)? {
@@ -103,6 +120,3 @@ public final class DescriptorRing {
         return copy
     }
 }
-
-/// The name the receive side's queues had before they were rings: a host-readable queue of frames.
-public typealias SoftwareQueue = DescriptorRing

@@ -8,9 +8,12 @@
 /// descriptor fetches, which go out through the transmit pipeline.
 ///
 /// Contract: a doorbell whose tail is behind the last accepted one or more than a ring's capacity
-/// ahead of its consumer index is invalid: counted and ignored, never acted on. A descriptor leaves
-/// the ring (consumer index advances) only once its frame has a transmit slot; without one the
-/// token stays in its bucket (QM back-pressure: delay). Not thread-safe: one thread runs the model.
+/// ahead of its consumer index is invalid: counted and ignored, never acted on. The NIC fetches a
+/// ring's descriptors up to the tail of its last accepted doorbell, never trusting the producer index
+/// in shared memory (the host may store it after ringing). A descriptor leaves the ring (consumer
+/// index advances) once its frame has a transmit slot, or when it is malformed or too long (counted);
+/// without a slot the token stays in its bucket (QM back-pressure: delay). Not thread-safe: one
+/// thread runs the model.
 public final class HostInterface {
     public let region: SharedMemoryRegion
     /// Receive rings the receive program's queues deliver into (the NIC produces, the host consumes).
@@ -19,9 +22,12 @@ public final class HostInterface {
     public let exceptionRing: DescriptorRing
     /// Transmit rings (the host produces and rings `ringDoorbell`, the NIC consumes).
     public let transmitRings: [DescriptorRing]
+    /// The interconnect between the pipelines and their queues: admits doorbells and token packets
+    /// (or refuses them: back-pressure) and moves them from pipeline to pipeline.
     public let interconnect: Interconnect
     /// Holds one bucket per transmit ring (bucket `n` is ring `n`), one token per descriptor.
     public let queueManager: QueueManagerModel
+    /// What the host interface did with doorbells and transmit descriptors so far.
     public private(set) var statistics = HostInterfaceStatistics()
     /// Doorbells admitted to the doorbell pipeline, oldest first (the interconnect holds their tickets).
     private var pendingDoorbells: [(ring: Int, tail: UInt32)] = []
@@ -62,9 +68,7 @@ public final class HostInterface {
     public init(_ configuration: Configuration) {
         let slot = configuration.slotSize
         func size(_ capacity: Int) -> Int {
-            var rounded = 1
-            while rounded < capacity { rounded <<= 1 }
-            return DescriptorRing.byteCount(capacity: rounded, slotSize: slot) + SharedMemoryRegion.alignment
+            DescriptorRing.byteCount(capacity: DescriptorRing.roundedCapacity(capacity), slotSize: slot) + SharedMemoryRegion.alignment
         }
         let total = configuration.receiveRings * size(configuration.receiveCapacity) + size(configuration.exceptionCapacity)
             + configuration.transmitRings * size(configuration.transmitCapacity)
@@ -128,32 +132,33 @@ public final class HostInterface {
 
     /// At `nanoseconds`, processes the doorbells and lets the QM drain up to `maximumDescriptors`
     /// tokens: each admitted token packet fetches its ring's oldest descriptor and hands its frame to
-    /// `send`; without a transmit slot the token waits, a frame too long for the wire is consumed and
-    /// counted. Returns the token packets the QM injected.
+    /// `send`; without a transmit slot the token waits, any other outcome consumes the descriptor
+    /// (counted unless sent). Descriptors are fetched only up to the ring's announced tail. Returns
+    /// the token packets the QM injected.
     func transmit(at nanoseconds: UInt64, maximumDescriptors: Int, send: (UnsafeRawBufferPointer) -> TransmitOutcome) -> Int {
         processDoorbells()
         return queueManager.drain(at: nanoseconds, maximumPackets: maximumDescriptors) { token in
             guard case .admitted(let ticket) = interconnect.admit(from: .queueManager, to: .dma) else { return false }
             _ = interconnect.next(at: .dma)
             let ring = transmitRings[token.bucket]
-            guard let entry = ring.front else {
-                // The host moved its producer index back below a tail it announced: nothing to fetch.
+            let consumer = ring.consumerIndex
+            guard consumer != announcedTails[token.bucket] else {
+                // The consumer index in shared memory was moved (only the NIC may): nothing announced to fetch.
                 interconnect.finish(ticket)
                 statistics.descriptorsMissing &+= 1
                 return true
             }
-            switch send(entry.bytes) {
-            case .noSlot:
+            let outcome = send(ring.entry(at: consumer).bytes)
+            guard outcome != .noSlot else {
                 interconnect.finish(ticket)
                 statistics.transmitSlotDelays &+= 1
                 return false
-            case .tooLong:
-                ring.removeFront()
+            }
+            ring.advanceConsumer()
+            guard outcome == .taken else {
                 interconnect.finish(ticket)
-                statistics.oversizedDrops &+= 1
+                if outcome == .tooLong { statistics.oversizedDrops &+= 1 } else { statistics.malformedDrops &+= 1 }
                 return true
-            case .taken:
-                ring.removeFront()
             }
             let moved = interconnect.forward(ticket, to: .transmit, stillReachable: 0)
             _ = interconnect.next(at: .transmit)
@@ -166,18 +171,22 @@ public final class HostInterface {
 
 /// What a `HostInterface` did with doorbells and transmit descriptors.
 public struct HostInterfaceStatistics: Sendable, Equatable {
+    /// Doorbells the doorbell pipeline accepted (their descriptors became tokens).
     public var doorbellsAccepted: UInt64 = 0
     /// Doorbells refused because the doorbell pipeline's queue was full (back-pressure to the host).
     public var doorbellsRefused: UInt64 = 0
     /// Doorbells for no ring, with a tail behind the last one or beyond the ring's capacity.
     public var doorbellsInvalid: UInt64 = 0
+    /// Descriptors whose frames the wire took (or the transmit program withheld).
     public var descriptorsTransmitted: UInt64 = 0
-    /// Tokens for descriptors the ring no longer held (a host that rewound its producer index).
+    /// Tokens with no announced descriptor left to fetch (the consumer index was moved in shared memory).
     public var descriptorsMissing: UInt64 = 0
     /// Token packets delayed because the wire had no transmit slot.
     public var transmitSlotDelays: UInt64 = 0
     /// Descriptors longer than the wire's frames: consumed, not sent.
     public var oversizedDrops: UInt64 = 0
+    /// Descriptors shorter than an Ethernet header (length 0 included): consumed, not sent.
+    public var malformedDrops: UInt64 = 0
 }
 
 /// What the transmit pipeline did with a fetched descriptor's frame.
@@ -188,4 +197,6 @@ enum TransmitOutcome {
     case noSlot
     /// Longer than the wire's frames: consumed and counted, not sent.
     case tooLong
+    /// Shorter than an Ethernet header: consumed and counted, not sent.
+    case malformed
 }

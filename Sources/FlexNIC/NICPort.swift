@@ -27,8 +27,8 @@ public final class NICPort: Port {
     /// The shared-memory region with the descriptor rings, the doorbells and the transmit QM.
     public let hostInterface: HostInterface
     /// The receive rings (`hostInterface.receiveRings`).
-    public let queues: [SoftwareQueue]
-    public let exceptionQueue: SoftwareQueue
+    public let queues: [DescriptorRing]
+    public let exceptionQueue: DescriptorRing
     public private(set) var nicStatistics: NICPortStatistics
     /// Host memory the DMA requests address (offset 0 = address 0); empty for none.
     public var hostMemory: UnsafeMutableRawBufferPointer
@@ -141,11 +141,15 @@ public final class NICPort: Port {
     /// Runs the transmit side of the host interface at `nanoseconds` (the QM's clock): the doorbell
     /// pipeline, then up to `maximumDescriptors` descriptors the QM releases, each through the
     /// transmit program onto the wrapped port (one commit per frame, so a descriptor is consumed only
-    /// once the wire took its frame or the program withheld it). Returns the frames sent.
+    /// once the wire took its frame or the program withheld it: a port that reserves a slot but
+    /// takes nothing at commit is full, and the descriptor waits). A descriptor shorter than an
+    /// Ethernet header (length 0 included) or longer than the wire's frames never reaches the port:
+    /// it is consumed and counted (`hostInterface.statistics`). Returns the frames sent.
     @discardableResult
     public func serviceTransmitRings(at nanoseconds: UInt64, maximumDescriptors: Int = .max) -> Int {
         var sent = 0
         _ = hostInterface.transmit(at: nanoseconds, maximumDescriptors: maximumDescriptors) { bytes in
+            guard bytes.count >= EthernetRepr.untaggedHeaderLength else { return .malformed }
             guard bytes.count <= inner.maximumFrameLength else { return .tooLong }
             guard inner.reserveTransmit(into: ringTransmit, count: 1) == 1 else { return .noSlot }
             var slot = ringTransmit[0]

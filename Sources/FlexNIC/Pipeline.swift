@@ -91,6 +91,7 @@ public final class Pipeline {
         // Room for the most field bytes one hash may cover, plus one 8-byte store past them.
         hashScratch = .allocate(byteCount: max(limits.maximumHashFieldBytes, 0) + 8, alignment: 8)
         replyBuffer = .allocate(byteCount: Self.replyCapacity, alignment: 8)
+        replyBuffer.initializeMemory(as: UInt8.self, repeating: 0, count: Self.replyCapacity)
         for table in compiled.tables {
             for entry in table.entries {
                 do throws(TableUpdateError) {

@@ -2,7 +2,7 @@ import FlexWire
 
 extension Pipeline {
     /// Writes every changed packet field back into the `length` bytes at `frame` (bits outside a field
-    /// stay as they were).
+    /// stay as they were); a field not wholly inside those bytes is skipped, so nothing past `length` is written.
     func writeBack(into frame: UnsafeMutableRawPointer, length: Int) {
         var pending = dirty
         while pending != 0 {
@@ -14,6 +14,7 @@ extension Pipeline {
             let header = headerSlotsBase &+ field.pointee.headerIndex &* SlotLayout.headerSlotsPerHeader
             guard values[header] != 0 else { continue }
             let position = Int(truncatingIfNeeded: values[header &+ 1]) &+ field.pointee.byteOffset
+            guard position &+ field.pointee.byteWidth <= length else { continue }
             let pointer = frame + position
             let mask = field.pointee.mask
             if !field.pointee.littleEndian && position &+ 8 <= length {
@@ -41,7 +42,7 @@ extension Pipeline {
         let replyLength = Int(truncatingIfNeeded: values[slots(header) &+ 1] &+ values[slots(header) &+ 2])
         guard replyLength <= Self.replyCapacity, replyLength <= length else { return 0 }
         replyBuffer.copyMemory(from: frame, byteCount: replyLength)
-        writeBack(into: replyBuffer, length: Self.replyCapacity)
+        writeBack(into: replyBuffer, length: replyLength)
         let ethernetStart = replyBuffer + Int(truncatingIfNeeded: values[slots(ethernet) &+ 1])
         let destination = MACAddress(loadingFrom: ethernetStart)
         MACAddress(loadingFrom: ethernetStart + 6).store(to: ethernetStart)

@@ -15,8 +15,10 @@ public struct Validator: Sendable {
                                   detail: "\(program.stages.count) stages, the NIC has \(limits.maximumStages)")
         }
         let layout = SlotLayout(program: program, usedFields: program.referencedFields)
-        guard layout.packetFields.count <= limits.maximumPacketFields else {
-            throw ValidationError(rule: .tooManyFields, detail: "\(layout.packetFields.count) packet fields, at most \(limits.maximumPacketFields)")
+        let fieldLimit = min(limits.maximumPacketFields, NICLimits.packetFieldCeiling)
+        guard layout.packetFields.count <= fieldLimit else {
+            let ceiling = limits.maximumPacketFields > fieldLimit ? " (the write-back mask has \(NICLimits.packetFieldCeiling) bits)" : ""
+            throw ValidationError(rule: .tooManyFields, detail: "\(layout.packetFields.count) packet fields, at most \(fieldLimit)\(ceiling)")
         }
         var dmaRequests = 0
         for (index, stage) in program.stages.enumerated() {

@@ -226,9 +226,11 @@ final class Engine {
             } else {
                 afterPoll.append { [self] in orphan(socket) }
             }
-        case .acceptFailed(let connection, _):
+        case .acceptFailed(let connection, let error):
             guard let listening = acceptsFor.removeValue(forKey: ObjectIdentifier(connection)) else { return }
             listening.isAcceptUnderWay = false
+            // Unless the listener closed, the connection asked for still waits in the service: ask again.
+            if error != .closed { listening.connectionsWaitingInService += 1 }
             afterPoll.append { [self] in takeNextConnection(for: listening) }
         case .connected(let connection):
             guard let socket = byConnection[ObjectIdentifier(connection)] else { return }
@@ -260,7 +262,7 @@ final class Engine {
 
     /// Asks the service for the listener's next connection when one waits there and the library
     /// holds none for accept() (nor asks for one already). So the listener's established but not
-    /// accepted connections are its service backlog (`backlog`, bounded by the slow path, which
+    /// accepted connections are its service backlog (listen's backlog, bounded by the slow path, which
     /// leaves further SYNs unanswered) plus this one: Linux's backlog + 1, and a program slow to
     /// accept holds no more of its application's ring pairs than that.
     func takeNextConnection(for socket: PosixSocket) {
@@ -309,12 +311,19 @@ final class Engine {
         case .fresh, .failed, .connecting:
             break  // a connect still under way is closed when it completes (`dispatch`)
         case .opening(let listener), .listening(let listener):
-            context.close(listener)
-            for waiting in socket.acceptQueue { orphan(waiting) }
-            socket.acceptQueue.removeAll()
+            closeListener(listener, of: socket)
         case .connected:
             orphan(socket)
         }
+    }
+
+    /// Closes the socket's listener and the connections it holds for accept() (their peers see a
+    /// reset, as Linux's closed listener gives them); a connection still being accepted is closed
+    /// when it arrives (`dispatch`, the listener no longer listening).
+    func closeListener(_ listener: Listener, of socket: PosixSocket) {
+        context?.close(listener)
+        for waiting in socket.acceptQueue { orphan(waiting) }
+        socket.acceptQueue.removeAll()
     }
 
     /// Closes a connection nobody holds any more, dropping what it received.

@@ -43,7 +43,6 @@ final class PosixSocket {
     var connectionsWaitingInService = 0
     /// An accept request of the library for this listener is under way.
     var isAcceptUnderWay = false
-    var backlog = 128
     /// SO_ERROR: the error a failed connect or a reset left, reported once.
     var pendingError: Int32 = 0
     var isReadShut = false

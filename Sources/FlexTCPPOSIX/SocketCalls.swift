@@ -76,8 +76,7 @@ func flexposixListen(_ descriptor: Int32, _ backlog: Int32) -> Int32 {
         let backlog = backlog < 0 ? 4096 : max(1, min(Int(backlog), 4096))
         switch socket.phase {
         case .listening:
-            socket.backlog = backlog
-            return 0
+            return 0  // the service keeps the backlog the listener opened with
         case .fresh:
             break
         default:
@@ -96,7 +95,6 @@ func flexposixListen(_ descriptor: Int32, _ backlog: Int32) -> Int32 {
             if socket.listenResult == 0 {
                 socket.boundPort = port
                 socket.isBound = true
-                socket.backlog = backlog
                 return 0
             }
             if socket.listenResult != EADDRINUSE || !ephemeral { return -Int(socket.listenResult ?? EINVAL) }
@@ -217,8 +215,9 @@ func flexposixShutdown(_ descriptor: Int32, _ how: Int32) -> Int32 {
         let reading = how != Int32(SHUT_WR), writing = how != Int32(SHUT_RD)
         switch socket.phase {
         case .listening(let listener) where reading:
-            // As Linux: shutting a listener's reading closes it; accept() then fails with EINVAL.
-            engine.context?.close(listener)
+            // As Linux: shutting a listener's reading closes it with the connections it held;
+            // accept() then fails with EINVAL.
+            engine.closeListener(listener, of: socket)
             socket.phase = .failed
         case .opening, .listening:
             return 0  // as Linux: SHUT_WR alone leaves a listener as it is

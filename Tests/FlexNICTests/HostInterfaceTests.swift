@@ -117,13 +117,19 @@ struct HostInterfaceTests {
         #expect(wire.b.receiveCopies() == [frames[8]])
     }
 
+    /// A NIC on a memory wire with one transmit ring of `capacity` entries holding `count` posted frames (no doorbell yet).
+    private static func oneRing(capacity: Int, posted count: Int) throws -> (wire: MemoryWire, nic: NICPort, ring: DescriptorRing, frames: [[UInt8]]) {
+        let wire = try MemoryWire()
+        let nic = NICPort(wrapping: wire.a, receiveProgram: nil, queueCount: 0, transmitQueueCount: 1, transmitQueueCapacity: capacity)
+        let ring = nic.hostInterface.transmitRings[0]
+        let frames = try frames(count)
+        for frame in frames { #expect(post(frame, to: ring)) }
+        return (wire, nic, ring, frames)
+    }
+
     @Test("invalid doorbells (tail behind the last one, beyond the ring, no such ring) are counted and never acted on")
     func invalidDoorbells() throws {
-        let wire = try MemoryWire()
-        let nic = NICPort(wrapping: wire.a, receiveProgram: nil, queueCount: 0, transmitQueueCount: 1, transmitQueueCapacity: 4)
-        let ring = nic.hostInterface.transmitRings[0]
-        let frames = try Self.frames(2)
-        for frame in frames { #expect(Self.post(frame, to: ring)) }
+        let (wire, nic, _, frames) = try Self.oneRing(capacity: 4, posted: 2)
         #expect(nic.ringDoorbell(transmitQueue: 0, tail: 2))
         #expect(nic.ringDoorbell(transmitQueue: 0, tail: 1), "admitted; the doorbell pipeline judges it")
         #expect(nic.ringDoorbell(transmitQueue: 0, tail: 2 + 4))
@@ -155,5 +161,40 @@ struct HostInterfaceTests {
         #expect(wire.b.receiveCopies() == [frames[0], frames[2]], "the transmit program withheld port 1001")
         #expect(nic.nicStatistics.transmitWithheld == 1)
         #expect(ring.isEmpty)
+    }
+
+    @Test("a zero-length or runt descriptor is consumed and counted as malformed; it stops no transmit ring")
+    func malformedDescriptorStopsNoRing() throws {
+        let wire = try MemoryWire()
+        let nic = NICPort(wrapping: wire.a, receiveProgram: nil, queueCount: 0, transmitQueueCount: 2, transmitQueueCapacity: 8)
+        let rings = nic.hostInterface.transmitRings
+        let frames = try Self.frames(2, firstPort: 2_000)
+        #expect(Self.post([], to: rings[0]))
+        #expect(Self.post(Array(repeating: 1, count: 13), to: rings[0]))
+        for frame in frames { #expect(Self.post(frame, to: rings[1])) }
+        #expect(nic.ringDoorbell(transmitQueue: 0, tail: rings[0].producerIndex))
+        #expect(nic.ringDoorbell(transmitQueue: 1, tail: rings[1].producerIndex))
+        #expect(nic.serviceTransmitRings(at: 0) == 2)
+        #expect(wire.b.receiveCopies() == frames, "ring 1's frames go out")
+        #expect(rings.allSatisfy { $0.isEmpty }, "ring 0's descriptors were consumed")
+        #expect(nic.hostInterface.statistics.malformedDrops == 2)
+        #expect(nic.hostInterface.statistics.descriptorsTransmitted == 2)
+        #expect(nic.hostInterface.queueManager.level(0) == 0 && nic.hostInterface.queueManager.level(1) == 0)
+    }
+
+    @Test("the NIC fetches up to the doorbell's tail, not the producer index in memory: a host that stores it after ringing loses nothing")
+    func fetchFollowsTheDoorbell() throws {
+        let (wire, nic, ring, frames) = try Self.oneRing(capacity: 8, posted: 3)
+        // The descriptors are written but the producer word still reads 0 when the doorbell announces tail 3.
+        let producerWord = ring.region.base + ring.offset
+        producerWord.storeBytes(of: UInt32(0).littleEndian, as: UInt32.self)
+        #expect(nic.ringDoorbell(transmitQueue: 0, tail: 3))
+        #expect(nic.serviceTransmitRings(at: 0) == 3)
+        #expect(wire.b.receiveCopies() == frames)
+        #expect(ring.consumerIndex == 3)
+        #expect(nic.hostInterface.statistics.descriptorsTransmitted == 3 && nic.hostInterface.statistics.descriptorsMissing == 0)
+        producerWord.storeBytes(of: UInt32(3).littleEndian, as: UInt32.self)
+        #expect(ring.isEmpty, "once the host stores its producer index the ring reads empty")
+        #expect(nic.serviceTransmitRings(at: 1) == 0)
     }
 }

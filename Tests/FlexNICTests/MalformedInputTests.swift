@@ -32,4 +32,35 @@ struct MalformedInputTests {
         }
         #expect(parseErrors > 0, "truncations produce parse errors")
     }
+
+    @Test("a reply's write-back writes no field past the reply's end: not past its length, not past the reply buffer")
+    func replyWriteBackStaysInsideTheReply() throws {
+        // Ethernet → IPv4 → UDP (port 7) → `pad` (2,002 bytes, field `mark` at frame byte 100) → `tail` (field `word` at frame
+        // bytes 2,046…2,049, across the end of the 2,048-byte reply buffer). The reply ends after UDP (42 bytes).
+        let graph = ParseGraph(start: "ethernet", headers: [
+            HeaderDeclaration("ethernet", length: .fixed(14), fields: [FieldDeclaration("ether_type", at: 12, bytes: 2)],
+                              transitions: [HeaderTransition(when: "ether_type", is: 0x0800, then: "ipv4")]),
+            HeaderDeclaration("ipv4", length: .variable(field: "ihl", unitBytes: 4, minimum: 20, maximum: 60), fields: [
+                FieldDeclaration("ihl", at: 0, bytes: 1, bits: 4), FieldDeclaration("protocol", at: 9, bytes: 1),
+            ], transitions: [HeaderTransition(when: "protocol", is: 17, then: "udp")]),
+            HeaderDeclaration("udp", length: .fixed(8), fields: [FieldDeclaration("destination_port", at: 2, bytes: 2)],
+                              transitions: [HeaderTransition(when: "destination_port", is: 7, then: "pad")]),
+            HeaderDeclaration("pad", length: .fixed(2_002), fields: [FieldDeclaration("ether_type", at: 0, bytes: 2),
+                                                                    FieldDeclaration("mark", at: 58, bytes: 4)],
+                              transitions: [HeaderTransition(when: "ether_type", is: 0, then: "tail")]),
+            HeaderDeclaration("tail", length: .fixed(8), fields: [FieldDeclaration("word", at: 2, bytes: 4)]),
+        ])
+        let program = Program("overrun", parseGraph: graph, stages: [StageDeclaration("reply", .action(ActionDeclaration("reply", [
+            .set("pad.mark", .constant(0xa5a5_a5a5)), .set("tail.word", .constant(0xa5a5_a5a5)), .reply(truncatingAfter: "udp"),
+        ])))])
+        let pipeline = try Pipeline(program: program)
+        var frame = try NICTestFrames.udp(ports: (1_000, 7), payload: Array(repeating: 0, count: 2_010))
+        #expect(frame.count == 2_052)
+        let verdict = frame.withUnsafeMutableBytes { pipeline.process($0.baseAddress!, length: $0.count) }
+        #expect(verdict.replyLength == 42)
+        let buffer = Array(pipeline.reply(length: Pipeline.replyCapacity))
+        #expect(buffer[100..<104].allSatisfy { $0 == 0 }, "a field past the reply's end is not written into the reply buffer")
+        #expect(buffer[2_046..<2_048].allSatisfy { $0 == 0 }, "a field across the reply buffer's end is not written (nor past it)")
+        #expect(frame[42...].allSatisfy { $0 == 0 }, "the received frame keeps its bytes: the reply is built in its own buffer")
+    }
 }

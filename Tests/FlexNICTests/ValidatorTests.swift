@@ -118,4 +118,21 @@ struct ValidatorTests {
         graph.headers[index].transitions.append(HeaderTransition(when: "ether_type", is: 0x8100, then: "vlan"))
         #expect(rejection(Program("qinq", parseGraph: graph, stages: []))?.rule == .parseGraph)
     }
+
+    @Test("more than 64 packet fields are rejected even when the limits allow more: written fields are marked in a 64-bit mask")
+    func rejectsMoreThan64PacketFields() throws {
+        var limits = NICLimits()
+        limits.maximumPacketFields = 100
+        limits.maximumPrimitivesPerAction = 100
+        func program(fields: Int) -> Program {
+            let graph = ParseGraph(start: "wide", headers: [
+                HeaderDeclaration("wide", length: .fixed(fields), fields: (0..<fields).map { FieldDeclaration("f\($0)", at: $0, bytes: 1) }),
+            ])
+            return Program("wide", parseGraph: graph, stages: [stage("s", (0..<fields).map { .set("wide.f\($0)", .constant(1)) })])
+        }
+        let error = try #require(rejection(program(fields: 65), limits: limits))
+        #expect(error.rule == .tooManyFields)
+        #expect(error.detail.contains("at most 64"), "the message names the ceiling: \(error.detail)")
+        #expect(rejection(program(fields: 64), limits: limits) == nil)
+    }
 }

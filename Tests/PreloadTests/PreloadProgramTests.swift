@@ -120,15 +120,27 @@ struct PreloadProgramTests {
 
     @Test("listen's backlog holds as on Linux: backlog + 1 connections complete while the program does not accept, the others' SYNs go unanswered, another listener of the program still connects, and all complete once it accepts")
     func listenBacklog() throws {
+        try serverAndClient("backlog.py", ports: ["7400", "7401"], serverSays: "served 5")
+    }
+
+    @Test("shutdown(SHUT_RD) on a listener closes the connection the library held for accept: its peer sees the end, while the program runs on")
+    func listenerShutClosesHeldConnection() throws {
+        try serverAndClient("listener_shut.py", ports: ["7410", "7411"], serverSays: "shut")
+    }
+
+    /// Runs `script` as its server on the library (`server PORTS… READY`) and, once that listens, as
+    /// its client on the Linux side (`client SERVICE PORTS…`); expects the client to print "ok" and
+    /// the server `serverSays`.
+    private func serverAndClient(_ script: String, ports: [String], serverSays: String) throws {
         let rig = try PreloadRig()
-        let ready = rig.path("backlog-ready")
-        let server = try rig.startPreloaded(["python3", PreloadRig.script("backlog.py"), "server", "7400", "7401", ready])
-        #expect(waitForFile(ready, seconds: 30), "the backlog server did not listen")
-        let client = try rig.linuxSide.run(["python3", PreloadRig.script("backlog.py"), "client", PreloadRig.serviceAddress, "7400", "7401"],
+        let ready = rig.path("\(script)-ready")
+        let server = try rig.startPreloaded(["python3", PreloadRig.script(script), "server"] + ports + [ready])
+        #expect(waitForFile(ready, seconds: 30), "the \(script) server did not listen")
+        let client = try rig.linuxSide.run(["python3", PreloadRig.script(script), "client", PreloadRig.serviceAddress] + ports,
                                            timeout: .seconds(60))
         #expect(client.succeeded && client.standardOutput.contains("ok"), "\(client)")
         let served = server.wait(timeout: .seconds(20))
-        #expect(served.succeeded && served.standardOutput.contains("served 5"), "\(served)")
+        #expect(served.succeeded && served.standardOutput.contains(serverSays), "\(served)")
     }
 
     @Test("When flextcpd goes away, a recv blocked in the library fails with ECONNRESET and a new socket with EAFNOSUPPORT")

@@ -57,6 +57,8 @@ int flexposix_thread_wake(void);
 /// libc's own functions, past the library's interposed ones.
 int flexposix_real_socket(int domain, int type, int protocol);
 int flexposix_real_setsockopt(int fd, int level, int name, const void *value, socklen_t length);
+/// libc's bind of `fd` to IPv4 `address`:`port` (both in host order).
+int flexposix_real_bind_inet(int fd, uint32_t address, uint16_t port);
 int flexposix_real_fcntl(int fd, int command, int argument);
 int flexposix_real_close(int fd);
 int flexposix_real_ppoll(struct pollfd *fds, nfds_t count, int64_t timeout_ns, const sigset_t *mask);

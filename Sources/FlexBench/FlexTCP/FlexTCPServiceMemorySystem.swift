@@ -19,6 +19,8 @@ public struct FlexTCPServiceMemorySystem: BenchmarkSystem {
     public let name = "flextcp-service-memory"
     public var baselineNames: [String] { SystemCatalog.loopbackBaselines.map(\.name) }
     public let needsRoot = false
+    /// It starts a flextcpd: `--compare` leaves it out.
+    public let runsOnlyWhenNamed = true
     /// The memory peer's wire: Ethernet frames of 1,514 bytes.
     public let mtu: Int? = 1500
     /// flextcpd's default connections per application.
@@ -83,25 +85,11 @@ public struct FlexTCPServiceMemorySystem: BenchmarkSystem {
             }
         }
         sleep(until: window.start)
-        let (startTime, startCPU) = (clock.now(), processCPUNanoseconds(pid))
+        let (startTime, startCPU) = try (clock.now(), ProcessCPUTime.nanoseconds(of: pid))
         sleep(until: window.end)
-        let (endTime, endCPU) = (clock.now(), processCPUNanoseconds(pid))
+        let (endTime, endCPU) = try (clock.now(), ProcessCPUTime.nanoseconds(of: pid))
         return WorkerReport(role: .server, cpu: nil, cpuSeconds: Double(endCPU &- startCPU) / 1e9,
                             measuredSeconds: Double(endTime - startTime) / 1e9, metrics: EndpointMetrics())
-    }
-
-    /// utime + stime of process `pid` (every thread) in nanoseconds, from /proc/PID/stat; 0 when unreadable.
-    static func processCPUNanoseconds(_ pid: pid_t) -> UInt64 {
-        guard let file = fopen("/proc/\(pid)/stat", "r") else { return 0 }
-        defer { fclose(file) }
-        var buffer = [CChar](repeating: 0, count: 1024)
-        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return 0 }
-        let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        // Fields after the command (in parentheses): state is field 3, utime 14 and stime 15.
-        guard let close = line.lastIndex(of: ")") else { return 0 }
-        let fields = line[line.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return 0 }
-        return (user + system) * 1_000_000_000 / UInt64(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// flextcpd next to this executable, if built.

@@ -110,11 +110,11 @@ struct KVSCommand: ParsableCommand {
     }
 
     /// Loads, warms up and measures with `client`; returns the measurement and the server CPU seconds in its window.
-    private func drive<Transport>(_ client: KVSClient<Transport>, serverCPU: () -> Double) throws -> (KVSMeasurement, Double) {
+    private func drive<Transport>(_ client: KVSClient<Transport>, serverCPU: () throws -> Double) throws -> (KVSMeasurement, Double) {
         try client.load()
-        var before = 0.0
-        let measurement = try client.run(warmUp: warmUp, duration: duration) { before = serverCPU() }
-        return (measurement, serverCPU() - before)
+        var before: Result<Double, any Error> = .success(0)
+        let measurement = try client.run(warmUp: warmUp, duration: duration) { before = Result { try serverCPU() } }
+        return (measurement, try serverCPU() - before.get())
     }
 
     private static func row(_ system: String, _ measurement: KVSMeasurement, serverCPU: Double) -> String {

@@ -77,13 +77,7 @@ final class KVSServerProcess {
         }
     }
 
-    /// The process's user + system CPU time so far, in seconds (/proc/PID/stat; all its threads,
-    /// FlexTCP's stack thread included).
-    func cpuSeconds() -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(command.processID)/stat", encoding: .utf8),
-              let afterName = stat.range(of: ") ") else { return 0 }
-        let fields = stat[afterName.upperBound...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    /// The process's user + system CPU time so far, in seconds (all its threads, FlexTCP's stack
+    /// thread included); throws when /proc cannot tell.
+    func cpuSeconds() throws -> Double { Double(try ProcessCPUTime.nanoseconds(of: command.processID)) / 1e9 }
 }

@@ -1,6 +1,6 @@
 """Corners a review found, against an echo server at HOST:PORT: recv with MSG_PEEK|MSG_WAITALL
 waits for the whole length; connect to 0.0.0.0 reaches the local host (loopback); TCP_MAXSEG's
-values before and after connecting; a forked child's inherited epoll descriptor reports only the
+values before and after connecting; bind(0.0.0.0, P) then connect to loopback keeps port P; a forked child's inherited epoll descriptor reports only the
 child's descriptors (never the library's own wake-ups) and leaves the parent's working. Prints
 "ok" when every check passed. Run on Linux (kernel sockets) every check passes."""
 import errno
@@ -43,6 +43,23 @@ served, _ = local.accept()
 c.sendall(b"x")
 check(served.recv(1) == b"x", "the byte over the 0.0.0.0 connection")
 for x in (c, served, local):
+    x.close()
+
+# bind(0.0.0.0, P) then connect to loopback: the bind holds on the kernel socket, as on Linux.
+local = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+local.bind(("127.0.0.1", 0))
+local.listen(1)
+probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+probe.bind(("127.0.0.1", 0))
+chosen = probe.getsockname()[1]
+probe.close()
+b = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+b.bind(("0.0.0.0", chosen))
+b.settimeout(10)
+b.connect(("127.0.0.1", local.getsockname()[1]))
+check(b.getsockname() == ("127.0.0.1", chosen), f"a bound socket connected to loopback from {b.getsockname()}, not port {chosen}")
+served, _ = local.accept()
+for x in (b, served, local):
     x.close()
 
 # TCP_MAXSEG: Linux's 536 before a connection, the value set until then, its range, a segment size once connected.
