@@ -85,9 +85,11 @@ func flexposixReceive(_ descriptor: Int32, _ pieces: UnsafePointer<iovec>?, _ co
         let limit = deadline(after: socket.receiveTimeout)
         var copied = 0
         /// MSG_PEEK with MSG_WAITALL waits, as on Linux, until the whole length can be peeked (or the
-        /// stream ends, the wait fails or may not wait): then it peeks what there is.
+        /// stream ends, the wait fails or may not wait): then it peeks what there is. A length beyond the
+        /// receive ring can never be peeked whole (Linux would grow its buffer): a full ring counts as whole.
         func peeksWhole(_ connection: Connection) -> Bool {
-            !(peek && waitAll) || connection.unfreedByteCount >= total || connection.hasStreamEnded || socket.isReadShut
+            !(peek && waitAll) || connection.unfreedByteCount >= min(total, connection.receiveCapacity)
+                || connection.hasStreamEnded || socket.isReadShut
         }
         while true {
             switch socket.phase {

@@ -86,6 +86,9 @@ public final class Connection {
         return RingSpan(base: base, size: receiveSize, position: readPosition, count: unfreedByteCount)
     }
 
+    /// The receive ring's size: the most bytes that can be received and not yet freed at once.
+    public var receiveCapacity: Int { receiveSize }
+
     /// Bytes `reserveSendSpace` can hand out now.
     public var sendSpace: Int { isOpen && !isClosing ? transmitSize - unacknowledgedByteCount : 0 }
 }

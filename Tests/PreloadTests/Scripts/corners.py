@@ -1,5 +1,5 @@
 """Corners a review found, against an echo server at HOST:PORT: recv with MSG_PEEK|MSG_WAITALL
-waits for the whole length; connect to 0.0.0.0 reaches the local host (loopback); TCP_MAXSEG's
+waits for the whole length (or, through the library, a full receive ring); connect to 0.0.0.0 reaches the local host (loopback); TCP_MAXSEG's
 values before and after connecting; bind(0.0.0.0, P) then connect to loopback keeps port P; a forked child's inherited epoll descriptor reports only the
 child's descriptors (never the library's own wake-ups) and leaves the parent's working. Prints
 "ok" when every check passed. Run on Linux (kernel sockets) every check passes."""
@@ -7,6 +7,7 @@ import errno
 import os
 import select
 import socket
+import struct
 import sys
 import threading
 import time
@@ -29,6 +30,18 @@ peeked = s.recv(20, socket.MSG_PEEK | socket.MSG_WAITALL)
 check(peeked == b"a" * 10 + b"b" * 10, f"MSG_PEEK|MSG_WAITALL gave {len(peeked)} bytes, not 20")
 check(time.monotonic() - start >= 0.2, "MSG_PEEK|MSG_WAITALL returned before the rest came")
 check(s.recv(20, socket.MSG_WAITALL) == peeked, "the peeked bytes are read afterwards")
+s.close()
+
+# MSG_PEEK|MSG_WAITALL for more than the receive buffer can ever hold: Linux waits (its buffer grows up
+# to tcp_rmem's maximum) until SO_RCVTIMEO; the library counts a full receive ring as whole at once.
+s = checks.connect(host, port)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 3, 0))
+threading.Thread(target=lambda: s.sendall(b"c" * (4 << 20)), daemon=True).start()
+start = time.monotonic()
+peeked = s.recv(64 << 20, socket.MSG_PEEK | socket.MSG_WAITALL)
+check(len(peeked) > 0 and set(peeked) == {ord("c")}, f"a peek beyond the buffer gave {len(peeked)} bytes")
+if "FlexTCPPOSIX" in os.environ.get("LD_PRELOAD", ""):
+    check(time.monotonic() - start < 2.5, "a peek beyond the receive ring waited for the timeout")
 s.close()
 
 # connect to 0.0.0.0 is the local host, as on Linux (a loopback connection).
