@@ -63,10 +63,45 @@ struct HostileIdentifyTests {
     @Test("MDTS beyond what a 16-bit block count carries means that limit; the host still writes and reads",
           arguments: [0, 20, 21, 51, 52, 63, 64, 255] as [UInt8])
     func boundsTransferSize(mdts: UInt8) throws {
-        let host = try NVMeHost(transport: tamperedTransport(controllerBytes: [(Self.maximumDataTransferSize, mdts)]), options: Self.options)
+        var options = Self.options
+        options.transferLimitWithoutMDTS = .max  // MDTS 0 too: only the 16-bit block count limits
+        let host = try NVMeHost(transport: tamperedTransport(controllerBytes: [(Self.maximumDataTransferSize, mdts)]), options: options)
         try #require(host.maximumTransferBytes == 65536 * host.blockSize)
         let (written, read, statuses) = try writeAndReadBack(host, byteCount: 64 << 10, seed: UInt64(mdts))
         #expect(statuses.allSatisfy(\.isSuccess) && written == read)
+    }
+
+    @Test("a command of 65,536 blocks (the 16-bit edge) encodes NLB 0xFFFF, which reads back as 65,536 blocks")
+    func encodesLargestBlockCount() {
+        let command = Command.blocks(IOOpcode.read, lba: 3, blocks: 65536)
+        #expect(command.dword(12) == 0xFFFF)
+        #expect(command.blockCount == 65536 && command.blockCount * 512 == 32 << 20)
+    }
+
+    @Test("without MDTS a command carries the default 1280 KiB (Linux's max_sectors_kb)")
+    func defaultTransferLimitWithoutMDTS() throws {
+        let host = try NVMeHost(transport: tamperedTransport(controllerBytes: [(Self.maximumDataTransferSize, 0)]), options: Self.options)
+        #expect(host.maximumTransferBytes == 1280 << 10)
+    }
+
+    /// (transferLimitWithoutMDTS, the per-command limit it gives with 4 KiB blocks).
+    static let transferLimits: [(Int, Int)] = [(200_000, 196_608), (65536, 65536), (100, 4096)]
+
+    @Test("without MDTS the configured limit, in whole blocks (at least one), splits a 1 MiB request the target accepts",
+          arguments: transferLimits)
+    func configuredTransferLimitWithoutMDTS(limit: (option: Int, bytes: Int)) throws {
+        var options = Self.options
+        options.transferLimitWithoutMDTS = limit.option
+        let host = try NVMeHost(transport: tamperedTransport(controllerBytes: [(Self.maximumDataTransferSize, 0)]), options: options)
+        try #require(host.blockSize == 4096)
+        #expect(host.maximumTransferBytes == limit.bytes)
+        var source = seededBytes(1 << 20, seed: UInt64(limit.option))
+        var copy = [UInt8](repeating: 0, count: 1 << 20)
+        // The target's own MDTS is 256 KiB: one 1 MiB command would be refused (Invalid Field).
+        let wrote = try source.withUnsafeMutableBytes { try host.run([BlockIO(.write, lba: 0, buffer: $0)]) }
+        let read = try copy.withUnsafeMutableBytes { try host.run([BlockIO(.read, lba: 0, buffer: $0)]) }
+        #expect(wrote == [.success] && read == [.success])
+        #expect(copy == source)
     }
 
     @Test("a small MDTS still splits requests as before")

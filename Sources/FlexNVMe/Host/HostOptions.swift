@@ -14,6 +14,12 @@ public struct HostOptions: Sendable {
     public var timeoutMilliseconds = 10_000
     /// Times a read failed by a transport error (a data digest mismatch) is retried.
     public var readRetries = 3
+    /// The most data one command carries when the controller sets no limit (MDTS 0), rounded down to whole
+    /// blocks (at least one). Default 1280 KiB: Linux's default per-request limit (max_sectors_kb,
+    /// `BLK_DEF_MAX_SECTORS_CAP` = 2560 sectors, include/linux/blkdev.h), which bounds what Linux's NVMe/TCP
+    /// host sends when MDTS is 0 (its PCIe driver caps at 8 MiB, `NVME_MAX_KB_SZ` in drivers/nvme/host/pci.c).
+    /// Linux's nvmet answers 32 MiB reads with status 0Fh although its MDTS is 0.
+    public var transferLimitWithoutMDTS = 1280 << 10
 
     public init(subsystemNQN: String) { self.subsystemNQN = subsystemNQN }
 }

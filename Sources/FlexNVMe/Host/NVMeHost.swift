@@ -21,7 +21,8 @@ public final class NVMeHost {
     public private(set) var blockSize = 512
     /// NSZE of namespace 1 (0 on a discovery controller).
     public private(set) var blockCount: UInt64 = 0
-    /// The most data one command carries (MDTS, and the 16-bit block count); `run` splits larger requests.
+    /// The most data one command carries (MDTS, or `options.transferLimitWithoutMDTS` when MDTS is 0, and the
+    /// 16-bit block count); `run` splits larger requests.
     public private(set) var maximumTransferBytes = Int.max
     private let clock = MonotonicTimeSource()
     private var lastKeepAlive: UInt64 = 0
@@ -54,9 +55,13 @@ public final class NVMeHost {
         blockCount = namespace.loadLittle(at: 0)
         blockSize = try Self.formattedBlockSize(namespace: namespace)
         // MDTS is in units of the memory page size set in CC.MPS (CAP.MPSMIN); NLB is 16 bits, so no command
-        // carries more than 65536 blocks (≤ 4 GiB = 2^32): MDTS 0 (no limit) and MDTS that pass 2^32 mean that limit.
+        // carries more than 65536 blocks (≤ 4 GiB = 2^32): MDTS that pass 2^32 mean that limit. MDTS 0 (no limit)
+        // means the host's own `transferLimitWithoutMDTS`, in whole blocks.
         let exponent = min(Int(controllerData[77]), 32 - 12 - pageExponent)
-        maximumTransferBytes = min(65536 * blockSize, exponent == 0 ? Int.max : 4096 << (pageExponent + exponent))
+        let controllerLimit = exponent == 0
+            ? max(blockSize, options.transferLimitWithoutMDTS / blockSize * blockSize)
+            : 4096 << (pageExponent + exponent)
+        maximumTransferBytes = min(65536 * blockSize, controllerLimit)
         for index in 1...queues {
             let queue = HostQueue(queueID: UInt16(index), entries: options.queueDepth, headerDigest: options.headerDigest,
                                   dataDigest: options.dataDigest)
