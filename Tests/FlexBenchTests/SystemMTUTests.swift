@@ -7,13 +7,13 @@ import Testing
 /// Every system states its MTU; the FlexTCP in-memory wire runs at Linux loopback's (as far as IPv4
 /// goes) unless told otherwise, and its slots stay within the memory bound at any MTU.
 @Suite(.serialized) struct SystemMTUTests {
-    @Test("The memory systems default to 65,535; Linux loopback reports lo's MTU; veth systems the veth default")
+    @Test("The memory systems default to 65,535; Linux loopback reports lo's MTU; veth systems the veth default; flextcpd's memory peer 1,500")
     func everySystemStatesItsMTU() throws {
         let loopback = try String(contentsOfFile: "/sys/class/net/lo/mtu", encoding: .utf8)
         for system in SystemCatalog.all {
             switch system.name {
             case "flextcp-memory", "flextcp-rtc-memory": #expect(system.mtu == 65_535)
-            case "flextcp-veth", "flextcp-rtc-veth", "flextcp-veth-xdp", "flextcp-veth-xdp-generic", "linux-veth":
+            case "flextcp-veth", "flextcp-rtc-veth", "flextcp-veth-xdp", "flextcp-veth-xdp-generic", "linux-veth", "flextcp-service-memory":
                 #expect(system.mtu == 1500, "\(system.name)")
             default: #expect(system.mtu == Int(loopback.trimmingCharacters(in: .whitespacesAndNewlines)), "\(system.name)")
             }
