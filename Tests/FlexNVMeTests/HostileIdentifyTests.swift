@@ -101,7 +101,27 @@ struct HostileIdentifyTests {
         let wrote = try source.withUnsafeMutableBytes { try host.run([BlockIO(.write, lba: 0, buffer: $0)]) }
         let read = try copy.withUnsafeMutableBytes { try host.run([BlockIO(.read, lba: 0, buffer: $0)]) }
         #expect(wrote == [.success] && read == [.success])
-        #expect(copy == source)
+        #expect(firstDifference(copy, source) == nil)
+    }
+
+    @Test("a host allowed more than the target's own MDTS gets Invalid Field per command promptly, and stays usable")
+    func oversizeCommandRefused() throws {
+        let outcome = try withinDeadline(seconds: 20) { () -> ([NVMeStatus], [NVMeStatus], [NVMeStatus]) in
+            var options = Self.options
+            options.transferLimitWithoutMDTS = .max  // the controller reports MDTS 0, the target enforces 256 KiB
+            options.timeoutMilliseconds = 5_000
+            let host = try NVMeHost(transport: tamperedTransport(controllerBytes: [(Self.maximumDataTransferSize, 0)]), options: options)
+            try #require(host.maximumTransferBytes >= 1 << 20)
+            var whole = seededBytes(1 << 20, seed: 41)
+            var small = seededBytes(64 << 10, seed: 42)
+            let wrote = try whole.withUnsafeMutableBytes { try host.run([BlockIO(.write, lba: 0, buffer: $0)]) }
+            let read = try whole.withUnsafeMutableBytes { try host.run([BlockIO(.read, lba: 0, buffer: $0)]) }
+            let fits = try small.withUnsafeMutableBytes { try host.run([BlockIO(.write, lba: 0, buffer: $0), BlockIO(.read, lba: 0, buffer: $0)]) }
+            return (wrote, read, fits)
+        }
+        guard let (wrote, read, fits) = outcome else { return }
+        #expect(wrote == [.invalidField] && read == [.invalidField])
+        #expect(fits == [.success, .success])
     }
 
     @Test("a small MDTS still splits requests as before")

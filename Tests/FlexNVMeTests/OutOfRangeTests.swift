@@ -155,4 +155,30 @@ struct OutOfRangeTests {
         #expect(throws: HostError.timedOut) { try result.get() }
         #expect(queuesClosed)
     }
+
+    @Test("a write whose R2T was answered but whose data never reached the target times out within the limit")
+    func silentWithDataPending() throws {
+        let outcome = try withinDeadline(seconds: 10) { () -> (Result<[NVMeStatus], HostError>, Double, Int) in
+            let rig = try SmallNamespaceRig(timeoutMilliseconds: 300)
+            let r2ts = Box(0)
+            // The H2CData is lost on the way: the target keeps its transfer open, waiting, and says nothing more.
+            rig.transport.tamper = { direction, bytes in
+                let pdus = pduRanges(bytes)
+                if direction == .toHost { r2ts.value += pdus.filter { $0.type == PDUType.r2t.rawValue }.count; return }
+                bytes = pdus.filter { $0.type != PDUType.h2cData.rawValue }.flatMap { bytes[$0.range] }
+            }
+            var bytes = seededBytes(65536, seed: 34)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let result = bytes.withUnsafeMutableBytes { buffer in
+                Result { () throws(HostError) in try rig.host.run([BlockIO(.write, lba: 0, buffer: buffer)]) }
+            }
+            let elapsed = clock.now - start
+            return (result, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, r2ts.value)
+        }
+        guard let (result, seconds, r2ts) = outcome else { return }
+        #expect(r2ts == 1)
+        #expect(throws: HostError.timedOut) { try result.get() }
+        #expect(seconds >= 0.3 && seconds < 3)
+    }
 }

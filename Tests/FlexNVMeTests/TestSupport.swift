@@ -118,3 +118,15 @@ private struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }
+
+/// Where `actual` first differs from `expected` ("lengths …" or "byte N: x, expected y"), nil when they are equal.
+/// Compare large byte arrays with `#expect(firstDifference(a, b) == nil)`, never `#expect(a == b)`: on failure
+/// Swift Testing describes `==` on collections by diffing them, which for arrays of a megabyte that differ
+/// throughout runs for many minutes at full CPU (a failing test then looks like a hang of the code under test).
+func firstDifference<Bytes: Collection, Expected: Collection>(_ actual: Bytes, _ expected: Expected) -> String?
+    where Bytes.Element == UInt8, Expected.Element == UInt8 {
+    for (index, pair) in zip(actual, expected).enumerated() where pair.0 != pair.1 {
+        return "byte \(index): \(pair.0), expected \(pair.1)"
+    }
+    return actual.count == expected.count ? nil : "lengths \(actual.count), expected \(expected.count)"
+}
