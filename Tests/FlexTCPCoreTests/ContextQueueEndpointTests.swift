@@ -149,6 +149,36 @@ private func rejections(in entries: [ReceiveQueueEntry]) -> [EntryRejection] {
         #expect(fixture.fastPath.rejectedEntries(for: .wrongLength) == UInt64(ring.slotCount))
     }
 
+    /// A hostile application fills every transmit slot with a well-formed length and then moves its
+    /// producer index to just behind the consumer's (2^64 - 1 slots "published"): one drain still
+    /// examines at most one ring's worth and returns.
+    @Test func producerIndexBehindTheConsumerEndsTheDrainAfterOneRing() throws {
+        let fixture = try ContextQueueFixture(capacities: ContextQueueCapacities(transmitEntries: 64))
+        let target = StandInTarget()
+        let ring = fixture.queues.transmit
+        for flow in 0..<ring.slotCount { #expect(fixture.application.send(flow: FlowIndex(flow), opaque: 0, bytes: 10)) }
+        fixture.application.flush()
+        #expect(fixture.fastPath.drainTransmitQueue(into: target, now: 0) == ring.slotCount)
+        ring.producerIndex.store(ring.consumerIndex.load(ordering: .acquiring) &- 1, ordering: .releasing)
+        let taken = fixture.fastPath.drainTransmitQueue(into: target, now: 0)
+        #expect(taken <= ring.slotCount)
+    }
+
+    /// A hostile application stops reading its receive queue until events wait in the backlog, then
+    /// rewrites the producer index of its receive ring to its own consumer index ("empty"): the fast
+    /// path's flush must not believe that room and loop; the events stay in the backlog.
+    @Test func fakedReceiveRoomDoesNotKeepFlushLooping() throws {
+        let fixture = try ContextQueueFixture(capacities: ContextQueueCapacities(receiveEntries: 4))
+        let endpoint = fixture.fastPath
+        for flow: FlowIndex in 0..<6 { endpoint.post(event(flow: flow, at: 0, received: 10)) }
+        endpoint.flush()
+        #expect(endpoint.backlogCount == 2)
+        let ring = fixture.queues.receive
+        ring.producerIndex.store(ring.consumerIndex.load(ordering: .acquiring), ordering: .releasing)
+        endpoint.flush()
+        #expect(endpoint.backlogCount == 2, "nothing is posted into a queue that is really full")
+    }
+
     /// The producer of a full transmit queue is told so, loses nothing, and succeeds once the fast
     /// path has drained.
     @Test func fullTransmitQueueRefusesThenRecovers() throws {

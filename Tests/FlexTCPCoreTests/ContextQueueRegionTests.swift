@@ -16,6 +16,7 @@ final class ContextQueueFixture {
          batchSize: Int = 32) throws {
         regionLength = try #require(ContextQueues.regionSize(for: capacities))
         memory = .allocate(byteCount: regionLength, alignment: FrameRingLayout.alignment)
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: regionLength)  // as a fresh memfd is
         queues = try ContextQueues.format(at: memory, regionLength: regionLength, context: context, capacities: capacities)
         signals = try ContextQueueSignals()
         fastPath = FastPathContextEndpoint(queues: queues, signals: signals, flowCapacity: flowCapacity, batchSize: batchSize)

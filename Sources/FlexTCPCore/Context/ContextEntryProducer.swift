@@ -86,10 +86,11 @@ final class ContextEntryProducer {
         }
     }
 
-    /// True when the consumer has left at least one slot free (after `publish()`). A consumer index
-    /// that is corrupt (ahead of ours) leaves no room.
+    /// True when the consumer has left at least one slot free (after `publish()`). Counted from our
+    /// own head, never from the producer index in shared memory (a hostile consumer could rewrite
+    /// that and fake room); a consumer index that is corrupt (ahead of ours) leaves no room.
     var hasRoom: Bool {
-        let used = ring.producerIndex.load(ordering: .relaxed) &- ring.consumerIndex.load(ordering: .acquiring)
+        let used = head &- ring.consumerIndex.load(ordering: .acquiring)
         return used < UInt64(ring.slotCount)
     }
 

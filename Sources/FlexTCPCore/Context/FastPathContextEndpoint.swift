@@ -65,12 +65,14 @@ package final class FastPathContextEndpoint {
         return true
     }
 
-    /// Publishes what was posted, the backlog first as far as room allows.
+    /// Publishes what was posted, the backlog first as far as room allows. Stops when room that
+    /// seems to be there takes nothing, so a consumer faking room can never keep it looping.
     package func flush() {
         if hasBacklog { postBacklog() }
         receive.publish()
         while hasBacklog && receive.requestRoom() {
             postBacklog()
+            guard receive.hasUnpublishedEntries else { return }
             receive.publish()
         }
     }
@@ -93,10 +95,12 @@ package final class FastPathContextEndpoint {
         }
     }
 
-    /// Validates and applies up to `maximumEntries` transmit entries; returns how many it took.
+    /// Validates and applies up to `maximumEntries` transmit entries, and never more than one ring's
+    /// worth per call (a hostile producer index cannot keep the fast path here); returns how many it took.
     package func drainTransmitQueue<Target: TransmitQueueTarget>(into target: Target, now: UInt64, maximumEntries: Int = .max) -> Int {
+        let limit = min(maximumEntries, transmit.ring.slotCount)
         var taken = 0
-        while taken < maximumEntries, let entry = transmit.next() {
+        while taken < limit, let entry = transmit.next() {
             taken &+= 1
             if let reason = apply(entry, to: target, now: now) {
                 rejections.reject(EntryRejection(reason: reason, rejecting: EntryBytes(entry.bytes)), through: receive)
