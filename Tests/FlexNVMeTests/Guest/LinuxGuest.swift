@@ -82,11 +82,17 @@ final class LinuxGuest {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// Runs `command` in the guest (`sh -c`); its exit status and output (stdout and stderr).
+    /// Runs `command` in the guest (`sh -c`); its exit status and output (stdout and stderr). The
+    /// command goes with its length; one that arrived garbled was not run and is sent again (up to 5 times).
     func run(_ command: String, timeout: Duration = .seconds(120)) throws -> (status: Int, output: String) {
-        try channel.send(command)
-        let (output, rest) = try channel.read(upTo: "@@RC ", timeout: timeout)
-        return (Int(rest.trimmingCharacters(in: .whitespaces)) ?? -1, output)
+        for _ in 0..<5 {
+            try channel.send("\(command.utf8.count) \(command)")
+            let (output, rest) = try channel.read(upTo: "@@RC ", timeout: timeout)
+            let status = rest.trimmingCharacters(in: .whitespaces)
+            if status == "garbled" { continue }
+            return (Int(status) ?? -1, output)
+        }
+        throw GuestError.guest("`\(command)` arrived garbled on the guest's serial line 5 times")
     }
 
     /// Runs `command`; its output, or a thrown error with it when it failed.
