@@ -89,7 +89,7 @@ struct SelectiveRecoveryTests {
         #expect(board.retransmittedInFlight(unacknowledged: Self.base) == 2000)
     }
 
-    @Test("the fast path keeps the peer's SACK blocks and SND.FACK, leaves three duplicate ACKs to the slow path, and resends a hole on request")
+    @Test("the fast path keeps the peer's SACK blocks and SND.FACK, leaves three duplicate ACKs to the slow path, resends a hole on request, and drops the blocks once SND.UNA reaches SND.FACK")
     func fastPathPart() throws {
         let pair = try FastPathPair(options: [.timestamps, .selectiveAcknowledgment])
         let size = 1448
@@ -118,7 +118,10 @@ struct SelectiveRecoveryTests {
         #expect(pair.a.segmentsRetransmitted == 1)
         deliver(pair.wire.b.receiveCopies(maximum: 8), from: pair.wire.a, to: pair.wire.b, pair.b)
         deliver(pair.wire.a.receiveCopies(maximum: 8), from: pair.wire.b, to: pair.wire.a, pair.a)
-        #expect(try #require(pair.a.state(of: 0)).sendUnacknowledged == start + UInt32(4 * size))
+        let acknowledged = try #require(pair.a.state(of: 0))
+        #expect(acknowledged.sendUnacknowledged == start + UInt32(4 * size))
+        #expect(pair.a.selectiveAcknowledgments(of: 0).isEmpty, "blocks at or below SND.UNA are dropped")
+        #expect(acknowledged.highestSelectivelyAcknowledged == acknowledged.sendUnacknowledged)
     }
 
     /// A sends `count` bytes to B over a wire dropping `loss` of the frames each way; returns the

@@ -33,6 +33,12 @@ extension FastPath {
                 reported.insert(.finAcknowledged)
             }
             state.pointee.sendUnacknowledged = segment.acknowledgment
+            // SACK information at or below SND.UNA is stale: drop it once SND.UNA reaches SND.FACK, so
+            // that it cannot look new again when the sequence space wraps (2^31 bytes on).
+            if !(segment.acknowledgment < state.pointee.highestSelectivelyAcknowledged) {
+                state.pointee.highestSelectivelyAcknowledged = segment.acknowledgment
+                if !peerSACKBlocks[Int(flow)].isEmpty { peerSACKBlocks[Int(flow)] = TCPSACKBlocks() }
+            }
             state.pointee.rewoundExtent = state.pointee.rewoundExtent > advance.magnitude ? state.pointee.rewoundExtent &- advance.magnitude : 0
             state.pointee.transmitHead = state.pointee.transmitRingPosition(fromHead: acknowledged)
             if acknowledged <= state.pointee.transmitSent {
