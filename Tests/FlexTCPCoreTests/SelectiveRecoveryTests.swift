@@ -124,6 +124,28 @@ struct SelectiveRecoveryTests {
         #expect(acknowledged.highestSelectivelyAcknowledged == acknowledged.sendUnacknowledged)
     }
 
+    @Test("a hole the slow path read from an older snapshot, starting below SND.UNA, is resent from SND.UNA on; one wholly below is not")
+    func retransmitRangeStartingBelowUnacknowledged() throws {
+        let pair = try FastPathPair(options: [.timestamps, .selectiveAcknowledgment])
+        let size = 1448
+        _ = pair.send(FastPathPair.pattern(count: 2 * size, seed: 41)[...], from: pair.a)
+        pair.a.transmit(now: pair.clock.now(), maximumSegments: 2)
+        _ = pair.wire.b.receiveCopies(maximum: 2)
+        let start = try #require(pair.a.state(of: 0)).sendUnacknowledged
+        pair.a.retransmit(flow: 0, sequence: start - 100, length: 100, now: pair.clock.now())
+        #expect(pair.a.segmentsRetransmitted == 0, "nothing of it is unacknowledged")
+        pair.a.retransmit(flow: 0, sequence: start - 100, length: 100 + UInt32(size), now: pair.clock.now())
+        #expect(pair.a.segmentsRetransmitted == 1)
+        let resent = pair.wire.b.receiveCopies(maximum: 4)
+        #expect(resent.count == 1)
+        let parsed = try #require(resent.first.flatMap { frame in frame.withUnsafeBytes { try? ParsedFrame(parsing: $0) } })
+        guard case let .ipv4(_, .tcp(segment)) = parsed.headers.network else {
+            Issue.record("the retransmission is not a TCP segment")
+            return
+        }
+        #expect(segment.sequenceNumber == start && parsed.payloadRange.count == size)
+    }
+
     /// A sends `count` bytes to B over a wire dropping `loss` of the frames each way; returns the
     /// pair, A's flow and whether B got every byte intact.
     static func lossyTransfer(sack: Bool, loss: Double, seed: UInt64, count: Int) throws -> (StackPair, FlowIndex, Bool) {

@@ -140,15 +140,18 @@ extension FastPath {
     /// Sends the flow's sent and unacknowledged bytes `sequence ..< sequence + length` again, in
     /// segments of at most one MSS, without changing what counts as sent (the slow path's SACK
     /// recovery fills the holes the peer reported). Only bytes the ring still holds as sent are
-    /// taken: a range outside SND.UNA ..< SND.UNA + sent, after a rewind for instance, is cut to it.
+    /// taken: a range outside SND.UNA ..< SND.UNA + sent (after a rewind, or one that starts below
+    /// SND.UNA because it was read from an older snapshot) is cut to it.
     /// Work in proportion to `length` / MSS; the caller keeps `length` to a few segments.
     package func retransmit(flow: FlowIndex, sequence: SequenceNumber, length: UInt32, now: UInt64) {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return }
         let state = flows + Int(flow)
         let offset = sequence - state.pointee.sendUnacknowledged
-        guard offset >= 0, UInt32(offset) < state.pointee.transmitSent else { return }
-        var position = UInt32(offset)
-        let end = min(position &+ length, state.pointee.transmitSent)
+        let acknowledgedPart = offset < 0 ? offset.magnitude : 0
+        guard acknowledgedPart < length else { return }
+        var position = offset < 0 ? 0 : UInt32(offset)
+        guard position < state.pointee.transmitSent else { return }
+        let end = min(position &+ (length &- acknowledgedPart), state.pointee.transmitSent)
         let segmentLimit = UInt32(state.pointee.maximumSegmentSize)
             &- UInt32(SegmentHeaders.sackLength(of: state.pointee, flags: .ack, reportsIntervals: true))
         while position < end, let slot = nextTransmitSlot() {
