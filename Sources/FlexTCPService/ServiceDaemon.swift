@@ -262,7 +262,10 @@ public final class ServiceDaemon {
         ])
     }
 
-    /// True while process `pid` exists and is not a zombie (/proc/PID/stat's state).
+    /// True while process `pid` exists, is not a zombie and is not exiting (/proc/PID/stat's state
+    /// and flags). A killed process's descriptors close while it exits, before it is a zombie, so
+    /// its hang-up arrives while the state still reads as running: the kernel's PF_EXITING flag,
+    /// set before the descriptors close, tells that case from a live process that closed its socket.
     private static func isRunning(_ pid: Int32) -> Bool {
         guard pid > 0, let file = fopen("/proc/\(pid)/stat", "r") else { return false }
         defer { fclose(file) }
@@ -270,7 +273,11 @@ public final class ServiceDaemon {
         guard fgets(&line, Int32(line.count), file) != nil else { return false }
         let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard let nameEnd = text.lastIndex(of: ")") else { return false }
-        return text[text.index(after: nameEnd)...].dropFirst().first.map { $0 != "Z" && $0 != "X" } ?? false
+        // After the command name: state, ppid, pgrp, session, tty_nr, tpgid, flags, …
+        let fields = text[text.index(after: nameEnd)...].split(separator: " ", maxSplits: 7)
+        guard fields.count > 6, let state = fields[0].first, let flags = UInt32(fields[6]) else { return false }
+        let exiting: UInt32 = 0x4  // PF_EXITING
+        return state != "Z" && state != "X" && flags & exiting == 0
     }
 
     /// Renews the memory of a slot whose application left; false (logged) if it could not.
