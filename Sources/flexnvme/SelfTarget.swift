@@ -13,11 +13,12 @@ enum SelfTarget {
                                  _ body: (NVMeHost) throws -> Result) throws -> Result {
         if let socketOptions = transport.socketOptions {
             let server = try LinuxTargetServer(target: target, options: socketOptions)
+            let hostTransport = LinuxHostTransport(address: "127.0.0.1", port: server.port, options: socketOptions)
+            // Reported once both sides closed their connections (every completion is in).
+            defer { reportZeroCopy(socketOptions, host: hostTransport.zeroCopy, target: server.zeroCopy) }
             let thread = Thread { server.run() }
             thread.start()
             defer { stopAndJoin(thread, server.stop) }
-            let hostTransport = LinuxHostTransport(address: "127.0.0.1", port: server.port, options: socketOptions)
-            defer { reportZeroCopy(socketOptions, host: hostTransport.zeroCopy, target: server.zeroCopy) }
             let host = try NVMeHost(transport: hostTransport, options: options)
             defer { host.disconnect() }
             return try body(host)
