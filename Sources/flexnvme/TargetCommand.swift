@@ -33,7 +33,7 @@ struct TargetCommand: ParsableCommand {
     @Option(help: "MiB a new --file or --pmem file is sized to.")
     var sizeMib = 64
 
-    @Option(help: "With --transport linux: threads, each an epoll group of connections.")
+    @Option(help: "With --transport linux or uring: threads, each a group of connections on its own epoll or io_uring.")
     var threads = 1
 
     func validate() throws {
