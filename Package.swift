@@ -120,7 +120,8 @@ let package = Package(
         .target(name: "FlexNVMe", dependencies: ["CFlexShim", "FlexWire", "FlexPort", "FlexTCP"], swiftSettings: optimize),
         .executableTarget(
             name: "flexnvme",
-            dependencies: ["FlexNVMe", "FlexTCP", "FlexTCPTools", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["FlexNVMe", "FlexTCP", "FlexTCPTools", "FlexBench", "FlexPort", "CFlexShim",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
         .testTarget(name: "FlexNVMeTests", dependencies: ["FlexNVMe", "FlexTCP", "FlexWire", "FlexTCPTools", "FlexTestHosts"]),
         .testTarget(name: "PreloadTests", dependencies: ["FlexTestHosts"], exclude: ["Scripts"]),

@@ -155,6 +155,13 @@ int flexshim_uring_queue_send(flexshim_uring *ring, int fd, const void *buffer, 
     return queue_transfer(ring, IORING_OP_SEND, fd, (void *)buffer, length, MSG_NOSIGNAL, tag);
 }
 
+const uint8_t flexshim_uring_op_send = IORING_OP_SEND, flexshim_uring_op_poll_add = IORING_OP_POLL_ADD;
+
+int flexshim_uring_queue_operation(flexshim_uring *ring, uint8_t opcode, int fd, uint64_t address, uint32_t length,
+                                   uint32_t operation_flags, uint64_t tag) {
+    return queue_transfer(ring, opcode, fd, (void *)(uintptr_t)address, length, (int)operation_flags, tag);
+}
+
 int flexshim_uring_next_completion(flexshim_uring *ring, uint64_t *tag, int32_t *result) {
     unsigned head = *ring->cq_head;
     if (head == __atomic_load_n(ring->cq_tail, __ATOMIC_ACQUIRE)) return 0;

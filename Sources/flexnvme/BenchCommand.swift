@@ -6,8 +6,9 @@ import Foundation
 import Glibc
 #endif
 
-/// `flexnvme bench`: random or sequential reads or writes at a queue depth; prints IOPS, GB/s and
-/// the host's CPU time per I/O. Prints figures, never passes or fails.
+/// `flexnvme bench`: random or sequential reads or writes at a queue depth; prints IOPS, GB/s, p50 and
+/// p99 latency per I/O, and CPU time per I/O (host and self-target apart when they run on threads of
+/// their own). Prints figures, never passes or fails.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure reads or writes against namespace 1.")
 
@@ -30,6 +31,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        let label = host.transport.label
         try host.withHost(selfTargetMiB: selfTarget, oneThread: oneThread) { host in
             let blocksPerIO = max(1, size / host.blockSize)
             let slots = max(1, Int(host.blockCount) / blocksPerIO)
@@ -52,24 +54,34 @@ struct BenchCommand: ParsableCommand {
                 let buffer = UnsafeMutableRawBufferPointer(rebasing: buffers[(index % inFlight) * bytes..<((index % inFlight) + 1) * bytes])
                 requests.append(BlockIO(pattern == .randread || pattern == .read ? .read : .write, lba: UInt64(slot * blocksPerIO), buffer: buffer))
             }
-            let cpuBefore = cpuSeconds()
-            let started = ContinuousClock.now
-            let statuses = try host.run(requests)
-            let elapsed = ContinuousClock.now - started
-            let cpu = cpuSeconds() - cpuBefore
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            var measurement = BenchMeasurement(requests: count)
+            measurement.start()
+            let statuses = try host.run(requests, finished: { index, _ in measurement.finished(index) }, submitted: { measurement.submitted($0) })
+            measurement.stop()
             let failed = statuses.filter { !$0.isSuccess }.count
-            let totalBytes = Double(count * blocksPerIO * host.blockSize)
-            print(String(format: "%@, %@ %d B × %d, %d queues × QD %d: %.0f IOPS, %.3f GB/s, host CPU %.2f µs per I/O, %d failed",
-                         host.options.dataDigest ? "digests" : "no digests", pattern.rawValue, blocksPerIO * host.blockSize, count, host.ioQueues.count, host.options.queueDepth - 1,
-                         Double(count) / seconds, totalBytes / seconds / 1e9, cpu / Double(count) * 1e6, failed))
+            let bytes = blocksPerIO * host.blockSize
+            let perIO = { (seconds: Double) in seconds / Double(count) * 1e6 }
+            let cpu: String
+            if oneThread {
+                cpu = String(format: "CPU %.2f µs per I/O (both sides, one thread)", perIO(measurement.hostCPUSeconds))
+            } else if selfTarget != nil {
+                cpu = String(format: "CPU per I/O: host %.2f µs, target %.2f µs", perIO(measurement.hostCPUSeconds), perIO(measurement.targetCPUSeconds))
+            } else {
+                cpu = String(format: "host CPU %.2f µs per I/O", perIO(measurement.hostCPUSeconds))
+            }
+            print(String(format: "%@, %@, %@ %d B × %d, %d queues × QD %d: %.0f IOPS, %.3f GB/s, latency p50 %.1f µs p99 %.1f µs, %@, %d failed",
+                         label, digestLabel(host.options), pattern.rawValue, bytes, count, host.ioQueues.count,
+                         host.options.queueDepth - 1, Double(count) / measurement.seconds, Double(count * bytes) / measurement.seconds / 1e9,
+                         measurement.latency.microseconds(atPercentile: 50), measurement.latency.microseconds(atPercentile: 99), cpu, failed))
         }
     }
 
-    /// User plus system CPU seconds of this process.
-    private func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    private func digestLabel(_ options: HostOptions) -> String {
+        switch (options.headerDigest, options.dataDigest) {
+        case (false, false): "no digests"
+        case (true, true): "digests"
+        case (true, false): "header digest"
+        case (false, true): "data digest"
+        }
     }
 }

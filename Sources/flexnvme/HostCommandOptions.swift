@@ -33,22 +33,21 @@ struct HostCommandOptions: ParsableArguments {
     }
 
     /// Connects a host, runs `body`, disconnects. With `selfTargetMiB`, the target runs in this process
-    /// on a RAM namespace of that size: on loopback (linux) or across an in-memory wire (flextcp),
+    /// on a RAM namespace of that size: on loopback (kernel sockets) or across an in-memory wire (flextcp),
     /// served by the host's own thread with `oneThread` (flextcp only).
     func withHost<Result>(selfTargetMiB: Int? = nil, oneThread: Bool = false, _ body: (NVMeHost) throws -> Result) throws -> Result {
         let options = hostOptions
         if let selfTargetMiB {
-            let target = NVMeTarget(configuration: TargetConfiguration(subsystemNQN: nqn, port: transport.transport == .linux ? 0 : port),
+            let target = NVMeTarget(configuration: TargetConfiguration(subsystemNQN: nqn, port: transport.socketOptions != nil ? 0 : port),
                                     namespace: MemoryNamespace(byteCount: selfTargetMiB << 20))
             return try SelfTarget.withHost(target: target, options: options, transport: transport, oneThread: oneThread, body)
         }
         guard let address else { throw ValidationError("--address is required (or --self-target)") }
-        switch transport.transport {
-        case .linux:
-            let host = try NVMeHost(transport: LinuxHostTransport(address: address, port: port), options: options)
+        if let socketOptions = transport.socketOptions {
+            let host = try NVMeHost(transport: LinuxHostTransport(address: address, port: port, options: socketOptions), options: options)
             defer { host.disconnect() }
             return try body(host)
-        case .flextcp:
+        } else {
             guard let target = IPv4Address(address) else { throw ValidationError("--address \(address) is not an IPv4 address") }
             return try transport.withStack { stack in
                 let host = try NVMeHost(transport: FlexTCPHostTransport(context: try stack.makeContext(), address: target, port: port,

@@ -33,7 +33,7 @@ struct TargetCommand: ParsableCommand {
     @Option(help: "MiB a new --file or --pmem file is sized to.")
     var sizeMib = 64
 
-    @Option(help: "With --transport linux: threads, each an epoll group of connections.")
+    @Option(help: "With --transport linux or uring: threads, each a group of connections on its own epoll or io_uring.")
     var threads = 1
 
     func validate() throws {
@@ -55,13 +55,12 @@ struct TargetCommand: ParsableCommand {
         let target = NVMeTarget(configuration: TargetConfiguration(subsystemNQN: nqn, port: port), namespace: namespace)
         let blocks = namespace.blockCount
         let report = "serving \(nqn) namespace 1: \(blocks) blocks of \(namespace.blockSize) bytes; durable: \(namespace.persistenceDomain)"
-        switch transport.transport {
-        case .linux:
-            let server = try LinuxTargetServer(target: target, threads: threads)
-            print("flexnvme target: kernel sockets, port \(server.port); \(report)")
+        if let socketOptions = transport.socketOptions {
+            let server = try LinuxTargetServer(target: target, threads: threads, options: socketOptions)
+            print("flexnvme target: kernel sockets (\(socketOptions)), port \(server.port); \(report)")
             watchStop { server.stop() }
             server.run()
-        case .flextcp:
+        } else {
             try transport.withStack { stack in
                 let server = FlexTCPTargetServer(target: target, context: try stack.makeContext(), localAddress: String(describing: stack.address),
                                                  driving: stack)

@@ -1,15 +1,19 @@
 import ArgumentParser
+import FlexNVMe
 import FlexTCP
 
-/// Which transport carries NVMe/TCP.
+/// Which transport carries NVMe/TCP: kernel sockets with epoll (`linux`) or io_uring (`uring`), or FlexTCP.
 enum TransportKind: String, ExpressibleByArgument, CaseIterable {
-    case linux, flextcp
+    case linux, uring, flextcp
 }
 
 /// The transport options every subcommand shares.
 struct TransportOptions: ParsableArguments {
-    @Option(help: "linux (kernel sockets) or flextcp (the FlexTCP stack on --interface).")
+    @Option(help: "linux (kernel sockets, epoll), uring (kernel sockets, io_uring) or flextcp (the FlexTCP stack on --interface).")
     var transport: TransportKind = .linux
+
+    @Flag(help: "With --transport linux: send runs of 4 KiB or more with MSG_ZEROCOPY.")
+    var zeroCopy = false
 
     @Option(help: "With --transport flextcp: the interface to open with AF_PACKET (no kernel IPv4 address on it).")
     var interface: String?
@@ -19,6 +23,22 @@ struct TransportOptions: ParsableArguments {
 
     @Option(help: "With --transport flextcp: bytes of each connection's receive and send buffer.")
     var ringSize = 1 << 20
+
+    func validate() throws {
+        if zeroCopy && transport != .linux { throw ValidationError("--zero-copy needs --transport linux") }
+    }
+
+    /// How the kernel-socket transports move bytes; nil for FlexTCP.
+    var socketOptions: SocketTransportOptions? {
+        switch transport {
+        case .linux: SocketTransportOptions(engine: .epoll, zeroCopySends: zeroCopy)
+        case .uring: SocketTransportOptions(engine: .uring)
+        case .flextcp: nil
+        }
+    }
+
+    /// The transport in words, for reports.
+    var label: String { socketOptions?.description ?? "FlexTCP" }
 
     /// Runs `body` with a FlexTCP stack on the interface (only for `--transport flextcp`).
     func withStack<Result>(_ body: (FlexTCPStack) throws -> Result) throws -> Result {

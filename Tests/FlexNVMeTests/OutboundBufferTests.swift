@@ -10,6 +10,12 @@ struct OutboundBufferTests {
         stride(from: 0, to: bytes.count, by: 24).map { UInt16(bytes[$0 + 20]) | UInt16(bytes[$0 + 21]) << 8 }
     }
 
+    /// Appends a CapsuleResp PDU (24 bytes) for each of `ids`.
+    private func appendResponses(_ ids: Range<UInt16>, to buffer: OutboundBuffer) {
+        let writer = PDUWriter()
+        for id in ids { writer.append(.capsuleResp(CompletionEntry(commandID: id, status: .success)), to: buffer) }
+    }
+
     @Test("past the storage's end, appends go to the front once it was sent: pending bytes stay put and come out in order")
     func wrapsWithoutMoving() {
         let writer = PDUWriter()
@@ -29,5 +35,41 @@ struct OutboundBufferTests {
         #expect(commandIDs(buffer.pending) == Array(10..<20))
         buffer.consume(buffer.pending.count)
         #expect(buffer.isEmpty && buffer.count == 0)
+    }
+
+    @Test("held bytes are not pending, are neither overwritten nor freed until released (a storage that grows is kept), and unhold makes them pending again")
+    func heldBytesStayPut() {
+        let buffer = OutboundBuffer(capacity: 256)
+        appendResponses(0..<10, to: buffer)
+        let held = buffer.pending
+        let original = Array(held)
+        buffer.hold(held.count)
+        #expect(buffer.isEmpty && buffer.held == 240)
+        // No room before the held bytes: the storage grows, the held bytes keep their old place.
+        appendResponses(10..<12, to: buffer)
+        #expect(commandIDs(buffer.pending) == [10, 11])
+        #expect(Array(held) == original)  // freed memory would carry the allocator's list pointers
+        buffer.unhold(48)
+        #expect(commandIDs(buffer.pending) == [8, 9, 10, 11])
+        buffer.release(192)
+        buffer.hold(buffer.pending.count)
+        buffer.release(buffer.held)
+        #expect(buffer.isEmpty && buffer.count == 0 && buffer.held == 0)
+    }
+
+    @Test("appends that wrap to the front stop short of held bytes")
+    func wrapStopsAtHeldBytes() {
+        let buffer = OutboundBuffer(capacity: 256)
+        appendResponses(0..<10, to: buffer)
+        buffer.consume(5 * 24)
+        let held = buffer.pending
+        let original = Array(held)
+        buffer.hold(held.count)
+        // 120 bytes free before the held ones: five PDUs fit there, the sixth grows the storage.
+        appendResponses(10..<16, to: buffer)
+        #expect(Array(held) == original)
+        #expect(buffer.count == 6 * 24)
+        buffer.release(5 * 24)
+        #expect(commandIDs(buffer.pending) == Array(10..<16))
     }
 }

@@ -12,11 +12,13 @@ func seededBytes(_ count: Int, seed: UInt64) -> [UInt8] {
     return bytes
 }
 
-/// A target on kernel sockets serving on a loopback port on a thread of its own, for the body's duration.
+/// A target on kernel sockets (moving bytes as `options` say) serving on a loopback port with two threads of
+/// its own, for the body's duration.
 func withLinuxTarget<Result>(namespace: any NamespaceStorage = MemoryNamespace(byteCount: 16 << 20), nqn: String = "nqn.2026-12.org.flextcp:test",
+                             options: SocketTransportOptions = SocketTransportOptions(),
                              _ body: (LinuxTargetServer) throws -> Result) throws -> Result {
     let target = NVMeTarget(configuration: TargetConfiguration(subsystemNQN: nqn, port: 0), namespace: namespace)
-    let server = try LinuxTargetServer(target: target, threads: 2)
+    let server = try LinuxTargetServer(target: target, threads: 2, options: options)
     let thread = Thread { server.run() }
     thread.start()
     defer {

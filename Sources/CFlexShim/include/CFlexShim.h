@@ -16,4 +16,5 @@
 #include "flexshim_tun.h"
 #include "flexshim_uring.h"
 #include "flexshim_xdp.h"
+#include "flexshim_zerocopy.h"
 #endif

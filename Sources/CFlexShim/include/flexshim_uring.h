@@ -24,6 +24,16 @@ int flexshim_uring_queue_recv(flexshim_uring *ring, int fd, void *buffer, uint32
 /// the completion; as `flexshim_uring_queue_recv` otherwise.
 int flexshim_uring_queue_send(flexshim_uring *ring, int fd, const void *buffer, uint32_t length, uint64_t tag);
 
+/// Queues any operation as `opcode` (an IORING_OP_* value) with the entry's fd, addr, len and
+/// per-operation flags (msg_flags, poll32_events, accept_flags… share one field); as
+/// `flexshim_uring_queue_recv` otherwise. For operations the two calls above do not cover (a send
+/// with MSG_WAITALL, IORING_OP_POLL_ADD).
+int flexshim_uring_queue_operation(flexshim_uring *ring, uint8_t opcode, int fd, uint64_t address, uint32_t length,
+                                   uint32_t operation_flags, uint64_t tag);
+
+/// IORING_OP_* values for `flexshim_uring_queue_operation` (this header does not include <linux/io_uring.h>).
+extern const uint8_t flexshim_uring_op_send, flexshim_uring_op_poll_add;
+
 /// Submits everything queued and waits until at least `wait_count` completions are ready or
 /// `timeout_ns` passed (0 waits for nothing). Returns 0 (also on timeout or a signal), or -errno.
 int flexshim_uring_submit_and_wait(flexshim_uring *ring, unsigned wait_count, int64_t timeout_ns);

@@ -149,10 +149,12 @@ public final class NVMeHost {
     /// A request larger than `maximumTransferBytes` goes as several commands on its queue (its status: the
     /// first failure among them, else success). A request whose blocks run past the namespace's size (NSZE
     /// from Identify Namespace) or past LBA 2^64 - 1 gets LBA Out of Range without any of its commands being
-    /// sent (no piece of a write straddling the end is stored). `finished` hears of each request's final status
-    /// as it arrives (by index). Throws `.timedOut` when no command completes for `options.timeoutMilliseconds`
+    /// sent (no piece of a write straddling the end is stored). `submitted` hears of each request (by index) when
+    /// its first command is handed to its queue (not again for a retry); `finished` hears of each request's final
+    /// status as it arrives (by index). Throws `.timedOut` when no command completes for `options.timeoutMilliseconds`
     /// while some are outstanding (the I/O queues are then closed: no data lands in the buffers afterwards).
-    public func run(_ requests: [BlockIO], finished: ((Int, NVMeStatus) -> Void)? = nil) throws(HostError) -> [NVMeStatus] {
+    public func run(_ requests: [BlockIO], finished: ((Int, NVMeStatus) -> Void)? = nil,
+                    submitted: ((Int) -> Void)? = nil) throws(HostError) -> [NVMeStatus] {
         var commands: [BlockIO] = []
         var owners: [Int] = []
         var statuses = [NVMeStatus](repeating: .success, count: requests.count)
@@ -181,7 +183,14 @@ public final class NVMeHost {
         }
         var left = [Int](repeating: 0, count: requests.count)
         for owner in owners { left[owner] += 1 }
-        try runCommands(commands) { command, status in
+        var began = [Bool](repeating: false, count: submitted == nil ? 0 : requests.count)
+        let firstSubmission = submitted.map { submitted in { (command: Int) in
+            let owner = owners[command]
+            guard !began[owner] else { return }
+            began[owner] = true
+            submitted(owner)
+        } }
+        try runCommands(commands, submitted: firstSubmission) { command, status in
             let owner = owners[command]
             if statuses[owner].isSuccess { statuses[owner] = status }
             left[owner] -= 1
@@ -191,8 +200,10 @@ public final class NVMeHost {
     }
 
     /// Runs `requests` (each within `maximumTransferBytes`), up to queue depth on each queue, telling
-    /// `finished` each one's final status (reads failed by a transport error retried).
-    private func runCommands(_ requests: [BlockIO], finished: @escaping (Int, NVMeStatus) -> Void) throws(HostError) {
+    /// `submitted` of each submission (retries too) and `finished` each one's final status (reads failed by a
+    /// transport error retried).
+    private func runCommands(_ requests: [BlockIO], submitted: ((Int) -> Void)?,
+                             finished: @escaping (Int, NVMeStatus) -> Void) throws(HostError) {
         guard !ioQueues.isEmpty else { throw .invalidRequest("no I/O queue") }
         var attempts = [Int](repeating: 0, count: requests.count)
         var waiting = Array(requests.indices.reversed())
@@ -200,7 +211,7 @@ public final class NVMeHost {
         var deadline = clock.now() &+ UInt64(options.timeoutMilliseconds) * 1_000_000
         while done < requests.count {
             let doneBefore = done
-            var submitted = false
+            var didSubmit = false
             while let index = waiting.last {
                 let request = requests[index]
                 let queue = ioQueues[(request.queue ?? index) % ioQueues.count]
@@ -219,9 +230,10 @@ public final class NVMeHost {
                     }
                 }
                 waiting.removeLast()
-                submitted = true
+                submitted?(index)
+                didSubmit = true
             }
-            if done < requests.count && !submitted || waiting.isEmpty {
+            if done < requests.count && !didSubmit || waiting.isEmpty {
                 do {
                     try service()
                 } catch {
@@ -231,7 +243,7 @@ public final class NVMeHost {
                     guard done == requests.count else { throw error }
                 }
             }
-            if done != doneBefore || submitted {
+            if done != doneBefore || didSubmit {
                 deadline = clock.now() &+ UInt64(options.timeoutMilliseconds) * 1_000_000
             } else if clock.now() >= deadline {
                 // The controller answers nothing: give up on every command in flight before the caller's buffers go.
