@@ -119,4 +119,20 @@ struct PipelineTests {
         #expect(harness.nic.nicStatistics.dmaCompleted == 1)
         #expect(harness.nic.nicStatistics.dmaRejected == 1)
     }
+
+    @Test("a DMA length a program computed below zero (it wraps to 2^64 - 1) is refused and counted, never a trap")
+    func dmaLengthBelowZero() throws {
+        let program = Program("wrap", metadata: ["length"], stages: [StageDeclaration("dma", .action(ActionDeclaration("dma", [
+            .binary(.subtract, "meta.length", 0, 1),
+            .dma(DMARequest(packetOffset: 0, length: "meta.length", direction: .toHost, hostAddress: 0)),
+        ])))])
+        let host = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
+        defer { host.deallocate() }
+        host.initializeMemory(as: UInt8.self, repeating: 0)
+        let harness = try NICTestHarness(program, queueCount: 0)
+        harness.nic.hostMemory = host
+        #expect(harness.deliver([try NICTestFrames.tcp(ports: (40_000, 80))]).count == 1)
+        #expect(harness.nic.nicStatistics.dmaRejected == 1 && harness.nic.nicStatistics.dmaCompleted == 0)
+        #expect(host.allSatisfy { $0 == 0 })
+    }
 }
