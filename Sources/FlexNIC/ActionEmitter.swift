@@ -106,6 +106,11 @@ struct ActionEmitter {
         }
     }
 
+    /// Hash codes of (symmetric) Toeplitz over fields 4, 4, 2 and 2 bytes wide (an IPv4 4-tuple), which
+    /// the pipeline hashes without a loop.
+    static let fourTupleHashCode: Int32 = 3
+    static let symmetricFourTupleHashCode: Int32 = 4
+
     private func registerArray(_ name: String) -> Int32 { Int32(program.registers.firstIndex { $0.name == name } ?? 0) }
 
     /// A payload hash: operands `[offset, maximum, length slot]` in the operand list.
@@ -137,7 +142,11 @@ struct ActionEmitter {
                 compiled.operandList.append(slot(field))
                 compiled.operandList.append(Int32(compiled.layout.byteWidth(of: field)))
             }
-            append(.hashFields, slot(destination), Self.hashCode(function), start, Int32(fields.count))
+            var code = Self.hashCode(function)
+            if function != .crc32c, fields.map({ compiled.layout.byteWidth(of: $0) }) == [4, 4, 2, 2] {
+                code = function == .toeplitz ? Self.fourTupleHashCode : Self.symmetricFourTupleHashCode
+            }
+            append(.hashFields, slot(destination), code, start, Int32(fields.count))
         case .hashPayload(let function, let destination, let header, let offset, let length):
             emitHashPayload(function, destination, after: header, offset: offset, length: .constant(UInt64(length)), maximum: length)
         case .hashPayloadRange(let function, let destination, let header, let offset, let length, let maximum):

@@ -14,7 +14,8 @@ struct Instruction {
         case select
         /// swap values[a] and values[b]
         case swap
-        /// values[a] = hash b over the d (slot, width) pairs at operands[c...]
+        /// values[a] = hash b over the d (slot, width) pairs at operands[c...] (b: 0 CRC32C, 1 Toeplitz,
+        /// 2 symmetric Toeplitz, 3 and 4 the same two over an IPv4 4-tuple)
         case hashFields
         /// values[a] = hash b over min(values[operands[d + 2]], operands[d + 1]) bytes, operands[d] bytes
         /// after the end of header c
