@@ -208,18 +208,19 @@ public final class Pipeline {
             }
             let slots = headerSlots &+ header &* SlotLayout.headerSlotsPerHeader
             values[slots] = 1
-            values[slots &+ 1] = UInt64(offset)
-            values[slots &+ 2] = UInt64(headerLength)
+            values[slots &+ 1] = UInt64(truncatingIfNeeded: offset)
+            values[slots &+ 2] = UInt64(truncatingIfNeeded: headerLength)
             offset &+= headerLength
             var next = -1
-            var transition = transitions + description.pointee.transitionsStart
-            let transitionsEnd = transition + description.pointee.transitionsCount
-            while transition < transitionsEnd {
+            var index = description.pointee.transitionsStart
+            let end = index &+ description.pointee.transitionsCount
+            while index < end {
+                let transition = transitions + index
                 if values[transition.pointee.slot] == transition.pointee.value {
                     next = transition.pointee.next
                     break
                 }
-                transition += 1
+                index &+= 1
             }
             header = next
         }
