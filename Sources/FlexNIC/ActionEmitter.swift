@@ -17,14 +17,14 @@ struct ActionEmitter {
 
     /// Appends the stage, its table and its actions; returns the program so far.
     mutating func emitStage(_ stage: StageDeclaration) -> CompiledProgram {
-        var compiledStage = CompiledStage(conditionLeft: -1, conditionRight: -1, conditionOpcode: .equal, tableIndex: -1,
+        var compiledStage = CompiledStage(conditionLeft: -1, conditionRight: -1, conditionMask: 0, tableIndex: -1,
                                           keySlots: (0, 0, 0, 0), actionsStart: compiled.actions.count,
                                           actionsCount: stage.actions.count, defaultAction: 0, defaultParameters: (0, 0, 0, 0),
                                           actionsTakeParameters: stage.actions.contains { $0.parameterCount > 0 })
         if let condition = stage.condition {
             compiledStage.conditionLeft = Int(slot(condition.left))
             compiledStage.conditionRight = Int(slot(condition.right))
-            compiledStage.conditionOpcode = Self.opcode(condition.comparison)
+            compiledStage.conditionMask = Self.outcomeMask(condition.comparison)
         }
         if case .table(let table) = stage.body {
             compiledStage.tableIndex = compiled.tables.count
@@ -81,6 +81,18 @@ struct ActionEmitter {
         case .lessOrEqual: .lessOrEqual
         case .greater: .greater
         case .greaterOrEqual: .greaterOrEqual
+        }
+    }
+
+    /// The comparison as the set of outcomes that satisfy it (see `CompiledStage.conditionMask`).
+    static func outcomeMask(_ comparison: Comparison) -> UInt8 {
+        switch comparison {
+        case .equal: 0b010
+        case .notEqual: 0b101
+        case .less: 0b001
+        case .lessOrEqual: 0b011
+        case .greater: 0b100
+        case .greaterOrEqual: 0b110
         }
     }
 

@@ -84,7 +84,8 @@ struct CompiledStage {
     /// Guard slots and comparison; `conditionLeft` < 0: no guard.
     var conditionLeft: Int
     var conditionRight: Int
-    var conditionOpcode: Instruction.Opcode
+    /// The outcomes of comparing left with right that pass the guard: bit 0 less, bit 1 equal, bit 2 greater.
+    var conditionMask: UInt8
     var tableIndex: Int
     var keySlots: (Int32, Int32, Int32, Int32)
     /// Actions of the stage at `actions[actionsStart ..< actionsStart + actionsCount]`.

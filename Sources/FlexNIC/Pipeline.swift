@@ -285,8 +285,11 @@ public final class Pipeline {
             let stage = stages + stageIndex
             stageIndex &+= 1
             let conditionLeft = stage.pointee.conditionLeft
-            if conditionLeft >= 0,
-               compare(stage.pointee.conditionOpcode, values[conditionLeft], values[stage.pointee.conditionRight]) == 0 { continue }
+            if conditionLeft >= 0 {
+                let left = values[conditionLeft], right = values[stage.pointee.conditionRight]
+                let outcome: UInt8 = left < right ? 0b001 : (left == right ? 0b010 : 0b100)
+                if stage.pointee.conditionMask & outcome == 0 { continue }
+            }
             var action = stage.pointee.defaultAction
             let tableIndex = stage.pointee.tableIndex
             if tableIndex >= 0 {
