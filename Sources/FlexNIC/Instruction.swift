@@ -61,7 +61,8 @@ struct CompiledHeader {
 /// A packet field with a slot in the field buffer.
 struct CompiledField {
     var slot: Int
-    var headerIndex: Int
+    /// The field-buffer slot of its header's `valid` flag (`offset` follows it).
+    var headerSlot: Int
     var byteOffset: Int
     var byteWidth: Int
     var bitShift: UInt64

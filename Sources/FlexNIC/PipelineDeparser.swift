@@ -13,7 +13,7 @@ extension Pipeline {
             // Fields have the first slots, in the parser's order (see `SlotLayout`).
             guard slot < headerSlotsBase else { continue }
             let field = fields + slot
-            let header = headerSlotsBase &+ field.pointee.headerIndex &* SlotLayout.headerSlotsPerHeader
+            let header = field.pointee.headerSlot
             guard values[header] != 0 else { continue }
             let position = Int(truncatingIfNeeded: values[header &+ 1]) &+ field.pointee.byteOffset
             guard position &+ field.pointee.byteWidth <= length else { continue }
