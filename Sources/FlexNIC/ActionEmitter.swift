@@ -17,14 +17,14 @@ struct ActionEmitter {
 
     /// Appends the stage, its table and its actions; returns the program so far.
     mutating func emitStage(_ stage: StageDeclaration) -> CompiledProgram {
-        var compiledStage = CompiledStage(conditionLeft: -1, conditionRight: -1, conditionOpcode: .equal, tableIndex: -1,
+        var compiledStage = CompiledStage(conditionLeft: -1, conditionRight: -1, conditionMask: 0, tableIndex: -1,
                                           keySlots: (0, 0, 0, 0), actionsStart: compiled.actions.count,
                                           actionsCount: stage.actions.count, defaultAction: 0, defaultParameters: (0, 0, 0, 0),
                                           actionsTakeParameters: stage.actions.contains { $0.parameterCount > 0 })
         if let condition = stage.condition {
             compiledStage.conditionLeft = Int(slot(condition.left))
             compiledStage.conditionRight = Int(slot(condition.right))
-            compiledStage.conditionOpcode = Self.opcode(condition.comparison)
+            compiledStage.conditionMask = Self.outcomeMask(condition.comparison)
         }
         if case .table(let table) = stage.body {
             compiledStage.tableIndex = compiled.tables.count
@@ -84,6 +84,18 @@ struct ActionEmitter {
         }
     }
 
+    /// The comparison as the set of outcomes that satisfy it (see `CompiledStage.conditionMask`).
+    static func outcomeMask(_ comparison: Comparison) -> UInt8 {
+        switch comparison {
+        case .equal: 0b010
+        case .notEqual: 0b101
+        case .less: 0b001
+        case .lessOrEqual: 0b011
+        case .greater: 0b100
+        case .greaterOrEqual: 0b110
+        }
+    }
+
     private static func opcode(_ operation: BinaryOperation) -> Instruction.Opcode {
         switch operation {
         case .add: .add
@@ -105,6 +117,11 @@ struct ActionEmitter {
         case .symmetricToeplitz: 2
         }
     }
+
+    /// Hash codes of (symmetric) Toeplitz over fields 4, 4, 2 and 2 bytes wide (an IPv4 4-tuple), which
+    /// the pipeline hashes without a loop.
+    static let fourTupleHashCode: Int32 = 3
+    static let symmetricFourTupleHashCode: Int32 = 4
 
     private func registerArray(_ name: String) -> Int32 { Int32(program.registers.firstIndex { $0.name == name } ?? 0) }
 
@@ -137,7 +154,11 @@ struct ActionEmitter {
                 compiled.operandList.append(slot(field))
                 compiled.operandList.append(Int32(compiled.layout.byteWidth(of: field)))
             }
-            append(.hashFields, slot(destination), Self.hashCode(function), start, Int32(fields.count))
+            var code = Self.hashCode(function)
+            if function != .crc32c, fields.map({ compiled.layout.byteWidth(of: $0) }) == [4, 4, 2, 2] {
+                code = function == .toeplitz ? Self.fourTupleHashCode : Self.symmetricFourTupleHashCode
+            }
+            append(.hashFields, slot(destination), code, start, Int32(fields.count))
         case .hashPayload(let function, let destination, let header, let offset, let length):
             emitHashPayload(function, destination, after: header, offset: offset, length: .constant(UInt64(length)), maximum: length)
         case .hashPayloadRange(let function, let destination, let header, let offset, let length, let maximum):

@@ -62,7 +62,8 @@ enum Compiler {
                 guard let slot = layout.slot(of: "\(header.name).\(field.name)"), slot < layout.headerSlotsBase,
                       layout.packetFields[slot].headerIndex == headerIndex else { continue }
                 compiled.fields.append(CompiledField(
-                    slot: slot, headerIndex: headerIndex, byteOffset: field.byteOffset, byteWidth: field.byteWidth,
+                    slot: slot, headerSlot: layout.headerSlotsBase + headerIndex * SlotLayout.headerSlotsPerHeader,
+                    byteOffset: field.byteOffset, byteWidth: field.byteWidth,
                     bitShift: UInt64(field.bitShift), mask: field.bitCount == 64 ? .max : (1 << UInt64(field.bitCount)) - 1,
                     littleEndian: field.byteOrder == .littleEndian, wideShift: UInt64(64 - field.byteWidth * 8 + field.bitShift)))
                 compiledHeader.fieldsCount += 1

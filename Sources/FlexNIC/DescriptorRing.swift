@@ -1,15 +1,19 @@
-/// A descriptor ring with its linear buffers in a `SharedMemoryRegion`: the queue between host and
-/// NIC. One side produces (copies a frame into the next slot's buffer, writes its descriptor, then
-/// publishes the producer index), the other consumes (reads the descriptor at the consumer index,
-/// then advances it). Receive and exception rings: the NIC produces, the host consumes; transmit
-/// rings: the host produces and rings a doorbell, the NIC consumes.
+/// A descriptor ring in a `SharedMemoryRegion`: the queue between host and NIC. One side produces
+/// (writes the next descriptor, and the frame into its buffer, then publishes the producer index), the
+/// other consumes (reads the descriptor at the consumer index, then advances it). Rings with buffers
+/// of their own (`slotSize` > 0): the exception ring (the NIC produces, the host consumes) and the
+/// transmit rings (the host produces and rings a doorbell, the NIC consumes). Rings of descriptors
+/// only (`slotSize` 0) name buffers elsewhere in the region: a receive queue's free-buffer and
+/// completion rings (see `ReceiveQueue`).
 ///
 /// Memory layout at `offset` (little-endian words, so software can read it raw):
 /// - `+0`: producer index (UInt32, free-running, written only by the producer);
 /// - `+64`: consumer index (UInt32, free-running, written only by the consumer);
-/// - `+128`: `capacity` descriptors of 16 bytes: length (UInt32), value (UInt32: the NIC-computed
-///   hash or descriptor word, the exception reason, or the host's word on transmit), 8 bytes reserved;
-/// - then `capacity` buffers of `slotSize` bytes; descriptor `i` owns buffer `i`.
+/// - `+128`: `capacity` descriptors of 16 bytes: length (UInt32: the frame's bytes; 0 in a posted
+///   free buffer), value (UInt32: the NIC-computed hash or descriptor word, the exception reason, or
+///   the host's word on transmit), buffer address (UInt32: the buffer's byte offset in the region) and
+///   buffer length (UInt32); the last two only in rings of descriptors only, 0 otherwise;
+/// - then `capacity` buffers of `slotSize` bytes (none when it is 0); descriptor `i` owns buffer `i`.
 ///
 /// Contract: `capacity` is a power of two; entries = producer − consumer (wrapping), never more than
 /// `capacity`. `enqueue` refuses (false) when the ring is full or the frame longer than a slot and
@@ -23,7 +27,7 @@ public final class DescriptorRing {
     public let offset: Int
     /// Entries the ring holds (a power of two).
     public let capacity: Int
-    /// Bytes of each entry's buffer: the longest frame an entry can hold.
+    /// Bytes of each entry's buffer: the longest frame an entry can hold (0: descriptors only).
     public let slotSize: Int
     private let producerWord: UnsafeMutablePointer<UInt32>
     private let consumerWord: UnsafeMutablePointer<UInt32>
@@ -42,10 +46,10 @@ public final class DescriptorRing {
         return rounded
     }
 
-    /// Carves a ring of at least `capacity` entries (rounded up to a power of two) from `region`;
-    /// nil when the region has no room for it.
+    /// Carves a ring of at least `capacity` entries (rounded up to a power of two) with buffers of
+    /// `slotSize` bytes (0: descriptors only) from `region`; nil when the region has no room for it.
     public init?(in region: SharedMemoryRegion, capacity: Int, slotSize: Int = 2_048) {
-        precondition(capacity > 0 && slotSize > 0, "a ring needs room")
+        precondition(capacity > 0 && slotSize >= 0, "a ring needs room")
         let rounded = Self.roundedCapacity(capacity)
         guard let offset = region.carve(byteCount: Self.byteCount(capacity: rounded, slotSize: slotSize)) else { return nil }
         self.region = region
@@ -84,6 +88,31 @@ public final class DescriptorRing {
         return true
     }
 
+    /// Writes `descriptor` at free-running index `index` (descriptors-only rings; the caller owns the
+    /// producer index and publishes it with `storeProducerIndex`).
+    func storeDescriptor(_ descriptor: RingDescriptor, at index: UInt32) {
+        let entry = descriptors + Int(index & UInt32(capacity - 1)) * Self.descriptorSize
+        entry.storeBytes(of: descriptor.length.littleEndian, as: UInt32.self)
+        entry.storeBytes(of: descriptor.value.littleEndian, toByteOffset: 4, as: UInt32.self)
+        entry.storeBytes(of: descriptor.bufferAddress.littleEndian, toByteOffset: 8, as: UInt32.self)
+        entry.storeBytes(of: descriptor.bufferLength.littleEndian, toByteOffset: 12, as: UInt32.self)
+    }
+
+    /// The descriptor at free-running index `index` as shared memory holds it (nothing checked).
+    func descriptor(at index: UInt32) -> RingDescriptor {
+        let entry = descriptors + Int(index & UInt32(capacity - 1)) * Self.descriptorSize
+        return RingDescriptor(length: UInt32(littleEndian: entry.loadUnaligned(as: UInt32.self)),
+                              value: UInt32(littleEndian: entry.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
+                              bufferAddress: UInt32(littleEndian: entry.loadUnaligned(fromByteOffset: 8, as: UInt32.self)),
+                              bufferLength: UInt32(littleEndian: entry.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+    }
+
+    /// Publishes `index` as the producer index.
+    func storeProducerIndex(_ index: UInt32) { producerWord.pointee = index.littleEndian }
+
+    /// Publishes `index` as the consumer index.
+    func storeConsumerIndex(_ index: UInt32) { consumerWord.pointee = index.littleEndian }
+
     // MARK: Consumer side
 
     /// The oldest entry, nil when empty; its bytes stay valid until `removeFront`.
@@ -119,4 +148,15 @@ public final class DescriptorRing {
         removeFront()
         return copy
     }
+}
+
+/// One 16-byte descriptor as `DescriptorRing` lays it out in shared memory.
+struct RingDescriptor {
+    /// The frame's bytes (0 in a posted free buffer).
+    var length: UInt32
+    /// The NIC-computed hash or descriptor word, the exception reason, or the host's word.
+    var value: UInt32
+    /// Rings of descriptors only: the buffer's byte offset in the region, and its bytes.
+    var bufferAddress: UInt32
+    var bufferLength: UInt32
 }

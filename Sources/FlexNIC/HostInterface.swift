@@ -1,23 +1,28 @@
-/// The host side of a `NICPort` (dissertation §3.3): a `SharedMemoryRegion` holding the receive,
+/// The host side of a `NICPort` (dissertation §3.3): a `SharedMemoryRegion` holding the receive
+/// queues (free-buffer and completion rings, and the receive buffer area their buffers lie in), the
 /// exception and transmit descriptor rings, the transmit doorbells, and the path from a doorbell to
 /// the wire. The host copies frames into a transmit ring and rings its doorbell with the ring's new
 /// producer index (the tail pointer); the doorbell enters the interconnect (refused when the doorbell
-/// pipeline's queue is full: the host rings again later); the doorbell pipeline turns the K new
-/// descriptors into K tokens in the ring's queue-manager bucket; the QM drains the buckets (unlimited
-/// ones round robin, limited ones at their rate) into token packets that the DMA pipeline turns into
-/// descriptor fetches, which go out through the transmit pipeline.
+/// pipeline's queue is full: the host rings again later); the doorbell pipeline's program turns the K
+/// new descriptors into tokens in a queue-manager bucket (the standard program: K tokens in the
+/// ring's bucket); the QM drains the buckets (unlimited ones round robin, limited ones at their rate)
+/// into token packets; the DMA pipeline's program turns each into a descriptor fetch and DMA reads
+/// that assemble the frame, which goes out through the transmit pipeline (see `HostInterfacePrograms`).
 ///
 /// Contract: a doorbell whose tail is behind the last accepted one or more than a ring's capacity
 /// ahead of its consumer index is invalid: counted and ignored, never acted on. The NIC fetches a
 /// ring's descriptors up to the tail of its last accepted doorbell, never trusting the producer index
 /// in shared memory (the host may store it after ringing). A descriptor leaves the ring (consumer
-/// index advances) once its frame has a transmit slot, or when it is malformed or too long (counted);
-/// without a slot the token stays in its bucket (QM back-pressure: delay). Not thread-safe: one
-/// thread runs the model.
+/// index advances) once its frame has a transmit slot, or when it is malformed or too long, or the
+/// DMA program sends nothing for it (counted); without a slot the token stays in its bucket (QM
+/// back-pressure: delay) and the DMA program runs again for that descriptor later. Not
+/// thread-safe: one thread runs the model.
 public final class HostInterface {
     public let region: SharedMemoryRegion
-    /// Receive rings the receive program's queues deliver into (the NIC produces, the host consumes).
-    public let receiveRings: [DescriptorRing]
+    /// The receive queues the receive program's queues deliver into (see `ReceiveQueue`).
+    public let receiveRings: [ReceiveQueue]
+    /// The bytes of the region receive buffers must lie in.
+    public let receiveBufferArea: Range<Int>
     /// Where exceptions go; a descriptor carries the exception reason.
     public let exceptionRing: DescriptorRing
     /// Transmit rings (the host produces and rings `ringDoorbell`, the NIC consumes).
@@ -33,6 +38,13 @@ public final class HostInterface {
     private var pendingDoorbells: [(ring: Int, tail: UInt32)] = []
     /// Per transmit ring: the tail of the last doorbell the doorbell pipeline accepted.
     private var announcedTails: [UInt32]
+    /// The doorbell and DMA pipelines' programs.
+    public let doorbellProgram: Pipeline
+    public let dmaProgram: Pipeline
+    /// The record a doorbell or DMA program parses, and the frame DMA reads assemble (one slot long).
+    private let record: UnsafeMutableRawPointer
+    private let assembly: UnsafeMutableRawPointer
+    private let assemblyCapacity: Int
 
     /// Sizes of the rings and pipeline queues.
     public struct Configuration: Sendable {
@@ -46,12 +58,15 @@ public final class HostInterface {
         public var doorbellCapacity: Int
         /// Token packets the DMA pipeline's queue holds.
         public var dmaCapacity: Int
+        /// Whether each receive queue starts with `receiveCapacity` buffers of `slotSize` bytes posted
+        /// (its own part of the buffer area); false: the host posts every buffer itself.
+        public var postsReceiveBuffers: Bool
         /// Descriptors per second a transmit ring may send; nil: unlimited (round robin).
         public var transmitRate: UInt64?
 
         public init(receiveRings: Int, receiveCapacity: Int = 256, exceptionCapacity: Int = 256, transmitRings: Int = 0,
                     transmitCapacity: Int = 256, slotSize: Int = 2_048, doorbellCapacity: Int = 16, dmaCapacity: Int = 64,
-                    transmitRate: UInt64? = nil) {
+                    transmitRate: UInt64? = nil, postsReceiveBuffers: Bool = true) {
             self.receiveRings = receiveRings
             self.receiveCapacity = receiveCapacity
             self.exceptionCapacity = exceptionCapacity
@@ -61,18 +76,35 @@ public final class HostInterface {
             self.doorbellCapacity = doorbellCapacity
             self.dmaCapacity = dmaCapacity
             self.transmitRate = transmitRate
+            self.postsReceiveBuffers = postsReceiveBuffers
         }
     }
 
-    /// Lays out every ring in one region sized for them.
-    public init(_ configuration: Configuration) {
+    /// Lays out the receive buffer area (`receiveCapacity` buffers of `slotSize` bytes per receive
+    /// queue) and every ring in one region sized for them; posts the receive buffers if configured.
+    /// `doorbellProgram` and `dmaProgram` run on those pipelines (nil: the standard programs of
+    /// `HostInterfacePrograms`); they must be programs for those pipelines.
+    public init(_ configuration: Configuration, doorbellProgram: Pipeline? = nil, dmaProgram: Pipeline? = nil) {
+        precondition(doorbellProgram.map { $0.program.pipeline == .doorbell } ?? true, "a doorbell program runs on the doorbell pipeline")
+        precondition(dmaProgram.map { $0.program.pipeline == .dma } ?? true, "a DMA program runs on the DMA pipeline")
+        self.doorbellProgram = doorbellProgram ?? Self.standard(HostInterfacePrograms.doorbell())
+        self.dmaProgram = dmaProgram ?? Self.standard(HostInterfacePrograms.dma())
+        record = .allocate(byteCount: HostInterfacePrograms.recordLength, alignment: 8)
+        record.initializeMemory(as: UInt8.self, repeating: 0, count: HostInterfacePrograms.recordLength)
+        assemblyCapacity = configuration.slotSize
+        assembly = .allocate(byteCount: max(configuration.slotSize, 1), alignment: 64)
+        assembly.initializeMemory(as: UInt8.self, repeating: 0, count: max(configuration.slotSize, 1))
         let slot = configuration.slotSize
-        func size(_ capacity: Int) -> Int {
-            DescriptorRing.byteCount(capacity: DescriptorRing.roundedCapacity(capacity), slotSize: slot) + SharedMemoryRegion.alignment
+        let receiveCapacity = DescriptorRing.roundedCapacity(configuration.receiveCapacity)
+        func size(_ capacity: Int, slotSize: Int) -> Int {
+            DescriptorRing.byteCount(capacity: DescriptorRing.roundedCapacity(capacity), slotSize: slotSize) + SharedMemoryRegion.alignment
         }
-        let total = configuration.receiveRings * size(configuration.receiveCapacity) + size(configuration.exceptionCapacity)
-            + configuration.transmitRings * size(configuration.transmitCapacity)
+        let bufferBytes = configuration.receiveRings * receiveCapacity * slot
+        let total = bufferBytes + configuration.receiveRings * 2 * size(receiveCapacity, slotSize: 0)
+            + size(configuration.exceptionCapacity, slotSize: slot) + configuration.transmitRings * size(configuration.transmitCapacity, slotSize: slot)
         let region = SharedMemoryRegion(size: total)
+        guard let bufferStart = region.carve(byteCount: bufferBytes) else { preconditionFailure("the region was sized for the buffers") }
+        let area = bufferStart..<(bufferStart + bufferBytes)
         func ring(_ capacity: Int) -> DescriptorRing {
             guard let ring = DescriptorRing(in: region, capacity: capacity, slotSize: slot) else {
                 preconditionFailure("the region was sized for every ring")
@@ -80,7 +112,15 @@ public final class HostInterface {
             return ring
         }
         self.region = region
-        receiveRings = (0..<configuration.receiveRings).map { _ in ring(configuration.receiveCapacity) }
+        receiveBufferArea = area
+        receiveRings = (0..<configuration.receiveRings).map { index in
+            guard let queue = ReceiveQueue(in: region, capacity: receiveCapacity, bufferArea: area) else {
+                preconditionFailure("the region was sized for every ring")
+            }
+            guard configuration.postsReceiveBuffers else { return queue }
+            for buffer in 0..<receiveCapacity { queue.postBuffer(offset: area.lowerBound + (index * receiveCapacity + buffer) * slot, length: slot) }
+            return queue
+        }
         exceptionRing = ring(configuration.exceptionCapacity)
         transmitRings = (0..<configuration.transmitRings).map { _ in ring(configuration.transmitCapacity) }
         announcedTails = Array(repeating: 0, count: configuration.transmitRings)
@@ -98,6 +138,19 @@ public final class HostInterface {
         interconnect = Interconnect(capacity: capacity, initialReservations: reservations)
     }
 
+    deinit {
+        record.deallocate()
+        assembly.deallocate()
+    }
+
+    private static func standard(_ program: Program) -> Pipeline {
+        do throws(ValidationError) {
+            return try Pipeline(program: program)
+        } catch {
+            preconditionFailure("the standard host-interface programs are valid: \(error)")
+        }
+    }
+
     /// The host writes `tail` (ring `ring`'s new producer index) to the ring's doorbell; false when the
     /// doorbell pipeline's queue is full (refused and counted: ring again later) or there is no such ring.
     public func ringDoorbell(transmitRing ring: Int, tail: UInt32) -> Bool {
@@ -113,7 +166,8 @@ public final class HostInterface {
         return true
     }
 
-    /// The doorbell pipeline: each admitted doorbell adds its new descriptors as tokens to its ring's bucket.
+    /// The doorbell pipeline: each admitted, valid doorbell runs the doorbell program, whose bucket
+    /// and tokens go to the QM.
     func processDoorbells() {
         for (ring, tail) in pendingDoorbells {
             if let ticket = interconnect.next(at: .doorbell) { interconnect.finish(ticket) }
@@ -123,18 +177,31 @@ public final class HostInterface {
                 statistics.doorbellsInvalid &+= 1
                 continue
             }
+            HostInterfacePrograms.store((UInt32(ring), tail, added, UInt32(transmitRing.capacity)), into: record)
+            let verdict = doorbellProgram.process(record, length: HostInterfacePrograms.recordLength)
+            switch verdict.disposition {
+            case .drop, .exception:
+                statistics.doorbellsIgnored &+= 1
+                continue
+            case .pass, .queue:
+                break
+            }
+            guard verdict.tokens == 0 || verdict.bucket < UInt64(transmitRings.count) else {
+                statistics.doorbellsInvalid &+= 1
+                continue
+            }
             announcedTails[ring] = tail
             statistics.doorbellsAccepted &+= 1
-            queueManager.fill(ring, tokens: UInt64(added))
+            queueManager.fill(Int(verdict.bucket), tokens: verdict.tokens)
         }
         pendingDoorbells.removeAll(keepingCapacity: true)
     }
 
     /// At `nanoseconds`, processes the doorbells and lets the QM drain up to `maximumDescriptors`
-    /// tokens: each admitted token packet fetches its ring's oldest descriptor and hands its frame to
-    /// `send`; without a transmit slot the token waits, any other outcome consumes the descriptor
-    /// (counted unless sent). Descriptors are fetched only up to the ring's announced tail. Returns
-    /// the token packets the QM injected.
+    /// tokens: each admitted token packet fetches its ring's oldest descriptor, runs the DMA program
+    /// and hands the frame its DMA reads assembled to `send`; without a transmit slot the token waits,
+    /// any other outcome consumes the descriptor (counted unless sent). Descriptors are fetched only up
+    /// to the ring's announced tail. Returns the token packets the QM injected.
     func transmit(at nanoseconds: UInt64, maximumDescriptors: Int, send: (UnsafeRawBufferPointer) -> TransmitOutcome) -> Int {
         processDoorbells()
         return queueManager.drain(at: nanoseconds, maximumPackets: maximumDescriptors) { token in
@@ -148,7 +215,7 @@ public final class HostInterface {
                 statistics.descriptorsMissing &+= 1
                 return true
             }
-            let outcome = send(ring.entry(at: consumer).bytes)
+            let outcome = assemble(ring: token.bucket, descriptor: ring.entry(at: consumer)).map(send) ?? .withheld
             guard outcome != .noSlot else {
                 interconnect.finish(ticket)
                 statistics.transmitSlotDelays &+= 1
@@ -157,7 +224,11 @@ public final class HostInterface {
             ring.advanceConsumer()
             guard outcome == .taken else {
                 interconnect.finish(ticket)
-                if outcome == .tooLong { statistics.oversizedDrops &+= 1 } else { statistics.malformedDrops &+= 1 }
+                switch outcome {
+                case .tooLong: statistics.oversizedDrops &+= 1
+                case .withheld: statistics.dmaWithheld &+= 1
+                default: statistics.malformedDrops &+= 1
+                }
                 return true
             }
             let moved = interconnect.forward(ticket, to: .transmit, stillReachable: 0)
@@ -167,6 +238,31 @@ public final class HostInterface {
             return true
         }
     }
+
+    /// The DMA pipeline for the descriptor at the ring's consumer index: runs the DMA program over its
+    /// record and carries out the program's reads into the assembly buffer; returns the frame (empty
+    /// when nothing was read), nil when the program dropped or diverted the descriptor or a read was refused.
+    private func assemble(ring: Int, descriptor: (bytes: UnsafeRawBufferPointer, descriptor: UInt32)) -> UnsafeRawBufferPointer? {
+        let buffer = descriptor.bytes.baseAddress.map { UnsafeRawPointer(region.base).distance(to: $0) } ?? 0
+        HostInterfacePrograms.store((UInt32(ring), UInt32(descriptor.bytes.count), descriptor.descriptor, UInt32(truncatingIfNeeded: buffer)),
+                                    into: record)
+        switch dmaProgram.process(record, length: HostInterfacePrograms.recordLength).disposition {
+        case .drop, .exception: return nil
+        case .pass, .queue: break
+        }
+        var length = 0
+        for index in 0..<dmaProgram.dmaRequestCapacity {
+            guard let request = dmaProgram.dmaRequest(index) else { continue }
+            guard request.packetOffset >= 0, request.length >= 0, request.length <= assemblyCapacity - request.packetOffset,
+                  request.hostAddress <= UInt64(region.size), UInt64(request.length) <= UInt64(region.size) - request.hostAddress else {
+                statistics.dmaRejected &+= 1
+                return nil
+            }
+            (assembly + request.packetOffset).copyMemory(from: region.base + Int(request.hostAddress), byteCount: request.length)
+            length = max(length, request.packetOffset + request.length)
+        }
+        return UnsafeRawBufferPointer(start: assembly, count: length)
+    }
 }
 
 /// What a `HostInterface` did with doorbells and transmit descriptors.
@@ -175,8 +271,16 @@ public struct HostInterfaceStatistics: Sendable, Equatable {
     public var doorbellsAccepted: UInt64 = 0
     /// Doorbells refused because the doorbell pipeline's queue was full (back-pressure to the host).
     public var doorbellsRefused: UInt64 = 0
-    /// Doorbells for no ring, with a tail behind the last one or beyond the ring's capacity.
+    /// Doorbells for no ring, with a tail behind the last one or beyond the ring's capacity, or whose
+    /// program named a bucket that does not exist.
     public var doorbellsInvalid: UInt64 = 0
+    /// Doorbells the doorbell program dropped or diverted (their descriptors count with the next doorbell).
+    public var doorbellsIgnored: UInt64 = 0
+    /// Descriptors the DMA program dropped or diverted: consumed, not sent.
+    public var dmaWithheld: UInt64 = 0
+    /// DMA reads outside the region or the frame: refused, and their descriptor consumed, not sent
+    /// (counted here and in `dmaWithheld`).
+    public var dmaRejected: UInt64 = 0
     /// Descriptors whose frames the wire took (or the transmit program withheld).
     public var descriptorsTransmitted: UInt64 = 0
     /// Tokens with no announced descriptor left to fetch (the consumer index was moved in shared memory).
@@ -199,4 +303,6 @@ enum TransmitOutcome {
     case tooLong
     /// Shorter than an Ethernet header: consumed and counted, not sent.
     case malformed
+    /// The DMA program dropped or diverted the descriptor: consumed and counted.
+    case withheld
 }

@@ -14,7 +14,8 @@ struct Instruction {
         case select
         /// swap values[a] and values[b]
         case swap
-        /// values[a] = hash b over the d (slot, width) pairs at operands[c...]
+        /// values[a] = hash b over the d (slot, width) pairs at operands[c...] (b: 0 CRC32C, 1 Toeplitz,
+        /// 2 symmetric Toeplitz, 3 and 4 the same two over an IPv4 4-tuple)
         case hashFields
         /// values[a] = hash b over min(values[operands[d + 2]], operands[d + 1]) bytes, operands[d] bytes
         /// after the end of header c
@@ -60,7 +61,8 @@ struct CompiledHeader {
 /// A packet field with a slot in the field buffer.
 struct CompiledField {
     var slot: Int
-    var headerIndex: Int
+    /// The field-buffer slot of its header's `valid` flag (`offset` follows it).
+    var headerSlot: Int
     var byteOffset: Int
     var byteWidth: Int
     var bitShift: UInt64
@@ -83,7 +85,8 @@ struct CompiledStage {
     /// Guard slots and comparison; `conditionLeft` < 0: no guard.
     var conditionLeft: Int
     var conditionRight: Int
-    var conditionOpcode: Instruction.Opcode
+    /// The outcomes of comparing left with right that pass the guard: bit 0 less, bit 1 equal, bit 2 greater.
+    var conditionMask: UInt8
     var tableIndex: Int
     var keySlots: (Int32, Int32, Int32, Int32)
     /// Actions of the stage at `actions[actionsStart ..< actionsStart + actionsCount]`.

@@ -6,7 +6,9 @@ import FlexWire
 ///
 /// Contract:
 /// - Receive: a passed frame is handed to the caller as usual; a frame for software queue `n` is
-///   copied into `queues[n]` (full queue: dropped and counted — the network's back-pressure); an
+///   written into the next buffer the host posted on `queues[n]` and completed there (no posted
+///   buffer, a full completion ring, a buffer too small or a ring index the host broke: dropped and
+///   counted by reason — the network's back-pressure, never a write outside a posted buffer); an
 ///   exception goes to `exceptionQueue`; a drop is counted by reason; a reply is transmitted on the
 ///   wrapped port before `receive` returns; DMA requests copy between the packet and `hostMemory`
 ///   (out-of-range requests are refused and counted); tokens a program assigns go into
@@ -15,7 +17,7 @@ import FlexWire
 ///   committed through the port take the transmit program directly; frames the host puts into
 ///   `hostInterface`'s transmit rings go out when `serviceTransmitRings` runs: doorbell pipeline,
 ///   queue manager, descriptor fetch, transmit program, wrapped port.
-/// - Queues are the descriptor rings of `hostInterface` in its shared-memory region.
+/// - Queues are the receive queues and descriptor rings of `hostInterface` in its shared-memory region.
 /// - The wrapped port receives into a batch of the caller's capacity; a passed frame that finds the
 ///   caller's batch already full (it was not empty) is counted in `hostBatchFullDrops`. Program state is changed through `receiveProgram`
 ///   and `transmitProgram` from the thread that uses the port, between calls.
@@ -26,8 +28,8 @@ public final class NICPort: Port {
     public let transmitProgram: Pipeline?
     /// The shared-memory region with the descriptor rings, the doorbells and the transmit QM.
     public let hostInterface: HostInterface
-    /// The receive rings (`hostInterface.receiveRings`).
-    public let queues: [DescriptorRing]
+    /// The receive queues (`hostInterface.receiveRings`).
+    public let queues: [ReceiveQueue]
     public let exceptionQueue: DescriptorRing
     public private(set) var nicStatistics: NICPortStatistics
     /// Host memory the DMA requests address (offset 0 = address 0); empty for none.
@@ -38,21 +40,25 @@ public final class NICPort: Port {
     private let replies: FrameBatch
     private let ringTransmit = FrameBatch(capacity: 1)
 
-    /// Wraps `inner` with `queueCount` receive rings of `queueCapacity` entries each and
+    /// Wraps `inner` with `queueCount` receive queues of `queueCapacity` entries each (with as many
+    /// buffers posted unless `postsReceiveBuffers` is false: then the host posts them) and
     /// `transmitQueueCount` transmit rings (capacities round up to powers of two); `doorbellCapacity`
     /// doorbells wait for the doorbell pipeline before more are refused; `transmitRate` limits each
-    /// transmit ring to that many descriptors per second (nil: unlimited, round robin).
+    /// transmit ring to that many descriptors per second (nil: unlimited, round robin);
+    /// `doorbellProgram` and `dmaProgram` run on those pipelines (nil: the standard ones, see `HostInterfacePrograms`).
     public init(wrapping inner: any Port, receiveProgram: Pipeline?, transmitProgram: Pipeline? = nil,
                 queueCount: Int, queueCapacity: Int = 256, exceptionCapacity: Int = 256, maximumReplies: Int = 64,
                 hostMemory: UnsafeMutableRawBufferPointer = UnsafeMutableRawBufferPointer(start: nil, count: 0),
-                transmitQueueCount: Int = 0, transmitQueueCapacity: Int = 256, doorbellCapacity: Int = 16, transmitRate: UInt64? = nil) {
+                transmitQueueCount: Int = 0, transmitQueueCapacity: Int = 256, doorbellCapacity: Int = 16, transmitRate: UInt64? = nil,
+                postsReceiveBuffers: Bool = true, doorbellProgram: Pipeline? = nil, dmaProgram: Pipeline? = nil) {
         self.inner = inner
         self.receiveProgram = receiveProgram
         self.transmitProgram = transmitProgram
         hostInterface = HostInterface(HostInterface.Configuration(
             receiveRings: queueCount, receiveCapacity: queueCapacity, exceptionCapacity: exceptionCapacity,
             transmitRings: transmitQueueCount, transmitCapacity: transmitQueueCapacity, slotSize: max(inner.maximumFrameLength, 64),
-            doorbellCapacity: doorbellCapacity, transmitRate: transmitRate))
+            doorbellCapacity: doorbellCapacity, transmitRate: transmitRate, postsReceiveBuffers: postsReceiveBuffers),
+            doorbellProgram: doorbellProgram, dmaProgram: dmaProgram)
         queues = hostInterface.receiveRings
         exceptionQueue = hostInterface.exceptionRing
         nicStatistics = NICPortStatistics(queueCount: queueCount)
@@ -139,8 +145,8 @@ public final class NICPort: Port {
     public func ringDoorbell(transmitQueue ring: Int, tail: UInt32) -> Bool { hostInterface.ringDoorbell(transmitRing: ring, tail: tail) }
 
     /// Runs the transmit side of the host interface at `nanoseconds` (the QM's clock): the doorbell
-    /// pipeline, then up to `maximumDescriptors` descriptors the QM releases, each through the
-    /// transmit program onto the wrapped port (one commit per frame, so a descriptor is consumed only
+    /// pipeline, then up to `maximumDescriptors` descriptors the QM releases, each assembled by the
+    /// DMA pipeline and sent through the transmit program onto the wrapped port (one commit per frame, so a descriptor is consumed only
     /// once the wire took its frame or the program withheld it: a port that reserves a slot but
     /// takes nothing at commit is full, and the descriptor waits). A descriptor shorter than an
     /// Ethernet header (length 0 included) or longer than the wire's frames never reaches the port:
@@ -176,10 +182,12 @@ public final class NICPort: Port {
             nicStatistics.unknownQueueDrops &+= 1
             return
         }
-        if queues[index].enqueue(frame.bytes, length: frame.length, descriptor: descriptor) {
-            nicStatistics.delivered[index] &+= 1
-        } else {
-            nicStatistics.queueFullDrops &+= 1
+        switch queues[index].deliver(frame.bytes, length: frame.length, value: descriptor) {
+        case .delivered: nicStatistics.delivered[index] &+= 1
+        case .completionRingFull: nicStatistics.queueFullDrops &+= 1
+        case .noBuffer: nicStatistics.noBufferDrops &+= 1
+        case .bufferTooSmall: nicStatistics.bufferTooSmallDrops &+= 1
+        case .ringIndexInvalid: nicStatistics.ringIndexDrops &+= 1
         }
     }
 
@@ -216,7 +224,8 @@ public final class NICPort: Port {
     private func performDMA(_ program: Pipeline, frame: Frame) {
         for index in 0..<program.dmaRequestCapacity {
             guard let request = program.dmaRequest(index) else { continue }
-            guard let host = hostMemory.baseAddress, request.packetOffset >= 0, request.packetOffset + request.length <= frame.length,
+            guard let host = hostMemory.baseAddress, request.packetOffset >= 0, request.length >= 0,
+                  request.length <= frame.length - request.packetOffset,
                   request.hostAddress <= UInt64(hostMemory.count), UInt64(request.length) <= UInt64(hostMemory.count) - request.hostAddress else {
                 nicStatistics.dmaRejected &+= 1
                 continue

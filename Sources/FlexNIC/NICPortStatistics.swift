@@ -8,8 +8,14 @@ public struct NICPortStatistics: Sendable, Equatable {
     public var droppedByReason: [UInt64] = Array(repeating: 0, count: 256)
     /// Frames diverted to the exception queue, by reason code (255: parse error).
     public var exceptionsByReason: [UInt64] = Array(repeating: 0, count: 256)
-    /// Frames dropped because their software queue was full (network back-pressure: drop and count).
+    /// Frames dropped because their queue's completion ring was full (network back-pressure: drop and count).
     public var queueFullDrops: UInt64 = 0
+    /// Frames dropped because the host had posted no (usable) buffer on their queue (back-pressure).
+    public var noBufferDrops: UInt64 = 0
+    /// Frames longer than their queue's next posted buffer (the buffer stays posted).
+    public var bufferTooSmallDrops: UInt64 = 0
+    /// Frames dropped because the host moved a ring index of their queue beyond its ring.
+    public var ringIndexDrops: UInt64 = 0
     /// Exceptions dropped because the exception queue was full.
     public var exceptionQueueFullDrops: UInt64 = 0
     /// Frames a program sent to a queue that does not exist.
@@ -31,6 +37,7 @@ public struct NICPortStatistics: Sendable, Equatable {
 
     /// All frames dropped for any reason.
     public var totalDrops: UInt64 {
-        droppedByReason.reduce(0, +) + queueFullDrops + exceptionQueueFullDrops + unknownQueueDrops + replyDrops + hostBatchFullDrops
+        droppedByReason.reduce(0, +) + queueFullDrops + noBufferDrops + bufferTooSmallDrops + ringIndexDrops + exceptionQueueFullDrops
+            + unknownQueueDrops + replyDrops + hostBatchFullDrops
     }
 }

@@ -153,7 +153,7 @@ public final class Pipeline {
         if replyHeader >= 0 {
             replyLength = craftReply(from: frame, length: length, truncatingAfter: replyHeader)
         } else if dirty != 0 {
-            writeBack(into: frame, length: length)
+            writeBack(into: frame, length: length, extent: length)
         }
         let base = metadataBase
         let disposition: PacketVerdict.Disposition
@@ -208,18 +208,19 @@ public final class Pipeline {
             }
             let slots = headerSlots &+ header &* SlotLayout.headerSlotsPerHeader
             values[slots] = 1
-            values[slots &+ 1] = UInt64(offset)
-            values[slots &+ 2] = UInt64(headerLength)
+            values[slots &+ 1] = UInt64(truncatingIfNeeded: offset)
+            values[slots &+ 2] = UInt64(truncatingIfNeeded: headerLength)
             offset &+= headerLength
             var next = -1
-            var transition = transitions + description.pointee.transitionsStart
-            let transitionsEnd = transition + description.pointee.transitionsCount
-            while transition < transitionsEnd {
+            var index = description.pointee.transitionsStart
+            let end = index &+ description.pointee.transitionsCount
+            while index < end {
+                let transition = transitions + index
                 if values[transition.pointee.slot] == transition.pointee.value {
                     next = transition.pointee.next
                     break
                 }
-                transition += 1
+                index &+= 1
             }
             header = next
         }
@@ -284,8 +285,11 @@ public final class Pipeline {
             let stage = stages + stageIndex
             stageIndex &+= 1
             let conditionLeft = stage.pointee.conditionLeft
-            if conditionLeft >= 0,
-               compare(stage.pointee.conditionOpcode, values[conditionLeft], values[stage.pointee.conditionRight]) == 0 { continue }
+            if conditionLeft >= 0 {
+                let left = values[conditionLeft], right = values[stage.pointee.conditionRight]
+                let outcome: UInt8 = left < right ? 0b001 : (left == right ? 0b010 : 0b100)
+                if stage.pointee.conditionMask & outcome == 0 { continue }
+            }
             var action = stage.pointee.defaultAction
             let tableIndex = stage.pointee.tableIndex
             if tableIndex >= 0 {
@@ -403,6 +407,13 @@ public final class Pipeline {
         let list = operandList + Int(instruction.c)
         let count = Int(instruction.d)
         let function = instruction.b
+        if function >= ActionEmitter.fourTupleHashCode {
+            // An IPv4 4-tuple (widths 4, 4, 2, 2): twelve table loads, no loop.
+            let first = values[Int(list[0])], second = values[Int(list[2])]
+            let third = values[Int(list[4])], fourth = values[Int(list[6])]
+            if function == ActionEmitter.fourTupleHashCode { return toeplitzFourTuple(first, second, third, fourth) }
+            return toeplitzFourTuple(min(first, second), max(first, second), min(third, fourth), max(third, fourth))
+        }
         if function == 2 {
             // Symmetric: each of the address pair and the port pair in increasing order.
             let first = values[Int(list[0])], second = values[Int(list[2])]
@@ -434,6 +445,19 @@ public final class Pipeline {
             index &+= 1
         }
         return UInt64(CRC32C.checksum(hashScratch, count: position))
+    }
+
+    /// The Toeplitz hash of two 4-byte and two 2-byte values (their low bytes), input bytes 0 … 11.
+    @inline(__always)
+    private func toeplitzFourTuple(_ first: UInt64, _ second: UInt64, _ third: UInt64, _ fourth: UInt64) -> UInt64 {
+        let table = toeplitzTable
+        @inline(__always) func byte(_ value: UInt64, _ shift: UInt64, at position: Int) -> UInt32 {
+            table[position &* 256 &+ Int(truncatingIfNeeded: (value &>> shift) & 0xff)]
+        }
+        var result = byte(first, 24, at: 0) ^ byte(first, 16, at: 1) ^ byte(first, 8, at: 2) ^ byte(first, 0, at: 3)
+        result ^= byte(second, 24, at: 4) ^ byte(second, 16, at: 5) ^ byte(second, 8, at: 6) ^ byte(second, 0, at: 7)
+        result ^= byte(third, 8, at: 8) ^ byte(third, 0, at: 9) ^ byte(fourth, 8, at: 10) ^ byte(fourth, 0, at: 11)
+        return UInt64(result)
     }
 
     /// XORs into `result` the Toeplitz contribution of a field's `width` (1 … 8) bytes, most

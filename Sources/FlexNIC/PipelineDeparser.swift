@@ -2,8 +2,10 @@ import FlexWire
 
 extension Pipeline {
     /// Writes every changed packet field back into the `length` bytes at `frame` (bits outside a field
-    /// stay as they were); a field not wholly inside those bytes is skipped, so nothing past `length` is written.
-    func writeBack(into frame: UnsafeMutableRawPointer, length: Int) {
+    /// stay as they were); a field not wholly inside those bytes is skipped, so no field past `length`
+    /// is written. `extent` (at least `length`) is how many bytes at `frame` may be read and stored
+    /// unchanged: a field whose 8-byte window fits there takes one read-modify-write.
+    func writeBack(into frame: UnsafeMutableRawPointer, length: Int, extent: Int) {
         var pending = dirty
         while pending != 0 {
             let slot = pending.trailingZeroBitCount
@@ -11,13 +13,13 @@ extension Pipeline {
             // Fields have the first slots, in the parser's order (see `SlotLayout`).
             guard slot < headerSlotsBase else { continue }
             let field = fields + slot
-            let header = headerSlotsBase &+ field.pointee.headerIndex &* SlotLayout.headerSlotsPerHeader
+            let header = field.pointee.headerSlot
             guard values[header] != 0 else { continue }
             let position = Int(truncatingIfNeeded: values[header &+ 1]) &+ field.pointee.byteOffset
             guard position &+ field.pointee.byteWidth <= length else { continue }
             let pointer = frame + position
             let mask = field.pointee.mask
-            if !field.pointee.littleEndian && position &+ 8 <= length {
+            if !field.pointee.littleEndian && position &+ 8 <= extent {
                 // One 8-byte big-endian read-modify-write, as the parser reads it.
                 let shift = field.pointee.wideShift
                 let old = UInt64(bigEndian: pointer.loadUnaligned(as: UInt64.self))
@@ -42,7 +44,7 @@ extension Pipeline {
         let replyLength = Int(truncatingIfNeeded: values[slots(header) &+ 1] &+ values[slots(header) &+ 2])
         guard replyLength <= Self.replyCapacity, replyLength <= length else { return 0 }
         replyBuffer.copyMemory(from: frame, byteCount: replyLength)
-        writeBack(into: replyBuffer, length: replyLength)
+        writeBack(into: replyBuffer, length: replyLength, extent: Self.replyCapacity)
         let ethernetStart = replyBuffer + Int(truncatingIfNeeded: values[slots(ethernet) &+ 1])
         let destination = MACAddress(loadingFrom: ethernetStart)
         MACAddress(loadingFrom: ethernetStart + 6).store(to: ethernetStart)

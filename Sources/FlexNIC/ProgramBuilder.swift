@@ -21,9 +21,9 @@ public enum ListBuilder<Element> {
 
 extension Program {
     /// A program whose stages are listed in a builder block.
-    public init(_ name: String, parseGraph: ParseGraph = StandardParseGraph.graph, metadata: [String] = [],
+    public init(_ name: String, pipeline: PipelineKind = .receive, parseGraph: ParseGraph = StandardParseGraph.graph, metadata: [String] = [],
                 registers: [RegisterArrayDeclaration] = [], @ListBuilder<StageDeclaration> stages: () -> [StageDeclaration]) {
-        self.init(name, parseGraph: parseGraph, metadata: metadata, registers: registers, stages: stages())
+        self.init(name, pipeline: pipeline, parseGraph: parseGraph, metadata: metadata, registers: registers, stages: stages())
     }
 }
 

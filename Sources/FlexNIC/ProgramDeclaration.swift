@@ -119,18 +119,22 @@ public struct RegisterArrayDeclaration: Sendable, Equatable {
 }
 
 /// A FlexNIC program for one pipeline: the parse graph, metadata fields it declares, register arrays
-/// and match+action stages in order.
+/// and match+action stages in order. `pipeline` says where it runs (receive and transmit programs
+/// parse frames; doorbell and DMA programs parse the host interface's records, see
+/// `HostInterfacePrograms`); the validator allows each pipeline only its own primitives.
 public struct Program: Sendable, Equatable {
     public var name: String
+    public var pipeline: PipelineKind
     public var parseGraph: ParseGraph
     /// Extra scratch fields `meta.<name>` (zero at the start of each packet).
     public var metadata: [String]
     public var registers: [RegisterArrayDeclaration]
     public var stages: [StageDeclaration]
 
-    public init(_ name: String, parseGraph: ParseGraph = StandardParseGraph.graph, metadata: [String] = [],
+    public init(_ name: String, pipeline: PipelineKind = .receive, parseGraph: ParseGraph = StandardParseGraph.graph, metadata: [String] = [],
                 registers: [RegisterArrayDeclaration] = [], stages: [StageDeclaration]) {
         self.name = name
+        self.pipeline = pipeline
         self.parseGraph = parseGraph
         self.metadata = metadata
         self.registers = registers

@@ -6,7 +6,7 @@ public enum ProgramPrinter {
 
     /// The whole program as text (one trailing newline).
     public static func render(_ program: Program) -> String {
-        var lines = ["program \(program.name)"]
+        var lines = ["program \(program.name)" + (program.pipeline == .receive ? "" : " (\(program.pipeline) pipeline)")]
         lines.append("parser (start \(program.parseGraph.start)):")
         for header in program.parseGraph.headers {
             let edges = header.transitions.map { "\($0.field) == \(hex($0.value)) → \($0.next)" }

@@ -17,6 +17,7 @@ public enum ValidationRule: String, Sendable, Equatable {
     case parseGraph = "the parse graph is acyclic, with fields inside their headers"
     case tooManyFields = "the field buffer has a bounded number of packet fields"
     case replyNeedsIPv4 = "a reply needs Ethernet and IPv4 headers in the parse graph"
+    case notOnThisPipeline = "each pipeline offers its own primitives (replies on receive, no DMA on doorbells, host reads only on DMA)"
 }
 
 /// Why a program was rejected: the stage and action where (when the rule concerns one) and the rule.

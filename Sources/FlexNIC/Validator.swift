@@ -157,6 +157,7 @@ public struct Validator: Sendable {
             guard SlotLayout.isDeclared(destination, in: context.program) else { throw fail(.unknownName, "no field '\(destination)'") }
             guard context.layout.isWritable(destination) else { throw fail(.readOnlyField, "'\(destination)' cannot be written") }
         }
+        try checkPipeline(primitive, context.program.pipeline, fail)
         switch primitive {
         case .binary(let operation, _, _, _) where [.multiply, .divide, .remainder].contains(operation):
             throw fail(.noMultiplicationOrDivision, "'\(operation.rawValue)' needs a multiplier or divider the NIC does not have")
@@ -190,6 +191,22 @@ public struct Validator: Sendable {
             guard context.layout.headerIndex["ethernet"] != nil, context.layout.headerIndex["ipv4"] != nil else {
                 throw fail(.replyNeedsIPv4, "the parse graph has no 'ethernet' and 'ipv4' headers")
             }
+        default:
+            break
+        }
+    }
+
+    /// Replies exist only on the receive pipeline (they leave on the wire), doorbells issue no DMA and
+    /// the DMA pipeline only reads host memory into the frame it assembles.
+    private func checkPipeline(_ primitive: Primitive, _ pipeline: PipelineKind,
+                               _ fail: (ValidationRule, String) -> ValidationError) throws(ValidationError) {
+        switch (primitive, pipeline) {
+        case (.reply, .doorbell), (.reply, .dma):
+            throw fail(.notOnThisPipeline, "replies only on the receive pipeline, not the \(pipeline) pipeline")
+        case (.dma, .doorbell):
+            throw fail(.notOnThisPipeline, "the doorbell pipeline issues no DMA requests")
+        case (.dma(let request), .dma) where request.direction != .fromHost:
+            throw fail(.notOnThisPipeline, "the DMA pipeline only reads host memory (direction from host)")
         default:
             break
         }

@@ -43,7 +43,7 @@ struct HostInterfaceTests {
         #expect((0..<4).map { _ in ring.dequeueCopy()?.bytes } == [[0], [1], [2], [3]], "the refused entry overwrote nothing")
     }
 
-    @Test("received frames land in a receive ring in shared memory with the NIC-computed hash in their descriptors (hash relay)")
+    @Test("received frames land in a posted receive buffer in shared memory, completed with the NIC-computed hash in their descriptors (hash relay)")
     func receiveRingRelaysHash() throws {
         let relay = Program("relay", stages: [
             StageDeclaration("flow_hash", when: StageCondition("tcp.valid", .equal, 1), .action(ActionDeclaration("hash", [
@@ -54,18 +54,20 @@ struct HostInterfaceTests {
         // Microsoft RSS verification suite: 66.9.149.187:2794 → 161.142.100.80:1766 hashes to 0x51ccc178.
         let frame = try NICTestFrames.tcp(from: IPv4Address(66, 9, 149, 187), to: IPv4Address(161, 142, 100, 80), ports: (2794, 1766))
         #expect(harness.deliver([frame]).isEmpty)
-        let ring = harness.nic.hostInterface.receiveRings[0]
-        #expect(ring === harness.nic.queues[0])
-        // Read it as software would: the raw descriptor and buffer in the shared region.
-        let start = ring.region.base + ring.offset
+        let queue = harness.nic.hostInterface.receiveRings[0]
+        #expect(queue === harness.nic.queues[0])
+        // Read it as software would: the raw completion and the buffer it names in the shared region.
+        let start = queue.region.base + queue.completions.offset
         #expect(UInt32(littleEndian: start.load(as: UInt32.self)) == 1, "producer index")
         #expect(UInt32(littleEndian: (start + 64).load(as: UInt32.self)) == 0, "consumer index")
         let descriptor = start + 128
         #expect(Int(UInt32(littleEndian: descriptor.loadUnaligned(as: UInt32.self))) == frame.count)
         #expect(UInt32(littleEndian: descriptor.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) == 0x51cc_c178)
-        let buffer = UnsafeRawBufferPointer(start: descriptor + ring.capacity * 16, count: frame.count)
+        let address = Int(UInt32(littleEndian: descriptor.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+        #expect(harness.nic.hostInterface.receiveBufferArea.contains(address))
+        let buffer = UnsafeRawBufferPointer(start: queue.region.base + address, count: frame.count)
         #expect(Array(buffer) == frame)
-        #expect(ring.dequeueCopy()?.descriptor == 0x51cc_c178)
+        #expect(queue.dequeueCopy()?.descriptor == 0x51cc_c178)
         #expect(UInt32(littleEndian: (start + 64).load(as: UInt32.self)) == 1, "the host's consumer index is in shared memory")
     }
 

@@ -9,11 +9,11 @@ struct NICTestHarness {
     let program: Pipeline
     let batch = FrameBatch(capacity: 64)
 
-    init(_ program: Program, queueCount: Int, queueCapacity: Int = 256, exceptionCapacity: Int = 256) throws {
+    init(_ program: Program, queueCount: Int, queueCapacity: Int = 256, exceptionCapacity: Int = 256, postsReceiveBuffers: Bool = true) throws {
         wire = try MemoryWire()
         self.program = try Pipeline(program: program, queueCount: queueCount)
         nic = NICPort(wrapping: wire.b, receiveProgram: self.program, queueCount: queueCount, queueCapacity: queueCapacity,
-                      exceptionCapacity: exceptionCapacity)
+                      exceptionCapacity: exceptionCapacity, postsReceiveBuffers: postsReceiveBuffers)
     }
 
     /// Sends `frames` from the far end and lets the NIC receive them; returns the frames it passed on.

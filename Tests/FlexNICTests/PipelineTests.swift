@@ -119,4 +119,38 @@ struct PipelineTests {
         #expect(harness.nic.nicStatistics.dmaCompleted == 1)
         #expect(harness.nic.nicStatistics.dmaRejected == 1)
     }
+
+    @Test("a stage guard runs its stage exactly when its comparison holds, for each comparison")
+    func guardsFollowTheirComparison() throws {
+        var frame = try NICTestFrames.tcp(ports: (40_000, 80))  // window 512
+        let comparisons: [(Comparison, (UInt64, UInt64) -> Bool)] = [(.equal, ==), (.notEqual, !=), (.less, <), (.lessOrEqual, <=),
+                                                                      (.greater, >), (.greaterOrEqual, >=)]
+        for (comparison, holds) in comparisons {
+            for constant: UInt64 in [511, 512, 513] {
+                let program = Program("guard", metadata: ["hit"], stages: [
+                    StageDeclaration("guarded", when: StageCondition("tcp.window", comparison, .constant(constant)),
+                                     .action(ActionDeclaration("hit", [.set("meta.hit", 1)]))),
+                ])
+                let pipeline = try Pipeline(program: program)
+                _ = frame.withUnsafeMutableBytes { pipeline.process($0.baseAddress!, length: $0.count) }
+                #expect(pipeline.fieldValue("meta.hit") == (holds(512, constant) ? 1 : 0), "512 \(comparison.rawValue) \(constant)")
+            }
+        }
+    }
+
+    @Test("a DMA length a program computed below zero (it wraps to 2^64 - 1) is refused and counted, never a trap")
+    func dmaLengthBelowZero() throws {
+        let program = Program("wrap", metadata: ["length"], stages: [StageDeclaration("dma", .action(ActionDeclaration("dma", [
+            .binary(.subtract, "meta.length", 0, 1),
+            .dma(DMARequest(packetOffset: 0, length: "meta.length", direction: .toHost, hostAddress: 0)),
+        ])))])
+        let host = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
+        defer { host.deallocate() }
+        host.initializeMemory(as: UInt8.self, repeating: 0)
+        let harness = try NICTestHarness(program, queueCount: 0)
+        harness.nic.hostMemory = host
+        #expect(harness.deliver([try NICTestFrames.tcp(ports: (40_000, 80))]).count == 1)
+        #expect(harness.nic.nicStatistics.dmaRejected == 1 && harness.nic.nicStatistics.dmaCompleted == 0)
+        #expect(host.allSatisfy { $0 == 0 })
+    }
 }
