@@ -211,8 +211,9 @@ final class Engine {
     }
 
     /// Ends a watch (under the lock): the last watcher disarms the wake-up; a watcher woken by the
-    /// context's signal (`signalled`) reads it empty — before it polls the context, so whatever it
-    /// did not see signals anew. Watchers the signal also woke see its events through `notify`.
+    /// context's signal (`signalled`) reads it empty and must poll the context before it lets go of
+    /// the lock (whatever it did not see signals anew). Watchers the signal also woke see its events
+    /// through `notify`.
     func endContextWatch(signalled: Bool) {
         guard let context else { return }
         contextWatchers -= 1

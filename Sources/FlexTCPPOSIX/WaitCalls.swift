@@ -79,7 +79,12 @@ func flexposixPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ time
             for socket in watched {
                 if let position = socket.watchers.firstIndex(of: wake) { socket.watchers.remove(at: position) }
             }
-            if watching { Engine.current.endContextWatch(signalled: result > 0 && kernel[wakeEntry + 1].revents != 0) }
+            if watching {
+                // Woken by the service: its events are handled now, even if kernel descriptors make poll return.
+                let signalled = result > 0 && kernel[wakeEntry + 1].revents != 0
+                Engine.current.endContextWatch(signalled: signalled)
+                if signalled { Engine.current.pollContext() }
+            }
             flexposix_unlock()
         }
         if result < 0 { return -code }
@@ -208,6 +213,8 @@ func flexposixEpollWait(_ epfd: Int32, _ events: UnsafeMutableRawPointer?, _ max
             if let set, found < Int(max), woken || contextWoken {
                 found += set.pollAndCollect(into: events, offset: found, max: Int(max) - found, engine: engine, reported: &reported,
                                             pollsContext: contextWoken)
+            } else if contextWoken {
+                engine.pollContext()  // the service's events are handled now, though the kernel's filled the array
             }
             flexposix_unlock()
         }
