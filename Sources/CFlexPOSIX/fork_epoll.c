@@ -43,7 +43,7 @@ static void add_interest(int own, const char *line, const char *end) {
     if (!hasTarget || !hasEvents || !hasData) return;
     if (data == FLEXPOSIX_EPOLL_WAKE_MARKER) {
         syscall(SYS_close, target);  // the parent's wake-up eventfd: not the child's
-    } else {
+    } else if (data != FLEXPOSIX_CONTEXT_WAKE_MARKER) {  // the parent's context: not the child's either
         struct epoll_event event = {.events = events, .data.u64 = data};
         syscall(SYS_epoll_ctl, own, EPOLL_CTL_ADD, target, &event);
     }

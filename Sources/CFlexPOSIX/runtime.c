@@ -113,6 +113,8 @@ int flexposix_thread_wake(void) {
     return thread_wake;
 }
 
+int flexposix_thread_wake_if_made(void) { return thread_wake; }
+
 int flexposix_real_close(int fd) { return REAL(close)(fd); }
 int flexposix_real_socket(int domain, int type, int protocol) { return REAL(socket)(domain, type, protocol); }
 int flexposix_real_setsockopt(int fd, int level, int name, const void *value, socklen_t length) {

@@ -15,7 +15,10 @@ import Glibc
 /// default) and then drives the context for good (`drive`): it sleeps until the service
 /// publishes something, then turns the context's events into socket state (`dispatch`) and wakes
 /// whoever waits for those sockets (`notify`). Program threads do the same on their way through
-/// the library (`pollContext`), so a busy thread does not wait for the library's thread.
+/// the library (`pollContext`), so a busy thread does not wait for the library's thread, and a
+/// program thread that sleeps in the library waits for the context's signal itself
+/// (`beginContextWatch`): woken by the service, it handles the events on its own, without a hop
+/// through the library's thread, which meanwhile stands by (`drive`).
 ///
 /// Contract: every member is touched under the library's lock (`flexposix_lock`), which
 /// `block` alone releases while it sleeps. In a forked child, `current` is a new engine (the
@@ -48,12 +51,23 @@ final class Engine {
     var byListener: [ObjectIdentifier: PosixSocket] = [:]
     /// Connections being accepted, by the listening socket they are for.
     var acceptsFor: [ObjectIdentifier: PosixSocket] = [:]
+    /// Listeners whose last accept request found no room in the service (`retryAccepts`).
+    private var acceptsAwaitingEvent: [PosixSocket] = []
     var epollSets: [Int32: EpollSet] = [:]
     /// Context operations decided while the context reports events, done right after.
     private var afterPoll: [() -> Void] = []
     /// A call returned EPIPE without MSG_NOSIGNAL: SIGPIPE is raised once the lock is released.
     var owesSigpipe = false
     private let attached = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    /// The context's wake-up eventfd, which the service signals while the context is armed (-1
+    /// before attaching).
+    private(set) var contextSignal: Int32 = -1
+    /// Threads sleeping with `contextSignal` in their wait (`beginContextWatch`).
+    private var contextWatchers = 0
+    /// Watches begun by program threads so far: the library's thread stands by while it grows.
+    private var programWatches: UInt64 = 0
+    /// Context events handled so far: the library's thread's sign of life from the service.
+    private var dispatches: UInt64 = 0
 
     private init(generation: UInt32) {
         self.generation = generation
@@ -124,6 +138,7 @@ final class Engine {
                 flexposix_set_service_socket(serviceSocket)
                 flexposix_lock()
                 attachment = .attached(context, stack.address)
+                contextSignal = context.wakeupDescriptor
                 flexposix_unlock()
                 sem_post(attached)
                 drive(context, serviceSocket: serviceSocket)
@@ -137,23 +152,73 @@ final class Engine {
         }
     }
 
-    /// Sleeps until the service publishes for the context (or 100 ms pass: a queue that was full
-    /// may have room), then handles what came; until the service hangs up (`serviceEnded`).
+    /// Handles what the service publishes for the context until the service hangs up
+    /// (`serviceEnded`: the attach socket polls readable after `quietPeriod` without events). While
+    /// program threads watch the context themselves (now, or since the last look) it stands by,
+    /// looking again after `standby` ns (doubling up to `quietPeriod` while the same watch lasts);
+    /// otherwise it watches the context's signal itself (or `quietPeriod` passes: a queue that was
+    /// full may have room). So the events of a program that waits outside the library (its
+    /// sockets' readable mirrors) are handled within 1 ms of a busy program's last watch.
     private func drive(_ context: Context, serviceSocket: Int32) {
         flexposix_lock()
+        var seenWatches = programWatches
+        var seenDispatches = dispatches
+        var quietSince = monotonicNow()
+        var pause = Self.standby
         while true {
+            if contextWatchers > 0 || programWatches != seenWatches {
+                pause = programWatches != seenWatches ? Self.standby : min(2 * pause, Self.quietPeriod)
+                seenWatches = programWatches
+                flexposix_unlock()
+                _ = flexposix_real_ppoll(nil, 0, pause, nil)
+                flexposix_lock()
+            } else {
+                let ready = beginContextWatch(byProgram: false)
+                var entry = pollfd(fd: contextSignal, events: Int16(POLLIN), revents: 0)
+                flexposix_unlock()
+                if !ready { _ = flexposix_real_ppoll(&entry, 1, Self.quietPeriod, nil) }
+                flexposix_lock()
+                endContextWatch(signalled: entry.revents != 0)
+            }
             pollContext()
-            let ready = context.armForSleep()
-            flexposix_unlock()
-            let woken = ready || context.sleepArmed(timeout: .milliseconds(100))
-            flexposix_lock()
-            context.disarmSleep()
-            if !woken && hasHungUp(serviceSocket) {
+            let now = monotonicNow()
+            if dispatches != seenDispatches {
+                seenDispatches = dispatches
+                quietSince = now
+            } else if now - quietSince >= Self.quietPeriod && hasHungUp(serviceSocket) {
                 serviceEnded()
                 flexposix_unlock()
                 return
             }
         }
+    }
+
+    /// How long the library's thread sleeps at most: it checks for the service's hang-up after this
+    /// long without events (100 ms).
+    static let quietPeriod: Int64 = 100_000_000
+    /// How long the library's thread stands by while program threads watch the context (1 ms).
+    static let standby: Int64 = 1_000_000
+
+    /// Before a thread sleeps in the library (under the lock): arms the context's wake-up, so that
+    /// the thread can wait for `contextSignal` itself together with its own descriptors and handle
+    /// what the service published once woken. True when something is there already (then poll the
+    /// context instead of sleeping). Either way `endContextWatch` follows, under the lock.
+    func beginContextWatch(byProgram: Bool = true) -> Bool {
+        guard let context else { return false }
+        contextWatchers += 1
+        if byProgram { programWatches &+= 1 }
+        return context.armForSleep()
+    }
+
+    /// Ends a watch (under the lock): the last watcher disarms the wake-up; a watcher woken by the
+    /// context's signal (`signalled`) reads it empty and must poll the context before it lets go of
+    /// the lock (whatever it did not see signals anew). Watchers the signal also woke see its events
+    /// through `notify`.
+    func endContextWatch(signalled: Bool) {
+        guard let context else { return }
+        contextWatchers -= 1
+        if contextWatchers == 0 { context.disarmSleep() }
+        if signalled { flexposix_eventfd_drain(contextSignal) }
     }
 
     /// The attach socket says goodbye or hung up (the service shut down or died).
@@ -168,6 +233,7 @@ final class Engine {
     private func serviceEnded() {
         flexposix_report("flextcp: flextcpd went away; the TCP sockets of this process fail from now on")
         attachment = .failed
+        contextSignal = -1  // closed with the attachment: no wait may name it any more
         var seen = Set<ObjectIdentifier>()
         for socket in Array(sockets.values) + Array(byConnection.values) where seen.insert(ObjectIdentifier(socket)).inserted {
             switch socket.phase {
@@ -182,12 +248,17 @@ final class Engine {
         byConnection.removeAll()
         byListener.removeAll()
         acceptsFor.removeAll()
+        acceptsAwaitingEvent.removeAll()
     }
 
     /// Turns the context's events into socket state (under the lock).
     func pollContext() {
         guard let context else { return }
-        context.poll { event in dispatch(event, context) }
+        context.poll { event in
+            dispatches &+= 1
+            retryAccepts()
+            dispatch(event, context)
+        }
         while !afterPoll.isEmpty {
             let actions = afterPoll
             afterPoll.removeAll()
@@ -212,10 +283,15 @@ final class Engine {
         case .incomingConnection(let listener, _, _):
             guard let socket = byListener[ObjectIdentifier(listener)], case .listening = socket.phase else { return }
             socket.connectionsWaitingInService += 1
-            afterPoll.append { [self] in takeNextConnection(for: socket) }
+            if socket.asksAhead {
+                afterPoll.append { [self] in takeNextConnection(for: socket) }
+            } else {
+                notify(socket)  // backlog 0: readable now, the connection waiting in the service
+            }
         case .accepted(let connection):
             guard let listening = acceptsFor.removeValue(forKey: ObjectIdentifier(connection)) else { return }
             listening.isAcceptUnderWay = false
+            listening.isAcceptWanted = false
             let socket = PosixSocket(nonBlocking: false)
             socket.phase = .connected(connection)
             socket.options = listening.options
@@ -229,9 +305,16 @@ final class Engine {
         case .acceptFailed(let connection, let error):
             guard let listening = acceptsFor.removeValue(forKey: ObjectIdentifier(connection)) else { return }
             listening.isAcceptUnderWay = false
-            // Unless the listener closed, the connection asked for still waits in the service: ask again.
+            // Unless the listener closed, the connection asked for still waits in the service: ask again,
+            // at once, or after the next event when the service answered at once that it had no room or
+            // did not know the listener (asked again at once, it would answer the same: a busy loop).
             if error != .closed { listening.connectionsWaitingInService += 1 }
-            afterPoll.append { [self] in takeNextConnection(for: listening) }
+            if error == .resourcesExhausted || error == .unknownConnection {
+                listening.acceptWaitsForEvent = true
+                acceptsAwaitingEvent.append(listening)
+            } else {
+                afterPoll.append { [self] in takeNextConnection(for: listening) }
+            }
         case .connected(let connection):
             guard let socket = byConnection[ObjectIdentifier(connection)] else { return }
             socket.phase = .connected(connection)
@@ -264,14 +347,26 @@ final class Engine {
     /// holds none for accept() (nor asks for one already). So the listener's established but not
     /// accepted connections are its service backlog (listen's backlog, bounded by the slow path, which
     /// leaves further SYNs unanswered) plus this one: Linux's backlog + 1, and a program slow to
-    /// accept holds no more of its application's ring pairs than that.
+    /// accept holds no more of its application's ring pairs than that. With backlog 0 the service
+    /// keeps 1 and the library asks only for an accept() under way (`asksAhead`): 1 in all, as Linux.
     func takeNextConnection(for socket: PosixSocket) {
         guard case .listening(let listener) = socket.phase, !socket.isOrphaned, !socket.isAcceptUnderWay,
+              !socket.acceptWaitsForEvent, socket.asksAhead || socket.isAcceptWanted,
               socket.acceptQueue.isEmpty, socket.connectionsWaitingInService > 0,
               let context, let connection = context.accept(on: listener) else { return }
         socket.connectionsWaitingInService -= 1
         socket.isAcceptUnderWay = true
         acceptsFor[ObjectIdentifier(connection)] = socket
+    }
+
+    /// The listeners whose accept request found no room in the service ask again (after this event).
+    private func retryAccepts() {
+        guard !acceptsAwaitingEvent.isEmpty else { return }
+        for socket in acceptsAwaitingEvent {
+            socket.acceptWaitsForEvent = false
+            afterPoll.append { [self] in takeNextConnection(for: socket) }
+        }
+        acceptsAwaitingEvent.removeAll()
     }
 
     /// Asks the context to report `sendSpaceAvailable` at the next acknowledgment (a reservation
@@ -359,7 +454,9 @@ final class Engine {
     /// The socket changed: its readable mirror follows, and every waiter and epoll set is told.
     func notify(_ socket: PosixSocket) {
         updateMirror(socket)
-        for watcher in socket.watchers { flexposix_eventfd_signal(watcher) }
+        // The thread handling the event looks at its sockets afterwards anyway.
+        let own = flexposix_thread_wake_if_made()
+        for watcher in socket.watchers where watcher != own { flexposix_eventfd_signal(watcher) }
         for membership in socket.memberships { membership.set.changed(membership.descriptor) }
     }
 
@@ -371,20 +468,31 @@ final class Engine {
         socket.isMirrorSet = readable
     }
 
-    /// Releases the lock and sleeps until `socket` changes, `deadline` (monotonic ns; -1: none)
-    /// passes or a signal handler runs; the lock is held again on return, the context polled.
-    /// Returns 0, -EINTR, or -EAGAIN when the deadline passed. A `restartable` call (accept, recv,
-    /// send or connect on a socket without SO_RCVTIMEO/SO_SNDTIMEO, signal(7)) interrupted by
-    /// SA_RESTART handlers returns 0: the caller goes on waiting, as Linux restarts it.
+    /// Releases the lock and sleeps until `socket` changes, the service publishes for the context,
+    /// `deadline` (monotonic ns; -1: none) passes or a signal handler runs; the lock is held again
+    /// on return, the context polled. Returns 0, -EINTR, or -EAGAIN when the deadline passed. A
+    /// `restartable` call (accept, recv, send or connect on a socket without SO_RCVTIMEO/SO_SNDTIMEO,
+    /// signal(7)) interrupted by SA_RESTART handlers returns 0: the caller goes on waiting, as Linux
+    /// restarts it.
     func block(on socket: PosixSocket, deadline: Int64, restartable: Bool) -> Int {
         let wake = flexposix_thread_wake()
         socket.watchers.append(wake)
+        let ready = beginContextWatch()
+        var entries = (pollfd(fd: wake, events: Int16(POLLIN), revents: 0), pollfd(fd: contextSignal, events: Int16(POLLIN), revents: 0))
         flexposix_unlock()
-        var entry = pollfd(fd: wake, events: Int16(POLLIN), revents: 0)
-        let result = flexposix_real_ppoll(&entry, 1, deadline < 0 ? -1 : max(0, deadline - monotonicNow()), nil)
-        let code = errno
-        flexposix_eventfd_drain(wake)
+        var result: Int32 = 0
+        var code: Int32 = 0
+        if !ready {
+            result = withUnsafeMutablePointer(to: &entries) {
+                $0.withMemoryRebound(to: pollfd.self, capacity: 2) {
+                    flexposix_real_ppoll($0, 2, deadline < 0 ? -1 : max(0, deadline - monotonicNow()), nil)
+                }
+            }
+            code = errno
+        }
+        if entries.0.revents != 0 { flexposix_eventfd_drain(wake) }
         flexposix_lock()
+        endContextWatch(signalled: entries.1.revents != 0)
         if let index = socket.watchers.firstIndex(of: wake) { socket.watchers.remove(at: index) }
         pollContext()
         if result < 0 && code == EINTR { return restartable && flexposix_interrupt_restarts() != 0 ? 0 : -Int(EINTR) }

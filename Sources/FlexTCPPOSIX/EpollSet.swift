@@ -25,6 +25,8 @@ enum EventBits {
 final class EpollSet {
     /// The data of the wake-up eventfd in the kernel epoll (told apart from the program's own entries).
     static let marker = UInt64(FLEXPOSIX_EPOLL_WAKE_MARKER)
+    /// The data of the context's signal in the kernel epoll (`watchesContext`).
+    static let contextMarker = UInt64(FLEXPOSIX_CONTEXT_WAKE_MARKER)
 
     struct Interest {
         let socket: PosixSocket
@@ -41,6 +43,11 @@ final class EpollSet {
     private var candidates: [Int32] = []
     /// The wake-up eventfd's counter is non-zero.
     private var isSignalled = false
+    /// The context's signal is registered in the kernel epoll: a thread waiting on the set watches
+    /// the context (`Engine.beginContextWatch`).
+    var watchesContext = false
+    /// A thread of epoll_wait polls the context and collects right after: changes need no wake-up.
+    private var isCollecting = false
 
     init(descriptor: Int32, wake: Int32) {
         self.descriptor = descriptor
@@ -55,10 +62,22 @@ final class EpollSet {
             interests[fd] = interest
             candidates.append(fd)
         }
-        if !isSignalled {
+        if !isSignalled && !isCollecting {
             isSignalled = true
             flexposix_eventfd_signal(wake)
         }
+    }
+
+    /// epoll_wait's look: polls the context (unless `pollsContext` is false), then `collect`s. The
+    /// changes the poll finds need not signal the wake-up, since this look collects them.
+    func pollAndCollect(into events: UnsafeMutableRawPointer, offset: Int, max: Int, engine: Engine, reported: inout [Int32],
+                        pollsContext: Bool = true) -> Int {
+        if pollsContext {
+            isCollecting = true
+            engine.pollContext()
+            isCollecting = false
+        }
+        return collect(into: events, offset: offset, max: max, engine: engine, reported: &reported)
     }
 
     /// Empties the wake-up eventfd before a look at the candidates (a change after it signals again).

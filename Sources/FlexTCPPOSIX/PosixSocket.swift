@@ -43,6 +43,15 @@ final class PosixSocket {
     var connectionsWaitingInService = 0
     /// An accept request of the library for this listener is under way.
     var isAcceptUnderWay = false
+    /// The library asks for a connection ahead of accept() (listen's backlog was at least 1); with
+    /// backlog 0 it asks only for the accept() under way (`isAcceptWanted`), so at most one waits
+    /// established, in the service, as on Linux.
+    var asksAhead = true
+    /// An accept() waits for the connection the library asks for (backlog 0).
+    var isAcceptWanted = false
+    /// The service refused the last accept request at once (no room, or no such listener): the next
+    /// one waits for the next event of the context (`Engine.retryAccepts`), not asked again at once.
+    var acceptWaitsForEvent = false
     /// SO_ERROR: the error a failed connect or a reset left, reported once.
     var pendingError: Int32 = 0
     var isReadShut = false
@@ -85,7 +94,7 @@ final class PosixSocket {
         case .opening, .connecting:
             break
         case .listening:
-            if !acceptQueue.isEmpty { mask |= UInt32(POLLIN) }
+            if !acceptQueue.isEmpty || (!asksAhead && connectionsWaitingInService > 0) { mask |= UInt32(POLLIN) }
         case .failed:
             mask |= UInt32(POLLIN) | UInt32(POLLOUT) | UInt32(POLLHUP)
         case .connected(let connection):

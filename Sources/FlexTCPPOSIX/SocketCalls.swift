@@ -73,7 +73,9 @@ func flexposixBind(_ descriptor: Int32, _ address: UnsafePointer<sockaddr>?, _ l
 func flexposixListen(_ descriptor: Int32, _ backlog: Int32) -> Int32 {
     Int32(withSocket(descriptor) { engine, socket in
         // As Linux: beyond somaxconn (4096), and a negative backlog (unsigned there), is somaxconn.
-        let backlog = backlog < 0 ? 4096 : max(1, min(Int(backlog), 4096))
+        let asked = backlog < 0 ? 4096 : min(Int(backlog), 4096)
+        // The service keeps at least 1; with 0 the library asks for no connection ahead (`asksAhead`).
+        let backlog = max(1, asked)
         switch socket.phase {
         case .listening:
             return 0  // the service keeps the backlog the listener opened with
@@ -95,6 +97,7 @@ func flexposixListen(_ descriptor: Int32, _ backlog: Int32) -> Int32 {
             if socket.listenResult == 0 {
                 socket.boundPort = port
                 socket.isBound = true
+                socket.asksAhead = asked != 0
                 return 0
             }
             if socket.listenResult != EADDRINUSE || !ephemeral { return -Int(socket.listenResult ?? EINVAL) }
@@ -126,7 +129,13 @@ func flexposixAccept(_ descriptor: Int32, _ address: UnsafeMutablePointer<sockad
         while true {
             guard case .listening = socket.phase else { return -Int(EINVAL) }
             if !socket.acceptQueue.isEmpty { break }
-            if socket.isNonBlocking { return -Int(EAGAIN) }
+            if !socket.asksAhead && socket.connectionsWaitingInService > 0 && !socket.isAcceptWanted {
+                // Backlog 0: the connection poll reported waits in the service; ask for it now.
+                socket.isAcceptWanted = true
+                engine.takeNextConnection(for: socket)
+            }
+            // Even non-blocking, such an accept waits for the service's answer (one round trip).
+            if socket.isNonBlocking && !(socket.isAcceptWanted && socket.isAcceptUnderWay) { return -Int(EAGAIN) }
             let waited = engine.block(on: socket, deadline: limit, restartable: socket.receiveTimeout < 0)
             if waited != 0 { return waited }
         }

@@ -7,7 +7,8 @@ import Glibc
 // FlexTCP descriptors. FlexTCP readiness is computed here (`PosixSocket.readiness`); the kernel
 // waits for the other descriptors together with a wake-up eventfd that any change of a watched
 // FlexTCP socket signals (the thread's own for poll, the set's for epoll), so no change between
-// the look and the sleep is lost.
+// the look and the sleep is lost, and with the context's signal (`Engine.beginContextWatch`), so
+// that the waiting thread itself handles what the service publishes.
 
 private let alwaysReported = UInt32(POLLERR) | UInt32(POLLHUP) | UInt32(POLLNVAL)
 
@@ -38,8 +39,9 @@ func flexposixPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ time
         }
     }
     kernel.append(pollfd(fd: wake, events: Int16(POLLIN), revents: 0))
+    kernel.append(pollfd(fd: -1, events: Int16(POLLIN), revents: 0))  // the context's signal while watching
+    let wakeEntry = kernel.count - 2
     while true {
-        flexposix_eventfd_drain(wake)
         flexposix_lock()
         let engine = Engine.current
         engine.pollContext()
@@ -62,16 +64,26 @@ func flexposixPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ time
                 watched.append(socket)
             }
         }
+        let watching = ready == 0 && !watched.isEmpty
+        let contextReady = watching && engine.beginContextWatch()
+        kernel[wakeEntry + 1].fd = watching ? engine.contextSignal : -1
         flexposix_unlock()
         let result = kernel.withUnsafeMutableBufferPointer {
-            flexposix_real_ppoll($0.baseAddress, nfds_t($0.count), ready > 0 ? 0 : (limit < 0 ? -1 : max(0, limit - monotonicNow())),
-                                 ready > 0 ? nil : mask)
+            flexposix_real_ppoll($0.baseAddress, nfds_t($0.count),
+                                 ready > 0 || contextReady ? 0 : (limit < 0 ? -1 : max(0, limit - monotonicNow())), ready > 0 ? nil : mask)
         }
         let code = errno
+        if result > 0 && kernel[wakeEntry].revents != 0 { flexposix_eventfd_drain(wake) }
         if !watched.isEmpty {
             flexposix_lock()
             for socket in watched {
                 if let position = socket.watchers.firstIndex(of: wake) { socket.watchers.remove(at: position) }
+            }
+            if watching {
+                // Woken by the service: its events are handled now, even if kernel descriptors make poll return.
+                let signalled = result > 0 && kernel[wakeEntry + 1].revents != 0
+                Engine.current.endContextWatch(signalled: signalled)
+                if signalled { Engine.current.pollContext() }
             }
             flexposix_unlock()
         }
@@ -81,7 +93,7 @@ func flexposixPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ time
             if kernel[position].revents != 0 { ready += 1 }
         }
         if ready > 0 { return Int32(ready) }
-        if limit >= 0 && monotonicNow() >= limit { return 0 }
+        if limit >= 0 && monotonicNow() >= limit && !contextReady { return 0 }
     }
 }
 
@@ -110,6 +122,9 @@ func flexposixEpollCtl(_ epfd: Int32, _ operation: Int32, _ descriptor: Int32, _
             return -code
         }
         set = EpollSet(descriptor: epfd, wake: wake)
+        // Without the context's signal in the kernel epoll, its waits leave the context to the library's thread.
+        set.watchesContext = engine.contextSignal >= 0
+            && flexposix_real_epoll_ctl(epfd, EventBits.add, engine.contextSignal, UInt32(POLLIN), EpollSet.contextMarker) == 0
         engine.epollSets[epfd] = set
         flexposix_set_kind(epfd, Int32(FLEXPOSIX_EPOLL.rawValue))
     }
@@ -149,9 +164,10 @@ func flexposixEpollWait(_ epfd: Int32, _ events: UnsafeMutableRawPointer?, _ max
         let set = engine.epollSets[epfd]
         var found = 0
         var reported: [Int32] = []
+        var watching = false
+        var contextReady = false
         if let set {
             set.drainWake()
-            engine.pollContext()
             // Room is left for the kernel's descriptors (timerfd, signalfd, pipes): one entry, or
             // every other call when `max` is 1, so they are not starved by ready FlexTCP sockets.
             var room = Int(max) - 1
@@ -159,40 +175,55 @@ func flexposixEpollWait(_ epfd: Int32, _ events: UnsafeMutableRawPointer?, _ max
                 room = set.isKernelsTurn ? 0 : 1
                 set.isKernelsTurn.toggle()
             }
-            found = set.collect(into: events, offset: 0, max: room, engine: engine, reported: &reported)
+            found = set.pollAndCollect(into: events, offset: 0, max: room, engine: engine, reported: &reported)
+            if found == 0 && set.watchesContext {
+                watching = true
+                contextReady = engine.beginContextWatch()
+            }
         }
         flexposix_unlock()
         var result: Int32 = 0
         if found < Int(max) {
+            let sleeps = found == 0 && !contextReady
             result = flexposix_real_epoll_wait(epfd, events + found * entrySize, max - Int32(found),
-                                               found > 0 ? 0 : milliseconds(until: limit), found > 0 ? nil : mask)
-            if result < 0 {
-                if found > 0 { return Int32(found) }
-                return -errno
-            }
+                                               sleeps ? milliseconds(until: limit) : 0, sleeps ? mask : nil)
         }
+        let code = errno
         var woken = false
+        var contextWoken = false
         var kept = 0
-        for index in 0..<Int(result) {
+        for index in 0..<Int(Swift.max(0, result)) {
             var got: UInt32 = 0
             var data: UInt64 = 0
             flexposix_epoll_event_get(events + (found + index) * entrySize, &got, &data)
-            if data == EpollSet.marker {
-                woken = true
+            if data == EpollSet.marker || data == EpollSet.contextMarker {
+                if data == EpollSet.marker { woken = true } else { contextWoken = true }
                 continue
             }
             flexposix_epoll_event_set(events, Int32(found + kept), got, data)
             kept += 1
         }
         found += kept
-        if woken, let set, found < Int(max) {
-            // The wake-up took a slot the kernel could have given a socket: ready ones fill it.
+        if watching || (woken && set != nil && found < Int(max)) {
+            // A wake-up took a slot the kernel could have given a socket: ready ones fill it. Woken by
+            // the service, this thread handles its events itself.
             flexposix_lock()
-            found += set.collect(into: events, offset: found, max: Int(max) - found, engine: Engine.current, reported: &reported)
+            let engine = Engine.current
+            if watching { engine.endContextWatch(signalled: contextWoken) }
+            if let set, found < Int(max), woken || contextWoken {
+                found += set.pollAndCollect(into: events, offset: found, max: Int(max) - found, engine: engine, reported: &reported,
+                                            pollsContext: contextWoken)
+            } else if contextWoken {
+                engine.pollContext()  // the service's events are handled now, though the kernel's filled the array
+            }
             flexposix_unlock()
         }
+        if result < 0 {
+            if found > 0 { return Int32(found) }
+            return -code
+        }
         if found > 0 || set == nil { return Int32(found) }
-        if !woken && result == 0 { return 0 }
+        if !woken && !contextWoken && !contextReady && result == 0 { return 0 }
         if limit >= 0 && monotonicNow() >= limit { return 0 }
     }
 }

@@ -43,6 +43,8 @@ final class ControlChannel: @unchecked Sendable {
     private let logger: Logger
     private let runtimeSignal: WakeupSignal
     private let commands = Mutex<[ControlCommand]>([])
+    /// Commands were queued since the last `takeCommands` (a look without the lock, every round).
+    private let hasCommands = Atomic<Bool>(false)
 
     init(path: String, helloTimeoutNanoseconds: UInt64, logger: Logger, runtimeSignal: WakeupSignal) throws(SharedMemoryError) {
         let listener = flexshim_unix_listen(path, 64)
@@ -63,7 +65,9 @@ final class ControlChannel: @unchecked Sendable {
 
     /// The commands queued since the last call, oldest first.
     func takeCommands() -> [ControlCommand] {
-        commands.withLock { queued in
+        guard hasCommands.load(ordering: .acquiring) else { return [] }
+        hasCommands.store(false, ordering: .sequentiallyConsistent)
+        return commands.withLock { queued in
             defer { queued.removeAll() }
             return queued
         }
@@ -76,6 +80,7 @@ final class ControlChannel: @unchecked Sendable {
 
     private func post(_ command: ControlCommand) {
         commands.withLock { $0.append(command) }
+        hasCommands.store(true, ordering: .releasing)
         runtimeSignal.signal()
     }
 

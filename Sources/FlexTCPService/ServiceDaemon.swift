@@ -156,14 +156,18 @@ public final class ServiceDaemon {
                 logger.error("cannot pin to CPU \(cpu): \(String(cString: strerror(errno))); running unpinned")
             }
         }
+        var busyAt: UInt64 = 0
         while !shouldStop() {
             for command in control.takeCommands() { handle(command) }
             let now = clock.now()
             var busy = runtime.step(now: now)
-            busy = drainLeftSlots() || busy
+            if counters.draining > 0 { busy = drainLeftSlots() || busy }
             logLimitHits()
             if now &- metricsRecordedAt >= Self.metricsInterval { recordMetrics(now: now) }
-            guard !busy, !plan.pollsWhenIdle else { continue }
+            if busy { busyAt = now }
+            // A while after the last busy round the service still polls: what an application or the
+            // peer answers within it costs neither side a wake-up.
+            guard !busy, !plan.pollsWhenIdle, now &- busyAt >= plan.idleSpinNanoseconds else { continue }
             let deadline = runtime.nextDeadline
             guard deadline > now else { continue }
             runtime.sleepUntilWork(timeoutNanoseconds: min(deadline &- now, 100_000_000), alsoWakingOn: [signals.wakeSet])

@@ -20,6 +20,8 @@ public struct ServicePlan: Sendable {
     public let network: Network
     public let servicePath: String
     public let pollsWhenIdle: Bool
+    /// How long the service polls after its last busy round before it sleeps (sleeping mode).
+    public let idleSpinNanoseconds: UInt64
     public let logLevel: Logger.Level
     /// How long a connection to the attach socket may take to send its hello.
     public let helloTimeoutNanoseconds: UInt64
@@ -50,6 +52,7 @@ extension ServiceSettings {
         settings.receiveBufferSize = 64 * 1024
         settings.sendBufferSize = 64 * 1024
         settings.idle = "sleep"
+        settings.idleSpinMicroseconds = 50
         settings.logLevel = "info"
         settings.helloTimeoutMilliseconds = 5000
         settings.fastPathThreads = 1
@@ -136,6 +139,10 @@ extension ServiceSettings {
         case "poll": pollsWhenIdle = true
         case let other: throw ServiceSettingError(setting: "idle", problem: "\"\(other)\" is not a mode", fix: "give sleep or poll")
         }
+        let spin = settings.idleSpinMicroseconds!
+        guard (0...1_000_000).contains(spin) else {
+            throw ServiceSettingError(setting: "idleSpinMicroseconds", problem: "\(spin) µs is out of range", fix: "give 0...1000000 (µs)")
+        }
         guard let level = Logger.Level(rawValue: settings.logLevel!) else {
             throw ServiceSettingError(setting: "logLevel", problem: "\"\(settings.logLevel!)\" is not a level",
                                       fix: "give trace, debug, info, notice, warning, error or critical")
@@ -173,7 +180,8 @@ extension ServiceSettings {
             }
             metricsAddress = address
         }
-        return ServicePlan(network: network, servicePath: path, pollsWhenIdle: pollsWhenIdle, logLevel: level,
+        return ServicePlan(network: network, servicePath: path, pollsWhenIdle: pollsWhenIdle,
+                           idleSpinNanoseconds: UInt64(spin) * 1000, logLevel: level,
                            helloTimeoutNanoseconds: UInt64(helloTimeout) * 1_000_000, metricsAddress: metricsAddress,
                            cpu: settings.cpu,
                            configuration: configuration, layout: layout, address: ip)

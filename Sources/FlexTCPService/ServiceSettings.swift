@@ -32,6 +32,9 @@ public struct ServiceSettings: Codable, Sendable, Equatable {
     public var sendBufferSize: Int?
     /// "sleep" (the default: sleep when idle, woken by frames and applications) or "poll" (never sleep).
     public var idle: String?
+    /// "sleep" only: microseconds the service keeps polling after its last busy round before it
+    /// sleeps (default 50; 0 sleeps at once), so an answer that follows within them costs no wake-up.
+    public var idleSpinMicroseconds: Int?
     /// trace, debug, info (the default), notice, warning, error or critical.
     public var logLevel: String?
     /// Milliseconds a connection to the attach socket may take to send its hello before it is closed.
@@ -85,7 +88,7 @@ public struct ServiceSettings: Codable, Sendable, Equatable {
         ]
         let numbers: [WritableKeyPath<ServiceSettings, Int?>] = [
             \.applications, \.contextsPerApplication, \.connectionsPerApplication, \.bufferMemoryPerApplication, \.receiveBufferSize,
-            \.sendBufferSize, \.helloTimeoutMilliseconds, \.fastPathThreads, \.cpu,
+            \.sendBufferSize, \.helloTimeoutMilliseconds, \.fastPathThreads, \.cpu, \.idleSpinMicroseconds,
         ]
         let reals: [WritableKeyPath<ServiceSettings, Double?>] = [\.rateMbps, \.initialRateMbps, \.ecnWeight]
         for key in texts { merged[keyPath: key] = flags[keyPath: key] ?? self[keyPath: key] }
@@ -97,7 +100,7 @@ public struct ServiceSettings: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case interface, ip, gateway, memoryPeer, service, applications, contextsPerApplication, connectionsPerApplication
         case bufferMemoryPerApplication, receiveBufferSize, sendBufferSize, idle, logLevel, helloTimeoutMilliseconds
-        case metrics, fastPathThreads, cpu, congestionControl, rateMbps, initialRateMbps, ecnWeight
+        case metrics, fastPathThreads, cpu, congestionControl, rateMbps, initialRateMbps, ecnWeight, idleSpinMicroseconds
 
         static var allKeyNames: [String] { allCases.map(\.rawValue) }
     }

@@ -38,6 +38,8 @@ struct FlextcpdCommand: ParsableCommand {
     @Option(help: "Bytes of each connection's receive buffer (default 65536).") var receiveBufferSize: Int?
     @Option(help: "Bytes of each connection's send buffer (default 65536).") var sendBufferSize: Int?
     @Option(help: "sleep (default) or poll when idle.") var idle: String?
+    @Option(help: "Sleeping: µs to keep polling after the last busy round before sleeping (default 50; 0: at once).")
+    var idleSpinMicroseconds: Int?
     @Option(help: "trace, debug, info (default), notice, warning, error or critical.") var logLevel: String?
     @Option(help: "Milliseconds a connection to the attach socket may take to send its hello (default 5000).")
     var helloTimeoutMilliseconds: Int?
@@ -65,6 +67,7 @@ struct FlextcpdCommand: ParsableCommand {
         settings.receiveBufferSize = receiveBufferSize
         settings.sendBufferSize = sendBufferSize
         settings.idle = idle
+        settings.idleSpinMicroseconds = idleSpinMicroseconds
         settings.logLevel = logLevel
         settings.helloTimeoutMilliseconds = helloTimeoutMilliseconds
         settings.metrics = metrics

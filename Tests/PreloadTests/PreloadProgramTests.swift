@@ -120,23 +120,29 @@ struct PreloadProgramTests {
 
     @Test("listen's backlog holds as on Linux: backlog + 1 connections complete while the program does not accept, the others' SYNs go unanswered, another listener of the program still connects, and all complete once it accepts")
     func listenBacklog() throws {
-        try serverAndClient("backlog.py", ports: ["7400", "7401"], serverSays: "served 5")
+        try serverAndClient("backlog.py", arguments: ["7400", "7401", "2"], serverSays: "served 5")
+    }
+
+    @Test("listen(fd, 0) holds one connection as Linux does: one completes while the program does not accept, the others complete once it accepts")
+    func listenBacklogZero() throws {
+        try serverAndClient("backlog.py", arguments: ["7402", "7403", "0"], serverSays: "served 3")
     }
 
     @Test("shutdown(SHUT_RD) on a listener closes the connection the library held for accept: its peer sees the end, while the program runs on")
     func listenerShutClosesHeldConnection() throws {
-        try serverAndClient("listener_shut.py", ports: ["7410", "7411"], serverSays: "shut")
+        try serverAndClient("listener_shut.py", arguments: ["7410", "7411"], serverSays: "shut")
     }
 
     /// Runs `script` as its server on the library (`server PORTS… READY`) and, once that listens, as
     /// its client on the Linux side (`client SERVICE PORTS…`); expects the client to print "ok" and
     /// the server `serverSays`.
-    private func serverAndClient(_ script: String, ports: [String], serverSays: String) throws {
+    /// Runs `script server ARGUMENTS… READY` on flextcpd and then `script client HOST ARGUMENTS…` on Linux.
+    private func serverAndClient(_ script: String, arguments: [String], serverSays: String) throws {
         let rig = try PreloadRig()
         let ready = rig.path("\(script)-ready")
-        let server = try rig.startPreloaded(["python3", PreloadRig.script(script), "server"] + ports + [ready])
+        let server = try rig.startPreloaded(["python3", PreloadRig.script(script), "server"] + arguments + [ready])
         #expect(waitForFile(ready, seconds: 30), "the \(script) server did not listen")
-        let client = try rig.linuxSide.run(["python3", PreloadRig.script(script), "client", PreloadRig.serviceAddress] + ports,
+        let client = try rig.linuxSide.run(["python3", PreloadRig.script(script), "client", PreloadRig.serviceAddress] + arguments,
                                            timeout: .seconds(60))
         #expect(client.succeeded && client.standardOutput.contains("ok"), "\(client)")
         let served = server.wait(timeout: .seconds(20))

@@ -39,6 +39,15 @@ struct ServiceSettingsTests {
         #expect(error.description == "setting memoryPeer (--memory-peer): p; f")
     }
 
+    @Test("The idle spin: 50 µs by default, a flag's value in ns in the plan, out of range named")
+    func idleSpin() throws {
+        #expect(try settings { _ in }.plan().idleSpinNanoseconds == 50_000)
+        #expect(try settings { $0.idleSpinMicroseconds = 0 }.plan().idleSpinNanoseconds == 0)
+        #expect(try settings { $0.idleSpinMicroseconds = 20 }.plan().idleSpinNanoseconds == 20_000)
+        #expect(failingSetting(settings { $0.idleSpinMicroseconds = -1 }) == "idleSpinMicroseconds")
+        #expect(failingSetting(settings { $0.idleSpinMicroseconds = 2_000_000 }) == "idleSpinMicroseconds")
+    }
+
     @Test("Threads, CPU, congestion control, metrics and hello deadline: each bad value is named with its fix")
     func operationalSettings() throws {
         #expect(failingSetting(settings { $0.fastPathThreads = 2 }) == "fastPathThreads")

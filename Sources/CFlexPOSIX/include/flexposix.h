@@ -35,9 +35,12 @@ void flexposix_set_service_socket(int fd);
 
 /// The data of an epoll set's wake-up eventfd in the kernel epoll (told apart from the program's entries).
 #define FLEXPOSIX_EPOLL_WAKE_MARKER 0xF1E77C9F5EEDC0DEULL
+/// The data of the context's wake-up eventfd (flextcpd signals it) in the kernel epoll.
+#define FLEXPOSIX_CONTEXT_WAKE_MARKER 0xF1E77C9FC0E7E7EDULL
 /// In a forked child: `epfd` (inherited, holding FlexTCP interests) becomes an epoll instance of
 /// the child's own under the same number, with the kernel descriptors' interests of the parent's
-/// (from /proc/self/fdinfo) but not the parent's wake-up eventfd, whose inherited copy is closed.
+/// (from /proc/self/fdinfo) but not the parent's wake-up eventfd, whose inherited copy is closed,
+/// nor the parent's context eventfd.
 /// Linux would leave the instance shared; shared, the parent's wake-ups would reach the child.
 void flexposix_own_epoll_in_child(int epfd);
 
@@ -49,6 +52,8 @@ void flexposix_eventfd_signal(int fd);
 void flexposix_eventfd_drain(int fd);
 /// This thread's own wake-up eventfd (made at its first use, closed when the thread ends).
 int flexposix_thread_wake(void);
+/// This thread's wake-up eventfd if it has one, else -1 (makes none).
+int flexposix_thread_wake_if_made(void);
 
 /// What the Swift half's bind/connect return when the socket became a kernel socket (a loopback
 /// address): the C half then makes libc's call on the same descriptor.

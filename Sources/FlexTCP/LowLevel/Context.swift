@@ -191,6 +191,10 @@ public final class Context {
     /// Ends a sleep begun with `armForSleep`.
     package func disarmSleep() { endpoint.disarm() }
 
+    /// The eventfd `sleepArmed` sleeps on, for a caller that waits for it after `armForSleep` in
+    /// its own poll(2) or epoll together with other descriptors (and reads it empty once woken).
+    package var wakeupDescriptor: Int32 { wakeup.fileDescriptor }
+
     /// Hands over what waits (send/free counts, then requests) without waiting: what `poll` and
     /// `wait` do first. A loop that drives its runtime itself calls it before the runtime's next
     /// round, so that round sees the counts of this one.

@@ -1,9 +1,10 @@
-"""The listen backlog, as Linux keeps it: `server PORT_A PORT_B READY` listens on PORT_A with a
-backlog of 2 without accepting, and on PORT_B; `client HOST PORT_A PORT_B` opens 5 connections to
-PORT_A one after another, of which only backlog + 1 = 3 complete their handshake (the others' SYNs
-go unanswered), then connects to PORT_B (another listener of the same program: not refused), and
-once the server accepts on PORT_A every connection completes and echoes a byte. The client prints
-"ok"; the server "served 5". Run on Linux (kernel sockets) it passes the same way."""
+"""The listen backlog, as Linux keeps it: `server PORT_A PORT_B BACKLOG READY` listens on PORT_A
+with BACKLOG (e.g. 2, or 0) without accepting, and on PORT_B; `client HOST PORT_A PORT_B BACKLOG`
+opens BACKLOG + 3 connections to PORT_A one after another, of which only BACKLOG + 1 complete
+their handshake (the others' SYNs go unanswered), then connects to PORT_B (another listener of the
+same program: not refused), and once the server accepts on PORT_A every connection completes and
+echoes a byte. The client prints "ok"; the server "served N" (N = BACKLOG + 3). Run on Linux
+(kernel sockets) it passes the same way."""
 import select
 import socket
 import sys
@@ -11,7 +12,6 @@ import time
 
 from checks import check
 
-BACKLOG, CONNECTIONS = 2, 5
 
 
 def listener(port, backlog):
@@ -28,9 +28,12 @@ def established(s, timeout):
     return bool(writable) and s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
 
 
+BACKLOG = int(sys.argv[4] if sys.argv[1] == "server" else sys.argv[5])
+CONNECTIONS = BACKLOG + 3
+
 if sys.argv[1] == "server":
     slow, other = listener(int(sys.argv[2]), BACKLOG), listener(int(sys.argv[3]), 8)
-    open(sys.argv[4], "w").close()
+    open(sys.argv[5], "w").close()
     other.settimeout(60)
     signal, _ = other.accept()
     check(signal.recv(2) == b"go", "the client's go")

@@ -1,8 +1,10 @@
 """Corners a review found, against an echo server at HOST:PORT: recv with MSG_PEEK|MSG_WAITALL
 waits for the whole length (or, through the library, a full receive ring); connect to 0.0.0.0 reaches the local host (loopback); TCP_MAXSEG's
 values before and after connecting; bind(0.0.0.0, P) then connect to loopback keeps port P; a forked child's inherited epoll descriptor reports only the
-child's descriptors (never the library's own wake-ups) and leaves the parent's working. Prints
+child's descriptors (never the library's own wake-ups) and leaves the parent's working; a wait the library
+does not see (poll as a raw system call) sees a socket become readable. Prints
 "ok" when every check passed. Run on Linux (kernel sockets) every check passes."""
+import ctypes
 import errno
 import os
 import select
@@ -115,4 +117,16 @@ _, status = os.waitpid(child, 0)
 check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the child's epoll reported a descriptor not its own")
 check([fd for fd, _ in poller.poll(10)] == [s.fileno()], "the parent's epoll after the child")
 check(s.recv(5, socket.MSG_WAITALL) == b"hello", "the parent's echo")
+
+# A wait the library does not see (poll(2) as a raw system call, no libc wrapper): the socket's
+# descriptor itself becomes readable when the echo arrives, as a kernel socket's does.
+libc = ctypes.CDLL(None, use_errno=True)
+entry = struct.pack("ihh", s.fileno(), select.POLLIN, 0)
+for round in range(3):
+    s.sendall(b"raw")
+    buffer = ctypes.create_string_buffer(entry, len(entry))
+    ready = libc.syscall(7, buffer, 1, 5000)  # SYS_poll on x86-64, 5 s
+    revents = struct.unpack("ihh", buffer.raw)[2]
+    check(ready == 1 and revents & select.POLLIN, f"raw poll {round}: {ready}, revents {revents}")
+    check(s.recv(3, socket.MSG_WAITALL) == b"raw", f"raw poll {round}: the echo")
 print("ok")
