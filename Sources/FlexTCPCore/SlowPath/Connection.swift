@@ -50,6 +50,9 @@ struct Connection {
     var watchedUnacknowledged = SequenceNumber(0)
     /// SND.UNA when the last tail loss probe was sent (one probe per SND.UNA); nil: none yet.
     var probedUnacknowledged: SequenceNumber?
+    /// When the retransmission timer was armed, if it was armed for a tail loss probe (its deadline
+    /// is then the probe's, earlier than the RTO); nil when it was armed for the RTO.
+    var probeArmedAt: UInt64?
     /// The retransmission timer is running for data or FIN in flight, or for zero-window probes.
     var timer: RetransmissionTimerKind = .idle
     /// Retransmission timeouts over the connection's life (wrapping), for congestion control.
