@@ -152,8 +152,6 @@ struct SelectiveRecoveryTests {
         let configuration = StackPair.configuration {
             $0.offersSelectiveAcknowledgment = sack
             $0.minimumRetransmissionTimeout = 5 * StackPair.millisecond
-            // With tail loss probes, whose timer (armed for a probe) must not fire as an RTO once recovery began.
-            $0.sendsTailLossProbes = true
         }
         var impairment = LinkEmulatorSettings()
         impairment.dropProbability = loss
