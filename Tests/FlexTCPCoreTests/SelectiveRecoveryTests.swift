@@ -23,7 +23,7 @@ struct SelectiveRecoveryTests {
 
     @Test("blocks merge into sorted ranges; what SND.UNA passes goes; D-SACK and blocks beyond SND.MAX are ignored")
     func scoreboardUpdate() {
-        var board = SACKScoreboard()
+        var board = SACKScoreboard(unacknowledged: Self.base)
         board.update(blocks: Self.blocks([5000..<6000, 2000..<3000, 3000..<3500]), unacknowledged: Self.base, sendMaximum: Self.base + 10_000)
         #expect(Self.ranges(board) == [2000..<3500, 5000..<6000])
         board.update(blocks: Self.blocks([0..<500, 9000..<11_000, 3400..<5000]), unacknowledged: Self.base + 1000,
@@ -35,12 +35,12 @@ struct SelectiveRecoveryTests {
 
     @Test("RFC 6675 IsLost: more than two segments SACKed above, or three separate ranges")
     func lossRule() {
-        var board = SACKScoreboard()
+        var board = SACKScoreboard(unacknowledged: Self.base)
         board.update(blocks: Self.blocks([1000..<3000]), unacknowledged: Self.base, sendMaximum: Self.base + 20_000)
         #expect(!board.isLost(Self.base, segmentSize: Self.segment))
         board.update(blocks: Self.blocks([1000..<3001]), unacknowledged: Self.base, sendMaximum: Self.base + 20_000)
         #expect(board.isLost(Self.base, segmentSize: Self.segment))
-        var separate = SACKScoreboard()
+        var separate = SACKScoreboard(unacknowledged: Self.base)
         separate.update(blocks: Self.blocks([1000..<1100, 2000..<2100, 3000..<3100]), unacknowledged: Self.base,
                         sendMaximum: Self.base + 20_000)
         #expect(separate.isLost(Self.base, segmentSize: Self.segment))
@@ -49,23 +49,23 @@ struct SelectiveRecoveryTests {
 
     @Test("recovery retransmits each lost hole once, lowest first, never a SACKed byte or one above the highest SACKed")
     func holesInOrder() {
-        var board = SACKScoreboard()
+        var board = SACKScoreboard(unacknowledged: Self.base)
         let sendMaximum = Self.base + 20_000
         // Holes: 0..<1000, 2000..<2500, 6000..<7000 (not lost: only 1000 bytes SACKed above it).
         board.update(blocks: Self.blocks([1000..<2000, 2500..<6000, 7000..<8000]), unacknowledged: Self.base, sendMaximum: sendMaximum)
-        board.enterRecovery(unacknowledged: Self.base, sendMaximum: sendMaximum, flight: 20_000, segmentSize: Self.segment)
+        board.enterRecovery(flight: 20_000, segmentSize: Self.segment)
         var sent: [Range<UInt32>] = []
         var first = true
-        while let hole = board.nextRetransmission(unacknowledged: Self.base, segmentSize: Self.segment, first: first) {
+        while let hole = board.nextRetransmission(segmentSize: Self.segment, first: first) {
             sent.append(UInt32(hole.sequence - Self.base)..<UInt32(hole.sequence - Self.base) + hole.length)
             first = false
         }
         #expect(sent == [0..<1000, 2000..<2500])
         // More SACKed above makes the third hole lost; the first two are not sent again.
         board.update(blocks: Self.blocks([8000..<11_000]), unacknowledged: Self.base, sendMaximum: sendMaximum)
-        let next = board.nextRetransmission(unacknowledged: Self.base, segmentSize: Self.segment, first: false)
+        let next = board.nextRetransmission(segmentSize: Self.segment, first: false)
         #expect(next.map { UInt32($0.sequence - Self.base) } == 6000 && next?.length == 1000)
-        #expect(board.nextRetransmission(unacknowledged: Self.base, segmentSize: Self.segment, first: false) == nil)
+        #expect(board.nextRetransmission(segmentSize: Self.segment, first: false) == nil)
         // Recovery ends when SND.UNA reaches the recovery point.
         board.update(blocks: TCPSACKBlocks(), unacknowledged: sendMaximum, sendMaximum: sendMaximum)
         #expect(!board.inRecovery && board.isIdle)
@@ -73,20 +73,20 @@ struct SelectiveRecoveryTests {
 
     @Test("retransmitted bytes in flight stay within half the flight at the start of recovery")
     func budget() {
-        var board = SACKScoreboard()
+        var board = SACKScoreboard(unacknowledged: Self.base)
         let sendMaximum = Self.base + 100_000
         // Four one-segment holes, each followed by three SACKed segments.
         board.update(blocks: Self.blocks([1000..<4000, 5000..<8000, 9000..<12_000, 13_000..<16_000]), unacknowledged: Self.base,
                      sendMaximum: sendMaximum)
-        board.enterRecovery(unacknowledged: Self.base, sendMaximum: sendMaximum, flight: 4000, segmentSize: Self.segment)
+        board.enterRecovery(flight: 4000, segmentSize: Self.segment)
         var count = 0
         var first = true
-        while board.nextRetransmission(unacknowledged: Self.base, segmentSize: Self.segment, first: first) != nil {
+        while board.nextRetransmission(segmentSize: Self.segment, first: first) != nil {
             count += 1
             first = false
         }
         #expect(count == 2)
-        #expect(board.retransmittedInFlight(unacknowledged: Self.base) == 2000)
+        #expect(board.retransmittedInFlight() == 2000)
     }
 
     @Test("the fast path keeps the peer's SACK blocks and SND.FACK, leaves three duplicate ACKs to the slow path, resends a hole on request, and drops the blocks once SND.UNA reaches SND.FACK")
@@ -184,5 +184,12 @@ struct SelectiveRecoveryTests {
         #expect(completeWithSACK && completeWithout)
         #expect(without.a.slowPath.counters.selectiveRecoveries == 0)
         #expect(without.a.fastPath.segmentsRetransmitted > withSACK.a.fastPath.segmentsRetransmitted)
+    }
+}
+
+extension SACKScoreboard {
+    /// `update` without an RTT sample: RFC 6675's rules alone, RACK's time rule off.
+    mutating func update(blocks: TCPSACKBlocks, unacknowledged: SequenceNumber, sendMaximum: SequenceNumber) {
+        update(blocks: blocks, unacknowledged: unacknowledged, sendMaximum: sendMaximum, now: 0, roundTrip: 0)
     }
 }

@@ -25,8 +25,8 @@ package enum TCPConnectionState: Hashable, Sendable {
 /// is the delivery copy, set through `ContextFlowControl`, and `ConnectionEvent`s carry the binding
 /// as it was when they happened. `acceptedBy` is the listening port of a passive open (nil for an
 /// active one). `rings` is set from installation in the fast path until the record is dropped;
-/// `sequence` is the ISS in SYN-SENT; `scheduledWake` is at or before `deadline` whenever that is
-/// set and still ahead. A plain
+/// `sequence` is the ISS in SYN-SENT; `scheduledWake` is at or before `deadline` (and the flow's
+/// scoreboard's reorder deadline) whenever that is set and still ahead. A plain
 /// value without references (its congestion-control loop lives in `SlowPath.congestionLoops`), so
 /// copying it is cheap.
 struct Connection {
@@ -50,6 +50,12 @@ struct Connection {
     var watchedUnacknowledged = SequenceNumber(0)
     /// SND.UNA when the last tail loss probe was sent (one probe per SND.UNA); nil: none yet.
     var probedUnacknowledged: SequenceNumber?
+    /// The peer was seen to reorder segments (RFC 8985's RACK.reordering_seen): kept here because the
+    /// flow's scoreboard goes when its losses are repaired.
+    var reorderingSeen = false
+    /// When the retransmission timer was armed, if it was armed for a tail loss probe (its deadline
+    /// is then the probe's, earlier than the RTO); nil when it was armed for the RTO.
+    var probeArmedAt: UInt64?
     /// The retransmission timer is running for data or FIN in flight, or for zero-window probes.
     var timer: RetransmissionTimerKind = .idle
     /// Retransmission timeouts over the connection's life (wrapping), for congestion control.

@@ -23,8 +23,9 @@ extension SlowPath {
         let wanted = wantedTimer(state)
         if wanted != connection.timer {
             connection.timer = wanted
-            connection.deadline = wanted == .idle ? .max
-                : now &+ (probeTimeout(flow, connection, state: state) ?? retransmissionTimeout(state, retries: connection.retries))
+            let probe = wanted == .retransmission ? probeTimeout(flow, connection, state: state) : nil
+            connection.probeArmedAt = probe == nil ? nil : now
+            connection.deadline = wanted == .idle ? .max : now &+ (probe ?? retransmissionTimeout(state, retries: connection.retries))
         }
         guard connection.timer != .idle, now >= connection.deadline else {
             connections[Int(flow)] = connection
@@ -32,12 +33,23 @@ extension SlowPath {
         }
         switch connection.timer {
         case .retransmission:
-            if probeTimeout(flow, connection, state: state) != nil {
-                sendTailLossProbe(flow, state: state, now: now)
-                connection.probedUnacknowledged = state.sendUnacknowledged
-                connection.deadline = now &+ retransmissionTimeout(state, retries: connection.retries)
-                connections[Int(flow)] = connection
-                return
+            if let armedAt = connection.probeArmedAt {
+                connection.probeArmedAt = nil
+                if probeTimeout(flow, connection, state: state) != nil {
+                    sendTailLossProbe(flow, state: state, now: now)
+                    connection.probedUnacknowledged = state.sendUnacknowledged
+                    connection.deadline = now &+ retransmissionTimeout(state, retries: connection.retries)
+                    connections[Int(flow)] = connection
+                    return
+                }
+                // The probe no longer applies (SACK recovery began meanwhile): the RTO still counts
+                // from when the timer was armed, not from the probe's earlier deadline.
+                let timeout = armedAt &+ retransmissionTimeout(state, retries: connection.retries)
+                if now < timeout {
+                    connection.deadline = timeout
+                    connections[Int(flow)] = connection
+                    return
+                }
             }
             let limit = state.closeFlags.contains(.finQueued) ? configuration.finRetries : configuration.dataRetries
             guard connection.retries < limit else {

@@ -7,11 +7,15 @@ import FlexWire
 // thread of its own reads the blocks from the flow's published snapshot and asks with a
 // `FlowCommand` (`FastPathLink`). Here, for each flow it reported changed, the blocks go into the flow's
 // scoreboard (made when the peer first reports a block above SND.UNA, dropped when recovery is
-// over and nothing is SACKed), recovery starts on the third duplicate ACK or when the bytes at
-// SND.UNA count as lost, and the holes that count as lost are retransmitted, each once per
-// recovery, with the retransmitted bytes in flight bounded by half the flight at its start (the
-// rate limiter paces new data; this bounds what recovery adds to it). A retransmission that is lost
-// again waits for the retransmission timeout, which goes back to SND.UNA and drops the scoreboard.
+// over and nothing is SACKed or retransmitted), recovery starts on the third duplicate ACK or when
+// the bytes at SND.UNA count as lost (RFC 6675's rule or RACK's time rule, RFC 8985), and the holes
+// that count as lost are retransmitted, each once per recovery, with the retransmitted bytes in
+// flight bounded by half the flight at its start (the rate limiter paces new data; this bounds what
+// recovery adds to it). A retransmission lost again is sent again once RACK's rule finds it lost
+// (something sent after it delivered, an RTT plus the reordering window gone by), not after the
+// RTO. When only time stands between a hole (or a retransmission) and its loss, the scoreboard's
+// reorder deadline wakes the connection (`SlowPath+Timers.swift`). The retransmission timeout goes
+// back to SND.UNA and drops the scoreboard.
 
 /// What the slow path's SACK recovery asks of the fast path: the peer's latest SACK blocks and
 /// retransmission of a range. `FastPath` and the runtime's `FastPathControl` offer it on the fast
@@ -27,8 +31,9 @@ extension FastPath: SelectiveRecoveryControl {}
 
 extension SlowPath {
     /// Brings the flow's scoreboard up to date with the peer's latest SACK blocks and retransmits
-    /// the holes recovery calls for (see above). Does nothing for a flow without SACK, or when the
-    /// fast path does not offer selective recovery.
+    /// what recovery calls for (see above); schedules the connection's wake-up for the scoreboard's
+    /// reorder deadline. Does nothing for a flow without SACK, or when the fast path does not offer
+    /// selective recovery.
     func recoverSelectively(_ flow: FlowIndex, now: UInt64) {
         guard let recovery = selectiveRecovery, let state = flows.state(of: flow),
               state.options.contains(.selectiveAcknowledgment) else { return }
@@ -37,31 +42,30 @@ extension SlowPath {
         // A flow without losses costs this: nothing SACKed above SND.UNA, no duplicate ACKs, no scoreboard.
         guard scoreboards[Int(flow)] != nil || lossSignalled || unacknowledged < state.highestSelectivelyAcknowledged else { return }
         let blocks = recovery.selectiveAcknowledgments(of: flow)
-        let sendMaximum = unacknowledged + state.sentExtent
         // Taken out of the array, so that updating it does not copy its storage (the array would still share it).
-        var scoreboard = scoreboards[Int(flow)].take() ?? SACKScoreboard()
-        scoreboard.update(blocks: blocks, unacknowledged: unacknowledged, sendMaximum: sendMaximum)
+        var scoreboard = scoreboards[Int(flow)].take()
+            ?? SACKScoreboard(unacknowledged: unacknowledged, reorderingSeen: connections[Int(flow)]?.reorderingSeen ?? false)
+        scoreboard.update(blocks: blocks, unacknowledged: unacknowledged, sendMaximum: unacknowledged + state.sentExtent, now: now,
+                          roundTrip: UInt64(state.roundTripMicroseconds) &* 1000)
         let segmentSize = UInt32(state.maximumSegmentSize)
         var first = false
-        let probed = connections[Int(flow)]?.probedUnacknowledged == unacknowledged
-        if !scoreboard.inRecovery && state.transmitSent > 0
-            && (lossSignalled || probed || scoreboard.isLost(unacknowledged, segmentSize: segmentSize)) {
-            if probed && !lossSignalled {
-                scoreboard.enterProbeRecovery(unacknowledged: unacknowledged, sendMaximum: sendMaximum, flight: state.transmitSent,
-                                              segmentSize: segmentSize)
-                counters.probeRecoveries &+= scoreboard.inRecovery ? 1 : 0
-            } else {
-                scoreboard.enterRecovery(unacknowledged: unacknowledged, sendMaximum: sendMaximum, flight: state.transmitSent,
-                                         segmentSize: segmentSize)
-            }
-            counters.selectiveRecoveries &+= scoreboard.inRecovery ? 1 : 0
-            first = scoreboard.inRecovery
+        if !scoreboard.inRecovery && state.transmitSent > 0 && (lossSignalled || scoreboard.detectsLoss(segmentSize: segmentSize)) {
+            scoreboard.enterRecovery(flight: state.transmitSent, segmentSize: segmentSize)
+            counters.selectiveRecoveries &+= 1
+            // Begun by what a tail loss probe drew from the peer.
+            if connections[Int(flow)]?.probedUnacknowledged == unacknowledged { counters.probeRecoveries &+= 1 }
+            first = true
         }
-        while let hole = scoreboard.nextRetransmission(unacknowledged: unacknowledged, segmentSize: segmentSize, first: first) {
+        while let hole = scoreboard.nextRetransmission(segmentSize: segmentSize, first: first) {
             recovery.retransmit(flow: flow, sequence: hole.sequence, length: hole.length, now: now)
             counters.selectiveRetransmissions &+= 1
+            if hole.again { counters.lostRetransmissions &+= 1 }
             first = false
         }
+        scoreboard.planReorderTimer(segmentSize: segmentSize)
+        if scoreboard.reorderingSeen { connections[Int(flow)]?.reorderingSeen = true }
+        let waitsOnTime = scoreboard.reorderDeadline != nil
         scoreboards[Int(flow)] = scoreboard.isIdle ? nil : scoreboard
+        if waitsOnTime { scheduleTimer(flow, now: now) }
     }
 }

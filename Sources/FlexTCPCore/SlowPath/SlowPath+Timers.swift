@@ -3,7 +3,8 @@
 //
 // Three sources of work, each bounded by active connections:
 // - `connectionTimers`: one live entry per connection with a deadline (SYN retransmission, data/FIN
-//   retransmission, zero-window probe, TIME_WAIT's end) at `Connection.scheduledWake`. A deadline
+//   retransmission, tail loss probe, zero-window probe, TIME_WAIT's end, RACK's reorder deadline) at
+//   `Connection.scheduledWake`. A deadline
 //   that moves later (the retransmission timer restarting on every ACK) keeps its entry, which wakes
 //   the connection at the old time to be scheduled anew: no heap work per ACK. A deadline that moves
 //   earlier pushes a new entry; the old one is stale (its time no longer matches) and skipped.
@@ -19,12 +20,15 @@
 // Congestion-control steps have their own schedule (`SlowPath+CongestionLoop.swift`); a loop parks
 // while its flow is idle and resumes when the flow is reported changed.
 extension SlowPath {
-    /// Makes sure the connection's timer wakes it by its deadline — or just after `now` when that has
-    /// passed (the connection could not act on it now): pushes an entry when none is scheduled by then
-    /// (O(log n)); does nothing for a connection without deadline.
+    /// Makes sure the connection's timer wakes it by its deadline or its scoreboard's reorder deadline
+    /// (RACK), whichever is first — or just after `now` when that has passed (the connection could not
+    /// act on it now): pushes an entry when none is scheduled by then (O(log n)); does nothing for a
+    /// connection without either.
     func scheduleTimer(_ flow: FlowIndex, now: UInt64) {
-        guard let deadline = connections[Int(flow)]?.deadline, deadline != .max,
-              let wake = connections[Int(flow)]?.scheduledWake else { return }
+        guard let connection = connections[Int(flow)] else { return }
+        let deadline = min(connection.deadline, scoreboards[Int(flow)]?.reorderDeadline ?? .max)
+        guard deadline != .max else { return }
+        let wake = connection.scheduledWake
         let time = max(deadline, now &+ 1)
         guard time < wake else { return }
         connections[Int(flow)]?.scheduledWake = time
@@ -47,14 +51,16 @@ extension SlowPath {
         }
     }
 
-    /// Runs the connection timers due by `now`. A connection whose deadline is still due after it
-    /// progressed (nothing it can do yet) is woken again after `now` (`scheduleTimer`), so one call ends.
+    /// Runs the connection timers due by `now`, and SACK recovery for a connection whose scoreboard's
+    /// reorder deadline came. A connection whose deadline is still due after it progressed (nothing it
+    /// can do yet) is woken again after `now` (`scheduleTimer`), so one call ends.
     func runConnectionTimers(now: UInt64) {
         while let entry = connectionTimers.popDue(now: now) {
             guard connections[Int(entry.key)]?.scheduledWake == entry.time else { continue }
             counters.connectionVisits &+= 1
             connections[Int(entry.key)]?.scheduledWake = .max
             if needsProgress(Int(entry.key), now: now) { progress(entry.key, now: now) }
+            if let due = scoreboards[Int(entry.key)]?.reorderDeadline, due <= now { recoverSelectively(entry.key, now: now) }
             scheduleTimer(entry.key, now: now)
         }
     }

@@ -59,8 +59,9 @@ package struct SlowPathConfiguration: Sendable {
     /// RFC 8985 tail loss probes for SACK flows (`SlowPath+Retransmission.swift`): when nothing is
     /// acknowledged for 2 × SRTT (plus `probeDelayedAcknowledgmentAllowance` with one segment in
     /// flight) and that is sooner than the RTO, the last segment is sent again; a SACK for it that
-    /// leaves the bytes below unacknowledged starts recovery with all of them lost. Opt-in for now.
-    package var sendsTailLossProbes = false
+    /// leaves the bytes below unacknowledged makes them lost by RACK's rule once the reordering
+    /// window has passed, and recovery repairs them. False waits for the RTO instead.
+    package var sendsTailLossProbes = true
     /// What a probe waits for beyond 2 × SRTT when one segment is in flight (RFC 8985's WCDelAckT).
     package var probeDelayedAcknowledgmentAllowance: UInt64 = 200_000_000
     /// RFC 3168 ECN setup: SYN with ECE+CWR, SYN-ACK with ECE.

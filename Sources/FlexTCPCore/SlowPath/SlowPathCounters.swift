@@ -32,6 +32,9 @@ package struct SlowPathCounters: Hashable, Sendable {
     /// SACK loss recoveries begun (RFC 6675) and the holes they retransmitted (`SlowPath+SelectiveRecovery.swift`).
     package var selectiveRecoveries: UInt64 = 0
     package var selectiveRetransmissions: UInt64 = 0
+    /// Retransmissions RACK found lost again (RFC 8985) and sent again, without waiting for the RTO
+    /// (each also counts in `selectiveRetransmissions`).
+    package var lostRetransmissions: UInt64 = 0
     /// Tail loss probes sent (RFC 8985) and SACK recoveries a probe's acknowledgment began.
     package var tailLossProbes: UInt64 = 0
     package var probeRecoveries: UInt64 = 0
