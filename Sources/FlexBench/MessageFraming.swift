@@ -45,6 +45,12 @@ struct MessageAssembler {
         var index = 0
         let count = bytes.count
         while index < count {
+            if offset == 0 && stamp.length == 8 && count &- index >= 8, let base = bytes.baseAddress {
+                // A whole 8-byte stamp in this piece (the common case): one load, not eight.
+                collected = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                offset = 8
+                index &+= 8
+            }
             while offset < stamp.length && index < count {
                 collected |= UInt64(bytes[index]) << UInt64(8 * offset)
                 offset += 1

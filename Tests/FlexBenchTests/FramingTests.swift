@@ -23,6 +23,17 @@ import Testing
 
     @Test(arguments: [1, 3, 8, 64])
     func assemblerFindsEveryMessageWhateverTheCuts(size: Int) {
+        assemble(size: size, cuts: Array(1...7))
+    }
+
+    /// Pieces that hold whole stamps (read with one load), whole messages, and stamps cut anywhere.
+    @Test(arguments: [8, 9, 64])
+    func assemblerReadsWholeStampsInLongPieces(size: Int) {
+        assemble(size: size, cuts: [size, 13, 5, 3 * size + 1, 8, 2 * size - 3])
+    }
+
+    /// 50 stamped messages of `size` bytes fed to an assembler in pieces of the `cuts` lengths in turn.
+    private func assemble(size: Int, cuts: [Int]) {
         let stamp = MessageStamp(messageSize: size)
         var stream = [UInt8](repeating: 0xee, count: size * 50)
         stream.withUnsafeMutableBytes { bytes in
@@ -31,12 +42,12 @@ import Testing
         var assembler = MessageAssembler(messageSize: size)
         var stamps: [UInt64] = []
         var position = 0
-        var cut = 1
+        var piece = 0
         while position < stream.count {
-            let end = min(stream.count, position + cut)
+            let end = min(stream.count, position + cuts[piece % cuts.count])
             stream[position..<end].withUnsafeBytes { assembler.consume($0) { stamps.append($0) } }
             position = end
-            cut = cut % 7 + 1
+            piece += 1
         }
         #expect(stamps.count == 50)
         for (sequence, value) in stamps.enumerated() {

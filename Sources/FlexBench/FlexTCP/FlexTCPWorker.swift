@@ -19,7 +19,6 @@ final class FlexTCPWorker: SteppedWorker {
     private let fastPath: FastPath
     private let slowPath: SlowPath
     private let sessions: FlowSessions<Never>
-    private let scratch: UnsafeMutableRawBufferPointer
     private var seenEventOverflows: UInt64 = 0
     /// Established connections wait in the listener's backlog (server).
     private var acceptsDue = false
@@ -29,18 +28,13 @@ final class FlexTCPWorker: SteppedWorker {
     /// Initial connections still to open when the first is established (client).
     private var connectionsAfterFirst = 0
 
-    static let scratchSize = 64 * 1024
-
     init(stack: Stack, endpoint: WorkloadEndpoint) {
         self.stack = stack
         self.endpoint = endpoint
         fastPath = stack.fastPath
         slowPath = stack.slowPath
         sessions = FlowSessions(capacity: stack.configuration.flowCapacity)
-        scratch = .allocate(byteCount: Self.scratchSize, alignment: 64)
     }
-
-    deinit { scratch.deallocate() }
 
     /// Before the start barrier: the server listens.
     func prepare() throws(BenchmarkFailure) {
@@ -61,14 +55,16 @@ final class FlexTCPWorker: SteppedWorker {
         connectionsAfterFirst = endpoint.spec.connections - 1
     }
 
-    /// One iteration: the stack's poll (collecting the flows with work), new connections, then
-    /// every flow with work. Never fails.
+    /// One iteration: the stack's poll (collecting the flows with work), new connections, every
+    /// flow with work, then the stack transmits what they wrote (an answer leaves in the step of
+    /// its request, carrying that request's ACK). Never fails.
     @inline(__always)
     func step(now: UInt64) -> String? {
         stack.poll(now: now) { settleEvents(now: now) }
         if acceptsDue { acceptConnections(now: now) }
         if connectsDue > 0 { reopenConnections(now: now) }
         sessions.withReadySlots { flow, slot in serve(flow, slot.pointee.session!, now: now) }
+        stack.transmit(now: now)
         return nil
     }
 
@@ -137,24 +133,20 @@ final class FlexTCPWorker: SteppedWorker {
         while connectsDue > 0 && open(now: now) { connectsDue -= 1 }
     }
 
-    /// Moves bytes between the flow's rings and its session until neither side can go on, then
+    /// Hands the session the received bytes it takes (where they lie in the receive ring, no copy)
+    /// and moves its output into the transmit ring, until no received bytes are left behind, then
     /// reports the end of stream and closes when the session asks for it.
     @inline(__always)
     private func serve(_ flow: FlowIndex, _ session: Session, now: UInt64) {
         while true {
-            let limit = min(session.receiveLimit, scratch.count)
-            var received = 0
-            if limit > 0 {
-                received = stack.read(from: flow, into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<limit]), now: now)
-                if received > 0 { session.received(UnsafeRawBufferPointer(rebasing: scratch[0..<received]), now: now) }
-            }
+            let taken = stack.consume(from: flow, upTo: session.receiveLimit, now: now) { session.received($0, now: now) }
             let pending = session.pending
             if !pending.isEmpty {
                 let written = stack.write(to: flow, from: pending, now: now)
                 if written > 0 { session.sent(written, now: now) }
             }
-            // A full read may have left more bytes behind; otherwise the ring is empty.
-            guard received == limit && received > 0 else { break }
+            // Bytes are left behind only when the session's output was full (an echo server); it has drained.
+            guard taken > 0 && stack.readableBytes(on: flow) > 0 else { break }
         }
         let slot = sessions.slot(flow)
         if slot.pointee.peerClosed && !slot.pointee.finishReported && stack.readableBytes(on: flow) == 0 {

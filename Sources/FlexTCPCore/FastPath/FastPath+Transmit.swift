@@ -8,9 +8,14 @@ extension FastPath {
     /// queued, no ACK held and nothing written it returns at once (most transmit stages of a round).
     @discardableResult @inline(__always)
     package func transmit(now: UInt64, maximumSegments: Int = 64) -> Int {
-        guard queueManager.hasQueuedFlows || !delayedAcknowledgments.isEmpty || !transmitBatch.isEmpty else { return 0 }
+        guard hasTransmitWork else { return 0 }
         return transmitQueued(now: now, maximumSegments: maximumSegments)
     }
+
+    /// Whether `transmit` may have anything to do: a flow queued (due now or later), an ACK held or
+    /// a frame written and not committed. A few loads.
+    @inline(__always)
+    package var hasTransmitWork: Bool { queueManager.hasQueuedFlows || !delayedAcknowledgments.isEmpty || !transmitBatch.isEmpty }
 
     /// `transmit` when something may be due.
     private func transmitQueued(now: UInt64, maximumSegments: Int) -> Int {

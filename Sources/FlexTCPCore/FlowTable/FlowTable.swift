@@ -120,8 +120,8 @@ package struct FlowTable: ~Copyable, @unchecked Sendable {
     }
 
     /// The slot holding `key`: probes from its home slot until the key, an empty slot, or the
-    /// longest displacement in the table.
-    @inlinable
+    /// longest displacement in the table. Always inlined: the fast path's lookup per segment.
+    @inlinable @inline(__always)
     func slot(of key: FlowKey) -> Int? {
         var position = homeSlot(of: key)
         for _ in 0...longestDisplacement {

@@ -128,7 +128,9 @@ package struct QueueManager: ~Copyable, @unchecked Sendable {
     package mutating func nextTransmission(now: UInt64, maximumBytes: UInt32) -> TransmitGrant? {
         guard maximumBytes > 0 else { return nil }
         let nowSlot = now >> UInt64(slotDurationLog2)
-        let chosen = servedWheelLast
+        // Without rate-limited flows (no congestion control) the wheel is empty: not even a call for it.
+        let chosen = occupancy.isEmpty ? popFirstUnlimited()
+            : servedWheelLast
             ? (popFirstUnlimited() ?? popDueRateLimited(nowSlot: nowSlot))
             : (popDueRateLimited(nowSlot: nowSlot) ?? popFirstUnlimited())
         guard let flow = chosen else { return nil }

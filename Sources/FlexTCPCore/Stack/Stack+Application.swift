@@ -51,11 +51,28 @@ extension Stack {
     /// Copies up to `buffer.count` received bytes into `buffer` and frees them in the ring (rxFree,
     /// reopening the window). Returns how many; 0 when nothing is waiting (see `isEndOfStream`).
     package func read(from flow: FlowIndex, into buffer: UnsafeMutableRawBufferPointer, now: UInt64) -> Int {
-        guard let state = fastPath.installedState(of: flow), let destination = buffer.baseAddress else { return 0 }
-        let count = min(state.pointee.unreadByteCount, UInt32(clamping: buffer.count))
+        guard let destination = buffer.baseAddress else { return 0 }
+        var copied = 0
+        return consume(from: flow, upTo: buffer.count, now: now) { piece in
+            guard let source = piece.baseAddress else { return }
+            (destination + copied).copyMemory(from: source, byteCount: piece.count)
+            copied += piece.count
+        }
+    }
+
+    /// Hands `body` up to `limit` received bytes where they lie in the receive ring — in order, in
+    /// two pieces where the ring wraps — and then frees them (rxFree, as `read` does). Returns how
+    /// many; 0 when nothing is waiting. `body` must not call back into the stack; the bytes are
+    /// valid only during the call.
+    package func consume(from flow: FlowIndex, upTo limit: Int, now: UInt64, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+        guard let state = fastPath.installedState(of: flow) else { return 0 }
+        let count = min(state.pointee.unreadByteCount, UInt32(clamping: limit))
         guard count > 0 else { return 0 }
-        ring(at: state.pointee.receiveRingOffset, size: state.pointee.receiveRingSize)
-            .read(into: destination, count: count, at: state.pointee.unreadStart)
+        let start = state.pointee.unreadStart
+        let base = fastPath.payloadRegion + Int(state.pointee.receiveRingOffset)
+        let first = min(count, state.pointee.receiveRingSize &- start)
+        body(UnsafeRawBufferPointer(start: base + Int(start), count: Int(first)))
+        if first < count { body(UnsafeRawBufferPointer(start: base, count: Int(count &- first))) }
         fastPath.applicationFreed(flow: flow, bytes: count, now: now)
         return Int(count)
     }

@@ -22,6 +22,8 @@ package final class Stack {
     let stages: FastPathStages<SlowPath>
     var phases: [StackConnectionPhase]
     var events: [ConnectionEvent] = []
+    /// Passes `poll` found quiet (`isQuiet`) and cut short.
+    package private(set) var quietPasses: UInt64 = 0
 
     package init(port: any Port, configuration: StackConfiguration) throws(NetworkConfigurationError) {
         self.configuration = configuration
@@ -37,11 +39,13 @@ package final class Stack {
 
     /// One run-to-completion step: receive a batch, let the fast path and then the slow path handle
     /// it (connections whose FINs the fast path reported move on at once), release it, run due
-    /// timers, transmit what the queue manager allows. After each stage the
+    /// timers, transmit what the queue manager allows. After each stage that left events the
     /// fast path's flow events and the slow path's connection events are settled: by default the
     /// flow events are dropped (received bytes are read from each flow's ring state by `read`, which
     /// also covers events that overflowed) and connection events are recorded for `drainEvents`.
-    /// Returns true if any frame was received or sent.
+    /// A quiet pass — no frame waiting, nothing to transmit, no event, no timer due, no changed flow
+    /// waiting for the slow path (`isQuiet`) — only polls the port and flushes the network host's
+    /// frames: a few dozen instructions. Returns true if any frame was received or sent.
     @discardableResult
     package func poll(now: UInt64) -> Bool {
         poll(now: now) {
@@ -50,14 +54,42 @@ package final class Stack {
         }
     }
 
-    /// The same step with the caller settling events after each stage (an embedding runtime routes
-    /// flow events to application contexts and takes connection events itself); `settle` must leave
-    /// the fast path's event list empty.
+    /// The same step with the caller settling events after each stage that left some (an embedding
+    /// runtime routes flow events to application contexts and takes connection events itself);
+    /// `settle` must leave the fast path's event list empty.
     @discardableResult
     package func poll(now: UInt64, settlingEventsWith settle: () -> Void) -> Bool {
-        let (received, sent) = PollSequence.poll(stages, port: port, batch: batch, now: now, settle: settle)
+        if isQuiet(now: now) {
+            quietPasses &+= 1
+            port.poll()
+            network.flushTransmits()
+            return false
+        }
+        let (received, sent) = PollSequence.poll(stages, port: port, batch: batch, now: now) {
+            if fastPath.eventCount > 0 || !slowPath.events.isEmpty { settle() }
+        }
         return received > 0 || sent > 0
     }
+
+    /// Whether a pass at `now` would find nothing to do: no event to settle, nothing the fast path
+    /// may transmit, no slow-path timer due, no changed flow the slow path examines on every pass,
+    /// and no frame waiting at the port (asked last: it is the one call through the `Port` existential).
+    /// Read from the live state on every pass (nothing cached), so calls into the fast or slow path
+    /// between polls — the application's writes, a close, a test's direct call — are never missed.
+    @inline(__always)
+    func isQuiet(now: UInt64) -> Bool {
+        fastPath.eventCount == 0 && !fastPath.hasTransmitWork && slowPath.events.isEmpty
+            && (slowPath.examinesChangesOnTimer || fastPath.changes.isEmpty)
+            && now < slowPath.nextDeadline && !port.mayHaveFramesToReceive
+    }
+
+    /// Sends at once what the application queued since the last `poll` and the ACKs held since
+    /// (those its answers did not carry), instead of leaving them to the next poll's transmit stage:
+    /// a run-to-completion caller calls it after serving its flows, so that an answer leaves in the
+    /// step of the request that caused it, with that request's ACK on it. Returns the data segments
+    /// sent; with nothing queued and no ACK held it costs a few loads.
+    @discardableResult @inline(__always)
+    package func transmit(now: UInt64) -> Int { fastPath.transmit(now: now) }
 
     /// The earliest time `poll` has timer or pacing work to do (`.max`: none until a frame arrives
     /// or the application acts).
