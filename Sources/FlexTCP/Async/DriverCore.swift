@@ -67,6 +67,8 @@ final class DriverCore {
         let events = context.poll(handle)
         var moved = false
         for key in connections.keys where serve(key) { moved = true }
+        // What the round wrote, handed over now: a runtime stepping this round inside its own sends it at once.
+        context.flush()
         return events > 0 || moved || !commands.isEmpty
     }
 

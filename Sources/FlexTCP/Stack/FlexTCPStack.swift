@@ -205,21 +205,24 @@ public final class FlexTCPStack: Sendable {
     }
 
     /// One round of a caller-driven stack (`Configuration.schedule` `.callerDriven`) on the caller's thread at
-    /// `now`: the async API's operations and context, then the runtime. True if anything was done;
-    /// once the scope has ended it does nothing and returns false. Rounds never overlap.
+    /// `now`: the runtime's round with the async API's operations and context inside it, after
+    /// receiving and before transmitting (what they write leaves in the same round). True if
+    /// anything was done; once the scope has ended it does nothing and returns false. Rounds never overlap.
     package func step(now: UInt64) -> Bool {
         precondition(isCallerDriven, "step drives only a caller-driven stack")
         return steps.withLock { _ in
             guard let driver = state.withLock({ $0.isRunning ? .some($0.driver) : nil }) else { return false }
-            let driven = driver?.step() ?? false
-            return runtime.step(now: now) || driven
+            guard let driver else { return runtime.step(now: now) }
+            var driven = false
+            let stepped = runtime.step(now: now) { driven = driver.step() }
+            return stepped || driven
         }
     }
 
     /// One round of an application-driven stack (`Configuration.threading` `.applicationDriven`) on
-    /// the calling thread, at the monotonic clock's time: the async API's operations, then the
-    /// stack (contexts' requests and sends, received frames, timers, transmit; events published to
-    /// the contexts). Returns true if anything was done; false once the scope has ended. Call it
+    /// the calling thread, at the monotonic clock's time: the stack (contexts' requests and sends,
+    /// received frames, timers; events published to the contexts), the async API's operations, then
+    /// transmit (what they wrote leaves in this round). Returns true if anything was done; false once the scope has ended. Call it
     /// from one thread at a time (rounds never overlap), the one that polls its contexts, and
     /// `flush` those contexts before it so that this round sends what they queued.
     public func poll() -> Bool {

@@ -37,14 +37,25 @@ final class FastPathRound {
         return taken
     }
 
-    /// One pass of the poll sequence with `slowPath` taking the exceptions; after each stage the
-    /// flow events are routed to the contexts, `settle` runs, and the events are cleared. Returns
-    /// true if any frame was received or sent. Inlined, so that `settle` is too (a closure
-    /// specialization would take what it captures with a retain each round).
+    /// The transmit stage on its own (for a round that ran its poll sequence without it): sends
+    /// what is due and routes the events; true if any frame was sent.
+    func transmit(now: UInt64) -> Bool {
+        let sent = fastPath.transmit(now: now)
+        settleEvents {}
+        return sent > 0
+    }
+
+    /// One pass of the poll sequence with `slowPath` taking the exceptions (and without the
+    /// transmit stage unless `transmitting`: the caller runs `transmit` later in its round); after
+    /// each stage the flow events are routed to the contexts, `settle` runs, and the events are
+    /// cleared. Returns true if any frame was received or sent. Inlined, so that `settle` is too
+    /// (a closure specialization would take what it captures with a retain each round).
     @inline(__always)
-    func poll<SlowPathSide: ExceptionHandling>(now: UInt64, slowPath: SlowPathSide, settle: () -> Void) -> Bool {
-        let (received, sent) = PollSequence.poll(FastPathStages(fastPath: fastPath, slowPath: slowPath), port: port, batch: batch,
-                                                 now: now) { settleEvents(settle) }
+    func poll<SlowPathSide: ExceptionHandling>(now: UInt64, slowPath: SlowPathSide, transmitting: Bool = true, settle: () -> Void) -> Bool {
+        let stages = FastPathStages(fastPath: fastPath, slowPath: slowPath)
+        let (received, sent) = transmitting
+            ? PollSequence.poll(stages, port: port, batch: batch, now: now) { settleEvents(settle) }
+            : PollSequence.poll(ReceivingStages(stages), port: port, batch: batch, now: now) { settleEvents(settle) }
         return received > 0 || sent > 0
     }
 
@@ -57,4 +68,21 @@ final class FastPathRound {
     /// Posts the stream ends that waited, publishes the receive queues, and queues the
     /// confirmations of the releases and moves that are due (`contexts.confirmations`).
     func settleContexts() { contexts.settle(fastPath: fastPath) }
+}
+
+/// A poll sequence's stages without the transmit stage, for a round that transmits later
+/// (after its application, `OneThreadRound.step(now:serving:)`).
+struct ReceivingStages<Stages: PollStages>: PollStages {
+    let stages: Stages
+
+    init(_ stages: Stages) { self.stages = stages }
+
+    @inline(__always)
+    func handleReceived(_ batch: FrameBatch, now: UInt64, settle: () -> Void) { stages.handleReceived(batch, now: now, settle: settle) }
+
+    @inline(__always)
+    func advance(now: UInt64) { stages.advance(now: now) }
+
+    @inline(__always)
+    func transmit(now: UInt64) -> Int { 0 }
 }

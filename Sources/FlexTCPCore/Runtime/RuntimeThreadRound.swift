@@ -65,35 +65,79 @@ final class OneThreadRound: RuntimeThreadRound {
     }
 
     func step(now: UInt64) -> Bool {
-        let contexts = contexts, fast = fast, fastContexts = fast.contexts
-        if lastRoundSettled && !fast.port.mayHaveFramesToReceive && !fastContexts.hasQueuedTransmits && !contexts.hasQueuedRequests {
-            let deadline = quietUntil ?? timerDeadline
-            quietUntil = deadline
-            if now < deadline {
-                fast.port.poll()
-                counters.quietRounds &+= 1
-                return false
-            }
+        if isQuiet(now: now) { return false }
+        return runRound(now: now, transmitting: true)
+    }
+
+    /// A round with `application` in it (the caller's thread's contexts' `poll`, the answers it
+    /// writes, their `flush`) between the timers and the transmit stage: the transmit entries it
+    /// published are applied and sent in the same round, so an answer leaves in the round that
+    /// received its question, with the ACK riding on it. Its requests are taken at the next round
+    /// (before that round's transmit entries, as always). A quiet round runs `application` only,
+    /// unless it published transmit entries.
+    @inline(__always)
+    func step(now: UInt64, serving application: () -> Void) -> Bool {
+        let quiet = isQuiet(now: now)
+        var busy = quiet ? false : runRound(now: now, transmitting: false)
+        application()
+        let drained = fast.contexts.hasQueuedTransmits && fast.drainTransmitQueues(now: now)
+        guard !quiet || drained else { return busy }
+        if fast.transmit(now: now) || drained {
+            busy = true
+            settle()
         }
+        return busy
+    }
+
+    /// True when the last full round left nothing waiting, nothing arrived since (no frame,
+    /// transmit entry or request) and no deadline has come: the round only polls the port.
+    @inline(__always)
+    private func isQuiet(now: UInt64) -> Bool {
+        guard lastRoundSettled && !fast.port.mayHaveFramesToReceive && !fast.contexts.hasQueuedTransmits && !contexts.hasQueuedRequests else {
+            return false
+        }
+        let deadline = quietUntil ?? timerDeadline
+        quietUntil = deadline
+        guard now < deadline else { return false }
+        fast.port.poll()
+        counters.quietRounds &+= 1
+        return true
+    }
+
+    /// A full round: requests, transmit entries, the poll sequence (without its transmit stage
+    /// unless `transmitting`), then `settle`. True if anything was taken, received or sent.
+    @inline(__always)
+    private func runRound(now: UInt64, transmitting: Bool) -> Bool {
         lastRoundSettled = false
-        quietUntil = nil
         let requestsTaken = contexts.takeRequests()
         var busy = fast.drainTransmitQueues(now: now) || requestsTaken
         if requestsTaken { contexts.applyRequests(now: now) }
-        busy = fast.poll(now: now, slowPath: slowPath) { contexts.takeConnectionEvents() } || busy
+        let contexts = contexts
+        busy = fast.poll(now: now, slowPath: slowPath, transmitting: transmitting) { contexts.takeConnectionEvents() } || busy
+        settle()
+        return busy
+    }
+
+    /// The end of every full round: post and publish what the round produced, hand confirmations
+    /// to the slow path, complete what they waited for, retry what waited for room, and note
+    /// whether the round left anything waiting (`lastRoundSettled`).
+    @inline(__always)
+    private func settle() {
+        quietUntil = nil
         fast.settleContexts()
-        if !fastContexts.confirmations.isEmpty {
-            for case .confirmed(let ticket, let succeeded) in fastContexts.confirmations {
-                contexts.fastPathConfirmed(ticket: ticket, succeeded: succeeded)
-            }
-            fastContexts.confirmations.removeAll(keepingCapacity: true)
-        }
+        if !fast.contexts.confirmations.isEmpty { handOverConfirmations() }
         contexts.retryPending()
         contexts.flush()
-        fastContexts.flushReceiveQueues()
-        lastRoundSettled = fastContexts.isSettled && contexts.isSettled && slowPath.events.isEmpty
+        fast.contexts.flushReceiveQueues()
+        lastRoundSettled = fast.contexts.isSettled && contexts.isSettled && slowPath.events.isEmpty
             && (fast.fastPath.changes.isEmpty || slowPath.examinesChangesOnTimer)
-        return busy
+    }
+
+    private func handOverConfirmations() {
+        for case .confirmed(let ticket, let succeeded) in fast.contexts.confirmations {
+            contexts.fastPathConfirmed(ticket: ticket, succeeded: succeeded)
+        }
+        fast.contexts.confirmations.removeAll(keepingCapacity: true)
     }
 
     /// The next round runs in full (the stack was changed from outside the round).

@@ -125,6 +125,7 @@ extension SlowPathContextService {
 
     /// Posts a completion to `context`'s event queue, behind any that wait for room.
     func complete(_ event: SlowPathEvent, to context: UInt16, announcing announced: AnnouncedFlow? = nil) {
+        eventQueuesMayHaveEntries = true
         if outboxes[Int(context)].isEmpty && requestEndpoints[Int(context)].post(event) {
             if let announced { opened(announced, in: context) }
         } else {
@@ -141,6 +142,7 @@ extension SlowPathContextService {
         outboxesMayHoldEntries = false
         for context in outboxes.indices where !outboxes[context].isEmpty {
             while let entry = outboxes[context].first, requestEndpoints[context].post(entry.event) {
+                eventQueuesMayHaveEntries = true
                 outboxes[context].removeFirst()
                 if let announced = entry.announces { opened(announced, in: UInt16(context)) }
             }

@@ -10,6 +10,8 @@ extension SlowPathContextService {
         // requests now; those it skips keep a count of 0.
         for context in requestEndpoints.indices where queues[context].requests.hasUnconsumedEntries && takesRequests(of: context) {
             let slice = UnsafeMutableBufferPointer(rebasing: requestBuffer[context * requestsPerContext ..< (context + 1) * requestsPerContext])
+            // A request that does not decode is answered on the event queue.
+            eventQueuesMayHaveEntries = true
             requestCounts[context] = requestEndpoints.withUnretainedElement(context) { $0.poll(into: slice) }
             if requestCounts[context] > 0 { taken = true }
         }

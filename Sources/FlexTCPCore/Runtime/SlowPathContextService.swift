@@ -32,6 +32,10 @@ final class SlowPathContextService {
     var outboxes: [[OutboxEntry]]
     /// False once `retryPending` found every outbox empty, until a completion waits again.
     var outboxesMayHoldEntries = false
+    /// Something may wait to be published in an event queue: posted (or a request rejected) since
+    /// the last `flush`, or a rejection report that did not fit then. Without it a round's `flush`
+    /// costs one load.
+    var eventQueuesMayHaveEntries = false
     /// Stream ends of flows that ended while their open completion waited for room; each is posted
     /// once that completion is (`opened`).
     var streamEndsAfterAnnouncement: [StreamEnd] = []
@@ -79,19 +83,28 @@ final class SlowPathContextService {
     func restartEndpoint(_ index: Int) {
         requestEndpoints[index].restart()
         requestCounts[index] = 0
+        eventQueuesMayHaveEntries = true
     }
 
-    /// Publishes every context's event queue.
+    /// Publishes every context's event queue (what was posted since the last flush, and rejection
+    /// reports that waited for room); nothing to do when nothing was posted and none waited.
+    @inline(__always)
     func flush() {
-        for index in requestEndpoints.indices { requestEndpoints.withUnretainedElement(index) { $0.flush() } }
+        if eventQueuesMayHaveEntries { publishEventQueues() }
     }
 
-    /// No completion or rejection report waits for event-queue room.
-    var isSettled: Bool {
-        guard !outboxesMayHoldEntries else { return false }
-        for index in requestEndpoints.indices where requestEndpoints.withUnretainedElement(index, { $0.holdsRejection }) { return false }
-        return true
+    private func publishEventQueues() {
+        eventQueuesMayHaveEntries = false
+        for index in requestEndpoints.indices {
+            requestEndpoints.withUnretainedElement(index) { endpoint in
+                endpoint.flush()
+                if endpoint.holdsRejection { eventQueuesMayHaveEntries = true }
+            }
+        }
     }
+
+    /// No completion or rejection report waits for event-queue room (after `flush`).
+    var isSettled: Bool { !outboxesMayHoldEntries && !eventQueuesMayHaveEntries }
 
     /// True when a context whose requests are taken (`takesRequests`) has published some not taken yet.
     var hasQueuedRequests: Bool { queues.indices.contains { takesRequests(of: $0) && queues[$0].requests.hasUnconsumedEntries } }

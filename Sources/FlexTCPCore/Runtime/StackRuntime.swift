@@ -220,6 +220,17 @@ package final class StackRuntime: @unchecked Sendable {
         return oneThread._withUnsafeGuaranteedRef { $0.step(now: now) }
     }
 
+    /// Caller-driven schedule only: a round as `step(now:)` runs it, with `application` on the
+    /// caller's thread (its contexts' `poll`, the answers it writes, their `flush`) between the
+    /// timers and the transmit stage: the transmit entries it published are applied and sent in
+    /// the same round, so an answer leaves in the round that received its question (an echo
+    /// exchange between two such runtimes takes one round instead of three). Its requests are
+    /// taken at the next round. Returns true if anything was taken, received or sent.
+    package func step(now: UInt64, serving application: () -> Void) -> Bool {
+        guard let oneThread, schedule == .callerDriven else { preconditionFailure("step(now:serving:) is for the caller-driven schedule") }
+        return oneThread._withUnsafeGuaranteedRef { $0.step(now: now, serving: application) }
+    }
+
     /// Separate slow path, never started: one round of each runtime thread on the caller's thread
     /// at `now`, the fast path's and then the slow path's — for deterministic tests of that schedule
     /// in virtual time. Returns true if either round did anything.
