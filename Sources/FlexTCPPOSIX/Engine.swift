@@ -158,10 +158,12 @@ final class Engine {
     /// Handles what the service publishes for the context until the service hangs up
     /// (`serviceEnded`: the attach socket polls readable after `quietPeriod` without events). While
     /// program threads watch the context themselves (now, or since the last look) it stands by,
-    /// looking again after `standby` ns (doubling up to `quietPeriod` while the same watch lasts);
-    /// otherwise it watches the context's signal itself (or `quietPeriod` passes: a queue that was
-    /// full may have room). So the events of a program that waits outside the library (its
-    /// sockets' readable mirrors) are handled within 1 ms of a busy program's last watch.
+    /// leaving the context to them (the one that takes its signal arms it again for the others,
+    /// `endContextWatch`), and looks at the watches again after `standby` ns (doubling up to
+    /// `quietPeriod` while the same watch lasts); otherwise it watches the context's signal itself
+    /// (or `quietPeriod` passes: a queue that was full may have room). So the events of a program
+    /// that waits outside the library (its sockets' readable mirrors) are handled within 1 ms of a
+    /// busy program's last watch.
     private func drive(_ context: Context, serviceSocket: Int32) {
         flexposix_lock()
         var seenWatches = programWatches
@@ -182,8 +184,8 @@ final class Engine {
                 if !ready { _ = flexposix_real_ppoll(&entry, 1, Self.quietPeriod, nil) }
                 flexposix_lock()
                 endContextWatch(signalled: entry.revents != 0)
+                pollContext()
             }
-            pollContext()
             let now = monotonicNow()
             if dispatches != seenDispatches {
                 seenDispatches = dispatches
