@@ -66,6 +66,9 @@ final class Engine {
     private var contextWatchers = 0
     /// Watches begun by program threads so far: the library's thread stands by while it grows.
     private var programWatches: UInt64 = 0
+    /// A watcher read the context's signal empty while others still sleep on it: the next
+    /// `pollContext` arms the context again (`endContextWatch`).
+    private var owesArm = false
     /// Context events handled so far: the library's thread's sign of life from the service.
     private var dispatches: UInt64 = 0
 
@@ -155,10 +158,12 @@ final class Engine {
     /// Handles what the service publishes for the context until the service hangs up
     /// (`serviceEnded`: the attach socket polls readable after `quietPeriod` without events). While
     /// program threads watch the context themselves (now, or since the last look) it stands by,
-    /// looking again after `standby` ns (doubling up to `quietPeriod` while the same watch lasts);
-    /// otherwise it watches the context's signal itself (or `quietPeriod` passes: a queue that was
-    /// full may have room). So the events of a program that waits outside the library (its
-    /// sockets' readable mirrors) are handled within 1 ms of a busy program's last watch.
+    /// leaving the context to them (the one that takes its signal arms it again for the others,
+    /// `endContextWatch`), and looks at the watches again after `standby` ns (doubling up to
+    /// `quietPeriod` while the same watch lasts); otherwise it watches the context's signal itself
+    /// (or `quietPeriod` passes: a queue that was full may have room). So the events of a program
+    /// that waits outside the library (its sockets' readable mirrors) are handled within 1 ms of a
+    /// busy program's last watch.
     private func drive(_ context: Context, serviceSocket: Int32) {
         flexposix_lock()
         var seenWatches = programWatches
@@ -179,8 +184,8 @@ final class Engine {
                 if !ready { _ = flexposix_real_ppoll(&entry, 1, Self.quietPeriod, nil) }
                 flexposix_lock()
                 endContextWatch(signalled: entry.revents != 0)
+                pollContext()
             }
-            pollContext()
             let now = monotonicNow()
             if dispatches != seenDispatches {
                 seenDispatches = dispatches
@@ -211,14 +216,17 @@ final class Engine {
     }
 
     /// Ends a watch (under the lock): the last watcher disarms the wake-up; a watcher woken by the
-    /// context's signal (`signalled`) reads it empty and must poll the context before it lets go of
-    /// the lock (whatever it did not see signals anew). Watchers the signal also woke see its events
-    /// through `notify`.
+    /// context's signal (`signalled`) reads it empty and must poll the context (`pollContext`)
+    /// before it lets go of the lock. The service disarms the context when it signals, so while
+    /// other watchers sleep on, that poll arms it again (`owesArm`). Watchers the signal also woke
+    /// see its events through `notify`; the others sleep on (an event of none of their sockets, or
+    /// none at all, as a bare acknowledgment).
     func endContextWatch(signalled: Bool) {
         guard let context else { return }
         contextWatchers -= 1
-        if contextWatchers == 0 { context.disarmSleep() }
         if signalled { flexposix_eventfd_drain(contextSignal) }
+        if contextWatchers == 0 { context.disarmSleep() }
+        owesArm = signalled && contextWatchers > 0
     }
 
     /// The attach socket says goodbye or hung up (the service shut down or died).
@@ -251,9 +259,32 @@ final class Engine {
         acceptsAwaitingEvent.removeAll()
     }
 
-    /// Turns the context's events into socket state (under the lock).
+    /// Turns the context's events into socket state (under the lock). After a watcher read the
+    /// context's signal empty while others sleep on it (`owesArm`), it arms the context again and
+    /// polls until the arm finds nothing published (a poll takes a batch of the receive queue), so
+    /// whatever comes later signals the sleepers; after `armedLooks` polls it leaves the rest to
+    /// them, signalling the context itself.
     func pollContext() {
         guard let context else { return }
+        handleEvents(context)
+        guard owesArm else { return }
+        owesArm = false
+        var looks = 0
+        while context.armForSleep() {
+            guard looks < Self.armedLooks else {
+                flexposix_eventfd_signal(contextSignal)
+                return
+            }
+            looks += 1
+            handleEvents(context)
+        }
+    }
+
+    /// How many polls a watcher that armed the context again makes at most (a full receive queue
+    /// of the service's 256 entries is four polls of 64).
+    static let armedLooks = 4
+
+    private func handleEvents(_ context: Context) {
         context.poll { event in
             dispatches &+= 1
             retryAccepts()

@@ -49,6 +49,17 @@ final class PreloadRig {
         try serviceSide.start([try Self.built("flextcp"), "run", "--service", socketPath, "--"] + arguments)
     }
 
+    /// Runs `arguments` through the library to its end (at most `timeout`), again while it fails
+    /// with "Connection refused" (the Linux servers it talks to were still starting; 20 tries, 200 ms apart).
+    func runPreloaded(_ arguments: [String], timeout: Duration = .seconds(60)) throws -> CommandResult {
+        var result = try startPreloaded(arguments).wait(timeout: timeout)
+        for _ in 0..<20 where result.standardError.contains("Connection refused") {
+            usleep(200_000)
+            result = try startPreloaded(arguments).wait(timeout: timeout)
+        }
+        return result
+    }
+
     /// A path in the rig's scratch directory.
     func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
 
