@@ -59,11 +59,20 @@ final class FlexTCPContextWorker: SteppedWorker {
         connectionsAfterFirst = endpoint.spec.connections - 1
     }
 
-    /// One iteration: the runtime's round, the context's events, the connections with work, and
-    /// the counts they produced handed to the runtime for its next round. Returns a fatal failure.
+    /// One iteration: the runtime's round with the context served inside it (`serveContext`, before
+    /// the round's transmit stage, so answers leave in the round that received their questions).
+    /// Returns a fatal failure.
     @inline(__always)
     func step(now: UInt64) -> String? {
-        _ = runtime?.step(now: now)
+        guard let runtime else { return serveContext(now: now) }
+        var failure: String?
+        _ = runtime.step(now: now) { failure = serveContext(now: now) }
+        return failure
+    }
+
+    /// The context's events, the connections with work, and the counts they produced flushed to the runtime.
+    @inline(__always)
+    private func serveContext(now: UInt64) -> String? {
         var failure: String?
         context.poll { event in
             if let problem = handle(event, now: now) { failure = problem }

@@ -205,7 +205,11 @@ final class FastPathContextService {
     // MARK: Idle
 
     /// True when a context has published transmit entries not taken yet.
-    var hasQueuedTransmits: Bool { queues.contains { $0.transmit.hasUnconsumedEntries } }
+    @inline(__always)
+    var hasQueuedTransmits: Bool {
+        for index in queues.indices where queues[index].transmit.hasUnconsumedEntries { return true }
+        return false
+    }
 
     /// Sets (or clears) the armed flag of every context's transmit queue, so that an application
     /// publishing into one signals the fast path's `ContextRegion.service` (`FrameRingLayout`).

@@ -45,17 +45,21 @@ final class FastPathRound {
         return sent > 0
     }
 
-    /// One pass of the poll sequence with `slowPath` taking the exceptions (and without the
-    /// transmit stage unless `transmitting`: the caller runs `transmit` later in its round); after
+    /// One pass of the poll sequence with `slowPath` taking the exceptions; after
     /// each stage the flow events are routed to the contexts, `settle` runs, and the events are
     /// cleared. Returns true if any frame was received or sent. Inlined, so that `settle` is too
     /// (a closure specialization would take what it captures with a retain each round).
     @inline(__always)
-    func poll<SlowPathSide: ExceptionHandling>(now: UInt64, slowPath: SlowPathSide, transmitting: Bool = true, settle: () -> Void) -> Bool {
-        let stages = FastPathStages(fastPath: fastPath, slowPath: slowPath)
-        let (received, sent) = transmitting
-            ? PollSequence.poll(stages, port: port, batch: batch, now: now) { settleEvents(settle) }
-            : PollSequence.poll(ReceivingStages(stages), port: port, batch: batch, now: now) { settleEvents(settle) }
+    func poll<SlowPathSide: ExceptionHandling>(now: UInt64, slowPath: SlowPathSide, settle: () -> Void) -> Bool {
+        poll(FastPathStages(fastPath: fastPath, slowPath: slowPath), now: now, settle: settle)
+    }
+
+    /// One pass of the poll sequence through `stages` (this fast path's stages with a slow path
+    /// side, kept by a round that runs them every round: building them per round retains their
+    /// parts), settled as `poll(now:slowPath:settle:)` settles. True if any frame was received or sent.
+    @inline(__always)
+    func poll<Stages: PollStages>(_ stages: Stages, now: UInt64, settle: () -> Void) -> Bool {
+        let (received, sent) = PollSequence.poll(stages, port: port, batch: batch, now: now) { settleEvents(settle) }
         return received > 0 || sent > 0
     }
 

@@ -55,9 +55,22 @@ final class OneThreadRound: RuntimeThreadRound {
     private var lastRoundSettled = false
     /// `timerDeadline` after the last full round, or nil until a quiet round needed it.
     private var quietUntil: UInt64?
+    // The parts of `fast` every round touches, as fields of the round itself: reached through
+    // `fast`, each call retains and releases them.
+    private let port: any Port
+    private let fastPath: FastPath
+    private let fastContexts: FastPathContextService
+    /// The poll sequence's stages with and without the transmit stage (for `step(now:serving:)`).
+    private let stages: FastPathStages<SlowPath>
+    private let receivingStages: ReceivingStages<FastPathStages<SlowPath>>
 
     init(fast: FastPathRound, slowPath: SlowPath, contexts: SlowPathContextService, signal: WakeupSignal) {
         self.fast = fast
+        port = fast.port
+        fastPath = fast.fastPath
+        fastContexts = fast.contexts
+        stages = FastPathStages(fastPath: fast.fastPath, slowPath: slowPath)
+        receivingStages = ReceivingStages(stages)
         self.slowPath = slowPath
         self.contexts = contexts
         ports = [fast.port]
@@ -80,7 +93,7 @@ final class OneThreadRound: RuntimeThreadRound {
         let quiet = isQuiet(now: now)
         var busy = quiet ? false : runRound(now: now, transmitting: false)
         application()
-        let drained = fast.contexts.hasQueuedTransmits && fast.drainTransmitQueues(now: now)
+        let drained = fastContexts.hasQueuedTransmits && fast.drainTransmitQueues(now: now)
         guard !quiet || drained else { return busy }
         if fast.transmit(now: now) || drained {
             busy = true
@@ -93,13 +106,13 @@ final class OneThreadRound: RuntimeThreadRound {
     /// transmit entry or request) and no deadline has come: the round only polls the port.
     @inline(__always)
     private func isQuiet(now: UInt64) -> Bool {
-        guard lastRoundSettled && !fast.port.mayHaveFramesToReceive && !fast.contexts.hasQueuedTransmits && !contexts.hasQueuedRequests else {
+        guard lastRoundSettled && !port.mayHaveFramesToReceive && !fastContexts.hasQueuedTransmits && !contexts.hasQueuedRequests else {
             return false
         }
         let deadline = quietUntil ?? timerDeadline
         quietUntil = deadline
         guard now < deadline else { return false }
-        fast.port.poll()
+        port.poll()
         counters.quietRounds &+= 1
         return true
     }
@@ -113,7 +126,10 @@ final class OneThreadRound: RuntimeThreadRound {
         var busy = fast.drainTransmitQueues(now: now) || requestsTaken
         if requestsTaken { contexts.applyRequests(now: now) }
         let contexts = contexts
-        busy = fast.poll(now: now, slowPath: slowPath, transmitting: transmitting) { contexts.takeConnectionEvents() } || busy
+        let polled = transmitting
+            ? fast.poll(stages, now: now) { contexts.takeConnectionEvents() }
+            : fast.poll(receivingStages, now: now) { contexts.takeConnectionEvents() }
+        busy = polled || busy
         settle()
         return busy
     }
@@ -125,19 +141,19 @@ final class OneThreadRound: RuntimeThreadRound {
     private func settle() {
         quietUntil = nil
         fast.settleContexts()
-        if !fast.contexts.confirmations.isEmpty { handOverConfirmations() }
+        if !fastContexts.confirmations.isEmpty { handOverConfirmations() }
         contexts.retryPending()
         contexts.flush()
-        fast.contexts.flushReceiveQueues()
-        lastRoundSettled = fast.contexts.isSettled && contexts.isSettled && slowPath.events.isEmpty
-            && (fast.fastPath.changes.isEmpty || slowPath.examinesChangesOnTimer)
+        fastContexts.flushReceiveQueues()
+        lastRoundSettled = fastContexts.isSettled && contexts.isSettled && slowPath.events.isEmpty
+            && (fastPath.changes.isEmpty || slowPath.examinesChangesOnTimer)
     }
 
     private func handOverConfirmations() {
-        for case .confirmed(let ticket, let succeeded) in fast.contexts.confirmations {
+        for case .confirmed(let ticket, let succeeded) in fastContexts.confirmations {
             contexts.fastPathConfirmed(ticket: ticket, succeeded: succeeded)
         }
-        fast.contexts.confirmations.removeAll(keepingCapacity: true)
+        fastContexts.confirmations.removeAll(keepingCapacity: true)
     }
 
     /// The next round runs in full (the stack was changed from outside the round).
@@ -148,21 +164,21 @@ final class OneThreadRound: RuntimeThreadRound {
     var nextDeadline: UInt64 { canPostWaiting ? 0 : timerDeadline }
 
     /// The earliest time the slow path's timers or the fast path's transmit queue have work.
-    private var timerDeadline: UInt64 { min(slowPath.nextDeadline, fast.fastPath.nextTransmitTime ?? .max) }
+    private var timerDeadline: UInt64 { min(slowPath.nextDeadline, fastPath.nextTransmitTime ?? .max) }
 
     func nextDeadline(now: UInt64) -> UInt64 { nextDeadline }
 
-    var hasQueuedWork: Bool { fast.contexts.hasQueuedTransmits || contexts.hasQueuedRequests || canPostWaiting }
+    var hasQueuedWork: Bool { fastContexts.hasQueuedTransmits || contexts.hasQueuedRequests || canPostWaiting }
 
     /// True when something waits for queue room that is there now; where it is not, the
     /// application is asked to signal this thread when it makes room (no lost wake-up).
     private var canPostWaiting: Bool {
-        let receiveRoom = fast.contexts.requestRoomForWaitingEntries()
+        let receiveRoom = fastContexts.requestRoomForWaitingEntries()
         return contexts.requestRoomForWaitingCompletions() || receiveRoom
     }
 
     func arm(_ armed: Bool) {
-        fast.contexts.armTransmitQueues(armed)
+        fastContexts.armTransmitQueues(armed)
         contexts.armRequestQueues(armed)
     }
 }
