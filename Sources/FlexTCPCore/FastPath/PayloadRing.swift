@@ -28,6 +28,15 @@ struct PayloadRing {
         if first < count { base.copyMemory(from: source + Int(first), byteCount: Int(count &- first)) }
     }
 
+    /// Lends `body` the `count` bytes starting at `position` where they lie: one piece, or two
+    /// where the ring wraps. The bytes are valid only during the call.
+    @inlinable
+    func lend(count: UInt32, at position: UInt32, _ body: (UnsafeRawBufferPointer) -> Void) {
+        let first = min(count, size &- position)
+        body(UnsafeRawBufferPointer(start: base + Int(position), count: Int(first)))
+        if first < count { body(UnsafeRawBufferPointer(start: base, count: Int(count &- first))) }
+    }
+
     /// Copies `count` bytes out of the ring starting at `position` into `destination`.
     @inlinable
     func read(into destination: UnsafeMutableRawPointer, count: UInt32, at position: UInt32) {

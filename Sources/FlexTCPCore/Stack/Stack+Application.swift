@@ -68,11 +68,8 @@ extension Stack {
         guard let state = fastPath.installedState(of: flow) else { return 0 }
         let count = min(state.pointee.unreadByteCount, UInt32(clamping: limit))
         guard count > 0 else { return 0 }
-        let start = state.pointee.unreadStart
-        let base = fastPath.payloadRegion + Int(state.pointee.receiveRingOffset)
-        let first = min(count, state.pointee.receiveRingSize &- start)
-        body(UnsafeRawBufferPointer(start: base + Int(start), count: Int(first)))
-        if first < count { body(UnsafeRawBufferPointer(start: base, count: Int(count &- first))) }
+        ring(at: state.pointee.receiveRingOffset, size: state.pointee.receiveRingSize)
+            .lend(count: count, at: state.pointee.unreadStart, body)
         fastPath.applicationFreed(flow: flow, bytes: count, now: now)
         return Int(count)
     }
