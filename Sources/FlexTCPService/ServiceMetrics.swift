@@ -101,6 +101,8 @@ final class ServiceMetrics {
             fastRetransmits &+= growth.fastRetransmits
             ecnMarked &+= growth.ecnMarkedBytes
         }
+        // TIME_WAIT records hold no flow and belong to no application any more (only the global gauge counts them).
+        states["\(TCPConnectionState.timeWait)", default: 0] += runtime.slowPath.timeWaitCount
         for state in Self.stateNames { gauge("flextcpd_connections", ["state": state], states[state] ?? 0) }
         count("flextcpd_retransmits_total", ["kind": "fast"], totals.fastRetransmits &+ fastRetransmits)
         count("flextcpd_ecn_marked_bytes_total", [:], totals.ecnMarkedBytes &+ ecnMarked)

@@ -30,7 +30,7 @@ struct ClosingStateTests {
         try script.send([.fin, .ack], seq: script.irs + 1, ack: script.iss + 2)
         try script.expect(.segment(flags: .ack, seq: script.iss + 2, ack: script.irs + 2))
         #expect(script.state == .timeWait)
-        #expect(script.flowEvents.suffix(2) == [.peerClosed(flow: script.flow!, opaque: 0), .closed(flow: script.flow!, opaque: 0, context: 0)])
+        #expect(script.flowEvents.suffix(2) == [.peerClosed(flow: script.flow!, opaque: 0, context: 0), .closed(flow: script.flow!, opaque: 0, context: 0)])
     }
 
     @Test("RFC 9293 3.10.7.4 FIN-WAIT-1: a crossing FIN gets ACK; CLOSING; the ACK of our FIN then gives TIME-WAIT")
@@ -76,7 +76,7 @@ struct ClosingStateTests {
     @Test("RFC 9293 3.10.7.4 FIN-WAIT-2: the peer's FIN gets ACK; TIME-WAIT; the application sees end of stream and closed")
     func finWait2Fin() throws {
         let script = try ConformanceScript.timeWait()
-        #expect(script.flowEvents.suffix(2) == [.peerClosed(flow: script.flow!, opaque: 0), .closed(flow: script.flow!, opaque: 0, context: 0)])
+        #expect(script.flowEvents.suffix(2) == [.peerClosed(flow: script.flow!, opaque: 0, context: 0), .closed(flow: script.flow!, opaque: 0, context: 0)])
     }
 
     @Test("RFC 5961 3.2 FIN-WAIT-2: RST in the window but not at RCV.NXT gets a challenge ACK")

@@ -153,7 +153,7 @@ struct EstablishedSequenceTests {
         try script.send([.fin, .ack], seq: peer, ack: our)
         try script.expect(.segment(flags: .ack, seq: our, ack: peer + 1))
         #expect(script.state == .closeWait)
-        #expect(script.flowEvents.last == .peerClosed(flow: script.flow!, opaque: 0))
+        #expect(script.flowEvents.last == .peerClosed(flow: script.flow!, opaque: 0, context: 0))
     }
 
     @Test("RFC 9293 3.10.7.4: FIN with data: data delivered, ACK covers data and FIN")

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Slow path teardown")
 struct ConnectionTeardownTests {
-    @Test("Active close: FIN after the ring drains, half-close still receives, TIME_WAIT holds the tuple, then frees everything")
+    @Test("Active close: FIN after the ring drains, half-close still receives, TIME_WAIT holds the tuple, not the flow, until it expires")
     func activeClose() throws {
         let pair = try StackPair(a: StackPair.configuration { $0.ephemeralPorts = 50000...50000 })
         let freePairs = pair.a.slowPath.availableRingPairs
@@ -20,7 +20,7 @@ struct ConnectionTeardownTests {
         #expect(pair.a.slowPath.close(flow: flowA, now: pair.now))
         #expect(!pair.a.slowPath.close(flow: flowA, now: pair.now))
         #expect(pair.a.send([1], on: flowA, now: pair.now) == 0)
-        #expect(pair.run { pair.b.events.contains(.peerClosed(flow: flowB, opaque: 7)) })
+        #expect(pair.run { pair.b.events.contains(.peerClosed(flow: flowB, opaque: 7, context: 0)) })
         // Every byte arrived before the end of stream.
         #expect(pair.b.received[flowB] == data)
         #expect(pair.run { pair.a.slowPath.state(of: flowA) == .finWait2 })
@@ -32,22 +32,21 @@ struct ConnectionTeardownTests {
         #expect(pair.a.received[flowA] == reply)
 
         #expect(pair.b.slowPath.close(flow: flowB, now: pair.now))
-        #expect(pair.run(step: 10_000) { pair.a.slowPath.state(of: flowA) == .timeWait })
-        #expect(pair.a.events.contains(.peerClosed(flow: flowA, opaque: 42)))
+        #expect(pair.run(step: 10_000) { pair.a.state(of: flowA) == .timeWait })
+        #expect(pair.a.events.contains(.peerClosed(flow: flowA, opaque: 42, context: 0)))
         #expect(pair.a.events.last == .closed(flow: flowA, opaque: 42, context: 0))
         #expect(pair.run(maximumRounds: 100) { pair.b.slowPath.state(of: flowB) == nil })
         #expect(pair.b.events.last == .closed(flow: flowB, opaque: 7, context: 0))
         #expect(pair.b.fastPath.state(of: flowB) == nil)
 
-        // TIME_WAIT blocks the only ephemeral port's 4-tuple until it expires (50 ms).
+        // TIME_WAIT blocks the only ephemeral port's 4-tuple until it expires (50 ms); the flow and its rings are back.
+        #expect(pair.a.fastPath.state(of: flowA) == nil && pair.a.slowPath.availableRingPairs == freePairs)
         #expect(throws: SlowPathError.noEphemeralPort) {
             _ = try pair.a.slowPath.connect(to: StackPair.addressB, port: 80, now: pair.now)
         }
         pair.run(step: StackPair.millisecond, maximumRounds: 40)
-        #expect(pair.a.slowPath.state(of: flowA) == .timeWait)
-        #expect(pair.run(step: StackPair.millisecond, maximumRounds: 20) { pair.a.slowPath.state(of: flowA) == nil })
-        #expect(pair.a.fastPath.state(of: flowA) == nil)
-        #expect(pair.a.slowPath.availableRingPairs == freePairs)
+        #expect(pair.a.state(of: flowA) == .timeWait)
+        #expect(pair.run(step: StackPair.millisecond, maximumRounds: 20) { pair.a.state(of: flowA) == nil })
         #expect(pair.a.slowPath.counters.timeWaitExpired == 1)
         let again = try pair.a.slowPath.connect(to: StackPair.addressB, port: 80, now: pair.now)
         #expect(pair.run { pair.a.slowPath.state(of: again) == .established })
@@ -59,9 +58,9 @@ struct ConnectionTeardownTests {
         let (flowA, flowB) = try pair.connect()
         pair.a.slowPath.close(flow: flowA, now: pair.now)
         pair.b.slowPath.close(flow: flowB, now: pair.now)
-        #expect(pair.run { pair.a.slowPath.state(of: flowA) == .timeWait && pair.b.slowPath.state(of: flowB) == .timeWait })
+        #expect(pair.run { pair.a.state(of: flowA) == .timeWait && pair.b.state(of: flowB) == .timeWait })
         for (stack, flow, opaque) in [(pair.a, flowA, UInt64(42)), (pair.b, flowB, UInt64(7))] {
-            #expect(stack.events.contains(.peerClosed(flow: flow, opaque: opaque)))
+            #expect(stack.events.contains(.peerClosed(flow: flow, opaque: opaque, context: 0)))
             #expect(stack.events.last == .closed(flow: flow, opaque: opaque, context: 0))
             #expect(stack.slowPath.counters.finsSent == 1 && stack.slowPath.counters.timeWaitEntered == 1)
         }
@@ -73,12 +72,12 @@ struct ConnectionTeardownTests {
         let pair = try StackPair()
         let (flowA, flowB) = try pair.connect()
         pair.b.slowPath.close(flow: flowB, now: pair.now)
-        #expect(pair.run { pair.a.events.contains(.peerClosed(flow: flowA, opaque: 42)) })
+        #expect(pair.run { pair.a.events.contains(.peerClosed(flow: flowA, opaque: 42, context: 0)) })
         #expect(pair.a.slowPath.state(of: flowA) == .closeWait)
         pair.a.slowPath.close(flow: flowA, now: pair.now)
         #expect(pair.run { pair.a.slowPath.state(of: flowA) == nil })
         #expect(pair.a.events.last == .closed(flow: flowA, opaque: 42, context: 0))
-        #expect(pair.b.slowPath.state(of: flowB) == .timeWait)
+        #expect(pair.b.state(of: flowB) == .timeWait)
         #expect(pair.a.slowPath.counters.timeWaitEntered == 0 && pair.b.slowPath.counters.timeWaitEntered == 1)
     }
 
@@ -92,7 +91,7 @@ struct ConnectionTeardownTests {
         #expect(pair.a.slowPath.counters.finRetransmissions == 1)
         pair.b.discardsReceived = false
         #expect(pair.run { pair.a.slowPath.state(of: flowA) == .finWait2 })
-        #expect(pair.b.events.contains(.peerClosed(flow: flowB, opaque: 7)))
+        #expect(pair.b.events.contains(.peerClosed(flow: flowB, opaque: 7, context: 0)))
 
         let (flowC, _) = try pair.connect(port: 81)
         let retransmittedBefore = pair.a.slowPath.counters.finRetransmissions
@@ -123,7 +122,7 @@ struct ConnectionLossTests {
         })
         let accepted = try #require(flowB)
         pair.a.slowPath.close(flow: flowA, now: pair.now)
-        #expect(pair.run { pair.b.events.contains(.peerClosed(flow: accepted, opaque: 0)) })
+        #expect(pair.run { pair.b.events.contains(.peerClosed(flow: accepted, opaque: 0, context: 0)) })
         pair.b.slowPath.close(flow: accepted, now: pair.now)
         #expect(pair.run { pair.a.slowPath.state(of: flowA) == nil && pair.b.slowPath.state(of: accepted) == nil })
         #expect(pair.a.events.contains(.closed(flow: flowA, opaque: 1, context: 0)))

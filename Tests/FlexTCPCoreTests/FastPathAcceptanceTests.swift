@@ -52,12 +52,13 @@ private final class ScriptedPeer {
     }
 
     /// Sends a segment of B's at `sequence` (default: `offset` past A's RCV.NXT), acknowledging A's
-    /// SND.NXT unless told otherwise.
+    /// SND.NXT unless told otherwise (A's flow must exist for the defaults).
     func send(sequence: SequenceNumber? = nil, offset: Int32 = 0, acknowledgment: SequenceNumber? = nil, flags: TCPFlags = .ack,
               window: UInt16 = 1000, payload: [UInt8] = [], timestamp: UInt32? = nil, destinationMAC: MACAddress? = nil,
               ipOptions: [UInt8] = []) throws {
-        let now = try #require(state)
-        let bytes = try frame(sequence: sequence ?? now.receiveNext.advanced(by: offset), acknowledgment: acknowledgment ?? now.sendNext,
+        let sequence = try sequence ?? #require(state).receiveNext.advanced(by: offset)
+        let acknowledgment = try acknowledgment ?? #require(state).sendNext
+        let bytes = try frame(sequence: sequence, acknowledgment: acknowledgment,
                               flags: flags, window: window, payload: payload, timestamp: timestamp,
                               destinationMAC: destinationMAC, ipOptions: ipOptions)
         let sent = pair.wire.b.transmit(bytes)
@@ -264,17 +265,17 @@ struct FastPathAcceptanceTests {
         let finSent = try #require(peer.state)
         try peer.send(acknowledgment: finSent.sendNext, flags: [.ack, .fin])
         peer.step()
-        #expect(peer.pair.a.slowPath.state(of: peer.flow) == .timeWait)
-        let finished = try #require(peer.state)
+        // TIME-WAIT holds a record, not the flow: RCV.NXT is one past the peer's FIN.
+        #expect(peer.pair.a.state(of: peer.flow) == .timeWait && peer.state == nil)
+        let receiveNext = finSent.receiveNext + 1
         _ = peer.replies()
-        try peer.send(payload: Self.text)
+        try peer.send(sequence: receiveNext, acknowledgment: finSent.sendNext, payload: Self.text)
         peer.step()
         // Linux answers text after the FIN in TIME-WAIT with an ACK of RCV.NXT (tcp_timewait_state_process).
-        #expect(peer.replies().map(\.acknowledgmentNumber) == [finished.receiveNext])
-        #expect(try #require(peer.state).receiveNext == finished.receiveNext)
-        try peer.send(sequence: finished.receiveNext - 1, flags: [.ack, .fin])
+        #expect(peer.replies().map(\.acknowledgmentNumber) == [receiveNext])
+        try peer.send(sequence: receiveNext - 1, acknowledgment: finSent.sendNext, flags: [.ack, .fin])
         peer.step()
-        #expect(peer.replies().map(\.acknowledgmentNumber) == [finished.receiveNext])
+        #expect(peer.replies().map(\.acknowledgmentNumber) == [receiveNext])
         #expect(peer.received.isEmpty)
     }
 
@@ -289,7 +290,7 @@ struct FastPathAcceptanceTests {
         peer.step()
         #expect(peer.replies().last?.acknowledgmentNumber == peer.initial.receiveNext + 2001)
         #expect(peer.received == Array(data[..<2000]))
-        #expect(peer.pair.a.events.contains(.peerClosed(flow: peer.flow, opaque: 42)))
+        #expect(peer.pair.a.events.contains(.peerClosed(flow: peer.flow, opaque: 42, context: 0)))
         #expect(peer.pair.a.slowPath.state(of: peer.flow) == .closeWait)
         #expect(peer.verdicts(.dataAfterFIN) == 1)
     }
@@ -359,7 +360,7 @@ struct FastPathAcceptanceTests {
         peer.step()
         #expect(peer.received == Array(stream[..<finOffset]))
         #expect(try #require(peer.state).receiveNext == peer.initial.receiveNext + UInt32(finOffset + 1))
-        #expect(peer.pair.a.events.contains(.peerClosed(flow: peer.flow, opaque: 42)))
+        #expect(peer.pair.a.events.contains(.peerClosed(flow: peer.flow, opaque: 42, context: 0)))
     }
 
     // MARK: RFC 7323 timestamps

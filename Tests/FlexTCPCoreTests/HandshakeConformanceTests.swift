@@ -325,31 +325,11 @@ struct HandshakeConformanceTests {
 
     // MARK: Item 4 — TIME-WAIT
 
-    /// B connects to A's port 80, A closes first and B after: A ends in TIME_WAIT. Returns A's flow
-    /// and its state; B stops stepping (the raw peer plays it from here).
-    private static func timeWaitOnA(_ pair: StackPair) throws -> (FlowIndex, FlowState) {
-        try pair.a.slowPath.listen(port: 80, backlog: 4)
-        let flowB = try pair.b.slowPath.connect(to: StackPair.addressA, port: 80, now: pair.now)
-        var accepted: FlowIndex?
-        #expect(pair.run {
-            if accepted == nil { accepted = pair.a.slowPath.accept(port: 80) }
-            return accepted != nil && pair.b.slowPath.state(of: flowB) == .established
-        })
-        let flowA = try #require(accepted)
-        #expect(pair.transfer(Array(repeating: 5, count: 1000), from: pair.b, flow: flowB, to: pair.a, receiverFlow: flowA))
-        #expect(pair.a.slowPath.close(flow: flowA, now: pair.now))
-        #expect(pair.run { pair.b.slowPath.state(of: flowB) == .closeWait })
-        #expect(pair.b.slowPath.close(flow: flowB, now: pair.now))
-        #expect(pair.run { pair.a.slowPath.state(of: flowA) == .timeWait && pair.b.slowPath.state(of: flowB) == nil })
-        _ = RawPeer(pair: pair).receivedSegments()
-        return (flowA, try #require(pair.a.fastPath.state(of: flowA)))
-    }
-
     @Test("TIME-WAIT: a retransmitted FIN is acknowledged again and restarts the 2·MSL timer")
     func timeWaitRetransmittedFIN() throws {
         let pair = try StackPair()
         let peer = RawPeer(pair: pair)
-        let (flowA, state) = try Self.timeWaitOnA(pair)
+        let (flowA, state) = try pair.closeFirstOnA()
         Self.stepA(pair, after: 40)
         try peer.send(sourcePort: state.remotePort, destinationPort: 80, sequence: state.receiveNext.rawValue &- 1,
                       acknowledgment: state.sendNext.rawValue, flags: [.fin, .ack])
@@ -358,7 +338,7 @@ struct HandshakeConformanceTests {
         #expect(ack.flags == .ack && ack.acknowledgmentNumber == state.receiveNext && ack.sequenceNumber == state.sendNext)
         // 40 ms later (80 ms after entering TIME_WAIT, which lasts 50 ms) it still holds; 50 ms after the FIN it ends.
         Self.stepA(pair, after: 40)
-        #expect(pair.a.slowPath.state(of: flowA) == .timeWait)
+        #expect(pair.a.state(of: flowA) == .timeWait)
         Self.stepA(pair, after: 11)
         #expect(pair.a.slowPath.state(of: flowA) == nil)
     }
@@ -367,7 +347,7 @@ struct HandshakeConformanceTests {
     func timeWaitSYNBeyondReceiveNextReopens() throws {
         let pair = try StackPair(a: StackPair.configuration { $0.offersTimestamps = false })
         let peer = RawPeer(pair: pair)
-        let (flowA, state) = try Self.timeWaitOnA(pair)
+        let (flowA, state) = try pair.closeFirstOnA()
         let sequence = state.receiveNext.rawValue &+ 100_000
         try peer.send(sourcePort: state.remotePort, destinationPort: 80, sequence: sequence, flags: .syn)
         Self.stepA(pair)
@@ -376,6 +356,7 @@ struct HandshakeConformanceTests {
         // RFC 1122 4.2.2.13: the new ISS is beyond every sequence number the old incarnation used.
         #expect(synAck.sequenceNumber == state.sendNext + SlowPath.timeWaitReopenSequenceGap)
         #expect(pair.a.slowPath.counters.timeWaitReopenedBySYN == 1 && pair.a.slowPath.state(of: flowA) == nil)
+        #expect(pair.a.slowPath.timeWaitCount == 0, "the reopen ends the TIME_WAIT record")
         try peer.send(sourcePort: state.remotePort, destinationPort: 80, sequence: sequence &+ 1,
                       acknowledgment: synAck.sequenceNumber.rawValue &+ 1, flags: .ack)
         Self.stepA(pair)
@@ -387,7 +368,7 @@ struct HandshakeConformanceTests {
     func timeWaitReopenNeedsQueueRoom() throws {
         let pair = try StackPair(a: StackPair.configuration { $0.offersTimestamps = false; $0.synQueueCapacity = 1 })
         let peer = RawPeer(pair: pair)
-        let (flowA, state) = try Self.timeWaitOnA(pair)
+        let (flowA, state) = try pair.closeFirstOnA()
         try peer.send(sourcePort: 4321, destinationPort: 80, sequence: 777, flags: .syn)
         Self.stepA(pair)
         #expect(pair.a.slowPath.halfOpenCount == 1)
@@ -396,33 +377,33 @@ struct HandshakeConformanceTests {
         Self.stepA(pair)
         let ack = try #require(peer.receivedSegments().first)
         #expect(ack.flags == .ack && ack.acknowledgmentNumber == state.receiveNext)
-        #expect(pair.a.slowPath.state(of: flowA) == .timeWait && pair.a.slowPath.counters.timeWaitReopenedBySYN == 0)
+        #expect(pair.a.state(of: flowA) == .timeWait && pair.a.slowPath.counters.timeWaitReopenedBySYN == 0)
     }
 
     @Test("TIME-WAIT (no timestamps): a SYN at or below RCV.NXT gets an ACK and TIME-WAIT stays")
     func timeWaitOldSYNGetsAcknowledgment() throws {
         let pair = try StackPair(a: StackPair.configuration { $0.offersTimestamps = false })
         let peer = RawPeer(pair: pair)
-        let (flowA, state) = try Self.timeWaitOnA(pair)
+        let (flowA, state) = try pair.closeFirstOnA()
         try peer.send(sourcePort: state.remotePort, destinationPort: 80, sequence: state.receiveNext.rawValue &- 500, flags: .syn)
         Self.stepA(pair)
         let ack = try #require(peer.receivedSegments().first)
         #expect(ack.flags == .ack && ack.acknowledgmentNumber == state.receiveNext)
-        #expect(pair.a.slowPath.state(of: flowA) == .timeWait && pair.a.slowPath.counters.timeWaitReopenedBySYN == 0)
+        #expect(pair.a.state(of: flowA) == .timeWait && pair.a.slowPath.counters.timeWaitReopenedBySYN == 0)
     }
 
     @Test("TIME-WAIT with timestamps: a newer TSval reopens even below RCV.NXT; an older TSval gets an ACK even beyond it")
     func timeWaitSYNWithTimestamps() throws {
         let pair = try StackPair()
         let peer = RawPeer(pair: pair)
-        let (flowA, state) = try Self.timeWaitOnA(pair)
+        let (flowA, state) = try pair.closeFirstOnA()
         #expect(state.options.contains(.timestamps))
         let older = TCPOptions(timestamps: TCPTimestamps(value: state.timestampRecent &- 1, echoReply: 0))
         try peer.send(sourcePort: state.remotePort, destinationPort: 80, sequence: state.receiveNext.rawValue &+ 100_000,
                       flags: .syn, options: older)
         Self.stepA(pair)
         let ack = try #require(peer.receivedSegments().first)
-        #expect(ack.flags == .ack && pair.a.slowPath.state(of: flowA) == .timeWait)
+        #expect(ack.flags == .ack && pair.a.state(of: flowA) == .timeWait)
 
         let newer = TCPOptions(timestamps: TCPTimestamps(value: state.timestampRecent &+ 1000, echoReply: 0))
         try peer.send(sourcePort: state.remotePort, destinationPort: 80, sequence: state.receiveNext.rawValue &- 500,

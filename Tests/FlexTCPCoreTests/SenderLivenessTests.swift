@@ -100,7 +100,7 @@ struct SenderLivenessScenario {
                     }
                 }
             }
-            for (index, flow) in clientFlows.enumerated() where client.slowPath.state(of: flow) == .timeWait { finished[index] = true }
+            for (index, flow) in clientFlows.enumerated() where client.state(of: flow) == .timeWait { finished[index] = true }
             if !finished.contains(false) {
                 for (index, flow) in clientFlows.enumerated() where client.received[flow] != payloads[index] {
                     return "seed \(seed): connection \(index) echoed other bytes"

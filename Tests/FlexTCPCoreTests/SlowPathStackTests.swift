@@ -15,18 +15,20 @@ final class TestStack {
     let batch = FrameBatch(capacity: 64)
     var received: [FlowIndex: [UInt8]] = [:]
     var events: [ConnectionEvent] = []
+    /// The 4-tuple of the connection last established on each flow (see `state(of:)`).
+    private var keys: [FlowIndex: FlowKey] = [:]
     /// While true, every received frame is discarded unread (a black hole).
     var discardsReceived = false
     /// While true, received bytes stay unread in the rings (a slow application); `readUnread` reads them.
     var leavesBytesUnread = false
 
-    init(port: any Port, address: IPv4Address, configuration: SlowPathConfiguration, ringPairs: Int = 8) throws {
+    init(port: any Port, address: IPv4Address, configuration: SlowPathConfiguration, ringPairs: Int = 8, flowCapacity: Int = 64) throws {
         self.port = port
         network = try NetworkHost(port: port, configuration: NetworkHostConfiguration(
             interface: try InterfaceAddress(address: address, prefixLength: 24)))
         let regionSize = ringPairs * Int(configuration.receiveRingSize + configuration.transmitRingSize)
         region = .allocate(byteCount: regionSize, alignment: 64)
-        fastPath = FastPath(configuration: FastPathConfiguration(localAddress: address, localMAC: port.macAddress, flowCapacity: 64),
+        fastPath = FastPath(configuration: FastPathConfiguration(localAddress: address, localMAC: port.macAddress, flowCapacity: flowCapacity),
                             port: port, payloadRegion: region, payloadRegionSize: regionSize)
         slowPath = SlowPath(fastPath: fastPath, network: network, configuration: configuration)
     }
@@ -55,7 +57,16 @@ final class TestStack {
         // The test application answers within the step: held ACKs go out now (see DelayedAcknowledgmentTests).
         fastPath.sendHeldAcknowledgments(now: now)
         fastPath.transmit(now: now)
-        slowPath.drainEvents { events.append($0) }
+        slowPath.drainEvents { event in
+            if case let .established(flow, _, _, _, _) = event { keys[flow] = slowPath.connections[Int(flow)]?.key }
+            events.append(event)
+        }
+    }
+
+    /// The RFC 9293 state of the connection on `flow`, or of the last one established there once it
+    /// gave the flow back: TIME_WAIT while a record holds its 4-tuple (`SlowPath+TimeWait.swift`).
+    func state(of flow: FlowIndex) -> TCPConnectionState? {
+        slowPath.state(of: flow) ?? keys[flow].flatMap { slowPath.state(of: $0) }
     }
 
     /// Reads and frees every byte of `flow` the application has not read yet (into `received`).

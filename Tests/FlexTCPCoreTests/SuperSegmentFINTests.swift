@@ -36,7 +36,7 @@ struct SuperSegmentFINTests {
         #expect(pair.b.send(data[...], on: flowB, now: pair.now) == data.count)
         #expect(pair.b.slowPath.close(flow: flowB, now: pair.now))
         #expect(pair.run { pair.b.slowPath.state(of: flowB) == .finWait2 })
-        #expect(pair.a.events.contains(.peerClosed(flow: flowA, opaque: 42)))
+        #expect(pair.a.events.contains(.peerClosed(flow: flowA, opaque: 42, context: 0)))
         #expect(pair.a.received[flowA] == data)
         let port = try #require(pair.a.port as? SuperSegmentPort)
         #expect(port.superSegmentsWithFIN == 1, "the FIN rode on a super-segment exactly once: never retransmitted")
@@ -59,7 +59,7 @@ struct SuperSegmentFINTests {
         #expect(filled.acknowledgmentNumber == state.receiveNext + 9001, "data and FIN acknowledged together")
         #expect(filled.options.sackBlocks.isEmpty)
         #expect(pair.a.received[flow] == data)
-        #expect(pair.a.events.contains(.peerClosed(flow: flow, opaque: 42)))
+        #expect(pair.a.events.contains(.peerClosed(flow: flow, opaque: 42, context: 0)))
         #expect(pair.a.slowPath.state(of: flow) == .closeWait)
     }
 
@@ -93,6 +93,6 @@ struct SuperSegmentFINTests {
         let flow = try #require(pair.a.slowPath.accept(port: 8080))
         #expect(pair.a.received[flow] == data)
         #expect(peer.receivedSegments().last?.acknowledgmentNumber == SequenceNumber(101 + 5000 + 1))
-        #expect(pair.a.events.contains(.peerClosed(flow: flow, opaque: 9)))
+        #expect(pair.a.events.contains(.peerClosed(flow: flow, opaque: 9, context: 0)))
     }
 }

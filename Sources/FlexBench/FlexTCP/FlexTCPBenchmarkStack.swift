@@ -8,17 +8,18 @@ import FlexWire
 ///
 /// Contract: `configuration(for:role:)` is a pure function of the specification; the payload
 /// region it implies (`flowCapacity` × both rings) stays below `regionLimit` bytes per stack.
-/// Churn gets `churnFlowReserve` extra flow slots for connections in TIME_WAIT: enough for
-/// `churnFlowReserve / timeWaitDuration` connections per second (~819,000/s; TIME_WAIT ends on
-/// its timer); above that rate
-/// `connect` runs out of slots and the client waits for TIME_WAIT to free some.
+/// Churn gets `churnFlowReserve` extra flow slots for connections being set up and torn down; a
+/// connection in TIME_WAIT holds no slot (a record of the slow path's, 4 per flow slot, holds its
+/// 4-tuple: `churnFlowReserve × 4 / timeWaitDuration` connections per second, ~3.3 million/s,
+/// before the earliest records are evicted).
 struct FlexTCPBenchmarkStack: Sendable {
     static let clientInterface = "198.18.61.1/24"
     static let serverInterface = "198.18.61.2/24"
     static let serverAddress = IPv4Address(198, 18, 61, 2)
     static let serverPort: UInt16 = 5201
     /// TIME_WAIT of the benchmark stacks (the default is 60 s): only the client closes first, and a
-    /// churning client would otherwise hold one flow slot per connection for a minute.
+    /// churning client would otherwise keep a TIME_WAIT record per connection for a minute (and
+    /// evict the earliest beyond the records' bound).
     static let timeWaitDuration: UInt64 = 5_000_000
     /// The slow path examines the flows the fast path reports changed once per millisecond, not on
     /// every poll of the busy-polling loop (timers start up to 1 ms late; idle connections cost nothing).
@@ -37,8 +38,7 @@ struct FlexTCPBenchmarkStack: Sendable {
     static let limitsDescription = "slow-path timers from deadline heaps, changed flows examined every "
         + "\(changeExaminationInterval / 1_000_000) ms (no connection scan); "
         + "TIME_WAIT \(timeWaitDuration / 1_000_000) ms (not 60 s), "
-        + "flow slots = connections + \(flowSlack) (churn: + \(churnFlowReserve) for TIME_WAIT, i.e. up to "
-        + "\(churnFlowReserve * 1_000_000 / Int(timeWaitDuration / 1_000)) connections/s)"
+        + "flow slots = connections + \(flowSlack) (churn: + \(churnFlowReserve); TIME_WAIT holds a record, not a slot)"
 
     /// The stack configuration for one side of `spec`.
     func configuration(for spec: WorkloadSpec, role: WorkerRole) throws(NetworkConfigurationError) -> StackConfiguration {

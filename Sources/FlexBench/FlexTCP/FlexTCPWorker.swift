@@ -92,7 +92,7 @@ final class FlexTCPWorker: SteppedWorker {
                 connectsDue += connectionsAfterFirst
                 connectionsAfterFirst = 0
             }
-        case .peerClosed(let flow, _):
+        case .peerClosed(let flow, _, _):
             guard Int(flow) < sessions.capacity else { return }
             sessions.slot(flow).pointee.peerClosed = true
             sessions.markReady(flow)

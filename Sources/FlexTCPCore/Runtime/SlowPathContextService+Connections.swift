@@ -30,9 +30,10 @@ extension SlowPathContextService {
             }
         case .connectFailed(let flow, let opaque, let context, let reason):
             failConnect(flow, FlowBinding(context: context, opaque: opaque), reason: reason)
-        case .peerClosed(let flow, _):
+        case .peerClosed(let flow, let opaque, let context):
+            // From the event's binding: the flow may be released (and its index reused) already.
             switch flows[Int(flow)].phase {
-            case .open: endStream(of: flow, reason: .peerFinished)
+            case .open: endStream(of: flow, FlowBinding(context: context, opaque: opaque))
             case .awaitingAccept, .announcing: flows[Int(flow)].peerFinished = true
             case .unused, .connecting: break
             }
@@ -109,13 +110,13 @@ extension SlowPathContextService {
         flows[Int(flow)].phase = .open
         requestEndpoints[Int(context)].flush()
         control.open(flow: flow, context: context, opaque: announced.opaque)
-        if flows[Int(flow)].peerFinished { endStream(of: flow, reason: .peerFinished) }
+        if flows[Int(flow)].peerFinished { endStream(of: flow, FlowBinding(context: context, opaque: announced.opaque)) }
     }
 
-    private func endStream(of flow: FlowIndex, reason: CloseReason) {
-        guard let binding = slowPath.binding(of: flow) else { return }
+    /// The peer finished the open flow's byte stream (bound to `binding`).
+    private func endStream(of flow: FlowIndex, _ binding: FlowBinding) {
         flows[Int(flow)].peerFinished = true
-        postStreamEnd(StreamEnd(context: binding.context, opaque: binding.opaque, flow: flow, reason: reason))
+        postStreamEnd(StreamEnd(context: binding.context, opaque: binding.opaque, flow: flow, reason: .peerFinished))
     }
 
     /// Queues the end of a flow's byte stream for its receive queue (the fast path posts it).

@@ -48,10 +48,13 @@ extension SlowPath {
             counters.synRetransmissions &+= 1
             if let crossed = connection.crossedSYN { sendSYNACK(for: crossed, now: now) } else { sendSYN(connection, now: now) }
         case .timeWait:
-            reportClosedOnceRead(flow)
-            guard now >= connection.deadline else { return }
+            let reported = reportClosedOnceRead(flow)
+            guard now >= connection.deadline else {
+                if reported { retireToTimeWait(flow, deadline: connection.deadline) }
+                return
+            }
             counters.timeWaitExpired &+= 1
-            guard connections[Int(flow)]?.closeReported == true else {
+            guard reported else {
                 // TIME_WAIT is over; the record waits only for the application's read.
                 connections[Int(flow)]?.phase = .closed
                 connections[Int(flow)]?.deadline = .max
@@ -95,7 +98,7 @@ extension SlowPath {
         guard let connection = connections[Int(flow)] else { return }
         if state.closeFlags.contains(.peerFinished) && !connection.phase.peerFinished {
             counters.finsReceived &+= 1
-            events.append(.peerClosed(flow: flow, opaque: connection.opaque))
+            events.append(.peerClosed(flow: flow, opaque: connection.opaque, context: connection.context))
             switch connection.phase {
             case .established: connections[Int(flow)]?.phase = .closeWait
             case .finWait1: connections[Int(flow)]?.phase = .closing
@@ -125,13 +128,17 @@ extension SlowPath {
         }
     }
 
-    /// Both FINs are acknowledged; the 4-tuple (and the flow) stay reserved for `timeWaitDuration`.
+    /// Both FINs are acknowledged; the 4-tuple stays reserved for `timeWaitDuration`. The flow and
+    /// its rings go back as soon as the close is reported (a `TimeWaitRecord` holds the 4-tuple);
+    /// until then the application still reads through them.
     func enterTimeWait(_ flow: FlowIndex, now: UInt64) {
-        guard let connection = connections[Int(flow)] else { return }
+        guard connections[Int(flow)] != nil else { return }
+        let deadline = now &+ configuration.timeWaitDuration
         connections[Int(flow)]?.phase = .timeWait
-        connections[Int(flow)]?.deadline = now &+ configuration.timeWaitDuration
+        connections[Int(flow)]?.deadline = deadline
         counters.timeWaitEntered &+= 1
-        if !reportClosedOnceRead(flow) { counters.closesAwaitingRead &+= 1 }
+        guard reportClosedOnceRead(flow) else { return counters.closesAwaitingRead &+= 1 }
+        retireToTimeWait(flow, deadline: deadline)
     }
 
     /// Reports the connection (closed in order both ways) closed once its application has freed every
@@ -179,6 +186,7 @@ extension SlowPath {
         if now >= connectionTimers.earliest ?? .max { runConnectionTimers(now: now) }
         if now >= controlSchedule.earliest ?? .max { runCongestionLoop(now: now) }
         if now >= handshakeTimers.earliest ?? .max { runHandshakeTimers(now: now) }
+        if now >= timeWaitTimers.earliest ?? .max { runTimeWaitTimers(now: now) }
         network.flushTransmits()
     }
 }

@@ -34,14 +34,14 @@ extension SlowPath {
     }
 
     /// The next port of the ephemeral range (round robin) that no listener and no connection to
-    /// this remote endpoint uses.
+    /// this remote endpoint uses or holds in TIME_WAIT.
     private func ephemeralPort(remoteAddress: IPv4Address, remotePort: UInt16) throws(SlowPathError) -> UInt16 {
         let range = configuration.ephemeralPorts
         for _ in 0..<range.count {
             let port = nextEphemeralPort
             nextEphemeralPort = port == range.upperBound ? range.lowerBound : port + 1
             let key = key(localPort: port, remoteAddress: remoteAddress, remotePort: remotePort)
-            if listeners[port] == nil && flowsByKey[key] == nil && synQueue[key] == nil { return port }
+            if listeners[port] == nil && flowsByKey[key] == nil && synQueue[key] == nil && timeWaitRecords[key] == nil { return port }
         }
         throw .noEphemeralPort
     }

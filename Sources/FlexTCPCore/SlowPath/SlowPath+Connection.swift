@@ -1,6 +1,7 @@
 import FlexWire
 
-// Segments for connections that own a flow index: RST, SYN and FIN on installed flows.
+// Segments for connections that own a flow index: RST, SYN and FIN on installed flows (TIME_WAIT
+// without a flow: `SlowPath+TimeWait.swift`).
 extension SlowPath {
     func handleConnectionSegment(_ inbound: InboundSegment, flow: FlowIndex, now: UInt64) {
         guard let connection = connections[Int(flow)] else { return }
@@ -12,18 +13,6 @@ extension SlowPath {
         if segment.flags.contains(.rst) {
             handleReset(inbound, flow: flow, connection: connection, state: state, now: now)
         } else if segment.flags.contains(.syn) {
-            // The reopen must get a SYN-queue entry (a cookie would pick its own ISS, not one past the old
-            // incarnation): room in the queue, and a slot for it once this flow's is freed.
-            // A TIME_WAIT whose application still reads its last bytes keeps its flow and rings: no reopen yet.
-            if connection.phase == .timeWait, connection.closeReported, reopensTimeWait(segment, state: state),
-               let listener = listeners[connection.key.localPort], listener.ready.count < listener.backlog,
-               synQueue.count < configuration.synQueueCapacity, unclaimedConnectionSlots >= 0 {
-                counters.timeWaitReopenedBySYN &+= 1
-                release(flow)
-                // RFC 1122 4.2.2.13: the new ISS lies beyond every sequence number of the old incarnation.
-                return handleListenerSegment(inbound, key: connection.key, now: now,
-                                             initialSendSequence: state.sendNext + Self.timeWaitReopenSequenceGap)
-            }
             // RFC 5961 §4.2: any SYN on a synchronized connection gets a challenge ACK.
             sendChallengeAcknowledgment(state, now: now)
         } else if !segment.flags.contains(.ack) {
@@ -35,24 +24,6 @@ extension SlowPath {
             counters.unsupportedSegments &+= 1
         }
         progress(flow, now: now)
-    }
-
-    /// How far beyond the old incarnation's SND.NXT the ISS of a TIME_WAIT reopen lies: more than a
-    /// maximal unscaled window (65,535) past it.
-    static let timeWaitReopenSequenceGap: UInt32 = 65_537
-
-    /// RFC 9293 §3.10.7.4 / RFC 6191 / RFC 1122 4.2.2.13: a SYN (without ACK or FIN) may end TIME_WAIT and
-    /// open a new incarnation when it cannot be an old duplicate: with timestamps on the old connection
-    /// and on the SYN, its TSval is newer than TS.Recent (or equal with a higher sequence number);
-    /// otherwise its sequence number is beyond the old RCV.NXT.
-    private func reopensTimeWait(_ syn: TCPSegmentRepr, state: FlowState) -> Bool {
-        guard syn.flags.isDisjoint(with: [.ack, .fin]) else { return false }
-        let sequenceBeyond = syn.sequenceNumber - state.receiveNext > 0
-        if state.options.contains(.timestamps), let timestamps = syn.options.timestamps {
-            let age = Int32(bitPattern: timestamps.value &- state.timestampRecent)
-            return age > 0 || (age == 0 && sequenceBeyond)
-        }
-        return sequenceBeyond
     }
 
     /// RFC 5961 §3.2: an RST exactly at RCV.NXT aborts; one elsewhere in the window is challenged;
@@ -99,7 +70,7 @@ extension SlowPath {
     }
 
     /// The peer's FIN again (the fast path took it the first time): our ACK was lost. Acknowledge
-    /// again (and restart TIME_WAIT).
+    /// again (and restart TIME_WAIT while the application still reads).
     private func handleRetransmittedFIN(_ inbound: InboundSegment, flow: FlowIndex, connection: Connection, state: FlowState,
                                         now: UInt64) {
         guard inbound.payloadEnd + 1 == state.receiveNext else { return counters.unacceptableSegments &+= 1 }

@@ -63,6 +63,8 @@ extension SlowPath {
         let key = key(localPort: segment.destinationPort, remoteAddress: inbound.source, remotePort: segment.sourcePort)
         if let flow = flowsByKey[key] {
             handleConnectionSegment(inbound, flow: flow, now: now)
+        } else if let record = timeWaitRecords[key] {
+            handleTimeWaitSegment(inbound, key: key, record: record, now: now)
         } else if let entry = synQueue[key] {
             handleHalfOpenSegment(inbound, entry: entry, now: now)
         } else if listeners[segment.destinationPort] != nil {

@@ -34,6 +34,8 @@ package final class SlowPath {
     var ringAllocator: PayloadRingAllocator
     var flowsByKey: [FlowKey: FlowIndex] = [:]
     var synQueue: [FlowKey: HalfOpenConnection] = [:]
+    /// Connections in TIME_WAIT that gave their flow back (`SlowPath+TimeWait.swift`).
+    var timeWaitRecords: [FlowKey: TimeWaitRecord] = [:]
     var listeners: [UInt16: Listener] = [:]
     @usableFromInline var events: [ConnectionEvent] = []
     let sequenceNumbers: InitialSequenceNumberGenerator
@@ -51,6 +53,8 @@ package final class SlowPath {
     var connectionTimers = DeadlineHeap<FlowIndex>()
     /// When each SYN-queue entry's SYN-ACK retransmission is due (live while it equals the entry's deadline).
     var handshakeTimers = DeadlineHeap<FlowKey>()
+    /// When each TIME_WAIT record is next due (live while it equals the record's `scheduledWake`).
+    var timeWaitTimers = DeadlineHeap<FlowKey>()
     /// When each flow's congestion-control step is due (see `CongestionLoopState.due`).
     var controlSchedule = DeadlineHeap<FlowIndex>()
     /// The flows the fast path reported changed, taken at the start of an `advance`.
@@ -136,7 +140,8 @@ package final class SlowPath {
     /// was pushed back wakes `advance` at its old time, which schedules it anew), never late.
     package var nextDeadline: UInt64 {
         // Two-argument mins: the variadic `min` builds (and frees) an array on every call.
-        let timers = min(min(connectionTimers.earliest ?? .max, handshakeTimers.earliest ?? .max), controlSchedule.earliest ?? .max)
+        let connectionTimes = min(connectionTimers.earliest ?? .max, timeWaitTimers.earliest ?? .max)
+        let timers = min(min(connectionTimes, handshakeTimers.earliest ?? .max), controlSchedule.earliest ?? .max)
         let earliest = min(network.nextDeadline, timers)
         // With an examination interval, changes wait for the next examination while connections exist.
         let anyConnection = flowIndices.availableCount < connections.count

@@ -6,7 +6,9 @@ import FlexWire
 /// Contract: times are nanoseconds of the caller's clock (virtual in tests). Every bound here caps
 /// memory: at most `synQueueCapacity` half-open connections are remembered (beyond it SYN cookies
 /// answer), at most `backlog` completed ones wait per listener, and one flow slot plus one ring pair
-/// is taken per connection from SYN-SENT (active) or completion (passive) until TIME_WAIT ends.
+/// is taken per connection from SYN-SENT (active) or completion (passive) until its close is reported
+/// (or TIME_WAIT ends, when the application reads last); TIME_WAIT then holds a small record
+/// (at most `timeWaitCapacity`).
 package struct SlowPathConfiguration: Sendable {
     /// Bytes of each flow's receive ring and transmit ring (both > 0; a pair is one allocation unit).
     package var receiveRingSize: UInt32 = 64 * 1024
@@ -38,6 +40,10 @@ package struct SlowPathConfiguration: Sendable {
     package var finRetries = 8
     /// How long a connection we closed first holds its 4-tuple in TIME_WAIT (2 × MSL, MSL 30 s).
     package var timeWaitDuration: UInt64 = 60_000_000_000
+    /// TIME_WAIT records (about 50 bytes each) held once their connections gave their flows back
+    /// (nil: 4 × the flow capacity; 0: none, TIME_WAIT ends when the close is reported); beyond it
+    /// the record due first ends early (`timeWaitEvicted`).
+    package var timeWaitCapacity: Int?
     /// How often `advance` examines the flows the fast path reported changed (0: on every call). Each
     /// examination costs time per changed flow (~60–90 ns), so a busy-polling driver whose flows change
     /// on almost every poll sets an interval (the benchmarks: 1 ms); retransmission timers then start

@@ -42,6 +42,8 @@ package struct SlowPathCounters: Hashable, Sendable {
     package var retransmissionFailures: UInt64 = 0
     package var timeWaitEntered: UInt64 = 0
     package var timeWaitExpired: UInt64 = 0
+    /// TIME_WAIT records dropped early because `timeWaitCapacity` records were held.
+    package var timeWaitEvicted: UInt64 = 0
     /// TIME_WAIT connections ended by a new SYN for the same 4-tuple that a listener took (RFC 6191).
     package var timeWaitReopenedBySYN: UInt64 = 0
     package var connectionsClosed: UInt64 = 0

@@ -106,7 +106,7 @@ package final class Stack {
     private func record(_ event: ConnectionEvent) {
         switch event {
         case .established(let flow, _, _, _, _): phases[Int(flow)] = .open
-        case .peerClosed(let flow, _): phases[Int(flow)] = .peerClosed
+        case .peerClosed(let flow, _, _): phases[Int(flow)] = .peerClosed
         case .closed(let flow, _, _): phases[Int(flow)] = .closed
         case .connectFailed(let flow, _, _, let reason), .aborted(let flow, _, _, let reason): phases[Int(flow)] = .failed(reason)
         }

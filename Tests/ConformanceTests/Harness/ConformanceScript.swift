@@ -81,8 +81,11 @@ final class ConformanceScript {
     var now: UInt64 { clock.now() }
     var ourMAC: MACAddress { wire.a.macAddress }
     var peerMAC: MACAddress { wire.b.macAddress }
-    /// The RFC 9293 state of the connection under test (nil once it is gone).
-    var state: TCPConnectionState? { flow.flatMap { slowPath.state(of: $0) } }
+    /// The RFC 9293 state of the connection under test (nil once it is gone), by its 4-tuple: a
+    /// TIME_WAIT whose close was reported holds no flow.
+    var state: TCPConnectionState? {
+        flow == nil ? nil : slowPath.state(of: slowPath.key(localPort: localPort, remoteAddress: Self.peerAddress, remotePort: remotePort))
+    }
 
     // MARK: The peer
 
@@ -194,7 +197,7 @@ final class ConformanceScript {
     var flowEvents: [ConnectionEvent] {
         events.filter { event in
             switch event {
-            case let .established(flow, _, _, _, _), let .connectFailed(flow, _, _, _), let .peerClosed(flow, _),
+            case let .established(flow, _, _, _, _), let .connectFailed(flow, _, _, _), let .peerClosed(flow, _, _),
                  let .closed(flow, _, _), let .aborted(flow, _, _, _):
                 flow == self.flow
             }
