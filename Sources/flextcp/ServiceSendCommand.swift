@@ -7,7 +7,7 @@ import FlexTCPTools
 struct ServiceSendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "service-send",
-        abstract: "Attach to flextcpd and send N bytes of a seeded stream on each of C connections, then close.",
+        abstract: "Attach to flextcpd and send N bytes of a seeded stream on each of C connections, then close (R rounds).",
         discussion: """
             Connection I sends the stream of seed S + I. Prints `conn I bytes=N sha256=HEX` per connection \
             and exits 0 only if every connection completed (and, with --echo, its echo matched byte for byte).
@@ -18,9 +18,13 @@ struct ServiceSendCommand: ParsableCommand {
 
     @OptionGroup var transfer: TransferOptions
 
+    @Option(help: "Transfers one after another on the same attachment, each with new connections once the last one's are closed.")
+    var rounds = 1
+
     func validate() throws {
         _ = try transfer.destination()
         guard transfer.connections > 0, transfer.connections <= 65536 else { throw ValidationError("--connections must lie in 1...65536") }
+        guard rounds > 0 else { throw ValidationError("--rounds must be at least 1") }
     }
 
     func run() throws {
@@ -28,16 +32,20 @@ struct ServiceSendCommand: ParsableCommand {
         StopSignal.install()
         let failures = try FlexTCPStack.withAttachedStack(service: service ?? FlexTCPStack.defaultServicePath) { stack in
             let context = try stack.makeContext()
-            let client = transfer.makeClient(context: context, address: address, port: port)
             let clock = MonotonicTimeSource()
-            while !client.isFinished && !StopSignal.isRequested {
-                if !client.step() { context.wait(timeout: .milliseconds(10)) }
+            var failures = 0
+            for _ in 0..<rounds where failures == 0 && !StopSignal.isRequested {
+                let client = transfer.makeClient(context: context, address: address, port: port)
+                while !client.isFinished && !StopSignal.isRequested {
+                    if !client.step() { context.wait(timeout: .milliseconds(10)) }
+                }
+                let end = clock.now() + SendCommand.closingLinger
+                while !client.isClosed && !StopSignal.isRequested && clock.now() <= end {
+                    if !client.step() { context.wait(timeout: .milliseconds(10)) }
+                }
+                failures += SendCommand.report(client, command: "service-send")
             }
-            let end = clock.now() + SendCommand.closingLinger
-            while !client.isClosed && !StopSignal.isRequested && clock.now() <= end {
-                if !client.step() { context.wait(timeout: .milliseconds(10)) }
-            }
-            return SendCommand.report(client, command: "service-send")
+            return failures
         }
         if failures > 0 { throw ExitCode.failure }
     }

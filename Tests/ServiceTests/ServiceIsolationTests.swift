@@ -96,4 +96,17 @@ struct ServiceIsolationTests {
         #expect(service.terminate() == 0)
         #expect(service.logLines(containing: "counters=").last?.contains("connectionLimitHits=1") == true)
     }
+
+    @Test("An application that closes first opens 200 connections in a row within a limit of 4: TIME_WAIT holds none of its slots")
+    func closingFirstKeepsNoSlots() throws {
+        let service = try TestService(extraArguments: ["--connections-per-application", "4"])
+        let churn = try service.send(bytes: 1000, connections: 2, seed: 60, rounds: 100)
+        #expect(churn.waitForExit(seconds: 120) == 0, "\(churn.errorOutput)")
+        let reports = churn.output.split(separator: "\n").map(String.init)
+        let expected = expectedReports(bytes: 1000, connections: 2, seed: 60)
+        #expect(reports.count == 200, "rounds completed: \(reports.count / 2)")
+        #expect(reports.indices.allSatisfy { reports[$0] == expected[$0 % 2] }, "every echo intact")
+        #expect(service.terminate() == 0)
+        #expect(service.logLines(containing: "counters=").last?.contains("connectionLimitHits=0") == true)
+    }
 }

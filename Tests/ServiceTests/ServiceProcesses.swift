@@ -89,11 +89,11 @@ final class TestService {
         }
     }
 
-    /// `flextcp service-send` against the echo peer, verifying the echo.
-    func send(bytes: Int, connections: Int, seed: UInt64) throws -> ChildProcess {
+    /// `flextcp service-send` against the echo peer, verifying the echo (`rounds` transfers one after another).
+    func send(bytes: Int, connections: Int, seed: UInt64, rounds: Int = 1) throws -> ChildProcess {
         try ChildProcess(try BuiltProduct.path("flextcp"),
                          ["service-send", "--service", socketPath, "--to", Self.peer, "--bytes", "\(bytes)",
-                          "--connections", "\(connections)", "--seed", "\(seed)", "--echo"])
+                          "--connections", "\(connections)", "--seed", "\(seed)", "--echo", "--rounds", "\(rounds)"])
     }
 
     /// Lines of the service's log containing `text`.
