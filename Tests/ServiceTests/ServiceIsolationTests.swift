@@ -1,3 +1,4 @@
+import FlexTCPService
 import Foundation
 import Testing
 
@@ -106,6 +107,13 @@ struct ServiceIsolationTests {
         let expected = expectedReports(bytes: 1000, connections: 2, seed: 60)
         #expect(reports.count == 200, "rounds completed: \(reports.count / 2)")
         #expect(reports.indices.allSatisfy { reports[$0] == expected[$0 % 2] }, "every echo intact")
+        // The 200 connections are in TIME_WAIT (60 s) as records (room for 4 × 64 flow slots): the metrics count them.
+        let endpoint = MetricsAddress.unix(path: service.socketPath + ServiceSettings.metricsSuffix)
+        var timeWait = 0.0
+        #expect(service.daemon.waitUntil(seconds: 20) {
+            timeWait = (try? ServiceStats.parse(ServiceStats.fetch(from: endpoint)))?.sum("flextcpd_connections", ["state": "timeWait"]) ?? 0
+            return timeWait == 200
+        }, "flextcpd_connections{state=timeWait} = \(timeWait)")
         #expect(service.terminate() == 0)
         #expect(service.logLines(containing: "counters=").last?.contains("connectionLimitHits=0") == true)
     }
