@@ -119,6 +119,11 @@ struct TimeWaitRecordTests {
         #expect(peer.receivedSegments().map(\.flags) == [.rst])
     }
 
+    @Test("A TIME_WAIT record takes at most 64 bytes (a flow: a flow slot, its fast-path state and a ring pair)")
+    func recordSize() {
+        #expect(MemoryLayout<TimeWaitRecord>.stride <= 64)
+    }
+
     @Test("TIME_WAIT records beyond the capacity evict the one due first, counted")
     func recordsBeyondCapacityEvictTheEarliest() throws {
         let pair = try StackPair(a: StackPair.configuration { $0.timeWaitCapacity = 2; $0.timeWaitDuration = 10_000 * StackPair.millisecond })

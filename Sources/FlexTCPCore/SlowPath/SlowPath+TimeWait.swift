@@ -95,22 +95,17 @@ extension SlowPath {
                 return handleListenerSegment(inbound, key: key, now: now,
                                              initialSendSequence: record.sendNext + Self.timeWaitReopenSequenceGap)
             }
-            if takeChallengeAcknowledgment(now: now) { acknowledge(from: record, key: key, now: now) }
+            // RFC 5961 §4.2: any other SYN gets a challenge ACK.
+            sendChallengeAcknowledgment(record.answerState(key: key), now: now)
         } else if !segment.flags.contains(.ack) {
             counters.unacceptableSegments &+= 1
         } else if segment.flags.contains(.fin) && inbound.payloadEnd + 1 == record.receiveNext {
             timeWaitRecords[key]?.deadline = now &+ configuration.timeWaitDuration
-            acknowledge(from: record, key: key, now: now)
-        } else if inbound.payloadLength == 0 && !segment.flags.contains(.fin) && segment.sequenceNumber == record.receiveNext {
-            return  // A duplicate pure ACK: nothing to answer.
-        } else if takeChallengeAcknowledgment(now: now) {
-            acknowledge(from: record, key: key, now: now)
+            sendFlowSegment(record.answerState(key: key), sequence: record.sendNext, flags: .ack, now: now)
+        } else if inbound.payloadLength > 0 || segment.flags.contains(.fin) || segment.sequenceNumber != record.receiveNext {
+            sendChallengeAcknowledgment(record.answerState(key: key), now: now)
         }
-    }
-
-    /// An ACK with the record's numbers (as the flow would have sent it).
-    private func acknowledge(from record: TimeWaitRecord, key: FlowKey, now: UInt64) {
-        sendFlowSegment(record.answerState(key: key), sequence: record.sendNext, flags: .ack, now: now)
+        // Otherwise a duplicate pure ACK at RCV.NXT: nothing to answer.
     }
 
     /// How far beyond the old incarnation's SND.NXT the ISS of a TIME_WAIT reopen lies: more than a

@@ -40,7 +40,7 @@ package struct SlowPathConfiguration: Sendable {
     package var finRetries = 8
     /// How long a connection we closed first holds its 4-tuple in TIME_WAIT (2 × MSL, MSL 30 s).
     package var timeWaitDuration: UInt64 = 60_000_000_000
-    /// TIME_WAIT records (about 50 bytes each) held once their connections gave their flows back
+    /// TIME_WAIT records (at most 64 bytes each, plus their dictionary slots) held once their connections gave their flows back
     /// (nil: 4 × the flow capacity; 0: none, TIME_WAIT ends when the close is reported); beyond it
     /// the record due first ends early (`timeWaitEvicted`).
     package var timeWaitCapacity: Int?

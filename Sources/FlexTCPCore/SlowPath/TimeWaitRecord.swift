@@ -37,6 +37,8 @@ struct TimeWaitRecord {
         state.remotePort = key.remotePort
         state.remoteAddress = key.remoteAddress
         state.remoteMAC = remoteMAC
+        // Nothing in flight: SND.NXT = SND.UNA.
+        state.sendUnacknowledged = sendNext
         state.receiveNext = receiveNext
         state.receiveSpace = receiveSpace
         state.receiveWindowShift = receiveWindowShift
