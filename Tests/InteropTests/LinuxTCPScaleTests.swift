@@ -11,7 +11,7 @@ import FlexTestHosts
 private struct ScalePeer {
     static let kernelAddress = IPv4Address(198, 18, 40, 1)
     static let stackAddress = IPv4Address(198, 18, 40, 2)
-    /// Flow slots: every connection of a run plus room for stragglers (TIME_WAIT holds ours after a send).
+    /// Flow slots: every connection of a run plus room for stragglers (TIME_WAIT holds a record, not a slot).
     static let flowCapacity = 128
     /// Each connection's receive ring, the most it advertises. AF_PACKET gives Linux no back-pressure:
     /// whatever the windows let it send and the (debug-build) stack has not drained yet waits in the
