@@ -6,9 +6,10 @@ import FlexTCP
 /// contexts, A.4 move), which serve what moves in.
 ///
 /// Contract: one thread calls `step` repeatedly (and `context.wait` when it returns false).
-/// `listenError` is set if the port could not be opened; `isListening` once it is.
-final class FlexTCPService {
-    let context: Context
+/// `listenError` is set if the port could not be opened; `isListening` once it is. Package-visible
+/// so that a benchmark can step a server on a caller-driven stack (`flexbench kvs --instructions`).
+package final class FlexTCPService {
+    package let context: Context
     private let server: CacheServer
     private let workers: [Context]
     private var nextWorker = 0
@@ -18,12 +19,12 @@ final class FlexTCPService {
     /// This step's clients to serve (reused; a client may appear twice, `round` serves it once).
     private var due: [FlexTCPClient] = []
     private var round: UInt64 = 0
-    private(set) var isListening = false
-    private(set) var listenError: TCPError?
+    package private(set) var isListening = false
+    package private(set) var listenError: TCPError?
 
     /// A service that listens on `port` (nil: serves only connections moved in) and shares its
     /// connections with `workers`.
-    init(context: Context, server: CacheServer, port: UInt16?, workers: [Context] = []) {
+    package init(context: Context, server: CacheServer, port: UInt16?, workers: [Context] = []) {
         self.context = context
         self.server = server
         self.workers = workers
@@ -31,7 +32,7 @@ final class FlexTCPService {
     }
 
     /// Polls the context and serves; true if anything happened.
-    func step() -> Bool {
+    package func step() -> Bool {
         round &+= 1
         // Clients still owing replies (send space, or requests a pause held back), then those with news.
         due.removeAll(keepingCapacity: true)
