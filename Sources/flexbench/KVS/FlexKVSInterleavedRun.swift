@@ -7,7 +7,7 @@ import FlexTCPCore
 /// both stacks caller-driven on virtual time (a fixed step per round), joined by FlexTCP's
 /// in-memory wire, the server set up as `FlexTCPServer.run` sets up one thread. A fixed amount of
 /// work with no busy-polling of an idle side, for `flexbench kvs --instructions`, which has
-/// callgrind collect only inside `ServerRound.serveRound` (the server's stack round and FlexKVS's
+/// callgrind collect only inside `InterleavedServer.measuredStep` (the server's stack round and FlexKVS's
 /// service step), so the instructions counted are the server's alone.
 ///
 /// Contract: `run` loads every key, then runs the mix until at least `requests` requests have
@@ -30,14 +30,14 @@ enum FlexKVSInterleavedRun {
         clientConfiguration.schedule = .callerDriven
         clientConfiguration.connectionCapacity = connections + 16
         return try FlexTCPStack.withStack(on: wire.second, configuration: serverConfiguration) { serverStack in
-            let round = ServerRound(stack: serverStack,
+            let served = InterleavedServer(stack: serverStack,
                                     service: FlexTCPService(context: try serverStack.makeContext(), server: server, port: FlexKVSInMemorySystem.port))
             var now = MonotonicClock.now()
-            for _ in 0..<1_000 where !round.service.isListening {
+            for _ in 0..<1_000 where !served.service.isListening {
                 now &+= nanosecondsPerRound
-                _ = round.serveRound(now: now)
+                _ = served.measuredStep(now: now)
             }
-            guard round.service.isListening else { throw KVSBenchmarkError("FlexKVS on FlexTCP did not listen") }
+            guard served.service.isListening else { throw KVSBenchmarkError("FlexKVS on FlexTCP did not listen") }
             return try FlexTCPStack.withStack(on: wire.first, configuration: clientConfiguration) { clientStack in
                 var busyRounds: [UInt32] = []
                 var timing = false
@@ -45,7 +45,7 @@ enum FlexKVSInterleavedRun {
                                                            count: connections, openingSeconds: 600) {
                     now &+= nanosecondsPerRound
                     let began = timing ? MonotonicClock.now() : 0
-                    if round.serveRound(now: now) && timing { busyRounds.append(UInt32(clamping: MonotonicClock.now() - began)) }
+                    if served.measuredStep(now: now) && timing { busyRounds.append(UInt32(clamping: MonotonicClock.now() - began)) }
                     _ = clientStack.step(now: now)
                 }
                 let client = KVSClient(workload: workload, transport: transport)
@@ -60,8 +60,8 @@ enum FlexKVSInterleavedRun {
 }
 
 /// One round of the interleaved server: its stack's round at `now`, then FlexKVS's service (the
-/// order of `FlexTCPServer.run`'s loop). Callgrind collects only inside `serveRound`.
-private final class ServerRound {
+/// order of `FlexTCPServer.run`'s loop). Callgrind collects only inside `measuredStep`.
+private final class InterleavedServer {
     let stack: FlexTCPStack
     let service: FlexTCPService
 
@@ -72,7 +72,7 @@ private final class ServerRound {
 
     /// True if the stack or the service did something.
     @inline(never)
-    func serveRound(now: UInt64) -> Bool {
+    func measuredStep(now: UInt64) -> Bool {
         let stepped = stack.step(now: now)
         return service.step() || stepped
     }

@@ -77,7 +77,7 @@ struct KVSInstructionCount {
         let callgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=\(file)", "--log-file=\(file).log"]
         let completed: Int
         if system == FlexKVSInMemorySystem.name {
-            let printed = try Tool.run(callgrind[0], Array(callgrind.dropFirst()) + ["--toggle-collect=*serveRound*", flexbench, "kvs",
+            let printed = try Tool.run(callgrind[0], Array(callgrind.dropFirst()) + ["--toggle-collect=*measuredStep*", flexbench, "kvs",
                                        "--interleaved-requests", String(requests), "--connections", String(connections)] + workloadArguments)
             // "…: <n> requests; …"
             let words = printed.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" })
