@@ -48,14 +48,18 @@ struct KVSCommand: ParsableCommand {
         if steeringCost { return try printSteeringCost(workload) }
         if let interleavedRequests {
             let (completed, rounds) = try FlexKVSInterleavedRun.run(workload: workload, connections: connections, requests: interleavedRequests)
-            let sorted = rounds.sorted()
-            let quantiles = [0.5, 0.99, 0.999, 1.0].map { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * $0))] }
-            return print("\(FlexKVSInMemorySystem.name) interleaved: \(completed) requests; \(sorted.count) server rounds with work, "
-                         + "wall-clock ns per round p50 \(quantiles[0]), p99 \(quantiles[1]), p99.9 \(quantiles[2]), max \(quantiles[3])")
+            func quantiles(_ times: [UInt32]) -> String {
+                let sorted = times.sorted()
+                return zip(["p50", "p99", "p99.9", "max"], [0.5, 0.99, 0.999, 1.0]).map { name, fraction in
+                    "\(name) \(sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))])"
+                }.joined(separator: ", ")
+            }
+            return print("\(FlexKVSInMemorySystem.name) interleaved: \(completed) requests; \(rounds.count) server rounds with work, ns per round: "
+                         + "wall-clock \(quantiles(rounds.map(\.wall))); thread CPU \(quantiles(rounds.map(\.cpu)))")
         }
         if instructions {
             return try KVSInstructionCount(workloadArguments: workloadArguments, workload: workload, connections: connections,
-                                           requests: requests, top: top).run(systems.filter(KVSInstructionCount.systems.contains))
+                                           requests: requests, top: top).run(systems.filter { !$0.hasPrefix("memcached") })
         }
         print("flexbench kvs: \(keys) keys of \(keySize) B, \(valueSize) B values, Zipf \(skew), \(Int(getFraction * 100))% GET, "
               + "\(connections) connections, \(warmUp) s warm-up, \(duration) s measured; server on CPU \(CPUPlacement.cpu(for: .server)), "
