@@ -13,7 +13,7 @@ package final class FlexTCPService {
     private let server: CacheServer
     private let workers: [Context]
     private var nextWorker = 0
-    private var clients: [ObjectIdentifier: FlexTCPClient] = [:]
+    private var clients = IdentityTable<FlexTCPClient>()
     /// Clients with replies not yet in the send ring or requests not yet answered, served again next step.
     private var waiting: [FlexTCPClient] = []
     /// This step's clients to serve (reused; a client may appear twice, `round` serves it once).
@@ -35,9 +35,9 @@ package final class FlexTCPService {
     package func step() -> Bool {
         round &+= 1
         // Clients still owing replies (send space, or requests a pause held back), then those with news.
-        due.removeAll(keepingCapacity: true)
-        due.append(contentsOf: waiting)
-        waiting.removeAll(keepingCapacity: true)
+        // `due` is empty between steps: the swap hands it the waiting clients without copying, and an
+        // idle step touches neither array's storage.
+        swap(&due, &waiting)
         var busy = context.poll { event in
             switch event {
             case .listening: isListening = true
@@ -49,20 +49,24 @@ package final class FlexTCPService {
             case .movedIn(let connection), .moveFailed(let connection, _):
                 due.append(adopt(connection))
             case .received(let connection, _), .sendSpaceAvailable(let connection):
-                if let client = clients[ObjectIdentifier(connection)] { due.append(client) }
+                if let client = clients.value(for: connection) { due.append(client) }
             case .endOfStream(let connection):
                 context.close(connection)
             case .closed(let connection, _):
-                if clients.removeValue(forKey: ObjectIdentifier(connection)) != nil { server.connectionClosed() }
+                if let client = clients.remove(connection) {
+                    client.isClosed = true
+                    server.connectionClosed()
+                }
             default:
                 break
             }
         } > 0
-        for client in due where client.servedRound != round && clients[ObjectIdentifier(client.connection)] != nil {
+        for client in due where client.servedRound != round && !client.isClosed {
             client.servedRound = round
             busy = serve(client) || busy
             if client.isWaiting { waiting.append(client) }
         }
+        if !due.isEmpty { due.removeAll(keepingCapacity: true) }
         context.flush()
         return busy
     }
@@ -70,7 +74,7 @@ package final class FlexTCPService {
     /// Serves `connection` from this context from now on.
     private func adopt(_ connection: Connection) -> FlexTCPClient {
         let client = FlexTCPClient(connection: connection, server: server)
-        clients[ObjectIdentifier(connection)] = client
+        clients.insert(client, for: connection)
         server.connectionOpened()
         return client
     }
