@@ -113,7 +113,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     /// Swift symbol names made readable with `swift-demangle --simplified` when it is on PATH.
-    private static func demangled(_ names: [String]) -> [String] {
+    static func demangled(_ names: [String]) -> [String] {
         guard let output = try? Tool.run("swift-demangle", ["--simplified"], input: names.joined(separator: "\n") + "\n") else { return names }
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         return lines.count >= names.count ? Array(lines.prefix(names.count)) : names

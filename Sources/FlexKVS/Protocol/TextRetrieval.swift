@@ -1,5 +1,8 @@
 /// Text retrieval commands: get, gets, gat, gats.
 extension ProtocolSession {
+    /// A VALUE line's bytes besides the key, and the value's "\r\n": "VALUE ", three separators, up to
+    /// 10 digits of flags and 20 each of length and CAS, two line ends.
+    static let valueLineOverhead = 6 + 3 + 10 + 20 + 20 + 4
     /// Answers `VALUE key flags bytes [cas]` + data for each key found from token `first` on, then
     /// `END`. A key over 250 bytes drops the whole reply for `CLIENT_ERROR bad command line format`.
     func retrieve(_ line: UnsafeRawBufferPointer, keysFrom first: Int, withCAS: Bool, newExpiry: UInt32?) {
@@ -12,19 +15,21 @@ extension ProtocolSession {
                 return
             }
             _ = store.read(key, hash: keyHash(key), newExpiry: newExpiry) { item in
-                output.append("VALUE ")
-                output.append(item.key)
-                output.append(" ")
-                output.append(decimal: UInt64(item.flags))
-                output.append(" ")
-                output.append(decimal: UInt64(item.value.count))
-                if withCAS {
-                    output.append(" ")
-                    output.append(decimal: item.cas)
+                output.write(maximumCount: item.key.count + item.value.count + Self.valueLineOverhead) { reply in
+                    reply.put("VALUE ")
+                    reply.put(item.key)
+                    reply.put(" ")
+                    reply.put(decimal: UInt64(item.flags))
+                    reply.put(" ")
+                    reply.put(decimal: UInt64(item.value.count))
+                    if withCAS {
+                        reply.put(" ")
+                        reply.put(decimal: item.cas)
+                    }
+                    reply.put("\r\n")
+                    reply.put(item.value)
+                    reply.put("\r\n")
                 }
-                output.append("\r\n")
-                output.append(item.value)
-                output.append("\r\n")
             }
         }
         output.append("END\r\n")

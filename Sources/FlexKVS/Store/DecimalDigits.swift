@@ -4,21 +4,21 @@ struct DecimalDigits {
     private(set) var count = 0
 
     init(_ value: UInt64) {
-        var remaining = value
-        var scratch = (UInt64(0), UInt64(0), UInt64(0))
-        var length = 0
-        withUnsafeMutableBytes(of: &scratch) { buffer in
-            repeat {
-                buffer[19 - length] = UInt8(0x30 + remaining % 10)
-                remaining /= 10
-                length += 1
-            } while remaining > 0
+        var length = 1
+        var rest = value / 10
+        while rest > 0 {
+            length += 1
+            rest /= 10
         }
         count = length
+        var remaining = value
         withUnsafeMutableBytes(of: &storage) { target in
-            withUnsafeBytes(of: &scratch) { source in
-                for index in 0..<length { target[index] = source[20 - length + index] }
-            }
+            var index = length
+            repeat {
+                index -= 1
+                target[index] = UInt8(truncatingIfNeeded: 0x30 &+ remaining % 10)
+                remaining /= 10
+            } while remaining > 0
         }
     }
 

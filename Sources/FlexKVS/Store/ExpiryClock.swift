@@ -44,9 +44,11 @@ public final class ExpiryClock: Sendable {
         return UInt32(clamping: exptime + Int64(now))
     }
 
+    /// The coarse monotonic clock (the tick's time, read without the time-stamp counter: cheaper
+    /// per request, and whole seconds are all the store needs).
     private static func monotonicSeconds() -> Int64 {
         var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &spec)
         return Int64(spec.tv_sec)
     }
 }

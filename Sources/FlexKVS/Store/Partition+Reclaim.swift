@@ -5,6 +5,7 @@ extension Partition {
     /// only towards lower addresses, so none is overwritten before it moved); otherwise they are
     /// evicted (memcached `-m`: the oldest go first).
     func reclaimOldest(room: Int) -> Int {
+        reclaims &+= 1
         let segment = oldest
         detach(segment)
         let now = store?.clock.now ?? 0

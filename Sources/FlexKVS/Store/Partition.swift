@@ -25,6 +25,9 @@ final class Partition: @unchecked Sendable {
     var placementCursor = 0
     /// A delayed `flush_all`: at this relative time every item goes (0: none pending).
     var pendingFlushAt: UInt32 = 0
+    /// Times `reclaimOldest` ran (items of this partition may have moved or gone since a lookup
+    /// if it changed).
+    var reclaims: UInt64 = 0
     /// The other partitions, to take a segment from when this one has none to reclaim.
     unowned(unsafe) var store: KeyValueStore?
 

@@ -37,12 +37,13 @@ struct StoreRequest {
             return .notStored
         }
         let size = ItemHeader.storedSize(keyLength: key.count, valueLength: length)
+        let reclaims = partition.reclaims
         guard let offset = partition.allocate(size) else {
             partition.counters.storeNoMemory &+= 1
             return .outOfMemory
         }
-        // Reclaiming memory may have moved or evicted the existing item: find it again.
-        let current = partition.lookup(key, hash: hash, now: now)
+        // Reclaiming memory may have moved or evicted the existing item: then find it again.
+        let current = partition.reclaims == reclaims ? existing : partition.lookup(key, hash: hash, now: now)
         let item = partition.pool.item(at: offset)
         item.keyLength = key.count
         item.valueLength = length

@@ -11,6 +11,8 @@ final class FlexTCPClient {
     private let input = ByteBuffer()
     /// The service's step that last served this client.
     var servedRound: UInt64 = 0
+    /// The connection's `closed` event came: the service no longer holds this client.
+    var isClosed = false
 
     init(connection: Connection, server: CacheServer) {
         self.connection = connection

@@ -14,9 +14,7 @@ public enum FlexTCPServer {
     public static func run(server: CacheServer, on port: NetworkPort, address: String, tcpPort: UInt16, threads: Int = 1,
                            connectionCapacity: Int = 1024,
                            ready: () -> Void, shouldStop: () -> Bool) throws(TransportError) {
-        var configuration = FlexTCPStack.Configuration(address: address)
-        configuration.connectionCapacity = connectionCapacity
-        configuration.contextCount = max(1, threads)
+        var configuration = Self.configuration(address: address, threads: threads, connectionCapacity: connectionCapacity)
         let drivesStack = threads <= 1
         if drivesStack { configuration.threading = .applicationDriven }
         do {
@@ -45,6 +43,15 @@ public enum FlexTCPServer {
         } catch {
             throw TransportError("FlexTCP: \(error)")
         }
+    }
+
+    /// The stack configuration `run` uses (before its threading), for a benchmark that steps the
+    /// same server itself.
+    package static func configuration(address: String, threads: Int, connectionCapacity: Int) -> FlexTCPStack.Configuration {
+        var configuration = FlexTCPStack.Configuration(address: address)
+        configuration.connectionCapacity = connectionCapacity
+        configuration.contextCount = max(1, threads)
+        return configuration
     }
 }
 

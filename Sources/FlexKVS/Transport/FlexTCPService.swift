@@ -6,24 +6,25 @@ import FlexTCP
 /// contexts, A.4 move), which serve what moves in.
 ///
 /// Contract: one thread calls `step` repeatedly (and `context.wait` when it returns false).
-/// `listenError` is set if the port could not be opened; `isListening` once it is.
-final class FlexTCPService {
-    let context: Context
+/// `listenError` is set if the port could not be opened; `isListening` once it is. Package-visible
+/// so that a benchmark can step a server on a caller-driven stack (`flexbench kvs --instructions`).
+package final class FlexTCPService {
+    package let context: Context
     private let server: CacheServer
     private let workers: [Context]
     private var nextWorker = 0
-    private var clients: [ObjectIdentifier: FlexTCPClient] = [:]
+    private var clients = IdentityTable<FlexTCPClient>()
     /// Clients with replies not yet in the send ring or requests not yet answered, served again next step.
     private var waiting: [FlexTCPClient] = []
     /// This step's clients to serve (reused; a client may appear twice, `round` serves it once).
     private var due: [FlexTCPClient] = []
     private var round: UInt64 = 0
-    private(set) var isListening = false
-    private(set) var listenError: TCPError?
+    package private(set) var isListening = false
+    package private(set) var listenError: TCPError?
 
     /// A service that listens on `port` (nil: serves only connections moved in) and shares its
     /// connections with `workers`.
-    init(context: Context, server: CacheServer, port: UInt16?, workers: [Context] = []) {
+    package init(context: Context, server: CacheServer, port: UInt16?, workers: [Context] = []) {
         self.context = context
         self.server = server
         self.workers = workers
@@ -31,12 +32,12 @@ final class FlexTCPService {
     }
 
     /// Polls the context and serves; true if anything happened.
-    func step() -> Bool {
+    package func step() -> Bool {
         round &+= 1
         // Clients still owing replies (send space, or requests a pause held back), then those with news.
-        due.removeAll(keepingCapacity: true)
-        due.append(contentsOf: waiting)
-        waiting.removeAll(keepingCapacity: true)
+        // `due` is empty between steps: the swap hands it the waiting clients without copying, and an
+        // idle step touches neither array's storage.
+        swap(&due, &waiting)
         var busy = context.poll { event in
             switch event {
             case .listening: isListening = true
@@ -48,20 +49,24 @@ final class FlexTCPService {
             case .movedIn(let connection), .moveFailed(let connection, _):
                 due.append(adopt(connection))
             case .received(let connection, _), .sendSpaceAvailable(let connection):
-                if let client = clients[ObjectIdentifier(connection)] { due.append(client) }
+                if let client = clients.value(for: connection) { due.append(client) }
             case .endOfStream(let connection):
                 context.close(connection)
             case .closed(let connection, _):
-                if clients.removeValue(forKey: ObjectIdentifier(connection)) != nil { server.connectionClosed() }
+                if let client = clients.remove(connection) {
+                    client.isClosed = true
+                    server.connectionClosed()
+                }
             default:
                 break
             }
         } > 0
-        for client in due where client.servedRound != round && clients[ObjectIdentifier(client.connection)] != nil {
+        for client in due where client.servedRound != round && !client.isClosed {
             client.servedRound = round
             busy = serve(client) || busy
             if client.isWaiting { waiting.append(client) }
         }
+        if !due.isEmpty { due.removeAll(keepingCapacity: true) }
         context.flush()
         return busy
     }
@@ -69,7 +74,7 @@ final class FlexTCPService {
     /// Serves `connection` from this context from now on.
     private func adopt(_ connection: Connection) -> FlexTCPClient {
         let client = FlexTCPClient(connection: connection, server: server)
-        clients[ObjectIdentifier(connection)] = client
+        clients.insert(client, for: connection)
         server.connectionOpened()
         return client
     }

@@ -5,11 +5,12 @@ import FlexTCP
 /// read from the receive rings and freed at once. `poll` busy-polls (one stack round and one
 /// context poll per call; the timeout is not used), as the FlexTCP systems of `flexbench rpc` do.
 ///
-/// Contract: `stack` is application-driven and polled only through this transport; `init` opens
+/// Contract: `stack` is application-driven and polled only through this transport (or `drive`,
+/// when given, runs a round of it and whatever else shares the thread); `init` opens
 /// `count` connections to `address`:`port` (throws if one fails or they are not open within
-/// about 5 s). Bytes that do not fit the send ring wait in the connection's outbox.
+/// `openingSeconds`). Bytes that do not fit the send ring wait in the connection's outbox.
 final class FlexTCPClientTransport: KVSClientTransport {
-    private let stack: FlexTCPStack
+    private let drive: () -> Void
     private let context: Context
     private var connections: [Connection] = []
     private var indexes: [ObjectIdentifier: Int] = [:]
@@ -18,8 +19,9 @@ final class FlexTCPClientTransport: KVSClientTransport {
     private var arrived: [Int] = []
     private var closedConnection = false
 
-    init(stack: FlexTCPStack, address: IPv4Address, port: UInt16, count: Int) throws(KVSBenchmarkError) {
-        self.stack = stack
+    init(stack: FlexTCPStack, address: IPv4Address, port: UInt16, count: Int, openingSeconds: Double = 5,
+         drive: (() -> Void)? = nil) throws(KVSBenchmarkError) {
+        self.drive = drive ?? { _ = stack.poll() }
         do {
             context = try stack.makeContext()
         } catch {
@@ -33,11 +35,11 @@ final class FlexTCPClientTransport: KVSClientTransport {
         outboxes = Array(repeating: [], count: count)
         var open = 0
         var failure: String?
-        let deadline = MonotonicClock.now() + 5_000_000_000
+        let deadline = MonotonicClock.now() + UInt64(openingSeconds * 1e9)
         while open < count && failure == nil {
-            guard MonotonicClock.now() < deadline else { throw KVSBenchmarkError("FlexTCP connections did not open within 5 s") }
+            guard MonotonicClock.now() < deadline else { throw KVSBenchmarkError("FlexTCP connections did not open within \(openingSeconds) s") }
             context.flush()
-            _ = stack.poll()
+            self.drive()
             _ = context.poll { event in
                 switch event {
                 case .connected: open += 1
@@ -58,7 +60,7 @@ final class FlexTCPClientTransport: KVSClientTransport {
 
     func poll(timeoutMilliseconds: Int32, _ body: (Int, UnsafeRawBufferPointer) -> Void) throws(KVSBenchmarkError) {
         context.flush()
-        _ = stack.poll()
+        drive()
         _ = context.poll { event in
             switch event {
             case .received(let connection, _):

@@ -44,9 +44,11 @@ final class KVSClient<Transport: KVSClientTransport> {
         }
     }
 
-    /// Runs the mix for `warmUp` seconds unmeasured, then `duration` seconds measured;
+    /// Runs the mix for `warmUp` seconds unmeasured, then `duration` seconds measured, or until
+    /// `requestLimit` requests completed in all (the fixed work an instruction count needs);
     /// `measurementStarts` is called as the measured window opens.
-    func run(warmUp: Double, duration: Double, measurementStarts: () -> Void) throws(KVSBenchmarkError) -> KVSMeasurement {
+    func run(warmUp: Double, duration: Double, requestLimit: Int = .max,
+             measurementStarts: () -> Void) throws(KVSBenchmarkError) -> KVSMeasurement {
         var pending = [Pending](repeating: Pending(), count: transport.connectionCount)
         let start = MonotonicClock.now()
         let measureFrom = start + UInt64(warmUp * 1e9)
@@ -56,7 +58,8 @@ final class KVSClient<Transport: KVSClientTransport> {
         for index in pending.indices { pending[index] = try issue(on: index) }
         var measuring = false
         var completed: [Int] = []
-        while true {
+        var completedInAll = 0
+        while completedInAll < requestLimit {
             let now = MonotonicClock.now()
             if now >= end { break }
             if !measuring && now >= measureFrom {
@@ -73,6 +76,7 @@ final class KVSClient<Transport: KVSClientTransport> {
             }
             guard !completed.isEmpty else { continue }
             let finished = MonotonicClock.now()
+            completedInAll += completed.count
             for index in completed {
                 if pending[index].started >= measureFrom && finished <= end {
                     measurement.requests += 1

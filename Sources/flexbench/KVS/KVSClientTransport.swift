@@ -51,9 +51,9 @@ final class LinuxClientTransport: KVSClientTransport {
         }
     }
 
-    /// A TCP_NODELAY connection to `host`:`port`, retried every 10 ms for about 5 s.
-    static func connect(address host: UInt32, port: UInt16) throws(KVSBenchmarkError) -> Int32 {
-        for _ in 0..<500 {
+    /// A TCP_NODELAY connection to `host`:`port`, tried `attempts` times 10 ms apart (about 5 s by default).
+    static func connect(address host: UInt32, port: UInt16, attempts: Int = 500) throws(KVSBenchmarkError) -> Int32 {
+        for _ in 0..<attempts {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)

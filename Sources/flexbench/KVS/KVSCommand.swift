@@ -30,12 +30,37 @@ struct KVSCommand: ParsableCommand {
     var steeringCost = false
     @Option(help: "Requests per variant for --steering-cost.") var steeringRequests = 400_000
     @Option(help: "With --steering-cost: only this variant (flow, key, key-dma).") var steeringVariant: KVSSteeringCost.Variant?
-    @Flag(help: "With --steering-cost: count instructions per request with valgrind's callgrind (only inside the serving; needs valgrind and objcopy) instead of timing.")
+    @Flag(help: "Count the server's instructions per request with valgrind's callgrind instead of timing (needs valgrind, callgrind_annotate and objcopy): with --steering-cost only inside the serving; else for each of --systems (flexkvs-flextcp-memory: its server's rounds only, both sides stepped in turn on one thread; flexkvs-linux: the server process's user-space instructions; memcached does not run under valgrind).")
     var instructions = false
+    @Option(help: "With --instructions (systems): requests of the longer run (the shorter does half).") var requests = 20_000
+    @Option(help: "With --instructions (systems): server functions listed per system.") var top = 20
+    @Option(help: "Instead of the systems: FlexKVS on FlexTCP and the client stepped in turn on this thread, on virtual time, until this many requests completed after the load (what --instructions runs under callgrind).")
+    var interleavedRequests: Int?
+
+    /// The workload's options as arguments of this command (for the copies run under callgrind).
+    private var workloadArguments: [String] {
+        ["--keys", String(keys), "--key-size", String(keySize), "--value-size", String(valueSize), "--skew", String(skew),
+         "--get-fraction", String(getFraction)]
+    }
 
     func run() throws {
         let workload = KVSWorkload(keyCount: keys, keySize: keySize, valueSize: valueSize, skew: skew, getFraction: getFraction)
         if steeringCost { return try printSteeringCost(workload) }
+        if let interleavedRequests {
+            let (completed, rounds) = try FlexKVSInterleavedRun.run(workload: workload, connections: connections, requests: interleavedRequests)
+            func quantiles(_ times: [UInt32]) -> String {
+                let sorted = times.sorted()
+                return zip(["p50", "p99", "p99.9", "max"], [0.5, 0.99, 0.999, 1.0]).map { name, fraction in
+                    "\(name) \(sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))])"
+                }.joined(separator: ", ")
+            }
+            return print("\(FlexKVSInMemorySystem.name) interleaved: \(completed) requests; \(rounds.count) server rounds with work, ns per round: "
+                         + "wall-clock \(quantiles(rounds.map(\.wall))); thread CPU \(quantiles(rounds.map(\.cpu)))")
+        }
+        if instructions {
+            return try KVSInstructionCount(workloadArguments: workloadArguments, workload: workload, connections: connections,
+                                           requests: requests, top: top).run(systems.filter { !$0.hasPrefix("memcached") })
+        }
         print("flexbench kvs: \(keys) keys of \(keySize) B, \(valueSize) B values, Zipf \(skew), \(Int(getFraction * 100))% GET, "
               + "\(connections) connections, \(warmUp) s warm-up, \(duration) s measured; server on CPU \(CPUPlacement.cpu(for: .server)), "
               + "client on CPU \(CPUPlacement.cpu(for: .client))")
@@ -82,8 +107,7 @@ struct KVSCommand: ParsableCommand {
             let file = "\(directory)/callgrind.steering-\(variant.rawValue).out"
             try Tool.run("valgrind", ["--tool=callgrind", "--toggle-collect=*serveChunk*", "--callgrind-out-file=\(file)", "--log-file=\(file).log",
                                       binary, "kvs", "--steering-cost", "--steering-variant", variant.rawValue,
-                                      "--steering-requests", String(steeringRequests), "--keys", String(keys), "--key-size", String(keySize),
-                                      "--value-size", String(valueSize), "--skew", String(skew), "--get-fraction", String(getFraction)])
+                                      "--steering-requests", String(steeringRequests)] + workloadArguments)
             guard let total = CallgrindReport.totalInstructions(in: try String(contentsOfFile: file, encoding: .utf8)) else {
                 throw ValidationError("no instruction total in \(file)")
             }

@@ -20,10 +20,13 @@ final class KVSServerProcess {
     private let network: TestNetwork?
     private let clientNamespace: TestNamespace?
 
-    init(system: String) throws {
+    /// Starts `system`; with `instrumentation` (a command prefix such as valgrind's) the server runs
+    /// under it, and `flexkvs` replaces the binary next to `flexbench` when given.
+    init(system: String, instrumentation: [String] = [], flexkvs: String? = nil) throws {
         port = UInt16.random(in: 20_000...40_000)
-        let flexkvs = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flexkvs").path
-        let pinned = ["taskset", "-c", "\(CPUPlacement.cpu(for: .server))"]
+        let flexkvs = flexkvs
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flexkvs").path
+        let pinned = ["taskset", "-c", "\(CPUPlacement.cpu(for: .server))"] + instrumentation
         let serverArguments = pinned + [flexkvs, "--port", "\(port)", "--threads", "1", "--memory", "1024"]
         switch system {
         case "flexkvs-linux", "memcached-t1", "memcached-t2":
@@ -55,7 +58,9 @@ final class KVSServerProcess {
         default:
             throw KVSBenchmarkError("unknown system \(system) (\(Self.systems.joined(separator: ", ")))")
         }
-        try withClient { close(try LinuxClientTransport.connect(address: address, port: port)) }
+        // An instrumented server starts slowly (valgrind translates it first).
+        let attempts = instrumentation.isEmpty ? 500 : 6_000
+        try withClient { close(try LinuxClientTransport.connect(address: address, port: port, attempts: attempts)) }
     }
 
     deinit { stop() }
@@ -63,6 +68,14 @@ final class KVSServerProcess {
     func stop() {
         _ = command.stop()
         _ = network?.teardown()
+    }
+
+    /// Asks the server to end (SIGTERM, which memcached and flexkvs answer by exiting, so that an
+    /// instrumentation writes its output) and waits up to `timeout` before killing it.
+    func stopGracefully(timeout: Duration = .seconds(120)) {
+        kill(command.processID, SIGTERM)
+        _ = command.wait(timeout: timeout)
+        stop()
     }
 
     /// Runs `body` in the client's namespace (or right here for loopback) on a thread pinned to the client CPU.
