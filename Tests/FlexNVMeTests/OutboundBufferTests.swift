@@ -73,3 +73,63 @@ struct OutboundBufferTests {
         #expect(commandIDs(buffer.pending) == Array(10..<16))
     }
 }
+
+/// PDUs written into lent transmit space (a ring that wraps anywhere: in a header, in the data, in
+/// the data digest) are byte for byte what the own storage gets, and the order of PDUs is kept when
+/// one does not fit.
+@Suite("NVMe/TCP outbound buffer, lent transmit space")
+struct LentSpaceTests {
+    /// A capsule with 1,000 bytes of in-capsule data and a CapsuleResp-sized keep-alive capsule, with digests and PDA 8 bytes.
+    private func appendPDUs(to buffer: OutboundBuffer) {
+        var writer = PDUWriter()
+        writer.headerDigest = true
+        writer.dataDigest = true
+        writer.dataAlignment = 1
+        let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        data.withUnsafeBytes { writer.append(.capsuleCmd(Command.blocks(IOOpcode.write, lba: 3, blocks: 2)), data: $0, to: buffer) }
+        writer.append(.capsuleCmd(Command.admin(AdminOpcode.keepAlive)), to: buffer)
+    }
+
+    /// Runs `body` with the PDUs as the own storage gets them and a ring of `extra` more bytes (0xEE).
+    private func withRing(extra: Int, _ body: (_ expected: [UInt8], _ ring: UnsafeMutableRawBufferPointer) -> Void) {
+        let reference = OutboundBuffer()
+        appendPDUs(to: reference)
+        let expected = Array(reference.pending)
+        let ring = UnsafeMutableRawBufferPointer.allocate(byteCount: expected.count + extra, alignment: 8)
+        defer { ring.deallocate() }
+        ring.initializeMemory(as: UInt8.self, repeating: 0xEE)
+        body(expected, ring)
+    }
+
+    @Test("written in place across every wrap point, the PDUs equal those of the own storage")
+    func everyWrapPoint() {
+        withRing(extra: 16) { expected, ring in
+            for position in 1..<ring.count {
+                ring.initializeMemory(as: UInt8.self, repeating: 0xEE)
+                let buffer = OutboundBuffer()
+                // Free space from `position` to the ring's end, then from its start: the ring's whole size.
+                buffer.lend(UnsafeMutableRawBufferPointer(rebasing: ring[position...]), UnsafeMutableRawBufferPointer(rebasing: ring[..<position]))
+                appendPDUs(to: buffer)
+                #expect(buffer.isEmpty)
+                let written = buffer.takeLent()
+                #expect(written == expected.count)
+                let sent = Array(ring[position...]) + Array(ring[..<position])
+                #expect(Array(sent[..<written]) == expected, "wrapping \(ring.count - position) bytes in")
+            }
+        }
+    }
+
+    @Test("a PDU that does not fit goes to the own storage, and so do the ones after it")
+    func orderKept() {
+        // Room for both PDUs and 80 bytes more: enough for another keep-alive capsule (76 bytes with its header digest).
+        withRing(extra: 80) { expected, ring in
+            let buffer = OutboundBuffer()
+            buffer.lend(ring, UnsafeMutableRawBufferPointer(start: nil, count: 0))
+            appendPDUs(to: buffer)  // both fit
+            appendPDUs(to: buffer)  // the data capsule no longer fits; the keep-alive capsule would, but follows it
+            #expect(buffer.takeLent() == expected.count)
+            #expect(Array(ring[..<expected.count]) == expected)
+            #expect(Array(buffer.pending) == expected)
+        }
+    }
+}

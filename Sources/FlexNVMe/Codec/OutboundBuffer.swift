@@ -1,5 +1,13 @@
 /// Bytes waiting to be sent on one connection: endpoints append whole PDUs, the transport sends from
-/// `pending` and `consume`s what the socket or transmit ring took. A buffer of two regions: appends
+/// `pending` and `consume`s what the socket or transmit ring took.
+///
+/// A transport with a transmit ring may `lend` its free space: while the buffer's own storage holds
+/// nothing, each PDU that fits is written straight into that space (no copy afterwards); the
+/// transport `takeLent`s how many bytes were written — they come before `pending` — sends them and
+/// may lend again. A PDU that does not fit goes to the own storage, and so do all after it until
+/// the storage is empty again (the order of PDUs is kept).
+///
+/// The own storage is a buffer of two regions: appends
 /// go after the pending bytes, or — once the end of the storage is reached and the front has been
 /// sent — to the front, after which `pending` is the older region until it is all sent. Nothing
 /// pending is ever moved except when the storage grows.
@@ -21,6 +29,9 @@ public final class OutboundBuffer {
     public private(set) var held = 0
     /// Storages replaced while bytes were held, freed once nothing is held.
     private var retired: [UnsafeMutableRawPointer] = []
+    /// Transmit space the transport lent, and how many of its bytes appends filled.
+    private var lent = PDUSpace.empty
+    private var lentUsed = 0
 
     public init(capacity: Int = 64 * 1024) {
         self.capacity = max(capacity, 256)
@@ -38,10 +49,28 @@ public final class OutboundBuffer {
         if held < older { return UnsafeRawBufferPointer(start: storage + head + held, count: older - held) }
         return UnsafeRawBufferPointer(start: storage + (held - older), count: frontEnd - (held - older))
     }
-    /// Nothing waits to be sent (held bytes may still be in the transport's hands).
+    /// Nothing waits to be sent in the own storage (held bytes may still be in the transport's hands;
+    /// bytes written into lent space are the transport's to take).
     public var isEmpty: Bool { count == 0 }
-    /// Every byte not yet sent, in both regions.
+    /// Every byte of the own storage not yet sent, in both regions.
     public var count: Int { tail - head + frontEnd - held }
+
+    /// Lends free transmit space, `first` then `second` in the order they are sent (a ring that wraps);
+    /// valid until `takeLent`. Replaces space lent before (whose written bytes must have been taken).
+    public func lend(_ first: UnsafeMutableRawBufferPointer, _ second: UnsafeMutableRawBufferPointer) {
+        precondition(lentUsed == 0, "OutboundBuffer.lend: written lent bytes not taken")
+        lent = PDUSpace(first, second)
+    }
+
+    /// Ends the lending; returns how many bytes at the start of the lent space hold PDUs, to be sent
+    /// before `pending`.
+    public func takeLent() -> Int {
+        defer {
+            lent = .empty
+            lentUsed = 0
+        }
+        return lentUsed
+    }
 
     /// Drops the first `byteCount` bytes of `pending` (they were sent); only while nothing is held.
     public func consume(_ byteCount: Int) {
@@ -82,9 +111,13 @@ public final class OutboundBuffer {
         }
     }
 
-    /// Appends `byteCount` bytes, their first `zeroed` bytes zeroed, and returns them for the caller to
-    /// fill — every byte past `zeroed` (valid until the next append).
-    func append(_ byteCount: Int, zeroed: Int) -> UnsafeMutableRawBufferPointer {
+    /// Appends `byteCount` bytes and returns them for the caller to fill (lent space, or the own
+    /// storage's, valid until the next append).
+    func append(_ byteCount: Int) -> PDUSpace {
+        if lentUsed + byteCount <= lent.count && tail == head && frontEnd == 0 {
+            defer { lentUsed += byteCount }
+            return lent.slice(lentUsed..<(lentUsed + byteCount))
+        }
         let start: Int
         if isWrapped {
             if frontEnd + byteCount > head { grow(for: byteCount) }
@@ -98,10 +131,8 @@ public final class OutboundBuffer {
             grow(for: byteCount)
             start = tail
         }
-        let space = UnsafeMutableRawBufferPointer(start: storage + start, count: byteCount)
-        UnsafeMutableRawBufferPointer(rebasing: space[..<zeroed]).initializeMemory(as: UInt8.self, repeating: 0)
         if isWrapped { frontEnd = start + byteCount } else { tail = start + byteCount }
-        return space
+        return PDUSpace(UnsafeMutableRawBufferPointer(start: storage + start, count: byteCount))
     }
 
     /// Moves both regions (held bytes too), oldest first, to the start of a storage with room for

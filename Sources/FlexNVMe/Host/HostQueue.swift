@@ -9,6 +9,8 @@
 public final class HostQueue {
     /// What a command finished with.
     public typealias Completion = (CompletionEntry) -> Void
+    /// What a command submitted with a tag finished with, and its tag.
+    public typealias TaggedCompletion = (Int, CompletionEntry) -> Void
 
     struct Pending {
         var command: SubmissionEntry
@@ -16,7 +18,9 @@ public final class HostQueue {
         var readBuffer: UnsafeMutableRawBufferPointer?
         var readReceived = 0
         var intact = true
-        var completion: Completion
+        /// Nil for a command submitted with a tag (reported to `taggedCompletion`).
+        var completion: Completion?
+        var tag = 0
     }
 
     public let queueID: UInt16
@@ -39,6 +43,9 @@ public final class HostQueue {
     private var freeIDs: [UInt16]
     private let wantsHeaderDigest: Bool
     private let wantsDataDigest: Bool
+    /// Where commands submitted with a tag complete: one handler for many commands, so that a
+    /// submission allocates no closure of its own (`NVMeHost.run`).
+    public var taggedCompletion: TaggedCompletion?
 
     /// A queue `queueID` of `entries` entries; the ICReq asking for the digests is queued at once.
     public init(queueID: UInt16, entries: Int, headerDigest: Bool, dataDigest: Bool, bufferCapacity: Int = 256 * 1024) {
@@ -65,6 +72,18 @@ public final class HostQueue {
     @discardableResult
     public func submit(_ command: SubmissionEntry, writeData: UnsafeRawBufferPointer? = nil,
                        readBuffer: UnsafeMutableRawBufferPointer? = nil, completion: @escaping Completion) -> Bool {
+        submit(command, writeData: writeData, readBuffer: readBuffer, completion: completion, tag: 0)
+    }
+
+    /// `submit`, with the completion reported to `taggedCompletion` with `tag`.
+    @discardableResult
+    public func submit(_ command: SubmissionEntry, writeData: UnsafeRawBufferPointer? = nil,
+                       readBuffer: UnsafeMutableRawBufferPointer? = nil, tag: Int) -> Bool {
+        submit(command, writeData: writeData, readBuffer: readBuffer, completion: nil, tag: tag)
+    }
+
+    private func submit(_ command: SubmissionEntry, writeData: UnsafeRawBufferPointer?, readBuffer: UnsafeMutableRawBufferPointer?,
+                        completion: Completion?, tag: Int) -> Bool {
         guard !isFull, !isFinished else { return false }
         var command = command
         command.commandID = freeIDs.removeLast()
@@ -80,7 +99,7 @@ public final class HostQueue {
             command.sglAddress = 0
             command.sglLength = UInt32(writeData?.count ?? readBuffer?.count ?? 0)
         }
-        slots[Int(command.commandID)] = Pending(command: command, writeData: writeData, readBuffer: readBuffer, completion: completion)
+        slots[Int(command.commandID)] = Pending(command: command, writeData: writeData, readBuffer: readBuffer, completion: completion, tag: tag)
         writer.append(.capsuleCmd(command), data: inCapsule, to: outbound)
         return true
     }
@@ -97,7 +116,7 @@ public final class HostQueue {
         slots = Array(repeating: nil, count: entries)
         freeIDs = (0..<UInt16(entries)).reversed()
         for entry in failed {
-            entry.completion(CompletionEntry(submissionQueueID: queueID, commandID: entry.command.commandID, status: .transientTransportError))
+            report(entry, CompletionEntry(submissionQueueID: queueID, commandID: entry.command.commandID, status: .transientTransportError))
         }
     }
 
@@ -181,7 +200,12 @@ public final class HostQueue {
         freeIDs.append(entry.commandID)
         var entry = entry
         if !command.intact && entry.status.isSuccess { entry.status = .transientTransportError }
-        command.completion(entry)
+        report(command, entry)
+    }
+
+    /// Tells the command's submitter how it finished.
+    private func report(_ command: Pending, _ entry: CompletionEntry) {
+        if let completion = command.completion { completion(entry) } else { taggedCompletion?(command.tag, entry) }
     }
 
     /// The slot of outstanding command `commandID`, or nil if no such command is outstanding.

@@ -209,6 +209,18 @@ public final class NVMeHost {
         var waiting = Array(requests.indices.reversed())
         var done = 0
         var deadline = clock.now() &+ UInt64(options.timeoutMilliseconds) * 1_000_000
+        // One handler for every command of the run (a closure per command would be an allocation per I/O).
+        let completed: HostQueue.TaggedCompletion = { index, entry in
+            attempts[index] += 1
+            if requests[index].kind == .read && entry.status == .transientTransportError && attempts[index] <= self.options.readRetries {
+                waiting.append(index)
+            } else {
+                done += 1
+                finished(index, entry.status)
+            }
+        }
+        for queue in ioQueues { queue.taggedCompletion = completed }
+        defer { for queue in ioQueues { queue.taggedCompletion = nil } }
         while done < requests.count {
             let doneBefore = done
             var didSubmit = false
@@ -220,15 +232,7 @@ public final class NVMeHost {
                 let opcode = request.kind == .read ? IOOpcode.read : IOOpcode.write
                 let command = Command.blocks(opcode, lba: request.lba, blocks: request.buffer.count / blockSize)
                 queue.submit(command, writeData: request.kind == .write ? UnsafeRawBufferPointer(request.buffer) : nil,
-                             readBuffer: request.kind == .read ? request.buffer : nil) { entry in
-                    attempts[index] += 1
-                    if request.kind == .read && entry.status == .transientTransportError && attempts[index] <= self.options.readRetries {
-                        waiting.append(index)
-                    } else {
-                        done += 1
-                        finished(index, entry.status)
-                    }
-                }
+                             readBuffer: request.kind == .read ? request.buffer : nil, tag: index)
                 waiting.removeLast()
                 submitted?(index)
                 didSubmit = true

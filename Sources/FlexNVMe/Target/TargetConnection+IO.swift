@@ -72,9 +72,10 @@ extension TargetConnection {
         let range = blockRange(command)
         var failed = false
         writer.append(.c2hData(DataTransferHeader(commandID: command.commandID, offset: 0, length: UInt32(range.count))),
-                      flags: PDUFlags.lastPDU, dataLength: range.count, to: outbound) { destination in
+                      flags: PDUFlags.lastPDU, dataLength: range.count, to: outbound) { destination, offset in
             do throws(NamespaceError) {
-                try target.namespace.read(range, into: destination)
+                let start = range.lowerBound + offset
+                try target.namespace.read(start..<(start + destination.count), into: destination)
             } catch {
                 destination.initializeMemory(as: UInt8.self, repeating: 0)  // nothing stale goes out
                 failed = true

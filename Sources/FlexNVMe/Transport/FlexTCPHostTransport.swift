@@ -8,7 +8,7 @@ import FlexWire
 ///
 /// Contract: used by one thread (the host's).
 public final class FlexTCPHostTransport: HostTransport {
-    private let streams: ContextStreams
+    private let streams: ContextStreams<HostQueue>
     private let address: IPv4Address
     private let port: UInt16
     private var connections: [ObjectIdentifier: Connection] = [:]

@@ -12,7 +12,7 @@ public final class FlexTCPTargetService {
     /// Why serving cannot go on (the port could not be opened), once known.
     public private(set) var failure: HostError?
     private let context: Context
-    private let streams: ContextStreams
+    private let streams: ContextStreams<TargetConnection>
     private let listener: Listener
     private let localAddress: String
     private let receiveBufferSize: Int
