@@ -27,6 +27,19 @@ struct TailLossProbeTests {
         #expect(unprobed.tailLossProbes == 0 && unprobed.retransmissionTimeouts >= 1)
     }
 
+    @Test("a tail held up 5 ms on a sub-millisecond round trip draws no probe: the probe timer waits at least minimumProbeTimeout (10 ms), not 2 × SRTT")
+    func delayedTailDrawsNoProbe() throws {
+        let relay = try SegmentRelay(configuration: StackPair.configuration { $0.sendsTailLossProbes = true })
+        let count = 100_000, heldTail = 3000
+        let intact = relay.transfer(StackPair.pattern(count: count, seed: 9)) { offsets in
+            offsets.upperBound > count - heldTail ? 5_000_000 : 0
+        }
+        #expect(intact)
+        let counters = relay.pair.a.slowPath.counters
+        #expect(counters.tailLossProbes == 0, "a probe sent while the tail was only late is spurious")
+        #expect(counters.retransmissionTimeouts == 0 && relay.pair.a.fastPath.segmentsRetransmitted == 0)
+    }
+
     @Test("a SACKed probe makes every unSACKed byte below it lost once the reordering window has passed (RACK): recovery sends the holes within its budget, where RFC 6675's rule alone waits")
     func probeRecoveryOnTheScoreboard() {
         typealias Recovery = SelectiveRecoveryTests

@@ -76,14 +76,15 @@ extension SlowPath {
 
     /// RFC 8985's probe timeout when a tail loss probe is due before the RTO: probes on, SACK, an
     /// RTT sample, sent data unacknowledged, no timeout and no probe yet at this SND.UNA, no SACK
-    /// recovery running; 2 × SRTT (plus the delayed-ACK allowance with one segment in flight), nil
-    /// when that is not sooner than the RTO.
+    /// recovery running; 2 × SRTT (plus the delayed-ACK allowance with one segment in flight, at
+    /// least `minimumProbeTimeout`), nil when that is not sooner than the RTO.
     func probeTimeout(_ flow: FlowIndex, _ connection: Connection, state: FlowState) -> UInt64? {
         guard configuration.sendsTailLossProbes, state.options.contains(.selectiveAcknowledgment), state.roundTripMicroseconds > 0,
               state.transmitSent > 0, connection.retries == 0, connection.probedUnacknowledged != state.sendUnacknowledged,
               scoreboards[Int(flow)]?.inRecovery != true else { return nil }
         let oneSegment = state.transmitSent <= UInt32(state.maximumSegmentSize)
-        let timeout = 2 &* UInt64(state.roundTripMicroseconds) &* 1000 &+ (oneSegment ? configuration.probeDelayedAcknowledgmentAllowance : 0)
+        let timeout = max(configuration.minimumProbeTimeout,
+                          2 &* UInt64(state.roundTripMicroseconds) &* 1000 &+ (oneSegment ? configuration.probeDelayedAcknowledgmentAllowance : 0))
         return timeout < retransmissionTimeout(state, retries: 0) ? timeout : nil
     }
 
