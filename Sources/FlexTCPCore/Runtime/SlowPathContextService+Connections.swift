@@ -140,7 +140,7 @@ extension SlowPathContextService {
     func retryPending() {
         guard outboxesMayHoldEntries else { return }
         outboxesMayHoldEntries = false
-        for context in outboxes.indices where !outboxes[context].isEmpty {
+        for context in served.list where !outboxes[context].isEmpty {
             while let entry = outboxes[context].first, requestEndpoints[context].post(entry.event) {
                 eventQueuesMayHaveEntries = true
                 outboxes[context].removeFirst()
@@ -155,7 +155,7 @@ extension SlowPathContextService {
     /// already (`retryPending` can post now).
     func requestRoomForWaitingCompletions() -> Bool {
         var roomFound = false
-        for context in outboxes.indices where !outboxes[context].isEmpty && requestEndpoints[context].requestRoom() {
+        for context in served.list where !outboxes[context].isEmpty && requestEndpoints[context].requestRoom() {
             roomFound = true
         }
         return roomFound
