@@ -89,7 +89,8 @@ extension SlowPathContextService {
         let opened = OpenedConnection(opaque: binding.opaque, flow: flow, status: .success,
                                       receiveRingOffset: state.receiveRingOffset, receiveRingSize: state.receiveRingSize,
                                       transmitRingOffset: state.transmitRingOffset, transmitRingSize: state.transmitRingSize,
-                                      remoteAddress: state.remoteAddress, remotePort: state.remotePort, localPort: state.localPort)
+                                      remoteAddress: state.remoteAddress, remotePort: state.remotePort, localPort: state.localPort,
+                                      segmentSize: state.maximumSegmentSize)
         let ticket = awaitConfirmation(.announcement(completion(opened), to: binding.context, flow: AnnouncedFlow(flow: flow, opaque: binding.opaque)))
         control.fence(ticket: ticket)
     }
