@@ -124,13 +124,12 @@ private func optionBytes(_ socket: PosixSocket, _ level: Int32, _ name: Int32) -
     return int(0)
 }
 
-/// TCP_MAXSEG as getsockopt reports it. Before a connection exists (fresh or listening), as Linux:
-/// the value set, else 536 (TCP_MSS_DEFAULT). On a connection: 1448, the segment size flextcpd
-/// uses on a 1500-byte MTU with timestamps — the context queues do not tell the library a
-/// connection's negotiated MSS, and the value set bounds nothing (flextcpd takes no MSS from an
-/// application; README, "Options").
+/// TCP_MAXSEG as getsockopt reports it, as Linux: once a connection opened, the segment size it sends
+/// with (the MSS in use, from its accepted/connected completion); before (fresh, listening or
+/// connecting) the value set, else 536 (TCP_MSS_DEFAULT). The value set bounds nothing (flextcpd
+/// takes no MSS from an application; README, "Options").
 private func segmentSize(_ socket: PosixSocket) -> Int {
-    if socket.connection != nil { return 1448 }
+    if let connection = socket.connection, connection.segmentSize > 0 { return connection.segmentSize }
     let set = socket.options[key(levelTCP, TCP_MAXSEG)].map { bytes in bytes.withUnsafeBytes { Int($0.loadUnaligned(as: Int32.self)) } }
     return set.flatMap { $0 > 0 ? $0 : nil } ?? 536
 }

@@ -17,9 +17,10 @@ import Glibc
 /// queue sets are formatted and the runtime's ends restarted, and the memfd and eventfds go to
 /// the application) → on hang-up `draining` (its connections reset, its listeners closed, its old
 /// memory unmapped and freed at once: the slot gets new memory, whose queues the service drains
-/// itself) → `free` once the runtime holds nothing of it any more. Should the new memory not be
-/// had at the hang-up, the slot drains its old memory and tries again every `renewalRetry` until it
-/// gets it; it is free only then. Each tenant of a slot gets eventfds of its own
+/// itself) → `free` once the runtime holds nothing of it any more. The runtime's rounds and idle
+/// sleeps look at a slot's contexts from its attach until it is free (`StackRuntime.serve`).
+/// Should the new memory not be had at the hang-up, the slot drains its old memory and tries
+/// again every `renewalRetry` until it gets it; it is free only then. Each tenant of a slot gets eventfds of its own
 /// (`ApplicationSignals`). Other applications carry on throughout: all of this happens between two
 /// rounds of the runtime.
 ///
@@ -226,9 +227,11 @@ public final class ServiceDaemon {
             return
         }
         slots[application] = .attached(socket: socket, pid: pid, limitHits: runtime.connectionLimitHits(contexts: contexts))
+        runtime.serve(contexts: contexts)
         counters.attached &+= 1
         counters.attachedNow += 1
-        logger.info("attach", metadata: ["pid": "\(pid)", "application": "\(application)", "contexts": "\(contexts)"])
+        logger.info("attach", metadata: ["pid": "\(pid)", "application": "\(application)", "contexts": "\(contexts)",
+                                         "servedContexts": "\(runtime.servedContextCount)"])
     }
 
     /// Answers `socket` with a refusal and shuts it down, so its hang-up comes back (and the
@@ -355,8 +358,9 @@ public final class ServiceDaemon {
             let contexts = plan.layout.contexts(ofApplication: application)
             if runtime.isIdle(contexts: contexts) {
                 slots[application] = .free
+                runtime.stopServing(contexts: contexts)
                 counters.draining -= 1
-                logger.info("slot free", metadata: ["application": "\(application)"])
+                logger.info("slot free", metadata: ["application": "\(application)", "servedContexts": "\(runtime.servedContextCount)"])
             }
         }
         return drained

@@ -20,7 +20,8 @@ private let sampleRejection = EntryRejection(reason: .sendTooLarge, rejectedType
 private let sampleConnection = OpenedConnection(opaque: 0xdead_beef_0000_0001, flow: 42, status: .success,
                                                 receiveRingOffset: 0x1_0000, receiveRingSize: 0x8000,
                                                 transmitRingOffset: 0x1_8000, transmitRingSize: 0x4000,
-                                                remoteAddress: IPv4Address(198, 18, 0, 2), remotePort: 443, localPort: 50_000)
+                                                remoteAddress: IPv4Address(198, 18, 0, 2), remotePort: 443, localPort: 50_000,
+                                                segmentSize: 1448)
 
 @Suite struct ContextQueueEntryTests {
     static let receiveEntries: [ReceiveQueueEntry] = [
@@ -93,7 +94,7 @@ private let sampleConnection = OpenedConnection(opaque: 0xdead_beef_0000_0001, f
             SlowPathEvent.accepted(sampleConnection).encode(to: buffer)
             #expect(bytes(buffer, 48) == [0x33, 0x01, 0, 0, 42, 0, 0, 0, 0x01, 0, 0, 0, 0xef, 0xbe, 0xad, 0xde,
                                           0, 0, 1, 0, 0, 0x80, 0, 0, 0, 0x80, 1, 0, 0, 0x40, 0, 0,
-                                          198, 18, 0, 2, 0xbb, 0x01, 0x50, 0xc3, 0, 0, 0, 0, 0, 0, 0, 0])
+                                          198, 18, 0, 2, 0xbb, 0x01, 0x50, 0xc3, 0xa8, 0x05, 0, 0, 0, 0, 0, 0])
             SlowPathEvent.rejected(sampleRejection).encode(to: buffer)
             #expect(bytes(buffer, 24) == [0x37, 0x01, 8, 0, 9, 0, 0, 0, 0, 0, 1, 0, 0x10, 0, 0, 0, 0x11, 0, 0, 0, 3, 0, 0, 0])
         }

@@ -105,8 +105,9 @@ extension FrameRing {
         #expect(throws: ContextQueueError.badQueue(.transmit, .badMagic(0))) { try ContextQueues(attachingTo: base, regionLength: length) }
         base.storeBytes(of: 0xffff_ffff, toByteOffset: ContextQueueLayout.slotCountOffset(of: .events), as: UInt32.self)
         #expect(throws: ContextQueueError.badSlotCount(.events, 0xffff_ffff)) { try ContextQueues(attachingTo: base, regionLength: length) }
-        base.storeBytes(of: 2, toByteOffset: ContextQueueLayout.versionOffset, as: UInt32.self)
-        #expect(throws: ContextQueueError.unsupportedVersion(2)) { try ContextQueues(attachingTo: base, regionLength: length) }
+        // Version 1's opened entries had no segment size: a library of that layout is refused.
+        base.storeBytes(of: 1, toByteOffset: ContextQueueLayout.versionOffset, as: UInt32.self)
+        #expect(throws: ContextQueueError.unsupportedVersion(1)) { try ContextQueues(attachingTo: base, regionLength: length) }
         base.storeBytes(of: 0x1234, toByteOffset: ContextQueueLayout.magicOffset, as: UInt32.self)
         #expect(throws: ContextQueueError.badMagic(0x1234)) { try ContextQueues(attachingTo: base, regionLength: length) }
     }

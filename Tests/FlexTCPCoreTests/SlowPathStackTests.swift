@@ -214,4 +214,16 @@ struct SlowPathStackTests {
         #expect(pair.b.received[flowB] == toB)
         #expect(pair.a.received[flowA] == toA)
     }
+
+    @Test("A connection's highest SACKed sequence number starts at SND.UNA, whatever its initial sequence number, so a loss-free flow never looks like one in SACK recovery")
+    func selectiveAcknowledgmentStartsAtUnacknowledged() throws {
+        for _ in 0..<8 {
+            let pair = try StackPair()
+            let (flowA, flowB) = try pair.connect()
+            for (end, flow) in [(pair.a, flowA), (pair.b, flowB)] {
+                let state = try #require(end.fastPath.state(of: flow))
+                #expect(state.highestSelectivelyAcknowledged == state.sendUnacknowledged)
+            }
+        }
+    }
 }

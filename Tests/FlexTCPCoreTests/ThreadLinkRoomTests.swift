@@ -11,7 +11,8 @@ struct ThreadLinkRoomTests {
         let configuration = try TestRuntimes.configuration(TestWire.interfaceA)
         let region = try ContextRegion(count: 1, capacities: ContextQueueCapacities(), separateSlowPathSignal: true)
         let payloadRegion = PayloadRegion(size: configuration.payloadRegionSize)
-        let fast = try FastPathRound(port: link.portA, configuration: configuration, payloadRegion: payloadRegion, region: region)
+        let fast = try FastPathRound(port: link.portA, configuration: configuration, payloadRegion: payloadRegion, region: region,
+                                     served: ServedContexts(total: region.count, servingAll: true))
         let rings = try ThreadLinkRings(slots: 2, maximumFrameLength: link.portA.maximumFrameLength, flowCapacity: configuration.flowCapacity,
                                         fastPathSignal: region.service, slowPathSignal: region.slowPathService)
         let slowEnd = FastPathLink(fastPath: fast.fastPath, rings: rings)

@@ -134,6 +134,11 @@ struct PreloadProgramTests {
         try serverAndClient("listener_shut.py", arguments: ["7410", "7411"], serverSays: "shut")
     }
 
+    @Test("TCP_MAXSEG reports a connection's MSS in use as Linux does: 536 or the value set before, then the segment size of an accepted connection (the Linux client offered 1000) and of a connected one (the Linux listener offered 1200), each the same as Linux's side of it")
+    func segmentSize() throws {
+        try serverAndClient("mss.py", arguments: ["7420", "7421", PreloadRig.linuxAddress], serverSays: "mss ")
+    }
+
     /// Runs `script` as its server on the library (`server PORTS… READY`) and, once that listens, as
     /// its client on the Linux side (`client SERVICE PORTS…`); expects the client to print "ok" and
     /// the server `serverSays`.

@@ -36,6 +36,33 @@ struct ServiceIsolationTests {
         #expect(counters.contains("attachedNow=0 draining=0"), "every slot given back: \(counters)")
     }
 
+    @Test("The service's rounds look only at the contexts of applications there are: one application's after its attach, two's beside it, one's again once the other's slot is free, none after a kill")
+    func servedContexts() throws {
+        let service = try TestService()
+        let attachLine = { (process: ChildProcess) in
+            service.logLines(containing: "attach").first { $0.contains("pid=\(process.process.processIdentifier)") }.map(String.init) ?? ""
+        }
+        let long = try service.send(bytes: 400_000_000, connections: 1, seed: 40)
+        #expect(service.daemon.waitUntil(seconds: 20) { !attachLine(long).isEmpty })
+        #expect(attachLine(long).contains("application=0") && attachLine(long).contains("servedContexts=4"), "\(attachLine(long))")
+        let short = try service.send(bytes: 300_000, connections: 1, seed: 41)
+        #expect(short.waitForExit(seconds: 60) == 0, "short: \(short.errorOutput)")
+        #expect(short.output.split(separator: "\n").map(String.init) == expectedReports(bytes: 300_000, connections: 1, seed: 41))
+        #expect(attachLine(short).contains("application=1") && attachLine(short).contains("servedContexts=8"), "\(attachLine(short))")
+        let freed = { (application: Int) in
+            service.logLines(containing: "slot free").first { $0.contains("application=\(application)") }.map(String.init) ?? ""
+        }
+        #expect(service.daemon.waitUntil(seconds: 10) { !freed(1).isEmpty })
+        #expect(freed(1).contains("servedContexts=4"), "the long transfer's contexts stay served: \(freed(1))")
+        #expect(long.process.isRunning, "the long transfer must still run when it is killed")
+        kill(long.process.processIdentifier, SIGKILL)
+        long.waitForExit(seconds: 10)
+        #expect(service.daemon.waitUntil(seconds: 10) { !freed(0).isEmpty })
+        #expect(freed(0).contains("servedContexts=0"), "\(freed(0))")
+        #expect(service.logLines(containing: "detach").contains { $0.contains("application=0") && $0.contains("flowsReset=1") })
+        #expect(service.terminate() == 0)
+    }
+
     @Test("A hostile application writing crafted and random garbage gets errors; the service and the other application carry on")
     func hostileApplication() throws {
         let service = try TestService()

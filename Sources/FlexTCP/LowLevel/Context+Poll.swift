@@ -173,6 +173,7 @@ extension Context {
         connection.remoteAddress = opened.remoteAddress
         connection.remotePort = opened.remotePort
         connection.localPort = opened.localPort
+        connection.segmentSize = Int(opened.segmentSize)
         connection.receiveBase = region + Int(opened.receiveRingOffset)
         connection.receiveSize = Int(opened.receiveRingSize)
         connection.transmitBase = region + Int(opened.transmitRingOffset)

@@ -38,6 +38,9 @@ public final class Connection {
     public internal(set) var remotePort: UInt16
     /// This side's port (0 until the connection opens).
     public internal(set) var localPort: UInt16 = 0
+    /// Payload bytes per segment the connection sends — the MSS in use (the smaller of the two
+    /// sides' offers, less the timestamp option when timestamps are on); 0 until it opens.
+    public internal(set) var segmentSize = 0
     /// True from `accepted`/`connected` until `closed`.
     public internal(set) var isOpen = false
     /// The peer finished or the stream was torn down: no more bytes will be received.

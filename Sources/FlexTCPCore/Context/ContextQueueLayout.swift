@@ -11,7 +11,7 @@ import FlexPort
 /// context header (128 bytes, two cache lines)
 ///   line 0, written once by the party that formats the region (the service), then read-only
 ///     0   u32  magic                  0x5143_5846 ("FXCQ")
-///     4   u32  version                1
+///     4   u32  version                2
 ///     8   u16  context                the context's number (FlowState.context, FlowEvent.context)
 ///     10  u16  reserved, zero
 ///     12  u32  receive queue slots    fast path → application     } each a power of two,
@@ -86,6 +86,8 @@ import FlexPort
 ///     16 u32 receive ring offset    20 u32 receive ring size     offsets into the payload region
 ///     24 u32 transmit ring offset   28 u32 transmit ring size    shared with this application
 ///     32 4B  remote address   36 u16 remote port   38 u16 local port
+///     40 u16 segment size: payload bytes per segment the connection sends (the negotiated MSS
+///            less the timestamp option when timestamps are on)
 ///   0x35 closed: the slow path is done with the flow (after close, reset or timeout); its index
 ///        and rings may be reused from now on
 ///     2  u16 reason (CloseReason)   4  u32 flow   8  u64 opaque
@@ -118,7 +120,8 @@ import FlexPort
 /// teardown is over.
 @usableFromInline package enum ContextQueueLayout {
     package static let magic: UInt32 = 0x5143_5846
-    package static let version: UInt32 = 1
+    /// 2: the opened entries carry the segment size (bytes 40 ..< 42).
+    package static let version: UInt32 = 2
 
     package static let magicOffset = 0
     package static let versionOffset = 4
@@ -194,6 +197,7 @@ import FlexPort
         package static let remoteAddressOffset = 32
         package static let remotePortOffset = 36
         package static let localPortOffset = 38
+        package static let segmentSizeOffset = 40
     }
 
     /// 0x36 moved.

@@ -101,10 +101,12 @@ package struct OpenedConnection: Equatable, Sendable {
     package var remoteAddress: IPv4Address
     package var remotePort: UInt16
     package var localPort: UInt16
+    /// Payload bytes per segment the connection sends (the MSS in use, as TCP_MAXSEG reports it).
+    package var segmentSize: UInt16
 
     package init(opaque: UInt64, flow: FlowIndex, status: SlowPathStatus, receiveRingOffset: UInt32 = 0, receiveRingSize: UInt32 = 0,
                 transmitRingOffset: UInt32 = 0, transmitRingSize: UInt32 = 0, remoteAddress: IPv4Address = .any,
-                remotePort: UInt16 = 0, localPort: UInt16 = 0) {
+                remotePort: UInt16 = 0, localPort: UInt16 = 0, segmentSize: UInt16 = 0) {
         self.opaque = opaque
         self.flow = flow
         self.status = status
@@ -115,6 +117,7 @@ package struct OpenedConnection: Equatable, Sendable {
         self.remoteAddress = remoteAddress
         self.remotePort = remotePort
         self.localPort = localPort
+        self.segmentSize = segmentSize
     }
 
     func encode(to entry: EntryBytes, type: UInt8) {
@@ -126,10 +129,11 @@ package struct OpenedConnection: Equatable, Sendable {
         remoteAddress.store(to: entry.base + ContextQueueLayout.Opened.remoteAddressOffset)
         entry.setShort(remotePort, at: ContextQueueLayout.Opened.remotePortOffset)
         entry.setShort(localPort, at: ContextQueueLayout.Opened.localPortOffset)
+        entry.setShort(segmentSize, at: ContextQueueLayout.Opened.segmentSizeOffset)
     }
 
     init(decoding entry: EntryBytes) throws(ContextEntryError) {
-        try entry.requireZero(from: ContextQueueLayout.Opened.localPortOffset + 2, to: ContextQueueLayout.controlEntrySize)
+        try entry.requireZero(from: ContextQueueLayout.Opened.segmentSizeOffset + 2, to: ContextQueueLayout.controlEntrySize)
         self.init(opaque: entry.doubleWord(at: ContextQueueLayout.opaqueOffset),
                   flow: entry.word(at: ContextQueueLayout.wordFieldOffset),
                   status: try entry.code(SlowPathStatus.self),
@@ -139,6 +143,7 @@ package struct OpenedConnection: Equatable, Sendable {
                   transmitRingSize: entry.word(at: ContextQueueLayout.Opened.transmitRingSizeOffset),
                   remoteAddress: IPv4Address(loadingFrom: entry.base + ContextQueueLayout.Opened.remoteAddressOffset),
                   remotePort: entry.short(at: ContextQueueLayout.Opened.remotePortOffset),
-                  localPort: entry.short(at: ContextQueueLayout.Opened.localPortOffset))
+                  localPort: entry.short(at: ContextQueueLayout.Opened.localPortOffset),
+                  segmentSize: entry.short(at: ContextQueueLayout.Opened.segmentSizeOffset))
     }
 }

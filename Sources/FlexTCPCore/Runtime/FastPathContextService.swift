@@ -15,11 +15,15 @@ import FlexPort
 /// confirmations (and the completions they release) keep command order: a flow index the slow path
 /// released and reused is announced to its new connection only after the old one's `closed`.
 ///
+/// Only the contexts in `served` are looked at each round (their transmit queues drained and
+/// armed, their receive queues published).
+///
 /// Contract: used on the fast path's thread only. Bounded: one pending entry per command.
 /// Several fast-path threads would each own one service over the contexts they serve.
 final class FastPathContextService {
     let queues: [ContextQueues]
     let endpoints: [FastPathContextEndpoint]
+    let served: ServedContexts
     private var delivering: [Bool]
     private var streamEnds: [StreamEnd] = []
     private var releases: [(context: UInt16, flow: FlowIndex, ticket: UInt32, sequence: UInt64)] = []
@@ -35,7 +39,8 @@ final class FastPathContextService {
     /// `flushReceiveQueues`, or a backlog that did not fit then.
     private var receiveQueuesMayHaveEntries = false
 
-    init(region: ContextRegion, flowCapacity: Int) throws(ContextQueueError) {
+    init(region: ContextRegion, flowCapacity: Int, served: ServedContexts) throws(ContextQueueError) {
+        self.served = served
         var views: [ContextQueues] = []
         for index in 0..<region.count { views.append(try region.queues(index)) }
         queues = views
@@ -97,7 +102,7 @@ final class FastPathContextService {
     func drainTransmitQueues(into fastPath: FastPath, now: UInt64) -> Bool {
         var taken = false
         // Only the queues with published entries: a look at two indices is far cheaper than a drain.
-        for index in endpoints.indices where queues[index].transmit.hasUnconsumedEntries {
+        for index in served.list where queues[index].transmit.hasUnconsumedEntries {
             // A rejected entry (or skipped slot) is answered on the receive queue.
             receiveQueuesMayHaveEntries = true
             if endpoints.withUnretainedElement(index, { $0.drainTransmitQueue(into: fastPath, now: now) }) > 0 { taken = true }
@@ -161,7 +166,7 @@ final class FastPathContextService {
         fences.removeFirst(passed)
     }
 
-    /// Publishes every receive queue (what was posted since the last flush, and backlogs); nothing
+    /// Publishes every served receive queue (what was posted since the last flush, and backlogs); nothing
     /// to do when nothing was posted and no backlog waited.
     @inline(__always)
     func flushReceiveQueues() {
@@ -170,7 +175,7 @@ final class FastPathContextService {
 
     private func publishReceiveQueues() {
         receiveQueuesMayHaveEntries = false
-        for index in endpoints.indices {
+        for index in served.list {
             endpoints.withUnretainedElement(index) { endpoint in
                 endpoint.flush()
                 if endpoint.hasBacklog { receiveQueuesMayHaveEntries = true }
@@ -190,8 +195,11 @@ final class FastPathContextService {
     /// if one has room already (`settle` can post now).
     func requestRoomForWaitingEntries() -> Bool {
         var roomFound = false
-        for endpoint in endpoints where endpoint.hasBacklog || streamEnds.contains(where: { $0.context == endpoint.context }) {
-            if endpoint.requestRoom() { roomFound = true }
+        for index in served.list {
+            let asked = endpoints.withUnretainedElement(index) { endpoint in
+                (endpoint.hasBacklog || streamEnds.contains { $0.context == endpoint.context }) && endpoint.requestRoom()
+            }
+            if asked { roomFound = true }
         }
         return roomFound
     }
@@ -204,17 +212,17 @@ final class FastPathContextService {
 
     // MARK: Idle
 
-    /// True when a context has published transmit entries not taken yet.
+    /// True when a served context has published transmit entries not taken yet.
     @inline(__always)
     var hasQueuedTransmits: Bool {
-        for index in queues.indices where queues[index].transmit.hasUnconsumedEntries { return true }
+        for index in served.list where queues[index].transmit.hasUnconsumedEntries { return true }
         return false
     }
 
-    /// Sets (or clears) the armed flag of every context's transmit queue, so that an application
+    /// Sets (or clears) the armed flag of every served context's transmit queue, so that an application
     /// publishing into one signals the fast path's `ContextRegion.service` (`FrameRingLayout`).
     func armTransmitQueues(_ armed: Bool) {
-        for view in queues { view.transmit.armed.store(armed ? 1 : 0, ordering: .sequentiallyConsistent) }
+        for index in served.list { queues[index].transmit.armed.store(armed ? 1 : 0, ordering: .sequentiallyConsistent) }
     }
 }
 

@@ -22,10 +22,11 @@ final class FastPathRound {
     let control: FastPathControl
     private let batch: FrameBatch
 
-    init(port: any Port, configuration: StackConfiguration, payloadRegion: PayloadRegion, region: ContextRegion) throws(ContextQueueError) {
+    init(port: any Port, configuration: StackConfiguration, payloadRegion: PayloadRegion, region: ContextRegion,
+         served: ServedContexts) throws(ContextQueueError) {
         self.port = port
         fastPath = FastPath(stack: configuration, port: port, payloadRegion: payloadRegion)
-        contexts = try FastPathContextService(region: region, flowCapacity: configuration.flowCapacity)
+        contexts = try FastPathContextService(region: region, flowCapacity: configuration.flowCapacity, served: served)
         control = FastPathControl(fastPath: fastPath, contexts: contexts)
         batch = FrameBatch(capacity: min(configuration.receiveBatchSize, FastPath.maximumReceiveBatch))
     }

@@ -90,7 +90,8 @@ extension SlowPathContextService {
         let opened = OpenedConnection(opaque: binding.opaque, flow: flow, status: .success,
                                       receiveRingOffset: state.receiveRingOffset, receiveRingSize: state.receiveRingSize,
                                       transmitRingOffset: state.transmitRingOffset, transmitRingSize: state.transmitRingSize,
-                                      remoteAddress: state.remoteAddress, remotePort: state.remotePort, localPort: state.localPort)
+                                      remoteAddress: state.remoteAddress, remotePort: state.remotePort, localPort: state.localPort,
+                                      segmentSize: state.maximumSegmentSize)
         let ticket = awaitConfirmation(.announcement(completion(opened), to: binding.context, flow: AnnouncedFlow(flow: flow, opaque: binding.opaque)))
         control.fence(ticket: ticket)
     }
@@ -141,7 +142,7 @@ extension SlowPathContextService {
     func retryPending() {
         guard outboxesMayHoldEntries else { return }
         outboxesMayHoldEntries = false
-        for context in outboxes.indices where !outboxes[context].isEmpty {
+        for context in served.list where !outboxes[context].isEmpty {
             while let entry = outboxes[context].first, requestEndpoints[context].post(entry.event) {
                 eventQueuesMayHaveEntries = true
                 outboxes[context].removeFirst()
@@ -156,7 +157,7 @@ extension SlowPathContextService {
     /// already (`retryPending` can post now).
     func requestRoomForWaitingCompletions() -> Bool {
         var roomFound = false
-        for context in outboxes.indices where !outboxes[context].isEmpty && requestEndpoints[context].requestRoom() {
+        for context in served.list where !outboxes[context].isEmpty && requestEndpoints[context].requestRoom() {
             roomFound = true
         }
         return roomFound

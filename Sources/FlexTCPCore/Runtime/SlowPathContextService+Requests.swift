@@ -2,13 +2,13 @@ import FlexWire
 
 // The contexts' requests to the slow path (dissertation A.4 listener and connection operations).
 extension SlowPathContextService {
-    /// Moves every context's published requests (up to `requestsPerContext` each) into the buffer,
+    /// Moves every served context's published requests (up to `requestsPerContext` each) into the buffer,
     /// except those of contexts whose completions wait for room (`takesRequests`).
     func takeRequests() -> Bool {
         var taken = false
         // Only the queues with published entries (a look at two indices) of contexts that take
         // requests now; those it skips keep a count of 0.
-        for context in requestEndpoints.indices where queues[context].requests.hasUnconsumedEntries && takesRequests(of: context) {
+        for context in served.list where queues[context].requests.hasUnconsumedEntries && takesRequests(of: context) {
             let slice = UnsafeMutableBufferPointer(rebasing: requestBuffer[context * requestsPerContext ..< (context + 1) * requestsPerContext])
             // A request that does not decode is answered on the event queue.
             eventQueuesMayHaveEntries = true
@@ -19,7 +19,7 @@ extension SlowPathContextService {
     }
 
     func applyRequests(now: UInt64) {
-        for context in requestEndpoints.indices where requestCounts[context] > 0 {
+        for context in served.list where requestCounts[context] > 0 {
             for index in 0..<requestCounts[context] {
                 apply(requestBuffer[context * requestsPerContext + index], from: UInt16(context), now: now)
             }

@@ -10,6 +10,9 @@ import FlexPort
 /// must follow the flow's receive entries (`closed`, `moved`) wait for the fast path's
 /// confirmation (`fastPathConfirmed`).
 ///
+/// Only the contexts in `served` are looked at each round (requests taken, event queues published,
+/// outboxes retried).
+///
 /// Contract: used on the slow path's thread only (the runtime's thread in a one-thread schedule).
 /// A round calls `takeRequests` before the fast path drains the transmit queues (so send/free
 /// entries published before a request are applied before it), `applyRequests` after, then
@@ -21,6 +24,7 @@ final class SlowPathContextService {
     let control: any ContextFlowControl
     let queues: [ContextQueues]
     let requestEndpoints: [SlowPathContextEndpoint]
+    let served: ServedContexts
     /// Contexts of one application (`ContextRegion.contextsPerGroup`): a flow moves only within them.
     let contextsPerApplication: Int
     let requestsPerContext: Int
@@ -55,10 +59,12 @@ final class SlowPathContextService {
     let acceptQueueLimit: Int
 
     /// `slowPath` must have been built on `control` (its `flows`).
-    init(slowPath: SlowPath, control: any ContextFlowControl, region: ContextRegion, requestsPerContext: Int = 16) throws(ContextQueueError) {
+    init(slowPath: SlowPath, control: any ContextFlowControl, region: ContextRegion, served: ServedContexts,
+         requestsPerContext: Int = 16) throws(ContextQueueError) {
         precondition(slowPath.flows === control, "the slow path reaches the fast path through the service's control")
         self.slowPath = slowPath
         self.control = control
+        self.served = served
         let flowCapacity = control.flowCapacity
         var views: [ContextQueues] = []
         for index in 0..<region.count { views.append(try region.queues(index)) }
@@ -95,7 +101,7 @@ final class SlowPathContextService {
 
     private func publishEventQueues() {
         eventQueuesMayHaveEntries = false
-        for index in requestEndpoints.indices {
+        for index in served.list {
             requestEndpoints.withUnretainedElement(index) { endpoint in
                 endpoint.flush()
                 if endpoint.holdsRejection { eventQueuesMayHaveEntries = true }
@@ -106,15 +112,18 @@ final class SlowPathContextService {
     /// No completion or rejection report waits for event-queue room (after `flush`).
     var isSettled: Bool { !outboxesMayHoldEntries && !eventQueuesMayHaveEntries }
 
-    /// True when a context whose requests are taken (`takesRequests`) has published some not taken yet.
-    var hasQueuedRequests: Bool { queues.indices.contains { takesRequests(of: $0) && queues[$0].requests.hasUnconsumedEntries } }
+    /// True when a served context whose requests are taken (`takesRequests`) has published some not taken yet.
+    var hasQueuedRequests: Bool {
+        for index in served.list where takesRequests(of: index) && queues[index].requests.hasUnconsumedEntries { return true }
+        return false
+    }
 
     /// False while the context's outbox holds `outboxLimit` completions or more.
     func takesRequests(of context: Int) -> Bool { outboxes[context].count < outboxLimit }
 
-    /// Sets (or clears) the armed flag of every context's request queue, so that an application
+    /// Sets (or clears) the armed flag of every served context's request queue, so that an application
     /// publishing into one signals the slow path's `ContextRegion.slowPathService`.
     func armRequestQueues(_ armed: Bool) {
-        for view in queues { view.requests.armed.store(armed ? 1 : 0, ordering: .sequentiallyConsistent) }
+        for index in served.list { queues[index].requests.armed.store(armed ? 1 : 0, ordering: .sequentiallyConsistent) }
     }
 }

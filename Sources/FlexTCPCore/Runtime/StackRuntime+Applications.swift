@@ -63,6 +63,26 @@ extension StackRuntime {
         }
     }
 
+    /// Caller-driven schedule only, between `step`s: the runtime's rounds and idle sleeps look at
+    /// `contexts` from now on (an application attached to them). A service-mode runtime starts
+    /// serving none; an embedded one serves all.
+    package func serve(contexts: Range<Int>) {
+        precondition(schedule == .callerDriven, "served contexts change between steps of a caller-driven runtime")
+        endQuietRounds()
+        served.serve(contexts)
+    }
+
+    /// Caller-driven schedule only, between `step`s: the rounds stop looking at `contexts`, which
+    /// must be idle (`isIdle(contexts:)`: their application gone and its leftovers drained).
+    package func stopServing(contexts: Range<Int>) {
+        precondition(schedule == .callerDriven, "served contexts change between steps of a caller-driven runtime")
+        precondition(isIdle(contexts: contexts), "only idle contexts stop being served")
+        served.stopServing(contexts)
+    }
+
+    /// How many contexts the rounds look at.
+    package var servedContextCount: Int { served.count }
+
     /// Entries of `contexts` the runtime refused so far (malformed, or for flows they do not own):
     /// each was answered with a rejection entry. Counted since the contexts were last restarted.
     package func rejectedEntries(contexts: Range<Int>) -> UInt64 {

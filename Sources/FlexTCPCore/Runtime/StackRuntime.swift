@@ -7,7 +7,8 @@ import FlexPort
 /// context queues (`ContextQueueLayout`) in one `ContextRegion`, on the threads its `schedule` says.
 /// Service mode (flextcpd): the same, with the contexts and the payload region in the
 /// applications' memory (`ServiceMemory`), caller-driven, applications reset and their contexts
-/// restarted between steps (`StackRuntime+Applications`).
+/// restarted between steps, and only the contexts of applications there are served
+/// (`StackRuntime+Applications`).
 ///
 /// One runtime in every schedule: the fast path's share of serving contexts (transmit queues, flow
 /// events, announcements, stream ends, releases and moves: `FastPathContextService`) and the slow
@@ -60,6 +61,9 @@ package final class StackRuntime: @unchecked Sendable {
     package let minimumIdleSlice: UInt64
     package let maximumIdleSlice: UInt64
     private let payloadRegion: PayloadRegion
+    /// The contexts the rounds look at: all in embedded mode, the attached applications' in service
+    /// mode (`serve(contexts:)`).
+    let served: ServedContexts
     let fast: FastPathRound
     let slowPathContexts: SlowPathContextService
     /// One round per runtime thread; for the caller-driven schedule the round `step` runs.
@@ -114,8 +118,9 @@ package final class StackRuntime: @unchecked Sendable {
             }
             payloadRegion = PayloadRegion(size: configuration.payloadRegionSize)
         }
+        served = ServedContexts(total: contextCount, servingAll: memory == nil)
         do {
-            fast = try FastPathRound(port: port, configuration: configuration, payloadRegion: payloadRegion, region: region)
+            fast = try FastPathRound(port: port, configuration: configuration, payloadRegion: payloadRegion, region: region, served: served)
         } catch {
             throw .queues(error)
         }
@@ -140,7 +145,7 @@ package final class StackRuntime: @unchecked Sendable {
             control = fast.control
         }
         do {
-            slowPathContexts = try SlowPathContextService(slowPath: slowPath, control: control, region: region)
+            slowPathContexts = try SlowPathContextService(slowPath: slowPath, control: control, region: region, served: served)
         } catch {
             throw .queues(error)
         }

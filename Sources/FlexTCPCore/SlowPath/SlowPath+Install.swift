@@ -34,6 +34,9 @@ extension SlowPath {
         state.transmitRingSize = ringAllocator.transmitRingSize
         state.receiveNext = handshake.initialReceiveSequence + 1
         state.sendUnacknowledged = handshake.initialSendSequence + 1
+        // SND.FACK starts at SND.UNA: at 0 it would lie above SND.UNA in sequence space for half the
+        // initial sequence numbers, and SACK recovery would be looked at on every change of the flow.
+        state.highestSelectivelyAcknowledged = state.sendUnacknowledged
         state.peerWindow = handshake.peerWindow
         state.maximumPeerWindow = handshake.peerWindow
         state.windowUpdateSequence = handshake.initialReceiveSequence

@@ -14,19 +14,7 @@ extension SlowPath {
     /// connection after too many timeouts without progress — or sends a window probe.
     func runRetransmissionTimer(_ flow: FlowIndex, _ connection: Connection, state: FlowState, now: UInt64) {
         var connection = connection
-        if state.sendUnacknowledged != connection.watchedUnacknowledged {
-            connection.watchedUnacknowledged = state.sendUnacknowledged
-            connection.retries = 0
-            connection.timer = .idle
-            connection.deadline = .max
-        }
-        let wanted = wantedTimer(state)
-        if wanted != connection.timer {
-            connection.timer = wanted
-            let probe = wanted == .retransmission ? probeTimeout(flow, connection, state: state) : nil
-            connection.probeArmedAt = probe == nil ? nil : now
-            connection.deadline = wanted == .idle ? .max : now &+ (probe ?? retransmissionTimeout(state, retries: connection.retries))
-        }
+        armRetransmissionTimer(flow, &connection, state: state, now: now)
         guard connection.timer != .idle, now >= connection.deadline else {
             connections[Int(flow)] = connection
             return
@@ -72,6 +60,25 @@ extension SlowPath {
         connection.retries += 1
         connection.deadline = now &+ retransmissionTimeout(state, retries: connection.retries)
         connections[Int(flow)] = connection
+    }
+
+    /// The timer part of `runRetransmissionTimer` that never sends: restarts the timer when SND.UNA
+    /// moved, and arms (or disarms) it for what the flow needs now — retransmission or a tail loss
+    /// probe while data or our FIN is in flight, a window probe while data waits on a closed window.
+    func armRetransmissionTimer(_ flow: FlowIndex, _ connection: inout Connection, state: FlowState, now: UInt64) {
+        if state.sendUnacknowledged != connection.watchedUnacknowledged {
+            connection.watchedUnacknowledged = state.sendUnacknowledged
+            connection.retries = 0
+            connection.timer = .idle
+            connection.deadline = .max
+        }
+        let wanted = wantedTimer(state)
+        if wanted != connection.timer {
+            connection.timer = wanted
+            let probe = wanted == .retransmission ? probeTimeout(flow, connection, state: state) : nil
+            connection.probeArmedAt = probe == nil ? nil : now
+            connection.deadline = wanted == .idle ? .max : now &+ (probe ?? retransmissionTimeout(state, retries: connection.retries))
+        }
     }
 
     /// RFC 8985's probe timeout when a tail loss probe is due before the RTO: probes on, SACK, an

@@ -35,8 +35,14 @@ extension SlowPath {
     /// reorder deadline. Does nothing for a flow without SACK, or when the fast path does not offer
     /// selective recovery.
     func recoverSelectively(_ flow: FlowIndex, now: UInt64) {
-        guard let recovery = selectiveRecovery, let state = flows.state(of: flow),
-              state.options.contains(.selectiveAcknowledgment) else { return }
+        guard selectiveRecovery != nil, let state = flows.state(of: flow) else { return }
+        recoverSelectively(flow, state: state, now: now)
+    }
+
+    /// `recoverSelectively(_:now:)` with the flow's fast-path state as read just before (for a
+    /// caller that has it already).
+    func recoverSelectively(_ flow: FlowIndex, state: FlowState, now: UInt64) {
+        guard let recovery = selectiveRecovery, state.options.contains(.selectiveAcknowledgment) else { return }
         let unacknowledged = state.sendUnacknowledged
         let lossSignalled = state.duplicateAcknowledgments >= 3
         // A flow without losses costs this: nothing SACKed above SND.UNA, no duplicate ACKs, no scoreboard.

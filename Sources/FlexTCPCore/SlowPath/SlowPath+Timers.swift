@@ -38,17 +38,43 @@ extension SlowPath {
     /// Examines each flow the fast path reported changed (at most every `changeExaminationInterval`):
     /// moves the connection on when its FINs, SND.UNA or wanted timer changed, and resumes its
     /// congestion loop when it parked. Called from `nextChangeExamination` on.
+    ///
+    /// Under request/response nearly every change is an open connection's SND.UNA moving or its
+    /// data going in flight, and all it needs is its timer re-armed: that is done in place on the
+    /// flow's state read once (`rearmsInPlace`); the rest (a FIN to take, a timer due, a
+    /// connection opening or closing) goes through `progress`.
     func examineChangedFlows(now: UInt64) {
         nextChangeExamination = now &+ configuration.changeExaminationInterval
         changedFlows.removeAll(keepingCapacity: true)
         flows.takeChangedFlows { changedFlows.append($0) }
         for flow in changedFlows {
-            guard connections[Int(flow)] != nil else { continue }
+            guard let phase = connections[Int(flow)]?.phase, let deadline = connections[Int(flow)]?.deadline else { continue }
             counters.connectionVisits &+= 1
-            if needsProgress(Int(flow), now: now) { progress(flow, now: now) }
+            if let state = flows.state(of: flow), rearmsInPlace(phase, deadline: deadline, state: state, now: now) {
+                armRetransmissionTimer(flow, &connections[Int(flow)]!, state: state, now: now)
+                if now < connections[Int(flow)]!.deadline {
+                    scheduleTimer(flow, now: now)
+                    recoverSelectively(flow, state: state, now: now)
+                    // Only a flow with something to send resumes a parked loop (looking costs a copy of the loop).
+                    if !state.isSendIdle { resumeCongestionLoop(flow, now: now) }
+                    continue
+                }
+                // A zero timeout: due at once.
+                progress(flow, now: now)
+            } else if needsProgress(Int(flow), now: now) {
+                progress(flow, now: now)
+            }
             recoverSelectively(flow, now: now)
             resumeCongestionLoop(flow, now: now)
         }
+    }
+
+    /// True when all a changed flow may need of `progress` is its retransmission timer re-armed: an
+    /// open connection (ESTABLISHED or CLOSE-WAIT) with no FIN news in `state` (the peer's FIN
+    /// already taken, ours not sent) and no timer due.
+    @inline(__always)
+    private func rearmsInPlace(_ phase: TCPConnectionState, deadline: UInt64, state: FlowState, now: UInt64) -> Bool {
+        now < deadline && (phase == .closeWait || (phase == .established && !state.closeFlags.contains(.peerFinished)))
     }
 
     /// Runs the connection timers due by `now`, and SACK recovery for a connection whose scoreboard's
