@@ -8,7 +8,7 @@ import Testing
 struct FlowTableKeyTests {
     @Test("A stack's flow table hashes with the configuration's key; without one each stack draws its own")
     func configuredKey() throws {
-        let wire = TestWire()
+        let wire = try TestWire()
         var configuration = StackConfiguration(interface: try InterfaceAddress(TestWire.interfaceA))
         configuration.flowCapacity = 8
         let key = FlowKeyHasher(key0: 0x0123_4567_89AB_CDEF, key1: 0x0FED_CBA9_8765_4321)
