@@ -11,7 +11,7 @@ struct ProfileCommand: ParsableCommand {
             Runs `flexbench interleaved` (both sides stepped in turn on one thread, so callgrind, which runs one thread at a \
             time, counts no busy-polling of an idle side) under callgrind twice, with --messages and half as many; \
             instructions per RPC = (I(long) − I(short)) / (messages(long) − messages(short)), so start-up and teardown \
-            cancel. The cost of an empty round is measured the same way (a few messages, then --idle-rounds and twice as \
+            cancel. Both stacks hash flows with one fixed flow-table key (random in production), so figures repeat from run to run. The cost of an empty round is measured the same way (a few messages, then --idle-rounds and twice as \
             many rounds with the client idle) and printed with the figure net of the empty rounds per RPC. Profiles a copy of this binary stripped with `objcopy --strip-debug` (valgrind 3.19 rejects the release \
             binary's debug info; function names survive). Needs valgrind, callgrind_annotate and objcopy on PATH. \
             Callgrind counts user-space instructions only, so Linux systems (whose work is in the kernel) are not offered.

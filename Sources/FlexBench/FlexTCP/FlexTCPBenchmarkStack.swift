@@ -32,6 +32,9 @@ struct FlexTCPBenchmarkStack: Sendable {
     /// The congestion control of both stacks (`off` for comparison: flows are limited by the peer's
     /// window only).
     var congestionControl: BenchmarkCongestionControl = .systemsDefault
+    /// The flow-table hash key of both stacks; nil: random per stack, as in production. Fixed
+    /// where instruction counts must repeat from run to run (`InterleavedRun`).
+    var flowTableKey: FlowKeyHasher?
 
     /// Congestion control and limits in words, for the systems' summaries.
     var congestionControlDescription: String { congestionControl.description }
@@ -49,6 +52,7 @@ struct FlexTCPBenchmarkStack: Sendable {
         configuration.timeWaitDuration = Self.timeWaitDuration
         configuration.slowPath.changeExaminationInterval = Self.changeExaminationInterval
         configuration.slowPath.congestionControl = congestionControl.algorithm
+        configuration.flowTableKey = flowTableKey
         let ringSize = Self.ringSize(for: spec)
         configuration.receiveRingSize = ringSize
         configuration.transmitRingSize = ringSize

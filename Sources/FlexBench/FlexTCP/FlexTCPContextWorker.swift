@@ -15,6 +15,8 @@ import FlexWire
 final class FlexTCPContextWorker: SteppedWorker {
     /// The embedded runtime this worker steps; nil for a context attached to flextcpd (the service runs the stack).
     let runtime: StackRuntime?
+    /// `runtime` for `step`, which reaches it without retaining it (`runtime` keeps it alive).
+    private let steppedRuntime: Unmanaged<StackRuntime>?
     let context: Context
     let endpoint: WorkloadEndpoint
     /// Where a client connects.
@@ -29,6 +31,7 @@ final class FlexTCPContextWorker: SteppedWorker {
 
     init(runtime: StackRuntime, endpoint: WorkloadEndpoint, flowCapacity: Int) throws(ContextQueueError) {
         self.runtime = runtime
+        steppedRuntime = Unmanaged.passUnretained(runtime)
         self.endpoint = endpoint
         context = try Context(attachment: runtime.attachment(for: 0))
         sessions = FlowSessions(capacity: flowCapacity)
@@ -38,6 +41,7 @@ final class FlexTCPContextWorker: SteppedWorker {
     /// A client on `context` of a stack attached to flextcpd, connecting to `server`.
     init(attachedContext context: Context, endpoint: WorkloadEndpoint, flowCapacity: Int, server: (address: IPv4Address, port: UInt16)) {
         runtime = nil
+        steppedRuntime = nil
         self.endpoint = endpoint
         self.context = context
         self.server = server
@@ -64,10 +68,12 @@ final class FlexTCPContextWorker: SteppedWorker {
     /// Returns a fatal failure.
     @inline(__always)
     func step(now: UInt64) -> String? {
-        guard let runtime else { return serveContext(now: now) }
-        var failure: String?
-        _ = runtime.step(now: now) { failure = serveContext(now: now) }
-        return failure
+        guard let steppedRuntime else { return serveContext(now: now) }
+        return steppedRuntime._withUnsafeGuaranteedRef { runtime in
+            var failure: String?
+            _ = runtime.step(now: now) { failure = serveContext(now: now) }
+            return failure
+        }
     }
 
     /// The context's events, the connections with work, and the counts they produced flushed to the runtime.
@@ -149,7 +155,18 @@ final class FlexTCPContextWorker: SteppedWorker {
     /// stream and closes when the session asks for it.
     @inline(__always)
     private func serve(_ flow: FlowIndex, _ slot: UnsafeMutablePointer<FlowSessions<Connection>.Slot>, now: UInt64) {
-        guard let session = slot.pointee.session, let connection = slot.pointee.handle else { return }
+        // Unretained (the slot keeps both): forgotten only once they are no longer used.
+        guard let (session, connection) = sessions.unretained(slot) else { return }
+        let closed = session._withUnsafeGuaranteedRef { session in
+            connection._withUnsafeGuaranteedRef { connection in serve(session, on: connection, slot, now: now) }
+        }
+        if closed { forget(flow) }
+    }
+
+    /// `serve` of one connection; true if it closed it (its session is to be forgotten).
+    @inline(__always)
+    private func serve(_ session: Session, on connection: Connection, _ slot: UnsafeMutablePointer<FlowSessions<Connection>.Slot>,
+                       now: UInt64) -> Bool {
         while true {
             let unfreed = connection.unfreedBytes
             let taken = min(unfreed.count, session.receiveLimit)
@@ -181,10 +198,9 @@ final class FlexTCPContextWorker: SteppedWorker {
             slot.pointee.finishReported = true
             session.peerFinished()
         }
-        if session.shouldClose && session.pending.isEmpty {
-            context.close(connection)
-            forget(flow)
-        }
+        guard session.shouldClose && session.pending.isEmpty else { return false }
+        context.close(connection)
+        return true
     }
 
     /// Drops the flow's session; a churning client replaces the connection.

@@ -90,3 +90,19 @@ final class FlowSessions<Handle> {
         }
     }
 }
+
+extension FlowSessions where Handle: AnyObject {
+    /// The slot's session and handle, read without retaining them (nil when either is missing):
+    /// the slot keeps them alive until it changes (`attach`, `detach`), so they must not be used
+    /// after a `detach` of their flow.
+    @inline(__always)
+    func unretained(_ slot: UnsafeMutablePointer<Slot>) -> (session: Unmanaged<Session>, handle: Unmanaged<Handle>)? {
+        // `T?` and `Unmanaged<T>?` of a class share one layout (a pointer, nil as zero).
+        let raw = UnsafeRawPointer(slot)
+        guard let session = raw.load(fromByteOffset: MemoryLayout<Slot>.offset(of: \.session).unsafelyUnwrapped, as: Unmanaged<Session>?.self),
+              let handle = raw.load(fromByteOffset: MemoryLayout<Slot>.offset(of: \.handle).unsafelyUnwrapped, as: Unmanaged<Handle>?.self) else {
+            return nil
+        }
+        return (session, handle)
+    }
+}

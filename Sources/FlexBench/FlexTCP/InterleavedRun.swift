@@ -1,9 +1,12 @@
 import FlexPort
+import FlexTCPCore
 
 /// Both sides of a workload on FlexTCP stacks joined by an in-memory wire of `mtu`, stepped in turn on the
 /// calling thread until the counting side has completed a number of messages: a fixed amount of
 /// work with no second thread and no spinning while the other side runs, on virtual time, so that
 /// `valgrind --tool=callgrind` counts instructions per message repeatably for either path.
+///
+/// Both stacks hash flows with one fixed key (`flowTableKey`), not a random one per run.
 ///
 /// A warm-up of `warmUpNanoseconds` of virtual time comes first and is counted nowhere (as `flexbench
 /// rpc` measures after its warm-up): the congestion control's slow start (10 ms and more at its
@@ -19,6 +22,9 @@ public enum InterleavedRun {
     static let virtualNanosecondsPerRound: UInt64 = 500
     /// The default warm-up: past DCTCP's slow start from 10 Mbit/s (about 10 ms) with room to spare.
     public static let defaultWarmUpNanoseconds: UInt64 = 15_000_000
+    /// The flow-table key of both stacks: fixed, so that probe lengths (with 64 connections, 17 to
+    /// 800 instructions per RPC between random keys) and the figures repeat from run to run.
+    static let flowTableKey = FlowKeyHasher(key0: 0x243F_6A88_85A3_08D3, key1: 0x1319_8A2E_0370_7344)
 
     public struct Outcome: Sendable {
         public var messages: UInt64
@@ -37,7 +43,7 @@ public enum InterleavedRun {
                            congestionControl: BenchmarkCongestionControl = .systemsDefault,
                            warmUpNanoseconds: UInt64 = defaultWarmUpNanoseconds) throws(BenchmarkFailure) -> Outcome {
         let wire = try BenchmarkWire.makeMemoryWire(for: spec, mtu: mtu)
-        let stacks = FlexTCPBenchmarkStack(congestionControl: congestionControl)
+        let stacks = FlexTCPBenchmarkStack(congestionControl: congestionControl, flowTableKey: flowTableKey)
         let server = try stacks.makeWorker(spec, role: .server, port: wire.b, path: path).worker
         let client = try stacks.makeWorker(spec, role: .client, port: wire.a, path: path).worker
         // The counting side's endpoint, taken once: read through the worker each round it costs a retain and a release.

@@ -47,9 +47,19 @@ extension Context {
 
     /// True if the connection is open, the runtime has not completed it (`closed`: its flow index
     /// may already be another connection's) and this context serves it (operations on others are ignored).
+    @inline(__always)
     func holds(_ connection: Connection) -> Bool {
-        connection.isOpen && connection.finishReason == nil && Int(connection.flow) < connections.count
-            && connections[Int(connection.flow)] === connection
+        connection.isOpen && connection.finishReason == nil
+            && unretainedConnection(at: connection.flow)?.toOpaque() == Unmanaged.passUnretained(connection).toOpaque()
+    }
+
+    /// The connection held at `flow` (nil: none, or no such index), read without retaining it:
+    /// `connections` keeps it alive until that slot changes.
+    @inline(__always)
+    func unretainedConnection(at flow: FlowIndex) -> Unmanaged<Connection>? {
+        guard Int(flow) < connections.count else { return nil }
+        // `Connection?` and `Unmanaged<Connection>?` share one layout (a pointer, nil as zero).
+        return connections.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress.unsafelyUnwrapped + Int(flow)).load(as: Unmanaged<Connection>?.self) }
     }
 
     /// The runtime's answer to a move this context asked for: success waits in `completedMoves`

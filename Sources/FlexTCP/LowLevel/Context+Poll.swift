@@ -151,8 +151,8 @@ extension Context {
     /// change that array and `poll` is not re-entered from its events. Nil when there is none.
     @inline(__always)
     private func withHeldConnection<Result>(flow: FlowIndex, opaque: UInt64, _ body: (Connection) -> Result) -> Result? {
-        guard Int(flow) < connections.count, let connection = connections[Int(flow)], connection.opaque == opaque else { return nil }
-        return Unmanaged.passUnretained(connection)._withUnsafeGuaranteedRef(body)
+        guard let held = unretainedConnection(at: flow) else { return nil }
+        return held._withUnsafeGuaranteedRef { connection in connection.opaque == opaque ? body(connection) : nil }
     }
 
     /// Takes an accept or connect completion: on success the connection opens on its flow and rings.

@@ -7,9 +7,10 @@ import FlexPort
 ///
 /// Contract: one thread at a time. `next()` returns the next entry's bytes and length (the slot
 /// stays valid until `releaseConsumed()` gives it back, or until `batchSize` later entries were
-/// taken) or nil when the queue is empty. It reads the producer index only when the entries seen
-/// at the last read are used up, and never believes more than the ring holds (a hostile producer's
-/// index is clamped). A slot whose length is outside 1 ... entry size is skipped and counted
+/// taken) among those published when the producer index was last read, or nil when they are used
+/// up; `hasPending` reads the producer index again once they are (so a drain reads it once, and
+/// what is published meanwhile waits for the next drain). It never believes more than the ring
+/// holds (a hostile producer's index is clamped). A slot whose length is outside 1 ... entry size is skipped and counted
 /// (`takeSkippedSlots`); other lengths are handed out for the entry decoder to judge. After giving
 /// slots back the consumer signals a producer that asked for room. The ring's statistics counters
 /// are not kept for context queues.
@@ -41,8 +42,7 @@ final class ContextEntryConsumer {
     func next() -> Frame? {
         // Room for the producer during a long drain: give back every `batchSize` entries.
         if cursor &- released == UInt64(batchSize) { releaseConsumed() }
-        while true {
-            if cursor == visibleEnd && !refreshVisibleEnd() { return nil }
+        while cursor != visibleEnd {
             let slot = ring.slot(cursor)
             cursor &+= 1
             let length = Int(UInt32(littleEndian: slot.load(fromByteOffset: FrameRingLayout.slotLengthOffset, as: UInt32.self)))
@@ -51,6 +51,7 @@ final class ContextEntryConsumer {
             }
             skippedSlots &+= 1
         }
+        return nil
     }
 
     /// Reads the producer index; true when it shows slots past `visibleEnd`. Never more than the
@@ -88,7 +89,9 @@ final class ContextEntryConsumer {
         return skippedSlots
     }
 
-    /// Entries published and not yet handed out.
+    /// Entries published and not yet handed out (the producer index is read only when the
+    /// entries seen at the last read are used up).
+    @inline(__always)
     var hasPending: Bool { cursor != visibleEnd || refreshVisibleEnd() }
 
     /// Sleeps until entries are published, `timeoutNanoseconds` pass, or the consumer's signal fires.
@@ -137,6 +140,8 @@ extension ContextEntryConsumer {
     private func takeAvailable<Entry: ContextQueueEntry>(into entries: UnsafeMutableBufferPointer<Entry>,
                                                          reject: (EntryBytes, ContextEntryError) -> Void) -> Int {
         var stored = 0
+        // One read of the producer index per take: what was published meanwhile waits for the next.
+        guard hasPending else { return 0 }
         while stored < entries.count, let entry = next() {
             do {
                 entries[stored] = try Entry(decoding: entry.bytes, length: entry.length)

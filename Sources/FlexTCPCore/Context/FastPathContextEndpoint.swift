@@ -84,6 +84,10 @@ package final class FastPathContextEndpoint {
     /// Events or a rejection report wait for room in the receive queue.
     package var hasBacklog: Bool { !backlog.isEmpty || rejections.pending != nil }
 
+    /// Entries were posted since the last `flush` (and are not visible yet), or a backlog waits:
+    /// `flush` has something to do.
+    package var hasUnpublishedEntries: Bool { receive.hasUnpublishedEntries || hasBacklog }
+
     /// Flows with a pending notification.
     package var backlogCount: Int { backlog.count }
 
@@ -100,6 +104,8 @@ package final class FastPathContextEndpoint {
     package func drainTransmitQueue<Target: TransmitQueueTarget>(into target: Target, now: UInt64, maximumEntries: Int = .max) -> Int {
         let limit = min(maximumEntries, transmit.ring.slotCount)
         var taken = 0
+        // One read of the producer index per drain: what is published meanwhile waits for the next round.
+        guard transmit.hasPending else { return 0 }
         while taken < limit, let entry = transmit.next() {
             taken &+= 1
             if let reason = apply(entry, to: target, now: now) {

@@ -83,7 +83,7 @@ package final class FastPath {
         outOfOrder.initialize(repeating: OutOfOrderIntervals(), count: configuration.flowCapacity)
         peerSACKBlocks = .allocate(capacity: configuration.flowCapacity)
         peerSACKBlocks.initialize(repeating: TCPSACKBlocks(), count: configuration.flowCapacity)
-        flowTable = FlowTable(capacity: configuration.flowCapacity)
+        flowTable = FlowTable(capacity: configuration.flowCapacity, hasher: configuration.flowTableKey ?? .random())
         queueManager = QueueManager(capacity: configuration.flowCapacity)
         delayedAcknowledgments = DelayedAcknowledgments(capacity: configuration.flowCapacity)
         transmitBatch = FrameBatch(capacity: configuration.transmitBatchSize)

@@ -21,6 +21,9 @@ package struct FastPathConfiguration: Sendable {
     /// Hold the ACK of an in-order segment for one round, so that it rides on the answer or on the
     /// next segment's ACK (`DelayedAcknowledgments`); false: every data segment is ACKed at once.
     package var delaysAcknowledgments: Bool
+    /// The flow table's hash key; nil (production): a fresh random key per fast path. A fixed key
+    /// makes probe lengths, and so instruction counts, repeat from run to run (benchmarks, tests).
+    package var flowTableKey: FlowKeyHasher?
 
     package init(localAddress: IPv4Address, localMAC: MACAddress, flowCapacity: Int = 1024, eventCapacity: Int = 256,
                 transmitBatchSize: Int = 32, verifiesChecksums: Bool = true, receiveWindowBudget: UInt64? = nil,

@@ -38,6 +38,9 @@ final class FastPathContextService {
     /// Something may wait to be published in a receive queue: posted (or rejected) since the last
     /// `flushReceiveQueues`, or a backlog that did not fit then.
     private var receiveQueuesMayHaveEntries = false
+    /// A stream end, release, move or fence may wait (`hasPending`): set when one is commanded,
+    /// cleared by `settle` once none is left. Without it a round's `settle` looks at four arrays.
+    private var commandsMayWait = false
 
     init(region: ContextRegion, flowCapacity: Int, served: ServedContexts) throws(ContextQueueError) {
         self.served = served
@@ -73,14 +76,19 @@ final class FastPathContextService {
     func endStream(_ end: StreamEnd) {
         guard Int(end.context) < endpoints.count else { return }
         streamEnds.append(end)
+        commandsMayWait = true
     }
 
     func release(flow: FlowIndex, context: UInt16, ticket: UInt32) {
         if Int(flow) < delivering.count { delivering[Int(flow)] = false }
         releases.append((context, flow, ticket, takeSequence()))
+        commandsMayWait = true
     }
 
-    func move(_ move: PendingMove, ticket: UInt32) { moves.append((move, ticket, takeSequence())) }
+    func move(_ move: PendingMove, ticket: UInt32) {
+        moves.append((move, ticket, takeSequence()))
+        commandsMayWait = true
+    }
 
     /// Confirms `ticket` once every release and move commanded before it is confirmed.
     func fence(ticket: UInt32) {
@@ -88,6 +96,7 @@ final class FastPathContextService {
             confirmations.append(.confirmed(ticket: ticket, succeeded: true))
         } else {
             fences.append((ticket, nextSequence))
+            commandsMayWait = true
         }
     }
 
@@ -103,9 +112,11 @@ final class FastPathContextService {
         var taken = false
         // Only the queues with published entries: a look at two indices is far cheaper than a drain.
         for index in served.list where queues[index].transmit.hasUnconsumedEntries {
-            // A rejected entry (or skipped slot) is answered on the receive queue.
-            receiveQueuesMayHaveEntries = true
-            if endpoints.withUnretainedElement(index, { $0.drainTransmitQueue(into: fastPath, now: now) }) > 0 { taken = true }
+            endpoints.withUnretainedElement(index) { endpoint in
+                if endpoint.drainTransmitQueue(into: fastPath, now: now) > 0 { taken = true }
+                // A rejected entry (or skipped slot) is answered on the receive queue.
+                if endpoint.hasUnpublishedEntries { receiveQueuesMayHaveEntries = true }
+            }
         }
         return taken
     }
@@ -126,6 +137,13 @@ final class FastPathContextService {
     /// Posts what waited (stream ends), publishes every receive queue, then carries out the releases
     /// and moves whose old context is flushed and queues their confirmations.
     func settle(fastPath: FastPath) {
+        guard commandsMayWait else { return flushReceiveQueues() }
+        settleCommands(fastPath: fastPath)
+        commandsMayWait = hasPending
+    }
+
+    /// `settle` when a command may wait.
+    private func settleCommands(fastPath: FastPath) {
         // Emptying an array costs hundreds of instructions even when it is empty: only touch what holds something.
         if !streamEnds.isEmpty {
             receiveQueuesMayHaveEntries = true
@@ -184,7 +202,7 @@ final class FastPathContextService {
     }
 
     /// Stream ends, releases, moves or fences wait (for receive-queue room).
-    var hasPending: Bool { !streamEnds.isEmpty || !releases.isEmpty || !moves.isEmpty || !fences.isEmpty }
+    var hasPending: Bool { commandsMayWait && (!streamEnds.isEmpty || !releases.isEmpty || !moves.isEmpty || !fences.isEmpty) }
 
     /// Nothing waits to be posted, published or confirmed: no pending command, no receive-queue
     /// entry or backlog unpublished, no confirmation not handed over.

@@ -138,9 +138,13 @@ extension SlowPathContextService {
         }
     }
 
-    /// Posts the completions that waited for room.
+    /// Posts the completions that waited for room (one load when none waits).
+    @inline(__always)
     func retryPending() {
-        guard outboxesMayHoldEntries else { return }
+        if outboxesMayHoldEntries { postWaitingCompletions() }
+    }
+
+    private func postWaitingCompletions() {
         outboxesMayHoldEntries = false
         for context in served.list where !outboxes[context].isEmpty {
             while let entry = outboxes[context].first, requestEndpoints[context].post(entry.event) {

@@ -30,9 +30,11 @@ final class PayloadRegion {
 extension FastPath {
     /// The fast path a stack with `configuration` runs on `port`, over `payloadRegion`.
     convenience init(stack configuration: StackConfiguration, port: any Port, payloadRegion: PayloadRegion) {
-        self.init(configuration: FastPathConfiguration(localAddress: configuration.network.interface.address, localMAC: port.macAddress,
-                                                       flowCapacity: configuration.flowCapacity,
-                                                       receiveWindowBudget: configuration.receiveWindowBudget),
+        var fastPathConfiguration = FastPathConfiguration(localAddress: configuration.network.interface.address, localMAC: port.macAddress,
+                                                          flowCapacity: configuration.flowCapacity,
+                                                          receiveWindowBudget: configuration.receiveWindowBudget)
+        fastPathConfiguration.flowTableKey = configuration.flowTableKey
+        self.init(configuration: fastPathConfiguration,
                   port: port, payloadRegion: payloadRegion.base, payloadRegionSize: payloadRegion.size)
     }
 }

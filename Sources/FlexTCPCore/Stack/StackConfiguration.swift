@@ -20,6 +20,9 @@ package struct StackConfiguration: Sendable {
     /// receive ring). Set it to what the port can hold unread (`ReceiveRingPlan`); connections share
     /// it evenly, never below `FastPath.minimumReceiveWindow` each.
     package var receiveWindowBudget: UInt64?
+    /// The fast path's flow-table hash key (`FastPathConfiguration.flowTableKey`): nil, a fresh
+    /// random key (production); fixed only where runs must repeat (benchmarks, tests).
+    package var flowTableKey: FlowKeyHasher?
 
     package init(interface: InterfaceAddress, gateway: IPv4Address? = nil) {
         network = NetworkHostConfiguration(interface: interface, gateway: gateway)
