@@ -62,10 +62,25 @@ public enum InternetChecksum {
     /// per-packet header templates.
     @inlinable
     public static func checksumOfIPv4Header(_ header: UnsafeRawPointer) -> UInt16 {
+        checksumOfIPv4Header(header, tailSum: ipv4HeaderTailSum(header))
+    }
+
+    /// The native-order sum of an option-less IPv4 header's last four 32-bit words (identification
+    /// to destination address), which a per-flow header template keeps.
+    @inlinable
+    public static func ipv4HeaderTailSum(_ header: UnsafeRawPointer) -> UInt64 {
         var sum: UInt64 = 0
-        for offset in stride(from: 0, to: 20, by: 4) {
+        for offset in stride(from: 4, to: 20, by: 4) {
             sum &+= UInt64(header.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
         }
+        return sum
+    }
+
+    /// `checksumOfIPv4Header(header)` from the header's first word (version to total length) and
+    /// `tailSum`, the `ipv4HeaderTailSum` of the rest.
+    @inlinable
+    public static func checksumOfIPv4Header(_ header: UnsafeRawPointer, tailSum: UInt64) -> UInt16 {
+        var sum = tailSum &+ UInt64(header.loadUnaligned(as: UInt32.self))
         sum = (sum & 0xffff) &+ (sum >> 16)
         sum = (sum & 0xffff) &+ (sum >> 16)
         sum = (sum & 0xffff) &+ (sum >> 16)

@@ -69,6 +69,51 @@ struct FastPathTransmitPortTests {
         #expect(recorder.commits.first?.count == sent, "the commit walks only the frames written")
     }
 
+    @Test("segments start with the flow's header template, rebuilt when the slow path changes the flow")
+    func headerTemplate() throws {
+        let (pair, recorder) = try Self.recordedPair()
+        let data = FastPathPair.pattern(count: 1_000, seed: 39)
+        #expect(pair.send(data[...], from: pair.a) == data.count)
+        pair.a.transmit(now: pair.clock.now())
+        let first = try #require(recorder.committedFrames.last)
+        let parsed = try #require(TestFrame(first.bytes))
+        #expect(parsed.destinationMAC == pair.portB.macAddress && parsed.sourceMAC == pair.portA.macAddress)
+        #expect(parsed.source == FastPathPair.addressA && parsed.destination == FastPathPair.addressB)
+        #expect(parsed.sourcePort == 40000 && parsed.destinationPort == 80)
+        #expect(FrameChecksums(first.bytes).headerValid && FrameChecksums(first.bytes).complete)
+
+        let moved = MACAddress(0x02, 0, 0, 0, 0x5e, 0x77)
+        pair.a.update(flow: 0) { $0.remoteMAC = moved }
+        #expect(pair.send(data[...], from: pair.a) == data.count)
+        pair.a.transmit(now: pair.clock.now())
+        let second = try #require(recorder.committedFrames.last)
+        #expect(try #require(TestFrame(second.bytes)).destinationMAC == moved, "the template follows the flow's new remote MAC")
+        #expect(FrameChecksums(second.bytes).headerValid && FrameChecksums(second.bytes).complete)
+    }
+
+    /// The addressing fields of an untagged IPv4 TCP frame.
+    struct TestFrame {
+        var destinationMAC: MACAddress
+        var sourceMAC: MACAddress
+        var source: IPv4Address
+        var destination: IPv4Address
+        var sourcePort: UInt16
+        var destinationPort: UInt16
+
+        init?(_ frame: [UInt8]) {
+            guard frame.count >= SegmentHeaders.fixedLength else { return nil }
+            (destinationMAC, sourceMAC, source, destination, sourcePort, destinationPort) = frame.withUnsafeBytes { buffer in
+                let base = buffer.baseAddress!
+                let ip = base + EthernetRepr.untaggedHeaderLength
+                let tcp = ip + IPv4Repr.headerLength
+                return (MACAddress(loadingFrom: base + EthernetRepr.Offset.destination), MACAddress(loadingFrom: base + EthernetRepr.Offset.source),
+                        IPv4Address(loadingFrom: ip + IPv4Repr.Offset.source), IPv4Address(loadingFrom: ip + IPv4Repr.Offset.destination),
+                        UInt16(bigEndian: tcp.loadUnaligned(fromByteOffset: TCPSegmentRepr.Offset.sourcePort, as: UInt16.self)),
+                        UInt16(bigEndian: tcp.loadUnaligned(fromByteOffset: TCPSegmentRepr.Offset.destinationPort, as: UInt16.self)))
+            }
+        }
+    }
+
     @Test("segments for a port that completes checksums carry the pseudo-header sum and are marked partial")
     func partialChecksums() throws {
         let (pair, recorder) = try Self.recordedPair(trustsPartialChecksums: true)

@@ -26,6 +26,9 @@ struct DelayedAcknowledgments: ~Copyable {
 
     var isEmpty: Bool { count == 0 }
 
+    /// Some flow was held before the current round: the next `takeDue` has an ACK to send.
+    var hasDue: Bool { dueCount > 0 }
+
     /// Remembers that `flow` owes an ACK; false (nothing remembered) when full.
     mutating func hold(_ flow: FlowIndex) -> Bool {
         guard count < capacity else { return false }

@@ -33,6 +33,7 @@ extension FastPath {
     /// keep-alive or zero-window probe at RCV.NXT − 1 is answered without its ACK field being used,
     /// while data at RCV.NXT into a zero window is acceptable (its ACK is processed, the text
     /// dropped), which is RFC 9293's "special allowance" for valid ACKs when RCV.WND is zero.
+    @inline(__always)
     func rejection(of segment: ReceivedSegment, state: UnsafePointer<FlowState>, now: UInt64) -> FastPathVerdict? {
         if let timestamps = segment.timestamps, state.pointee.options.contains(.timestamps),
            Int32(bitPattern: timestamps.value &- state.pointee.timestampRecent) < 0,
@@ -69,6 +70,7 @@ extension FastPath {
     /// is RCV.NXT here since every segment that moves RCV.NXT is acknowledged at once; TSval ≥ TS.Recent
     /// already holds unless TS.Recent had expired, and then any TSval is taken). Call before the
     /// segment's payload moves RCV.NXT.
+    @inline(__always)
     func updateTimestampRecent(_ segment: ReceivedSegment, state: UnsafeMutablePointer<FlowState>, now: UInt64) {
         guard let timestamps = segment.timestamps, state.pointee.options.contains(.timestamps) else { return }
         let offset = segment.sequence - state.pointee.receiveNext
@@ -82,6 +84,7 @@ extension FastPath {
 
     /// The sequence number of the peer's FIN once one is known — taken (RCV.NXT − 1) or held after
     /// the highest out-of-order interval (its end); nil before. No byte of the stream lies there or beyond.
+    @inline(__always)
     func peerFINSequence(flow: FlowIndex, state: UnsafePointer<FlowState>) -> SequenceNumber? {
         let flags = state.pointee.closeFlags
         if flags.contains(.peerFinished) { return state.pointee.receiveNext - 1 }

@@ -26,6 +26,7 @@ extension FastPath {
             throw .tableFull
         }
         flows[index] = state
+        rebuildHeaderTemplate(flow)
         peerSACKBlocks[index] = TCPSACKBlocks()
         installed[index] = true
         publishSnapshot(flow)
@@ -54,8 +55,15 @@ extension FastPath {
     package func update(flow: FlowIndex, _ change: (inout FlowState) -> Void) -> FlowState? {
         guard Int(flow) < configuration.flowCapacity, installed[Int(flow)] else { return nil }
         change(&flows[Int(flow)])
+        rebuildHeaderTemplate(flow)
         publishSnapshot(flow)
         return flows[Int(flow)]
+    }
+
+    /// The flow's header template from its state as it is now.
+    private func rebuildHeaderTemplate(_ flow: FlowIndex) {
+        headerTemplates[Int(flow)] = SegmentHeaderTemplate(flow: flows[Int(flow)], localAddress: configuration.localAddress,
+                                                           localMAC: configuration.localMAC)
     }
 
     /// The application closed the flow's sending direction: the fast path sends a FIN right after the
@@ -112,6 +120,8 @@ extension FastPath {
         let before = advertisedBytes(state)
         state.pointee.receiveSpace &+= bytes
         publishSnapshot(flow)
+        // The advertised window only grows with the space: one open and at the threshold stays so.
+        guard before == 0 || before < threshold else { return true }
         let after = advertisedBytes(state)
         let reopened = before == 0 && after > 0
         let reachedSegment = before < threshold && after >= threshold

@@ -85,9 +85,13 @@ extension FastPath {
         let state = flows + Int(flow)
 
         var timestamps: TCPTimestamps?
-        if tcpHeaderLength > TCPSegmentRepr.fixedHeaderLength {
-            guard let found = FastPath.options(in: tcp + TCPSegmentRepr.fixedHeaderLength,
-                                               count: tcpHeaderLength &- TCPSegmentRepr.fixedHeaderLength) else { return .malformed }
+        let optionBytes = tcp + TCPSegmentRepr.fixedHeaderLength
+        let optionCount = tcpHeaderLength &- TCPSegmentRepr.fixedHeaderLength
+        if let aligned = TCPTimestamps(alignedIn: optionBytes, count: optionCount) {
+            // NOP NOP timestamps alone, on nearly every segment: read in place, no option walk.
+            timestamps = aligned
+        } else if optionCount > 0 {
+            guard let found = FastPath.options(in: optionBytes, count: optionCount) else { return .malformed }
             timestamps = found.timestamps
             // The latest SACK blocks the peer reported, for the slow path's loss recovery to read.
             if let blocks = found.sackBlocks, !blocks.isEmpty, state.pointee.options.contains(.selectiveAcknowledgment) {
@@ -114,10 +118,9 @@ extension FastPath {
 
 extension FastPath {
     /// The options among `count` option bytes the fast path acts on: timestamps and SACK blocks
-    /// (nil when absent); nil when the options are malformed. The common NOP NOP TS layout alone
-    /// is read directly; anything longer (SACK blocks among it) by the option iterator.
+    /// (nil when absent); nil when the options are malformed. (`processSegment` reads the common
+    /// NOP NOP TS layout itself and calls this for anything else.)
     static func options(in options: UnsafeRawPointer, count: Int) -> (timestamps: TCPTimestamps?, sackBlocks: TCPSACKBlocks?)? {
-        if let aligned = TCPTimestamps(alignedIn: options, count: count) { return (aligned, nil) }
         var iterator = TCPOptionIterator(bytes: options, count: count)
         var timestamps: TCPTimestamps?
         var sackBlocks: TCPSACKBlocks?

@@ -124,6 +124,7 @@ extension FastPath {
     /// window always counts, whatever its sequence number. With SEG.SEQ = SND.WL1 and SND.UNA unmoved,
     /// two window updates may have been reordered, so only a larger window or a zero one is taken
     /// (Linux's tcp_may_update_window).
+    @inline(__always)
     func updatePeerWindow(_ segment: ReceivedSegment, advance: Int32, state: UnsafeMutablePointer<FlowState>) {
         let window = UInt32(segment.window) << UInt32(state.pointee.sendWindowShift)
         let lastUpdate = state.pointee.windowUpdateSequence
@@ -139,6 +140,7 @@ extension FastPath {
     /// The D-SACK block (RFC 2883 §4) for payload we already hold: the part below RCV.NXT, or the
     /// whole segment when one out-of-order interval holds all of it; nil without SACK or when the
     /// segment brings something new (a partial overlap with an interval is not reported).
+    @inline(__always)
     func duplicateBlock(_ segment: ReceivedSegment, flow: FlowIndex, state: UnsafeMutablePointer<FlowState>) -> TCPSACKBlock? {
         let receiveNext = state.pointee.receiveNext
         guard segment.payloadLength > 0, state.pointee.options.contains(.selectiveAcknowledgment) else { return nil }
@@ -154,6 +156,7 @@ extension FastPath {
     /// Places a segment's payload: in order into the ring (absorbing the out-of-order intervals the
     /// new bytes reach), or into an out-of-order interval. Returns the verdict and the newly
     /// deliverable bytes with their ring position.
+    @inline(__always)
     func placePayload(_ segment: ReceivedSegment, flow: FlowIndex, state: UnsafeMutablePointer<FlowState>) -> (FastPathVerdict, UInt32, UInt32) {
         var length = segment.payloadLength
         guard length > 0 else { return (.handled, 0, 0) }

@@ -9,6 +9,11 @@ extension FastPath {
     @discardableResult @inline(__always)
     package func transmit(now: UInt64, maximumSegments: Int = 64) -> Int {
         guard hasTransmitWork else { return 0 }
+        // Only ACKs held during this round: they become due (a few stores), nothing is sent yet.
+        guard queueManager.hasQueuedFlows || delayedAcknowledgments.hasDue || !transmitBatch.isEmpty else {
+            delayedAcknowledgments.takeDue { _ in }
+            return 0
+        }
         return transmitQueued(now: now, maximumSegments: maximumSegments)
     }
 
@@ -96,8 +101,7 @@ extension FastPath {
             flags.insert(.cwr)
             state.pointee.congestionWindowReducedDue = false
         }
-        return SegmentHeaders.write(into: frame, flow: UnsafePointer(state), localAddress: configuration.localAddress,
-                                    localMAC: configuration.localMAC, sequence: sequence,
+        return SegmentHeaders.write(into: frame, flow: UnsafePointer(state), template: headerTemplate(state), sequence: sequence,
                                     flags: flags, payloadLength: Int(payloadLength),
                                     timestampValue: FastPath.timestampClock(now), windowLimit: receiveWindowLimit,
                                     outOfOrder: outOfOrderIntervals(state), transportChecksum: transportChecksum)
@@ -108,14 +112,19 @@ extension FastPath {
         UnsafePointer(outOfOrder + (state - flows))
     }
 
+    /// The header template of the flow whose state `state` points to (in `flows`).
+    func headerTemplate(_ state: UnsafeMutablePointer<FlowState>) -> UnsafePointer<SegmentHeaderTemplate> {
+        UnsafePointer(headerTemplates + (state - flows))
+    }
+
     /// Queues a pure ACK (or window update) for the flow into the current transmit batch; with SACK
     /// negotiated it reports `duplicate` (a D-SACK block) and the out-of-order intervals.
     func sendAcknowledgment(_ state: UnsafeMutablePointer<FlowState>, flags: TCPFlags, now: UInt64,
                             duplicate: TCPSACKBlock? = nil) {
         state.pointee.acknowledgmentOwed = false
         guard let slot = nextTransmitSlot() else { return }
-        let length = SegmentHeaders.write(into: slot, flow: UnsafePointer(state), localAddress: configuration.localAddress,
-                                          localMAC: configuration.localMAC, sequence: state.pointee.sendNext,
+        let length = SegmentHeaders.write(into: slot, flow: UnsafePointer(state), template: headerTemplate(state),
+                                          sequence: state.pointee.sendNext,
                                           flags: flags, payloadLength: 0, timestampValue: FastPath.timestampClock(now),
                                           windowLimit: receiveWindowLimit, duplicate: duplicate,
                                           outOfOrder: outOfOrderIntervals(state), transportChecksum: transportChecksum)

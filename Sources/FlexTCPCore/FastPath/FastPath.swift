@@ -34,6 +34,8 @@ package final class FastPath {
     /// Each flow's SACK blocks from the latest peer segment that carried any (RFC 2018), for the
     /// slow path's loss recovery (`selectiveAcknowledgments(of:)`); stale blocks lie below SND.UNA.
     let peerSACKBlocks: UnsafeMutablePointer<TCPSACKBlocks>
+    /// Each installed flow's header template (`SegmentHeaderTemplate`), built by `install` and `update`.
+    let headerTemplates: UnsafeMutablePointer<SegmentHeaderTemplate>
     var flowTable: FlowTable
     var queueManager: QueueManager
     var delayedAcknowledgments: DelayedAcknowledgments
@@ -83,6 +85,8 @@ package final class FastPath {
         outOfOrder.initialize(repeating: OutOfOrderIntervals(), count: configuration.flowCapacity)
         peerSACKBlocks = .allocate(capacity: configuration.flowCapacity)
         peerSACKBlocks.initialize(repeating: TCPSACKBlocks(), count: configuration.flowCapacity)
+        headerTemplates = .allocate(capacity: configuration.flowCapacity)
+        headerTemplates.initialize(repeating: SegmentHeaderTemplate(), count: configuration.flowCapacity)
         flowTable = FlowTable(capacity: configuration.flowCapacity, hasher: configuration.flowTableKey ?? .random())
         queueManager = QueueManager(capacity: configuration.flowCapacity)
         delayedAcknowledgments = DelayedAcknowledgments(capacity: configuration.flowCapacity)
@@ -102,6 +106,7 @@ package final class FastPath {
         installed.deallocate()
         outOfOrder.deallocate()
         peerSACKBlocks.deallocate()
+        headerTemplates.deallocate()
         events.deallocate()
         changes.deallocate()
         exceptionStorage.deallocate()

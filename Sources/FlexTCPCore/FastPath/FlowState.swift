@@ -142,7 +142,7 @@ import FlexWire
     package var advertisedWindow: UInt16 { advertisedWindow(limitedTo: .max) }
 
     /// The window field for at most `limit` bytes of window (the fast path's `receiveWindowLimit`).
-    @inlinable
+    @inlinable @inline(__always)
     package func advertisedWindow(limitedTo limit: UInt32) -> UInt16 {
         let scaled = min(receiveSpace, limit) >> UInt32(receiveWindowShift)
         return scaled > 0xffff ? 0xffff : UInt16(truncatingIfNeeded: scaled)

@@ -1,7 +1,7 @@
 import FlexWire
 
-/// Writes the Ethernet + IPv4 + TCP headers of a flow's segment in place, the per-flow "header
-/// template" of the FlexTCP NIC: everything comes from the flow state, nothing is parsed.
+/// Writes the Ethernet + IPv4 + TCP headers of a flow's segment in place: the flow's header
+/// template (`SegmentHeaderTemplate`), then everything else from the flow state; nothing is parsed.
 ///
 /// Options, each 4-byte aligned as Linux lays them out: NOP NOP timestamps when negotiated; then,
 /// on segments carrying ACK of a flow that negotiated SACK, NOP NOP and a SACK option holding an
@@ -38,7 +38,7 @@ enum SegmentHeaders {
 
     /// The SACK blocks a segment with `flags` carries: the D-SACK block (if any), then the
     /// out-of-order intervals (when `reportsIntervals`), as many as the option space holds.
-    @inlinable
+    @inlinable @inline(__always)
     static func sackBlockCount(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock?, reportsIntervals: Bool) -> Int {
         guard state.options.contains(.selectiveAcknowledgment), flags.contains(.ack) else { return 0 }
         let wanted = (duplicate == nil ? 0 : 1) &+ (reportsIntervals ? Int(state.outOfOrderCount) : 0)
@@ -47,28 +47,29 @@ enum SegmentHeaders {
     }
 
     /// Bytes of the SACK option (0 when none) on a segment with `flags` from this flow.
-    @inlinable
+    @inlinable @inline(__always)
     static func sackLength(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock? = nil, reportsIntervals: Bool) -> Int {
         let blocks = sackBlockCount(of: state, flags: flags, duplicate: duplicate, reportsIntervals: reportsIntervals)
         return blocks == 0 ? 0 : sackOptionHeaderLength &+ blocks &* sackBlockLength
     }
 
     /// TCP option bytes of a segment with `flags` from this flow.
-    @inlinable
+    @inlinable @inline(__always)
     static func optionLength(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock? = nil, reportsIntervals: Bool) -> Int {
         (state.options.contains(.timestamps) ? TCPTimestamps.alignedLength : 0)
             &+ sackLength(of: state, flags: flags, duplicate: duplicate, reportsIntervals: reportsIntervals)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func headerLength(of state: FlowState, flags: TCPFlags, duplicate: TCPSACKBlock? = nil, reportsIntervals: Bool) -> Int {
         fixedLength &+ optionLength(of: state, flags: flags, duplicate: duplicate, reportsIntervals: reportsIntervals)
     }
 
-    /// Returns the total frame length.
+    /// Returns the total frame length. `template` holds the flow's addresses, MACs and ports
+    /// (`SegmentHeaderTemplate`); everything else comes from `flow`.
     @inlinable
-    static func write(into frame: UnsafeMutableRawPointer, flow: UnsafePointer<FlowState>, localAddress: IPv4Address,
-                      localMAC: MACAddress, sequence: SequenceNumber, flags: TCPFlags, payloadLength: Int,
+    static func write(into frame: UnsafeMutableRawPointer, flow: UnsafePointer<FlowState>, template: UnsafePointer<SegmentHeaderTemplate>,
+                      sequence: SequenceNumber, flags: TCPFlags, payloadLength: Int,
                       timestampValue: UInt32, windowLimit: UInt32, duplicate: TCPSACKBlock? = nil,
                       outOfOrder: UnsafePointer<OutOfOrderIntervals>? = nil,
                       transportChecksum: TransportChecksum = .complete) -> Int {
@@ -79,30 +80,19 @@ enum SegmentHeaders {
             &+ optionLength(of: state, flags: flags, duplicate: duplicate, reportsIntervals: outOfOrder != nil)
         let ipTotal = IPv4Repr.headerLength &+ tcpHeaderLength &+ payloadLength
 
-        // Ethernet II.
-        state.remoteMAC.store(to: frame + EthernetRepr.Offset.destination)
-        localMAC.store(to: frame + EthernetRepr.Offset.source)
-        frame.storeBytes(of: EtherType.ipv4.rawValue.bigEndian, toByteOffset: EthernetRepr.Offset.etherType, as: UInt16.self)
-
-        // IPv4: version 4, IHL 5, ECT(0) when ECN was negotiated, DF, TTL 64.
+        // Ethernet II, IPv4 (version 4, IHL 5, DF, TTL 64) and the TCP ports from the template; then
+        // ECT(0) when ECN was negotiated, the total length and the header checksum.
+        template.pointee.store(to: frame)
         let ip = frame + EthernetRepr.untaggedHeaderLength
-        ip.storeBytes(of: 0x45, toByteOffset: IPv4Repr.Offset.versionAndHeaderLength, as: UInt8.self)
-        ip.storeBytes(of: state.options.contains(.explicitCongestionNotification) && payloadLength > 0 ? 0x02 : 0x00,
-                      toByteOffset: IPv4Repr.Offset.trafficClass, as: UInt8.self)
+        if state.options.contains(.explicitCongestionNotification) && payloadLength > 0 {
+            ip.storeBytes(of: 0x02, toByteOffset: IPv4Repr.Offset.trafficClass, as: UInt8.self)
+        }
         ip.storeBytes(of: UInt16(truncatingIfNeeded: ipTotal).bigEndian, toByteOffset: IPv4Repr.Offset.totalLength, as: UInt16.self)
-        // One store each for two adjacent fields: identification 0 and DF; TTL 64 and the protocol.
-        ip.storeBytes(of: UInt32(0x0000_4000).bigEndian, toByteOffset: IPv4Repr.Offset.identification, as: UInt32.self)
-        ip.storeBytes(of: (UInt16(64) << 8 | UInt16(IPProtocol.tcp.rawValue)).bigEndian,
-                      toByteOffset: IPv4Repr.Offset.timeToLive, as: UInt16.self)
-        ip.storeBytes(of: UInt16(0), toByteOffset: IPv4Repr.Offset.headerChecksum, as: UInt16.self)
-        localAddress.store(to: ip + IPv4Repr.Offset.source)
-        state.remoteAddress.store(to: ip + IPv4Repr.Offset.destination)
-        ip.storeBytes(of: InternetChecksum.checksumOfIPv4Header(ip).bigEndian, toByteOffset: IPv4Repr.Offset.headerChecksum, as: UInt16.self)
+        ip.storeBytes(of: InternetChecksum.checksumOfIPv4Header(ip, tailSum: template.pointee.ipv4TailSum).bigEndian,
+                      toByteOffset: IPv4Repr.Offset.headerChecksum, as: UInt16.self)
 
         // TCP.
         let tcp = ip + IPv4Repr.headerLength
-        tcp.storeBytes(of: state.localPort.bigEndian, toByteOffset: TCPSegmentRepr.Offset.sourcePort, as: UInt16.self)
-        tcp.storeBytes(of: state.remotePort.bigEndian, toByteOffset: TCPSegmentRepr.Offset.destinationPort, as: UInt16.self)
         tcp.storeBytes(of: sequence.rawValue.bigEndian, toByteOffset: TCPSegmentRepr.Offset.sequenceNumber, as: UInt32.self)
         tcp.storeBytes(of: state.receiveNext.rawValue.bigEndian, toByteOffset: TCPSegmentRepr.Offset.acknowledgmentNumber,
                        as: UInt32.self)
@@ -139,14 +129,13 @@ enum SegmentHeaders {
             }
         }
         let segmentLength = tcpHeaderLength &+ payloadLength
+        let pseudoHeaderSum = template.pointee.pseudoHeaderSum &+ UInt64(UInt32(truncatingIfNeeded: segmentLength))
         let checksum: UInt16
         switch transportChecksum {
         case .complete:
-            checksum = InternetChecksum.transportChecksum(tcp, length: segmentLength, source: localAddress,
-                                                          destination: state.remoteAddress, protocolNumber: .tcp)
+            checksum = InternetChecksum.finish(InternetChecksum.partialSum(tcp, count: segmentLength, initial: pseudoHeaderSum))
         case .partial:
-            checksum = ~InternetChecksum.finish(InternetChecksum.pseudoHeaderSum(
-                source: localAddress, destination: state.remoteAddress, protocolNumber: IPProtocol.tcp.rawValue, length: segmentLength))
+            checksum = ~InternetChecksum.finish(pseudoHeaderSum)
         }
         tcp.storeBytes(of: checksum.bigEndian, toByteOffset: TCPSegmentRepr.Offset.checksum, as: UInt16.self)
         return EthernetRepr.untaggedHeaderLength &+ ipTotal

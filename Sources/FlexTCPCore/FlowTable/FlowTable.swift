@@ -51,7 +51,7 @@ package struct FlowTable: ~Copyable, @unchecked Sendable {
     deinit { entries.deallocate() }
 
     /// The flow index stored for `key`, or nil.
-    @inlinable
+    @inlinable @inline(__always)
     package func lookup(_ key: FlowKey) -> FlowIndex? {
         guard let slot = slot(of: key) else { return nil }
         return entries[slot].flow
@@ -124,13 +124,15 @@ package struct FlowTable: ~Copyable, @unchecked Sendable {
     @inlinable @inline(__always)
     func slot(of key: FlowKey) -> Int? {
         var position = homeSlot(of: key)
-        for _ in 0...longestDisplacement {
+        var slotsLeft = longestDisplacement
+        while true {
             let entry = entries[position]
             if entry.isEmpty { return nil }
             if entry.holds(key) { return position }
-            position = (position + 1) & slotMask
+            guard slotsLeft > 0 else { return nil }
+            slotsLeft &-= 1
+            position = (position &+ 1) & slotMask
         }
-        return nil
     }
 
     private func displacement(ofEntryAt position: Int) -> Int {

@@ -36,10 +36,12 @@ extension SlowPath {
     func sendFlowSegment(_ state: FlowState, sequence: SequenceNumber, flags: TCPFlags, now: UInt64) {
         guard let base = scratch.baseAddress else { return }
         var state = state
+        var template = SegmentHeaderTemplate(flow: state, localAddress: network.address, localMAC: network.macAddress)
         let length = withUnsafePointer(to: &state) { flow in
-            SegmentHeaders.write(into: base, flow: flow, localAddress: network.address, localMAC: network.macAddress,
-                                 sequence: sequence, flags: flags, payloadLength: 0,
-                                 timestampValue: FastPath.timestampClock(now), windowLimit: flows.receiveWindowLimit)
+            withUnsafePointer(to: &template) { template in
+                SegmentHeaders.write(into: base, flow: flow, template: template, sequence: sequence, flags: flags, payloadLength: 0,
+                                     timestampValue: FastPath.timestampClock(now), windowLimit: flows.receiveWindowLimit)
+            }
         }
         if case .dropped = network.transmitFrame(copying: UnsafeRawBufferPointer(rebasing: scratch[0..<length]), to: state.remoteMAC) {
             counters.transmitFailures &+= 1

@@ -72,15 +72,17 @@ package final class Stack {
     }
 
     /// Whether a pass at `now` would find nothing to do: no event to settle, nothing the fast path
-    /// may transmit, no slow-path timer due, no changed flow the slow path examines on every pass,
-    /// and no frame waiting at the port (asked last: it is the one call through the `Port` existential).
-    /// Read from the live state on every pass (nothing cached), so calls into the fast or slow path
-    /// between polls — the application's writes, a close, a test's direct call — are never missed.
+    /// may transmit, no changed flow the slow path examines on every pass, no frame waiting at the
+    /// port and no slow-path timer due. The port (one call through the `Port` existential) is asked
+    /// before the slow path's deadline (a dozen timer loads): a busy pass usually has a frame waiting,
+    /// and a quiet one asks both. Read from the live state on every pass (nothing cached), so calls
+    /// into the fast or slow path between polls — the application's writes, a close, a test's direct
+    /// call — are never missed.
     @inline(__always)
     func isQuiet(now: UInt64) -> Bool {
         fastPath.eventCount == 0 && !fastPath.hasTransmitWork && slowPath.events.isEmpty
             && (slowPath.examinesChangesOnTimer || fastPath.changes.isEmpty)
-            && now < slowPath.nextDeadline && !port.mayHaveFramesToReceive
+            && !port.mayHaveFramesToReceive && now < slowPath.nextDeadline
     }
 
     /// Sends at once what the application queued since the last `poll` and the ACKs held since
