@@ -11,10 +11,14 @@ import Glibc
 ///    stops the rate from growing far beyond what the flow really sends.
 /// 2. If the interval ACKed data, update the ECN fraction (RFC 8257 §3.3):
 ///    alpha ← (1 − g)·alpha + g·F, with F the marked fraction of the ACKed bytes.
-/// 3. Any loss or ECN echo ends slow start for good.
+/// 3. Any loss or ECN echo ends slow start for good, from at most the step's ACK rate.
 /// 4. On loss (fast retransmit or timeout) halve the rate; else on ECN echoes multiply it by
-///    (1 − alpha/2); else, if data was ACKed, double it in slow start or add the additive step.
-/// 5. Clamp to the rate bounds.
+///    (1 − alpha/2); else, if data was ACKed, grow it: in slow start by the bytes ACKed per RTT
+///    estimate (TCP's cwnd += ACKed bytes, as a rate: doubling every RTT the rate is used; without
+///    an RTT estimate, doubling per step), outside it by the additive step.
+/// 5. In slow start keep at least the initial window per RTT estimate (`initialWindowSegments` ×
+///    MSS ÷ RTT, RFC 6928); a flow starts there when the handshake measured its RTT, at
+///    `initialRateBytesPerSecond` before any RTT is known. Clamp to the rate bounds.
 ///
 /// Fairness (`DCTCPConfiguration.timeWeightedSteps`, off by default): the appendix's law moves a
 /// flow once per step, so a flow stepping every 2 RTTs of an empty queue outgrows one stepping
@@ -31,14 +35,14 @@ import Glibc
 /// keeps its value so a flow resuming after a pause is not held to its idle rate. Losses and
 /// timeouts in such an interval still halve the rate.
 ///
-/// Pacing: a flow that has seen no congestion, ACKed less than `applicationLimitedShare` (half) of
-/// what its rate allowed in a step and had nothing waiting to be sent at its end is limited by its
-/// application: pacing it at its rate (at most 2.4 × its own ACK rate in slow start) would only
-/// delay its bursts (an RPC flow's requests) and cost queue-manager work per segment, with no
-/// congestion to protect. Such a flow goes unpaced (`pacesFlow` false) until the first congestion
-/// signal, while the rate is still computed as above, so that pacing resumes from a measured rate.
-/// A backlogged flow always has bytes waiting and stays paced, so slow start still ramps it up from
-/// the initial rate, however far its rate overshoots before the first ECN mark.
+/// Pacing (`pacesFlow`), for cost: until its first ECN echo or loss a flow goes unpaced once a step
+/// shows that its rate does not hold it back (it ACKed under `applicationLimitedShare`, half, of
+/// the rate) and that its application or the peer's window does (nothing waiting, or half the
+/// peer's window in flight). Like TCP before its first loss it is then held by windows only and
+/// costs the queue manager no pacing work; its rate is still computed. A flow that uses its rate is
+/// paced again (slow start ramps it up from its initial window), and so is one held back by the
+/// network before any ECN echo: a bottleneck it shares (incast) would take its whole window at
+/// once. From the first congestion signal on the flow is paced at its rate for good.
 ///
 /// Contract: `rateBytesPerSecond` stays within the configured bounds; updates are deterministic.
 package struct DCTCPRateController: CongestionController {
@@ -46,13 +50,14 @@ package struct DCTCPRateController: CongestionController {
     package static let bytesPerStep = 6_000.0
     /// The most reference intervals one step counts for (a step resumed after a long pause).
     static let maximumStepScale = 1_000.0
-    /// Below this fraction of its rate, a step's ACK rate marks the flow as not limited by its rate.
+    /// Below this fraction of the rate that applied, a slow-start step's ACK rate shows the flow was
+    /// not limited by its rate.
     package static let applicationLimitedShare = 0.5
 
     package let configuration: DCTCPConfiguration
     package private(set) var isInSlowStart = true
-    /// False from a congestion-free step in which the flow used less than `applicationLimitedShare`
-    /// of its rate and had nothing waiting, until the first congestion signal.
+    /// Whether the rate is enforced: from the first congestion signal on, at first, and in slow start
+    /// unless the last step showed the application or the peer's window holding the flow back.
     package private(set) var pacesFlow = true
     /// DCTCP's alpha: the EWMA of the fraction of ACKed bytes that carried ECN echoes.
     package private(set) var ecnFraction: Double
@@ -61,6 +66,7 @@ package struct DCTCPRateController: CongestionController {
     private var ackRateLimit: AckRateLimit
     private var rate: Double
     private var rttEstimateNanoseconds: UInt64 = 0
+    private var maximumSegmentBytes: UInt64 = 0
 
     package init(configuration: DCTCPConfiguration) {
         self.configuration = configuration
@@ -71,16 +77,30 @@ package struct DCTCPRateController: CongestionController {
 
     package var rateBytesPerSecond: UInt64 { UInt64(rate.rounded()) }
 
-    /// The reference interval; with time-weighted steps, longer at a rate that sends `bytesPerStep` more slowly.
+    /// The reference interval; with time-weighted steps outside slow start, longer at a rate that
+    /// sends `bytesPerStep` more slowly.
     package var controlIntervalNanoseconds: UInt64 {
         let reference = referenceIntervalNanoseconds
-        guard configuration.timeWeightedSteps, rate > 0 else { return reference }
+        guard configuration.timeWeightedSteps, !isInSlowStart, rate > 0 else { return reference }
         return max(reference, UInt64(min(1e18, Self.bytesPerStep * 1e9 / rate)))
     }
 
     /// The policy's interval for the current RTT estimate (2 RTTs by default).
     private var referenceIntervalNanoseconds: UInt64 {
         configuration.controlInterval.interval(forRoundTripTime: rttEstimateNanoseconds)
+    }
+
+    /// The initial window per RTT estimate; 0 while either is unknown.
+    private var initialWindowRate: Double {
+        guard rttEstimateNanoseconds > 0 else { return 0 }
+        return configuration.initialWindowSegments * Double(maximumSegmentBytes) * 1e9 / Double(rttEstimateNanoseconds)
+    }
+
+    package mutating func begin(roundTripNanoseconds: UInt64, maximumSegmentBytes: UInt64) {
+        self.maximumSegmentBytes = maximumSegmentBytes
+        guard roundTripNanoseconds > 0 else { return }
+        rttEstimateNanoseconds = roundTripNanoseconds
+        rate = configuration.rateBounds.clamp(max(rate, initialWindowRate))
     }
 
     package mutating func update(with feedback: CongestionFeedback) -> UInt64 {
@@ -91,20 +111,29 @@ package struct DCTCPRateController: CongestionController {
         let ackRate = feedback.ackRateBytesPerSecond
         if feedback.indicatesCongestion {
             pacesFlow = true
-        } else if isInSlowStart, !feedback.hasBytesWaiting, let ackRate, ackRate < Self.applicationLimitedShare * rate {
-            pacesFlow = false
+        } else if isInSlowStart, let ackRate {
+            let heldByRate = ackRate >= Self.applicationLimitedShare * rate
+            pacesFlow = heldByRate || (feedback.hasBytesWaiting && !feedback.isWindowLimited)
         }
         if let ackRate { rate = ackRateLimit.limit(rate, ackRate: ackRate) }
         if let markedFraction = feedback.ecnMarkedFraction {
             let weight = 1 - pow(1 - configuration.ecnWeight, scale)
             ecnFraction += weight * (markedFraction - ecnFraction)
         }
-        if feedback.indicatesCongestion { isInSlowStart = false }
+        if feedback.indicatesCongestion, isInSlowStart {
+            // Leave slow start from what the step delivered, not from an EWMA that still holds the
+            // empty-queue ACK rates of the initial window: flows sharing a bottleneck leave it alike.
+            if let ackRate { rate = min(rate, ackRate) }
+            isInSlowStart = false
+        }
 
         if feedback.indicatesLoss {
             rate /= 2
         } else if isInSlowStart {
-            if ackRate != nil { rate *= 2 }
+            if ackRate != nil {
+                rate = rttEstimateNanoseconds > 0 ? rate + Double(feedback.ackedBytes) * 1e9 / Double(rttEstimateNanoseconds) : rate * 2
+            }
+            rate = max(rate, initialWindowRate)
         } else if configuration.timeWeightedSteps {
             if feedback.ecnMarkedBytes > 0 { rate *= 1 - ecnFraction / 2 }
             if let markedFraction = feedback.ecnMarkedFraction {
