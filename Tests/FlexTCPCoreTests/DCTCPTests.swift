@@ -178,16 +178,6 @@ struct DCTCPTests {
         #expect(unmeasured.rateBytesPerSecond == 362_000_000)
     }
 
-    @Test("slow start grows the rate by the bytes ACKed per RTT estimate (TCP's window growth as a rate)")
-    func slowStartGrowsPerRoundTrip() throws {
-        var controller = try Self.controller(initialRate: 100 * Self.step)
-        // 100 µs steps, 25 µs RTT: the rate fully used grows by four times itself each step.
-        let acked = controller.rateBytesPerSecond * Self.interval / 1_000_000_000
-        let feedback = CongestionFeedback(ackedBytes: acked, rttEstimateNanoseconds: 25_000, intervalNanoseconds: Self.interval)
-        #expect(controller.update(with: feedback) == UInt64(500 * Self.step))
-        #expect(controller.pacesFlow)
-    }
-
     @Test("the smoothed ACK rate keeps one slow interval from collapsing the rate")
     func smoothedAckRate() throws {
         var controller = try Self.controller(initialRate: 100 * Self.step)

@@ -11,11 +11,9 @@ import Glibc
 ///    stops the rate from growing far beyond what the flow really sends.
 /// 2. If the interval ACKed data, update the ECN fraction (RFC 8257 §3.3):
 ///    alpha ← (1 − g)·alpha + g·F, with F the marked fraction of the ACKed bytes.
-/// 3. Any loss or ECN echo ends slow start for good, from at most the step's ACK rate.
+/// 3. Any loss or ECN echo ends slow start for good.
 /// 4. On loss (fast retransmit or timeout) halve the rate; else on ECN echoes multiply it by
-///    (1 − alpha/2); else, if data was ACKed, grow it: in slow start by the bytes ACKed per RTT
-///    estimate (TCP's cwnd += ACKed bytes, as a rate: doubling every RTT the rate is used; without
-///    an RTT estimate, doubling per step), outside it by the additive step.
+///    (1 − alpha/2); else, if data was ACKed, double it in slow start or add the additive step.
 /// 5. In slow start keep at least the initial window per RTT estimate (`initialWindowSegments` ×
 ///    MSS ÷ RTT, RFC 6928); a flow starts there when the handshake measured its RTT, at
 ///    `initialRateBytesPerSecond` before any RTT is known. Clamp to the rate bounds.
@@ -77,11 +75,10 @@ package struct DCTCPRateController: CongestionController {
 
     package var rateBytesPerSecond: UInt64 { UInt64(rate.rounded()) }
 
-    /// The reference interval; with time-weighted steps outside slow start, longer at a rate that
-    /// sends `bytesPerStep` more slowly.
+    /// The reference interval; with time-weighted steps, longer at a rate that sends `bytesPerStep` more slowly.
     package var controlIntervalNanoseconds: UInt64 {
         let reference = referenceIntervalNanoseconds
-        guard configuration.timeWeightedSteps, !isInSlowStart, rate > 0 else { return reference }
+        guard configuration.timeWeightedSteps, rate > 0 else { return reference }
         return max(reference, UInt64(min(1e18, Self.bytesPerStep * 1e9 / rate)))
     }
 
@@ -120,19 +117,12 @@ package struct DCTCPRateController: CongestionController {
             let weight = 1 - pow(1 - configuration.ecnWeight, scale)
             ecnFraction += weight * (markedFraction - ecnFraction)
         }
-        if feedback.indicatesCongestion, isInSlowStart {
-            // Leave slow start from what the step delivered, not from an EWMA that still holds the
-            // empty-queue ACK rates of the initial window: flows sharing a bottleneck leave it alike.
-            if let ackRate { rate = min(rate, ackRate) }
-            isInSlowStart = false
-        }
+        if feedback.indicatesCongestion { isInSlowStart = false }
 
         if feedback.indicatesLoss {
             rate /= 2
         } else if isInSlowStart {
-            if ackRate != nil {
-                rate = rttEstimateNanoseconds > 0 ? rate + Double(feedback.ackedBytes) * 1e9 / Double(rttEstimateNanoseconds) : rate * 2
-            }
+            if ackRate != nil { rate *= 2 }
             rate = max(rate, initialWindowRate)
         } else if configuration.timeWeightedSteps {
             if feedback.ecnMarkedBytes > 0 { rate *= 1 - ecnFraction / 2 }
