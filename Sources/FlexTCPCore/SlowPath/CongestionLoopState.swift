@@ -14,10 +14,10 @@ struct CongestionLoopState {
     /// The rate last programmed into the queue manager (`controller.queueManagerRate`).
     var programmedRate: UInt64
 
-    /// The controller begins from the state's RTT estimate (the handshake's; 0: none) and MSS.
-    init(controller: any CongestionController, flow state: FlowState, now: UInt64) {
+    /// `handshakeRoundTrip`: the RTT the handshake measured (0: none), for the controller's start.
+    init(controller: any CongestionController, flow state: FlowState, handshakeRoundTrip: UInt64, now: UInt64) {
         var controller = controller
-        controller.begin(roundTripNanoseconds: UInt64(state.roundTripMicroseconds) * 1000, maximumSegmentBytes: UInt64(state.maximumSegmentSize))
+        controller.begin(roundTripNanoseconds: handshakeRoundTrip, maximumSegmentBytes: UInt64(state.maximumSegmentSize))
         self.controller = controller
         due = now &+ controller.controlIntervalNanoseconds
         lastStep = now

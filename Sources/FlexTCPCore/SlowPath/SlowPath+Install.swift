@@ -11,15 +11,15 @@ extension SlowPath {
         /// The peer's window in bytes (already scaled where the segment's window was scaled).
         var peerWindow: UInt32
         /// The timestamp echo of the segment that completed the handshake (nil: none): our SYN's or
-        /// SYN-ACK's TSval, so the handshake's RTT (`roundTripMicroseconds(now:)`).
+        /// SYN-ACK's TSval, so the handshake's RTT (`roundTrip(now:)`).
         var echoedTimestamp: UInt32?
 
-        /// The RTT the handshake measured in microseconds (at least 1), from a timestamp echo; 0
-        /// without timestamps or for an echo from the future or over a minute old.
-        func roundTripMicroseconds(now: UInt64) -> UInt32 {
+        /// The RTT the handshake measured in nanoseconds, at microsecond resolution (at least 1 µs),
+        /// from a timestamp echo; 0 without timestamps or for an echo from the future or over a minute old.
+        func roundTrip(now: UInt64) -> UInt64 {
             guard options.timestamps, let echo = echoedTimestamp, echo != 0 else { return 0 }
             let microseconds = FastPath.timestampClock(now) &- echo
-            return microseconds < 60_000_000 ? max(microseconds, 1) : 0
+            return microseconds < 60_000_000 ? UInt64(max(microseconds, 1)) * 1000 : 0
         }
     }
 
@@ -51,8 +51,6 @@ extension SlowPath {
         state.timestampRecent = handshake.options.timestampRecent
         state.timestampRecentTime = FastPath.timestampAgeClock(now)
         state.lastAnswerTime = FastPath.answerClock(now) &- FastPath.answerInterval
-        // RFC 6298 §2: the handshake's RTT is the first sample (TLP and the congestion loop need one).
-        state.roundTripMicroseconds = handshake.roundTripMicroseconds(now: now)
         do {
             try flows.install(flow: flow, state: state, now: now)
         } catch {
@@ -66,7 +64,7 @@ extension SlowPath {
         connection.retries = 0
         connection.watchedUnacknowledged = state.sendUnacknowledged
         connections[Int(flow)] = connection
-        startCongestionLoop(flow, state: state, now: now)
+        startCongestionLoop(flow, state: state, handshakeRoundTrip: handshake.roundTrip(now: now), now: now)
         events.append(.established(flow: flow, opaque: connection.opaque, remoteAddress: connection.key.remoteAddress,
                                    remotePort: connection.key.remotePort, acceptedBy: connection.acceptedBy))
         return true
