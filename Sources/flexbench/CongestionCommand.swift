@@ -27,6 +27,8 @@ struct IncastCommand: ParsableCommand {
     @Option(help: "Seed of the switch's random choices.") var seed: UInt64 = 1
     @Flag(name: .customLong("appendix-law"), help: "DCTCP as appendix A.2 writes it (one move per step), not time-weighted steps.")
     var appendixLaw = false
+    @Option(name: .customLong("initial-window"), help: "DCTCP's initial window in segments per handshake RTT (0: start from 10 Mbit/s).")
+    var initialWindow = 0.0
     @Option(help: "Write the figures as JSON to this file.") var json: String?
     @Option(help: "Write a plot of each connection's throughput over time (SVG) to this file.") var svg: String?
 
@@ -35,6 +37,7 @@ struct IncastCommand: ParsableCommand {
             throw ValidationError("--hosts must be 1...64 and --connections 1...256")
         }
         guard gigabits > 0, gigabits <= 400 else { throw ValidationError("--gigabits must be in (0, 400]") }
+        guard initialWindow >= 0, initialWindow <= 1_000 else { throw ValidationError("--initial-window must be 0...1000") }
         guard window > 0, warmUp >= 0, milliseconds > warmUp + window, warmUp % 10 == 0, window % 10 == 0 else {
             throw ValidationError("--window and --warm-up must be multiples of 10 ms, and --milliseconds longer than both together")
         }
@@ -51,6 +54,7 @@ struct IncastCommand: ParsableCommand {
         experiment.windowNanoseconds = UInt64(window) * 1_000_000
         experiment.fabric.seed = seed
         experiment.fabric.timeWeightedSteps = !appendixLaw
+        experiment.fabric.initialWindowSegments = initialWindow
         print("flexbench cc incast: \(hosts) hosts × \(connections) connections → 1 receiver, \(gigabits) Gbit/s links, "
               + "K = \(ecnThreshold) packets, DCTCP (\(appendixLaw ? "appendix A.2 law" : "time-weighted steps")), \(milliseconds) ms virtual (\(window) ms windows after \(warmUp) ms)")
         let result = try experiment.run()

@@ -54,7 +54,7 @@ struct InterleavedEchoOptions: ParsableArguments {
     @Option(help: "MTU of the in-memory wire (IP packet bytes, 576...65535).") var mtu = FlexTCPMemorySystem.defaultMTU
     @Option(help: "Virtual milliseconds both sides run before messages are counted (past congestion control's slow start).")
     var warmUpMilliseconds = Double(InterleavedRun.defaultWarmUpNanoseconds) / 1e6
-    @Option(help: "Congestion control of both stacks: dctcp or off.")
+    @Option(help: "Congestion control of both stacks: dctcp (default) or off.")
     var congestionControl = BenchmarkCongestionControl.systemsDefault
 
     /// The application path of `system` and the echo workload, or a validation error.

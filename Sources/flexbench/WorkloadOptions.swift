@@ -16,7 +16,7 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Write the results as a JSON array to this file.") var json: String?
     @Option(help: "MTU of the FlexTCP in-memory wire (IP packet bytes, 576...65535; default 65535: Linux loopback's 65536 as far as IPv4 goes).")
     var mtu = FlexTCPMemorySystem.defaultMTU
-    @Option(help: "Congestion control of the FlexTCP in-memory wire systems: dctcp or off (for comparison).")
+    @Option(help: "Congestion control of the FlexTCP in-memory wire systems: dctcp (default) or off (for comparison).")
     var congestionControl = BenchmarkCongestionControl.systemsDefault
 
     /// The systems to run `spec` (those on the in-memory wire at `mtu`), or a validation error naming

@@ -127,33 +127,55 @@ struct DCTCPTests {
         #expect(controller.smoothedAckRateBytesPerSecond == 10 * Self.step / 8)
     }
 
-    @Test("a flow under half its rate with bytes waiting (limited by the network or the peer's window) stays paced")
-    func backloggedFlowsStayPaced() throws {
-        var controller = try Self.controller(initialRate: 100 * Self.step)
-        _ = controller.update(with: CongestionFeedback(ackedBytes: 625, intervalNanoseconds: Self.interval, hasBytesWaiting: true))
-        #expect(controller.pacesFlow && controller.queueManagerRate == controller.rateBytesPerSecond)
-    }
-
-    @Test("an uncongested flow that ACKs under half its rate with nothing waiting goes unpaced until the first congestion signal; a flow using its rate stays paced")
-    func applicationLimitedFlowsGoUnpaced() throws {
+    @Test("in slow start a flow under half its rate goes unpaced, whatever limits it; one using more than its rate is paced again; the first ECN echo paces it for good")
+    func unpacedUntilCongestion() throws {
         var controller = try Self.controller(initialRate: 100 * Self.step)
         _ = controller.update(with: Self.fullUse(controller))
         #expect(controller.pacesFlow && controller.queueManagerRate == controller.rateBytesPerSecond)
-        // ACKs at 10 × step against a rate of 200 × step: application-limited.
+        // ACKs at 5 × step against a rate of 200 × step: the application, the peer's window or the network limits it.
         let light = CongestionFeedback(ackedBytes: 625, intervalNanoseconds: Self.interval)
         let rateBefore = controller.rateBytesPerSecond
         _ = controller.update(with: light)
         #expect(!controller.pacesFlow && controller.queueManagerRate == QueueManager.unlimitedRate)
         // The rate is still computed (clamped to the ACK rate, doubled).
         #expect(controller.rateBytesPerSecond < rateBefore && controller.isInSlowStart)
-        // Sending fast without congestion keeps it unpaced.
+        // Using more than its rate: paced at the grown rate while it ramps up.
         _ = controller.update(with: Self.ample())
+        #expect(controller.pacesFlow && controller.isInSlowStart)
+        _ = controller.update(with: light)
         #expect(!controller.pacesFlow)
         // The first ECN echo paces it at the loop's rate again, for good.
         _ = controller.update(with: Self.ample(markedFraction: 0.1))
         #expect(controller.pacesFlow && controller.queueManagerRate == controller.rateBytesPerSecond)
         _ = controller.update(with: light)
         #expect(controller.pacesFlow)
+    }
+
+    @Test("in slow start a flow under half its rate with bytes waiting stays paced (the network holds it: incast before the first echo) unless the peer's window holds it")
+    func heldByNetworkStaysPaced() throws {
+        var controller = try Self.controller(initialRate: 100 * Self.step)
+        _ = controller.update(with: CongestionFeedback(ackedBytes: 625, intervalNanoseconds: Self.interval, hasBytesWaiting: true))
+        #expect(controller.pacesFlow && controller.queueManagerRate == controller.rateBytesPerSecond)
+        _ = controller.update(with: CongestionFeedback(ackedBytes: 625, intervalNanoseconds: Self.interval, hasBytesWaiting: true, isWindowLimited: true))
+        #expect(!controller.pacesFlow && controller.queueManagerRate == QueueManager.unlimitedRate)
+    }
+
+    @Test("a flow starts from ten segments per handshake RTT, and slow start never falls below that")
+    func initialWindow() throws {
+        var controller = try Self.controller()
+        controller.begin(roundTripNanoseconds: 20_000, maximumSegmentBytes: 1_448)
+        // 14,480 bytes per 20 µs.
+        #expect(controller.rateBytesPerSecond == 724_000_000)
+        #expect(controller.controlIntervalNanoseconds == 50_000)
+        // An RPC-like flow: ACKs at 1 MB/s; the clamp would take the rate far lower.
+        _ = controller.update(with: CongestionFeedback(ackedBytes: 100, rttEstimateNanoseconds: 20_000, intervalNanoseconds: Self.interval))
+        #expect(controller.rateBytesPerSecond == 724_000_000 && !controller.pacesFlow)
+        // Without a handshake RTT, the configured initial rate until the first estimate.
+        var unmeasured = try Self.controller()
+        unmeasured.begin(roundTripNanoseconds: 0, maximumSegmentBytes: 1_448)
+        #expect(unmeasured.rateBytesPerSecond == UInt64(Self.step))
+        _ = unmeasured.update(with: CongestionFeedback(rttEstimateNanoseconds: 40_000, intervalNanoseconds: Self.interval))
+        #expect(unmeasured.rateBytesPerSecond == 362_000_000)
     }
 
     @Test("the smoothed ACK rate keeps one slow interval from collapsing the rate")

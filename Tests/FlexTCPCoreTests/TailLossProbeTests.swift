@@ -11,7 +11,9 @@ struct TailLossProbeTests {
     /// that ends within the stream's last `lostTail` bytes. Returns A's slow-path counters once B
     /// has every byte intact (nil if it never does).
     static func transferLosingTail(probes: Bool, count: Int = 100_000, lostTail: Int = 3000) throws -> SlowPathCounters? {
-        let relay = try SegmentRelay(configuration: StackPair.configuration { $0.sendsTailLossProbes = probes })
+        // DCTCP from 10 Mbit/s (no initial window): the transfer takes RTT samples before its tail goes.
+        let start = try DCTCPConfiguration(maximumRateBytesPerSecond: 1.25e9, initialWindowSegments: 0)
+        let relay = try SegmentRelay(configuration: StackPair.configuration { $0.sendsTailLossProbes = probes; $0.congestionControl = start })
         let intact = relay.transfer(StackPair.pattern(count: count, seed: 9)) { offsets in
             relay.pair.a.fastPath.segmentsRetransmitted == 0 && offsets.upperBound > count - lostTail ? nil : 0
         }

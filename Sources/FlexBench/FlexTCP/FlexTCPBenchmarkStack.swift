@@ -146,9 +146,9 @@ public enum BenchmarkCongestionControl: String, Sendable, CaseIterable {
     /// None: flows are limited by the peer's window only.
     case off
 
-    /// What the benchmark systems run unless told otherwise: off while DCTCP still costs bulk
-    /// transfer far more than 10 % (a backlogged flow stays paced; RPC echo is within 2 %, README).
-    public static let systemsDefault = BenchmarkCongestionControl.off
+    /// What the benchmark systems run unless told otherwise: DCTCP, as a data-center stack runs it
+    /// (on a lossless wire it paces no flow after slow start: README, "DCTCP cost").
+    public static let systemsDefault = BenchmarkCongestionControl.dctcp
 
     /// The stacks' algorithm (nil: none).
     var algorithm: (any CongestionControlAlgorithm)? {

@@ -17,4 +17,6 @@ package enum CongestionControlConfigurationError: Error, Hashable, Sendable {
     case invalidDelayThresholds
     /// A count of steps must be at least 1.
     case invalidStepCount
+    /// An initial window must be a finite number of segments, not negative.
+    case invalidInitialWindow
 }

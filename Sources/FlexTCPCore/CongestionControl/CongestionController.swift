@@ -1,6 +1,7 @@
 /// A congestion control algorithm's state for one flow, driven by the slow path's control loop.
 ///
-/// Contract: one value per flow. Every control interval (about `controlIntervalNanoseconds` after
+/// Contract: one value per flow. `begin` is called once, when the flow is established, before any
+/// update. Every control interval (about `controlIntervalNanoseconds` after
 /// the previous call) the slow path passes the flow's feedback for that interval to
 /// `update(with:)` and programs the rate into the queue manager (`queueManagerRate`: none while
 /// `pacesFlow` is false). Rates are in bytes per
@@ -17,6 +18,10 @@ package protocol CongestionController: Sendable {
     /// unpaced, limited by the peer's window only, until this turns true).
     var pacesFlow: Bool { get }
 
+    /// Takes what the handshake measured: its RTT (0: none, e.g. without timestamps) and the
+    /// flow's MSS in bytes.
+    mutating func begin(roundTripNanoseconds: UInt64, maximumSegmentBytes: UInt64)
+
     /// Consumes one interval's feedback; returns the new `rateBytesPerSecond`.
     mutating func update(with feedback: CongestionFeedback) -> UInt64
 }
@@ -24,6 +29,9 @@ package protocol CongestionController: Sendable {
 extension CongestionController {
     /// Controllers pace every flow unless they say otherwise.
     package var pacesFlow: Bool { true }
+
+    /// Controllers that start from a configured rate ignore the handshake.
+    package mutating func begin(roundTripNanoseconds: UInt64, maximumSegmentBytes: UInt64) {}
 
     /// The rate to program into the queue manager: `rateBytesPerSecond` when the controller paces
     /// the flow, `QueueManager.unlimitedRate` otherwise.

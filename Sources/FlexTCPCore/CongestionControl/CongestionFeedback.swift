@@ -1,7 +1,7 @@
 /// What the slow path learned about one flow during one control interval: the fast path's
 /// counters since the previous reading (bytes ACKed, bytes ACKed with an ECN echo, fast
 /// retransmits, its current RTT estimate), the retransmission timeouts the slow path counted, and
-/// whether bytes were waiting to be sent at the end.
+/// what held the flow back at the end (bytes waiting; the peer's window).
 ///
 /// Contract: the counters are per-interval deltas. An RTT estimate of 0 means "none yet". Any
 /// values are tolerated: an empty interval measures no rate, and more ECN-marked than ACKed bytes
@@ -14,14 +14,17 @@ package struct CongestionFeedback: Hashable, Sendable {
     package var rttEstimateNanoseconds: UInt64
     /// The time since the previous update of this flow.
     package var intervalNanoseconds: UInt64
-    /// Whether the flow had bytes queued that it had not sent yet when the interval ended (it was
-    /// limited by its rate or the peer's window rather than by its application).
+    /// Whether the flow had bytes queued that it had not sent yet when the interval ended (false:
+    /// its application held it back).
     package var hasBytesWaiting: Bool
+    /// Whether, with bytes waiting, at least half the peer's window was in flight when the interval
+    /// ended: the peer's window held the flow back.
+    package var isWindowLimited: Bool
 
     package init(
         ackedBytes: UInt64 = 0, ecnMarkedBytes: UInt64 = 0, fastRetransmits: UInt32 = 0,
         retransmissionTimeouts: UInt32 = 0, rttEstimateNanoseconds: UInt64 = 0, intervalNanoseconds: UInt64,
-        hasBytesWaiting: Bool = false
+        hasBytesWaiting: Bool = false, isWindowLimited: Bool = false
     ) {
         self.ackedBytes = ackedBytes
         self.ecnMarkedBytes = ecnMarkedBytes
@@ -30,6 +33,7 @@ package struct CongestionFeedback: Hashable, Sendable {
         self.rttEstimateNanoseconds = rttEstimateNanoseconds
         self.intervalNanoseconds = intervalNanoseconds
         self.hasBytesWaiting = hasBytesWaiting
+        self.isWindowLimited = isWindowLimited
     }
 
     /// True when a segment was lost: a fast retransmit or a retransmission timeout.

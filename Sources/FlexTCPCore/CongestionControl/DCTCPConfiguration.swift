@@ -1,12 +1,17 @@
 /// The parameters of `DCTCPRateController`. Rates are in bytes per second.
 ///
 /// Contract: the initializer refuses inconsistent values with a typed error, so every stored
-/// configuration is usable. Defaults follow FlexTCP (10 Mbit/s initial rate, additive step and
-/// minimum rate; ECN weight g = 1/16; a 1.2× headroom over the measured ACK rate; a control
-/// interval of 2 RTTs), except the initial ECN fraction (see `initialECNFraction`).
+/// configuration is usable. Defaults follow FlexTCP (10 Mbit/s additive step and minimum rate; ECN
+/// weight g = 1/16; a 1.2× headroom over the measured ACK rate; a control interval of 2 RTTs),
+/// except the initial ECN fraction (see `initialECNFraction`) and the start: an initial window of
+/// 10 segments per RTT (RFC 6928), 10 Mbit/s only while no RTT is known.
 package struct DCTCPConfiguration: Hashable, Sendable {
     package let rateBounds: RateBounds
+    /// The rate before any RTT estimate (a handshake without timestamps).
     package let initialRateBytesPerSecond: Double
+    /// Slow start's floor: this many segments per RTT estimate (RFC 6928's initial window); 0 for
+    /// none (the flow starts from `initialRateBytesPerSecond` whatever its handshake measured).
+    package let initialWindowSegments: Double
     /// Added to the rate per congestion-free interval outside slow start.
     package let additiveIncreaseBytesPerSecond: Double
     /// DCTCP's g: the weight of one interval's marked fraction in the ECN fraction (alpha).
@@ -33,6 +38,7 @@ package struct DCTCPConfiguration: Hashable, Sendable {
         ecnWeight: Double = 1.0 / 16,
         initialECNFraction: Double = 1,
         ackRateHeadroom: Double = 1.2,
+        initialWindowSegments: Double = 10,
         controlInterval: ControlIntervalPolicy? = nil,
         timeWeightedSteps: Bool = false
     ) throws(CongestionControlConfigurationError) {
@@ -43,7 +49,9 @@ package struct DCTCPConfiguration: Hashable, Sendable {
         guard ecnWeight > 0, ecnWeight <= 1, (0...1).contains(initialECNFraction) else {
             throw .invalidWeight
         }
+        guard initialWindowSegments >= 0, initialWindowSegments.isFinite else { throw .invalidInitialWindow }
         self.initialRateBytesPerSecond = initialRateBytesPerSecond
+        self.initialWindowSegments = initialWindowSegments
         self.additiveIncreaseBytesPerSecond = additiveIncreaseBytesPerSecond
         self.ecnWeight = ecnWeight
         self.initialECNFraction = initialECNFraction

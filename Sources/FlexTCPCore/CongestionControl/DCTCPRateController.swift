@@ -14,7 +14,9 @@ import Glibc
 /// 3. Any loss or ECN echo ends slow start for good.
 /// 4. On loss (fast retransmit or timeout) halve the rate; else on ECN echoes multiply it by
 ///    (1 − alpha/2); else, if data was ACKed, double it in slow start or add the additive step.
-/// 5. Clamp to the rate bounds.
+/// 5. In slow start keep at least the initial window per RTT estimate (`initialWindowSegments` ×
+///    MSS ÷ RTT, RFC 6928); a flow starts there when the handshake measured its RTT, at
+///    `initialRateBytesPerSecond` before any RTT is known. Clamp to the rate bounds.
 ///
 /// Fairness (`DCTCPConfiguration.timeWeightedSteps`, off by default): the appendix's law moves a
 /// flow once per step, so a flow stepping every 2 RTTs of an empty queue outgrows one stepping
@@ -31,14 +33,14 @@ import Glibc
 /// keeps its value so a flow resuming after a pause is not held to its idle rate. Losses and
 /// timeouts in such an interval still halve the rate.
 ///
-/// Pacing: a flow that has seen no congestion, ACKed less than `applicationLimitedShare` (half) of
-/// what its rate allowed in a step and had nothing waiting to be sent at its end is limited by its
-/// application: pacing it at its rate (at most 2.4 × its own ACK rate in slow start) would only
-/// delay its bursts (an RPC flow's requests) and cost queue-manager work per segment, with no
-/// congestion to protect. Such a flow goes unpaced (`pacesFlow` false) until the first congestion
-/// signal, while the rate is still computed as above, so that pacing resumes from a measured rate.
-/// A backlogged flow always has bytes waiting and stays paced, so slow start still ramps it up from
-/// the initial rate, however far its rate overshoots before the first ECN mark.
+/// Pacing (`pacesFlow`), for cost: until its first ECN echo or loss a flow goes unpaced once a step
+/// shows that its rate does not hold it back (it ACKed under `applicationLimitedShare`, half, of
+/// the rate) and that its application or the peer's window does (nothing waiting, or half the
+/// peer's window in flight). Like TCP before its first loss it is then held by windows only and
+/// costs the queue manager no pacing work; its rate is still computed. A flow that uses its rate is
+/// paced again (slow start ramps it up from its initial window), and so is one held back by the
+/// network before any ECN echo: a bottleneck it shares (incast) would take its whole window at
+/// once. From the first congestion signal on the flow is paced at its rate for good.
 ///
 /// Contract: `rateBytesPerSecond` stays within the configured bounds; updates are deterministic.
 package struct DCTCPRateController: CongestionController {
@@ -46,13 +48,14 @@ package struct DCTCPRateController: CongestionController {
     package static let bytesPerStep = 6_000.0
     /// The most reference intervals one step counts for (a step resumed after a long pause).
     static let maximumStepScale = 1_000.0
-    /// Below this fraction of its rate, a step's ACK rate marks the flow as not limited by its rate.
+    /// Below this fraction of the rate that applied, a slow-start step's ACK rate shows the flow was
+    /// not limited by its rate.
     package static let applicationLimitedShare = 0.5
 
     package let configuration: DCTCPConfiguration
     package private(set) var isInSlowStart = true
-    /// False from a congestion-free step in which the flow used less than `applicationLimitedShare`
-    /// of its rate and had nothing waiting, until the first congestion signal.
+    /// Whether the rate is enforced: from the first congestion signal on, at first, and in slow start
+    /// unless the last step showed the application or the peer's window holding the flow back.
     package private(set) var pacesFlow = true
     /// DCTCP's alpha: the EWMA of the fraction of ACKed bytes that carried ECN echoes.
     package private(set) var ecnFraction: Double
@@ -61,6 +64,7 @@ package struct DCTCPRateController: CongestionController {
     private var ackRateLimit: AckRateLimit
     private var rate: Double
     private var rttEstimateNanoseconds: UInt64 = 0
+    private var maximumSegmentBytes: UInt64 = 0
 
     package init(configuration: DCTCPConfiguration) {
         self.configuration = configuration
@@ -83,6 +87,19 @@ package struct DCTCPRateController: CongestionController {
         configuration.controlInterval.interval(forRoundTripTime: rttEstimateNanoseconds)
     }
 
+    /// The initial window per RTT estimate; 0 while either is unknown.
+    private var initialWindowRate: Double {
+        guard rttEstimateNanoseconds > 0 else { return 0 }
+        return configuration.initialWindowSegments * Double(maximumSegmentBytes) * 1e9 / Double(rttEstimateNanoseconds)
+    }
+
+    package mutating func begin(roundTripNanoseconds: UInt64, maximumSegmentBytes: UInt64) {
+        self.maximumSegmentBytes = maximumSegmentBytes
+        guard roundTripNanoseconds > 0 else { return }
+        rttEstimateNanoseconds = roundTripNanoseconds
+        rate = configuration.rateBounds.clamp(max(rate, initialWindowRate))
+    }
+
     package mutating func update(with feedback: CongestionFeedback) -> UInt64 {
         if feedback.rttEstimateNanoseconds > 0 { rttEstimateNanoseconds = feedback.rttEstimateNanoseconds }
         let scale = configuration.timeWeightedSteps
@@ -91,8 +108,9 @@ package struct DCTCPRateController: CongestionController {
         let ackRate = feedback.ackRateBytesPerSecond
         if feedback.indicatesCongestion {
             pacesFlow = true
-        } else if isInSlowStart, !feedback.hasBytesWaiting, let ackRate, ackRate < Self.applicationLimitedShare * rate {
-            pacesFlow = false
+        } else if isInSlowStart, let ackRate {
+            let heldByRate = ackRate >= Self.applicationLimitedShare * rate
+            pacesFlow = heldByRate || (feedback.hasBytesWaiting && !feedback.isWindowLimited)
         }
         if let ackRate { rate = ackRateLimit.limit(rate, ackRate: ackRate) }
         if let markedFraction = feedback.ecnMarkedFraction {
@@ -105,6 +123,7 @@ package struct DCTCPRateController: CongestionController {
             rate /= 2
         } else if isInSlowStart {
             if ackRate != nil { rate *= 2 }
+            rate = max(rate, initialWindowRate)
         } else if configuration.timeWeightedSteps {
             if feedback.ecnMarkedBytes > 0 { rate *= 1 - ecnFraction / 2 }
             if let markedFraction = feedback.ecnMarkedFraction {

@@ -14,14 +14,17 @@ struct CongestionLoopState {
     /// The rate last programmed into the queue manager (`controller.queueManagerRate`).
     var programmedRate: UInt64
 
-    init(controller: any CongestionController, flow state: FlowState, timeouts: UInt32, now: UInt64) {
+    /// `handshakeRoundTrip`: the RTT the handshake measured (0: none), for the controller's start.
+    init(controller: any CongestionController, flow state: FlowState, handshakeRoundTrip: UInt64, now: UInt64) {
+        var controller = controller
+        controller.begin(roundTripNanoseconds: handshakeRoundTrip, maximumSegmentBytes: UInt64(state.maximumSegmentSize))
         self.controller = controller
         due = now &+ controller.controlIntervalNanoseconds
         lastStep = now
         ackedBytes = state.ackedBytes
         ecnMarkedBytes = state.ecnMarkedBytes
         fastRetransmits = state.fastRetransmits
-        retransmissionTimeouts = timeouts
+        retransmissionTimeouts = 0
         programmedRate = controller.queueManagerRate
     }
 
@@ -62,7 +65,8 @@ struct CongestionLoopState {
             ackedBytes: UInt64(state.ackedBytes &- ackedBytes), ecnMarkedBytes: UInt64(state.ecnMarkedBytes &- ecnMarkedBytes),
             fastRetransmits: state.fastRetransmits &- fastRetransmits, retransmissionTimeouts: timeouts &- retransmissionTimeouts,
             rttEstimateNanoseconds: UInt64(state.roundTripMicroseconds) * 1000, intervalNanoseconds: now &- lastStep,
-            hasBytesWaiting: state.transmitPending > 0)
+            hasBytesWaiting: state.transmitPending > 0,
+            isWindowLimited: state.transmitPending > 0 && state.sequenceNumbersInFlight >= state.peerWindow / 2)
         ackedBytes = state.ackedBytes
         ecnMarkedBytes = state.ecnMarkedBytes
         fastRetransmits = state.fastRetransmits

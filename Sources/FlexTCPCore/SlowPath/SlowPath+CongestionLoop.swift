@@ -9,10 +9,11 @@
 // the fast path reports the flow changed (`resumeCongestionLoop`). The queue manager is told only
 // rate changes; an unpaced flow (`CongestionController.pacesFlow` false) costs it no pacing work.
 extension SlowPath {
-    /// Gives a newly installed flow its controller and programs the initial rate.
-    func startCongestionLoop(_ flow: FlowIndex, state: FlowState, now: UInt64) {
+    /// Gives a newly installed flow its controller, started from the RTT its handshake measured
+    /// (`handshakeRoundTrip`, 0: none), and programs the initial rate.
+    func startCongestionLoop(_ flow: FlowIndex, state: FlowState, handshakeRoundTrip: UInt64, now: UInt64) {
         guard let algorithm = configuration.congestionControl else { return }
-        let loop = CongestionLoopState(controller: algorithm.makeController(), flow: state, timeouts: 0, now: now)
+        let loop = CongestionLoopState(controller: algorithm.makeController(), flow: state, handshakeRoundTrip: handshakeRoundTrip, now: now)
         congestionLoops[Int(flow)] = loop
         flows.setRate(flow: flow, bytesPerSecond: loop.programmedRate, now: now)
         controlSchedule.push(loop.due, key: flow)

@@ -66,7 +66,8 @@ extension SlowPath {
         guard segment.flags.contains(.ack) else { return answerCrossedSYN(inbound, flow: flow, connection: connection, now: now) }
         let options = NegotiatedOptions(completing: segment, configuration: configuration)
         let handshake = Handshake(remoteMAC: inbound.sourceMAC, options: options, initialSendSequence: connection.sequence,
-                                  initialReceiveSequence: segment.sequenceNumber, peerWindow: UInt32(segment.window))
+                                  initialReceiveSequence: segment.sequenceNumber, peerWindow: UInt32(segment.window),
+                                  echoedTimestamp: segment.options.timestamps?.echoReply)
         finishActiveOpen(flow, handshake, answering: inbound, now: now)
     }
 

@@ -10,6 +10,17 @@ extension SlowPath {
         var initialReceiveSequence: SequenceNumber
         /// The peer's window in bytes (already scaled where the segment's window was scaled).
         var peerWindow: UInt32
+        /// The timestamp echo of the segment that completed the handshake (nil: none): our SYN's or
+        /// SYN-ACK's TSval, so the handshake's RTT (`roundTrip(now:)`).
+        var echoedTimestamp: UInt32?
+
+        /// The RTT the handshake measured in nanoseconds, at microsecond resolution (at least 1 µs),
+        /// from a timestamp echo; 0 without timestamps or for an echo from the future or over a minute old.
+        func roundTrip(now: UInt64) -> UInt64 {
+            guard options.timestamps, let echo = echoedTimestamp, echo != 0 else { return 0 }
+            let microseconds = FastPath.timestampClock(now) &- echo
+            return microseconds < 60_000_000 ? UInt64(max(microseconds, 1)) * 1000 : 0
+        }
     }
 
     /// Allocates the flow's rings, fills its `FlowState` and installs it; the connection becomes
@@ -56,7 +67,7 @@ extension SlowPath {
         connection.retries = 0
         connection.watchedUnacknowledged = state.sendUnacknowledged
         connections[Int(flow)] = connection
-        startCongestionLoop(flow, state: state, now: now)
+        startCongestionLoop(flow, state: state, handshakeRoundTrip: handshake.roundTrip(now: now), now: now)
         events.append(.established(flow: flow, opaque: connection.opaque, remoteAddress: connection.key.remoteAddress,
                                    remotePort: connection.key.remotePort, acceptedBy: connection.acceptedBy))
         return true

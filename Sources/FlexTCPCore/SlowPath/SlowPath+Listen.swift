@@ -158,7 +158,8 @@ extension SlowPath {
             let handshake = Handshake(remoteMAC: inbound.sourceMAC, options: options,
                                       initialSendSequence: SequenceNumber(contents.serverInitialSequenceNumber),
                                       initialReceiveSequence: SequenceNumber(contents.clientInitialSequenceNumber),
-                                      peerWindow: UInt32(segment.window) << UInt32(options.sendWindowShift))
+                                      peerWindow: UInt32(segment.window) << UInt32(options.sendWindowShift),
+                                      echoedTimestamp: segment.options.timestamps?.echoReply)
             if completePassiveOpen(key: key, handshake, completing: inbound, now: now) == .established { counters.cookiesAccepted &+= 1 }
         case .failure(let rejection):
             if rejection == .expired { counters.cookiesExpired &+= 1 } else { counters.cookiesForged &+= 1 }

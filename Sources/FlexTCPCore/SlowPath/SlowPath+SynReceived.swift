@@ -35,7 +35,8 @@ extension SlowPath {
         if let timestamps = segment.options.timestamps, options.timestamps { options.timestampRecent = timestamps.value }
         let shift = segment.flags.contains(.syn) ? 0 : UInt32(options.sendWindowShift)
         return Handshake(remoteMAC: entry.remoteMAC, options: options, initialSendSequence: entry.initialSendSequence,
-                         initialReceiveSequence: entry.initialReceiveSequence, peerWindow: UInt32(segment.window) << shift)
+                         initialReceiveSequence: entry.initialReceiveSequence, peerWindow: UInt32(segment.window) << shift,
+                         echoedTimestamp: segment.options.timestamps?.echoReply)
     }
 
     /// RFC 5961 §3.2 challenge ACK from SYN-RECEIVED: <SEQ=ISS+1><ACK=IRS+1><CTL=ACK>, within the
