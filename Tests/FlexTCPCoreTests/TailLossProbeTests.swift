@@ -11,13 +11,18 @@ struct TailLossProbeTests {
     /// that ends within the stream's last `lostTail` bytes. Returns A's slow-path counters once B
     /// has every byte intact (nil if it never does).
     static func transferLosingTail(probes: Bool, count: Int = 100_000, lostTail: Int = 3000) throws -> SlowPathCounters? {
-        // DCTCP from 10 Mbit/s (no initial window): the transfer takes RTT samples before its tail goes.
-        let start = try DCTCPConfiguration(maximumRateBytesPerSecond: 1.25e9, initialWindowSegments: 0)
-        let relay = try SegmentRelay(configuration: StackPair.configuration { $0.sendsTailLossProbes = probes; $0.congestionControl = start })
+        let relay = try relay(probes: probes)
         let intact = relay.transfer(StackPair.pattern(count: count, seed: 9)) { offsets in
             relay.pair.a.fastPath.segmentsRetransmitted == 0 && offsets.upperBound > count - lostTail ? nil : 0
         }
         return intact ? relay.pair.a.slowPath.counters : nil
+    }
+
+    /// A relay whose sender runs DCTCP from 10 Mbit/s (no initial window): a 100 KB transfer takes
+    /// RTT samples before its tail leaves, so a probe can be timed.
+    static func relay(probes: Bool) throws -> SegmentRelay {
+        let start = try DCTCPConfiguration(maximumRateBytesPerSecond: 1.25e9, initialWindowSegments: 0)
+        return try SegmentRelay(configuration: StackPair.configuration { $0.sendsTailLossProbes = probes; $0.congestionControl = start })
     }
 
     @Test("the lost tail is repaired after a probe and SACK recovery, without a retransmission timeout; without probes the RTO repairs it")
@@ -31,7 +36,7 @@ struct TailLossProbeTests {
 
     @Test("a tail held up 5 ms on a sub-millisecond round trip draws no probe: the probe timer waits at least minimumProbeTimeout (10 ms), not 2 × SRTT")
     func delayedTailDrawsNoProbe() throws {
-        let relay = try SegmentRelay(configuration: StackPair.configuration { $0.sendsTailLossProbes = true })
+        let relay = try Self.relay(probes: true)
         let count = 100_000, heldTail = 3000
         let intact = relay.transfer(StackPair.pattern(count: count, seed: 9)) { offsets in
             offsets.upperBound > count - heldTail ? 5_000_000 : 0
