@@ -72,8 +72,10 @@ public struct HeaderDeclaration: Sendable, Equatable {
 
 /// The parser's program: headers reachable from `start` through transitions.
 ///
-/// Every field is named `header.field`; each header also offers the read-only fields `header.valid`
-/// (1 when parsed), `header.offset` and `header.length` (bytes), and the packet `packet.length`.
+/// Every field is named `header.field`; each header also offers the read-only fields `header.$valid`
+/// (1 when parsed), `header.$offset` and `header.$length` (bytes), also named without the `$` unless
+/// the header declares a field of that name (e.g. `udp.length` is the UDP length field, `udp.$length`
+/// the header's 8 bytes); and the packet `packet.length`.
 public struct ParseGraph: Sendable, Equatable {
     public var start: String
     public var headers: [HeaderDeclaration]

@@ -15,7 +15,9 @@
 /// in shared memory (the host may store it after ringing). A descriptor leaves the ring (consumer
 /// index advances) once its frame has a transmit slot, or when it is malformed or too long, or the
 /// DMA program sends nothing for it (counted); without a slot the token stays in its bucket (QM
-/// back-pressure: delay) and the DMA program runs again for that descriptor later. Not
+/// back-pressure: delay) and the descriptor's frame waits, assembled and through the transmit
+/// program, in its ring's slot of the NIC's assembly memory: the DMA and transmit programs run once
+/// per descriptor (their register updates happen once), however often it waits. Not
 /// thread-safe: one thread runs the model.
 public final class HostInterface {
     public let region: SharedMemoryRegion
@@ -41,10 +43,12 @@ public final class HostInterface {
     /// The doorbell and DMA pipelines' programs.
     public let doorbellProgram: Pipeline
     public let dmaProgram: Pipeline
-    /// The record a doorbell or DMA program parses, and the frame DMA reads assemble (one slot long).
+    /// The record a doorbell or DMA program parses, and per transmit ring the frame DMA reads
+    /// assemble (one slot each) with its length once prepared for the wire (nil: none waiting).
     private let record: UnsafeMutableRawPointer
     private let assembly: UnsafeMutableRawPointer
     private let assemblyCapacity: Int
+    private var preparedLengths: [Int?]
 
     /// Sizes of the rings and pipeline queues.
     public struct Configuration: Sendable {
@@ -92,8 +96,10 @@ public final class HostInterface {
         record = .allocate(byteCount: HostInterfacePrograms.recordLength, alignment: 8)
         record.initializeMemory(as: UInt8.self, repeating: 0, count: HostInterfacePrograms.recordLength)
         assemblyCapacity = configuration.slotSize
-        assembly = .allocate(byteCount: max(configuration.slotSize, 1), alignment: 64)
-        assembly.initializeMemory(as: UInt8.self, repeating: 0, count: max(configuration.slotSize, 1))
+        let assemblyBytes = max(configuration.slotSize * configuration.transmitRings, 1)
+        assembly = .allocate(byteCount: assemblyBytes, alignment: 64)
+        assembly.initializeMemory(as: UInt8.self, repeating: 0, count: assemblyBytes)
+        preparedLengths = Array(repeating: nil, count: configuration.transmitRings)
         let slot = configuration.slotSize
         let receiveCapacity = DescriptorRing.roundedCapacity(configuration.receiveCapacity)
         func size(_ capacity: Int, slotSize: Int) -> Int {
@@ -198,39 +204,50 @@ public final class HostInterface {
     }
 
     /// At `nanoseconds`, processes the doorbells and lets the QM drain up to `maximumDescriptors`
-    /// tokens: each admitted token packet fetches its ring's oldest descriptor, runs the DMA program
-    /// and hands the frame its DMA reads assembled to `send`; without a transmit slot the token waits,
+    /// tokens: each admitted token packet fetches its ring's oldest descriptor, runs the DMA program,
+    /// hands the frame its DMA reads assembled to `prepare` (the transmit program, in place) and a
+    /// ready frame to `send` (false: no transmit slot). Without a slot the token waits and so does the
+    /// prepared frame (the next token for the ring sends it without running either program again);
     /// any other outcome consumes the descriptor (counted unless sent). Descriptors are fetched only up
     /// to the ring's announced tail. Returns the token packets the QM injected.
-    func transmit(at nanoseconds: UInt64, maximumDescriptors: Int, send: (UnsafeRawBufferPointer) -> TransmitOutcome) -> Int {
+    func transmit(at nanoseconds: UInt64, maximumDescriptors: Int, prepare: (UnsafeMutableRawBufferPointer) -> TransmitPreparation,
+                  send: (UnsafeRawBufferPointer) -> Bool) -> Int {
         processDoorbells()
         return queueManager.drain(at: nanoseconds, maximumPackets: maximumDescriptors) { token in
             guard case .admitted(let ticket) = interconnect.admit(from: .queueManager, to: .dma) else { return false }
             _ = interconnect.next(at: .dma)
             let ring = transmitRings[token.bucket]
-            let consumer = ring.consumerIndex
-            guard consumer != announcedTails[token.bucket] else {
-                // The consumer index in shared memory was moved (only the NIC may): nothing announced to fetch.
-                interconnect.finish(ticket)
-                statistics.descriptorsMissing &+= 1
-                return true
+            if preparedLengths[token.bucket] == nil {
+                let consumer = ring.consumerIndex
+                guard consumer != announcedTails[token.bucket] else {
+                    // The consumer index in shared memory was moved (only the NIC may): nothing announced to fetch.
+                    interconnect.finish(ticket)
+                    statistics.descriptorsMissing &+= 1
+                    return true
+                }
+                let assembled = assemble(ring: token.bucket, descriptor: ring.entry(at: consumer))
+                let preparation = assembled.map(prepare) ?? .withheld
+                guard preparation == .ready, let assembled else {
+                    ring.advanceConsumer()
+                    interconnect.finish(ticket)
+                    switch preparation {
+                    case .tooLong: statistics.oversizedDrops &+= 1
+                    case .withheld: statistics.dmaWithheld &+= 1
+                    case .malformed: statistics.malformedDrops &+= 1
+                    case .ready, .withheldByTransmitProgram: statistics.descriptorsTransmitted &+= 1
+                    }
+                    return true
+                }
+                preparedLengths[token.bucket] = assembled.count
             }
-            let outcome = assemble(ring: token.bucket, descriptor: ring.entry(at: consumer)).map(send) ?? .withheld
-            guard outcome != .noSlot else {
+            let frame = UnsafeRawBufferPointer(start: assembly + token.bucket * assemblyCapacity, count: preparedLengths[token.bucket] ?? 0)
+            guard send(frame) else {
                 interconnect.finish(ticket)
                 statistics.transmitSlotDelays &+= 1
                 return false
             }
+            preparedLengths[token.bucket] = nil
             ring.advanceConsumer()
-            guard outcome == .taken else {
-                interconnect.finish(ticket)
-                switch outcome {
-                case .tooLong: statistics.oversizedDrops &+= 1
-                case .withheld: statistics.dmaWithheld &+= 1
-                default: statistics.malformedDrops &+= 1
-                }
-                return true
-            }
             let moved = interconnect.forward(ticket, to: .transmit, stillReachable: 0)
             _ = interconnect.next(at: .transmit)
             interconnect.finish(moved)
@@ -240,9 +257,9 @@ public final class HostInterface {
     }
 
     /// The DMA pipeline for the descriptor at the ring's consumer index: runs the DMA program over its
-    /// record and carries out the program's reads into the assembly buffer; returns the frame (empty
+    /// record and carries out the program's reads into the ring's assembly slot; returns the frame (empty
     /// when nothing was read), nil when the program dropped or diverted the descriptor or a read was refused.
-    private func assemble(ring: Int, descriptor: (bytes: UnsafeRawBufferPointer, descriptor: UInt32)) -> UnsafeRawBufferPointer? {
+    private func assemble(ring: Int, descriptor: (bytes: UnsafeRawBufferPointer, descriptor: UInt32)) -> UnsafeMutableRawBufferPointer? {
         let buffer = descriptor.bytes.baseAddress.map { UnsafeRawPointer(region.base).distance(to: $0) } ?? 0
         HostInterfacePrograms.store((UInt32(ring), UInt32(descriptor.bytes.count), descriptor.descriptor, UInt32(truncatingIfNeeded: buffer)),
                                     into: record)
@@ -258,10 +275,10 @@ public final class HostInterface {
                 statistics.dmaRejected &+= 1
                 return nil
             }
-            (assembly + request.packetOffset).copyMemory(from: region.base + Int(request.hostAddress), byteCount: request.length)
+            (assembly + ring * assemblyCapacity + request.packetOffset).copyMemory(from: region.base + Int(request.hostAddress), byteCount: request.length)
             length = max(length, request.packetOffset + request.length)
         }
-        return UnsafeRawBufferPointer(start: assembly, count: length)
+        return UnsafeMutableRawBufferPointer(start: assembly + ring * assemblyCapacity, count: length)
     }
 }
 
@@ -293,12 +310,12 @@ public struct HostInterfaceStatistics: Sendable, Equatable {
     public var malformedDrops: UInt64 = 0
 }
 
-/// What the transmit pipeline did with a fetched descriptor's frame.
-enum TransmitOutcome {
-    /// In a transmit slot: the descriptor is consumed.
-    case taken
-    /// No transmit slot: the descriptor stays and its token waits in the QM.
-    case noSlot
+/// What became of a fetched descriptor's assembled frame before the wire (decided once per descriptor).
+enum TransmitPreparation {
+    /// Through the transmit program: it waits for a transmit slot.
+    case ready
+    /// The transmit program dropped or diverted it: consumed (counted as transmitted).
+    case withheldByTransmitProgram
     /// Longer than the wire's frames: consumed and counted, not sent.
     case tooLong
     /// Shorter than an Ethernet header: consumed and counted, not sent.

@@ -122,22 +122,29 @@ public final class NICPort: Port {
         if let program = transmitProgram {
             for position in 0..<batch.count where batch[position].length > 0 {
                 var frame = batch[position]
-                let verdict = program.process(frame.bytes, length: frame.length)
-                if verdict.replyLength > 0 { nicStatistics.transmitRepliesIgnored &+= 1 }
-                switch verdict.disposition {
-                case .pass, .queue:
-                    continue
-                case .drop(let reason):
-                    nicStatistics.droppedByReason[Int(reason)] &+= 1
-                case .exception(let reason):
-                    divert(frame.buffer, reason: reason)
-                }
-                nicStatistics.transmitWithheld &+= 1
+                guard !runTransmitProgram(program, on: UnsafeMutableRawBufferPointer(start: frame.bytes, count: frame.length)) else { continue }
                 frame.length = 0
                 batch[position] = frame
             }
         }
         return inner.commitTransmit(batch)
+    }
+
+    /// Runs the transmit program on a frame in place; false when it dropped or diverted the frame (counted).
+    private func runTransmitProgram(_ program: Pipeline, on frame: UnsafeMutableRawBufferPointer) -> Bool {
+        guard let base = frame.baseAddress else { return true }
+        let verdict = program.process(base, length: frame.count)
+        if verdict.replyLength > 0 { nicStatistics.transmitRepliesIgnored &+= 1 }
+        switch verdict.disposition {
+        case .pass, .queue:
+            return true
+        case .drop(let reason):
+            nicStatistics.droppedByReason[Int(reason)] &+= 1
+        case .exception(let reason):
+            divert(UnsafeRawBufferPointer(frame), reason: reason)
+        }
+        nicStatistics.transmitWithheld &+= 1
+        return false
     }
 
     /// The host rings transmit ring `ring`'s doorbell with its new producer index `tail`; false when
@@ -148,26 +155,29 @@ public final class NICPort: Port {
     /// pipeline, then up to `maximumDescriptors` descriptors the QM releases, each assembled by the
     /// DMA pipeline and sent through the transmit program onto the wrapped port (one commit per frame, so a descriptor is consumed only
     /// once the wire took its frame or the program withheld it: a port that reserves a slot but
-    /// takes nothing at commit is full, and the descriptor waits). A descriptor shorter than an
+    /// takes nothing at commit is full, and the descriptor waits with its frame as the programs left
+    /// it; they do not run again for it). A descriptor shorter than an
     /// Ethernet header (length 0 included) or longer than the wire's frames never reaches the port:
     /// it is consumed and counted (`hostInterface.statistics`). Returns the frames sent.
     @discardableResult
     public func serviceTransmitRings(at nanoseconds: UInt64, maximumDescriptors: Int = .max) -> Int {
         var sent = 0
-        _ = hostInterface.transmit(at: nanoseconds, maximumDescriptors: maximumDescriptors) { bytes in
-            guard bytes.count >= EthernetRepr.untaggedHeaderLength else { return .malformed }
-            guard bytes.count <= inner.maximumFrameLength else { return .tooLong }
-            guard inner.reserveTransmit(into: ringTransmit, count: 1) == 1 else { return .noSlot }
+        _ = hostInterface.transmit(at: nanoseconds, maximumDescriptors: maximumDescriptors, prepare: { frame in
+            guard frame.count >= EthernetRepr.untaggedHeaderLength else { return .malformed }
+            guard frame.count <= inner.maximumFrameLength else { return .tooLong }
+            guard let program = transmitProgram else { return .ready }
+            return runTransmitProgram(program, on: frame) ? .ready : .withheldByTransmitProgram
+        }, send: { bytes in
+            guard inner.reserveTransmit(into: ringTransmit, count: 1) == 1 else { return false }
             var slot = ringTransmit[0]
             if let base = bytes.baseAddress { slot.bytes.copyMemory(from: base, byteCount: bytes.count) }
             slot.length = bytes.count
             ringTransmit[0] = slot
-            let withheld = nicStatistics.transmitWithheld
-            let published = commitTransmit(ringTransmit)
+            let published = inner.commitTransmit(ringTransmit)
             ringTransmit.removeAll()
             sent &+= published
-            return published == 1 || nicStatistics.transmitWithheld != withheld ? .taken : .noSlot
-        }
+            return published == 1
+        })
         return sent
     }
 

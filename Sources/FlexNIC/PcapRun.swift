@@ -91,5 +91,5 @@ public struct PcapRun {
 
 extension String {
     /// The string padded with spaces to `width` characters.
-    fileprivate func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }

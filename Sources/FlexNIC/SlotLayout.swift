@@ -10,7 +10,9 @@ struct SlotLayout {
         var declaration: FieldDeclaration
     }
 
-    static let headerSlotsPerHeader = 3
+    /// The read-only values the parser records per header, in slot order.
+    static let headerProperties = ["valid", "offset", "length"]
+    static let headerSlotsPerHeader = headerProperties.count
     static let dmaSlotsPerRequest = 4
 
     let headerIndex: [String: Int]
@@ -40,8 +42,9 @@ struct SlotLayout {
         }
         headerSlotsBase = packetFields.count
         for (index, header) in headers.enumerated() {
-            for (offset, suffix) in ["valid", "offset", "length"].enumerated() {
-                slots["\(header.name).\(suffix)"] = headerSlotsBase + index * Self.headerSlotsPerHeader + offset
+            for (offset, property) in Self.headerProperties.enumerated() {
+                let slot = headerSlotsBase + index * Self.headerSlotsPerHeader + offset
+                for name in Self.propertyNames(property, of: header) where slots[name] == nil { slots[name] = slot }
             }
         }
         packetLengthSlot = headerSlotsBase + headers.count * Self.headerSlotsPerHeader
@@ -52,6 +55,13 @@ struct SlotLayout {
         dmaBase = metadataBase + metadata.count
         dmaRequestCapacity = program.dmaRequestsOnLongestPath
         perPacketCount = dmaBase + dmaRequestCapacity * Self.dmaSlotsPerRequest
+    }
+
+    /// The names a header property goes by: `header.$property` always, and `header.property` unless
+    /// the header declares a field of that name (the declared field keeps its name).
+    private static func propertyNames(_ property: String, of header: HeaderDeclaration) -> [String] {
+        let reserved = "\(header.name).$\(property)"
+        return header.fields.contains { $0.name == property } ? [reserved] : [reserved, "\(header.name).\(property)"]
     }
 
     /// Whether the parser reads `field` of `header` (its length field or a transition field).
@@ -81,7 +91,7 @@ struct SlotLayout {
             return true
         }
         for header in program.parseGraph.headers {
-            if ["valid", "offset", "length"].contains(where: { "\(header.name).\($0)" == name }) { return true }
+            if headerProperties.contains(where: { propertyNames($0, of: header).contains(name) }) { return true }
             if header.fields.contains(where: { "\(header.name).\($0.name)" == name }) { return true }
         }
         return false

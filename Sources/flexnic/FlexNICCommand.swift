@@ -20,10 +20,8 @@ struct FlexNICCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the standard programs.")
-        func run() {
-            for (name, summary) in StandardPrograms.descriptions { print("\(name)\t\(summary)") }
-        }
+        static let configuration = CommandConfiguration(abstract: "List the standard programs with the pipeline each runs on.")
+        func run() { print(StandardPrograms.listing(), terminator: "") }
     }
 
     struct Check: ParsableCommand {
@@ -57,6 +55,9 @@ struct FlexNICCommand: ParsableCommand {
 
         func run() throws {
             let declaration = try FlexNICCommand.program(named: program)
+            guard declaration.pipeline == .receive || declaration.pipeline == .transmit else {
+                throw ValidationError("'\(program)' runs on the \(declaration.pipeline) pipeline, over host-interface records, not captured frames")
+            }
             var reader = try PcapReader(path: pcap)
             let report = try PcapRun.run(declaration, queueCount: StandardPrograms.queueCount(named: program),
                                          records: try reader.readAll(), outputDirectory: outputDirectory)

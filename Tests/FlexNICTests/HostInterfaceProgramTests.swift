@@ -105,6 +105,46 @@ struct HostInterfaceProgramTests {
         #expect(wire.b.receiveCopies().isEmpty)
     }
 
+    /// A program for `pipeline` that passes every packet and adds one to register `seen[0]`.
+    private static func counting(_ pipeline: PipelineKind, graph: ParseGraph, then primitives: [Primitive] = []) -> Program {
+        Program("count", pipeline: pipeline, parseGraph: graph, registers: [RegisterArrayDeclaration("seen", size: 1)], stages: [
+            StageDeclaration("count", .action(ActionDeclaration("count", [.registerAdd(array: "seen", index: 0, value: 1, result: nil)] + primitives))),
+        ])
+    }
+
+    @Test("a descriptor waiting for a transmit slot keeps its frame: the DMA and transmit programs run once per descriptor, however often it waits")
+    func waitingDescriptorRunsProgramsOnce() throws {
+        let wire = try MemoryWire(capacity: 2)
+        let read = DMARequest(packetOffset: 0, length: "descriptor.bytes", direction: .fromHost, hostAddress: "descriptor.buffer")
+        let dma = try Pipeline(program: Self.counting(.dma, graph: HostInterfacePrograms.descriptorGraph, then: [.dma(read)]))
+        let transmit = try Pipeline(program: Self.counting(.transmit, graph: StandardParseGraph.graph))
+        let nic = NICPort(wrapping: wire.a, receiveProgram: nil, transmitProgram: transmit, queueCount: 0, transmitQueueCount: 2,
+                          transmitQueueCapacity: 8, dmaProgram: dma)
+        let rings = nic.hostInterface.transmitRings
+        let first = try Self.frames(3, firstPort: 1_000), second = try Self.frames(3, firstPort: 2_000)
+        for frame in first { #expect(Self.post(frame, to: rings[0])) }
+        for frame in second { #expect(Self.post(frame, to: rings[1])) }
+        #expect(nic.ringDoorbell(transmitQueue: 0, tail: 3) && nic.ringDoorbell(transmitQueue: 1, tail: 3))
+        var received: [[UInt8]] = []
+        var clock: UInt64 = 0
+        for _ in 0..<6 {
+            // The wire holds two frames; before the far side reads, the waiting descriptors retry three times.
+            clock += 1
+            #expect(nic.serviceTransmitRings(at: clock) == 2)
+            for _ in 1...3 {
+                clock += 1
+                #expect(nic.serviceTransmitRings(at: clock) == 0)
+            }
+            received += wire.b.receiveCopies()
+            if received.count == 6 { break }
+        }
+        #expect(received == [first[0], second[0], first[1], second[1], first[2], second[2]])
+        #expect(nic.hostInterface.statistics.transmitSlotDelays > 0, "descriptors did wait for the wire")
+        #expect(try dma.readRegister("seen", index: 0) == 6, "the DMA program ran once per descriptor")
+        #expect(try transmit.readRegister("seen", index: 0) == 6, "the transmit program ran once per descriptor")
+        #expect(nic.hostInterface.statistics.descriptorsTransmitted == 6 && rings.allSatisfy(\.isEmpty))
+    }
+
     @Test("the validator keeps each pipeline to its own primitives and names stage, action and rule")
     func validatorRulesPerPipeline() throws {
         func rejection(_ program: Program) -> ValidationError? {

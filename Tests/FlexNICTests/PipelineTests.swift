@@ -31,6 +31,29 @@ struct PipelineTests {
         #expect(parsed.fieldValue("udp.valid") == 0)
     }
 
+    @Test("every declared field is reachable by its name, `length` too: `udp.length` and `object.length` are the fields, `udp.$length` and `object.$length` the header lengths")
+    func declaredLengthFieldsKeepTheirNames() throws {
+        // An object header on UDP port 9000: kind, flags, key, then a 32-bit length of 0x0102_0304.
+        let object: [UInt8] = [0, 1, 0, 0, 0, 0, 0, 9, 1, 2, 3, 4] + Array(repeating: 0xaa, count: 5)
+        var frame = try NICTestFrames.udp(ports: (5_000, UInt16(StandardParseGraph.objectPort)), payload: object)
+        let program = action([.set("meta.a", "udp.length"), .set("meta.b", "object.length"), .set("meta.c", "udp.$length"),
+                              .set("meta.d", "object.$length"), .set("meta.e", "object.offset"), .set("udp.length", 99)],
+                             metadata: ["a", "b", "c", "d", "e"])
+        let (pipeline, verdict) = try run(program, &frame)
+        #expect(verdict.disposition == .pass)
+        #expect(pipeline.fieldValue("meta.a") == UInt64(8 + object.count), "the UDP header's length field")
+        #expect(pipeline.fieldValue("meta.b") == 0x0102_0304, "the object header's length field")
+        #expect(pipeline.fieldValue("meta.c") == 8 && pipeline.fieldValue("meta.d") == 12, "the headers' own lengths")
+        #expect(pipeline.fieldValue("meta.e") == 14 + 20 + 8, "names no field takes keep their plain form")
+        #expect(frame[14 + 20 + 4] == 0 && frame[14 + 20 + 5] == 99, "a declared length field is writable")
+        do throws(ValidationError) {
+            try Validator().validate(action([.set("udp.$length", 1)]))
+            Issue.record("the header's own length is read-only")
+        } catch {
+            #expect(error.rule == .readOnlyField)
+        }
+    }
+
     @Test("a truncated header or a variable length out of bounds is a parse error for the exception queue")
     func parseErrors() throws {
         var truncated = Array(try NICTestFrames.tcp(ports: (1, 2)).prefix(14 + 20 + 10))

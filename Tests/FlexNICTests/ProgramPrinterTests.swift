@@ -34,4 +34,16 @@ struct ProgramPrinterTests {
             for stage in program.stages { #expect(text.contains("stage \(stage.name)"), "\(name): \(stage.name)") }
         }
     }
+
+    @Test("flexnic list names every standard program with its pipeline, the host interface's doorbell and DMA programs too")
+    func listsEveryProgramWithItsPipeline() throws {
+        let lines = StandardPrograms.listing().split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(lines.count == StandardPrograms.descriptions.count)
+        let pipelines = Dictionary(uniqueKeysWithValues: lines.map { (String($0[0]), String($0[1])) })
+        #expect(pipelines["steering"] == "receive" && pipelines["ack"] == "receive")
+        #expect(pipelines["doorbell"] == "doorbell" && pipelines["dma"] == "dma")
+        for (name, _) in StandardPrograms.descriptions {
+            #expect(pipelines[name] == "\(try #require(StandardPrograms.program(named: name)).pipeline)", "\(name)")
+        }
+    }
 }

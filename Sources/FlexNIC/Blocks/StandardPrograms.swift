@@ -10,7 +10,18 @@ public enum StandardPrograms {
         ("memcached-mux", "memcached requests to queues by opcode (GET → 0, SET → 1)"),
         ("key-steering", "memcached binary GET/SET over UDP to 4 queues by CRC32C of the key, hash relayed in the descriptor"),
         ("key-steering-dma", "key-steering, and SETs appended by DMA into per-queue log segments (registers log_head/log_end)"),
+        ("doorbell", "host interface: one QM token per new transmit descriptor, in its ring's bucket"),
+        ("dma", "host interface: a transmit descriptor's whole buffer, read from the host, is the frame"),
     ]
+
+    /// The `flexnic list` text: one line per program, name, pipeline and description in columns.
+    public static func listing() -> String {
+        let width = descriptions.map(\.name.count).max() ?? 0
+        return descriptions.map { entry in
+            let pipeline = program(named: entry.name).map { "\($0.pipeline)" } ?? "?"
+            return entry.name.padding(width + 2) + pipeline.padding(10) + entry.summary
+        }.joined(separator: "\n") + "\n"
+    }
 
     /// Port of the ACK program's flows.
     public static let ackPort: UInt64 = 5000
@@ -30,6 +41,8 @@ public enum StandardPrograms {
         case "memcached-mux": return Multiplexing.memcachedByOpcode(queues: [0x00: 0, 0x01: 1])
         case "key-steering": return KeySteering.program(queueCount: 4, placesSets: false)
         case "key-steering-dma": return KeySteering.program(queueCount: 4, placesSets: true)
+        case "doorbell": return HostInterfacePrograms.doorbell()
+        case "dma": return HostInterfacePrograms.dma()
         default: return nil
         }
     }
